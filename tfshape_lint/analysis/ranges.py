@@ -22,7 +22,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import Scope, call_arg, literal
-from tfshape_lint.analysis.values import Grad
+from tfshape_lint.analysis.values import Grad, Tag
 
 #: smallest positive normal float32; a smaller "epsilon" is flushed to 0 on many devices
 _TINY = 1.1754944e-38
@@ -345,9 +345,9 @@ class Ranges:
         if value is None:
             return ANY
         low = Low.ANY
-        if value.has("count") and not value.has("mask") or value.has("batch_size") or value.has("static_batch"):
+        if value.has(Tag.COUNT) and not value.has(Tag.MASK) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
             low = Low.SAFE
-        elif value.has("epsilon") or (not value.tensor and value.has("number")):
+        elif value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER)):
             return EPSILON  # a Python number of unknown value added as a guard (an argument)
         return Bound(low=low, pred=value.from_pred, diff=value.grad == Grad.DIFF,
                      label=value.from_true, nan_label=value.from_true)
@@ -387,7 +387,7 @@ class Ranges:
         if any(word in attr.lower() for word in _EPS_WORDS):
             return EPSILON
         value = scope.value(node)
-        if value is not None and (value.has("static_shape") or value.has("dim")):
+        if value is not None and (value.has(Tag.STATIC_SHAPE) or value.has(Tag.DIM)):
             return Bound(low=Low.SAFE, scalar=True)
         return self._from_value(node, scope)
 
@@ -459,7 +459,7 @@ class Ranges:
                 return _maximum(args[0], args[1]) if canon.endswith("max") else _minimum(args[0], args[1])
             value = scope.value(node)
             fallback = combine(args)
-            if value is not None and (value.has("count") and not value.has("mask")):
+            if value is not None and (value.has(Tag.COUNT) and not value.has(Tag.MASK)):
                 return fallback.lifted(low=Low.SAFE)
             return fallback
         handler = _CALLS.get(spec.kind)
@@ -780,8 +780,8 @@ def _where(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
 def _cast(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
     x = args[0] if args else ANY
     value = scope.value(node)
-    if value is not None and (value.has("batch_size") or value.has("static_batch") or
-                              (value.has("count") and not value.has("mask"))):
+    if value is not None and (value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH) or
+                              (value.has(Tag.COUNT) and not value.has(Tag.MASK))):
         return x.lifted(low=Low.SAFE)
     return x.lifted(const=x.const, scalar=False)
 

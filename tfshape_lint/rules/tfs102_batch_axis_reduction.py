@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
 
@@ -113,7 +114,7 @@ class BatchAxisReduction(Rule):
 
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
-            for call in value.marked("batch_sum"):
+            for call in value.marked(Mark.SUM_OVER_BATCH):
                 if call in loss.normalised or not isinstance(call, cst.Call):
                     continue
                 self.report(call, fn=self._name(call), fix=self._fix(call))

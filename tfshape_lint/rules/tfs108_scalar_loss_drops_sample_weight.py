@@ -7,6 +7,7 @@ import libcst as cst
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
 from tfshape_lint.rules._shape_fixes import find_value, short
@@ -171,10 +172,10 @@ class ScalarLossDropsSampleWeight(Rule):
         for _, value in loss.returns:
             if value.rank != 0 or not value.tensor:
                 continue
-            for reduction in value.marked("full_reduction"):
+            for reduction in value.marked(Mark.FULL_REDUCTION):
                 if isinstance(reduction, cst.Call) and self._batch_input(loss, reduction):
                     self._report(loss, reduction, weights)
-            for instance_call in value.marked("reduced"):
+            for instance_call in value.marked(Mark.LOSS_REDUCED):
                 if isinstance(instance_call, cst.Call):
                     self.report(instance_call, fn=short(instance_call.func), weights=weights,
                                 advice="create it with reduction='none' and reduce with axis=-1")

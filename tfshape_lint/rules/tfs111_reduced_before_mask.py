@@ -8,7 +8,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Grad
+from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
@@ -177,24 +177,24 @@ class ReducedBeforeMask(Rule):
         value = self.value(node)
         if value is None or not value.tensor or value.rank != 0:
             return None
-        if value.has("loss_instance_result") or value.marked("reduced"):
+        if value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return "instance"
-        if value.marked("full_reduction") and value.origin >= {"y_true", "y_pred"}:
+        if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED}:
             return "reduction"  # a reduced loss term; a batch statistic of the labels is not
         return None
 
     def _mask(self, node: cst.BaseExpression) -> bool:
         """A per-sample or per-element mask or weight: rank >= 1 with a batch axis."""
         value = self.value(node)
-        if value is None or value.rank == 0 or value.has("sequence"):
+        if value is None or value.rank == 0 or value.has(Tag.SEQUENCE):
             return False
         if value.rel is None and not value.batch:
             return False
-        if value.grad == Grad.DIFF or value.has("loss_instance_result") or value.marked("reduced"):
+        if value.grad == Grad.DIFF or value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return False  # depends on the prediction: a loss term, not a mask
-        if value.has("mask") or value.has("comparison") or value.dtype in (DType.BOOL, DType.INT):
+        if value.has(Tag.MASK) or value.has(Tag.COMPARISON) or value.dtype in (DType.BOOL, DType.INT):
             return True
-        if value.origin == frozenset({"y_true"}):
+        if value.origin == frozenset({Origin.Y_TRUE}):
             return True
         return _named_like_mask(node)
 

@@ -7,6 +7,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules.tfs302_numpy_in_loss import is_tensor
 
@@ -266,7 +267,7 @@ class PythonControlFlowOnTensor(Rule):
                 return any(self._symbolic(s, depth + 1) for s in sources)  # type: ignore[arg-type]
         value = self.value(node)
         # tf.range(...) has no origin in y_true/y_pred but is a symbolic tensor all the same
-        return is_tensor(value) or (value is not None and value.tensor and value.has("range"))
+        return is_tensor(value) or (value is not None and value.tensor and value.has(Tag.RANGE))
 
     # -- iteration ----------------------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:
