@@ -1,6 +1,6 @@
 """Snapshot every finding over a fixed corpus, to prove a refactor changes no result.
 
-Usage: python tools/findings_snapshot.py OUT [--jobs N] [--no-libs] [EXTRA_PATH ...]
+Usage: PYTHONPATH=<checkout> python tools/findings_snapshot.py OUT [--jobs N] [--no-libs] [EXTRA ...]
 
 Lints every ``.py`` of the installed keras, tf_keras and tensorflow packages, ``tests/fixtures``,
 ``examples``, each rule's good/bad examples, and any extra files or folders given, with the
@@ -20,13 +20,14 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import tfshape_lint
+from tfshape_lint.config import Config
+from tfshape_lint.engine import SourceError, lint
+from tfshape_lint.finding import Finding
 
-from tfshape_lint.config import Config  # noqa: E402
-from tfshape_lint.engine import SourceError, lint  # noqa: E402
-from tfshape_lint.finding import Finding  # noqa: E402
+#: the checkout whose package is imported (run with PYTHONPATH=<checkout>), so that the same
+#: script snapshots another checkout's code (a baseline) over that checkout's fixtures
+ROOT = Path(tfshape_lint.__file__).resolve().parent.parent
 
 Item = tuple[str, str]  # (label, source)
 Row = tuple[str, int, int, str, str, str]
@@ -65,9 +66,10 @@ def _example_files() -> Iterator[Item]:
 
     for rule in all_rules():
         for kind in ("good", "bad"):
-            for i, example in enumerate(getattr(rule, kind)):
-                if not example.config:
-                    yield f"example/{rule.code}/{kind}{i}.py", example.code
+            for example in getattr(rule, kind):
+                if not example.config:  # named by content: adding an example renames no other
+                    digest = hashlib.sha1(example.code.encode()).hexdigest()[:10]
+                    yield f"example/{rule.code}/{kind}-{digest}.py", example.code
 
 
 def _fixes_arg() -> bool:
@@ -109,7 +111,7 @@ def main() -> int:
     parser.add_argument("extra", nargs="*", type=Path)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--no-libs", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     items: list[Item] = [] if args.no_libs else list(_library_files())
     items += list(_tree_files([ROOT / "tests" / "fixtures", ROOT / "examples", *args.extra]))
     items += list(_example_files())

@@ -9,12 +9,13 @@ unpacking, early returns and helpers called with tensor arguments are all unders
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
+from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
@@ -31,6 +32,7 @@ from tfshape_lint.analysis.values import (
 )
 
 FunctionNode = cst.FunctionDef | cst.Lambda
+_N = TypeVar("_N", bound=cst.CSTNode)
 _MAX_HELPER_DEPTH = 3
 
 
@@ -97,9 +99,27 @@ class Scope:
     #: the scope whose call evaluated this helper (None for the loss itself)
     parent: Scope | None = None
 
+    # -- query API: rules read scopes through these, never through the fields ------------
     def value(self, node: cst.CSTNode) -> Value | None:
         """The abstract value of an expression of this body, if it was evaluated."""
         return self.values.get(node)
+
+    def evaluated(self) -> Iterator[tuple[cst.CSTNode, Value]]:
+        """Every evaluated expression of this body with its value, in evaluation order."""
+        return iter(list(self.values.items()))
+
+    def nodes_of(self, kind: type[_N]) -> Iterator[_N]:
+        """The evaluated expressions of one LibCST type (calls, comparisons, ...), in order."""
+        return (node for node in list(self.values) if isinstance(node, kind))
+
+    def definitions(self, name: cst.CSTNode) -> frozenset[cst.CSTNode | None] | None:
+        """The expressions a Name's value may come from here (None inside: a parameter, whose
+        value is the Value itself); None when the name was not evaluated as a local."""
+        return self.sources.get(name)
+
+    def divided_by_count(self, reduction: cst.CSTNode) -> bool:
+        """Whether the sum made by ``reduction`` is later divided by a count (a mean)."""
+        return reduction in self.normalised
 
     @property
     def context(self) -> Context:
@@ -243,7 +263,7 @@ class Evaluator:
         elif isinstance(stmt, cst.Raise):
             return True
         elif isinstance(stmt, cst.Assert):
-            self.expr(stmt.test, env)  # an assert on a tensor needs its truth value (TFS303)
+            self.expr(stmt.test, env)  # an assert on a tensor needs its truth value
         return False
 
     def assign(self, target: cst.BaseExpression, value: Value, source: cst.BaseExpression | None,
@@ -327,7 +347,7 @@ class Evaluator:
         return value
 
     def _cuts_here(self, node: cst.BaseExpression) -> bool:
-        """Whether ``node`` itself turned a differentiable operand into a cut one (TFS301)."""
+        """Whether ``node`` itself turned a differentiable operand into a cut one."""
         operands = _operand_nodes(node)
         return any((v := self.scope.values.get(o)) is not None and v.grad == Grad.DIFF for o in operands)
 
@@ -360,7 +380,7 @@ class Evaluator:
         if isinstance(node, cst.Attribute):
             return self._attribute(node, env)
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-            # the mark lets rules find the literal's parts again from a name bound to it (TFS101)
+            # the mark lets rules find the literal's parts again from a name bound to it
             return self._sequence([self.expr(el.value, env) for el in node.elements]).with_mark(Mark.SEQUENCE_LITERAL, node)
         if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             return self._comprehension(node, env)
@@ -408,7 +428,7 @@ class Evaluator:
                       tags=frozenset({Tag.SEQUENCE} | ({Tag.FLOAT_LITERAL} if any(v.has(Tag.FLOAT_LITERAL) for v in items) else set())),
                       length=len(items),
                       rank=(2 if matrix else 1) if (numeric or matrix) else None)
-        # a shape list built from the static batch size still carries it (TFS110)
+        # a shape list built from the static batch size still carries it
         static = frozenset(m for v in items for m in v.marks if m[0] is Mark.STATIC_BATCH)
         return value.evolve(marks=static) if static else value
 
@@ -436,12 +456,12 @@ class Evaluator:
             return result.evolve(rel=result.rel, batch=left.batch)
         result = elementwise([left, right], cut=op in ("FloorDivide", "Modulo"))
         if _rank_mismatch(left, right):
-            # the batch axis of one side meets the last axis of the other (TFS103/TFS106 report
-            # it here; the mark keeps them from reporting every later use of the result again)
+            # the batch axis of one side meets the last axis of the other; the mark names the
+            # op where that happened, so later uses of the result can be told apart from it
             result = result.with_mark(Mark.RANK_MISMATCH, node)
         if op in ("Divide", "FloorDivide"):
             # a sum in the denominator never makes the loss grow with the batch, and a full
-            # reduction there is a count, not the reduced loss (TFS108)
+            # reduction there is a count, not the reduced loss
             result = result.evolve(marks=left.marks | frozenset(
                 m for m in right.marks if m[0] not in (Mark.SUM_OVER_BATCH, Mark.FULL_REDUCTION)))
             if _is_count(right, node):
@@ -489,7 +509,7 @@ class Evaluator:
             tag = Tag.STATIC_BATCH if static else Tag.BATCH_SIZE
             value = Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
                           tags=frozenset({tag, Tag.COUNT}), origin=base.origin)
-            # TFS110 follows the static batch size (None when fit traces) to where it is used
+            # the static batch size (None when fit traces) is followed to where it is used
             return value.with_mark(Mark.STATIC_BATCH, node) if static and node is not None else value
         return Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
                      tags=frozenset({Tag.DIM} | ({Tag.COUNT} if not static else set())), origin=base.origin)
@@ -563,7 +583,7 @@ class Evaluator:
         if isinstance(func, cst.Name) and func.value in env.names:
             local = env.names[func.value]
             if local.has(Tag.LOSS_INSTANCE):
-                self.scope.values[func] = local  # which Loss a rule sees being called (TFS503)
+                self.scope.values[func] = local  # which Loss is being called
                 return self._instance_call(local, node, args)
             if func.value in self.closures:
                 return self._helper_call(node, self.closures[func.value], args)
@@ -808,7 +828,7 @@ def _static_shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value]
 
 
 def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    """``len(y_true)`` is the static batch size: None when fit traces the loss (TFS110)."""
+    """``len(y_true)`` is the static batch size: None when fit traces the loss."""
     x = _first(args)
     if x.tensor and x.batch:
         return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({Tag.STATIC_BATCH, Tag.COUNT}),
@@ -1081,7 +1101,7 @@ def _cut_marks(value: Value) -> frozenset[tuple[Mark, Any]]:
 
 
 def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) -> Value:
-    """Mark an added term with no gradient next to a differentiable one (TFS301 warning)."""
+    """Mark an added term with no gradient next to a differentiable one."""
     if {left.grad, right.grad} != {Grad.CUT, Grad.DIFF}:
         return result
     operands = _operand_nodes(node)
@@ -1123,9 +1143,6 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
             and right.rel is not None and left.rel != right.rel)
 
 
-_COUNT_WORDS = ("batch", "size", "count", "num", "total", "norm", "denom", "n_", "length")
-
-
 def _is_count(value: Value, node: cst.CSTNode) -> bool:
     """A divisor that turns a sum into a mean: a count, the batch size, or another sum."""
     if value.has(Tag.COUNT) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
@@ -1134,7 +1151,7 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
         return True
     right = node.right if isinstance(node, cst.BinaryOperation) else None
     name = cst_dotted(right) if right is not None else None
-    return name is not None and any(w in name.lower().rsplit(".", 1)[-1] for w in _COUNT_WORDS)
+    return name is not None and mentions(name.rsplit(".", 1)[-1], COUNT_WORDS)
 
 
 def _is_epsilon(value: Value) -> bool:

@@ -29,6 +29,12 @@ class BatchAxisReduction(Rule):
     count is a normalised mean; sums in metrics, `train_step` code and custom-loop code
     outside the loss are not flagged.
 
+    A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
+    another full sum, `tf.size`, `tf.shape(y)[0]`, `len(...)`) or, failing that, when its name
+    has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
+    `length`, or the word `n` (`n_valid`); names are split at underscores, digits and
+    camelCase, so `num_pos` and `batchSize` count while `steps` or `scale` do not.
+
     ## Example
     ```python
     def l1_loss(y_true, y_pred):
@@ -115,7 +121,7 @@ class BatchAxisReduction(Rule):
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
             for call in value.marked(Mark.SUM_OVER_BATCH):
-                if call in loss.normalised or not isinstance(call, cst.Call):
+                if loss.divided_by_count(call) or not isinstance(call, cst.Call):
                     continue
                 self.report(call, fn=self._name(call), fix=self._fix(call))
 

@@ -48,7 +48,9 @@ class ScalarLossDropsSampleWeight(Rule):
     ## Fix safety
     Unsafe: `axis=-1` returns one value per sample, so the weights take effect and the loss
     value changes. Sums normalised by a count and built-in Loss instances get no automatic fix
-    (use `reduction='none'` on the instance, then reduce per sample).
+    (use `reduction='none'` on the instance, then reduce per sample). A divisor is a count as
+    for TFS102: known to be one, or named with a word starting with `batch`, `size`, `count`,
+    `num`, `total`, `norm`, `denom` or `length`, or the word `n`.
 
     ## Verification
     `--verify` calls the loss through Keras with `sample_weight=[1, 0, 0, 0]` and compares it
@@ -192,7 +194,7 @@ class ScalarLossDropsSampleWeight(Rule):
         spec = lookup(self.canonical(call.func))
         fixable = (spec is not None and spec.kind is Kind.REDUCE and spec.op in _FIXABLE_OPS
                    and call_arg(call, 1, "axis", "reduction_indices") is None
-                   and not any(call in s.normalised for s in loss.all_scopes()))
+                   and not any(s.divided_by_count(call) for s in loss.all_scopes()))
         shape = self._input_shape(loss, call) if fixable else None
         inner = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
         if shape == "per_sample" and inner is not None:

@@ -202,7 +202,7 @@ class StaticBatchDimension(Rule):
     # -- where the static size is used ------------------------------------------------------
     def _guarded(self, scope: Scope) -> bool:
         """The loss compares the static size with None (or falls back with ``or``)."""
-        for node, _ in scope.values.items():
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.Comparison):
                 parts = [node.left] + [c.comparator for c in node.comparisons]
                 if any(isinstance(p, cst.Name) and p.value == "None" for p in parts) and \
@@ -215,7 +215,7 @@ class StaticBatchDimension(Rule):
 
     def _uses(self, scope: Scope) -> list[tuple[list[cst.CSTNode], set[str]]]:
         out: list[tuple[list[cst.CSTNode], set[str]]] = []
-        for node, _ in list(scope.values.items()):
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.BinaryOperation):
                 found = self._binary_use(scope, node)
             elif isinstance(node, cst.Call):

@@ -6,13 +6,15 @@ from typing import Any
 
 import libcst as cst
 
+from tfshape_lint.analysis.names import mentions
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
-_MASK_WORDS = ("mask", "weight", "valid", "keep")
+#: a multiplier named with one of these words is a mask or a per-element weight
+MASK_WORDS = ("mask", "weight", "valid", "keep")
 
 
 class ReducedBeforeMask(Rule):
@@ -24,7 +26,9 @@ class ReducedBeforeMask(Rule):
     (`tf.reduce_mean(x)`, `K.mean(x)` without `axis`).
 
     A mask counts when it comes from a comparison or a cast of one, `tf.sequence_mask`,
-    an int/bool tensor, the labels, or a variable named like `mask`/`weight`. Masks applied
+    an int/bool tensor, the labels, or a variable with a word in its name starting with
+    `mask`, `weight`, `valid` or `keep` (`padding_mask`, `sampleWeights`, `keep_prob`; names
+    are split at underscores, digits and camelCase, so `invalid` does not count). Masks applied
     before the reduction, `sample_weight=` on the Loss call, and Loss instances built with
     `reduction="none"` are not flagged.
 
@@ -207,7 +211,7 @@ def _root(scope: Scope) -> Scope:
 
 def _named_like_mask(node: cst.BaseExpression) -> bool:
     name = node.value if isinstance(node, cst.Name) else None
-    return name is not None and any(word in name.lower() for word in _MASK_WORDS)
+    return name is not None and mentions(name, MASK_WORDS)
 
 
 def _advice(kind: str) -> str:

@@ -262,7 +262,7 @@ class PythonControlFlowOnTensor(Rule):
         if isinstance(node, cst.BooleanOperation):
             return self._symbolic(node.left, depth + 1) or self._symbolic(node.right, depth + 1)
         if isinstance(node, cst.Name) and self.loss is not None:
-            sources = self.loss.sources.get(node)
+            sources = self.loss.definitions(node)
             if sources and None not in sources and all(isinstance(s, cst.BaseExpression) for s in sources):
                 return any(self._symbolic(s, depth + 1) for s in sources)  # type: ignore[arg-type]
         value = self.value(node)

@@ -188,8 +188,8 @@ class SwappedLossArguments(Rule):
         """The same callee is also called as (y_true, y_pred) here: a deliberate symmetrisation."""
         assert self.loss is not None
         text = _code(node.func)
-        for other, _ in self.loss.values.items():
-            if other is node or not isinstance(other, cst.Call) or _code(other.func) != text:
+        for other in self.loss.nodes_of(cst.Call):
+            if other is node or _code(other.func) != text:
                 continue
             pair = _first_two(other)
             if pair is None:
