@@ -99,15 +99,20 @@ def collect(args: argparse.Namespace, config: Config, stdin: TextIO) -> list[Fil
             except ReadError as exc:
                 results.append(FileResult(name, errors=[InternalError(name, str(exc))]))
                 continue
-            results.append(check_text(text, name, config))
+            results.append(check_text(text, name, config, fixes=_shows_fixes(args)))
             continue
         for path, problem in iter_python_files([raw], config):
             if problem:
                 results.append(FileResult(path, errors=[InternalError(path, problem)]))
             else:
                 files.append(path)
-    results.extend(check_files(files, config, args.jobs))
+    results.extend(check_files(files, config, args.jobs, fixes=_shows_fixes(args)))
     return results
+
+
+def _shows_fixes(args: argparse.Namespace) -> bool:
+    """JSON output carries each finding's fix: only it needs fixes computed."""
+    return getattr(args, "format", "text") == "json"
 
 
 def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:

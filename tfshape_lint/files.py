@@ -96,10 +96,12 @@ def read_source(path: str) -> str:
     return decode_source(data)
 
 
-def check_text(source: str, path: str, config: Config) -> FileResult:
-    """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
+def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
+    """Lint already-read text; syntax errors and rule crashes become InternalErrors.
+
+    ``fixes=True`` computes each finding's fix (for outputs that show it)."""
     try:
-        result = lint(source, path, config)
+        result = lint(source, path, config, fixes=fixes)
     except SourceError as exc:
         return FileResult(path, errors=[InternalError(path, str(exc), "E999")])
     except RecursionError:
@@ -107,23 +109,24 @@ def check_text(source: str, path: str, config: Config) -> FileResult:
     return FileResult(path, result.findings, result.errors)
 
 
-def check_file(path: str, config: Config) -> FileResult:
+def check_file(path: str, config: Config, fixes: bool = False) -> FileResult:
     try:
         source = read_source(path)
     except ReadError as exc:
         return FileResult(path, errors=[InternalError(path, str(exc))])
-    return check_text(source, path, config)
+    return check_text(source, path, config, fixes=fixes)
 
 
-def _check_one(args: tuple[str, Config]) -> FileResult:
+def _check_one(args: tuple[str, Config, bool]) -> FileResult:
     return check_file(*args)
 
 
-def check_files(paths: list[str], config: Config, jobs: int | None = None) -> list[FileResult]:
+def check_files(paths: list[str], config: Config, jobs: int | None = None,
+                fixes: bool = False) -> list[FileResult]:
     """Check many files, on all cores when there are enough of them."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return [check_file(p, config) for p in paths]
+        return [check_file(p, config, fixes) for p in paths]
     chunk = max(1, len(paths) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_check_one, [(p, config) for p in paths], chunksize=chunk))
+        return list(pool.map(_check_one, [(p, config, fixes) for p in paths], chunksize=chunk))

@@ -111,7 +111,7 @@ def _drop_unused_backend_imports(result: FixResult, before: str, path: str, conf
     cleaned = clean_backend_imports(cleaner, result.source, before)
     if cleaned == result.source or not _parses(cleaned):
         return result
-    remaining = lint(cleaned, path, config).findings
+    remaining = lint(cleaned, path, config, fixes=True).findings
     return replace(result, source=cleaned, remaining=remaining)
 
 

@@ -114,7 +114,7 @@ def format_sarif(findings: Iterable[Finding], errors: Iterable[InternalError] = 
 
 def format_statistics(findings: Iterable[Finding]) -> str:
     counts = Counter((f.code, f.rule) for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix is not None)
+    fixable = Counter(f.code for f in findings if f.fix_safety is not None)
     lines = []
     for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         mark = " [*]" if fixable.get(code) else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # libcst is imported lazily: the flake8 plugin's cheap pre-check uses this module
@@ -81,6 +82,7 @@ def _strip(qualname: str, prefixes: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def canonical(qualname: str) -> str:
     """Map a qualified name to the key the transfer table and rules use.
 

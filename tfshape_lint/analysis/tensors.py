@@ -33,6 +33,7 @@ from tfshape_lint.analysis.values import (
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
+_T = TypeVar("_T")
 _MAX_HELPER_DEPTH = 3
 
 
@@ -98,6 +99,7 @@ class Scope:
     sources: dict[cst.CSTNode, frozenset[cst.CSTNode | None]] = field(default_factory=dict)
     #: the scope whose call evaluated this helper (None for the loss itself)
     parent: Scope | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- query API: rules read scopes through these, never through the fields ------------
     def value(self, node: cst.CSTNode) -> Value | None:
@@ -116,6 +118,12 @@ class Scope:
         """The expressions a Name's value may come from here (None inside: a parameter, whose
         value is the Value itself); None when the name was not evaluated as a local."""
         return self.sources.get(name)
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()`` once per scope: what several rules derive from the same body."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     def divided_by_count(self, reduction: cst.CSTNode) -> bool:
         """Whether the sum made by ``reduction`` is later divided by a count (a mean)."""
