@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import libcst as cst
-from libcst import visit_batched
 
 from tfshape_lint.analysis.index import (
     PREFILTER,
@@ -46,6 +45,7 @@ from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
 from tfshape_lint.rule import Report, Rule, RuleScope
 from tfshape_lint.source import Located, LineTable, code_in_place, locate as locate_nodes
+from tfshape_lint.source import walk_batched as visit_batched
 
 # flake8's own pattern and matching rules (codes compared case-sensitively, a comment at the end
 # of a backslash continuation or multi-line string covers all its lines), so `# noqa` means the
