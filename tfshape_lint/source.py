@@ -229,7 +229,13 @@ def _walk(node: cst.CSTNode, visits: dict[str, list[Callable[[cst.CSTNode], obje
         method(node)
 
 
-@lru_cache(maxsize=None)
 def _is_node(kind: type) -> bool:
     """``issubclass(kind, CSTNode)``, cached: CSTNode is an ABC, so ``isinstance`` is slow."""
-    return issubclass(kind, cst.CSTNode)
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+#: memo of :func:`_is_node` (a pure function of the type)
+_NODE_TYPES: dict[type, bool] = {}

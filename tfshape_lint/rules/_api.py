@@ -21,6 +21,8 @@ import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted
 from tfshape_lint.rules._helpers import dotted_expr
+from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of as _code
 
 __all__ = [
     "ApiRewriter",
@@ -391,8 +393,8 @@ class GuardTracker:
         self.stack.append(probe)
         self.depth += probe
 
-    def enter_if(self, node: cst.If, module: cst.Module) -> None:
-        probe = bool(_VERSION_TEST.search(module.code_for_node(node.test)))
+    def enter_if(self, node: cst.If) -> None:
+        probe = bool(_VERSION_TEST.search(code_of(node.test)))
         self.stack.append(probe)
         self.depth += probe
 
@@ -502,7 +504,7 @@ class RemovedApiVisitor:
         self._guards.leave()
 
     def visit_If(self, node: cst.If) -> None:
-        self._guards.enter_if(node, _EMPTY)
+        self._guards.enter_if(node)
 
     def leave_If(self, original_node: cst.If) -> None:
         self._guards.leave()
@@ -630,11 +632,7 @@ class RemovedApiVisitor:
         return None
 
 
-_EMPTY = cst.Module(body=[])
 
-
-def _code(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node)
 
 
 def _import_from(node: cst.ImportFrom, alias: cst.ImportAlias, target: tuple[str, str]) -> cst.ImportFrom:

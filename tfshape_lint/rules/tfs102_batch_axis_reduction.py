@@ -8,6 +8,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
+from tfshape_lint.source import code_of
 
 
 class BatchAxisReduction(Rule):
@@ -126,7 +127,7 @@ class BatchAxisReduction(Rule):
                 self.report(call, fn=self._name(call), fix=self._fix(call))
 
     def _name(self, call: cst.Call) -> str:
-        return cst.Module(body=[]).code_for_node(call.func)
+        return code_of(call.func)
 
     def _fix(self, call: cst.Call) -> cst.Call | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:

@@ -13,6 +13,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
+from tfshape_lint.source import code_of as _code
 
 ImportSpec = tuple[str, str | None, str | None]
 
@@ -365,6 +366,3 @@ def _alias(aliases: dict[str, str], targets: tuple[str, ...]) -> str | None:
     names = sorted((n for n, q in aliases.items() if q in targets), key=len)
     return names[0] if names else None
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)

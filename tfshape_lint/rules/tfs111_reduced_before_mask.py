@@ -12,6 +12,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
+from tfshape_lint.source import code_of
 
 #: a multiplier named with one of these words is a mask or a per-element weight
 MASK_WORDS = ("mask", "weight", "valid", "keep")
@@ -221,5 +222,5 @@ def _advice(kind: str) -> str:
 
 
 def _short(node: cst.CSTNode) -> str:
-    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= 40 else text[:37] + "..."

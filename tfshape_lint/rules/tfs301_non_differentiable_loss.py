@@ -14,8 +14,8 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Mark, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 #: ops whose registered gradient is zeros rather than None: fit runs, the weights never move
 _ZERO_GRADIENT_OPS = frozenset({"sign"})
 
@@ -236,7 +236,7 @@ class NonDifferentiableLoss(Rule):
 
     def _describe(self, node: cst.CSTNode) -> str:
         if isinstance(node, cst.Call):
-            func = _CODE.code_for_node(node.func)
+            func = code_of(node.func)
             spec = lookup(self.index.imports.canonical(_dotted_func(node)))
             if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("numpy", "eval") and spec is None:
                 return f".{node.func.attr.value}()"
@@ -248,7 +248,7 @@ class NonDifferentiableLoss(Rule):
         if isinstance(node, cst.UnaryOperation):
             return "`not`"
         if isinstance(node, cst.BinaryOperation):
-            return f"`{_CODE.code_for_node(node.operator).strip()}`"
+            return f"`{code_of(node.operator).strip()}`"
         return f"`{_short(node)}`"
 
 
@@ -257,5 +257,5 @@ def _dotted_func(node: cst.Call) -> str | None:
 
 
 def _short(node: cst.CSTNode, limit: int = 40) -> str:
-    text = " ".join(_CODE.code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

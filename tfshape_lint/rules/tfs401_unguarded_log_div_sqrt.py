@@ -7,8 +7,8 @@ import libcst as cst
 from tfshape_lint.analysis.ranges import Hazard, Ranges
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 _WHAT = {
     "log": "the argument of {fn}",
     "log1p": "1 + the argument of {fn}",
@@ -264,11 +264,11 @@ class UnguardedLogDivSqrt(Rule):
         node = hazard.node
         if isinstance(node, (cst.BinaryOperation, cst.AugAssign)):
             return "the denominator" if hazard.kind == "div" else "the base of **"
-        fn = _CODE.code_for_node(node.func) if isinstance(node, cst.Call) else "the op"
+        fn = code_of(node.func) if isinstance(node, cst.Call) else "the op"
         return _WHAT[hazard.kind].format(fn=fn)
 
     def _how(self, hazard: Hazard, eps: cst.BaseExpression) -> str:
-        text = _CODE.code_for_node(eps)
+        text = code_of(eps)
         if hazard.label_sum:
             return f"a sample or batch without labels gives 0/0; add {text} or use tf.maximum(..., 1)"
         if hazard.kind == "log1p":

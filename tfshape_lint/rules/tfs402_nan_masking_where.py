@@ -7,8 +7,8 @@ import libcst as cst
 from tfshape_lint.analysis.ops import Kind
 from tfshape_lint.analysis.ranges import Bound, Hazard, Ranges
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 
 
 class NanMaskingWhere(Rule):
@@ -186,11 +186,11 @@ class NanMaskingWhere(Rule):
             self._report(node, _hazard_cause(bound.hazards))
 
     def _report(self, node: cst.Call, cause: str) -> None:
-        self.report(node, fn=_CODE.code_for_node(node.func), cause=cause)
+        self.report(node, fn=code_of(node.func), cause=cause)
 
 
 def _hazard_cause(hazards: frozenset[Hazard]) -> str:
-    first = sorted(hazards, key=lambda h: _CODE.code_for_node(h.node))[0]
+    first = sorted(hazards, key=lambda h: code_of(h.node))[0]
     text = _short(first.node)
     if first.kind == "div":
         return f"the masked branch divides by a value that can be 0 (`{text}`)"
@@ -198,5 +198,5 @@ def _hazard_cause(hazards: frozenset[Hazard]) -> str:
 
 
 def _short(node: cst.CSTNode, limit: int = 40) -> str:
-    text = " ".join(_CODE.code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

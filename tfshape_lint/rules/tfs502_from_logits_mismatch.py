@@ -20,6 +20,7 @@ from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.tensors import call_arg, literal
 from tfshape_lint.rule import Example, FixSafety, Rule, RuleScope, Severity
+from tfshape_lint.source import code_of as _code
 
 ImportSpec = tuple[str, str | None, str | None]
 
@@ -760,6 +761,3 @@ def _short(node: cst.CSTNode) -> str:
     text = " ".join(_code(node).split())
     return text if len(text) <= 48 else text[:45] + "..."
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
