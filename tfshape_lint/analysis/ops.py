@@ -80,10 +80,10 @@ def _family(kind: Kind, op: str, tf: str | None = None, k: str | None = None,
 
 for _name in ("sum", "mean", "max", "min", "prod", "std", "variance", "logsumexp", "any", "all"):
     _family(Kind.REDUCE, "var" if _name == "variance" else _name,
-            tf=f"reduce_{_name}" if _name not in ("std", "variance") else f"reduce_{_name}",
+            tf=f"reduce_{_name}",
             k={"variance": "var"}.get(_name, _name), ops={"variance": "var"}.get(_name, _name),
             np={"variance": "var"}.get(_name, _name))
-_add(Kind.REDUCE, "sum", "tf.reduce_sum", "np.nansum", "builtins.sum_tensor")
+_add(Kind.REDUCE, "sum", "np.nansum")
 _add(Kind.REDUCE, "mean", "np.average", "np.nanmean", "tf.reduce_euclidean_norm")
 _add(Kind.REDUCE, "norm", "tf.norm", "tf.linalg.norm", "ops.norm", "np.linalg.norm")
 _add(Kind.REDUCE, "count", "tf.count_nonzero", "np.count_nonzero", "ops.count_nonzero")

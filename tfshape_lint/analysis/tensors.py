@@ -106,6 +106,14 @@ class Scope:
         """The abstract value of an expression of this body, if it was evaluated."""
         return self.values.get(node)
 
+    def find(self, node: cst.CSTNode) -> Value | None:
+        """The value of ``node`` here or in any helper this body reached (None if unseen)."""
+        for sub in self.all_scopes():
+            value = sub.values.get(node)
+            if value is not None:
+                return value
+        return None
+
     def evaluated(self) -> Iterator[tuple[cst.CSTNode, Value]]:
         """Every evaluated expression of this body with its value, in evaluation order."""
         return iter(list(self.values.items()))
@@ -460,9 +468,9 @@ class Evaluator:
                          origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {Tag.STATIC_BATCH, Tag.COUNT}),
                          marks=left.marks | right.marks)
         if op == "MatrixMultiply":
-            result = elementwise([left, right])
-            return result.evolve(rel=result.rel, batch=left.batch)
-        result = elementwise([left, right], cut=op in ("FloorDivide", "Modulo"))
+            return elementwise([left, right]).evolve(batch=left.batch)
+        # floor division has no gradient; floor-mod has one (d(x % y)/dx = 1, TF's FloorMod gradient)
+        result = elementwise([left, right], cut=op == "FloorDivide")
         if _rank_mismatch(left, right):
             # the batch axis of one side meets the last axis of the other; the mark names the
             # op where that happened, so later uses of the result can be told apart from it
@@ -695,7 +703,7 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)
     is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT))
     if axis is None:
-        result = base.evolve(rel=None if keep else None, rank=None if keep else 0, batch=False)
+        result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
         if x.batch and spec.op == "sum" and not is_count:
             result = result.with_mark(Mark.SUM_OVER_BATCH, node)

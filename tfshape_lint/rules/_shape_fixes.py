@@ -106,15 +106,6 @@ def short(node: cst.CSTNode, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def find_value(scope: Scope, node: cst.CSTNode) -> Value | None:
-    """The abstract value of ``node`` in ``scope`` or any helper it reached (None if unseen)."""
-    for sub in scope.all_scopes():
-        value = sub.value(node)
-        if value is not None:
-            return value
-    return None
-
-
 def reassigned(fn: cst.CSTNode, name: str) -> bool:
     """Whether ``name`` is the target of an assignment anywhere in ``fn``."""
     finder = _AssignFinder(name)

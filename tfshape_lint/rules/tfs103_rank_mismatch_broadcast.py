@@ -13,7 +13,6 @@ from tfshape_lint.rules._shape_fixes import (
     ElementwiseOperands,
     ImportSpec,
     call,
-    find_value,
     namespace,
     short,
     weight_on_loss,
@@ -200,7 +199,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
             return value
         squeezes = [n for n in value.marked(Mark.SQUEEZE) if isinstance(n, cst.Call)]
         arg = call_arg(squeezes[0], 0, "input", "x", "a") if len(squeezes) == 1 else None
-        before = find_value(self.loss, arg) if arg is not None else None
+        before = self.loss.find(arg) if arg is not None else None
         if before is None or before.rel is None or not before.batch:
             return value
         return value.evolve(rel=before.rel - 1, rank=None, batch=True)

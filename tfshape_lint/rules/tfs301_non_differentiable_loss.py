@@ -82,6 +82,10 @@ class NonDifferentiableLoss(Rule):
     good = (
         Example("import tensorflow as tf\n\ndef mse_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"),
+        Example("import math\n\nimport tensorflow as tf\n\n\ndef angle_loss(y_true, y_pred):\n"
+                "    diff = (y_pred - y_true + math.pi) % (2 * math.pi) - math.pi\n"
+                "    return tf.reduce_mean(tf.square(diff), axis=-1)\n",
+                note="floor-mod has a gradient (1 with respect to its left operand), unlike //"),
         Example("import tensorflow as tf\n\ndef switch_loss(y_true, y_pred):\n"
                 "    mse = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
                 "    mae = tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n"
