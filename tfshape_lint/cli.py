@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fix_cmd.add_fix_options(check, alias=True)
     fix_cmd.add_fix_parser(sub)
+    from tfshape_lint.server import add_server_parser  # light: pygls loads only when it runs
+
+    add_server_parser(sub)
     rules = sub.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rule = sub.add_parser("rule", help="print a rule's documentation")
