@@ -162,7 +162,7 @@ class TfshapeServer(LanguageServer):
         if state is None or state.snapshot is None:
             return
         snapshot = state.snapshot
-        by_uri = diagnostics(snapshot, state.outcome, state.verdicts, self.encoding, self.links)
+        by_uri = diagnostics(snapshot, state.outcome, state.verdicts, self.encoding, self.links.url)
         for uri in state.published - set(by_uri):
             self._send(uri, [], None)
         for uri, diags in by_uri.items():

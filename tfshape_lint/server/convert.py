@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from lsprotocol import types
 
@@ -103,7 +103,7 @@ def diagnostic(snapshot: Snapshot, finding: Finding, verdict: Verdict | None, en
 
 
 def diagnostics(snapshot: Snapshot, outcome: Outcome, verdicts: Mapping[tuple[Any, ...], Verdict],
-                encoding: str, rule_urls: Mapping[str, str | None]) -> dict[str, list[types.Diagnostic]]:
+                encoding: str, rule_url: Callable[[str], str | None]) -> dict[str, list[types.Diagnostic]]:
     """Every target document of the snapshot mapped to its diagnostics (empty lists included,
     so that fixed problems disappear from the client)."""
     out: dict[str, list[types.Diagnostic]] = {uri: [] for uri in snapshot.targets}
@@ -116,7 +116,7 @@ def diagnostics(snapshot: Snapshot, outcome: Outcome, verdicts: Mapping[tuple[An
         return out
     for finding in outcome.findings:
         verdict = verdicts.get(verdict_key(snapshot, finding))
-        uri, diag = diagnostic(snapshot, finding, verdict, encoding, rule_urls.get(finding.code))
+        uri, diag = diagnostic(snapshot, finding, verdict, encoding, rule_url(finding.code))
         out.setdefault(uri, []).append(diag)
     return out
 

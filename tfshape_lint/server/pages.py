@@ -52,13 +52,11 @@ class RuleLinks:
         self.template = template
         self._urls: dict[str, str | None] = {}
 
-    def __getitem__(self, code: str) -> str | None:
+    def url(self, code: str) -> str | None:
+        """The link for a rule code (None for an unknown code or an unwritable cache)."""
         if code not in self._urls:
             self._urls[code] = self._url(code)
         return self._urls[code]
-
-    def get(self, code: str, default: str | None = None) -> str | None:
-        return self[code] or default
 
     def _url(self, code: str) -> str | None:
         if self.template:
