@@ -339,6 +339,21 @@ async def test_notebook_cells_get_diagnostics(client: LanguageClient, tmp_path: 
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_config_is_the_nearest_pyproject_and_saving_it_relints(client: LanguageClient, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "pkg").mkdir(parents=True)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text('[tool.tfshape-lint]\nignore = ["TFS102"]\n', encoding="utf-8")
+    uri = (project / "pkg" / "losses.py").as_uri()
+    open_file(client, uri, BUGGY + STATIC_BATCH.replace("def loss", "def loss2"))
+    assert [d.code for d in await wait_for(client, uri)] == ["TFS110"]
+    pyproject.write_text('[tool.tfshape-lint]\nignore = ["TFS110"]\n', encoding="utf-8")
+    client.diagnostics.pop(uri, None)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(pyproject.as_uri())))
+    assert [d.code for d in await wait_for(client, uri)] == ["TFS102"]
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_server_process_never_imported_tensorflow(client: LanguageClient) -> None:
     # runs after the other tests of this module used the same server process
     assert not (CACHE / "tf-imported").exists()

@@ -12,9 +12,8 @@ from typing import Any, Iterable
 
 from lsprotocol import types
 
-from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, FixSafety
-from tfshape_lint.fixer import apply_fixes, fix_source
+from tfshape_lint.fixer import apply_fixes
 from tfshape_lint.server.convert import finding_range, line_edit, rewrite_edits
 from tfshape_lint.server.documents import Outcome, Snapshot
 from tfshape_lint.analysis.index import split_lines
@@ -58,15 +57,11 @@ def code_actions(snapshot: Snapshot, outcome: Outcome, uri: str, rng: types.Rang
                 actions.append(noqa)
         if wanted(only, VERIFY_KIND):
             actions.append(verify_action(snapshot, finding, related))
-    if wanted(only, FIX_ALL_KIND) and (only or any(_safe(f) for f in outcome.findings)):
-        fix_all = fix_all_action(snapshot, encoding)
+    if wanted(only, FIX_ALL_KIND):
+        fix_all = fix_all_action(snapshot, outcome, encoding)
         if fix_all is not None:
             actions.append(fix_all)
     return actions
-
-
-def _safe(finding: Finding) -> bool:
-    return finding.fix is not None and finding.fix.safety is FixSafety.SAFE
 
 
 def fix_title(finding: Finding) -> str:
@@ -94,20 +89,20 @@ def fix_action(snapshot: Snapshot, finding: Finding, encoding: str,
         edit=types.WorkspaceEdit(changes=edits))
 
 
-def fix_all_action(snapshot: Snapshot, encoding: str) -> types.CodeAction | None:
-    """Every safe fix in the document, applied until nothing changes (the ``fix`` command's loop)."""
-    result = fix_source(snapshot.source, snapshot.path, _safe_only(snapshot.config), unsafe=False)
-    if result.error is not None or not result.changed:
+def fix_all_action(snapshot: Snapshot, outcome: Outcome, encoding: str) -> types.CodeAction | None:
+    """Every safe fix of the document in one pass (overlapping fixes wait for the next pass:
+    the client asks again after the edit). Uses the fixes already computed for the actions."""
+    safe = [f.fix for f in outcome.findings if f.fix is not None and f.fix.safety is FixSafety.SAFE]
+    if not safe:
         return None
-    edits = rewrite_edits(snapshot, result.source, encoding)
+    new_source, applied = apply_fixes(snapshot.source, safe)
+    if not applied or new_source == snapshot.source:
+        return None
+    edits = rewrite_edits(snapshot, new_source, encoding)
     if not edits:
         return None
     return types.CodeAction(title="tfshape-lint: fix all safe problems", kind=FIX_ALL_KIND,
                             edit=types.WorkspaceEdit(changes=edits))
-
-
-def _safe_only(config: Config) -> Config:
-    return config.with_overrides(unsafe_fixes=False) if config.unsafe_fixes else config
 
 
 def noqa_action(snapshot: Snapshot, finding: Finding, encoding: str,

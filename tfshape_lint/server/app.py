@@ -308,7 +308,12 @@ def build_server() -> TfshapeServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TfshapeServer, params: types.DidSaveTextDocumentParams) -> None:
-        key = ls.document_key(params.text_document.uri)
+        uri = params.text_document.uri
+        if uri_path(uri).endswith("pyproject.toml"):  # settings may have changed: re-lint all
+            for key in list(ls.documents):
+                ls.schedule(key, 0)
+            return
+        key = ls.document_key(uri)
         if key in ls.documents:
             ls.schedule(key, 0)
 
