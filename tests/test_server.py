@@ -383,3 +383,36 @@ async def test_exit_without_shutdown_exits_1(tmp_path: Path) -> None:
         assert await asyncio.wait_for(server.wait(), TIMEOUT) == 1
     finally:
         await lsp.stop()
+
+
+@pytest.mark.asyncio
+async def test_tcp_mode_serves_and_exits(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    from pygls.lsp.client import LanguageClient as PlainClient
+
+    with socket.socket() as probe:  # a free port (closed again before the server binds it)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([*SERVER, "--tcp", str(port)], env=server_env(tmp_path),
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lsp = PlainClient("test", "1")
+        for _ in range(100):
+            try:
+                await lsp.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        result = await lsp.initialize_async(types.InitializeParams(capabilities=capabilities()))
+        assert result.server_info is not None and result.server_info.name == "tfshape-lint"
+        await lsp.shutdown_async(None)
+        lsp.exit(None)
+        await lsp.stop()
+        assert proc.wait(TIMEOUT) == 0
+        assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -374,11 +374,20 @@ def build_server() -> TfshapeServer:
     return server
 
 
+class _QuietExit(logging.Filter):
+    """Over TCP, pygls ends the process with SystemExit from inside the connection callback,
+    which asyncio would log as an unhandled exception; that exit is the normal end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SystemExit))
+
+
 def serve(*, tcp: int | None = None, host: str = "127.0.0.1") -> int:
     """Run until ``exit``: 0 after a ``shutdown`` request, 1 otherwise (as LSP specifies)."""
     logging.basicConfig(level=logging.WARNING, format="tfshape-lint server: %(message)s")
     server = build_server()
     if tcp is not None:
+        logging.getLogger("asyncio").addFilter(_QuietExit())
         server.start_tcp(host, tcp)
     else:
         server.start_io()
