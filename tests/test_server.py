@@ -304,19 +304,7 @@ async def test_notebook_cells_get_diagnostics(client: LanguageClient, tmp_path: 
     cells = [("code", "import tensorflow as tf\n%matplotlib inline"),
              ("markdown", "# A loss"),
              ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))")]
-    cell_uris = [f"{nb_uri}#cell{i}" for i in range(len(cells))]
-    for cell_uri in cell_uris:
-        client.diagnostics.pop(cell_uri, None)
-    client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
-        notebook_document=types.NotebookDocument(
-            uri=nb_uri, notebook_type="jupyter-notebook", version=1,
-            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code"
-                                      else types.NotebookCellKind.Markup, document=cell_uri)
-                   for (kind, _), cell_uri in zip(cells, cell_uris)]),
-        cell_text_documents=[types.TextDocumentItem(uri=cell_uri, version=1,
-                                                    language_id="python" if kind == "code" else "markdown",
-                                                    text=text)
-                             for (kind, text), cell_uri in zip(cells, cell_uris)]))
+    cell_uris = notebook_open(client, nb_uri, cells)
     diags = await wait_for(client, cell_uris[2])
     assert [d.code for d in diags] == ["TFS102"]
     assert diags[0].range == types.Range(types.Position(1, 11), types.Position(1, 49))
@@ -351,6 +339,62 @@ async def test_config_is_the_nearest_pyproject_and_saving_it_relints(client: Lan
     client.diagnostics.pop(uri, None)
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(pyproject.as_uri())))
     assert [d.code for d in await wait_for(client, uri)] == ["TFS102"]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_columns_are_utf16_code_units(client: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "unicode.py").as_uri()
+    line = '    tag = "\u03c0\U0001f4a5"; return tf.reduce_sum(tf.abs(y_true - y_pred))'
+    open_file(client, uri, BUGGY.replace(BUGGY.splitlines()[4], line))
+    diags = await wait_for(client, uri)
+    start = line.index("tf.reduce_sum")  # in code points; the emoji is two UTF-16 units
+    assert [d.code for d in diags] == ["TFS102"]
+    assert diags[0].range.start == types.Position(4, start + 1)
+    assert diags[0].range.end == types.Position(4, len(line) + 1)
+
+
+def notebook_open(client: LanguageClient, nb_uri: str, cells: list[tuple[str, str]]) -> list[str]:
+    cell_uris = [f"{nb_uri}#cell{i}" for i in range(len(cells))]
+    for cell_uri in cell_uris:
+        client.diagnostics.pop(cell_uri, None)
+    client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(
+            uri=nb_uri, notebook_type="jupyter-notebook", version=1,
+            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code"
+                                      else types.NotebookCellKind.Markup, document=cell_uri)
+                   for (kind, _), cell_uri in zip(cells, cell_uris)]),
+        cell_text_documents=[types.TextDocumentItem(uri=cell_uri, version=1,
+                                                    language_id="python" if kind == "code" else "markdown",
+                                                    text=text)
+                             for (kind, text), cell_uri in zip(cells, cell_uris)]))
+    return cell_uris
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_cell(
+        client: LanguageClient, tmp_path: Path) -> None:
+    nb_uri = (tmp_path / "edit.ipynb").as_uri()
+    cells = [("code", "import tensorflow as tf"),
+             ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))"),
+             ("code", "x = 1")]
+    cell_uris = notebook_open(client, nb_uri, cells)
+    assert [d.code for d in await wait_for(client, cell_uris[1])] == ["TFS102"]
+    for uri in cell_uris:
+        client.diagnostics.pop(uri, None)
+    # delete the loss cell, and break the last one
+    client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+        notebook_document=types.VersionedNotebookDocumentIdentifier(version=2, uri=nb_uri),
+        change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+            structure=types.NotebookDocumentCellChangeStructure(
+                array=types.NotebookCellArrayChange(start=1, delete_count=1),
+                did_close=[types.TextDocumentIdentifier(cell_uris[1])]),
+            text_content=[types.NotebookDocumentCellContentChanges(
+                document=types.VersionedTextDocumentIdentifier(uri=cell_uris[2], version=2),
+                changes=[types.TextDocumentContentChangeWholeDocument(text="x = (1,")])]))))
+    assert await wait_for(client, cell_uris[1]) == []
+    broken = await wait_for(client, cell_uris[2])
+    assert [d.code for d in broken] == ["E999"] and broken[0].range.start.line == 0
+    assert await wait_for(client, cell_uris[0]) == []
 
 
 @pytest.mark.asyncio(loop_scope="module")

@@ -144,7 +144,11 @@ class TfshapeServer(LanguageServer):
         snapshot = self.snapshot(key)
         if snapshot is None:
             return
-        outcome = await self.in_thread(self.lint_pool, lint_snapshot, snapshot)
+        previous = self.documents[key].snapshot if key in self.documents else None
+        if previous is not None and previous.same_input(snapshot):  # a save, an undo to the same text
+            outcome = self.documents[key].outcome
+        else:
+            outcome = await self.in_thread(self.lint_pool, lint_snapshot, snapshot)
         state = self.documents.get(key)
         if state is None or self.current_version(key) != snapshot.version:
             return  # closed or edited meanwhile: the newer lint publishes

@@ -81,6 +81,12 @@ class Snapshot:
         joined = join_cells([(c.kind, c.text) for c in cells])
         return cls(uri, uri_path(uri), version, joined.source, config, joined, tuple(cells))
 
+    def same_input(self, other: Snapshot) -> bool:
+        """Whether linting ``other`` must give this snapshot's findings (same text, path, config;
+        the cell layout too, since findings map to cells)."""
+        return (self.source == other.source and self.path == other.path and self.config == other.config
+                and [(c.uri, c.kind, c.text) for c in self.cells] == [(c.uri, c.kind, c.text) for c in other.cells])
+
     @property
     def targets(self) -> list[str]:
         """Every client document that gets diagnostics from this snapshot."""
