@@ -398,6 +398,20 @@ async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_ce
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_bad_config_is_shown_once_and_defaults_apply(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tfshape-lint]\nselct = ["TFS1"]\n', encoding="utf-8")
+    uri = (tmp_path / "bad_config.py").as_uri()
+    before = len(client.messages)
+    open_file(client, uri, BUGGY)
+    assert [d.code for d in await wait_for(client, uri)] == ["TFS102"]
+    shown = [m for m in client.messages[before:] if "unknown key 'selct'" in m.message]
+    assert len(shown) == 1 and shown[0].type == types.MessageType.Warning
+    replace_all(client, uri, BUGGY + "\n", 2)
+    await wait_for(client, uri)
+    assert len([m for m in client.messages[before:] if "selct" in m.message]) == 1
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_server_process_never_imported_tensorflow(client: LanguageClient) -> None:
     # runs after the other tests of this module used the same server process
     assert not (CACHE / "tf-imported").exists()

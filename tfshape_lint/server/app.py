@@ -19,6 +19,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from tfshape_lint import __version__
+from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding
 from tfshape_lint.server import actions
 from tfshape_lint.server.convert import Verdict, diagnostics, finding_key, finding_range, verdict_key
@@ -107,15 +108,20 @@ class TfshapeServer(LanguageServer):
         notebook = self.workspace.get_notebook_document(notebook_uri=key)
         if notebook is not None:
             cells = [Cell(c.document, "code" if c.kind == types.NotebookCellKind.Code else "markdown",
-                          self.workspace.get_text_document(c.document).source) for c in notebook.cells]
+                          self._cell_text(c.document)) for c in notebook.cells]
             return Snapshot.notebook_cells(key, notebook.version, cells, self._config(key))
         document = self.workspace.text_documents.get(key)
         if document is None:
             return None
         return Snapshot.text(key, document.version, document.source, self._config(key))
 
-    def _config(self, uri: str) -> Any:
+    def _cell_text(self, uri: str) -> str:
+        document = self.workspace.text_documents.get(uri)
+        return document.source if document is not None else ""
+
+    def _config(self, uri: str) -> Config:
         config = self.configs.for_path(uri_path(uri))
+        self._shown_config_errors &= {str(p) for p in self.configs.errors}  # fixed ones may break again
         for path, error in self.configs.errors.items():
             if str(path) not in self._shown_config_errors:
                 self._shown_config_errors.add(str(path))
@@ -148,7 +154,13 @@ class TfshapeServer(LanguageServer):
         if previous is not None and previous.same_input(snapshot):  # a save, an undo to the same text
             outcome = self.documents[key].outcome
         else:
-            outcome = await self.in_thread(self.lint_pool, lint_snapshot, snapshot)
+            try:
+                outcome = await self.in_thread(self.lint_pool, lint_snapshot, snapshot)
+            except Exception as exc:  # an engine bug must not end the session: log it, keep serving
+                log.exception("internal error linting %s", snapshot.path)
+                self.window_log_message(types.LogMessageParams(
+                    types.MessageType.Error, f"tfshape-lint: internal error on {snapshot.path}: {exc!r}"))
+                return
         state = self.documents.get(key)
         if state is None or self.current_version(key) != snapshot.version:
             return  # closed or edited meanwhile: the newer lint publishes
