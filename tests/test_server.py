@@ -241,6 +241,19 @@ async def test_verify_action_carries_the_command(client: LanguageClient, tmp_pat
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_no_verify_action_for_a_rule_without_probe(client: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "swapped.py").as_uri()  # TFS503 has no runtime probe
+    open_file(client, uri, "import tensorflow as tf\n\ndef bce(y_pred, y_true):\n"
+                           "    return tf.keras.losses.binary_crossentropy(y_true, y_pred)\n\n"
+                           "model.compile(optimizer='adam', loss=bce)\n")
+    diags = await wait_for(client, uri)
+    assert [d.code for d in diags] == ["TFS503"]
+    actions = await actions_at(client, uri, diags[0])
+    assert [a for a in actions if a.command is not None] == []
+    assert any("noqa" in a.title for a in actions)
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_hover_shows_the_rule_page(client: LanguageClient, tmp_path: Path) -> None:
     uri = (tmp_path / "hover.py").as_uri()
     open_file(client, uri, BUGGY)
@@ -415,6 +428,19 @@ async def test_bad_config_is_shown_once_and_defaults_apply(client: LanguageClien
 async def test_server_process_never_imported_tensorflow(client: LanguageClient) -> None:
     # runs after the other tests of this module used the same server process
     assert not (CACHE / "tf-imported").exists()
+
+
+def test_server_without_pygls_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from tests.conftest import run_cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pygls" else real(name, *a))
+    code, out, err = run_cli(["server"])
+    assert code == 2 and out == ""
+    assert err.strip() == ('tfshape-lint: error: the language server needs pygls; install tfshape-lint[server] '
+                           '(pip install "tfshape-lint[server]")')
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ from lsprotocol import types
 
 from tfshape_lint.finding import Finding, FixSafety
 from tfshape_lint.fixer import apply_fixes
+from tfshape_lint.registry import get
 from tfshape_lint.server.convert import finding_range, line_edit, rewrite_edits
 from tfshape_lint.server.documents import Outcome, Snapshot
 from tfshape_lint.analysis.index import split_lines
@@ -55,7 +56,7 @@ def code_actions(snapshot: Snapshot, outcome: Outcome, uri: str, rng: types.Rang
             noqa = noqa_action(snapshot, finding, encoding, related)
             if noqa is not None:
                 actions.append(noqa)
-        if wanted(only, VERIFY_KIND):
+        if wanted(only, VERIFY_KIND) and has_probe(finding.code):
             actions.append(verify_action(snapshot, finding, related))
     if wanted(only, FIX_ALL_KIND):
         fix_all = fix_all_action(snapshot, outcome, encoding)
@@ -135,6 +136,12 @@ def with_noqa(line: str, code: str) -> str | None:
     if not codes or code in re.findall(r"[A-Z]+[0-9]+", codes.upper()):
         return None
     return f"{body[:match.end()]}, {code}{body[match.end():]}{ending}"
+
+
+def has_probe(code: str) -> bool:
+    """Whether the verifier can run this rule's findings (its rule declares a recipe)."""
+    rule = get(code)
+    return rule is not None and rule.recipe is not None
 
 
 def verify_action(snapshot: Snapshot, finding: Finding, related: list[types.Diagnostic]) -> types.CodeAction:
