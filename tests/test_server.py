@@ -47,9 +47,18 @@ def _converter() -> Any:
     return converter
 
 
+#: dynamic registrations the server asked this client for
+REGISTERED: list[types.Registration] = []
+
+
 def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=_converter)
     register_lsp_features(client)
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        REGISTERED.extend(params.registrations)
+
     return client
 
 
@@ -352,6 +361,13 @@ async def test_config_is_the_nearest_pyproject_and_saving_it_relints(client: Lan
     client.diagnostics.pop(uri, None)
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(pyproject.as_uri())))
     assert [d.code for d in await wait_for(client, uri)] == ["TFS102"]
+    # changed outside the editor: the client's file watcher (registered by the server) reports it
+    assert any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in REGISTERED)
+    pyproject.write_text('[tool.tfshape-lint]\nselect = ["TFS1"]\n', encoding="utf-8")
+    client.diagnostics.pop(uri, None)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+        [types.FileEvent(pyproject.as_uri(), types.FileChangeType.Changed)]))
+    assert [d.code for d in await wait_for(client, uri)] == ["TFS102", "TFS110"]
 
 
 @pytest.mark.asyncio(loop_scope="module")

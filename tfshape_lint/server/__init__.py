@@ -23,9 +23,6 @@ def add_server_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     server = sub.add_parser("server", help="run the language server (LSP over stdio) for editors")
     server.add_argument("--tcp", type=int, metavar="PORT", help="listen on a TCP port instead of stdio")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on with --tcp (default: 127.0.0.1)")
-    from tfshape_lint.cli import COMMANDS  # cli is importing this module: register, as fix_cmd does
-
-    COMMANDS["server"] = run_server
 
 
 def run_server(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:

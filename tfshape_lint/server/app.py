@@ -19,11 +19,19 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from tfshape_lint import __version__
-from tfshape_lint.config import Config
+from tfshape_lint.config import CONFIG_FILES, Config
 from tfshape_lint.finding import Finding
 from tfshape_lint.server import actions
 from tfshape_lint.server.convert import Verdict, diagnostics, finding_key, finding_range, verdict_key
-from tfshape_lint.server.documents import Cell, ConfigCache, Outcome, Snapshot, lint_snapshot, uri_path
+from tfshape_lint.server.documents import (
+    Cell,
+    ConfigCache,
+    Outcome,
+    Snapshot,
+    is_config_file,
+    lint_snapshot,
+    uri_path,
+)
 from tfshape_lint.server.pages import RuleLinks, hover_text
 
 log = logging.getLogger("tfshape_lint.server")
@@ -121,13 +129,18 @@ class TfshapeServer(LanguageServer):
 
     def _config(self, uri: str) -> Config:
         config = self.configs.for_path(uri_path(uri))
-        self._shown_config_errors &= {str(p) for p in self.configs.errors}  # fixed ones may break again
-        for path, error in self.configs.errors.items():
-            if str(path) not in self._shown_config_errors:
-                self._shown_config_errors.add(str(path))
-                self.window_show_message(types.ShowMessageParams(types.MessageType.Warning,
-                                                                 f"tfshape-lint: {error}; using defaults"))
+        for error in sorted(self.configs.errors - self._shown_config_errors):
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning,
+                                                             f"tfshape-lint: {error}; using defaults"))
+        self._shown_config_errors |= self.configs.errors
         return config
+
+    def settings_changed(self) -> None:
+        """A config file changed: forget cached settings, re-lint every open document."""
+        self.configs.forget()
+        self._shown_config_errors.clear()
+        for key in list(self.documents):
+            self.schedule(key, 0)
 
     def current_version(self, key: str) -> int | None:
         notebook = self.workspace.get_notebook_document(notebook_uri=key)
@@ -135,6 +148,19 @@ class TfshapeServer(LanguageServer):
             return notebook.version
         document = self.workspace.text_documents.get(key)
         return document.version if document is not None else None
+
+    def watch_config_files(self) -> None:
+        """Ask the client to report config file changes made outside the editor (when it can)."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace is not None else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        names = ",".join(CONFIG_FILES)
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=f"**/{{{names}}}")])
+        self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="tfshape-lint-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options)]))
 
     # -- linting ----------------------------------------------------------------------------------
     def schedule(self, key: str, delay: float) -> None:
@@ -325,13 +351,21 @@ def build_server() -> TfshapeServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TfshapeServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if uri_path(uri).endswith("pyproject.toml"):  # settings may have changed: re-lint all
-            for key in list(ls.documents):
-                ls.schedule(key, 0)
+        if is_config_file(uri_path(uri)):
+            ls.settings_changed()
             return
         key = ls.document_key(uri)
         if key in ls.documents:
             ls.schedule(key, 0)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TfshapeServer, params: types.InitializedParams) -> None:
+        ls.watch_config_files()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: TfshapeServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(is_config_file(uri_path(change.uri)) for change in params.changes):
+            ls.settings_changed()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TfshapeServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -16,11 +16,10 @@ from typing import Sequence
 from urllib.parse import unquote, urlparse
 
 from tfshape_lint.analysis.index import split_lines
-from tfshape_lint.config import Config, ConfigError, find_pyproject, load_config
+from tfshape_lint.config import CONFIG_FILES, Config, ConfigError, clear_cache, config_for_path
 from tfshape_lint.engine import LintResult, SourceError, lint
 from tfshape_lint.finding import Finding
 from tfshape_lint.notebook import JoinedNotebook, join_cells
-from tfshape_lint.registry import known_codes
 
 
 @dataclass(frozen=True)
@@ -166,35 +165,26 @@ def syntax_problem(source: str, fallback: str) -> SyntaxProblem:
 
 
 class ConfigCache:
-    """Per-file configuration found as the CLI finds it (nearest pyproject.toml above the file),
-    re-read only when that file's modification time changes."""
+    """Per-file settings exactly as every front-end finds them (:func:`config_for_path`: the
+    nearest config file above the file, cached per folder). The server calls :meth:`forget`
+    when a config file is saved or changes on disk; a bad config gives the defaults and its
+    message is kept in :attr:`errors` for the server to show."""
 
     def __init__(self) -> None:
-        self._loaded: dict[Path, tuple[float, Config]] = {}
-        self.errors: dict[Path, str] = {}
+        self.errors: set[str] = set()
 
     def for_path(self, path: str) -> Config:
-        """The config for a file; defaults when the file is not on disk or the config is bad
-        (the error is kept in :attr:`errors` for the server to show once)."""
         try:
-            found = find_pyproject(Path(path).parent)
-        except OSError:
-            return Config()
-        if found is None:
-            return Config()
-        try:
-            mtime = found.stat().st_mtime
-        except OSError:
-            return Config()
-        cached = self._loaded.get(found)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        try:
-            config = load_config(found, known_codes())
+            return config_for_path(path)
         except ConfigError as exc:
-            self.errors[found] = str(exc)
-            config = Config()
-        else:
-            self.errors.pop(found, None)
-        self._loaded[found] = (mtime, config)
-        return config
+            self.errors.add(str(exc))
+            return Config()
+
+    def forget(self) -> None:
+        clear_cache()
+        self.errors.clear()
+
+
+def is_config_file(path: str) -> bool:
+    """Whether saving this file can change the settings of other files."""
+    return Path(path).name in CONFIG_FILES
