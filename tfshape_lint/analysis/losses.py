@@ -117,6 +117,11 @@ class LossDiscovery:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     assignments: dict[str, ast.expr] = field(default_factory=dict)
     found: list[_Found] = field(default_factory=list)
+    #: uses of this module's functions in sibling modules: (expression, "loss"/"metric")
+    external: list[tuple[str, str]] = field(default_factory=list)
+    #: a test module: functions found by signature alone that never touch TF/Keras are numpy
+    #: reference implementations, not losses
+    test_file: bool = False
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
@@ -127,6 +132,9 @@ class LossDiscovery:
                 self.assignments.setdefault(node.targets[0].id, node.value)
             elif isinstance(node, ast.Call):
                 self._visit_call(node)
+        for text, role in self.external:
+            self._resolve(ast.parse(text, mode="eval").body, Context.COMPILE,
+                          Role.METRIC if role == "metric" else Role.LOSS)
         self._subclass_losses()
         self._signature_losses()
         return self._specs(units)
@@ -174,6 +182,30 @@ class LossDiscovery:
             self._resolve_differentiated(call.args[0])
         elif attr == "add_loss" and call.args and isinstance(call.args[0], ast.Call):
             self._resolve(call.args[0].func, Context.DIRECT, Role.LOSS)
+        wrapped = self._metric_wrapped(call, attr)
+        if wrapped is not None:
+            self._resolve(wrapped, Context.COMPILE, Role.METRIC)
+
+    def _metric_wrapped(self, call: ast.Call, attr: str | None) -> ast.expr | None:
+        """The function a ``MeanMetricWrapper(fn)`` (or a subclass's ``super().__init__(fn)``)
+        turns into a metric: Keras averages it and never differentiates it."""
+        name = attr if attr is not None else (call.func.id if isinstance(call.func, ast.Name) else None)
+        if name == "__init__" and isinstance(call.func, ast.Attribute) and _is_super(call.func.value):
+            name = "MeanMetricWrapper" if self._in_metric_wrapper_class(call) else None
+        if name != "MeanMetricWrapper":
+            return None
+        for kw in call.keywords:
+            if kw.arg == "fn":
+                return kw.value
+        return call.args[0] if call.args else None
+
+    def _in_metric_wrapper_class(self, call: ast.Call) -> bool:
+        for cls in self.classes.values():
+            if not (cls.lineno <= call.lineno <= (cls.end_lineno or cls.lineno)):
+                continue
+            if any((ast_dotted(b) or "").endswith("MeanMetricWrapper") for b in cls.bases):
+                return True
+        return False
 
     def _resolve(self, expr: ast.expr, context: Context, role: Role, depth: int = 0) -> None:
         if depth > 4:
@@ -257,9 +289,20 @@ class LossDiscovery:
                 if info.in_class is not None:
                     continue
                 name = info.node.name
+                if self.test_file and not self._uses_tensor_api(info.node):
+                    continue
                 if looks_like_loss_signature(name, positional_params(info.node)):
                     role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role))
+
+    def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a function's body names anything from TensorFlow or Keras."""
+        for node in ast.walk(fn):
+            dotted = ast_dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            qualname = self.imports.resolve(dotted) if dotted else None
+            if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                return True
+        return False
 
     # -- results --------------------------------------------------------------------------
     def _specs(self, units: list[ast.stmt]) -> list[LossSpec]:
@@ -318,6 +361,10 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
     base = old if old.factory_call or not new.factory_call else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call)
+
+
+def _is_super(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
 
 
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:

@@ -283,6 +283,14 @@ def _classify(qualname: str, legacy_tf_keras: bool) -> tuple[str, str, str] | No
     if namespace is None or (legacy_tf_keras and namespace.startswith(_TF_KERAS_NS)):
         return None
     kind = namespace.rsplit(".", 1)[1]
-    if name in _names(namespace) or name not in _names(keras_table()["legacy"][kind]):
+    if name in _names(namespace) or name not in _legacy_names(kind):
         return None
     return namespace, kind, name
+
+
+@lru_cache(maxsize=None)
+def _legacy_names(kind: str) -> frozenset[str]:
+    """What Keras 2 code could call in one namespace: tf_keras's names plus the Keras 2.x
+    multi-backend names tf_keras dropped (``K.image_dim_ordering``, ``K.logsumexp``, ...)."""
+    table = keras_table()
+    return _names(table["legacy"][kind]) | frozenset(table.get("keras2", {}).get(kind, ()))
