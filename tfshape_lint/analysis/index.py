@@ -15,7 +15,7 @@ from pathlib import Path
 from tfshape_lint.analysis import PREFILTER as PREFILTER  # re-exported: the engine's fast path  # noqa: F401
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import is_test_file, project_for
+from tfshape_lint.analysis.project import is_test_module, project_for
 
 #: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
 TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
@@ -143,7 +143,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         external = project.uses_of(file)
     all_nodes = walk(tree)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
-                              test_file=path is not None and is_test_file(Path(path)))
+                              test_file=is_test_module(source, path))
     losses = discovery.run(nodes, all_nodes)
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,

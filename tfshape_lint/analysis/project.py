@@ -302,9 +302,18 @@ class Project:
         return found
 
 
-def is_test_file(path: Path) -> bool:
-    """``test_x.py``, ``x_test.py`` or anything under a ``tests``/``test`` folder."""
-    return bool(_TEST_FILE.match(path.name)) or any(p in ("tests", "test") for p in path.parts[:-1])
+_TEST_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:pytest|unittest|absl\.testing)\b|tf\.test\.TestCase",
+                          re.MULTILINE)
+
+
+def is_test_module(source: str, path: str | None) -> bool:
+    """A test: ``test_x.py``, ``x_test.py``, a file under ``tests/``, or one that imports a test
+    framework (pytest, unittest, absl.testing, ``tf.test.TestCase``)."""
+    if path is not None and not path.startswith("<"):
+        file = Path(path)
+        if _TEST_FILE.match(file.name) or any(p in ("tests", "test") for p in file.parts[:-1]):
+            return True
+    return bool(_TEST_IMPORT.search(source))
 
 
 _PROJECTS: dict[Path, Project] = {}
