@@ -8,6 +8,7 @@ again without positions: a chain of def/class names, or a lambda's ordinal in it
 from __future__ import annotations
 
 import ast
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -28,6 +29,9 @@ class Role(str, enum.Enum):
 
     LOSS = "loss"
     METRIC = "metric"
+    #: defined in a test module: a reference implementation called eagerly to compare values,
+    #: never trained with, so gradient and graph-mode rules do not apply
+    REFERENCE = "reference"
 
 
 LABEL_NAMES = frozenset(
@@ -314,7 +318,10 @@ class LossDiscovery:
             key = (spec.path, spec.unit, spec.lambda_ordinal)
             old = by_key.get(key)
             by_key[key] = spec if old is None else _merge(old, spec)
-        return sorted(by_key.values(), key=lambda s: s.line)
+        specs = sorted(by_key.values(), key=lambda s: s.line)
+        if self.test_file:
+            specs = [dataclasses.replace(s, role=Role.REFERENCE) for s in specs]
+        return specs
 
     def _spec(self, found: _Found, units: list[ast.stmt]) -> LossSpec | None:
         if found.lambda_node is not None:

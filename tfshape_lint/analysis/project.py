@@ -30,6 +30,10 @@ _MAX_HOPS = 6
 #: how far above a file the project's top folder may be
 _MAX_UP = 6
 _PROJECT_MARKERS = (".git", "setup.py", "setup.cfg", "pyproject.toml")
+#: weaker signs of a repository's top folder, used when none of the above is found
+_WEAK_MARKERS = ("LICENSE", "LICENSE.txt", "LICENSE.md", "requirements.txt", ".github")
+#: a project scan stops after this many files (a folder of many repositories is not a project)
+_MAX_FILES = 5000
 _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_modules", "build",
                         "dist", "__pycache__", "site-packages", ".eggs"})
 #: text a file must contain before it is parsed for cross-module uses of losses and metrics
@@ -89,7 +93,7 @@ class Project:
                 if candidate.is_file():
                     return candidate
             if folder == self.top or folder == folder.parent:
-                break
+                break  # never outside the project: a sibling repository is not importable
             folder = folder.parent
         return None
 
@@ -143,11 +147,11 @@ class Project:
             if path is None:
                 continue
             rest = parts[cut:]
-            if not rest:
-                return None  # the module itself: a project module, not a re-export
             summary = self.summary(path)
             if summary is None:
                 return None
+            if not rest:  # the module itself: a shim when it star-imports a TF/Keras namespace
+                return _ml_star(summary)
             target = self._binding(summary, rest[0], hops)
             if target is None:
                 return None
@@ -179,7 +183,10 @@ class Project:
             if followed is not None:
                 resolved.append(followed)
         ml = [t for t in resolved if t.split(".")[0] in ML_ROOTS]
-        return ml[0] if ml else None
+        if ml:
+            return ml[0]
+        star = _ml_star(summary)
+        return f"{star}.{name}" if star is not None and not name.startswith("_") else None
 
     def star_names(self, module: str, near: Path, hops: int = 0) -> dict[str, str]:
         """Names a ``from module import *`` brings in that stand for TF/Keras/NumPy names."""
@@ -299,6 +306,8 @@ class Project:
         for folder, dirs, names in os.walk(self.top):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
             found.extend(Path(folder) / n for n in sorted(names) if n.endswith(".py"))
+            if len(found) > _MAX_FILES:
+                break
         return found
 
 
@@ -342,13 +351,14 @@ def project_for(path: str) -> Project | None:
 def _top_folder(start: Path) -> Path:
     """The nearest folder at or above ``start`` with a project marker (``.git``, ``setup.py``,
     ``pyproject.toml``), else the top of ``start``'s package."""
-    folder = start
-    for _ in range(_MAX_UP + 1):
-        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
-            return folder
-        if folder == folder.parent:
-            break
-        folder = folder.parent
+    for markers in (_PROJECT_MARKERS, _WEAK_MARKERS):
+        folder = start
+        for _ in range(_MAX_UP + 1):
+            if any((folder / marker).exists() for marker in markers):
+                return folder
+            if folder == folder.parent:
+                break
+            folder = folder.parent
     folder = start
     while (folder / "__init__.py").is_file() and folder != folder.parent:
         folder = folder.parent
@@ -377,6 +387,14 @@ def _module_level(tree: ast.Module) -> list[ast.AST]:
                 children.extend(handler.body)
             stack.extend(reversed(children))
     return out
+
+
+def _ml_star(summary: ModuleSummary) -> str | None:
+    """The TF/Keras namespace a shim module star-imports (``from keras.ops import *``), if any."""
+    for star in summary.stars:
+        if star.split(".")[0] in ML_ROOTS:
+            return star
+    return None
 
 
 def _relative_base(package: str, level: int, module: str | None) -> str | None:
