@@ -316,12 +316,11 @@ _TEST_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:pytest|unittest|absl\.testi
 
 
 def is_test_module(source: str, path: str | None) -> bool:
-    """A test: ``test_x.py``, ``x_test.py``, a file under ``tests/``, or one that imports a test
-    framework (pytest, unittest, absl.testing, ``tf.test.TestCase``)."""
-    if path is not None and not path.startswith("<"):
-        file = Path(path)
-        if _TEST_FILE.match(file.name) or any(p in ("tests", "test") for p in file.parts[:-1]):
-            return True
+    """A test: ``test_x.py``, ``x_test.py``, or a file that imports a test framework (pytest,
+    unittest, absl.testing, ``tf.test.TestCase``). A ``tests/`` folder alone does not count:
+    it also holds sample code written to be linted or trained."""
+    if path is not None and not path.startswith("<") and _TEST_FILE.match(Path(path).name):
+        return True
     return bool(_TEST_IMPORT.search(source))
 
 

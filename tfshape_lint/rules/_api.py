@@ -417,6 +417,18 @@ class GuardTracker:
     def leave(self) -> None:
         self.stack.pop()
 
+    def enter_handler(self) -> frozenset[str]:
+        """An ``except`` block runs when the probe failed: its own try guards nothing there
+        (the fallback must work on its own). Returns what ``leave_handler`` restores."""
+        saved = self.stack[-1] if self.stack else frozenset()
+        if self.stack:
+            self.stack[-1] = frozenset()
+        return saved
+
+    def leave_handler(self, saved: frozenset[str]) -> None:
+        if self.stack:
+            self.stack[-1] = saved
+
     @property
     def guarded(self) -> bool:
         """Inside a guard that covers every name."""
@@ -573,6 +585,7 @@ class RemovedApiVisitor:
 
     def begin_module(self) -> None:
         self._guards = GuardTracker(self.index.imports)
+        self._handler_saved: list[frozenset[str]] = []
         self._covered: set[int] = set()
         self._roots = roots_for(self.index.imports)
         self._assigned = assigned_names(self.index.nodes, self.index.imports) | self.index.patched
@@ -589,6 +602,18 @@ class RemovedApiVisitor:
 
     def leave_TryStar(self, original_node: cst.TryStar) -> None:
         self._guards.leave()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
 
     def visit_If(self, node: cst.If) -> None:
         self._guards.enter_if(node, _EMPTY)
