@@ -450,3 +450,9 @@ def _elements(expr: ast.expr) -> list[ast.expr]:
     if isinstance(expr, ast.Dict):
         return [e for value in expr.values for e in _elements(value)]
     return [expr]
+
+
+def clear_project_cache() -> None:
+    """Forget every project read so far: for long-running front-ends (a language server)
+    after files changed on disk. One-shot runs never need it."""
+    _PROJECTS.clear()
