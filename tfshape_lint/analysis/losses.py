@@ -264,7 +264,7 @@ class LossDiscovery:
         factory = self.function(dotted)
         if factory is None:
             return
-        for inner in _returned_callables(factory.node):
+        for inner in returned_callables(factory.node):
             text = ast.unparse(call)
             if isinstance(inner, ast.Lambda):
                 self.found.append(_Found(None, inner, context, role, factory, text))
@@ -417,7 +417,7 @@ def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     return None
 
 
-def _returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
+def returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
     """What a factory returns: names of inner defs, or lambdas."""
     inner = {n.name for n in fn.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     result: list[str | ast.Lambda] = []
