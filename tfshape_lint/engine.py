@@ -31,6 +31,7 @@ from tfshape_lint.analysis.index import (
     split_lines,
 )
 from tfshape_lint.analysis.losses import LossSpec
+from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
     ModuleFacts,
@@ -79,10 +80,10 @@ def lint(source: str, path: str, config: Config,
          rules: Sequence[type[Rule]] | None = None, *, fixes: bool = False) -> LintResult:
     """Full result for one file (findings sorted, internal errors kept separately).
 
-    ``fixes=True`` fills ``Finding.fix`` (for ``fix``, ``--diff``, JSON/SARIF); otherwise only
+    ``fixes=True`` fills ``Finding.fix`` (for ``fix``, ``--diff``, JSON); otherwise only
     ``Finding.fix_safety`` says that a fix exists, and none is computed.
     """
-    if not PREFILTER.search(source):
+    if not PREFILTER.search(source) and not may_reexport(source, path):
         return LintResult()
     try:
         with warnings.catch_warnings():
@@ -92,7 +93,7 @@ def lint(source: str, path: str, config: Config,
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. NUL bytes
         raise SourceError(f"cannot parse: {exc}") from None
-    return lint_index(build_index(source, tree), path, config, rules, fixes=fixes)
+    return lint_index(build_index(source, tree, path), path, config, rules, fixes=fixes)
 
 
 def lint_index(index: ModuleIndex, path: str, config: Config,

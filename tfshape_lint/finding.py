@@ -82,10 +82,13 @@ class Finding:
     #: the safety of the fix this finding has, whether or not it was computed (``fix`` is only
     #: filled when the caller asked for fixes); None when there is no fix
     fix_safety: FixSafety | None = None
+    #: for a notebook: the 1-based position of the cell in its ``cells`` list; ``line`` and
+    #: ``end_line`` are then lines within that cell
+    cell: int | None = None
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        """Order used by every front-end: file, then position, then code."""
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        """Order used by every front-end: file, then cell and position, then code."""
+        return (self.path, self.cell or 0, self.line, self.column, self.code)
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,11 @@ class RemovedApiRule(Rule):
         raise NotImplementedError
 
     def begin_module(self) -> None:
-        self._guards = GuardTracker()
+        self._guards = GuardTracker(self.index.imports)
+        self._handler_saved: list[frozenset[str]] = []
         self._covered: set[int] = set()
         self._roots = roots_for(self.index.imports)
-        self._assigned = assigned_names(self.index.nodes, self.index.imports)
+        self._assigned = assigned_names(self.index.nodes, self.index.imports) | self.index.patched
 
     # guards
     def visit_Try(self, node: cst.Try) -> None:
@@ -104,6 +105,18 @@ class RemovedApiRule(Rule):
 
     def leave_TryStar(self, original_node: cst.TryStar) -> None:
         self._guards.leave()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
 
     def visit_If(self, node: cst.If) -> None:
         self._guards.enter_if(node)
@@ -126,7 +139,7 @@ class RemovedApiRule(Rule):
         if self._guards.guarded:
             return
         hit = self.hit_for(node.func)
-        if hit is None:
+        if hit is None or self._guards.covers(hit.qualname):
             return
         self._cover(node.func)
         fix, imports = self._call_fix(node, hit)
@@ -139,6 +152,9 @@ class RemovedApiRule(Rule):
         current: cst.BaseExpression = node
         while isinstance(current, cst.Attribute):
             hit = self.hit_for(current)
+            if hit is not None and self._guards.covers(hit.qualname):
+                self._cover(node)
+                return
             if hit is not None:
                 self._cover(node)
                 fix, imports = self._reference_fix(current, hit)
@@ -232,7 +248,6 @@ class RemovedApiRule(Rule):
             if hit is not None:
                 return hit
         return None
-
 
 
 
