@@ -82,7 +82,7 @@ class TfshapePlugin:
             return []
         from tfshape_lint.analysis.index import build_index  # the ast stage: no LibCST
 
-        index = build_index(source, self.tree)
+        index = build_index(source, self.tree, self.filename)
         if not index.imports.mentions_ml():
             return []
         from tfshape_lint.engine import lint_index  # first ML file: LibCST and the rules load here
