@@ -28,8 +28,13 @@ from tfshape_lint.registry import all_rules, get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify.extract import ExtractionError, extract, extract_span
 
-needs_tf = pytest.mark.skipif(not tensorflow_available(),
-                              reason="TensorFlow is not installed (pip install 'tfshape-lint[verify]')")
+_skip_without_tf = pytest.mark.skipif(not tensorflow_available(),
+                                      reason="TensorFlow is not installed (pip install -e '.[verify]')")
+
+
+def needs_tf(test: Any) -> Any:
+    """The TensorFlow tier (marker ``tf``, run with ``-m tf``); skipped where TF is missing."""
+    return pytest.mark.tf(_skip_without_tf(test))
 
 
 def _tf_keras_available() -> bool:
@@ -549,7 +554,7 @@ def test_cli_verify_text_then_cached_json(tmp_path: Path, monkeypatch: pytest.Mo
     js = subprocess.run([sys.executable, "-m", "tfshape_lint", "check", "--verify", "--verify-device", "cpu",
                          "--verify-timeout", "60", "--format", "json", str(path)],
                         capture_output=True, text=True, cwd=tmp_path)
-    data = json.loads(js.stdout)
+    data = json.loads(js.stdout)["findings"]
     assert set(data[0]["verification"]) >= {"status", "evidence", "device", "keras", "seconds"}
     assert data[0]["verification"]["status"] == "confirmed" and data[0]["verification"]["cached"] is True
 
@@ -576,6 +581,7 @@ def test_cli_verify_without_tensorflow_exits_2(tmp_path: Path, monkeypatch: pyte
     assert "install tfshape-lint[verify]" in capsys.readouterr().err
 
 
+@pytest.mark.tf
 def test_linter_process_never_imports_tensorflow(tmp_path: Path) -> None:
     script = textwrap.dedent(f'''
         import sys
