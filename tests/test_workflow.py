@@ -323,3 +323,33 @@ def test_rules_listing_matches_the_registry(project: Path) -> None:
 def test_clean_file_stays_clean(project: Path) -> None:
     assert run(["check", "clean.py"]) == (0, "", "")
     assert (project / "clean.py").read_text() == CLEAN
+
+
+# -- the TensorFlow tier ---------------------------------------------------------------------------
+def _tensorflow_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+@pytest.mark.tf
+@pytest.mark.skipif(not _tensorflow_installed(), reason="TensorFlow is not installed (pip install -e '.[verify]')")
+def test_verify_a_notebook_with_a_cache_dir(project: Path) -> None:
+    write_notebook(project / "nb.ipynb")
+    args = [sys.executable, "-m", "tfshape_lint", "check", "--verify", "--verify-device", "cpu",
+            "--verify-timeout", "120", "--cache-dir", "cache", "nb.ipynb"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("TFSHAPE_LINT_CACHE_DIR", None)
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=project, env=env, timeout=600)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("nb.ipynb:cell 3:5:12: TFS102 ") and "[confirmed:" in proc.stdout
+    assert any((project / "cache" / "verify").rglob("*.json")), "verdicts stored in --cache-dir"
+
+
+def test_verify_without_tensorflow_names_the_install_command_once(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tfshape_lint.verify import frontend
+
+    monkeypatch.setattr(frontend, "tensorflow_available", lambda: False)
+    code, _, err = run(["check", "--verify", "buggy.py"])
+    assert code == 2 and err.count("pip install") == 1 and err.count("\n") == 1
