@@ -22,7 +22,7 @@ import os
 import tokenize
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 from tfshape_lint.analysis import PREFILTER
 from tfshape_lint.config import Config, ConfigResolver
@@ -155,21 +155,6 @@ def gather(paths: Sequence[str], resolver: ConfigResolver, *, stdin_text: Callab
     return inputs, errors
 
 
-def iter_python_files(paths: Iterable[str], config: Config) -> Iterator[tuple[str, str | None]]:
-    """(path, problem) pairs under ``paths`` with one config for all (the codemod's walk)."""
-    from tfshape_lint.config import Overrides
-
-    resolver = ConfigResolver(Overrides())
-    resolver._fixed = config  # noqa: SLF001 - the caller chose the config
-    walker = Walker(resolver)
-    for raw in paths:
-        for item in walker.inputs(raw):
-            if isinstance(item, InternalError):
-                yield item.path, item.message
-            elif not item.notebook:
-                yield item.path, None
-
-
 # -- reading ------------------------------------------------------------------------------------
 def decode_source(data: bytes) -> str:
     """Decode like Python does (PEP 263 coding line, BOM), with a clear error otherwise."""
@@ -262,11 +247,6 @@ def check_input(item: Input) -> FileResult:
     if notebook is not None:
         result.notebook = notebook.join()
     return result
-
-
-def check_file(path: str, config: Config) -> FileResult:
-    """Lint one file on disk (Python or notebook, by its suffix), cells already mapped."""
-    return to_cells(check_input(Input(path, config, path.endswith(NOTEBOOK_SUFFIX))))
 
 
 def check_inputs(inputs: list[Input], jobs: int | None = None) -> list[FileResult]:
