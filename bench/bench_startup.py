@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-PLAIN = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(250))
+PLAIN = "import json\nimport os\n\n\n" + "".join(f"def f{i}(x):\n    return json.dumps([x, {i}, os.sep])\n\n\n"
+                                                  for i in range(250))
 
 PROBE = ("import runpy, sys, json, atexit\n"
          "atexit.register(lambda: sys.__stderr__.write('MODULES ' + json.dumps("

@@ -297,7 +297,10 @@ def test_sarif_rules_have_summaries_and_absolute_help_links(project: Path) -> No
 @pytest.mark.parametrize("args", [["--version"], ["rules"], ["rule", "TFS102"], ["check", "plain.py"],
                                   ["check", "plain.ipynb"]])
 def test_quick_commands_import_neither_libcst_nor_the_rules(tmp_path: Path, args: list[str]) -> None:
-    (tmp_path / "plain.py").write_text("def f(x):\n    return x + 1\n")
+    (tmp_path / ".git").mkdir()  # a project: its imports are followed, still without LibCST
+    (tmp_path / "helpers.py").write_text("import os\n\n\ndef here():\n    return os.getcwd()\n")
+    (tmp_path / "plain.py").write_text("import json\nfrom helpers import here\n\n\n"
+                                       "def f(x):\n    return json.dumps([x, here()])\n")
     (tmp_path / "plain.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
                                                       "nbformat_minor": 5}))
     probe = ("import sys, runpy\n"

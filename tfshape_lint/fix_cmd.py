@@ -32,7 +32,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable, TextIO
 
-from tfshape_lint.analysis import PREFILTER
 from tfshape_lint.analysis.index import split_lines
 from tfshape_lint.config import Config
 from tfshape_lint.engine import SourceError, lint
@@ -41,6 +40,7 @@ from tfshape_lint.files import (
     Input,
     ReadError,
     check_text,
+    needs_engine,
     read_bytes,
     read_notebook,
     run_pool,
@@ -237,7 +237,7 @@ def _fixed_codes(before: list[Finding], after: list[Finding]) -> dict[str, int]:
 def _fix_checked(source: str, path: str, config: Config, *, unsafe: bool, diff: bool,
                  show_fixes: bool = False) -> FileFix:
     """Run :func:`fix_text`, turning every failure into a reported error on an untouched file."""
-    if not PREFILTER.search(source):
+    if not needs_engine(source, path):
         return FileFix(path, output=source)
     try:
         result = fix_text(source, path, config, unsafe=unsafe)
