@@ -28,8 +28,13 @@ from tfshape_lint.registry import all_rules, get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify.extract import ExtractionError, extract, extract_span
 
-needs_tf = pytest.mark.skipif(not tensorflow_available(),
-                              reason="TensorFlow is not installed (pip install 'tfshape-lint[verify]')")
+_skip_without_tf = pytest.mark.skipif(not tensorflow_available(),
+                                      reason="TensorFlow is not installed (pip install -e '.[verify]')")
+
+
+def needs_tf(test: Any) -> Any:
+    """The TensorFlow tier (marker ``tf``, run with ``-m tf``); skipped where TF is missing."""
+    return pytest.mark.tf(_skip_without_tf(test))
 
 
 def _tf_keras_available() -> bool:
@@ -576,6 +581,7 @@ def test_cli_verify_without_tensorflow_exits_2(tmp_path: Path, monkeypatch: pyte
     assert "install tfshape-lint[verify]" in capsys.readouterr().err
 
 
+@pytest.mark.tf
 def test_linter_process_never_imports_tensorflow(tmp_path: Path) -> None:
     script = textwrap.dedent(f'''
         import sys

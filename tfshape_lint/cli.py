@@ -34,8 +34,9 @@ from tfshape_lint.options import (
 )
 
 FORMATS = ("text", "json", "sarif", "github")
-#: command-line words that need the verifier's options (importing them costs ~80 ms)
-_VERIFY_WORDS = ("--verify", "--no-cache", "--cache-dir", "-h", "--help")
+#: command-line words (or their argparse abbreviations) that need the verifier's options, whose
+#: import costs ~80 ms
+_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "-h", "--help")
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO, TextIO], int]
 
