@@ -408,6 +408,7 @@ async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_ce
              ("code", "x = 1")]
     cell_uris = notebook_open(client, nb_uri, cells)
     assert [d.code for d in await wait_for(client, cell_uris[1])] == ["TFS102"]
+    assert await wait_for(client, cell_uris[2]) == []  # the last of the three publications
     for uri in cell_uris:
         client.diagnostics.pop(uri, None)
     # delete the loss cell, and break the last one
