@@ -196,7 +196,7 @@ async def test_unsafe_fix_is_offered_labelled_and_not_preferred(client: Language
     diags = await wait_for(client, uri)
     actions = await actions_at(client, uri, diags[0], only=[types.CodeActionKind.QuickFix])
     fix = next(a for a in actions if a.edit is not None and "noqa" not in a.title)
-    assert "unsafe: may change loss values" in fix.title and not fix.is_preferred
+    assert fix.title == "TFS102: pass axis=-1 (unsafe: may change loss values)" and not fix.is_preferred
     assert fix.edit is not None and fix.edit.changes is not None
     fixed = apply_edits(BUGGY, list(fix.edit.changes[uri]))
     assert "axis=-1" in fixed
