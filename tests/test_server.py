@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.conftest import BUGGY, CLEAN, ROOT
 SHIM = Path(__file__).resolve().parent / "server_shim"
 SERVER = [sys.executable, "-m", "tfshape_lint", "server"]
 #: the module's server writes rule pages and verdicts here, not into the user's cache
-CACHE = Path(tempfile.mkdtemp(prefix="tfshape-lint-server-test-"))
+CACHE = Path(tempfile.gettempdir()) / f"tfshape-lint-server-test-{os.getpid()}"
 TIMEOUT = 20.0
 
 #: BUGGY's TFS102 finding: line 5, `tf.reduce_sum(tf.abs(y_true - y_pred))`
@@ -77,7 +78,14 @@ def capabilities() -> types.ClientCapabilities:
     return caps
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _remove_cache() -> Any:
+    yield
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
 def server_env(tmp: Path) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)  # the shim writes its record here
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(SHIM)])
     env["TFSHAPE_SHIM_LOG"] = str(tmp / "tf-imported")
@@ -444,7 +452,7 @@ async def test_bad_config_is_shown_once_and_defaults_apply(client: LanguageClien
 @pytest.mark.asyncio(loop_scope="module")
 async def test_server_process_never_imported_tensorflow(client: LanguageClient) -> None:
     # runs after the other tests of this module used the same server process
-    assert not (CACHE / "tf-imported").exists()
+    assert CACHE.is_dir() and not (CACHE / "tf-imported").exists()
 
 
 def test_server_without_pygls_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
