@@ -525,3 +525,30 @@ async def test_tcp_mode_serves_and_exits(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("    return x\n", "    return x  # noqa: TFS102\n"),
+    ("    return x  # noqa: TFS101\n", "    return x  # noqa: TFS101, TFS102\n"),
+    ("    return x  # noqa:TFS101 why\n", "    return x  # noqa:TFS101, TFS102 why\n"),
+    ("    return x  # noqa: TFS102\n", None),
+    ("    return x  # noqa\n", None),
+    ("    return x", "    return x  # noqa: TFS102"),
+])
+def test_with_noqa(line: str, expected: str | None) -> None:
+    from tfshape_lint.server.actions import with_noqa
+
+    assert with_noqa(line, "TFS102") == expected
+
+
+def test_extended_noqa_comment_silences_the_finding() -> None:
+    from tfshape_lint.engine import lint_source
+    from tfshape_lint.server.actions import with_noqa
+
+    lines = BUGGY.splitlines(keepends=True)
+    lines[4] = lines[4].rstrip("\n") + "  # noqa: TFS101\n"
+    assert [f.code for f in lint_source("".join(lines), "x.py")] == ["TFS102"]
+    new = with_noqa(lines[4], "TFS102")
+    assert new is not None
+    lines[4] = new
+    assert lint_source("".join(lines), "x.py") == []
