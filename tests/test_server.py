@@ -198,6 +198,21 @@ async def test_quickfix_edit_makes_the_diagnostic_disappear(client: LanguageClie
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_quickfix_keeps_crlf_line_ends(client: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "crlf.py").as_uri()
+    text = STATIC_BATCH.replace("\n", "\r\n")
+    open_file(client, uri, text)
+    diags = await wait_for(client, uri)
+    assert [d.code for d in diags] == ["TFS110"]
+    fix = next(a for a in await actions_at(client, uri, diags[0]) if a.is_preferred)
+    assert fix.edit is not None and fix.edit.changes is not None
+    fixed = apply_edits(text, list(fix.edit.changes[uri]))
+    assert fixed.count("\r\n") == text.count("\r\n") and "\n" not in fixed.replace("\r\n", "")
+    replace_all(client, uri, fixed, 2)
+    assert await wait_for(client, uri) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_unsafe_fix_is_offered_labelled_and_not_preferred(client: LanguageClient, tmp_path: Path) -> None:
     uri = (tmp_path / "unsafe.py").as_uri()
     open_file(client, uri, BUGGY)
