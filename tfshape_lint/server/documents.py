@@ -9,10 +9,11 @@ compiled in another is seen as in a script, and each finding maps back to its ce
 from __future__ import annotations
 
 import ast
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 from urllib.parse import unquote, urlparse
 
 from tfshape_lint.analysis.index import split_lines
@@ -143,9 +144,16 @@ def lint_snapshot(snapshot: Snapshot, *, fixes: bool = False) -> Outcome:
     return Outcome(tuple(result.findings), None, tuple(e.message for e in result.errors))
 
 
+#: whether this engine computes fixes only on request (``lint(..., fixes=True)``); an engine
+#: without the keyword always computes them
+_FIXES_ON_REQUEST = "fixes" in inspect.signature(lint).parameters
+
+
 def _lint(snapshot: Snapshot, fixes: bool) -> LintResult:
-    # TODO(i10 merge): pass fixes=fixes once engine.lint takes it; today fixes are always filled
-    del fixes
+    if _FIXES_ON_REQUEST:
+        engine: Any = lint
+        result: LintResult = engine(snapshot.source, snapshot.path, snapshot.config, fixes=fixes)
+        return result
     return lint(snapshot.source, snapshot.path, snapshot.config)
 
 
