@@ -127,7 +127,9 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         out.write(text)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    from tfshape_lint.verify.report import counted  # refuted findings never fail the run
+
+    return EXIT_FINDINGS if counted(findings) and not args.exit_zero else EXIT_CLEAN
 
 
 def postprocess(findings: list[Finding], results: list[FileResult], args: argparse.Namespace,

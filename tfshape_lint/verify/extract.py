@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
+from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -63,6 +64,8 @@ class ProbeProgram:
     uses_tf_keras: bool
     left_out: tuple[tuple[str, str], ...] = ()
     tapped: bool = False
+    #: the counterfactual applied to the flagged node, in words ("" when none was applied)
+    variant: str = ""
 
 
 @dataclass
@@ -90,7 +93,8 @@ def parse(source: str) -> ast.Module:
 
 
 def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = None,
-            tap_operands: bool = False) -> ProbeProgram:
+            tap_operands: bool | str = False, variant: Context | None = None,
+            span: tuple[int, int, int, int] | None = None) -> ProbeProgram:
     """The probe program for ``loss`` in ``source``; raises :class:`ExtractionError`.
 
     ``tap``: (line, column, end_line, end_column) of an expression (a finding's span, 1-based
@@ -102,6 +106,9 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
     except (SyntaxError, ValueError) as exc:
         raise ExtractionError(f"cannot parse the file: {exc}") from None
     module = _index(source, tree)
+    described = ""
+    if variant is not None:
+        described = _apply_variant(tree, source, span or tap, variant)
     tapped = False
     if tap is not None:
         tapped = _Tapper(source, tap, tap_operands).apply(tree)
@@ -109,7 +116,20 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
     included, left_out = _closure(module, roots, expr)
     text = _emit(module, included, expr)
     return ProbeProgram(text, kind, loss.qualname, loss.context, loss.role, _uses_tf_keras(module),
-                        tuple(sorted(left_out.items())), tapped)
+                        tuple(sorted(left_out.items())), tapped, described)
+
+
+def _apply_variant(tree: ast.Module, source: str, span: tuple[int, int, int, int] | None, ctx: Context) -> str:
+    """Neutralise the node at ``span`` in place; raises when the rule has no variant for it."""
+    if span is None:
+        raise ExtractionError("no flagged span to neutralise")
+    node, parents = _node_at(tree, source, span)
+    if node is None:
+        raise ExtractionError("cannot find the flagged expression to build the counterfactual")
+    done = neutralise(node, parents, ctx)
+    if done is None:
+        raise ExtractionError(f"no neutral variant of `{_text(node)}` for {ctx.code}")
+    return done[0]
 
 
 # -- module index -----------------------------------------------------------------------------
@@ -433,7 +453,7 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 
 
 # -- emission -------------------------------------------------------------------------------------
-PRELUDE = f"""__tfs_import_errors__ = []
+PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
 def {TAP_NAME}(value):
     return value
 def __tfs_weights__(y):
@@ -473,10 +493,11 @@ class _Tapper:
     factor instead, so a probe sees what was multiplied by what.
     """
 
-    def __init__(self, source: str, span: tuple[int, int, int, int], operands: bool = False) -> None:
+    def __init__(self, source: str, span: tuple[int, int, int, int], operands: bool | str = False) -> None:
         self.lines = source.splitlines()
         self.span = span
-        self.operands = operands
+        self.sibling = operands == "sibling"
+        self.operands = operands is True or operands == "operands"
 
     def _byte_col(self, line: int, col: int) -> int:
         if 1 <= line <= len(self.lines):
@@ -489,17 +510,34 @@ class _Tapper:
         for parent in ast.walk(tree):
             for name, value in ast.iter_fields(parent):
                 if isinstance(value, ast.expr) and _span(value) == want:
+                    if self.sibling and self._wrap_pair(parent):
+                        return True
                     setattr(parent, name, self._wrap(value))
                     return True
                 if isinstance(value, list):
                     for i, item in enumerate(value):
                         if isinstance(item, ast.expr) and _span(item) == want:
+                            if self.sibling and self._wrap_pair(parent):
+                                return True
                             value[i] = self._wrap(item)
                             return True
                         if self.operands and isinstance(item, ast.AugAssign) and _span(item) == want \
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
                             return True
+        return False
+
+    @staticmethod
+    def _wrap_pair(parent: ast.AST) -> bool:
+        """Tap both operands of the product/sum the flagged operand sits in."""
+        if isinstance(parent, ast.BinOp):
+            parent.left, parent.right = _tap_call(parent.left), _tap_call(parent.right)
+            return True
+        if isinstance(parent, ast.Call) and len(parent.args) >= 2:
+            parent.args[0], parent.args[1] = _tap_call(parent.args[0]), _tap_call(parent.args[1])
+            return True
+        if isinstance(parent, ast.AugAssign):
+            return False
         return False
 
     def _wrap(self, node: ast.expr) -> ast.expr:
@@ -592,7 +630,8 @@ def _walk_blocks(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
                     yield from _walk_blocks([child])
 
 
-def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool = False) -> ProbeProgram:
+def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool = False,
+                 variant: Context | None = None, literal: bool = False) -> ProbeProgram:
     """A probe program for the expression a finding points at, when it is not inside a loss.
 
     An expression whose names all resolve at module level (``keras.losses.MSE(reduction='sum')``,
@@ -620,12 +659,20 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         node = ast.copy_location(single, stmt)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_program(module, node)
-    target = _span_target(node, parents)
+    target = node if literal and isinstance(node, ast.Constant) else _span_target(node, parents)
     if callee and isinstance(node, ast.Call):
         target = node.func
     climbed = target is not node
     if target is None:
         raise ExtractionError(f"the flagged `{_text(node)}` is not an expression the verifier can run")
+    described = ""
+    if variant is not None:
+        done = neutralise(node, parents, variant)
+        if done is None:
+            raise ExtractionError(f"no neutral variant of `{_text(node)}` for {variant.code}")
+        described = done[0]
+        if target is node and isinstance(done[2], ast.expr):
+            target = done[2]
     if (not climbed or callee) and _resolvable(module, target):
         included, left_out = _closure(module, [], target)
         text = _emit(module, included, target)
@@ -638,7 +685,7 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         text = _emit(module, included, None, replay)
         kind, context = "function", "direct"
     return ProbeProgram(text, kind, f"<expression>@{span[0]}", context, "loss", _uses_tf_keras(module),
-                        tuple(sorted(left_out.items())), False)
+                        tuple(sorted(left_out.items())), False, described)
 
 
 def _text(node: ast.AST) -> str:

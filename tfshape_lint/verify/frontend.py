@@ -12,6 +12,7 @@ from typing import TextIO
 from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import DEVICES, INSTALL_HINT, tensorflow_available, verify_findings
+from tfshape_lint.verify.report import for_format
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -31,6 +32,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="where probes run: the GPU when TensorFlow sees one (auto), or force cpu/gpu")
     group.add_argument("--no-cache", action="store_true",
                        help="neither read nor store cached verification results")
+    group.add_argument("--show-refuted", action="store_true",
+                       help="also list findings that --verify refuted (text output drops them by default)")
 
 
 def _positive(text: str) -> float:
@@ -53,8 +56,13 @@ def verify_for_cli(findings: list[Finding], args: argparse.Namespace, config: Co
     if not findings:
         return findings
     sources = _read_sources(findings)
-    return verify_findings(findings, sources, timeout=args.verify_timeout, device=args.verify_device,
-                           use_cache=not args.no_cache, target_keras=config.target_keras, progress=True)
+    verified = verify_findings(findings, sources, timeout=args.verify_timeout, device=args.verify_device,
+                               use_cache=not args.no_cache, target_keras=config.target_keras, progress=True)
+    shown, summary = for_format(verified, str(getattr(args, "format", "text")),
+                                bool(getattr(args, "show_refuted", False)))
+    if summary and not getattr(args, "statistics", False):
+        err.write(summary)
+    return shown
 
 
 def _read_sources(findings: list[Finding]) -> dict[str, str]:

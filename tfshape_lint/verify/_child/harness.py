@@ -53,8 +53,17 @@ def inconclusive(evidence: str) -> Outcome:
 
 
 # -- error text -------------------------------------------------------------------------------------
-ABBREVIATIONS = {"InvalidArgumentError": "IAE", "OperatorNotAllowedInGraphError":
-                 "OperatorNotAllowedInGraphError", "ResourceExhaustedError": "ResourceExhausted"}
+ABBREVIATIONS: dict[str, str] = {}
+#: TensorFlow/absl log lines that leak into exception texts ("2026-01-01 12:00:00.1: W tensorflow/...")
+_LOG_NOISE = re.compile(r"^\s*(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.\d]*: [IWEF] |[IWEF]\d{4} \d\d:\d\d:\d\d|"
+                        r"WARNING:(tensorflow|absl)|W0000 |I0000 |E0000 |oneDNN custom operations|"
+                        r"To enable the following instructions|This TensorFlow binary is optimized)")
+
+
+def clean_text(text: str) -> str:
+    """Evidence without TensorFlow's log lines."""
+    lines = [ln for ln in text.splitlines() if not _LOG_NOISE.match(ln)]
+    return "\n".join(lines).strip()
 #: the line of a long TensorFlow message that says what went wrong (KERAS_FACTS §3 quotes)
 KEY_LINES = re.compile(
     r"(Incompatible shapes[^\n]*|Dimensions must be equal[^\n]*|Cannot iterate over a shape with "
@@ -78,8 +87,8 @@ def describe(exc: BaseException) -> str:
     if match is not None:
         line = match.group(0)
     else:
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        useful = [ln for ln in lines if not ln.startswith(_SKIP_PREFIXES)]
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not _LOG_NOISE.match(ln)]
+        useful = [ln for ln in lines if not ln.startswith(_SKIP_PREFIXES) and not _LOG_NOISE.match(ln)]
         line = (useful or lines or [""])[0]
     line = re.sub(r"\s*\[\[\{\{node [^\n]*", "", line)
     line = re.sub(r"\s*name:\s*$", "", line).strip()
@@ -165,10 +174,69 @@ DEFAULT_ORDER = ("regression", "binary", "onehot", "sparse", "image", "sequence"
                  "packed_binary", "packed", "sparse_seq", "wide")
 
 
+#: layouts inferred for the current job (from the loss body, then from its constants): tried first
+JOB_ORDER: list[str] = []
+#: a ladder of ranks 3-5 tried after the defaults when nothing else ran
+LADDER: list[str] = []
+
+
 def order(preferred: Sequence[str] | None) -> list[str]:
-    """The preferred layouts first, then the defaults."""
-    out = [n for n in (preferred or ()) if n in SIGS]
-    return out + [n for n in DEFAULT_ORDER if n not in out]
+    """The current job's inferred layouts, the preferred ones, then the defaults and the ladder."""
+    out = [n for n in JOB_ORDER if n in SIGS]
+    out += [n for n in (preferred or ()) if n in SIGS and n not in out]
+    return out + [n for n in list(DEFAULT_ORDER) + LADDER if n not in out]
+
+
+def _register(spec: dict[str, Any], prefix: str) -> str:
+    true, pred = tuple(int(d) for d in spec["true"]), tuple(int(d) for d in spec["pred"])
+    labels = str(spec.get("labels", "float"))
+    activation = str(spec.get("activation", "sigmoid"))
+    name = f"{prefix}:{'x'.join(map(str, true))}/{'x'.join(map(str, pred))}:{labels}"
+    SIGS.setdefault(name, Sig(name, true, pred, labels, activation))
+    return name
+
+
+def set_job_layouts(layouts: Sequence[dict[str, Any]]) -> None:
+    """Use the layouts the parent inferred from the loss body for this job (first)."""
+    JOB_ORDER[:] = [_register(spec, "inferred") for spec in layouts]
+
+
+def add_constant_layouts(obj: Any, namespace: dict[str, Any]) -> None:
+    """Per-sample layouts shaped like the arrays the loss closes over (a ``(5, 3)`` weight
+    means ``(B, 5, 3)`` inputs): tried right after the inferred ones."""
+    shapes: list[tuple[int, ...]] = []
+    for value in _captured(obj, namespace):
+        shape = getattr(value, "shape", None)
+        try:
+            dims = tuple(int(d) for d in shape) if shape is not None else ()
+        except (TypeError, ValueError):
+            continue
+        if 2 <= len(dims) <= 4 and all(1 <= d <= 64 for d in dims) and dims not in shapes:
+            shapes.append(dims)
+    for dims in shapes[:3]:
+        name = _register({"true": dims, "pred": dims, "labels": "float"}, "constant")
+        if name not in JOB_ORDER:
+            JOB_ORDER.append(name)
+
+
+def _captured(obj: Any, namespace: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    fn = obj
+    for _ in range(3):
+        closure = getattr(fn, "__closure__", None) or ()
+        for cell in closure:
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:
+                continue
+        fn = getattr(fn, "__wrapped__", None)
+        if fn is None:
+            break
+    if hasattr(obj, "__dict__"):
+        found.extend(v for k, v in vars(obj).items() if not k.startswith("_"))
+    found.extend(v for k, v in namespace.items() if not k.startswith("__") and hasattr(v, "shape")
+                 and hasattr(v, "dtype"))
+    return [v for v in found if hasattr(v, "shape") and hasattr(v, "dtype")]
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -355,10 +423,13 @@ class FitResult:
 class Harness:
     """Evaluates the subject eagerly, in a Keras-like graph step, or in a real ``fit`` step."""
 
-    def __init__(self, subject: Subject, *, jit: bool = False) -> None:
+    def __init__(self, subject: Subject, *, jit: bool = False, autograph: bool = False) -> None:
         self.subject = subject
         self.jit = jit
+        self.autograph = autograph
         self.failures: list[tuple[str, BaseException]] = []
+        #: the counterfactual in words (set on a variant's harness)
+        self.description = ""
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,
@@ -416,7 +487,7 @@ class Harness:
                batch_none: bool, jit: bool) -> Run:
         yt, yp, w = tensors(y_true, y_pred, sw)
         fn = self.subject.reported_fn()
-        autograph = LEGACY or not self.subject.keras_context
+        autograph = LEGACY or not self.subject.keras_context or self.autograph
 
         def step(y_t: Any, y_p: Any, s_w: Any = None) -> Any:
             with tf.GradientTape() as tape:
@@ -512,3 +583,12 @@ def _spec(t: Any, batch_none: bool) -> Any:
 def layout(sig: Sig, n: int = 4) -> str:
     """``(4, 3)/(4, 3)``: how the synthetic y_true/y_pred looked."""
     return f"{shape_of(np.zeros((n,) + sig.true_shape))}/{shape_of(np.zeros((n,) + sig.pred_shape))}"
+
+
+def _ladder() -> None:
+    from tfshape_lint.verify.realfiles import ladder
+
+    LADDER[:] = [_register(spec, "ladder") for spec in ladder()]
+
+
+_ladder()

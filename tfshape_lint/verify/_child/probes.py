@@ -59,6 +59,37 @@ def run(name: str, h: Harness, params: dict[str, Any]) -> Outcome:
     return fn(h, params)
 
 
+#: probes that run the counterfactual themselves: they compare the two runs side by side
+PAIRED = frozenset({"update_norm", "swap_arguments", "from_logits"})
+
+
+def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict[str, Any]) -> Outcome:
+    """The verdict on the flagged node: the symptom as written, and its absence in the variant.
+
+    ``hv`` is the variant's harness (the flagged node neutralised), None when the probe's own
+    runs are the counterfactual, or a string saying why no variant could be built.
+    """
+    fn = PROBES.get(name)
+    if fn is None:
+        return inconclusive(f"no probe named {name!r} in this version of tfshape-lint")
+    if name in PAIRED:
+        return fn(h, {**params, "_variant": hv})
+    original = fn(h, params)
+    if original.status != "confirmed" or hv is None:
+        return original
+    if isinstance(hv, str):
+        return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
+    variant = fn(hv, params)
+    desc = hv.description
+    if variant.status == "refuted":
+        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
+    if variant.status == "confirmed":
+        return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
+                            f"({variant.evidence}), so it does not come from the flagged node")
+    return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
+                        f"{variant.evidence}")
+
+
 def _signatures(params: dict[str, Any], default: Sequence[str] = ()) -> list[str]:
     return order(list(params.get("signatures") or default))
 
@@ -77,16 +108,39 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, BaseException | None]:
 # -- TFS102 / TFS109: scale with the batch size ----------------------------------------------------
 @probe("batch_scaling")
 def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
-    """The same 8 samples in batches of 2 and of 8: a per-sample loss reports the same mean."""
+    """The same 8 samples in batches of 2 and of 8: a per-sample loss reports the same mean.
+    With the flagged reduction tapped, it must scale too: the loss may scale through another
+    term, which is not this finding's bug."""
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline()
     yt, yp = base.sig.make(8, seed=1)
-    small, err = _try(lambda: float(np.mean([h.value(yt[i:i + 2], yp[i:i + 2]) for i in range(0, 8, 2)])))
-    large, err2 = _try(lambda: h.value(yt, yp))
+    smalls = [_try(lambda i=i: _value_and_tap(h, yt[i:i + 2], yp[i:i + 2])) for i in range(0, 8, 2)]
+    large, err2 = _try(lambda: _value_and_tap(h, yt, yp))
+    err = next((e for _, e in smalls if e is not None), None)
     if err or err2:
         return inconclusive(f"batch 2/8 run failed: {describe(err or err2)}")  # type: ignore[arg-type]
-    return _scaling_verdict(small, large, 2, 8)
+    small = float(np.mean([v[0] for v, _ in smalls]))
+    outcome = _scaling_verdict(small, large[0], 2, 8)
+    node_small = [v[1] for v, _ in smalls]
+    if outcome.status != "confirmed" or large[1] is None or any(n is None for n in node_small):
+        return outcome
+    node_s, node_l = float(np.mean(node_small)), float(large[1])
+    if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
+        return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
+                       f"({fmt(node_l)} at batch 8 vs {fmt(node_s)} at batch 2)")
+    return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch 8 vs "
+                     f"{fmt(node_s)} at batch 2")
+
+
+def _value_and_tap(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, float | None]:
+    """The reported value and the mean of the first tapped value (None when nothing was tapped)."""
+    h.subject.taps.clear()
+    value = h.value(yt, yp)
+    taps = [t for t in h.subject.taps if t is not None]
+    if not taps:
+        return value, None
+    return value, scalar(np.asarray(taps[0], dtype="float64"))
 
 
 def _scaling_verdict(small: float, large: float, b_small: int, b_large: int) -> Outcome:
@@ -168,40 +222,86 @@ def sequence_return(h: Harness, params: dict[str, Any]) -> Outcome:
 # -- TFS103: (B,) vs (B,1) broadcast ---------------------------------------------------------------
 @probe("broadcast_rank")
 def rank_broadcast(h: Harness, params: dict[str, Any]) -> Outcome:
-    """Labels (B,) with outputs (B,1) (as a direct call gets them) and Keras-aligned (B,1):
-    a batch must report the mean of its samples taken one at a time."""
+    """The flagged op's operands (tapped) at batch 4 and 6: does axis 0 of the lower-rank one
+    (tracking the batch size) line up with a non-batch axis of the other? Then the loss must
+    show it: a shape error, or a batch value that differs from its samples taken one at a time."""
     names = list(params.get("signatures") or ())
     if not h.subject.keras_context or h.subject.kind == "loss_object":
         names.append("flat_binary")
-    names += ["binary", "regression", "sequence", "image"]
-    ran: list[str] = []
-    errors: list[tuple[Sig, BaseException]] = []
-    for name in dict.fromkeys(names):
+    names += ["binary", "regression", "sequence", "image", "packed"]
+    return _broadcast(h, names)
+
+
+def _broadcast(h: Harness, names: list[str]) -> Outcome:
+    aligned: list[str] = []
+    for name in order(names):
         sig = SIGS[name]
-        yt, yp = sig.make(4)
-        h.subject.seen.clear()
-        value, err = _try(lambda: h.value(yt, yp))
-        if err is not None:
-            if matches(err, SHAPE_ERRORS):
-                errors.append((sig, err))
+        seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
+        errors: list[BaseException] = []
+        values: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+        for n in (4, 6):
+            yt, yp = sig.make(n)
+            h.subject.taps.clear()
+            value, err = _try(lambda: h.value(yt, yp))
+            taps = [t for t in h.subject.taps if t is not None][:2]
+            if len(taps) == 2:
+                seen.append((n, _shape(taps[0]), _shape(taps[1])))
+            if err is not None:
+                errors.append(err)
             else:
-                h.failures.append((name, err))
+                values[n] = (yt, yp, value)
+        if len(seen) < 2:
+            if errors:
+                h.failures.append((name, errors[0]))
             continue
-        reference, err = _try(lambda: h.singles(yt, yp))
-        if err is not None or not math.isfinite(value):
+        bad = [_misaligned(n, a, b) for n, a, b in seen]
+        if not all(bad):
+            aligned.append(f"{seen[0][1]} with {seen[0][2]}")
+            if len(aligned) >= 2:
+                break
             continue
-        if not close(value, reference):
-            return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: batch of 4 gives {fmt(value)}, the same "
-                             f"samples one at a time {fmt(reference)}")
-        ran.append(name)
-    # an error counts where the loss's everyday layouts fail, not a rank-3 layout it never meant
-    primary = [(s, e) for s, e in errors if len(s.pred_shape) <= 1]
-    if primary or (errors and not ran):
-        sig, err = (primary or errors)[0]
-        return confirmed(f"y_true/y_pred {layout(sig)}: {describe(err)}")
-    if not ran:
-        return h.no_baseline(SHAPE_ERRORS)
-    return refuted("batch value equals the per-sample mean for " + ", ".join(layout(SIGS[n]) for n in ran))
+        what = bad[0]
+        shape_errors = [e for e in errors if matches(e, SHAPE_ERRORS)]
+        if shape_errors:
+            return confirmed(f"y_true/y_pred {layout(sig)}: the flagged op {what}: {describe(shape_errors[0])}")
+        if 4 in values:
+            yt, yp, value = values[4]
+            reference, err = _try(lambda: h.singles(yt, yp))
+            if err is None and math.isfinite(value) and not close(value, reference):
+                return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: the flagged op {what}; batch of 4 gives "
+                                 f"{fmt(value)}, the same samples one at a time {fmt(reference)}")
+            if err is None:
+                return refuted(f"the flagged op {what}, but the loss equals its per-sample value "
+                               f"({fmt(value)}): the broadcast is harmless here")
+        if errors:
+            return inconclusive(f"the flagged op {what}; the loss raised {describe(errors[0])}")
+    if aligned:
+        return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(
+            f"{a.replace('(', '(').strip()}" for a in aligned))
+    return h.no_baseline(SHAPE_ERRORS)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return tuple(np.shape(value))
+    return tuple(-1 if d is None else int(d) for d in shape)
+
+
+def _misaligned(batch: int, a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    """Why broadcasting ``a`` with ``b`` puts the batch axis of one against another axis, or ""."""
+    low, high = (a, b) if len(a) < len(b) else (b, a)
+    if len(low) == len(high) or not low or low[0] != batch:
+        return ""
+    axis = len(high) - len(low)
+    if high[0] != batch:
+        return ""
+    return (f"broadcasts {_fmt_shape(low)} against {_fmt_shape(high)}: the batch axis of the first lines "
+            f"up with axis {axis} of the second")
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _seen(h: Harness) -> str:
@@ -248,7 +348,14 @@ WEIGHT_ERRORS = (r"\[4,\s*\d+\] vs\. \[4\]", r"\[4\] vs\. \[4,\s*\d+\]", r"are \
 
 @probe("weight_rank")
 def weight_rank(h: Harness, params: dict[str, Any]) -> Outcome:
-    """A (B,) weight on a (B,T) loss: an error when T != B, silently wrong when T == B."""
+    """A (B,) weight on a (B,T) loss: the flagged weight and its partner (tapped) at batch 4
+    and 6; for a Loss returning (B,T), Keras 3's own (B,) sample_weight."""
+    if not params.get("flag_is_return"):
+        return _broadcast(h, list(params.get("signatures") or ()) + ["regression", "packed", "sequence", "image"])
+    return _returned_weight_rank(h, params)
+
+
+def _returned_weight_rank(h: Harness, params: dict[str, Any]) -> Outcome:
     ran = False
     for name in _signatures(params, ("regression", "packed", "sequence")):
         if name in ("binary", "sparse", "flat_binary", "flat", "square"):
@@ -363,25 +470,39 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     reference = h.singles(base.y_true, base.y_pred, sw)
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
-    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)} (= unweighted {fmt(base.value)} x "
-                     f"mean(sw)) instead of the per-sample weighted {fmt(reference)}")
+    scaled = base.value * float(np.mean(sw))
+    why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
+    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
+                     f"weighted {fmt(reference)}")
 
 
 # -- TFS109: reduction none / sum ------------------------------------------------------------------
 @probe("update_norm")
 def reduction_scale(h: Harness, params: dict[str, Any]) -> Outcome:
-    """``reduction=None`` in compile: the gradient is the sum's; ``'sum'``: scales with batch."""
+    """The gradient norm as written vs with the default reduction, on the same batch: fit
+    shows a mean, but a ``none``/``sum`` reduction makes the update the sum's."""
+    hv = params.get("_variant")
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline()
-    run = h.eager(base.y_true, base.y_pred)
-    out = np.asarray(run.out)
-    if out.ndim >= 1 and out.size > 1 and run.grad is not None:
-        mean_grad = np.abs(run.grad).sum() / out.size
-        ratio = float(np.abs(run.grad).sum() / mean_grad) if mean_grad else math.inf
-        return confirmed(f"the loss stays unreduced {shape_of(out)}: fit shows its mean {fmt(scalar(out))} "
-                         f"but the gradient is the sum's, {ratio:.0f}x the mean's")
-    return batch_scaling(h, params)
+    if not isinstance(hv, Harness):
+        return inconclusive(f"no counterfactual with the default reduction: {hv}")
+    run, err = _try(lambda: h.eager(base.y_true, base.y_pred))
+    ref, err2 = _try(lambda: hv.eager(base.y_true, base.y_pred))
+    if err is not None or err2 is not None or run.grad is None or ref.grad is None:
+        return inconclusive(f"gradient runs failed: {describe(err or err2) if (err or err2) else 'no gradient'}")
+    g_o, g_v = float(np.linalg.norm(run.grad)), float(np.linalg.norm(ref.grad))
+    if not (math.isfinite(g_o) and math.isfinite(g_v)) or g_v == 0:
+        return inconclusive(f"gradient norms {fmt(g_o)} and {fmt(g_v)} cannot be compared")
+    ratio = g_o / g_v
+    shown = f"fit shows {fmt(run.value)} as written, {fmt(ref.value)} with {hv.description}"
+    if ratio >= 1.5:
+        return confirmed(f"batch of 4 {layout(base.sig)}: the gradient norm as written is {fmt(g_o)}, "
+                         f"{ratio:.3g}x the {fmt(g_v)} with {hv.description} ({shown})")
+    if close(g_o, g_v, rtol=0.02):
+        return refuted(f"the gradient norm as written ({fmt(g_o)}) equals that with {hv.description}")
+    return inconclusive(f"gradient norm {fmt(g_o)} as written vs {fmt(g_v)} with {hv.description}: "
+                        "differs, but not by a batch-size factor")
 
 
 # -- TFS110: static batch size ---------------------------------------------------------------------
@@ -529,26 +650,48 @@ def _label_dtype(h: Harness, dtype: str) -> str:
 # -- TFS301: no gradient ---------------------------------------------------------------------------
 @probe("gradient")
 def gradient(h: Harness, params: dict[str, Any]) -> Outcome:
-    """The gradient w.r.t. y_pred: None or zero everywhere; or the flagged term's is."""
+    """An error-level finding claims the loss has no gradient at all: look at the loss's
+    gradient w.r.t. y_pred. A warning claims the flagged term never trains: its value must
+    change with y_pred while its gradient (tapped) is None or zero."""
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline((r"No gradients provided",))
     run, err = _try(lambda: h.eager(base.y_true, base.y_pred, taps=True))
     if err is not None:
         return inconclusive(f"gradient run failed: {describe(err)}")
-    if run.grad is None:
-        return confirmed(f"gradient w.r.t. y_pred is None{_fit_error(h, base.sig)}")
-    if not np.any(run.grad):
-        return confirmed("gradient w.r.t. y_pred is zero everywhere: the weights never change")
-    for tapped, grad in zip(run.taps, run.tap_grads):
-        if grad is None or not np.any(grad):
-            what = "None" if grad is None else "zero"
-            return confirmed(f"the flagged term (shape {shape_of(tapped)}) gets a {what} gradient w.r.t. "
-                             "y_pred: it shows in the loss but never trains")
-    graph, err = _try(lambda: h.graph(base.y_true, base.y_pred))
-    if err is not None and matches(err, (r"No gradients",)):
-        return confirmed(f"in fit: {describe(err)}")
-    return refuted(f"gradient w.r.t. y_pred flows (mean |g| {fmt(float(np.abs(run.grad).mean()))})")
+    if params.get("severity") != "warning":
+        if run.grad is None:
+            return confirmed(f"gradient w.r.t. y_pred is None{_fit_error(h, base.sig)}")
+        if not np.any(run.grad):
+            return confirmed("gradient w.r.t. y_pred is zero everywhere: the weights never change")
+        graph, err = _try(lambda: h.graph(base.y_true, base.y_pred))
+        if err is not None and matches(err, (r"No gradients",)):
+            return confirmed(f"in fit: {describe(err)}")
+        return refuted(f"the loss's gradient w.r.t. y_pred flows (mean |g| {fmt(float(np.abs(run.grad).mean()))})")
+    if not run.taps:
+        return inconclusive("the flagged term was not reached on the synthetic inputs")
+    tapped, grad = run.taps[0], run.tap_grads[0] if run.tap_grads else None
+    if grad is not None and np.any(grad):
+        return refuted(f"the flagged term passes a gradient to y_pred (mean |g| {fmt(float(np.abs(grad).mean()))})")
+    moved = _term_moves(h, base, np.asarray(tapped))
+    what = "None" if grad is None else "zero"
+    if not moved:
+        return refuted("the flagged term does not change with y_pred, so it has nothing to train")
+    return confirmed(f"the flagged term (shape {shape_of(tapped)}) changes with y_pred ({moved}) but gets a {what} "
+                     "gradient: it shows in the loss but never trains")
+
+
+def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
+    """How the tapped term's value changes when y_pred changes ("" if it never does)."""
+    yp = np.asarray(base.y_pred)
+    for changed in (yp[..., ::-1].copy(), (1.0 - yp).astype(yp.dtype), yp[::-1].copy()):
+        run, err = _try(lambda: h.eager(base.y_true, changed, taps=True))
+        if err is not None or not run.taps:
+            continue
+        after = np.asarray(run.taps[0])
+        if after.shape != before.shape or not np.allclose(after, before, rtol=1e-5, atol=1e-7):
+            return f"mean {fmt(scalar(before))} -> {fmt(scalar(after))}"
+    return ""
 
 
 def _fit_error(h: Harness, sig: Sig) -> str:
@@ -626,18 +769,41 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
         cases += _nan_label_inputs(base.sig)
     checked = 0
+    node_clean = 0
     for label, yt, yp in cases:
-        run, err = _try(lambda: h.eager(yt, yp))
+        run, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None:
             continue
         checked += 1
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
-        if outcome is not None:
+        if outcome is None:
+            continue
+        node = _node_problem(run)
+        if node is None:  # nothing tapped: the loss-level symptom is all there is
             return outcome
+        if node:
+            return confirmed(f"{outcome.evidence}; the flagged op {node}")
+        node_clean += 1
     if not checked:
         return inconclusive("the loss did not run on the edge inputs")
     what = "logits of +-100" if logits else "predictions at exactly 0 and 1"
+    if node_clean:
+        return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
+                       "the loss's non-finite values come from elsewhere")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)})")
+
+
+def _node_problem(run: Any) -> str | None:
+    """What is non-finite about the tapped flagged op ("" if nothing; None if it was not tapped)."""
+    if not run.taps:
+        return None
+    for value, grad in zip(run.taps, run.tap_grads or [None] * len(run.taps)):
+        arr = np.asarray(value, dtype="float64") if value is not None else np.zeros(())
+        if not np.all(np.isfinite(arr)):
+            return f"gives {int(np.sum(~np.isfinite(arr)))} non-finite values"
+        if grad is not None and not np.all(np.isfinite(grad)):
+            return f"has {int(np.sum(~np.isfinite(grad)))} non-finite gradient entries"
+    return ""
 
 
 @probe("nan_gradient")
@@ -756,3 +922,116 @@ def api_exists(obj: Any, build_error: BaseException | None, job: dict[str, Any])
     name = getattr(obj, "__qualname__", None) or type(obj).__name__
     module = getattr(obj, "__module__", "") or ""
     return refuted(f"resolves to {module + '.' if module else ''}{name}")
+
+
+# -- TFS503: arguments swapped --------------------------------------------------------------------------
+@probe("swap_arguments")
+def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
+    """The loss as written vs with its arguments swapped back, on the same inputs: a symmetric
+    loss gives the same value either way (harmless), an asymmetric one does not."""
+    hv = params.get("_variant")
+    if not isinstance(hv, Harness):
+        return inconclusive(f"no variant with the arguments swapped back: {hv}")
+    ran = ""
+    for name in _signatures(params, ("onehot", "binary", "sparse")):
+        yt, yp = SIGS[name].make(4)
+        v_o, err = _try(lambda: h.value(yt, yp))
+        v_v, err2 = _try(lambda: hv.value(yt, yp))
+        if err2 is not None:
+            h.failures.append((name, err2))
+            continue
+        if err is not None:
+            return confirmed(f"y_true/y_pred {layout(SIGS[name])}: as written it raises {describe(err)}; with "
+                             f"{hv.description} it gives {fmt(v_v)}")
+        if not (math.isfinite(v_o) and math.isfinite(v_v)) or not close(v_o, v_v, rtol=1e-4):
+            return confirmed(f"y_true/y_pred {layout(SIGS[name])}: loss {fmt(v_o)} as written, {fmt(v_v)} with "
+                             f"{hv.description}")
+        ran = f"{fmt(v_o)} either way ({layout(SIGS[name])})"
+        break
+    if ran:
+        return refuted(f"the loss is symmetric in its arguments: {ran}")
+    return h.no_baseline()
+
+
+# -- TFS502: from_logits against the model's last activation --------------------------------------------
+@probe("from_logits")
+def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
+    """A small model with the file's final activation: the compiled loss as written, the same
+    loss with ``from_logits`` flipped, and the crossentropy of the logits (the intended value)."""
+    from tfshape_lint.verify._child.harness import KERAS
+
+    message = str(params.get("message") or "")
+    written_true = "from_logits=True" in message and "sets from_logits=True" in message
+    act = "softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message else None
+    if written_true and act is None:
+        return inconclusive("cannot tell the model's final activation from the finding")
+    hidden = "hides it" in message
+    units = _units(message, act)
+    loss = h.subject.obj
+    flipped = _flip_logits(loss, written_true)
+    logits_loss = loss if written_true else flipped
+    if flipped is None:
+        return inconclusive(f"cannot flip from_logits on a {type(loss).__name__}")
+    sparse = "sparse" in (getattr(loss, "name", "") or getattr(loss, "__name__", "") or type(loss).__name__).lower()
+    x, y = _logit_data(units, sparse, act)
+    shown_act = act if written_true else None
+    as_written, err = _try(lambda: _evaluate(KERAS, loss, units, shown_act, hidden, x, y))
+    variant, err2 = _try(lambda: _evaluate(KERAS, flipped, units, shown_act, hidden, x, y))
+    intended, err3 = _try(lambda: _evaluate(KERAS, logits_loss, units, None, False, x, y))
+    failure = err or err2 or err3
+    if failure is not None:
+        return inconclusive(f"the model probe failed: {describe(failure)}")
+    model = f"Dense({units}{', ' + act if shown_act else ''}){' + Reshape' if hidden else ''}"
+    if close(as_written, intended, rtol=1e-3):
+        return refuted(f"on {model}: loss {fmt(as_written)} as written = {fmt(intended)}, the crossentropy of "
+                       "the logits (Keras recovers the logits from the activation)")
+    if close(variant, intended, rtol=1e-3):
+        return confirmed(f"on {model}: loss {fmt(as_written)} as written; with from_logits flipped "
+                         f"{fmt(variant)} = the crossentropy of the logits {fmt(intended)}")
+    return inconclusive(f"on {model}: loss {fmt(as_written)} as written, {fmt(variant)} flipped, "
+                        f"{fmt(intended)} from the logits")
+
+
+def _units(message: str, act: str | None) -> int:
+    found = re.search(r"Dense\((\d+)", message) or re.search(r"Reshape\(\((\d+),", message)
+    if found:
+        return max(1, int(found.group(1)))
+    return 1 if act == "sigmoid" else 3
+
+
+def _flip_logits(loss: Any, current: bool) -> Any:
+    import functools
+
+    get_config = getattr(loss, "get_config", None)
+    if callable(get_config) and hasattr(type(loss), "from_config"):
+        config = dict(get_config())
+        config["from_logits"] = not current
+        try:
+            return type(loss).from_config(config)
+        except Exception:  # a Loss subclass whose config does not round-trip
+            return None
+    if callable(loss):
+        return functools.partial(loss, from_logits=not current)
+    return None
+
+
+def _logit_data(units: int, sparse: bool, act: str | None) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 4)).astype("float32") * 3.0
+    if sparse:
+        return x, rng.integers(0, max(units, 2), size=(8, 1)).astype("int64")
+    if units == 1 or act == "sigmoid":
+        return x, (rng.uniform(size=(8, units)) > 0.5).astype("float32")
+    return x, np.eye(units, dtype="float32")[rng.integers(0, units, size=8)]
+
+
+def _evaluate(keras: Any, loss: Any, units: int, act: str | None, hidden: bool, x: np.ndarray,
+              y: np.ndarray) -> float:
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,))
+    out = keras.layers.Dense(units, activation=act)(inp)
+    if hidden:
+        out = keras.layers.Reshape((units,))(out)
+    model = keras.Model(inp, out)
+    model.compile(optimizer="sgd", loss=loss)
+    return float(model.evaluate(x, y, batch_size=8, verbose=0))
