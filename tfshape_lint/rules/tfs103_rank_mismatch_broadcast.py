@@ -42,7 +42,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     Per-sample weights and masks times an element-wise loss are TFS106.
 
     ## Why is this bad?
-    Nothing raises when the sizes happen to broadcast. Measured (KERAS_FACTS §0.1, rows 4a/4c):
+    Nothing raises when the sizes happen to broadcast. Measured on TF 2.21 / Keras 3.15:
     in `fit` Keras hands the loss `y_true` as `(B, 1)`; the popular "fix"
     `tf.reduce_mean(tf.square(y_true - tf.squeeze(y_pred)))` then computes a `(B, B)` matrix
     and trains on 0.310597 instead of 0.358044, silently. Called directly (custom loops,
@@ -70,7 +70,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
 
     ## Fix safety
     Unsafe: `tf.reshape(y_true, tf.shape(y_pred))` is right whenever both hold one value per
-    sample (measured correct in every mode, row 4f), but it changes the loss value, and it
+    sample (measured correct in every mode), but it changes the loss value, and it
     raises if the element counts differ. Offered only when one side is `y_true` itself.
 
     ## Verification

@@ -31,7 +31,7 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
 
     ## Why is this bad?
     Broadcasting aligns trailing axes: a `(B,)` weight meets the last axis `T` of a `(B, T)`
-    loss, not the batch axis. Measured (KERAS_FACTS §3, rows 6a/6b/6d): with `T != B` it raises
+    loss, not the batch axis. Measured on TF 2.21 / Keras 3.15: with `T != B` it raises
     `ValueError: Dimensions must be equal, but are 3 and 4 ... input shapes: [4,3], [4]`; with
     `T == B` it runs and weights the wrong entries (0.193865 instead of 0.200605), and at
     batch size 1 it looks right. Keras 3 does the same with a `(B,)` `sample_weight` on a

@@ -25,7 +25,7 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
     Keras calls the loss once per batch with the batch's samples, not the dataset's. The
     constant only has the right length when every batch has exactly `len(weights)` samples,
     and even then weight *i* goes to whatever sample sits at position *i* of the batch, so
-    shuffling scrambles it. Measured (KERAS_FACTS §4.9, case 10): any other batch size — the
+    shuffling scrambles it. Measured on TF 2.21 / Keras 3.15: any other batch size — the
     short last batch, `tf.data` `.batch(8)` — raises
     `InvalidArgumentError: Incompatible shapes: [4] vs. [5]`; with a matching batch size it
     runs and silently misattributes the weights.

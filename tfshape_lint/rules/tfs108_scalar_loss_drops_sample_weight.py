@@ -26,7 +26,7 @@ class ScalarLossDropsSampleWeight(Rule):
     Keras multiplies the per-sample loss values by `sample_weight` (or the weights it builds
     from `class_weight`) *after* the loss returns. A loss that already averaged the batch into
     one number gives Keras nothing to weight: it computes `scalar × mean(sample_weight)`
-    (KERAS_FACTS §0.4 and rows 2b/2c, identical in Keras 3 and tf_keras). Measured: with
+    (identical in Keras 3.15 and tf_keras 2.21). Measured: with
     `sample_weight=[1, 0, 0, 0]` the loss is 0.307596 instead of 0.252574; zeroing three of
     four samples does not change which samples train. Nothing raises.
 

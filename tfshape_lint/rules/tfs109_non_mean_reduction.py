@@ -61,7 +61,7 @@ class NonMeanReduction(Rule):
     masking or `tf.nn.compute_average_loss` is the documented pattern.
 
     ## Why is this bad?
-    Measured on TF 2.21 / Keras 3.15 and tf_keras (KERAS_FACTS §3, rows 13e/13f, §4.12): with
+    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21: with
     `reduction='none'` in `compile`, the progress bar shows the *mean* (2.000527) while the
     optimizer receives the gradient of the *sum*: the update norm was 12× the default for a
     `(B, T)` loss with B·T = 12, so the effective learning rate silently depends on batch size

@@ -48,8 +48,8 @@ class StaticBatchDimension(Rule):
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
-    partial or the data comes from a `tf.data` pipeline (KERAS_FACTS §0, row "batch dim None
-    when traced"). Measured on TF 2.21 with 5 samples and `batch_size=4`, Keras 3.15.1 and
+    partial or the data comes from a `tf.data` pipeline.
+    Measured on TF 2.21 with 5 samples and `batch_size=4`, Keras 3.15.1 and
     tf_keras 2.21 alike: `tf.reduce_sum(...) / y_true.shape[0]` raises
     `ValueError: None values not supported.`, `tf.reshape(x, (y_true.shape[0], -1))` raises
     `TypeError: Failed to convert elements of (None, -1) to Tensor.`; with 8 samples both run,

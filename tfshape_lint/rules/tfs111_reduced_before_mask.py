@@ -30,7 +30,7 @@ class ReducedBeforeMask(Rule):
 
     ## Why is this bad?
     A Loss instance with the default reduction (`sum_over_batch_size`) already averaged
-    every element into one number (KERAS_FACTS §4.12: the default reduction is the sum
+    every element into one number (measured on Keras 3.15: the default reduction is the sum
     divided by the number of elements). Multiplying that scalar by a `(B, T)` mask does not
     remove the padded positions from the average: it broadcasts the same number over the
     mask, so `reduce_sum(loss * mask) / reduce_sum(mask)` returns the unmasked mean again and

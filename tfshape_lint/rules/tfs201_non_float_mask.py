@@ -29,8 +29,8 @@ class NonFloatMask(Rule):
     `tf.cast(..., y_pred.dtype)`.
 
     ## Why is this bad?
-    TensorFlow does not promote dtypes. Measured on TF 2.21 / Keras 3.15 (KERAS_FACTS §0.8 and
-    case 5): an int32 mask raises everywhere (`TypeError: Input 'y' of 'Mul' Op has type int32
+    TensorFlow does not promote dtypes. Measured on TF 2.21 / Keras 3.15:
+    an int32 mask raises everywhere (`TypeError: Input 'y' of 'Mul' Op has type int32
     that does not match type float32 of argument 'x'` in `fit`). A bool mask is worse: `float *
     bool` with the `*` operator returns a **bool** tensor without complaint, which then fails in
     the reduction, ends in `ValueError: No gradients provided for any variable`, or — when it is

@@ -35,7 +35,7 @@ class NonDifferentiableLoss(Rule):
     only by its `(y_true, y_pred)` signature is checked only when its name says `loss`.
 
     ## Why is this bad?
-    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21 (KERAS_FACTS §3 rows 7a–7c):
+    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
     - when the only path goes through `tf.argmax`, `tf.round`, `K.round`, `tf.math.floor`,
       `tf.cast(y_pred > 0.5, tf.float32)` or `tf.stop_gradient`, the gradient is `None` and
       `fit` raises `ValueError: No gradients provided for any variable.`;

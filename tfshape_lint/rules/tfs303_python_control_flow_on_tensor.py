@@ -31,7 +31,7 @@ class PythonControlFlowOnTensor(Rule):
     ## Why is this bad?
     Keras 3 does **not** autograph losses: the train step runs under
     `tf.autograph.experimental.do_not_convert` (keras/src/backend/tensorflow/trainer.py), so
-    the loss sees symbolic tensors (KERAS_FACTS §0.2, row 7j). `if tf.reduce_mean(y_pred) > 0.5:`
+    the loss sees symbolic tensors (measured on TF 2.21 / Keras 3.15). `if tf.reduce_mean(y_pred) > 0.5:`
     raises ``OperatorNotAllowedInGraphError: Using a symbolic `tf.Tensor` as a Python `bool` is
     not allowed.`` and `for i in tf.range(n):` raises ``... Iterating over a symbolic `tf.Tensor`
     is not allowed.`` in `fit`, although the same loss runs when called eagerly or with

@@ -41,10 +41,10 @@ class UnguardedLogDivSqrt(Rule):
     `clip(p, 1e-10, 1 - 1e-10)` does not protect `log(1 - p)`, and `1 + 1e-10 - p` is `1 - p`.
 
     ## Why is this bad?
-    `fit` never raises on NaN/inf (KERAS_FACTS §0.6, rows 9a/9c): `-sum(y_true * log(y_pred))`
+    `fit` never raises on NaN/inf (measured on TF 2.21 / Keras 3.15): `-sum(y_true * log(y_pred))`
     with an exact 0 in `y_pred` (a ReLU output, an underflowed softmax) gives `loss=nan` and
     NaN weights after one step, with no exception; a manual binary cross-entropy on a
-    saturated sigmoid does the same. `sqrt(0)` and `x / 0` have infinite gradients (rows 8d/8e):
+    saturated sigmoid does the same. `sqrt(0)` and `x / 0` have infinite gradients:
     a Euclidean-distance loss is NaN as soon as one prediction is exact (TensorFlow returns 0
     for the gradient of `sqrt` only when the gradient flowing into it is exactly 0, as in
     `square(sqrt(s))`). A denominator that is a sum of labels is 0 for a batch without

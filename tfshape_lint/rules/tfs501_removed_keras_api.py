@@ -33,7 +33,7 @@ class RemovedKerasApi(RemovedApiVisitor, Rule):
     With `target-keras = "tf-keras"` nothing is flagged: tf_keras has every one of them.
 
     ## Why is this bad?
-    The attribute lookup fails when the line runs (KERAS_FACTS §3 row 12, §4.11, row 14e):
+    The attribute lookup fails when the line runs (measured on TF 2.21 / Keras 3.15):
     `AttributeError: module 'keras.backend' has no attribute 'mean'`;
     `AttributeError: module 'keras._tf_keras.keras.backend' has no attribute 'learning_phase'`;
     `AttributeError: module 'keras._tf_keras.keras.losses' has no attribute 'mean_squared_error'.
