@@ -135,7 +135,8 @@ def _lookup_cache(jobs: dict[str, dict[str, Any]], use_cache: bool) -> dict[str,
 #: how each probe looks at the flagged node: the node itself, both operands of a flagged
 #: binary op, or the flagged operand and its partner in the product it sits in
 PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": True,
-                              "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling"}
+                              "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling",
+                              "batch_permutation": True}
 #: probes for rules whose module declares no recipe (verifier metadata stays in verify/)
 EXTRA_RECIPES: dict[str, Recipe] = {
     "TFS502": Recipe("from_logits", {"target": "span"}, "a small model with the file's final activation"),
@@ -244,8 +245,7 @@ def _flag_is_return(source: str, span: tuple[int, int, int, int]) -> bool:
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Return) and node.value is not None and \
-                (node.value.lineno, node.value.end_lineno) == (span[0], span[2]) and \
-                node.value.col_offset <= span[1] and node.value.end_col_offset is not None:
+                (node.value.lineno, node.value.col_offset, node.value.end_lineno, node.value.end_col_offset) == span:
             return True
     return False
 

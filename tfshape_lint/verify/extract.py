@@ -497,7 +497,7 @@ class _Tapper:
         self.lines = source.splitlines()
         self.span = span
         self.sibling = operands == "sibling"
-        self.operands = operands is True or operands == "operands"
+        self.operands = operands == "operands"
 
     def _byte_col(self, line: int, col: int) -> int:
         if 1 <= line <= len(self.lines):
@@ -543,7 +543,7 @@ class _Tapper:
     def _wrap(self, node: ast.expr) -> ast.expr:
         if not self.operands:
             return _tap_call(node)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        if isinstance(node, ast.BinOp):
             node.left, node.right = _tap_call(node.left), _tap_call(node.right)
         elif isinstance(node, ast.Call) and len(node.args) >= 2:
             node.args[0], node.args[1] = _tap_call(node.args[0]), _tap_call(node.args[1])
@@ -562,6 +562,8 @@ def _product_assign(node: ast.AugAssign) -> ast.stmt:
 
 
 def _span(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
+    if not hasattr(node, "lineno"):  # a node a variant built: never the flagged one
+        return (-1, -1, -1, -1)
     return (node.lineno, node.col_offset, node.end_lineno or node.lineno,
             node.end_col_offset if node.end_col_offset is not None else -1)
 
@@ -753,11 +755,19 @@ def _replay(call: ast.Call) -> str:
     for kw in call.keywords:
         if kw.arg is None:
             continue
-        value = ast.unparse(kw.value) if isinstance(kw.value, ast.Constant) else "__tfs_weights__(y_true)"
+        value = ast.unparse(kw.value) if _literal(kw.value) else "__tfs_weights__(y_true)"
         args.append(f"{kw.arg}={value}")
     func = ast.unparse(call.func)
     return (f"def __tfs_replay__(y_true, y_pred):\n    return {func}({', '.join(args)})\n"
             "return __tfs_replay__")
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _import_program(module: _Module, node: ast.Import | ast.ImportFrom) -> ProbeProgram:

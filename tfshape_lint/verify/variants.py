@@ -96,6 +96,20 @@ def __tfs_nonzero__(x):
 def __tfs_batch_dim__(x):
     import tensorflow as __tf
     return __tf.shape(__tf.convert_to_tensor(x))[0]
+def __tfs_batch_dim_float__(x):
+    import tensorflow as __tf
+    t = __tf.convert_to_tensor(x)
+    return __tf.cast(__tf.shape(t)[0], t.dtype if t.dtype.is_floating else __tf.float32)
+def __tfs_keep_batch__(reduce, x, *args, **kwargs):
+    """The flagged reduction over every axis but the batch axis (a per-sample value)."""
+    import tensorflow as __tf
+    t = __tf.convert_to_tensor(x)
+    kwargs.pop("axis", None)
+    kwargs.pop("keepdims", None)
+    if t.shape.rank is not None and t.shape.rank <= 1:
+        return t
+    axes = list(range(1, t.shape.rank)) if t.shape.rank is not None else -1
+    return reduce(t, axis=axes)
 def __tfs_identity__(x, *args, **kwargs):
     return x
 '''
@@ -155,6 +169,15 @@ def _axis_minus_one(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return new, f"`axis=-1` on the flagged `{_short(call.func)}`"
 
 
+def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
+    """The flagged full reduction over every axis but the batch (a per-sample value)."""
+    call = node if isinstance(node, ast.Call) else None
+    if call is None or not call.args or not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
+        return None
+    return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [call.func, call.args[0]], []),
+            f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch)")
+
+
 def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if not isinstance(node, ast.Call) or "squeeze" not in _call_name(node):
         return None
@@ -168,9 +191,11 @@ def _last_axis_index(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if not isinstance(node, ast.Subscript):
         return None
     new = copy.deepcopy(node)
-    parts = list(new.slice.elts) if isinstance(new.slice, ast.Tuple) else [new.slice]
-    new.slice = ast.Tuple([ast.Constant(Ellipsis)] + parts, ast.Load())
-    return new, f"`{_short(node.value)}[..., {', '.join(_short(p) for p in parts)}]` instead"
+    if isinstance(new.slice, ast.Tuple) and new.slice.elts:
+        new.slice.elts[0] = ast.Slice()
+    else:
+        new.slice = ast.Tuple([ast.Constant(Ellipsis), new.slice], ast.Load())
+    return new, f"`{_short(new)}` instead"
 
 
 def _align_operands(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
@@ -398,13 +423,13 @@ def _args(*names: str) -> ast.arguments:
 Transform = Callable[[ast.AST, Context], "tuple[ast.AST, str] | None"]
 TRANSFORMS: dict[str, Transform] = {
     "TFS101": _sum_parts,
-    "TFS102": _axis_minus_one,
+    "TFS102": _keep_batch,
     "TFS103": _align_operands,
     "TFS104": _squeeze_axis,
     "TFS105": _last_axis_index,
     "TFS106": _expand_operand,
     "TFS107": _batch_constant,
-    "TFS108": _axis_minus_one,
+    "TFS108": _keep_batch,
     "TFS109": _default_reduction,
     "TFS110": _dynamic_batch,
     "TFS201": _cast_float,
@@ -426,6 +451,12 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     node, chain = site_node, parents
     if ctx.code == "TFS503":
         return _swap_back(node, chain)
+    if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:
+        base = _shape_base(node)
+        assert base is not None
+        made = (_helper("__tfs_batch_dim_float__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)")
+        new = ast.copy_location(made[0], node)
+        return (made[1], node, new) if _replace(chain[-1], node, new) else None
     if ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return):
         made: tuple[ast.AST, str] | None = (_helper("__tfs_rowmean__", node),  # type: ignore[arg-type]
                                             "the per-element loss averaged over its last axis")
@@ -440,7 +471,23 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     ast.copy_location(new, node)
     if not _replace(chain[-1], node, new):
         return None
+    if ctx.code == "TFS301" and isinstance(new, ast.Call):
+        _straight_through_ancestors(chain, new.args[1])
     return description, node, new
+
+
+def _straight_through_ancestors(chain: list[ast.AST], source: ast.expr) -> None:
+    """An int/bool-valued surrogate has no gradient: let the first float-valued expression
+    above it carry the straight-through term instead (``__tfs_ste__`` leaves the others alone)."""
+    for i in range(len(chain) - 1, 0, -1):
+        node, parent = chain[i], chain[i - 1]
+        if isinstance(node, ast.keyword):
+            continue
+        if not isinstance(node, ast.expr) or isinstance(node, (ast.Lambda, ast.Starred)):
+            break
+        wrapped = ast.copy_location(_helper("__tfs_ste__", node, copy.deepcopy(source)), node)
+        if not _replace(parent, node, wrapped):
+            break
 
 
 def _swap_back(node: ast.AST, chain: list[ast.AST]) -> tuple[str, ast.AST, ast.AST] | None:

@@ -245,6 +245,8 @@ def to_numpy(value: Any) -> Any:
         return [to_numpy(v) for v in value]
     if value is None:
         return None
+    if isinstance(value, tf.IndexedSlices):
+        value = tf.convert_to_tensor(value)
     return np.asarray(value)
 
 
@@ -295,6 +297,8 @@ class Subject:
     true_name: str = ""
     #: the probe program's text, for hints (does the loss apply sigmoid/softmax itself?)
     program: str = ""
+    #: ``loss`` or ``metric`` (gradient symptoms do not apply to metrics)
+    role: str = "loss"
 
     def __post_init__(self) -> None:
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample

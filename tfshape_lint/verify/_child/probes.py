@@ -83,11 +83,21 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     desc = hv.description
     if variant.status == "refuted":
         return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
+    if variant.status == "confirmed" and params.get("code") == "TFS302" and \
+            _failing_tensor(variant.evidence) != _failing_tensor(original.evidence) != "":
+        return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
+                         f"(another numpy use does: {variant.evidence})")
     if variant.status == "confirmed":
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+def _failing_tensor(evidence: str) -> str:
+    """The symbolic tensor numpy failed on ("compile_loss/mae/sub:0"), or ""."""
+    found = re.search(r"symbolic tf\.Tensor \(([^)]*)\)", evidence)
+    return re.sub(r"_\d+/", "/", found.group(1)) if found else ""
 
 
 def _signatures(params: dict[str, Any], default: Sequence[str] = ()) -> list[str]:
@@ -332,13 +342,33 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     else:
         same = close(scalar(out), scalar(outp), rtol=1e-4)
         detail = f"loss {fmt(scalar(out))} becomes {fmt(scalar(outp))} after reordering"
-    if not same:
+    node = _tap_follows(h, base, perm)
+    if not same and node != "follows":
         return confirmed(f"reordering the batch changes the per-sample losses ({detail}): an index on "
-                         "axis 0 picks one sample")
+                         f"axis 0 picks one sample{node}")
+    if not same:
+        return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
+                       "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _tap_follows(h: Harness, base: Any, perm: np.ndarray) -> str:
+    """"follows" when the tapped flagged value reorders with the samples; else a detail."""
+    h.subject.taps.clear()
+    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
+    before = [np.asarray(t) for t in h.subject.taps if t is not None]
+    h.subject.taps.clear()
+    _, err2 = _try(lambda: h.value(base.y_true[perm], base.y_pred[perm]))
+    after = [np.asarray(t) for t in h.subject.taps if t is not None]
+    if err or err2 or not before or not after or before[0].shape != after[0].shape:
+        return ""
+    a, b = before[0], after[0]
+    if a.ndim >= 1 and a.shape[0] == len(perm) and np.allclose(b, a[perm], rtol=1e-5, atol=1e-7):
+        return "follows"
+    return f"; the flagged index gives {fmt(scalar(a))}, then {fmt(scalar(b))}"
 
 
 # -- TFS106: per-sample weight times per-element loss ----------------------------------------------
@@ -733,7 +763,7 @@ def graph_mode(h: Harness, params: dict[str, Any]) -> Outcome:
     _, graph_err = _try(lambda: h.graph(base.y_true, base.y_pred))
     if graph_err is not None and matches(graph_err, patterns):
         return confirmed(f"in fit (graph mode): {describe(graph_err)}")
-    if params.get("zero_grad"):
+    if params.get("zero_grad") and h.subject.role != "metric":
         run, err = _try(lambda: h.eager(base.y_true, base.y_pred))
         if err is not None and matches(err, patterns):
             return confirmed(f"eager gradient: {describe(err)}")

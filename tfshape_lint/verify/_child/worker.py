@@ -178,7 +178,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
     subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
                               pred_name=str(job.get("pred_name") or ""),
                               true_name=str(job.get("true_name") or ""),
-                              program=str(job.get("program") or ""))
+                              program=str(job.get("program") or ""), role=str(job.get("role") or "loss"))
     namespace["__tfs_tap__"] = subject.tap
     problem = _check_subject(harness, subject)
     if problem:
@@ -203,10 +203,21 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
     obj, error = _build(job, namespace, program, "_v")
     if error is not None:
         return f"the variant could not be built: {harness.describe(error)}"
+    if mode == "autograph":
+        obj = _autographed(harness, obj)
     h = _harness(job, harness, obj, namespace, is_gpu, autograph=mode == "autograph")
     if not isinstance(h, str):
         h.description = description
     return h
+
+
+def _autographed(harness: Any, obj: Any) -> Any:
+    """The loss with its Python control flow converted by autograph (a ``tf.function``)."""
+    tf = harness.tf
+    if isinstance(obj, harness.KERAS.losses.Loss):
+        obj.call = tf.function(obj.call, autograph=True)
+        return obj
+    return tf.function(obj, autograph=True) if callable(obj) else obj
 
 
 def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
