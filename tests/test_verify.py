@@ -53,7 +53,7 @@ EVIDENCE = {
     "TFS106": r"\[4,3\] vs\. \[4\]|\[4\] vs\. \[4,3\]|T == B",
     "TFS107": r"Incompatible shapes: \[\d+\] vs\. \[\d+\]|position in the batch",
     "TFS108": r"sample_weight \[1,0,0,0\]: Keras computes",
-    "TFS109": r"gradient is the sum's|scales with the batch size",
+    "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",
     "TFS111": r"mask",
     "TFS201": r"float tensor|DataType bool|allowed values|No gradients|bool tensor|does not match type",
@@ -77,6 +77,25 @@ MEASURED_EXCEPTIONS = {
         Status.REFUTED, "square(sqrt(s)) has gradient 0, not NaN, at s == 0 (SqrtGrad with a zero upstream)"),
     ("TFS402", "tf.experimental.numpy.nan_to_num"): (
         Status.INCONCLUSIVE, "tf.experimental.numpy has no nan_to_num in TF 2.21 (AttributeError)"),
+    # counterfactual verdicts (issue 12): the flagged node itself is observed
+    ("TFS103", "ce + l1"): (
+        Status.REFUTED, "(B,) + (B,C) broadcast into (B,B,C)?  no: mean over the broadcast equals the per-sample mean"),
+    ("TFS103", "ops.add(per_sample, alpha * ops.abs(y_pred))"): (
+        Status.REFUTED, "mean(a_i + b_j) over (B,B) equals mean(a) + mean(b): value and gradient unchanged"),
+    ("TFS110", "range(y_pred.get_shape()[0])"): (
+        Status.INCONCLUSIVE, "the rule's own fix tf.shape(y)[0] inside range() still fails in Keras 3's graph"),
+    ("TFS303", "zip(y_true, y_pred)"): (
+        Status.INCONCLUSIVE, "autograph cannot convert a for loop over zip() of tensors either"),
+    ("TFS303", "while n > 1"): (
+        Status.INCONCLUSIVE, "autograph's converted while loop changes the loop variable's shape"),
+    ("TFS302", "np.argsort(p, axis=-1)"): (
+        Status.INCONCLUSIVE, "the loss uses numpy results further on, so the TensorFlow variant does not run"),
+    ("TFS302", "tf.py_function(np_mae"): (
+        Status.INCONCLUSIVE, "without py_function the numpy body fails in graph mode: no clean counterfactual"),
+    ("TFS502", "bce = keras.losses.BinaryCrossentropy(from_logits=True)"): (
+        Status.REFUTED, "sigmoid directly on the output: the TensorFlow backend recovers the logits (KERAS_FACTS §6)"),
+    ("TFS502", "activation=tf.nn.softmax"): (
+        Status.REFUTED, "softmax directly on the output: the TensorFlow backend recovers the logits (KERAS_FACTS §6)"),
 }
 
 

@@ -498,6 +498,8 @@ class Harness:
                 tape.watch(y_p)
                 out = fn(y_t, y_p, s_w)
             grad = tape.gradient(out, y_p) if not _has_none(out) else None
+            if isinstance(grad, tf.IndexedSlices):
+                grad = tf.convert_to_tensor(grad)
             value = tf.reduce_mean(tf.cast(out, tf.float32)) if not isinstance(out, (list, tuple)) \
                 else tf.reduce_mean(tf.stack([tf.reduce_mean(o) for o in out]))
             return value, (grad if grad is not None else tf.constant(np.nan)), grad is None
