@@ -564,7 +564,7 @@ def test_cli_verify_text_then_cached_json(tmp_path: Path, monkeypatch: pytest.Mo
     text = subprocess.run([sys.executable, "-m", "tfshape_lint", "check", "--verify", "--verify-device", "cpu",
                            str(path)], capture_output=True, text=True, cwd=tmp_path)
     assert text.returncode == 1, text.stderr
-    assert "TFS102" in text.stdout and "[confirmed: same 8 samples" in text.stdout
+    assert "TFS102" in text.stdout and "[confirmed: as written: same 8 samples" in text.stdout
     js = subprocess.run([sys.executable, "-m", "tfshape_lint", "check", "--verify", "--verify-device", "cpu",
                          "--verify-timeout", "60", "--format", "json", str(path)],
                         capture_output=True, text=True, cwd=tmp_path)
