@@ -181,7 +181,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
         try:
             variant = _program(source, loss, span, tap, tap_mode, target, ctx)
         except ExtractionError as exc:
-            variant_error = str(exc)
+            variant_error = "" if finding.code in variants.AUTOGRAPH else str(exc)
     flavour, note = _flavour(finding.code, source, program, target_keras)
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")

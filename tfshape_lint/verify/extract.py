@@ -258,7 +258,7 @@ def _lambda_line(part: str) -> int:
 
 
 def _lambda_at(tree: ast.AST, line: int) -> ast.Lambda | None:
-    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line]
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and getattr(n, "lineno", None) == line]
     candidates.sort(key=lambda n: n.col_offset)
     two = [n for n in candidates if len(n.args.posonlyargs + n.args.args) >= 2]
     found = two or candidates
@@ -525,6 +525,10 @@ class _Tapper:
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
                             return True
+                        if self.sibling and isinstance(item, ast.AugAssign) and _span(item.value) == want \
+                                and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
+                            value[i] = _product_assign(item)
+                            return True
         return False
 
     @staticmethod
@@ -563,6 +567,8 @@ def _product_assign(node: ast.AugAssign) -> ast.stmt:
 
 def _span(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
     if not hasattr(node, "lineno"):  # a node a variant built: never the flagged one
+        return (-1, -1, -1, -1)
+    if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):  # an assignment target is no value
         return (-1, -1, -1, -1)
     return (node.lineno, node.col_offset, node.end_lineno or node.lineno,
             node.end_col_offset if node.end_col_offset is not None else -1)

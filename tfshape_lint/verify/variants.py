@@ -48,6 +48,12 @@ def __tfs_ste__(value, source):
         return value
     s = __tf.reduce_mean(__tf.cast(source, v.dtype))
     return v + (s - __tf.stop_gradient(s))
+def __tfs_src__(preferred, fallback):
+    """The loss's y_pred where it is in scope (the loss body), else the op's own input."""
+    try:
+        return preferred()
+    except NameError:
+        return fallback()
 def __tfs_sum_parts__(parts):
     if isinstance(parts, (list, tuple)):
         total = parts[0]
@@ -309,24 +315,33 @@ def _straight_through(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None
     source = _differentiable_input(node)
     if source is None or not isinstance(node, ast.expr):
         return None
-    return (_helper("__tfs_ste__", node, copy.deepcopy(source)),
-            f"a straight-through surrogate for `{_short(node)}` (same value, gradient of its input)")
+    src: ast.expr = copy.deepcopy(source)
+    if ctx.pred_name:
+        src = _helper("__tfs_src__", ast.Lambda(_args(), ast.Name(ctx.pred_name, ast.Load())), ast.Lambda(_args(), src))
+    return (_helper("__tfs_ste__", node, src),
+            f"a straight-through surrogate for `{_short(node)}` (same value, a gradient path to y_pred)")
 
 
 def _differentiable_input(node: ast.AST) -> ast.expr | None:
+    """The float input under a non-differentiable op (through casts and comparisons)."""
+    found: ast.expr | None = None
     if isinstance(node, ast.Call):
-        if node.args:
-            return node.args[0]
-        return node.keywords[0].value if node.keywords else None
-    if isinstance(node, ast.Compare):
-        return node.left
-    if isinstance(node, ast.UnaryOp):
-        return node.operand
-    if isinstance(node, ast.BinOp):
-        return node.left
-    if isinstance(node, ast.Subscript):
-        return node.value
-    return None
+        found = node.args[0] if node.args else node.keywords[0].value if node.keywords else None
+    elif isinstance(node, ast.Compare):
+        found = node.left
+    elif isinstance(node, ast.UnaryOp):
+        found = node.operand
+    elif isinstance(node, ast.BinOp):
+        found = node.left
+    elif isinstance(node, ast.Subscript):
+        found = node.value
+    if isinstance(found, ast.Compare) or (isinstance(found, ast.Call) and _call_name(found) in _CUTS):
+        return _differentiable_input(found) or found
+    return found
+
+
+_CUTS = ("cast", "round", "floor", "ceil", "sign", "argmax", "argmin", "stop_gradient", "rint", "equal",
+         "not_equal", "greater", "less", "greater_equal", "less_equal")
 
 
 def _guard(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
@@ -394,6 +409,13 @@ class _NumpyToTf(ast.NodeTransformer):
         return node
 
 
+def _unwrap_bool(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
+    """TFS303: ``bool(t)`` hides the test from autograph; the variant drops the ``bool()``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "bool" and node.args:
+        return node.args[0], "`bool()` dropped so that autograph converts the test"
+    return None
+
+
 def _drop_sample_weight(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if not isinstance(node, ast.Call) or _kw(node, "sample_weight") is None:
         return None
@@ -439,6 +461,7 @@ TRANSFORMS: dict[str, Transform] = {
     "TFS401": _guard,
     "TFS402": _cut_gradient,
     "TFS505": _drop_sample_weight,
+    "TFS303": _unwrap_bool,
     "TFS503": _drop_sample_weight,  # placeholder: neutralise() swaps the arguments itself
 }
 
@@ -446,11 +469,13 @@ TRANSFORMS: dict[str, Transform] = {
 def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tuple[str, ast.AST, ast.AST] | None:
     """Replace ``site_node`` by its neutral form in its parent: (description, old node, new node)."""
     transform = TRANSFORMS.get(ctx.code)
-    if transform is None:
+    if transform is None or isinstance(getattr(site_node, "ctx", None), (ast.Store, ast.Del)):
         return None
     node, chain = site_node, parents
     if ctx.code == "TFS503":
         return _swap_back(node, chain)
+    if ctx.code == "TFS303" and chain and _call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
+        node, chain = chain[-1], chain[:-1]
     if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:
         base = _shape_base(node)
         assert base is not None

@@ -434,6 +434,8 @@ class Harness:
         self.failures: list[tuple[str, BaseException]] = []
         #: the counterfactual in words (set on a variant's harness)
         self.description = ""
+        #: the layout a probe decided on, so the variant runs on identical inputs
+        self.decided = ""
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,
@@ -526,6 +528,7 @@ class Harness:
                 self.failures.append((name, exc))
                 continue
             if math.isfinite(value):
+                self.decided = self.decided or name
                 return Base(sig, yt, yp, value)
             self.failures.append((name, FloatingPointError(f"loss is {value}")))
         return None
@@ -536,6 +539,7 @@ class Harness:
             return inconclusive("the loss did not run on any synthetic input")
         for name, exc in self.failures:
             if patterns and matches(exc, patterns):
+                self.decided = self.decided or name
                 return confirmed(f"{describe(exc)} (y_true/y_pred {layout(SIGS[name])})")
         name, exc = self.failures[0]
         return inconclusive(f"the loss raised on every synthetic input, e.g. {layout(SIGS[name])}: "

@@ -79,7 +79,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         return original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
-    variant = fn(hv, params)
+    variant = fn(hv, {**params, "only": [h.decided]} if h.decided else params)
     desc = hv.description
     if variant.status == "refuted":
         return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
@@ -101,6 +101,8 @@ def _failing_tensor(evidence: str) -> str:
 
 
 def _signatures(params: dict[str, Any], default: Sequence[str] = ()) -> list[str]:
+    if params.get("only"):
+        return [n for n in params["only"] if n in SIGS]
     return order(list(params.get("signatures") or default))
 
 
@@ -239,12 +241,12 @@ def rank_broadcast(h: Harness, params: dict[str, Any]) -> Outcome:
     if not h.subject.keras_context or h.subject.kind == "loss_object":
         names.append("flat_binary")
     names += ["binary", "regression", "sequence", "image", "packed"]
-    return _broadcast(h, names)
+    return _broadcast(h, names, params)
 
 
-def _broadcast(h: Harness, names: list[str]) -> Outcome:
+def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
     aligned: list[str] = []
-    for name in order(names):
+    for name in (params.get("only") or order(names)):
         sig = SIGS[name]
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         errors: list[BaseException] = []
@@ -265,6 +267,7 @@ def _broadcast(h: Harness, names: list[str]) -> Outcome:
                 h.failures.append((name, errors[0]))
             continue
         bad = [_misaligned(n, a, b) for n, a, b in seen]
+        h.decided = h.decided or name
         if not all(bad):
             aligned.append(f"{seen[0][1]} with {seen[0][2]}")
             if len(aligned) >= 2:
@@ -286,8 +289,9 @@ def _broadcast(h: Harness, names: list[str]) -> Outcome:
         if errors:
             return inconclusive(f"the flagged op {what}; the loss raised {describe(errors[0])}")
     if aligned:
-        return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(
-            f"{a.replace('(', '(').strip()}" for a in aligned))
+        return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(aligned))
+    if not h.subject.taps and not any(True for _ in h.failures):
+        return inconclusive("the flagged op was not reached on the synthetic inputs")
     return h.no_baseline(SHAPE_ERRORS)
 
 
@@ -381,7 +385,8 @@ def weight_rank(h: Harness, params: dict[str, Any]) -> Outcome:
     """A (B,) weight on a (B,T) loss: the flagged weight and its partner (tapped) at batch 4
     and 6; for a Loss returning (B,T), Keras 3's own (B,) sample_weight."""
     if not params.get("flag_is_return"):
-        return _broadcast(h, list(params.get("signatures") or ()) + ["regression", "packed", "sequence", "image"])
+        return _broadcast(h, list(params.get("signatures") or ()) + ["regression", "packed", "sequence", "image"],
+                          params)
     return _returned_weight_rank(h, params)
 
 
@@ -712,15 +717,24 @@ def gradient(h: Harness, params: dict[str, Any]) -> Outcome:
 
 
 def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
-    """How the tapped term's value changes when y_pred changes ("" if it never does)."""
+    """How the tapped term's value changes when y_pred changes ("" if it never does); also
+    with labels equal to the rounded predictions, where a count of mistakes is not constant."""
     yp = np.asarray(base.y_pred)
-    for changed in (yp[..., ::-1].copy(), (1.0 - yp).astype(yp.dtype), yp[::-1].copy()):
-        run, err = _try(lambda: h.eager(base.y_true, changed, taps=True))
-        if err is not None or not run.taps:
+    labels = [np.asarray(base.y_true)]
+    if labels[0].shape == yp.shape and labels[0].dtype.kind == "f":
+        labels.append(np.round(yp).astype(labels[0].dtype))
+    for yt in labels:
+        first, err = _try(lambda: h.eager(yt, yp, taps=True))
+        if err is not None or not first.taps:
             continue
-        after = np.asarray(run.taps[0])
-        if after.shape != before.shape or not np.allclose(after, before, rtol=1e-5, atol=1e-7):
-            return f"mean {fmt(scalar(before))} -> {fmt(scalar(after))}"
+        start = np.asarray(first.taps[0])
+        for changed in (yp[..., ::-1].copy(), (1.0 - yp).astype(yp.dtype), yp[::-1].copy()):
+            run, err = _try(lambda: h.eager(yt, changed, taps=True))
+            if err is not None or not run.taps:
+                continue
+            after = np.asarray(run.taps[0])
+            if after.shape != start.shape or not np.allclose(after, start, rtol=1e-5, atol=1e-7):
+                return f"mean {fmt(scalar(start))} -> {fmt(scalar(after))}"
     return ""
 
 

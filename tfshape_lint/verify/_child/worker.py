@@ -193,7 +193,10 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
     if mode == "self":
         return None
     if mode == "autograph":
-        program, description = job["program"], "the Python control flow converted by autograph (as tf.function does)"
+        program = job.get("variant") or job["program"]
+        description = "the Python control flow converted by autograph (as tf.function does)"
+        if job.get("variant"):
+            description = f"{job.get('variant_desc')} and {description}"
     else:
         program, description = job.get("variant"), str(job.get("variant_desc") or "the flagged node neutralised")
     if not program:
