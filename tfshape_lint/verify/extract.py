@@ -266,22 +266,104 @@ def _lambda_at(tree: ast.AST, line: int) -> ast.Lambda | None:
 
 
 def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> ast.expr:
-    """The call that built the loss: the finding's ``factory_call``, else one found in the file."""
+    """The call that built the loss, with arguments the probe program can evaluate.
+
+    The finding's ``factory_call`` or a call found in the file; an argument that is a local
+    name is bound to the literal the file gives it (``alpha = 0.25`` in the calling function,
+    ``for i in range(1, 5)`` around the call), else dropped for the parameter's default. A
+    factory never called runs with its defaults; without one, the error names the parameter.
+    """
+    assert isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef))
+    call: ast.Call | None = None
     if loss.factory_call:
         try:
-            return parse(loss.factory_call).body[0].value  # type: ignore[attr-defined,no-any-return]
+            parsed = parse(loss.factory_call).body[0].value  # type: ignore[attr-defined]
         except (SyntaxError, IndexError, AttributeError):
             raise ExtractionError(f"cannot parse the factory call `{loss.factory_call}`") from None
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name \
-                and not _inside(root, node):
-            return node
-    assert isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef))
+        call = parsed if isinstance(parsed, ast.Call) else None
+        if call is None:
+            return parsed  # type: ignore[no-any-return]
+    found = [n for n in ast.walk(module.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id == name and not _inside(root, n)]
+    site = next((n for n in found if call is None or ast.dump(n) == ast.dump(call)), found[0] if found else None)
+    call = call or site
+    if call is None:
+        missing = _required(root, set())
+        if not missing:
+            return ast.Call(ast.Name(name, ast.Load()), [], [])
+        raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never calls; "
+                              f"parameter `{missing[0]}` has no default")
+    return _bound_call(module, root, call, site)
+
+
+def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> list[str]:
     args = root.args
-    if len(args.defaults) >= len(args.posonlyargs + args.args) and not args.kwonlyargs:
-        return ast.Call(ast.Name(name, ast.Load()), [], [])
-    raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never "
-                          "calls; its arguments are unknown")
+    positional = args.posonlyargs + args.args
+    first_default = len(positional) - len(args.defaults)
+    needed = [a.arg for i, a in enumerate(positional) if i < first_default]
+    needed += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+    return [n for n in needed if n not in given]
+
+
+def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
+                site: ast.Call | None) -> ast.Call:
+    positional = [a.arg for a in root.args.posonlyargs + root.args.args]
+    args: list[ast.expr] = []
+    keywords: list[ast.keyword] = []
+    given: set[str] = set()
+    dropped = False
+    for i, arg in enumerate(call.args):
+        pname = positional[i] if i < len(positional) else f"argument {i + 1}"
+        value = _bindable(module, arg, site)
+        if value is None or dropped:
+            dropped = True
+            continue
+        args.append(value)
+        given.add(pname)
+    for kw in call.keywords:
+        value = _bindable(module, kw.value, site) if kw.arg else None
+        if value is not None and kw.arg:
+            keywords.append(ast.keyword(kw.arg, value))
+            given.add(kw.arg)
+    missing = _required(root, given)
+    if missing:
+        raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
+                              "file computes at run time, and the parameter has no default")
+    return ast.Call(call.func, args, keywords)
+
+
+def _bindable(module: _Module, arg: ast.expr, site: ast.Call | None) -> ast.expr | None:
+    """``arg`` if the probe program can evaluate it, else the literal the file binds it to."""
+    if _resolvable(module, arg):
+        return arg
+    if isinstance(arg, ast.Name) and site is not None:
+        return _local_literal(module.tree, site, arg.id)
+    return None
+
+
+def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:
+    """The literal ``name`` holds where ``site`` calls the factory (an assignment or a range loop)."""
+    scopes = [s for s in ast.walk(tree) if isinstance(s, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef))
+              and _inside(s, site)]
+    scopes.sort(key=lambda s: (isinstance(s, ast.Module), -getattr(s, "lineno", 0)))  # innermost first
+    for scope in scopes:
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
+                    and _literal(node.value):
+                return node.value
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id == name \
+                    and _inside(node, site):
+                return _first_of(node.iter)
+    return None
+
+
+def _first_of(iterable: ast.expr) -> ast.expr | None:
+    if isinstance(iterable, (ast.List, ast.Tuple)) and iterable.elts and _literal(iterable.elts[0]):
+        return iterable.elts[0]
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range" \
+            and iterable.args and all(_literal(a) for a in iterable.args):
+        return iterable.args[0] if len(iterable.args) > 1 else ast.Constant(0)
+    return None
 
 
 def _inside(outer: ast.AST, node: ast.AST) -> bool:

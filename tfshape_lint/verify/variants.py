@@ -200,8 +200,8 @@ def _last_axis_index(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if isinstance(new.slice, ast.Tuple) and new.slice.elts:
         new.slice.elts[0] = ast.Slice()
     else:
-        new.slice = ast.Tuple([ast.Constant(Ellipsis), new.slice], ast.Load())
-    return new, f"`{_short(new)}` instead"
+        new.slice = ast.Tuple([ast.Slice(), new.slice], ast.Load())
+    return new, f"`{_short(new)}` instead (the index moved off the batch axis)"
 
 
 def _align_operands(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
@@ -474,6 +474,9 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     node, chain = site_node, parents
     if ctx.code == "TFS503":
         return _swap_back(node, chain)
+    if ctx.code == "TFS401" and isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Div, ast.FloorDiv)):
+        node.value = _helper("__tfs_nonzero__", node.value)
+        return f"the divisor of `{_short(node.target)} /= ...` kept away from 0 by 1e-7", node, node
     if ctx.code == "TFS303" and chain and _call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
         node, chain = chain[-1], chain[:-1]
     if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:

@@ -66,7 +66,7 @@ def clean_text(text: str) -> str:
     return "\n".join(lines).strip()
 #: the line of a long TensorFlow message that says what went wrong (KERAS_FACTS §3 quotes)
 KEY_LINES = re.compile(
-    r"(Incompatible shapes[^\n]*|Dimensions must be equal[^\n]*|Cannot iterate over a shape with "
+    r"(name '\w+' is not defined|Incompatible shapes[^\n]*|Dimensions must be equal[^\n]*|Cannot iterate over a shape with "
     r"unknown rank\.?|No gradients provided[^\n]*|Shapes must be equal rank[^\n]*|Shapes of all "
     r"inputs must match[^\n]*|Invalid reduction dimension[^\n]*|[^\n]*not in (?:the )?list of "
     r"allowed values[^\n]*|cannot compute \w+ as input[^\n]*|[^\n]*does not match type[^\n]*|"
@@ -436,6 +436,8 @@ class Harness:
         self.description = ""
         #: the layout a probe decided on, so the variant runs on identical inputs
         self.decided = ""
+        #: the edge case (TFS401) that showed the symptom, for the same reason
+        self.case = ""
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,

@@ -79,7 +79,12 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         return original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
-    variant = fn(hv, {**params, "only": [h.decided]} if h.decided else params)
+    pinned = dict(params)
+    if h.decided:
+        pinned["only"] = [h.decided]
+    if getattr(h, "case", ""):
+        pinned["case"] = h.case
+    variant = fn(hv, pinned)
     desc = hv.description
     if variant.status == "refuted":
         return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
@@ -814,6 +819,8 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
+    if params.get("case"):
+        cases = [c for c in cases if c[0] == params["case"]]
     for label, yt, yp in cases:
         run, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None:
@@ -824,8 +831,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
             continue
         node = _node_problem(run)
         if node is None:  # nothing tapped: the loss-level symptom is all there is
+            h.case = label
             return outcome
         if node:
+            h.case = label
             return confirmed(f"{outcome.evidence}; the flagged op {node}")
         node_clean += 1
     if not checked:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import types
 import os
 import re
 import sys
@@ -163,6 +164,9 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
                       flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""))
         outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
+        used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
+        if used:
+            evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
     except SystemExit as exc:
         status, evidence = "inconclusive", f"the loss called sys.exit({exc.code!r})"
     except BaseException as exc:  # a crash in building or probing is this finding's verdict
@@ -214,6 +218,35 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
     return h
 
 
+class _TF1Fallback:
+    """A view of a TensorFlow module whose missing TF 1 names come from ``tf.compat.v1``, so a
+    loss written for TF 1 reaches its own bug (TFS506 itself is verified on the real module)."""
+
+    def __init__(self, module: Any, legacy: Any, used: list[str]) -> None:
+        self._module, self._legacy, self._used = module, legacy, used
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = getattr(self._module, name)
+        except AttributeError:
+            value = getattr(self._legacy, name)  # AttributeError again when TF 1 lacks it too
+            self._used.append(name)
+            return value
+        legacy = getattr(self._legacy, name, None)
+        if isinstance(value, types.ModuleType) and isinstance(legacy, types.ModuleType):
+            return _TF1Fallback(value, legacy, self._used)
+        return value
+
+
+def _tf1_names(namespace: dict[str, Any]) -> None:
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    used: list[str] = namespace.setdefault("__tfs_tf1_used__", [])
+    for name, value in list(namespace.items()):
+        if value is tf and not name.startswith("__"):
+            namespace[name] = _TF1Fallback(tf, tf.compat.v1, used)
+
+
 def _autographed(harness: Any, obj: Any) -> Any:
     """The loss with its Python control flow converted by autograph (a ``tf.function``)."""
     tf = harness.tf
@@ -237,6 +270,8 @@ def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
     namespace["__file__"] = path
     try:
         exec(code, namespace)  # noqa: S102 - the extracted loss program, in this sandbox process
+        if job.get("probe") != "api_exists":
+            _tf1_names(namespace)
         return namespace["__tfs_build__"](), None
     except SystemExit:
         raise
