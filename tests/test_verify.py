@@ -95,8 +95,6 @@ MEASURED_EXCEPTIONS = {
         Status.INCONCLUSIVE, "without py_function the numpy body fails in graph mode: no clean counterfactual"),
     ("TFS502", "bce = keras.losses.BinaryCrossentropy(from_logits=True)"): (
         Status.REFUTED, "sigmoid directly on the output: the TensorFlow backend recovers the logits (KERAS_FACTS §6)"),
-    ("TFS108", "tf.reduce_sum(tf.square(y_true - y_pred) * mask) / tf.reduce_sum(mask)"): (
-        Status.INCONCLUSIVE, "the batch-wide mask count also couples the samples: a per-sample sum alone keeps it"),
     ("TFS301", "idx = tf.cast(logits, tf.int32)"): (
         Status.INCONCLUSIVE, "the int result flows through a variable; no float surrogate keeps its dtype"),
     ("TFS502", "activation=tf.nn.softmax"): (

@@ -299,6 +299,8 @@ class Subject:
     program: str = ""
     #: ``loss`` or ``metric`` (gradient symptoms do not apply to metrics)
     role: str = "loss"
+    #: whether the probe program taps the flagged node
+    tapped: bool = False
 
     def __post_init__(self) -> None:
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
@@ -524,10 +526,14 @@ class Harness:
         for name in order(preferred):
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
+            self.subject.taps.clear()
             try:
                 value = self.value(yt, yp)
             except Exception as exc:
                 self.failures.append((name, exc))
+                continue
+            if any(np.size(t) == 0 for t in self.subject.taps if t is not None):
+                self.failures.append((name, ValueError("the flagged value is empty on this layout")))
                 continue
             if math.isfinite(value):
                 self.decided = self.decided or name

@@ -510,6 +510,12 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     reference = h.singles(base.y_true, base.y_pred, sw)
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
+    h.subject.taps.clear()
+    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
+    node = [np.asarray(t) for t in h.subject.taps if t is not None]
+    if err is None and node and node[0].ndim >= 1 and node[0].shape[0] == len(base.y_true):
+        return refuted(f"the flagged reduction keeps the batch axis ({shape_of(node[0])}); the weighting is "
+                       f"lost elsewhere ({fmt(got)} instead of {fmt(reference)})")
     scaled = base.value * float(np.mean(sw))
     why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
     return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
@@ -819,6 +825,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
+    reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
     for label, yt, yp in cases:
@@ -826,6 +833,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         if err is not None:
             continue
         checked += 1
+        reached = reached or bool(run.taps)
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
             continue
@@ -840,6 +848,9 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if not checked:
         return inconclusive("the loss did not run on the edge inputs")
     what = "logits of +-100" if logits else "predictions at exactly 0 and 1"
+    if h.subject.tapped and not reached:
+        return inconclusive(f"the flagged op was not reached with {what} ({layout(base.sig)}): a branch or "
+                            "argument the probe inputs do not take")
     if node_clean:
         return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
                        "the loss's non-finite values come from elsewhere")

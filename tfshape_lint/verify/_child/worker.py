@@ -182,7 +182,8 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
     subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
                               pred_name=str(job.get("pred_name") or ""),
                               true_name=str(job.get("true_name") or ""),
-                              program=str(job.get("program") or ""), role=str(job.get("role") or "loss"))
+                              program=str(job.get("program") or ""), role=str(job.get("role") or "loss"),
+                              tapped=bool(job.get("tapped")))
     namespace["__tfs_tap__"] = subject.tap
     problem = _check_subject(harness, subject)
     if problem:
