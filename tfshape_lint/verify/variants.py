@@ -357,13 +357,13 @@ def _guard(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     name = _call_name(node)
     if not isinstance(node, ast.Call) or not node.args:
         return None
-    new = copy.deepcopy(node)
-    if any(name == d or name.endswith(d) for d in _DIVIDES) and len(new.args) >= 2:
-        new.args[1] = _helper("__tfs_nonzero__", new.args[1])
-        return new, f"the denominator of `{_short(node.func)}` kept away from 0 by 1e-7"
+    call = copy.deepcopy(node)
+    if any(name == d or name.endswith(d) for d in _DIVIDES) and len(call.args) >= 2:
+        call.args[1] = _helper("__tfs_nonzero__", call.args[1])
+        return call, f"the denominator of `{_short(node.func)}` kept away from 0 by 1e-7"
     if name in _LOG_LIKE or name in _POW or name.startswith("log"):
-        new.args[0] = _helper("__tfs_pos__", new.args[0])
-        return new, f"the argument of `{_short(node.func)}` clipped at 1e-7"
+        call.args[0] = _helper("__tfs_pos__", call.args[0])
+        return call, f"the argument of `{_short(node.func)}` clipped at 1e-7"
     return None
 
 
@@ -482,12 +482,12 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:
         base = _shape_base(node)
         assert base is not None
-        made = (_helper("__tfs_batch_dim_float__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)")
-        new = ast.copy_location(made[0], node)
-        return (made[1], node, new) if _replace(chain[-1], node, new) else None
-    if ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return):
-        made: tuple[ast.AST, str] | None = (_helper("__tfs_rowmean__", node),  # type: ignore[arg-type]
-                                            "the per-element loss averaged over its last axis")
+        dynamic = ast.copy_location(_helper("__tfs_batch_dim_float__", base), node)
+        text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
+        return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
+    made: tuple[ast.AST, str] | None
+    if ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
+        made = (_helper("__tfs_rowmean__", node), "the per-element loss averaged over its last axis")
     elif ctx.code == "TFS301" and isinstance(node, ast.Compare) and chain and _call_name(chain[-1]) == "cast":
         node, chain = chain[-1], chain[:-1]
         made = transform(node, ctx)

@@ -10,6 +10,7 @@ batch dimension (a partial last batch), float labels, predictions at exactly 0 a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any, Callable, Sequence
@@ -132,7 +133,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     if base is None:
         return h.no_baseline()
     yt, yp = base.sig.make(8, seed=1)
-    smalls = [_try(lambda i=i: _value_and_tap(h, yt[i:i + 2], yp[i:i + 2])) for i in range(0, 8, 2)]
+    smalls = [_try(functools.partial(_value_and_tap, h, yt[i:i + 2], yp[i:i + 2])) for i in range(0, 8, 2)]
     large, err2 = _try(lambda: _value_and_tap(h, yt, yp))
     err = next((e for _, e in smalls if e is not None), None)
     if err or err2:
@@ -535,8 +536,9 @@ def reduction_scale(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"no counterfactual with the default reduction: {hv}")
     run, err = _try(lambda: h.eager(base.y_true, base.y_pred))
     ref, err2 = _try(lambda: hv.eager(base.y_true, base.y_pred))
-    if err is not None or err2 is not None or run.grad is None or ref.grad is None:
-        return inconclusive(f"gradient runs failed: {describe(err or err2) if (err or err2) else 'no gradient'}")
+    failure = err or err2
+    if failure is not None or run.grad is None or ref.grad is None:
+        return inconclusive(f"gradient runs failed: {describe(failure) if failure is not None else 'no gradient'}")
     g_o, g_v = float(np.linalg.norm(run.grad)), float(np.linalg.norm(ref.grad))
     if not (math.isfinite(g_o) and math.isfinite(g_v)) or g_v == 0:
         return inconclusive(f"gradient norms {fmt(g_o)} and {fmt(g_v)} cannot be compared")
@@ -1045,7 +1047,7 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
     failure = err or err2 or err3
     if failure is not None:
         return inconclusive(f"the model probe failed: {describe(failure)}")
-    model = f"Dense({units}{', ' + act if shown_act else ''}){' + Reshape' if hidden else ''}"
+    model = f"Dense({units}{', ' + str(act) if shown_act else ''}){' + Reshape' if hidden else ''}"
     if close(as_written, intended, rtol=1e-3):
         return refuted(f"on {model}: loss {fmt(as_written)} as written = {fmt(intended)}, the crossentropy of "
                        "the logits (Keras recovers the logits from the activation)")
