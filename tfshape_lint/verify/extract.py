@@ -607,6 +607,10 @@ class _Tapper:
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
                             return True
+                        if not (self.operands or self.sibling) and isinstance(item, ast.AugAssign) \
+                                and _span(item) == want and isinstance(item.target, ast.Name):
+                            value[i] = _tapped_assign(item)
+                            return True
                         if self.sibling and isinstance(item, ast.AugAssign) and _span(item.value) == want \
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
@@ -636,6 +640,14 @@ class _Tapper:
         else:
             return _tap_call(node)
         return node
+
+
+def _tapped_assign(node: ast.AugAssign) -> ast.stmt:
+    """``v /= d`` as ``v = __tfs_tap__(v / d)``: the flagged update's result can be observed."""
+    assert isinstance(node.target, ast.Name)
+    load = ast.copy_location(ast.Name(node.target.id, ast.Load()), node.target)
+    result = _tap_call(ast.copy_location(ast.BinOp(load, node.op, node.value), node))
+    return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], result), node)
 
 
 def _product_assign(node: ast.AugAssign) -> ast.stmt:
