@@ -19,6 +19,7 @@ import numpy as np
 
 from tfshape_lint.verify._child.harness import (
     SIGS,
+    Base,
     Harness,
     Outcome,
     Sig,
@@ -814,9 +815,19 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     squashes = re.search(r"\b(sigmoid|softmax)\(", h.subject.program) is not None
     preferred = ("onehot", "binary") if logits else ("binary", "onehot", "regression", "image")
     base = h.baseline(_signatures(params, preferred))
+    ordinary: list[tuple[str, np.ndarray, np.ndarray]] = []
     if base is None:
-        return h.no_baseline()
-    cases = _logit_inputs(base.sig) if logits else _edge_inputs(base.sig)
+        # a loss that is already NaN/inf on ordinary inputs: that run is the first edge case
+        nan_sig = next((SIGS[n] for n, e in h.failures if isinstance(e, FloatingPointError)), None)
+        if nan_sig is None:
+            return h.no_baseline()
+        yt0, yp0 = nan_sig.make(4)
+        base = Base(nan_sig, yt0, yp0, float("nan"))
+        h.decided = h.decided or nan_sig.name
+        ordinary = [("ordinary inputs", yt0, yp0)]
+    if params.get("case") == "ordinary inputs" and not ordinary:
+        ordinary = [("ordinary inputs", *base.sig.make(4))]
+    cases = ordinary + (_logit_inputs(base.sig) if logits else _edge_inputs(base.sig))
     if squashes and not logits:
         cases += _logit_inputs(base.sig)
     if _pads_with_minus_one(h.subject.program):
@@ -850,6 +861,8 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if not checked:
         return inconclusive("the loss did not run on the edge inputs")
     what = "logits of +-100" if logits else "predictions at exactly 0 and 1"
+    if params.get("case"):
+        what = f"the same inputs ({params['case']})"
     if h.subject.tapped and not reached:
         return inconclusive(f"the flagged op was not reached with {what} ({layout(base.sig)}): a branch or "
                             "argument the probe inputs do not take")
