@@ -48,7 +48,15 @@ from typing import Any, Callable
 from tfshape_lint.finding import Finding
 from tfshape_lint.finding import LossRef
 from tfshape_lint.rule import Recipe
-from tfshape_lint.verify.extract import ExtractionError, ProbeProgram, enclosing_loss, extract, extract_span, parse
+from tfshape_lint.verify.extract import (
+    ExtractionError,
+    ProbeProgram,
+    enclosing_loss,
+    extract,
+    extract_span,
+    parse,
+    unbound_note,
+)
 from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
@@ -193,7 +201,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
                      "self" if finding.code in variants.SELF_CONTAINED else "edit"),
                severity=finding.severity.value, message=finding.message,
                layouts=_layouts(source, loss), paths=project_paths(finding.path),
-               flag_is_return=_flag_is_return(source, span))
+               flag_is_return=_flag_is_return(source, span),
+               unbound=unbound_note(source, loss) if loss is not None else "")
     return flavour, job
 
 

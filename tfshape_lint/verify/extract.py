@@ -388,9 +388,49 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls_name
              and not _inside(root, n)]
     compiled = [c for c in calls if _in_compile(module.tree, c)]
+    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
     for call in compiled + calls:
-        return call
+        if init is None:
+            return call
+        try:
+            return _bound_call(module, _without_self(init), call, call)
+        except ExtractionError:
+            continue
     return ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [ast.Name(cls_name, ast.Load())], [])
+
+
+def _without_self(init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
+    """``__init__`` as a plain function of its parameters after ``self``."""
+    args = init.args
+    plain = ast.arguments(args.posonlyargs[1:], args.args[1:] if not args.posonlyargs else args.args,
+                          args.vararg, args.kwonlyargs, args.kw_defaults, args.kwarg, args.defaults)
+    return ast.FunctionDef(init.name, plain, [], [], None)
+
+
+def unbound_note(source: str, loss: LossRef) -> str:
+    """Why a never-instantiated Loss class runs with ``None`` for some parameters ("" if it does not)."""
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    module = _index(source, tree)
+    parts = loss.qualname.split(".")
+    if len(parts) < 2 or parts[-1] != "call":
+        return ""
+    root = _binding(module, parts[0], ("class",))
+    if not isinstance(root, ast.ClassDef):
+        return ""
+    call = _instantiation(module, parts[-2], root)
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__"):
+        return ""
+    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
+    missing = _required(_without_self(init), set()) if init is not None else []
+    if not missing:
+        return ""
+    return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
+            "(the probe passed None)")
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:

@@ -139,6 +139,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
         for path in added:
             while path in sys.path:
                 sys.path.remove(path)
+    if status == "inconclusive" and job.get("unbound"):
+        evidence = f"{job['unbound']}: {evidence}"
     note = job.get("flavour_note") or ""
     if note:
         evidence = f"{evidence} [{note}]"
