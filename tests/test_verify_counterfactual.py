@@ -264,7 +264,7 @@ def test_refuted_findings_leave_text_and_exit_status() -> None:
     shown, summary = for_format(findings, "text", show_refuted=False)
     assert shown == kept and summary.startswith("1 finding refuted by --verify and not shown")
     shown, summary = for_format(findings, "text", show_refuted=True)
-    assert shown == findings and "listed above" in summary
+    assert shown == findings and "(listed, not counted" in summary
     assert for_format(findings, "json", show_refuted=False) == (findings, "")
     assert counted(findings) and not counted([_verified("refuted")])
     assert refuted_summary([], listed=False) == ""

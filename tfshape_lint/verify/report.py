@@ -41,7 +41,7 @@ def refuted_summary(refuted: Sequence[Finding], *, listed: bool) -> str:
     n = len(refuted)
     noun = "finding" if n == 1 else "findings"
     if listed:
-        return f"{n} {noun} refuted by --verify (listed above, not counted in the exit status)\n"
+        return f"{n} {noun} refuted by --verify (listed, not counted in the exit status)\n"
     return f"{n} {noun} refuted by --verify and not shown (--show-refuted lists them)\n"
 
 
