@@ -161,3 +161,14 @@ def test_validate_rejects_an_invalid_cell() -> None:
     del raw["cells"][1]["outputs"]
     with pytest.raises(NotebookError, match="not a valid notebook"):
         validate(json.dumps(raw))
+
+
+def test_split_same_lines_maps_an_in_place_edit_back_to_cells() -> None:
+    joined = join_cells(CELLS)
+    edited = joined.source.replace("    return tf.reduce_sum(t - p)\n",
+                                   "    return tf.reduce_sum(t - p)  # noqa: TFS102\n")
+    assert joined.split_same_lines(edited) == {
+        3: "!pip install foo\nfiles = !ls\ndef loss(t, p):\n"
+           "    return tf.reduce_sum(t - p)  # noqa: TFS102\n"}
+    with pytest.raises(ValueError, match="number of lines"):
+        joined.split_same_lines(edited + "x = 1\n")

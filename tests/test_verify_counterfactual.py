@@ -14,7 +14,6 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import lint_example
-from tfshape_lint.analysis.index import build_index
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
@@ -271,6 +270,7 @@ def test_refuted_findings_leave_text_and_exit_status() -> None:
 
 
 def test_cli_hides_refuted_and_exits_clean(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tfshape_lint.verify as verify
     from tests.conftest import run_cli
     from tfshape_lint.verify import frontend
 
@@ -278,7 +278,7 @@ def test_cli_hides_refuted_and_exits_clean(tmp_path: pytest.TempPathFactory, mon
     path.write_text("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
                     "    return K.sum(K.abs(y_true - y_pred))\n")
     monkeypatch.setattr(frontend, "tensorflow_available", lambda: True)
-    monkeypatch.setattr(frontend, "verify_findings",
+    monkeypatch.setattr(verify, "verify_findings",
                         lambda fs, *a, **k: [replace(f, verification=Verification(Status.REFUTED, "no")) for f in fs])
     code, out, err = run_cli(["check", "--verify", str(path)])
     assert code == 0 and "TFS102" not in out and "refuted by --verify" in err

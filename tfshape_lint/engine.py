@@ -28,6 +28,7 @@ from tfshape_lint.analysis.index import (
     split_lines,
 )
 from tfshape_lint.analysis.losses import LossSpec
+from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
     ModuleFacts,
@@ -73,7 +74,7 @@ def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
 def lint(source: str, path: str, config: Config,
          rules: Sequence[type[Rule]] | None = None) -> LintResult:
     """Full result for one file (findings sorted, internal errors kept separately)."""
-    if not PREFILTER.search(source):
+    if not PREFILTER.search(source) and not may_reexport(source, path):
         return LintResult()
     try:
         with warnings.catch_warnings():
@@ -83,7 +84,7 @@ def lint(source: str, path: str, config: Config,
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. NUL bytes
         raise SourceError(f"cannot parse: {exc}") from None
-    return lint_index(build_index(source, tree), path, config, rules)
+    return lint_index(build_index(source, tree, path), path, config, rules)
 
 
 def lint_index(index: ModuleIndex, path: str, config: Config,

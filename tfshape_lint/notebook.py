@@ -175,6 +175,19 @@ class JoinedNotebook:
             parts.extend(cell.masked)
         return "".join(parts)
 
+    def split_same_lines(self, source: str) -> dict[int, str]:
+        """Like :meth:`split_fixed` for an edit of :attr:`source` that kept every line in place
+        (``--add-noqa`` appends comments): {cell index: new source} for the changed cells."""
+        lines = source.splitlines(keepends=True)
+        if len(lines) != self.line_count:
+            raise ValueError("the edit changed the number of lines")
+        parts: list[str] = []
+        for position, cell in enumerate(self._cells):
+            if position:
+                parts.append(CELL_MARKER.format(index=cell.index) + "\n")
+            parts.extend(lines[cell.first - 1:cell.first - 1 + len(cell.original)])
+        return self.split_fixed("".join(parts))
+
     def split_fixed(self, fixed: str) -> dict[int, str]:
         """Cut a fixed :meth:`marked_source` back into cells: {cell index: new source}.
 

@@ -8,6 +8,7 @@ again without positions: a chain of def/class names, or a lambda's ordinal in it
 from __future__ import annotations
 
 import ast
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -28,6 +29,9 @@ class Role(str, enum.Enum):
 
     LOSS = "loss"
     METRIC = "metric"
+    #: defined in a test module: a reference implementation called eagerly to compare values,
+    #: never trained with, so gradient and graph-mode rules do not apply
+    REFERENCE = "reference"
 
 
 LABEL_NAMES = frozenset(
@@ -36,7 +40,7 @@ LABEL_NAMES = frozenset(
 )
 PRED_NAMES = frozenset(
     {"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output", "outputs",
-     "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred"}
+     "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "embeddings"}
 )
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
                  "coef", "coeff", "auc", "correlation")
@@ -117,16 +121,35 @@ class LossDiscovery:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     assignments: dict[str, ast.expr] = field(default_factory=dict)
     found: list[_Found] = field(default_factory=list)
+    augmented: dict[str, list[ast.expr]] = field(default_factory=dict)
+    _differentiated: list[ast.expr] = field(default_factory=list)
+    #: uses of this module's functions in sibling modules: (expression, "loss"/"metric")
+    external: list[tuple[str, str]] = field(default_factory=list)
+    #: a test module: functions found by signature alone that never touch TF/Keras are numpy
+    #: reference implementations, not losses
+    test_file: bool = False
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
         for idx, stmt in enumerate(units):
             self._collect(stmt, (), idx, None)
         for node in all_nodes if all_nodes is not None else ast.walk(self.tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self.assignments.setdefault(node.targets[0].id, node.value)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    self.assignments.setdefault(target.id, node.value)
+                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and target.value.id == "self":
+                    self.assignments.setdefault(f"self.{target.attr}", node.value)  # a table kept on the model
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self.augmented.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.Call):
                 self._visit_call(node)
+        for target in self._differentiated:
+            self._resolve_differentiated_later(target)
+        for text, role in self.external:
+            self._resolve(ast.parse(text, mode="eval").body, Context.COMPILE,
+                          Role.METRIC if role == "metric" else Role.LOSS)
         self._subclass_losses()
         self._signature_losses()
         return self._specs(units)
@@ -174,6 +197,33 @@ class LossDiscovery:
             self._resolve_differentiated(call.args[0])
         elif attr == "add_loss" and call.args and isinstance(call.args[0], ast.Call):
             self._resolve(call.args[0].func, Context.DIRECT, Role.LOSS)
+        wrapper = self._wrapper_of(call, attr)
+        if wrapper is not None:
+            fn = _wrapped_function(call)
+            if fn is not None:
+                if wrapper == "MeanMetricWrapper":
+                    self._resolve(fn, Context.COMPILE, Role.METRIC)
+                else:
+                    self._resolve(fn, Context.SUBCLASS, Role.LOSS)
+
+    def _wrapper_of(self, call: ast.Call, attr: str | None) -> str | None:
+        """``MeanMetricWrapper``/``LossFunctionWrapper`` when ``call`` wraps a function in one:
+        a direct construction, or ``super().__init__(fn, ...)`` in a subclass. The wrapped
+        function is a metric (averaged, never differentiated) or the body of a Loss class."""
+        name = attr if attr is not None else (call.func.id if isinstance(call.func, ast.Name) else None)
+        if name == "__init__" and isinstance(call.func, ast.Attribute) and _is_super(call.func.value):
+            return self._enclosing_wrapper_base(call)
+        return name if name in _WRAPPERS else None
+
+    def _enclosing_wrapper_base(self, call: ast.Call) -> str | None:
+        for cls in self.classes.values():
+            if not (cls.lineno <= call.lineno <= (cls.end_lineno or cls.lineno)):
+                continue
+            for base in cls.bases:
+                last = (ast_dotted(base) or "").rpartition(".")[2]
+                if last in _WRAPPERS:
+                    return last
+        return None
 
     def _resolve(self, expr: ast.expr, context: Context, role: Role, depth: int = 0) -> None:
         if depth > 4:
@@ -190,6 +240,10 @@ class LossDiscovery:
             self._resolve_name(expr.id, context, role, depth)
         elif isinstance(expr, ast.Call):
             self._resolve_call(expr, context, role, depth)
+        elif isinstance(expr, ast.Subscript):  # ``LOSSES[name](y, p)``: every entry of the table
+            self._resolve(expr.value, context, role, depth + 1)
+        elif isinstance(expr, ast.Attribute) and ast_dotted(expr) in self.assignments:
+            self._resolve(self.assignments[ast_dotted(expr) or ""], context, role, depth + 1)
 
     def _resolve_name(self, name: str, context: Context, role: Role, depth: int) -> None:
         info = self.function(name)
@@ -210,7 +264,7 @@ class LossDiscovery:
         factory = self.function(dotted)
         if factory is None:
             return
-        for inner in _returned_callables(factory.node):
+        for inner in returned_callables(factory.node):
             text = ast.unparse(call)
             if isinstance(inner, ast.Lambda):
                 self.found.append(_Found(None, inner, context, role, factory, text))
@@ -218,13 +272,19 @@ class LossDiscovery:
                 self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text))
 
     def _resolve_differentiated(self, target: ast.expr) -> None:
-        if isinstance(target, ast.Call):
-            self._resolve(target.func, Context.DIRECT, Role.LOSS)
-            return
+        self._differentiated.append(target)
+
+    def _resolve_differentiated_later(self, target: ast.expr) -> None:
+        """What ``tape.gradient(target, ...)`` differentiates: the functions called to compute
+        ``target`` (``loss = fn(y, p)``, ``total += table[k](y, p)``, ``a(y, p) + b(y, p)``)."""
+        values: list[ast.expr] = [target]
         if isinstance(target, ast.Name):
-            value = self.assignments.get(target.id)
-            if isinstance(value, ast.Call):
-                self._resolve(value.func, Context.DIRECT, Role.LOSS)
+            values = [v for v in (self.assignments.get(target.id),) if v is not None]
+            values += self.augmented.get(target.id, [])
+        for value in values:
+            for node in ast.walk(value):
+                if isinstance(node, ast.Call):
+                    self._resolve(node.func, Context.DIRECT, Role.LOSS)
 
     # -- classes and signatures ---------------------------------------------------------
     def loss_classes(self) -> set[str]:
@@ -257,9 +317,20 @@ class LossDiscovery:
                 if info.in_class is not None:
                     continue
                 name = info.node.name
+                if self.test_file and not self._uses_tensor_api(info.node):
+                    continue
                 if looks_like_loss_signature(name, positional_params(info.node)):
                     role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role))
+
+    def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a function's body names anything from TensorFlow or Keras."""
+        for node in ast.walk(fn):
+            dotted = ast_dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            qualname = self.imports.resolve(dotted) if dotted else None
+            if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                return True
+        return False
 
     # -- results --------------------------------------------------------------------------
     def _specs(self, units: list[ast.stmt]) -> list[LossSpec]:
@@ -271,7 +342,10 @@ class LossDiscovery:
             key = (spec.path, spec.unit, spec.lambda_ordinal)
             old = by_key.get(key)
             by_key[key] = spec if old is None else _merge(old, spec)
-        return sorted(by_key.values(), key=lambda s: s.line)
+        specs = sorted(by_key.values(), key=lambda s: s.line)
+        if self.test_file:
+            specs = [dataclasses.replace(s, role=Role.REFERENCE) for s in specs]
+        return specs
 
     def _spec(self, found: _Found, units: list[ast.stmt]) -> LossSpec | None:
         if found.lambda_node is not None:
@@ -320,6 +394,20 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
                     base.params, base.line, base.factory, base.factory_call)
 
 
+_WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})
+
+
+def _wrapped_function(call: ast.Call) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == "fn":
+            return kw.value
+    return call.args[0] if call.args else None
+
+
+def _is_super(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
+
+
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     for kw in call.keywords:
         if kw.arg == name:
@@ -329,7 +417,7 @@ def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     return None
 
 
-def _returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
+def returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
     """What a factory returns: names of inner defs, or lambdas."""
     inner = {n.name for n in fn.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     result: list[str | ast.Lambda] = []

@@ -51,7 +51,7 @@ class Kind(str, enum.Enum):
     KEEP = "keep"  # shape-preserving, differentiable in its first argument (tile, pad, ...)
     PRINT = "print"
     IDENTITY = "identity"
-    LEN = "len"  # builtins.len: the static batch size of a tensor (TFS110)
+    LEN = "len"  # builtins.len: the static batch size of a tensor
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""Value ranges for the numerics rules: can an expression reach 0, and is it guarded?
+"""Value ranges: can an expression reach 0, and is it guarded?
 
-TFS401 asks, for each ``log``/``sqrt``/division/``pow``, whether the operand can reach 0 (or go
-negative) in float32; TFS402 asks whether a NaN-masking ``where`` hides a branch whose local
-derivative is infinite. Both need the same small abstract domain, computed over the syntax of
+For each ``log``/``sqrt``/division/``pow``: whether the operand can reach 0 (or go negative) in
+float32; for a NaN-masking ``where``: whether it hides a branch whose local derivative is
+infinite. Both need the same small abstract domain, computed over the syntax of
 the loss: names are followed to their definitions through ``Scope.sources`` and helper
 parameters to the caller's arguments, so guards on intermediate variables are seen.
 
@@ -20,15 +20,15 @@ from typing import Callable, Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
+from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import Scope, call_arg, literal
-from tfshape_lint.analysis.values import Grad
+from tfshape_lint.analysis.values import Grad, Tag
 
 #: smallest positive normal float32; a smaller "epsilon" is flushed to 0 on many devices
 _TINY = 1.1754944e-38
 #: K.epsilon() / keras.config.epsilon() default
 _KERAS_EPSILON = 1e-7
-_EPS_WORDS = ("eps", "smooth", "tiny", "delta_min")
 _MAX_DEPTH = 60
 
 
@@ -143,7 +143,7 @@ def combine(parts: Iterable[Bound], low: Low = Low.ANY, **flags: object) -> Boun
     return out.lifted(**flags) if flags else out
 
 
-#: lower bounds at which each hazard kind is reported (TFS401)
+#: lower bounds at which each kind of op is singular or undefined (a hazard)
 FLAGGED: dict[str, frozenset[Low]] = {
     "log": frozenset({Low.ANY, Low.OFFSET, Low.NONNEG, Low.POS}),
     "sqrt": frozenset({Low.ANY, Low.OFFSET, Low.NONNEG}),
@@ -153,7 +153,7 @@ FLAGGED: dict[str, frozenset[Low]] = {
     "reciprocal": frozenset({Low.ANY, Low.NONNEG}),
     "pow_neg": frozenset({Low.ANY, Low.NONNEG}),
 }
-#: lower bounds at which the local derivative is infinite at the masked points (TFS402).
+#: lower bounds at which the local derivative is infinite at the masked points.
 #: TensorFlow's Reciprocal and Rsqrt gradients return 0 when the incoming gradient is exactly 0
 #: (measured on TF 2.21), so a where() that masks their output does stop the NaN; Log, RealDiv
 #: and Pow compute 0 * inf = NaN. Sqrt(0) = 0 is never masked by a NaN test: its inf stays.
@@ -198,7 +198,7 @@ class Ranges:
         return result
 
     def hazard(self, node: cst.CSTNode, scope: Scope) -> Hazard | None:
-        """The hazard ``node`` itself introduces (TFS401), if its operand can reach 0."""
+        """The hazard ``node`` itself introduces, if its operand can reach 0."""
         found = self._operand_bound(node, scope)
         if found is None:
             return None
@@ -280,7 +280,7 @@ class Ranges:
             return None
         spec, canon = self.spec(node)
         if spec is None or canon.startswith("np."):
-            return None  # numpy on tensors is TFS302's business
+            return None  # numpy on tensors has no gradient at all: not a range question
         first = call_arg(node, 0, "x", "input", "a", "x1")
         if spec.op in _LOG_OPS and spec.kind is Kind.UNARY and first is not None:
             return "log", first
@@ -345,9 +345,9 @@ class Ranges:
         if value is None:
             return ANY
         low = Low.ANY
-        if value.has("count") and not value.has("mask") or value.has("batch_size") or value.has("static_batch"):
+        if value.has(Tag.COUNT) and not value.has(Tag.MASK) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
             low = Low.SAFE
-        elif value.has("epsilon") or (not value.tensor and value.has("number")):
+        elif value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER)):
             return EPSILON  # a Python number of unknown value added as a guard (an argument)
         return Bound(low=low, pred=value.from_pred, diff=value.grad == Grad.DIFF,
                      label=value.from_true, nan_label=value.from_true)
@@ -374,7 +374,7 @@ class Ranges:
             arg = _argument_for(scope, name)
             if arg is not None:
                 return self.bound(arg, scope.parent)
-        if any(word in name.lower() for word in _EPS_WORDS):
+        if mentions(name, EPSILON_WORDS):
             return EPSILON
         return self._from_value(node, scope)
 
@@ -384,10 +384,10 @@ class Ranges:
             spec, canon = self.spec(node.value)
             if spec is not None and spec.kind is Kind.EPSILON:
                 return self._finfo(node.value, attr)
-        if any(word in attr.lower() for word in _EPS_WORDS):
+        if mentions(attr, EPSILON_WORDS):
             return EPSILON
         value = scope.value(node)
-        if value is not None and (value.has("static_shape") or value.has("dim")):
+        if value is not None and (value.has(Tag.STATIC_SHAPE) or value.has(Tag.DIM)):
             return Bound(low=Low.SAFE, scalar=True)
         return self._from_value(node, scope)
 
@@ -426,8 +426,8 @@ class Ranges:
     def _call(self, node: cst.Call, scope: Scope) -> Bound:
         dotted = cst_dotted(node.func)
         spec, _ = self.spec(node)
-        if spec is None and dotted is not None and any(
-                w in dotted.rsplit(".", 1)[-1].lower() for w in ("epsilon", "eps")):
+        if spec is None and dotted is not None and mentions(
+                dotted.rsplit(".", 1)[-1], ("eps",)):
             return EPSILON  # a module's own epsilon() helper, an unresolved backend.epsilon()
         helper = _helper_for(scope, node)
         if helper is not None:
@@ -459,7 +459,7 @@ class Ranges:
                 return _maximum(args[0], args[1]) if canon.endswith("max") else _minimum(args[0], args[1])
             value = scope.value(node)
             fallback = combine(args)
-            if value is not None and (value.has("count") and not value.has("mask")):
+            if value is not None and (value.has(Tag.COUNT) and not value.has(Tag.MASK)):
                 return fallback.lifted(low=Low.SAFE)
             return fallback
         handler = _CALLS.get(spec.kind)
@@ -472,7 +472,7 @@ class Ranges:
         return self.bound(arg, scope) if arg is not None else ANY
 
     def _local_hazard(self, node: cst.CSTNode, scope: Scope) -> Hazard | None:
-        """A hazard with an infinite local derivative on a differentiable path (TFS402)."""
+        """A hazard with an infinite local derivative on a differentiable path."""
         found = self._operand_bound(node, scope)
         if found is None:
             return None
@@ -697,7 +697,7 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
         peak = op == "exp" and r.shifted_by_max(call_arg(node, 0, "x"), scope)
         return combine([x], Low.POS, le_one=op in ("sigmoid", "softmax") or peak, peak_one=peak)
     if op in ("softplus", "cosh"):
-        return combine([x], Low.SAFE)  # softplus as the guard for log(1 + exp(x)) (TFS401)
+        return combine([x], Low.SAFE)  # softplus as the guard for log(1 + exp(x))
     if op in _NONNEG_UNARY:
         low = x.low if at_least(x.low, Low.POS) and op != "relu" else Low.NONNEG
         le_one = op == "hard_sigmoid" or (op == "sqrt" and x.le_one and at_least(x.low, Low.NONNEG))
@@ -780,8 +780,8 @@ def _where(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
 def _cast(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
     x = args[0] if args else ANY
     value = scope.value(node)
-    if value is not None and (value.has("batch_size") or value.has("static_batch") or
-                              (value.has("count") and not value.has("mask"))):
+    if value is not None and (value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH) or
+                              (value.has(Tag.COUNT) and not value.has(Tag.MASK))):
         return x.lifted(low=Low.SAFE)
     return x.lifted(const=x.const, scalar=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
 
@@ -27,6 +28,12 @@ class BatchAxisReduction(Rule):
     A *mean* over the batch keeps the scale (Keras averages anyway); a sum divided by a
     count is a normalised mean; sums in metrics, `train_step` code and custom-loop code
     outside the loss are not flagged.
+
+    A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
+    another full sum, `tf.size`, `tf.shape(y)[0]`, `len(...)`) or, failing that, when its name
+    has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
+    `length`, or the word `n` (`n_valid`); names are split at underscores, digits and
+    camelCase, so `num_pos` and `batchSize` count while `steps` or `scale` do not.
 
     ## Example
     ```python
@@ -113,8 +120,8 @@ class BatchAxisReduction(Rule):
 
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
-            for call in value.marked("batch_sum"):
-                if call in loss.normalised or not isinstance(call, cst.Call):
+            for call in value.marked(Mark.SUM_OVER_BATCH):
+                if loss.divided_by_count(call) or not isinstance(call, cst.Call):
                     continue
                 self.report(call, fn=self._name(call), fix=self._fix(call))
 

@@ -6,7 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
 from tfshape_lint.rules._shape_fixes import (
@@ -172,12 +172,12 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         if lv is None or rv is None or not _batch_tensor(lv) or not _batch_tensor(rv):
             return
         assert lv.rel is not None and rv.rel is not None
-        if lv.rel == rv.rel or lv.marked("rank_mismatch") or rv.marked("rank_mismatch"):
+        if lv.rel == rv.rel or lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
             return  # no mismatch, or one already reported where it arose
         (low_node, low), (high_node, high) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if weight_on_loss(op, low, high):
             return  # a per-sample weight or mask on an element-wise loss: TFS106
-        wider = low.grad is Grad.DIFF and not low.has("squeezed")
+        wider = low.grad is Grad.DIFF and not low.has(Tag.SQUEEZED)
         if scope.context is Context.UNKNOWN and not wider:
             return  # the labels' rank depends on how the loss is called
         fix, imports = self._fix(left, lv, right, rv)
@@ -196,9 +196,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     def _effective(self, value: Value | None) -> Value | None:
         """A squeeze without axis of a ``(B, 1)`` tensor, as Keras' alignment makes it in fit,
         drops one axis; the analysis itself leaves its rank unknown (TFS104's concern)."""
-        if value is None or self.loss is None or value.rel is not None or not value.has("squeezed_noaxis"):
+        if value is None or self.loss is None or value.rel is not None or not value.has(Tag.SQUEEZED_NO_AXIS):
             return value
-        squeezes = [n for n in value.marked("squeeze") if isinstance(n, cst.Call)]
+        squeezes = [n for n in value.marked(Mark.SQUEEZE) if isinstance(n, cst.Call)]
         arg = call_arg(squeezes[0], 0, "input", "x", "a") if len(squeezes) == 1 else None
         before = find_value(self.loss, arg) if arg is not None else None
         if before is None or before.rel is None or not before.batch:
@@ -216,8 +216,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         if ns.add_n is None:
             return None, ()  # the reshape spelling needs tf (keras.ops has no shape-tensor reshape)
         for mine, value, other in ((left, lv, right), (right, rv, left)):
-            if isinstance(mine, cst.Name) and mine.value == loss.y_true and value.has("y_true") \
-                    and value.has("input") and len(short(other, 200)) <= 60:
+            if isinstance(mine, cst.Name) and mine.value == loss.y_true and value.has(Tag.Y_TRUE) \
+                    and value.has(Tag.INPUT) and len(short(other, 200)) <= 60:
                 shape = call(f"{tf}.shape", other.with_changes(lpar=[], rpar=[]) if getattr(other, "lpar", None) else other)
                 return (mine, call(f"{tf}.reshape", mine, shape)), ns.imports
         return None, ()

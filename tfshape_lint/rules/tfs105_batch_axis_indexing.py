@@ -6,6 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import literal
 from tfshape_lint.rules._shape_fixes import short
@@ -137,7 +138,7 @@ class BatchAxisIndexing(Rule):
         base = self.value(node.value)
         if base is None or not base.tensor or not base.batch or not base.origin:
             return
-        if base.has("shape_vector") or base.has("static_shape") or base.has("sequence"):
+        if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE) or base.has(Tag.SEQUENCE):
             return
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",

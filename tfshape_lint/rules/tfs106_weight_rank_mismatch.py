@@ -9,7 +9,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Origin, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._shape_fixes import ElementwiseOperands, short, weight_on_loss, with_trailing_axes
 
@@ -195,7 +195,7 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
         lv, rv = self._weight_value(left), self._weight_value(right)
         if lv is None or rv is None or not _batch(lv) or not _batch(rv) or lv.rel == rv.rel:
             return
-        if lv.marked("rank_mismatch") or rv.marked("rank_mismatch"):
+        if lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
             return  # reported where the mismatch arose
         (weight, wv), (loss, losv) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if not weight_on_loss(op, wv, losv):
@@ -210,9 +210,9 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
     def _weight_value(self, node: cst.BaseExpression) -> Value | None:
         """The node's value; a ``sample_weight`` parameter counts as a ``(B,)`` weight."""
         value = self.value(node)
-        if value is not None and value.rel is None and value.has("param") and isinstance(node, cst.Name) \
+        if value is not None and value.rel is None and value.has(Tag.PARAM) and isinstance(node, cst.Name) \
                 and node.value in _SAMPLE_WEIGHT_PARAMS:
-            return value.evolve(rel=-1, batch=True, grad=Grad.NONE, origin=frozenset({"sample_weight"}))
+            return value.evolve(rel=-1, batch=True, grad=Grad.NONE, origin=frozenset({Origin.SAMPLE_WEIGHT}))
         return value
 
 
@@ -223,11 +223,11 @@ def _batch(value: Value) -> bool:
 def _sparse_labels(scope: Scope) -> bool:
     """Whether the loss treats ``y_true`` as class ids (one_hot, gather, a sparse loss): its
     outputs then have the labels' shape, which is one value per sample for ``(B,)`` labels."""
-    return any(v.has("one_hot") or v.has("gathered") or v.has("loss_fn") or v.has("per_sample")
+    return any(v.has(Tag.ONE_HOT) or v.has(Tag.GATHERED) or v.has(Tag.LOSS_FN) or v.has(Tag.PER_SAMPLE)
                for s in scope.all_scopes() for v in s.values.values())
 
 
 def _per_element_loss(value: Value) -> bool:
     """An unreduced loss: same rank as the inputs, batch axis kept, differentiable in y_pred."""
     return value.tensor and value.rel == 0 and value.batch and value.grad is Grad.DIFF \
-        and not value.has("input") and not value.marked("rank_mismatch")
+        and not value.has(Tag.INPUT) and not value.marked(Mark.RANK_MISMATCH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Value
+from tfshape_lint.analysis.values import DType, Tag, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._shape_fixes import ElementwiseOperands, short
 
@@ -133,11 +133,11 @@ def _fixed_vector(value: Value) -> bool:
     """A rank-1 constant of fixed length with no batch axis (numpy, tf.constant, list)."""
     if value.batch or value.origin or value.rank != 1 or value.dtype not in _CONSTANT_DTYPES:
         return False
-    if value.has("range") or value.has("shape_vector") or value.has("gathered"):
+    if value.has(Tag.RANGE) or value.has(Tag.SHAPE_VECTOR) or value.has(Tag.GATHERED):
         return False
     if value.length is not None:
         return value.length > 1
-    return value.has("constant") or value.dtype in (DType.NUMPY, DType.LIST)
+    return value.has(Tag.CONSTANT) or value.dtype in (DType.NUMPY, DType.LIST)
 
 
 def _per_sample(value: Value) -> bool:

@@ -10,7 +10,7 @@ from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Value
+from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
@@ -202,7 +202,7 @@ class StaticBatchDimension(Rule):
     # -- where the static size is used ------------------------------------------------------
     def _guarded(self, scope: Scope) -> bool:
         """The loss compares the static size with None (or falls back with ``or``)."""
-        for node, _ in scope.values.items():
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.Comparison):
                 parts = [node.left] + [c.comparator for c in node.comparisons]
                 if any(isinstance(p, cst.Name) and p.value == "None" for p in parts) and \
@@ -215,7 +215,7 @@ class StaticBatchDimension(Rule):
 
     def _uses(self, scope: Scope) -> list[tuple[list[cst.CSTNode], set[str]]]:
         out: list[tuple[list[cst.CSTNode], set[str]]] = []
-        for node, _ in list(scope.values.items()):
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.BinaryOperation):
                 found = self._binary_use(scope, node)
             elif isinstance(node, cst.Call):
@@ -231,7 +231,7 @@ class StaticBatchDimension(Rule):
         sides = [(v, o) for v, o in ((left, right), (right, left)) if _numeric_static(v)]
         if not sides:
             return None
-        sources = [n for v, _ in sides for n in v.marked("static_batch")]  # type: ignore[union-attr]
+        sources = [n for v, _ in sides for n in v.marked(Mark.STATIC_BATCH)]  # type: ignore[union-attr]
         if len(sides) == 2:
             return sources, {FLOAT if isinstance(node.operator, cst.Divide) else NEUTRAL}
         other = sides[0][1]
@@ -245,7 +245,7 @@ class StaticBatchDimension(Rule):
         for arg in node.args:
             value = scope.value(arg.value)
             if value is not None and not value.tensor:
-                sources += value.marked("static_batch")
+                sources += value.marked(Mark.STATIC_BATCH)
         if not sources:
             return None
         if canon in _PYTHON_BUILTINS or canon.startswith("np.") or canon == "np":
@@ -318,12 +318,12 @@ def _mapped_functions(index: ModuleIndex) -> set[str]:
 
 
 def _static(value: Value | None) -> bool:
-    return value is not None and bool(value.marked("static_batch"))
+    return value is not None and bool(value.marked(Mark.STATIC_BATCH))
 
 
 def _numeric_static(value: Value | None) -> bool:
     """A Python number derived from the static batch size (not a list holding it, not a tensor)."""
-    return value is not None and not value.tensor and not value.has("sequence") and _static(value)
+    return value is not None and not value.tensor and not value.has(Tag.SEQUENCE) and _static(value)
 
 
 def _arith_kind(op: cst.BaseBinaryOp, other: Value | None) -> str:
@@ -331,11 +331,11 @@ def _arith_kind(op: cst.BaseBinaryOp, other: Value | None) -> str:
         return FLOAT
     if other is None:
         return NEUTRAL
-    if other.has("sequence"):
+    if other.has(Tag.SEQUENCE):
         return PYTHON  # [0.0] * n
     if other.tensor:
         return NEUTRAL if other.dtype in (DType.INT, DType.BOOL) else FLOAT
-    return FLOAT if other.has("float_literal") else NEUTRAL
+    return FLOAT if other.has(Tag.FLOAT_LITERAL) else NEUTRAL
 
 
 def _tensor_of(source: cst.CSTNode) -> cst.BaseExpression | None:

@@ -6,13 +6,15 @@ from typing import Any
 
 import libcst as cst
 
+from tfshape_lint.analysis.names import mentions
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Grad
+from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
-_MASK_WORDS = ("mask", "weight", "valid", "keep")
+#: a multiplier named with one of these words is a mask or a per-element weight
+MASK_WORDS = ("mask", "weight", "valid", "keep")
 
 
 class ReducedBeforeMask(Rule):
@@ -24,7 +26,9 @@ class ReducedBeforeMask(Rule):
     (`tf.reduce_mean(x)`, `K.mean(x)` without `axis`).
 
     A mask counts when it comes from a comparison or a cast of one, `tf.sequence_mask`,
-    an int/bool tensor, the labels, or a variable named like `mask`/`weight`. Masks applied
+    an int/bool tensor, the labels, or a variable with a word in its name starting with
+    `mask`, `weight`, `valid` or `keep` (`padding_mask`, `sampleWeights`, `keep_prob`; names
+    are split at underscores, digits and camelCase, so `invalid` does not count). Masks applied
     before the reduction, `sample_weight=` on the Loss call, and Loss instances built with
     `reduction="none"` are not flagged.
 
@@ -177,24 +181,24 @@ class ReducedBeforeMask(Rule):
         value = self.value(node)
         if value is None or not value.tensor or value.rank != 0:
             return None
-        if value.has("loss_instance_result") or value.marked("reduced"):
+        if value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return "instance"
-        if value.marked("full_reduction") and value.origin >= {"y_true", "y_pred"}:
+        if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED}:
             return "reduction"  # a reduced loss term; a batch statistic of the labels is not
         return None
 
     def _mask(self, node: cst.BaseExpression) -> bool:
         """A per-sample or per-element mask or weight: rank >= 1 with a batch axis."""
         value = self.value(node)
-        if value is None or value.rank == 0 or value.has("sequence"):
+        if value is None or value.rank == 0 or value.has(Tag.SEQUENCE):
             return False
         if value.rel is None and not value.batch:
             return False
-        if value.grad == Grad.DIFF or value.has("loss_instance_result") or value.marked("reduced"):
+        if value.grad == Grad.DIFF or value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return False  # depends on the prediction: a loss term, not a mask
-        if value.has("mask") or value.has("comparison") or value.dtype in (DType.BOOL, DType.INT):
+        if value.has(Tag.MASK) or value.has(Tag.COMPARISON) or value.dtype in (DType.BOOL, DType.INT):
             return True
-        if value.origin == frozenset({"y_true"}):
+        if value.origin == frozenset({Origin.Y_TRUE}):
             return True
         return _named_like_mask(node)
 
@@ -207,7 +211,7 @@ def _root(scope: Scope) -> Scope:
 
 def _named_like_mask(node: cst.BaseExpression) -> bool:
     name = node.value if isinstance(node, cst.Name) else None
-    return name is not None and any(word in name.lower() for word in _MASK_WORDS)
+    return name is not None and mentions(name, MASK_WORDS)
 
 
 def _advice(kind: str) -> str:

@@ -11,7 +11,7 @@ from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
 
@@ -176,7 +176,7 @@ class NonDifferentiableLoss(Rule):
         if returned.grad == Grad.CUT:
             self._report_cut(returned)
         elif returned.grad == Grad.DIFF:
-            for term in dict.fromkeys(returned.marked("cut_term")):
+            for term in dict.fromkeys(returned.marked(Mark.CUT_TERM)):
                 self._report_term(term)
 
     # -- every path cut ---------------------------------------------------------------------
@@ -194,11 +194,11 @@ class NonDifferentiableLoss(Rule):
                 self.report(node, op=self._describe(node))
 
     def _cut_nodes(self, value: Value) -> list[cst.CSTNode]:
-        nodes = list(dict.fromkeys(value.marked("grad_cut")))
+        nodes = list(dict.fromkeys(value.marked(Mark.GRAD_CUT)))
         if not nodes:
             # provenance lost on the way (a tuple, an unknown call): every cut in the loss
             nodes = list(dict.fromkeys(n for scope in self._scopes() for v in scope.values.values()
-                                       for n in v.marked("grad_cut")))
+                                       for n in v.marked(Mark.GRAD_CUT)))
         inner = [n for n in nodes if not self._is_helper_call(n)]
         return inner or nodes
 

@@ -28,10 +28,13 @@ class UnguardedLogDivSqrt(Rule):
     sum of labels in a denominator) and can reach 0 in float32, with no guard in between.
 
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
-    bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a `smooth`/`eps`
-    parameter), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first,
+    bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
+    attribute with a word in its name starting with `eps`, `smooth` or `tiny`, or the words
+    `delta_min`, and a function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
-    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are followed to
+    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
+    words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
+    epsilons, `steps` is not. Names are followed to
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
     followed by `K.log(1 - p)` is understood.
 
@@ -132,6 +135,19 @@ class UnguardedLogDivSqrt(Rule):
                 note="metrics do not train the weights"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, steps=0, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.steps = steps\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return -tf.reduce_sum(y_true * tf.math.log(y_pred + self.steps), axis=-1)\n",
+                fixed="import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
+                      "    def __init__(self, steps=0, **kwargs):\n"
+                      "        super().__init__(**kwargs)\n"
+                      "        self.steps = steps\n\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        return -tf.reduce_sum(y_true * tf.math.log(y_pred + self.steps + 1e-7), axis=-1)\n",
+                line=10, note="`steps` holds the letters e-p-s but is no epsilon: a step count can be 0"),
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1)\n",
                 fixed="import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"

@@ -19,7 +19,8 @@ class NanMaskingWhere(Rule):
     `tf.math.multiply_no_nan(log(...), mask)` and `nan_to_num(...)`, when the hidden branch
     contains a `log`, `sqrt`, division or `pow(x, a<1)` of a `y_pred`-derived value that can
     be exactly 0 (its local derivative is infinite there), or `y_true` that the test says may
-    be NaN (masking NaN labels after using them).
+    be NaN (masking NaN labels after using them). Whether a value can be 0 follows TFS401,
+    including its epsilon names (a word starting with `eps`, `smooth` or `tiny`).
 
     It stays silent for the double-`where` pattern that sanitises the input first
     (`safe = tf.where(ok, x, 1.0)`, then `tf.where(ok, tf.log(safe), 0.0)`), and when the
