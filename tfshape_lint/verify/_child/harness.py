@@ -77,12 +77,18 @@ _SKIP_PREFIXES = ("File ", "Detected at node", "Graph execution error", "in user
                   "[[", "Traceback", "defined at", "Arguments received", "•")
 
 
+_USER_CODE_ERROR = re.compile(r"^\s*(\w+(?:Error|Exception)): (.+)$", re.MULTILINE)
+
+
 def describe(exc: BaseException) -> str:
     """``IAE Incompatible shapes: [4,3] vs. [4]``: the exception type and its telling line."""
     if isinstance(exc, JitOnlyError):
         return str(exc)
     name = type(exc).__name__
     text = str(exc)
+    inner = _USER_CODE_ERROR.findall(text) if "in user code" in text else []
+    if inner:  # autograph's wrapper: the last "XxxError: message" line is the real error
+        name, text = inner[-1]
     match = KEY_LINES.search(text)
     if match is not None:
         line = match.group(0)
