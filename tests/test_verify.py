@@ -25,7 +25,7 @@ from tests.conftest import ROOT, lint_example
 from tfshape_lint.analysis.index import build_index
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import all_rules, get
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify import EXTRA_RECIPES, Status, tensorflow_available, verify_findings
 from tfshape_lint.verify.extract import ExtractionError, extract, extract_span
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(),
@@ -66,6 +66,8 @@ EVIDENCE = {
     "TFS402": r"is finite but the gradient has \d+ NaN",
     "TFS501": r"has no attribute|cannot import name",
     "TFS504": r"positional argument|multiple values|keyword-only",
+    "TFS502": r"with from_logits flipped .* = the crossentropy of the logits",
+    "TFS503": r"as written, .* with the (parameters|arguments)",
     "TFS505": r"unexpected keyword argument 'sample_weight'",
     "TFS506": r"has no attribute|unexpected keyword argument|cannot import name",
 }
@@ -109,7 +111,7 @@ def _flavour(options: dict[str, Any]) -> str:
 def _bad_cases() -> list[tuple[str, int, str, str]]:
     cases = []
     for rule in all_rules():
-        if rule.recipe is None:
+        if rule.recipe is None and rule.code not in EXTRA_RECIPES:
             continue
         for i, ex in enumerate(rule.bad):
             cases.append((rule.code, i, ex.code, _flavour(dict(ex.config))))
@@ -181,8 +183,9 @@ def test_bad_example_confirmed(case: tuple[str, int, str, str], bad_results: dic
 def test_every_recipe_names_a_probe() -> None:
     probes = _probe_names()
     for rule in all_rules():
-        if rule.recipe is not None:
-            assert rule.recipe.probe in probes, f"{rule.code}: unknown probe {rule.recipe.probe!r}"
+        recipe = rule.recipe or EXTRA_RECIPES.get(rule.code)
+        if recipe is not None:
+            assert recipe.probe in probes, f"{rule.code}: unknown probe {recipe.probe!r}"
             assert rule.code in EVIDENCE, f"{rule.code}: add its expected evidence to EVIDENCE"
 
 
@@ -356,6 +359,14 @@ LOOKALIKES: list[tuple[str, str, str, str]] = [
             x = tf.where(ok, y_true * tf.math.log(safe), tf.zeros_like(y_pred))
             return -tf.reduce_sum(x, axis=-1)
         """, 'tf.where(ok, y_true * tf.math.log(safe), tf.zeros_like(y_pred))'),
+    ("TFS503", "3", """
+        import tensorflow as tf
+
+        def l2(y_pred, y_true):
+            return tf.reduce_mean(tf.square(y_pred - y_true), axis=-1)
+
+        model.compile(optimizer='adam', loss=l2)
+        """, 'y_pred'),
     ("TFS504", "3", """
         import tensorflow as tf
 

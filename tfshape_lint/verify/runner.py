@@ -107,7 +107,7 @@ class Worker:
         """Spawn the worker and wait until TensorFlow is imported."""
         self._stderr = open(os.path.join(self.cwd, "worker-stderr.log"), "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [*network_namespace_prefix(), sys.executable, "-m", "tfshape_lint.verify._child.worker"],
+            [*self._namespace(), sys.executable, "-m", "tfshape_lint.verify._child.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             cwd=self.cwd, env=self.env, start_new_session=True, bufsize=0)
         try:
@@ -123,6 +123,13 @@ class Worker:
                                str(data.get("tensorflow", "")), str(data.get("memory", "")),
                                float(data.get("startup_seconds", 0.0)))
         return self.info
+
+    def _namespace(self) -> tuple[str, ...]:
+        """No network namespace where a GPU may be used: CUDA device access is not worth the risk
+        (the in-process socket refusal still applies)."""
+        if self.env.get("CUDA_VISIBLE_DEVICES") != "-1" and os.path.exists("/dev/nvidiactl"):
+            return ()
+        return network_namespace_prefix()
 
     def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one job and wait for its answer; kills the worker on timeout or death."""
