@@ -649,7 +649,7 @@ def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
         raw, _ = _try(lambda: h.raw(yt, yp))
         if raw is not None and not isinstance(raw, list) and np.asarray(raw).dtype == bool:
             return confirmed("the loss returns a bool tensor (float * bool mask is a logical AND)")
-        if run.grad is None:
+        if run.grad is None and h.subject.role != "metric":
             return confirmed("gradient w.r.t. y_pred is None: fit raises 'No gradients provided for any variable'")
         graph, err = _try(lambda: h.graph(yt, yp))
         if err is not None and matches(err, patterns):
@@ -658,6 +658,8 @@ def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
         break
     if not ran:
         return h.no_baseline(patterns)
+    if h.subject.role == "metric":
+        return refuted(f"runs with float results ({ran}; a metric needs no gradient)")
     return refuted(f"runs with float results and a gradient ({ran})")
 
 
