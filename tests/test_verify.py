@@ -290,6 +290,14 @@ LOOKALIKES: list[tuple[str, str, str, str]] = [
             n = tf.cast(tf.shape(y_true)[0], y_pred.dtype)
             return tf.reduce_sum(tf.square(y_true - y_pred)) / n
         """, 'tf.shape(y_true)[0]'),
+    ("TFS111", "3", """
+        import tensorflow as tf
+
+        def masked(y_true, y_pred):
+            err = tf.square(y_true - y_pred)
+            mask = tf.cast(y_true > 0.5, y_pred.dtype)
+            return tf.reduce_mean(err * mask, axis=-1)
+        """, 'err * mask'),
     ("TFS201", "3", """
         import tensorflow as tf
 

@@ -597,6 +597,10 @@ def mask_effect(h: Harness, params: dict[str, Any]) -> Outcome:
             mask, value = masks[0], float(scalars[0].reshape(()))
             zero = mask == 0
             if not zero.any():
+                if np.ptp(mask) > 0 and not structural:
+                    structural = (f"the per-element weight ({shape_of(mask)}, from {fmt(float(mask.min()))} to "
+                                  f"{fmt(float(mask.max()))}) multiplies a scalar {fmt(value)}: it only rescales "
+                                  "the loss")
                 continue
             structural = (f"the mask ({shape_of(mask)}, {int(zero.sum())} zeros) multiplies a scalar "
                           f"{fmt(value)}: it only rescales the loss")
