@@ -81,10 +81,6 @@ MEASURED_EXCEPTIONS = {
     ("TFS402", "tf.experimental.numpy.nan_to_num"): (
         Status.INCONCLUSIVE, "tf.experimental.numpy has no nan_to_num in TF 2.21 (AttributeError)"),
     # counterfactual verdicts (issue 12): the flagged node itself is observed
-    ("TFS103", "ce + l1"): (
-        Status.REFUTED, "(B,) + (B,C) broadcast into (B,B,C)?  no: mean over the broadcast equals the per-sample mean"),
-    ("TFS103", "ops.add(per_sample, alpha * ops.abs(y_pred))"): (
-        Status.REFUTED, "mean(a_i + b_j) over (B,B) equals mean(a) + mean(b): value and gradient unchanged"),
     ("TFS110", "range(y_pred.get_shape()[0])"): (
         Status.INCONCLUSIVE, "the rule's own fix tf.shape(y)[0] inside range() still fails in Keras 3's graph"),
     ("TFS303", "zip(y_true, y_pred)"): (

@@ -252,7 +252,11 @@ def rank_broadcast(h: Harness, params: dict[str, Any]) -> Outcome:
 
 
 def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
+    """A misaligned broadcast confirms where the loss shows it (a shape error, a batch value that
+    differs from its samples one at a time) on some layout; it is harmless only if no layout does."""
     aligned: list[str] = []
+    harmless: list[str] = []
+    unsure = ""
     for name in (params.get("only") or order(names)):
         sig = SIGS[name]
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
@@ -274,30 +278,36 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
                 h.failures.append((name, errors[0]))
             continue
         bad = [_misaligned(n, a, b) for n, a, b in seen]
-        h.decided = h.decided or name
         if not all(bad):
             aligned.append(f"{seen[0][1]} with {seen[0][2]}")
-            if len(aligned) >= 2:
+            if len(aligned) >= 2 and not harmless:
                 break
             continue
         what = bad[0]
         shape_errors = [e for e in errors if matches(e, SHAPE_ERRORS)]
         if shape_errors:
+            h.decided = name
             return confirmed(f"y_true/y_pred {layout(sig)}: the flagged op {what}: {describe(shape_errors[0])}")
         if 4 in values:
             yt, yp, value = values[4]
             reference, err = _try(lambda: h.singles(yt, yp))
             if err is None and math.isfinite(value) and not close(value, reference):
+                h.decided = name
                 return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: the flagged op {what}; batch of 4 gives "
                                  f"{fmt(value)}, the same samples one at a time {fmt(reference)}")
             if err is None:
-                return refuted(f"the flagged op {what}, but the loss equals its per-sample value "
-                               f"({fmt(value)}): the broadcast is harmless here")
+                harmless.append(f"the flagged op {what}, but the loss equals its per-sample value ({fmt(value)}, "
+                                f"{layout(sig)})")
+                continue
         if errors:
-            return inconclusive(f"the flagged op {what}; the loss raised {describe(errors[0])}")
+            unsure = f"the flagged op {what}; the loss raised {describe(errors[0])}"
+    if harmless:
+        return refuted(f"{harmless[0]}: the broadcast is harmless on every layout tried")
     if aligned:
         return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(aligned))
-    if not h.subject.taps and not any(True for _ in h.failures):
+    if unsure:
+        return inconclusive(unsure)
+    if not h.subject.taps and not h.failures:
         return inconclusive("the flagged op was not reached on the synthetic inputs")
     return h.no_baseline(SHAPE_ERRORS)
 
