@@ -142,7 +142,7 @@ def _lookup_cache(jobs: dict[str, dict[str, Any]], use_cache: bool) -> dict[str,
 
 #: how each probe looks at the flagged node: the node itself, both operands of a flagged
 #: binary op, or the flagged operand and its partner in the product it sits in
-PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": True,
+PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": "inputs",
                               "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling",
                               "batch_permutation": True, "sample_weight": True}
 #: probes for rules whose module declares no recipe (verifier metadata stays in verify/)

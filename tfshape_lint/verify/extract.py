@@ -358,11 +358,13 @@ def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | No
 
 
 def _first_of(iterable: ast.expr) -> ast.expr | None:
-    if isinstance(iterable, (ast.List, ast.Tuple)) and iterable.elts and _literal(iterable.elts[0]):
-        return iterable.elts[0]
+    """The last value a literal loop gives its variable (the call with the most of the loss in use)."""
+    if isinstance(iterable, (ast.List, ast.Tuple)) and iterable.elts and _literal(iterable.elts[-1]):
+        return iterable.elts[-1]
     if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range" \
             and iterable.args and all(_literal(a) for a in iterable.args):
-        return iterable.args[0] if len(iterable.args) > 1 else ast.Constant(0)
+        values = list(range(*[ast.literal_eval(a) for a in iterable.args]))
+        return ast.Constant(values[-1]) if values else None
     return None
 
 
@@ -578,6 +580,8 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
 def {TAP_NAME}(value):
     return value
+def __tfs_tap_in__(value):
+    return value
 def __tfs_weights__(y):
     import tensorflow as __tf
     return __tf.cast(__tf.range(__tf.shape(y)[0]) % 3, __tf.float32) * 0.5 + 0.5
@@ -620,6 +624,7 @@ class _Tapper:
         self.span = span
         self.sibling = operands == "sibling"
         self.operands = operands == "operands"
+        self.inputs = operands == "inputs"
 
     def _byte_col(self, line: int, col: int) -> int:
         if 1 <= line <= len(self.lines):
@@ -649,7 +654,7 @@ class _Tapper:
                             return True
                         if not (self.operands or self.sibling) and isinstance(item, ast.AugAssign) \
                                 and _span(item) == want and isinstance(item.target, ast.Name):
-                            value[i] = _tapped_assign(item)
+                            value[i] = _tapped_assign(item, self.inputs)
                             return True
                         if self.sibling and isinstance(item, ast.AugAssign) and _span(item.value) == want \
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
@@ -671,6 +676,9 @@ class _Tapper:
         return False
 
     def _wrap(self, node: ast.expr) -> ast.expr:
+        if self.inputs:
+            _tap_inputs(node)
+            return _tap_call(node)
         if not self.operands:
             return _tap_call(node)
         if isinstance(node, ast.BinOp):
@@ -682,11 +690,14 @@ class _Tapper:
         return node
 
 
-def _tapped_assign(node: ast.AugAssign) -> ast.stmt:
+def _tapped_assign(node: ast.AugAssign, inputs: bool = False) -> ast.stmt:
     """``v /= d`` as ``v = __tfs_tap__(v / d)``: the flagged update's result can be observed."""
     assert isinstance(node.target, ast.Name)
     load = ast.copy_location(ast.Name(node.target.id, ast.Load()), node.target)
-    result = _tap_call(ast.copy_location(ast.BinOp(load, node.op, node.value), node))
+    op = ast.copy_location(ast.BinOp(load, node.op, node.value), node)
+    if inputs:
+        _tap_inputs(op)
+    result = _tap_call(op)
     return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], result), node)
 
 
@@ -706,6 +717,20 @@ def _span(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
         return (-1, -1, -1, -1)
     return (node.lineno, node.col_offset, node.end_lineno or node.lineno,
             node.end_col_offset if node.end_col_offset is not None else -1)
+
+
+INPUT_TAP_NAME = "__tfs_tap_in__"
+
+
+def _tap_inputs(node: ast.expr) -> None:
+    """Record the direct operands of the flagged op too (was a non-finite value made here?)."""
+    def tapped(child: ast.expr) -> ast.expr:
+        return ast.copy_location(ast.Call(ast.Name(INPUT_TAP_NAME, ast.Load()), [child], []), child)
+
+    if isinstance(node, ast.BinOp):
+        node.left, node.right = tapped(node.left), tapped(node.right)
+    elif isinstance(node, ast.Call) and node.args:
+        node.args[:2] = [tapped(a) for a in node.args[:2]]
 
 
 def _tap_call(node: ast.expr) -> ast.expr:

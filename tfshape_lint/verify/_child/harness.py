@@ -298,6 +298,8 @@ class Subject:
     context: str
     seen: list[Seen] = field(default_factory=list)
     taps: list[Any] = field(default_factory=list)
+    #: operands of the flagged op (tap mode "inputs")
+    inputs: list[Any] = field(default_factory=list)
     extra_args: int = 0
     pred_name: str = ""
     true_name: str = ""
@@ -328,6 +330,11 @@ class Subject:
     def tap(self, value: Any) -> Any:
         """Stands in for ``__tfs_tap__`` in the probe program: remember the flagged value."""
         self.taps.append(value)
+        return value
+
+    def tap_in(self, value: Any) -> Any:
+        """Stands in for ``__tfs_tap_in__``: remember an operand of the flagged op."""
+        self.inputs.append(value)
         return value
 
     def _record(self, y_true: Any, y_pred: Any, out: Any) -> None:
@@ -422,6 +429,7 @@ class Run:
     grad: np.ndarray | None
     tap_grads: list[np.ndarray | None] = field(default_factory=list)
     taps: list[Any] = field(default_factory=list)
+    inputs: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -453,6 +461,7 @@ class Harness:
         """Reported value and gradient w.r.t. y_pred, eagerly (a custom loop, run_eagerly)."""
         yt, yp, w = tensors(y_true, y_pred, sw)
         self.subject.taps.clear()
+        self.subject.inputs.clear()
         fn = self.subject.reported_fn()
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(yp)
@@ -465,7 +474,9 @@ class Harness:
                 tap_grads.append(_grad_or_none(tape, t, yp))
         del tape
         value = scalar(to_numpy(out)) if not isinstance(out, (list, tuple)) else float("nan")
-        return Run(value, out, to_numpy(grad), [to_numpy(g) for g in tap_grads], tapped)
+        run = Run(value, out, to_numpy(grad), [to_numpy(g) for g in tap_grads], tapped)
+        run.inputs = list(self.subject.inputs)
+        return run
 
     def value(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None) -> float:
         """The reported value only (no tape)."""

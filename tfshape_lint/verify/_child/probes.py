@@ -854,6 +854,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
+    inherited = 0
     reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
@@ -867,9 +868,14 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         if outcome is None:
             continue
         node = _node_problem(run)
-        if node is None:  # nothing tapped: the loss-level symptom is all there is
-            h.case = label
+        if node is None:
+            if h.subject.tapped:  # the flagged op did not run on this input: no evidence about it
+                continue
+            h.case = label  # a program without a tap: the loss-level symptom is all there is
             return outcome
+        if node == "inherited":
+            inherited += 1
+            continue
         if node:
             h.case = label
             return confirmed(f"{outcome.evidence}; the flagged op {node}")
@@ -882,16 +888,27 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if h.subject.tapped and not reached:
         return inconclusive(f"the flagged op was not reached with {what} ({layout(base.sig)}): a branch or "
                             "argument the probe inputs do not take")
-    if node_clean:
-        return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
-                       "the loss's non-finite values come from elsewhere")
+    if node_clean or inherited:
+        how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
+        return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
+                       "come from elsewhere")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)})")
+
+
+def _nonfinite(value: Any) -> bool:
+    try:
+        arr = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        return False
+    return bool(arr.size) and not bool(np.all(np.isfinite(arr)))
 
 
 def _node_problem(run: Any) -> str | None:
     """What is non-finite about the tapped flagged op ("" if nothing; None if it was not tapped)."""
     if not run.taps:
         return None
+    if any(_nonfinite(v) for v in getattr(run, "inputs", [])):
+        return "inherited"  # the op's operand already was NaN/inf: made upstream, not here
     for value, grad in zip(run.taps, run.tap_grads or [None] * len(run.taps)):
         arr = np.asarray(value, dtype="float64") if value is not None else np.zeros(())
         if not np.all(np.isfinite(arr)):

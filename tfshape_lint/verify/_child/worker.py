@@ -187,6 +187,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               program=str(job.get("program") or ""), role=str(job.get("role") or "loss"),
                               tapped=bool(job.get("tapped")))
     namespace["__tfs_tap__"] = subject.tap
+    namespace["__tfs_tap_in__"] = subject.tap_in
     problem = _check_subject(harness, subject)
     if problem:
         return problem
