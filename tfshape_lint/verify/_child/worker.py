@@ -166,6 +166,10 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
                       flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""))
         outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
+        extra = _extra_names(obj) if getattr(h.subject, "extra_args", 0) else []
+        if status == "inconclusive" and extra:
+            evidence = (f"the loss needs {', '.join(f'`{n}`' for n in extra)} beyond (y_true, y_pred), which the "
+                        f"file never passes; the probe gave per-sample weights (B,): {evidence}")
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
@@ -249,6 +253,18 @@ def _tf1_names(namespace: dict[str, Any]) -> None:
     for name, value in list(namespace.items()):
         if value is tf and not name.startswith("__"):
             namespace[name] = _TF1Fallback(tf, tf.compat.v1, used)
+
+
+def _extra_names(fn: Any) -> list[str]:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    return required[2:]
 
 
 def _autographed(harness: Any, obj: Any) -> Any:
