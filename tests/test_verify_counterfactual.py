@@ -145,6 +145,39 @@ LEGACY = _src('''
     ''')
 
 
+TF1 = _src('''
+    import tensorflow as tf
+
+    def tf1_ce(y_true, y_pred):
+        return -tf.reduce_sum(y_true * tf.log(y_pred), axis=-1)
+    ''')
+
+LOOPED = _src('''
+    import tensorflow as tf
+
+    def make_moments(n):
+        def moments(y_true, y_pred):
+            total = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
+            for k in range(2, n + 1):
+                total += tf.reduce_mean(y_true ** k, axis=-1) / tf.reduce_mean(y_pred ** k, axis=-1)
+            return total
+        return moments
+
+    losses = {}
+    for i in range(1, 4):
+        losses[i] = make_moments(i)
+    ''')
+
+DEAD_BRANCH = _src('''
+    import tensorflow as tf
+
+    def distance_loss(y_true, y_pred, cosine=True):
+        if cosine:
+            return 1.0 - tf.reduce_sum(y_true * y_pred, axis=-1)
+        return tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))
+    ''')
+
+
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
     """Every case's verdict by name (one verify_findings call)."""
@@ -166,6 +199,12 @@ def verdicts() -> dict[str, Verification]:
         "keras2": ("keras2.py", KERAS2, _flag("TFS102", KERAS2, "keras2.py", "K.sum(K.abs(y_true - y_pred))")),
         "segmentation": ("seg.py", SEGMENTATION, _flag("TFS401", SEGMENTATION, "seg.py", "2.0 * inter / union")),
         "factory": ("factory.py", FACTORY, _flag("TFS401", FACTORY, "factory.py", "tf.math.log(y_pred)")),
+        "tf1_names": ("tf1.py", TF1, _flag("TFS401", TF1, "tf1.py", "tf.log(y_pred)")),
+        "loop_bound": ("looped.py", LOOPED, _flag(
+            "TFS401", LOOPED, "looped.py",
+            "tf.reduce_mean(y_true ** k, axis=-1) / tf.reduce_mean(y_pred ** k, axis=-1)")),
+        "dead_branch": ("dead.py", DEAD_BRANCH, _flag(
+            "TFS401", DEAD_BRANCH, "dead.py", "tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))")),
     }
     legacy = [f for f in lint_example(LEGACY) if f.code in ("TFS102", "TFS108")]
     assert legacy, "the rules no longer flag the legacy-constructor example"
@@ -286,3 +325,25 @@ def test_cli_hides_refuted_and_exits_clean(tmp_path: pytest.TempPathFactory, mon
     assert code == 0 and "TFS102" in out and "[refuted: no]" in out
     code, out, _ = run_cli(["check", "--verify", "--format", "json", str(path)])
     assert code == 0 and '"refuted"' in out
+
+
+@needs_tf
+@pytest.mark.tf
+def test_tf1_names_run_through_compat_v1(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["tf1_names"]
+    assert verdict.status is Status.CONFIRMED and "tf.compat.v1: tf.log" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_factory_argument_bound_from_the_calling_loop(verdicts: dict[str, Verification]) -> None:
+    # n = 3 (the loop's last value), so the flagged division inside `for k in range(2, n + 1)` runs
+    verdict = verdicts["loop_bound"]
+    assert verdict.status is Status.CONFIRMED, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_an_op_that_never_runs_is_not_refuted(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["dead_branch"]
+    assert verdict.status is Status.INCONCLUSIVE and "not reached" in verdict.evidence, verdict
