@@ -840,10 +840,16 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         described = done[0]
         if target is node and isinstance(done[2], ast.expr):
             target = done[2]
+    local_imports = _local_imports(parents, target) if (not climbed or callee) else []
     if (not climbed or callee) and _resolvable(module, target):
         included, left_out = _closure(module, [], target)
         text = _emit(module, included, target)
         kind, context = "function", "compile"
+    elif local_imports and not isinstance(target, ast.Call):
+        # a name imported inside the enclosing function (``import keras.backend as K`` in the loss)
+        body = "\n".join(ast.unparse(stmt) for stmt in local_imports) + f"\nreturn {ast.unparse(target)}"
+        text = _emit(module, [], None, body)
+        left_out, kind, context = {}, "function", "compile"
     else:
         if not isinstance(target, ast.Call):
             raise ExtractionError(f"`{_text(target)}` uses local variables the verifier cannot rebuild")
@@ -853,6 +859,23 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         kind, context = "function", "direct"
     return ProbeProgram(text, kind, f"<expression>@{span[0]}", context, "loss", _uses_tf_keras(module),
                         tuple(sorted(left_out.items())), False, described)
+
+
+def _local_imports(parents: list[ast.AST], target: ast.expr) -> list[ast.stmt]:
+    """Import statements inside the enclosing functions that bind every free name of ``target``."""
+    wanted = free_names(target)
+    found: list[ast.stmt] = []
+    bound: set[str] = set()
+    for scope in reversed(parents):
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for stmt in ast.walk(scope):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                names = {a.asname or a.name.split(".")[0] for a in stmt.names}
+                if names & (wanted - bound):
+                    found.append(stmt)
+                    bound |= names
+    return found if wanted <= bound else []
 
 
 def _text(node: ast.AST) -> str:
