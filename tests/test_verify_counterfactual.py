@@ -347,3 +347,17 @@ def test_factory_argument_bound_from_the_calling_loop(verdicts: dict[str, Verifi
 def test_an_op_that_never_runs_is_not_refuted(verdicts: dict[str, Verification]) -> None:
     verdict = verdicts["dead_branch"]
     assert verdict.status is Status.INCONCLUSIVE and "not reached" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_removed_name_imported_inside_the_loss_is_confirmed() -> None:
+    source = _src('''
+        def disc_loss(y_true, y_pred):
+            import keras.backend as K
+            return -K.mean(y_true * y_pred)
+        ''')
+    finding = _flag("TFS501", source, "local.py", "K.mean")
+    out = verify_findings([finding], {"local.py": source}, timeout=60, device="cpu", use_cache=False)
+    verdict = out[0].verification
+    assert verdict.status is Status.CONFIRMED and "has no attribute 'mean'" in verdict.evidence, verdict
