@@ -120,10 +120,14 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
     errors += [e for r in results for e in r.errors]
     write_errors(errors, err)
-    emit(findings, errors, args, out)
+    from tfshape_lint.verify.report import counted, for_format  # refuted findings leave text and exit status
+
+    shown, summary = for_format(findings, getattr(args, "format", "text"), getattr(args, "show_refuted", False))
+    emit(shown, errors, args, out)
+    err.write(summary)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if counted(findings) and not args.exit_zero else EXIT_CLEAN
 
 
 def _show_settings(args: argparse.Namespace, out: TextIO) -> int:
