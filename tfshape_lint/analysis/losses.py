@@ -68,6 +68,7 @@ class LossSpec:
     #: level), so the analysis can bind the parameters to what that call passes; None when the
     #: file calls it never or more than once
     caller: tuple[str, ...] | None = None
+    call_unit: int | None = None  # the unit holding that call
 
 
 @dataclass
@@ -403,7 +404,8 @@ class LossDiscovery:
             caller = self._enclosing_def(found[0]) if len(found) == 1 else None
             if caller is not None and caller[:1] == spec.path[:1]:
                 caller = None  # a recursive call tells nothing about the inputs
-            out.append(replace(spec, caller=caller) if caller is not None else spec)
+            unit = self.unit_of_line.get(found[0].lineno) if caller is not None else None
+            out.append(replace(spec, caller=caller, call_unit=unit) if unit is not None else spec)
         return out
 
     def _enclosing_def(self, call: ast.Call) -> tuple[str, ...]:
@@ -477,7 +479,7 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
         base = old if old.factory or not new.factory else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call,
-                    old.caller if old.caller is not None else new.caller)
+                    *((old.caller, old.call_unit) if old.caller is not None else (new.caller, new.call_unit)))
 
 
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
