@@ -24,11 +24,14 @@ def test_exit_codes_and_text(project: Path) -> None:
 
 def test_json_format(project: Path) -> None:
     code, out, _ = run(["check", "--format", "json", "buggy.py"])
-    data = json.loads(out)
+    doc = json.loads(out)
+    assert set(doc) == {"version", "findings", "errors"} and doc["errors"] == []
+    data = doc["findings"]
     assert code == 1 and len(data) == 1
     item = data[0]
-    assert set(item) >= {"path", "line", "column", "end_line", "end_column", "code", "rule",
-                         "message", "severity", "fix", "verification"}
+    assert set(item) >= {"path", "cell", "line", "column", "end_line", "end_column", "code", "rule",
+                         "message", "severity", "fix", "fix_safety", "verification"}
+    assert item["cell"] is None and item["fix_safety"] == "unsafe"
     assert (item["line"], item["column"], item["code"], item["severity"]) == (5, 12, "TFS102", "warning")
     assert item["fix"]["safety"] == "unsafe" and item["verification"] is None
 
@@ -50,7 +53,8 @@ def test_github_format_and_statistics(project: Path) -> None:
     _, out, _ = run(["check", "--format", "github", "buggy.py"])
     assert out.startswith("::warning file=buggy.py,line=5,col=12,")
     _, out, _ = run(["check", "--statistics", "."])
-    assert out.split() == ["1", "TFS102", "batch-axis-reduction", "[*]"]
+    assert out.splitlines()[0].split() == ["1", "TFS102", "[-]", "batch-axis-reduction"]
+    assert out.splitlines()[1].startswith("[*] fixable with `tfshape-lint fix`")
 
 
 def test_select_ignore(project: Path) -> None:

@@ -29,3 +29,23 @@ def test_cli_rule_prints_page(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["rule", "TFS102"]) == 0
     assert capsys.readouterr().out == PAGES["TFS102.md"]
+
+
+def test_catalogue_is_current() -> None:
+    """data/catalogue.json (what `rules`/`rule CODE` print without importing rules) matches."""
+    from tfshape_lint.docs import CATALOGUE, render_catalogue
+
+    assert CATALOGUE.read_text(encoding="utf-8") == render_catalogue(), \
+        f"tfshape_lint/data/catalogue.json is stale; run `{REGENERATE}`"
+
+
+def test_every_rule_has_a_summary_and_no_page_cites_files_outside_the_repository() -> None:
+    from tfshape_lint.docs import SUMMARIES
+    from tfshape_lint.registry import known_codes
+
+    assert sorted(SUMMARIES) == sorted(known_codes())
+    for name, text in PAGES.items():
+        for outside in ("KERAS_FACTS", "DESIGN.md", "/work/", "shared/", "{"):
+            if outside == "{" and name != "README.md":
+                continue
+            assert outside not in text, f"rules/{name} mentions {outside!r}"

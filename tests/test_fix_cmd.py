@@ -25,13 +25,24 @@ from tfshape_lint.finding import Fix, FixSafety
 from tfshape_lint.registry import all_rules, get
 from tfshape_lint.rule import UNSET
 
-SUMMARY = re.compile(r"^(\d+) fixes (?:would be )?applied \((\d+) unsafe skipped\) in (\d+) files$", re.M)
+SUMMARY = re.compile(r"^(?:Found (?P<total>\d+) errors? \((?P<fixed>\d+) fixed, (?P<left>\d+) remaining\)\."
+                     r"|Would fix (?P<would>\d+) errors? \((?P<wleft>\d+) remaining\)\."
+                     r"|(?P<clean>All checks passed!))$", re.M)
+UNSAFE_HINT = re.compile(r"^(\d+) more fixable with --unsafe-fixes\.$", re.M)
 
 
 def summary(err: str) -> tuple[int, int, int]:
+    """(fixed, unsafe fixes skipped, remaining) from ruff's style of summary on stderr."""
     match = SUMMARY.search(err)
     assert match, f"no summary line in stderr:\n{err}"
-    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+    hint = UNSAFE_HINT.search(err)
+    skipped = int(hint.group(1)) if hint else 0
+    if match.group("clean"):
+        return 0, skipped, 0
+    if match.group("would") is not None:
+        return int(match.group("would")), skipped, int(match.group("wleft"))
+    assert int(match.group("total")) == int(match.group("fixed")) + int(match.group("left"))
+    return int(match.group("fixed")), skipped, int(match.group("left"))
 
 
 # -- every fixable rule's examples through the command ----------------------------------------
@@ -82,12 +93,12 @@ def test_rule_examples_fixed_exactly(code: str, i: int, tmp_path: Path, monkeypa
         assert summary(err)[0] == 0
         return
     assert after == _expected_after_cli(code, example.code, example.fixed)
-    applied, _, files = summary(err)
-    assert applied >= 1 and files == 1
+    applied, _, _ = summary(err)
+    assert applied >= 1
     # idempotent: a second run changes nothing
     status, _, err = run(["fix", "--unsafe-fixes", "--select", code, "example.py"])
     assert target.read_text(encoding="utf-8") == after
-    assert summary(err)[0] == 0 and summary(err)[2] == 0
+    assert summary(err)[0] == 0
     # without --unsafe-fixes, an unsafe rule's example is left alone and counted as skipped
     if rule.fix_safety is FixSafety.UNSAFE:
         target.write_text(example.code, encoding="utf-8")
@@ -101,11 +112,13 @@ def test_summary_and_exit_codes(project: Path) -> None:
     code, out, err = run(["fix", "."])
     assert code == 1                                   # the unsafe finding remains
     assert "buggy.py:5:12: TFS102" in out
-    assert summary(err) == (0, 1, 0)
+    assert summary(err) == (0, 1, 1)
+    assert err.splitlines()[-2:] == ["Found 1 error (0 fixed, 1 remaining).",
+                                     "1 more fixable with --unsafe-fixes."]
     assert (project / "buggy.py").read_text() == BUGGY
     code, out, err = run(["fix", "--unsafe-fixes", "."])
     assert (code, out) == (0, "")                      # nothing remains
-    assert err.strip().splitlines()[-1] == "1 fixes applied (0 unsafe skipped) in 1 files"
+    assert err.strip().splitlines()[-1] == "Found 1 error (1 fixed, 0 remaining)."
     assert (project / "buggy.py").read_text() == FIXED
     assert (project / "clean.py").read_text() == CLEAN
     code, out, err = run(["fix", "--unsafe-fixes", "."])
@@ -114,7 +127,7 @@ def test_summary_and_exit_codes(project: Path) -> None:
 
 def test_exit_non_zero_on_fix(project: Path) -> None:
     code, _, err = run(["fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "buggy.py"])
-    assert code == 1 and summary(err) == (1, 0, 1)
+    assert code == 1 and summary(err) == (1, 0, 0)
     code, _, _ = run(["fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "buggy.py"])
     assert code == 0
 
@@ -124,7 +137,7 @@ def test_config_unsafe_fixes_honoured(project: Path) -> None:
     code, _, _ = run(["fix", "--no-unsafe-fixes", "buggy.py"])
     assert code == 1 and (project / "buggy.py").read_text() == BUGGY
     code, _, err = run(["fix", "buggy.py"])
-    assert code == 0 and summary(err) == (1, 0, 1)
+    assert code == 0 and summary(err) == (1, 0, 0)
     assert (project / "buggy.py").read_text() == FIXED
 
 
@@ -142,7 +155,7 @@ def test_safe_fixes_apply_by_default(project: Path, monkeypatch: pytest.MonkeyPa
     rule = get("TFS102")
     monkeypatch.setattr(rule, "fix_safety", FixSafety.SAFE)
     code, _, err = run(["fix", "buggy.py"])
-    assert code == 0 and summary(err) == (1, 0, 1)
+    assert code == 0 and summary(err) == (1, 0, 0)
     assert (project / "buggy.py").read_text() == FIXED
 
 
@@ -154,7 +167,7 @@ def test_diff_writes_nothing(project: Path) -> None:
     assert out == ("--- buggy.py\n+++ buggy.py\n@@ -2,4 +2,4 @@\n \n \n def l1_loss(y_true, y_pred):\n"
                    "-    return tf.reduce_sum(tf.abs(y_true - y_pred))\n"
                    "+    return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n")
-    assert summary(err) == (1, 0, 1) and "would be applied" in err
+    assert summary(err) == (1, 0, 0) and "Would fix 1 error" in err
     assert (project / "buggy.py").read_text() == BUGGY
     assert {p.name: p.stat().st_mtime_ns for p in project.iterdir()} == before
     code, out, _ = run(["fix", "--diff", "clean.py"])
@@ -174,8 +187,8 @@ def test_check_fix_alias(project: Path) -> None:
     code, out, err = run(["check", "--diff", "--unsafe-fixes", "buggy.py"])
     assert code == 1 and out.startswith("--- buggy.py") and (project / "buggy.py").read_text() == BUGGY
     code, out, err = run(["check", "--fix", "--format", "json", "buggy.py"])
-    assert code == 1 and [f["code"] for f in json.loads(out)] == ["TFS102"]
-    assert summary(err) == (0, 1, 0)
+    assert code == 1 and [f["code"] for f in json.loads(out)["findings"]] == ["TFS102"]
+    assert summary(err) == (0, 1, 1)
     code, out, err = run(["check", "--fix", "--unsafe-fixes", "buggy.py"])
     assert code == 0 and (project / "buggy.py").read_text() == FIXED
 
@@ -262,7 +275,7 @@ def test_fix_that_would_not_parse_is_refused(project: Path, monkeypatch: pytest.
         assert code == 2
         assert "buggy.py: error: fix produced invalid code, file left unchanged" in err
         assert (project / "buggy.py").read_bytes() == before
-        assert summary(err) == (0, 0, 0)
+        assert summary(err)[0] == 0
     assert "TFS102" in run(["fix", "buggy.py"])[1]     # the finding itself is still reported
 
 
@@ -287,7 +300,7 @@ def test_unreadable_inputs(project: Path) -> None:
 # -- stdin, parallel, the console script ------------------------------------------------------------
 def test_stdin_prints_the_fixed_code(project: Path) -> None:
     code, out, err = run(["fix", "--unsafe-fixes", "-"], stdin=BUGGY)
-    assert code == 0 and out == FIXED and summary(err) == (1, 0, 1)
+    assert code == 0 and out == FIXED and summary(err) == (1, 0, 0)
     code, out, err = run(["fix", "-", "--stdin-filename", "x.py"], stdin=BUGGY)
     assert code == 1 and out == BUGGY and "x.py:5:12: TFS102" in err
 
@@ -296,7 +309,7 @@ def test_parallel_matches_serial(project: Path) -> None:
     for i in range(20):
         (project / f"m{i}.py").write_text(BUGGY if i % 2 else CLEAN)
     code, _, err = run(["fix", "--unsafe-fixes", "-j", "2", "."])
-    assert code == 0 and summary(err) == (11, 0, 11)
+    assert code == 0 and summary(err) == (11, 0, 0)
     assert all((project / f"m{i}.py").read_text() == (FIXED if i % 2 else CLEAN) for i in range(20))
 
 
@@ -323,7 +336,7 @@ def test_console_script(project: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "tfshape_lint", "fix", "--unsafe-fixes", "."],
                           cwd=project, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == "1 fixes applied (0 unsafe skipped) in 1 files"
+    assert proc.stderr.strip().splitlines()[-1] == "Found 1 error (1 fixed, 0 remaining)."
     assert (project / "buggy.py").read_text() == FIXED
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
+from tfshape_lint.config import clear_cache
 from tfshape_lint.flake8_plugin import TfshapePlugin
 from tfshape_lint.registry import all_rules
 
@@ -43,7 +44,7 @@ def check_findings(paths: list[str], cwd: Path) -> set[tuple[str, int, int, str,
                           cwd=cwd, capture_output=True, text=True, timeout=300)
     assert proc.returncode in (0, 1), proc.stderr
     return {(Path(f["path"]).name, f["line"], f["column"], f["code"], f["message"])
-            for f in json.loads(proc.stdout)}
+            for f in json.loads(proc.stdout)["findings"]}
 
 
 #: `# noqa` spellings where a homemade matcher would disagree with flake8's
@@ -156,15 +157,39 @@ def test_option_reaches_the_engine_config(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text(
         '[tool.tfshape-lint]\nignore = ["TFS102"]\ntarget-keras = "tf-keras"\n')
+    clear_cache()
     try:
         TfshapePlugin.parse_options(argparse.Namespace(tfs_target_keras=None))
-        config = TfshapePlugin.config()
+        config = TfshapePlugin(ast.parse(""), [], str(tmp_path / "x.py")).config()
         assert config.target_keras == "tf-keras"   # from pyproject
-        assert config.enabled("TFS102")            # selection is flake8's business
+        assert not config.enabled("TFS102")        # the same selection as `check`
         TfshapePlugin.parse_options(argparse.Namespace(tfs_target_keras="3"))
-        assert TfshapePlugin.config().target_keras == "3"
+        assert TfshapePlugin(ast.parse(""), [], str(tmp_path / "x.py")).config().target_keras == "3"
     finally:
         TfshapePlugin.parse_options(argparse.Namespace(tfs_target_keras=None))
+        clear_cache()
+
+
+def test_flake8_honours_the_config_of_the_checked_file(tmp_path: Path) -> None:
+    """ignore / per-file-ignores from [tool.tfshape-lint] above the file, wherever flake8 runs."""
+    project = tmp_path / "project"
+    (project / "src" / "pkg").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[tool.tfshape-lint]\nignore = ["TFS104"]\nper-file-ignores = { "src/pkg/legacy_*.py" = ["TFS102"] }\n')
+    (project / "src" / "pkg" / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    squeeze = BUGGY.replace("tf.abs(y_true - y_pred)", "tf.abs(y_true - tf.squeeze(y_pred))")
+    (project / "src" / "pkg" / "squeeze.py").write_text(squeeze)  # TFS104 only
+    for name in ("model.py", "legacy_model.py"):
+        (project / "src" / "pkg" / name).write_text(BUGGY)         # TFS102
+    found = flake8_findings(["--select", "TFS", "project/src/pkg"], tmp_path)
+    assert {(f[0], f[3]) for f in found} == {("model.py", "TFS102")}
+    assert {f[3] for f in flake8_findings(["--select", "TFS", "--isolated", "squeeze.py"],
+                                          project / "src" / "pkg")} == set()
+    from_check = check_findings([f"project/src/pkg/{n}" for n in ("model.py", "legacy_model.py", "squeeze.py")],
+                                tmp_path)
+    assert {(f[0], f[3]) for f in from_check} == {("model.py", "TFS102")}
+    # flake8's own selection still applies on top
+    assert flake8_findings(["--select", "TFS", "--extend-ignore", "TFS102", "project/src/pkg"], tmp_path) == set()
 
 
 def _plugin_run(source: str) -> list[tuple[int, int, str, type]]:

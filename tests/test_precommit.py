@@ -8,6 +8,7 @@ Slow (one virtualenv per hook run), so both hooks and the rerun share one module
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,20 @@ FIXED = ("import tensorflow as tf\n\n\ndef l1_loss(y_true, y_pred):\n"
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "tfshape_lint")
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+
+#: a notebook whose second cell (after a markdown cell) holds the loss bug on its line 4
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Training notes"]},
+        {"cell_type": "code", "execution_count": 1, "metadata": {"tags": ["loss"]},
+         "outputs": [{"name": "stdout", "output_type": "stream", "text": ["ok\n"]}],
+         "source": ["%matplotlib inline\n", "import tensorflow as tf\n", "\n",
+                    "def l1_loss(y_true, y_pred):\n",
+                    "    return tf.reduce_sum(tf.abs(y_true - y_pred))"]},
+    ],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
 
 
 #: pip's words when it cannot reach the package index for the hook's dependencies (libcst)
@@ -68,8 +83,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
     git(["init", "-q"], work, env)
     (work / "losses.py").write_text(BUGGY)
     (work / "notes.txt").write_text("not python\n")
+    (work / "nb.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n")
+    (work / "vendor").mkdir()
+    (work / "vendor" / "third_party.py").write_text(BUGGY)  # excluded: pre-commit names it anyway
     # the fix hook applies safe fixes; TFS102's fix is unsafe, so opt in through the config
-    (work / "pyproject.toml").write_text("[tool.tfshape-lint]\nunsafe-fixes = true\n")
+    (work / "pyproject.toml").write_text('[tool.tfshape-lint]\nunsafe-fixes = true\nexclude = ["vendor"]\n')
     git(["add", "-A"], work, env)
     git(["commit", "-q", "-m", "buggy"], work, env)
     return hooks, work, env
@@ -93,6 +111,8 @@ def test_check_hook_fails_on_a_buggy_file(setup: tuple[Path, Path, dict[str, str
     assert proc.returncode == 1, output
     assert "tfshape-lint" in output and "Failed" in output
     assert "losses.py:5:12: TFS102" in output
+    assert "nb.ipynb:cell 2:5:12: TFS102" in output
+    assert "vendor" not in output
     assert (work / "losses.py").read_text() == BUGGY
 
 
@@ -101,9 +121,14 @@ def test_fix_hook_fixes_and_fails_then_passes(setup: tuple[Path, Path, dict[str,
     proc = try_repo(hooks, "tfshape-lint-fix", work, env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
-    assert "1 fixes applied (0 unsafe skipped) in 1 files" in output
+    assert "Found 2 errors (2 fixed, 0 remaining)." in output
     assert "files were modified by this hook" in output
     assert (work / "losses.py").read_text() == FIXED
+    assert (work / "vendor" / "third_party.py").read_text() == BUGGY
+    notebook = json.loads((work / "nb.ipynb").read_text())
+    assert notebook["cells"][1]["source"][-1] == "    return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)"
+    assert notebook["cells"][1]["outputs"] == NOTEBOOK["cells"][1]["outputs"]  # type: ignore[index]
+    assert notebook["metadata"] == NOTEBOOK["metadata"]
     # both hooks pass on the fixed file (all hooks of the repository in one run)
     again = try_repo(hooks, None, work, env)
     assert again.returncode == 0, again.stdout + again.stderr

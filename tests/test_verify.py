@@ -549,7 +549,7 @@ def test_cli_verify_text_then_cached_json(tmp_path: Path, monkeypatch: pytest.Mo
     js = subprocess.run([sys.executable, "-m", "tfshape_lint", "check", "--verify", "--verify-device", "cpu",
                          "--verify-timeout", "60", "--format", "json", str(path)],
                         capture_output=True, text=True, cwd=tmp_path)
-    data = json.loads(js.stdout)
+    data = json.loads(js.stdout)["findings"]
     assert set(data[0]["verification"]) >= {"status", "evidence", "device", "keras", "seconds"}
     assert data[0]["verification"]["status"] == "confirmed" and data[0]["verification"]["cached"] is True
 

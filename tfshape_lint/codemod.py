@@ -17,10 +17,9 @@ from typing import Any
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from tfshape_lint.config import Config, check_codes, find_pyproject, load_config
+from tfshape_lint.config import Config, Overrides, check_codes, config_for_path
 from tfshape_lint.engine import SourceError
 from tfshape_lint.fix_cmd import fix_text
-from tfshape_lint.registry import known_codes
 
 
 class TfshapeFixCommand(CodemodCommand):
@@ -42,13 +41,19 @@ class TfshapeFixCommand(CodemodCommand):
                  select: str | None = None, ignore: str | None = None,
                  tfs_config: str | None = None, **_: Any) -> None:
         super().__init__(context)
-        self.config = _codemod_config(select, ignore, tfs_config)
-        self.unsafe = self.config.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+        self.overrides = _codemod_overrides(select, ignore, tfs_config, unsafe_fixes)
+        self.config = config_for_path(Path.cwd(), self.overrides)
+        self.unsafe = self.config.unsafe_fixes
+
+    def _config_for(self, path: str) -> Config:
+        """The same settings ``tfshape-lint fix`` uses for this file (nearest config above it)."""
+        return config_for_path(path, self.overrides) if self.context.filename else self.config
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         path = self.context.filename or "<stdin>"
+        config = self._config_for(path)
         try:
-            result = fix_text(tree.code, path, self.config, unsafe=self.unsafe)
+            result = fix_text(tree.code, path, config, unsafe=config.unsafe_fixes)
         except SourceError as exc:
             raise SkipFile(f"not fixed: {exc}") from None
         if result.error is not None:
@@ -61,19 +66,13 @@ class TfshapeFixCommand(CodemodCommand):
         return cst.parse_module(result.source, config=tree.config_for_parsing)
 
 
-def _codemod_config(select: str | None, ignore: str | None, explicit: str | None) -> Config:
-    """``[tool.tfshape-lint]`` (``--tfs-config`` or the nearest pyproject.toml), then the options."""
-    known = known_codes()
-    if explicit is not None:
-        config = load_config(Path(explicit), known, explicit=True)
-    else:
-        config = load_config(find_pyproject(Path.cwd()), known)
-    changes: dict[str, Any] = {}
-    if select:
-        changes["select"] = check_codes(_split(select), "--select", known)
-    if ignore:
-        changes["ignore"] = config.ignore + check_codes(_split(ignore), "--ignore", known)
-    return config.with_overrides(**changes) if changes else config
+def _codemod_overrides(select: str | None, ignore: str | None, explicit: str | None,
+                       unsafe_fixes: bool | None) -> Overrides:
+    """The codemod's options as the overrides every front-end applies on top of the config."""
+    return Overrides(config_file=explicit,
+                     select=check_codes(_split(select), "--select") if select else None,
+                     ignore=check_codes(_split(ignore), "--ignore") if ignore else (),
+                     unsafe_fixes=unsafe_fixes)
 
 
 def _split(text: str) -> list[str]:

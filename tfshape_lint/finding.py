@@ -79,10 +79,13 @@ class Finding:
     fix: Fix | None = None
     loss: LossRef | None = None
     verification: Any = None
+    #: for a notebook: the 1-based position of the cell in its ``cells`` list; ``line`` and
+    #: ``end_line`` are then lines within that cell
+    cell: int | None = None
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        """Order used by every front-end: file, then position, then code."""
-        return (self.path, self.line, self.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        """Order used by every front-end: file, then cell and position, then code."""
+        return (self.path, self.cell or 0, self.line, self.column, self.code)
 
 
 @dataclass(frozen=True)

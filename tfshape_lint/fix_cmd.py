@@ -4,10 +4,15 @@ The file layer around :func:`tfshape_lint.fixer.fix_source`:
 
 - text is decoded as Python does and written back in the same encoding; a file whose line
   endings are all CRLF is analysed with ``\\n`` and written back with CRLF;
+- a notebook's code cells are fixed together (magics masked) and only the cell sources that
+  changed are written back; outputs, metadata and the JSON layout stay, and the result must
+  pass nbformat's validation;
 - a file is replaced atomically (temporary file in the same folder, then ``os.replace``) and
   keeps its permission bits, so an interrupted run never leaves half a file;
 - a file that does not parse, or whose fixes would not parse, is left untouched and the reason
   is reported;
+- the summary follows ruff: ``Found 12 errors (7 fixed, 5 remaining).``; ``--show-fixes``
+  lists what was fixed per file and rule;
 - exit codes follow ruff's fix mode: 1 if findings remain (with ``--diff``: if a file would
   change), 0 otherwise, 2 on an error.
 """
@@ -23,25 +28,34 @@ import os
 import stat
 import tempfile
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable, TextIO
 
-from tfshape_lint.cli import (
-    COMMANDS,
-    EXIT_CLEAN,
-    EXIT_ERROR,
-    EXIT_FINDINGS,
-    add_selection_args,
-    resolve_config,
-)
+from tfshape_lint.analysis import PREFILTER
 from tfshape_lint.analysis.index import split_lines
 from tfshape_lint.config import Config
 from tfshape_lint.engine import SourceError, lint
-from tfshape_lint.files import PARALLEL_THRESHOLD, ReadError, decode_source, iter_python_files
+from tfshape_lint.files import (
+    FileResult,
+    Input,
+    ReadError,
+    check_text,
+    read_bytes,
+    read_notebook,
+    run_pool,
+    to_cells,
+)
 from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.fixer import FixResult, fix_source
-from tfshape_lint.formats import render
+from tfshape_lint.options import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    emit,
+    gather_inputs,
+    write_errors,
+)
 
 #: the rule whose Keras 3 migration fixes can leave ``import keras.backend as K`` unused
 MIGRATION_RULE = "TFS501"
@@ -60,6 +74,8 @@ class FileFix:
     diff: str = ""
     #: the fixed text, only for stdin ('-'), which is written to stdout
     output: str | None = None
+    #: how many fixes of each rule were applied (for --show-fixes)
+    fixed_codes: dict[str, int] = field(default_factory=dict)
 
 
 # -- text -------------------------------------------------------------------------------------
@@ -139,11 +155,9 @@ def unified_diff(old: str, new: str, path: str) -> str:
 # -- files ------------------------------------------------------------------------------------
 def read_python(path: str) -> tuple[str, str]:
     """(text, encoding) of a Python file; :class:`ReadError` with a clear reason otherwise."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ReadError(exc.strerror or str(exc)) from None
+    from tfshape_lint.files import decode_source
+
+    data = read_bytes(path)
     text = decode_source(data)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     return text, encoding
@@ -174,26 +188,62 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
-def fix_file(path: str, config: Config, *, unsafe: bool, diff: bool) -> FileFix:
-    """Fix one file on disk (or only compute the diff); problems become errors, never raise."""
+@dataclass(frozen=True)
+class FixJob:
+    """One input to fix and how."""
+
+    item: Input
+    unsafe: bool
+    diff: bool
+    show_fixes: bool = False
+
+
+def fix_input(job: FixJob) -> FileFix:
+    """Fix one input (file, notebook or stdin) and write it back unless ``diff`` or stdin."""
+    item = job.item
     try:
-        source, encoding = read_python(path)
+        if item.text is not None:
+            source, encoding = item.text, "utf-8"
+        else:
+            source, encoding = read_python(item.path)
     except ReadError as exc:
-        return FileFix(path, errors=[InternalError(path, str(exc))])
-    outcome = _fix_checked(source, path, config, unsafe=unsafe, diff=diff)
-    fixed, outcome.output = outcome.output, None
-    if not outcome.changed or diff or fixed is None:
+        return FileFix(item.path, errors=[InternalError(item.path, str(exc))])
+    if item.notebook:
+        outcome = _fix_notebook(source, item.path, item.config, job)
+    else:
+        outcome = _fix_checked(source, item.path, item.config, unsafe=job.unsafe, diff=job.diff,
+                               show_fixes=job.show_fixes)
+    fixed = outcome.output
+    if item.text is not None:  # stdin: the text goes to stdout
+        outcome.output = fixed if fixed is not None else source
+        return outcome
+    outcome.output = None
+    if not outcome.changed or job.diff or fixed is None:
         return outcome
     try:
-        write_atomic(path, fixed.encode(encoding))
+        write_atomic(item.path, fixed.encode(encoding))
     except (OSError, UnicodeError) as exc:
-        return FileFix(path, remaining=outcome.remaining, errors=[InternalError(
-            path, f"cannot write the fixed file, left unchanged: {exc}")])
+        return FileFix(item.path, remaining=outcome.remaining, errors=[InternalError(
+            item.path, f"cannot write the fixed file, left unchanged: {exc}")])
     return outcome
 
 
-def _fix_checked(source: str, path: str, config: Config, *, unsafe: bool, diff: bool) -> FileFix:
+def fix_file(path: str, config: Config, *, unsafe: bool, diff: bool) -> FileFix:
+    """Fix one file on disk (or only compute the diff); problems become errors, never raise."""
+    return fix_input(FixJob(Input(path, config, path.endswith(".ipynb")), unsafe, diff))
+
+
+def _fixed_codes(before: list[Finding], after: list[Finding]) -> dict[str, int]:
+    """Which rules' findings went away (``--show-fixes``)."""
+    gone = Counter(f.code for f in before) - Counter(f.code for f in after)
+    return dict(sorted(gone.items()))
+
+
+def _fix_checked(source: str, path: str, config: Config, *, unsafe: bool, diff: bool,
+                 show_fixes: bool = False) -> FileFix:
     """Run :func:`fix_text`, turning every failure into a reported error on an untouched file."""
+    if not PREFILTER.search(source):
+        return FileFix(path, output=source)
     try:
         result = fix_text(source, path, config, unsafe=unsafe)
     except SourceError as exc:
@@ -206,78 +256,71 @@ def _fix_checked(source: str, path: str, config: Config, *, unsafe: bool, diff: 
     if result.error is not None:
         return FileFix(path, remaining=result.remaining, errors=[InternalError(path, result.error)])
     changed = result.source != source
+    fixed_codes: dict[str, int] = {}
+    if changed and show_fixes:
+        fixed_codes = _fixed_codes(lint(source, path, config).findings, result.remaining)
     return FileFix(path, applied=result.applied if changed else 0, unsafe_skipped=result.unsafe_skipped,
                    changed=changed, remaining=result.remaining,
                    diff=unified_diff(source, result.source, path) if diff and changed else "",
-                   output=result.source)
+                   output=result.source, fixed_codes=fixed_codes)
 
 
-def _fix_one(job: tuple[str, Config, bool, bool]) -> FileFix:
-    path, config, unsafe, diff = job
-    return fix_file(path, config, unsafe=unsafe, diff=diff)
+def _fix_notebook(text: str, path: str, config: Config, job: FixJob) -> FileFix:
+    """Fix a notebook's code cells; only changed cell sources are written back."""
+    from tfshape_lint.notebook import NotebookError, validate
+
+    try:
+        notebook = read_notebook(text)
+    except ReadError as exc:
+        return FileFix(path, errors=[InternalError(path, str(exc))])
+    joined = notebook.join()
+    outcome = _fix_checked(joined.marked_source(), path, config, unsafe=job.unsafe, diff=False,
+                           show_fixes=job.show_fixes)
+    if outcome.errors or not outcome.changed or outcome.output is None:
+        checked = to_cells(_with_notebook(check_text(joined.source, path, config), joined))
+        return replace(outcome, remaining=checked.findings, output=text, changed=False, applied=0)
+    try:
+        cells = joined.split_fixed(outcome.output)
+        new_text = notebook.with_sources(cells)
+        validate(new_text)
+    except (ValueError, NotebookError) as exc:
+        return FileFix(path, remaining=to_cells(_with_notebook(
+            check_text(joined.source, path, config), joined)).findings,
+            errors=[InternalError(path, f"fixes could not be mapped back to the cells, left unchanged: {exc}")])
+    new_joined = read_notebook(new_text).join()
+    remaining = to_cells(_with_notebook(check_text(new_joined.source, path, config), new_joined)).findings
+    diff = ""
+    if job.diff:
+        old_cells = dict(enumerate((source for _, source in notebook.cells), start=1))
+        diff = "".join(unified_diff(old_cells[index], new, f"{path}:cell {index}")
+                       for index, new in sorted(cells.items()))
+    return replace(outcome, remaining=remaining, output=new_text, diff=diff, changed=new_text != text)
+
+
+def _with_notebook(result: FileResult, joined: object) -> FileResult:
+    from tfshape_lint.notebook import JoinedNotebook
+
+    assert isinstance(joined, JoinedNotebook)
+    result.notebook = joined
+    return result
 
 
 def fix_files(paths: list[str], config: Config, *, unsafe: bool, diff: bool,
               jobs: int | None = None) -> list[FileFix]:
-    """Fix many files, on all cores when there are enough of them (one file per task)."""
-    jobs = jobs or os.cpu_count() or 1
-    work = [(p, config, unsafe, diff) for p in paths]
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return [_fix_one(job) for job in work]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_fix_one, work, chunksize=max(1, len(work) // (jobs * 8))))
+    """Fix many files with one config, on all cores when there are enough of them."""
+    work = [FixJob(Input(p, config, p.endswith(".ipynb")), unsafe, diff) for p in paths]
+    return run_pool(fix_input, work, jobs)
 
 
 # -- command line -----------------------------------------------------------------------------
-def add_fix_options(parser: argparse.ArgumentParser, *, alias: bool) -> None:
-    """Options shared by ``fix`` and ``check`` (where ``--fix`` switches to fixing)."""
-    if alias:
-        parser.add_argument("--fix", action="store_true", help="apply safe fixes (as `tfshape-lint fix`)")
-    parser.add_argument("--unsafe-fixes", action=argparse.BooleanOptionalAction, default=None,
-                        help="also apply unsafe fixes (may change loss values; config: unsafe-fixes)")
-    parser.add_argument("--diff", action="store_true",
-                        help="print a unified diff of the fixes and write nothing (exit 1 if any)")
-    parser.add_argument("--exit-non-zero-on-fix", action="store_true",
-                        help="exit 1 when a file was changed, even if no finding remains")
-
-
-def add_fix_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register the ``fix`` subcommand on the CLI's subparsers."""
-    parser = sub.add_parser("fix", help="apply fixes to files (safe ones unless --unsafe-fixes)")
-    add_selection_args(parser)
-    add_fix_options(parser, alias=False)
-
-
 def run_fix(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """``fix`` / ``check --fix``: fix, report what remains, print the summary line on stderr."""
-    config = resolve_config(args)
-    unsafe = config.unsafe_fixes if args.unsafe_fixes is None else bool(args.unsafe_fixes)
-    results: list[FileFix] = []
-    files: list[str] = []
-    for raw in args.paths:
-        if raw == "-":
-            results.append(_fix_stdin(args, config, unsafe, stdin))
-            continue
-        for path, problem in iter_python_files([raw], config):
-            if problem:
-                results.append(FileFix(path, errors=[InternalError(path, problem)]))
-            else:
-                files.append(path)
-    results.extend(fix_files(files, config, unsafe=unsafe, diff=args.diff, jobs=args.jobs))
+    inputs, errors = gather_inputs(args, stdin)
+    show = getattr(args, "show_fixes", False)
+    work = [FixJob(item, item.config.unsafe_fixes, args.diff, show) for item in inputs]
+    results = run_pool(fix_input, work, args.jobs)
+    results = [FileFix(e.path, errors=[e]) for e in errors] + results
     return _report(results, args, out, err)
-
-
-def _fix_stdin(args: argparse.Namespace, config: Config, unsafe: bool, stdin: TextIO) -> FileFix:
-    name = args.stdin_filename or "-"
-    try:
-        data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
-        source = decode_source(data)
-    except ReadError as exc:
-        return FileFix(name, errors=[InternalError(name, str(exc))])
-    outcome = _fix_checked(source, name, config, unsafe=unsafe, diff=args.diff)
-    if outcome.output is None:
-        outcome.output = source
-    return outcome
 
 
 def _report(results: list[FileFix], args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -290,18 +333,45 @@ def _report(results: list[FileFix], args: argparse.Namespace, out: TextIO, err: 
     elif stdin_mode:
         out.write("".join(r.output or "" for r in results))
     if not args.diff:
-        report = render(remaining, getattr(args, "format", "text"), errors)
-        if getattr(args, "output_file", None) is not None:
-            args.output_file.write_text(report, encoding="utf-8")
-        else:
-            (err if stdin_mode else out).write(report)
-    for error in errors:
-        err.write(f"{error.path}: error: {error.message}\n")
-    applied = sum(r.applied for r in changed)
-    skipped = sum(r.unsafe_skipped for r in results)
-    verb = "would be applied" if args.diff else "applied"
-    err.write(f"{applied} fixes {verb} ({skipped} unsafe skipped) in {len(changed)} files\n")
+        emit(remaining, errors, args, err if stdin_mode else out)
+    write_errors(errors, err)
+    err.write(summary(results, remaining, diff=args.diff))
+    if getattr(args, "show_fixes", False) and not args.diff:
+        err.write(show_fixes(changed))
     return _exit_code(args, remaining, errors, changed)
+
+
+def summary(results: list[FileFix], remaining: list[Finding], *, diff: bool) -> str:
+    """ruff's summary: ``Found 12 errors (7 fixed, 5 remaining).`` and a hint on unsafe fixes."""
+    applied = sum(r.applied for r in results if r.changed)
+    skipped = sum(r.unsafe_skipped for r in results)
+    total = applied + len(remaining)
+    if diff:
+        line = f"Would fix {_errors(applied)} ({len(remaining)} remaining).\n"
+    elif total == 0:
+        line = "All checks passed!\n"
+    else:
+        line = f"Found {_errors(total)} ({applied} fixed, {len(remaining)} remaining).\n"
+    if skipped:
+        line += f"{skipped} more fixable with --unsafe-fixes.\n"
+    return line
+
+
+def _errors(count: int) -> str:
+    return f"{count} error" + ("" if count == 1 else "s")
+
+
+def show_fixes(changed: list[FileFix]) -> str:
+    """``--show-fixes``: what each changed file got, as ruff lists it."""
+    if not changed:
+        return ""
+    total = sum(r.applied for r in changed)
+    lines = [f"Fixed {_errors(total)}:\n"]
+    for result in changed:
+        lines.append(f"- {result.path}:\n")
+        for code, count in (result.fixed_codes or {"": result.applied}).items():
+            lines.append(f"    {count} × {code or 'fixes'}\n")
+    return "".join(lines)
 
 
 def _exit_code(args: argparse.Namespace, remaining: list[Finding], errors: list[InternalError],
@@ -315,6 +385,3 @@ def _exit_code(args: argparse.Namespace, remaining: list[Finding], errors: list[
     if remaining and not getattr(args, "exit_zero", False):
         return EXIT_FINDINGS
     return EXIT_CLEAN
-
-
-COMMANDS["fix"] = run_fix

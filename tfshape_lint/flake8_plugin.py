@@ -5,16 +5,18 @@ nothing but the text prefilter: a file that never names TensorFlow/Keras costs a
 The stdlib-``ast`` index (built from the tree flake8 already parsed) comes next, and only a
 file that imports TensorFlow/Keras/NumPy loads the engine, LibCST (about 0.15 s) and the rules.
 
-flake8 owns selection, ``# noqa``, ``per-file-ignores`` and ``--disable-noqa``, so the engine
-runs every rule with its own ``# noqa`` handling off. An unexpected exception never escapes
-(it would abort the user's whole flake8 run): it is logged and the file yields nothing.
+Settings: each file gets the same ``[tool.tfshape-lint]`` settings as ``tfshape-lint check``
+(the nearest config above the file: ``select``, ``ignore``, ``per-file-ignores``,
+``target-keras``, rule options), so both report the same findings; flake8's own
+``--select``/``--ignore``, ``per-file-ignores`` and ``# noqa`` then apply on top (the engine's
+``# noqa`` handling is off, flake8 does it). An unexpected exception never escapes (it would
+abort the user's whole flake8 run): it is logged and the file yields nothing.
 """
 
 from __future__ import annotations
 
 import ast
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from tfshape_lint import __version__
@@ -41,7 +43,6 @@ class TfshapePlugin:
 
     #: ``--tfs-target-keras`` (or ``tfs-target-keras`` in the flake8 config), None: pyproject/default
     target_keras: ClassVar[str | None] = None
-    _config: ClassVar[Config | None] = None
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -60,7 +61,6 @@ class TfshapePlugin:
     @classmethod
     def parse_options(cls, options: Any) -> None:
         cls.target_keras = getattr(options, "tfs_target_keras", None)
-        cls._config = None
 
     # -- checking ---------------------------------------------------------------------------
     def run(self) -> Iterator[Result]:
@@ -92,26 +92,12 @@ class TfshapePlugin:
             LOG.warning("tfshape-lint: %s: %s", error.path, error.message)
         return result.findings
 
-    @classmethod
-    def config(cls) -> Config:
-        """The run's config: rule options from pyproject.toml, every rule on (flake8 selects)."""
-        if cls._config is None:
-            cls._config = _plugin_config(cls.target_keras)
-        return cls._config
+    def config(self) -> Config:
+        """This file's settings: the nearest config above it, ``--tfs-target-keras`` on top."""
+        from tfshape_lint.config import Config, ConfigError, Overrides, config_for_path
 
-
-def _plugin_config(target_keras: str | None) -> Config:
-    """``[tool.tfshape-lint]`` of the nearest pyproject.toml, minus what flake8 decides itself."""
-    from tfshape_lint.config import Config, ConfigError, find_pyproject, load_config
-    from tfshape_lint.registry import known_codes
-
-    try:
-        base = load_config(find_pyproject(Path.cwd()), known_codes())
-    except ConfigError as exc:
-        LOG.warning("tfshape-lint: %s; using the defaults", exc)
-        base = Config()
-    changes: dict[str, Any] = {"select": ("TFS",), "ignore": (), "extend_select": (),
-                               "per_file_ignores": ()}
-    if target_keras:
-        changes["target_keras"] = target_keras
-    return base.with_overrides(**changes)
+        try:
+            return config_for_path(self.filename, Overrides(target_keras=self.target_keras))
+        except ConfigError as exc:
+            LOG.warning("tfshape-lint: %s; using the defaults", exc)
+            return Config(target_keras=self.target_keras or "3")

@@ -1,4 +1,9 @@
-"""Output formats for findings: text, JSON, SARIF 2.1.0, GitHub annotations, statistics."""
+"""Output formats for findings: text, JSON, SARIF 2.1.0, GitHub annotations, statistics.
+
+A notebook finding carries ``cell`` (1-based position in the notebook's cells) and lines
+within that cell: text shows ``nb.ipynb:cell 3:2:12``, JSON has a ``cell`` field and SARIF a
+``cell`` property. Rule metadata comes from the generated catalogue (no rule is imported).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import json
 from collections import Counter
 from typing import Any, Iterable
 
-from tfshape_lint import __version__
-from tfshape_lint.finding import Finding, Fix, InternalError
-from tfshape_lint.registry import all_rules
+from tfshape_lint import REPOSITORY_URL, __version__
+from tfshape_lint.catalogue import catalogue
+from tfshape_lint.finding import Finding, Fix, FixSafety, InternalError
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -33,9 +38,22 @@ def _verification_suffix(finding: Finding) -> str:
     return f" [{data.get('status')}: {evidence}]" if evidence else f" [{data.get('status')}]"
 
 
+def location(f: Finding) -> str:
+    """``path:line:col`` or, in a notebook, ``path:cell N:line:col`` (line within the cell)."""
+    cell = f"cell {f.cell}:" if f.cell is not None else ""
+    return f"{f.path}:{cell}{f.line}:{f.column + 1}"
+
+
 def format_text(findings: Iterable[Finding]) -> str:
-    return "".join(f"{f.path}:{f.line}:{f.column + 1}: {f.code} {f.message}{_verification_suffix(f)}\n"
-                   for f in findings)
+    return "".join(f"{location(f)}: {f.code} {f.message}{_verification_suffix(f)}\n" for f in findings)
+
+
+def fix_safety(f: Finding) -> FixSafety | None:
+    """Whether (and how safely) the finding can be fixed, with or without a computed fix."""
+    if f.fix is not None:
+        return f.fix.safety
+    safety = getattr(f, "fix_safety", None)
+    return safety if isinstance(safety, FixSafety) else None
 
 
 def _fix_dict(fix: Fix | None) -> dict[str, Any] | None:
@@ -47,84 +65,144 @@ def _fix_dict(fix: Fix | None) -> dict[str, Any] | None:
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
+    safety = fix_safety(f)
     return {
-        "path": f.path, "line": f.line, "column": f.column + 1, "end_line": f.end_line,
+        "path": f.path, "cell": f.cell, "line": f.line, "column": f.column + 1, "end_line": f.end_line,
         "end_column": f.end_column + 1, "code": f.code, "rule": f.rule, "message": f.message,
         "severity": f.severity.value, "fix": _fix_dict(f.fix),
+        "fix_safety": safety.value if safety is not None else None,
         "loss": f.loss.qualname if f.loss else None,
         "verification": verification_dict(f),
     }
 
 
-def format_json(findings: Iterable[Finding]) -> str:
-    return json.dumps([finding_dict(f) for f in findings], indent=2) + "\n"
+def error_dict(e: InternalError) -> dict[str, Any]:
+    return {"path": e.path, "message": e.message, "code": e.code or None}
+
+
+def format_json(findings: Iterable[Finding], errors: Iterable[InternalError] = ()) -> str:
+    """``{"findings": [...], "errors": [...]}``: errors are files that could not be read,
+    parsed or analysed (the other files are still reported)."""
+    doc = {"version": __version__, "findings": [finding_dict(f) for f in findings],
+           "errors": [error_dict(e) for e in errors]}
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def format_github(findings: Iterable[Finding]) -> str:
     out = []
     for f in findings:
         level = "error" if f.severity.value == "error" else "warning"
-        msg = (f.message + _verification_suffix(f)).replace("%", "%25").replace("\n", "%0A")
+        cell = f"cell {f.cell}: " if f.cell is not None else ""
+        msg = (cell + f.message + _verification_suffix(f)).replace("%", "%25").replace("\n", "%0A")
         out.append(f"::{level} file={f.path},line={f.line},col={f.column + 1},"
                    f"endLine={f.end_line},endColumn={f.end_column + 1},title={f.code} {f.rule}::{f.code} {msg}\n")
     return "".join(out)
 
 
-def format_sarif(findings: Iterable[Finding], errors: Iterable[InternalError] = ()) -> str:
-    rules = list(all_rules())
-    index = {r.code: i for i, r in enumerate(rules)}
-    results = []
-    for f in findings:
-        result: dict[str, Any] = {
-            "ruleId": f.code, "ruleIndex": index.get(f.code, -1),
-            "level": "error" if f.severity.value == "error" else "warning",
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path.replace("\\", "/")},
-                "region": {"startLine": f.line, "startColumn": f.column + 1,
-                           "endLine": f.end_line, "endColumn": f.end_column + 1}}}],
-        }
-        data = verification_dict(f)
-        if data is not None:
-            result["properties"] = {"verification": data}
-        results.append(result)
-    notifications = [{"level": "error", "message": {"text": f"{e.path}: {e.message}"}} for e in errors]
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "tfshape-lint", "version": __version__,
-                "informationUri": "https://pypi.org/project/tfshape-lint/",
-                "rules": [{
-                    "id": r.code, "name": r.name,
-                    "shortDescription": {"text": r.message},
-                    "fullDescription": {"text": r.doc().split("\n\n")[0].replace("## What it does\n", "")},
-                    "helpUri": f"rules/{r.code}.md",
-                    "help": {"text": r.doc(), "markdown": r.doc()},
-                    "defaultConfiguration": {"level": "error" if r.severity.value == "error" else "warning"},
-                } for r in rules]}},
-            "results": results,
-            "invocations": [{"executionSuccessful": not notifications,
-                             "toolExecutionNotifications": notifications}],
-        }],
+def rule_url(code: str) -> str:
+    """The rule's page in the repository (``[project.urls] Repository`` + ``rules/CODE.md``)."""
+    return f"{REPOSITORY_URL}/blob/main/rules/{code}.md"
+
+
+def _what_it_does(page: str) -> str:
+    section = page.split("## What it does\n", 1)[-1]
+    return section.split("\n\n", 1)[0].replace("\n", " ").strip()
+
+
+def _sarif_rules() -> list[dict[str, Any]]:
+    return [{
+        "id": r.code, "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": _what_it_does(r.page)},
+        "helpUri": rule_url(r.code),
+        "help": {"text": r.page, "markdown": r.page},
+        "defaultConfiguration": {"level": "error" if r.severity == "error" else "warning"},
+        "properties": {"fix": r.fix},
+    } for r in catalogue()]
+
+
+def _sarif_result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f.code, "ruleIndex": index.get(f.code, -1),
+        "level": "error" if f.severity.value == "error" else "warning",
+        "message": {"text": f.message if f.cell is None else f"cell {f.cell}: {f.message}"},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": f.path.replace("\\", "/")},
+            "region": {"startLine": f.line, "startColumn": f.column + 1,
+                       "endLine": f.end_line, "endColumn": f.end_column + 1}}}],
     }
+    properties: dict[str, Any] = {}
+    if f.cell is not None:
+        properties["cell"] = f.cell
+    data = verification_dict(f)
+    if data is not None:
+        properties["verification"] = data
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def format_sarif(findings: Iterable[Finding], errors: Iterable[InternalError] = (),
+                 statistics: list[dict[str, Any]] | None = None) -> str:
+    rules = _sarif_rules()
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    notifications = [{"level": "error", "message": {"text": f"{e.path}: {e.message}"},
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": e.path}}}]}
+                     for e in errors]
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "tfshape-lint", "version": __version__,
+                            "informationUri": REPOSITORY_URL, "rules": rules}},
+        "results": [_sarif_result(f, index) for f in findings],
+        "invocations": [{"executionSuccessful": not notifications,
+                         "toolExecutionNotifications": notifications}],
+    }
+    if statistics is not None:
+        run["properties"] = {"statistics": statistics}
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
     return json.dumps(doc, indent=2) + "\n"
 
 
-def format_statistics(findings: Iterable[Finding]) -> str:
+#: printed under the text statistics (ruff prints a similar legend)
+LEGEND = ("[*] fixable with `tfshape-lint fix`; [-] fixable with `tfshape-lint fix --unsafe-fixes`\n")
+
+
+def statistics(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Counts per rule, most frequent first: code, name, count, fixable (safe/unsafe/None)."""
+    findings = list(findings)
     counts = Counter((f.code, f.rule) for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix is not None)
-    lines = []
+    safeties: dict[str, set[FixSafety]] = {}
+    for f in findings:
+        safety = fix_safety(f)
+        if safety is not None:
+            safeties.setdefault(f.code, set()).add(safety)
+    out = []
     for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        mark = " [*]" if fixable.get(code) else ""
-        lines.append(f"{n:5d}  {code}  {name}{mark}\n")
+        kinds = safeties.get(code, set())
+        fixable = "safe" if FixSafety.SAFE in kinds else "unsafe" if kinds else None
+        out.append({"code": code, "name": name, "count": n, "fixable": fixable})
+    return out
+
+
+def format_statistics(findings: Iterable[Finding], fmt: str = "text",
+                      errors: Iterable[InternalError] = ()) -> str:
+    """``--statistics`` in any format: a table with a legend (text, github), JSON
+    ``{"statistics": [...], "errors": [...]}``, or SARIF with the counts as run properties."""
+    rows = statistics(findings)
+    if fmt == "json":
+        return json.dumps({"version": __version__, "statistics": rows,
+                           "errors": [error_dict(e) for e in errors]}, indent=2) + "\n"
+    if fmt == "sarif":
+        return format_sarif([], errors, statistics=rows)
+    marks = {"safe": "[*]", "unsafe": "[-]", None: "   "}
+    lines = [f"{row['count']:5d}  {row['code']}  {marks[row['fixable']]} {row['name']}\n" for row in rows]
+    if rows:
+        lines.append(LEGEND)
     return "".join(lines)
 
 
 def render(findings: list[Finding], fmt: str, errors: list[InternalError]) -> str:
     if fmt == "json":
-        return format_json(findings)
+        return format_json(findings, errors)
     if fmt == "sarif":
         return format_sarif(findings, errors)
     if fmt == "github":

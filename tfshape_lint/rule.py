@@ -119,7 +119,7 @@ class Rule(cst.BatchableCSTVisitor):
 
     def applies(self, loss: Scope) -> bool:
         """Loss rules: whether to visit this loss at all."""
-        return not (self.losses_only and loss.role.value == "metric")
+        return not (self.losses_only and loss.role.value in ("metric", "reference"))
 
     def check_loss(self, loss: Scope) -> None:
         """Loss rules: called once per loss (never for its helpers), before its body is visited.

@@ -199,6 +199,26 @@ ADVICE: dict[str, str] = {
     "set_session": "Keras 3 has no session: run eagerly or use tf.compat.v1.Session directly",
 }
 NO_EQUIVALENT = "it has no Keras 3 equivalent; rewrite without it"
+#: Names Keras 2.x ``keras.backend`` exported (multi-backend Keras 2.0.0-2.3.1 and the tf.keras
+#: based 2.4, read from the keras-team/keras release tags) that tf_keras's public backend no
+#: longer has; Keras 2 code still calls them. Not importable anywhere now, so advice only.
+KERAS2_BACKEND: dict[str, str] = {
+    "image_dim_ordering": "use keras.config.image_data_format() ('channels_last' or 'channels_first')",
+    "set_image_dim_ordering": "use keras.config.set_image_data_format",
+    "normalize_data_format": "use keras.config.image_data_format() when the value is None",
+    "slice": "use keras.ops.slice", "logsumexp": "use keras.ops.logsumexp",
+    "size": "use keras.ops.size", "is_tensor": "use keras.ops.is_tensor",
+    "identity": "use keras.ops.copy or tf.identity",
+    "pattern_broadcast": "a Theano-only name: use keras.ops.broadcast_to or keras.ops.expand_dims",
+    "control_dependencies": "use tf.control_dependencies",
+    "get_graph": "Keras 3 has no graph: use tf.compat.v1.get_default_graph",
+    "get_variable_shape": "use x.shape", "is_placeholder": "Keras 3 has no placeholders; use keras.Input",
+    "is_variable": "use isinstance(x, keras.Variable)",
+    "is_symbolic": "use isinstance(x, keras.KerasTensor)",
+    "symbolic": "Keras 3 has no graph/eager switch; drop the decorator",
+    "eager": "Keras 3 has no graph/eager switch; drop the decorator",
+    "conv3d_transpose": "use keras.ops.conv_transpose", "separable_conv1d": "use keras.ops.separable_conv",
+}
 #: message tail for loss/metric names with no Keras 3 alias
 ALIAS_ADVICE: dict[str, str] = {
     "Reduction": "pass reduction= as a string ('sum_over_batch_size', 'sum' or 'none')",
@@ -389,11 +409,15 @@ def build_keras_table() -> dict[str, Any]:
                for key in ("keras.losses", "keras._tf_keras.keras.losses",
                            "keras.metrics", "keras._tf_keras.keras.metrics")}
     backend = build_backend_entries(namespaces["tf_keras.backend"], keras)
+    keras2 = sorted(set(KERAS2_BACKEND) - set(names["tf_keras.backend"]))
+    for name in keras2:
+        backend[name] = {"advice": KERAS2_BACKEND[name], "legacy": [], "verified": False}
     return {
         "generated_by": "tools/gen_api_tables.py",
         "versions": {"keras": keras.__version__, "tf_keras": tf_keras.__version__,
                      "tensorflow": tf.__version__},
         "legacy": {"backend": "tf_keras.backend", "losses": "tf_keras.losses", "metrics": "tf_keras.metrics"},
+        "keras2": {"backend": keras2},
         "spellings": spellings,
         "names": names,
         "aliases": aliases,

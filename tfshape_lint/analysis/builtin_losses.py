@@ -1,4 +1,4 @@
-"""Facts about Keras's built-in losses that several rules share (TFS502-TFS505).
+"""Facts about Keras's built-in losses that several rules share (loss forms, modules, argument names).
 
 Signatures checked against the installed Keras 3.15.1 and tf_keras 2.21 (``inspect.signature``
 of every public ``keras.losses`` function and ``Loss`` class), so that a fix never passes an

@@ -10,10 +10,12 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tfshape_lint.analysis import PREFILTER as PREFILTER  # re-exported: the engine's fast path  # noqa: F401
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
+from tfshape_lint.analysis.project import is_test_module, project_for
 
 #: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
 TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
@@ -60,6 +62,8 @@ class ModuleIndex:
     unit_of_line: dict[int, int] = field(default_factory=dict)
     #: module-level simple assignments: name -> unit
     globals: dict[str, int] = field(default_factory=dict)
+    #: TF/Keras attributes some module of the project assigns (``keras.backend.name_scope = ...``)
+    patched: frozenset[str] = frozenset()
 
     def units_with_name(self, *prefixes: str) -> set[int]:
         """Units that mention a canonical name starting with any of ``prefixes``."""
@@ -102,8 +106,13 @@ def split_lines(source: str) -> list[str]:
     return _LINE.findall(source)
 
 
-def build_index(source: str, tree: ast.Module) -> ModuleIndex:
-    """Build the index for an already parsed module."""
+def build_index(source: str, tree: ast.Module, path: str | None = None) -> ModuleIndex:
+    """Build the index for an already parsed module.
+
+    With the ``path`` of a file on disk, names imported from the file's own project are
+    followed to what they re-export (:mod:`tfshape_lint.analysis.project`), and uses of its
+    functions as losses or metrics in sibling modules count as uses here.
+    """
     lines = split_lines(source)
     imports = ImportTable()
     units: list[Unit] = []
@@ -126,12 +135,20 @@ def build_index(source: str, tree: ast.Module) -> ModuleIndex:
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     globals_[target.id] = i
+    project = project_for(path) if path is not None else None
+    external: list[tuple[str, str]] = []
+    if project is not None:
+        file = Path(path).resolve()  # type: ignore[arg-type]
+        project.enrich(imports, _statements(tree), file)
+        external = project.uses_of(file)
     all_nodes = walk(tree)
-    discovery = LossDiscovery(tree, imports, unit_of_line)
+    discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
+                              test_file=is_test_module(source, path))
     losses = discovery.run(nodes, all_nodes)
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,
-                        nodes=all_nodes, unit_of_line=unit_of_line)
+                        nodes=all_nodes, unit_of_line=unit_of_line,
+                        patched=project.patched_names() if project is not None else frozenset())
     _record_mentions(index)
     return index
 

@@ -8,6 +8,7 @@ again without positions: a chain of def/class names, or a lambda's ordinal in it
 from __future__ import annotations
 
 import ast
+import dataclasses
 import enum
 from dataclasses import dataclass, field, replace
 
@@ -28,6 +29,9 @@ class Role(str, enum.Enum):
 
     LOSS = "loss"
     METRIC = "metric"
+    #: defined in a test module: a reference implementation called eagerly to compare values,
+    #: never trained with, so gradient and graph-mode rules do not apply
+    REFERENCE = "reference"
 
 
 #: Label parameter names seen in real losses (compared lower-cased: ``trueY`` is ``truey``).
@@ -41,7 +45,7 @@ PRED_NAMES = frozenset(
     {"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output", "outputs",
      "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "y_pre",
      "predy", "pred_y", "y_predict", "y_predicted", "y_preds", "y_prediction", "y_out",
-     "y_output", "pred_logits", "inputs"}
+     "y_output", "pred_logits", "inputs", "embeddings"}
 )
 #: Names a prediction may also take when the file registers or compiles the function as a loss.
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
@@ -69,6 +73,8 @@ class LossSpec:
     #: file calls it never or more than once
     caller: tuple[str, ...] | None = None
     call_unit: int | None = None  # the unit holding that call
+    #: the unit holding the factory call whose arguments the closure binds (``factory_call``)
+    factory_unit: int | None = None
 
 
 @dataclass
@@ -127,6 +133,7 @@ class _Found:
     role: Role
     factory: FunctionInfo | None = None
     factory_call: str | None = None
+    factory_line: int | None = None
 
 
 @dataclass
@@ -142,6 +149,13 @@ class LossDiscovery:
     found: list[_Found] = field(default_factory=list)
     registered: list[ast.expr] = field(default_factory=list)
     _loss_classes: set[str] | None = None
+    augmented: dict[str, list[ast.expr]] = field(default_factory=dict)
+    _differentiated: list[ast.expr] = field(default_factory=list)
+    #: uses of this module's functions in sibling modules: (expression, "loss"/"metric")
+    external: list[tuple[str, str]] = field(default_factory=list)
+    #: a test module: functions found by signature alone that never touch TF/Keras are numpy
+    #: reference implementations, not losses
+    test_file: bool = False
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
@@ -155,6 +169,11 @@ class LossDiscovery:
                     self.assignments.setdefault(target.id, node.value)
                 elif isinstance(target, ast.Subscript) and _is_custom_objects(target.value):
                     self.registered.append(node.value)  # get_custom_objects()["name"] = fn
+                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and target.value.id == "self":
+                    self.assignments.setdefault(f"self.{target.attr}", node.value)  # a table kept on the model
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self.augmented.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.Call):
                 calls.append(node)
         # assignments first: a compile() may name a loss bound later in walk order
@@ -162,6 +181,11 @@ class LossDiscovery:
             self._visit_call(call)
         for expr in self.registered:
             self._register(expr)
+        for target in self._differentiated:
+            self._resolve_differentiated_later(target)
+        for text, role in self.external:
+            self._resolve(ast.parse(text, mode="eval").body, Context.COMPILE,
+                          Role.METRIC if role == "metric" else Role.LOSS)
         self._subclass_losses()
         self._signature_losses()
         specs = self._specs(units)
@@ -220,6 +244,14 @@ class LossDiscovery:
         for kw in call.keywords:
             if kw.arg == "custom_objects":  # load_model / model_from_json / from_config
                 self.registered.append(kw.value)
+        wrapper = self._wrapper_of(call, attr)
+        if wrapper is not None:
+            fn = _wrapped_function(call)
+            if fn is not None:
+                if wrapper == "MeanMetricWrapper":
+                    self._resolve(fn, Context.COMPILE, Role.METRIC)
+                else:
+                    self._resolve(fn, Context.SUBCLASS, Role.LOSS)
 
     def _register(self, expr: ast.expr, depth: int = 0) -> None:
         """A custom object: Keras compiles it from a saved training config when it is a loss.
@@ -246,6 +278,25 @@ class LossDiscovery:
         elif isinstance(expr, ast.Call):
             self._resolve(expr, Context.COMPILE, Role.LOSS, depth + 1)
 
+    def _wrapper_of(self, call: ast.Call, attr: str | None) -> str | None:
+        """``MeanMetricWrapper``/``LossFunctionWrapper`` when ``call`` wraps a function in one:
+        a direct construction, or ``super().__init__(fn, ...)`` in a subclass. The wrapped
+        function is a metric (averaged, never differentiated) or the body of a Loss class."""
+        name = attr if attr is not None else (call.func.id if isinstance(call.func, ast.Name) else None)
+        if name == "__init__" and isinstance(call.func, ast.Attribute) and _is_super(call.func.value):
+            return self._enclosing_wrapper_base(call)
+        return name if name in _WRAPPERS else None
+
+    def _enclosing_wrapper_base(self, call: ast.Call) -> str | None:
+        for cls in self.classes.values():
+            if not (cls.lineno <= call.lineno <= (cls.end_lineno or cls.lineno)):
+                continue
+            for base in cls.bases:
+                last = (ast_dotted(base) or "").rpartition(".")[2]
+                if last in _WRAPPERS:
+                    return last
+        return None
+
     def _resolve(self, expr: ast.expr, context: Context, role: Role, depth: int = 0) -> None:
         if depth > 4:
             return
@@ -261,6 +312,10 @@ class LossDiscovery:
             self._resolve_name(expr.id, context, role, depth)
         elif isinstance(expr, ast.Call):
             self._resolve_call(expr, context, role, depth)
+        elif isinstance(expr, ast.Subscript):  # ``LOSSES[name](y, p)``: every entry of the table
+            self._resolve(expr.value, context, role, depth + 1)
+        elif isinstance(expr, ast.Attribute) and ast_dotted(expr) in self.assignments:
+            self._resolve(self.assignments[ast_dotted(expr) or ""], context, role, depth + 1)
 
     def _resolve_name(self, name: str, context: Context, role: Role, depth: int) -> None:
         info = self.function(name)
@@ -284,12 +339,13 @@ class LossDiscovery:
         factory = self.function(dotted)
         if factory is None:
             return
-        for inner in _returned_callables(factory.node):
+        for inner in returned_callables(factory.node):
             text = ast.unparse(call)
             if isinstance(inner, ast.Lambda):
-                self.found.append(_Found(None, inner, context, role, factory, text))
+                self.found.append(_Found(None, inner, context, role, factory, text, call.lineno))
             else:
-                self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text))
+                self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text,
+                                         call.lineno))
 
     def _callable_instance(self, class_name: str, context: Context, role: Role) -> None:
         if class_name in self.loss_classes():
@@ -306,13 +362,19 @@ class LossDiscovery:
         return None
 
     def _resolve_differentiated(self, target: ast.expr) -> None:
-        if isinstance(target, ast.Call):
-            self._resolve(target.func, Context.DIRECT, Role.LOSS)
-            return
+        self._differentiated.append(target)
+
+    def _resolve_differentiated_later(self, target: ast.expr) -> None:
+        """What ``tape.gradient(target, ...)`` differentiates: the functions called to compute
+        ``target`` (``loss = fn(y, p)``, ``total += table[k](y, p)``, ``a(y, p) + b(y, p)``)."""
+        values: list[ast.expr] = [target]
         if isinstance(target, ast.Name):
-            value = self.assignments.get(target.id)
-            if isinstance(value, ast.Call):
-                self._resolve(value.func, Context.DIRECT, Role.LOSS)
+            values = [v for v in (self.assignments.get(target.id),) if v is not None]
+            values += self.augmented.get(target.id, [])
+        for value in values:
+            for node in ast.walk(value):
+                if isinstance(node, ast.Call):
+                    self._resolve(node.func, Context.DIRECT, Role.LOSS)
 
     # -- classes and signatures ---------------------------------------------------------
     def loss_classes(self) -> set[str]:
@@ -350,6 +412,8 @@ class LossDiscovery:
                     self._callable_signature(info, loss_classes)
                     continue
                 name = info.node.name
+                if self.test_file and not self._uses_tensor_api(info.node):
+                    continue
                 factory = self._enclosing_factory(info)
                 names = (name,) if factory is None else (name, factory.node.name)
                 params = positional_params(info.node)
@@ -376,13 +440,13 @@ class LossDiscovery:
         if len(info.path) < 2:
             return None
         parent = self._info_for_path(info.path[:-1])
-        if parent is None or info.node.name not in _returned_callables(parent.node):
+        if parent is None or info.node.name not in returned_callables(parent.node):
             return None
         return parent
 
     def _returned_lambdas(self, factory: FunctionInfo) -> None:
         """``def focal_loss(gamma): return lambda y_true, y_pred: ...`` never called in the file."""
-        for inner in _returned_callables(factory.node):
+        for inner in returned_callables(factory.node):
             if isinstance(inner, ast.Lambda) and looks_like_loss_signature(
                     factory.node.name, positional_params(inner)):
                 self.found.append(_Found(None, inner, Context.UNKNOWN, Role.LOSS, factory))
@@ -419,6 +483,15 @@ class LossDiscovery:
                     best = info
         return best.path if best is not None else ()
 
+    def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a function's body names anything from TensorFlow or Keras."""
+        for node in ast.walk(fn):
+            dotted = ast_dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            qualname = self.imports.resolve(dotted) if dotted else None
+            if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                return True
+        return False
+
     # -- results --------------------------------------------------------------------------
     def _specs(self, units: list[ast.stmt]) -> list[LossSpec]:
         by_key: dict[object, LossSpec] = {}
@@ -429,7 +502,10 @@ class LossDiscovery:
             key = (spec.path, spec.unit, spec.lambda_ordinal)
             old = by_key.get(key)
             by_key[key] = spec if old is None else _merge(old, spec)
-        return sorted(by_key.values(), key=lambda s: s.line)
+        specs = sorted(by_key.values(), key=lambda s: s.line)
+        if self.test_file:
+            specs = [dataclasses.replace(s, role=Role.REFERENCE) for s in specs]
+        return specs
 
     def _spec(self, found: _Found, units: list[ast.stmt]) -> LossSpec | None:
         if found.lambda_node is not None:
@@ -443,14 +519,19 @@ class LossDiscovery:
                 qual = f"{found.factory.qualname}.{qual}"
             return LossSpec(qual, unit, found.factory.path if found.factory else (), ordinal,
                             found.context, found.role, tuple(positional_params(lam)), lam.lineno,
-                            found.factory.qualname if found.factory else None, found.factory_call)
+                            found.factory.qualname if found.factory else None, found.factory_call,
+                            factory_unit=self._unit_at(found.factory_line))
         assert found.path is not None
         info = self._info_for_path(found.path)
         if info is None:
             return None
         return LossSpec(info.qualname, info.unit, info.path, None, found.context, found.role,
                         tuple(positional_params(info.node)), info.node.lineno,
-                        found.factory.qualname if found.factory else None, found.factory_call)
+                        found.factory.qualname if found.factory else None, found.factory_call,
+                        factory_unit=self._unit_at(found.factory_line))
+
+    def _unit_at(self, line: int | None) -> int | None:
+        return self.unit_of_line.get(line) if line is not None else None
 
     def _info_for_path(self, path: tuple[str, ...]) -> FunctionInfo | None:
         for info in self.functions.get(path[-1], []):
@@ -477,9 +558,24 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
         base = old if old.factory_call else new
     else:
         base = old if old.factory or not new.factory else new
+    caller = old if old.caller is not None else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call,
-                    *((old.caller, old.call_unit) if old.caller is not None else (new.caller, new.call_unit)))
+                    caller.caller, caller.call_unit, base.factory_unit)
+
+
+_WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})
+
+
+def _wrapped_function(call: ast.Call) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == "fn":
+            return kw.value
+    return call.args[0] if call.args else None
+
+
+def _is_super(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "super"
 
 
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
@@ -491,7 +587,7 @@ def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     return None
 
 
-def _returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
+def returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str | ast.Lambda]:
     """What a factory returns: names of inner defs, or lambdas."""
     inner = {n.name for n in fn.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     result: list[str | ast.Lambda] = []

@@ -1,8 +1,8 @@
-"""Value ranges for the numerics rules: can an expression reach 0, and is it guarded?
+"""Value ranges: can an expression reach 0, and is it guarded?
 
-TFS401 asks, for each ``log``/``sqrt``/division/``pow``, whether the operand can reach 0 (or go
-negative) in float32; TFS402 asks whether a NaN-masking ``where`` hides a branch whose local
-derivative is infinite. Both need the same small abstract domain, computed over the syntax of
+For each ``log``/``sqrt``/division/``pow``: whether the operand can reach 0 (or go negative) in
+float32; for a NaN-masking ``where``: whether it hides a branch whose local derivative is
+infinite. Both need the same small abstract domain, computed over the syntax of
 the loss: names are followed to their definitions through ``Scope.sources`` and helper
 parameters to the caller's arguments, so guards on intermediate variables are seen.
 
@@ -20,16 +20,20 @@ from typing import Callable, Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
+from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import Scope, call_arg, literal
-from tfshape_lint.analysis.values import Grad
+from tfshape_lint.analysis.values import Grad, Tag
 
 #: smallest positive normal float32; a smaller "epsilon" is flushed to 0 on many devices
 _TINY = 1.1754944e-38
 #: K.epsilon() / keras.config.epsilon() default
 _KERAS_EPSILON = 1e-7
-_EPS_WORDS = ("eps", "smooth", "tiny", "delta_min")
 _MAX_DEPTH = 60
+#: module constants a loss scales by (Gaussian likelihoods use 2*pi): positive numbers
+_MATH_CONSTANTS = {"numpy.pi": 3.141592653589793, "math.pi": 3.141592653589793,
+                   "numpy.e": 2.718281828459045, "math.e": 2.718281828459045,
+                   "math.tau": 6.283185307179586, "tensorflow.experimental.numpy.pi": 3.141592653589793}
 
 
 def f32(x: float) -> float:
@@ -143,7 +147,7 @@ def combine(parts: Iterable[Bound], low: Low = Low.ANY, **flags: object) -> Boun
     return out.lifted(**flags) if flags else out
 
 
-#: lower bounds at which each hazard kind is reported (TFS401)
+#: lower bounds at which each kind of op is singular or undefined (a hazard)
 FLAGGED: dict[str, frozenset[Low]] = {
     "log": frozenset({Low.ANY, Low.OFFSET, Low.NONNEG, Low.POS}),
     "sqrt": frozenset({Low.ANY, Low.OFFSET, Low.NONNEG}),
@@ -153,7 +157,7 @@ FLAGGED: dict[str, frozenset[Low]] = {
     "reciprocal": frozenset({Low.ANY, Low.NONNEG}),
     "pow_neg": frozenset({Low.ANY, Low.NONNEG}),
 }
-#: lower bounds at which the local derivative is infinite at the masked points (TFS402).
+#: lower bounds at which the local derivative is infinite at the masked points.
 #: TensorFlow's Reciprocal and Rsqrt gradients return 0 when the incoming gradient is exactly 0
 #: (measured on TF 2.21), so a where() that masks their output does stop the NaN; Log, RealDiv
 #: and Pow compute 0 * inf = NaN. Sqrt(0) = 0 is never masked by a NaN test: its inf stays.
@@ -198,7 +202,7 @@ class Ranges:
         return result
 
     def hazard(self, node: cst.CSTNode, scope: Scope) -> Hazard | None:
-        """The hazard ``node`` itself introduces (TFS401), if its operand can reach 0."""
+        """The hazard ``node`` itself introduces, if its operand can reach 0."""
         found = self._operand_bound(node, scope)
         if found is None:
             return None
@@ -209,9 +213,33 @@ class Ranges:
             return None
         if bound.pred:
             return Hazard(node, arg, kind, underflow=bound.low is Low.POS, negative=bound.low is Low.OFFSET)
-        if kind == "div" and bound.label_sum:
+        if kind == "div" and bound.label_sum and not self._batch_mask_count(arg, scope) \
+                and not self._label_ratio_sanitised(node, scope):
             return Hazard(node, arg, kind, label_sum=True)
         return None
+
+    def _label_ratio_sanitised(self, node: cst.CSTNode, scope: Scope) -> bool:
+        """A ratio of label values (no gradient flows through it) whose NaN a ``where`` on a NaN
+        test replaces right after: the forward value is all that can go wrong, and it is fixed."""
+        num = node.left if isinstance(node, cst.BinaryOperation) else \
+            node.target if isinstance(node, cst.AugAssign) else call_arg(node, 0, "x") if isinstance(node, cst.Call) else None
+        if num is None or self.bound(num, scope).pred:
+            return False
+        for other in scope.values:
+            if not isinstance(other, cst.Call) or len(other.args) < 3:
+                continue
+            spec, _ = self.spec(other)
+            if spec is None or spec.kind is not Kind.WHERE or not self.nan_tested(other.args[0].value, scope):
+                continue
+            if any((self._definition(part, scope) or part) is node for part in self._tested(other.args[0].value, scope, 0)):
+                return True
+        return False
+
+    def _batch_mask_count(self, den: cst.BaseExpression, scope: Scope) -> bool:
+        """``sum(mask)`` over the whole batch (no axis): the masked-mean idiom's denominator is
+        the number of valid entries in the batch, 0 only for a batch of nothing but padding."""
+        value = scope.value(self._definition(den, scope) or den) or scope.value(den)
+        return value is not None and value.has(Tag.FULL_REDUCTION) and value.has(Tag.MASK)
 
     def _normalisation(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
         """``x / sum(x, axis, keepdims=True)``: rescaling probabilities, 0 only if all of x is."""
@@ -280,7 +308,7 @@ class Ranges:
             return None
         spec, canon = self.spec(node)
         if spec is None or canon.startswith("np."):
-            return None  # numpy on tensors is TFS302's business
+            return None  # numpy on tensors has no gradient at all: not a range question
         first = call_arg(node, 0, "x", "input", "a", "x1")
         if spec.op in _LOG_OPS and spec.kind is Kind.UNARY and first is not None:
             return "log", first
@@ -345,9 +373,9 @@ class Ranges:
         if value is None:
             return ANY
         low = Low.ANY
-        if value.has("count") and not value.has("mask") or value.has("batch_size") or value.has("static_batch"):
+        if value.has(Tag.COUNT) and not value.has(Tag.MASK) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
             low = Low.SAFE
-        elif value.has("epsilon") or (not value.tensor and value.has("number")):
+        elif value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER)):
             return EPSILON  # a Python number of unknown value added as a guard (an argument)
         return Bound(low=low, pred=value.from_pred, diff=value.grad == Grad.DIFF,
                      label=value.from_true, nan_label=value.from_true)
@@ -365,6 +393,9 @@ class Ranges:
 
     def _parameter(self, node: cst.Name, scope: Scope) -> Bound:
         name = node.value
+        known = self._math_constant(name)
+        if known is not None:
+            return known
         if not scope.is_helper:
             if name == scope.y_pred:
                 return Bound(low=Low.ANY, pred=True, diff=True, le_one=True)
@@ -374,20 +405,29 @@ class Ranges:
             arg = _argument_for(scope, name)
             if arg is not None:
                 return self.bound(arg, scope.parent)
-        if any(word in name.lower() for word in _EPS_WORDS):
+        if mentions(name, EPSILON_WORDS):
             return EPSILON
         return self._from_value(node, scope)
 
+    def _math_constant(self, dotted: str | None) -> Bound | None:
+        """``np.pi``, ``math.e``, ``from numpy import pi``: a known positive constant."""
+        qualname = self.imports.resolve(dotted) if dotted else None
+        value = _MATH_CONSTANTS.get(qualname or "")
+        return constant(value) if value is not None else None
+
     def _attribute(self, node: cst.Attribute, scope: Scope) -> Bound:
+        known = self._math_constant(cst_dotted(node))
+        if known is not None:
+            return known
         attr = node.attr.value
         if attr in ("eps", "tiny") and isinstance(node.value, cst.Call):
             spec, canon = self.spec(node.value)
             if spec is not None and spec.kind is Kind.EPSILON:
                 return self._finfo(node.value, attr)
-        if any(word in attr.lower() for word in _EPS_WORDS):
+        if mentions(attr, EPSILON_WORDS):
             return EPSILON
         value = scope.value(node)
-        if value is not None and (value.has("static_shape") or value.has("dim")):
+        if value is not None and (value.has(Tag.STATIC_SHAPE) or value.has(Tag.DIM)):
             return Bound(low=Low.SAFE, scalar=True)
         return self._from_value(node, scope)
 
@@ -414,8 +454,27 @@ class Ranges:
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Bound:
         left, right = self.bound(node.left, scope), self.bound(node.right, scope)
         out = self._arith(node.operator, left, right)
+        mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
+        if mixed is not None:
+            out = out.lifted(low=mixed.low, le_one=mixed.le_one, margin=mixed.margin)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
+
+    def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
+        """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
+        least the smaller of ``a`` and ``b``, so a clipped ``p`` and ``1 - p`` keep it >= eps."""
+        left = _factors(self._definition(node.left, scope))
+        right = _factors(self._definition(node.right, scope))
+        for (w, a), (v, b) in ((lf, rf) for lf in left for rf in right):
+            if not (_one_minus(v, w) or _one_minus(w, v)):
+                continue
+            weight = self.bound(w if _one_minus(v, w) else v, scope)
+            if not weight.label or weight.pred:
+                continue
+            ba, bb = self.bound(a, scope), self.bound(b, scope)
+            return Bound(low=worst(ba.low, bb.low), le_one=ba.le_one and bb.le_one,
+                         margin=ba.margin and bb.margin)
+        return None
 
     @staticmethod
     def _arith(operator: cst.CSTNode, left: Bound, right: Bound) -> Bound:
@@ -426,8 +485,8 @@ class Ranges:
     def _call(self, node: cst.Call, scope: Scope) -> Bound:
         dotted = cst_dotted(node.func)
         spec, _ = self.spec(node)
-        if spec is None and dotted is not None and any(
-                w in dotted.rsplit(".", 1)[-1].lower() for w in ("epsilon", "eps")):
+        if spec is None and dotted is not None and mentions(
+                dotted.rsplit(".", 1)[-1], ("eps",)):
             return EPSILON  # a module's own epsilon() helper, an unresolved backend.epsilon()
         helper = _helper_for(scope, node)
         if helper is not None:
@@ -459,7 +518,7 @@ class Ranges:
                 return _maximum(args[0], args[1]) if canon.endswith("max") else _minimum(args[0], args[1])
             value = scope.value(node)
             fallback = combine(args)
-            if value is not None and (value.has("count") and not value.has("mask")):
+            if value is not None and (value.has(Tag.COUNT) and not value.has(Tag.MASK)):
                 return fallback.lifted(low=Low.SAFE)
             return fallback
         handler = _CALLS.get(spec.kind)
@@ -472,7 +531,7 @@ class Ranges:
         return self.bound(arg, scope) if arg is not None else ANY
 
     def _local_hazard(self, node: cst.CSTNode, scope: Scope) -> Hazard | None:
-        """A hazard with an infinite local derivative on a differentiable path (TFS402)."""
+        """A hazard with an infinite local derivative on a differentiable path."""
         found = self._operand_bound(node, scope)
         if found is None:
             return None
@@ -540,6 +599,25 @@ class Ranges:
                     out += [value] + (self._tested(value, scope, depth + 1) if spec.op.startswith("logical") else [])
                 return out
         return []
+
+
+def _factors(node: cst.BaseExpression | None) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """``(w, a)`` and ``(a, w)`` for a product ``w * a`` (both orders), else nothing."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        return [(node.left, node.right), (node.right, node.left)]
+    return []
+
+
+def _one_minus(node: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """``node`` is ``1 - other`` (``1.0 - other``)."""
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)):
+        return False
+    one = literal(node.left)
+    return one == 1 and _strip_parens(node.right).deep_equals(_strip_parens(other))
+
+
+def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
 
 
 def _argument_for(scope: Scope, name: str) -> cst.BaseExpression | None:
@@ -697,7 +775,7 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
         peak = op == "exp" and r.shifted_by_max(call_arg(node, 0, "x"), scope)
         return combine([x], Low.POS, le_one=op in ("sigmoid", "softmax") or peak, peak_one=peak)
     if op in ("softplus", "cosh"):
-        return combine([x], Low.SAFE)  # softplus as the guard for log(1 + exp(x)) (TFS401)
+        return combine([x], Low.SAFE)  # softplus as the guard for log(1 + exp(x))
     if op in _NONNEG_UNARY:
         low = x.low if at_least(x.low, Low.POS) and op != "relu" else Low.NONNEG
         le_one = op == "hard_sigmoid" or (op == "sqrt" and x.le_one and at_least(x.low, Low.NONNEG))
@@ -780,8 +858,8 @@ def _where(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
 def _cast(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
     x = args[0] if args else ANY
     value = scope.value(node)
-    if value is not None and (value.has("batch_size") or value.has("static_batch") or
-                              (value.has("count") and not value.has("mask"))):
+    if value is not None and (value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH) or
+                              (value.has(Tag.COUNT) and not value.has(Tag.MASK))):
         return x.lifted(low=Low.SAFE)
     return x.lifted(const=x.const, scalar=False)
 

@@ -9,12 +9,13 @@ unpacking, early returns and helpers called with tensor arguments are all unders
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
+from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
@@ -22,12 +23,16 @@ from tfshape_lint.analysis.values import (
     DType,
     Env,
     Grad,
+    Mark,
+    Origin,
+    Tag,
     Value,
     elementwise,
     join,
 )
 
 FunctionNode = cst.FunctionDef | cst.Lambda
+_N = TypeVar("_N", bound=cst.CSTNode)
 _MAX_HELPER_DEPTH = 3
 
 
@@ -94,9 +99,27 @@ class Scope:
     #: the scope whose call evaluated this helper (None for the loss itself)
     parent: Scope | None = None
 
+    # -- query API: rules read scopes through these, never through the fields ------------
     def value(self, node: cst.CSTNode) -> Value | None:
         """The abstract value of an expression of this body, if it was evaluated."""
         return self.values.get(node)
+
+    def evaluated(self) -> Iterator[tuple[cst.CSTNode, Value]]:
+        """Every evaluated expression of this body with its value, in evaluation order."""
+        return iter(list(self.values.items()))
+
+    def nodes_of(self, kind: type[_N]) -> Iterator[_N]:
+        """The evaluated expressions of one LibCST type (calls, comparisons, ...), in order."""
+        return (node for node in list(self.values) if isinstance(node, kind))
+
+    def definitions(self, name: cst.CSTNode) -> frozenset[cst.CSTNode | None] | None:
+        """The expressions a Name's value may come from here (None inside: a parameter, whose
+        value is the Value itself); None when the name was not evaluated as a local."""
+        return self.sources.get(name)
+
+    def divided_by_count(self, reduction: cst.CSTNode) -> bool:
+        """Whether the sum made by ``reduction`` is later divided by a count (a mean)."""
+        return reduction in self.normalised
 
     @property
     def context(self) -> Context:
@@ -145,11 +168,11 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
     params = spec.params
     out: dict[str, Value] = {}
     if len(params) >= 1:
-        out[params[0]] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({"y_true"}),
-                               tags=frozenset({"input", "y_true"}))
+        out[params[0]] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
+                               tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
     if len(params) >= 2:
         out[params[1]] = Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
-                               origin=frozenset({"y_pred"}), tags=frozenset({"input", "y_pred"}))
+                               origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.INPUT, Tag.Y_PRED}))
     return out
 
 
@@ -185,7 +208,7 @@ class Evaluator:
                 env.names[param.name.value] = self.expr(param.default, Env(dict(self.module.globals.names)))
                 env.sources[param.name.value] = frozenset({param.default})
             else:
-                env.names.setdefault(param.name.value, UNKNOWN.evolve(tags=frozenset({"param"})))
+                env.names.setdefault(param.name.value, UNKNOWN.evolve(tags=frozenset({Tag.PARAM})))
 
     # -- statements ----------------------------------------------------------------------
     def block(self, body: cst.BaseSuite | Sequence[cst.BaseStatement], env: Env) -> bool:
@@ -219,7 +242,7 @@ class Evaluator:
             self._try(stmt, env)
         elif isinstance(stmt, cst.FunctionDef):
             self.closures[stmt.name.value] = (stmt, env.copy())
-            env.names[stmt.name.value] = Value(tensor=False, tags=frozenset({"function"}))
+            env.names[stmt.name.value] = Value(tensor=False, tags=frozenset({Tag.FUNCTION}))
         return False
 
     def small(self, stmt: cst.BaseSmallStatement, env: Env) -> bool:
@@ -240,7 +263,7 @@ class Evaluator:
         elif isinstance(stmt, cst.Raise):
             return True
         elif isinstance(stmt, cst.Assert):
-            self.expr(stmt.test, env)  # an assert on a tensor needs its truth value (TFS303)
+            self.expr(stmt.test, env)  # an assert on a tensor needs its truth value
         return False
 
     def assign(self, target: cst.BaseExpression, value: Value, source: cst.BaseExpression | None,
@@ -257,8 +280,9 @@ class Evaluator:
             sources: list[cst.BaseExpression | None] = [None] * len(target.elements)
             if isinstance(source, (cst.Tuple, cst.List)) and len(source.elements) == len(target.elements):
                 sources = [el.value for el in source.elements]
-            for el, src in zip(target.elements, sources):
-                part = self.values_get(src) if src is not None else _element_of(value)
+            known = value.items if value.items is not None and len(value.items) == len(target.elements) else None
+            for i, (el, src) in enumerate(zip(target.elements, sources)):
+                part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
                 self.assign(el.value, part, src, env)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.expr(target, env)
@@ -317,14 +341,14 @@ class Evaluator:
         value = self._expr(node, env)
         if value.grad == Grad.CUT:
             # a term that never trains only matters while the sum around it still trains
-            value = value.without_marks("cut_term") if value.marked("cut_term") else value
+            value = value.without_marks(Mark.CUT_TERM) if value.marked(Mark.CUT_TERM) else value
             if self._cuts_here(node):
-                value = value.with_mark("grad_cut", node)
+                value = value.with_mark(Mark.GRAD_CUT, node)
         self.scope.values[node] = value
         return value
 
     def _cuts_here(self, node: cst.BaseExpression) -> bool:
-        """Whether ``node`` itself turned a differentiable operand into a cut one (TFS301)."""
+        """Whether ``node`` itself turned a differentiable operand into a cut one."""
         operands = _operand_nodes(node)
         return any((v := self.scope.values.get(o)) is not None and v.grad == Grad.DIFF for o in operands)
 
@@ -332,11 +356,11 @@ class Evaluator:
         if isinstance(node, cst.Name):
             return self._name(node, env)
         if isinstance(node, cst.Integer):
-            return PYTHON.evolve(tags=frozenset({"literal", "number"}))
+            return PYTHON.evolve(tags=frozenset({Tag.LITERAL, Tag.NUMBER}))
         if isinstance(node, cst.Float):
-            return PYTHON.evolve(tags=frozenset({"literal", "number", "float_literal"}))
+            return PYTHON.evolve(tags=frozenset({Tag.LITERAL, Tag.NUMBER, Tag.FLOAT_LITERAL}))
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-            return Value(tensor=False, dtype=DType.PY, tags=frozenset({"str"}))
+            return Value(tensor=False, dtype=DType.PY, tags=frozenset({Tag.STR}))
         if isinstance(node, cst.BinaryOperation):
             left, right = self.expr(node.left, env), self.expr(node.right, env)
             return self._binary(type(node.operator).__name__, left, right, node)
@@ -345,7 +369,7 @@ class Evaluator:
             if isinstance(node.operator, cst.Not):
                 return Value(tensor=inner.tensor, dtype=DType.BOOL, grad=min(inner.grad, Grad.CUT),
                              origin=inner.origin, rel=inner.rel, rank=inner.rank, batch=inner.batch)
-            return inner.without_tags("input", "y_true", "y_pred", "literal")
+            return inner.without_tags(Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED, Tag.LITERAL)
         if isinstance(node, cst.Comparison):
             return self._comparison(node, env)
         if isinstance(node, cst.BooleanOperation):
@@ -357,22 +381,21 @@ class Evaluator:
         if isinstance(node, cst.Attribute):
             return self._attribute(node, env)
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-            # the mark lets rules find the literal's parts again from a name bound to it (TFS101)
-            return self._sequence([self.expr(el.value, env) for el in node.elements]).with_mark(
-                "sequence_literal", node)
+            # the mark lets rules find the literal's parts again from a name bound to it
+            return self._sequence([self.expr(el.value, env) for el in node.elements]).with_mark(Mark.SEQUENCE_LITERAL, node)
         if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             return self._comprehension(node, env)
         if isinstance(node, cst.IfExp):
             self.expr(node.test, env)
             return join(self.expr(node.body, env), self.expr(node.orelse, env))
         if isinstance(node, cst.Lambda):
-            return Value(tensor=False, tags=frozenset({"function"}))
+            return Value(tensor=False, tags=frozenset({Tag.FUNCTION}))
         if isinstance(node, cst.Dict):
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
                     self.expr(el.key, env)
                     self.expr(el.value, env)
-            return Value(tensor=False, tags=frozenset({"dict"}))
+            return Value(tensor=False, tags=frozenset({Tag.DICT}))
         if isinstance(node, cst.NamedExpr):
             value = self.expr(node.value, env)
             self.assign(node.target, value, node.value, env)
@@ -390,24 +413,25 @@ class Evaluator:
             self.scope.sources[node] = self.module.globals.sources.get(name, frozenset({None}))
             return self.module.globals.names[name]
         if name in ("None", "True", "False"):
-            return PYTHON.evolve(tags=frozenset({"literal", name.lower()}))
+            return PYTHON.evolve(tags=frozenset({Tag.LITERAL}))
         if self.module.imports.resolve(name) is not None or name in self.module.functions:
-            return Value(tensor=False, tags=frozenset({"module"}))
+            return Value(tensor=False, tags=frozenset({Tag.MODULE}))
         return UNKNOWN
 
     def _sequence(self, items: list[Value]) -> Value:
-        numeric = all(not v.tensor and v.has("number") for v in items)
-        nested = [v.length for v in items if v.has("sequence")]
+        numeric = all(not v.tensor and v.has(Tag.NUMBER) for v in items)
+        nested = [v.length for v in items if v.has(Tag.SEQUENCE)]
         # a list of number lists is a rank-2 literal; a list of tensors is not a literal at all
         matrix = bool(items) and len(nested) == len(items) and all(nested)
         value = Value(tensor=False, dtype=DType.LIST if numeric or matrix else DType.UNKNOWN,
                       grad=max((v.grad for v in items), default=Grad.NONE),
                       origin=frozenset().union(*(v.origin for v in items)) if items else frozenset(),
-                      tags=frozenset({"sequence"} | ({"float_literal"} if any(v.has("float_literal") for v in items) else set())),
+                      tags=frozenset({Tag.SEQUENCE} | ({Tag.FLOAT_LITERAL} if any(v.has(Tag.FLOAT_LITERAL) for v in items) else set())),
                       length=len(items),
-                      rank=(2 if matrix else 1) if (numeric or matrix) else None)
-        # a shape list built from the static batch size still carries it (TFS110)
-        static = frozenset(m for v in items for m in v.marks if m[0] == "static_batch")
+                      rank=(2 if matrix else 1) if (numeric or matrix) else None,
+                      items=tuple(items) if any(v.tensor for v in items) else None)
+        # a shape list built from the static batch size still carries it
+        static = frozenset(m for v in items for m in v.marks if m[0] is Mark.STATIC_BATCH)
         return value.evolve(marks=static) if static else value
 
     def _comprehension(self, node: cst.ListComp | cst.GeneratorExp | cst.SetComp, env: Env) -> Value:
@@ -421,34 +445,34 @@ class Evaluator:
             comp = comp.inner_for_in
         element = self.expr(node.elt, inner)
         return Value(tensor=False, grad=element.grad, origin=element.origin,
-                     tags=frozenset({"sequence", "comprehension"}))
+                     tags=frozenset({Tag.SEQUENCE, Tag.COMPREHENSION}))
 
     def _binary(self, op: str, left: Value, right: Value, node: cst.CSTNode) -> Value:
         if not left.tensor and not right.tensor:
-            tags = frozenset({"number"}) if left.has("number") and right.has("number") else frozenset()
+            tags = frozenset({Tag.NUMBER}) if left.has(Tag.NUMBER) and right.has(Tag.NUMBER) else frozenset()
             return Value(tensor=False, dtype=DType.PY, rank=0, grad=max(left.grad, right.grad),
-                         origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {"static_batch", "count"}),
+                         origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {Tag.STATIC_BATCH, Tag.COUNT}),
                          marks=left.marks | right.marks)
         if op == "MatrixMultiply":
             result = elementwise([left, right])
             return result.evolve(rel=result.rel, batch=left.batch)
-        result = elementwise([left, right], cut=op in ("FloorDivide", "Modulo"))
+        result = elementwise([left, right], cut=op == "FloorDivide")
         if _rank_mismatch(left, right):
-            # the batch axis of one side meets the last axis of the other (TFS103/TFS106 report
-            # it here; the mark keeps them from reporting every later use of the result again)
-            result = result.with_mark("rank_mismatch", node)
+            # the batch axis of one side meets the last axis of the other; the mark names the
+            # op where that happened, so later uses of the result can be told apart from it
+            result = result.with_mark(Mark.RANK_MISMATCH, node)
         if op in ("Divide", "FloorDivide"):
             # a sum in the denominator never makes the loss grow with the batch, and a full
-            # reduction there is a count, not the reduced loss (TFS108)
+            # reduction there is a count, not the reduced loss
             result = result.evolve(marks=left.marks | frozenset(
-                m for m in right.marks if m[0] not in ("batch_sum", "full_reduction")))
+                m for m in right.marks if m[0] not in (Mark.SUM_OVER_BATCH, Mark.FULL_REDUCTION)))
             if _is_count(right, node):
-                self.scope.normalised.update(left.marked("batch_sum"))
-                result = result.without_marks("batch_sum")
-        if op in ("Add", "Subtract", "Multiply") and (left.has("count") and right.has("count")):
-            result = result.with_tags("count")
+                self.scope.normalised.update(left.marked(Mark.SUM_OVER_BATCH))
+                result = result.without_marks(Mark.SUM_OVER_BATCH)
+        if op in ("Add", "Subtract", "Multiply") and (left.has(Tag.COUNT) and right.has(Tag.COUNT)):
+            result = result.with_tags(Tag.COUNT)
         if op == "Add" and (_is_epsilon(left) or _is_epsilon(right)):
-            result = result.with_tags("guarded_eps")
+            result = result.with_tags(Tag.GUARDED_EPS)
         if op in ("Add", "Subtract"):
             result = _mark_cut_term(result, left, right, node)
         return result
@@ -456,9 +480,9 @@ class Evaluator:
     def _comparison(self, node: cst.Comparison, env: Env) -> Value:
         values = [self.expr(node.left, env)] + [self.expr(c.comparator, env) for c in node.comparisons]
         if not any(v.tensor for v in values):
-            return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({"bool"}),
+            return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({Tag.BOOL}),
                          origin=frozenset().union(*(v.origin for v in values)))
-        return elementwise(values, dtype=DType.BOOL, cut=True, tags=frozenset({"comparison"}))
+        return elementwise(values, dtype=DType.BOOL, cut=True, tags=frozenset({Tag.COMPARISON}))
 
     # -- subscripts and attributes ---------------------------------------------------------
     def _subscript(self, node: cst.Subscript, env: Env) -> Value:
@@ -473,24 +497,31 @@ class Evaluator:
                         self.expr(part, env)
         first = indices[0] if indices else None
         first_literal = literal(first.value) if isinstance(first, cst.Index) else NOT_LITERAL
-        if base.has("shape_vector") or base.has("static_shape"):
+        if base.has(Tag.STATIC_SHAPE) and base.has(Tag.OF_BATCH) and isinstance(first, cst.Slice) \
+                and (first.lower is None or literal(first.lower) == 0) and len(indices) == 1:
+            # K.int_shape(y)[:-1] still starts with the static batch size (None in fit)
+            return base.with_mark(Mark.STATIC_BATCH, node)
+        if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE):
             return self._shape_element(base, first_literal, node)
         if not base.tensor:
-            if base.has("sequence"):
+            if base.has(Tag.SEQUENCE):
+                if base.items is not None and isinstance(first_literal, int) and len(indices) == 1 \
+                        and -len(base.items) <= first_literal < len(base.items):
+                    return base.items[first_literal]
                 return Value(tensor=False, grad=base.grad, origin=base.origin)
-            return base.evolve(tags=base.tags - {"input", "y_true", "y_pred"})
+            return base.evolve(tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         return self._tensor_index(base, indices, first_literal)
 
     def _shape_element(self, base: Value, index: object, node: cst.Subscript | None = None) -> Value:
-        static = base.has("static_shape")
-        if index == 0 and base.has("of_batch"):
-            tag = "static_batch" if static else "batch_size"
+        static = base.has(Tag.STATIC_SHAPE)
+        if index == 0 and base.has(Tag.OF_BATCH):
+            tag = Tag.STATIC_BATCH if static else Tag.BATCH_SIZE
             value = Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
-                          tags=frozenset({tag, "count"}), origin=base.origin)
-            # TFS110 follows the static batch size (None when fit traces) to where it is used
-            return value.with_mark("static_batch", node) if static and node is not None else value
+                          tags=frozenset({tag, Tag.COUNT}), origin=base.origin)
+            # the static batch size (None when fit traces) is followed to where it is used
+            return value.with_mark(Mark.STATIC_BATCH, node) if static and node is not None else value
         return Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
-                     tags=frozenset({"dim"} | ({"count"} if not static else set())), origin=base.origin)
+                     tags=frozenset({Tag.DIM} | ({Tag.COUNT} if not static else set())), origin=base.origin)
 
     def _tensor_index(self, base: Value, indices: list[cst.BaseSlice], first: object) -> Value:
         dropped = 0
@@ -510,10 +541,18 @@ class Evaluator:
                     if pos == 0:
                         batch = False
                 else:
-                    return base.evolve(rel=None, rank=None, tags=base.tags - {"input", "y_true", "y_pred"})
-        tags = set(base.tags - {"input", "y_true", "y_pred"})
+                    return base.evolve(rel=None, rank=None, tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
+        tags = set(base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
+        stacked = False
         if isinstance(indices[0], cst.Index) and isinstance(first, int) and not isinstance(first, bool):
-            tags.add("batch_index")
+            tags.add(Tag.BATCH_INDEX)
+            # y_pred[0] on an input: its author means one output per sample (anchor, positive,
+            # negative; mean, variance), so the element is what y_pred[..., 0] gives, a
+            # per-sample column, rather than one sample (the index itself is the finding)
+            stacked = base.has(Tag.INPUT) and base.batch and len(indices) == 1 and base.rel is not None
+        if stacked:
+            assert base.rel is not None
+            return base.evolve(rel=base.rel - 1, tags=frozenset(tags), length=None)
         rel = base.rel - dropped + added if base.rel is not None else None
         if added and not dropped and base.rel == 0 and _labels_only(base):
             rel = 0  # y_true[..., None]: labels one rank below y_pred (see _expand)
@@ -529,15 +568,15 @@ class Evaluator:
                 return _module_attribute(self.module.imports, dotted)
         base = self.expr(node.value, env)
         attr = node.attr.value
-        if isinstance(node.value, cst.Name) and node.value.value == "self" and base.has("param"):
+        if isinstance(node.value, cst.Name) and node.value.value == "self" and base.has(Tag.PARAM):
             # configuration on the Loss object (self.gamma, self.alpha, per-class weights): no
             # batch axis, so it must not hide the rank of what it scales
-            return Value(tensor=False, tags=frozenset({"self_attribute"}))
+            return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE}))
         if attr == "shape" and base.tensor:
-            tags = {"static_shape"} | ({"of_batch"} if base.batch else set())
+            tags = {Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if base.batch else set())
             return Value(tensor=False, tags=frozenset(tags), origin=base.origin)
         if attr == "dtype":
-            return Value(tensor=False, tags=frozenset({"dtype_of"}), origin=base.origin)
+            return Value(tensor=False, tags=frozenset({Tag.DTYPE_OF}), origin=base.origin)
         if attr == "ndim":
             return PYTHON
         if attr == "T":
@@ -560,20 +599,20 @@ class Evaluator:
             return _unknown_call(args)
         if isinstance(func, cst.Name) and func.value in env.names:
             local = env.names[func.value]
-            if local.has("loss_instance"):
-                self.scope.values[func] = local  # which Loss a rule sees being called (TFS503)
+            if local.has(Tag.LOSS_INSTANCE):
+                self.scope.values[func] = local  # which Loss is being called
                 return self._instance_call(local, node, args)
             if func.value in self.closures:
                 return self._helper_call(node, self.closures[func.value], args)
             return _unknown_call(args)
-        if isinstance(func, cst.Name) and self.module.globals.names.get(func.value, UNKNOWN).has("loss_instance"):
+        if isinstance(func, cst.Name) and self.module.globals.names.get(func.value, UNKNOWN).has(Tag.LOSS_INSTANCE):
             # ``loss_object = SparseCategoricalCrossentropy()`` at module level, called in the loss
             self.scope.values[func] = self.module.globals.names[func.value]
             return self._instance_call(self.module.globals.names[func.value], node, args)
         if dotted in self.module.functions:
             return self._helper_call(node, (self.module.functions[dotted], Env()), args)
         if dotted in self.module.loss_classes:
-            return Value(tensor=False, tags=frozenset({"loss_instance", "custom_loss_instance"}))
+            return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}))
         canon = self.module.imports.canonical(dotted)
         spec = lookup(canon)
         result = _unknown_call(args, canon) if spec is None else self._transfer(spec, node, args, env, canon or "")
@@ -589,29 +628,29 @@ class Evaluator:
         base = self.expr(func.value, env)
         method = func.attr.value
         if method == "numpy" or method == "eval":
-            return base.evolve(grad=min(base.grad, Grad.CUT), tags=frozenset({"numpy_value"}),
+            return base.evolve(grad=min(base.grad, Grad.CUT), tags=frozenset({Tag.NUMPY_VALUE}),
                                dtype=DType.NUMPY)
-        if method == "as_list" and base.has("static_shape"):
+        if method == "as_list" and base.has(Tag.STATIC_SHAPE):
             return base
         if method in ("get_shape",):
-            return Value(tensor=False, tags=frozenset({"static_shape"} | ({"of_batch"} if base.batch else set())))
+            return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if base.batch else set())))
         if method == "astype":
             return base.evolve(dtype=DType.NUMPY)
-        if base.has("loss_instance") and method in ("call", "__call__"):
+        if base.has(Tag.LOSS_INSTANCE) and method in ("call", "__call__"):
             return self._instance_call(base, node, args)
         return _unknown_call([base] + args)
 
     def _instance_call(self, instance: Value, node: cst.Call, args: list[Value]) -> Value:
-        if not instance.has("loss_instance"):
+        if not instance.has(Tag.LOSS_INSTANCE):
             return _unknown_call(args)
         result = elementwise(args[:2]) if args else UNKNOWN
-        if instance.has("reduction_none"):
+        if instance.has(Tag.REDUCTION_NONE):
             rel = result.rel - 1 if result.rel is not None else None
-            if instance.has("builtin_SparseCategoricalCrossentropy"):
+            if instance.loss_class == "SparseCategoricalCrossentropy":
                 rel = result.rel  # per-label values: the labels' shape (see _loss_fn)
-            return result.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({"per_sample"}))
+            return result.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE}))
         return result.evolve(rel=None, rank=0, batch=False, dtype=DType.FLOAT,
-                             tags=frozenset({"loss_instance_result"})).with_mark("reduced", node)
+                             tags=frozenset({Tag.LOSS_INSTANCE_RESULT})).with_mark(Mark.LOSS_REDUCED, node)
 
     def _helper_call(self, node: cst.Call, target: tuple[FunctionNode, Env], args: list[Value]) -> Value:
         fn, closure = target
@@ -651,7 +690,7 @@ def _first(args: list[Value]) -> Value:
 
 
 def _plain(value: Value) -> Value:
-    return value.evolve(tags=value.tags - {"input", "y_true", "y_pred", "literal", "number"})
+    return value.evolve(tags=value.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED, Tag.LITERAL, Tag.NUMBER})
 
 
 def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -662,14 +701,14 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     dtype = DType.INT if spec.op == "count" else (x.dtype if x.tensor else DType.FLOAT)
     if x.dtype == DType.NUMPY or canon.startswith("np."):
         dtype = DType.NUMPY if not x.tensor or x.dtype == DType.NUMPY else x.dtype
-    base = x.evolve(dtype=dtype, tags=x.tags & {"mask"}, length=None, tensor=True)
-    is_count = spec.op == "sum" and (x.has("mask") or x.dtype in (DType.BOOL, DType.INT) or x.has("count"))
+    base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)
+    is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT))
     if axis is None:
         result = base.evolve(rel=None if keep else None, rank=None if keep else 0, batch=False)
-        result = result.with_tags("full_reduction", f"reduce_{spec.op}")
+        result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
         if x.batch and spec.op == "sum" and not is_count:
-            result = result.with_mark("batch_sum", node)
-        result = result.with_mark("full_reduction", node)
+            result = result.with_mark(Mark.SUM_OVER_BATCH, node)
+        result = result.with_mark(Mark.FULL_REDUCTION, node)
     elif axis is NOT_LITERAL:
         result = base.evolve(rel=None, rank=None, batch=False)
     else:
@@ -679,14 +718,18 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
         rank = x.rank if keep or x.rank is None else x.rank - len(axes)
         result = base.evolve(rel=rel, rank=rank, batch=x.batch and not on_batch)
         if on_batch and x.batch:
-            result = result.with_tags("batch_reduced", f"reduce_{spec.op}")
+            result = result.with_tags(Tag.BATCH_REDUCED, *_reduction_kind(spec.op))
             if spec.op == "sum" and not is_count:
-                result = result.with_mark("batch_sum", node)
+                result = result.with_mark(Mark.SUM_OVER_BATCH, node)
     if is_count:
-        result = result.with_tags("count")
+        result = result.with_tags(Tag.COUNT)
     if spec.op in ("any", "all"):
         result = result.evolve(dtype=DType.BOOL, grad=min(result.grad, Grad.CUT))
     return result
+
+
+def _reduction_kind(op: str) -> tuple[Tag, ...]:
+    return (Tag.SUM_REDUCED,) if op == "sum" else ()
 
 
 def _arg_reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -694,45 +737,45 @@ def _arg_reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], 
     rel = x.rel - 1 if x.rel is not None else None
     return Value(rel=rel, batch=x.batch and literal(call_arg(node, 1, "axis")) not in (0, None),
                  dtype=DType.INT, grad=min(x.grad, Grad.CUT), origin=x.origin,
-                 tags=frozenset({"index"}), marks=_cut_marks(x))
+                 tags=frozenset({Tag.INDEX}), marks=_cut_marks(x))
 
 
 def _unary(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
     value = elementwise([x])
     if canon.startswith("np.") and x.tensor and x.dtype != DType.NUMPY:
-        return value.evolve(grad=min(value.grad, Grad.CUT), tags=value.tags | {"numpy_value"})
+        return value.evolve(grad=min(value.grad, Grad.CUT), tags=value.tags | {Tag.NUMPY_VALUE})
     if spec.op in ("softplus", "sigmoid", "exp", "softmax"):
-        value = value.with_tags("positive")
-    return value.with_tags(f"op_{spec.op}")
+        value = value.with_tags(Tag.POSITIVE)
+    return value
 
 
 def _cut_unary(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     value = elementwise([_plain(_first(args))], cut=True)
-    return value.with_tags(f"op_{spec.op}")
+    return value
 
 
 def _binary_op(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     tensors = args[:2] if spec.op != "add_n" else [elementwise(args)] if args else []
-    if spec.op == "add_n" and args and args[0].has("sequence"):
+    if spec.op == "add_n" and args and args[0].has(Tag.SEQUENCE):
         return UNKNOWN.evolve(grad=args[0].grad, origin=args[0].origin)
     op = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide": "Divide",
           "truediv": "Divide", "floordiv": "FloorDivide"}.get(spec.op)
     if op is not None and len(tensors) == 2:
-        return ev._binary(op, tensors[0], tensors[1], node).with_tags(f"op_{spec.op}")
+        return ev._binary(op, tensors[0], tensors[1], node)
     value = elementwise([_plain(v) for v in tensors])
-    if spec.op in ("maximum", "minimum") and any(v.has("count") for v in tensors):
-        value = value.with_tags("count")
+    if spec.op in ("maximum", "minimum") and any(v.has(Tag.COUNT) for v in tensors):
+        value = value.with_tags(Tag.COUNT)
     if spec.op in ("xlogy", "divide_no_nan", "multiply_no_nan"):
-        value = value.with_tags("guarded_op")
-    if spec.op in ("maximum",) and len(tensors) == 2 and (tensors[0].has("epsilon") or tensors[1].has("epsilon") or not tensors[1].tensor):
-        value = value.with_tags("guarded_max")
-    return value.with_tags(f"op_{spec.op}")
+        value = value.with_tags(Tag.GUARDED_OP)
+    if spec.op in ("maximum",) and len(tensors) == 2 and (tensors[0].has(Tag.EPSILON) or tensors[1].has(Tag.EPSILON) or not tensors[1].tensor):
+        value = value.with_tags(Tag.GUARDED_MAX)
+    return value
 
 
 def _compare(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     return elementwise([_plain(v) for v in args[:2]], dtype=DType.BOOL, cut=True,
-                       tags=frozenset({"comparison", f"op_{spec.op}"}))
+                       tags=frozenset({Tag.COMPARISON}))
 
 
 def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -742,11 +785,11 @@ def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
     value = join(_plain(args[1]), _plain(args[2]))
     rel, _, batch = (cond.rel, None, cond.batch) if cond.rel is not None else (value.rel, None, value.batch)
     result = elementwise([args[1], args[2]]).evolve(rel=rel if rel is not None else value.rel,
-                                                    batch=batch or value.batch).with_tags("op_where")
+                                                    batch=batch or value.batch)
     if result.grad == Grad.NONE and cond.grad != Grad.NONE:
         # the condition has no gradient: y_pred reaching only the condition is a cut path
         result = result.evolve(grad=Grad.CUT, marks=result.marks | frozenset(
-            m for m in cond.marks if m[0] == "grad_cut"))
+            m for m in cond.marks if m[0] is Mark.GRAD_CUT))
     return result
 
 
@@ -756,9 +799,9 @@ def _dtype_kind(ev: Evaluator, node: cst.BaseExpression | None) -> DType:
     lit = literal(node)
     text = lit if isinstance(lit, str) else cst_dotted(node) or ""
     value = ev.scope.values.get(node)
-    if value is not None and (value.has("dtype_of") or value.has("floatx")):
+    if value is not None and (value.has(Tag.DTYPE_OF) or value.has(Tag.FLOATX)):
         return DType.FLOAT
-    if value is not None and value.has("dtype_float"):
+    if value is not None and value.has(Tag.DTYPE_FLOAT):
         return DType.FLOAT
     text = text.rsplit(".", 1)[-1]
     if text.startswith(("float", "bfloat", "half", "double")) or text in ("floatx",):
@@ -781,61 +824,105 @@ def _cast(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     grad = x.grad
     if kind in (DType.INT, DType.BOOL) or x.dtype in (DType.INT, DType.BOOL):
         grad = min(grad, Grad.CUT)
-    tags = set(x.tags & {"count", "static_batch", "batch_size", "mask", "comparison", "index"})
-    tags.add("cast")
-    if x.dtype == DType.BOOL or x.has("comparison"):
-        tags.add("mask")
+    tags = set(x.tags & {Tag.COUNT, Tag.STATIC_BATCH, Tag.BATCH_SIZE, Tag.MASK, Tag.COMPARISON, Tag.INDEX})
+    tags.add(Tag.CAST)
+    if x.dtype == DType.BOOL or x.has(Tag.COMPARISON):
+        tags.add(Tag.MASK)
     return x.evolve(dtype=kind, grad=grad, tags=frozenset(tags), tensor=True,
                     rank=x.rank if x.tensor else 0)
 
 
 def _shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
-    tags = {"shape_vector"} | ({"of_batch"} if x.batch else set())
+    tags = {Tag.SHAPE_VECTOR} | ({Tag.OF_BATCH} if x.batch else set())
     return Value(rank=1, dtype=DType.INT, tags=frozenset(tags), origin=x.origin)
 
 
 def _static_shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
-    return Value(tensor=False, tags=frozenset({"static_shape"} | ({"of_batch"} if x.batch else set())),
+    return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if x.batch else set())),
                  origin=x.origin)
 
 
 def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    """``len(y_true)`` is the static batch size: None when fit traces the loss (TFS110)."""
+    """``len(y_true)`` is the static batch size: None when fit traces the loss."""
     x = _first(args)
     if x.tensor and x.batch:
-        return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({"static_batch", "count"}),
-                     origin=x.origin).with_mark("static_batch", node)
-    return PYTHON.evolve(tags=frozenset({"count", "number"}))
+        return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({Tag.STATIC_BATCH, Tag.COUNT}),
+                     origin=x.origin).with_mark(Mark.STATIC_BATCH, node)
+    return PYTHON.evolve(tags=frozenset({Tag.COUNT, Tag.NUMBER}))
 
 
 def _size(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return Value(rank=0, dtype=DType.INT, tags=frozenset({"count"}), origin=_first(args).origin)
+    return Value(rank=0, dtype=DType.INT, tags=frozenset({Tag.COUNT}), origin=_first(args).origin)
 
 
 def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
     shape = ev.arg_value(node, 1, "shape", "newshape")
     shape_node = call_arg(node, 1, "shape", "newshape")
-    if shape is not None and shape.has("shape_vector"):
-        # reshape(y_true, tf.shape(y_pred)): rank of the shape's owner (the recommended fix)
-        return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({"reshaped_like"}))
+    if shape is not None and shape.has(Tag.SHAPE_VECTOR):
+        # reshape(y_true, tf.shape(y_pred)): the rank of the shape's owner (the recommended fix),
+        # also when the owner was squeezed first
+        owner = _shape_owner(ev, shape_node)
+        if owner is None or not owner.tensor:
+            return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({Tag.RESHAPED_LIKE}))
+        squeezed = owner.tags & {Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS}
+        return x.evolve(rel=owner.rel, rank=owner.rank, batch=owner.batch,
+                        tags=frozenset({Tag.RESHAPED_LIKE}) | squeezed,
+                        marks=x.marks | frozenset(m for m in owner.marks if m[0] is Mark.SQUEEZE))
     lit = literal(shape_node)
     if isinstance(lit, tuple) and len(lit) == 1:
-        return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({"flattened"}), length=None)
+        return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}), length=None)
     if isinstance(shape_node, (cst.List, cst.Tuple)) and shape_node.elements:
         head = ev.scope.values.get(shape_node.elements[0].value)
-        batch = head is not None and (head.has("batch_size") or head.has("static_batch") or literal(shape_node.elements[0].value) == -1)
+        batch = head is not None and (head.has(Tag.BATCH_SIZE) or head.has(Tag.STATIC_BATCH) or literal(shape_node.elements[0].value) == -1)
         return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch, tags=frozenset())
     return x.evolve(rel=None, rank=None, batch=False, tags=frozenset())
+
+
+def _shape_owner(ev: Evaluator, shape_node: cst.BaseExpression | None) -> Value | None:
+    """The value whose ``tf.shape`` ``shape_node`` is (through one name binding)."""
+    found: cst.CSTNode | None = shape_node
+    if isinstance(shape_node, cst.Name):
+        sources = ev.scope.sources.get(shape_node, frozenset())
+        found = next(iter(sources)) if len(sources) == 1 else None
+    if not isinstance(found, cst.Call):
+        return None
+    owner = call_arg(found, 0, "input", "x")
+    return ev.scope.values.get(owner) if owner is not None else None
+
+
+def _input(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``keras.Input(shape=(1,))``: a ``(B, 1)`` float batch (used where the file calls a loss)."""
+    shape = literal(call_arg(node, 0, "shape"))
+    if not isinstance(shape, tuple):
+        return Value(batch=True, dtype=DType.FLOAT)
+    return Value(rank=len(shape) + 1, batch=True, dtype=DType.FLOAT)
+
+
+def _random_array(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``np.random.rand(64, 4)``, ``np.random.uniform(0, 1, size=(64,))``: a numpy array of
+    known rank (its first axis the samples when the file passes it as data)."""
+    if canon in ("np.random.rand", "np.random.randn"):
+        dims = [literal(a.value) for a in node.args if a.keyword is None]
+    else:
+        size = literal(call_arg(node, None, "size"))
+        dims = list(size) if isinstance(size, tuple) else [size] if isinstance(size, int) else []
+        if not dims and call_arg(node, None, "size") is None and canon in ("np.random.random", "np.random.random_sample"):
+            size = literal(call_arg(node, 0, "size"))
+            dims = list(size) if isinstance(size, tuple) else [size] if isinstance(size, int) else []
+    if not dims:
+        return Value(dtype=DType.NUMPY, tags=frozenset({Tag.CONSTANT}))
+    first = dims[0] if isinstance(dims[0], int) and not isinstance(dims[0], bool) else None
+    return Value(rank=len(dims), dtype=DType.NUMPY, length=first, tags=frozenset({Tag.CONSTANT}))
 
 
 def _flatten(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
     if canon == "K.batch_flatten":
         return x.evolve(rel=None, rank=2, batch=x.batch, tags=frozenset())
-    return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({"flattened"}))
+    return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}))
 
 
 def _squeeze(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -844,12 +931,12 @@ def _squeeze(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
     axis = literal(axis_node)
     if axis_node is None or axis is None:
         return x.evolve(rel=None, rank=None, batch=False,
-                        tags=x.tags | {"squeezed", "squeezed_noaxis"}).with_mark("squeeze", node)
+                        tags=x.tags | {Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS}).with_mark(Mark.SQUEEZE, node)
     axes = axis if isinstance(axis, tuple) else (axis,)
     rel = x.rel - len(axes) if x.rel is not None else None
     rank = x.rank - len(axes) if x.rank is not None else None
     return x.evolve(rel=rel, rank=rank, batch=x.batch and 0 not in axes,
-                    tags=x.tags | {"squeezed"}).with_mark("squeeze", node)
+                    tags=x.tags | {Tag.SQUEEZED}).with_mark(Mark.SQUEEZE, node)
 
 
 def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -859,8 +946,8 @@ def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     if _labels_only(x) and x.rel == 0:
         rel = 0  # expanding the labels themselves: they were one rank below y_pred (as one_hot)
     rank = x.rank + 1 if x.rank is not None else None
-    return x.evolve(rel=rel, rank=rank, batch=x.batch and axis != 0, tags=x.tags - {"squeezed"},
-                    length=x.length if axis != 0 else None).with_tags("expanded")
+    return x.evolve(rel=rel, rank=rank, batch=x.batch and axis != 0, tags=x.tags - {Tag.SQUEEZED},
+                    length=x.length if axis != 0 else None).with_tags(Tag.EXPANDED)
 
 
 def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -871,14 +958,14 @@ def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         # passes (B,) labels for a (B, C) output, KERAS_FACTS §0): the result matches y_pred
         rel = 0
     return Value(rel=rel, batch=x.batch, dtype=DType.FLOAT, grad=min(x.grad, Grad.CUT), origin=x.origin,
-                 tags=frozenset({"one_hot"}), marks=_cut_marks(x))
+                 tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
 
 
 def _gather(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
     idx = args[1] if len(args) > 1 else UNKNOWN
     return x.evolve(rel=idx.rel if idx.rel is not None else None, rank=None, batch=idx.batch,
-                    tags=frozenset({"gathered"}), length=None, tensor=True)
+                    tags=frozenset({Tag.GATHERED}), length=None, tensor=True)
 
 
 def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -891,16 +978,16 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
         dtype = kind
     elif x.dtype in (DType.LIST, DType.PY):
         # tf.constant([1, 0]) is int32; one float literal makes it float32
-        dtype = DType.FLOAT if x.has("float_literal") else DType.INT
+        dtype = DType.FLOAT if x.has(Tag.FLOAT_LITERAL) else DType.INT
     else:
         dtype = x.dtype
     if x.tensor and x.dtype not in (DType.LIST,):
         out = x.evolve(dtype=dtype if dtype != DType.UNKNOWN else x.dtype,
-                       tags=x.tags - {"input", "y_true", "y_pred"})
+                       tags=x.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         return out.evolve(grad=min(out.grad, Grad.CUT)) if canon.startswith("np.") else out
-    return Value(rank=x.rank if x.rank is not None else (0 if not x.tensor and not x.has("sequence") else None),
+    return Value(rank=x.rank if x.rank is not None else (0 if not x.tensor and not x.has(Tag.SEQUENCE) else None),
                  dtype=dtype, length=x.length, grad=x.grad, origin=x.origin,
-                 tags=frozenset({"constant"}))
+                 tags=frozenset({Tag.CONSTANT}))
 
 
 def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -908,20 +995,20 @@ def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     shape = ev.scope.values.get(shape_node) if shape_node is not None else None
     lit = literal(shape_node)
     dtype = DType.NUMPY if canon.startswith("np.") else DType.FLOAT
-    if shape is not None and shape.has("shape_vector"):
-        return Value(rel=0 if shape.has("of_batch") else None, batch=shape.has("of_batch"), dtype=dtype)
+    if shape is not None and shape.has(Tag.SHAPE_VECTOR):
+        return Value(rel=0 if shape.has(Tag.OF_BATCH) else None, batch=shape.has(Tag.OF_BATCH), dtype=dtype)
     if isinstance(lit, int) and not isinstance(lit, bool):
-        return Value(rank=1, dtype=dtype, length=lit, tags=frozenset({"constant"}))
+        return Value(rank=1, dtype=dtype, length=lit, tags=frozenset({Tag.CONSTANT}))
     if isinstance(lit, tuple):
         first = lit[0] if lit else None
         return Value(rank=len(lit), dtype=dtype, length=first if isinstance(first, int) else None,
-                     tags=frozenset({"constant"}))
+                     tags=frozenset({Tag.CONSTANT}))
     return Value(dtype=dtype)
 
 
 def _fill_like(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
-    return x.evolve(grad=Grad.NONE, origin=frozenset(), tags=frozenset({"filled"}), marks=frozenset())
+    return x.evolve(grad=Grad.NONE, origin=frozenset(), tags=frozenset({Tag.FILLED}), marks=frozenset())
 
 
 def _matmul(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -944,43 +1031,43 @@ def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         # sparse labels are one rank below the logits: the result has the labels' shape,
         # the same relative rank as y_true (and a mask built from it)
         rel = value.rel
-    return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({"per_sample", "loss_fn"}))
+    return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN}))
 
 
 def _elementwise_loss(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     tensors = [_plain(a) for a in args if a.tensor]
-    return elementwise(tensors, dtype=DType.FLOAT).with_tags("loss_fn")
+    return elementwise(tensors, dtype=DType.FLOAT).with_tags(Tag.LOSS_FN)
 
 
 def _loss_class(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     reduction = literal(call_arg(node, None, "reduction"))
-    tags = {"loss_instance", f"builtin_{spec.op}"}
+    tags = {Tag.LOSS_INSTANCE}
     if reduction is None and has_keyword(node, "reduction") or reduction in ("none", "None"):
-        tags.add("reduction_none")
+        tags.add(Tag.REDUCTION_NONE)
     if isinstance(call_arg(node, None, "reduction"), cst.Attribute):
         dotted = cst_dotted(call_arg(node, None, "reduction") or node) or ""
         if dotted.endswith(".NONE"):
-            tags.add("reduction_none")
-    return Value(tensor=False, tags=frozenset(tags))
+            tags.add(Tag.REDUCTION_NONE)
+    return Value(tensor=False, tags=frozenset(tags), loss_class=spec.op)
 
 
 def _epsilon(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return PYTHON.evolve(tags=frozenset({"epsilon", "number"}))
+    return PYTHON.evolve(tags=frozenset({Tag.EPSILON, Tag.NUMBER}))
 
 
 def _floatx(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return Value(tensor=False, tags=frozenset({"floatx", "dtype_float"}))
+    return Value(tensor=False, tags=frozenset({Tag.FLOATX, Tag.DTYPE_FLOAT}))
 
 
 def _py_function(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     inputs = args[1] if len(args) > 1 else UNKNOWN
     return Value(grad=inputs.grad, origin=inputs.origin, dtype=DType.FLOAT,
-                 tags=frozenset({"py_function"}))
+                 tags=frozenset({Tag.PY_FUNCTION}))
 
 
 def _boolean_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
-    return x.evolve(rel=None, rank=None, batch=False, tags=frozenset({"masked_select"}))
+    return x.evolve(rel=None, rank=None, batch=False, tags=frozenset({Tag.MASKED_SELECT}))
 
 
 def _sequence_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -989,13 +1076,13 @@ def _sequence_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value
     dtype = DType.BOOL if dtype == DType.UNKNOWN else dtype
     rel = lengths.rel + 1 if lengths.rel is not None else None
     return Value(rel=rel, rank=None if rel is not None else 2, batch=lengths.batch or rel is None,
-                 dtype=dtype, tags=frozenset({"mask"}))
+                 dtype=dtype, tags=frozenset({Tag.MASK}))
 
 
 def _range(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     if canon == "builtins.range":
-        return Value(tensor=False, tags=frozenset({"sequence", "range"}))
-    return Value(rank=1, dtype=DType.INT, tags=frozenset({"range"}))
+        return Value(tensor=False, tags=frozenset({Tag.SEQUENCE, Tag.RANGE}))
+    return Value(rank=1, dtype=DType.INT, tags=frozenset({Tag.RANGE}))
 
 
 def _clip(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1004,9 +1091,9 @@ def _clip(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     low = ev.scope.values.get(low_node) if low_node is not None else None
     lit = literal(low_node)
     positive = (isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit > 0) or (
-        low is not None and (low.has("epsilon") or low.has("positive_const")))
-    value = elementwise([x]).with_tags("clipped")
-    return value.with_tags("guarded_clip") if positive else value
+        low is not None and (low.has(Tag.EPSILON)))
+    value = elementwise([x]).with_tags(Tag.CLIPPED)
+    return value.with_tags(Tag.GUARDED_CLIP) if positive else value
 
 
 def _transpose(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1032,7 +1119,7 @@ def _keep(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
 
 
 def _print(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return Value(tensor=False, tags=frozenset({"print"}))
+    return Value(tensor=False, tags=frozenset({Tag.PRINT}))
 
 
 _TRANSFER: dict[Kind, Transfer] = {
@@ -1047,7 +1134,8 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
     Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.COND: _cond, Kind.KEEP: _keep,
-    Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len,
+    Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
+    Kind.RANDOM_ARRAY: _random_array,
 }
 
 
@@ -1069,41 +1157,41 @@ def _operand_nodes(node: cst.CSTNode) -> list[cst.BaseExpression]:
     return []
 
 
-def _cut_marks(value: Value) -> frozenset[tuple[str, Any]]:
+def _cut_marks(value: Value) -> frozenset[tuple[Mark, Any]]:
     """Only the gradient-cut provenance of ``value`` (for transfers that start a new value)."""
-    return frozenset(m for m in value.marks if m[0] == "grad_cut")
+    return frozenset(m for m in value.marks if m[0] is Mark.GRAD_CUT)
 
 
 def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) -> Value:
-    """Mark an added term with no gradient next to a differentiable one (TFS301 warning)."""
+    """Mark an added term with no gradient next to a differentiable one."""
     if {left.grad, right.grad} != {Grad.CUT, Grad.DIFF}:
         return result
     operands = _operand_nodes(node)
     if len(operands) < 2:
         return result
-    return result.with_mark("cut_term", operands[0] if left.grad == Grad.CUT else operands[1])
+    return result.with_mark(Mark.CUT_TERM, operands[0] if left.grad == Grad.CUT else operands[1])
 
 
 def _numpy_result(result: Value, args: list[Value]) -> Value:
     """numpy on a tensor returns an ndarray: no gradient flows back (KERAS_FACTS 7d)."""
     if any(a.tensor and a.grad == Grad.DIFF and a.dtype not in (DType.NUMPY, DType.LIST, DType.PY)
            for a in args):
-        return result.evolve(grad=Grad.CUT, tags=result.tags | {"numpy_value"})
+        return result.evolve(grad=Grad.CUT, tags=result.tags | {Tag.NUMPY_VALUE})
     return result
 
 
 def _unknown_call(args: list[Value], canon: str | None = None) -> Value:
     """An op the table does not know: keep the gradient (assume differentiable) and origins."""
     grad = max((a.grad for a in args), default=Grad.NONE)
-    origin: frozenset[str] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
+    origin: frozenset[Origin] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
     marks = frozenset().union(*(a.marks for a in args)) if args else frozenset()
-    return Value(grad=grad, origin=origin, marks=marks, tags=frozenset({"opaque"}))
+    return Value(grad=grad, origin=origin, marks=marks, tags=frozenset({Tag.OPAQUE}))
 
 
 def _element_of(value: Value) -> Value:
-    if value.has("range"):
+    if value.has(Tag.RANGE):
         return PYTHON if not value.tensor else Value(rank=0, dtype=DType.INT)
-    return Value(grad=value.grad, origin=value.origin, tensor=value.tensor or value.has("sequence"))
+    return Value(grad=value.grad, origin=value.origin, tensor=value.tensor or value.has(Tag.SEQUENCE))
 
 
 def _labels_only(value: Value) -> bool:
@@ -1112,43 +1200,44 @@ def _labels_only(value: Value) -> bool:
 
 
 def _rank_mismatch(left: Value, right: Value) -> bool:
-    """Two tensors that both keep the batch axis but differ in rank relative to the inputs."""
+    """Two tensors that both keep the batch axis but differ in rank relative to the inputs
+    (not an input indexed on its batch axis: that index is the root cause to report)."""
+    if left.has(Tag.BATCH_INDEX) or right.has(Tag.BATCH_INDEX):
+        return False
     return (left.tensor and right.tensor and left.batch and right.batch and left.rel is not None
             and right.rel is not None and left.rel != right.rel)
 
 
-_COUNT_WORDS = ("batch", "size", "count", "num", "total", "norm", "denom", "n_", "length")
-
-
 def _is_count(value: Value, node: cst.CSTNode) -> bool:
     """A divisor that turns a sum into a mean: a count, the batch size, or another sum."""
-    if value.has("count") or value.has("batch_size") or value.has("static_batch"):
+    if value.has(Tag.COUNT) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
         return True
-    if value.marked("batch_sum") or value.has("reduce_sum"):
+    if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):
         return True
     right = node.right if isinstance(node, cst.BinaryOperation) else None
     name = cst_dotted(right) if right is not None else None
-    return name is not None and any(w in name.lower().rsplit(".", 1)[-1] for w in _COUNT_WORDS)
+    return name is not None and mentions(name.rsplit(".", 1)[-1], COUNT_WORDS)
 
 
 def _is_epsilon(value: Value) -> bool:
-    return value.has("epsilon") or (not value.tensor and value.has("number"))
+    return value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER))
 
 
 def _module_attribute(imports: ImportTable, dotted: str) -> Value:
     canon = imports.canonical(dotted) or ""
     tail = canon.rsplit(".", 1)[-1]
-    tags = {"module", f"qual:{canon}"}
+    tags = {Tag.MODULE}
     if tail.startswith(("float", "bfloat", "half", "double")):
-        tags.add("dtype_float")
+        tags.add(Tag.DTYPE_FLOAT)
     return Value(tensor=False, tags=frozenset(tags))
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
-                  closure: Env | None = None) -> Scope:
-    """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs."""
+                  closure: Env | None = None, inputs: dict[str, Value] | None = None) -> Scope:
+    """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs (or ``inputs``:
+    what the file's only call of the loss passes, see ``analysis.callsites``)."""
     scope = Scope(node, spec)
-    return Evaluator(module, scope).run(input_values(spec), closure)
+    return Evaluator(module, scope).run(inputs if inputs is not None else input_values(spec), closure)
 
 
 def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec: LossSpec,

@@ -31,6 +31,118 @@ class DType(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
+class Origin(enum.Enum):
+    """Which loss input a value is computed from (provenance)."""
+
+    Y_TRUE = "y_true"
+    Y_PRED = "y_pred"
+    SAMPLE_WEIGHT = "sample_weight"
+    DATA = "data"  # another batch the file's call of the loss passes (an Input, a data array)
+
+
+class Tag(enum.Enum):
+    """A fact about what a value is or how it was made (never which rule reads it).
+
+    Produced only by the analysis; rules read them through :meth:`Value.has`. A test checks
+    that every tag a rule reads is produced somewhere in ``analysis/``.
+    """
+
+    # what the value is
+    INPUT = "input"  # y_true or y_pred itself, unchanged
+    Y_TRUE = "y_true"
+    Y_PRED = "y_pred"
+    PARAM = "param"  # a parameter other than the loss inputs (or ``self``)
+    LITERAL = "literal"  # a Python literal
+    NUMBER = "number"  # a Python number (literal or arithmetic of numbers)
+    FLOAT_LITERAL = "float_literal"  # a float literal, or a sequence holding one
+    STR = "str"
+    BOOL = "bool"  # a Python bool from comparing Python values
+    DICT = "dict"
+    FUNCTION = "function"  # a def or lambda
+    MODULE = "module"  # an imported module, function or class
+    SEQUENCE = "sequence"  # a Python list/tuple/set/range
+    COMPREHENSION = "comprehension"
+    RANGE = "range"  # ``range(...)`` or ``tf.range(...)``
+    PRINT = "print"
+    OPAQUE = "opaque"  # the result of a call the op table does not know
+    SELF_ATTRIBUTE = "self_attribute"  # configuration read from ``self``
+    # dtype and shape facts
+    DTYPE_OF = "dtype_of"  # ``x.dtype``
+    DTYPE_FLOAT = "dtype_float"  # a float dtype object
+    FLOATX = "floatx"  # ``K.floatx()``
+    SHAPE_VECTOR = "shape_vector"  # ``tf.shape(x)``: the dynamic shape
+    STATIC_SHAPE = "static_shape"  # ``x.shape`` / ``K.int_shape(x)``: None where unknown
+    OF_BATCH = "of_batch"  # a shape of a value that has the batch axis
+    BATCH_SIZE = "batch_size"  # the dynamic batch size, ``tf.shape(y)[0]``
+    STATIC_BATCH = "static_batch"  # the static batch size: None when fit traces the loss
+    DIM = "dim"  # another dimension of a shape
+    COUNT = "count"  # a number of elements (size, length, sum of a mask, batch size)
+    INDEX = "index"  # integer positions (argmax, argmin)
+    BATCH_INDEX = "batch_index"  # a tensor indexed with an integer on axis 0
+    # how it was made
+    CAST = "cast"
+    COMPARISON = "comparison"  # a boolean from comparing tensors
+    MASK = "mask"  # a 0/1 mask: a cast comparison, ``sequence_mask``, a sum of them
+    MASKED_SELECT = "masked_select"  # ``boolean_mask``: the batch axis is gone
+    CONSTANT = "constant"  # ``tf.constant`` / ``np.array`` / ``fill`` of known shape
+    FILLED = "filled"  # ``zeros_like`` / ``ones_like``
+    FLATTENED = "flattened"  # reshaped to rank 1
+    RESHAPED_LIKE = "reshaped_like"  # reshaped to ``tf.shape`` of another tensor
+    GATHERED = "gathered"
+    ONE_HOT = "one_hot"
+    SQUEEZED = "squeezed"
+    SQUEEZED_NO_AXIS = "squeezed_noaxis"
+    EXPANDED = "expanded"
+    CLIPPED = "clipped"
+    NUMPY_VALUE = "numpy_value"  # a numpy array computed from a tensor
+    PY_FUNCTION = "py_function"
+    # reductions: which axes went (with ``Value.rel``/``rank``) and how
+    FULL_REDUCTION = "full_reduction"  # no axis: every axis, the batch included
+    BATCH_REDUCED = "batch_reduced"  # an axis list that includes the batch axis
+    SUM_REDUCED = "reduce_sum"  # the reduction was a sum (not a mean, max, ...)
+    PER_SAMPLE = "per_sample"  # one value per sample (a built-in loss function's result)
+    LOSS_FN = "loss_fn"  # computed by a built-in loss function
+    # value ranges
+    EPSILON = "epsilon"  # ``K.epsilon()``
+    POSITIVE = "positive"  # softplus, sigmoid, exp, softmax: > 0 in exact arithmetic
+    GUARDED_EPS = "guarded_eps"  # a sum with a Python number or epsilon
+    GUARDED_CLIP = "guarded_clip"  # clipped below by a positive number
+    GUARDED_MAX = "guarded_max"  # ``maximum`` with epsilon or a Python number
+    GUARDED_OP = "guarded_op"  # ``xlogy``/``divide_no_nan``/``multiply_no_nan``
+    # built-in Loss objects
+    LOSS_INSTANCE = "loss_instance"  # an instance of a Loss class
+    CUSTOM_LOSS_INSTANCE = "custom_loss_instance"  # of a Loss subclass defined in the file
+    REDUCTION_NONE = "reduction_none"  # built with ``reduction=None``/``'none'``
+    LOSS_INSTANCE_RESULT = "loss_instance_result"  # a Loss instance's (reduced) result
+
+
+class Mark(enum.Enum):
+    """Provenance that flows through arithmetic: which node made a property of a value.
+
+    A value carries ``(Mark, node)`` pairs, so a rule can report the node that caused what it
+    sees in a later expression (and report it once).
+    """
+
+    #: a sum over the batch axis (no axis, or axis 0) not divided by a count afterwards
+    SUM_OVER_BATCH = "batch_sum"
+    #: a reduction over every axis
+    FULL_REDUCTION = "full_reduction"
+    #: a built-in Loss instance's result, reduced over the batch by the Loss itself
+    LOSS_REDUCED = "reduced"
+    #: the node where a differentiable dependence on y_pred lost its gradient
+    GRAD_CUT = "grad_cut"
+    #: an added term whose gradient is cut, next to a term that keeps one
+    CUT_TERM = "cut_term"
+    #: an elementwise op whose operands both keep the batch axis with different ranks
+    RANK_MISMATCH = "rank_mismatch"
+    #: a squeeze the value went through
+    SQUEEZE = "squeeze"
+    #: a use of the static batch size
+    STATIC_BATCH = "static_batch"
+    #: the tuple/list literal a sequence value was built from
+    SEQUENCE_LITERAL = "sequence_literal"
+
+
 @dataclass(frozen=True)
 class Value:
     """The abstract value of one expression.
@@ -45,44 +157,48 @@ class Value:
     batch: bool = False
     dtype: DType = DType.UNKNOWN
     grad: Grad = Grad.NONE
-    origin: frozenset[str] = frozenset()
-    tags: frozenset[str] = frozenset()
+    origin: frozenset[Origin] = frozenset()
+    tags: frozenset[Tag] = frozenset()
     length: int | None = None  # known length of axis 0 (constants)
     tensor: bool = True  # False for Python numbers, strings, shapes, dtypes, flags
     #: provenance marks that flow through arithmetic: (kind, node that made it), e.g.
-    #: ("batch_sum", <the reduce_sum call>) until the sum is divided by a count
-    marks: frozenset[tuple[str, Any]] = frozenset()
+    #: (Mark.SUM_OVER_BATCH, <the reduce_sum call>) until the sum is divided by a count
+    marks: frozenset[tuple[Mark, Any]] = frozenset()
+    #: the built-in Loss class of a Loss instance (``"CategoricalCrossentropy"``)
+    loss_class: str | None = None
+    #: the elements of a Python tuple/list, when known (``y_pred[0]`` of a tuple is its first)
+    items: tuple[Value, ...] | None = None
 
     # -- queries ---------------------------------------------------------------------------
-    def has(self, tag: str) -> bool:
+    def has(self, tag: Tag) -> bool:
         return tag in self.tags
 
     @property
     def from_pred(self) -> bool:
-        return "y_pred" in self.origin
+        return Origin.Y_PRED in self.origin
 
     @property
     def from_true(self) -> bool:
-        return "y_true" in self.origin
+        return Origin.Y_TRUE in self.origin
 
     # -- builders --------------------------------------------------------------------------
-    def with_tags(self, *tags: str) -> Value:
+    def with_tags(self, *tags: Tag) -> Value:
         return replace(self, tags=self.tags | frozenset(tags))
 
-    def without_tags(self, *tags: str) -> Value:
+    def without_tags(self, *tags: Tag) -> Value:
         return replace(self, tags=self.tags - frozenset(tags))
 
     def evolve(self, **changes: Any) -> Value:
         return replace(self, **changes)
 
-    def marked(self, kind: str) -> list[Any]:
+    def marked(self, kind: Mark) -> list[Any]:
         """Nodes that left a mark of ``kind`` on this value."""
         return [node for k, node in self.marks if k == kind]
 
-    def with_mark(self, kind: str, node: Any) -> Value:
+    def with_mark(self, kind: Mark, node: Any) -> Value:
         return replace(self, marks=self.marks | {(kind, node)})
 
-    def without_marks(self, kind: str) -> Value:
+    def without_marks(self, kind: Mark) -> Value:
         return replace(self, marks=frozenset(m for m in self.marks if m[0] != kind))
 
 
@@ -90,7 +206,7 @@ UNKNOWN = Value(tensor=True)
 PYTHON = Value(tensor=False, dtype=DType.PY, rank=0)
 
 #: Tags that survive elementwise arithmetic (a mask times a loss is still masked, etc.).
-STICKY_TAGS = frozenset({"squeezed", "squeezed_noaxis", "mask_applied", "guarded_eps"})
+STICKY_TAGS = frozenset({Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS, Tag.GUARDED_EPS})
 
 
 def join(a: Value, b: Value) -> Value:
@@ -108,6 +224,8 @@ def join(a: Value, b: Value) -> Value:
         length=a.length if a.length == b.length else None,
         tensor=a.tensor or b.tensor,
         marks=a.marks | b.marks,
+        loss_class=a.loss_class if a.loss_class == b.loss_class else None,
+        items=a.items if a.items == b.items else None,
     )
 
 
@@ -132,15 +250,15 @@ def broadcast(values: list[Value]) -> tuple[int | None, int | None, bool]:
 
 
 def elementwise(values: list[Value], *, dtype: DType | None = None, cut: bool = False,
-                tags: frozenset[str] = frozenset()) -> Value:
+                tags: frozenset[Tag] = frozenset()) -> Value:
     """Result of an elementwise op over ``values`` (the arguments that are tensors)."""
     rel, rank, batch = broadcast(values)
     grad = max((v.grad for v in values), default=Grad.NONE)
     if cut and grad == Grad.DIFF:
         grad = Grad.CUT
-    origin: frozenset[str] = frozenset().union(*(v.origin for v in values)) if values else frozenset()
+    origin: frozenset[Origin] = frozenset().union(*(v.origin for v in values)) if values else frozenset()
     sticky = frozenset().union(*(v.tags & STICKY_TAGS for v in values)) if values else frozenset()
-    marks: frozenset[tuple[str, Any]] = frozenset().union(*(v.marks for v in values)) if values else frozenset()
+    marks: frozenset[tuple[Mark, Any]] = frozenset().union(*(v.marks for v in values)) if values else frozenset()
     return Value(rel=rel, rank=rank, batch=batch, dtype=dtype or _result_dtype(values),
                  grad=grad, origin=origin, tags=sticky | tags,
                  tensor=any(v.tensor for v in values) or not values, marks=marks)

@@ -39,8 +39,6 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ROOT_KEYS = ("keras", "tf")
 #: exception names whose ``except`` marks the ``try`` as a compatibility probe
 _PROBE_EXCEPTIONS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "NameError"})
-_VERSION_TEST = re.compile(r"version|VERSION|hasattr|getattr|\btf2\b|is_tf2|TF2|tf1|TF1|legacy",
-                           re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
@@ -378,38 +376,141 @@ class ApiRewriter(cst.CSTTransformer):
 
 
 # -- compatibility guards -----------------------------------------------------------------------------
-class GuardTracker:
-    """Counts enclosing ``try``/``if`` blocks that probe for an API (``except ImportError``,
-    ``if tf.__version__ ...``, ``hasattr(tf, ...)``): old names inside them are deliberate."""
+#: a guard that covers every name (a version test, an ``except ImportError`` probe)
+_ALL: frozenset[str] = frozenset({"*"})
+#: a ``try`` whose body is this short and whose ``except Exception`` has a fallback is a probe
+_SHORT_TRY = 3
+_VERSION_WORDS = re.compile(r"version|VERSION|\btf2\b|is_tf2|TF2|tf1|TF1|legacy", re.IGNORECASE)
 
-    def __init__(self) -> None:
-        self.depth = 0
-        self.stack: list[bool] = []
+
+class GuardTracker:
+    """The enclosing ``try``/``if`` blocks that probe for an API: old names inside them are
+    deliberate. A version test or an ``except ImportError/AttributeError`` covers every name;
+    ``hasattr(K, "slice")`` / ``getattr(K, "slice", None)`` covers ``K.slice`` only, so an
+    unrelated ``hasattr(model, "loss")`` does not switch the rules off."""
+
+    def __init__(self, imports: ImportTable | None = None) -> None:
+        self.imports = imports
+        self.stack: list[frozenset[str]] = []
 
     def enter_try(self, node: cst.Try | cst.TryStar) -> None:
-        probe = any(_catches_probe(h.type) for h in node.handlers)
-        self.stack.append(probe)
-        self.depth += probe
+        probe = any(_catches_probe(h) for h in node.handlers) or _short_fallback_try(node)
+        self.stack.append(_ALL if probe else frozenset())
 
     def enter_if(self, node: cst.If, module: cst.Module) -> None:
-        probe = bool(_VERSION_TEST.search(module.code_for_node(node.test)))
-        self.stack.append(probe)
-        self.depth += probe
+        text = module.code_for_node(node.test)
+        if _VERSION_WORDS.search(text):
+            self.stack.append(_ALL)
+            return
+        self.stack.append(self._probed_names(node.test))
+
+    def _probed_names(self, test: cst.BaseExpression) -> frozenset[str]:
+        """Qualified names ``hasattr(obj, "name")``/``getattr(obj, "name", d)`` in ``test`` ask about."""
+        finder = _ProbeFinder()
+        test.visit(finder)
+        out: set[str] = set()
+        for obj, attr in finder.probes:
+            qualname = self.imports.resolve(obj) if self.imports is not None else None
+            out.add(f"{qualname or obj}.{attr}")
+        return frozenset(out)
 
     def leave(self) -> None:
-        self.depth -= self.stack.pop()
+        self.stack.pop()
+
+    def enter_handler(self) -> frozenset[str]:
+        """An ``except`` block runs when the probe failed: its own try guards nothing there
+        (the fallback must work on its own). Returns what ``leave_handler`` restores."""
+        saved = self.stack[-1] if self.stack else frozenset()
+        if self.stack:
+            self.stack[-1] = frozenset()
+        return saved
+
+    def leave_handler(self, saved: frozenset[str]) -> None:
+        if self.stack:
+            self.stack[-1] = saved
 
     @property
     def guarded(self) -> bool:
-        return self.depth > 0
+        """Inside a guard that covers every name."""
+        return any(entry is _ALL for entry in self.stack)
+
+    def covers(self, qualname: str) -> bool:
+        """Whether ``qualname`` (resolved, ``keras.backend.slice``) is inside a guard for it."""
+        return any(entry is _ALL or qualname in entry for entry in self.stack)
 
 
-def _catches_probe(kind: cst.BaseExpression | None) -> bool:
+class _ProbeFinder(cst.CSTVisitor):
+    """``hasattr(a.b, "c")`` and ``getattr(a.b, "c", ...)`` calls: (``a.b``, ``c``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.probes: list[tuple[str, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if cst_dotted(node.func) not in ("hasattr", "getattr") or len(node.args) < 2:
+            return
+        obj = cst_dotted(node.args[0].value)
+        name = node.args[1].value
+        if obj is not None and isinstance(name, cst.SimpleString):
+            self.probes.append((obj, name.raw_value))
+
+
+def _catches_probe(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    kind = handler.type
     if kind is None:
         return False  # a bare except is error handling, not an API probe
     names: Iterable[cst.BaseExpression] = (
         [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind])
     return any((cst_dotted(n) or "").split(".")[-1] in _PROBE_EXCEPTIONS for n in names)
+
+
+def _short_fallback_try(node: cst.Try | cst.TryStar) -> bool:
+    """``try: new = K.old(x)`` / ``except Exception: new = fallback``: a short probe whose
+    handler does something other than re-raise. Long try bodies are error handling."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    if not body or len(body) > _SHORT_TRY:
+        return False
+    for handler in node.handlers:
+        names = [] if handler.type is None else (
+            [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type])
+        broad = handler.type is None or any(
+            (cst_dotted(n) or "") in ("Exception", "BaseException") for n in names)
+        if broad and _has_fallback(handler):
+            return True
+    return False
+
+
+_REPORTING = frozenset({"print", "warn", "warning", "info", "debug", "error", "exception", "log"})
+
+
+class _FallbackFinder(cst.CSTVisitor):
+    """A handler computes a replacement: it imports or calls something that is not a report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.found = True
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.found = True
+
+    def visit_Raise(self, node: cst.Raise) -> bool:
+        return False  # building the exception to re-raise is not a fallback
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = (cst_dotted(node.func) or "").rpartition(".")[2]
+        if name not in _REPORTING:
+            self.found = True
+
+
+def _has_fallback(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    """``except Exception: x = keras.ops.logsumexp(v)`` is a fallback; ``pass``, ``x = None``,
+    a log line or a re-raise only swallow or report the error."""
+    finder = _FallbackFinder()
+    handler.body.visit(finder)
+    return finder.found
 
 
 def assigned_names(nodes: Iterable[ast.AST], imports: ImportTable) -> frozenset[str]:
@@ -483,10 +584,11 @@ class RemovedApiVisitor:
         raise NotImplementedError
 
     def begin_module(self) -> None:
-        self._guards = GuardTracker()
+        self._guards = GuardTracker(self.index.imports)
+        self._handler_saved: list[frozenset[str]] = []
         self._covered: set[int] = set()
         self._roots = roots_for(self.index.imports)
-        self._assigned = assigned_names(self.index.nodes, self.index.imports)
+        self._assigned = assigned_names(self.index.nodes, self.index.imports) | self.index.patched
 
     # guards
     def visit_Try(self, node: cst.Try) -> None:
@@ -500,6 +602,18 @@ class RemovedApiVisitor:
 
     def leave_TryStar(self, original_node: cst.TryStar) -> None:
         self._guards.leave()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._handler_saved.append(self._guards.enter_handler())
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self._guards.leave_handler(self._handler_saved.pop())
 
     def visit_If(self, node: cst.If) -> None:
         self._guards.enter_if(node, _EMPTY)
@@ -522,7 +636,7 @@ class RemovedApiVisitor:
         if self._guards.guarded:
             return
         hit = self.hit_for(node.func)
-        if hit is None:
+        if hit is None or self._guards.covers(hit.qualname):
             return
         self._cover(node.func)
         fix, imports = self._call_fix(node, hit)
@@ -535,6 +649,9 @@ class RemovedApiVisitor:
         current: cst.BaseExpression = node
         while isinstance(current, cst.Attribute):
             hit = self.hit_for(current)
+            if hit is not None and self._guards.covers(hit.qualname):
+                self._cover(node)
+                return
             if hit is not None:
                 self._cover(node)
                 fix, imports = self._reference_fix(current, hit)

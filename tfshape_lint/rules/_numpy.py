@@ -190,9 +190,7 @@ def tensor_code(imports: ImportTable, loss: Scope) -> bool:
         return True
     tensor_ops = False
     for scope in loss.all_scopes():
-        for node, _ in scope.values.items():
-            if not isinstance(node, cst.Call):
-                continue
+        for node in scope.nodes_of(cst.Call):
             canon = imports.canonical(cst_dotted(node.func)) or ""
             if canon.startswith("np.") and any(
                     (v := scope.value(a.value)) is not None and v.tensor and bool(v.origin) for a in node.args):

@@ -14,7 +14,7 @@ import libcst as cst
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Tag, Value
 from tfshape_lint.rules._helpers import call_arg
 
 if TYPE_CHECKING:
@@ -226,4 +226,4 @@ def weight_on_loss(op: str, low: Value, high: Value) -> bool:
     (a differentiable tensor computed from ``y_pred``, not ``y_pred`` itself): TFS106's case.
     TFS103 takes every other rank mismatch, so the two rules never report the same operation."""
     return (op in ("*", "/") and low.grad is not Grad.DIFF and high.grad is Grad.DIFF
-            and not high.has("input"))
+            and not high.has(Tag.INPUT))

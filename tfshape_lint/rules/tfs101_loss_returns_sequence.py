@@ -6,7 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._shape_fixes import ImportSpec, call, find_value, namespace, short
 
@@ -29,7 +29,7 @@ class LossReturnsSequence(Rule):
     where `tape.gradient` of a list sums the gradients of its parts, nor for metrics.
 
     ## Why is this bad?
-    Keras packs a returned list with `tf.stack` (KERAS_FACTS §3, rows 1a/1b):
+    Keras packs a returned list with `tf.stack` (measured on TF 2.21 / Keras 3.15):
     - parts of different shapes (a scalar and a per-sample vector) raise
       `ValueError: Shapes must be equal rank, but are 0 and 1` in `fit`
       (`InvalidArgumentError ... [Op:Pack]` with `run_eagerly=True`);
@@ -185,7 +185,7 @@ class LossReturnsSequence(Rule):
 
     def _parts(self, expr: cst.BaseExpression, value: Value) -> list[Value] | None:
         """The values of the literal's elements (None for a comprehension or an unknown list)."""
-        literals = [n for n in value.marked("sequence_literal") if isinstance(n, (cst.List, cst.Tuple))]
+        literals = [n for n in value.marked(Mark.SEQUENCE_LITERAL) if isinstance(n, (cst.List, cst.Tuple))]
         if len(literals) != 1 or self.loss is None:
             return None
         out: list[Value] = []
@@ -200,7 +200,7 @@ class LossReturnsSequence(Rule):
         """In files that never show the context, require a part that looks like a loss term."""
         if self.loss is None or self.loss.context is not Context.UNKNOWN:
             return True
-        if any(p.has("input") for p in parts):
+        if any(p.has(Tag.INPUT) for p in parts):
             return False
         return any(p.grad is Grad.DIFF and _reduced(p) for p in parts)
 
@@ -240,14 +240,14 @@ class LossReturnsSequence(Rule):
 def _is_sequence(value: Value) -> bool:
     """A Python list/tuple of loss terms: computed from the inputs, or an empty list that the
     body fills with ``append`` (the analysis does not follow mutation)."""
-    if value.tensor or not value.has("sequence"):
+    if value.tensor or not value.has(Tag.SEQUENCE):
         return False
     return value.grad is not Grad.NONE or bool(value.origin) or value.length == 0
 
 
 def _reduced(value: Value) -> bool:
     """A loss term: a scalar, a per-sample vector, or a built-in loss function's result."""
-    return value.rank == 0 or (value.rel is not None and value.rel < 0) or value.has("per_sample")
+    return value.rank == 0 or (value.rel is not None and value.rel < 0) or value.has(Tag.PER_SAMPLE)
 
 
 def _shape(value: Value) -> tuple[str, int] | None:

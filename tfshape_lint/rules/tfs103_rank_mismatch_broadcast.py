@@ -6,7 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
 from tfshape_lint.rules._shape_fixes import (
@@ -42,7 +42,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     Per-sample weights and masks times an element-wise loss are TFS106.
 
     ## Why is this bad?
-    Nothing raises when the sizes happen to broadcast. Measured (KERAS_FACTS §0.1, rows 4a/4c):
+    Nothing raises when the sizes happen to broadcast. Measured on TF 2.21 / Keras 3.15:
     in `fit` Keras hands the loss `y_true` as `(B, 1)`; the popular "fix"
     `tf.reduce_mean(tf.square(y_true - tf.squeeze(y_pred)))` then computes a `(B, B)` matrix
     and trains on 0.310597 instead of 0.358044, silently. Called directly (custom loops,
@@ -70,7 +70,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
 
     ## Fix safety
     Unsafe: `tf.reshape(y_true, tf.shape(y_pred))` is right whenever both hold one value per
-    sample (measured correct in every mode, row 4f), but it changes the loss value, and it
+    sample (measured correct in every mode), but it changes the loss value, and it
     raises if the element counts differ. Offered only when one side is `y_true` itself.
 
     ## Verification
@@ -117,6 +117,25 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "    p = tf.squeeze(y_pred, axis=-1)\n"
                 "    return tf.square(y_true - p)\n",
                 note="context unknown (no compile, no subclass, no custom loop in the file)"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.random.uniform((5, 3))\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * weights, axis=-1)\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, SAMPLE_W))\n",
+                note="a (5, 3) constant has no batch axis to misalign (TFS107's case)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n\n"
+                "def weighted_ce(y_true, y_pred, w):\n"
+                "    return w[:, 0] * tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n\n"
+                "x = Input(shape=(8,))\nlabels = Input(shape=(4,))\nw = Input(shape=(1,))\n"
+                "probs = Dense(4, activation='softmax')(x)\n"
+                "model = tf.keras.Model([x, labels, w], probs)\n"
+                "model.add_loss(weighted_ce(labels, probs, w))\n",
+                note="the (B, 1) weight taken as (B,) first"),
+        Example("import tensorflow as tf\n\nclass SqueezedMSE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_pred = tf.squeeze(y_pred, axis=-1)\n"
+                "        y_true = tf.reshape(y_true, tf.shape(y_pred))\n"
+                "        return tf.square(y_true - y_pred)\n",
+                note="reshape(y, tf.shape(p)) has p's rank, also after a squeeze"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
@@ -164,6 +183,14 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "def total(y_true, y_pred):\n"
                 "    return _per_sample(y_true, y_pred) * tf.square(y_true - y_pred)\n",
                 fixed=None, line=7, note="a helper; per-sample times per-element even without a known context"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n\n"
+                "def weighted_ce(y_true, y_pred, w):\n"
+                "    return w * tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n\n"
+                "x = Input(shape=(8,))\nlabels = Input(shape=(4,))\nw = Input(shape=(1,))\n"
+                "probs = Dense(4, activation='softmax')(x)\n"
+                "model = tf.keras.Model([x, labels, w], probs)\n"
+                "model.add_loss(weighted_ce(labels, probs, w))\n",
+                fixed=None, line=5, note="add_loss with a (B, 1) Input weight against a (B,) loss"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
@@ -172,12 +199,14 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         if lv is None or rv is None or not _batch_tensor(lv) or not _batch_tensor(rv):
             return
         assert lv.rel is not None and rv.rel is not None
-        if lv.rel == rv.rel or lv.marked("rank_mismatch") or rv.marked("rank_mismatch"):
+        if lv.rel == rv.rel or lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
             return  # no mismatch, or one already reported where it arose
+        if lv.has(Tag.BATCH_INDEX) or rv.has(Tag.BATCH_INDEX):
+            return  # y_pred[0]: one root cause, reported by TFS105
         (low_node, low), (high_node, high) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if weight_on_loss(op, low, high):
             return  # a per-sample weight or mask on an element-wise loss: TFS106
-        wider = low.grad is Grad.DIFF and not low.has("squeezed")
+        wider = low.grad is Grad.DIFF and not low.has(Tag.SQUEEZED)
         if scope.context is Context.UNKNOWN and not wider:
             return  # the labels' rank depends on how the loss is called
         fix, imports = self._fix(left, lv, right, rv)
@@ -196,9 +225,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     def _effective(self, value: Value | None) -> Value | None:
         """A squeeze without axis of a ``(B, 1)`` tensor, as Keras' alignment makes it in fit,
         drops one axis; the analysis itself leaves its rank unknown (TFS104's concern)."""
-        if value is None or self.loss is None or value.rel is not None or not value.has("squeezed_noaxis"):
+        if value is None or self.loss is None or value.rel is not None or not value.has(Tag.SQUEEZED_NO_AXIS):
             return value
-        squeezes = [n for n in value.marked("squeeze") if isinstance(n, cst.Call)]
+        squeezes = [n for n in value.marked(Mark.SQUEEZE) if isinstance(n, cst.Call)]
         arg = call_arg(squeezes[0], 0, "input", "x", "a") if len(squeezes) == 1 else None
         before = find_value(self.loss, arg) if arg is not None else None
         if before is None or before.rel is None or not before.batch:
@@ -216,8 +245,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         if ns.add_n is None:
             return None, ()  # the reshape spelling needs tf (keras.ops has no shape-tensor reshape)
         for mine, value, other in ((left, lv, right), (right, rv, left)):
-            if isinstance(mine, cst.Name) and mine.value == loss.y_true and value.has("y_true") \
-                    and value.has("input") and len(short(other, 200)) <= 60:
+            if isinstance(mine, cst.Name) and mine.value == loss.y_true and value.has(Tag.Y_TRUE) \
+                    and value.has(Tag.INPUT) and len(short(other, 200)) <= 60:
                 shape = call(f"{tf}.shape", other.with_changes(lpar=[], rpar=[]) if getattr(other, "lpar", None) else other)
                 return (mine, call(f"{tf}.reshape", mine, shape)), ns.imports
         return None, ()

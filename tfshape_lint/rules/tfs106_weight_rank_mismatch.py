@@ -9,7 +9,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Origin, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._shape_fixes import ElementwiseOperands, short, weight_on_loss, with_trailing_axes
 
@@ -31,7 +31,7 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
 
     ## Why is this bad?
     Broadcasting aligns trailing axes: a `(B,)` weight meets the last axis `T` of a `(B, T)`
-    loss, not the batch axis. Measured (KERAS_FACTS §3, rows 6a/6b/6d): with `T != B` it raises
+    loss, not the batch axis. Measured on TF 2.21 / Keras 3.15: with `T != B` it raises
     `ValueError: Dimensions must be equal, but are 3 and 4 ... input shapes: [4,3], [4]`; with
     `T == B` it runs and weights the wrong entries (0.193865 instead of 0.200605), and at
     batch size 1 it looks right. Keras 3 does the same with a `(B,)` `sample_weight` on a
@@ -100,6 +100,11 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
                 "model.compile(optimizer='adam', loss=PerElement())\n"
                 "model.fit(x, y, sample_weight=w)\n",
                 config={"target-keras": "tf-keras"}, note="tf_keras expands the weight"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * weights\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, SAMPLE_W))\n",
+                note="a length-5 constant is batch-sized (TFS107), not a (B,) weight"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
@@ -195,7 +200,7 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
         lv, rv = self._weight_value(left), self._weight_value(right)
         if lv is None or rv is None or not _batch(lv) or not _batch(rv) or lv.rel == rv.rel:
             return
-        if lv.marked("rank_mismatch") or rv.marked("rank_mismatch"):
+        if lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
             return  # reported where the mismatch arose
         (weight, wv), (loss, losv) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if not weight_on_loss(op, wv, losv):
@@ -210,9 +215,9 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
     def _weight_value(self, node: cst.BaseExpression) -> Value | None:
         """The node's value; a ``sample_weight`` parameter counts as a ``(B,)`` weight."""
         value = self.value(node)
-        if value is not None and value.rel is None and value.has("param") and isinstance(node, cst.Name) \
+        if value is not None and value.rel is None and value.has(Tag.PARAM) and isinstance(node, cst.Name) \
                 and node.value in _SAMPLE_WEIGHT_PARAMS:
-            return value.evolve(rel=-1, batch=True, grad=Grad.NONE, origin=frozenset({"sample_weight"}))
+            return value.evolve(rel=-1, batch=True, grad=Grad.NONE, origin=frozenset({Origin.SAMPLE_WEIGHT}))
         return value
 
 
@@ -223,11 +228,11 @@ def _batch(value: Value) -> bool:
 def _sparse_labels(scope: Scope) -> bool:
     """Whether the loss treats ``y_true`` as class ids (one_hot, gather, a sparse loss): its
     outputs then have the labels' shape, which is one value per sample for ``(B,)`` labels."""
-    return any(v.has("one_hot") or v.has("gathered") or v.has("loss_fn") or v.has("per_sample")
+    return any(v.has(Tag.ONE_HOT) or v.has(Tag.GATHERED) or v.has(Tag.LOSS_FN) or v.has(Tag.PER_SAMPLE)
                for s in scope.all_scopes() for v in s.values.values())
 
 
 def _per_element_loss(value: Value) -> bool:
     """An unreduced loss: same rank as the inputs, batch axis kept, differentiable in y_pred."""
     return value.tensor and value.rel == 0 and value.batch and value.grad is Grad.DIFF \
-        and not value.has("input") and not value.marked("rank_mismatch")
+        and not value.has(Tag.INPUT) and not value.marked(Mark.RANK_MISMATCH)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Value
+from tfshape_lint.analysis.values import DType, Tag, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._shape_fixes import ElementwiseOperands, short
 
@@ -25,7 +25,7 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
     Keras calls the loss once per batch with the batch's samples, not the dataset's. The
     constant only has the right length when every batch has exactly `len(weights)` samples,
     and even then weight *i* goes to whatever sample sits at position *i* of the batch, so
-    shuffling scrambles it. Measured (KERAS_FACTS §4.9, case 10): any other batch size — the
+    shuffling scrambles it. Measured on TF 2.21 / Keras 3.15: any other batch size — the
     short last batch, `tf.data` `.batch(8)` — raises
     `InvalidArgumentError: Incompatible shapes: [4] vs. [5]`; with a matching batch size it
     runs and silently misattributes the weights.
@@ -81,6 +81,14 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
                 "def loss(y_true, y_pred, w=[1.0, 1.0, 2.0]):\n"
                 "    return K.mean(K.square(y_true - y_pred) * w, axis=-1)\n",
                 note="a list along the last axis of (B, C)"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_loss(smooth):\n"
+                "    class_weights = tf.constant([1.0, 2.0, 2.0, 1.0])\n"
+                "    def loss(y_true, y_pred):\n"
+                "        per_class = tf.square(y_true - y_pred) * class_weights\n"
+                "        return tf.reduce_mean(per_class, axis=-1) + smooth\n"
+                "    return loss\n",
+                note="a never-called factory's constant along the class axis"),
     )
     bad = (
         Example("import numpy as np\nimport tensorflow as tf\n\n"
@@ -113,6 +121,28 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
                 "        w = [1.0, 1.0, 2.0, 2.0]\n"
                 "        return ops.mean(ops.abs(y_true - y_pred), axis=-1) * w\n",
                 line=11, note="a list literal in a Loss subclass"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_loss(scale):\n"
+                "    weights = tf.constant([1.0, 2.0, 2.0, 1.0])\n"
+                "    def loss(y_true, y_pred):\n"
+                "        per_sample = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
+                "        return scale * (per_sample * weights)\n"
+                "    return loss\n",
+                line=7, note="a factory the file never calls: analysed with an unknown argument"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * weights\n\n"
+                "def make(weights):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        return weighted_mse(y_true, y_pred, weights)\n"
+                "    return loss\n\n"
+                "model.compile(optimizer='sgd', loss=make(SAMPLE_W))\n",
+                line=6, note="a module constant through a factory argument into a helper"),
+        Example("import tensorflow as tf\n\nW = tf.random.uniform((5, 3))\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * weights, axis=-1)\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, W))\n",
+                line=6, note="a (5, 3) constant against (B, 3): batch-sized, not a rank mismatch"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
@@ -123,7 +153,7 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
         if lv is None or rv is None:
             return
         for const, cv, other, ov in ((left, lv, right, rv), (right, rv, left, lv)):
-            if _fixed_vector(cv) and _per_sample(ov):
+            if _fixed_vector(cv) and _per_sample(ov) or _fixed_matrix(cv) and _per_element(ov):
                 length = f" ({cv.length})" if cv.length is not None else ""
                 self.report(const, const=short(const), length=length, op=op, other=short(other))
                 return
@@ -133,11 +163,22 @@ def _fixed_vector(value: Value) -> bool:
     """A rank-1 constant of fixed length with no batch axis (numpy, tf.constant, list)."""
     if value.batch or value.origin or value.rank != 1 or value.dtype not in _CONSTANT_DTYPES:
         return False
-    if value.has("range") or value.has("shape_vector") or value.has("gathered"):
+    if value.has(Tag.RANGE) or value.has(Tag.SHAPE_VECTOR) or value.has(Tag.GATHERED):
         return False
     if value.length is not None:
         return value.length > 1
-    return value.has("constant") or value.dtype in (DType.NUMPY, DType.LIST)
+    return value.has(Tag.CONSTANT) or value.dtype in (DType.NUMPY, DType.LIST)
+
+
+def _fixed_matrix(value: Value) -> bool:
+    """A ``(N, C)`` constant: with ``(B, C)`` inputs its first axis meets the batch axis."""
+    return (not value.batch and not value.origin and value.rank == 2 and value.dtype in _CONSTANT_DTYPES
+            and value.length is not None and value.length > 1)
+
+
+def _per_element(value: Value) -> bool:
+    """An element-wise value of the inputs' rank (``(B, C)`` as the rule assumes)."""
+    return value.tensor and value.batch and value.rel == 0 and bool(value.origin)
 
 
 def _per_sample(value: Value) -> bool:

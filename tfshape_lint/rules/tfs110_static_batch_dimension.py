@@ -10,7 +10,7 @@ from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Value
+from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
@@ -48,8 +48,8 @@ class StaticBatchDimension(Rule):
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
-    partial or the data comes from a `tf.data` pipeline (KERAS_FACTS §0, row "batch dim None
-    when traced"). Measured on TF 2.21 with 5 samples and `batch_size=4`, Keras 3.15.1 and
+    partial or the data comes from a `tf.data` pipeline.
+    Measured on TF 2.21 with 5 samples and `batch_size=4`, Keras 3.15.1 and
     tf_keras 2.21 alike: `tf.reduce_sum(...) / y_true.shape[0]` raises
     `ValueError: None values not supported.`, `tf.reshape(x, (y_true.shape[0], -1))` raises
     `TypeError: Failed to convert elements of (None, -1) to Tensor.`; with 8 samples both run,
@@ -84,7 +84,7 @@ class StaticBatchDimension(Rule):
 
     code = "TFS110"
     name = "static-batch-dimension"
-    message = "{expr} is the static batch size, None when fit traces the loss; use {dynamic}"
+    message = "{expr} {what} the static batch size, None when fit traces the loss; use {dynamic}"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     recipe = Recipe("unknown_batch", {}, "traced as fit traces it (batch dim None) vs an eager call")
@@ -182,6 +182,15 @@ class StaticBatchDimension(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return scale(y_true, tf.reduce_sum(tf.abs(y_true - y_pred)))\n",
                 fixed=None, line=4, note="in a helper the loss calls (no y_pred name to cast to)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    flat = K.reshape(y_pred, K.int_shape(y_pred)[:-1])\n"
+                "    return K.mean(K.square(y_true[..., 0] - flat), axis=-1)\n",
+                fixed="import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                      "def loss(y_true, y_pred):\n"
+                      "    flat = K.reshape(y_pred, tf.shape(y_pred)[:-1])\n"
+                      "    return K.mean(K.square(y_true[..., 0] - flat), axis=-1)\n",
+                line=5, note="a slice of the static shape that keeps its batch entry"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -202,7 +211,7 @@ class StaticBatchDimension(Rule):
     # -- where the static size is used ------------------------------------------------------
     def _guarded(self, scope: Scope) -> bool:
         """The loss compares the static size with None (or falls back with ``or``)."""
-        for node, _ in scope.values.items():
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.Comparison):
                 parts = [node.left] + [c.comparator for c in node.comparisons]
                 if any(isinstance(p, cst.Name) and p.value == "None" for p in parts) and \
@@ -215,7 +224,7 @@ class StaticBatchDimension(Rule):
 
     def _uses(self, scope: Scope) -> list[tuple[list[cst.CSTNode], set[str]]]:
         out: list[tuple[list[cst.CSTNode], set[str]]] = []
-        for node, _ in list(scope.values.items()):
+        for node, _ in scope.evaluated():
             if isinstance(node, cst.BinaryOperation):
                 found = self._binary_use(scope, node)
             elif isinstance(node, cst.Call):
@@ -231,7 +240,7 @@ class StaticBatchDimension(Rule):
         sides = [(v, o) for v, o in ((left, right), (right, left)) if _numeric_static(v)]
         if not sides:
             return None
-        sources = [n for v, _ in sides for n in v.marked("static_batch")]  # type: ignore[union-attr]
+        sources = [n for v, _ in sides for n in v.marked(Mark.STATIC_BATCH)]  # type: ignore[union-attr]
         if len(sides) == 2:
             return sources, {FLOAT if isinstance(node.operator, cst.Divide) else NEUTRAL}
         other = sides[0][1]
@@ -245,7 +254,7 @@ class StaticBatchDimension(Rule):
         for arg in node.args:
             value = scope.value(arg.value)
             if value is not None and not value.tensor:
-                sources += value.marked("static_batch")
+                sources += value.marked(Mark.STATIC_BATCH)
         if not sources:
             return None
         if canon in _PYTHON_BUILTINS or canon.startswith("np.") or canon == "np":
@@ -265,7 +274,9 @@ class StaticBatchDimension(Rule):
         if tensor is None:
             return
         shape_fn, imports = self._shape_spelling()
-        dynamic = f"{shape_fn}({_code(tensor)})[0]"
+        # the same index or slice of the dynamic shape: [0], or [:-1] for a shape prefix
+        index = _code(source)[len(_code(source.value)):] if isinstance(source, cst.Subscript) else "[0]"
+        dynamic = f"{shape_fn}({_code(tensor)}){index}"
         fix: cst.BaseExpression | None = None
         loss = self.loss
         # y_pred is only in scope in the loss's own body, not in a helper it calls
@@ -279,7 +290,9 @@ class StaticBatchDimension(Rule):
         else:
             advice = dynamic
             fix = cst.parse_expression(dynamic)
-        self.report(source, expr=_code(source), dynamic=advice, fix=fix,
+        what = "starts with" if index != "[0]" and isinstance(source, cst.Subscript) \
+            and isinstance(source.slice[0].slice, cst.Slice) else "is"
+        self.report(source, expr=_code(source), what=what, dynamic=advice, fix=fix,
                     fix_imports=imports if fix is not None else ())
 
     def _shape_spelling(self) -> tuple[str, tuple[ImportSpec, ...]]:
@@ -318,12 +331,12 @@ def _mapped_functions(index: ModuleIndex) -> set[str]:
 
 
 def _static(value: Value | None) -> bool:
-    return value is not None and bool(value.marked("static_batch"))
+    return value is not None and bool(value.marked(Mark.STATIC_BATCH))
 
 
 def _numeric_static(value: Value | None) -> bool:
     """A Python number derived from the static batch size (not a list holding it, not a tensor)."""
-    return value is not None and not value.tensor and not value.has("sequence") and _static(value)
+    return value is not None and not value.tensor and not value.has(Tag.SEQUENCE) and _static(value)
 
 
 def _arith_kind(op: cst.BaseBinaryOp, other: Value | None) -> str:
@@ -331,11 +344,11 @@ def _arith_kind(op: cst.BaseBinaryOp, other: Value | None) -> str:
         return FLOAT
     if other is None:
         return NEUTRAL
-    if other.has("sequence"):
+    if other.has(Tag.SEQUENCE):
         return PYTHON  # [0.0] * n
     if other.tensor:
         return NEUTRAL if other.dtype in (DType.INT, DType.BOOL) else FLOAT
-    return FLOAT if other.has("float_literal") else NEUTRAL
+    return FLOAT if other.has(Tag.FLOAT_LITERAL) else NEUTRAL
 
 
 def _tensor_of(source: cst.CSTNode) -> cst.BaseExpression | None:

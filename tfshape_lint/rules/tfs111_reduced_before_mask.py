@@ -6,13 +6,15 @@ from typing import Any
 
 import libcst as cst
 
+from tfshape_lint.analysis.names import mentions
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import DType, Grad
+from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 
-_MASK_WORDS = ("mask", "weight", "valid", "keep")
+#: a multiplier named with one of these words is a mask or a per-element weight
+MASK_WORDS = ("mask", "weight", "valid", "keep")
 
 
 class ReducedBeforeMask(Rule):
@@ -24,13 +26,15 @@ class ReducedBeforeMask(Rule):
     (`tf.reduce_mean(x)`, `K.mean(x)` without `axis`).
 
     A mask counts when it comes from a comparison or a cast of one, `tf.sequence_mask`,
-    an int/bool tensor, the labels, or a variable named like `mask`/`weight`. Masks applied
+    an int/bool tensor, the labels, or a variable with a word in its name starting with
+    `mask`, `weight`, `valid` or `keep` (`padding_mask`, `sampleWeights`, `keep_prob`; names
+    are split at underscores, digits and camelCase, so `invalid` does not count). Masks applied
     before the reduction, `sample_weight=` on the Loss call, and Loss instances built with
     `reduction="none"` are not flagged.
 
     ## Why is this bad?
     A Loss instance with the default reduction (`sum_over_batch_size`) already averaged
-    every element into one number (KERAS_FACTS §4.12: the default reduction is the sum
+    every element into one number (measured on Keras 3.15: the default reduction is the sum
     divided by the number of elements). Multiplying that scalar by a `(B, T)` mask does not
     remove the padded positions from the average: it broadcasts the same number over the
     mask, so `reduce_sum(loss * mask) / reduce_sum(mask)` returns the unmasked mean again and
@@ -60,7 +64,7 @@ class ReducedBeforeMask(Rule):
 
     code = "TFS111"
     name = "reduced-before-mask"
-    message = "{value} is already a scalar, so multiplying it by {mask} masks nothing per element; {advice}"
+    message = "{value} {what}, so multiplying it by {mask} masks nothing per element; {advice}"
     severity = Severity.WARNING
     recipe = Recipe("mask_effect", {}, "the flagged product's factors; move y_pred only where the mask is 0")
 
@@ -137,6 +141,14 @@ class ReducedBeforeMask(Rule):
                 "    mask = tf.cast(y_true >= 0, tf.float32)\n"
                 "    return tf.multiply(tf.keras.backend.mean(tf.keras.backend.square(y_true - y_pred)), mask)\n",
                 line=5, note="tf.multiply on K.mean without axis"),
+        Example("import tensorflow as tf\n\nmse_object = tf.keras.losses.MeanSquaredError()\n\n"
+                "def loss_function(real, pred, log_sigma):\n"
+                "    mask = tf.cast(tf.math.not_equal(real, 0), tf.float32)\n"
+                "    mse = mse_object(real, pred)\n"
+                "    loss = mse / tf.exp(2.0 * log_sigma) + log_sigma\n"
+                "    loss *= mask\n"
+                "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
+                line=9, note="a Loss object's scalar inside a sum with a learnt variance (names real, pred)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -169,32 +181,38 @@ class ReducedBeforeMask(Rule):
         for scalar, other in ((a, b), (b, a)):
             reduced = self._reduced(scalar)
             if reduced is not None and self._mask(other):
-                self.report(node, value=_short(scalar), mask=_short(other), advice=_advice(reduced))
+                what = "contains a Loss object's scalar" if reduced == "contains" else "is already a scalar"
+                self.report(node, value=_short(scalar), mask=_short(other), advice=_advice(reduced), what=what)
                 return
 
     def _reduced(self, node: cst.BaseExpression) -> str | None:
         """"instance"/"reduction" when ``node`` is a scalar made by reducing every element."""
         value = self.value(node)
-        if value is None or not value.tensor or value.rank != 0:
+        if value is None or not value.tensor:
             return None
-        if value.has("loss_instance_result") or value.marked("reduced"):
+        if value.rank != 0:
+            # a built-in Loss's scalar summed with terms of unknown rank (a learnt variance, a
+            # regulariser): the mask reaches those terms, never the reduced loss inside
+            unknown = value.rel is None and value.rank is None
+            return "contains" if unknown and value.marked(Mark.LOSS_REDUCED) else None
+        if value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return "instance"
-        if value.marked("full_reduction") and value.origin >= {"y_true", "y_pred"}:
+        if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED}:
             return "reduction"  # a reduced loss term; a batch statistic of the labels is not
         return None
 
     def _mask(self, node: cst.BaseExpression) -> bool:
         """A per-sample or per-element mask or weight: rank >= 1 with a batch axis."""
         value = self.value(node)
-        if value is None or value.rank == 0 or value.has("sequence"):
+        if value is None or value.rank == 0 or value.has(Tag.SEQUENCE):
             return False
         if value.rel is None and not value.batch:
             return False
-        if value.grad == Grad.DIFF or value.has("loss_instance_result") or value.marked("reduced"):
+        if value.grad == Grad.DIFF or value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return False  # depends on the prediction: a loss term, not a mask
-        if value.has("mask") or value.has("comparison") or value.dtype in (DType.BOOL, DType.INT):
+        if value.has(Tag.MASK) or value.has(Tag.COMPARISON) or value.dtype in (DType.BOOL, DType.INT):
             return True
-        if value.origin == frozenset({"y_true"}):
+        if value.origin == frozenset({Origin.Y_TRUE}):
             return True
         return _named_like_mask(node)
 
@@ -207,11 +225,11 @@ def _root(scope: Scope) -> Scope:
 
 def _named_like_mask(node: cst.BaseExpression) -> bool:
     name = node.value if isinstance(node, cst.Name) else None
-    return name is not None and any(word in name.lower() for word in _MASK_WORDS)
+    return name is not None and mentions(name, MASK_WORDS)
 
 
 def _advice(kind: str) -> str:
-    if kind == "instance":
+    if kind in ("instance", "contains"):
         return "build the Loss with reduction='none' (or use the loss function) and mask before reducing"
     return "apply the mask before the reduction"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.ops import lookup
-from tfshape_lint.analysis.values import DType, Value
+from tfshape_lint.analysis.values import DType, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
 from tfshape_lint.rules._shape_fixes import cast, reassigned, short
@@ -14,8 +14,8 @@ _ARITHMETIC = {cst.Multiply: "*", cst.Divide: "/", cst.Add: "+", cst.Subtract: "
 _AUGMENTED = {cst.MultiplyAssign: "*", cst.DivideAssign: "/", cst.AddAssign: "+", cst.SubtractAssign: "-"}
 _OPS = frozenset({"add", "subtract", "multiply", "divide", "truediv"})
 #: provenance that makes an int/bool tensor a mask or weight (not a count or an index)
-_MASK_TAGS = frozenset({"comparison", "mask", "cast", "constant"})
-_NOT_MASK_TAGS = frozenset({"count", "batch_size", "static_batch", "dim", "shape_vector", "index"})
+_MASK_TAGS = frozenset({Tag.COMPARISON, Tag.MASK, Tag.CAST, Tag.CONSTANT})
+_NOT_MASK_TAGS = frozenset({Tag.COUNT, Tag.BATCH_SIZE, Tag.STATIC_BATCH, Tag.DIM, Tag.SHAPE_VECTOR, Tag.INDEX})
 
 
 class NonFloatMask(Rule):
@@ -29,8 +29,8 @@ class NonFloatMask(Rule):
     `tf.cast(..., y_pred.dtype)`.
 
     ## Why is this bad?
-    TensorFlow does not promote dtypes. Measured on TF 2.21 / Keras 3.15 (KERAS_FACTS §0.8 and
-    case 5): an int32 mask raises everywhere (`TypeError: Input 'y' of 'Mul' Op has type int32
+    TensorFlow does not promote dtypes. Measured on TF 2.21 / Keras 3.15:
+    an int32 mask raises everywhere (`TypeError: Input 'y' of 'Mul' Op has type int32
     that does not match type float32 of argument 'x'` in `fit`). A bool mask is worse: `float *
     bool` with the `*` operator returns a **bool** tensor without complaint, which then fails in
     the reduction, ends in `ValueError: No gradients provided for any variable`, or — when it is

@@ -43,8 +43,8 @@ class FloatLabelsAsIndices(Rule):
 
     ## Why is this bad?
     Keras 3 converts `y_true` to the loss dtype (float32) before a compiled loss or a `Loss`
-    subclass sees it, even when the data are integer class ids (KERAS_FACTS §0 and case 11:
-    "Keras 3 fit passes y_true (B,) **float32**"). The index ops then refuse the float tensor:
+    subclass sees it, even when the data are integer class ids (measured on TF 2.21 / Keras 3.15:
+    `fit` passes integer `(B,)` labels to the loss as **float32**). The index ops then refuse the float tensor:
     `tf.one_hot` raises `InvalidArgumentError: Value for attr 'TI' of float is not in the list of
     allowed values`, `tf.gather` raises a similar dtype error, and the sparse softmax
     cross-entropy raises on float labels. The same loss often passes an eager unit test that

@@ -11,7 +11,7 @@ from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Value
+from tfshape_lint.analysis.values import Grad, Mark, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
 
@@ -35,7 +35,7 @@ class NonDifferentiableLoss(Rule):
     only by its `(y_true, y_pred)` signature is checked only when its name says `loss`.
 
     ## Why is this bad?
-    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21 (KERAS_FACTS §3 rows 7a–7c):
+    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
     - when the only path goes through `tf.argmax`, `tf.round`, `K.round`, `tf.math.floor`,
       `tf.cast(y_pred > 0.5, tf.float32)` or `tf.stop_gradient`, the gradient is `None` and
       `fit` raises `ValueError: No gradients provided for any variable.`;
@@ -110,6 +110,17 @@ class NonDifferentiableLoss(Rule):
                 "    mask = ops.cast(ops.greater(y_true, 0.0), 'float32')\n"
                 "    return ops.mean(ops.abs(y_true - y_pred) * mask, axis=-1)\n",
                 note="a mask from the labels times a differentiable error"),
+        Example("import numpy as np\nimport tensorflow as tf\n\n"
+                "def np_mae(y_true, y_pred):\n"
+                "    return np.mean(np.abs(y_true - y_pred), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=np_mae)\n",
+                note="numpy on a tensor is TFS302's finding, not also TFS301's"),
+        Example("import tensorflow as tf\n\n"
+                "def angle_loss(y_true, y_pred):\n"
+                "    d = (y_pred - y_true + 180.0) % 360.0 - 180.0\n"
+                "    return tf.reduce_mean(tf.abs(d), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=angle_loss)\n",
+                note="% has a gradient (1 with respect to the dividend almost everywhere)"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef accuracy_loss(y_true, y_pred):\n"
@@ -176,12 +187,14 @@ class NonDifferentiableLoss(Rule):
         if returned.grad == Grad.CUT:
             self._report_cut(returned)
         elif returned.grad == Grad.DIFF:
-            for term in dict.fromkeys(returned.marked("cut_term")):
+            for term in dict.fromkeys(returned.marked(Mark.CUT_TERM)):
                 self._report_term(term)
 
     # -- every path cut ---------------------------------------------------------------------
     def _report_cut(self, returned: Value) -> None:
         cuts = self._cut_nodes(returned)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # one root cause, one finding: TFS302 reports numpy on a tensor
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
@@ -194,11 +207,11 @@ class NonDifferentiableLoss(Rule):
                 self.report(node, op=self._describe(node))
 
     def _cut_nodes(self, value: Value) -> list[cst.CSTNode]:
-        nodes = list(dict.fromkeys(value.marked("grad_cut")))
+        nodes = list(dict.fromkeys(value.marked(Mark.GRAD_CUT)))
         if not nodes:
             # provenance lost on the way (a tuple, an unknown call): every cut in the loss
             nodes = list(dict.fromkeys(n for scope in self._scopes() for v in scope.values.values()
-                                       for n in v.marked("grad_cut")))
+                                       for n in v.marked(Mark.GRAD_CUT)))
         inner = [n for n in nodes if not self._is_helper_call(n)]
         return inner or nodes
 
@@ -214,6 +227,8 @@ class NonDifferentiableLoss(Rule):
         cuts = self._cut_nodes(value) if value is not None else []
         if any(self._op(node) == "stop_gradient" for node in cuts):
             return  # a deliberate stop_gradient (straight-through estimators, targets)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # TFS302 reports numpy on a tensor
         op = self._describe(cuts[0]) if cuts else "an op"
         self.report(term, message=self.TERM_MESSAGE, severity=Severity.WARNING, op=op)
 
@@ -223,6 +238,16 @@ class NonDifferentiableLoss(Rule):
             if value is not None:
                 return value
         return None
+
+    def _numpy_call(self, node: cst.CSTNode) -> bool:
+        """numpy on a tensor (``np.abs(t)``, ``t.numpy()``, ``K.eval(t)``): TFS302's finding."""
+        if not isinstance(node, cst.Call):
+            return False
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("numpy", "eval") \
+                and lookup(self.index.imports.canonical(_dotted_func(node))) is None:
+            return True
+        canon = self.index.imports.canonical(_dotted_func(node)) or ""
+        return canon.startswith("np.") or canon == "K.eval"
 
     # -- naming the op ----------------------------------------------------------------------------
     def _op(self, node: cst.CSTNode) -> str | None:

@@ -44,7 +44,7 @@ class NumpyInLoss(Rule):
     numpy inside a function that `tf.py_function` calls.
 
     ## Why is this bad?
-    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21 (KERAS_FACTS §3 rows 7d–7f, §4.7):
+    Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
     - `fit` traces the loss into a graph, and numpy on a symbolic tensor raises
       `NotImplementedError: Cannot convert a symbolic tf.Tensor (...) to a numpy array.`;
     - `.numpy()` raises `AttributeError: 'SymbolicTensor' object has no attribute 'numpy'`;

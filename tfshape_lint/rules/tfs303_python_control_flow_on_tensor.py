@@ -7,6 +7,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules.tfs302_numpy_in_loss import is_tensor
 
@@ -31,7 +32,7 @@ class PythonControlFlowOnTensor(Rule):
     ## Why is this bad?
     Keras 3 does **not** autograph losses: the train step runs under
     `tf.autograph.experimental.do_not_convert` (keras/src/backend/tensorflow/trainer.py), so
-    the loss sees symbolic tensors (KERAS_FACTS §0.2, row 7j). `if tf.reduce_mean(y_pred) > 0.5:`
+    the loss sees symbolic tensors (measured on TF 2.21 / Keras 3.15). `if tf.reduce_mean(y_pred) > 0.5:`
     raises ``OperatorNotAllowedInGraphError: Using a symbolic `tf.Tensor` as a Python `bool` is
     not allowed.`` and `for i in tf.range(n):` raises ``... Iterating over a symbolic `tf.Tensor`
     is not allowed.`` in `fit`, although the same loss runs when called eagerly or with
@@ -261,12 +262,12 @@ class PythonControlFlowOnTensor(Rule):
         if isinstance(node, cst.BooleanOperation):
             return self._symbolic(node.left, depth + 1) or self._symbolic(node.right, depth + 1)
         if isinstance(node, cst.Name) and self.loss is not None:
-            sources = self.loss.sources.get(node)
+            sources = self.loss.definitions(node)
             if sources and None not in sources and all(isinstance(s, cst.BaseExpression) for s in sources):
                 return any(self._symbolic(s, depth + 1) for s in sources)  # type: ignore[arg-type]
         value = self.value(node)
         # tf.range(...) has no origin in y_true/y_pred but is a symbolic tensor all the same
-        return is_tensor(value) or (value is not None and value.tensor and value.has("range"))
+        return is_tensor(value) or (value is not None and value.tensor and value.has(Tag.RANGE))
 
     # -- iteration ----------------------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:

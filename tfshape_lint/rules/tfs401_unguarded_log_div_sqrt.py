@@ -28,10 +28,13 @@ class UnguardedLogDivSqrt(Rule):
     sum of labels in a denominator) and can reach 0 in float32, with no guard in between.
 
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
-    bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a `smooth`/`eps`
-    parameter), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first,
+    bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
+    attribute with a word in its name starting with `eps`, `smooth` or `tiny`, or the words
+    `delta_min`, and a function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
-    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are followed to
+    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
+    words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
+    epsilons, `steps` is not. Names are followed to
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
     followed by `K.log(1 - p)` is understood.
 
@@ -41,10 +44,10 @@ class UnguardedLogDivSqrt(Rule):
     `clip(p, 1e-10, 1 - 1e-10)` does not protect `log(1 - p)`, and `1 + 1e-10 - p` is `1 - p`.
 
     ## Why is this bad?
-    `fit` never raises on NaN/inf (KERAS_FACTS §0.6, rows 9a/9c): `-sum(y_true * log(y_pred))`
+    `fit` never raises on NaN/inf (measured on TF 2.21 / Keras 3.15): `-sum(y_true * log(y_pred))`
     with an exact 0 in `y_pred` (a ReLU output, an underflowed softmax) gives `loss=nan` and
     NaN weights after one step, with no exception; a manual binary cross-entropy on a
-    saturated sigmoid does the same. `sqrt(0)` and `x / 0` have infinite gradients (rows 8d/8e):
+    saturated sigmoid does the same. `sqrt(0)` and `x / 0` have infinite gradients:
     a Euclidean-distance loss is NaN as soon as one prediction is exact (TensorFlow returns 0
     for the gradient of `sqrt` only when the gradient flowing into it is exactly 0, as in
     `square(sqrt(s))`). A denominator that is a sum of labels is 0 for a batch without
@@ -130,8 +133,47 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
                 note="metrics do not train the weights"),
+        Example("import numpy as np\nimport tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def gaussian_nll(y_true, y_pred):\n"
+                "    floor = 1 / (2 * np.pi) / 10\n"
+                "    mean = y_pred[:, 0:1]\n"
+                "    var = K.clip(K.square(y_pred[:, 1:2]), floor, None)\n"
+                "    return K.mean(K.log(2 * np.pi * var) / 2 + K.square(y_true - mean) / (2 * var), axis=-1)\n",
+                note="clip(x, lo, None) bounds from below; np.pi is a positive constant"),
+        Example("import tensorflow as tf\n\n"
+                "def focal_loss(y_true, y_pred, gamma=2.0):\n"
+                "    p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)\n"
+                "    p_t = y_true * p + (1 - y_true) * (1 - p)\n"
+                "    return tf.reduce_mean(-tf.pow(1.0 - p_t, gamma) * tf.math.log(p_t), axis=-1)\n",
+                note="y*p + (1-y)*(1-p) of a clipped p stays >= the clip for labels in [0, 1]"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_mse(y_true, y_pred):\n"
+                "    positives = tf.reduce_sum(y_true, axis=-1)\n"
+                "    share = tf.reduce_sum(tf.square(y_true), axis=-1) / positives\n"
+                "    share = tf.where(tf.math.is_nan(share), tf.zeros_like(share), share)\n"
+                "    return share * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
+                note="a ratio of labels (no gradient) whose NaN is replaced right after"),
+        Example("import tensorflow as tf\n\n"
+                "def masked_mse(real, pred):\n"
+                "    mask = tf.cast(tf.math.logical_not(tf.math.equal(real, 0)), tf.float32)\n"
+                "    loss = tf.square(real - pred) * mask\n"
+                "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
+                note="the masked mean over the batch: its count is 0 only for a batch of padding"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, steps=0, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.steps = steps\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return -tf.reduce_sum(y_true * tf.math.log(y_pred + self.steps), axis=-1)\n",
+                fixed="import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
+                      "    def __init__(self, steps=0, **kwargs):\n"
+                      "        super().__init__(**kwargs)\n"
+                      "        self.steps = steps\n\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        return -tf.reduce_sum(y_true * tf.math.log(y_pred + self.steps + 1e-7), axis=-1)\n",
+                line=10, note="`steps` holds the letters e-p-s but is no epsilon: a step count can be 0"),
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1)\n",
                 fixed="import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
@@ -216,6 +258,17 @@ class UnguardedLogDivSqrt(Rule):
                       "    total = tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1)\n"
                       "    return total / (tf.reduce_sum(mask, axis=-1) + 1e-7)\n",
                 line=6, note="a sum of labels is 0 for a sample without any"),
+        Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                "def gaussian_nll(y_true, y_pred):\n"
+                "    mean = y_pred[:, 0:1]\n"
+                "    var = K.square(y_pred[:, 1:2])\n"
+                "    return K.mean(K.log(2 * np.pi * var) / 2 + K.square(y_true - mean) / (2 * var), axis=-1)\n",
+                fixed="import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                      "def gaussian_nll(y_true, y_pred):\n"
+                      "    mean = y_pred[:, 0:1]\n"
+                      "    var = K.square(y_pred[:, 1:2])\n"
+                      "    return K.mean(K.log(2 * np.pi * var + K.epsilon()) / 2 + K.square(y_true - mean) / (2 * var + K.epsilon()), axis=-1)\n",
+                line=7, note="the square of a raw prediction reaches 0"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -26,14 +26,21 @@ class RemovedKerasApi(RemovedApiVisitor, Rule):
       only the short names (`mse`, `mae`, ...), `keras.losses` only the long ones
       (`mean_squared_error`, ...), `tf.losses.mean_squared_error` likewise.
 
+    - backend names of Keras 2.x that even tf_keras no longer has (`K.image_dim_ordering`,
+      `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...).
+
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
-    `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`. Names inside a
-    compatibility guard (`try: ... except ImportError/AttributeError`, `if` on a version or
-    `hasattr`) are left alone, and so are files that set `TF_USE_LEGACY_KERAS` for `tf.keras`.
+    `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
+    backend names. Names inside a compatibility guard are left alone: `try: ... except
+    ImportError/AttributeError`, a short `try` whose `except Exception` computes a fallback,
+    an `if` on a version, and `hasattr(K, "name")`/`getattr(K, "name", None)` for that very
+    name (an unrelated `hasattr` guards nothing). So are names another module of the project
+    assigns (`keras.backend.name_scope = keras.name_scope`) and files that set
+    `TF_USE_LEGACY_KERAS` for `tf.keras`.
     With `target-keras = "tf-keras"` nothing is flagged: tf_keras has every one of them.
 
     ## Why is this bad?
-    The attribute lookup fails when the line runs (KERAS_FACTS §3 row 12, §4.11, row 14e):
+    The attribute lookup fails when the line runs (measured on TF 2.21 / Keras 3.15):
     `AttributeError: module 'keras.backend' has no attribute 'mean'`;
     `AttributeError: module 'keras._tf_keras.keras.backend' has no attribute 'learning_phase'`;
     `AttributeError: module 'keras._tf_keras.keras.losses' has no attribute 'mean_squared_error'.
@@ -120,6 +127,14 @@ class RemovedKerasApi(RemovedApiVisitor, Rule):
                 note="tf.keras is tf_keras when TF_USE_LEGACY_KERAS is set"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.keras.losses.MeanSquaredError()(y_true, y_pred)\n"),
+        Example("import keras\nimport keras.backend as K\n\ndef lse(x):\n"
+                "    if hasattr(K, 'logsumexp'):\n        return K.logsumexp(x, axis=-1)\n"
+                "    return keras.ops.logsumexp(x, axis=-1)\n",
+                note="hasattr asks about exactly this name"),
+        Example("import keras\nimport keras.backend as K\n\ndef channels_first():\n"
+                "    try:\n        return K.image_dim_ordering() == 'th'\n"
+                "    except Exception:\n        return keras.config.image_data_format() == 'channels_first'\n",
+                note="a short try with a real fallback in its handler"),
     )
     bad = (
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
@@ -191,6 +206,16 @@ class RemovedKerasApi(RemovedApiVisitor, Rule):
         Example("import keras\n\nclass L(keras.losses.Loss):\n"
                 "    def __init__(self):\n        super().__init__(reduction=keras.losses.Reduction.SUM)\n",
                 fixed=None, line=5),
+        Example("import keras.backend as K\n\ndef build(model, x):\n"
+                "    if hasattr(model, 'loss'):\n        return K.logsumexp(x, axis=-1)\n    return x\n",
+                fixed=None, line=5,
+                message="K.logsumexp is not in keras.backend under Keras 3 (AttributeError); "
+                        "use keras.ops.logsumexp",
+                note="a Keras 2.x name; an unrelated hasattr guards nothing"),
+        Example("from keras import backend as K\n\ndef data_format():\n"
+                "    if K.image_dim_ordering() == 'th':\n        return 'channels_first'\n"
+                "    return K.normalize_data_format(None)\n",
+                fixed=None, line=4),
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
                 "    return K.mean(K.relu(y_pred - y_true, alpha=0.1), axis=-1)\n",
                 fixed="import keras.backend as K\nimport keras\n\ndef loss(y_true, y_pred):\n"
@@ -283,6 +308,14 @@ def _classify(qualname: str, legacy_tf_keras: bool) -> tuple[str, str, str] | No
     if namespace is None or (legacy_tf_keras and namespace.startswith(_TF_KERAS_NS)):
         return None
     kind = namespace.rsplit(".", 1)[1]
-    if name in _names(namespace) or name not in _names(keras_table()["legacy"][kind]):
+    if name in _names(namespace) or name not in _legacy_names(kind):
         return None
     return namespace, kind, name
+
+
+@lru_cache(maxsize=None)
+def _legacy_names(kind: str) -> frozenset[str]:
+    """What Keras 2 code could call in one namespace: tf_keras's names plus the Keras 2.x
+    multi-backend names tf_keras dropped (``K.image_dim_ordering``, ``K.logsumexp``, ...)."""
+    table = keras_table()
+    return _names(table["legacy"][kind]) | frozenset(table.get("keras2", {}).get(kind, ()))

@@ -8,7 +8,7 @@ from tfshape_lint.analysis.builtin_losses import SYMMETRIC_CLASSES, loss_functio
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Value
+from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
@@ -134,6 +134,10 @@ class SwappedLossArguments(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.nn.softmax_cross_entropy_with_logits(y_pred, y_true)\n",
                 line=4, note="tf.nn takes (labels, logits) positionally"),
+        Example("from keras.layers import *\n\n"
+                "def focal(y_true, y_pred, gamma=2.0):\n"
+                "    return K.pow(1.0 - y_pred, gamma) * K.categorical_crossentropy(y_pred, y_true)\n",
+                line=4, note="Keras 2's `from keras.layers import *` binds K to the backend"),
     )
 
     # -- the loss's own signature ------------------------------------------------------------
@@ -163,7 +167,7 @@ class SwappedLossArguments(Rule):
         if pair is None:
             return
         first, second = (self.value(n) for n in pair)
-        if not (_only(first, "y_pred") and _only(second, "y_true")):
+        if not (_only(first, Origin.Y_PRED) and _only(second, Origin.Y_TRUE)):
             return
         if self._also_called_in_order(node):
             return
@@ -179,8 +183,8 @@ class SwappedLossArguments(Rule):
         if form is not None:
             return None if form[0].symmetric else "losses"
         instance = self.value(node.func)
-        if instance is not None and instance.has("loss_instance") and not instance.has("custom_loss_instance"):
-            builtin = [t[len("builtin_"):] for t in instance.tags if t.startswith("builtin_")]
+        if instance is not None and instance.has(Tag.LOSS_INSTANCE) and not instance.has(Tag.CUSTOM_LOSS_INSTANCE):
+            builtin = [instance.loss_class] if instance.loss_class is not None else []
             return None if any(_class_symmetric(b) for b in builtin) else "losses"
         return None
 
@@ -188,14 +192,14 @@ class SwappedLossArguments(Rule):
         """The same callee is also called as (y_true, y_pred) here: a deliberate symmetrisation."""
         assert self.loss is not None
         text = _code(node.func)
-        for other, _ in self.loss.values.items():
-            if other is node or not isinstance(other, cst.Call) or _code(other.func) != text:
+        for other in self.loss.nodes_of(cst.Call):
+            if other is node or _code(other.func) != text:
                 continue
             pair = _first_two(other)
             if pair is None:
                 continue
             a, b = (self.value(n) for n in pair)
-            if _only(a, "y_true") and _only(b, "y_pred"):
+            if _only(a, Origin.Y_TRUE) and _only(b, Origin.Y_PRED):
                 return True
         return False
 
@@ -220,7 +224,7 @@ def _first_two(node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] 
     return (first, second) if first is not None and second is not None else None
 
 
-def _only(value: Value | None, origin: str) -> bool:
+def _only(value: Value | None, origin: Origin) -> bool:
     return value is not None and value.origin == frozenset({origin})
 
 

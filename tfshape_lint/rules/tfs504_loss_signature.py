@@ -10,7 +10,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.imports import ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
-from tfshape_lint.analysis.losses import FunctionInfo, _returned_callables
+from tfshape_lint.analysis.losses import FunctionInfo, returned_callables
 from tfshape_lint.rule import Example, Recipe, Rule, RuleScope, Severity
 
 #: decorators that keep the wrapped function's signature
@@ -250,7 +250,7 @@ class LossSignature(Rule):
             return []
         factory = infos[0]
         out: list[Signature] = []
-        for inner in _returned_callables(factory.node):
+        for inner in returned_callables(factory.node):
             if isinstance(inner, ast.Lambda):
                 out.append(_signature(inner, f"the lambda {dotted}() returns"))
                 continue

@@ -26,7 +26,7 @@ class FunctionalLossSampleWeight(Rule):
 
     ## Why is this bad?
     Only the Loss *classes* take a `sample_weight`; the functions have no such parameter, so
-    the call raises before computing anything. Measured on TF 2.21 (KERAS_FACTS §3, row 5d):
+    the call raises before computing anything. Measured on TF 2.21:
     Keras 3 raises `TypeError: sparse_categorical_crossentropy() got an unexpected keyword
     argument 'sample_weight'`, tf_keras raises `TypeError: Got an unexpected keyword argument
     'sample_weight'`. The signatures are `(y_true, y_pred, from_logits=False, ignore_class=None,

@@ -1,0 +1,142 @@
+"""Whole-project resolution: a file's names followed into its sibling modules on disk.
+
+Each test writes a small project of its own (the code is written for these tests) and checks
+the files with the CLI's path, so the engine sees real paths as in a repository run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tfshape_lint.analysis.index import build_index
+from tfshape_lint.analysis.losses import Context, Role
+from tfshape_lint.config import Config
+from tfshape_lint.files import check_files
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    (root / "setup.py").write_text("", encoding="utf-8")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _findings(root: Path) -> set[tuple[str, int, str]]:
+    paths = sorted(str(p) for p in root.rglob("*.py"))
+    out = set()
+    for result in check_files(paths, Config(), jobs=1):
+        assert result.errors == []
+        for f in result.findings:
+            out.add((str(Path(f.path).relative_to(root)), f.line, f.code))
+    return out
+
+
+def _index(path: Path):  # type: ignore[no-untyped-def]
+    text = path.read_text(encoding="utf-8")
+    return build_index(text, ast.parse(text), str(path))
+
+
+SHIM = {
+    "geo/__init__.py": "",
+    "geo/backend/__init__.py": "from geo.backend import ops\n",
+    "geo/backend/ops.py": "try:\n    from keras.ops import *\nexcept ImportError:\n    from keras_core.ops import *\n",
+    "geo/losses/__init__.py": "",
+    "geo/losses/overlap.py": (
+        "from geo.backend import ops\n\n\n"
+        "def overlap_loss(y_true, y_pred):\n"
+        "    inter = ops.sum(ops.minimum(y_true, y_pred), axis=-1)\n"
+        "    union = ops.sum(ops.maximum(y_true, y_pred), axis=-1)\n"
+        "    return -ops.log(inter / union)\n"),
+}
+
+
+def test_reexported_ops_module_is_followed(tmp_path: Path) -> None:
+    _write(tmp_path, SHIM)
+    index = _index(tmp_path / "geo/losses/overlap.py")
+    assert index.imports.aliases["ops"] == "keras.ops"
+    found = _findings(tmp_path)
+    # the file never names keras: only the project's shim says what `ops` is
+    assert ("geo/losses/overlap.py", 7, "TFS401") in found
+
+
+def test_without_the_project_the_shim_is_invisible(tmp_path: Path) -> None:
+    _write(tmp_path, {"overlap.py": SHIM["geo/losses/overlap.py"]})
+    assert _findings(tmp_path) == set()
+
+
+def test_relative_and_star_imports(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/common.py": "from keras import backend as K\nimport tensorflow as tf\n",
+        "pkg/compat.py": "from .common import *\n",
+        "pkg/loss.py": "from .compat import K\n\ndef sq(y_true, y_pred):\n    return K.mean(K.square(y_true - y_pred))\n",
+        "pkg/loss2.py": "from pkg.compat import *\n\ndef sq2(y_true, y_pred):\n    return tf.reduce_sum(y_true - y_pred)\n",
+    })
+    assert _index(tmp_path / "pkg/loss.py").imports.aliases["K"] == "keras.backend"
+    assert _index(tmp_path / "pkg/loss2.py").imports.aliases["tf"] == "tensorflow"
+    found = _findings(tmp_path)
+    assert ("pkg/loss.py", 4, "TFS501") in found  # keras.backend.mean is gone in Keras 3
+
+
+def test_loss_compiled_in_another_module(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "app/__init__.py": "",
+        "app/objectives.py": (
+            "import tensorflow as tf\n\n\n"
+            "def make_weighted(weight):\n"
+            "    def inner(a, b):\n"
+            "        return weight * tf.reduce_sum(tf.square(a - b))\n"
+            "    return inner\n\n\n"
+            "def hits(a, b):\n"
+            "    return tf.reduce_mean(tf.cast(tf.equal(tf.round(a), tf.round(b)), tf.float32))\n"),
+        "app/train.py": (
+            "import tensorflow as tf\n"
+            "from app import objectives\n"
+            "from app.objectives import hits\n\n"
+            "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+            "model.compile(loss=objectives.make_weighted(0.5), metrics=[hits])\n"),
+    })
+    specs = {s.qualname: s for s in _index(tmp_path / "app/objectives.py").losses}
+    assert specs["make_weighted.inner"].context is Context.COMPILE
+    assert specs["make_weighted.inner"].factory_call == "make_weighted(0.5)"
+    assert specs["hits"].role is Role.METRIC
+    found = _findings(tmp_path)
+    assert ("app/objectives.py", 6, "TFS102") in found  # the inner loss sums over the batch
+    assert not any(code == "TFS301" for _, _, code in found)  # `hits` is a metric
+
+
+def test_attribute_patched_by_another_module(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "lib/__init__.py": "import keras\n\nkeras.backend.name_scope = keras.name_scope\n",
+        "lib/layer.py": "from keras import backend\n\n\ndef scoped():\n    return backend.name_scope('x')\n",
+        "lib/other.py": "from keras import backend\n\n\ndef cast(x):\n    return backend.cast_to_floatx(x)\n",
+    })
+    found = _findings(tmp_path)
+    assert ("lib/layer.py", 5, "TFS501") not in found
+    assert ("lib/other.py", 5, "TFS501") in found  # patching one name says nothing of others
+
+
+def test_numpy_reference_in_a_test_module_is_not_a_loss(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/dist_test.py": (
+            "import numpy as np\nimport tensorflow as tf\n\n\n"
+            "def ref_loss(y_true, y_pred):\n"
+            "    return np.log(np.sum(y_true * y_pred) / np.sum(y_pred))\n\n\n"
+            "def test_ref():\n"
+            "    assert tf.constant(1.0) is not None and ref_loss(np.ones(2), np.ones(2)) == 0.0\n"),
+    })
+    assert _index(tmp_path / "proj/dist_test.py").losses == []
+    assert _findings(tmp_path) == set()
+
+
+def test_sibling_repositories_are_not_one_project(tmp_path: Path) -> None:
+    """A folder holding several repositories: a module of one is never imported by another."""
+    for repo in ("one", "two"):
+        (tmp_path / repo).mkdir()
+        (tmp_path / repo / "LICENSE").write_text("", encoding="utf-8")
+    (tmp_path / "one/shim.py").write_text("from keras import ops\n", encoding="utf-8")
+    (tmp_path / "two/use.py").write_text("from shim import ops\n", encoding="utf-8")
+    assert _index(tmp_path / "two/use.py").imports.aliases["ops"] == "shim.ops"

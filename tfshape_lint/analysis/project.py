@@ -1,0 +1,458 @@
+"""Whole-project resolution: follow imports into the project's own modules.
+
+A file is linted alone, but in a repository its names often come from sibling modules:
+``from keras_cv.src.backend import ops`` re-exports ``keras.ops``; ``from .common import K``
+re-exports the backend; a loss defined in ``losses.py`` is compiled in ``train.py``; one module
+patches ``keras.backend.name_scope = keras.name_scope`` for all others. This module answers
+those questions with the stdlib ``ast`` only (no LibCST), reading each project module at most
+once per process: a :class:`Project` per root folder, its module summaries memoised, so a
+whole-repository run pays for each file once.
+
+Only imports that resolve to files under the project are followed; anything else (site-packages,
+the standard library) is left to the import table as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted
+
+#: roots whose names the import table understands (a re-export of one of these is followed)
+ML_ROOTS = frozenset({"tensorflow", "keras", "tf_keras", "numpy"})
+#: how many re-export hops are followed (``a`` re-exports ``b`` re-exports ``keras.ops``)
+_MAX_HOPS = 6
+#: how far above a file the project's top folder may be
+_MAX_UP = 6
+_PROJECT_MARKERS = (".git", "setup.py", "setup.cfg", "pyproject.toml")
+#: weaker signs of a repository's top folder, used when none of the above is found
+_WEAK_MARKERS = ("LICENSE", "LICENSE.txt", "LICENSE.md", "requirements.txt", ".github")
+#: a project scan stops after this many files (a folder of many repositories is not a project)
+_MAX_FILES = 5000
+_SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_modules", "build",
+                        "dist", "__pycache__", "site-packages", ".eggs"})
+#: text a file must contain before it is parsed for cross-module uses of losses and metrics
+_USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
+_TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
+
+
+@dataclass
+class ModuleSummary:
+    """What one project module binds at module level, read from its ``ast``."""
+
+    path: Path
+    name: str
+    is_package: bool
+    #: local name -> qualified names it is bound to by imports (in source order, all branches)
+    imports: dict[str, list[str]] = field(default_factory=dict)
+    #: modules star-imported (``from .ops import *``), absolute names
+    stars: list[str] = field(default_factory=list)
+    #: names of module-level defs and classes
+    defs: set[str] = field(default_factory=set)
+    tree: ast.Module | None = None
+
+
+class Project:
+    """A folder of Python modules: resolves module names to files and re-exports to targets."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self._summaries: dict[Path, ModuleSummary | None] = {}
+        self._files: dict[tuple[Path, str], Path | None] = {}
+        self._uses: dict[Path, list[tuple[str, str]]] | None = None
+        self._patches: frozenset[str] | None = None
+
+    # -- module names and files --------------------------------------------------------------
+    def module_name(self, path: Path) -> tuple[Path, str]:
+        """(import root, dotted module name) of a file: packages are climbed while they have
+        an ``__init__.py``; a plain script is a top-level module of its own folder."""
+        folder = path.parent
+        parts = [] if path.stem == "__init__" else [path.stem]
+        while (folder / "__init__.py").is_file() and folder != folder.parent and folder != self.top.parent:
+            parts.insert(0, folder.name)
+            folder = folder.parent
+        return folder, ".".join(parts)
+
+    def find_module(self, dotted: str, near: Path) -> Path | None:
+        """The file of module ``dotted`` under an import root at or above ``near``, in the project."""
+        key = (near, dotted)
+        if key not in self._files:
+            self._files[key] = self._search(dotted, near)
+        return self._files[key]
+
+    def _search(self, dotted: str, near: Path) -> Path | None:
+        rel = Path(*dotted.split("."))
+        folder = near
+        for _ in range(_MAX_UP + 1):
+            for candidate in (folder / rel.with_suffix(".py"), folder / rel / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+            if folder == self.top or folder == folder.parent:
+                break  # never outside the project: a sibling repository is not importable
+            folder = folder.parent
+        return None
+
+    # -- summaries -----------------------------------------------------------------------------
+    def summary(self, path: Path) -> ModuleSummary | None:
+        """The memoised summary of one project file (None when it cannot be read or parsed)."""
+        if path not in self._summaries:
+            self._summaries[path] = self._summarise(path)
+        return self._summaries[path]
+
+    def _summarise(self, path: Path) -> ModuleSummary | None:
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        root, name = self.module_name(path)
+        out = ModuleSummary(path, name, path.name == "__init__.py", tree=tree)
+        package = name if out.is_package else name.rpartition(".")[0]
+        for node in _module_level(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _record_import(out, node, package)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.defs.add(node.name)
+            elif isinstance(node, ast.Assign):
+                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    value = ast_dotted(node.value)
+                    if value is not None:
+                        out.imports.setdefault(node.targets[0].id, []).append("=" + value)
+        return out
+
+    def _table(self, summary: ModuleSummary) -> ImportTable:
+        table = ImportTable()
+        for local, targets in summary.imports.items():
+            for target in targets:
+                if not target.startswith("="):
+                    table.aliases[local] = target
+        return table
+
+    # -- following re-exports ---------------------------------------------------------------------
+    def resolve(self, qualname: str, near: Path, hops: int = 0) -> str | None:
+        """The external (TensorFlow/Keras/NumPy) name a project name stands for, if any.
+
+        ``keras_cv.src.backend.ops`` -> ``keras.ops`` when ``keras_cv/src/backend/__init__.py``
+        imports ``ops`` from Keras. None when the name is a project function or unknown.
+        """
+        if hops > _MAX_HOPS:
+            return None
+        parts = qualname.split(".")
+        for cut in range(len(parts), 0, -1):
+            path = self.find_module(".".join(parts[:cut]), near)
+            if path is None:
+                continue
+            rest = parts[cut:]
+            summary = self.summary(path)
+            if summary is None:
+                return None
+            if not rest:  # the module itself: a shim when it star-imports a TF/Keras namespace
+                return _ml_star(summary)
+            target = self._binding(summary, rest[0], hops)
+            if target is None:
+                return None
+            return ".".join([target, *rest[1:]])
+        return None
+
+    def _binding(self, summary: ModuleSummary, name: str, hops: int) -> str | None:
+        """What ``name`` in a project module is bound to, preferring a TensorFlow/Keras/NumPy
+        import (compatibility shims import ``ops`` from two places; the ML one is the one the
+        rules understand)."""
+        if name in summary.defs:
+            return None
+        resolved: list[str] = []
+        for target in summary.imports.get(name, []):
+            if target.startswith("="):  # ``ops = keras.ops`` / ``K = backend``
+                table = self._table(summary)
+                qual = table.resolve(target[1:])
+                target = qual if qual is not None else target[1:]
+            if target.split(".")[0] in ML_ROOTS:
+                resolved.append(target)
+                continue
+            followed = self.resolve(target, summary.path.parent, hops + 1)
+            if followed is not None:
+                resolved.append(followed)
+        for star in summary.stars:
+            if star.split(".")[0] in ML_ROOTS:
+                continue  # ``from tensorflow import *`` cannot be enumerated without importing it
+            followed = self.resolve(f"{star}.{name}", summary.path.parent, hops + 1)
+            if followed is not None:
+                resolved.append(followed)
+        ml = [t for t in resolved if t.split(".")[0] in ML_ROOTS]
+        if ml:
+            return ml[0]
+        star = _ml_star(summary)
+        return f"{star}.{name}" if star is not None and not name.startswith("_") else None
+
+    def star_names(self, module: str, near: Path, hops: int = 0) -> dict[str, str]:
+        """Names a ``from module import *`` brings in that stand for TF/Keras/NumPy names."""
+        path = self.find_module(module, near)
+        summary = self.summary(path) if path is not None else None
+        if summary is None or hops > _MAX_HOPS:
+            return {}
+        out: dict[str, str] = {}
+        for star in summary.stars:
+            if star.split(".")[0] not in ML_ROOTS:
+                out.update(self.star_names(star, summary.path.parent, hops + 1))
+        for local in summary.imports:
+            if local.startswith("_"):
+                continue
+            target = self._binding(summary, local, hops)
+            if target is not None:
+                out[local] = target
+        return out
+
+    # -- the hook the index calls -----------------------------------------------------------------
+    def enrich(self, imports: ImportTable, statements: Iterable[ast.AST], path: Path) -> None:
+        """Rewrite the aliases of one file that point into the project to the TF/Keras names
+        they re-export; resolve relative imports; expand star imports of project modules."""
+        _, name = self.module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in statements:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = _relative_base(package, node.level, node.module)
+                if base is None:
+                    continue
+                for alias in node.names:
+                    if alias.name != "*":
+                        imports.aliases.setdefault(alias.asname or alias.name, f"{base}.{alias.name}")
+                    else:
+                        for local, target in self.star_names(base, path.parent).items():
+                            imports.aliases.setdefault(local, target)
+            elif isinstance(node, ast.ImportFrom) and node.module and any(a.name == "*" for a in node.names):
+                if node.module.split(".")[0] not in ML_ROOTS:
+                    for local, target in self.star_names(node.module, path.parent).items():
+                        imports.aliases.setdefault(local, target)
+        for local, target in list(imports.aliases.items()):
+            if target.split(".")[0] in ML_ROOTS or target.startswith("builtins."):
+                continue
+            external = self.resolve(target, path.parent)
+            if external is not None:
+                imports.aliases[local] = external
+
+    # -- project-wide facts ---------------------------------------------------------------------------
+    def patched_names(self) -> frozenset[str]:
+        """Qualified names some project module assigns (``keras.backend.name_scope = ...``):
+        they exist for every module once that one ran. TF/Keras names only."""
+        if self._patches is None:
+            out: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is None or not re.search(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]", text, re.M):
+                    continue
+                summary = self.summary(path)
+                if summary is None:
+                    continue
+                table = self._table(summary)
+                self.enrich(table, _module_level(summary.tree) if summary.tree else [], path)
+                for node in _module_level(summary.tree) if summary.tree else []:
+                    if isinstance(node, ast.Assign):
+                        for target in node.targets:
+                            dotted = ast_dotted(target) if isinstance(target, ast.Attribute) else None
+                            resolved = table.resolve(dotted) if dotted else None
+                            if resolved is not None:
+                                out.add(resolved)
+            self._patches = frozenset(q for q in out if q.split(".")[0] in ML_ROOTS)
+        return self._patches
+
+    def uses_of(self, path: Path) -> list[tuple[str, str]]:
+        """How other project modules hand this module's functions to Keras: (expression in this
+        module's own names, ``"loss"`` or ``"metric"``). ``model.compile(loss=losses.focal(2.0))``
+        in ``train.py`` gives ``("focal(2.0)", "loss")`` for ``losses.py``."""
+        if self._uses is None:
+            self._uses = self._collect_uses()
+        return self._uses.get(path.resolve(), [])
+
+    def _collect_uses(self) -> dict[Path, list[tuple[str, str]]]:
+        out: dict[Path, list[tuple[str, str]]] = {}
+        for path in self.files():
+            text = _read(path)
+            if text is None or not _USE_HINT.search(text):
+                continue
+            summary = self.summary(path)
+            if summary is None or summary.tree is None:
+                continue
+            table = self._table(summary)
+            self.enrich(table, _module_level(summary.tree), path)
+            for expr, role in _keras_uses(summary.tree):
+                self._attribute_use(out, table, path, expr, role)
+        return out
+
+    def _attribute_use(self, out: dict[Path, list[tuple[str, str]]], table: ImportTable, path: Path,
+                       expr: ast.expr, role: str) -> None:
+        callee = expr.func if isinstance(expr, ast.Call) else expr
+        dotted = ast_dotted(callee)
+        qualname = table.resolve(dotted) if dotted else None
+        if qualname is None or qualname.split(".")[0] in ML_ROOTS or qualname.startswith("builtins."):
+            return
+        module, _, name = qualname.rpartition(".")
+        target = self.find_module(module, path.parent) if module else None
+        if target is None:
+            return
+        summary = self.summary(target)
+        if summary is None or name not in summary.defs:
+            return
+        local = ast.Call(func=ast.Name(name), args=expr.args, keywords=expr.keywords) \
+            if isinstance(expr, ast.Call) else ast.Name(name)
+        out.setdefault(target.resolve(), []).append((ast.unparse(local), role))
+
+    def files(self) -> list[Path]:
+        """Every ``.py`` file of the project (hidden, build and virtual-env folders skipped)."""
+        found: list[Path] = []
+        for folder, dirs, names in os.walk(self.top):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+            found.extend(Path(folder) / n for n in sorted(names) if n.endswith(".py"))
+            if len(found) > _MAX_FILES:
+                break
+        return found
+
+
+_TEST_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:pytest|unittest|absl\.testing)\b|tf\.test\.TestCase",
+                          re.MULTILINE)
+
+
+def is_test_module(source: str, path: str | None) -> bool:
+    """A test: ``test_x.py``, ``x_test.py``, or a file that imports a test framework (pytest,
+    unittest, absl.testing, ``tf.test.TestCase``). A ``tests/`` folder alone does not count:
+    it also holds sample code written to be linted or trained."""
+    if path is not None and not path.startswith("<") and _TEST_FILE.match(Path(path).name):
+        return True
+    return bool(_TEST_IMPORT.search(source))
+
+
+_PROJECTS: dict[Path, Project] = {}
+
+
+def may_reexport(source: str, path: str) -> bool:
+    """Whether a file that never names TensorFlow/Keras may still use them through a project
+    module (``from myproject.backend import ops``): it imports something and lives in a project."""
+    return "import" in source and project_for(path) is not None
+
+
+def project_for(path: str) -> Project | None:
+    """The project a file on disk belongs to (memoised per top folder for the whole run)."""
+    if path.startswith("<") or not path.endswith(".py"):
+        return None
+    file = Path(path).resolve()
+    if not file.is_file():
+        return None
+    top = _top_folder(file.parent)
+    project = _PROJECTS.get(top)
+    if project is None:
+        project = _PROJECTS[top] = Project(top)
+    return project
+
+
+def _top_folder(start: Path) -> Path:
+    """The nearest folder at or above ``start`` with a project marker (``.git``, ``setup.py``,
+    ``pyproject.toml``), else the top of ``start``'s package."""
+    for markers in (_PROJECT_MARKERS, _WEAK_MARKERS):
+        folder = start
+        for _ in range(_MAX_UP + 1):
+            if any((folder / marker).exists() for marker in markers):
+                return folder
+            if folder == folder.parent:
+                break
+            folder = folder.parent
+    folder = start
+    while (folder / "__init__.py").is_file() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """Module-level statements, including those inside top-level ``if``/``try``/``with``."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            children: list[ast.AST] = []
+            for name in ("body", "orelse", "finalbody"):
+                children.extend(getattr(node, name, []))
+            for handler in getattr(node, "handlers", []):
+                children.extend(handler.body)
+            stack.extend(reversed(children))
+    return out
+
+
+def _ml_star(summary: ModuleSummary) -> str | None:
+    """The TF/Keras namespace a shim module star-imports (``from keras.ops import *``), if any."""
+    for star in summary.stars:
+        if star.split(".")[0] in ML_ROOTS:
+            return star
+    return None
+
+
+def _relative_base(package: str, level: int, module: str | None) -> str | None:
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+def _record_import(out: ModuleSummary, node: ast.Import | ast.ImportFrom, package: str) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            local = alias.asname or alias.name.split(".")[0]
+            out.imports.setdefault(local, []).append(alias.name if alias.asname else local)
+        return
+    base = _relative_base(package, node.level, node.module) if node.level else node.module
+    if base is None:
+        return
+    for alias in node.names:
+        if alias.name == "*":
+            out.stars.append(base)
+        else:
+            out.imports.setdefault(alias.asname or alias.name, []).append(f"{base}.{alias.name}")
+
+
+def _keras_uses(tree: ast.Module) -> list[tuple[ast.expr, str]]:
+    """(expression, role) for everything handed to ``compile(loss=/metrics=)`` or wrapped as a
+    metric (``MeanMetricWrapper(fn)``), lists and dicts unpacked."""
+    out: list[tuple[ast.expr, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        attr = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+        if attr == "compile":
+            for kw in node.keywords:
+                if kw.arg == "loss":
+                    out.extend((e, "loss") for e in _elements(kw.value))
+                elif kw.arg in ("metrics", "weighted_metrics"):
+                    out.extend((e, "metric") for e in _elements(kw.value))
+            if len(node.args) > 1:
+                out.extend((e, "loss") for e in _elements(node.args[1]))
+        elif attr == "MeanMetricWrapper" and node.args:
+            out.append((node.args[0], "metric"))
+    return out
+
+
+def _elements(expr: ast.expr) -> list[ast.expr]:
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return [e for elt in expr.elts for e in _elements(elt)]
+    if isinstance(expr, ast.Dict):
+        return [e for value in expr.values for e in _elements(value)]
+    return [expr]
+
+
+def clear_project_cache() -> None:
+    """Forget every project read so far: for long-running front-ends (a language server)
+    after files changed on disk. One-shot runs never need it."""
+    _PROJECTS.clear()
