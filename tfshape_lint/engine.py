@@ -30,7 +30,8 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.losses import LossSpec
+from tfshape_lint.analysis.callsites import bound_inputs, passed_values
+from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -40,7 +41,7 @@ from tfshape_lint.analysis.tensors import (
     evaluate_loss,
     evaluate_module_globals,
 )
-from tfshape_lint.analysis.values import Env
+from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
@@ -137,7 +138,9 @@ class _Run:
         module_rules = [r for r in self.rule_classes if r.scope is RuleScope.MODULE]
         specs = self.index.losses if loss_rules else []
         wanted = {rule: set(self._safe_wants(rule)) for rule in module_rules}
-        loss_units = {s.unit for s in specs}
+        # the units that call a loss or its factory too: what they pass is read as globals
+        loss_units = {s.unit for s in specs} | {u for s in specs for u in (s.call_unit, s.factory_unit)
+                                                if u is not None}
         needed = set().union(*wanted.values()) if wanted else set()
         if loss_units:
             needed |= helper_units(self.index, loss_units)
@@ -207,7 +210,7 @@ class _Run:
             return
         try:
             closure = self._closure(module, spec, facts)
-            scope = evaluate_loss(facts, spec, node, closure)
+            scope = evaluate_loss(facts, spec, node, closure, self._call_site_inputs(spec, facts, node))
         except RecursionError:
             self._internal("analysis", RecursionError(
                 f"{spec.qualname} is nested too deeply to analyse"))
@@ -232,6 +235,21 @@ class _Run:
         except Exception as exc:  # a rule bug must not stop the file
             self._internal(rule.code, exc)
             return False
+
+    def _call_site_inputs(self, spec: LossSpec, facts: ModuleFacts, node: FunctionNode) -> dict[str, Value] | None:
+        """What the file's only call of a custom-loop or signature-found loss passes to it."""
+        if spec.caller is None or spec.call_unit is None or spec.context not in (Context.DIRECT, Context.UNKNOWN):
+            return None
+        if any(other.path == spec.caller for other in self.index.losses):
+            return None  # called by another loss: analysed there as its helper
+        module = self.unit_module(spec.call_unit)
+        if module is None:
+            return None
+        caller = find_def(module, spec.caller) if spec.caller else None
+        if spec.caller and not isinstance(caller, cst.FunctionDef):
+            return None
+        found = passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
+        return bound_inputs(spec, node, *found) if found is not None else None
 
     def _check_loss(self, rule: Rule, loss: Scope) -> None:
         try:

@@ -114,6 +114,17 @@ class NonDifferentiableLoss(Rule):
                 "    mask = ops.cast(ops.greater(y_true, 0.0), 'float32')\n"
                 "    return ops.mean(ops.abs(y_true - y_pred) * mask, axis=-1)\n",
                 note="a mask from the labels times a differentiable error"),
+        Example("import numpy as np\nimport tensorflow as tf\n\n"
+                "def np_mae(y_true, y_pred):\n"
+                "    return np.mean(np.abs(y_true - y_pred), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=np_mae)\n",
+                note="numpy on a tensor is TFS302's finding, not also TFS301's"),
+        Example("import tensorflow as tf\n\n"
+                "def angle_loss(y_true, y_pred):\n"
+                "    d = (y_pred - y_true + 180.0) % 360.0 - 180.0\n"
+                "    return tf.reduce_mean(tf.abs(d), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=angle_loss)\n",
+                note="% has a gradient (1 with respect to the dividend almost everywhere)"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef accuracy_loss(y_true, y_pred):\n"
@@ -186,6 +197,8 @@ class NonDifferentiableLoss(Rule):
     # -- every path cut ---------------------------------------------------------------------
     def _report_cut(self, returned: Value) -> None:
         cuts = self._cut_nodes(returned)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # one root cause, one finding: TFS302 reports numpy on a tensor
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
@@ -218,6 +231,8 @@ class NonDifferentiableLoss(Rule):
         cuts = self._cut_nodes(value) if value is not None else []
         if any(self._op(node) == "stop_gradient" for node in cuts):
             return  # a deliberate stop_gradient (straight-through estimators, targets)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # TFS302 reports numpy on a tensor
         op = self._describe(cuts[0]) if cuts else "an op"
         self.report(term, message=self.TERM_MESSAGE, severity=Severity.WARNING, op=op)
 
@@ -227,6 +242,16 @@ class NonDifferentiableLoss(Rule):
             if value is not None:
                 return value
         return None
+
+    def _numpy_call(self, node: cst.CSTNode) -> bool:
+        """numpy on a tensor (``np.abs(t)``, ``t.numpy()``, ``K.eval(t)``): TFS302's finding."""
+        if not isinstance(node, cst.Call):
+            return False
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("numpy", "eval") \
+                and lookup(self.index.imports.canonical(_dotted_func(node))) is None:
+            return True
+        canon = self.index.imports.canonical(_dotted_func(node)) or ""
+        return canon.startswith("np.") or canon == "K.eval"
 
     # -- naming the op ----------------------------------------------------------------------------
     def _op(self, node: cst.CSTNode) -> str | None:

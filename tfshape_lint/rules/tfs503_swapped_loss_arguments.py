@@ -135,6 +135,10 @@ class SwappedLossArguments(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.nn.softmax_cross_entropy_with_logits(y_pred, y_true)\n",
                 line=4, note="tf.nn takes (labels, logits) positionally"),
+        Example("from keras.layers import *\n\n"
+                "def focal(y_true, y_pred, gamma=2.0):\n"
+                "    return K.pow(1.0 - y_pred, gamma) * K.categorical_crossentropy(y_pred, y_true)\n",
+                line=4, note="Keras 2's `from keras.layers import *` binds K to the backend"),
     )
 
     # -- the loss's own signature ------------------------------------------------------------
