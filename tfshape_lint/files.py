@@ -261,7 +261,7 @@ def needs_engine(source: str, path: str) -> bool:
     return build_index(source, tree, path).imports.mentions_ml()
 
 
-def check_text(source: str, path: str, config: Config) -> FileResult:
+def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
     """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
     if not needs_engine(source, path):
         return FileResult(path, source=source)
