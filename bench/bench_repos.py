@@ -6,7 +6,7 @@ Usage::
 
 For each repository folder (every ``.py`` under it, the walk ``check`` does) it prints the
 number of files and lines, the seconds of ``check`` in this one process (the ``--jobs 1``
-path: ``files.check_files(paths, config, jobs=1)``, project resolution included) against the
+path: ``files.check_file`` on each file, project resolution included) against the
 seconds of ``libcst.parse_module`` over the same files, and the findings per code. ``--json``
 writes every finding (path, line, code, message, loss role) so they can be judged by hand;
 ``--baseline`` prints the per-code counts of an earlier ``--json`` run beside the new ones.
@@ -28,7 +28,7 @@ from typing import Any
 import libcst
 
 from tfshape_lint.config import Config
-from tfshape_lint.files import ReadError, check_files, iter_python_files, read_source
+from tfshape_lint.files import ReadError, check_file, iter_python_files, read_source
 
 
 @dataclass
@@ -77,7 +77,7 @@ def run_repo(root: Path, config: Config) -> RepoRun:
     run.lines = sum(text.count("\n") for _, text in sources)
     run.parse_s, run.parse_errors = _time_parse(sources)
     start = time.perf_counter()
-    results = check_files([path for path, _ in sources], config, jobs=1)
+    results = [check_file(path, config) for path, _ in sources]
     run.check_s = time.perf_counter() - start
     for result in results:
         run.internal_errors += len(result.errors)
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     config = Config()
     baseline = json.loads(args.baseline.read_text(encoding="utf-8")) if args.baseline else None
     warm = _sources(args.repos[0], config)[:20]
-    check_files([path for path, _ in warm], config, jobs=1)  # imports and the registry, once
+    [check_file(path, config) for path, _ in warm]  # imports and the registry, once
     runs = [run_repo(root, config) for root in args.repos]
     report(runs, baseline)
     if args.json:

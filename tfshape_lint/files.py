@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from tfshape_lint.analysis import PREFILTER
+from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.config import Config, ConfigResolver
 from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.gitignore import GitIgnore
@@ -238,8 +239,8 @@ def _check_json(text: str) -> None:
 # -- checking -----------------------------------------------------------------------------------
 def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
     """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
-    if not PREFILTER.search(source):  # the engine's own fast path, without importing it
-        return FileResult(path, source=source)
+    if not PREFILTER.search(source) and not may_reexport(source, path):
+        return FileResult(path, source=source)  # the engine's own fast path, without importing it
     from tfshape_lint.engine import SourceError, lint
 
     try:
