@@ -133,8 +133,35 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
                 note="metrics do not train the weights"),
+        Example("import tensorflow as tf\n\ndef passthrough_loss(y_true, y_pred):\n"
+                "    return tf.sqrt(tf.reduce_sum(y_pred))\n\n"
+                "model.compile(optimizer='adam', loss=passthrough_loss)\n",
+                note="y_true unused: y_pred is the model's own per-sample loss output; the batch "
+                     "sum of many non-negative loss terms is not exactly 0 in practice"),
+        Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                "def penalty_loss(y_true, y_pred, samples):\n"
+                "    grads = K.gradients(y_pred, samples)[0]\n"
+                "    norm2 = K.sum(K.square(grads), axis=np.arange(1, len(grads.shape)))\n"
+                "    return K.mean(K.square(1.0 - K.sqrt(norm2)))\n",
+                note="the norm of an input gradient is not exactly 0 in practice"),
+        Example("import unittest\n\nimport tensorflow as tf\n\n"
+                "def ref_loss(y_true, y_pred):\n"
+                "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1)\n",
+                note="a test module's reference implementation is not trained"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef masked_rms_loss(y_true, y_pred):\n"
+                "    keep = tf.cast(y_true > 0.5, tf.float32)\n"
+                "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred) * keep))\n",
+                fixed="import tensorflow as tf\n\ndef masked_rms_loss(y_true, y_pred):\n"
+                      "    keep = tf.cast(y_true > 0.5, tf.float32)\n"
+                      "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred) * keep) + 1e-7)\n",
+                line=5, note="a sum over a selection is 0 for a batch where nothing is selected"),
+        Example("import tensorflow as tf\n\ndef norm_loss(y_true, y_pred):\n"
+                "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred), axis=-1)) + 0.0 * y_true\n",
+                fixed="import tensorflow as tf\n\ndef norm_loss(y_true, y_pred):\n"
+                      "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred), axis=-1) + 1e-7) + 0.0 * y_true\n",
+                line=4, note="a per-row sum: one row of exact zeros (a ReLU output) is enough"),
         Example("import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
                 "    def __init__(self, steps=0, **kwargs):\n"
                 "        super().__init__(**kwargs)\n"
