@@ -15,7 +15,7 @@ from pathlib import Path
 from tfshape_lint.analysis import PREFILTER as PREFILTER  # re-exported: the engine's fast path  # noqa: F401
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import is_test_module, project_for
+from tfshape_lint.analysis.project import is_test_module, own_loss_hooks, project_for
 
 #: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
 TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
@@ -64,6 +64,8 @@ class ModuleIndex:
     globals: dict[str, int] = field(default_factory=dict)
     #: TF/Keras attributes some module of the project assigns (``keras.backend.name_scope = ...``)
     patched: frozenset[str] = frozenset()
+    #: Model methods some class of the project overrides to compute the loss itself
+    loss_hooks: frozenset[str] = frozenset()
 
     def units_with_name(self, *prefixes: str) -> set[int]:
         """Units that mention a canonical name starting with any of ``prefixes``."""
@@ -148,7 +150,9 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,
                         nodes=all_nodes, unit_of_line=unit_of_line,
-                        patched=project.patched_names() if project is not None else frozenset())
+                        patched=project.patched_names() if project is not None else frozenset(),
+                        loss_hooks=frozenset(own_loss_hooks(source)) | (
+                            project.loss_hooks() if project is not None else frozenset()))
     _record_mentions(index)
     return index
 

@@ -38,6 +38,7 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_mod
                         "dist", "__pycache__", "site-packages", ".eggs"})
 #: text a file must contain before it is parsed for cross-module uses of losses and metrics
 _USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
+_HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
 
 
@@ -66,6 +67,7 @@ class Project:
         self._files: dict[tuple[Path, str], Path | None] = {}
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
         self._patches: frozenset[str] | None = None
+        self._hooks: frozenset[str] | None = None
 
     # -- module names and files --------------------------------------------------------------
     def module_name(self, path: Path) -> tuple[Path, str]:
@@ -259,6 +261,18 @@ class Project:
             self._patches = frozenset(q for q in out if q.split(".")[0] in ML_ROOTS)
         return self._patches
 
+    def loss_hooks(self) -> frozenset[str]:
+        """Which of the Model methods that take over loss computation (``compute_loss``,
+        ``train_step``) some class of the project overrides."""
+        if self._hooks is None:
+            found: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is not None:
+                    found.update(_HOOK_DEF.findall(text))
+            self._hooks = frozenset(found)
+        return self._hooks
+
     def uses_of(self, path: Path) -> list[tuple[str, str]]:
         """How other project modules hand this module's functions to Keras: (expression in this
         module's own names, ``"loss"`` or ``"metric"``). ``model.compile(loss=losses.focal(2.0))``
@@ -322,6 +336,11 @@ def is_test_module(source: str, path: str | None) -> bool:
     if path is not None and not path.startswith("<") and _TEST_FILE.match(Path(path).name):
         return True
     return bool(_TEST_IMPORT.search(source))
+
+
+def own_loss_hooks(source: str) -> set[str]:
+    """``compute_loss``/``train_step`` methods one file defines."""
+    return set(_HOOK_DEF.findall(source))
 
 
 _PROJECTS: dict[Path, Project] = {}
