@@ -187,8 +187,8 @@ class Project:
         ml = [t for t in resolved if t.split(".")[0] in ML_ROOTS]
         if ml:
             return ml[0]
-        star = _ml_star(summary)
-        return f"{star}.{name}" if star is not None and not name.startswith("_") else None
+        shim = _ml_star(summary)
+        return f"{shim}.{name}" if shim is not None and not name.startswith("_") else None
 
     def star_names(self, module: str, near: Path, hops: int = 0) -> dict[str, str]:
         """Names a ``from module import *`` brings in that stand for TF/Keras/NumPy names."""
