@@ -150,6 +150,42 @@ class UnguardedLogDivSqrt(Rule):
                 note="a test module's reference implementation is not trained"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
+                "    hits = tf.reduce_sum(target)\n"
+                "    return tf.reduce_sum(tf.abs(target - output)) / hits\n\n"
+                "class Trainer(tf.keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.head = tf.keras.layers.Dense(4)\n"
+                "        self.objectives = {'hits': hit_penalty}\n\n"
+                "    def train_step(self, data):\n"
+                "        x, y = data\n"
+                "        with tf.GradientTape() as tape:\n"
+                "            total = 0.0\n"
+                "            for key in self.objectives:\n"
+                "                total += self.objectives[key](y, self.head(x))\n"
+                "        grads = tape.gradient(total, self.trainable_variables)\n"
+                "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+                "        return {'loss': total}\n",
+                fixed="import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
+                      "    hits = tf.reduce_sum(target)\n"
+                      "    return tf.reduce_sum(tf.abs(target - output)) / (hits + 1e-7)\n\n"
+                      "class Trainer(tf.keras.Model):\n"
+                      "    def __init__(self):\n"
+                      "        super().__init__()\n"
+                      "        self.head = tf.keras.layers.Dense(4)\n"
+                      "        self.objectives = {'hits': hit_penalty}\n\n"
+                      "    def train_step(self, data):\n"
+                      "        x, y = data\n"
+                      "        with tf.GradientTape() as tape:\n"
+                      "            total = 0.0\n"
+                      "            for key in self.objectives:\n"
+                      "                total += self.objectives[key](y, self.head(x))\n"
+                      "        grads = tape.gradient(total, self.trainable_variables)\n"
+                      "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+                      "        return {'loss': total}\n",
+                line=5, note="picked from a table in a custom train_step: a count that is 0 for a "
+                             "batch without positives"),
         Example("import tensorflow as tf\n\ndef masked_rms_loss(y_true, y_pred):\n"
                 "    keep = tf.cast(y_true > 0.5, tf.float32)\n"
                 "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred) * keep))\n",
