@@ -90,6 +90,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_selection_args(fix)
     add_fix_options(fix, alias=False)
     add_output_options(fix)
+    from tfshape_lint.server import add_server_parser  # light: pygls loads only when it runs
+
+    add_server_parser(sub)
     rules = sub.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rule = sub.add_parser("rule", help="print a rule's documentation")
@@ -198,6 +201,7 @@ COMMANDS: Mapping[str, Command | str] = {
     "add-noqa": "tfshape_lint.adopt:run_add_noqa",
     "rules": run_rules,
     "rule": run_rule,
+    "server": "tfshape_lint.server:run_server",
 }
 
 
