@@ -140,3 +140,14 @@ def test_sibling_repositories_are_not_one_project(tmp_path: Path) -> None:
     (tmp_path / "one/shim.py").write_text("from keras import ops\n", encoding="utf-8")
     (tmp_path / "two/use.py").write_text("from shim import ops\n", encoding="utf-8")
     assert _index(tmp_path / "two/use.py").imports.aliases["ops"] == "shim.ops"
+
+
+def test_patch_applies_only_where_the_patching_package_is_imported(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "lib/__init__.py": "import keras\n\nkeras.backend.name_scope = keras.name_scope\n",
+        "uses_lib.py": "import lib\nfrom keras import backend\n\nwith backend.name_scope('a'):\n    pass\n",
+        "alone.py": "from keras import backend\n\nwith backend.name_scope('b'):\n    pass\n",
+    })
+    found = _findings(tmp_path)
+    assert ("uses_lib.py", 4, "TFS501") not in found
+    assert ("alone.py", 3, "TFS501") in found  # nothing it imports runs the patch

@@ -139,8 +139,10 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                     globals_[target.id] = i
     project = project_for(path) if path is not None else None
     external: list[tuple[str, str]] = []
-    if project is not None:
-        file = Path(path).resolve()  # type: ignore[arg-type]
+    patched: frozenset[str] = frozenset()
+    if project is not None and path is not None:
+        file = Path(path).resolve()
+        patched = project.patched_names(file, list(imports.aliases.values()))  # before re-exports resolve
         project.enrich(imports, _statements(tree), file)
         external = project.uses_of(file)
     all_nodes = walk(tree)
@@ -150,7 +152,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,
                         nodes=all_nodes, unit_of_line=unit_of_line,
-                        patched=project.patched_names() if project is not None else frozenset(),
+                        patched=patched,
                         loss_hooks=frozenset(own_loss_hooks(source)) | (
                             project.loss_hooks() if project is not None else frozenset()))
     _record_mentions(index)

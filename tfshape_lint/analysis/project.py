@@ -66,7 +66,7 @@ class Project:
         self._summaries: dict[Path, ModuleSummary | None] = {}
         self._files: dict[tuple[Path, str], Path | None] = {}
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
-        self._patches: frozenset[str] | None = None
+        self._patches: dict[str, set[str]] | None = None
         self._hooks: frozenset[str] | None = None
 
     # -- module names and files --------------------------------------------------------------
@@ -237,28 +237,40 @@ class Project:
                 imports.aliases[local] = external
 
     # -- project-wide facts ---------------------------------------------------------------------------
-    def patched_names(self) -> frozenset[str]:
-        """Qualified names some project module assigns (``keras.backend.name_scope = ...``):
-        they exist for every module once that one ran. TF/Keras names only."""
+    def patched_names(self, path: Path, imported: Iterable[str]) -> frozenset[str]:
+        """TF/Keras names that project code assigns (``keras.backend.name_scope = ...``) and
+        that exist for this file: the patching module is in the file's own top-level package,
+        or in a package the file imports (importing it runs the patch)."""
+        _, own = self.module_name(path)
+        packages = {own.split(".")[0]} if "." in own else {own}
+        for qualname in imported:
+            head = qualname.split(".")[0]
+            if head not in ML_ROOTS and self.find_module(head, path.parent) is not None:
+                packages.add(head)
+        return frozenset(q for q, owners in self._all_patches().items() if owners & packages)
+
+    def _all_patches(self) -> dict[str, set[str]]:
+        """Patched TF/Keras name -> top-level packages (or modules) whose code patches it."""
         if self._patches is None:
-            out: set[str] = set()
+            out: dict[str, set[str]] = {}
             for path in self.files():
                 text = _read(path)
                 if text is None or not re.search(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]", text, re.M):
                     continue
                 summary = self.summary(path)
-                if summary is None:
+                if summary is None or summary.tree is None:
                     continue
                 table = self._table(summary)
-                self.enrich(table, _module_level(summary.tree) if summary.tree else [], path)
-                for node in _module_level(summary.tree) if summary.tree else []:
-                    if isinstance(node, ast.Assign):
-                        for target in node.targets:
-                            dotted = ast_dotted(target) if isinstance(target, ast.Attribute) else None
-                            resolved = table.resolve(dotted) if dotted else None
-                            if resolved is not None:
-                                out.add(resolved)
-            self._patches = frozenset(q for q in out if q.split(".")[0] in ML_ROOTS)
+                self.enrich(table, _module_level(summary.tree), path)
+                for node in _module_level(summary.tree):
+                    if not isinstance(node, ast.Assign):
+                        continue
+                    for target in node.targets:
+                        dotted = ast_dotted(target) if isinstance(target, ast.Attribute) else None
+                        resolved = table.resolve(dotted) if dotted else None
+                        if resolved is not None and resolved.split(".")[0] in ML_ROOTS:
+                            out.setdefault(resolved, set()).add(summary.name.split(".")[0])
+            self._patches = out
         return self._patches
 
     def loss_hooks(self) -> frozenset[str]:
