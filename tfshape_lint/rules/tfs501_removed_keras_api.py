@@ -7,7 +7,8 @@ from typing import Iterable, Mapping
 
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, RuleScope, Severity
-from tfshape_lint.rules._api import Hit, RemovedApiVisitor, Rewrite, import_units, keras_table
+from tfshape_lint.rules._api import (Hit, RemovedApiVisitor, Rewrite, import_units, keras_table,
+                                     register_removed_probe)
 
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 _TF_KERAS_NS = "keras._tf_keras.keras."
@@ -32,7 +33,10 @@ class RemovedKerasApi(RemovedApiVisitor, Rule):
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
     `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
     backend names. Names inside a compatibility guard are left alone: `try: ... except
-    ImportError/AttributeError`, a short `try` whose `except Exception` computes a fallback,
+    ImportError/AttributeError`, a short `try` whose `except Exception` computes a fallback
+    (the handler itself is checked when the try body uses a removed name, since it is then
+    what runs; when the body uses the current API, the handler is a legacy fallback that never
+    runs),
     an `if` on a version, `hasattr(K, "name")`/`getattr(K, "name", None)` for that very
     name (an unrelated `hasattr` guards nothing), and the body of `if K.backend() ==
     'theano':` (the `else` branch is the one TensorFlow runs, so it is still checked). So are names another module of the project
@@ -338,3 +342,6 @@ def _legacy_names(kind: str) -> frozenset[str]:
     multi-backend names tf_keras dropped (``K.image_dim_ordering``, ``K.logsumexp``, ...)."""
     table = keras_table()
     return _names(table["legacy"][kind]) | frozenset(table.get("keras2", {}).get(kind, ()))
+
+
+register_removed_probe(lambda qualname, source: _classify(qualname, _LEGACY_ENV in source) is not None)
