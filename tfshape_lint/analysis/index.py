@@ -140,12 +140,13 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
     project = project_for(path) if path is not None else None
     external: list[tuple[str, str]] = []
     patched: frozenset[str] = frozenset()
+    all_nodes = walk(tree)
     if project is not None and path is not None:
         file = Path(path).resolve()
         patched = project.patched_names(file, list(imports.aliases.values()))  # before re-exports resolve
-        project.enrich(imports, _statements(tree), file)
+        roots = {n.value.id for n in all_nodes if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        project.enrich(imports, _statements(tree), file, roots)
         external = project.uses_of(file)
-    all_nodes = walk(tree)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
                               test_file=is_test_module(source, path))
     losses = discovery.run(nodes, all_nodes)

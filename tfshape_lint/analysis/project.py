@@ -38,6 +38,8 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_mod
                         "dist", "__pycache__", "site-packages", ".eggs"})
 #: text a file must contain before it is parsed for cross-module uses of losses and metrics
 _USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
+#: a module-level attribute assignment (``keras.backend.name_scope = ...``), not ``self.x = ...``
+_PATCH_LINE = re.compile(r"^(?:[ \t]{0,8})(?!self\.|cls\.)[A-Za-z_]\w*\.[\w.]+[ \t]*=[^=]", re.MULTILINE)
 _HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
 
@@ -209,9 +211,15 @@ class Project:
         return out
 
     # -- the hook the index calls -----------------------------------------------------------------
-    def enrich(self, imports: ImportTable, statements: Iterable[ast.AST], path: Path) -> None:
+    def enrich(self, imports: ImportTable, statements: Iterable[ast.AST], path: Path,
+               roots: set[str] | None = None) -> None:
         """Rewrite the aliases of one file that point into the project to the TF/Keras names
-        they re-export; resolve relative imports; expand star imports of project modules."""
+        they re-export; resolve relative imports; expand star imports of project modules.
+
+        ``roots``: the local names the file uses as the root of an attribute (``ops`` in
+        ``ops.log``); only those are followed (a class or function imported from a sibling
+        module is called, not looked into). None follows every alias.
+        """
         _, name = self.module_name(path)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in statements:
@@ -231,6 +239,8 @@ class Project:
                         imports.aliases.setdefault(local, target)
         for local, target in list(imports.aliases.items()):
             if target.split(".")[0] in ML_ROOTS or target.startswith("builtins."):
+                continue
+            if roots is not None and local not in roots:
                 continue
             external = self.resolve(target, path.parent)
             if external is not None:
@@ -255,7 +265,7 @@ class Project:
             out: dict[str, set[str]] = {}
             for path in self.files():
                 text = _read(path)
-                if text is None or not re.search(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]", text, re.M):
+                if text is None or not _PATCH_LINE.search(text):
                     continue
                 summary = self.summary(path)
                 if summary is None or summary.tree is None:
@@ -303,7 +313,7 @@ class Project:
             if summary is None or summary.tree is None:
                 continue
             table = self._table(summary)
-            self.enrich(table, _module_level(summary.tree), path)
+            self.enrich(table, _module_level(summary.tree), path, roots=set())
             for expr, role in _keras_uses(summary.tree):
                 self._attribute_use(out, table, path, expr, role)
         return out
