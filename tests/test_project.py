@@ -151,3 +151,19 @@ def test_patch_applies_only_where_the_patching_package_is_imported(tmp_path: Pat
     found = _findings(tmp_path)
     assert ("uses_lib.py", 4, "TFS501") not in found
     assert ("alone.py", 3, "TFS501") in found  # nothing it imports runs the patch
+
+
+def test_plain_projects_stay_on_the_fast_path(tmp_path: Path) -> None:
+    from tfshape_lint.analysis.project import may_reexport
+
+    _write(tmp_path, {"app/__init__.py": "", "app/util.py": "def f():\n    return 1\n",
+                      "app/main.py": "from app.util import f\n\nprint(f())\n"})
+    main = tmp_path / "app/main.py"
+    assert not may_reexport(main.read_text(encoding="utf-8"), str(main))
+    (tmp_path / "app/util.py").write_text("from keras import ops\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    _write(other, {"app/__init__.py": "", "app/util.py": "from keras import ops\n",
+                   "app/main.py": "from app.util import ops\n"})
+    main = other / "app/main.py"
+    assert may_reexport(main.read_text(encoding="utf-8"), str(main))

@@ -40,6 +40,7 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_mod
 _USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
 #: a module-level attribute assignment (``keras.backend.name_scope = ...``), not ``self.x = ...``
 _PATCH_LINE = re.compile(r"^(?:[ \t]{0,8})(?!self\.|cls\.)[A-Za-z_]\w*\.[\w.]+[ \t]*=[^=]", re.MULTILINE)
+_ML_TEXT = re.compile(r"tensorflow|keras|tf_keras")
 _HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
 
@@ -70,6 +71,7 @@ class Project:
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
         self._patches: dict[str, set[str]] | None = None
         self._hooks: frozenset[str] | None = None
+        self._ml: frozenset[str] | None = None
 
     # -- module names and files --------------------------------------------------------------
     def module_name(self, path: Path) -> tuple[Path, str]:
@@ -283,6 +285,17 @@ class Project:
             self._patches = out
         return self._patches
 
+    def ml_modules(self) -> frozenset[str]:
+        """Dotted names of the project modules whose text names TensorFlow or Keras."""
+        if self._ml is None:
+            found: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is not None and _ML_TEXT.search(text):
+                    found.add(self.module_name(path)[1])
+            self._ml = frozenset(found)
+        return self._ml
+
     def loss_hooks(self) -> frozenset[str]:
         """Which of the Model methods that take over loss computation (``compute_loss``,
         ``train_step``) some class of the project overrides."""
@@ -368,10 +381,28 @@ def own_loss_hooks(source: str) -> set[str]:
 _PROJECTS: dict[Path, Project] = {}
 
 
+_IMPORTED = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+
+
 def may_reexport(source: str, path: str) -> bool:
     """Whether a file that never names TensorFlow/Keras may still use them through a project
-    module (``from myproject.backend import ops``): it imports something and lives in a project."""
-    return "import" in source and project_for(path) is not None
+    module (``from myproject.backend import ops``): it imports a module of its project whose
+    text names them. Projects without such modules cost one text scan, then nothing."""
+    if "import" not in source:
+        return False
+    project = project_for(path)
+    if project is None:
+        return False
+    ml = project.ml_modules()
+    if not ml:
+        return False
+    for match in _IMPORTED.finditer(source):
+        name = match.group(1) or match.group(2) or ""
+        if name.startswith("."):
+            return True  # a sibling module of a project that has TF/Keras modules
+        if any(m == name or m.startswith(name + ".") or name.startswith(m + ".") for m in ml):
+            return True
+    return False
 
 
 def project_for(path: str) -> Project | None:
