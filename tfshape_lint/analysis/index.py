@@ -128,9 +128,9 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         for line in range(start, end + 1):
             unit_of_line.setdefault(line, i)
     globals_: dict[str, int] = {}
-    for node in _statements(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add_import(node)
+    import_nodes = [n for n in _statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    for node in import_nodes:
+        imports.add_import(node)
     for i, stmt in enumerate(nodes):
         if isinstance(stmt, ast.Assign):
             imports.add_assignment_alias(stmt)
@@ -145,7 +145,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         file = Path(path).resolve()
         patched = project.patched_names(file, list(imports.aliases.values()))  # before re-exports resolve
         roots = {n.value.id for n in all_nodes if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-        project.enrich(imports, _statements(tree), file, roots)
+        project.enrich(imports, import_nodes, file, roots)
         external = project.uses_of(file)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
                               test_file=is_test_module(source, path))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -39,7 +40,7 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_mod
 #: text a file must contain before it is parsed for cross-module uses of losses and metrics
 _USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
 #: a module-level attribute assignment (``keras.backend.name_scope = ...``), not ``self.x = ...``
-_PATCH_LINE = re.compile(r"^(?:[ \t]{0,8})(?!self\.|cls\.)[A-Za-z_]\w*\.[\w.]+[ \t]*=[^=]", re.MULTILINE)
+_PATCH_LINE = re.compile(r"^[ \t]{0,8}(?!self\.|cls\.)([A-Za-z_]\w*)\.[\w.]+[ \t]*=[^=]", re.MULTILINE)
 _ML_TEXT = re.compile(r"tensorflow|keras|tf_keras")
 _HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
@@ -267,7 +268,7 @@ class Project:
             out: dict[str, set[str]] = {}
             for path in self.files():
                 text = _read(path)
-                if text is None or not _PATCH_LINE.search(text):
+                if text is None or not _patches_ml_root(text):
                     continue
                 summary = self.summary(path)
                 if summary is None or summary.tree is None:
@@ -373,6 +374,19 @@ def is_test_module(source: str, path: str | None) -> bool:
     return bool(_TEST_IMPORT.search(source))
 
 
+def _patches_ml_root(text: str) -> bool:
+    """Cheap text test before parsing: an attribute assignment whose root name the file binds
+    to TensorFlow/Keras (``import keras`` then ``keras.backend.x = ...``)."""
+    roots = {m.group(1) for m in _PATCH_LINE.finditer(text)}
+    for root in roots:
+        bound = re.search(rf"^\s*(?:import\s+(?:tensorflow|keras|tf_keras)[\w.]*(?:\s+as\s+{root})?\b"
+                          rf"|from\s+(?:tensorflow|keras|tf_keras)[\w.]*\s+import\s+.*\b{root}\b"
+                          rf"|{root}\s*=\s*(?:tf|tensorflow|keras)\b)", text, re.MULTILINE)
+        if bound is not None and (root in ("tf", "tensorflow", "keras", "tf_keras") or root in bound.group(0)):
+            return True
+    return False
+
+
 def own_loss_hooks(source: str) -> set[str]:
     """``compute_loss``/``train_step`` methods one file defines."""
     return set(_HOOK_DEF.findall(source))
@@ -409,16 +423,24 @@ def project_for(path: str) -> Project | None:
     """The project a file on disk belongs to (memoised per top folder for the whole run)."""
     if path.startswith("<") or not path.endswith(".py"):
         return None
-    file = Path(path).resolve()
-    if not file.is_file():
+    folder = _folder_of(path)
+    if folder is None:
         return None
-    top = _top_folder(file.parent)
+    top = _top_folder(folder)
     project = _PROJECTS.get(top)
     if project is None:
         project = _PROJECTS[top] = Project(top)
     return project
 
 
+@lru_cache(maxsize=4096)
+def _folder_of(path: str) -> Path | None:
+    """The resolved folder of a file on disk (None when ``path`` is not a file)."""
+    file = Path(path).resolve()
+    return file.parent if file.is_file() else None
+
+
+@lru_cache(maxsize=4096)
 def _top_folder(start: Path) -> Path:
     """The nearest folder at or above ``start`` with a project marker (``.git``, ``setup.py``,
     ``pyproject.toml``), else the top of ``start``'s package."""
@@ -528,3 +550,5 @@ def clear_project_cache() -> None:
     """Forget every project read so far: for long-running front-ends (a language server)
     after files changed on disk. One-shot runs never need it."""
     _PROJECTS.clear()
+    _folder_of.cache_clear()
+    _top_folder.cache_clear()
