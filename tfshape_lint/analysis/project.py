@@ -67,7 +67,7 @@ class Project:
 
     def __init__(self, top: Path) -> None:
         self.top = top
-        self._summaries: dict[Path, ModuleSummary | None] = {}
+        self._summaries: dict[Path, tuple[int, ModuleSummary | None]] = {}
         self._files: dict[tuple[Path, str], Path | None] = {}
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
         self._patches: dict[str, set[str]] | None = None
@@ -106,10 +106,18 @@ class Project:
 
     # -- summaries -----------------------------------------------------------------------------
     def summary(self, path: Path) -> ModuleSummary | None:
-        """The memoised summary of one project file (None when it cannot be read or parsed)."""
-        if path not in self._summaries:
-            self._summaries[path] = self._summarise(path)
-        return self._summaries[path]
+        """The memoised summary of one project file (None when it cannot be read or parsed).
+
+        Re-read when the file changed on disk, so a long-running front-end (the language
+        server) sees an edited sibling module's re-exports."""
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        cached = self._summaries.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = self._summaries[path] = (stamp, self._summarise(path))
+        return cached[1]
 
     def _summarise(self, path: Path) -> ModuleSummary | None:
         try:
