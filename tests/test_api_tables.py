@@ -167,6 +167,7 @@ def _packages_importable() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in PACKAGES)
 
 
+@pytest.mark.tf
 @pytest.mark.skipif(not _packages_importable(),
                     reason="tensorflow, keras and tf_keras are needed to regenerate the API tables")
 def test_tables_match_installed_packages() -> None:
@@ -191,6 +192,7 @@ def _upgrade_renames() -> dict[str, str] | None:
     return None
 
 
+@pytest.mark.tf
 @pytest.mark.skipif(_upgrade_renames() is None, reason="tensorflow's tools/compatibility/renames_v2.py is not installed")
 def test_tf1_table_agrees_with_tf_upgrade_v2() -> None:
     """Where TF's upgrade script and the table both rename a name, they agree, or the table

@@ -29,6 +29,7 @@ def test_corpus_is_large_enough() -> None:
     assert len(CORPUS) > 20
 
 
+@pytest.mark.slow
 def test_engine_never_raises_on_real_code() -> None:
     config = Config()
     problems: list[str] = []

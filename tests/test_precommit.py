@@ -24,7 +24,8 @@ FIXED = ("import tensorflow as tf\n\n\ndef l1_loss(y_true, y_pred):\n"
          "    return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n")
 PACKAGE_FILES = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml", "tfshape_lint")
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")]
 
 #: a notebook whose second cell (after a markdown cell) holds the loss bug on its line 4
 NOTEBOOK = {

@@ -34,8 +34,9 @@ from tfshape_lint.options import (
 )
 
 FORMATS = ("text", "json", "sarif", "github")
-#: command-line words that need the verifier's options (importing them costs ~80 ms)
-_VERIFY_WORDS = ("--verify", "--no-cache", "--cache-dir", "-h", "--help")
+#: command-line words (or their argparse abbreviations) that need the verifier's options, whose
+#: import costs ~80 ms
+_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "-h", "--help")
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO, TextIO], int]
 
@@ -113,16 +114,20 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         out.write("".join(f"{item.path}\n" for item in inputs))
         write_errors(errors, err)
         return EXIT_ERROR if errors else EXIT_CLEAN
-    results = check_inputs(inputs, args.jobs)
+    results = check_inputs(inputs, args.jobs, fixes=args.format == "json")  # JSON shows fixes
     results = verify_results(results, args, err)
     results = [to_cells(r) for r in results]
     findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
     errors += [e for r in results for e in r.errors]
     write_errors(errors, err)
-    emit(findings, errors, args, out)
+    from tfshape_lint.verify.report import counted, for_format  # refuted findings leave text and exit status
+
+    shown, summary = for_format(findings, getattr(args, "format", "text"), getattr(args, "show_refuted", False))
+    emit(shown, errors, args, out)
+    err.write(summary)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if counted(findings) and not args.exit_zero else EXIT_CLEAN
 
 
 def _show_settings(args: argparse.Namespace, out: TextIO) -> int:

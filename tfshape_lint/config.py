@@ -352,12 +352,13 @@ class Overrides:
 class ConfigResolver:
     """Config per folder, each folder's answer cached (a run asks once per file)."""
 
-    def __init__(self, overrides: Overrides = Overrides()) -> None:
+    def __init__(self, overrides: Overrides = Overrides(), *, fixed: Config | None = None) -> None:
+        """``fixed``: answer this config for every path (a caller that chose it)."""
         self.overrides = overrides
         self._files: dict[str, Path | None] = {}
         self._configs: dict[Path | None, Config] = {}
-        self._fixed: Config | None = None
-        if overrides.config_file is not None:
+        self._fixed: Config | None = fixed
+        if overrides.config_file is not None and fixed is None:
             self._fixed = overrides.apply(load_config(Path(overrides.config_file), explicit=True))
 
     def for_path(self, path: str | Path) -> Config:

@@ -21,11 +21,11 @@ import io
 import os
 import tokenize
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
 from tfshape_lint.analysis import PREFILTER
-from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.config import Config, ConfigResolver
 from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.gitignore import GitIgnore
@@ -119,6 +119,18 @@ class Walker:
                     yield Input(candidate, config, name.endswith(NOTEBOOK_SUFFIX))
 
 
+def iter_python_files(paths: Sequence[str], config: Config) -> Iterator[tuple[str, str | None]]:
+    """(path, problem) for every Python file under ``paths``, with one config for all of them
+    (for scripts and benchmarks that choose the config; the commands use :func:`gather`)."""
+    walker = Walker(ConfigResolver(fixed=config))
+    for raw in paths:
+        for item in walker.inputs(raw):
+            if isinstance(item, InternalError):
+                yield item.path, item.message
+            elif not item.notebook:
+                yield item.path, None
+
+
 def _python_shebang(path: str) -> bool:
     """A script without a suffix that runs Python (pre-commit's ``types: [python]`` has it)."""
     if Path(path).suffix:
@@ -154,21 +166,6 @@ def gather(paths: Sequence[str], resolver: ConfigResolver, *, stdin_text: Callab
         for item in walker.inputs(raw):
             (errors if isinstance(item, InternalError) else inputs).append(item)  # type: ignore[arg-type]
     return inputs, errors
-
-
-def iter_python_files(paths: Iterable[str], config: Config) -> Iterator[tuple[str, str | None]]:
-    """(path, problem) pairs under ``paths`` with one config for all (the codemod's walk)."""
-    from tfshape_lint.config import Overrides
-
-    resolver = ConfigResolver(Overrides())
-    resolver._fixed = config  # noqa: SLF001 - the caller chose the config
-    walker = Walker(resolver)
-    for raw in paths:
-        for item in walker.inputs(raw):
-            if isinstance(item, InternalError):
-                yield item.path, item.message
-            elif not item.notebook:
-                yield item.path, None
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -237,14 +234,41 @@ def _check_json(text: str) -> None:
 
 
 # -- checking -----------------------------------------------------------------------------------
+def needs_engine(source: str, path: str) -> bool:
+    """Whether linting can find anything: the engine's own fast path, answered without
+    importing the engine (LibCST and the rules load only for files that need them).
+
+    A file that never names TensorFlow/Keras still needs it when a module of its own project
+    re-exports them (``from mypkg.backend import ops``): the stdlib-``ast`` index says so.
+    """
+    if PREFILTER.search(source):
+        return True
+    from tfshape_lint.analysis.project import may_reexport
+
+    if not may_reexport(source, path):
+        return False
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError):
+        return True  # the engine reports it
+    from tfshape_lint.analysis.index import build_index
+
+    return build_index(source, tree, path).imports.mentions_ml()
+
+
 def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
     """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
-    if not PREFILTER.search(source) and not may_reexport(source, path):
-        return FileResult(path, source=source)  # the engine's own fast path, without importing it
+    if not needs_engine(source, path):
+        return FileResult(path, source=source)
     from tfshape_lint.engine import SourceError, lint
 
     try:
-        result = lint(source, path, config)
+        result = lint(source, path, config, fixes=fixes)
     except SourceError as exc:
         return FileResult(path, errors=[InternalError(path, str(exc), "E999")], source=source)
     except RecursionError:
@@ -253,25 +277,28 @@ def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -
     return FileResult(path, list(result.findings), list(result.errors), source=source)
 
 
-def check_input(item: Input) -> FileResult:
-    """Read and lint one input; a notebook's findings still have lines of the joined text."""
+def check_input(item: Input, fixes: bool = False) -> FileResult:
+    """Read and lint one input; a notebook's findings still have lines of the joined text.
+
+    ``fixes=True`` computes each finding's fix (for the outputs that show it)."""
     try:
         text, notebook = read_input(item)
     except ReadError as exc:
         return FileResult(item.path, errors=[InternalError(item.path, str(exc))])
-    result = check_text(text, item.path, item.config)
+    result = check_text(text, item.path, item.config, fixes=fixes)
     if notebook is not None:
         result.notebook = notebook.join()
     return result
 
 
 def check_file(path: str, config: Config) -> FileResult:
-    """Lint one file on disk (Python or notebook, by its suffix), cells already mapped."""
+    """Lint one file on disk (Python or notebook, by its suffix) with the given config; a
+    notebook's findings are mapped to their cells."""
     return to_cells(check_input(Input(path, config, path.endswith(NOTEBOOK_SUFFIX))))
 
 
-def check_inputs(inputs: list[Input], jobs: int | None = None) -> list[FileResult]:
-    return run_pool(check_input, inputs, jobs)
+def check_inputs(inputs: list[Input], jobs: int | None = None, fixes: bool = False) -> list[FileResult]:
+    return run_pool(partial(check_input, fixes=fixes) if fixes else check_input, inputs, jobs)
 
 
 def to_cells(result: FileResult) -> FileResult:

@@ -32,7 +32,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable, TextIO
 
-from tfshape_lint.analysis import PREFILTER
 from tfshape_lint.analysis.index import split_lines
 from tfshape_lint.config import Config
 from tfshape_lint.engine import SourceError, lint
@@ -41,6 +40,7 @@ from tfshape_lint.files import (
     Input,
     ReadError,
     check_text,
+    needs_engine,
     read_bytes,
     read_notebook,
     run_pool,
@@ -127,7 +127,7 @@ def _drop_unused_backend_imports(result: FixResult, before: str, path: str, conf
     cleaned = clean_backend_imports(cleaner, result.source, before)
     if cleaned == result.source or not _parses(cleaned):
         return result
-    remaining = lint(cleaned, path, config).findings
+    remaining = lint(cleaned, path, config, fixes=True).findings
     return replace(result, source=cleaned, remaining=remaining)
 
 
@@ -228,11 +228,6 @@ def fix_input(job: FixJob) -> FileFix:
     return outcome
 
 
-def fix_file(path: str, config: Config, *, unsafe: bool, diff: bool) -> FileFix:
-    """Fix one file on disk (or only compute the diff); problems become errors, never raise."""
-    return fix_input(FixJob(Input(path, config, path.endswith(".ipynb")), unsafe, diff))
-
-
 def _fixed_codes(before: list[Finding], after: list[Finding]) -> dict[str, int]:
     """Which rules' findings went away (``--show-fixes``)."""
     gone = Counter(f.code for f in before) - Counter(f.code for f in after)
@@ -242,7 +237,7 @@ def _fixed_codes(before: list[Finding], after: list[Finding]) -> dict[str, int]:
 def _fix_checked(source: str, path: str, config: Config, *, unsafe: bool, diff: bool,
                  show_fixes: bool = False) -> FileFix:
     """Run :func:`fix_text`, turning every failure into a reported error on an untouched file."""
-    if not PREFILTER.search(source):
+    if not needs_engine(source, path):
         return FileFix(path, output=source)
     try:
         result = fix_text(source, path, config, unsafe=unsafe)
@@ -303,13 +298,6 @@ def _with_notebook(result: FileResult, joined: object) -> FileResult:
     assert isinstance(joined, JoinedNotebook)
     result.notebook = joined
     return result
-
-
-def fix_files(paths: list[str], config: Config, *, unsafe: bool, diff: bool,
-              jobs: int | None = None) -> list[FileFix]:
-    """Fix many files with one config, on all cores when there are enough of them."""
-    work = [FixJob(Input(p, config, p.endswith(".ipynb")), unsafe, diff) for p in paths]
-    return run_pool(fix_input, work, jobs)
 
 
 # -- command line -----------------------------------------------------------------------------

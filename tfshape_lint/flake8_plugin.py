@@ -79,10 +79,13 @@ class TfshapePlugin:
             return []
         source = "".join(self.lines)
         if not PREFILTER.search(source):
-            return []
+            from tfshape_lint.analysis.project import may_reexport  # ast only, as `check` does
+
+            if not may_reexport(source, self.filename):
+                return []
         from tfshape_lint.analysis.index import build_index  # the ast stage: no LibCST
 
-        index = build_index(source, self.tree)
+        index = build_index(source, self.tree, self.filename)  # with the file's project, as `check`
         if not index.imports.mentions_ml():
             return []
         from tfshape_lint.engine import lint_index  # first ML file: LibCST and the rules load here

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tfshape_lint.config import ConfigResolver, Overrides, check_codes
+from tfshape_lint.config import ConfigResolver, Overrides, check_codes, clear_cache, resolver
 from tfshape_lint.files import Input, gather
 from tfshape_lint.finding import Finding, InternalError
 
@@ -63,10 +63,15 @@ def overrides(args: argparse.Namespace) -> Overrides:
 
 
 def make_resolver(args: argparse.Namespace) -> ConfigResolver:
-    """One resolver per command run (config files may change between runs of one process)."""
+    """The resolver behind :func:`tfshape_lint.config.config_for_path` for this command line.
+
+    The cache is cleared once per command run: config files may change between two runs in
+    one process (tests, an editor calling ``main``).
+    """
     found = getattr(args, "_resolver", None)
     if not isinstance(found, ConfigResolver):
-        found = ConfigResolver(overrides(args))
+        clear_cache()
+        found = resolver(overrides(args))
         args._resolver = found
     return found
 
