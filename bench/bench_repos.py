@@ -6,7 +6,7 @@ Usage::
 
 For each repository folder (every ``.py`` under it, the walk ``check`` does) it prints the
 number of files and lines, the seconds of ``check`` in this one process (the ``--jobs 1``
-path: ``files.check_file`` per file, project resolution included) against the
+path: ``files.check_file`` on each file, project resolution included) against the
 seconds of ``libcst.parse_module`` over the same files, and the findings per code. ``--json``
 writes every finding (path, line, code, message, loss role) so they can be judged by hand;
 ``--baseline`` prints the per-code counts of an earlier ``--json`` run beside the new ones.

@@ -128,6 +128,11 @@ def test_tables_have_the_measured_facts() -> None:
     assert backend["switch"]["to"] == "{keras}.ops.where" and backend["switch"]["verified"]
     assert backend["epsilon"]["to"] == "{keras}.config.epsilon"
     assert not backend["hard_sigmoid"]["verified"] and not backend["learning_phase"]["verified"]
+    # Keras 2.x backend names tf_keras no longer exports (read from the keras-team/keras tags)
+    keras2 = set(keras_api["keras2"]["backend"])
+    assert {"image_dim_ordering", "slice", "logsumexp", "pattern_broadcast", "normalize_data_format"} <= keras2
+    assert not keras2 & set(keras_api["names"]["tf_keras.backend"])
+    assert all(name in backend and backend[name]["advice"] for name in keras2)
     names = tf1_table()["names"]
     assert names["log"]["v2"] == "math.log"
     assert names["matrix_diag"]["v2"] == "linalg.diag"

@@ -16,6 +16,30 @@ def discover(source: str) -> dict[str, tuple[str, str]]:
 
 
 CASES = [
+    # wrapped functions: a metric (averaged, never differentiated) or the body of a Loss class
+    ("import tensorflow as tf\ndef hamming_loss_fn(y_true, y_pred):\n    return y_pred\n"
+     "m = tf.keras.metrics.MeanMetricWrapper(hamming_loss_fn)\n",
+     {"hamming_loss_fn": ("compile", "metric")}),
+    ("import tensorflow as tf\nfrom lib.metrics import MeanMetricWrapper\n"
+     "def rate(a, b):\n    return a\n"
+     "class Rate(MeanMetricWrapper):\n    def __init__(self):\n        super().__init__(rate, name='r')\n",
+     {"rate": ("compile", "metric")}),
+    ("import tensorflow as tf\nfrom lib.utils import LossFunctionWrapper\n"
+     "def lifted_loss(labels, embeddings, margin=1.0):\n    return embeddings\n"
+     "class Lifted(LossFunctionWrapper):\n    def __init__(self):\n        super().__init__(lifted_loss, margin=1.0)\n",
+     {"lifted_loss": ("subclass", "loss")}),
+    # a table of losses read in a custom train_step, and a sum of calls differentiated
+    ("import tensorflow as tf\ndef a(t, p):\n    return p\ndef b(t, p):\n    return p\n"
+     "class M(tf.keras.Model):\n    def __init__(self):\n        self.table = {'a': a}\n"
+     "    def train_step(self, data):\n        with tf.GradientTape() as tape:\n"
+     "            total = self.table['a'](y, p) + b(y, p)\n"
+     "        tape.gradient(total, self.trainable_variables)\n",
+     {"a": ("direct", "loss"), "b": ("direct", "loss")}),
+    # a test module's own losses are references
+    ("import pytest\nimport tensorflow as tf\ndef ref_loss(y_true, y_pred):\n    return tf.abs(y_pred)\n",
+     {"ref_loss": ("unknown", "reference")}),
+    ("import pytest\nimport numpy as np\nimport tensorflow as tf\n"
+     "def ref_loss(y_true, y_pred):\n    return np.abs(y_pred)\n", {}),
     ("import tensorflow as tf\ndef f(a, b):\n    return a\nmodel.compile('adam', f)\n",
      {"f": ("compile", "loss")}),
     ("import tensorflow as tf\ndef f(a, b):\n    return a\nmodel.compile(loss={'out': f})\n",

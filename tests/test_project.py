@@ -26,7 +26,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 def _findings(root: Path) -> set[tuple[str, int, str]]:
     paths = sorted(str(p) for p in root.rglob("*.py"))
     out = set()
-    for result in [check_file(p, Config()) for p in paths]:
+    for result in (check_file(p, Config()) for p in paths):
         assert result.errors == []
         for f in result.findings:
             out.add((str(Path(f.path).relative_to(root)), f.line, f.code))
@@ -140,3 +140,30 @@ def test_sibling_repositories_are_not_one_project(tmp_path: Path) -> None:
     (tmp_path / "one/shim.py").write_text("from keras import ops\n", encoding="utf-8")
     (tmp_path / "two/use.py").write_text("from shim import ops\n", encoding="utf-8")
     assert _index(tmp_path / "two/use.py").imports.aliases["ops"] == "shim.ops"
+
+
+def test_patch_applies_only_where_the_patching_package_is_imported(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "lib/__init__.py": "import keras\n\nkeras.backend.name_scope = keras.name_scope\n",
+        "uses_lib.py": "import lib\nfrom keras import backend\n\nwith backend.name_scope('a'):\n    pass\n",
+        "alone.py": "from keras import backend\n\nwith backend.name_scope('b'):\n    pass\n",
+    })
+    found = _findings(tmp_path)
+    assert ("uses_lib.py", 4, "TFS501") not in found
+    assert ("alone.py", 3, "TFS501") in found  # nothing it imports runs the patch
+
+
+def test_plain_projects_stay_on_the_fast_path(tmp_path: Path) -> None:
+    from tfshape_lint.analysis.project import may_reexport
+
+    _write(tmp_path, {"app/__init__.py": "", "app/util.py": "def f():\n    return 1\n",
+                      "app/main.py": "from app.util import f\n\nprint(f())\n"})
+    main = tmp_path / "app/main.py"
+    assert not may_reexport(main.read_text(encoding="utf-8"), str(main))
+    (tmp_path / "app/util.py").write_text("from keras import ops\n", encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    _write(other, {"app/__init__.py": "", "app/util.py": "from keras import ops\n",
+                   "app/main.py": "from app.util import ops\n"})
+    main = other / "app/main.py"
+    assert may_reexport(main.read_text(encoding="utf-8"), str(main))

@@ -15,7 +15,7 @@ from pathlib import Path
 from tfshape_lint.analysis import PREFILTER as PREFILTER  # re-exported: the engine's fast path  # noqa: F401
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import is_test_module, project_for
+from tfshape_lint.analysis.project import is_test_module, own_loss_hooks, project_for
 
 #: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
 TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
@@ -64,6 +64,8 @@ class ModuleIndex:
     globals: dict[str, int] = field(default_factory=dict)
     #: TF/Keras attributes some module of the project assigns (``keras.backend.name_scope = ...``)
     patched: frozenset[str] = frozenset()
+    #: Model methods some class of the project overrides to compute the loss itself
+    loss_hooks: frozenset[str] = frozenset()
 
     def units_with_name(self, *prefixes: str) -> set[int]:
         """Units that mention a canonical name starting with any of ``prefixes``."""
@@ -126,9 +128,9 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         for line in range(start, end + 1):
             unit_of_line.setdefault(line, i)
     globals_: dict[str, int] = {}
-    for node in _statements(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add_import(node)
+    import_nodes = [n for n in _statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    for node in import_nodes:
+        imports.add_import(node)
     for i, stmt in enumerate(nodes):
         if isinstance(stmt, ast.Assign):
             imports.add_assignment_alias(stmt)
@@ -137,18 +139,23 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                     globals_[target.id] = i
     project = project_for(path) if path is not None else None
     external: list[tuple[str, str]] = []
-    if project is not None:
-        file = Path(path).resolve()  # type: ignore[arg-type]
-        project.enrich(imports, _statements(tree), file)
-        external = project.uses_of(file)
+    patched: frozenset[str] = frozenset()
     all_nodes = walk(tree)
+    if project is not None and path is not None:
+        file = Path(path).resolve()
+        patched = project.patched_names(file, list(imports.aliases.values()))  # before re-exports resolve
+        roots = {n.value.id for n in all_nodes if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        project.enrich(imports, import_nodes, file, roots)
+        external = project.uses_of(file)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
                               test_file=is_test_module(source, path))
     losses = discovery.run(nodes, all_nodes)
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,
                         nodes=all_nodes, unit_of_line=unit_of_line,
-                        patched=project.patched_names() if project is not None else frozenset())
+                        patched=patched,
+                        loss_hooks=frozenset(own_loss_hooks(source)) | (
+                            project.loss_hooks() if project is not None else frozenset()))
     _record_mentions(index)
     return index
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -38,6 +39,10 @@ _SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "venv", "env", "node_mod
                         "dist", "__pycache__", "site-packages", ".eggs"})
 #: text a file must contain before it is parsed for cross-module uses of losses and metrics
 _USE_HINT = re.compile(r"\.compile\(|MeanMetricWrapper|metrics\s*=")
+#: a module-level attribute assignment (``keras.backend.name_scope = ...``), not ``self.x = ...``
+_PATCH_LINE = re.compile(r"^[ \t]{0,8}(?!self\.|cls\.)([A-Za-z_]\w*)\.[\w.]+[ \t]*=[^=]", re.MULTILINE)
+_ML_TEXT = re.compile(r"tensorflow|keras|tf_keras")
+_HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
 
 
@@ -62,10 +67,12 @@ class Project:
 
     def __init__(self, top: Path) -> None:
         self.top = top
-        self._summaries: dict[Path, ModuleSummary | None] = {}
+        self._summaries: dict[Path, tuple[int, ModuleSummary | None]] = {}
         self._files: dict[tuple[Path, str], Path | None] = {}
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
-        self._patches: frozenset[str] | None = None
+        self._patches: dict[str, set[str]] | None = None
+        self._hooks: frozenset[str] | None = None
+        self._ml: frozenset[str] | None = None
 
     # -- module names and files --------------------------------------------------------------
     def module_name(self, path: Path) -> tuple[Path, str]:
@@ -99,10 +106,18 @@ class Project:
 
     # -- summaries -----------------------------------------------------------------------------
     def summary(self, path: Path) -> ModuleSummary | None:
-        """The memoised summary of one project file (None when it cannot be read or parsed)."""
-        if path not in self._summaries:
-            self._summaries[path] = self._summarise(path)
-        return self._summaries[path]
+        """The memoised summary of one project file (None when it cannot be read or parsed).
+
+        Re-read when the file changed on disk, so a long-running front-end (the language
+        server) sees an edited sibling module's re-exports."""
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        cached = self._summaries.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = self._summaries[path] = (stamp, self._summarise(path))
+        return cached[1]
 
     def _summarise(self, path: Path) -> ModuleSummary | None:
         try:
@@ -185,8 +200,8 @@ class Project:
         ml = [t for t in resolved if t.split(".")[0] in ML_ROOTS]
         if ml:
             return ml[0]
-        star = _ml_star(summary)
-        return f"{star}.{name}" if star is not None and not name.startswith("_") else None
+        shim = _ml_star(summary)
+        return f"{shim}.{name}" if shim is not None and not name.startswith("_") else None
 
     def star_names(self, module: str, near: Path, hops: int = 0) -> dict[str, str]:
         """Names a ``from module import *`` brings in that stand for TF/Keras/NumPy names."""
@@ -207,9 +222,15 @@ class Project:
         return out
 
     # -- the hook the index calls -----------------------------------------------------------------
-    def enrich(self, imports: ImportTable, statements: Iterable[ast.AST], path: Path) -> None:
+    def enrich(self, imports: ImportTable, statements: Iterable[ast.AST], path: Path,
+               roots: set[str] | None = None) -> None:
         """Rewrite the aliases of one file that point into the project to the TF/Keras names
-        they re-export; resolve relative imports; expand star imports of project modules."""
+        they re-export; resolve relative imports; expand star imports of project modules.
+
+        ``roots``: the local names the file uses as the root of an attribute (``ops`` in
+        ``ops.log``); only those are followed (a class or function imported from a sibling
+        module is called, not looked into). None follows every alias.
+        """
         _, name = self.module_name(path)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in statements:
@@ -230,34 +251,71 @@ class Project:
         for local, target in list(imports.aliases.items()):
             if target.split(".")[0] in ML_ROOTS or target.startswith("builtins."):
                 continue
+            if roots is not None and local not in roots:
+                continue
             external = self.resolve(target, path.parent)
             if external is not None:
                 imports.aliases[local] = external
 
     # -- project-wide facts ---------------------------------------------------------------------------
-    def patched_names(self) -> frozenset[str]:
-        """Qualified names some project module assigns (``keras.backend.name_scope = ...``):
-        they exist for every module once that one ran. TF/Keras names only."""
+    def patched_names(self, path: Path, imported: Iterable[str]) -> frozenset[str]:
+        """TF/Keras names that project code assigns (``keras.backend.name_scope = ...``) and
+        that exist for this file: the patching module is in the file's own top-level package,
+        or in a package the file imports (importing it runs the patch)."""
+        _, own = self.module_name(path)
+        packages = {own.split(".")[0]} if "." in own else {own}
+        for qualname in imported:
+            head = qualname.split(".")[0]
+            if head not in ML_ROOTS and self.find_module(head, path.parent) is not None:
+                packages.add(head)
+        return frozenset(q for q, owners in self._all_patches().items() if owners & packages)
+
+    def _all_patches(self) -> dict[str, set[str]]:
+        """Patched TF/Keras name -> top-level packages (or modules) whose code patches it."""
         if self._patches is None:
-            out: set[str] = set()
+            out: dict[str, set[str]] = {}
             for path in self.files():
                 text = _read(path)
-                if text is None or not re.search(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]", text, re.M):
+                if text is None or not _patches_ml_root(text):
                     continue
                 summary = self.summary(path)
-                if summary is None:
+                if summary is None or summary.tree is None:
                     continue
                 table = self._table(summary)
-                self.enrich(table, _module_level(summary.tree) if summary.tree else [], path)
-                for node in _module_level(summary.tree) if summary.tree else []:
-                    if isinstance(node, ast.Assign):
-                        for target in node.targets:
-                            dotted = ast_dotted(target) if isinstance(target, ast.Attribute) else None
-                            resolved = table.resolve(dotted) if dotted else None
-                            if resolved is not None:
-                                out.add(resolved)
-            self._patches = frozenset(q for q in out if q.split(".")[0] in ML_ROOTS)
+                self.enrich(table, _module_level(summary.tree), path)
+                for node in _module_level(summary.tree):
+                    if not isinstance(node, ast.Assign):
+                        continue
+                    for target in node.targets:
+                        dotted = ast_dotted(target) if isinstance(target, ast.Attribute) else None
+                        resolved = table.resolve(dotted) if dotted else None
+                        if resolved is not None and resolved.split(".")[0] in ML_ROOTS:
+                            out.setdefault(resolved, set()).add(summary.name.split(".")[0])
+            self._patches = out
         return self._patches
+
+    def ml_modules(self) -> frozenset[str]:
+        """Dotted names of the project modules whose text names TensorFlow or Keras."""
+        if self._ml is None:
+            found: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is not None and _ML_TEXT.search(text):
+                    found.add(self.module_name(path)[1])
+            self._ml = frozenset(found)
+        return self._ml
+
+    def loss_hooks(self) -> frozenset[str]:
+        """Which of the Model methods that take over loss computation (``compute_loss``,
+        ``train_step``) some class of the project overrides."""
+        if self._hooks is None:
+            found: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is not None:
+                    found.update(_HOOK_DEF.findall(text))
+            self._hooks = frozenset(found)
+        return self._hooks
 
     def uses_of(self, path: Path) -> list[tuple[str, str]]:
         """How other project modules hand this module's functions to Keras: (expression in this
@@ -277,7 +335,7 @@ class Project:
             if summary is None or summary.tree is None:
                 continue
             table = self._table(summary)
-            self.enrich(table, _module_level(summary.tree), path)
+            self.enrich(table, _module_level(summary.tree), path, roots=set())
             for expr, role in _keras_uses(summary.tree):
                 self._attribute_use(out, table, path, expr, role)
         return out
@@ -324,29 +382,73 @@ def is_test_module(source: str, path: str | None) -> bool:
     return bool(_TEST_IMPORT.search(source))
 
 
+def _patches_ml_root(text: str) -> bool:
+    """Cheap text test before parsing: an attribute assignment whose root name the file binds
+    to TensorFlow/Keras (``import keras`` then ``keras.backend.x = ...``)."""
+    roots = {m.group(1) for m in _PATCH_LINE.finditer(text)}
+    for root in roots:
+        bound = re.search(rf"^\s*(?:import\s+(?:tensorflow|keras|tf_keras)[\w.]*(?:\s+as\s+{root})?\b"
+                          rf"|from\s+(?:tensorflow|keras|tf_keras)[\w.]*\s+import\s+.*\b{root}\b"
+                          rf"|{root}\s*=\s*(?:tf|tensorflow|keras)\b)", text, re.MULTILINE)
+        if bound is not None and (root in ("tf", "tensorflow", "keras", "tf_keras") or root in bound.group(0)):
+            return True
+    return False
+
+
+def own_loss_hooks(source: str) -> set[str]:
+    """``compute_loss``/``train_step`` methods one file defines."""
+    return set(_HOOK_DEF.findall(source))
+
+
 _PROJECTS: dict[Path, Project] = {}
+
+
+_IMPORTED = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
 
 
 def may_reexport(source: str, path: str) -> bool:
     """Whether a file that never names TensorFlow/Keras may still use them through a project
-    module (``from myproject.backend import ops``): it imports something and lives in a project."""
-    return "import" in source and project_for(path) is not None
+    module (``from myproject.backend import ops``): it imports a module of its project whose
+    text names them. Projects without such modules cost one text scan, then nothing."""
+    if "import" not in source:
+        return False
+    project = project_for(path)
+    if project is None:
+        return False
+    ml = project.ml_modules()
+    if not ml:
+        return False
+    for match in _IMPORTED.finditer(source):
+        name = match.group(1) or match.group(2) or ""
+        if name.startswith("."):
+            return True  # a sibling module of a project that has TF/Keras modules
+        if any(m == name or m.startswith(name + ".") or name.startswith(m + ".") for m in ml):
+            return True
+    return False
 
 
 def project_for(path: str) -> Project | None:
     """The project a file on disk belongs to (memoised per top folder for the whole run)."""
     if path.startswith("<") or not path.endswith(".py"):
         return None
-    file = Path(path).resolve()
-    if not file.is_file():
+    folder = _folder_of(path)
+    if folder is None:
         return None
-    top = _top_folder(file.parent)
+    top = _top_folder(folder)
     project = _PROJECTS.get(top)
     if project is None:
         project = _PROJECTS[top] = Project(top)
     return project
 
 
+@lru_cache(maxsize=4096)
+def _folder_of(path: str) -> Path | None:
+    """The resolved folder of a file on disk (None when ``path`` is not a file)."""
+    file = Path(path).resolve()
+    return file.parent if file.is_file() else None
+
+
+@lru_cache(maxsize=4096)
 def _top_folder(start: Path) -> Path:
     """The nearest folder at or above ``start`` with a project marker (``.git``, ``setup.py``,
     ``pyproject.toml``), else the top of ``start``'s package."""
@@ -456,3 +558,5 @@ def clear_project_cache() -> None:
     """Forget every project read so far: for long-running front-ends (a language server)
     after files changed on disk. One-shot runs never need it."""
     _PROJECTS.clear()
+    _folder_of.cache_clear()
+    _top_folder.cache_clear()

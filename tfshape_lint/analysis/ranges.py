@@ -184,6 +184,7 @@ class Ranges:
         self._active: set[tuple[int, int]] = set()
         # memo keys hold ids: keep the scopes alive so that no later scope reuses an id
         self._pinned: dict[int, Scope] = {}
+        self._reads: dict[cst.CSTNode, frozenset[str]] = {}
 
     # -- public ----------------------------------------------------------------------------
     def bound(self, node: cst.CSTNode, scope: Scope) -> Bound:
@@ -280,6 +281,16 @@ class Ranges:
 
     def canonical(self, node: cst.BaseExpression) -> str | None:
         return self.imports.canonical(cst_dotted(node))
+
+    def reads(self, fn: cst.CSTNode, name: str) -> bool:
+        """Whether a function body reads ``name`` (memoised per function node)."""
+        names = self._reads.get(fn)
+        if names is None:
+            collector = _NameCollector()
+            body = fn.body if isinstance(fn, (cst.FunctionDef, cst.Lambda)) else fn
+            body.visit(collector)
+            names = self._reads[fn] = frozenset(collector.names)
+        return name in names
 
     def spec(self, call: cst.Call) -> tuple[OpSpec | None, str]:
         canon = self.canonical(call.func) or ""
@@ -397,6 +408,10 @@ class Ranges:
         if known is not None:
             return known
         if not scope.is_helper:
+            if name == scope.y_pred and scope.y_true is not None and not self.reads(scope.node, scope.y_true):
+                # a loss that ignores y_true returns the model's own loss output (the Keras 2
+                # loss-layer idiom, ``lambda y_true, y_pred: y_pred``): a non-negative loss value
+                return Bound(low=Low.NONNEG, pred=True, diff=True)
             if name == scope.y_pred:
                 return Bound(low=Low.ANY, pred=True, diff=True, le_one=True)
             if name == scope.y_true:
@@ -804,6 +819,8 @@ def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: S
         low = Low.NONNEG if op == "count" else (x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
         if op == "sum" and x.peak_one:
             low = Low.SAFE  # sum(exp(x - max(x))) >= exp(0) = 1: the stable logsumexp/softmax
+        elif op == "sum" and _many_positive_terms(r, node, x, scope):
+            low = Low.SAFE
         return combine([x], low, label_sum=labels or x.label_sum)
     if op in ("mean", "max", "min"):
         low = x.low if at_least(x.low, Low.NONNEG) else Low.ANY
@@ -815,6 +832,53 @@ def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: S
     if op in ("any", "all"):
         return combine([x], Low.NONNEG, pred=False, diff=False, le_one=True)
     return combine([x])
+
+
+def _many_positive_terms(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> bool:
+    """A sum that is 0 only in theory: every term of a non-negative, label-free prediction
+    value (the whole tensor, no ``axis``: the batch's summed loss outputs), or the squared
+    entries of a gradient (a gradient-penalty norm). Sums that really reach 0 keep their
+    bound: anything weighted, masked or selected by labels (an empty selection), counts, a
+    per-row sum of a prediction (one row can be exactly 0)."""
+    if not (x.pred and not x.label and not x.label_sum and at_least(x.low, Low.NONNEG)):
+        return False
+    operand = call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor")
+    if _from_gradient(r, operand, scope, 0):
+        return True
+    return call_arg(node, 1, "axis") is None
+
+
+_GRADIENT_CALLS = frozenset({"gradients", "gradient", "batch_jacobian", "jacobian"})
+
+
+def _from_gradient(r: Ranges, node: cst.BaseExpression | None, scope: Scope, depth: int) -> bool:
+    """Whether ``node`` is (a square, power or absolute value of) a computed gradient:
+    ``K.gradients(y_pred, x)[0]``, ``tape.gradient(out, x)``, through local names."""
+    if node is None or depth > 6:
+        return False
+    node = r._definition(node, scope)
+    if isinstance(node, cst.Subscript):
+        return _from_gradient(r, node.value, scope, depth + 1)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Power, cst.Multiply)):
+        return _from_gradient(r, node.left, scope, depth + 1)
+    if not isinstance(node, cst.Call):
+        return False
+    name = (cst_dotted(node.func) or "").rpartition(".")[2]
+    if name in _GRADIENT_CALLS:
+        return True
+    spec, _ = r.spec(node)
+    if spec is not None and spec.op in ("square", "abs", "pow", "power"):
+        return _from_gradient(r, call_arg(node, 0, "x"), scope, depth + 1)
+    return False
+
+
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
 
 
 def _binary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:

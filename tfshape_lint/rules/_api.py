@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import cst_dotted
+from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.rule import Rule
 from tfshape_lint.rules._api_guards import GuardTracker, assigned_names
 from tfshape_lint.rules._api_rewrite import ApiRewriter, rewrite_call, rewrite_reference
@@ -30,6 +30,7 @@ __all__ = [
     "import_units",
     "keras_table",
     "load_table",
+    "register_removed_probe",
     "rewrite_call",
     "rewrite_reference",
     "roots_for",
@@ -88,7 +89,9 @@ class RemovedApiRule(Rule):
 
     def begin_module(self) -> None:
         self._guards = GuardTracker(self.index.imports)
-        self._handler_saved: list[frozenset[str]] = []
+        self._handler_saved: list[frozenset[str] | None] = []
+        self._try_legacy: list[bool] = []
+        self._branch_saved: list[frozenset[str] | None] = []
         self._covered: set[int] = set()
         self._roots = roots_for(self.index.imports)
         self._assigned = assigned_names(self.index.nodes, self.index.imports) | self.index.patched
@@ -96,33 +99,62 @@ class RemovedApiRule(Rule):
     # guards
     def visit_Try(self, node: cst.Try) -> None:
         self._guards.enter_try(node)
+        self._try_legacy.append(self._has_hits(node.body))
 
     def leave_Try(self, original_node: cst.Try) -> None:
         self._guards.leave()
+        self._try_legacy.pop()
 
     def visit_TryStar(self, node: cst.TryStar) -> None:
         self._guards.enter_try(node)
+        self._try_legacy.append(self._has_hits(node.body))
 
     def leave_TryStar(self, original_node: cst.TryStar) -> None:
         self._guards.leave()
+        self._try_legacy.pop()
+
+    def _enter_handler(self) -> None:
+        # the handler runs only when the try body fails: when the body uses the modern API,
+        # the handler is the legacy fallback and stays guarded (dead on the target version)
+        legacy_body = bool(self._try_legacy) and self._try_legacy[-1]
+        self._handler_saved.append(self._guards.enter_handler() if legacy_body else None)
+
+    def _leave_handler(self) -> None:
+        saved = self._handler_saved.pop()
+        if saved is not None:
+            self._guards.leave_handler(saved)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self._handler_saved.append(self._guards.enter_handler())
+        self._enter_handler()
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        self._guards.leave_handler(self._handler_saved.pop())
+        self._leave_handler()
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
-        self._handler_saved.append(self._guards.enter_handler())
+        self._enter_handler()
 
     def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
-        self._guards.leave_handler(self._handler_saved.pop())
+        self._leave_handler()
+
+    def _has_hits(self, body: cst.CSTNode) -> bool:
+        """Whether a block uses a removed name (attribute chains and imports)."""
+        finder = _HitFinder(self)
+        body.visit(finder)
+        return finder.found
 
     def visit_If(self, node: cst.If) -> None:
+        self._branch_saved.append(self._guards.enter_branch(node))
         self._guards.enter_if(node)
 
     def leave_If(self, original_node: cst.If) -> None:
         self._guards.leave()
+        self._guards.leave_branch(self._branch_saved.pop())
+
+    def visit_Else(self, node: cst.Else) -> None:
+        self._branch_saved.append(self._guards.enter_branch(node))
+
+    def leave_Else(self, original_node: cst.Else) -> None:
+        self._guards.leave_branch(self._branch_saved.pop())
 
     # names
     def hit_for(self, node: cst.CSTNode) -> Hit | None:
@@ -249,6 +281,49 @@ class RemovedApiRule(Rule):
                 return hit
         return None
 
+
+#: ``removed(qualname, source) -> bool`` of every removed-API rule (TFS501, TFS506): a try
+#: body that uses a name either rule knows is gone fails, so its handler runs
+_REMOVED_PROBES: list[Callable[[str, str], bool]] = []
+
+
+def register_removed_probe(probe: Callable[[str, str], bool]) -> None:
+    """Called once by each removed-API rule module at import."""
+    _REMOVED_PROBES.append(probe)
+
+
+class _HitFinder(cst.CSTVisitor):
+    """Does a block name anything a removed-API table calls removed?"""
+
+    def __init__(self, rule: RemovedApiRule) -> None:
+        super().__init__()
+        self.imports: ImportTable = rule.index.imports
+        self.source: str = rule.index.source
+        self.found = False
+
+    def _removed(self, qualname: str | None) -> bool:
+        if qualname is None:
+            return False
+        parts = qualname.split(".")
+        return any(probe(".".join(parts[:end]), self.source)
+                   for end in range(len(parts), 1, -1) for probe in _REMOVED_PROBES)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        dotted = cst_dotted(node)
+        if dotted is not None and self._removed(self.imports.resolve(dotted)):
+            self.found = True
+        return not self.found
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = cst_dotted(node.module) if node.module is not None and not node.relative else None
+        if module is None or isinstance(node.names, cst.ImportStar):
+            return
+        if any(self._removed(f"{module}.{cst_dotted(a.name)}") for a in node.names):
+            self.found = True
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if any(self._removed(cst_dotted(alias.name)) for alias in node.names):
+            self.found = True
 
 
 

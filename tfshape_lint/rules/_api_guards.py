@@ -29,6 +29,8 @@ class GuardTracker:
     def __init__(self, imports: ImportTable | None = None) -> None:
         self.imports = imports
         self.stack: list[frozenset[str]] = []
+        #: ``else``/``elif`` nodes of backend tests -> the guard entry for that branch
+        self.branches: dict[int, frozenset[str]] = {}
 
     def enter_try(self, node: cst.Try | cst.TryStar) -> None:
         probe = any(_catches_probe(h) for h in node.handlers) or _short_fallback_try(node)
@@ -39,7 +41,27 @@ class GuardTracker:
         if _VERSION_WORDS.search(text):
             self.stack.append(_ALL)
             return
+        dead = _dead_backend_branch(node.test)
+        if dead is not None and node.orelse is not None:
+            self.branches[id(node.orelse)] = frozenset() if dead == "body" else _ALL
+        if dead == "body":
+            self.stack.append(_ALL)  # ``if K.backend() == 'theano':`` never runs on TensorFlow
+            return
         self.stack.append(self._probed_names(node.test))
+
+    def enter_branch(self, node: cst.CSTNode) -> frozenset[str] | None:
+        """Entering the ``else``/``elif`` of a backend test: its own liveness replaces the
+        enclosing ``if``'s entry. Returns what :meth:`leave_branch` restores (None: nothing)."""
+        entry = self.branches.pop(id(node), None)
+        if entry is None or not self.stack:
+            return None
+        saved = self.stack[-1]
+        self.stack[-1] = entry
+        return saved
+
+    def leave_branch(self, saved: frozenset[str] | None) -> None:
+        if saved is not None and self.stack:
+            self.stack[-1] = saved
 
     def _probed_names(self, test: cst.BaseExpression) -> frozenset[str]:
         """Qualified names ``hasattr(obj, "name")``/``getattr(obj, "name", d)`` in ``test`` ask about."""
@@ -74,6 +96,30 @@ class GuardTracker:
     def covers(self, qualname: str) -> bool:
         """Whether ``qualname`` (resolved, ``keras.backend.slice``) is inside a guard for it."""
         return any(entry is _ALL or qualname in entry for entry in self.stack)
+
+
+_OTHER_BACKENDS = frozenset({"theano", "cntk", "mxnet", "plaidml", "jax", "torch", "numpy"})
+
+
+def _dead_backend_branch(test: cst.BaseExpression) -> str | None:
+    """``K.backend() == 'theano'``: "body" (the body never runs under TensorFlow); ``==
+    'tensorflow'``: "orelse"; ``!=`` swaps them. None for any other test."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    left, comp = test.left, test.comparisons[0]
+    if not (isinstance(left, cst.Call) and (cst_dotted(left.func) or "").endswith("backend")
+            and not left.args and isinstance(comp.comparator, cst.SimpleString)):
+        return None
+    name = comp.comparator.raw_value
+    if name == "tensorflow":
+        dead = "orelse"
+    elif name in _OTHER_BACKENDS:
+        dead = "body"
+    else:
+        return None
+    if isinstance(comp.operator, cst.NotEqual):
+        return "orelse" if dead == "body" else "body"
+    return dead if isinstance(comp.operator, cst.Equal) else None
 
 
 class _ProbeFinder(cst.CSTVisitor):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
@@ -21,7 +24,10 @@ class ScalarLossDropsSampleWeight(Rule):
     `axis`, `K.mean(x)`, `keras.ops.mean(x)`, `np.mean(x)`, or a built-in Loss *instance* with
     its default reduction) where Keras applies per-sample weights: the `call` of a
     `keras.losses.Loss` subclass, or a loss in a file that passes `sample_weight=` or
-    `class_weight=`. Not for metrics or for custom-loop code.
+    `class_weight=`. A function wrapped by a `LossFunctionWrapper` subclass counts as that
+    Loss's `call`. One finding per return, however many batch reductions it combines. Not for
+    metrics, custom-loop code, or a loss whose docstring documents it as a whole-batch
+    statistic or says how to weight samples instead (a design, not an oversight).
 
     ## Why is this bad?
     Keras multiplies the per-sample loss values by `sample_weight` (or the weights it builds
@@ -98,8 +104,44 @@ class ScalarLossDropsSampleWeight(Rule):
                 "        mask = tf.cast(y_true >= 0, y_pred.dtype)\n"
                 "        return tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1) / tf.maximum(tf.reduce_sum(mask, axis=-1), 1.0)\n",
                 note="a per-sample normalised mean"),
+        Example("import tensorflow as tf\n\nclass AgreementLoss(tf.keras.losses.Loss):\n"
+                "    \"\"\"One minus the agreement of the whole batch (a batch statistic).\n\n"
+                "    To weight samples, scale y_pred by the sample weight before the call.\n"
+                "    \"\"\"\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        agree = tf.reduce_sum(y_true * y_pred)\n"
+                "        total = tf.reduce_sum(y_true) * tf.reduce_sum(y_pred)\n"
+                "        return 1.0 - tf.math.divide_no_nan(agree, total)\n",
+                note="documented as a whole-batch statistic: there is no per-sample value to weight"),
     )
     bad = (
+        Example("import tensorflow as tf\n\nclass RatioLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        err = tf.reduce_sum(tf.abs(y_true - y_pred))\n"
+                "        scale = tf.reduce_sum(tf.abs(y_true)) + 1.0\n"
+                "        return err / scale\n",
+                fixed=None, line=5,
+                message="tf.reduce_sum reduces the whole batch to one number, so Keras cannot apply "
+                        "sample_weight; reduce each sample with axis=-1 and normalise per sample",
+                note="one return, one finding: the second batch sum is part of the same claim"),
+        Example("import tensorflow as tf\nfrom mylib.utils import LossFunctionWrapper\n\n"
+                "def pair_loss(labels, embeddings, margin=1.0):\n"
+                "    d = tf.reduce_sum(tf.square(embeddings[:, None] - embeddings[None]), axis=-1)\n"
+                "    same = tf.cast(tf.equal(labels[:, None], labels[None]), tf.float32)\n"
+                "    return tf.reduce_mean(same * d + (1.0 - same) * tf.nn.relu(margin - d))\n\n"
+                "class PairLoss(LossFunctionWrapper):\n"
+                "    def __init__(self, margin=1.0):\n"
+                "        super().__init__(pair_loss, margin=margin)\n",
+                fixed="import tensorflow as tf\nfrom mylib.utils import LossFunctionWrapper\n\n"
+                      "def pair_loss(labels, embeddings, margin=1.0):\n"
+                      "    d = tf.reduce_sum(tf.square(embeddings[:, None] - embeddings[None]), axis=-1)\n"
+                      "    same = tf.cast(tf.equal(labels[:, None], labels[None]), tf.float32)\n"
+                      "    return tf.reduce_mean(same * d + (1.0 - same) * tf.nn.relu(margin - d), axis=-1)\n\n"
+                      "class PairLoss(LossFunctionWrapper):\n"
+                      "    def __init__(self, margin=1.0):\n"
+                      "        super().__init__(pair_loss, margin=margin)\n",
+                line=7,
+                note="a function wrapped by a LossFunctionWrapper class is that Loss's call"),
         Example("import tensorflow as tf\n\nclass WeightedMSE(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        return tf.reduce_mean(tf.square(y_true - y_pred))\n",
@@ -171,12 +213,18 @@ class ScalarLossDropsSampleWeight(Rule):
     def check_loss(self, loss: Scope) -> None:
         weights = "sample_weight" if loss.context is Context.SUBCLASS or "sample_weight" in self.index.training_keywords \
             else "class_weight"
+        if self._documented_whole_batch(loss):
+            return
+        order = {node: i for i, (node, _) in enumerate(loss.evaluated())}
         for _, value in loss.returns:
             if value.rank != 0 or not value.tensor:
                 continue
-            for reduction in value.marked(Mark.FULL_REDUCTION):
-                if isinstance(reduction, cst.Call) and self._batch_input(loss, reduction):
-                    self._report(loss, reduction, weights)
+            reductions = [r for r in dict.fromkeys(value.marked(Mark.FULL_REDUCTION))
+                          if isinstance(r, cst.Call) and self._batch_input(loss, r)]
+            reductions.sort(key=lambda node: order.get(node, len(order)))
+            if reductions:
+                # one claim per return: a ratio of two batch sums is one whole-batch statistic
+                self._report(loss, reductions[0], weights, alone=len(reductions) == 1)
             for instance_call in value.marked(Mark.LOSS_REDUCED):
                 if isinstance(instance_call, cst.Call):
                     self.report(instance_call, fn=short(instance_call.func), weights=weights,
@@ -190,9 +238,28 @@ class ScalarLossDropsSampleWeight(Rule):
         value = loss.find(arg) if arg is not None else None
         return value is None or bool(value.origin)
 
-    def _report(self, loss: Scope, call: cst.Call, weights: str) -> None:
+    def _documented_whole_batch(self, loss: Scope) -> bool:
+        """The loss (or its class) documents that it is a statistic of the whole batch or how
+        to weight samples instead (``multiply the outputs by the sample weight``): a design."""
+        for node in self._documented(loss):
+            doc = ast.get_docstring(node) or ""
+            if _WHOLE_BATCH_DOC.search(doc):
+                return True
+        return False
+
+    def _documented(self, loss: Scope) -> list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+        path = loss.spec.path
+        out: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = []
+        for info in self.index.functions.get(path[-1], []) if path else []:
+            if info.path == path:
+                out.append(info.node)
+        if len(path) >= 2 and path[-2] in self.index.classes:
+            out.append(self.index.classes[path[-2]])
+        return out
+
+    def _report(self, loss: Scope, call: cst.Call, weights: str, alone: bool = True) -> None:
         spec = lookup(self.canonical(call.func))
-        fixable = (spec is not None and spec.kind is Kind.REDUCE and spec.op in _FIXABLE_OPS
+        fixable = (alone and spec is not None and spec.kind is Kind.REDUCE and spec.op in _FIXABLE_OPS
                    and call_arg(call, 1, "axis", "reduction_indices") is None
                    and not any(s.divided_by_count(call) for s in loss.all_scopes()))
         shape = self._input_shape(loss, call) if fixable else None
@@ -222,6 +289,10 @@ class ScalarLossDropsSampleWeight(Rule):
                     inner.kind is Kind.REDUCE and axis is not None and literal(axis) not in (None, 0))):
                 return "per_sample"
         return None
+
+
+_WHOLE_BATCH_DOC = re.compile(r"sample[ _-]?weight|whole[ -]batch|entire[ -]batch|batch[ -]level|"
+                              r"statistic of the batch|batch statistic", re.IGNORECASE)
 
 
 def _unwrapped(inner: cst.BaseExpression) -> cst.BaseExpression:

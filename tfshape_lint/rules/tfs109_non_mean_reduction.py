@@ -62,6 +62,10 @@ class NonMeanReduction(Rule):
       `super().__init__`).
     Losses used in custom training loops are not flagged: there `reduction='none'` followed by
     masking or `tf.nn.compute_average_loss` is the documented pattern.
+    Not for losses a Model subclass installs in its own `compile` (`super().compile(loss=...)`)
+    when the class, its file or its project overrides `compute_loss`/`train_step`: such models
+    weight and normalise the loss themselves (a detector's summed box loss divided by the
+    number of positive anchors).
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21: with
@@ -104,6 +108,15 @@ class NonMeanReduction(Rule):
     recipe = Recipe("update_norm", {}, "update norm vs the default reduction after one fit step")
 
     good = (
+        Example("import keras\nfrom keras import ops\n\n\nclass Detector(keras.Model):\n"
+                "    def compile(self, optimizer='adam', **kwargs):\n"
+                "        super().compile(optimizer=optimizer,\n"
+                "                        loss=keras.losses.Huber(reduction='sum'), **kwargs)\n\n"
+                "    def compute_loss(self, x, y, y_pred, sample_weight=None, **kwargs):\n"
+                "        positives = ops.cast(ops.greater(y[..., 0], 0.0), 'float32')\n"
+                "        weight = positives / ops.maximum(ops.sum(positives), 1.0)\n"
+                "        return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=weight, **kwargs)\n",
+                note="the model's own compile: its compute_loss divides the sum by the positive count"),
         Example("import tensorflow as tf\n\n"
                 "model.compile(optimizer='adam', loss=tf.keras.losses.MeanSquaredError())\n",
                 note="the default reduction"),
@@ -228,10 +241,20 @@ class NonMeanReduction(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "compile":
             loss = call_arg(node, 1, "loss")
-            if loss is not None:
+            if loss is not None and not self._model_owned(node):
                 self.state.compile_losses.append(loss)
         elif self._is_super_init(node):
             self._super_init(node)
+
+    def _model_owned(self, node: cst.Call) -> bool:
+        """``super().compile(loss=...)`` in a Model's own ``compile`` when the project overrides
+        ``compute_loss``/``train_step``: the model weights and normalises those losses itself
+        (detectors sum over anchors and divide by the positive count), so their reduction is
+        part of that design."""
+        func = node.func
+        return (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)
+                and cst_dotted(func.value.func) == "super" and self.state.functions[-1:] == ["compile"]
+                and bool(self.index.loss_hooks))
 
     def _loss_class(self) -> str | None:
         """The enclosing class when it is a Keras Loss subclass (and we are in its body)."""

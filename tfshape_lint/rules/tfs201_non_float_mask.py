@@ -26,7 +26,8 @@ class NonFloatMask(Rule):
     `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])`,
     `tf.sequence_mask(...)`. Masks that are numpy arrays or Python lists are converted to float
     automatically and are fine, as is any mask built with `tf.cast(..., tf.float32)` or
-    `tf.cast(..., y_pred.dtype)`.
+    `tf.cast(..., y_pred.dtype)`, and so are the `keras.ops` arithmetic functions
+    (`ops.multiply(x, mask)`), which promote bool and int operands to float.
 
     ## Why is this bad?
     TensorFlow does not promote dtypes. Measured on TF 2.21 / Keras 3.15:
@@ -68,6 +69,11 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example("from keras import ops\n\ndef masked_abs(y_true, y_pred):\n"
+                "    valid = ops.greater(y_true, 0.0)\n"
+                "    return ops.mean(ops.multiply(ops.abs(y_true - y_pred), valid), axis=-1)\n",
+                note="keras.ops.multiply promotes a bool or int operand to float (measured: "
+                     "[1.5, 2.5] x [False, True] gives [0.0, 2.5]); tf.multiply raises"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
                 "    mask = tf.cast(tf.not_equal(y_true, -1), tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1)\n",
@@ -158,7 +164,10 @@ class NonFloatMask(Rule):
             self._check(node, node.target, node.value, op, operator=True)
 
     def visit_Call(self, node: cst.Call) -> None:
-        spec = lookup(self.canonical(node.func))
+        canon = self.canonical(node.func)
+        if canon is not None and canon.startswith("ops."):
+            return  # keras.ops arithmetic promotes bool and int operands to float (measured)
+        spec = lookup(canon)
         if spec is None or spec.op not in _OPS:
             return
         left, right = call_arg(node, 0, "x", "x1", "a"), call_arg(node, 1, "y", "x2", "b")

@@ -114,6 +114,11 @@ class NonDifferentiableLoss(Rule):
                 "    mask = ops.cast(ops.greater(y_true, 0.0), 'float32')\n"
                 "    return ops.mean(ops.abs(y_true - y_pred) * mask, axis=-1)\n",
                 note="a mask from the labels times a differentiable error"),
+        Example("import tensorflow as tf\n\ndef mismatch_loss_fn(y_true, y_pred, threshold=0.5):\n"
+                "    picked = tf.cast(y_pred > threshold, tf.float32)\n"
+                "    return tf.reduce_mean(tf.abs(y_true - picked), axis=-1)\n\n"
+                "mismatch = tf.keras.metrics.MeanMetricWrapper(mismatch_loss_fn, name='mismatch')\n",
+                note="wrapped as a metric: Keras averages it and never differentiates it"),
         Example("import numpy as np\nimport tensorflow as tf\n\n"
                 "def np_mae(y_true, y_pred):\n"
                 "    return np.mean(np.abs(y_true - y_pred), axis=-1)\n\n"
@@ -127,6 +132,14 @@ class NonDifferentiableLoss(Rule):
                 note="% has a gradient (1 with respect to the dividend almost everywhere)"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef band_loss(y_true, y_pred):\n"
+                "    lo = tf.cast(y_pred > 0.2, tf.float32)\n"
+                "    hi = tf.cast(y_pred < 0.8, tf.float32)\n"
+                "    return tf.reduce_mean(tf.abs(y_true - lo * hi), axis=-1)\n",
+                line=4, message="the comparison `y_pred > 0.2` (with 1 more op of the same kind) has no "
+                                "gradient and every path from y_pred to the loss goes through it: fit "
+                                "raises 'No gradients provided'; use a differentiable surrogate",
+                note="one claim, one finding: the second comparison is counted, not reported again"),
         Example("import tensorflow as tf\n\ndef accuracy_loss(y_true, y_pred):\n"
                 "    hits = tf.cast(tf.equal(tf.argmax(y_true, -1), tf.argmax(y_pred, -1)), tf.float32)\n"
                 "    return 1.0 - tf.reduce_mean(hits, axis=-1)\n",
@@ -202,13 +215,17 @@ class NonDifferentiableLoss(Rule):
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
+        order = {node: i for scope in self._scopes() for i, (node, _) in enumerate(scope.evaluated())}
+        cuts = sorted(cuts, key=lambda node: order.get(node, len(order)))
         zero = any(self._op(node) in _ZERO_GRADIENT_OPS for node in cuts)
-        for node in cuts:
-            if zero:
-                self.report(node, message=self.ZERO_MESSAGE, severity=Severity.WARNING,
-                            op=self._describe(node))
-            else:
-                self.report(node, op=self._describe(node))
+        # one claim, one finding: "no path carries a gradient" is said once, at the first cut
+        op = self._describe(cuts[0])
+        if len(cuts) > 1:
+            op += f" (with {len(cuts) - 1} more op{'s' if len(cuts) > 2 else ''} of the same kind)"
+        if zero:
+            self.report(cuts[0], message=self.ZERO_MESSAGE, severity=Severity.WARNING, op=op)
+        else:
+            self.report(cuts[0], op=op)
 
     def _cut_nodes(self, value: Value) -> list[cst.CSTNode]:
         nodes = list(dict.fromkeys(value.marked(Mark.GRAD_CUT)))

@@ -89,6 +89,11 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import unittest\n\nimport numpy as np\nimport tensorflow as tf\n\n\n"
+                "class RefLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.constant(np.mean(np.abs(y_true.numpy() - y_pred.numpy()), axis=-1))\n",
+                note="a test module's reference implementation, called eagerly to compare values"),
         Example("import numpy as np\nimport tensorflow as tf\n\nCLASS_W = np.array([1.0, 2.0, 3.0])\n\n"
                 "def weighted_loss(y_true, y_pred):\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred) * CLASS_W, axis=-1)\n",
@@ -187,8 +192,8 @@ class NumpyInLoss(Rule):
         return namespace(self.index)
 
     def applies(self, loss: Scope) -> bool:
-        if not super().applies(loss):
-            return False
+        if not super().applies(loss) or loss.role is Role.REFERENCE:
+            return False  # a test's reference implementation runs eagerly, never traced by fit
         if loss.context is not Context.UNKNOWN:
             return True
         # found by signature only: numpy code (a py_function target, Keras' numpy backend)

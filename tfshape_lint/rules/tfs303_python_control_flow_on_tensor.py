@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.imports import cst_dotted
-from tfshape_lint.analysis.losses import Context
+from tfshape_lint.analysis.losses import Context, Role
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
@@ -67,6 +67,16 @@ class PythonControlFlowOnTensor(Rule):
     recipe = Recipe("keras3_fit", {}, "one Keras 3 fit step (no autograph)")
 
     good = (
+        Example("import keras\nfrom keras import ops\n\ndef hit_rate(y_true, y_pred):\n"
+                "    if ops.shape(y_true)[-1] == 1:\n        y_true = ops.squeeze(y_true, -1)\n"
+                "    return ops.mean(ops.equal(y_true, ops.argmax(y_pred, axis=-1)))\n\n"
+                "metric = keras.metrics.MeanMetricWrapper(hit_rate)\n",
+                note="keras.ops.shape gives a tuple: a known dimension is a Python int"),
+        Example("import pytest\nimport tensorflow as tf\n\n\nclass RefLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        if tf.reduce_max(y_pred) > 1.0:\n            y_pred = tf.sigmoid(y_pred)\n"
+                "        return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n",
+                note="a test module's reference implementation, called eagerly"),
         Example("import tensorflow as tf\n\ndef bin_loss(y_true, y_pred):\n"
                 "    if y_pred.shape[-1] == 1:\n"
                 "        return tf.keras.losses.binary_crossentropy(y_true, y_pred)\n"
@@ -184,8 +194,8 @@ class PythonControlFlowOnTensor(Rule):
         self._seen: set[int] = set()
 
     def applies(self, loss: Scope) -> bool:
-        if not super().applies(loss):
-            return False
+        if not super().applies(loss) or loss.role is Role.REFERENCE:
+            return False  # a test's reference implementation runs eagerly, never traced by fit
         if loss.context is Context.DIRECT:
             return False  # eager, or autographed by the caller's tf.function
         if loss.context is Context.UNKNOWN and "compile" not in self.index.methods:
@@ -260,6 +270,8 @@ class PythonControlFlowOnTensor(Rule):
             return self._symbolic(node.expression, depth + 1)
         if isinstance(node, cst.BooleanOperation):
             return self._symbolic(node.left, depth + 1) or self._symbolic(node.right, depth + 1)
+        if self._ops_shape(node.value if isinstance(node, cst.Subscript) else node):
+            return False  # keras.ops.shape is a tuple: a known dimension is a Python int
         if isinstance(node, cst.Name) and self.loss is not None:
             sources = self.loss.definitions(node)
             if sources and None not in sources and all(isinstance(s, cst.BaseExpression) for s in sources):
@@ -267,6 +279,10 @@ class PythonControlFlowOnTensor(Rule):
         value = self.value(node)
         # tf.range(...) has no origin in y_true/y_pred but is a symbolic tensor all the same
         return is_tensor(value) or (value is not None and value.tensor and value.has(Tag.RANGE))
+
+    def _ops_shape(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and \
+            self.index.imports.canonical(cst_dotted(node.func)) == "ops.shape"
 
     # -- iteration ----------------------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:

@@ -133,6 +133,21 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
                 note="metrics do not train the weights"),
+        Example("import tensorflow as tf\n\ndef passthrough_loss(y_true, y_pred):\n"
+                "    return tf.sqrt(tf.reduce_sum(y_pred))\n\n"
+                "model.compile(optimizer='adam', loss=passthrough_loss)\n",
+                note="y_true unused: y_pred is the model's own per-sample loss output; the batch "
+                     "sum of many non-negative loss terms is not exactly 0 in practice"),
+        Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                "def penalty_loss(y_true, y_pred, samples):\n"
+                "    grads = K.gradients(y_pred, samples)[0]\n"
+                "    norm2 = K.sum(K.square(grads), axis=np.arange(1, len(grads.shape)))\n"
+                "    return K.mean(K.square(1.0 - K.sqrt(norm2)))\n",
+                note="the norm of an input gradient is not exactly 0 in practice"),
+        Example("import unittest\n\nimport tensorflow as tf\n\n"
+                "def ref_loss(y_true, y_pred):\n"
+                "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1)\n",
+                note="a test module's reference implementation is not trained"),
         Example("import numpy as np\nimport tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
                 "def gaussian_nll(y_true, y_pred):\n"
                 "    floor = 1 / (2 * np.pi) / 10\n"
@@ -161,6 +176,54 @@ class UnguardedLogDivSqrt(Rule):
                 note="the masked mean over the batch: its count is 0 only for a batch of padding"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
+                "    hits = tf.reduce_sum(target)\n"
+                "    return tf.reduce_sum(tf.abs(target - output)) / hits\n\n"
+                "class Trainer(tf.keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.head = tf.keras.layers.Dense(4)\n"
+                "        self.objectives = {'hits': hit_penalty}\n\n"
+                "    def train_step(self, data):\n"
+                "        x, y = data\n"
+                "        with tf.GradientTape() as tape:\n"
+                "            total = 0.0\n"
+                "            for key in self.objectives:\n"
+                "                total += self.objectives[key](y, self.head(x))\n"
+                "        grads = tape.gradient(total, self.trainable_variables)\n"
+                "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+                "        return {'loss': total}\n",
+                fixed="import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
+                      "    hits = tf.reduce_sum(target)\n"
+                      "    return tf.reduce_sum(tf.abs(target - output)) / (hits + 1e-7)\n\n"
+                      "class Trainer(tf.keras.Model):\n"
+                      "    def __init__(self):\n"
+                      "        super().__init__()\n"
+                      "        self.head = tf.keras.layers.Dense(4)\n"
+                      "        self.objectives = {'hits': hit_penalty}\n\n"
+                      "    def train_step(self, data):\n"
+                      "        x, y = data\n"
+                      "        with tf.GradientTape() as tape:\n"
+                      "            total = 0.0\n"
+                      "            for key in self.objectives:\n"
+                      "                total += self.objectives[key](y, self.head(x))\n"
+                      "        grads = tape.gradient(total, self.trainable_variables)\n"
+                      "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+                      "        return {'loss': total}\n",
+                line=5, note="picked from a table in a custom train_step: a count that is 0 for a "
+                             "batch without positives"),
+        Example("import tensorflow as tf\n\ndef masked_rms_loss(y_true, y_pred):\n"
+                "    keep = tf.cast(y_true > 0.5, tf.float32)\n"
+                "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred) * keep))\n",
+                fixed="import tensorflow as tf\n\ndef masked_rms_loss(y_true, y_pred):\n"
+                      "    keep = tf.cast(y_true > 0.5, tf.float32)\n"
+                      "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred) * keep) + 1e-7)\n",
+                line=5, note="a sum over a selection is 0 for a batch where nothing is selected"),
+        Example("import tensorflow as tf\n\ndef norm_loss(y_true, y_pred):\n"
+                "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred), axis=-1)) + 0.0 * y_true\n",
+                fixed="import tensorflow as tf\n\ndef norm_loss(y_true, y_pred):\n"
+                      "    return tf.sqrt(tf.reduce_sum(tf.square(y_pred), axis=-1) + 1e-7) + 0.0 * y_true\n",
+                line=4, note="a per-row sum: one row of exact zeros (a ReLU output) is enough"),
         Example("import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
                 "    def __init__(self, steps=0, **kwargs):\n"
                 "        super().__init__(**kwargs)\n"

@@ -7,7 +7,8 @@ from typing import Iterable, Mapping
 
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
-from tfshape_lint.rules._api import Hit, RemovedApiRule, Rewrite, import_units, keras_table
+from tfshape_lint.rules._api import (Hit, RemovedApiRule, Rewrite, import_units, keras_table,
+                                     register_removed_probe)
 
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 _TF_KERAS_NS = "keras._tf_keras.keras."
@@ -32,9 +33,13 @@ class RemovedKerasApi(RemovedApiRule):
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
     `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
     backend names. Names inside a compatibility guard are left alone: `try: ... except
-    ImportError/AttributeError`, a short `try` whose `except Exception` computes a fallback,
-    an `if` on a version, and `hasattr(K, "name")`/`getattr(K, "name", None)` for that very
-    name (an unrelated `hasattr` guards nothing). So are names another module of the project
+    ImportError/AttributeError`, a short `try` whose `except Exception` computes a fallback
+    (the handler itself is checked when the try body uses a removed name, since it is then
+    what runs; when the body uses the current API, the handler is a legacy fallback that never
+    runs),
+    an `if` on a version, `hasattr(K, "name")`/`getattr(K, "name", None)` for that very
+    name (an unrelated `hasattr` guards nothing), and the body of `if K.backend() ==
+    'theano':` (the `else` branch is the one TensorFlow runs, so it is still checked). So are names another module of the project
     assigns (`keras.backend.name_scope = keras.name_scope`) and files that set
     `TF_USE_LEGACY_KERAS` for `tf.keras`.
     With `target-keras = "tf-keras"` nothing is flagged: tf_keras has every one of them.
@@ -135,6 +140,11 @@ class RemovedKerasApi(RemovedApiRule):
                 "    try:\n        return K.image_dim_ordering() == 'th'\n"
                 "    except Exception:\n        return keras.config.image_data_format() == 'channels_first'\n",
                 note="a short try with a real fallback in its handler"),
+        Example("import keras.backend as K\n\ndef scale(x, alpha, dims):\n"
+                "    if K.backend() == 'theano':\n"
+                "        return x * K.pattern_broadcast(alpha, dims)\n"
+                "    return x * alpha\n",
+                note="a branch for another backend never runs on TensorFlow"),
     )
     bad = (
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
@@ -212,6 +222,19 @@ class RemovedKerasApi(RemovedApiRule):
                 message="K.logsumexp is not in keras.backend under Keras 3 (AttributeError); "
                         "use keras.ops.logsumexp",
                 note="a Keras 2.x name; an unrelated hasattr guards nothing"),
+        Example("import keras.backend as K\n\ndef scale(x, alpha, dims):\n"
+                "    if K.backend() == 'theano':\n"
+                "        alpha = K.pattern_broadcast(alpha, dims)\n"
+                "    else:\n"
+                "        alpha = K.reshape(alpha, (1, -1))\n"
+                "    return x * alpha\n",
+                fixed="import keras.backend as K\nimport keras\n\ndef scale(x, alpha, dims):\n"
+                      "    if K.backend() == 'theano':\n"
+                      "        alpha = K.pattern_broadcast(alpha, dims)\n"
+                      "    else:\n"
+                      "        alpha = keras.ops.reshape(alpha, (1, -1))\n"
+                      "    return x * alpha\n",
+                line=7, note="the else branch is the one TensorFlow runs"),
         Example("from keras import backend as K\n\ndef data_format():\n"
                 "    if K.image_dim_ordering() == 'th':\n        return 'channels_first'\n"
                 "    return K.normalize_data_format(None)\n",
@@ -319,3 +342,6 @@ def _legacy_names(kind: str) -> frozenset[str]:
     multi-backend names tf_keras dropped (``K.image_dim_ordering``, ``K.logsumexp``, ...)."""
     table = keras_table()
     return _names(table["legacy"][kind]) | frozenset(table.get("keras2", {}).get(kind, ()))
+
+
+register_removed_probe(lambda qualname, source: _classify(qualname, _LEGACY_ENV in source) is not None)

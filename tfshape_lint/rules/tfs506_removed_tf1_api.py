@@ -11,7 +11,8 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
-from tfshape_lint.rules._api import Hit, RemovedApiRule, Rewrite, import_units, tf1_table
+from tfshape_lint.rules._api import (Hit, RemovedApiRule, Rewrite, import_units, register_removed_probe,
+                                     tf1_table)
 
 _V2_ROOTS = ("tensorflow.compat.v2.", "tensorflow.")
 _COMPAT_V1 = "tensorflow.compat.v1"
@@ -82,6 +83,10 @@ class RemovedTf1Api(RemovedApiRule):
     recipe = Recipe("api_exists", {"target": "callee"}, "evaluate the name (or replay the call) under TF 2")
 
     good = (
+        Example("import tensorflow as tf\n\ndef grow(x, size):\n"
+                "    try:\n        return tf.image.resize(x, size)\n"
+                "    except AttributeError:\n        return tf.image.resize_images(x, size)\n",
+                note="the TF 2 name first: the TF 1 fallback in the handler never runs on TF 2"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1, keepdims=True)\n"),
         Example("import tensorflow as tf\n\nsess = tf.compat.v1.Session()\nx = tf.compat.v1.placeholder(tf.float32)\n",
@@ -107,6 +112,14 @@ class RemovedTf1Api(RemovedApiRule):
                 "except ImportError:\n    log = tf.math.log\n", note="an import probe"),
     )
     bad = (
+        Example("import tensorflow as tf\nimport keras.backend as K\n\ndef grow(x, size):\n"
+                "    try:\n        return K.resize_images(x, 2, 2, 'channels_last')\n"
+                "    except Exception:\n        return tf.image.resize_images(x, size)\n",
+                fixed="import tensorflow as tf\nimport keras.backend as K\n\ndef grow(x, size):\n"
+                      "    try:\n        return K.resize_images(x, 2, 2, 'channels_last')\n"
+                      "    except Exception:\n        return tf.compat.v1.image.resize_images(x, size)\n",
+                line=8, note="the try body uses a removed Keras name, so the handler is what runs: "
+                             "its own TF 1 name fails there"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return -tf.reduce_sum(y_true * tf.log(y_pred), axis=-1)\n",
                 fixed="import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
@@ -293,3 +306,11 @@ def _rebinds_to_v1(node: ast.Assign, index: ModuleIndex, tf_names: set[str]) -> 
     if dotted is None or index.imports.resolve(dotted) != _COMPAT_V1:
         return False
     return any(isinstance(t, ast.Name) and t.id in tf_names for t in node.targets)
+
+
+def _removed_in_tf2(qualname: str, source: str) -> bool:
+    rest = _v2_rest(qualname)
+    return rest is not None and _removed_prefix(rest)
+
+
+register_removed_probe(_removed_in_tf2)
