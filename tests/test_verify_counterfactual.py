@@ -18,7 +18,7 @@ from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
-from tfshape_lint.verify.report import counted, for_format, refuted_summary, split_by_verdict
+from tfshape_lint.verdicts import counted, for_format, refuted_summary, split_by_verdict
 from tfshape_lint.verify.result import Verification
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")

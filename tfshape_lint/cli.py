@@ -120,7 +120,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
     errors += [e for r in results for e in r.errors]
     write_errors(errors, err)
-    from tfshape_lint.verify.report import counted, for_format  # refuted findings leave text and exit status
+    from tfshape_lint.verdicts import counted, for_format  # refuted findings leave text and exit status (no LibCST)
 
     shown, summary = for_format(findings, getattr(args, "format", "text"), getattr(args, "show_refuted", False))
     emit(shown, errors, args, out)

@@ -1,7 +1,7 @@
 """The ``check --verify`` options (the CLI adds them to ``check``); nothing here imports TensorFlow.
 
 ``tensorflow_available`` is re-exported for the CLI, which asks it before verifying; how
-verdicts shape the report lives in :mod:`tfshape_lint.verify.report`.
+verdicts shape the report lives in :mod:`tfshape_lint.verdicts`.
 """
 
 from __future__ import annotations
