@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+from dataclasses import replace
 from typing import Callable, Mapping, Sequence, TextIO
 
 from tfshape_lint import __version__
@@ -114,6 +115,8 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         out.write("".join(f"{item.path}\n" for item in inputs))
         write_errors(errors, err)
         return EXIT_ERROR if errors else EXIT_CLEAN
+    if args.format == "json":  # the JSON report carries each finding's fix: compute them
+        inputs = [replace(item, fixes=True) for item in inputs]
     results = check_inputs(inputs, args.jobs)
     results = verify_results(results, args, err)
     results = [to_cells(r) for r in results]

@@ -30,6 +30,7 @@ from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.gitignore import GitIgnore
 
 if TYPE_CHECKING:
+    from tfshape_lint.engine import LintResult
     from tfshape_lint.notebook import JoinedNotebook, NotebookFile
 
 PARALLEL_THRESHOLD = 16
@@ -53,6 +54,8 @@ class Input:
     notebook: bool = False
     #: the text of stdin ('-'); None for files, which are read where they are checked
     text: str | None = None
+    #: compute each finding's fix (outputs that show it: JSON)
+    fixes: bool = False
 
 
 @dataclass
@@ -260,14 +263,14 @@ def needs_engine(source: str, path: str) -> bool:
     return build_index(source, tree, path).imports.mentions_ml()
 
 
-def check_text(source: str, path: str, config: Config) -> FileResult:
+def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
     """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
     if not needs_engine(source, path):
         return FileResult(path, source=source)
-    from tfshape_lint.engine import SourceError, lint
+    from tfshape_lint.engine import SourceError
 
     try:
-        result = lint(source, path, config)
+        result = _lint(source, path, config, fixes)
     except SourceError as exc:
         return FileResult(path, errors=[InternalError(path, str(exc), "E999")], source=source)
     except RecursionError:
@@ -276,13 +279,22 @@ def check_text(source: str, path: str, config: Config) -> FileResult:
     return FileResult(path, list(result.findings), list(result.errors), source=source)
 
 
+def _lint(source: str, path: str, config: Config, fixes: bool) -> LintResult:
+    """``engine.lint`` asking for fixes only when wanted (fixes on demand)."""
+    from tfshape_lint.engine import lint
+
+    if not fixes:
+        return lint(source, path, config)
+    return lint(source, path, config, fixes=True)
+
+
 def check_input(item: Input) -> FileResult:
     """Read and lint one input; a notebook's findings still have lines of the joined text."""
     try:
         text, notebook = read_input(item)
     except ReadError as exc:
         return FileResult(item.path, errors=[InternalError(item.path, str(exc))])
-    result = check_text(text, item.path, item.config)
+    result = check_text(text, item.path, item.config, fixes=item.fixes)
     if notebook is not None:
         result.notebook = notebook.join()
     return result
