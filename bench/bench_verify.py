@@ -1,4 +1,8 @@
-"""Benchmark: ``check --verify`` over every rule's bad examples.
+"""Benchmark: ``check --verify`` over every rule's bad examples (speed only).
+
+The tests already require these examples to be confirmed, so the verdict counts printed here
+are no accuracy figure; ``bench/bench_verify_real.py`` measures accuracy on public files judged
+by hand.
 
 Usage: python bench/bench_verify.py [--device auto|cpu|gpu] [--include-good]
 

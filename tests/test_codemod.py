@@ -79,7 +79,7 @@ def test_in_process_results() -> None:
 def test_fix_that_would_not_parse_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     import tfshape_lint.engine as engine
 
-    def broken_fix(self: object, report: object, unit: int) -> Fix:
+    def broken_fix(self: object, *where: object) -> Fix:
         return Fix(start_line=5, end_line=5, replacement="    return (\n", safety=FixSafety.SAFE)
 
     monkeypatch.setattr(engine._Run, "_fix", broken_fix)

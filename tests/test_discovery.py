@@ -50,12 +50,70 @@ CASES = [
      "def total(y_true, y_pred):\n    return helper(y_true, y_pred)\nmodel.compile(loss='mse', metrics=[total])\n",
      {"helper": ("unknown", "loss"), "total": ("compile", "metric")}),
     ("import tensorflow as tf\ndef predict(x, y):\n    return x\n", {}),
+    # parameter names beyond y_true/y_pred, compared case-insensitively
+    ("import tensorflow as tf\ndef content_loss(trueY, predY):\n    return trueY\n",
+     {"content_loss": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef loss_function(real, pred):\n    return real\n",
+     {"loss_function": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef triplet(y_actual, y_pred):\n    return y_pred\n",
+     {"triplet": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef seg_loss(targets, inputs):\n    return inputs\n",
+     {"seg_loss": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef weird(gt, x):\n    return x\n", {}),
+    # x as a prediction only when the file registers the function
+    ("import tensorflow as tf\ndef weird(gt, x):\n    return x\n"
+     "m = tf.keras.models.load_model('m.h5', custom_objects={'weird': weird})\n",
+     {"weird": ("compile", "loss")}),
+    ("import tensorflow as tf\ndef my_loss(a, b):\n    return a\ndef swish(x):\n    return x\n"
+     "tf.keras.utils.get_custom_objects().update({'my_loss': my_loss, 'swish': swish})\n",
+     {"my_loss": ("compile", "loss")}),
+    ("from keras.utils import get_custom_objects\nimport keras\ndef dice_coef(y, p):\n    return y\n"
+     "get_custom_objects()['dice_coef'] = dice_coef\n", {"dice_coef": ("compile", "metric")}),
+    ("import keras\ndef my_loss(t, p):\n    return t\n"
+     "with keras.utils.custom_object_scope({'my_loss': my_loss}):\n    m = keras.models.load_model('m')\n",
+     {"my_loss": ("compile", "loss")}),
+    # callable objects
+    ("import tensorflow as tf\nclass L1:\n    def __init__(self, w):\n        self.w = w\n"
+     "    def __call__(self, a, b):\n        return a\nmodel.compile(loss=L1(2))\n",
+     {"L1.__call__": ("compile", "loss")}),
+    ("import tensorflow as tf\nclass L1:\n    def __call__(self, a, b):\n        return a\n"
+     "fn = L1()\nmodel.compile(loss=fn)\n", {"L1.__call__": ("compile", "loss")}),
+    ("import tensorflow as tf\nclass LossFunction(object):\n    def __call__(self, y_true, y_pred):\n"
+     "        return y_true\n", {"LossFunction.__call__": ("unknown", "loss")}),
+    ("import tensorflow as tf\nclass Layer:\n    def __call__(self, inputs, training):\n        return inputs\n",
+     {}),
+    # factories whose inner loss is returned but never called in the file
+    ("import tensorflow as tf\ndef weighted(w):\n    def loss(y_true, y_pred):\n        return y_true * w\n"
+     "    return loss\n", {"weighted.loss": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef focal_loss(gamma):\n    return lambda labels, logits: labels * gamma\n",
+     {"focal_loss.<lambda>@3": ("unknown", "loss")}),
 ]
 
 
 @pytest.mark.parametrize("source,expected", CASES)
 def test_discovery(source: str, expected: dict[str, tuple[str, str]]) -> None:
     assert discover(source) == expected
+
+
+def specs(source: str) -> dict[str, object]:
+    index = build_index(source, ast.parse(source))
+    return {s.qualname: s for s in index.losses}
+
+
+def test_never_called_factory_keeps_its_factory() -> None:
+    found = specs("import tensorflow as tf\ndef weighted(w):\n    def loss(y_true, y_pred):\n"
+                  "        return y_true * w\n    return loss\n")["weighted.loss"]
+    assert found.factory == "weighted" and found.factory_call is None  # type: ignore[attr-defined]
+
+
+def test_only_call_site_names_its_caller() -> None:
+    source = ("import tensorflow as tf\ndef my_loss(y_true, y_pred):\n    return y_true\n"
+              "def check():\n    p = (1, 2)\n    return my_loss(None, p)\n")
+    assert specs(source)["my_loss"].caller == ("check",)  # type: ignore[attr-defined]
+    module_level = "import tensorflow as tf\ndef reg(t, p, w):\n    return t\nmodel.add_loss(reg(a, b, c))\n"
+    assert specs(module_level)["reg"].caller == ()  # type: ignore[attr-defined]
+    twice = source + "my_loss(1, 2)\n"
+    assert specs(twice)["my_loss"].caller is None  # type: ignore[attr-defined]
 
 
 def test_contexts_are_enums() -> None:

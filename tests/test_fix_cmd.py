@@ -264,7 +264,7 @@ def test_symlink_stays_a_link(project: Path) -> None:
 def test_fix_that_would_not_parse_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tfshape_lint.engine as engine
 
-    def broken_fix(self: object, report: object, unit: int) -> Fix:
+    def broken_fix(self: object, *where: object) -> Fix:
         return Fix(start_line=5, end_line=5, replacement="    return tf.reduce_sum(\n",
                    safety=FixSafety.SAFE)
 

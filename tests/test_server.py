@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from tests.conftest import BUGGY, CLEAN, ROOT
 SHIM = Path(__file__).resolve().parent / "server_shim"
 SERVER = [sys.executable, "-m", "tfshape_lint", "server"]
 #: the module's server writes rule pages and verdicts here, not into the user's cache
-CACHE = Path(tempfile.mkdtemp(prefix="tfshape-lint-server-test-"))
+CACHE = Path(tempfile.gettempdir()) / f"tfshape-lint-server-test-{os.getpid()}"
 TIMEOUT = 20.0
 
 #: BUGGY's TFS102 finding: line 5, `tf.reduce_sum(tf.abs(y_true - y_pred))`
@@ -77,7 +78,14 @@ def capabilities() -> types.ClientCapabilities:
     return caps
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _remove_cache() -> Any:
+    yield
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
 def server_env(tmp: Path) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)  # the shim writes its record here
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(SHIM)])
     env["TFSHAPE_SHIM_LOG"] = str(tmp / "tf-imported")
@@ -190,13 +198,28 @@ async def test_quickfix_edit_makes_the_diagnostic_disappear(client: LanguageClie
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_quickfix_keeps_crlf_line_ends(client: LanguageClient, tmp_path: Path) -> None:
+    uri = (tmp_path / "crlf.py").as_uri()
+    text = STATIC_BATCH.replace("\n", "\r\n")
+    open_file(client, uri, text)
+    diags = await wait_for(client, uri)
+    assert [d.code for d in diags] == ["TFS110"]
+    fix = next(a for a in await actions_at(client, uri, diags[0]) if a.is_preferred)
+    assert fix.edit is not None and fix.edit.changes is not None
+    fixed = apply_edits(text, list(fix.edit.changes[uri]))
+    assert fixed.count("\r\n") == text.count("\r\n") and "\n" not in fixed.replace("\r\n", "")
+    replace_all(client, uri, fixed, 2)
+    assert await wait_for(client, uri) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_unsafe_fix_is_offered_labelled_and_not_preferred(client: LanguageClient, tmp_path: Path) -> None:
     uri = (tmp_path / "unsafe.py").as_uri()
     open_file(client, uri, BUGGY)
     diags = await wait_for(client, uri)
     actions = await actions_at(client, uri, diags[0], only=[types.CodeActionKind.QuickFix])
     fix = next(a for a in actions if a.edit is not None and "noqa" not in a.title)
-    assert "unsafe: may change loss values" in fix.title and not fix.is_preferred
+    assert fix.title == "TFS102: pass axis=-1 (unsafe: may change loss values)" and not fix.is_preferred
     assert fix.edit is not None and fix.edit.changes is not None
     fixed = apply_edits(BUGGY, list(fix.edit.changes[uri]))
     assert "axis=-1" in fixed
@@ -408,6 +431,7 @@ async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_ce
              ("code", "x = 1")]
     cell_uris = notebook_open(client, nb_uri, cells)
     assert [d.code for d in await wait_for(client, cell_uris[1])] == ["TFS102"]
+    assert await wait_for(client, cell_uris[2]) == []  # the last of the three publications
     for uri in cell_uris:
         client.diagnostics.pop(uri, None)
     # delete the loss cell, and break the last one
@@ -443,7 +467,7 @@ async def test_bad_config_is_shown_once_and_defaults_apply(client: LanguageClien
 @pytest.mark.asyncio(loop_scope="module")
 async def test_server_process_never_imported_tensorflow(client: LanguageClient) -> None:
     # runs after the other tests of this module used the same server process
-    assert not (CACHE / "tf-imported").exists()
+    assert CACHE.is_dir() and not (CACHE / "tf-imported").exists()
 
 
 def test_server_without_pygls_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -516,3 +540,30 @@ async def test_tcp_mode_serves_and_exits(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("    return x\n", "    return x  # noqa: TFS102\n"),
+    ("    return x  # noqa: TFS101\n", "    return x  # noqa: TFS101, TFS102\n"),
+    ("    return x  # noqa:TFS101 why\n", "    return x  # noqa:TFS101, TFS102 why\n"),
+    ("    return x  # noqa: TFS102\n", None),
+    ("    return x  # noqa\n", None),
+    ("    return x", "    return x  # noqa: TFS102"),
+])
+def test_with_noqa(line: str, expected: str | None) -> None:
+    from tfshape_lint.server.actions import with_noqa
+
+    assert with_noqa(line, "TFS102") == expected
+
+
+def test_extended_noqa_comment_silences_the_finding() -> None:
+    from tfshape_lint.engine import lint_source
+    from tfshape_lint.server.actions import with_noqa
+
+    lines = BUGGY.splitlines(keepends=True)
+    lines[4] = lines[4].rstrip("\n") + "  # noqa: TFS101\n"
+    assert [f.code for f in lint_source("".join(lines), "x.py")] == ["TFS102"]
+    new = with_noqa(lines[4], "TFS102")
+    assert new is not None
+    lines[4] = new
+    assert lint_source("".join(lines), "x.py") == []

@@ -11,7 +11,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.conftest import ROOT
-from tests.test_server import TIMEOUT, actions_at, capabilities, config, open_file, wait_for
+from tests.test_server import actions_at, capabilities, config, open_file, wait_for
 from tfshape_lint.verify import tensorflow_available
 
 pytestmark = [pytest.mark.tf,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-from dataclasses import replace
 from typing import Callable, Mapping, Sequence, TextIO
 
 from tfshape_lint import __version__
@@ -37,7 +36,7 @@ from tfshape_lint.options import (
 FORMATS = ("text", "json", "sarif", "github")
 #: command-line words (or their argparse abbreviations) that need the verifier's options, whose
 #: import costs ~80 ms
-_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "-h", "--help")
+_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "--show-r", "-h", "--help")
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO, TextIO], int]
 
@@ -115,18 +114,24 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
         out.write("".join(f"{item.path}\n" for item in inputs))
         write_errors(errors, err)
         return EXIT_ERROR if errors else EXIT_CLEAN
-    if args.format == "json":  # the JSON report carries each finding's fix: compute them
-        inputs = [replace(item, fixes=True) for item in inputs]
-    results = check_inputs(inputs, args.jobs)
+    results = check_inputs(inputs, args.jobs, fixes=args.format == "json")  # JSON shows fixes
     results = verify_results(results, args, err)
     results = [to_cells(r) for r in results]
     findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
     errors += [e for r in results for e in r.errors]
     write_errors(errors, err)
-    emit(findings, errors, args, out)
+    shown, summary, counts = findings, "", bool(findings)
+    if getattr(args, "verify", False):  # refuted findings leave text and exit status
+        from tfshape_lint.verify.report import counted, for_format  # the verify package loads LibCST
+
+        shown, summary = for_format(findings, getattr(args, "format", "text"),
+                                    getattr(args, "show_refuted", False))
+        counts = counted(findings)
+    emit(shown, errors, args, out)
+    err.write(summary)
     if errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if counts and not args.exit_zero else EXIT_CLEAN
 
 
 def _show_settings(args: argparse.Namespace, out: TextIO) -> int:

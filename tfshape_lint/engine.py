@@ -3,22 +3,25 @@
 Pipeline (DESIGN.md): text prefilter; one stdlib ``ast`` parse for imports, units and loss
 discovery; LibCST parses only of the units a selected rule needs; abstract interpretation of
 each loss; one batched visit per loss (loss rules) and per unit (module rules); positions
-computed only for the units that have a finding.
+computed only for the reported nodes (one counting codegen pass per unit with a finding,
+stopped at the last of them). Fixes are computed only when the caller asks (``fixes=True``),
+each as a splice of the flagged node's own range.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import re
 import tokenize
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from functools import lru_cache
+from typing import Callable, Iterable, Sequence
 
 import libcst as cst
-from libcst._batched_visitor import visit_batched
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tfshape_lint.analysis.index import (
     PREFILTER,
@@ -27,7 +30,8 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.losses import LossSpec
+from tfshape_lint.analysis.callsites import bound_inputs, passed_values
+from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -37,11 +41,13 @@ from tfshape_lint.analysis.tensors import (
     evaluate_loss,
     evaluate_module_globals,
 )
-from tfshape_lint.analysis.values import Env
+from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
 from tfshape_lint.rule import Report, Rule, RuleScope
+from tfshape_lint.source import Located, LineTable, code_in_place, locate as locate_nodes
+from tfshape_lint.source import walk_batched as visit_batched
 
 # flake8's own pattern and matching rules (codes compared case-sensitively, a comment at the end
 # of a backslash continuation or multi-line string covers all its lines), so `# noqa` means the
@@ -72,8 +78,12 @@ def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
 
 
 def lint(source: str, path: str, config: Config,
-         rules: Sequence[type[Rule]] | None = None) -> LintResult:
-    """Full result for one file (findings sorted, internal errors kept separately)."""
+         rules: Sequence[type[Rule]] | None = None, *, fixes: bool = False) -> LintResult:
+    """Full result for one file (findings sorted, internal errors kept separately).
+
+    ``fixes=True`` fills ``Finding.fix`` (for ``fix``, ``--diff``, JSON); otherwise only
+    ``Finding.fix_safety`` says that a fix exists, and none is computed.
+    """
     if not PREFILTER.search(source) and not may_reexport(source, path):
         return LintResult()
     try:
@@ -84,11 +94,12 @@ def lint(source: str, path: str, config: Config,
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. NUL bytes
         raise SourceError(f"cannot parse: {exc}") from None
-    return lint_index(build_index(source, tree, path), path, config, rules)
+    return lint_index(build_index(source, tree, path), path, config, rules, fixes=fixes)
 
 
 def lint_index(index: ModuleIndex, path: str, config: Config,
-               rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True) -> LintResult:
+               rules: Sequence[type[Rule]] | None = None, *, noqa: bool = True,
+               fixes: bool = False) -> LintResult:
     """The LibCST stage for an index the caller built (the flake8 plugin reuses flake8's tree).
 
     ``noqa=False`` leaves ``# noqa`` comments to the caller (flake8 applies its own).
@@ -96,23 +107,30 @@ def lint_index(index: ModuleIndex, path: str, config: Config,
     if not index.imports.mentions_ml():
         return LintResult()
     chosen = list(rules) if rules is not None else selected_rules(config, path)
-    return _Run(index, path, config, chosen, noqa=noqa).execute()
+    run = _Run(index, path, config, chosen, noqa=noqa, fixes=fixes)
+    try:
+        return run.execute()
+    except RecursionError:  # LibCST parsing or writing a deeply nested unit
+        run.result.errors.append(InternalError(path, "internal error: code nested too deeply to analyse"))
+        return run.result
 
 
 class _Run:
     """One file's LibCST stage: parse needed units, evaluate losses, visit, collect."""
 
     def __init__(self, index: ModuleIndex, path: str, config: Config, rules: list[type[Rule]],
-                 noqa: bool = True) -> None:
+                 noqa: bool = True, fixes: bool = False) -> None:
         self.index = index
         self.noqa = noqa
+        self.fixes = fixes
         self.path = path
         self.config = config
         self.rule_classes = rules
         self.parsed: dict[int, cst.Module | None] = {}
-        self.positions: dict[int, dict[cst.CSTNode, CodeRange]] = {}
+        self.texts: dict[int, str] = {}
         self.result = LintResult()
         self._noqa_map: dict[int, str] | None = None
+        self.line_tables: dict[int, LineTable] = {}
 
     # -- orchestration ------------------------------------------------------------------------
     def execute(self) -> LintResult:
@@ -120,7 +138,9 @@ class _Run:
         module_rules = [r for r in self.rule_classes if r.scope is RuleScope.MODULE]
         specs = self.index.losses if loss_rules else []
         wanted = {rule: set(self._safe_wants(rule)) for rule in module_rules}
-        loss_units = {s.unit for s in specs}
+        # the units that call a loss or its factory too: what they pass is read as globals
+        loss_units = {s.unit for s in specs} | {u for s in specs for u in (s.call_unit, s.factory_unit)
+                                                if u is not None}
         needed = set().union(*wanted.values()) if wanted else set()
         if loss_units:
             needed |= helper_units(self.index, loss_units)
@@ -132,9 +152,8 @@ class _Run:
         loss_instances = [by_class[r] for r in loss_rules]
         for spec in specs:
             self._lint_loss(spec, facts, loss_instances)
-        for rule_cls, units in wanted.items():
-            if units:  # nothing to visit, nothing to report: skip begin_module's set-up work
-                self._lint_units(by_class[rule_cls], sorted(units))
+        # nothing to visit, nothing to report: skip begin_module's set-up work
+        self._lint_units({by_class[r]: units for r, units in wanted.items() if units})
         reports = [rep for inst in instances for rep in inst.reports]
         self.result.findings = self._findings(reports)
         return self.result
@@ -154,6 +173,7 @@ class _Run:
     def unit_module(self, unit: int) -> cst.Module | None:
         if unit not in self.parsed:
             text = self.index.unit_source(self.index.units[unit])
+            self.texts[unit] = text
             try:
                 self.parsed[unit] = cst.parse_module(text)
             except cst.ParserSyntaxError as exc:
@@ -190,23 +210,46 @@ class _Run:
             return
         try:
             closure = self._closure(module, spec, facts)
-            scope = evaluate_loss(facts, spec, node, closure)
+            scope = evaluate_loss(facts, spec, node, closure, self._call_site_inputs(spec, facts, node))
         except RecursionError:
+            self._internal("analysis", RecursionError(
+                f"{spec.qualname} is nested too deeply to analyse"))
             return
         except Exception as exc:
             self._internal("analysis", exc)
             return
         for sub in scope.all_scopes():
-            active = [r for r in rules if r.applies(sub)]
-            for rule in active:
-                rule.loss = sub
-                rule.unit = spec.unit
-                if not sub.is_helper:
-                    self._check_loss(rule, sub)
-            if active:
+            active = [r for r in rules if self._applies(r, sub)]
+            if not active:
+                continue
+            with ExitStack() as stack:
+                for rule in active:
+                    stack.enter_context(rule.bound(sub, spec.unit))
+                    if not sub.is_helper:
+                        self._check_loss(rule, sub)
                 self._visit(sub.node, active)
-        for rule in rules:
-            rule.loss = None
+
+    def _applies(self, rule: Rule, loss: Scope) -> bool:
+        try:
+            return rule.applies(loss)
+        except Exception as exc:  # a rule bug must not stop the file
+            self._internal(rule.code, exc)
+            return False
+
+    def _call_site_inputs(self, spec: LossSpec, facts: ModuleFacts, node: FunctionNode) -> dict[str, Value] | None:
+        """What the file's only call of a custom-loop or signature-found loss passes to it."""
+        if spec.caller is None or spec.call_unit is None or spec.context not in (Context.DIRECT, Context.UNKNOWN):
+            return None
+        if any(other.path == spec.caller for other in self.index.losses):
+            return None  # called by another loss: analysed there as its helper
+        module = self.unit_module(spec.call_unit)
+        if module is None:
+            return None
+        caller = find_def(module, spec.caller) if spec.caller else None
+        if spec.caller and not isinstance(caller, cst.FunctionDef):
+            return None
+        found = passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
+        return bound_inputs(spec, node, *found) if found is not None else None
 
     def _check_loss(self, rule: Rule, loss: Scope) -> None:
         try:
@@ -227,74 +270,107 @@ class _Run:
             call = parsed if isinstance(parsed, cst.Call) else None
         return evaluate_factory_closure(facts, factory, spec, call)
 
-    def _visit(self, node: cst.CSTNode, rules: list[Rule]) -> None:
+    def _visit(self, node: cst.CSTNode, rules: list[Rule]) -> set[Rule]:
+        """Visit ``node`` with ``rules`` batched; the rules that raised (recorded) come back."""
         try:
             visit_batched(node, rules)
+            return set()
+        except RecursionError:
+            self._internal("visitor", RecursionError("code nested too deeply to visit"))
+            return set(rules)
         except Exception as exc:
             # batched visiting cannot tell which rule raised: retry one by one to name it
             # (repeated reports of the rules that passed are merged in _findings)
-            before = len(self.result.errors)
+            failed: set[Rule] = set()
             for rule in rules:
                 try:
                     visit_batched(node, [rule])
                 except Exception as inner:
                     self._internal(rule.code, inner)
-            if len(self.result.errors) == before:
+                    failed.add(rule)
+            if not failed:
                 self._internal("visitor", exc)
+            return failed
 
-    def _lint_units(self, rule: Rule, units: list[int]) -> None:
+    def _lint_units(self, wanted: dict[Rule, set[int]]) -> None:
+        """Module rules: every unit visited once, by all the rules that want it (batched)."""
+        live = [rule for rule in wanted if self._call(rule, rule.begin_module)]
+        for unit in sorted(set().union(*wanted.values())) if wanted else []:
+            rules = [rule for rule in live if unit in wanted[rule]]
+            module = self.unit_module(unit) if rules else None
+            if module is None:
+                continue
+            with ExitStack() as stack:
+                for rule in rules:
+                    stack.enter_context(rule.bound(None, unit))
+                failed = self._visit(module, rules)
+            live = [rule for rule in live if rule not in failed]
+        for rule in live:
+            self._call(rule, rule.end_module)
+
+    def _call(self, rule: Rule, hook: Callable[[], None]) -> bool:
         try:
-            rule.begin_module()
-            for unit in units:
-                module = self.unit_module(unit)
-                if module is None:
-                    continue
-                rule.unit = unit
-                visit_batched(module, [rule])
-            rule.unit = -1
-            rule.end_module()
-        except Exception as exc:
+            hook()
+            return True
+        except Exception as exc:  # a rule bug must not stop the file
             self._internal(rule.code, exc)
+            return False
 
     # -- positions and findings -------------------------------------------------------------------
-    def _position(self, report: Report) -> tuple[int, CodeRange] | None:
-        candidates = [report.unit] + [u for u in self.parsed if u != report.unit]
-        for unit in candidates:
-            if unit < 0 or self.parsed.get(unit) is None:
+    def _locate(self, reports: list[Report]) -> dict[int, dict[cst.CSTNode, Located]]:
+        """Positions of the reported nodes, per unit: one counting pass per unit with reports."""
+        wanted: dict[int, list[cst.CSTNode]] = {}
+        for report in reports:
+            if report.unit >= 0 and self.parsed.get(report.unit) is not None:
+                wanted.setdefault(report.unit, []).append(report.node)
+        found: dict[int, dict[cst.CSTNode, Located]] = {}
+        for unit, nodes in wanted.items():
+            found[unit] = self._locate_in(unit, nodes)
+        # a node reported from another unit than its own (rare): look for it in the others
+        lost = [r for r in reports if r.node not in found.get(r.unit, {})]
+        for unit in self.parsed:
+            if not lost:
+                break
+            if self.parsed[unit] is None:
                 continue
-            positions = self._positions(unit)
-            found = positions.get(report.node)
-            if found is not None:
-                return unit, found
-        return None
+            extra = self._locate_in(unit, [r.node for r in lost])
+            found.setdefault(unit, {}).update(extra)
+            lost = [r for r in lost if r.node not in extra]
+        return found
 
-    def _positions(self, unit: int) -> dict[cst.CSTNode, CodeRange]:
-        if unit not in self.positions:
-            module = self.parsed[unit]
-            assert module is not None
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-            self.positions[unit] = dict(wrapper.resolve(PositionProvider))
-        return self.positions[unit]
+    def _locate_in(self, unit: int, nodes: list[cst.CSTNode]) -> dict[cst.CSTNode, Located]:
+        module = self.parsed[unit]
+        assert module is not None
+        return locate_nodes(module, nodes, self.texts[unit], self._line_table(unit))
+
+    def _line_table(self, unit: int) -> LineTable:
+        if unit not in self.line_tables:
+            self.line_tables[unit] = LineTable(self.texts[unit])
+        return self.line_tables[unit]
 
     def _findings(self, reports: list[Report]) -> list[Finding]:
         out: dict[tuple[str, int, int, str], Finding] = {}
+        located = self._locate(reports) if reports else {}
         for report in reports:
-            located = self._position(report)
-            if located is None:
+            unit, where = _where(located, report)
+            if where is None:
                 continue
-            unit, rng = located
             offset = self.index.units[unit].start_line - 1
-            line = rng.start.line + offset
+            line = where.line + offset
             if self.noqa and _suppressed(self._noqa_text(line), report.rule.code):
                 continue
-            finding = Finding(
-                path=self.path, line=line, column=rng.start.column,
-                end_line=rng.end.line + offset, end_column=rng.end.column,
+            key = (report.rule.code, line, where.column, report.message)
+            if key in out:
+                continue
+            safety = report.rule.fix_safety if report.fix is not None else None
+            fix = self._fix(report, unit, where) if self.fixes and safety is not None else None
+            out[key] = Finding(
+                path=self.path, line=line, column=where.column,
+                end_line=where.end_line + offset, end_column=where.end_column,
                 code=report.rule.code, rule=report.rule.name, message=report.message,
-                severity=report.severity, fix=self._fix(report, unit),
-                loss=_loss_ref(report.scope),
+                severity=report.severity, fix=fix, loss=_loss_ref(report.scope),
+                fix_safety=safety,
             )
-            out.setdefault((finding.code, finding.line, finding.column, finding.message), finding)
         return sorted(out.values(), key=Finding.sort_key)
 
     def _noqa_text(self, line: int) -> str:
@@ -305,23 +381,61 @@ class _Run:
             return self._noqa_map[line]
         return self.index.lines[line - 1] if 1 <= line <= len(self.index.lines) else ""
 
-    def _fix(self, report: Report, unit: int) -> Fix | None:
-        if report.fix is None or report.rule.fix_safety is None:
-            return None
+    def _fix(self, report: Report, unit: int, where: Located) -> Fix | None:
+        """The fix as a replacement of the unit's changed lines: the flagged node's own range
+        spliced with the replacement's code (the whole unit is transformed only where a node's
+        code depends on its parent: a removal, commas and semicolons the parent supplies)."""
         module = self.parsed[unit]
-        assert module is not None
+        assert module is not None and report.fix is not None and report.rule.fix_safety is not None
+        text = self.texts[unit]
         try:
-            new = module.visit(_Replace(report.node, report.fix))
+            new_text = _splice(module, text, report.node, report.fix, where)
+            if new_text is None:
+                new_text = module.visit(_Replace(report.node, report.fix)).code
         except Exception as exc:
             self._internal(report.rule.code, exc)
             return None
-        old_lines = split_lines(module.code)
-        new_lines = split_lines(new.code)
+        old_lines = split_lines(text)
+        new_lines = split_lines(new_text)
         start, old_end, new_end = _changed_region(old_lines, new_lines)
         offset = self.index.units[unit].start_line - 1
         return Fix(start_line=start + 1 + offset, end_line=old_end + offset,
                    replacement="".join(new_lines[start:new_end]),
                    safety=report.rule.fix_safety, imports=report.fix_imports)
+
+
+def _where(located: dict[int, dict[cst.CSTNode, Located]], report: Report) -> tuple[int, Located | None]:
+    """The unit and position of a reported node (its own unit first)."""
+    own = located.get(report.unit, {}).get(report.node)
+    if own is not None:
+        return report.unit, own
+    for unit, nodes in located.items():
+        if report.node in nodes:
+            return unit, nodes[report.node]
+    return -1, None
+
+
+def _splice(module: cst.Module, text: str, node: cst.CSTNode,
+            replacement: cst.CSTNode | cst.RemovalSentinel, where: Located) -> str | None:
+    """The unit's text with ``node`` replaced, by writing only the replacement; None where the
+    parent's code would change too (then the caller transforms the whole unit)."""
+    if not isinstance(replacement, cst.CSTNode) or _context_dependent(type(node)) \
+            or _context_dependent(type(replacement)):
+        return None
+    old = text[where.start_offset:where.end_offset]
+    if code_in_place(node, module, where.indent) != old:
+        return None  # the node's code depends on where it is: do not guess
+    new = code_in_place(replacement, module, where.indent)
+    return text[:where.start_offset] + new + text[where.end_offset:]
+
+
+@lru_cache(maxsize=None)
+def _context_dependent(kind: type) -> bool:
+    """Node types whose code takes a default from the parent (a comma, a semicolon, ...)."""
+    impl = getattr(kind, "_codegen_impl", None)
+    if impl is None:
+        return True
+    return len(inspect.signature(impl).parameters) > 2
 
 
 class _Replace(cst.CSTTransformer):

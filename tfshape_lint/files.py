@@ -21,6 +21,7 @@ import io
 import os
 import tokenize
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
@@ -30,7 +31,6 @@ from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.gitignore import GitIgnore
 
 if TYPE_CHECKING:
-    from tfshape_lint.engine import LintResult
     from tfshape_lint.notebook import JoinedNotebook, NotebookFile
 
 PARALLEL_THRESHOLD = 16
@@ -54,8 +54,6 @@ class Input:
     notebook: bool = False
     #: the text of stdin ('-'); None for files, which are read where they are checked
     text: str | None = None
-    #: compute each finding's fix (outputs that show it: JSON)
-    fixes: bool = False
 
 
 @dataclass
@@ -264,13 +262,15 @@ def needs_engine(source: str, path: str) -> bool:
 
 
 def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
-    """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
+    """Lint already-read text; syntax errors and rule crashes become InternalErrors.
+
+    ``fixes=True`` computes each finding's fix (``fix``, ``--diff``, the JSON report)."""
     if not needs_engine(source, path):
         return FileResult(path, source=source)
-    from tfshape_lint.engine import SourceError
+    from tfshape_lint.engine import SourceError, lint
 
     try:
-        result = _lint(source, path, config, fixes)
+        result = lint(source, path, config, fixes=fixes)
     except SourceError as exc:
         return FileResult(path, errors=[InternalError(path, str(exc), "E999")], source=source)
     except RecursionError:
@@ -279,22 +279,15 @@ def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -
     return FileResult(path, list(result.findings), list(result.errors), source=source)
 
 
-def _lint(source: str, path: str, config: Config, fixes: bool) -> LintResult:
-    """``engine.lint`` asking for fixes only when wanted (fixes on demand)."""
-    from tfshape_lint.engine import lint
+def check_input(item: Input, fixes: bool = False) -> FileResult:
+    """Read and lint one input; a notebook's findings still have lines of the joined text.
 
-    if not fixes:
-        return lint(source, path, config)
-    return lint(source, path, config, fixes=True)
-
-
-def check_input(item: Input) -> FileResult:
-    """Read and lint one input; a notebook's findings still have lines of the joined text."""
+    ``fixes=True`` computes each finding's fix (for the outputs that show it)."""
     try:
         text, notebook = read_input(item)
     except ReadError as exc:
         return FileResult(item.path, errors=[InternalError(item.path, str(exc))])
-    result = check_text(text, item.path, item.config, fixes=item.fixes)
+    result = check_text(text, item.path, item.config, fixes=fixes)
     if notebook is not None:
         result.notebook = notebook.join()
     return result
@@ -306,8 +299,8 @@ def check_file(path: str, config: Config) -> FileResult:
     return to_cells(check_input(Input(path, config, path.endswith(NOTEBOOK_SUFFIX))))
 
 
-def check_inputs(inputs: list[Input], jobs: int | None = None) -> list[FileResult]:
-    return run_pool(check_input, inputs, jobs)
+def check_inputs(inputs: list[Input], jobs: int | None = None, fixes: bool = False) -> list[FileResult]:
+    return run_pool(partial(check_input, fixes=fixes) if fixes else check_input, inputs, jobs)
 
 
 def to_cells(result: FileResult) -> FileResult:

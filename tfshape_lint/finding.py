@@ -79,6 +79,9 @@ class Finding:
     fix: Fix | None = None
     loss: LossRef | None = None
     verification: Any = None
+    #: the safety of the fix this finding has, whether or not it was computed (``fix`` is only
+    #: filled when the caller asked for fixes); None when there is no fix
+    fix_safety: FixSafety | None = None
     #: for a notebook: the 1-based position of the cell in its ``cells`` list; ``line`` and
     #: ``end_line`` are then lines within that cell
     cell: int | None = None

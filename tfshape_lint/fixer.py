@@ -42,7 +42,7 @@ def fix_source(source: str, path: str, config: Config, *, unsafe: bool = False) 
     current = source
     applied = 0
     for _ in range(MAX_PASSES):
-        findings = lint(current, path, config).findings
+        findings = lint(current, path, config, fixes=True).findings
         fixes = [f.fix for f in findings if f.fix is not None and f.fix.allowed(unsafe)]
         if not fixes:
             break
@@ -53,10 +53,10 @@ def fix_source(source: str, path: str, config: Config, *, unsafe: bool = False) 
             ast.parse(new)
             cst.parse_module(new)
         except (SyntaxError, cst.ParserSyntaxError) as exc:
-            return FixResult(source, 0, 0, lint(source, path, config).findings,
+            return FixResult(source, 0, 0, lint(source, path, config, fixes=True).findings,
                              error=f"fix produced invalid code, file left unchanged: {exc}")
         current, applied = new, applied + count
-    remaining = lint(current, path, config).findings if applied else findings
+    remaining = lint(current, path, config, fixes=True).findings if applied else findings
     skipped = sum(1 for f in remaining if f.fix is not None and not f.fix.allowed(unsafe))
     return FixResult(current, applied, skipped, remaining)
 

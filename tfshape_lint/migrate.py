@@ -17,6 +17,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
+from tfshape_lint.source import code_of
+
 __all__ = ["BACKEND_MODULES", "remove_unused_backend_imports"]
 
 #: the legacy backend modules whose alias imports the migration may drop
@@ -98,7 +100,7 @@ def _from_import(node: cst.Import) -> list[_BackendImport]:
 def _from_import_from(node: cst.ImportFrom) -> list[_BackendImport]:
     if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
         return []
-    parent = cst.Module(body=[]).code_for_node(node.module)
+    parent = code_of(node.module)
     if parent not in _BACKEND_PARENTS:
         return []
     out = []

@@ -19,7 +19,7 @@ def all_rules() -> tuple[type[Rule], ...]:
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__:
+            if issubclass(obj, Rule) and hasattr(obj, "code") and obj.__module__ == module.__name__:
                 found.append(obj)
     return tuple(sorted(found, key=lambda r: r.code))
 

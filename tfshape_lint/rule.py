@@ -2,15 +2,17 @@
 
 A rule is a LibCST batchable visitor. The engine runs it either over each discovered loss
 body (``scope = RuleScope.LOSS``; ``self.loss`` is the current loss's abstract values) or over
-the module units it asks for (``scope = RuleScope.MODULE``; see :meth:`Rule.wants`).
+the module units it asks for (``scope = RuleScope.MODULE``; see :meth:`Rule.wants`). The engine
+passes where the rule is looking through :meth:`Rule.bound`; ``loss`` and ``unit`` are read-only.
 """
 
 from __future__ import annotations
 
 import enum
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 import libcst as cst
 
@@ -107,9 +109,29 @@ class Rule(cst.BatchableCSTVisitor):
         self.index = index
         self.facts = facts
         self.config = config
-        self.loss: Scope | None = None
-        self.unit: int = -1
+        self._bound_to: tuple[Scope | None, int] = (None, -1)
         self.reports: list[Report] = []
+
+    # -- where the rule is looking (set by the engine for one loss or unit at a time) -------------
+    @property
+    def loss(self) -> Scope | None:
+        """The loss (or helper) scope being visited; None for module rules."""
+        return self._bound_to[0]
+
+    @property
+    def unit(self) -> int:
+        """The index of the unit being visited (-1 outside a visit)."""
+        return self._bound_to[1]
+
+    @contextmanager
+    def bound(self, loss: Scope | None, unit: int) -> Iterator[Rule]:
+        """Look at ``loss`` in ``unit`` for the duration of the block (the engine's context)."""
+        before = self._bound_to
+        self._bound_to = (loss, unit)
+        try:
+            yield self
+        finally:
+            self._bound_to = before
 
     # -- hooks ----------------------------------------------------------------------------
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # libcst is imported lazily: the flake8 plugin's cheap pre-check uses this module
@@ -72,6 +73,11 @@ _CANONICAL_ROOTS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+#: Keras 2 modules whose star import binds ``K`` (their namespace holds ``backend as K``).
+_STAR_EXPORTS_K = [["keras", m] for m in ("layers", "models", "losses", "objectives", "optimizers",
+                                           "callbacks", "engine", "metrics")]
+
+
 def _strip(qualname: str, prefixes: tuple[str, ...]) -> str | None:
     for prefix in prefixes:
         if qualname == prefix:
@@ -81,6 +87,7 @@ def _strip(qualname: str, prefixes: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def canonical(qualname: str) -> str:
     """Map a qualified name to the key the transfer table and rules use.
 
@@ -141,6 +148,10 @@ class ImportTable:
         for alias in node.names:
             if alias.name != "*":
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif node.module.split(".")[:2] in _STAR_EXPORTS_K:
+                # Keras 2 modules did ``from .. import backend as K`` without ``__all__``, so a
+                # star import of them binds K (scripts then call K.mean with no other import)
+                self.aliases.setdefault("K", "keras.backend")
 
     def add_assignment_alias(self, node: ast.Assign) -> None:
         """``K = tf.keras.backend`` at module level binds K like an import would."""

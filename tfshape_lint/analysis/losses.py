@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 
@@ -34,14 +34,21 @@ class Role(str, enum.Enum):
     REFERENCE = "reference"
 
 
+#: Label parameter names seen in real losses (compared lower-cased: ``trueY`` is ``truey``).
 LABEL_NAMES = frozenset(
     {"y_true", "labels", "label", "target", "targets", "y", "gt", "truth", "ground_truth",
-     "true", "ytrue", "yt", "y_gt", "y_label", "y_target", "mask_true"}
+     "true", "ytrue", "yt", "y_gt", "y_label", "y_target", "mask_true", "real", "y_real",
+     "y_actual", "actual", "truey", "true_y", "y_true_", "gt_y", "y_labels", "gts", "ys"}
 )
+#: Prediction parameter names seen in real losses (lower-cased).
 PRED_NAMES = frozenset(
     {"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output", "outputs",
-     "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "embeddings"}
+     "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "y_pre",
+     "predy", "pred_y", "y_predict", "y_predicted", "y_preds", "y_prediction", "y_out",
+     "y_output", "pred_logits", "inputs", "embeddings"}
 )
+#: Names a prediction may also take when the file registers or compiles the function as a loss.
+REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
                  "coef", "coeff", "auc", "correlation")
 LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.losses.LossFunctionWrapper"})
@@ -61,6 +68,13 @@ class LossSpec:
     line: int
     factory: str | None = None  # qualname of the factory whose inner function this is
     factory_call: str | None = None
+    #: the def whose body holds the only direct call of this loss in the file (``()``: module
+    #: level), so the analysis can bind the parameters to what that call passes; None when the
+    #: file calls it never or more than once
+    caller: tuple[str, ...] | None = None
+    call_unit: int | None = None  # the unit holding that call
+    #: the unit holding the factory call whose arguments the closure binds (``factory_call``)
+    factory_unit: int | None = None
 
 
 @dataclass
@@ -85,13 +99,24 @@ def positional_params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
     return names
 
 
-def looks_like_loss_signature(name: str, params: list[str]) -> bool:
-    """The DESIGN.md fallback: ``(y_true, y_pred, ...)`` or a ``*loss*`` name with label/pred params."""
+def looks_like_loss_signature(name: str, params: list[str], *, registered: bool = False) -> bool:
+    """The DESIGN.md fallback: ``(y_true, y_pred, ...)``, or a ``*loss*`` name (or a function the
+    file registers as a custom object) whose first two parameters look like labels/predictions.
+
+    Names compare lower-cased (``trueY``, ``predY``); ``x`` counts as a prediction only for a
+    registered function, where the file itself says it is a loss.
+    """
     if len(params) < 2:
         return False
-    if params[0] == "y_true" and params[1] == "y_pred":
+    first, second = params[0].lower(), params[1].lower()
+    if first == "y_true" and second == "y_pred":
         return True
-    return "loss" in name.lower() and params[0] in LABEL_NAMES and params[1] in PRED_NAMES
+    if registered and "loss" in name.lower():
+        return True  # the file registers it and its name says loss
+    preds = REGISTERED_PRED_NAMES if registered else PRED_NAMES
+    if (first == "y_true" and second in preds) or (first in LABEL_NAMES and second == "y_pred"):
+        return True
+    return ("loss" in name.lower() or registered) and first in LABEL_NAMES and second in preds
 
 
 def looks_like_metric_name(name: str) -> bool:
@@ -108,6 +133,7 @@ class _Found:
     role: Role
     factory: FunctionInfo | None = None
     factory_call: str | None = None
+    factory_line: int | None = None
 
 
 @dataclass
@@ -121,6 +147,8 @@ class LossDiscovery:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     assignments: dict[str, ast.expr] = field(default_factory=dict)
     found: list[_Found] = field(default_factory=list)
+    registered: list[ast.expr] = field(default_factory=list)
+    _loss_classes: set[str] | None = None
     augmented: dict[str, list[ast.expr]] = field(default_factory=dict)
     _differentiated: list[ast.expr] = field(default_factory=list)
     #: uses of this module's functions in sibling modules: (expression, "loss"/"metric")
@@ -133,18 +161,26 @@ class LossDiscovery:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
         for idx, stmt in enumerate(units):
             self._collect(stmt, (), idx, None)
+        calls: list[ast.Call] = []
         for node in all_nodes if all_nodes is not None else ast.walk(self.tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name):
                     self.assignments.setdefault(target.id, node.value)
+                elif isinstance(target, ast.Subscript) and _is_custom_objects(target.value):
+                    self.registered.append(node.value)  # get_custom_objects()["name"] = fn
                 elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                         and target.value.id == "self":
                     self.assignments.setdefault(f"self.{target.attr}", node.value)  # a table kept on the model
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 self.augmented.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.Call):
-                self._visit_call(node)
+                calls.append(node)
+        # assignments first: a compile() may name a loss bound later in walk order
+        for call in calls:
+            self._visit_call(call)
+        for expr in self.registered:
+            self._register(expr)
         for target in self._differentiated:
             self._resolve_differentiated_later(target)
         for text, role in self.external:
@@ -152,7 +188,8 @@ class LossDiscovery:
                           Role.METRIC if role == "metric" else Role.LOSS)
         self._subclass_losses()
         self._signature_losses()
-        return self._specs(units)
+        specs = self._specs(units)
+        return self._with_callers(specs, calls)
 
     # -- collection -------------------------------------------------------------------
     def _collect(self, node: ast.AST, path: tuple[str, ...], unit: int, in_class: str | None) -> None:
@@ -197,6 +234,16 @@ class LossDiscovery:
             self._resolve_differentiated(call.args[0])
         elif attr == "add_loss" and call.args and isinstance(call.args[0], ast.Call):
             self._resolve(call.args[0].func, Context.DIRECT, Role.LOSS)
+        elif attr == "update" and isinstance(func, ast.Attribute) and _is_custom_objects(func.value):
+            self.registered.extend(call.args)  # get_custom_objects().update({...})
+            self.registered.extend(kw.value for kw in call.keywords if kw.arg is not None)
+        else:
+            dotted = ast_dotted(func) or ""
+            if dotted.rsplit(".", 1)[-1] in ("CustomObjectScope", "custom_object_scope"):
+                self.registered.extend(call.args)
+        for kw in call.keywords:
+            if kw.arg == "custom_objects":  # load_model / model_from_json / from_config
+                self.registered.append(kw.value)
         wrapper = self._wrapper_of(call, attr)
         if wrapper is not None:
             fn = _wrapped_function(call)
@@ -205,6 +252,31 @@ class LossDiscovery:
                     self._resolve(fn, Context.COMPILE, Role.METRIC)
                 else:
                     self._resolve(fn, Context.SUBCLASS, Role.LOSS)
+
+    def _register(self, expr: ast.expr, depth: int = 0) -> None:
+        """A custom object: Keras compiles it from a saved training config when it is a loss.
+
+        Custom objects also hold layers, activations and metrics, so a function counts only
+        when its own name or signature says loss (``x`` is then a fine prediction name).
+        """
+        if depth > 3:
+            return
+        if isinstance(expr, ast.Dict):
+            for value in expr.values:
+                self._register(value, depth + 1)
+        elif isinstance(expr, ast.Name):
+            info = self.function(expr.id)
+            if info is not None:
+                params = positional_params(info.node)
+                if looks_like_loss_signature(info.node.name, params, registered=True):
+                    role = Role.METRIC if looks_like_metric_name(info.node.name) else Role.LOSS
+                    self.found.append(_Found(info.path, None, Context.COMPILE, role))
+            elif expr.id in self.classes:
+                self._callable_instance(expr.id, Context.COMPILE, Role.LOSS)
+            elif expr.id in self.assignments:
+                self._register(self.assignments[expr.id], depth + 1)
+        elif isinstance(expr, ast.Call):
+            self._resolve(expr, Context.COMPILE, Role.LOSS, depth + 1)
 
     def _wrapper_of(self, call: ast.Call, attr: str | None) -> str | None:
         """``MeanMetricWrapper``/``LossFunctionWrapper`` when ``call`` wraps a function in one:
@@ -260,16 +332,34 @@ class LossDiscovery:
             self._resolve(call.args[0], context, role, depth + 1)
             return
         if dotted in self.classes:
-            return  # a Loss subclass instance: its call() is found as a subclass loss
+            # a Loss subclass instance: its call() is found as a subclass loss; any other class
+            # is a callable object whose __call__ Keras wraps like a function
+            self._callable_instance(dotted, context, role)
+            return
         factory = self.function(dotted)
         if factory is None:
             return
         for inner in returned_callables(factory.node):
             text = ast.unparse(call)
             if isinstance(inner, ast.Lambda):
-                self.found.append(_Found(None, inner, context, role, factory, text))
+                self.found.append(_Found(None, inner, context, role, factory, text, call.lineno))
             else:
-                self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text))
+                self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text,
+                                         call.lineno))
+
+    def _callable_instance(self, class_name: str, context: Context, role: Role) -> None:
+        if class_name in self.loss_classes():
+            return
+        method = self.method(class_name, "__call__")
+        if method is not None and len(positional_params(method.node)) >= 2:
+            self.found.append(_Found(method.path, None, context, role))
+
+    def method(self, class_name: str, name: str) -> FunctionInfo | None:
+        """The def ``name`` directly in class ``class_name``."""
+        for info in self.functions.get(name, []):
+            if info.in_class == class_name:
+                return info
+        return None
 
     def _resolve_differentiated(self, target: ast.expr) -> None:
         self._differentiated.append(target)
@@ -289,6 +379,8 @@ class LossDiscovery:
     # -- classes and signatures ---------------------------------------------------------
     def loss_classes(self) -> set[str]:
         """Classes deriving from a Keras Loss, directly or through classes in this file."""
+        if self._loss_classes is not None:
+            return self._loss_classes
         result: set[str] = set()
         changed = True
         while changed:
@@ -303,6 +395,7 @@ class LossDiscovery:
                         result.add(name)
                         changed = True
                         break
+        self._loss_classes = result
         return result
 
     def _subclass_losses(self) -> None:
@@ -312,16 +405,83 @@ class LossDiscovery:
                     self.found.append(_Found(info.path, None, Context.SUBCLASS, Role.LOSS))
 
     def _signature_losses(self) -> None:
+        loss_classes = self.loss_classes()
         for infos in self.functions.values():
             for info in infos:
                 if info.in_class is not None:
+                    self._callable_signature(info, loss_classes)
                     continue
                 name = info.node.name
                 if self.test_file and not self._uses_tensor_api(info.node):
                     continue
-                if looks_like_loss_signature(name, positional_params(info.node)):
+                factory = self._enclosing_factory(info)
+                names = (name,) if factory is None else (name, factory.node.name)
+                params = positional_params(info.node)
+                if any(looks_like_loss_signature(n, params) for n in names):
                     role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
-                    self.found.append(_Found(info.path, None, Context.UNKNOWN, role))
+                    # an inner loss its factory returns is analysed in the factory's closure,
+                    # with unknown factory arguments when the file never calls the factory
+                    self.found.append(_Found(info.path, None, Context.UNKNOWN, role, factory))
+                if factory is None:
+                    self._returned_lambdas(info)
+
+    def _callable_signature(self, info: FunctionInfo, loss_classes: set[str]) -> None:
+        """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object."""
+        cls = info.in_class
+        if info.node.name != "__call__" or cls is None or cls in loss_classes:
+            return
+        params = positional_params(info.node)
+        if looks_like_loss_signature(cls, params):
+            role = Role.METRIC if looks_like_metric_name(cls) else Role.LOSS
+            self.found.append(_Found(info.path, None, Context.UNKNOWN, role))
+
+    def _enclosing_factory(self, info: FunctionInfo) -> FunctionInfo | None:
+        """The def that directly encloses ``info`` and returns it, if any."""
+        if len(info.path) < 2:
+            return None
+        parent = self._info_for_path(info.path[:-1])
+        if parent is None or info.node.name not in returned_callables(parent.node):
+            return None
+        return parent
+
+    def _returned_lambdas(self, factory: FunctionInfo) -> None:
+        """``def focal_loss(gamma): return lambda y_true, y_pred: ...`` never called in the file."""
+        for inner in returned_callables(factory.node):
+            if isinstance(inner, ast.Lambda) and looks_like_loss_signature(
+                    factory.node.name, positional_params(inner)):
+                self.found.append(_Found(None, inner, Context.UNKNOWN, Role.LOSS, factory))
+
+    def _with_callers(self, specs: list[LossSpec], calls: list[ast.Call]) -> list[LossSpec]:
+        """Record the def holding the only direct call of each loss (see ``LossSpec.caller``)."""
+        wanted = {s.path[-1] for s in specs if s.lambda_ordinal is None and len(s.path) == 1}
+        if not wanted:
+            return specs
+        sites: dict[str, list[ast.Call]] = {}
+        for call in calls:
+            if isinstance(call.func, ast.Name) and call.func.id in wanted and len(call.args) >= 2:
+                sites.setdefault(call.func.id, []).append(call)
+        if not sites:
+            return specs
+        out: list[LossSpec] = []
+        for spec in specs:
+            found = sites.get(spec.path[-1], []) if len(spec.path) == 1 and spec.lambda_ordinal is None else []
+            caller = self._enclosing_def(found[0]) if len(found) == 1 else None
+            if caller is not None and caller[:1] == spec.path[:1]:
+                caller = None  # a recursive call tells nothing about the inputs
+            unit = self.unit_of_line.get(found[0].lineno) if caller is not None else None
+            out.append(replace(spec, caller=caller, call_unit=unit) if unit is not None else spec)
+        return out
+
+    def _enclosing_def(self, call: ast.Call) -> tuple[str, ...]:
+        """Path of the innermost def around ``call`` (``()`` at module level)."""
+        best: FunctionInfo | None = None
+        for infos in self.functions.values():
+            for info in infos:
+                node = info.node
+                if node.lineno <= call.lineno <= (node.end_lineno or node.lineno) and (
+                        best is None or len(info.path) > len(best.path)):
+                    best = info
+        return best.path if best is not None else ()
 
     def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """Whether a function's body names anything from TensorFlow or Keras."""
@@ -359,14 +519,19 @@ class LossDiscovery:
                 qual = f"{found.factory.qualname}.{qual}"
             return LossSpec(qual, unit, found.factory.path if found.factory else (), ordinal,
                             found.context, found.role, tuple(positional_params(lam)), lam.lineno,
-                            found.factory.qualname if found.factory else None, found.factory_call)
+                            found.factory.qualname if found.factory else None, found.factory_call,
+                            factory_unit=self._unit_at(found.factory_line))
         assert found.path is not None
         info = self._info_for_path(found.path)
         if info is None:
             return None
         return LossSpec(info.qualname, info.unit, info.path, None, found.context, found.role,
                         tuple(positional_params(info.node)), info.node.lineno,
-                        found.factory.qualname if found.factory else None, found.factory_call)
+                        found.factory.qualname if found.factory else None, found.factory_call,
+                        factory_unit=self._unit_at(found.factory_line))
+
+    def _unit_at(self, line: int | None) -> int | None:
+        return self.unit_of_line.get(line) if line is not None else None
 
     def _info_for_path(self, path: tuple[str, ...]) -> FunctionInfo | None:
         for info in self.functions.get(path[-1], []):
@@ -389,9 +554,14 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
         context = new.context
     else:
         context = old.context
-    base = old if old.factory_call or not new.factory_call else new
+    if old.factory_call or new.factory_call:
+        base = old if old.factory_call else new
+    else:
+        base = old if old.factory or not new.factory else new
+    caller = old if old.caller is not None else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
-                    base.params, base.line, base.factory, base.factory_call)
+                    base.params, base.line, base.factory, base.factory_call,
+                    caller.caller, caller.call_unit, base.factory_unit)
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})
@@ -428,6 +598,14 @@ def returned_callables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str |
             elif isinstance(node.value, ast.Lambda):
                 result.append(node.value)
     return result
+
+
+def _is_custom_objects(expr: ast.expr) -> bool:
+    """``get_custom_objects()`` under any import path (the registry Keras loads names from)."""
+    if not isinstance(expr, ast.Call):
+        return False
+    dotted = ast_dotted(expr.func)
+    return dotted is not None and dotted.rsplit(".", 1)[-1] == "get_custom_objects"
 
 
 def _walk_own_body(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:

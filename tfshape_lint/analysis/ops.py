@@ -51,6 +51,8 @@ class Kind(str, enum.Enum):
     KEEP = "keep"  # shape-preserving, differentiable in its first argument (tile, pad, ...)
     PRINT = "print"
     IDENTITY = "identity"
+    INPUT = "input"  # keras.Input(shape=...): a symbolic batch of that shape
+    RANDOM_ARRAY = "random_array"  # np.random.rand(*dims) / np.random.uniform(size=...)
     LEN = "len"  # builtins.len: the static batch size of a tensor
 
 
@@ -80,10 +82,10 @@ def _family(kind: Kind, op: str, tf: str | None = None, k: str | None = None,
 
 for _name in ("sum", "mean", "max", "min", "prod", "std", "variance", "logsumexp", "any", "all"):
     _family(Kind.REDUCE, "var" if _name == "variance" else _name,
-            tf=f"reduce_{_name}" if _name not in ("std", "variance") else f"reduce_{_name}",
+            tf=f"reduce_{_name}",
             k={"variance": "var"}.get(_name, _name), ops={"variance": "var"}.get(_name, _name),
             np={"variance": "var"}.get(_name, _name))
-_add(Kind.REDUCE, "sum", "tf.reduce_sum", "np.nansum", "builtins.sum_tensor")
+_add(Kind.REDUCE, "sum", "np.nansum")
 _add(Kind.REDUCE, "mean", "np.average", "np.nanmean", "tf.reduce_euclidean_norm")
 _add(Kind.REDUCE, "norm", "tf.norm", "tf.linalg.norm", "ops.norm", "np.linalg.norm")
 _add(Kind.REDUCE, "count", "tf.count_nonzero", "np.count_nonzero", "ops.count_nonzero")
@@ -154,7 +156,9 @@ _family(Kind.CONSTANT, "constant", tf="constant", k="constant", ops="convert_to_
                "keras.Variable", "ops.array"))
 _family(Kind.FILL, "zeros", tf="zeros", k="zeros", ops="zeros", np="zeros")
 _family(Kind.FILL, "ones", tf="ones", k="ones", ops="ones", np="ones",
-        extra=("tf.fill", "np.full", "ops.full", "tf.random.normal", "tf.random.uniform"))
+        extra=("tf.fill", "np.full", "ops.full", "tf.random.normal", "tf.random.uniform",
+               "tf.random.truncated_normal", "tf.random_normal", "tf.random_uniform",
+               "tf.truncated_normal", "K.random_normal", "K.random_uniform"))
 _family(Kind.FILL_LIKE, "zeros_like", tf="zeros_like", k="zeros_like", ops="zeros_like", np="zeros_like")
 _family(Kind.FILL_LIKE, "ones_like", tf="ones_like", k="ones_like", ops="ones_like", np="ones_like",
         extra=("tf.fill_like", "ops.full_like", "np.full_like"))
@@ -179,6 +183,10 @@ for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "e
 _add(Kind.KEEP, "repeat_elements", "K.repeat_elements")
 _add(Kind.PRINT, "print", "tf.print", "K.print_tensor", "builtins.print")
 _add(Kind.LEN, "len", "builtins.len")
+_add(Kind.INPUT, "input", "keras.Input", "keras.layers.Input", "keras.engine.input_layer.Input")
+_add(Kind.RANDOM_ARRAY, "random_array", *(f"np.random.{n}" for n in (
+    "rand", "randn", "random", "random_sample", "uniform", "normal", "randint", "standard_normal",
+    "binomial", "poisson", "choice")))
 
 _LOSS_FUNCTIONS = (
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",

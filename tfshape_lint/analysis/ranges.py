@@ -30,6 +30,10 @@ _TINY = 1.1754944e-38
 #: K.epsilon() / keras.config.epsilon() default
 _KERAS_EPSILON = 1e-7
 _MAX_DEPTH = 60
+#: module constants a loss scales by (Gaussian likelihoods use 2*pi): positive numbers
+_MATH_CONSTANTS = {"numpy.pi": 3.141592653589793, "math.pi": 3.141592653589793,
+                   "numpy.e": 2.718281828459045, "math.e": 2.718281828459045,
+                   "math.tau": 6.283185307179586, "tensorflow.experimental.numpy.pi": 3.141592653589793}
 
 
 def f32(x: float) -> float:
@@ -209,9 +213,33 @@ class Ranges:
             return None
         if bound.pred:
             return Hazard(node, arg, kind, underflow=bound.low is Low.POS, negative=bound.low is Low.OFFSET)
-        if kind == "div" and bound.label_sum:
+        if kind == "div" and bound.label_sum and not self._batch_mask_count(arg, scope) \
+                and not self._label_ratio_sanitised(node, scope):
             return Hazard(node, arg, kind, label_sum=True)
         return None
+
+    def _label_ratio_sanitised(self, node: cst.CSTNode, scope: Scope) -> bool:
+        """A ratio of label values (no gradient flows through it) whose NaN a ``where`` on a NaN
+        test replaces right after: the forward value is all that can go wrong, and it is fixed."""
+        num = node.left if isinstance(node, cst.BinaryOperation) else \
+            node.target if isinstance(node, cst.AugAssign) else call_arg(node, 0, "x") if isinstance(node, cst.Call) else None
+        if num is None or self.bound(num, scope).pred:
+            return False
+        for other in scope.values:
+            if not isinstance(other, cst.Call) or len(other.args) < 3:
+                continue
+            spec, _ = self.spec(other)
+            if spec is None or spec.kind is not Kind.WHERE or not self.nan_tested(other.args[0].value, scope):
+                continue
+            if any((self._definition(part, scope) or part) is node for part in self._tested(other.args[0].value, scope, 0)):
+                return True
+        return False
+
+    def _batch_mask_count(self, den: cst.BaseExpression, scope: Scope) -> bool:
+        """``sum(mask)`` over the whole batch (no axis): the masked-mean idiom's denominator is
+        the number of valid entries in the batch, 0 only for a batch of nothing but padding."""
+        value = scope.value(self._definition(den, scope) or den) or scope.value(den)
+        return value is not None and value.has(Tag.FULL_REDUCTION) and value.has(Tag.MASK)
 
     def _normalisation(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
         """``x / sum(x, axis, keepdims=True)``: rescaling probabilities, 0 only if all of x is."""
@@ -365,6 +393,9 @@ class Ranges:
 
     def _parameter(self, node: cst.Name, scope: Scope) -> Bound:
         name = node.value
+        known = self._math_constant(name)
+        if known is not None:
+            return known
         if not scope.is_helper:
             if name == scope.y_pred:
                 return Bound(low=Low.ANY, pred=True, diff=True, le_one=True)
@@ -378,7 +409,16 @@ class Ranges:
             return EPSILON
         return self._from_value(node, scope)
 
+    def _math_constant(self, dotted: str | None) -> Bound | None:
+        """``np.pi``, ``math.e``, ``from numpy import pi``: a known positive constant."""
+        qualname = self.imports.resolve(dotted) if dotted else None
+        value = _MATH_CONSTANTS.get(qualname or "")
+        return constant(value) if value is not None else None
+
     def _attribute(self, node: cst.Attribute, scope: Scope) -> Bound:
+        known = self._math_constant(cst_dotted(node))
+        if known is not None:
+            return known
         attr = node.attr.value
         if attr in ("eps", "tiny") and isinstance(node.value, cst.Call):
             spec, canon = self.spec(node.value)
@@ -414,8 +454,27 @@ class Ranges:
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Bound:
         left, right = self.bound(node.left, scope), self.bound(node.right, scope)
         out = self._arith(node.operator, left, right)
+        mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
+        if mixed is not None:
+            out = out.lifted(low=mixed.low, le_one=mixed.le_one, margin=mixed.margin)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
+
+    def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
+        """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
+        least the smaller of ``a`` and ``b``, so a clipped ``p`` and ``1 - p`` keep it >= eps."""
+        left = _factors(self._definition(node.left, scope))
+        right = _factors(self._definition(node.right, scope))
+        for (w, a), (v, b) in ((lf, rf) for lf in left for rf in right):
+            if not (_one_minus(v, w) or _one_minus(w, v)):
+                continue
+            weight = self.bound(w if _one_minus(v, w) else v, scope)
+            if not weight.label or weight.pred:
+                continue
+            ba, bb = self.bound(a, scope), self.bound(b, scope)
+            return Bound(low=worst(ba.low, bb.low), le_one=ba.le_one and bb.le_one,
+                         margin=ba.margin and bb.margin)
+        return None
 
     @staticmethod
     def _arith(operator: cst.CSTNode, left: Bound, right: Bound) -> Bound:
@@ -540,6 +599,25 @@ class Ranges:
                     out += [value] + (self._tested(value, scope, depth + 1) if spec.op.startswith("logical") else [])
                 return out
         return []
+
+
+def _factors(node: cst.BaseExpression | None) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """``(w, a)`` and ``(a, w)`` for a product ``w * a`` (both orders), else nothing."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        return [(node.left, node.right), (node.right, node.left)]
+    return []
+
+
+def _one_minus(node: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """``node`` is ``1 - other`` (``1.0 - other``)."""
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)):
+        return False
+    one = literal(node.left)
+    return one == 1 and _strip_parens(node.right).deep_equals(_strip_parens(other))
+
+
+def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
 
 
 def _argument_for(scope: Scope, name: str) -> cst.BaseExpression | None:

@@ -33,6 +33,7 @@ from tfshape_lint.analysis.values import (
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
+_T = TypeVar("_T")
 _MAX_HELPER_DEPTH = 3
 
 
@@ -98,11 +99,20 @@ class Scope:
     sources: dict[cst.CSTNode, frozenset[cst.CSTNode | None]] = field(default_factory=dict)
     #: the scope whose call evaluated this helper (None for the loss itself)
     parent: Scope | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- query API: rules read scopes through these, never through the fields ------------
     def value(self, node: cst.CSTNode) -> Value | None:
         """The abstract value of an expression of this body, if it was evaluated."""
         return self.values.get(node)
+
+    def find(self, node: cst.CSTNode) -> Value | None:
+        """The value of ``node`` here or in any helper this body reached (None if unseen)."""
+        for sub in self.all_scopes():
+            value = sub.values.get(node)
+            if value is not None:
+                return value
+        return None
 
     def evaluated(self) -> Iterator[tuple[cst.CSTNode, Value]]:
         """Every evaluated expression of this body with its value, in evaluation order."""
@@ -116,6 +126,12 @@ class Scope:
         """The expressions a Name's value may come from here (None inside: a parameter, whose
         value is the Value itself); None when the name was not evaluated as a local."""
         return self.sources.get(name)
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()`` once per scope: what several rules derive from the same body."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     def divided_by_count(self, reduction: cst.CSTNode) -> bool:
         """Whether the sum made by ``reduction`` is later divided by a count (a mean)."""
@@ -280,8 +296,9 @@ class Evaluator:
             sources: list[cst.BaseExpression | None] = [None] * len(target.elements)
             if isinstance(source, (cst.Tuple, cst.List)) and len(source.elements) == len(target.elements):
                 sources = [el.value for el in source.elements]
-            for el, src in zip(target.elements, sources):
-                part = self.values_get(src) if src is not None else _element_of(value)
+            known = value.items if value.items is not None and len(value.items) == len(target.elements) else None
+            for i, (el, src) in enumerate(zip(target.elements, sources)):
+                part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
                 self.assign(el.value, part, src, env)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.expr(target, env)
@@ -427,7 +444,8 @@ class Evaluator:
                       origin=frozenset().union(*(v.origin for v in items)) if items else frozenset(),
                       tags=frozenset({Tag.SEQUENCE} | ({Tag.FLOAT_LITERAL} if any(v.has(Tag.FLOAT_LITERAL) for v in items) else set())),
                       length=len(items),
-                      rank=(2 if matrix else 1) if (numeric or matrix) else None)
+                      rank=(2 if matrix else 1) if (numeric or matrix) else None,
+                      items=tuple(items) if any(v.tensor for v in items) else None)
         # a shape list built from the static batch size still carries it
         static = frozenset(m for v in items for m in v.marks if m[0] is Mark.STATIC_BATCH)
         return value.evolve(marks=static) if static else value
@@ -452,9 +470,9 @@ class Evaluator:
                          origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {Tag.STATIC_BATCH, Tag.COUNT}),
                          marks=left.marks | right.marks)
         if op == "MatrixMultiply":
-            result = elementwise([left, right])
-            return result.evolve(rel=result.rel, batch=left.batch)
-        result = elementwise([left, right], cut=op in ("FloorDivide", "Modulo"))
+            return elementwise([left, right]).evolve(batch=left.batch)
+        # floor division has no gradient; floor-mod has one (d(x % y)/dx = 1, TF's FloorMod gradient)
+        result = elementwise([left, right], cut=op == "FloorDivide")
         if _rank_mismatch(left, right):
             # the batch axis of one side meets the last axis of the other; the mark names the
             # op where that happened, so later uses of the result can be told apart from it
@@ -495,10 +513,17 @@ class Evaluator:
                         self.expr(part, env)
         first = indices[0] if indices else None
         first_literal = literal(first.value) if isinstance(first, cst.Index) else NOT_LITERAL
+        if base.has(Tag.STATIC_SHAPE) and base.has(Tag.OF_BATCH) and isinstance(first, cst.Slice) \
+                and (first.lower is None or literal(first.lower) == 0) and len(indices) == 1:
+            # K.int_shape(y)[:-1] still starts with the static batch size (None in fit)
+            return base.with_mark(Mark.STATIC_BATCH, node)
         if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE):
             return self._shape_element(base, first_literal, node)
         if not base.tensor:
             if base.has(Tag.SEQUENCE):
+                if base.items is not None and isinstance(first_literal, int) and len(indices) == 1 \
+                        and -len(base.items) <= first_literal < len(base.items):
+                    return base.items[first_literal]
                 return Value(tensor=False, grad=base.grad, origin=base.origin)
             return base.evolve(tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         return self._tensor_index(base, indices, first_literal)
@@ -534,8 +559,16 @@ class Evaluator:
                 else:
                     return base.evolve(rel=None, rank=None, tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         tags = set(base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
+        stacked = False
         if isinstance(indices[0], cst.Index) and isinstance(first, int) and not isinstance(first, bool):
             tags.add(Tag.BATCH_INDEX)
+            # y_pred[0] on an input: its author means one output per sample (anchor, positive,
+            # negative; mean, variance), so the element is what y_pred[..., 0] gives, a
+            # per-sample column, rather than one sample (the index itself is the finding)
+            stacked = base.has(Tag.INPUT) and base.batch and len(indices) == 1 and base.rel is not None
+        if stacked:
+            assert base.rel is not None
+            return base.evolve(rel=base.rel - 1, tags=frozenset(tags), length=None)
         rel = base.rel - dropped + added if base.rel is not None else None
         if added and not dropped and base.rel == 0 and _labels_only(base):
             rel = 0  # y_true[..., None]: labels one rank below y_pred (see _expand)
@@ -687,7 +720,7 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)
     is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT))
     if axis is None:
-        result = base.evolve(rel=None if keep else None, rank=None if keep else 0, batch=False)
+        result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
         if x.batch and spec.op == "sum" and not is_count:
             result = result.with_mark(Mark.SUM_OVER_BATCH, node)
@@ -845,8 +878,15 @@ def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
     shape = ev.arg_value(node, 1, "shape", "newshape")
     shape_node = call_arg(node, 1, "shape", "newshape")
     if shape is not None and shape.has(Tag.SHAPE_VECTOR):
-        # reshape(y_true, tf.shape(y_pred)): rank of the shape's owner (the recommended fix)
-        return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({Tag.RESHAPED_LIKE}))
+        # reshape(y_true, tf.shape(y_pred)): the rank of the shape's owner (the recommended fix),
+        # also when the owner was squeezed first
+        owner = _shape_owner(ev, shape_node)
+        if owner is None or not owner.tensor:
+            return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({Tag.RESHAPED_LIKE}))
+        squeezed = owner.tags & {Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS}
+        return x.evolve(rel=owner.rel, rank=owner.rank, batch=owner.batch,
+                        tags=frozenset({Tag.RESHAPED_LIKE}) | squeezed,
+                        marks=x.marks | frozenset(m for m in owner.marks if m[0] is Mark.SQUEEZE))
     lit = literal(shape_node)
     if isinstance(lit, tuple) and len(lit) == 1:
         return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}), length=None)
@@ -855,6 +895,43 @@ def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         batch = head is not None and (head.has(Tag.BATCH_SIZE) or head.has(Tag.STATIC_BATCH) or literal(shape_node.elements[0].value) == -1)
         return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch, tags=frozenset())
     return x.evolve(rel=None, rank=None, batch=False, tags=frozenset())
+
+
+def _shape_owner(ev: Evaluator, shape_node: cst.BaseExpression | None) -> Value | None:
+    """The value whose ``tf.shape`` ``shape_node`` is (through one name binding)."""
+    found: cst.CSTNode | None = shape_node
+    if isinstance(shape_node, cst.Name):
+        sources = ev.scope.sources.get(shape_node, frozenset())
+        found = next(iter(sources)) if len(sources) == 1 else None
+    if not isinstance(found, cst.Call):
+        return None
+    owner = call_arg(found, 0, "input", "x")
+    return ev.scope.values.get(owner) if owner is not None else None
+
+
+def _input(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``keras.Input(shape=(1,))``: a ``(B, 1)`` float batch (used where the file calls a loss)."""
+    shape = literal(call_arg(node, 0, "shape"))
+    if not isinstance(shape, tuple):
+        return Value(batch=True, dtype=DType.FLOAT)
+    return Value(rank=len(shape) + 1, batch=True, dtype=DType.FLOAT)
+
+
+def _random_array(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``np.random.rand(64, 4)``, ``np.random.uniform(0, 1, size=(64,))``: a numpy array of
+    known rank (its first axis the samples when the file passes it as data)."""
+    if canon in ("np.random.rand", "np.random.randn"):
+        dims = [literal(a.value) for a in node.args if a.keyword is None]
+    else:
+        size = literal(call_arg(node, None, "size"))
+        dims = list(size) if isinstance(size, tuple) else [size] if isinstance(size, int) else []
+        if not dims and call_arg(node, None, "size") is None and canon in ("np.random.random", "np.random.random_sample"):
+            size = literal(call_arg(node, 0, "size"))
+            dims = list(size) if isinstance(size, tuple) else [size] if isinstance(size, int) else []
+    if not dims:
+        return Value(dtype=DType.NUMPY, tags=frozenset({Tag.CONSTANT}))
+    first = dims[0] if isinstance(dims[0], int) and not isinstance(dims[0], bool) else None
+    return Value(rank=len(dims), dtype=DType.NUMPY, length=first, tags=frozenset({Tag.CONSTANT}))
 
 
 def _flatten(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1073,7 +1150,8 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
     Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.COND: _cond, Kind.KEEP: _keep,
-    Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len,
+    Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
+    Kind.RANDOM_ARRAY: _random_array,
 }
 
 
@@ -1138,7 +1216,10 @@ def _labels_only(value: Value) -> bool:
 
 
 def _rank_mismatch(left: Value, right: Value) -> bool:
-    """Two tensors that both keep the batch axis but differ in rank relative to the inputs."""
+    """Two tensors that both keep the batch axis but differ in rank relative to the inputs
+    (not an input indexed on its batch axis: that index is the root cause to report)."""
+    if left.has(Tag.BATCH_INDEX) or right.has(Tag.BATCH_INDEX):
+        return False
     return (left.tensor and right.tensor and left.batch and right.batch and left.rel is not None
             and right.rel is not None and left.rel != right.rel)
 
@@ -1168,10 +1249,11 @@ def _module_attribute(imports: ImportTable, dotted: str) -> Value:
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
-                  closure: Env | None = None) -> Scope:
-    """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs."""
+                  closure: Env | None = None, inputs: dict[str, Value] | None = None) -> Scope:
+    """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs (or ``inputs``:
+    what the file's only call of the loss passes, see ``analysis.callsites``)."""
     scope = Scope(node, spec)
-    return Evaluator(module, scope).run(input_values(spec), closure)
+    return Evaluator(module, scope).run(inputs if inputs is not None else input_values(spec), closure)
 
 
 def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec: LossSpec,

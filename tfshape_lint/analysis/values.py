@@ -37,6 +37,7 @@ class Origin(enum.Enum):
     Y_TRUE = "y_true"
     Y_PRED = "y_pred"
     SAMPLE_WEIGHT = "sample_weight"
+    DATA = "data"  # another batch the file's call of the loss passes (an Input, a data array)
 
 
 class Tag(enum.Enum):
@@ -165,6 +166,8 @@ class Value:
     marks: frozenset[tuple[Mark, Any]] = frozenset()
     #: the built-in Loss class of a Loss instance (``"CategoricalCrossentropy"``)
     loss_class: str | None = None
+    #: the elements of a Python tuple/list, when known (``y_pred[0]`` of a tuple is its first)
+    items: tuple[Value, ...] | None = None
 
     # -- queries ---------------------------------------------------------------------------
     def has(self, tag: Tag) -> bool:
@@ -222,6 +225,7 @@ def join(a: Value, b: Value) -> Value:
         tensor=a.tensor or b.tensor,
         marks=a.marks | b.marks,
         loss_class=a.loss_class if a.loss_class == b.loss_class else None,
+        items=a.items if a.items == b.items else None,
     )
 
 

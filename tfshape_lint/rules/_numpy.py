@@ -19,6 +19,7 @@ from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.rules._helpers import dotted_expr
+from tfshape_lint.source import descendants
 
 PY_FUNCTIONS = frozenset({"tf.py_function", "tf.numpy_function", "tf.py_func", "tf.compat.v1.py_func"})
 #: numpy names that never convert a tensor to an array
@@ -207,30 +208,20 @@ def loss_name(loss: Scope) -> str:
 def numpy_code(loss: Scope, wrapped: set[str], imports: ImportTable) -> bool:
     """A function that receives arrays, not tensors: a ``tf.py_function`` target (``wrapped``,
     see :func:`py_function_targets`) or numpy code such as Keras' numpy backend."""
-    return loss_name(loss) in wrapped or numpy_only(loss.node, imports)
+    return loss_name(loss) in wrapped or loss.memo("numpy_only", lambda: numpy_only(loss.node, imports))
 
 
 def numpy_only(fn: cst.CSTNode, imports: ImportTable) -> bool:
     """A function that calls numpy and no TensorFlow/Keras op: numpy code (e.g. Keras' numpy
     backend), whose inputs are arrays even when its signature looks like a loss's."""
-    finder = _OpsFinder(imports)
-    fn.visit(finder)
-    return finder.numpy and not finder.tensor_ops
-
-
-class _OpsFinder(cst.CSTVisitor):
-    def __init__(self, imports: ImportTable) -> None:
-        super().__init__()
-        self.imports = imports
-        self.numpy = False
-        self.tensor_ops = False
-
-    def visit_Call(self, node: cst.Call) -> None:
+    numpy = tensor_ops = False
+    for node in descendants(fn, cst.Call):
         dotted = cst_dotted(node.func)
-        canon = self.imports.canonical(dotted) if dotted else None
+        canon = imports.canonical(dotted) if dotted else None
         if canon is None:
-            return
+            continue
         if canon.startswith("np."):
-            self.numpy = True
+            numpy = True
         elif canon.startswith(("tf.", "K.", "ops.")) and lookup(canon) is not None:
-            self.tensor_ops = True
+            tensor_ops = True
+    return numpy and not tensor_ops

@@ -16,6 +16,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Tag, Value
 from tfshape_lint.rules._helpers import call_arg
+from tfshape_lint.source import code_of
 
 if TYPE_CHECKING:
     from tfshape_lint.rule import Rule as _RuleBase
@@ -96,22 +97,13 @@ def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
 
 def source(node: cst.CSTNode) -> str:
     """The source text of a node (for messages)."""
-    return cst.Module(body=[]).code_for_node(node)
+    return code_of(node)
 
 
 def short(node: cst.CSTNode, limit: int = 40) -> str:
     """Source text of a node on one line, cut to ``limit`` characters."""
     text = " ".join(source(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def find_value(scope: Scope, node: cst.CSTNode) -> Value | None:
-    """The abstract value of ``node`` in ``scope`` or any helper it reached (None if unseen)."""
-    for sub in scope.all_scopes():
-        value = sub.value(node)
-        if value is not None:
-            return value
-    return None
 
 
 def reassigned(fn: cst.CSTNode, name: str) -> bool:

@@ -8,7 +8,7 @@ from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
-from tfshape_lint.rules._shape_fixes import ImportSpec, call, find_value, namespace, short
+from tfshape_lint.rules._shape_fixes import ImportSpec, call, namespace, short
 
 _SAME = "Keras stacks and averages the parts, so each term gets weight 1/{n}"
 _SAME_NAMED = "Keras stacks and averages the parts, so each term is scaled down"
@@ -190,7 +190,7 @@ class LossReturnsSequence(Rule):
             return None
         out: list[Value] = []
         for el in literals[0].elements:
-            found = find_value(self.loss, el.value)
+            found = self.loss.find(el.value)
             if found is None or isinstance(el, cst.StarredElement):
                 return None
             out.append(found)

@@ -8,6 +8,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
+from tfshape_lint.source import code_of
 
 
 class BatchAxisReduction(Rule):
@@ -95,6 +96,25 @@ class BatchAxisReduction(Rule):
                 "    w = y_true[:, 1:]\n"
                 "    return tf.reduce_sum(tf.square(y_true[:, :1] - y_pred) * w) / tf.reduce_sum(w)\n",
                 note="a weighted sum normalised by the sum of weights"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def swish_energy(x, beta):\n"
+                "    return K.sum(x * K.sigmoid(beta * x))\n\n"
+                "tf.keras.utils.get_custom_objects().update({'swish_energy': swish_energy})\n",
+                note="a registered custom object whose name and parameters say it is no loss"),
+        Example("import tensorflow as tf\n\nclass L1Mean:\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=L1Mean())\n",
+                note="a callable object reducing each sample"),
+        Example("import tensorflow as tf\n\n"
+                "def n_valid(y_true):\n"
+                "    valid = tf.where(tf.math.is_nan(y_true), tf.zeros_like(y_true), tf.ones_like(y_true))\n"
+                "    return tf.maximum(tf.reduce_sum(tf.cast(valid, tf.float32)), 1.0)\n\n"
+                "def masked_loss(y_true, y_pred):\n"
+                "    mask = tf.cast(tf.logical_not(tf.math.is_nan(y_true)), tf.float32)\n"
+                "    y = tf.where(tf.math.is_nan(y_true), tf.zeros_like(y_true), y_true)\n"
+                "    return tf.reduce_sum(tf.square(y - y_pred) * mask) / n_valid(y_true)\n",
+                note="a count computed in a helper (where, cast, maximum): sum / count is a mean"),
     )
     bad = (
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
@@ -116,6 +136,50 @@ class BatchAxisReduction(Rule):
                 "        return ops.sum(w * ops.square(y_true - y_pred), axis=0)\n"
                 "    return loss\n\nmodel.compile(optimizer='adam', loss=make_loss(2.0))\n",
                 fixed=None, line=5, note="axis 0 is the batch axis; no automatic fix"),
+        Example("from tensorflow.keras import backend as K\n\n"
+                "def content_loss(trueY, predY):\n"
+                "    return 0.5 * K.sum(K.square(trueY - predY))\n",
+                fixed="from tensorflow.keras import backend as K\n\n"
+                      "def content_loss(trueY, predY):\n"
+                      "    return 0.5 * K.sum(K.square(trueY - predY), axis=-1)\n",
+                line=4, note="parameter names other than y_true/y_pred (trueY, predY)"),
+        Example("import tensorflow as tf\n\nclass L1Sum:\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        return tf.reduce_sum(tf.abs(y_true - y_pred))\n\n"
+                "model.compile(optimizer='adam', loss=L1Sum())\n",
+                fixed="import tensorflow as tf\n\nclass L1Sum:\n"
+                      "    def __call__(self, y_true, y_pred):\n"
+                      "        return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n\n"
+                      "model.compile(optimizer='adam', loss=L1Sum())\n",
+                line=5, note="a callable object (not a Loss subclass) passed to compile"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def my_loss(gt, x):\n"
+                "    return K.sum(K.abs(gt - x))\n\n"
+                "tf.keras.utils.get_custom_objects().update({'my_loss': my_loss})\n",
+                fixed="import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                      "def my_loss(gt, x):\n"
+                      "    return K.sum(K.abs(gt - x), axis=-1)\n\n"
+                      "tf.keras.utils.get_custom_objects().update({'my_loss': my_loss})\n",
+                line=5, note="registered as a custom object: x is the prediction"),
+        Example("import tensorflow as tf\n\n"
+                "def triplet_loss(y_true, y_pred, margin=0.2):\n"
+                "    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]\n"
+                "    pos = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                "    return tf.reduce_sum(tf.maximum(pos - neg + margin, 0.0))\n\n"
+                "def check():\n"
+                "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
+                "    return triplet_loss(None, emb)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def triplet_loss(y_true, y_pred, margin=0.2):\n"
+                      "    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]\n"
+                      "    pos = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                      "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                      "    return tf.reduce_sum(tf.maximum(pos - neg + margin, 0.0), axis=-1)\n\n"
+                      "def check():\n"
+                      "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
+                      "    return triplet_loss(None, emb)\n",
+                line=7, note="each element of the tuple the only call passes is a batch"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -126,7 +190,7 @@ class BatchAxisReduction(Rule):
                 self.report(call, fn=self._name(call), fix=self._fix(call))
 
     def _name(self, call: cst.Call) -> str:
-        return cst.Module(body=[]).code_for_node(call.func)
+        return code_of(call.func)
 
     def _fix(self, call: cst.Call) -> cst.Call | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:

@@ -13,7 +13,6 @@ from tfshape_lint.rules._shape_fixes import (
     ElementwiseOperands,
     ImportSpec,
     call,
-    find_value,
     namespace,
     short,
     weight_on_loss,
@@ -117,6 +116,25 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "    p = tf.squeeze(y_pred, axis=-1)\n"
                 "    return tf.square(y_true - p)\n",
                 note="context unknown (no compile, no subclass, no custom loop in the file)"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.random.uniform((5, 3))\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * weights, axis=-1)\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, SAMPLE_W))\n",
+                note="a (5, 3) constant has no batch axis to misalign (TFS107's case)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n\n"
+                "def weighted_ce(y_true, y_pred, w):\n"
+                "    return w[:, 0] * tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n\n"
+                "x = Input(shape=(8,))\nlabels = Input(shape=(4,))\nw = Input(shape=(1,))\n"
+                "probs = Dense(4, activation='softmax')(x)\n"
+                "model = tf.keras.Model([x, labels, w], probs)\n"
+                "model.add_loss(weighted_ce(labels, probs, w))\n",
+                note="the (B, 1) weight taken as (B,) first"),
+        Example("import tensorflow as tf\n\nclass SqueezedMSE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_pred = tf.squeeze(y_pred, axis=-1)\n"
+                "        y_true = tf.reshape(y_true, tf.shape(y_pred))\n"
+                "        return tf.square(y_true - y_pred)\n",
+                note="reshape(y, tf.shape(p)) has p's rank, also after a squeeze"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
@@ -164,6 +182,14 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "def total(y_true, y_pred):\n"
                 "    return _per_sample(y_true, y_pred) * tf.square(y_true - y_pred)\n",
                 fixed=None, line=7, note="a helper; per-sample times per-element even without a known context"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n\n"
+                "def weighted_ce(y_true, y_pred, w):\n"
+                "    return w * tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n\n"
+                "x = Input(shape=(8,))\nlabels = Input(shape=(4,))\nw = Input(shape=(1,))\n"
+                "probs = Dense(4, activation='softmax')(x)\n"
+                "model = tf.keras.Model([x, labels, w], probs)\n"
+                "model.add_loss(weighted_ce(labels, probs, w))\n",
+                fixed=None, line=5, note="add_loss with a (B, 1) Input weight against a (B,) loss"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
@@ -174,6 +200,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         assert lv.rel is not None and rv.rel is not None
         if lv.rel == rv.rel or lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
             return  # no mismatch, or one already reported where it arose
+        if lv.has(Tag.BATCH_INDEX) or rv.has(Tag.BATCH_INDEX):
+            return  # y_pred[0]: one root cause, reported by TFS105
         (low_node, low), (high_node, high) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if weight_on_loss(op, low, high):
             return  # a per-sample weight or mask on an element-wise loss: TFS106
@@ -200,7 +228,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
             return value
         squeezes = [n for n in value.marked(Mark.SQUEEZE) if isinstance(n, cst.Call)]
         arg = call_arg(squeezes[0], 0, "input", "x", "a") if len(squeezes) == 1 else None
-        before = find_value(self.loss, arg) if arg is not None else None
+        before = self.loss.find(arg) if arg is not None else None
         if before is None or before.rel is None or not before.batch:
             return value
         return value.evolve(rel=before.rel - 1, rank=None, batch=True)

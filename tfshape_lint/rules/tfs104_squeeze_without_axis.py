@@ -7,6 +7,7 @@ import libcst as cst
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
+from tfshape_lint.source import code_of
 
 
 class SqueezeWithoutAxis(Rule):
@@ -87,4 +88,4 @@ class SqueezeWithoutAxis(Rule):
         if value is None or not value.batch:
             return
         fix = with_keyword(node, "axis", minus_one()) if axis is None else None
-        self.report(node, fn=cst.Module(body=[]).code_for_node(node.func), fix=fix)
+        self.report(node, fn=code_of(node.func), fix=fix)

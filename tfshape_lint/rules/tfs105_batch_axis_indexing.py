@@ -87,6 +87,16 @@ class BatchAxisIndexing(Rule):
                 "    loss = compute_loss(targets, model(images))\n"
                 "grads = tape.gradient(loss, model.trainable_variables)\n",
                 note="a custom loop over a multi-output model: the outputs are a list"),
+        Example("import tensorflow as tf\n\n"
+                "def triplet_loss(y_true, y_pred, margin=0.2):\n"
+                "    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]\n"
+                "    pos = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                "    return tf.maximum(pos - neg + margin, 0.0)\n\n"
+                "def check():\n"
+                "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
+                "    return triplet_loss(None, emb)\n",
+                note="the only call passes a tuple: y_pred[0] is its first element"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef gaussian_nll(y_true, y_pred):\n"
@@ -120,7 +130,24 @@ class BatchAxisIndexing(Rule):
         Example("import tensorflow as tf\n\nmodel.compile(optimizer='adam',\n"
                 "              loss=lambda y_true, y_pred: tf.abs(y_true[0, 1] - y_pred[0, 1]))\n",
                 fixed=None, line=4, note="a multi-axis index: no automatic fix"),
+        Example("import tensorflow as tf\n\n"
+                "def corner_loss(y_true, y_pred):\n"
+                "    return tf.square(y_true[..., 0, 0] - y_pred[0][0])\n",
+                fixed=None, line=4, note="chained indexing: one finding, no automatic fix"),
+        Example("import tensorflow as tf\n\n"
+                "def triplet(y_actual, y_pred, alpha=0.2):\n"
+                "    pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)\n"
+                "    return tf.maximum(pos + alpha, 0.0)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def triplet(y_actual, y_pred, alpha=0.2):\n"
+                      "    pos = tf.reduce_sum(tf.square(y_pred[..., 0] - y_pred[..., 1]), axis=-1)\n"
+                      "    return tf.maximum(pos + alpha, 0.0)\n",
+                line=4, note="found by its name and the Keras name y_pred"),
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._chained: set[cst.CSTNode] = set()
 
     def applies(self, loss: Scope) -> bool:
         if not super().applies(loss):
@@ -128,10 +155,12 @@ class BatchAxisIndexing(Rule):
         if loss.context in (Context.COMPILE, Context.SUBCLASS):
             return True  # Keras passes one tensor per output
         # custom loops and helpers found by name may get a list of outputs (multi-output
-        # models): only the Keras (y_true, y_pred) convention says these are single tensors
-        return loss.spec.params[:2] == ("y_true", "y_pred")
+        # models): only the Keras name for the prediction says these are single tensors
+        return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
+        if node in self._chained:
+            return
         index = _batch_index(node)
         if index is None:
             return
@@ -139,6 +168,12 @@ class BatchAxisIndexing(Rule):
         if base is None or not base.tensor or not base.batch or not base.origin:
             return
         if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE) or base.has(Tag.SEQUENCE):
+            return
+        inner = node.value
+        if isinstance(inner, cst.Subscript) and _batch_index(inner) is not None:
+            # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
+            self._chained.add(inner)
+            self.report(node, expr=short(node), fixed="one index per axis, e.g. [..., 0, 0]")
             return
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",

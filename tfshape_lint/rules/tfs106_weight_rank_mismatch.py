@@ -100,6 +100,11 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
                 "model.compile(optimizer='adam', loss=PerElement())\n"
                 "model.fit(x, y, sample_weight=w)\n",
                 config={"target-keras": "tf-keras"}, note="tf_keras expands the weight"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * weights\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, SAMPLE_W))\n",
+                note="a length-5 constant is batch-sized (TFS107), not a (B,) weight"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"

@@ -81,6 +81,14 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
                 "def loss(y_true, y_pred, w=[1.0, 1.0, 2.0]):\n"
                 "    return K.mean(K.square(y_true - y_pred) * w, axis=-1)\n",
                 note="a list along the last axis of (B, C)"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_loss(smooth):\n"
+                "    class_weights = tf.constant([1.0, 2.0, 2.0, 1.0])\n"
+                "    def loss(y_true, y_pred):\n"
+                "        per_class = tf.square(y_true - y_pred) * class_weights\n"
+                "        return tf.reduce_mean(per_class, axis=-1) + smooth\n"
+                "    return loss\n",
+                note="a never-called factory's constant along the class axis"),
     )
     bad = (
         Example("import numpy as np\nimport tensorflow as tf\n\n"
@@ -113,6 +121,28 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
                 "        w = [1.0, 1.0, 2.0, 2.0]\n"
                 "        return ops.mean(ops.abs(y_true - y_pred), axis=-1) * w\n",
                 line=11, note="a list literal in a Loss subclass"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_loss(scale):\n"
+                "    weights = tf.constant([1.0, 2.0, 2.0, 1.0])\n"
+                "    def loss(y_true, y_pred):\n"
+                "        per_sample = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
+                "        return scale * (per_sample * weights)\n"
+                "    return loss\n",
+                line=7, note="a factory the file never calls: analysed with an unknown argument"),
+        Example("import tensorflow as tf\n\nSAMPLE_W = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * weights\n\n"
+                "def make(weights):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        return weighted_mse(y_true, y_pred, weights)\n"
+                "    return loss\n\n"
+                "model.compile(optimizer='sgd', loss=make(SAMPLE_W))\n",
+                line=6, note="a module constant through a factory argument into a helper"),
+        Example("import tensorflow as tf\n\nW = tf.random.uniform((5, 3))\n\n"
+                "def weighted_mse(y_true, y_pred, weights):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * weights, axis=-1)\n\n"
+                "model.compile(optimizer='sgd', loss=lambda t, p: weighted_mse(t, p, W))\n",
+                line=6, note="a (5, 3) constant against (B, 3): batch-sized, not a rank mismatch"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
@@ -123,7 +153,7 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
         if lv is None or rv is None:
             return
         for const, cv, other, ov in ((left, lv, right, rv), (right, rv, left, lv)):
-            if _fixed_vector(cv) and _per_sample(ov):
+            if _fixed_vector(cv) and _per_sample(ov) or _fixed_matrix(cv) and _per_element(ov):
                 length = f" ({cv.length})" if cv.length is not None else ""
                 self.report(const, const=short(const), length=length, op=op, other=short(other))
                 return
@@ -138,6 +168,17 @@ def _fixed_vector(value: Value) -> bool:
     if value.length is not None:
         return value.length > 1
     return value.has(Tag.CONSTANT) or value.dtype in (DType.NUMPY, DType.LIST)
+
+
+def _fixed_matrix(value: Value) -> bool:
+    """A ``(N, C)`` constant: with ``(B, C)`` inputs its first axis meets the batch axis."""
+    return (not value.batch and not value.origin and value.rank == 2 and value.dtype in _CONSTANT_DTYPES
+            and value.length is not None and value.length > 1)
+
+
+def _per_element(value: Value) -> bool:
+    """An element-wise value of the inputs' rank (``(B, C)`` as the rule assumes)."""
+    return value.tensor and value.batch and value.rel == 0 and bool(value.origin)
 
 
 def _per_sample(value: Value) -> bool:

@@ -10,7 +10,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
-from tfshape_lint.rules._shape_fixes import find_value, short
+from tfshape_lint.rules._shape_fixes import short
 
 _FIXABLE_OPS = frozenset({"mean", "sum"})
 
@@ -187,7 +187,7 @@ class ScalarLossDropsSampleWeight(Rule):
 
         The batch axis itself is not required: an unknown factor (``self.alpha``) hides it."""
         arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
-        value = find_value(loss, arg) if arg is not None else None
+        value = loss.find(arg) if arg is not None else None
         return value is None or bool(value.origin)
 
     def _report(self, loss: Scope, call: cst.Call, weights: str) -> None:
@@ -212,7 +212,7 @@ class ScalarLossDropsSampleWeight(Rule):
         value per sample), ``"per_sample"`` (``reduce_mean(reduce_sum(x, -1))``: drop the outer
         reduction instead) or None when unknown (a boolean-masked or gathered selection)."""
         arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
-        value = find_value(loss, arg) if arg is not None else None
+        value = loss.find(arg) if arg is not None else None
         if value is not None and value.rel is not None and value.batch:
             return "per_sample" if value.rel < 0 else "per_element"
         if isinstance(arg, cst.Call):

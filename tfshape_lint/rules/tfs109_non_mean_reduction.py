@@ -11,6 +11,7 @@ from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import LOSS_BASES
 from tfshape_lint.analysis.ops import LOSS_CLASS_KEYS
+from tfshape_lint.analysis.tensors import evaluate_loss
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, RuleScope, Severity
 from tfshape_lint.rules._helpers import call_arg, literal
 from tfshape_lint.rules._shape_fixes import short
@@ -47,6 +48,8 @@ class _State:
     defaults: dict[str, _ClassDefault] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
+    #: Loss subclass -> its ``call`` method
+    calls: dict[str, cst.FunctionDef] = field(default_factory=dict)
 
 
 class NonMeanReduction(Rule):
@@ -127,6 +130,12 @@ class NonMeanReduction(Rule):
                 "        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n\n"
                 "model.compile(optimizer='adam', loss=Focal())\n",
                 note="a subclass keeping the mean default"),
+        Example("import tensorflow as tf\n\nclass MeanLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, name='mean_loss'):\n"
+                "        super().__init__(reduction='sum', name=name)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.reduce_mean(tf.square(y_true - y_pred))\n",
+                note="call already returns one number: summing it does not scale with the batch"),
     )
     bad = (
         Example("import keras\n\nmodel.compile(optimizer='adam',\n"
@@ -198,6 +207,8 @@ class NonMeanReduction(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.state.functions.append(node.name.value)
         cls = self._loss_class()
+        if cls is not None and node.name.value == "call" and len(self.state.functions) == 1:
+            self.state.calls.setdefault(cls, node)
         if cls is None or node.name.value != "__init__":
             return
         for param in list(node.params.params) + list(node.params.kwonly_params):
@@ -247,7 +258,7 @@ class NonMeanReduction(Rule):
     def end_module(self) -> None:
         state = self.state
         for cls, default in state.defaults.items():
-            if default.kind == "sum":
+            if default.kind == "sum" and not self._returns_scalar(cls):
                 self.report(default.node, message=_DEFAULT_MESSAGE, loss=cls, value=default.value)
         seen: set[int] = set()
         for expr in state.compile_losses:
@@ -298,8 +309,19 @@ class NonMeanReduction(Rule):
             return  # super().__init__ ignores the caller's value; reported at the class
         if kind == "none":
             self.report(ctor, message=_NONE_MESSAGE, loss=name, value=short(value), fix=_without_reduction(ctor))
-        elif kind == "sum":
+        elif kind == "sum" and not self._returns_scalar(name):
             self.report(ctor, message=_SUM_MESSAGE, loss=name, value=short(value))
+
+    def _returns_scalar(self, cls: str) -> bool:
+        """A Loss subclass whose ``call`` already returns one number: summing that one number
+        is the number itself, so the reduction cannot scale it with the batch (one root cause:
+        TFS108 reports the scalar)."""
+        node = self.state.calls.get(cls)
+        spec = next((s for s in self.index.losses if s.qualname == f"{cls}.call"), None)
+        if node is None or spec is None:
+            return False
+        returned = evaluate_loss(self.facts, spec, node).returned()
+        return returned is not None and returned.tensor and returned.rank == 0
 
 
 def _kind(value: cst.BaseExpression) -> str | None:

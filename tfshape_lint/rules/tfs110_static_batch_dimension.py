@@ -13,6 +13,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
+from tfshape_lint.source import code_of as _code
 
 ImportSpec = tuple[str, str | None, str | None]
 
@@ -84,7 +85,7 @@ class StaticBatchDimension(Rule):
 
     code = "TFS110"
     name = "static-batch-dimension"
-    message = "{expr} is the static batch size, None when fit traces the loss; use {dynamic}"
+    message = "{expr} {what} the static batch size, None when fit traces the loss; use {dynamic}"
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     recipe = Recipe("unknown_batch", {}, "traced as fit traces it (batch dim None) vs an eager call")
@@ -182,6 +183,15 @@ class StaticBatchDimension(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return scale(y_true, tf.reduce_sum(tf.abs(y_true - y_pred)))\n",
                 fixed=None, line=4, note="in a helper the loss calls (no y_pred name to cast to)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    flat = K.reshape(y_pred, K.int_shape(y_pred)[:-1])\n"
+                "    return K.mean(K.square(y_true[..., 0] - flat), axis=-1)\n",
+                fixed="import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                      "def loss(y_true, y_pred):\n"
+                      "    flat = K.reshape(y_pred, tf.shape(y_pred)[:-1])\n"
+                      "    return K.mean(K.square(y_true[..., 0] - flat), axis=-1)\n",
+                line=5, note="a slice of the static shape that keeps its batch entry"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -265,7 +275,9 @@ class StaticBatchDimension(Rule):
         if tensor is None:
             return
         shape_fn, imports = self._shape_spelling()
-        dynamic = f"{shape_fn}({_code(tensor)})[0]"
+        # the same index or slice of the dynamic shape: [0], or [:-1] for a shape prefix
+        index = _code(source)[len(_code(source.value)):] if isinstance(source, cst.Subscript) else "[0]"
+        dynamic = f"{shape_fn}({_code(tensor)}){index}"
         fix: cst.BaseExpression | None = None
         loss = self.loss
         # y_pred is only in scope in the loss's own body, not in a helper it calls
@@ -279,7 +291,9 @@ class StaticBatchDimension(Rule):
         else:
             advice = dynamic
             fix = cst.parse_expression(dynamic)
-        self.report(source, expr=_code(source), dynamic=advice, fix=fix,
+        what = "starts with" if index != "[0]" and isinstance(source, cst.Subscript) \
+            and isinstance(source.slice[0].slice, cst.Slice) else "is"
+        self.report(source, expr=_code(source), what=what, dynamic=advice, fix=fix,
                     fix_imports=imports if fix is not None else ())
 
     def _shape_spelling(self) -> tuple[str, tuple[ImportSpec, ...]]:
@@ -365,6 +379,3 @@ def _alias(aliases: dict[str, str], targets: tuple[str, ...]) -> str | None:
     names = sorted((n for n, q in aliases.items() if q in targets), key=len)
     return names[0] if names else None
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)

@@ -12,6 +12,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import DType, Grad, Mark, Origin, Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
+from tfshape_lint.source import code_of
 
 #: a multiplier named with one of these words is a mask or a per-element weight
 MASK_WORDS = ("mask", "weight", "valid", "keep")
@@ -64,7 +65,7 @@ class ReducedBeforeMask(Rule):
 
     code = "TFS111"
     name = "reduced-before-mask"
-    message = "{value} is already a scalar, so multiplying it by {mask} masks nothing per element; {advice}"
+    message = "{value} {what}, so multiplying it by {mask} masks nothing per element; {advice}"
     severity = Severity.WARNING
     recipe = Recipe("mask_effect", {}, "the flagged product's factors; move y_pred only where the mask is 0")
 
@@ -141,6 +142,14 @@ class ReducedBeforeMask(Rule):
                 "    mask = tf.cast(y_true >= 0, tf.float32)\n"
                 "    return tf.multiply(tf.keras.backend.mean(tf.keras.backend.square(y_true - y_pred)), mask)\n",
                 line=5, note="tf.multiply on K.mean without axis"),
+        Example("import tensorflow as tf\n\nmse_object = tf.keras.losses.MeanSquaredError()\n\n"
+                "def loss_function(real, pred, log_sigma):\n"
+                "    mask = tf.cast(tf.math.not_equal(real, 0), tf.float32)\n"
+                "    mse = mse_object(real, pred)\n"
+                "    loss = mse / tf.exp(2.0 * log_sigma) + log_sigma\n"
+                "    loss *= mask\n"
+                "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
+                line=9, note="a Loss object's scalar inside a sum with a learnt variance (names real, pred)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -173,14 +182,20 @@ class ReducedBeforeMask(Rule):
         for scalar, other in ((a, b), (b, a)):
             reduced = self._reduced(scalar)
             if reduced is not None and self._mask(other):
-                self.report(node, value=_short(scalar), mask=_short(other), advice=_advice(reduced))
+                what = "contains a Loss object's scalar" if reduced == "contains" else "is already a scalar"
+                self.report(node, value=_short(scalar), mask=_short(other), advice=_advice(reduced), what=what)
                 return
 
     def _reduced(self, node: cst.BaseExpression) -> str | None:
         """"instance"/"reduction" when ``node`` is a scalar made by reducing every element."""
         value = self.value(node)
-        if value is None or not value.tensor or value.rank != 0:
+        if value is None or not value.tensor:
             return None
+        if value.rank != 0:
+            # a built-in Loss's scalar summed with terms of unknown rank (a learnt variance, a
+            # regulariser): the mask reaches those terms, never the reduced loss inside
+            unknown = value.rel is None and value.rank is None
+            return "contains" if unknown and value.marked(Mark.LOSS_REDUCED) else None
         if value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return "instance"
         if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED}:
@@ -215,11 +230,11 @@ def _named_like_mask(node: cst.BaseExpression) -> bool:
 
 
 def _advice(kind: str) -> str:
-    if kind == "instance":
+    if kind in ("instance", "contains"):
         return "build the Loss with reduction='none' (or use the loss function) and mask before reducing"
     return "apply the mask before the reduction"
 
 
 def _short(node: cst.CSTNode) -> str:
-    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= 40 else text[:37] + "..."

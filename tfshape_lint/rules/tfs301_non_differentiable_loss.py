@@ -14,8 +14,8 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Mark, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 #: ops whose registered gradient is zeros rather than None: fit runs, the weights never move
 _ZERO_GRADIENT_OPS = frozenset({"sign"})
 
@@ -82,6 +82,10 @@ class NonDifferentiableLoss(Rule):
     good = (
         Example("import tensorflow as tf\n\ndef mse_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"),
+        Example("import math\n\nimport tensorflow as tf\n\n\ndef angle_loss(y_true, y_pred):\n"
+                "    diff = (y_pred - y_true + math.pi) % (2 * math.pi) - math.pi\n"
+                "    return tf.reduce_mean(tf.square(diff), axis=-1)\n",
+                note="floor-mod has a gradient (1 with respect to its left operand), unlike //"),
         Example("import tensorflow as tf\n\ndef switch_loss(y_true, y_pred):\n"
                 "    mse = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
                 "    mae = tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n"
@@ -110,6 +114,17 @@ class NonDifferentiableLoss(Rule):
                 "    mask = ops.cast(ops.greater(y_true, 0.0), 'float32')\n"
                 "    return ops.mean(ops.abs(y_true - y_pred) * mask, axis=-1)\n",
                 note="a mask from the labels times a differentiable error"),
+        Example("import numpy as np\nimport tensorflow as tf\n\n"
+                "def np_mae(y_true, y_pred):\n"
+                "    return np.mean(np.abs(y_true - y_pred), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=np_mae)\n",
+                note="numpy on a tensor is TFS302's finding, not also TFS301's"),
+        Example("import tensorflow as tf\n\n"
+                "def angle_loss(y_true, y_pred):\n"
+                "    d = (y_pred - y_true + 180.0) % 360.0 - 180.0\n"
+                "    return tf.reduce_mean(tf.abs(d), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=angle_loss)\n",
+                note="% has a gradient (1 with respect to the dividend almost everywhere)"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef accuracy_loss(y_true, y_pred):\n"
@@ -182,6 +197,8 @@ class NonDifferentiableLoss(Rule):
     # -- every path cut ---------------------------------------------------------------------
     def _report_cut(self, returned: Value) -> None:
         cuts = self._cut_nodes(returned)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # one root cause, one finding: TFS302 reports numpy on a tensor
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
@@ -214,6 +231,8 @@ class NonDifferentiableLoss(Rule):
         cuts = self._cut_nodes(value) if value is not None else []
         if any(self._op(node) == "stop_gradient" for node in cuts):
             return  # a deliberate stop_gradient (straight-through estimators, targets)
+        if cuts and all(self._numpy_call(node) for node in cuts):
+            return  # TFS302 reports numpy on a tensor
         op = self._describe(cuts[0]) if cuts else "an op"
         self.report(term, message=self.TERM_MESSAGE, severity=Severity.WARNING, op=op)
 
@@ -223,6 +242,16 @@ class NonDifferentiableLoss(Rule):
             if value is not None:
                 return value
         return None
+
+    def _numpy_call(self, node: cst.CSTNode) -> bool:
+        """numpy on a tensor (``np.abs(t)``, ``t.numpy()``, ``K.eval(t)``): TFS302's finding."""
+        if not isinstance(node, cst.Call):
+            return False
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("numpy", "eval") \
+                and lookup(self.index.imports.canonical(_dotted_func(node))) is None:
+            return True
+        canon = self.index.imports.canonical(_dotted_func(node)) or ""
+        return canon.startswith("np.") or canon == "K.eval"
 
     # -- naming the op ----------------------------------------------------------------------------
     def _op(self, node: cst.CSTNode) -> str | None:
@@ -236,7 +265,7 @@ class NonDifferentiableLoss(Rule):
 
     def _describe(self, node: cst.CSTNode) -> str:
         if isinstance(node, cst.Call):
-            func = _CODE.code_for_node(node.func)
+            func = code_of(node.func)
             spec = lookup(self.index.imports.canonical(_dotted_func(node)))
             if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("numpy", "eval") and spec is None:
                 return f".{node.func.attr.value}()"
@@ -248,7 +277,7 @@ class NonDifferentiableLoss(Rule):
         if isinstance(node, cst.UnaryOperation):
             return "`not`"
         if isinstance(node, cst.BinaryOperation):
-            return f"`{_CODE.code_for_node(node.operator).strip()}`"
+            return f"`{code_of(node.operator).strip()}`"
         return f"`{_short(node)}`"
 
 
@@ -257,5 +286,5 @@ def _dotted_func(node: cst.Call) -> str | None:
 
 
 def _short(node: cst.CSTNode, limit: int = 40) -> str:
-    text = " ".join(_CODE.code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

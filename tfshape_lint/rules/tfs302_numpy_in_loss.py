@@ -21,8 +21,8 @@ from tfshape_lint.rules._numpy import (
     replacement,
     uses_numpy,
 )
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 _NOT_TENSOR = (DType.NUMPY, DType.LIST, DType.PY)
 #: the backends' own tensor -> numpy conversions
 _TO_NUMPY = frozenset({"K.eval", "K.get_value", "K.batch_get_value", "ops.convert_to_numpy"})
@@ -203,7 +203,7 @@ class NumpyInLoss(Rule):
         if canon is not None and canon.startswith("np.") and canon not in HARMLESS:
             self._numpy_call(node, canon)
         elif canon in _TO_NUMPY and node.args and is_tensor(self.value(node.args[0].value)):
-            self.report(node, what=f"{_CODE.code_for_node(node.func)} on a tensor fails when fit traces the "
+            self.report(node, what=f"{code_of(node.func)} on a tensor fails when fit traces the "
                                    "loss and has no gradient", how="keep the computation in tf ops")
         elif canon in PY_FUNCTIONS:
             self._py_function(node, canon or "")
@@ -217,7 +217,7 @@ class NumpyInLoss(Rule):
         if not any(is_tensor(v) for v in values):
             return
         first = values[0] if values else None
-        fn = _CODE.code_for_node(node.func)
+        fn = code_of(node.func)
         found = replacement(node, canon[len("np."):], self._namespaces,
                             first is not None and first.dtype is DType.FLOAT)
         if found is None:
@@ -240,8 +240,8 @@ class NumpyInLoss(Rule):
         func = call_arg(node, 0, "func")
         if func is None or not (canon == "tf.numpy_function" or self._numpy_function(func)):
             return
-        fn = _CODE.code_for_node(node.func)
-        self.report(node, what=f"{fn} wraps numpy code ({_CODE.code_for_node(func)}): zero or no gradient "
+        fn = code_of(node.func)
+        self.report(node, what=f"{fn} wraps numpy code ({code_of(func)}): zero or no gradient "
                                "and an output of unknown rank in Keras 3", how="rewrite it with tf ops")
 
     def _numpy_function(self, func: cst.BaseExpression) -> bool:

@@ -11,7 +11,6 @@ from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules.tfs302_numpy_in_loss import is_tensor
 
-_CODE = cst.Module(body=[])
 _NOT_BOOLEAN = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _ITERATING_BUILTINS = frozenset({"builtins.range", "builtins.enumerate", "builtins.zip",
                                  "builtins.reversed", "builtins.list", "builtins.tuple",

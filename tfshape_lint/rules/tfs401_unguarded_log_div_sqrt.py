@@ -7,8 +7,8 @@ import libcst as cst
 from tfshape_lint.analysis.ranges import Hazard, Ranges
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 _WHAT = {
     "log": "the argument of {fn}",
     "log1p": "1 + the argument of {fn}",
@@ -133,6 +133,32 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
                 note="metrics do not train the weights"),
+        Example("import numpy as np\nimport tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def gaussian_nll(y_true, y_pred):\n"
+                "    floor = 1 / (2 * np.pi) / 10\n"
+                "    mean = y_pred[:, 0:1]\n"
+                "    var = K.clip(K.square(y_pred[:, 1:2]), floor, None)\n"
+                "    return K.mean(K.log(2 * np.pi * var) / 2 + K.square(y_true - mean) / (2 * var), axis=-1)\n",
+                note="clip(x, lo, None) bounds from below; np.pi is a positive constant"),
+        Example("import tensorflow as tf\n\n"
+                "def focal_loss(y_true, y_pred, gamma=2.0):\n"
+                "    p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)\n"
+                "    p_t = y_true * p + (1 - y_true) * (1 - p)\n"
+                "    return tf.reduce_mean(-tf.pow(1.0 - p_t, gamma) * tf.math.log(p_t), axis=-1)\n",
+                note="y*p + (1-y)*(1-p) of a clipped p stays >= the clip for labels in [0, 1]"),
+        Example("import tensorflow as tf\n\n"
+                "def weighted_mse(y_true, y_pred):\n"
+                "    positives = tf.reduce_sum(y_true, axis=-1)\n"
+                "    share = tf.reduce_sum(tf.square(y_true), axis=-1) / positives\n"
+                "    share = tf.where(tf.math.is_nan(share), tf.zeros_like(share), share)\n"
+                "    return share * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
+                note="a ratio of labels (no gradient) whose NaN is replaced right after"),
+        Example("import tensorflow as tf\n\n"
+                "def masked_mse(real, pred):\n"
+                "    mask = tf.cast(tf.math.logical_not(tf.math.equal(real, 0)), tf.float32)\n"
+                "    loss = tf.square(real - pred) * mask\n"
+                "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
+                note="the masked mean over the batch: its count is 0 only for a batch of padding"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\nclass StepLoss(tf.keras.losses.Loss):\n"
@@ -232,6 +258,17 @@ class UnguardedLogDivSqrt(Rule):
                       "    total = tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1)\n"
                       "    return total / (tf.reduce_sum(mask, axis=-1) + 1e-7)\n",
                 line=6, note="a sum of labels is 0 for a sample without any"),
+        Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                "def gaussian_nll(y_true, y_pred):\n"
+                "    mean = y_pred[:, 0:1]\n"
+                "    var = K.square(y_pred[:, 1:2])\n"
+                "    return K.mean(K.log(2 * np.pi * var) / 2 + K.square(y_true - mean) / (2 * var), axis=-1)\n",
+                fixed="import numpy as np\nfrom tensorflow.keras import backend as K\n\n"
+                      "def gaussian_nll(y_true, y_pred):\n"
+                      "    mean = y_pred[:, 0:1]\n"
+                      "    var = K.square(y_pred[:, 1:2])\n"
+                      "    return K.mean(K.log(2 * np.pi * var + K.epsilon()) / 2 + K.square(y_true - mean) / (2 * var + K.epsilon()), axis=-1)\n",
+                line=7, note="the square of a raw prediction reaches 0"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -264,11 +301,11 @@ class UnguardedLogDivSqrt(Rule):
         node = hazard.node
         if isinstance(node, (cst.BinaryOperation, cst.AugAssign)):
             return "the denominator" if hazard.kind == "div" else "the base of **"
-        fn = _CODE.code_for_node(node.func) if isinstance(node, cst.Call) else "the op"
+        fn = code_of(node.func) if isinstance(node, cst.Call) else "the op"
         return _WHAT[hazard.kind].format(fn=fn)
 
     def _how(self, hazard: Hazard, eps: cst.BaseExpression) -> str:
-        text = _CODE.code_for_node(eps)
+        text = code_of(eps)
         if hazard.label_sum:
             return f"a sample or batch without labels gives 0/0; add {text} or use tf.maximum(..., 1)"
         if hazard.kind == "log1p":

@@ -7,8 +7,8 @@ import libcst as cst
 from tfshape_lint.analysis.ops import Kind
 from tfshape_lint.analysis.ranges import Bound, Hazard, Ranges
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
+from tfshape_lint.source import code_of
 
-_CODE = cst.Module(body=[])
 
 
 class NanMaskingWhere(Rule):
@@ -107,6 +107,12 @@ class NanMaskingWhere(Rule):
                 "    return tf.where(tf.math.is_inf(x), 0.0, x)\n\n"
                 "model.compile(loss='mse', metrics=[log_metric])\n",
                 note="a metric is never differentiated"),
+        Example("import tensorflow as tf\n\n"
+                "def nan_mse(y_true, y_pred):\n"
+                "    missing = tf.math.is_nan(y_true)\n"
+                "    y = tf.where(missing, y_pred, y_true)\n"
+                "    return tf.reduce_mean(tf.square(y - y_pred), axis=-1)\n",
+                note="the labels are sanitised before they meet y_pred"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
@@ -150,6 +156,12 @@ class NanMaskingWhere(Rule):
                 "        return -ops.sum(ops.nan_to_num(x), axis=-1)\n"
                 "    return loss\n\nmodel.compile(optimizer='adam', loss=make_loss(0.5))\n",
                 line=6, note="keras.ops.nan_to_num in a factory closure"),
+        Example("import tensorflow as tf\n\n"
+                "def nan_mse(y_true, y_pred):\n"
+                "    err = tf.square(y_true - y_pred)\n"
+                "    err = tf.where(tf.math.is_nan(err), tf.zeros_like(err), err)\n"
+                "    return tf.reduce_mean(err, axis=-1)\n",
+                line=5, note="labels holding NaN for missing values meet y_pred before the test"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -180,17 +192,52 @@ class NanMaskingWhere(Rule):
         labels_tested = any(t.label and not t.pred for t in tested)
         if labels_tested and any(b.nan_label and b.diff for b in branches):
             self._report(node, "the masked branch uses the NaN labels the test looks for")
+        elif any(t.nan_label and t.diff for t in tested) and any(b.nan_label and b.diff for b in branches) \
+                and not self._computes_nan(node.args[0].value, 0):
+            # nothing tested can make NaN but the data: labels holding NaN for missing values
+            # have met y_pred before the test, and their NaN reaches its gradient
+            self._report(node, "the NaN it tests comes from labels that met y_pred before the test")
+
+    def _computes_nan(self, expr: cst.CSTNode, depth: int) -> bool:
+        """Whether ``expr`` (through names) holds an op that can itself make NaN/inf (log,
+        division, sqrt, pow), so that the NaN test is about that op, not the data."""
+        assert self.loss is not None
+        if depth > 8:
+            return True
+        if isinstance(expr, cst.Name):
+            sources = self.loss.definitions(expr) or frozenset()
+            return any(self._computes_nan(src, depth + 1) for src in sources if isinstance(src, cst.CSTNode))
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Divide, cst.Power)):
+            return True
+        if isinstance(expr, cst.Call):
+            spec, _ = self.ranges.spec(expr)
+            if spec is not None and spec.op in _NAN_MAKING:
+                return True
+            parts: list[cst.CSTNode] = [a.value for a in expr.args]
+        elif isinstance(expr, cst.BinaryOperation):
+            parts = [expr.left, expr.right]
+        elif isinstance(expr, cst.UnaryOperation):
+            parts = [expr.expression]
+        else:
+            return False
+        return any(self._computes_nan(part, depth + 1) for part in parts)
 
     def _masked(self, node: cst.Call, bound: Bound) -> None:
         if bound.hazards:
             self._report(node, _hazard_cause(bound.hazards))
 
     def _report(self, node: cst.Call, cause: str) -> None:
-        self.report(node, fn=_CODE.code_for_node(node.func), cause=cause)
+        self.report(node, fn=code_of(node.func), cause=cause)
+
+
+#: ops whose own result can be NaN/inf for finite inputs
+_NAN_MAKING = frozenset({"log", "log1p", "log2", "log10", "sqrt", "rsqrt", "divide", "truediv", "pow",
+                         "reciprocal", "xlogy", "xdivy", "log_softmax", "exp", "lgamma", "digamma",
+                         "atan2", "floordiv"})
 
 
 def _hazard_cause(hazards: frozenset[Hazard]) -> str:
-    first = sorted(hazards, key=lambda h: _CODE.code_for_node(h.node))[0]
+    first = sorted(hazards, key=lambda h: code_of(h.node))[0]
     text = _short(first.node)
     if first.kind == "div":
         return f"the masked branch divides by a value that can be 0 (`{text}`)"
@@ -198,5 +245,5 @@ def _hazard_cause(hazards: frozenset[Hazard]) -> str:
 
 
 def _short(node: cst.CSTNode, limit: int = 40) -> str:
-    text = " ".join(_CODE.code_for_node(node).split())
+    text = " ".join(code_of(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -6,14 +6,14 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from tfshape_lint.analysis.index import ModuleIndex
-from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, RuleScope, Severity
-from tfshape_lint.rules._api import Hit, RemovedApiVisitor, Rewrite, import_units, keras_table
+from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
+from tfshape_lint.rules._api import Hit, RemovedApiRule, Rewrite, import_units, keras_table
 
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 _TF_KERAS_NS = "keras._tf_keras.keras."
 
 
-class RemovedKerasApi(RemovedApiVisitor, Rule):
+class RemovedKerasApi(RemovedApiRule):
     """## What it does
     Flags names that the target Keras no longer has, anywhere in a file (not only in losses):
     - `keras.backend.<fn>` math under Keras 3: `import keras.backend as K; K.mean(...)`,

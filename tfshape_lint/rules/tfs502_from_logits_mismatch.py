@@ -20,6 +20,7 @@ from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.tensors import call_arg, literal
 from tfshape_lint.rule import Example, FixSafety, Rule, RuleScope, Severity
+from tfshape_lint.source import code_of as _code
 
 ImportSpec = tuple[str, str | None, str | None]
 
@@ -104,8 +105,9 @@ class LossInfo:
 class FromLogitsMismatch(Rule):
     """## What it does
     Matches each `model.compile(loss=...)` crossentropy with the model it compiles, when the
-    same function (or the module's top level) builds that model: a `Sequential([...])` list,
-    `Sequential()` followed by `.add(...)` calls, or a functional `Model(inputs, outputs)`
+    same function (or the module's top level) builds that model, or gets it from a function of
+    the file that builds and returns it (`model = build_model(10)`): a `Sequential([...])`
+    list, `Sequential()` followed by `.add(...)` calls, or a functional `Model(inputs, outputs)`
     whose `outputs` chain of layer calls is followed back through variables. It flags
     - `from_logits=True` (Loss classes) when the last layer applies `softmax`/`sigmoid`
       (`activation=` on the layer, an `Activation`/`Softmax` layer, `tf.nn.softmax(x)`);
@@ -113,7 +115,7 @@ class FromLogitsMismatch(Rule):
       and the strings `"categorical_crossentropy"`, `"binary_crossentropy"`,
       `"sparse_categorical_crossentropy"`) when the last layer has no activation.
 
-    Silent when it cannot tell: a model built elsewhere or returned by a function, custom or
+    Silent when it cannot tell: a model built in another module or returned from a branch, custom or
     unknown last layers, other activations, several outputs, layers added in a branch or a
     loop, losses defined in another module, or a non-literal `from_logits`.
 
@@ -164,6 +166,16 @@ class FromLogitsMismatch(Rule):
     scope = RuleScope.MODULE
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
+                "    inputs = tf.keras.Input(shape=(32,))\n"
+                "    x = tf.keras.layers.Dense(64, activation=\"relu\")(inputs)\n"
+                "    outputs = tf.keras.layers.Dense(num_classes, activation=\"softmax\")(x)\n"
+                "    return tf.keras.Model(inputs, outputs)\n\n\n"
+                "def train(x, y):\n"
+                "    model = build_model(10)\n"
+                "    model.compile(optimizer=\"adam\", loss=tf.keras.losses.SparseCategoricalCrossentropy())\n"
+                "    model.fit(x, y, epochs=3)\n",
+                note="a model built by a function of the file: its softmax output is seen"),
         Example("import keras\n\n"
                 "model = keras.Sequential([keras.layers.Dense(64, activation='relu'), keras.layers.Dense(10)])\n"
                 "model.compile(optimizer='adam', loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
@@ -215,6 +227,25 @@ class FromLogitsMismatch(Rule):
                 note="the activation is removed in place"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
+                "    inputs = tf.keras.Input(shape=(32,))\n"
+                "    x = tf.keras.layers.Dense(64, activation=\"relu\")(inputs)\n"
+                "    outputs = tf.keras.layers.Dense(num_classes)(x)\n"
+                "    return tf.keras.Model(inputs, outputs)\n\n\n"
+                "def train(x, y):\n"
+                "    model = build_model(10)\n"
+                "    model.compile(optimizer=\"adam\", loss=tf.keras.losses.SparseCategoricalCrossentropy())\n"
+                "    model.fit(x, y, epochs=3)\n",
+                fixed="import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
+                      "    inputs = tf.keras.Input(shape=(32,))\n"
+                      "    x = tf.keras.layers.Dense(64, activation=\"relu\")(inputs)\n"
+                      "    outputs = tf.keras.layers.Dense(num_classes)(x)\n"
+                      "    return tf.keras.Model(inputs, outputs)\n\n\n"
+                      "def train(x, y):\n"
+                      "    model = build_model(10)\n"
+                      "    model.compile(optimizer=\"adam\", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+                      "    model.fit(x, y, epochs=3)\n",
+                line=13, note="the model is built by a function of the file and returned"),
         Example("import keras\n\n"
                 "model = keras.Sequential([keras.layers.Dense(64, activation='relu'), keras.layers.Dense(10)])\n"
                 "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n",
@@ -295,10 +326,12 @@ class FromLogitsMismatch(Rule):
             out |= statements
         elif out:
             out |= statements & index.units_with_name("keras.losses")  # losses bound at module level
-        return out
+        return out | _builder_units(index) if out else out
 
     def begin_module(self) -> None:
         self._module_env: Env = {}
+        #: functions of the file that build a model and return it (``def build_model(): ...``)
+        self._built: dict[str, ModelInfo] = {}
 
     def visit_Module(self, node: cst.Module) -> None:
         for stmt in node.body:
@@ -320,6 +353,12 @@ class FromLogitsMismatch(Rule):
                 self._definition(stmt)
             else:
                 self._statement(stmt, env, conditional=False, module=False)
+            returned = _returned(stmt)
+            if returned is not None:
+                entry = self._evaluate(returned, env)
+                if isinstance(entry, ModelInfo):
+                    self._built[node.name.value] = entry
+                break  # statements after a top-level return never run
 
     def _block(self, body: Sequence[cst.BaseStatement], env: Env, conditional: bool, module: bool) -> None:
         for stmt in body:
@@ -394,6 +433,8 @@ class FromLogitsMismatch(Rule):
             return Raw(expr)
         if not isinstance(expr, cst.Call):
             return Raw(expr)
+        if isinstance(expr.func, cst.Name) and expr.func.value in self._built and expr.func.value not in env:
+            return self._built[expr.func.value]  # model = build_model()
         model = self._model(expr, env)
         if model is not None:
             return model
@@ -610,7 +651,9 @@ def _compiles_by_scope(unit: ast.stmt) -> list[tuple[ast.AST, list[ast.Call]]]:
     return out
 
 
-def _builds_model(index: ModuleIndex, scope: ast.AST) -> bool:
+def _builds_model(index: ModuleIndex, scope: ast.AST, depth: int = 0) -> bool:
+    """The scope builds a Sequential/functional model, itself or by calling a function of the
+    file that does (``model = build_model()``)."""
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         scope = index.tree  # module-level code: models may be built in any statement
     for node in ast.walk(scope):
@@ -619,7 +662,30 @@ def _builds_model(index: ModuleIndex, scope: ast.AST) -> bool:
             canon = index.imports.canonical(dotted) if dotted else None
             if canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional"):
                 return True
+            if depth == 0 and isinstance(node.func, ast.Name) and any(
+                    _builds_model(index, f, 1) for f in _builders(index, node.func.id)):
+                return True
     return False
+
+
+def _builders(index: ModuleIndex, name: str) -> list[ast.FunctionDef]:
+    """Top-level functions of the file with this name."""
+    return [s for s in index.unit_nodes if isinstance(s, ast.FunctionDef) and s.name == name]
+
+
+def _builder_units(index: ModuleIndex) -> set[int]:
+    """Units defining a top-level function that builds a model (to follow ``build_model()``)."""
+    return {i for i, s in enumerate(index.unit_nodes)
+            if isinstance(s, ast.FunctionDef) and _builds_model(index, s, 1)}
+
+
+def _returned(stmt: cst.BaseStatement) -> cst.BaseExpression | None:
+    """The value of a top-level ``return X`` statement of a function body."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Return):
+                return small.value
+    return None
 
 
 def _crossentropy_loss(index: ModuleIndex, call: ast.Call) -> bool:
@@ -760,6 +826,3 @@ def _short(node: cst.CSTNode) -> str:
     text = " ".join(_code(node).split())
     return text if len(text) <= 48 else text[:45] + "..."
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)

@@ -10,6 +10,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
+from tfshape_lint.source import code_of as _code
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
 _PRED = frozenset({"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output",
@@ -134,6 +135,10 @@ class SwappedLossArguments(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.nn.softmax_cross_entropy_with_logits(y_pred, y_true)\n",
                 line=4, note="tf.nn takes (labels, logits) positionally"),
+        Example("from keras.layers import *\n\n"
+                "def focal(y_true, y_pred, gamma=2.0):\n"
+                "    return K.pow(1.0 - y_pred, gamma) * K.categorical_crossentropy(y_pred, y_true)\n",
+                line=4, note="Keras 2's `from keras.layers import *` binds K to the backend"),
     )
 
     # -- the loss's own signature ------------------------------------------------------------
@@ -223,9 +228,6 @@ def _first_two(node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] 
 def _only(value: Value | None, origin: Origin) -> bool:
     return value is not None and value.origin == frozenset({origin})
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
 
 
 # -- symmetric bodies ---------------------------------------------------------------------------

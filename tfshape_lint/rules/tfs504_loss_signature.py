@@ -12,6 +12,7 @@ from tfshape_lint.analysis.imports import ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import FunctionInfo, returned_callables
 from tfshape_lint.rule import Example, Recipe, Rule, RuleScope, Severity
+from tfshape_lint.source import code_of
 
 #: decorators that keep the wrapped function's signature
 _TRANSPARENT_DECORATORS = frozenset({"tensorflow.function", "tensorflow.autograph.experimental.do_not_convert",
@@ -399,7 +400,7 @@ def _elements(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 def _parse(expr: cst.CSTNode) -> ast.expr | None:
     try:
-        return ast.parse("(" + cst.Module(body=[]).code_for_node(expr) + ")", mode="eval").body
+        return ast.parse("(" + code_of(expr) + ")", mode="eval").body
     except SyntaxError:
         return None
 

@@ -11,6 +11,7 @@ from tfshape_lint.analysis.builtin_losses import LossForm, loss_function_form, l
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, RuleScope, Severity
+from tfshape_lint.source import code_of as _code
 
 ImportSpec = tuple[str, str | None, str | None]
 _Y_TRUE = ("y_true", "target")
@@ -235,6 +236,3 @@ def _split_arguments(node: cst.Call, form: LossForm) -> tuple[cst.BaseExpression
         return None
     return y_true, y_pred, weight, ctor
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)

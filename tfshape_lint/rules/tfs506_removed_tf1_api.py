@@ -10,14 +10,14 @@ import libcst as cst
 
 from tfshape_lint.analysis.imports import ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
-from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, RuleScope, Severity
-from tfshape_lint.rules._api import Hit, RemovedApiVisitor, Rewrite, import_units, tf1_table
+from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
+from tfshape_lint.rules._api import Hit, RemovedApiRule, Rewrite, import_units, tf1_table
 
 _V2_ROOTS = ("tensorflow.compat.v2.", "tensorflow.")
 _COMPAT_V1 = "tensorflow.compat.v1"
 
 
-class RemovedTf1Api(RemovedApiVisitor, Rule):
+class RemovedTf1Api(RemovedApiRule):
     """## What it does
     Flags TensorFlow 1.x names that TensorFlow 2 no longer has, anywhere in a file that
     imports `tensorflow` as TF 2: `tf.log`, `tf.to_float`, `tf.matrix_diag`,

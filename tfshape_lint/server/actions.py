@@ -12,12 +12,12 @@ from typing import Any, Iterable
 
 from lsprotocol import types
 
+from tfshape_lint.analysis.index import split_lines
 from tfshape_lint.finding import Finding, FixSafety
 from tfshape_lint.fixer import apply_fixes
 from tfshape_lint.registry import get
 from tfshape_lint.server.convert import finding_range, line_edit, rewrite_edits
 from tfshape_lint.server.documents import Outcome, Snapshot
-from tfshape_lint.analysis.index import split_lines
 
 VERIFY_COMMAND = "tfshape-lint.verify"
 FIX_ALL_KIND = "source.fixAll.tfshape-lint"
@@ -68,10 +68,16 @@ def code_actions(snapshot: Snapshot, outcome: Outcome, uri: str, rng: types.Rang
 def fix_title(finding: Finding) -> str:
     """Says what the fix does, and warns when it may change loss values (unsafe)."""
     assert finding.fix is not None
-    what = finding.fix.description or f"apply the {finding.rule} fix"
+    what = finding.fix.description or cure(finding)
     if finding.fix.safety is FixSafety.UNSAFE:
         return f"{finding.code}: {what} (unsafe: may change loss values)"
     return f"{finding.code}: {what}"
+
+
+def cure(finding: Finding) -> str:
+    """The "how to fix" half of a message (messages read "what is wrong; how to fix")."""
+    _, sep, how = finding.message.rpartition(";")
+    return how.strip() if sep and how.strip() else f"apply the {finding.rule} fix"
 
 
 def fix_action(snapshot: Snapshot, finding: Finding, encoding: str,

@@ -330,12 +330,40 @@ def is_python(uri: str, language: str | None) -> bool:
 def build_server() -> TfshapeServer:
     """A server with every feature registered (not started)."""
     server = TfshapeServer()
+    _register_lifecycle(server)
+    _register_text_sync(server)
+    _register_notebook_sync(server)
+    _register_requests(server)
+    return server
 
+
+def _register_lifecycle(server: TfshapeServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: TfshapeServer, params: types.InitializeParams) -> None:
         ls.options = Options.parse(params.initialization_options)
         ls.links = RuleLinks(ls.options.rule_url)
 
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TfshapeServer, params: types.InitializedParams) -> None:
+        ls.watch_config_files()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: TfshapeServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(is_config_file(uri_path(change.uri)) for change in params.changes):
+            ls.settings_changed()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: TfshapeServer, params: None) -> None:
+        ls.shut_down = True
+        for key in list(ls.documents):
+            pending = ls.documents[key].pending
+            if pending is not None:
+                pending.cancel()
+        ls.lint_pool.shutdown(wait=False, cancel_futures=True)
+        ls.verify_pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _register_text_sync(server: TfshapeServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TfshapeServer, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
@@ -358,19 +386,12 @@ def build_server() -> TfshapeServer:
         if key in ls.documents:
             ls.schedule(key, 0)
 
-    @server.feature(types.INITIALIZED)
-    def initialized(ls: TfshapeServer, params: types.InitializedParams) -> None:
-        ls.watch_config_files()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def watched_files(ls: TfshapeServer, params: types.DidChangeWatchedFilesParams) -> None:
-        if any(is_config_file(uri_path(change.uri)) for change in params.changes):
-            ls.settings_changed()
-
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TfshapeServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.close(params.text_document.uri)
 
+
+def _register_notebook_sync(server: TfshapeServer) -> None:
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_open(ls: TfshapeServer, params: types.DidOpenNotebookDocumentParams) -> None:
         ls.schedule(params.notebook_document.uri, 0)
@@ -387,6 +408,8 @@ def build_server() -> TfshapeServer:
     def notebook_close(ls: TfshapeServer, params: types.DidCloseNotebookDocumentParams) -> None:
         ls.close(params.notebook_document.uri)
 
+
+def _register_requests(server: TfshapeServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND, actions.VERIFY_KIND]))
     async def code_action(ls: TfshapeServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -410,18 +433,6 @@ def build_server() -> TfshapeServer:
             raise ValueError(f'{actions.VERIFY_COMMAND} takes {{"uri": ..., "finding": [code, line, column, message]}}')
         wanted = target.get("finding")
         return await ls.verify(ls.document_key(target["uri"]), list(wanted) if wanted else None)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: TfshapeServer, params: None) -> None:
-        ls.shut_down = True
-        for key in list(ls.documents):
-            pending = ls.documents[key].pending
-            if pending is not None:
-                pending.cancel()
-        ls.lint_pool.shutdown(wait=False, cancel_futures=True)
-        ls.verify_pool.shutdown(wait=False, cancel_futures=True)
-
-    return server
 
 
 class _QuietExit(logging.Filter):

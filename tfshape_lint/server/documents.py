@@ -131,8 +131,7 @@ def uri_path(uri: str) -> str:
 def lint_snapshot(snapshot: Snapshot, *, fixes: bool = False) -> Outcome:
     """Lint one snapshot; a syntax error becomes :class:`SyntaxProblem`, never an exception.
 
-    ``fixes``: whether code actions need the fixes (diagnostics do not: computing fixes costs a
-    LibCST transform per finding).
+    ``fixes``: whether code actions need the fixes (diagnostics do not: they are only computed on demand).
     """
     try:
         result = _lint(snapshot, fixes)
@@ -144,9 +143,7 @@ def lint_snapshot(snapshot: Snapshot, *, fixes: bool = False) -> Outcome:
 
 
 def _lint(snapshot: Snapshot, fixes: bool) -> LintResult:
-    # TODO(i10 merge): pass fixes=fixes once engine.lint takes it; today fixes are always filled
-    del fixes
-    return lint(snapshot.source, snapshot.path, snapshot.config)
+    return lint(snapshot.source, snapshot.path, snapshot.config, fixes=fixes)
 
 
 def syntax_problem(source: str, fallback: str) -> SyntaxProblem:

@@ -37,14 +37,27 @@ install both in one environment: they ship the same modules. tf_keras targets al
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import tempfile
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Callable
 
 from tfshape_lint.finding import Finding
-from tfshape_lint.verify.extract import ExtractionError, ProbeProgram, enclosing_loss, extract, extract_span
+from tfshape_lint.finding import LossRef
+from tfshape_lint.rule import Recipe
+from tfshape_lint.verify.extract import (
+    ExtractionError,
+    ProbeProgram,
+    enclosing_loss,
+    extract,
+    extract_span,
+    parse,
+    unbound_note,
+)
+from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
 __all__ = ["DEVICES", "Status", "Verification", "tensorflow_available", "verify_findings"]
@@ -127,12 +140,28 @@ def _lookup_cache(jobs: dict[str, dict[str, Any]], use_cache: bool) -> dict[str,
     return found
 
 
+#: how each probe looks at the flagged node: the node itself, both operands of a flagged
+#: binary op, or the flagged operand and its partner in the product it sits in
+PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": "inputs",
+                              "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling",
+                              "batch_permutation": True, "sample_weight": True}
+#: probes for rules whose module declares no recipe (verifier metadata stays in verify/)
+EXTRA_RECIPES: dict[str, Recipe] = {
+    "TFS502": Recipe("from_logits", {"target": "span"}, "a small model with the file's final activation"),
+    "TFS503": Recipe("swap_arguments", {}, "the loss as written vs with its arguments swapped back"),
+}
+#: rules whose verdict is a fact about the target Keras itself (never run under tf_keras for Keras 2 code)
+API_RULES = frozenset({"TFS501", "TFS506"})
+
+
 def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple[str, dict[str, Any]] | Verification:
     """The job that verifies ``finding``, or the verdict when there is nothing to run."""
     from tfshape_lint.registry import get
+    from tfshape_lint.verify import variants
 
     rule = get(finding.code)
     recipe = getattr(rule, "recipe", None) if rule is not None else None
+    recipe = recipe or EXTRA_RECIPES.get(finding.code)
     if recipe is None:
         return inconclusive(f"no runtime probe for {finding.code}")
     source = sources.get(finding.path)
@@ -140,7 +169,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
         return inconclusive(f"the source of {finding.path} was not given to the verifier")
     params = dict(recipe.params)
     span = (finding.line, finding.column, finding.end_line, finding.end_column)
-    tap_mode = params.pop("tap", DEFAULT_TAPS.get(recipe.probe, False))
+    tap_mode = params.pop("tap", PROBE_TAPS.get(recipe.probe, DEFAULT_TAPS.get(recipe.probe, False)))
     tap = span if tap_mode else None
     loss = finding.loss
     target = params.pop("target", "loss")
@@ -148,16 +177,86 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
         loss = None
     elif loss is None:
         loss = enclosing_loss(source, finding.line)
+    names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
+    ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
     try:
-        program = extract(source, loss, tap, tap_mode == "operands") if loss is not None else \
-            extract_span(source, span, callee=target == "callee")
+        program = _program(source, loss, span, tap, tap_mode, target, None)
     except ExtractionError as exc:
         return inconclusive(f"cannot extract the loss: {exc}")
-    flavour = "tf_keras" if program.uses_tf_keras or target_keras == "tf-keras" else "keras"
-    if flavour == "tf_keras" and not _tf_keras_available():
+    variant: ProbeProgram | None = None
+    variant_error = ""
+    if finding.code in variants.TRANSFORMS:
+        try:
+            variant = _program(source, loss, span, tap, tap_mode, target, ctx)
+        except ExtractionError as exc:
+            variant_error = "" if finding.code in variants.AUTOGRAPH else str(exc)
+    flavour, note = _flavour(finding.code, source, program, target_keras)
+    if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
-    names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
-    return flavour, _job(finding, program, recipe.probe, params, names)
+    job = _job(finding, program, recipe.probe, params, names)
+    job.update(variant=variant.source if variant is not None else None,
+               variant_desc=variant.variant if variant is not None else "",
+               variant_error=variant_error, flavour_note=note,
+               mode=("autograph" if finding.code in variants.AUTOGRAPH else
+                     "self" if finding.code in variants.SELF_CONTAINED else "edit"),
+               severity=finding.severity.value, message=finding.message,
+               layouts=_layouts(source, loss), paths=project_paths(finding.path),
+               flag_is_return=_flag_is_return(source, span),
+               unbound=unbound_note(source, loss) if loss is not None else "")
+    return flavour, job
+
+
+def _program(source: str, loss: LossRef | None, span: tuple[int, int, int, int],
+             tap: tuple[int, int, int, int] | None, tap_mode: Any, target: str,
+             ctx: Any) -> ProbeProgram:
+    if loss is not None:
+        return extract(source, loss, tap, tap_mode, variant=ctx, span=span)
+    return extract_span(source, span, callee=target == "callee", variant=ctx, literal=target == "span")
+
+
+def _flavour(code: str, source: str, program: ProbeProgram, target_keras: str) -> tuple[str, str]:
+    """(``keras`` | ``tf_keras`` | ``keras2``, a note for the evidence)."""
+    if program.uses_tf_keras or target_keras == "tf-keras":
+        return "tf_keras", ""
+    if code in API_RULES:
+        return "keras", ""
+    tree = _parsed(source)
+    if tree is None:
+        return "keras", ""
+    missing = keras2_names(tree)
+    if missing:
+        shown = ", ".join(f"K.{n}" for n in missing[:3])
+        return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's keras.backend lacks {shown})"
+    if legacy_reduction(tree):
+        return "keras2", "run under tf_keras (the Loss passes a legacy reduction that Keras 3 rejects)"
+    return "keras", ""
+
+
+@lru_cache(maxsize=8)
+def _parsed(source: str) -> ast.Module | None:
+    try:
+        return parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _layouts(source: str, loss: LossRef | None) -> list[dict[str, Any]]:
+    tree = _parsed(source)
+    if tree is None or loss is None:
+        return []
+    return infer_layouts(tree, loss.qualname)
+
+
+def _flag_is_return(source: str, span: tuple[int, int, int, int]) -> bool:
+    """Whether the flagged expression is what a ``return`` hands back."""
+    tree = _parsed(source)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None and \
+                (node.value.lineno, node.value.col_offset, node.value.end_lineno, node.value.end_col_offset) == span:
+            return True
+    return False
 
 
 def _job(finding: Finding, program: ProbeProgram, probe: str, params: dict[str, Any],
@@ -184,7 +283,7 @@ def _execute(pending: list[str], jobs: dict[str, dict[str, Any]], flavours: dict
 
     try:
         with tempfile.TemporaryDirectory(prefix="tfshape-lint-verify-") as cwd:
-            for flavour in ("keras", "tf_keras"):
+            for flavour in ("keras", "tf_keras", "keras2"):
                 group = [(k, dict(jobs[k], id=i)) for i, k in enumerate(pending) if flavours[k] == flavour]
                 if group:
                     runner.run_jobs(group, flavour=flavour, device=device, timeout=timeout, cwd=cwd,

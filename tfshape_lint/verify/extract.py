@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
+from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -63,6 +64,8 @@ class ProbeProgram:
     uses_tf_keras: bool
     left_out: tuple[tuple[str, str], ...] = ()
     tapped: bool = False
+    #: the counterfactual applied to the flagged node, in words ("" when none was applied)
+    variant: str = ""
 
 
 @dataclass
@@ -90,7 +93,8 @@ def parse(source: str) -> ast.Module:
 
 
 def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = None,
-            tap_operands: bool = False) -> ProbeProgram:
+            tap_operands: bool | str = False, variant: Context | None = None,
+            span: tuple[int, int, int, int] | None = None) -> ProbeProgram:
     """The probe program for ``loss`` in ``source``; raises :class:`ExtractionError`.
 
     ``tap``: (line, column, end_line, end_column) of an expression (a finding's span, 1-based
@@ -102,6 +106,9 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
     except (SyntaxError, ValueError) as exc:
         raise ExtractionError(f"cannot parse the file: {exc}") from None
     module = _index(source, tree)
+    described = ""
+    if variant is not None:
+        described = _apply_variant(tree, source, span or tap, variant)
     tapped = False
     if tap is not None:
         tapped = _Tapper(source, tap, tap_operands).apply(tree)
@@ -109,7 +116,20 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
     included, left_out = _closure(module, roots, expr)
     text = _emit(module, included, expr)
     return ProbeProgram(text, kind, loss.qualname, loss.context, loss.role, _uses_tf_keras(module),
-                        tuple(sorted(left_out.items())), tapped)
+                        tuple(sorted(left_out.items())), tapped, described)
+
+
+def _apply_variant(tree: ast.Module, source: str, span: tuple[int, int, int, int] | None, ctx: Context) -> str:
+    """Neutralise the node at ``span`` in place; raises when the rule has no variant for it."""
+    if span is None:
+        raise ExtractionError("no flagged span to neutralise")
+    node, parents = _node_at(tree, source, span)
+    if node is None:
+        raise ExtractionError("cannot find the flagged expression to build the counterfactual")
+    done = neutralise(node, parents, ctx)
+    if done is None:
+        raise ExtractionError(f"no neutral variant of `{_text(node)}` for {ctx.code}")
+    return done[0]
 
 
 # -- module index -----------------------------------------------------------------------------
@@ -238,7 +258,7 @@ def _lambda_line(part: str) -> int:
 
 
 def _lambda_at(tree: ast.AST, line: int) -> ast.Lambda | None:
-    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line]
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and getattr(n, "lineno", None) == line]
     candidates.sort(key=lambda n: n.col_offset)
     two = [n for n in candidates if len(n.args.posonlyargs + n.args.args) >= 2]
     found = two or candidates
@@ -246,22 +266,106 @@ def _lambda_at(tree: ast.AST, line: int) -> ast.Lambda | None:
 
 
 def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> ast.expr:
-    """The call that built the loss: the finding's ``factory_call``, else one found in the file."""
+    """The call that built the loss, with arguments the probe program can evaluate.
+
+    The finding's ``factory_call`` or a call found in the file; an argument that is a local
+    name is bound to the literal the file gives it (``alpha = 0.25`` in the calling function,
+    ``for i in range(1, 5)`` around the call), else dropped for the parameter's default. A
+    factory never called runs with its defaults; without one, the error names the parameter.
+    """
+    assert isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef))
+    call: ast.Call | None = None
     if loss.factory_call:
         try:
-            return parse(loss.factory_call).body[0].value  # type: ignore[attr-defined,no-any-return]
+            parsed = parse(loss.factory_call).body[0].value  # type: ignore[attr-defined]
         except (SyntaxError, IndexError, AttributeError):
             raise ExtractionError(f"cannot parse the factory call `{loss.factory_call}`") from None
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name \
-                and not _inside(root, node):
-            return node
-    assert isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef))
+        call = parsed if isinstance(parsed, ast.Call) else None
+        if call is None:
+            return parsed  # type: ignore[no-any-return]
+    found = [n for n in ast.walk(module.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id == name and not _inside(root, n)]
+    site = next((n for n in found if call is None or ast.dump(n) == ast.dump(call)), found[0] if found else None)
+    call = call or site
+    if call is None:
+        missing = _required(root, set())
+        if not missing:
+            return ast.Call(ast.Name(name, ast.Load()), [], [])
+        raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never calls; "
+                              f"parameter `{missing[0]}` has no default")
+    return _bound_call(module, root, call, site)
+
+
+def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> list[str]:
     args = root.args
-    if len(args.defaults) >= len(args.posonlyargs + args.args) and not args.kwonlyargs:
-        return ast.Call(ast.Name(name, ast.Load()), [], [])
-    raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never "
-                          "calls; its arguments are unknown")
+    positional = args.posonlyargs + args.args
+    first_default = len(positional) - len(args.defaults)
+    needed = [a.arg for i, a in enumerate(positional) if i < first_default]
+    needed += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+    return [n for n in needed if n not in given]
+
+
+def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
+                site: ast.Call | None) -> ast.Call:
+    positional = [a.arg for a in root.args.posonlyargs + root.args.args]
+    args: list[ast.expr] = []
+    keywords: list[ast.keyword] = []
+    given: set[str] = set()
+    dropped = False
+    for i, arg in enumerate(call.args):
+        pname = positional[i] if i < len(positional) else f"argument {i + 1}"
+        value = _bindable(module, arg, site)
+        if value is None or dropped:
+            dropped = True
+            continue
+        args.append(value)
+        given.add(pname)
+    for kw in call.keywords:
+        value = _bindable(module, kw.value, site) if kw.arg else None
+        if value is not None and kw.arg:
+            keywords.append(ast.keyword(kw.arg, value))
+            given.add(kw.arg)
+    missing = _required(root, given)
+    if missing:
+        raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
+                              "file computes at run time, and the parameter has no default")
+    return ast.Call(call.func, args, keywords)
+
+
+def _bindable(module: _Module, arg: ast.expr, site: ast.Call | None) -> ast.expr | None:
+    """``arg`` if the probe program can evaluate it, else the literal the file binds it to."""
+    if _resolvable(module, arg):
+        return arg
+    if isinstance(arg, ast.Name) and site is not None:
+        return _local_literal(module.tree, site, arg.id)
+    return None
+
+
+def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:
+    """The literal ``name`` holds where ``site`` calls the factory (an assignment or a range loop)."""
+    scopes = [s for s in ast.walk(tree) if isinstance(s, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef))
+              and _inside(s, site)]
+    scopes.sort(key=lambda s: (isinstance(s, ast.Module), -getattr(s, "lineno", 0)))  # innermost first
+    for scope in scopes:
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
+                    and _literal(node.value):
+                return node.value
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id == name \
+                    and _inside(node, site):
+                return _first_of(node.iter)
+    return None
+
+
+def _first_of(iterable: ast.expr) -> ast.expr | None:
+    """The last value a literal loop gives its variable (the call with the most of the loss in use)."""
+    if isinstance(iterable, (ast.List, ast.Tuple)) and iterable.elts and _literal(iterable.elts[-1]):
+        return iterable.elts[-1]
+    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "range" \
+            and iterable.args and all(_literal(a) for a in iterable.args):
+        values = list(range(*[ast.literal_eval(a) for a in iterable.args]))
+        return ast.Constant(values[-1]) if values else None
+    return None
 
 
 def _inside(outer: ast.AST, node: ast.AST) -> bool:
@@ -286,9 +390,49 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls_name
              and not _inside(root, n)]
     compiled = [c for c in calls if _in_compile(module.tree, c)]
+    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
     for call in compiled + calls:
-        return call
+        if init is None:
+            return call
+        try:
+            return _bound_call(module, _without_self(init), call, call)
+        except ExtractionError:
+            continue
     return ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [ast.Name(cls_name, ast.Load())], [])
+
+
+def _without_self(init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
+    """``__init__`` as a plain function of its parameters after ``self``."""
+    args = init.args
+    plain = ast.arguments(args.posonlyargs[1:], args.args[1:] if not args.posonlyargs else args.args,
+                          args.vararg, args.kwonlyargs, args.kw_defaults, args.kwarg, args.defaults)
+    return ast.FunctionDef(init.name, plain, [], [], None)
+
+
+def unbound_note(source: str, loss: LossRef) -> str:
+    """Why a never-instantiated Loss class runs with ``None`` for some parameters ("" if it does not)."""
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    module = _index(source, tree)
+    parts = loss.qualname.split(".")
+    if len(parts) < 2 or parts[-1] != "call":
+        return ""
+    root = _binding(module, parts[0], ("class",))
+    if not isinstance(root, ast.ClassDef):
+        return ""
+    call = _instantiation(module, parts[-2], root)
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__"):
+        return ""
+    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
+    missing = _required(_without_self(init), set()) if init is not None else []
+    if not missing:
+        return ""
+    return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
+            "(the probe passed None)")
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:
@@ -433,8 +577,10 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 
 
 # -- emission -------------------------------------------------------------------------------------
-PRELUDE = f"""__tfs_import_errors__ = []
+PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
 def {TAP_NAME}(value):
+    return value
+def __tfs_tap_in__(value):
     return value
 def __tfs_weights__(y):
     import tensorflow as __tf
@@ -473,10 +619,12 @@ class _Tapper:
     factor instead, so a probe sees what was multiplied by what.
     """
 
-    def __init__(self, source: str, span: tuple[int, int, int, int], operands: bool = False) -> None:
+    def __init__(self, source: str, span: tuple[int, int, int, int], operands: bool | str = False) -> None:
         self.lines = source.splitlines()
         self.span = span
-        self.operands = operands
+        self.sibling = operands == "sibling"
+        self.operands = operands == "operands"
+        self.inputs = operands == "inputs"
 
     def _byte_col(self, line: int, col: int) -> int:
         if 1 <= line <= len(self.lines):
@@ -489,29 +637,68 @@ class _Tapper:
         for parent in ast.walk(tree):
             for name, value in ast.iter_fields(parent):
                 if isinstance(value, ast.expr) and _span(value) == want:
+                    if self.sibling and self._wrap_pair(parent):
+                        return True
                     setattr(parent, name, self._wrap(value))
                     return True
                 if isinstance(value, list):
                     for i, item in enumerate(value):
                         if isinstance(item, ast.expr) and _span(item) == want:
+                            if self.sibling and self._wrap_pair(parent):
+                                return True
                             value[i] = self._wrap(item)
                             return True
                         if self.operands and isinstance(item, ast.AugAssign) and _span(item) == want \
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
                             return True
+                        if not (self.operands or self.sibling) and isinstance(item, ast.AugAssign) \
+                                and _span(item) == want and isinstance(item.target, ast.Name):
+                            value[i] = _tapped_assign(item, self.inputs)
+                            return True
+                        if self.sibling and isinstance(item, ast.AugAssign) and _span(item.value) == want \
+                                and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
+                            value[i] = _product_assign(item)
+                            return True
+        return False
+
+    @staticmethod
+    def _wrap_pair(parent: ast.AST) -> bool:
+        """Tap both operands of the product/sum the flagged operand sits in."""
+        if isinstance(parent, ast.BinOp):
+            parent.left, parent.right = _tap_call(parent.left), _tap_call(parent.right)
+            return True
+        if isinstance(parent, ast.Call) and len(parent.args) >= 2:
+            parent.args[0], parent.args[1] = _tap_call(parent.args[0]), _tap_call(parent.args[1])
+            return True
+        if isinstance(parent, ast.AugAssign):
+            return False
         return False
 
     def _wrap(self, node: ast.expr) -> ast.expr:
+        if self.inputs:
+            _tap_inputs(node)
+            return _tap_call(node)
         if not self.operands:
             return _tap_call(node)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        if isinstance(node, ast.BinOp):
             node.left, node.right = _tap_call(node.left), _tap_call(node.right)
         elif isinstance(node, ast.Call) and len(node.args) >= 2:
             node.args[0], node.args[1] = _tap_call(node.args[0]), _tap_call(node.args[1])
         else:
             return _tap_call(node)
         return node
+
+
+def _tapped_assign(node: ast.AugAssign, inputs: bool = False) -> ast.stmt:
+    """``v /= d`` as ``v = __tfs_tap__(v / d)``: the flagged update's result can be observed."""
+    assert isinstance(node.target, ast.Name)
+    load = ast.copy_location(ast.Name(node.target.id, ast.Load()), node.target)
+    op = ast.copy_location(ast.BinOp(load, node.op, node.value), node)
+    if inputs:
+        _tap_inputs(op)
+    result = _tap_call(op)
+    return ast.copy_location(ast.Assign([ast.Name(node.target.id, ast.Store())], result), node)
 
 
 def _product_assign(node: ast.AugAssign) -> ast.stmt:
@@ -524,8 +711,26 @@ def _product_assign(node: ast.AugAssign) -> ast.stmt:
 
 
 def _span(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
+    if not hasattr(node, "lineno"):  # a node a variant built: never the flagged one
+        return (-1, -1, -1, -1)
+    if isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):  # an assignment target is no value
+        return (-1, -1, -1, -1)
     return (node.lineno, node.col_offset, node.end_lineno or node.lineno,
             node.end_col_offset if node.end_col_offset is not None else -1)
+
+
+INPUT_TAP_NAME = "__tfs_tap_in__"
+
+
+def _tap_inputs(node: ast.expr) -> None:
+    """Record the direct operands of the flagged op too (was a non-finite value made here?)."""
+    def tapped(child: ast.expr) -> ast.expr:
+        return ast.copy_location(ast.Call(ast.Name(INPUT_TAP_NAME, ast.Load()), [child], []), child)
+
+    if isinstance(node, ast.BinOp):
+        node.left, node.right = tapped(node.left), tapped(node.right)
+    elif isinstance(node, ast.Call) and node.args:
+        node.args[:2] = [tapped(a) for a in node.args[:2]]
 
 
 def _tap_call(node: ast.expr) -> ast.expr:
@@ -592,7 +797,8 @@ def _walk_blocks(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
                     yield from _walk_blocks([child])
 
 
-def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool = False) -> ProbeProgram:
+def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool = False,
+                 variant: Context | None = None, literal: bool = False) -> ProbeProgram:
     """A probe program for the expression a finding points at, when it is not inside a loss.
 
     An expression whose names all resolve at module level (``keras.losses.MSE(reduction='sum')``,
@@ -620,16 +826,30 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         node = ast.copy_location(single, stmt)
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_program(module, node)
-    target = _span_target(node, parents)
+    target = node if literal and isinstance(node, ast.Constant) else _span_target(node, parents)
     if callee and isinstance(node, ast.Call):
         target = node.func
     climbed = target is not node
     if target is None:
         raise ExtractionError(f"the flagged `{_text(node)}` is not an expression the verifier can run")
+    described = ""
+    if variant is not None:
+        done = neutralise(node, parents, variant)
+        if done is None:
+            raise ExtractionError(f"no neutral variant of `{_text(node)}` for {variant.code}")
+        described = done[0]
+        if target is node and isinstance(done[2], ast.expr):
+            target = done[2]
+    local_imports = _local_imports(parents, target) if (not climbed or callee) else []
     if (not climbed or callee) and _resolvable(module, target):
         included, left_out = _closure(module, [], target)
         text = _emit(module, included, target)
         kind, context = "function", "compile"
+    elif local_imports and not isinstance(target, ast.Call):
+        # a name imported inside the enclosing function (``import keras.backend as K`` in the loss)
+        body = "\n".join(ast.unparse(stmt) for stmt in local_imports) + f"\nreturn {ast.unparse(target)}"
+        text = _emit(module, [], None, body)
+        left_out, kind, context = {}, "function", "compile"
     else:
         if not isinstance(target, ast.Call):
             raise ExtractionError(f"`{_text(target)}` uses local variables the verifier cannot rebuild")
@@ -638,7 +858,24 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         text = _emit(module, included, None, replay)
         kind, context = "function", "direct"
     return ProbeProgram(text, kind, f"<expression>@{span[0]}", context, "loss", _uses_tf_keras(module),
-                        tuple(sorted(left_out.items())), False)
+                        tuple(sorted(left_out.items())), False, described)
+
+
+def _local_imports(parents: list[ast.AST], target: ast.expr) -> list[ast.stmt]:
+    """Import statements inside the enclosing functions that bind every free name of ``target``."""
+    wanted = free_names(target)
+    found: list[ast.stmt] = []
+    bound: set[str] = set()
+    for scope in reversed(parents):
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for stmt in ast.walk(scope):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                names = {a.asname or a.name.split(".")[0] for a in stmt.names}
+                if names & (wanted - bound):
+                    found.append(stmt)
+                    bound |= names
+    return found if wanted <= bound else []
 
 
 def _text(node: ast.AST) -> str:
@@ -706,11 +943,19 @@ def _replay(call: ast.Call) -> str:
     for kw in call.keywords:
         if kw.arg is None:
             continue
-        value = ast.unparse(kw.value) if isinstance(kw.value, ast.Constant) else "__tfs_weights__(y_true)"
+        value = ast.unparse(kw.value) if _literal(kw.value) else "__tfs_weights__(y_true)"
         args.append(f"{kw.arg}={value}")
     func = ast.unparse(call.func)
     return (f"def __tfs_replay__(y_true, y_pred):\n    return {func}({', '.join(args)})\n"
             "return __tfs_replay__")
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _import_program(module: _Module, node: ast.Import | ast.ImportFrom) -> ProbeProgram:

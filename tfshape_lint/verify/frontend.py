@@ -1,23 +1,18 @@
-"""The ``check --verify`` options and the step the CLI runs after static analysis.
+"""The ``check --verify`` options (the CLI adds them to ``check``); nothing here imports TensorFlow.
 
-Kept apart from ``cli.py`` so the CLI only needs two calls; nothing here imports TensorFlow.
+``tensorflow_available`` is re-exported for the CLI, which asks it before verifying; how
+verdicts shape the report lives in :mod:`tfshape_lint.verify.report`.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TextIO
 
-from tfshape_lint.config import Config
-from tfshape_lint.finding import Finding
-from tfshape_lint.verify import DEVICES, INSTALL_HINT, tensorflow_available, verify_findings
+from tfshape_lint.verify import DEVICES, tensorflow_available
+
+__all__ = ["DEFAULT_TIMEOUT", "add_options", "tensorflow_available"]
 
 DEFAULT_TIMEOUT = 30.0
-
-
-class VerifierUnavailable(Exception):
-    """``--verify`` was asked for but TensorFlow is not installed (exit 2)."""
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +26,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="where probes run: the GPU when TensorFlow sees one (auto), or force cpu/gpu")
     group.add_argument("--no-cache", action="store_true",
                        help="neither read nor store cached verification results")
+    group.add_argument("--show-refuted", action="store_true",
+                       help="also list findings that --verify refuted (text output drops them by default)")
 
 
 def _positive(text: str) -> float:
@@ -41,30 +38,3 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
-
-
-def verify_for_cli(findings: list[Finding], args: argparse.Namespace, config: Config,
-                   err: TextIO) -> list[Finding]:
-    """Verify the findings when ``--verify`` is on; raises :class:`VerifierUnavailable`."""
-    if not getattr(args, "verify", False):
-        return findings
-    if not tensorflow_available():
-        raise VerifierUnavailable(f"--verify: {INSTALL_HINT}")
-    if not findings:
-        return findings
-    sources = _read_sources(findings)
-    return verify_findings(findings, sources, timeout=args.verify_timeout, device=args.verify_device,
-                           use_cache=not args.no_cache, target_keras=config.target_keras, progress=True)
-
-
-def _read_sources(findings: list[Finding]) -> dict[str, str]:
-    """File texts by path (a finding whose file cannot be re-read is left out: inconclusive)."""
-    from tfshape_lint.files import ReadError, decode_source
-
-    sources: dict[str, str] = {}
-    for path in {f.path for f in findings}:
-        try:
-            sources[path] = decode_source(Path(path).read_bytes())
-        except (OSError, ReadError):
-            continue
-    return sources

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
 
@@ -51,20 +53,43 @@ class WorkerInfo:
     startup_seconds: float
 
 
-def worker_env(flavour: str, device: str, memory_mb: int | None = None) -> dict[str, str]:
-    """Environment of the worker: Keras flavour, visible devices, quiet TensorFlow logs."""
-    env = dict(os.environ)
+#: environment variables the worker keeps: what Python and TensorFlow need, never credentials
+_KEEP_EXACT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "SYSTEMROOT", "PYTHONHASHSEED")
+_KEEP_PREFIXES = ("TF_", "CUDA_", "XLA_", "NVIDIA_", "TFSHAPE_LINT_VERIFY_")
+
+
+def worker_env(flavour: str, device: str, memory_mb: int | None = None, home: str | None = None) -> dict[str, str]:
+    """Environment of the worker: Keras flavour, visible devices, quiet TensorFlow logs, and
+    nothing else from ours (no tokens, no cloud credentials); HOME and TMPDIR are its temp dir."""
+    env = {k: v for k, v in os.environ.items() if k in _KEEP_EXACT or k.startswith(_KEEP_PREFIXES)}
+    env.setdefault("PATH", os.defpath)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    env["TF_USE_LEGACY_KERAS"] = "1" if flavour == "tf_keras" else "0"
+    env["TF_USE_LEGACY_KERAS"] = "1" if flavour in ("tf_keras", "keras2") else "0"
+    if flavour == "keras2":
+        env["TFSHAPE_LINT_KERAS_ALIAS"] = "1"
     env["TFSHAPE_LINT_DEVICE"] = device
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if home is not None:
+        env["HOME"] = env["TMPDIR"] = env["TFSHAPE_LINT_SANDBOX_DIR"] = home
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
     if memory_mb is not None:
         env["TFSHAPE_LINT_VERIFY_MEMORY_MB"] = str(memory_mb)
-    path = env.get("PYTHONPATH", "")
-    env["PYTHONPATH"] = _PACKAGE_PARENT + (os.pathsep + path if path else "")
+    env["PYTHONPATH"] = _PACKAGE_PARENT
     return env
+
+
+@lru_cache(maxsize=1)
+def network_namespace_prefix() -> tuple[str, ...]:
+    """``unshare -rn`` when this system lets an unprivileged process drop its network."""
+    exe = shutil.which("unshare")
+    if exe is None:
+        return ()
+    try:
+        ok = subprocess.run([exe, "-rn", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return (exe, "-rn") if ok else ()
 
 
 class Worker:
@@ -82,7 +107,7 @@ class Worker:
         """Spawn the worker and wait until TensorFlow is imported."""
         self._stderr = open(os.path.join(self.cwd, "worker-stderr.log"), "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tfshape_lint.verify._child.worker"],
+            [*self._namespace(), sys.executable, "-m", "tfshape_lint.verify._child.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             cwd=self.cwd, env=self.env, start_new_session=True, bufsize=0)
         try:
@@ -98,6 +123,13 @@ class Worker:
                                str(data.get("tensorflow", "")), str(data.get("memory", "")),
                                float(data.get("startup_seconds", 0.0)))
         return self.info
+
+    def _namespace(self) -> tuple[str, ...]:
+        """No network namespace where a GPU may be used: CUDA device access is not worth the risk
+        (the in-process socket refusal still applies)."""
+        if self.env.get("CUDA_VISIBLE_DEVICES") != "-1" and os.path.exists("/dev/nvidiactl"):
+            return ()
+        return network_namespace_prefix()
 
     def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one job and wait for its answer; kills the worker on timeout or death."""
@@ -215,7 +247,7 @@ def run_jobs(jobs: Sequence[tuple[str, dict[str, Any]]], *, flavour: str, device
     ``clean`` is false for verdicts caused by the sandbox (timeout, crash) rather than the
     probe itself: those are not cached.
     """
-    env = worker_env(flavour, device, memory_mb)
+    env = worker_env(flavour, device, memory_mb, home=cwd)
     worker: Worker | None = None
     info: WorkerInfo | None = None
     for index, (key, job) in enumerate(jobs):

@@ -53,11 +53,20 @@ def inconclusive(evidence: str) -> Outcome:
 
 
 # -- error text -------------------------------------------------------------------------------------
-ABBREVIATIONS = {"InvalidArgumentError": "IAE", "OperatorNotAllowedInGraphError":
-                 "OperatorNotAllowedInGraphError", "ResourceExhaustedError": "ResourceExhausted"}
+ABBREVIATIONS: dict[str, str] = {}
+#: TensorFlow/absl log lines that leak into exception texts ("2026-01-01 12:00:00.1: W tensorflow/...")
+_LOG_NOISE = re.compile(r"^\s*(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.\d]*: [IWEF] |[IWEF]\d{4} \d\d:\d\d:\d\d|"
+                        r"WARNING:(tensorflow|absl)|W0000 |I0000 |E0000 |oneDNN custom operations|"
+                        r"To enable the following instructions|This TensorFlow binary is optimized)")
+
+
+def clean_text(text: str) -> str:
+    """Evidence without TensorFlow's log lines."""
+    lines = [ln for ln in text.splitlines() if not _LOG_NOISE.match(ln)]
+    return "\n".join(lines).strip()
 #: the line of a long TensorFlow message that says what went wrong (KERAS_FACTS §3 quotes)
 KEY_LINES = re.compile(
-    r"(Incompatible shapes[^\n]*|Dimensions must be equal[^\n]*|Cannot iterate over a shape with "
+    r"(name '\w+' is not defined|Incompatible shapes[^\n]*|Dimensions must be equal[^\n]*|Cannot iterate over a shape with "
     r"unknown rank\.?|No gradients provided[^\n]*|Shapes must be equal rank[^\n]*|Shapes of all "
     r"inputs must match[^\n]*|Invalid reduction dimension[^\n]*|[^\n]*not in (?:the )?list of "
     r"allowed values[^\n]*|cannot compute \w+ as input[^\n]*|[^\n]*does not match type[^\n]*|"
@@ -68,18 +77,24 @@ _SKIP_PREFIXES = ("File ", "Detected at node", "Graph execution error", "in user
                   "[[", "Traceback", "defined at", "Arguments received", "•")
 
 
+_USER_CODE_ERROR = re.compile(r"^\s*(\w+(?:Error|Exception)): (.+)$", re.MULTILINE)
+
+
 def describe(exc: BaseException) -> str:
     """``IAE Incompatible shapes: [4,3] vs. [4]``: the exception type and its telling line."""
     if isinstance(exc, JitOnlyError):
         return str(exc)
     name = type(exc).__name__
     text = str(exc)
+    inner = _USER_CODE_ERROR.findall(text) if "in user code" in text else []
+    if inner:  # autograph's wrapper: the last "XxxError: message" line is the real error
+        name, text = inner[-1]
     match = KEY_LINES.search(text)
     if match is not None:
         line = match.group(0)
     else:
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        useful = [ln for ln in lines if not ln.startswith(_SKIP_PREFIXES)]
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not _LOG_NOISE.match(ln)]
+        useful = [ln for ln in lines if not ln.startswith(_SKIP_PREFIXES) and not _LOG_NOISE.match(ln)]
         line = (useful or lines or [""])[0]
     line = re.sub(r"\s*\[\[\{\{node [^\n]*", "", line)
     line = re.sub(r"\s*name:\s*$", "", line).strip()
@@ -165,10 +180,69 @@ DEFAULT_ORDER = ("regression", "binary", "onehot", "sparse", "image", "sequence"
                  "packed_binary", "packed", "sparse_seq", "wide")
 
 
+#: layouts inferred for the current job (from the loss body, then from its constants): tried first
+JOB_ORDER: list[str] = []
+#: a ladder of ranks 3-5 tried after the defaults when nothing else ran
+LADDER: list[str] = []
+
+
 def order(preferred: Sequence[str] | None) -> list[str]:
-    """The preferred layouts first, then the defaults."""
-    out = [n for n in (preferred or ()) if n in SIGS]
-    return out + [n for n in DEFAULT_ORDER if n not in out]
+    """The current job's inferred layouts, the preferred ones, then the defaults and the ladder."""
+    out = [n for n in JOB_ORDER if n in SIGS]
+    out += [n for n in (preferred or ()) if n in SIGS and n not in out]
+    return out + [n for n in list(DEFAULT_ORDER) + LADDER if n not in out]
+
+
+def _register(spec: dict[str, Any], prefix: str) -> str:
+    true, pred = tuple(int(d) for d in spec["true"]), tuple(int(d) for d in spec["pred"])
+    labels = str(spec.get("labels", "float"))
+    activation = str(spec.get("activation", "sigmoid"))
+    name = f"{prefix}:{'x'.join(map(str, true))}/{'x'.join(map(str, pred))}:{labels}"
+    SIGS.setdefault(name, Sig(name, true, pred, labels, activation))
+    return name
+
+
+def set_job_layouts(layouts: Sequence[dict[str, Any]]) -> None:
+    """Use the layouts the parent inferred from the loss body for this job (first)."""
+    JOB_ORDER[:] = [_register(spec, "inferred") for spec in layouts]
+
+
+def add_constant_layouts(obj: Any, namespace: dict[str, Any]) -> None:
+    """Per-sample layouts shaped like the arrays the loss closes over (a ``(5, 3)`` weight
+    means ``(B, 5, 3)`` inputs): tried right after the inferred ones."""
+    shapes: list[tuple[int, ...]] = []
+    for value in _captured(obj, namespace):
+        shape = getattr(value, "shape", None)
+        try:
+            dims = tuple(int(d) for d in shape) if shape is not None else ()
+        except (TypeError, ValueError):
+            continue
+        if 2 <= len(dims) <= 4 and all(1 <= d <= 64 for d in dims) and dims not in shapes:
+            shapes.append(dims)
+    for dims in shapes[:3]:
+        name = _register({"true": dims, "pred": dims, "labels": "float"}, "constant")
+        if name not in JOB_ORDER:
+            JOB_ORDER.append(name)
+
+
+def _captured(obj: Any, namespace: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    fn = obj
+    for _ in range(3):
+        closure = getattr(fn, "__closure__", None) or ()
+        for cell in closure:
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:
+                continue
+        fn = getattr(fn, "__wrapped__", None)
+        if fn is None:
+            break
+    if hasattr(obj, "__dict__"):
+        found.extend(v for k, v in vars(obj).items() if not k.startswith("_"))
+    found.extend(v for k, v in namespace.items() if not k.startswith("__") and hasattr(v, "shape")
+                 and hasattr(v, "dtype"))
+    return [v for v in found if hasattr(v, "shape") and hasattr(v, "dtype")]
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -177,6 +251,8 @@ def to_numpy(value: Any) -> Any:
         return [to_numpy(v) for v in value]
     if value is None:
         return None
+    if isinstance(value, tf.IndexedSlices):
+        value = tf.convert_to_tensor(value)
     return np.asarray(value)
 
 
@@ -222,11 +298,17 @@ class Subject:
     context: str
     seen: list[Seen] = field(default_factory=list)
     taps: list[Any] = field(default_factory=list)
+    #: operands of the flagged op (tap mode "inputs")
+    inputs: list[Any] = field(default_factory=list)
     extra_args: int = 0
     pred_name: str = ""
     true_name: str = ""
     #: the probe program's text, for hints (does the loss apply sigmoid/softmax itself?)
     program: str = ""
+    #: ``loss`` or ``metric`` (gradient symptoms do not apply to metrics)
+    role: str = "loss"
+    #: whether the probe program taps the flagged node
+    tapped: bool = False
 
     def __post_init__(self) -> None:
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
@@ -248,6 +330,11 @@ class Subject:
     def tap(self, value: Any) -> Any:
         """Stands in for ``__tfs_tap__`` in the probe program: remember the flagged value."""
         self.taps.append(value)
+        return value
+
+    def tap_in(self, value: Any) -> Any:
+        """Stands in for ``__tfs_tap_in__``: remember an operand of the flagged op."""
+        self.inputs.append(value)
         return value
 
     def _record(self, y_true: Any, y_pred: Any, out: Any) -> None:
@@ -342,6 +429,7 @@ class Run:
     grad: np.ndarray | None
     tap_grads: list[np.ndarray | None] = field(default_factory=list)
     taps: list[Any] = field(default_factory=list)
+    inputs: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -355,10 +443,17 @@ class FitResult:
 class Harness:
     """Evaluates the subject eagerly, in a Keras-like graph step, or in a real ``fit`` step."""
 
-    def __init__(self, subject: Subject, *, jit: bool = False) -> None:
+    def __init__(self, subject: Subject, *, jit: bool = False, autograph: bool = False) -> None:
         self.subject = subject
         self.jit = jit
+        self.autograph = autograph
         self.failures: list[tuple[str, BaseException]] = []
+        #: the counterfactual in words (set on a variant's harness)
+        self.description = ""
+        #: the layout a probe decided on, so the variant runs on identical inputs
+        self.decided = ""
+        #: the edge case (TFS401) that showed the symptom, for the same reason
+        self.case = ""
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,
@@ -366,6 +461,7 @@ class Harness:
         """Reported value and gradient w.r.t. y_pred, eagerly (a custom loop, run_eagerly)."""
         yt, yp, w = tensors(y_true, y_pred, sw)
         self.subject.taps.clear()
+        self.subject.inputs.clear()
         fn = self.subject.reported_fn()
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(yp)
@@ -378,7 +474,9 @@ class Harness:
                 tap_grads.append(_grad_or_none(tape, t, yp))
         del tape
         value = scalar(to_numpy(out)) if not isinstance(out, (list, tuple)) else float("nan")
-        return Run(value, out, to_numpy(grad), [to_numpy(g) for g in tap_grads], tapped)
+        run = Run(value, out, to_numpy(grad), [to_numpy(g) for g in tap_grads], tapped)
+        run.inputs = list(self.subject.inputs)
+        return run
 
     def value(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None) -> float:
         """The reported value only (no tape)."""
@@ -416,13 +514,15 @@ class Harness:
                batch_none: bool, jit: bool) -> Run:
         yt, yp, w = tensors(y_true, y_pred, sw)
         fn = self.subject.reported_fn()
-        autograph = LEGACY or not self.subject.keras_context
+        autograph = LEGACY or not self.subject.keras_context or self.autograph
 
         def step(y_t: Any, y_p: Any, s_w: Any = None) -> Any:
             with tf.GradientTape() as tape:
                 tape.watch(y_p)
                 out = fn(y_t, y_p, s_w)
             grad = tape.gradient(out, y_p) if not _has_none(out) else None
+            if isinstance(grad, tf.IndexedSlices):
+                grad = tf.convert_to_tensor(grad)
             value = tf.reduce_mean(tf.cast(out, tf.float32)) if not isinstance(out, (list, tuple)) \
                 else tf.reduce_mean(tf.stack([tf.reduce_mean(o) for o in out]))
             return value, (grad if grad is not None else tf.constant(np.nan)), grad is None
@@ -443,12 +543,17 @@ class Harness:
         for name in order(preferred):
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
+            self.subject.taps.clear()
             try:
                 value = self.value(yt, yp)
             except Exception as exc:
                 self.failures.append((name, exc))
                 continue
+            if any(np.size(t) == 0 for t in self.subject.taps if t is not None):
+                self.failures.append((name, ValueError("the flagged value is empty on this layout")))
+                continue
             if math.isfinite(value):
+                self.decided = self.decided or name
                 return Base(sig, yt, yp, value)
             self.failures.append((name, FloatingPointError(f"loss is {value}")))
         return None
@@ -459,6 +564,7 @@ class Harness:
             return inconclusive("the loss did not run on any synthetic input")
         for name, exc in self.failures:
             if patterns and matches(exc, patterns):
+                self.decided = self.decided or name
                 return confirmed(f"{describe(exc)} (y_true/y_pred {layout(SIGS[name])})")
         name, exc = self.failures[0]
         return inconclusive(f"the loss raised on every synthetic input, e.g. {layout(SIGS[name])}: "
@@ -512,3 +618,12 @@ def _spec(t: Any, batch_none: bool) -> Any:
 def layout(sig: Sig, n: int = 4) -> str:
     """``(4, 3)/(4, 3)``: how the synthetic y_true/y_pred looked."""
     return f"{shape_of(np.zeros((n,) + sig.true_shape))}/{shape_of(np.zeros((n,) + sig.pred_shape))}"
+
+
+def _ladder() -> None:
+    from tfshape_lint.verify.realfiles import ladder
+
+    LADDER[:] = [_register(spec, "ladder") for spec in ladder()]
+
+
+_ladder()

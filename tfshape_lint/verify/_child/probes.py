@@ -10,6 +10,7 @@ batch dimension (a partial last batch), float labels, predictions at exactly 0 a
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any, Callable, Sequence
@@ -18,6 +19,7 @@ import numpy as np
 
 from tfshape_lint.verify._child.harness import (
     SIGS,
+    Base,
     Harness,
     Outcome,
     Sig,
@@ -59,7 +61,55 @@ def run(name: str, h: Harness, params: dict[str, Any]) -> Outcome:
     return fn(h, params)
 
 
+#: probes that run the counterfactual themselves: they compare the two runs side by side
+PAIRED = frozenset({"update_norm", "swap_arguments", "from_logits"})
+
+
+def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict[str, Any]) -> Outcome:
+    """The verdict on the flagged node: the symptom as written, and its absence in the variant.
+
+    ``hv`` is the variant's harness (the flagged node neutralised), None when the probe's own
+    runs are the counterfactual, or a string saying why no variant could be built.
+    """
+    fn = PROBES.get(name)
+    if fn is None:
+        return inconclusive(f"no probe named {name!r} in this version of tfshape-lint")
+    if name in PAIRED:
+        return fn(h, {**params, "_variant": hv})
+    original = fn(h, params)
+    if original.status != "confirmed" or hv is None:
+        return original
+    if isinstance(hv, str):
+        return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
+    pinned = dict(params)
+    if h.decided:
+        pinned["only"] = [h.decided]
+    if getattr(h, "case", ""):
+        pinned["case"] = h.case
+    variant = fn(hv, pinned)
+    desc = hv.description
+    if variant.status == "refuted":
+        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
+    if variant.status == "confirmed" and params.get("code") == "TFS302" and \
+            _failing_tensor(variant.evidence) != _failing_tensor(original.evidence) != "":
+        return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
+                         f"(another numpy use does: {variant.evidence})")
+    if variant.status == "confirmed":
+        return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
+                            f"({variant.evidence}), so it does not come from the flagged node")
+    return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
+                        f"{variant.evidence}")
+
+
+def _failing_tensor(evidence: str) -> str:
+    """The symbolic tensor numpy failed on ("compile_loss/mae/sub:0"), or ""."""
+    found = re.search(r"symbolic tf\.Tensor \(([^)]*)\)", evidence)
+    return re.sub(r"_\d+/", "/", found.group(1)) if found else ""
+
+
 def _signatures(params: dict[str, Any], default: Sequence[str] = ()) -> list[str]:
+    if params.get("only"):
+        return [n for n in params["only"] if n in SIGS]
     return order(list(params.get("signatures") or default))
 
 
@@ -77,16 +127,39 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, BaseException | None]:
 # -- TFS102 / TFS109: scale with the batch size ----------------------------------------------------
 @probe("batch_scaling")
 def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
-    """The same 8 samples in batches of 2 and of 8: a per-sample loss reports the same mean."""
+    """The same 8 samples in batches of 2 and of 8: a per-sample loss reports the same mean.
+    With the flagged reduction tapped, it must scale too: the loss may scale through another
+    term, which is not this finding's bug."""
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline()
     yt, yp = base.sig.make(8, seed=1)
-    small, err = _try(lambda: float(np.mean([h.value(yt[i:i + 2], yp[i:i + 2]) for i in range(0, 8, 2)])))
-    large, err2 = _try(lambda: h.value(yt, yp))
+    smalls = [_try(functools.partial(_value_and_tap, h, yt[i:i + 2], yp[i:i + 2])) for i in range(0, 8, 2)]
+    large, err2 = _try(lambda: _value_and_tap(h, yt, yp))
+    err = next((e for _, e in smalls if e is not None), None)
     if err or err2:
         return inconclusive(f"batch 2/8 run failed: {describe(err or err2)}")  # type: ignore[arg-type]
-    return _scaling_verdict(small, large, 2, 8)
+    small = float(np.mean([v[0] for v, _ in smalls]))
+    outcome = _scaling_verdict(small, large[0], 2, 8)
+    node_small = [v[1] for v, _ in smalls]
+    if outcome.status != "confirmed" or large[1] is None or any(n is None for n in node_small):
+        return outcome
+    node_s, node_l = float(np.mean(node_small)), float(large[1])
+    if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
+        return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
+                       f"({fmt(node_l)} at batch 8 vs {fmt(node_s)} at batch 2)")
+    return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch 8 vs "
+                     f"{fmt(node_s)} at batch 2")
+
+
+def _value_and_tap(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, float | None]:
+    """The reported value and the mean of the first tapped value (None when nothing was tapped)."""
+    h.subject.taps.clear()
+    value = h.value(yt, yp)
+    taps = [t for t in h.subject.taps if t is not None]
+    if not taps:
+        return value, None
+    return value, scalar(np.asarray(taps[0], dtype="float64"))
 
 
 def _scaling_verdict(small: float, large: float, b_small: int, b_large: int) -> Outcome:
@@ -168,40 +241,98 @@ def sequence_return(h: Harness, params: dict[str, Any]) -> Outcome:
 # -- TFS103: (B,) vs (B,1) broadcast ---------------------------------------------------------------
 @probe("broadcast_rank")
 def rank_broadcast(h: Harness, params: dict[str, Any]) -> Outcome:
-    """Labels (B,) with outputs (B,1) (as a direct call gets them) and Keras-aligned (B,1):
-    a batch must report the mean of its samples taken one at a time."""
+    """The flagged op's operands (tapped) at batch 4 and 6: does axis 0 of the lower-rank one
+    (tracking the batch size) line up with a non-batch axis of the other? Then the loss must
+    show it: a shape error, or a batch value that differs from its samples taken one at a time."""
     names = list(params.get("signatures") or ())
     if not h.subject.keras_context or h.subject.kind == "loss_object":
         names.append("flat_binary")
-    names += ["binary", "regression", "sequence", "image"]
-    ran: list[str] = []
-    errors: list[tuple[Sig, BaseException]] = []
-    for name in dict.fromkeys(names):
+    names += ["binary", "regression", "sequence", "image", "packed"]
+    return _broadcast(h, names, params)
+
+
+def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
+    """A misaligned broadcast confirms where the loss shows it (a shape error, a batch value that
+    differs from its samples one at a time) on some layout; it is harmless only if no layout does."""
+    aligned: list[str] = []
+    harmless: list[str] = []
+    unsure = ""
+    for name in (params.get("only") or order(names)):
         sig = SIGS[name]
-        yt, yp = sig.make(4)
-        h.subject.seen.clear()
-        value, err = _try(lambda: h.value(yt, yp))
-        if err is not None:
-            if matches(err, SHAPE_ERRORS):
-                errors.append((sig, err))
+        seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
+        errors: list[BaseException] = []
+        values: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+        for n in (4, 6):
+            yt, yp = sig.make(n)
+            h.subject.taps.clear()
+            value, err = _try(lambda: h.value(yt, yp))
+            taps = [t for t in h.subject.taps if t is not None][:2]
+            if len(taps) == 2:
+                seen.append((n, _shape(taps[0]), _shape(taps[1])))
+            if err is not None:
+                errors.append(err)
             else:
-                h.failures.append((name, err))
+                values[n] = (yt, yp, value)
+        if len(seen) < 2:
+            if errors:
+                h.failures.append((name, errors[0]))
             continue
-        reference, err = _try(lambda: h.singles(yt, yp))
-        if err is not None or not math.isfinite(value):
+        bad = [_misaligned(n, a, b) for n, a, b in seen]
+        if not all(bad):
+            aligned.append(f"{seen[0][1]} with {seen[0][2]}")
+            if len(aligned) >= 2 and not harmless:
+                break
             continue
-        if not close(value, reference):
-            return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: batch of 4 gives {fmt(value)}, the same "
-                             f"samples one at a time {fmt(reference)}")
-        ran.append(name)
-    # an error counts where the loss's everyday layouts fail, not a rank-3 layout it never meant
-    primary = [(s, e) for s, e in errors if len(s.pred_shape) <= 1]
-    if primary or (errors and not ran):
-        sig, err = (primary or errors)[0]
-        return confirmed(f"y_true/y_pred {layout(sig)}: {describe(err)}")
-    if not ran:
-        return h.no_baseline(SHAPE_ERRORS)
-    return refuted("batch value equals the per-sample mean for " + ", ".join(layout(SIGS[n]) for n in ran))
+        what = bad[0]
+        shape_errors = [e for e in errors if matches(e, SHAPE_ERRORS)]
+        if shape_errors:
+            h.decided = name
+            return confirmed(f"y_true/y_pred {layout(sig)}: the flagged op {what}: {describe(shape_errors[0])}")
+        if 4 in values:
+            yt, yp, value = values[4]
+            reference, err = _try(lambda: h.singles(yt, yp))
+            if err is None and math.isfinite(value) and not close(value, reference):
+                h.decided = name
+                return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: the flagged op {what}; batch of 4 gives "
+                                 f"{fmt(value)}, the same samples one at a time {fmt(reference)}")
+            if err is None:
+                harmless.append(f"the flagged op {what}, but the loss equals its per-sample value ({fmt(value)}, "
+                                f"{layout(sig)})")
+                continue
+        if errors:
+            unsure = f"the flagged op {what}; the loss raised {describe(errors[0])}"
+    if harmless:
+        return refuted(f"{harmless[0]}: the broadcast is harmless on every layout tried")
+    if aligned:
+        return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(aligned))
+    if unsure:
+        return inconclusive(unsure)
+    if not h.subject.taps and not h.failures:
+        return inconclusive("the flagged op was not reached on the synthetic inputs")
+    return h.no_baseline(SHAPE_ERRORS)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return tuple(np.shape(value))
+    return tuple(-1 if d is None else int(d) for d in shape)
+
+
+def _misaligned(batch: int, a: tuple[int, ...], b: tuple[int, ...]) -> str:
+    """Why broadcasting ``a`` with ``b`` puts the batch axis of one against another axis, or ""."""
+    low, high = (a, b) if len(a) < len(b) else (b, a)
+    if len(low) == len(high) or not low or low[0] != batch:
+        return ""
+    axis = len(high) - len(low)
+    if high[0] != batch:
+        return ""
+    return (f"broadcasts {_fmt_shape(low)} against {_fmt_shape(high)}: the batch axis of the first lines "
+            f"up with axis {axis} of the second")
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _seen(h: Harness) -> str:
@@ -232,13 +363,33 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     else:
         same = close(scalar(out), scalar(outp), rtol=1e-4)
         detail = f"loss {fmt(scalar(out))} becomes {fmt(scalar(outp))} after reordering"
-    if not same:
+    node = _tap_follows(h, base, perm)
+    if not same and node != "follows":
         return confirmed(f"reordering the batch changes the per-sample losses ({detail}): an index on "
-                         "axis 0 picks one sample")
+                         f"axis 0 picks one sample{node}")
+    if not same:
+        return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
+                       "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _tap_follows(h: Harness, base: Any, perm: np.ndarray) -> str:
+    """"follows" when the tapped flagged value reorders with the samples; else a detail."""
+    h.subject.taps.clear()
+    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
+    before = [np.asarray(t) for t in h.subject.taps if t is not None]
+    h.subject.taps.clear()
+    _, err2 = _try(lambda: h.value(base.y_true[perm], base.y_pred[perm]))
+    after = [np.asarray(t) for t in h.subject.taps if t is not None]
+    if err or err2 or not before or not after or before[0].shape != after[0].shape:
+        return ""
+    a, b = before[0], after[0]
+    if a.ndim >= 1 and a.shape[0] == len(perm) and np.allclose(b, a[perm], rtol=1e-5, atol=1e-7):
+        return "follows"
+    return f"; the flagged index gives {fmt(scalar(a))}, then {fmt(scalar(b))}"
 
 
 # -- TFS106: per-sample weight times per-element loss ----------------------------------------------
@@ -248,7 +399,15 @@ WEIGHT_ERRORS = (r"\[4,\s*\d+\] vs\. \[4\]", r"\[4\] vs\. \[4,\s*\d+\]", r"are \
 
 @probe("weight_rank")
 def weight_rank(h: Harness, params: dict[str, Any]) -> Outcome:
-    """A (B,) weight on a (B,T) loss: an error when T != B, silently wrong when T == B."""
+    """A (B,) weight on a (B,T) loss: the flagged weight and its partner (tapped) at batch 4
+    and 6; for a Loss returning (B,T), Keras 3's own (B,) sample_weight."""
+    if not params.get("flag_is_return"):
+        return _broadcast(h, list(params.get("signatures") or ()) + ["regression", "packed", "sequence", "image"],
+                          params)
+    return _returned_weight_rank(h, params)
+
+
+def _returned_weight_rank(h: Harness, params: dict[str, Any]) -> Outcome:
     ran = False
     for name in _signatures(params, ("regression", "packed", "sequence")):
         if name in ("binary", "sparse", "flat_binary", "flat", "square"):
@@ -363,25 +522,46 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     reference = h.singles(base.y_true, base.y_pred, sw)
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
-    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)} (= unweighted {fmt(base.value)} x "
-                     f"mean(sw)) instead of the per-sample weighted {fmt(reference)}")
+    h.subject.taps.clear()
+    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
+    node = [np.asarray(t) for t in h.subject.taps if t is not None]
+    if err is None and node and node[0].ndim >= 1 and node[0].shape[0] == len(base.y_true):
+        return refuted(f"the flagged reduction keeps the batch axis ({shape_of(node[0])}); the weighting is "
+                       f"lost elsewhere ({fmt(got)} instead of {fmt(reference)})")
+    scaled = base.value * float(np.mean(sw))
+    why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
+    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
+                     f"weighted {fmt(reference)}")
 
 
 # -- TFS109: reduction none / sum ------------------------------------------------------------------
 @probe("update_norm")
 def reduction_scale(h: Harness, params: dict[str, Any]) -> Outcome:
-    """``reduction=None`` in compile: the gradient is the sum's; ``'sum'``: scales with batch."""
+    """The gradient norm as written vs with the default reduction, on the same batch: fit
+    shows a mean, but a ``none``/``sum`` reduction makes the update the sum's."""
+    hv = params.get("_variant")
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline()
-    run = h.eager(base.y_true, base.y_pred)
-    out = np.asarray(run.out)
-    if out.ndim >= 1 and out.size > 1 and run.grad is not None:
-        mean_grad = np.abs(run.grad).sum() / out.size
-        ratio = float(np.abs(run.grad).sum() / mean_grad) if mean_grad else math.inf
-        return confirmed(f"the loss stays unreduced {shape_of(out)}: fit shows its mean {fmt(scalar(out))} "
-                         f"but the gradient is the sum's, {ratio:.0f}x the mean's")
-    return batch_scaling(h, params)
+    if not isinstance(hv, Harness):
+        return inconclusive(f"no counterfactual with the default reduction: {hv}")
+    run, err = _try(lambda: h.eager(base.y_true, base.y_pred))
+    ref, err2 = _try(lambda: hv.eager(base.y_true, base.y_pred))
+    failure = err or err2
+    if failure is not None or run.grad is None or ref.grad is None:
+        return inconclusive(f"gradient runs failed: {describe(failure) if failure is not None else 'no gradient'}")
+    g_o, g_v = float(np.linalg.norm(run.grad)), float(np.linalg.norm(ref.grad))
+    if not (math.isfinite(g_o) and math.isfinite(g_v)) or g_v == 0:
+        return inconclusive(f"gradient norms {fmt(g_o)} and {fmt(g_v)} cannot be compared")
+    ratio = g_o / g_v
+    shown = f"fit shows {fmt(run.value)} as written, {fmt(ref.value)} with {hv.description}"
+    if ratio >= 1.5:
+        return confirmed(f"batch of 4 {layout(base.sig)}: the gradient norm as written is {fmt(g_o)}, "
+                         f"{ratio:.3g}x the {fmt(g_v)} with {hv.description} ({shown})")
+    if close(g_o, g_v, rtol=0.02):
+        return refuted(f"the gradient norm as written ({fmt(g_o)}) equals that with {hv.description}")
+    return inconclusive(f"gradient norm {fmt(g_o)} as written vs {fmt(g_v)} with {hv.description}: "
+                        "differs, but not by a batch-size factor")
 
 
 # -- TFS110: static batch size ---------------------------------------------------------------------
@@ -427,6 +607,10 @@ def mask_effect(h: Harness, params: dict[str, Any]) -> Outcome:
             mask, value = masks[0], float(scalars[0].reshape(()))
             zero = mask == 0
             if not zero.any():
+                if np.ptp(mask) > 0 and not structural:
+                    structural = (f"the per-element weight ({shape_of(mask)}, from {fmt(float(mask.min()))} to "
+                                  f"{fmt(float(mask.max()))}) multiplies a scalar {fmt(value)}: it only rescales "
+                                  "the loss")
                 continue
             structural = (f"the mask ({shape_of(mask)}, {int(zero.sum())} zeros) multiplies a scalar "
                           f"{fmt(value)}: it only rescales the loss")
@@ -479,7 +663,7 @@ def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
         raw, _ = _try(lambda: h.raw(yt, yp))
         if raw is not None and not isinstance(raw, list) and np.asarray(raw).dtype == bool:
             return confirmed("the loss returns a bool tensor (float * bool mask is a logical AND)")
-        if run.grad is None:
+        if run.grad is None and h.subject.role != "metric":
             return confirmed("gradient w.r.t. y_pred is None: fit raises 'No gradients provided for any variable'")
         graph, err = _try(lambda: h.graph(yt, yp))
         if err is not None and matches(err, patterns):
@@ -488,6 +672,8 @@ def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
         break
     if not ran:
         return h.no_baseline(patterns)
+    if h.subject.role == "metric":
+        return refuted(f"runs with float results ({ran}; a metric needs no gradient)")
     return refuted(f"runs with float results and a gradient ({ran})")
 
 
@@ -529,26 +715,57 @@ def _label_dtype(h: Harness, dtype: str) -> str:
 # -- TFS301: no gradient ---------------------------------------------------------------------------
 @probe("gradient")
 def gradient(h: Harness, params: dict[str, Any]) -> Outcome:
-    """The gradient w.r.t. y_pred: None or zero everywhere; or the flagged term's is."""
+    """An error-level finding claims the loss has no gradient at all: look at the loss's
+    gradient w.r.t. y_pred. A warning claims the flagged term never trains: its value must
+    change with y_pred while its gradient (tapped) is None or zero."""
     base = h.baseline(_signatures(params))
     if base is None:
         return h.no_baseline((r"No gradients provided",))
     run, err = _try(lambda: h.eager(base.y_true, base.y_pred, taps=True))
     if err is not None:
         return inconclusive(f"gradient run failed: {describe(err)}")
-    if run.grad is None:
-        return confirmed(f"gradient w.r.t. y_pred is None{_fit_error(h, base.sig)}")
-    if not np.any(run.grad):
-        return confirmed("gradient w.r.t. y_pred is zero everywhere: the weights never change")
-    for tapped, grad in zip(run.taps, run.tap_grads):
-        if grad is None or not np.any(grad):
-            what = "None" if grad is None else "zero"
-            return confirmed(f"the flagged term (shape {shape_of(tapped)}) gets a {what} gradient w.r.t. "
-                             "y_pred: it shows in the loss but never trains")
-    graph, err = _try(lambda: h.graph(base.y_true, base.y_pred))
-    if err is not None and matches(err, (r"No gradients",)):
-        return confirmed(f"in fit: {describe(err)}")
-    return refuted(f"gradient w.r.t. y_pred flows (mean |g| {fmt(float(np.abs(run.grad).mean()))})")
+    if params.get("severity") != "warning":
+        if run.grad is None:
+            return confirmed(f"gradient w.r.t. y_pred is None{_fit_error(h, base.sig)}")
+        if not np.any(run.grad):
+            return confirmed("gradient w.r.t. y_pred is zero everywhere: the weights never change")
+        graph, err = _try(lambda: h.graph(base.y_true, base.y_pred))
+        if err is not None and matches(err, (r"No gradients",)):
+            return confirmed(f"in fit: {describe(err)}")
+        return refuted(f"the loss's gradient w.r.t. y_pred flows (mean |g| {fmt(float(np.abs(run.grad).mean()))})")
+    if not run.taps:
+        return inconclusive("the flagged term was not reached on the synthetic inputs")
+    tapped, grad = run.taps[0], run.tap_grads[0] if run.tap_grads else None
+    if grad is not None and np.any(grad):
+        return refuted(f"the flagged term passes a gradient to y_pred (mean |g| {fmt(float(np.abs(grad).mean()))})")
+    moved = _term_moves(h, base, np.asarray(tapped))
+    what = "None" if grad is None else "zero"
+    if not moved:
+        return refuted("the flagged term does not change with y_pred, so it has nothing to train")
+    return confirmed(f"the flagged term (shape {shape_of(tapped)}) changes with y_pred ({moved}) but gets a {what} "
+                     "gradient: it shows in the loss but never trains")
+
+
+def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
+    """How the tapped term's value changes when y_pred changes ("" if it never does); also
+    with labels equal to the rounded predictions, where a count of mistakes is not constant."""
+    yp = np.asarray(base.y_pred)
+    labels = [np.asarray(base.y_true)]
+    if labels[0].shape == yp.shape and labels[0].dtype.kind == "f":
+        labels.append(np.round(yp).astype(labels[0].dtype))
+    for yt in labels:
+        first, err = _try(lambda: h.eager(yt, yp, taps=True))
+        if err is not None or not first.taps:
+            continue
+        start = np.asarray(first.taps[0])
+        for changed in (yp[..., ::-1].copy(), (1.0 - yp).astype(yp.dtype), yp[::-1].copy()):
+            run, err = _try(lambda: h.eager(yt, changed, taps=True))
+            if err is not None or not run.taps:
+                continue
+            after = np.asarray(run.taps[0])
+            if after.shape != start.shape or not np.allclose(after, start, rtol=1e-5, atol=1e-7):
+                return f"mean {fmt(scalar(start))} -> {fmt(scalar(after))}"
+    return ""
 
 
 def _fit_error(h: Harness, sig: Sig) -> str:
@@ -590,7 +807,7 @@ def graph_mode(h: Harness, params: dict[str, Any]) -> Outcome:
     _, graph_err = _try(lambda: h.graph(base.y_true, base.y_pred))
     if graph_err is not None and matches(graph_err, patterns):
         return confirmed(f"in fit (graph mode): {describe(graph_err)}")
-    if params.get("zero_grad"):
+    if params.get("zero_grad") and h.subject.role != "metric":
         run, err = _try(lambda: h.eager(base.y_true, base.y_pred))
         if err is not None and matches(err, patterns):
             return confirmed(f"eager gradient: {describe(err)}")
@@ -614,9 +831,19 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     squashes = re.search(r"\b(sigmoid|softmax)\(", h.subject.program) is not None
     preferred = ("onehot", "binary") if logits else ("binary", "onehot", "regression", "image")
     base = h.baseline(_signatures(params, preferred))
+    ordinary: list[tuple[str, np.ndarray, np.ndarray]] = []
     if base is None:
-        return h.no_baseline()
-    cases = _logit_inputs(base.sig) if logits else _edge_inputs(base.sig)
+        # a loss that is already NaN/inf on ordinary inputs: that run is the first edge case
+        nan_sig = next((SIGS[n] for n, e in h.failures if isinstance(e, FloatingPointError)), None)
+        if nan_sig is None:
+            return h.no_baseline()
+        yt0, yp0 = nan_sig.make(4)
+        base = Base(nan_sig, yt0, yp0, float("nan"))
+        h.decided = h.decided or nan_sig.name
+        ordinary = [("ordinary inputs", yt0, yp0)]
+    if params.get("case") == "ordinary inputs" and not ordinary:
+        ordinary = [("ordinary inputs", *base.sig.make(4))]
+    cases = ordinary + (_logit_inputs(base.sig) if logits else _edge_inputs(base.sig))
     if squashes and not logits:
         cases += _logit_inputs(base.sig)
     if _pads_with_minus_one(h.subject.program):
@@ -626,18 +853,69 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
         cases += _nan_label_inputs(base.sig)
     checked = 0
+    node_clean = 0
+    inherited = 0
+    reached = False
+    if params.get("case"):
+        cases = [c for c in cases if c[0] == params["case"]]
     for label, yt, yp in cases:
-        run, err = _try(lambda: h.eager(yt, yp))
+        run, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None:
             continue
         checked += 1
+        reached = reached or bool(run.taps)
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
-        if outcome is not None:
+        if outcome is None:
+            continue
+        node = _node_problem(run)
+        if node is None:
+            if h.subject.tapped:  # the flagged op did not run on this input: no evidence about it
+                continue
+            h.case = label  # a program without a tap: the loss-level symptom is all there is
             return outcome
+        if node == "inherited":
+            inherited += 1
+            continue
+        if node:
+            h.case = label
+            return confirmed(f"{outcome.evidence}; the flagged op {node}")
+        node_clean += 1
     if not checked:
         return inconclusive("the loss did not run on the edge inputs")
     what = "logits of +-100" if logits else "predictions at exactly 0 and 1"
+    if params.get("case"):
+        what = f"the same inputs ({params['case']})"
+    if h.subject.tapped and not reached:
+        return inconclusive(f"the flagged op was not reached with {what} ({layout(base.sig)}): a branch or "
+                            "argument the probe inputs do not take")
+    if node_clean or inherited:
+        how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
+        return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
+                       "come from elsewhere")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)})")
+
+
+def _nonfinite(value: Any) -> bool:
+    try:
+        arr = np.asarray(value, dtype="float64")
+    except (TypeError, ValueError):
+        return False
+    return bool(arr.size) and not bool(np.all(np.isfinite(arr)))
+
+
+def _node_problem(run: Any) -> str | None:
+    """What is non-finite about the tapped flagged op ("" if nothing; None if it was not tapped)."""
+    if not run.taps:
+        return None
+    if any(_nonfinite(v) for v in getattr(run, "inputs", [])):
+        return "inherited"  # the op's operand already was NaN/inf: made upstream, not here
+    for value, grad in zip(run.taps, run.tap_grads or [None] * len(run.taps)):
+        arr = np.asarray(value, dtype="float64") if value is not None else np.zeros(())
+        if not np.all(np.isfinite(arr)):
+            return f"gives {int(np.sum(~np.isfinite(arr)))} non-finite values"
+        if grad is not None and not np.all(np.isfinite(grad)):
+            return f"has {int(np.sum(~np.isfinite(grad)))} non-finite gradient entries"
+    return ""
 
 
 @probe("nan_gradient")
@@ -756,3 +1034,116 @@ def api_exists(obj: Any, build_error: BaseException | None, job: dict[str, Any])
     name = getattr(obj, "__qualname__", None) or type(obj).__name__
     module = getattr(obj, "__module__", "") or ""
     return refuted(f"resolves to {module + '.' if module else ''}{name}")
+
+
+# -- TFS503: arguments swapped --------------------------------------------------------------------------
+@probe("swap_arguments")
+def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
+    """The loss as written vs with its arguments swapped back, on the same inputs: a symmetric
+    loss gives the same value either way (harmless), an asymmetric one does not."""
+    hv = params.get("_variant")
+    if not isinstance(hv, Harness):
+        return inconclusive(f"no variant with the arguments swapped back: {hv}")
+    ran = ""
+    for name in _signatures(params, ("onehot", "binary", "sparse")):
+        yt, yp = SIGS[name].make(4)
+        v_o, err = _try(lambda: h.value(yt, yp))
+        v_v, err2 = _try(lambda: hv.value(yt, yp))
+        if err2 is not None:
+            h.failures.append((name, err2))
+            continue
+        if err is not None:
+            return confirmed(f"y_true/y_pred {layout(SIGS[name])}: as written it raises {describe(err)}; with "
+                             f"{hv.description} it gives {fmt(v_v)}")
+        if not (math.isfinite(v_o) and math.isfinite(v_v)) or not close(v_o, v_v, rtol=1e-4):
+            return confirmed(f"y_true/y_pred {layout(SIGS[name])}: loss {fmt(v_o)} as written, {fmt(v_v)} with "
+                             f"{hv.description}")
+        ran = f"{fmt(v_o)} either way ({layout(SIGS[name])})"
+        break
+    if ran:
+        return refuted(f"the loss is symmetric in its arguments: {ran}")
+    return h.no_baseline()
+
+
+# -- TFS502: from_logits against the model's last activation --------------------------------------------
+@probe("from_logits")
+def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
+    """A small model with the file's final activation: the compiled loss as written, the same
+    loss with ``from_logits`` flipped, and the crossentropy of the logits (the intended value)."""
+    from tfshape_lint.verify._child.harness import KERAS
+
+    message = str(params.get("message") or "")
+    written_true = "from_logits=True" in message and "sets from_logits=True" in message
+    act = "softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message else None
+    if written_true and act is None:
+        return inconclusive("cannot tell the model's final activation from the finding")
+    hidden = "hides it" in message
+    units = _units(message, act)
+    loss = h.subject.obj
+    flipped = _flip_logits(loss, written_true)
+    logits_loss = loss if written_true else flipped
+    if flipped is None:
+        return inconclusive(f"cannot flip from_logits on a {type(loss).__name__}")
+    sparse = "sparse" in (getattr(loss, "name", "") or getattr(loss, "__name__", "") or type(loss).__name__).lower()
+    x, y = _logit_data(units, sparse, act)
+    shown_act = act if written_true else None
+    as_written, err = _try(lambda: _evaluate(KERAS, loss, units, shown_act, hidden, x, y))
+    variant, err2 = _try(lambda: _evaluate(KERAS, flipped, units, shown_act, hidden, x, y))
+    intended, err3 = _try(lambda: _evaluate(KERAS, logits_loss, units, None, False, x, y))
+    failure = err or err2 or err3
+    if failure is not None:
+        return inconclusive(f"the model probe failed: {describe(failure)}")
+    model = f"Dense({units}{', ' + str(act) if shown_act else ''}){' + Reshape' if hidden else ''}"
+    if close(as_written, intended, rtol=1e-3):
+        return refuted(f"on {model}: loss {fmt(as_written)} as written = {fmt(intended)}, the crossentropy of "
+                       "the logits (Keras recovers the logits from the activation)")
+    if close(variant, intended, rtol=1e-3):
+        return confirmed(f"on {model}: loss {fmt(as_written)} as written; with from_logits flipped "
+                         f"{fmt(variant)} = the crossentropy of the logits {fmt(intended)}")
+    return inconclusive(f"on {model}: loss {fmt(as_written)} as written, {fmt(variant)} flipped, "
+                        f"{fmt(intended)} from the logits")
+
+
+def _units(message: str, act: str | None) -> int:
+    found = re.search(r"Dense\((\d+)", message) or re.search(r"Reshape\(\((\d+),", message)
+    if found:
+        return max(1, int(found.group(1)))
+    return 1 if act == "sigmoid" else 3
+
+
+def _flip_logits(loss: Any, current: bool) -> Any:
+    import functools
+
+    get_config = getattr(loss, "get_config", None)
+    if callable(get_config) and hasattr(type(loss), "from_config"):
+        config = dict(get_config())
+        config["from_logits"] = not current
+        try:
+            return type(loss).from_config(config)
+        except Exception:  # a Loss subclass whose config does not round-trip
+            return None
+    if callable(loss):
+        return functools.partial(loss, from_logits=not current)
+    return None
+
+
+def _logit_data(units: int, sparse: bool, act: str | None) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 4)).astype("float32") * 3.0
+    if sparse:
+        return x, rng.integers(0, max(units, 2), size=(8, 1)).astype("int64")
+    if units == 1 or act == "sigmoid":
+        return x, (rng.uniform(size=(8, units)) > 0.5).astype("float32")
+    return x, np.eye(units, dtype="float32")[rng.integers(0, units, size=8)]
+
+
+def _evaluate(keras: Any, loss: Any, units: int, act: str | None, hidden: bool, x: np.ndarray,
+              y: np.ndarray) -> float:
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,))
+    out = keras.layers.Dense(units, activation=act)(inp)
+    if hidden:
+        out = keras.layers.Reshape((units,))(out)
+    model = keras.Model(inp, out)
+    model.compile(optimizer="sgd", loss=loss)
+    return float(model.evaluate(x, y, batch_size=8, verbose=0))

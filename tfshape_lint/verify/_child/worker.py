@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import types
 import os
 import re
 import sys
@@ -98,7 +99,9 @@ def main() -> int:
     try:
         import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
 
-        from tfshape_lint.verify._child import harness, probes
+        from tfshape_lint.verify._child import harness, probes, sandbox
+        if os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1":
+            sandbox.alias_keras_to_tf_keras()
         device, is_gpu = _setup_device(tf)
         if is_gpu:
             tf.zeros((1,)).numpy()  # create the CUDA context before capping the address space
@@ -108,6 +111,7 @@ def main() -> int:
         return 3
     keras_name = f"{'tf_keras' if harness.LEGACY else 'keras'} {harness.KERAS.__version__}"
     memory = _cap_memory(int(os.environ.get("TFSHAPE_LINT_VERIFY_MEMORY_MB", "4096")))
+    sandbox.install(os.environ.get("TFSHAPE_LINT_SANDBOX_DIR") or os.getcwd())
     _send(proto, {"ready": True, "device": device, "gpu": is_gpu, "keras": keras_name,
                   "tensorflow": tf.__version__, "memory": memory,
                   "startup_seconds": round(time.perf_counter() - start, 3)})
@@ -125,27 +129,50 @@ def main() -> int:
 
 
 def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
-    """Build the loss from the probe program and run the probe; never raises."""
+    """Build the loss (as written and with the flagged node neutralised) and run the probe."""
+    added = [p for p in job.get("paths") or [] if p not in sys.path]
+    sys.path[:0] = added
+    harness.set_job_layouts(job.get("layouts") or [])
+    try:
+        status, evidence = _run_job(job, harness, probes, is_gpu)
+    finally:
+        for path in added:
+            while path in sys.path:
+                sys.path.remove(path)
+    if status == "inconclusive" and job.get("unbound"):
+        evidence = f"{job['unbound']}: {evidence}"
+    note = job.get("flavour_note") or ""
+    if note:
+        evidence = f"{evidence} [{note}]"
+    return status, harness.clean_text(evidence)
+
+
+def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
     namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
     try:
         harness.KERAS.utils.set_random_seed(0)
-        obj, build_error = _build(job, namespace)
+        obj, build_error = _build(job, namespace, job["program"], "")
         if job["probe"] == "api_exists":
             outcome = probes.api_exists(obj, build_error, job)
             return outcome.status, outcome.evidence
         if build_error is not None:
             raise build_error
-        subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
-                                  pred_name=str(job.get("pred_name") or ""),
-                                  true_name=str(job.get("true_name") or ""),
-                                  program=str(job.get("program") or ""))
-        namespace["__tfs_tap__"] = subject.tap
-        problem = _check_subject(harness, subject)
-        if problem:
-            return "inconclusive", problem
-        h = harness.Harness(subject, jit=is_gpu and bool(job.get("jit", True)))
-        outcome = probes.run(job["probe"], h, dict(job.get("params") or {}))
+        h = _harness(job, harness, obj, namespace, is_gpu)
+        if isinstance(h, str):
+            return "inconclusive", h
+        hv = _variant_harness(job, harness, is_gpu)
+        params = dict(job.get("params") or {})
+        params.update(severity=job.get("severity", ""), message=job.get("message", ""),
+                      flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""))
+        outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
+        extra = _extra_names(obj) if getattr(h.subject, "extra_args", 0) else []
+        if status == "inconclusive" and extra:
+            evidence = (f"the loss needs {', '.join(f'`{n}`' for n in extra)} beyond (y_true, y_pred), which the "
+                        f"file never passes; the probe gave per-sample weights (B,): {evidence}")
+        used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
+        if used:
+            evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
     except SystemExit as exc:
         status, evidence = "inconclusive", f"the loss called sys.exit({exc.code!r})"
     except BaseException as exc:  # a crash in building or probing is this finding's verdict
@@ -155,19 +182,116 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     return status, evidence
 
 
-def _build(job: dict[str, Any], namespace: dict[str, Any]) -> tuple[Any, BaseException | None]:
-    """Execute the probe program and call ``__tfs_build__``: (object, error)."""
+def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool,
+             autograph: bool = False) -> Any:
+    """A harness around the built loss, or a string saying why the object cannot be probed."""
+    subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
+                              pred_name=str(job.get("pred_name") or ""),
+                              true_name=str(job.get("true_name") or ""),
+                              program=str(job.get("program") or ""), role=str(job.get("role") or "loss"),
+                              tapped=bool(job.get("tapped")))
+    namespace["__tfs_tap__"] = subject.tap
+    namespace["__tfs_tap_in__"] = subject.tap_in
+    problem = _check_subject(harness, subject)
+    if problem:
+        return problem
+    harness.add_constant_layouts(subject.obj, namespace)
+    return harness.Harness(subject, jit=is_gpu and bool(job.get("jit", True)), autograph=autograph)
+
+
+def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
+    """The counterfactual's harness; None when the probe needs none; a string saying why not."""
+    mode = job.get("mode", "edit")
+    if mode == "self":
+        return None
+    if mode == "autograph":
+        program = job.get("variant") or job["program"]
+        description = "the Python control flow converted by autograph (as tf.function does)"
+        if job.get("variant"):
+            description = f"{job.get('variant_desc')} and {description}"
+    else:
+        program, description = job.get("variant"), str(job.get("variant_desc") or "the flagged node neutralised")
+    if not program:
+        return job.get("variant_error") or "no neutral variant of the flagged node"
+    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
+    harness.KERAS.utils.set_random_seed(0)
+    obj, error = _build(job, namespace, program, "_v")
+    if error is not None:
+        return f"the variant could not be built: {harness.describe(error)}"
+    if mode == "autograph":
+        obj = _autographed(harness, obj)
+    h = _harness(job, harness, obj, namespace, is_gpu, autograph=mode == "autograph")
+    if not isinstance(h, str):
+        h.description = description
+    return h
+
+
+class _TF1Fallback:
+    """A view of a TensorFlow module whose missing TF 1 names come from ``tf.compat.v1``, so a
+    loss written for TF 1 reaches its own bug (TFS506 itself is verified on the real module)."""
+
+    def __init__(self, module: Any, legacy: Any, used: list[str]) -> None:
+        self._module, self._legacy, self._used = module, legacy, used
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = getattr(self._module, name)
+        except AttributeError:
+            value = getattr(self._legacy, name)  # AttributeError again when TF 1 lacks it too
+            self._used.append(name)
+            return value
+        legacy = getattr(self._legacy, name, None)
+        if isinstance(value, types.ModuleType) and isinstance(legacy, types.ModuleType):
+            return _TF1Fallback(value, legacy, self._used)
+        return value
+
+
+def _tf1_names(namespace: dict[str, Any]) -> None:
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    used: list[str] = namespace.setdefault("__tfs_tf1_used__", [])
+    for name, value in list(namespace.items()):
+        if value is tf and not name.startswith("__"):
+            namespace[name] = _TF1Fallback(tf, tf.compat.v1, used)
+
+
+def _extra_names(fn: Any) -> list[str]:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    return required[2:]
+
+
+def _autographed(harness: Any, obj: Any) -> Any:
+    """The loss with its Python control flow converted by autograph (a ``tf.function``)."""
+    tf = harness.tf
+    if isinstance(obj, harness.KERAS.losses.Loss):
+        obj.call = tf.function(obj.call, autograph=True)
+        return obj
+    return tf.function(obj, autograph=True) if callable(obj) else obj
+
+
+def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
+           suffix: str) -> tuple[Any, BaseException | None]:
+    """Execute a probe program and call ``__tfs_build__``: (object, error)."""
     # a real file, so that autograph (tf.function, tf_keras) can read the loss's source
-    path = os.path.join(os.getcwd(), f"tfshape_probe_{job.get('id', 0)}.py")
+    path = os.path.join(os.getcwd(), f"tfshape_probe_{job.get('id', 0)}{suffix}.py")
     try:
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(job["program"])
+            fh.write(program)
     except OSError:
         path = f"<tfshape-lint probe of {job.get('qualname', 'loss')}>"
-    code = compile(job["program"], path, "exec")
+    code = compile(program, path, "exec")
     namespace["__file__"] = path
     try:
         exec(code, namespace)  # noqa: S102 - the extracted loss program, in this sandbox process
+        if job.get("probe") != "api_exists":
+            _tf1_names(namespace)
         return namespace["__tfs_build__"](), None
     except SystemExit:
         raise
@@ -176,6 +300,11 @@ def _build(job: dict[str, Any], namespace: dict[str, Any]) -> tuple[Any, BaseExc
 
 
 def _check_subject(harness: Any, subject: Any) -> str:
+    if isinstance(subject.obj, str):  # a loss given to compile by name
+        try:
+            subject.obj = harness.KERAS.losses.get(subject.obj)
+        except (ValueError, TypeError) as exc:
+            return f"`{subject.obj}` is not a loss this Keras knows: {harness.describe(exc)}"
     obj = subject.obj
     if subject.kind == "loss_object":
         base = harness.KERAS.losses.Loss

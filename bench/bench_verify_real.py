@@ -1,0 +1,101 @@
+"""Benchmark: ``check --verify`` on real files, scored against findings judged by hand.
+
+Usage: python bench/bench_verify_real.py --judgements J.json [--list] FILE...
+
+``J.json`` (kept outside the repository, like the files) maps ``"<file name>:<line>:<code>"``
+to ``true`` (a real bug as the file uses the loss) or ``false`` (a false finding), judged by
+reading the code, never from the verdict. The files are linted with the default config, every
+finding is verified in one ``verify_findings`` call (no cache), and the script prints:
+
+- verdicts per status, and the share of inconclusive verdicts among findings other than
+  TFS501/TFS506 (target <= 15%);
+- true findings refuted (target 0) and false findings confirmed (target 0);
+- the time per job after the TensorFlow import (the worker's own per-job seconds; target
+  <= 0.3 s) and the wall time of the whole call;
+- every inconclusive verdict with its reason, and the findings not yet judged (``--list``
+  prints all findings with their verdicts, to judge them).
+
+Timings are printed, never asserted. Nothing here is committed with the third-party files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from pathlib import Path
+
+from tfshape_lint.engine import lint_source
+from tfshape_lint.finding import Finding
+from tfshape_lint.verify import tensorflow_available, verify_findings
+
+API_CODES = ("TFS501", "TFS506")
+
+
+def key(finding: Finding) -> str:
+    return f"{Path(finding.path).name}:{finding.line}:{finding.code}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--judgements", type=Path, required=True)
+    parser.add_argument("--list", action="store_true", help="print every finding with its verdict")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    if not tensorflow_available():
+        print("TensorFlow is not installed; install tfshape-lint[verify]", file=sys.stderr)
+        return 2
+    judged: dict[str, bool] = json.loads(args.judgements.read_text()) if args.judgements.exists() else {}
+    sources: dict[str, str] = {}
+    findings: list[Finding] = []
+    for path in args.files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        sources[str(path)] = text
+        findings.extend(lint_source(text, str(path)))
+    began = time.perf_counter()
+    out = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
+    wall = time.perf_counter() - began
+    report(out, judged, wall, args.list)
+    return 0
+
+
+def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bool) -> None:
+    statuses = collections.Counter(f.verification.status.value for f in out)
+    print(f"{len(out)} findings in {len({f.path for f in out})} files: "
+          + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    rest = [f for f in out if f.code not in API_CODES]
+    open_ = [f for f in rest if f.verification.status.value == "inconclusive"]
+    share = len(open_) / len(rest) if rest else 0.0
+    print(f"inconclusive among findings other than TFS501/TFS506: {len(open_)}/{len(rest)} = {share:.1%} "
+          "(target <= 15%)")
+    true_refuted = [f for f in out if judged.get(key(f)) is True and f.verification.status.value == "refuted"]
+    false_confirmed = [f for f in out if judged.get(key(f)) is False and f.verification.status.value == "confirmed"]
+    print(f"true findings refuted: {len(true_refuted)} (target 0)")
+    print(f"false findings confirmed: {len(false_confirmed)} (target 0)")
+    seconds = [f.verification.seconds for f in out if f.verification.seconds]
+    if seconds:
+        print(f"time per job after the TensorFlow import: mean {sum(seconds) / len(seconds):.3f} s, "
+              f"max {max(seconds):.3f} s over {len(seconds)} jobs (target <= 0.3 s); wall {wall:.1f} s")
+    for title, group in (("true findings refuted", true_refuted), ("false findings confirmed", false_confirmed),
+                         ("inconclusive", open_)):
+        if group:
+            print(f"\n{title}:")
+            for f in group:
+                print(f"  {key(f)}  {f.verification.evidence[:300]}")
+    unjudged = [f for f in out if key(f) not in judged]
+    if unjudged:
+        print(f"\n{len(unjudged)} findings not judged yet:")
+        for f in unjudged:
+            print(f"  {key(f)}  {f.message[:120]}")
+    if listing:
+        print("\nall findings:")
+        for f in out:
+            v = f.verification
+            print(f"  {key(f)} [{v.status.value} {v.seconds:.2f}s] {f.message[:100]} || {v.evidence[:400]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

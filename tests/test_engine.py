@@ -1,0 +1,80 @@
+"""Engine contracts: fixes on demand, fixes as splices of the node's range, recorded errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import tfshape_lint.engine as engine
+from tfshape_lint.config import Config
+from tfshape_lint.engine import lint
+from tfshape_lint.registry import all_rules
+from tfshape_lint.rule import Rule, RuleScope
+
+from tests.conftest import BUGGY, FIXTURES, example_config
+
+BAD = [(rule.code, i, example) for rule in all_rules() if rule.fix_safety is not None
+       for i, example in enumerate(rule.bad)]
+
+
+def test_fixes_are_computed_only_on_demand() -> None:
+    plain = lint(BUGGY, "x.py", Config()).findings
+    asked = lint(BUGGY, "x.py", Config(), fixes=True).findings
+    assert plain and [f.fix for f in plain] == [None] * len(plain)
+    assert all(f.fix is not None and f.fix_safety is f.fix.safety for f in asked)
+    assert [f.fix_safety for f in plain] == [f.fix_safety for f in asked]
+    assert [(f.line, f.code, f.message) for f in plain] == [(f.line, f.code, f.message) for f in asked]
+
+
+@pytest.mark.parametrize("code, i, example", BAD, ids=[f"{c}-bad{i}" for c, i, _ in BAD])
+def test_splice_equals_unit_transform(code: str, i: int, example: object,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fix written as a splice of the node's range is what transforming the unit gives."""
+    config = example_config(dict(example.config))  # type: ignore[attr-defined]
+    source = example.code  # type: ignore[attr-defined]
+    spliced = [f.fix for f in lint(source, "x.py", config, fixes=True).findings]
+    monkeypatch.setattr(engine, "_splice", lambda *args: None)
+    transformed = [f.fix for f in lint(source, "x.py", config, fixes=True).findings]
+    assert spliced == transformed
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.py")), ids=lambda p: p.name)
+def test_splice_equals_unit_transform_on_fixtures(path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = path.read_text()  # type: ignore[attr-defined]
+    spliced = [f.fix for f in lint(source, "x.py", Config(), fixes=True).findings]
+    monkeypatch.setattr(engine, "_splice", lambda *args: None)
+    assert spliced == [f.fix for f in lint(source, "x.py", Config(), fixes=True).findings]
+
+
+class _Deep(Rule):
+    """A rule that recurses without end on every call it sees (stands for a deep file)."""
+
+    code = "TFS999"
+    name = "deep"
+    message = "deep"
+    scope = RuleScope.LOSS
+
+    def visit_Call(self, node: object) -> None:
+        def down(n: int) -> int:
+            return down(n + 1)
+        down(0)
+
+
+def test_recursion_error_is_recorded_not_dropped() -> None:
+    result = lint(BUGGY, "x.py", Config(), [_Deep])
+    assert result.findings == []
+    assert any("nested too deeply" in e.message for e in result.errors)
+
+
+def test_bound_restores_where_the_rule_was_looking() -> None:
+    import ast
+
+    from tfshape_lint.analysis.index import build_index
+
+    index = build_index(BUGGY, ast.parse(BUGGY))
+    rule = _Deep(index, None, Config())  # type: ignore[arg-type]
+    with rule.bound(None, 3):
+        assert rule.unit == 3
+        with rule.bound(None, 5):
+            assert rule.unit == 5
+        assert rule.unit == 3
+    assert (rule.loss, rule.unit) == (None, -1)

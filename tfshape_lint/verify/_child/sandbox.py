@@ -1,0 +1,156 @@
+"""The worker's sandbox, installed after TensorFlow is imported and before any user code runs.
+
+The verifier executes code copied from the user's repository, and imports the project's own
+modules when the loss needs them. What Python can enforce from inside the process:
+
+- **no network**: ``socket.socket``/``create_connection``/``getaddrinfo`` raise, and an audit hook
+  refuses ``socket.*`` events (the parent also starts the worker under ``unshare -rn`` when the
+  system allows it, which removes every network interface but loopback);
+- **writes only in the temp dir**: an audit hook refuses ``open`` for writing, and file
+  removal, renaming and directory creation, anywhere else (``/dev/null`` excepted);
+- **no new processes**: ``subprocess``/``os.system``/``fork``/``exec``/``spawn`` are refused, and
+  ``RLIMIT_NPROC`` caps what native code could start; ``RLIMIT_FSIZE`` caps any file's size;
+- the environment was already cut down by the parent (no credentials; HOME is the temp dir).
+
+Native code (TensorFlow ops, C extensions) is outside the audit hook's reach; the rlimits and
+the network namespace are what bound it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any
+
+#: largest file the worker may write (the probe program itself is a few KiB)
+FILE_SIZE_LIMIT = 64 * 2**20
+#: threads/processes the worker's user may add beyond those running now
+NPROC_MARGIN = 512
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
+                   "os.spawn", "os.startfile", "pty.spawn")
+_PATH_EVENTS = {"os.remove": 0, "os.unlink": 0, "os.rmdir": 0, "os.mkdir": 0, "os.rename": 0, "os.replace": 0,
+                "shutil.rmtree": 0, "os.truncate": 0, "os.symlink": 1, "os.link": 1, "os.chmod": 0}
+
+
+class SandboxError(PermissionError):
+    """A user-code action the verifier's sandbox refuses."""
+
+
+def _refuse_network(*args: Any, **kwargs: Any) -> Any:
+    raise SandboxError("network access is disabled in the tfshape-lint verifier")
+
+
+class _NoSocket(socket.socket):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise SandboxError("network access is disabled in the tfshape-lint verifier")
+
+
+def install(root: str) -> None:
+    """Turn the sandbox on for the rest of the process (it cannot be turned off)."""
+    root = os.path.realpath(root)
+    socket.socket = _NoSocket  # type: ignore[misc]
+    socket.create_connection = _refuse_network
+    socket.getaddrinfo = _refuse_network
+    socket.socketpair = _refuse_network
+    _limits()
+    sys.addaudithook(_hook(root))
+
+
+def _limits() -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write raises EFBIG, not a kill
+    _lower(resource, resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT)
+    if hasattr(resource, "RLIMIT_NPROC"):
+        _lower(resource, resource.RLIMIT_NPROC, _user_tasks() + NPROC_MARGIN)
+
+
+def _lower(resource: Any, which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    if soft == resource.RLIM_INFINITY or soft > value:
+        try:
+            resource.setrlimit(which, (value, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _user_tasks() -> int:
+    """Threads owned by this user now (what RLIMIT_NPROC counts)."""
+    uid = os.getuid()
+    count = 0
+    try:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                continue
+    except OSError:
+        return 4096
+    return count
+
+
+def _hook(root: str) -> Any:
+    def inside(path: Any) -> bool:
+        if isinstance(path, int):
+            return True
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return real == os.devnull or real == root or real.startswith(root + os.sep)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event.startswith("socket.") and event not in ("socket.gethostname", "socket.__new__"):
+            raise SandboxError(f"network access is disabled in the tfshape-lint verifier ({event})")
+        if event.startswith(_PROCESS_EVENTS):
+            raise SandboxError(f"starting processes is disabled in the tfshape-lint verifier ({event})")
+        if event == "open" and len(args) >= 3:
+            path, mode, flags = args[0], args[1], args[2]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if writing and path is not None and not inside(path):
+                raise SandboxError(f"writing {path!r} outside the verifier's temp dir is refused")
+        elif event in _PATH_EVENTS and args:
+            paths = args[:2] if event in ("os.rename", "os.replace", "os.symlink", "os.link") else args[:1]
+            for path in paths:
+                if path is not None and not inside(path):
+                    raise SandboxError(f"{event} on {path!r} outside the verifier's temp dir is refused")
+    return hook
+
+
+def alias_keras_to_tf_keras() -> None:
+    """Make ``import keras`` / ``from keras import backend`` give tf_keras (Keras 2 files)."""
+    import importlib
+    import importlib.abc
+    import importlib.machinery
+    import importlib.util
+
+    import tf_keras  # type: ignore[import-untyped,unused-ignore]
+
+    sys.modules["keras"] = tf_keras
+
+    class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+            if name.startswith("keras."):
+                return importlib.util.spec_from_loader(name, self)
+            return None
+
+        def create_module(self, spec: Any) -> Any:
+            return importlib.import_module("tf_keras" + spec.name[len("keras"):])
+
+        def exec_module(self, module: Any) -> None:
+            return None
+
+    sys.meta_path.insert(0, _Alias())

@@ -1,0 +1,236 @@
+"""What a real file needs before its loss can run: the Keras flavour, input shapes, its project.
+
+Public losses are written for Keras 2 (``from keras import backend as K; K.sum``), for
+``(B,H,W,C)`` images or ``(B,T,C)`` sequences, inside projects that import their own modules.
+Run them as written under Keras 3 and most die before reaching the bug. This module reads the
+file (stdlib ``ast``, no import) and says: which flavour to run (tf_keras when Keras 3 lacks the
+backend names the file uses, or when a Loss constructor passes a legacy reduction), which
+per-sample shapes the loss body implies (slices, axes, reshape targets, channel indexing) and
+where the project root is, so the worker can put it on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+#: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
+KERAS3_BACKEND = frozenset({
+    "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format", "is_float_dtype",
+    "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon", "set_floatx",
+    "set_image_data_format", "standardize_dtype"})
+_ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+_LEGACY_REDUCTIONS = ("AUTO", "auto")
+#: middle dimension of inferred layouts: not 4, so that it never equals the probe batch size
+MIDDLE = 5
+
+
+def keras2_names(tree: ast.Module) -> list[str]:
+    """``K.<name>`` uses that Keras 3's ``keras.backend`` lacks, where K is Keras 3's backend."""
+    aliases: set[str] = set()
+    direct: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "keras.backend" and alias.asname:
+                    aliases.add(alias.asname)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            if node.module == "keras":
+                aliases.update(a.asname or a.name for a in node.names if a.name == "backend")
+            elif node.module == "keras.backend":
+                direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
+        elif isinstance(node, ast.Assign) and _dotted(node.value) == "keras.backend":
+            aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    missing = list(direct)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
+                and node.attr not in KERAS3_BACKEND:
+            missing.append(node.attr)
+        elif isinstance(node, ast.Attribute) and _dotted(node.value) == "keras.backend" \
+                and node.attr not in KERAS3_BACKEND and _imports_keras(tree):
+            missing.append(node.attr)
+    return sorted(set(missing))
+
+
+def _imports_keras(tree: ast.Module) -> bool:
+    return any(isinstance(n, ast.Import) and any(a.name == "keras" for a in n.names) for n in ast.walk(tree))
+
+
+def legacy_reduction(tree: ast.Module) -> bool:
+    """A ``Reduction.AUTO`` / ``reduction='auto'`` / ``losses_utils`` use: Keras 3's Loss rejects it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in _LEGACY_REDUCTIONS and \
+                isinstance(node.value, ast.Attribute | ast.Name) and _last(node.value) in ("Reduction", "ReductionV2"):
+            return True
+        if isinstance(node, ast.keyword) and node.arg == "reduction" and isinstance(node.value, ast.Constant) \
+                and node.value.value in _LEGACY_REDUCTIONS:
+            return True
+        if isinstance(node, ast.Name) and node.id == "losses_utils":
+            return True
+    return False
+
+
+def _last(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _dotted(node: ast.AST) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def project_paths(path: str) -> list[str]:
+    """The file's folder and its project root (nearest pyproject.toml/setup.cfg/.git above it)."""
+    try:
+        here = Path(path).resolve().parent
+    except (OSError, RuntimeError):
+        return []
+    if not here.is_dir():
+        return []
+    out = [str(here)]
+    for folder in [here, *here.parents]:
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS):
+            if str(folder) not in out:
+                out.append(str(folder))
+            break
+    return out
+
+
+# -- shapes ----------------------------------------------------------------------------------------
+@dataclass
+class _Needs:
+    rank: int = 2
+    last: int = 0
+    reshapes: list[tuple[int, ...]] | None = None
+
+
+def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
+    """Per-sample layouts the loss body implies, best first, then a ladder of ranks up to 5.
+
+    Each is ``{"true": shape, "pred": shape, "labels": kind, "activation": act}`` without the
+    batch axis. Empty when the body asks for nothing beyond the default ``(B, C)`` layouts.
+    """
+    scope = _scope_node(tree, qualname)
+    if scope is None:
+        return []
+    needs = _Needs(reshapes=[])
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Subscript):
+            _from_subscript(node, needs)
+        elif isinstance(node, ast.Call):
+            _from_call(node, needs)
+    out: list[dict[str, Any]] = []
+    for shape in needs.reshapes or []:
+        out.append(_layout(shape, "float", "sigmoid"))
+    if needs.rank <= 2 and needs.last <= 3:
+        return out
+    channels = max(needs.last, 3)
+    for rank in range(max(needs.rank, 2), 6):
+        middle = (MIDDLE,) * (rank - 2)
+        out.append(_layout(middle + (channels,), "onehot", "softmax"))
+        if needs.last <= 1:
+            out.append(_layout(middle + (1,), "binary", "sigmoid"))
+        out.append(_layout(middle + (channels,), "float", "sigmoid"))
+    return out
+
+
+def ladder() -> list[dict[str, Any]]:
+    """Ranks 3 to 5 for a loss whose body says nothing about its inputs (tried last)."""
+    return [_layout((MIDDLE, 3), "onehot", "softmax"), _layout((MIDDLE, MIDDLE, 1), "binary", "sigmoid"),
+            _layout((MIDDLE, MIDDLE, 3), "onehot", "softmax"), _layout((3, MIDDLE, MIDDLE, 2), "binary", "sigmoid")]
+
+
+def _layout(shape: tuple[int, ...], labels: str, activation: str) -> dict[str, Any]:
+    return {"true": list(shape), "pred": list(shape), "labels": labels, "activation": activation}
+
+
+def _scope_node(tree: ast.Module, qualname: str) -> ast.AST | None:
+    parts = qualname.split(".")
+    if parts and parts[-1].startswith("<lambda>"):
+        try:
+            line = int(parts[-1].split("@", 1)[1])
+        except (IndexError, ValueError):
+            return None
+        return next((n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line), None)
+    node: ast.AST = tree
+    for i, part in enumerate(parts):
+        found = next((n for n in _defs(node) if n.name == part), None)
+        if found is None:
+            return node if i else None
+        node = found
+        if isinstance(node, ast.ClassDef):
+            return node
+    return node
+
+
+def _defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    for child in ast.walk(node):
+        if child is not node and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield child
+
+
+def _int(node: ast.AST) -> int | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return int(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int(node.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
+    if not isinstance(node.value, ast.Name):
+        return
+    elts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if any(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in elts):
+        return
+    has_ellipsis = any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts)
+    plain = [e for e in elts if not (isinstance(e, ast.Constant) and e.value is Ellipsis)]
+    if not has_ellipsis and len(plain) >= 2:
+        needs.rank = max(needs.rank, len(plain))
+    last = elts[-1]
+    if has_ellipsis or len(plain) >= 2:
+        needs.last = max(needs.last, _index_need(last))
+
+
+def _index_need(node: ast.AST) -> int:
+    value = _int(node)
+    if value is not None:
+        return value + 1 if value >= 0 else -value
+    if isinstance(node, ast.Slice):
+        bounds = [b for b in (_int(node.lower) if node.lower else None, _int(node.upper) if node.upper else None)
+                  if b is not None]
+        return max([b if b >= 0 else -b for b in bounds], default=0)
+    return 0
+
+
+def _from_call(node: ast.Call, needs: _Needs) -> None:
+    for kw in node.keywords:
+        if kw.arg in ("axis", "axes"):
+            needs.rank = max(needs.rank, _axis_need(kw.value))
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+    if name.startswith(("reduce_", "sum", "mean", "max", "min")) and len(node.args) >= 2:
+        needs.rank = max(needs.rank, _axis_need(node.args[1]))
+    if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)):
+        dims = [_int(e) for e in node.args[1].elts]
+        if len(dims) >= 3 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]):
+            shape = tuple(int(d) for d in dims[1:] if d is not None)
+            if needs.reshapes is not None and shape not in needs.reshapes and len(shape) <= 4:
+                needs.reshapes.append(shape)
+
+
+def _axis_need(node: ast.AST) -> int:
+    values = [_int(e) for e in node.elts] if isinstance(node, (ast.List, ast.Tuple)) else [_int(node)]
+    need = 0
+    for v in values:
+        if v is not None:
+            need = max(need, v + 1 if v >= 0 else -v)
+    return min(need, 5)
