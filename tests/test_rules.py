@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from tests.conftest import example_config, lint_example
+from tfshape_lint.engine import lint
 from tfshape_lint.fixer import fix_source
 from tfshape_lint.registry import all_rules
 from tfshape_lint.rule import UNSET
@@ -60,7 +61,8 @@ def test_fix_output(case: tuple[object, ...]) -> None:
         return
     assert result.source == ex.fixed  # type: ignore[attr-defined]
     # the fixed code is clean for this rule, but for findings that had no fix to begin with
-    before = [f for f in lint_example(ex.code, dict(ex.config)) if f.code == rule.code]  # type: ignore[attr-defined]
+    before = [f for f in lint(ex.code, "example.py", example_config(dict(ex.config)), fixes=True).findings  # type: ignore[attr-defined]
+              if f.code == rule.code]  # fixes on demand: ask for them to see which findings have one
     unfixable = sorted(f.message for f in before if f.fix is None)
     again = [f for f in lint_example(result.source, dict(ex.config)) if f.code == rule.code]  # type: ignore[attr-defined]
     assert sorted(f.message for f in again) == unfixable, \
