@@ -36,7 +36,7 @@ from tfshape_lint.options import (
 FORMATS = ("text", "json", "sarif", "github")
 #: command-line words (or their argparse abbreviations) that need the verifier's options, whose
 #: import costs ~80 ms
-_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "-h", "--help")
+_VERIFY_WORDS = ("--verif", "--no-c", "--cache", "--show-r", "-h", "--help")
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO, TextIO], int]
 
@@ -120,7 +120,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     findings = sorted((f for r in results for f in r.findings), key=Finding.sort_key)
     errors += [e for r in results for e in r.errors]
     write_errors(errors, err)
-    from tfshape_lint.verdicts import counted, for_format  # refuted findings leave text and exit status (no LibCST)
+    from tfshape_lint.verdicts import counted, for_format  # refuted findings leave text and exit status
 
     shown, summary = for_format(findings, getattr(args, "format", "text"), getattr(args, "show_refuted", False))
     emit(shown, errors, args, out)

@@ -262,7 +262,9 @@ def needs_engine(source: str, path: str) -> bool:
 
 
 def check_text(source: str, path: str, config: Config, *, fixes: bool = False) -> FileResult:
-    """Lint already-read text; syntax errors and rule crashes become InternalErrors."""
+    """Lint already-read text; syntax errors and rule crashes become InternalErrors.
+
+    ``fixes=True`` computes each finding's fix (``fix``, ``--diff``, the JSON report)."""
     if not needs_engine(source, path):
         return FileResult(path, source=source)
     from tfshape_lint.engine import SourceError, lint

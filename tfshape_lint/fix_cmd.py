@@ -272,7 +272,7 @@ def _fix_notebook(text: str, path: str, config: Config, job: FixJob) -> FileFix:
     outcome = _fix_checked(joined.marked_source(), path, config, unsafe=job.unsafe, diff=False,
                            show_fixes=job.show_fixes)
     if outcome.errors or not outcome.changed or outcome.output is None:
-        checked = to_cells(_with_notebook(check_text(joined.source, path, config), joined))
+        checked = to_cells(_with_notebook(check_text(joined.source, path, config, fixes=True), joined))
         return replace(outcome, remaining=checked.findings, output=text, changed=False, applied=0)
     try:
         cells = joined.split_fixed(outcome.output)
@@ -280,10 +280,10 @@ def _fix_notebook(text: str, path: str, config: Config, job: FixJob) -> FileFix:
         validate(new_text)
     except (ValueError, NotebookError) as exc:
         return FileFix(path, remaining=to_cells(_with_notebook(
-            check_text(joined.source, path, config), joined)).findings,
+            check_text(joined.source, path, config, fixes=True), joined)).findings,
             errors=[InternalError(path, f"fixes could not be mapped back to the cells, left unchanged: {exc}")])
     new_joined = read_notebook(new_text).join()
-    remaining = to_cells(_with_notebook(check_text(new_joined.source, path, config), new_joined)).findings
+    remaining = to_cells(_with_notebook(check_text(new_joined.source, path, config, fixes=True), new_joined)).findings
     diff = ""
     if job.diff:
         old_cells = dict(enumerate((source for _, source in notebook.cells), start=1))
