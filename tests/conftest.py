@@ -33,6 +33,20 @@ def lint_example(code: str, options: dict[str, object] | None = None) -> list[Fi
     return lint_source(code, "example.py", example_config(dict(options or {})))
 
 
+def needle_at(source: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    """(1-based line, 0-based column) of the ``nth`` occurrence of ``needle``: where the
+    verifier tests place a forced finding."""
+    seen = 0
+    for number, text in enumerate(source.splitlines(), 1):
+        col = text.find(needle)
+        while col >= 0:
+            if seen == nth:
+                return number, col
+            seen += 1
+            col = text.find(needle, col + 1)
+    raise AssertionError(f"{needle!r} not in the source")
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, lint_example
+from tests.conftest import ROOT, needle_at, lint_example
 from tfshape_lint.analysis.index import build_index
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import all_rules, get
@@ -414,16 +414,9 @@ def _span_finding(code: str, source: str, path: str, needle: str, skip: int = 0,
     """A finding of ``code`` on the ``nth`` occurrence of ``needle`` (as if the rule had flagged it)."""
     rule = get(code)
     assert rule is not None
-    seen = 0
-    for number, text in enumerate(source.splitlines(), 1):
-        col = text.find(needle)
-        while col >= 0:
-            if seen == nth:
-                return Finding(path, number, col + skip, number, col + len(needle), code, rule.name, "forced",
-                               Severity.ERROR)
-            seen += 1
-            col = text.find(needle, col + 1)
-    raise AssertionError(f"{needle!r} not in the source")
+    number, col = needle_at(source, needle, nth)
+    return Finding(path, number, col + skip, number, col + len(needle), code, rule.name, "forced",
+                   Severity.ERROR)
 
 
 def _needle_finding(code: str, source: str, path: str, needle: str) -> Finding:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import lint_example
+from tests.conftest import lint_example, needle_at
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
@@ -33,18 +33,10 @@ def _flag(code: str, source: str, path: str, needle: str, nth: int = 0,
     """A finding of ``code`` on the ``nth`` occurrence of ``needle`` (or on ``part`` of it), with its loss."""
     rule = get(code)
     assert rule is not None
-    seen = 0
-    for number, line in enumerate(source.splitlines(), 1):
-        col = line.find(needle)
-        while col >= 0:
-            if seen == nth:
-                start = col + (needle.find(part) if part else 0)
-                end = start + len(part or needle)
-                return Finding(path, number, start, number, end, code, rule.name, "forced",
-                               severity, loss=_loss_at(source, number))
-            seen += 1
-            col = line.find(needle, col + 1)
-    raise AssertionError(f"{needle!r} not in the source")
+    number, col = needle_at(source, needle, nth)
+    start = col + (needle.find(part) if part else 0)
+    return Finding(path, number, start, number, start + len(part or needle), code, rule.name, "forced",
+                   severity, loss=_loss_at(source, number))
 
 
 def _loss_at(source: str, line: int) -> LossRef | None:
