@@ -23,8 +23,8 @@ from typing import Callable, Iterable, Sequence
 
 import libcst as cst
 
+from tfshape_lint.analysis import may_use_ml
 from tfshape_lint.analysis.index import (
-    PREFILTER,
     ModuleIndex,
     build_index,
     helper_units,
@@ -32,7 +32,6 @@ from tfshape_lint.analysis.index import (
 )
 from tfshape_lint.analysis.callsites import bound_inputs, passed_values
 from tfshape_lint.analysis.losses import Context, LossSpec
-from tfshape_lint.analysis.project import may_reexport
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
     ModuleFacts,
@@ -84,7 +83,7 @@ def lint(source: str, path: str, config: Config,
     ``fixes=True`` fills ``Finding.fix`` (for ``fix``, ``--diff``, JSON); otherwise only
     ``Finding.fix_safety`` says that a fix exists, and none is computed.
     """
-    if not PREFILTER.search(source) and not may_reexport(source, path):
+    if not may_use_ml(source, path):
         return LintResult()
     try:
         with warnings.catch_warnings():

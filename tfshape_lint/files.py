@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TypeVar
 
-from tfshape_lint.analysis import PREFILTER
+from tfshape_lint.analysis import PREFILTER, may_use_ml
 from tfshape_lint.config import Config, ConfigResolver
 from tfshape_lint.finding import Finding, InternalError
 from tfshape_lint.gitignore import GitIgnore
@@ -241,12 +241,10 @@ def needs_engine(source: str, path: str) -> bool:
     A file that never names TensorFlow/Keras still needs it when a module of its own project
     re-exports them (``from mypkg.backend import ops``): the stdlib-``ast`` index says so.
     """
+    if not may_use_ml(source, path):
+        return False
     if PREFILTER.search(source):
         return True
-    from tfshape_lint.analysis.project import may_reexport
-
-    if not may_reexport(source, path):
-        return False
     import ast
     import warnings
 

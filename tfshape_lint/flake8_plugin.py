@@ -20,7 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from tfshape_lint import __version__
-from tfshape_lint.analysis import PREFILTER
+from tfshape_lint.analysis import may_use_ml
 
 if TYPE_CHECKING:
     from tfshape_lint.config import Config
@@ -78,11 +78,8 @@ class TfshapePlugin:
         if not isinstance(self.tree, ast.Module):
             return []
         source = "".join(self.lines)
-        if not PREFILTER.search(source):
-            from tfshape_lint.analysis.project import may_reexport  # ast only, as `check` does
-
-            if not may_reexport(source, self.filename):
-                return []
+        if not may_use_ml(source, self.filename):  # text and ast only, as `check` does
+            return []
         from tfshape_lint.analysis.index import build_index  # the ast stage: no LibCST
 
         index = build_index(source, self.tree, self.filename)  # with the file's project, as `check`

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfshape_lint.analysis import PREFILTER as PREFILTER  # re-exported: the engine's fast path  # noqa: F401
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
 from tfshape_lint.analysis.project import is_test_module, own_loss_hooks, project_for
