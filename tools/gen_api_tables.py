@@ -218,7 +218,13 @@ KERAS2_BACKEND: dict[str, str] = {
     "symbolic": "Keras 3 has no graph/eager switch; drop the decorator",
     "eager": "Keras 3 has no graph/eager switch; drop the decorator",
     "conv3d_transpose": "use keras.ops.conv_transpose", "separable_conv1d": "use keras.ops.separable_conv",
+    "common": "a Keras 2 submodule: call its function on the backend itself (epsilon, floatx, ...)",
+    "tensorflow_backend": "a Keras 2 submodule: use TensorFlow directly (tf.config.list_logical_devices)",
 }
+#: Keras 2.0-2.3 ``keras.backend`` submodules whose functions the backend namespace itself also
+#: exported (``K.common.epsilon`` was ``K.epsilon``): a use is fixed by dropping the submodule
+#: when the Keras 3 namespace has the function.
+KERAS2_SUBMODULES = ("common",)
 #: message tail for loss/metric names with no Keras 3 alias
 ALIAS_ADVICE: dict[str, str] = {
     "Reduction": "pass reduction= as a string ('sum_over_batch_size', 'sum' or 'none')",
@@ -412,6 +418,8 @@ def build_keras_table() -> dict[str, Any]:
     keras2 = sorted(set(KERAS2_BACKEND) - set(names["tf_keras.backend"]))
     for name in keras2:
         backend[name] = {"advice": KERAS2_BACKEND[name], "legacy": [], "verified": False}
+        if name in KERAS2_SUBMODULES:
+            backend[name]["submodule"] = True
     return {
         "generated_by": "tools/gen_api_tables.py",
         "versions": {"keras": keras.__version__, "tf_keras": tf_keras.__version__,

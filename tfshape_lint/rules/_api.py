@@ -71,6 +71,8 @@ class Hit:
     rename: str | None = None
     #: for ``from M import name``: the module and name to import instead (drop-in only)
     import_from: tuple[str, str] | None = None
+    #: ``K.common.epsilon`` -> ``K.epsilon``: the fix drops the removed submodule in the middle
+    drop_parent: bool = False
 
 
 class RemovedApiRule(Rule):
@@ -214,6 +216,9 @@ class RemovedApiRule(Rule):
         return self.nested_rewrite(qualname) if qualname else None
 
     def _call_fix(self, node: cst.Call, hit: Hit) -> tuple[cst.BaseExpression | None, list[tuple[str, str | None, str | None]]]:
+        if hit.drop_parent:
+            func = _without_parent(node.func)
+            return (node.with_changes(func=func) if func is not None else None), []
         if hit.rename is not None and isinstance(node.func, cst.Attribute):
             return node.with_changes(func=node.func.with_changes(attr=cst.Name(hit.rename))), []
         if hit.rewrite is None or rewrite_call(node, hit.rewrite, self._roots) is None:
@@ -223,6 +228,8 @@ class RemovedApiRule(Rule):
         return (new if isinstance(new, cst.BaseExpression) else None), rewriter.imports
 
     def _reference_fix(self, node: cst.Attribute, hit: Hit) -> tuple[cst.BaseExpression | None, list[tuple[str, str | None, str | None]]]:
+        if hit.drop_parent:
+            return _without_parent(node), []
         if hit.rename is not None:
             return node.with_changes(attr=cst.Name(hit.rename)), []
         if hit.rewrite is None:
@@ -325,6 +332,13 @@ class _HitFinder(cst.CSTVisitor):
         if any(self._removed(cst_dotted(alias.name)) for alias in node.names):
             self.found = True
 
+
+
+def _without_parent(node: cst.BaseExpression) -> cst.Attribute | None:
+    """``a.b.c`` -> ``a.c`` (parentheses and the last name kept), else None."""
+    if not isinstance(node, cst.Attribute) or not isinstance(node.value, cst.Attribute):
+        return None
+    return node.with_changes(value=node.value.value)
 
 
 def _import_from(node: cst.ImportFrom, alias: cst.ImportAlias, target: tuple[str, str]) -> cst.ImportFrom:

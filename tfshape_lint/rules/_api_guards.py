@@ -94,8 +94,11 @@ class GuardTracker:
         return any(entry is _ALL for entry in self.stack)
 
     def covers(self, qualname: str) -> bool:
-        """Whether ``qualname`` (resolved, ``keras.backend.slice``) is inside a guard for it."""
-        return any(entry is _ALL or qualname in entry for entry in self.stack)
+        """Whether ``qualname`` (resolved, ``keras.backend.slice``) is inside a guard for it or
+        for a module above it (``hasattr(K, "common")`` guards ``K.common.epsilon``)."""
+        parts = qualname.split(".")
+        names = {".".join(parts[:end]) for end in range(2, len(parts) + 1)}
+        return any(entry is _ALL or not names.isdisjoint(entry) for entry in self.stack)
 
 
 _OTHER_BACKENDS = frozenset({"theano", "cntk", "mxnet", "plaidml", "jax", "torch", "numpy"})

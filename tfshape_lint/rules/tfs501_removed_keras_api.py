@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Iterable, Mapping
 
@@ -28,7 +29,10 @@ class RemovedKerasApi(RemovedApiRule):
       (`mean_squared_error`, ...), `tf.losses.mean_squared_error` likewise.
 
     - backend names of Keras 2.x that even tf_keras no longer has (`K.image_dim_ordering`,
-      `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...).
+      `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...), and
+      attribute chains through its submodules: `K.common.epsilon()` (Keras 2's
+      `keras.backend.common`; the fix drops `.common` where the backend itself has the
+      function), `K.tensorflow_backend`.
 
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
     `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
@@ -145,6 +149,12 @@ class RemovedKerasApi(RemovedApiRule):
                 "        return x * K.pattern_broadcast(alpha, dims)\n"
                 "    return x * alpha\n",
                 note="a branch for another backend never runs on TensorFlow"),
+        Example("from keras import backend as K\n\ndef eps():\n"
+                "    if hasattr(K, 'common'):\n        return K.common.epsilon()\n"
+                "    return K.epsilon()\n",
+                note="hasattr asks about the Keras 2 submodule the chain goes through"),
+        Example("from keras.src.backend import common\n\nstate = common.global_state\n",
+                note="Keras 3's own private keras.src.backend.common is another module"),
     )
     bad = (
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
@@ -244,6 +254,23 @@ class RemovedKerasApi(RemovedApiRule):
                 fixed="import keras.backend as K\nimport keras\n\ndef loss(y_true, y_pred):\n"
                       "    return keras.ops.mean(K.relu(y_pred - y_true, alpha=0.1), axis=-1)\n",
                 note="keras.ops.relu takes no alpha: that call stays and is still reported"),
+        Example("import keras\nfrom keras import backend as K\n\ndef loss(y_true, y_pred):\n"
+                "    p = keras.ops.clip(y_pred, K.common.epsilon(), 1.0)\n"
+                "    return -keras.ops.mean(y_true * keras.ops.log(p), axis=-1)\n",
+                fixed="import keras\nfrom keras import backend as K\n\ndef loss(y_true, y_pred):\n"
+                      "    p = keras.ops.clip(y_pred, K.epsilon(), 1.0)\n"
+                      "    return -keras.ops.mean(y_true * keras.ops.log(p), axis=-1)\n",
+                line=5, message="K.common.epsilon is not in keras.backend under Keras 3 (AttributeError); "
+                                "use K.epsilon",
+                note="Keras 2's keras.backend.common submodule; its functions live on the backend"),
+        Example("import tensorflow as tf\n\nDTYPE = tf.keras.backend.common.floatx()\n",
+                fixed="import tensorflow as tf\n\nDTYPE = tf.keras.backend.floatx()\n"),
+        Example("from tensorflow.keras import backend as K\n\nK.common.set_legacy_weight_ordering(False)\n",
+                fixed=None, message="K.common is not in tf.keras.backend under Keras 3 (AttributeError); "
+                                    "a Keras 2 submodule: call its function on the backend itself "
+                                    "(epsilon, floatx, ...)",
+                note="no Keras 3 function of that name: nothing to rename to"),
+        Example("from keras.backend.common import epsilon\n", fixed=None),
     )
 
     # -- the ast stage ----------------------------------------------------------------------------
@@ -254,7 +281,10 @@ class RemovedKerasApi(RemovedApiRule):
         for qualname, found in index.qualnames.items():
             if _classify(qualname, legacy_tf_keras) is not None:
                 units |= found
-        imported = {q for q in index.imports.aliases.values() if _classify(q, legacy_tf_keras) is not None}
+        # ``from keras.backend.common import epsilon`` binds a name under a removed submodule
+        imported = {q for q in index.imports.aliases.values()
+                    if _classify(q, legacy_tf_keras) is not None
+                    or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None}
         if imported:
             units |= import_units(index.unit_nodes, imported)
         return units
@@ -269,7 +299,7 @@ class RemovedKerasApi(RemovedApiRule):
             return None
         found = _classify(qualname, self._legacy_tf_keras)
         if found is None:
-            return None
+            return _submodule_hit(qualname, self._legacy_tf_keras)
         namespace, kind, name = found
         display = "tf.keras." + kind if namespace.startswith(_TF_KERAS_NS) else namespace
         if kind == "backend":
@@ -293,7 +323,25 @@ class RemovedKerasApi(RemovedApiRule):
 def _advice(hit: Hit, spelled: str) -> str:
     if hit.rename is not None:
         return f"use {spelled.rsplit('.', 1)[0]}.{hit.rename}"
+    if hit.drop_parent:
+        outer, _, name = re.sub(r"[\s()]", "", spelled).rpartition(".")
+        return f"use {outer.rpartition('.')[0]}.{name}"
     return hit.advice
+
+
+def _submodule_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
+    """``K.common.epsilon``: a function of a Keras 2 backend submodule (``keras.backend.common``)
+    that the Keras 3 namespace has under its own name, so dropping the submodule fixes it."""
+    spelled, _, name = qualname.rpartition(".")
+    found = _classify(spelled, legacy_tf_keras)
+    if found is None:
+        return None
+    namespace, kind, submodule = found
+    if kind != "backend" or not keras_table()["backend"][submodule].get("submodule") \
+            or name not in _names(namespace):
+        return None
+    display = "tf.keras." + kind if namespace.startswith(_TF_KERAS_NS) else namespace
+    return Hit(qualname, "", display, drop_parent=True)
 
 
 def _backend_hit(qualname: str, display: str, name: str) -> Hit:
