@@ -30,7 +30,7 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -209,7 +209,11 @@ class _Run:
             return
         try:
             closure = self._closure(module, spec, facts)
-            scope = evaluate_loss(facts, spec, node, closure, self._call_site_inputs(spec, facts, node))
+            site = self._call_site(spec, facts)
+            inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else None
+            scope = evaluate_loss(facts, spec, node, closure, inputs)
+            if site is not None:
+                scope.call_site = (site[2], passed_arguments(node, site[0]))
         except RecursionError:
             self._internal("analysis", RecursionError(
                 f"{spec.qualname} is nested too deeply to analyse"))
@@ -235,8 +239,9 @@ class _Run:
             self._internal(rule.code, exc)
             return False
 
-    def _call_site_inputs(self, spec: LossSpec, facts: ModuleFacts, node: FunctionNode) -> dict[str, Value] | None:
-        """What the file's only call of a custom-loop or signature-found loss passes to it."""
+    def _call_site(self, spec: LossSpec, facts: ModuleFacts) -> tuple[cst.Call, list[Value], Scope] | None:
+        """The file's only call of a custom-loop or signature-found loss, what it passes and the
+        scope that evaluated it."""
         if spec.caller is None or spec.call_unit is None or spec.context not in (Context.DIRECT, Context.UNKNOWN):
             return None
         if any(other.path == spec.caller for other in self.index.losses):
@@ -247,8 +252,7 @@ class _Run:
         caller = find_def(module, spec.caller) if spec.caller else None
         if spec.caller and not isinstance(caller, cst.FunctionDef):
             return None
-        found = passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
-        return bound_inputs(spec, node, *found) if found is not None else None
+        return passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
 
     def _check_loss(self, rule: Rule, loss: Scope) -> None:
         try:

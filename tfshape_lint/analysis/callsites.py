@@ -45,8 +45,9 @@ def find_call(root: cst.CSTNode, name: str) -> cst.Call | None:
 
 
 def passed_values(facts: ModuleFacts, spec: LossSpec, caller: cst.FunctionDef | None,
-                  root: cst.CSTNode) -> tuple[cst.Call, list[Value]] | None:
-    """The call of the loss under ``root`` and the values of its arguments there.
+                  root: cst.CSTNode) -> tuple[cst.Call, list[Value], Scope] | None:
+    """The call of the loss under ``root``, the values of its arguments there and the scope
+    that evaluated them.
 
     ``caller`` is the def holding the call (its body is evaluated with unknown parameters), or
     None for a module-level call, whose arguments are read against the module's globals.
@@ -55,12 +56,34 @@ def passed_values(facts: ModuleFacts, spec: LossSpec, caller: cst.FunctionDef | 
     if call is None:
         return None
     if caller is None:
-        ev = Evaluator(facts, Scope(_PLACEHOLDER, spec, is_helper=True), depth=2)
+        scope = Scope(_PLACEHOLDER, spec, is_helper=True)
+        ev = Evaluator(facts, scope, depth=2)
         env = facts.globals.copy()
-        return call, [ev.expr(arg.value, env) for arg in call.args]
+        values = []
+        for arg in call.args:
+            values.append(ev.expr(arg.value, env))
+            scope.values.setdefault(arg.value, values[-1])
+        return call, values, scope
     scope = Scope(caller, spec, is_helper=True)
     Evaluator(facts, scope, depth=2).run({})
-    return call, [scope.values.get(arg.value, UNKNOWN) for arg in call.args]
+    return call, [scope.values.get(arg.value, UNKNOWN) for arg in call.args], scope
+
+
+def passed_arguments(fn: FunctionNode, call: cst.Call) -> dict[str, cst.BaseExpression]:
+    """Parameter name -> the argument expression ``call`` passes for it (none after a ``*``)."""
+    params = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    out: dict[str, cst.BaseExpression] = {}
+    positional = [a for a in call.args if a.keyword is None]
+    for name, arg in zip(params, positional):
+        if arg.star:
+            break
+        out[name] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            out[arg.keyword.value] = arg.value
+    return out
 
 
 def bound_inputs(spec: LossSpec, fn: FunctionNode, call: cst.Call, values: list[Value]) -> dict[str, Value]:

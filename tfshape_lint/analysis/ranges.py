@@ -413,7 +413,7 @@ class Ranges:
                 # loss-layer idiom, ``lambda y_true, y_pred: y_pred``): a non-negative loss value
                 return Bound(low=Low.NONNEG, pred=True, diff=True)
             if name == scope.y_pred:
-                return Bound(low=Low.ANY, pred=True, diff=True, le_one=True)
+                return self._passed_prediction(name, scope)
             if name == scope.y_true:
                 return Bound(low=Low.NONNEG, label=True, nan_label=True)
         if scope.is_helper and scope.parent is not None and scope.callers:
@@ -423,6 +423,19 @@ class Ranges:
         if mentions(name, EPSILON_WORDS):
             return EPSILON
         return self._from_value(node, scope)
+
+    def _passed_prediction(self, name: str, scope: Scope) -> Bound:
+        """``y_pred``: any value, unless the file's only call of the loss passes one bounded
+        away from 0 (``nll(t, tf.clip_by_value(z, 1e-7, 1.0))`` inside an ``add_loss``)."""
+        default = Bound(low=Low.ANY, pred=True, diff=True, le_one=True)
+        if scope.call_site is None:
+            return default
+        caller, arguments = scope.call_site
+        arg = arguments.get(name)
+        if arg is None:
+            return default
+        passed = self.bound(arg, caller)
+        return default.lifted(low=best(default.low, passed.low), margin=passed.le_one and passed.margin)
 
     def _math_constant(self, dotted: str | None) -> Bound | None:
         """``np.pi``, ``math.e``, ``from numpy import pi``: a known positive constant."""

@@ -99,6 +99,9 @@ class Scope:
     sources: dict[cst.CSTNode, frozenset[cst.CSTNode | None]] = field(default_factory=dict)
     #: the scope whose call evaluated this helper (None for the loss itself)
     parent: Scope | None = None
+    #: for a loss the file calls exactly once: the body holding that call (evaluated) and the
+    #: argument expression each parameter receives there (see ``analysis.callsites``)
+    call_site: tuple[Scope, dict[str, cst.BaseExpression]] | None = None
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- query API: rules read scopes through these, never through the fields ------------
@@ -498,7 +501,7 @@ class Evaluator:
         if not any(v.tensor for v in values):
             return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({Tag.BOOL}),
                          origin=frozenset().union(*(v.origin for v in values)))
-        return elementwise(values, dtype=DType.BOOL, cut=True, tags=frozenset({Tag.COMPARISON}))
+        return elementwise(values, dtype=_comparison_dtype(values), cut=True, tags=frozenset({Tag.COMPARISON}))
 
     # -- subscripts and attributes ---------------------------------------------------------
     def _subscript(self, node: cst.Subscript, env: Env) -> Value:
@@ -790,8 +793,18 @@ def _binary_op(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
 
 
 def _compare(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return elementwise([_plain(v) for v in args[:2]], dtype=DType.BOOL, cut=True,
-                       tags=frozenset({Tag.COMPARISON}))
+    operands = [_plain(v) for v in args[:2]]
+    dtype = _comparison_dtype(operands) if canon.startswith("np.") else DType.BOOL
+    return elementwise(operands, dtype=dtype, cut=True, tags=frozenset({Tag.COMPARISON}))
+
+
+def _comparison_dtype(operands: list[Value]) -> DType:
+    """A comparison of numpy arrays (and Python numbers) is a numpy bool array, which TF
+    converts to float when it meets a float tensor (KERAS_FACTS 5c): not a bool tensor."""
+    tensors = [v for v in operands if v.tensor]
+    if tensors and all(v.dtype == DType.NUMPY for v in tensors):
+        return DType.NUMPY
+    return DType.BOOL
 
 
 def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:

@@ -97,6 +97,23 @@ class NonFloatMask(Rule):
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred), axis=-1) * n\n",
                 note="a shape cast to float"),
+        Example("import numpy as np\nimport tensorflow as tf\n\nCLASS_W = np.array([1.0, 2.0, 0.0])\n"
+                "ACTIVE = CLASS_W > 0\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    rare = np.greater(CLASS_W, 1.0)\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * ACTIVE * (1.0 + rare), axis=-1)\n",
+                note="a comparison of numpy arrays is a numpy bool array: converted to float too "
+                     "(measured: float32 result)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    pos = y_true > 0.5\n"
+                "    err = K.switch(pos, K.square(1.0 - y_pred), K.square(y_pred))\n"
+                "    picked = tf.boolean_mask(err, tf.logical_and(pos, y_pred > 0.0))\n"
+                "    n = tf.math.count_nonzero(pos, dtype=tf.float32)\n"
+                "    w = tf.cast(pos, dtype=y_pred.dtype) + K.cast(tf.reduce_any(pos), 'float32')\n"
+                "    return K.mean(err * w, axis=-1) + tf.reduce_sum(picked) / (n + 1.0)\n",
+                note="ops that take bools (switch, boolean_mask, logical_and, count_nonzero, "
+                     "reduce_any) and casts with a string or another tensor's dtype"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
@@ -151,6 +168,15 @@ class NonFloatMask(Rule):
                       "    loss_ *= tf.cast(mask, y_pred.dtype)\n"
                       "    return tf.reduce_sum(loss_, axis=-1) / tf.maximum(tf.reduce_sum(tf.cast(mask, tf.float32), axis=-1), 1.0)\n",
                 line=8, note="an augmented assignment (the transformer tutorial pattern, without its cast)"),
+        Example("import numpy as np\nimport tensorflow as tf\n\nTHRESH = np.array([0.5, 0.2, 0.7])\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    hit = y_true > THRESH\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * hit, axis=-1)\n",
+                fixed="import numpy as np\nimport tensorflow as tf\n\nTHRESH = np.array([0.5, 0.2, 0.7])\n\n"
+                      "def loss(y_true, y_pred):\n"
+                      "    hit = y_true > THRESH\n"
+                      "    return tf.reduce_mean(tf.square(y_true - y_pred) * tf.cast(hit, y_pred.dtype), axis=-1)\n",
+                line=8, note="a tensor compared with a numpy array is a bool tensor"),
     )
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

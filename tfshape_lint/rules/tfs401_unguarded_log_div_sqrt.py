@@ -174,6 +174,18 @@ class UnguardedLogDivSqrt(Rule):
                 "    loss = tf.square(real - pred) * mask\n"
                 "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
                 note="the masked mean over the batch: its count is 0 only for a batch of padding"),
+        Example("import tensorflow as tf\nfrom tensorflow import keras\n\n"
+                "def nll(target, probs):\n"
+                "    return -tf.reduce_mean(target * tf.math.log(probs))\n\n"
+                "def rate_ratio(target, rate):\n"
+                "    return tf.reduce_mean(target / rate)\n\n"
+                "class Head(keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        target, z = inputs\n"
+                "        self.add_loss(nll(target, tf.clip_by_value(z, 1e-7, 1.0)))\n"
+                "        self.add_loss(rate_ratio(target, tf.nn.softplus(z) + 1e-6))\n"
+                "        return z\n",
+                note="the only call (an add_loss in a custom Layer) passes a prediction bounded away from 0"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
@@ -332,6 +344,23 @@ class UnguardedLogDivSqrt(Rule):
                       "    var = K.square(y_pred[:, 1:2])\n"
                       "    return K.mean(K.log(2 * np.pi * var + K.epsilon()) / 2 + K.square(y_true - mean) / (2 * var + K.epsilon()), axis=-1)\n",
                 line=7, note="the square of a raw prediction reaches 0"),
+        Example("import tensorflow as tf\nfrom tensorflow import keras\n\n"
+                "def nll(target, probs):\n"
+                "    return -tf.reduce_mean(target * tf.math.log(probs))\n\n"
+                "class Head(keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        target, z = inputs\n"
+                "        self.add_loss(nll(target, tf.nn.relu(z)))\n"
+                "        return z\n",
+                fixed="import tensorflow as tf\nfrom tensorflow import keras\n\n"
+                      "def nll(target, probs):\n"
+                      "    return -tf.reduce_mean(target * tf.math.log(probs + 1e-7))\n\n"
+                      "class Head(keras.layers.Layer):\n"
+                      "    def call(self, inputs):\n"
+                      "        target, z = inputs\n"
+                      "        self.add_loss(nll(target, tf.nn.relu(z)))\n"
+                      "        return z\n",
+                line=5, note="the only call (an add_loss) passes a ReLU output: exact zeros"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
