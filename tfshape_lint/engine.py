@@ -184,6 +184,7 @@ class _Run:
 
     def _facts(self, needed: set[int]) -> ModuleFacts:
         functions: dict[str, cst.FunctionDef] = {}
+        methods: dict[tuple[str, str], cst.FunctionDef] = {}
         statements: list[cst.CSTNode] = []
         for unit in sorted(needed):
             module = self.unit_module(unit)
@@ -192,9 +193,12 @@ class _Run:
             for stmt in module.body:
                 if isinstance(stmt, cst.FunctionDef):
                     functions[stmt.name.value] = stmt
-                elif not isinstance(stmt, cst.ClassDef):
+                elif isinstance(stmt, cst.ClassDef):
+                    methods.update(((stmt.name.value, item.name.value), item) for item in stmt.body.body
+                                   if isinstance(item, cst.FunctionDef))
+                else:
                     statements.append(stmt)
-        facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes))
+        facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes), methods=methods)
         if self.index.losses:
             facts.globals = evaluate_module_globals(facts, statements, self.index.losses[0])
         return facts

@@ -177,6 +177,9 @@ class ModuleFacts:
     functions: dict[str, cst.FunctionDef]
     loss_classes: set[str]
     globals: Env = field(default_factory=Env)
+    #: (class name, method name) -> def, for the classes of the units analysed: a Loss
+    #: subclass's ``call`` may hand its work to ``self._helper(...)``
+    methods: dict[tuple[str, str], cst.FunctionDef] = field(default_factory=dict)
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -606,6 +609,9 @@ class Evaluator:
     def _call(self, node: cst.Call, env: Env) -> Value:
         args = [self.expr(a.value, env) for a in node.args]
         func = node.func
+        method = self._own_method(func, env)
+        if method is not None:
+            return self._helper_call(node, (method, Env()), [env.names["self"]] + args)
         if isinstance(func, cst.Attribute) and cst_dotted(func) is None or (
             isinstance(func, cst.Attribute) and func.value and self._is_local(func, env)
         ):
@@ -636,6 +642,21 @@ class Evaluator:
         spec = lookup(canon)
         result = _unknown_call(args, canon) if spec is None else self._transfer(spec, node, args, env, canon or "")
         return _numpy_result(result, args) if canon is not None and canon.startswith("np.") else result
+
+    def _own_method(self, func: cst.BaseExpression, env: Env) -> cst.FunctionDef | None:
+        """``self.name`` where ``name`` is a method of the loss's own class in this file (a
+        helper that reduces, casts or clips is then analysed like a module function)."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "self" and "self" in env.names):
+            return None
+        path = self.scope.spec.path
+        if len(path) < 2:
+            return None
+        method = self.module.methods.get((path[-2], func.attr.value))
+        params = list(method.params.params) if method is not None else []
+        if method is None or not params or params[0].name.value != "self" or method is self.scope.node:
+            return None
+        return method
 
     def _is_local(self, func: cst.Attribute, env: Env) -> bool:
         root: cst.BaseExpression = func

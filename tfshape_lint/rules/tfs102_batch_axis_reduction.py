@@ -115,6 +115,11 @@ class BatchAxisReduction(Rule):
                 "    y = tf.where(tf.math.is_nan(y_true), tf.zeros_like(y_true), y_true)\n"
                 "    return tf.reduce_sum(tf.square(y - y_pred) * mask) / n_valid(y_true)\n",
                 note="a count computed in a helper (where, cast, maximum): sum / count is a mean"),
+        Example("import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                "    def _total(self, x):\n        return tf.reduce_sum(x, axis=-1)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return self._total(tf.square(y_true - y_pred))\n",
+                note="a method of the Loss class that sums each sample"),
     )
     bad = (
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
@@ -180,6 +185,20 @@ class BatchAxisReduction(Rule):
                       "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
                       "    return triplet_loss(None, emb)\n",
                 line=7, note="each element of the tuple the only call passes is a batch"),
+        Example("import tensorflow as tf\n\ndef my_sum(x):\n    return tf.reduce_sum(x)\n\n"
+                "def sse(y_true, y_pred):\n    err = tf.square(y_true - y_pred)\n    return my_sum(err)\n",
+                fixed="import tensorflow as tf\n\ndef my_sum(x):\n    return tf.reduce_sum(x, axis=-1)\n\n"
+                      "def sse(y_true, y_pred):\n    err = tf.square(y_true - y_pred)\n    return my_sum(err)\n",
+                line=4, note="the batch sum happens in a helper the loss returns"),
+        Example("import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                "    def _total(self, x):\n        return tf.reduce_sum(x)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return self._total(tf.square(y_true - y_pred))\n",
+                fixed="import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                      "    def _total(self, x):\n        return tf.reduce_sum(x, axis=-1)\n\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        return self._total(tf.square(y_true - y_pred))\n",
+                line=5, note="in a method of the Loss class that call hands its work to"),
     )
 
     def check_loss(self, loss: Scope) -> None:

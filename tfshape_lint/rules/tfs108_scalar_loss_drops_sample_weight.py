@@ -201,6 +201,24 @@ class ScalarLossDropsSampleWeight(Rule):
                       "        p = tf.clip_by_value(y_pred, 1e-7, 1.0)\n"
                       "        return tf.reduce_sum(-y_true * tf.math.log(p), axis=-1)\n",
                 line=6, note="already per sample inside: the fix drops the outer mean"),
+        Example("import tensorflow as tf\n\nclass Weighted(tf.keras.losses.Loss):\n"
+                "    def __init__(self, weight=2.0):\n        super().__init__()\n        self.weight = weight\n\n"
+                "    def _mse(self, y_true, y_pred):\n        return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        loss = self._mse(y_true, y_pred)\n        return loss * self.weight\n",
+                fixed="import tensorflow as tf\n\nclass Weighted(tf.keras.losses.Loss):\n"
+                      "    def __init__(self, weight=2.0):\n        super().__init__()\n        self.weight = weight\n\n"
+                      "    def _mse(self, y_true, y_pred):\n        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        loss = self._mse(y_true, y_pred)\n        return loss * self.weight\n",
+                line=9, note="reduced to a scalar in a method of the class, then weighted"),
+        Example("from tensorflow.keras import backend as K\n\ndef weighted(y_true, y_pred):\n"
+                "    mse = K.mean(K.square(y_true - y_pred))\n    return 0.7 * mse\n\n"
+                "model.compile(optimizer='adam', loss=weighted)\nmodel.fit(x, y, sample_weight=w)\n",
+                fixed="from tensorflow.keras import backend as K\n\ndef weighted(y_true, y_pred):\n"
+                      "    mse = K.mean(K.square(y_true - y_pred), axis=-1)\n    return 0.7 * mse\n\n"
+                      "model.compile(optimizer='adam', loss=weighted)\nmodel.fit(x, y, sample_weight=w)\n",
+                line=4, note="a scalar times a loss weight is still one number for the whole batch"),
     )
 
     def applies(self, loss: Scope) -> bool:
