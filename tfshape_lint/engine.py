@@ -30,7 +30,7 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, fit_label_ranks, passed_arguments, passed_values
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -39,6 +39,7 @@ from tfshape_lint.analysis.tensors import (
     evaluate_factory_closure,
     evaluate_loss,
     evaluate_module_globals,
+    input_values,
 )
 from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.config import Config
@@ -140,6 +141,11 @@ class _Run:
         # the units that call a loss or its factory too: what they pass is read as globals
         loss_units = {s.unit for s in specs} | {u for s in specs for u in (s.call_unit, s.factory_unit)
                                                 if u is not None}
+        self._fit_units: set[int] = set()
+        if any(s.context is Context.SUBCLASS for s in specs):
+            # the labels fit passes reach a Loss subclass's call unaligned: read them
+            self._fit_units = set(self.index.methods.get("fit", set()))
+            loss_units |= self._fit_units
         needed = set().union(*wanted.values()) if wanted else set()
         if loss_units:
             needed |= helper_units(self.index, loss_units)
@@ -214,7 +220,7 @@ class _Run:
         try:
             closure = self._closure(module, spec, facts)
             site = self._call_site(spec, facts)
-            inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else None
+            inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else self._fit_inputs(spec, facts)
             scope = evaluate_loss(facts, spec, node, closure, inputs)
             if site is not None:
                 scope.call_site = (site[2], passed_arguments(node, site[0]))
@@ -242,6 +248,20 @@ class _Run:
         except Exception as exc:  # a rule bug must not stop the file
             self._internal(rule.code, exc)
             return False
+
+    def _fit_inputs(self, spec: LossSpec, facts: ModuleFacts) -> dict[str, Value] | None:
+        """A Loss subclass in a file whose every ``fit`` passes ``(N,)`` labels gets ``(B,)``
+        labels, one rank below a prediction of at least two axes (a Dense output)."""
+        if spec.context is not Context.SUBCLASS or not self._fit_units or len(spec.params) < 2:
+            return None
+        modules = [m for m in (self.unit_module(u) for u in sorted(self._fit_units)) if m is not None]
+        ranks = fit_label_ranks(facts, modules, spec)
+        if not ranks or any(rank != 1 for rank in ranks):
+            return None
+        inputs = input_values(spec)
+        labels = spec.params[0]
+        inputs[labels] = inputs[labels].evolve(rel=-1)
+        return inputs
 
     def _call_site(self, spec: LossSpec, facts: ModuleFacts) -> tuple[cst.Call, list[Value], Scope] | None:
         """The file's only call of a custom-loop or signature-found loss, what it passes and the

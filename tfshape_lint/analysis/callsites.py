@@ -10,6 +10,8 @@ the arguments there say more: a Python tuple of embeddings is a tuple, not a bat
 
 from __future__ import annotations
 
+from typing import Callable
+
 import libcst as cst
 
 from tfshape_lint.analysis.losses import LossSpec
@@ -137,3 +139,59 @@ def _as_input(base: Value, value: Value, ref: int | None) -> Value:
     if value.tensor and value.rel is None and value.rank is not None and ref is not None:
         return base.evolve(rel=value.rank - ref)
     return base
+
+
+# -- what fit passes ---------------------------------------------------------------------------
+class _FitFinder(cst.CSTVisitor):
+    """``<model>.fit(...)`` calls of one statement, not inside a class body or nested def."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "fit":
+            self.calls.append(node)
+
+
+def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpec) -> list[int | None]:
+    """The rank of the labels each ``fit`` call of the file passes (None: unknown, a dataset).
+
+    Only calls at module level or in a top-level function are read; the labels are the
+    second positional argument or ``y=``, evaluated against the module's globals or that
+    function's body. ``(N,)`` labels reach a Loss subclass's ``call`` as ``(B,)``: Keras 3
+    aligns labels only for loss functions (measured: ``(4,)`` and ``(4, 1)`` outputs).
+    """
+    ranks: list[int | None] = []
+    for module in modules:
+        for stmt in module.body:
+            body: cst.CSTNode = stmt.body if isinstance(stmt, cst.FunctionDef) else stmt
+            finder = _FitFinder()
+            body.visit(finder)
+            if not finder.calls:
+                continue
+            if isinstance(stmt, cst.FunctionDef):
+                scope = Scope(stmt, spec, is_helper=True)
+                Evaluator(facts, scope, depth=2).run({})
+                values = [_label_value(call, lambda e: scope.values.get(e, UNKNOWN)) for call in finder.calls]
+            else:
+                ev = Evaluator(facts, Scope(_PLACEHOLDER, spec, is_helper=True), depth=2)
+                env = facts.globals.copy()
+                values = [_label_value(call, lambda e: ev.expr(e, env)) for call in finder.calls]
+            ranks.extend(v.rank if v is not None and v.tensor and v.rel is None else None for v in values)
+    return ranks
+
+
+def _label_value(call: cst.Call, evaluate: Callable[[cst.BaseExpression], Value]) -> Value | None:
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in call.args):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "y":
+            return evaluate(arg.value)
+    return evaluate(positional[1].value) if len(positional) >= 2 else None

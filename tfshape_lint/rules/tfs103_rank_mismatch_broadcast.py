@@ -135,6 +135,16 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "        y_true = tf.reshape(y_true, tf.shape(y_pred))\n"
                 "        return tf.square(y_true - y_pred)\n",
                 note="reshape(y, tf.shape(p)) has p's rank, also after a squeeze"),
+        Example("import numpy as np\nimport tensorflow as tf\n\n"
+                "x = np.random.rand(64, 4)\ny = np.random.rand(64, 2)[:, 0]\n\n"
+                "class SqueezedMSE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_pred = tf.squeeze(y_pred, axis=-1)\n"
+                "        return tf.square(y_true - y_pred)\n\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                "model.compile(optimizer='adam', loss=SqueezedMSE())\nmodel.fit(x, y, epochs=2)\n",
+                note="fit passes (N,) labels, which a Loss subclass receives as (B,) (measured): "
+                     "squeezing the (B, 1) prediction matches them"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
@@ -190,6 +200,36 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "model = tf.keras.Model([x, labels, w], probs)\n"
                 "model.add_loss(weighted_ce(labels, probs, w))\n",
                 fixed=None, line=5, note="add_loss with a (B, 1) Input weight against a (B,) loss"),
+        Example("import numpy as np\nimport tensorflow as tf\n\nx = np.random.rand(64, 4)\ny = np.random.rand(64)\n\n"
+                "class AbsError(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.abs(y_true - y_pred)\n\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                "model.compile(optimizer='adam', loss=AbsError())\nmodel.fit(x, y, epochs=2)\n",
+                fixed="import numpy as np\nimport tensorflow as tf\n\nx = np.random.rand(64, 4)\ny = np.random.rand(64)\n\n"
+                      "class AbsError(tf.keras.losses.Loss):\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        return tf.abs(tf.reshape(y_true, tf.shape(y_pred)) - y_pred)\n\n"
+                      "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                      "model.compile(optimizer='adam', loss=AbsError())\nmodel.fit(x, y, epochs=2)\n",
+                line=9, note="fit passes (N,) labels; a Loss subclass gets them unaligned, (B,) against (B, 1)"),
+        Example("import numpy as np\nimport tensorflow as tf\n\n"
+                "x = np.random.rand(64, 4)\ny = np.random.rand(64, 2)[:, :1]\n\n"
+                "class SqueezedMSE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_pred = tf.squeeze(y_pred, axis=-1)\n"
+                "        return tf.square(y_true - y_pred)\n\n"
+                "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                "model.compile(optimizer='adam', loss=SqueezedMSE())\nmodel.fit(x, y, epochs=2)\n",
+                fixed="import numpy as np\nimport tensorflow as tf\n\n"
+                      "x = np.random.rand(64, 4)\ny = np.random.rand(64, 2)[:, :1]\n\n"
+                      "class SqueezedMSE(tf.keras.losses.Loss):\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        y_pred = tf.squeeze(y_pred, axis=-1)\n"
+                      "        return tf.square(tf.reshape(y_true, tf.shape(y_pred)) - y_pred)\n\n"
+                      "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+                      "model.compile(optimizer='adam', loss=SqueezedMSE())\nmodel.fit(x, y, epochs=2)\n",
+                line=10, note="fit passes (N, 1) labels: squeezing only the prediction broadcasts (B, 1) against (B,)"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
