@@ -130,6 +130,8 @@ class _Run:
         self.texts: dict[int, str] = {}
         self.result = LintResult()
         self._noqa_map: dict[int, str] | None = None
+        self._fit_units: set[int] = set()
+        self._fit_ranks: list[int | None] | None = None
         self.line_tables: dict[int, LineTable] = {}
 
     # -- orchestration ------------------------------------------------------------------------
@@ -141,7 +143,6 @@ class _Run:
         # the units that call a loss or its factory too: what they pass is read as globals
         loss_units = {s.unit for s in specs} | {u for s in specs for u in (s.call_unit, s.factory_unit)
                                                 if u is not None}
-        self._fit_units: set[int] = set()
         if any(s.context is Context.SUBCLASS for s in specs):
             # the labels fit passes reach a Loss subclass's call unaligned: read them
             self._fit_units = set(self.index.methods.get("fit", set()))
@@ -254,8 +255,10 @@ class _Run:
         labels, one rank below a prediction of at least two axes (a Dense output)."""
         if spec.context is not Context.SUBCLASS or not self._fit_units or len(spec.params) < 2:
             return None
-        modules = [m for m in (self.unit_module(u) for u in sorted(self._fit_units)) if m is not None]
-        ranks = fit_label_ranks(facts, modules, spec)
+        if self._fit_ranks is None:
+            modules = [m for m in (self.unit_module(u) for u in sorted(self._fit_units)) if m is not None]
+            self._fit_ranks = fit_label_ranks(facts, modules, spec)
+        ranks = self._fit_ranks
         if not ranks or any(rank != 1 for rank in ranks):
             return None
         inputs = input_values(spec)

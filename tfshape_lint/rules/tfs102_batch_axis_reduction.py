@@ -199,6 +199,13 @@ class BatchAxisReduction(Rule):
                       "    def call(self, y_true, y_pred):\n"
                       "        return self._total(tf.square(y_true - y_pred))\n",
                 line=5, note="in a method of the Loss class that call hands its work to"),
+        Example("import tensorflow as tf\n\ndef seg_loss(y_gt, y_pre):\n"
+                "    return tf.reduce_sum(tf.square(y_gt - y_pre))\n\n"
+                "def l1_loss(true, preds):\n    return tf.reduce_sum(tf.abs(true - preds), axis=-1)\n",
+                fixed="import tensorflow as tf\n\ndef seg_loss(y_gt, y_pre):\n"
+                      "    return tf.reduce_sum(tf.square(y_gt - y_pre), axis=-1)\n\n"
+                      "def l1_loss(true, preds):\n    return tf.reduce_sum(tf.abs(true - preds), axis=-1)\n",
+                line=4, note="label/prediction names y_gt, y_pre (true, preds) in a function named like a loss"),
     )
 
     def check_loss(self, loss: Scope) -> None:

@@ -34,6 +34,9 @@ def is_tensor(value: Value | None) -> bool:
             and (value.dtype is not DType.UNKNOWN or value.rel is not None or value.rank is not None))
 
 
+#: numpy scalar types: harmless as dtypes, a numpy conversion when called on a tensor
+_SCALAR_TYPES = frozenset({"np.float32", "np.float64", "np.int32", "np.int64"})
+
 class NumpyInLoss(Rule):
     """## What it does
     Flags numpy inside a loss or metric (and the helpers it calls) where it meets a tensor:
@@ -121,6 +124,11 @@ class NumpyInLoss(Rule):
                 "def eval_step(y, p):\n"
                 "    return tf.py_function(np_loss, [y, p], tf.float32)\n",
                 note="the function py_function calls receives numpy arrays"),
+        Example("import numpy as np\nimport tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
+                "    scale = np.float32(0.5)\n"
+                "    valid = tf.cast(y_true > 0, np.float32)\n"
+                "    return scale * tf.reduce_mean(tf.square(y_true - y_pred) * valid, axis=-1)\n",
+                note="np.float32 as a number or a dtype"),
     )
     bad = (
         Example("import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"
@@ -181,6 +189,13 @@ class NumpyInLoss(Rule):
                 "    return np.asarray(tf.equal(tf.argmax(y_true, -1), tf.argmax(y_pred, -1)))\n\n"
                 "model.compile(optimizer='sgd', loss='mse', metrics=[acc])\n",
                 fixed=None, line=5, note="metrics are traced too"),
+        Example("import numpy as np\nimport tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
+                "    valid = np.float32(y_true > 0)\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * valid, axis=-1)\n",
+                fixed=None, line=5,
+                message="np.float32 on a tensor fails when fit traces the loss (NotImplementedError) and has "
+                        "no gradient; cast it with tf.cast(x, tf.float32)",
+                note="a numpy scalar type called on a tensor converts it (measured in tf.function)"),
     )
 
     @cached_property
@@ -207,6 +222,11 @@ class NumpyInLoss(Rule):
         canon = self.index.imports.canonical(dotted) if dotted else None
         if canon is not None and canon.startswith("np.") and canon not in HARMLESS:
             self._numpy_call(node, canon)
+        elif canon in _SCALAR_TYPES and node.args and is_tensor(self.value(node.args[0].value)):
+            # np.float32 as a dtype is harmless; called on a tensor it converts to numpy
+            self.report(node, what=f"{code_of(node.func)} on a tensor fails when fit traces the loss "
+                                   "(NotImplementedError) and has no gradient",
+                        how=f"cast it with tf.cast(x, tf.{canon[len('np.'):]})")
         elif canon in _TO_NUMPY and node.args and is_tensor(self.value(node.args[0].value)):
             self.report(node, what=f"{code_of(node.func)} on a tensor fails when fit traces the "
                                    "loss and has no gradient", how="keep the computation in tf ops")
