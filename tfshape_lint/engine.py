@@ -192,6 +192,7 @@ class _Run:
     def _facts(self, needed: set[int]) -> ModuleFacts:
         functions: dict[str, cst.FunctionDef] = {}
         methods: dict[tuple[str, str], cst.FunctionDef] = {}
+        lambdas: dict[str, cst.Lambda] = {}
         statements: list[cst.CSTNode] = []
         for unit in sorted(needed):
             module = self.unit_module(unit)
@@ -205,7 +206,9 @@ class _Run:
                                    if isinstance(item, cst.FunctionDef))
                 else:
                     statements.append(stmt)
-        facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes), methods=methods)
+                    lambdas.update(_module_lambdas(stmt))
+        facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes), methods=methods,
+                            lambdas=lambdas)
         if self.index.losses:
             facts.globals = evaluate_module_globals(facts, statements, self.index.losses[0])
         return facts
@@ -590,3 +593,14 @@ def locate(module: cst.Module, spec: LossSpec) -> FunctionNode | None:
         return None
     found = find_def(module, spec.path)
     return found if isinstance(found, cst.FunctionDef) else None
+
+
+def _module_lambdas(stmt: cst.CSTNode) -> dict[str, cst.Lambda]:
+    """``name = lambda ...`` at module level (one plain target)."""
+    out: dict[str, cst.Lambda] = {}
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                    and isinstance(small.targets[0].target, cst.Name) and isinstance(small.value, cst.Lambda):
+                out[small.targets[0].target.value] = small.value
+    return out

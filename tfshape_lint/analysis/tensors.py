@@ -180,6 +180,8 @@ class ModuleFacts:
     #: (class name, method name) -> def, for the classes of the units analysed: a Loss
     #: subclass's ``call`` may hand its work to ``self._helper(...)``
     methods: dict[tuple[str, str], cst.FunctionDef] = field(default_factory=dict)
+    #: module-level ``name = lambda ...``: helpers like a def
+    lambdas: dict[str, cst.Lambda] = field(default_factory=dict)
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -636,6 +638,8 @@ class Evaluator:
             return self._instance_call(self.module.globals.names[func.value], node, args)
         if dotted in self.module.functions:
             return self._helper_call(node, (self.module.functions[dotted], Env()), args)
+        if dotted in self.module.lambdas:
+            return self._helper_call(node, (self.module.lambdas[dotted], Env()), args)
         if dotted in self.module.loss_classes:
             return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}))
         canon = self.module.imports.canonical(dotted)
@@ -798,6 +802,9 @@ def _cut_unary(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
 def _binary_op(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     tensors = args[:2] if spec.op != "add_n" else [elementwise(args)] if args else []
     if spec.op == "add_n" and args and args[0].has(Tag.SEQUENCE):
+        items = args[0].items
+        if items and all(item.tensor for item in items):
+            return elementwise(list(items))  # the terms' shapes and marks (a batch sum) flow
         return UNKNOWN.evolve(grad=args[0].grad, origin=args[0].origin)
     op = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide": "Divide",
           "truediv": "Divide", "floordiv": "FloorDivide"}.get(spec.op)

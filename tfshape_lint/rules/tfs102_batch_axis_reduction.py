@@ -206,6 +206,13 @@ class BatchAxisReduction(Rule):
                       "    return tf.reduce_sum(tf.square(y_gt - y_pre), axis=-1)\n\n"
                       "def l1_loss(true, preds):\n    return tf.reduce_sum(tf.abs(true - preds), axis=-1)\n",
                 line=4, note="label/prediction names y_gt, y_pre (true, preds) in a function named like a loss"),
+        Example("import tensorflow as tf\n\ntotal = lambda x: tf.reduce_sum(x)\n\n"
+                "def sse(y_true, y_pred):\n"
+                "    return tf.add_n([total(tf.square(y_true - y_pred)), 0.1 * tf.reduce_mean(tf.abs(y_pred), axis=-1)])\n",
+                fixed="import tensorflow as tf\n\ntotal = lambda x: tf.reduce_sum(x, axis=-1)\n\n"
+                      "def sse(y_true, y_pred):\n"
+                      "    return tf.add_n([total(tf.square(y_true - y_pred)), 0.1 * tf.reduce_mean(tf.abs(y_pred), axis=-1)])\n",
+                line=3, note="a module-level lambda helper, its result added with add_n"),
     )
 
     def check_loss(self, loss: Scope) -> None:
