@@ -10,7 +10,7 @@ the arguments there say more: a Python tuple of embeddings is a tuple, not a bat
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import libcst as cst
 
@@ -22,7 +22,7 @@ from tfshape_lint.analysis.tensors import (
     Scope,
     input_values,
 )
-from tfshape_lint.analysis.values import UNKNOWN, Grad, Origin, Tag, Value
+from tfshape_lint.analysis.values import UNKNOWN, Env, Grad, Origin, Tag, Value
 
 _PLACEHOLDER = cst.FunctionDef(name=cst.Name("_module"), params=cst.Parameters(),
                                body=cst.IndentedBlock(body=[]))
@@ -175,23 +175,75 @@ def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpe
             body.visit(finder)
             if not finder.calls:
                 continue
+            assigned = _assignments(modules, stmt)
             if isinstance(stmt, cst.FunctionDef):
                 scope = Scope(stmt, spec, is_helper=True)
                 Evaluator(facts, scope, depth=2).run({})
-                values = [_label_value(call, lambda e: scope.values.get(e, UNKNOWN)) for call in finder.calls]
+                ev = Evaluator(facts, scope, depth=2)
+                values = [_label_value(call, lambda e: scope.values.get(e) or ev.expr(e, Env()), assigned)
+                          for call in finder.calls]
             else:
                 ev = Evaluator(facts, Scope(_PLACEHOLDER, spec, is_helper=True), depth=2)
                 env = facts.globals.copy()
-                values = [_label_value(call, lambda e: ev.expr(e, env)) for call in finder.calls]
+                values = [_label_value(call, lambda e: ev.expr(e, env), assigned) for call in finder.calls]
             ranks.extend(v.rank if v is not None and v.tensor and v.rel is None else None for v in values)
     return ranks
 
 
-def _label_value(call: cst.Call, evaluate: Callable[[cst.BaseExpression], Value]) -> Value | None:
+def _label_value(call: cst.Call, evaluate: Callable[[cst.BaseExpression], Value],
+                 assigned: dict[str, list[cst.BaseExpression]]) -> Value | None:
     positional = [a for a in call.args if a.keyword is None]
     if any(a.star for a in call.args):
         return None
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "y":
             return evaluate(arg.value)
-    return evaluate(positional[1].value) if len(positional) >= 2 else None
+    if len(positional) >= 2:
+        return evaluate(positional[1].value)
+    labels = _dataset_labels(positional[0].value, assigned) if positional else None
+    return evaluate(labels) if labels is not None else None
+
+
+#: Dataset methods that keep the (features, labels) structure of each element
+_DATASET_KEEPS = frozenset({"batch", "shuffle", "prefetch", "repeat", "cache", "take", "skip"})
+
+
+def _dataset_labels(expr: cst.BaseExpression, assigned: dict[str, list[cst.BaseExpression]],
+                    depth: int = 0, used: frozenset[int] = frozenset()) -> cst.BaseExpression | None:
+    """``Dataset.from_tensor_slices((x, y)).shuffle(n).batch(b)`` (through names, also
+    ``ds = ds.batch(8)``): ``y``. ``batch`` adds back the axis slicing removed, so the labels
+    keep ``y``'s rank."""
+    if depth > 8:
+        return None
+    if isinstance(expr, cst.Name):
+        # the latest assignment not already being followed (``ds = ds.batch(8)`` reads the one before)
+        for target in reversed(assigned.get(expr.value, [])):
+            if id(target) not in used:
+                return _dataset_labels(target, assigned, depth + 1, used | {id(target)})
+        return None
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return None
+    method = expr.func.attr.value
+    if method in _DATASET_KEEPS:
+        return _dataset_labels(expr.func.value, assigned, depth + 1, used)
+    if method == "from_tensor_slices" and expr.args and isinstance(expr.args[0].value, cst.Tuple):
+        elements = expr.args[0].value.elements
+        return elements[1].value if len(elements) == 2 else None
+    return None
+
+
+def _assignments(modules: list[cst.Module], stmt: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
+    """``name = expr`` at module level and in ``stmt`` (a def holding a ``fit``), in order."""
+    out: dict[str, list[cst.BaseExpression]] = {}
+    bodies: list[Sequence[cst.CSTNode]] = [m.body for m in modules]
+    if isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
+        bodies.append(stmt.body.body)
+    for body in bodies:
+        for line in body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                continue
+            for small in line.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    out.setdefault(small.targets[0].target.value, []).append(small.value)
+    return out

@@ -145,6 +145,16 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "model.compile(optimizer='adam', loss=SqueezedMSE())\nmodel.fit(x, y, epochs=2)\n",
                 note="fit passes (N,) labels, which a Loss subclass receives as (B,) (measured): "
                      "squeezing the (B, 1) prediction matches them"),
+        Example("import numpy as np\nimport tensorflow as tf\n\nx = np.random.rand(64, 4)\ny = np.random.rand(64)\n\n"
+                "class SqueezedMAE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.abs(y_true - tf.squeeze(y_pred, axis=-1))\n\n"
+                "def train(model):\n"
+                "    ds = tf.data.Dataset.from_tensor_slices((x, y))\n"
+                "    ds = ds.shuffle(64).batch(8)\n"
+                "    model.compile(optimizer='adam', loss=SqueezedMAE())\n"
+                "    model.fit(ds, epochs=2)\n",
+                note="a tf.data pipeline of (N,) labels gives the Loss subclass (B,) labels too"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
