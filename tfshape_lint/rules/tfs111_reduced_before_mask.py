@@ -29,7 +29,9 @@ class ReducedBeforeMask(Rule):
     A mask counts when it comes from a comparison or a cast of one, `tf.sequence_mask`,
     an int/bool tensor, the labels, or a variable with a word in its name starting with
     `mask`, `weight`, `valid` or `keep` (`padding_mask`, `sampleWeights`, `keep_prob`; names
-    are split at underscores, digits and camelCase, so `invalid` does not count). Masks applied
+    are split at underscores, digits and camelCase, so `invalid` does not count); so does a
+    constant per-class weight vector (`tf.constant`/`np.array` of more than one value), which
+    on a scalar only rescales the loss by the weights' mean. Masks applied
     before the reduction, `sample_weight=` on the Loss call, and Loss instances built with
     `reduction="none"` are not flagged.
 
@@ -111,6 +113,12 @@ class ReducedBeforeMask(Rule):
                 "    weights = pos_ratio * (1.0 - y_true) + (1.0 - pos_ratio) * y_true\n"
                 "    return tf.keras.losses.binary_crossentropy(y_true, y_pred) * tf.reduce_mean(weights, axis=-1)\n",
                 note="a batch statistic of the labels times the labels: class balancing, not a reduced loss"),
+        Example("import tensorflow as tf\n\nCLASS_W = tf.constant([1.0, 2.0, 0.5])\n\n"
+                "def weighted_mse(y_true, y_pred):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred) * CLASS_W, axis=-1)\n\n"
+                "def scaled_mse(y_true, y_pred):\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred)) * tf.constant([2.0])\n",
+                note="per-class weights applied before the reduction; a one-element constant is a scale"),
     )
     bad = (
         Example("import tensorflow as tf\n\n"
@@ -150,6 +158,13 @@ class ReducedBeforeMask(Rule):
                 "    loss *= mask\n"
                 "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
                 line=9, note="a Loss object's scalar inside a sum with a learnt variance (names real, pred)"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "CLASS_W = tf.constant([1.0, 2.0, 0.5])\n\n"
+                "class ClassWeighted(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        loss = K.mean(K.square(y_true - y_pred))\n"
+                "        return loss * CLASS_W\n",
+                line=9, note="a per-class weight vector on a scalar only rescales it by the weights' mean"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -208,7 +223,10 @@ class ReducedBeforeMask(Rule):
         if value is None or value.rank == 0 or value.has(Tag.SEQUENCE):
             return False
         if value.rel is None and not value.batch:
-            return False
+            # a constant per-class weight vector (np.array / tf.constant of known length): on a
+            # scalar it only rescales the loss by its mean, never weighting a class
+            return value.has(Tag.CONSTANT) and value.grad == Grad.NONE and not value.origin \
+                and value.rank is not None and value.rank >= 1 and (value.length or 0) > 1
         if value.grad == Grad.DIFF or value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return False  # depends on the prediction: a loss term, not a mask
         if value.has(Tag.MASK) or value.has(Tag.COMPARISON) or value.dtype in (DType.BOOL, DType.INT):
