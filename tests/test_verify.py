@@ -56,7 +56,7 @@ EVIDENCE = {
     "TFS108": r"sample_weight \[1,0,0,0\]: Keras computes",
     "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",
-    "TFS111": r"mask",
+    "TFS111": r"mask|only rescales the loss",
     "TFS201": r"float tensor|DataType bool|allowed values|No gradients|bool tensor|does not match type",
     "TFS202": r"DataType float32 not in list of allowed values",
     "TFS301": r"gradient w\.r\.t\. y_pred is (None|zero)|never trains",
@@ -64,7 +64,7 @@ EVIDENCE = {
     "TFS303": r"OperatorNotAllowedInGraphError",
     "TFS401": r"loss (nan|inf|-inf)|gradient has \d+",
     "TFS402": r"is finite but the gradient has \d+ NaN",
-    "TFS501": r"has no attribute|cannot import name",
+    "TFS501": r"has no attribute|cannot import name|No module named",
     "TFS504": r"positional argument|multiple values|keyword-only",
     "TFS502": r"with from_logits flipped .* = the crossentropy of the logits",
     "TFS503": r"as written, .* with the (parameters|arguments)",
@@ -116,6 +116,8 @@ MEASURED_EXCEPTIONS = {
         Status.REFUTED, "finite loss and gradient on the probe's edge inputs: not yet analysed"),
     ("TFS503", "K.categorical_crossentropy(y_pred, y_true)"): (
         Status.INCONCLUSIVE, "the example's K is never imported, so the loss cannot be built"),
+    ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
+        Status.INCONCLUSIVE, "the sum is in a module-level lambda, which the probe program does not re-run"),
     ("TFS502", "activation=tf.nn.softmax"): (
         Status.REFUTED, "softmax directly on the output: the TensorFlow backend recovers the logits (KERAS_FACTS §6)"),
 }

@@ -393,6 +393,11 @@ class _NumpyToTf(ast.NodeTransformer):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy"):
             if func.attr in ("asarray", "array"):
                 return node.args[0] if node.args else node
+            if func.attr in ("float32", "float64", "int32", "int64") and len(node.args) == 1:
+                # np.float32(t) converts a tensor: the TensorFlow form is a cast
+                tf_name = ast.Name("__tfs_tf__", ast.Load())
+                return ast.Call(ast.Attribute(tf_name, "cast", ast.Load()),
+                                [node.args[0], ast.Attribute(tf_name, func.attr, ast.Load())], [])
             target = _NUMPY_TO_TF.get(func.attr)
             if target is not None:
                 attr: ast.expr = ast.Name("__tfs_tf__", ast.Load())
