@@ -613,7 +613,8 @@ class Evaluator:
         func = node.func
         method = self._own_method(func, env)
         if method is not None:
-            return self._helper_call(node, (method, Env()), [env.names["self"]] + args)
+            bound = [] if _is_staticmethod(method) else [env.names["self"]]
+            return self._helper_call(node, (method, Env()), bound + args)
         if isinstance(func, cst.Attribute) and cst_dotted(func) is None or (
             isinstance(func, cst.Attribute) and func.value and self._is_local(func, env)
         ):
@@ -657,10 +658,12 @@ class Evaluator:
         if len(path) < 2:
             return None
         method = self.module.methods.get((path[-2], func.attr.value))
-        params = list(method.params.params) if method is not None else []
-        if method is None or not params or params[0].name.value != "self" or method is self.scope.node:
+        if method is None or method is self.scope.node:
             return None
-        return method
+        params = list(method.params.params)
+        if _is_staticmethod(method) or params and params[0].name.value == "self":
+            return method
+        return None
 
     def _is_local(self, func: cst.Attribute, env: Env) -> bool:
         root: cst.BaseExpression = func
@@ -1287,6 +1290,10 @@ def _module_attribute(imports: ImportTable, dotted: str) -> Value:
     if tail.startswith(("float", "bfloat", "half", "double")):
         tags.add(Tag.DTYPE_FLOAT)
     return Value(tensor=False, tags=frozenset(tags))
+
+
+def _is_staticmethod(fn: cst.FunctionDef) -> bool:
+    return any(cst_dotted(d.decorator) in ("staticmethod",) for d in fn.decorators)
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,

@@ -120,6 +120,11 @@ class BatchAxisReduction(Rule):
                 "    def call(self, y_true, y_pred):\n"
                 "        return self._total(tf.square(y_true - y_pred))\n",
                 note="a method of the Loss class that sums each sample"),
+        Example("import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                "    @staticmethod\n    def _total(x):\n        return tf.reduce_sum(x, axis=-1)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return self._total(tf.square(y_true - y_pred)) / tf.cast(tf.shape(y_pred)[-1], y_pred.dtype)\n",
+                note="a staticmethod helper reached through self, summing each sample"),
     )
     bad = (
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
@@ -213,6 +218,15 @@ class BatchAxisReduction(Rule):
                       "def sse(y_true, y_pred):\n"
                       "    return tf.add_n([total(tf.square(y_true - y_pred)), 0.1 * tf.reduce_mean(tf.abs(y_pred), axis=-1)])\n",
                 line=3, note="a module-level lambda helper, its result added with add_n"),
+        Example("import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                "    @staticmethod\n    def _total(x):\n        return tf.reduce_sum(x)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return self._total(tf.abs(y_true - y_pred))\n",
+                fixed="import tensorflow as tf\n\nclass SumLoss(tf.keras.losses.Loss):\n"
+                      "    @staticmethod\n    def _total(x):\n        return tf.reduce_sum(x, axis=-1)\n\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        return self._total(tf.abs(y_true - y_pred))\n",
+                line=6, note="a staticmethod helper reached through self"),
     )
 
     def check_loss(self, loss: Scope) -> None:
