@@ -38,6 +38,10 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     Keras passes the labels unchanged; in `compile` context Keras has already aligned `(B,)`
     labels to `(B, 1)` outputs, so a plain loss is fine there and only a mismatch the loss
     creates itself (squeezing one side only, per-sample against per-element terms) is flagged.
+    Where the file shows what `fit` passes (numpy arrays of known shape, their slices, a
+    `tf.data.Dataset.from_tensor_slices((x, y))` pipeline), a `Loss` subclass gets those
+    labels as they are: `(N,)` labels are `(B,)` in `call` (measured), so squeezing a `(B, 1)`
+    prediction matches them and *not* squeezing it is the mismatch.
     Per-sample weights and masks times an element-wise loss are TFS106.
 
     ## Why is this bad?

@@ -36,7 +36,9 @@ class UnguardedLogDivSqrt(Rule):
     words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
     epsilons, `steps` is not. Names are followed to
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
-    followed by `K.log(1 - p)` is understood.
+    followed by `K.log(1 - p)` is understood. A loss the file calls exactly once (an
+    `add_loss` in a custom Layer, a custom training loop) gets the range of the prediction
+    that call passes: `nll(t, tf.clip_by_value(z, 1e-7, 1.0))` is guarded.
 
     Outputs of `softmax`, `sigmoid` and `exp` are positive in exact arithmetic but reach 0 (and
     `sigmoid` reaches exactly 1.0: `sigmoid(20.)` in float32) so `log(p)` and `log(1 - p)` still
