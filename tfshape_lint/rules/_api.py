@@ -97,6 +97,20 @@ class RemovedApiRule(Rule):
         self._covered: set[int] = set()
         self._roots = roots_for(self.index.imports)
         self._assigned = assigned_names(self.index.nodes, self.index.imports) | self.index.patched
+        self._params: list[frozenset[str]] = []
+
+    # parameters shadow imports: ``def f(K): K.mean(x)`` is not the imported backend
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._params.append(_param_names(node.params))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._params.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._params.append(_param_names(node.params))
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._params.pop()
 
     # guards
     def visit_Try(self, node: cst.Try) -> None:
@@ -163,6 +177,9 @@ class RemovedApiRule(Rule):
         """The table hit of a dotted expression written with an attribute (``K.mean``)."""
         dotted = cst_dotted(node)
         if dotted is None or "." not in dotted:
+            return None
+        root = dotted.split(".", 1)[0]
+        if any(root in names for names in self._params):
             return None
         qualname = self.index.imports.resolve(dotted)
         if qualname is None or qualname in self._assigned:
@@ -332,6 +349,14 @@ class _HitFinder(cst.CSTVisitor):
         if any(self._removed(cst_dotted(alias.name)) for alias in node.names):
             self.found = True
 
+
+
+def _param_names(params: cst.Parameters) -> frozenset[str]:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            every.append(star)
+    return frozenset(p.name.value for p in every)
 
 
 def _without_parent(node: cst.BaseExpression) -> cst.Attribute | None:

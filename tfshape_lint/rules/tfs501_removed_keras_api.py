@@ -45,7 +45,8 @@ class RemovedKerasApi(RemovedApiRule):
     name (an unrelated `hasattr` guards nothing), and the body of `if K.backend() ==
     'theano':` (the `else` branch is the one TensorFlow runs, so it is still checked). So are names another module of the project
     assigns (`keras.backend.name_scope = keras.name_scope`) and files that set
-    `TF_USE_LEGACY_KERAS` for `tf.keras`.
+    `TF_USE_LEGACY_KERAS` for `tf.keras`, and names under a function parameter that shadows
+    the import (`def make_loss(K): ... K.mean(...)`).
     With `target-keras = "tf-keras"` nothing is flagged: tf_keras has every one of them.
 
     ## Why is this bad?
@@ -155,6 +156,10 @@ class RemovedKerasApi(RemovedApiRule):
                 note="hasattr asks about the Keras 2 submodule the chain goes through"),
         Example("from keras.src.backend import common\n\nstate = common.global_state\n",
                 note="Keras 3's own private keras.src.backend.common is another module"),
+        Example("import keras.backend as K\n\ndef make_loss(K):\n"
+                "    return lambda y_true, y_pred: K.mean(K.square(y_true - y_pred), axis=-1)\n\n"
+                "EPS = K.epsilon()\n",
+                note="a parameter named K shadows the import (the caller passes some backend)"),
     )
     bad = (
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
