@@ -15,10 +15,9 @@ import bisect
 import dataclasses
 import inspect
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Collection, Iterator, Sequence, TypeVar
+from typing import Callable, Collection, Sequence, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -51,19 +50,23 @@ class _Done(Exception):
 
 
 class _Counting(CodegenState):
-    """A codegen state that counts characters and records only what ``locate`` needs."""
+    """A codegen state that counts characters and records only what ``locate`` needs.
+
+    Nodes are keyed by ``id`` (they all stay alive during the pass): ``CSTNode.__hash__`` is a
+    Python-level method, and this runs once per node of the unit.
+    """
 
     def __init__(self, module: cst.Module, wanted: Collection[cst.CSTNode]) -> None:
         super().__init__(default_indent=module.default_indent,
                          default_newline=module.default_newline)
         self.offset = 0
-        self.wanted = set(wanted)
+        self.wanted = {id(node): node for node in wanted}
         self.remaining = len(self.wanted)
         self.stack: list[int] = []
-        #: node -> (start, end): syntactic where recorded, else whitespace-inclusive, exactly as
-        #: LibCST's PositionProvider fills its table (start/end nodes are looked up in it)
-        self.computed: dict[cst.CSTNode, tuple[int, int]] = {}
-        self.inclusive: dict[cst.CSTNode, tuple[int, int, tuple[str, ...]]] = {}
+        #: id(node) -> (start, end): syntactic where recorded, else whitespace-inclusive, exactly
+        #: as LibCST's PositionProvider fills its table (start/end nodes are looked up in it)
+        self.computed: dict[int, tuple[int, int]] = {}
+        self.inclusive: dict[int, tuple[int, int, tuple[str, ...]]] = {}
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -77,32 +80,51 @@ class _Counting(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append(self.offset)
-        if node in self.wanted:
-            self.inclusive[node] = (self.offset, -1, tuple(self.indent_tokens))
+        if id(node) in self.wanted:
+            self.inclusive[id(node)] = (self.offset, -1, tuple(self.indent_tokens))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self.stack.pop()
-        if node not in self.computed:
-            self.computed[node] = (start, self.offset)
-        if node in self.wanted:
-            begin, end, indent = self.inclusive[node]
+        key = id(node)
+        if key not in self.computed:
+            self.computed[key] = (start, self.offset)
+        if key in self.wanted:
+            begin, end, indent = self.inclusive[key]
             if end < 0:
-                self.inclusive[node] = (begin, self.offset, indent)
+                self.inclusive[key] = (begin, self.offset, indent)
                 self.remaining -= 1
                 if self.remaining == 0:
                     raise _Done
 
-    @contextmanager
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
-        start = self.offset
-        yield  # an exception (``_Done``) passes through: nothing to record then
-        end = self.offset
-        if start_node is not None:
-            start = self.computed[start_node][0]
-        if end_node is not None:
-            end = self.computed[end_node][1]
-        self.computed[node] = (start, end)
+                                  end_node: cst.CSTNode | None = None) -> _Syntactic:  # type: ignore[override]
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """``record_syntactic_position`` as a plain context manager (a generator-based one costs
+    about three times as much, and it is entered for most nodes)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _Counting, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state = state
+        self.node = node
+        self.start_node = start_node
+        self.end_node = end_node
+        self.start = 0
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            return  # ``_Done`` passes through: nothing to record then
+        computed = self.state.computed
+        start = self.start if self.start_node is None else computed[id(self.start_node)][0]
+        end = self.state.offset if self.end_node is None else computed[id(self.end_node)][1]
+        computed[id(self.node)] = (start, end)
 
 
 class LineTable:
@@ -133,10 +155,11 @@ def locate(module: cst.Module, nodes: Collection[cst.CSTNode], text: str | None 
         pass
     table = lines or LineTable(text if text is not None else module.code)
     out: dict[cst.CSTNode, Located] = {}
-    for node, (begin, end, indent) in state.inclusive.items():
-        if end < 0 or node not in state.computed:
+    for key, (begin, end, indent) in state.inclusive.items():
+        if end < 0 or key not in state.computed:
             continue
-        start, stop = state.computed[node]
+        node = state.wanted[key]
+        start, stop = state.computed[key]
         line, column = table.position(start)
         end_line, end_column = table.position(stop)
         out[node] = Located(line, column, end_line, end_column, begin, end, indent)
