@@ -96,8 +96,9 @@ class _Counting(CodegenState):
                 if self.remaining == 0:
                     raise _Done
 
-    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> _Syntactic:  # type: ignore[override]
+    def record_syntactic_position(  # type: ignore[override]
+            self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+            end_node: cst.CSTNode | None = None) -> _Syntactic:
         return _Syntactic(self, node, start_node, end_node)
 
 
@@ -187,22 +188,50 @@ def descendants(node: cst.CSTNode, kind: type[_N]) -> list[_N]:
     """Every node of type ``kind`` inside ``node`` (itself included), in no particular order.
 
     Reads the dataclass fields directly: about twice as fast as a ``CSTVisitor`` walk, for the
-    rules that only need to find some nodes.
+    rules that only need to find some nodes. Exact types are tested first (``kind`` is usually
+    a concrete node class; ``isinstance`` on LibCST's ABC-metaclass classes is slow).
     """
     out: list[_N] = []
     stack: list[cst.CSTNode] = [node]
+    fields_of = _FIELDS
+    node_types = _NODE_TYPES
+    matches = _MATCHES.get(kind)
+    if matches is None:
+        matches = _MATCHES[kind] = {}
     while stack:
         current = stack.pop()
-        if type(current) is kind or isinstance(current, kind):
-            out.append(current)
-        for name in _child_fields(type(current)):
+        current_type = type(current)
+        match = matches.get(current_type)
+        if match is None:
+            match = matches[current_type] = issubclass(current_type, kind)
+        if match:
+            out.append(current)  # type: ignore[arg-type]
+        names = fields_of.get(current_type)
+        if names is None:
+            names = fields_of[current_type] = _child_fields(current_type)
+        for name in names:
             value = getattr(current, name)
             value_type = type(value)
             if value_type is list or value_type is tuple:
-                stack.extend(v for v in value if _is_node(type(v)))
-            elif _is_node(value_type):
-                stack.append(value)
+                for item in value:
+                    is_node = node_types.get(type(item))
+                    if is_node is None:
+                        is_node = _is_node(type(item))
+                    if is_node:
+                        stack.append(item)
+            else:
+                is_node = node_types.get(value_type)
+                if is_node is None:
+                    is_node = _is_node(value_type)
+                if is_node:
+                    stack.append(value)
     return out
+
+
+#: node type -> its dataclass fields (memo of :func:`_child_fields` without lru_cache's cost)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+#: wanted kind -> node type -> whether it is one (memo of ``issubclass``, slow on ABCs)
+_MATCHES: dict[type, dict[type, bool]] = {}
 
 
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
