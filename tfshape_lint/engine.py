@@ -155,6 +155,8 @@ class _Run:
         self._lint_units({by_class[r]: units for r, units in wanted.items() if units})
         reports = [rep for inst in instances for rep in inst.reports]
         self.result.findings = self._findings(reports)
+        for inst in instances:
+            inst.reports = []  # a report points back at its rule: free the file's trees now, not at the next GC
         return self.result
 
     def _safe_wants(self, rule: type[Rule]) -> Iterable[int]:
