@@ -15,7 +15,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.rule import DeferredFix, Rule
 from tfshape_lint.rules._api_guards import GuardTracker, assigned_names
-from tfshape_lint.rules._api_rewrite import ApiRewriter, rewrite_call, rewrite_reference
+from tfshape_lint.rules._api_rewrite import ApiRewriter, rewritable, rewrite_call, rewrite_reference
 from tfshape_lint.rules._api_tables import Rewrite, Roots, keras_table, load_table, roots_for, tf1_table
 from tfshape_lint.rules._helpers import dotted_expr
 from tfshape_lint.source import code_of as _code
@@ -216,7 +216,7 @@ class RemovedApiRule(Rule):
     def _call_fix(self, node: cst.Call, hit: Hit) -> tuple[cst.BaseExpression | DeferredFix | None, list[tuple[str, str | None, str | None]]]:
         if hit.rename is not None and isinstance(node.func, cst.Attribute):
             return node.with_changes(func=node.func.with_changes(attr=cst.Name(hit.rename))), []
-        if hit.rewrite is None or rewrite_call(node, hit.rewrite, self._roots) is None:
+        if hit.rewrite is None or not rewritable(node, hit.rewrite, self._roots):
             return None, []
         # the outer call rewrites (checked above), so the transformer returns an expression; it
         # walks the whole call, so it runs only when fixes are asked for
