@@ -45,7 +45,7 @@ from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
-from tfshape_lint.rule import Report, Rule, RuleScope
+from tfshape_lint.rule import DeferredFix, Report, Rule, RuleScope
 from tfshape_lint.source import Located, LineTable, code_in_place, locate as locate_nodes
 from tfshape_lint.source import walk_batched as visit_batched
 
@@ -162,6 +162,8 @@ class _Run:
         self._lint_units({by_class[r]: units for r, units in wanted.items() if units})
         reports = [rep for inst in instances for rep in inst.reports]
         self.result.findings = self._findings(reports)
+        for inst in instances:
+            inst.reports = []  # a report points back at its rule: free the file's trees now, not at the next GC
         return self.result
 
     def _safe_wants(self, rule: type[Rule]) -> Iterable[int]:
@@ -421,10 +423,13 @@ class _Run:
         module = self.parsed[unit]
         assert module is not None and report.fix is not None and report.rule.fix_safety is not None
         text = self.texts[unit]
+        replacement, imports = report.fix, report.fix_imports
         try:
-            new_text = _splice(module, text, report.node, report.fix, where)
+            if isinstance(replacement, DeferredFix):
+                replacement, imports = replacement.build()
+            new_text = _splice(module, text, report.node, replacement, where)
             if new_text is None:
-                new_text = module.visit(_Replace(report.node, report.fix)).code
+                new_text = module.visit(_Replace(report.node, replacement)).code
         except Exception as exc:
             self._internal(report.rule.code, exc)
             return None
@@ -434,7 +439,7 @@ class _Run:
         offset = self.index.units[unit].start_line - 1
         return Fix(start_line=start + 1 + offset, end_line=old_end + offset,
                    replacement="".join(new_lines[start:new_end]),
-                   safety=report.rule.fix_safety, imports=report.fix_imports)
+                   safety=report.rule.fix_safety, imports=imports)
 
 
 def _where(located: dict[int, dict[cst.CSTNode, Located]], report: Report) -> tuple[int, Located | None]:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from tfshape_lint.analysis.tensors import ModuleFacts, Scope
     from tfshape_lint.config import Config
 
-__all__ = ["Example", "FixSafety", "Recipe", "Report", "Rule", "RuleScope", "Severity", "UNSET"]
+__all__ = ["DeferredFix", "Example", "FixSafety", "Recipe", "Report", "Rule", "RuleScope", "Severity",
+           "UNSET"]
 
 
 class _Unset:
@@ -73,6 +74,21 @@ class Recipe:
     description: str = ""
 
 
+ImportSpec = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class DeferredFix:
+    """A fix whose replacement is built only when the caller asks for fixes.
+
+    For fixes that are costly to build (a transformer over the flagged subtree) and certain to
+    exist: report one only when ``build`` will succeed, since the finding's fix safety is set
+    from it without building. ``build()`` returns the replacement and the imports it needs.
+    """
+
+    build: Callable[[], tuple[cst.CSTNode | cst.RemovalSentinel, tuple[ImportSpec, ...]]]
+
+
 @dataclass
 class Report:
     """A finding before positions are known: the node, the message and an optional fix."""
@@ -81,8 +97,8 @@ class Report:
     node: cst.CSTNode
     message: str
     severity: Severity
-    fix: cst.CSTNode | cst.RemovalSentinel | None = None
-    fix_imports: tuple[tuple[str, str | None, str | None], ...] = ()
+    fix: cst.CSTNode | cst.RemovalSentinel | DeferredFix | None = None
+    fix_imports: tuple[ImportSpec, ...] = ()
     scope: Scope | None = None
     unit: int = -1
 
@@ -166,7 +182,7 @@ class Rule(cst.BatchableCSTVisitor):
 
     # -- helpers for subclasses ---------------------------------------------------------------
     def report(self, node: cst.CSTNode, *, severity: Severity | None = None,
-               fix: cst.CSTNode | cst.RemovalSentinel | None = None,
+               fix: cst.CSTNode | cst.RemovalSentinel | DeferredFix | None = None,
                fix_imports: Iterable[tuple[str, str | None, str | None]] = (),
                message: str | None = None, **fmt: Any) -> None:
         """Record a finding at ``node``; ``fmt`` fills the ``message`` placeholders."""

@@ -15,10 +15,9 @@ import bisect
 import dataclasses
 import inspect
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Collection, Iterator, Sequence, TypeVar
+from typing import Callable, Collection, Sequence, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -51,19 +50,23 @@ class _Done(Exception):
 
 
 class _Counting(CodegenState):
-    """A codegen state that counts characters and records only what ``locate`` needs."""
+    """A codegen state that counts characters and records only what ``locate`` needs.
+
+    Nodes are keyed by ``id`` (they all stay alive during the pass): ``CSTNode.__hash__`` is a
+    Python-level method, and this runs once per node of the unit.
+    """
 
     def __init__(self, module: cst.Module, wanted: Collection[cst.CSTNode]) -> None:
         super().__init__(default_indent=module.default_indent,
                          default_newline=module.default_newline)
         self.offset = 0
-        self.wanted = set(wanted)
+        self.wanted = {id(node): node for node in wanted}
         self.remaining = len(self.wanted)
         self.stack: list[int] = []
-        #: node -> (start, end): syntactic where recorded, else whitespace-inclusive, exactly as
-        #: LibCST's PositionProvider fills its table (start/end nodes are looked up in it)
-        self.computed: dict[cst.CSTNode, tuple[int, int]] = {}
-        self.inclusive: dict[cst.CSTNode, tuple[int, int, tuple[str, ...]]] = {}
+        #: id(node) -> (start, end): syntactic where recorded, else whitespace-inclusive, exactly
+        #: as LibCST's PositionProvider fills its table (start/end nodes are looked up in it)
+        self.computed: dict[int, tuple[int, int]] = {}
+        self.inclusive: dict[int, tuple[int, int, tuple[str, ...]]] = {}
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -77,32 +80,52 @@ class _Counting(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append(self.offset)
-        if node in self.wanted:
-            self.inclusive[node] = (self.offset, -1, tuple(self.indent_tokens))
+        if id(node) in self.wanted:
+            self.inclusive[id(node)] = (self.offset, -1, tuple(self.indent_tokens))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self.stack.pop()
-        if node not in self.computed:
-            self.computed[node] = (start, self.offset)
-        if node in self.wanted:
-            begin, end, indent = self.inclusive[node]
+        key = id(node)
+        if key not in self.computed:
+            self.computed[key] = (start, self.offset)
+        if key in self.wanted:
+            begin, end, indent = self.inclusive[key]
             if end < 0:
-                self.inclusive[node] = (begin, self.offset, indent)
+                self.inclusive[key] = (begin, self.offset, indent)
                 self.remaining -= 1
                 if self.remaining == 0:
                     raise _Done
 
-    @contextmanager
-    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
-        start = self.offset
-        yield  # an exception (``_Done``) passes through: nothing to record then
-        end = self.offset
-        if start_node is not None:
-            start = self.computed[start_node][0]
-        if end_node is not None:
-            end = self.computed[end_node][1]
-        self.computed[node] = (start, end)
+    def record_syntactic_position(  # type: ignore[override]
+            self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+            end_node: cst.CSTNode | None = None) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Syntactic:
+    """``record_syntactic_position`` as a plain context manager (a generator-based one costs
+    about three times as much, and it is entered for most nodes)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _Counting, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state = state
+        self.node = node
+        self.start_node = start_node
+        self.end_node = end_node
+        self.start = 0
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            return  # ``_Done`` passes through: nothing to record then
+        computed = self.state.computed
+        start = self.start if self.start_node is None else computed[id(self.start_node)][0]
+        end = self.state.offset if self.end_node is None else computed[id(self.end_node)][1]
+        computed[id(self.node)] = (start, end)
 
 
 class LineTable:
@@ -133,10 +156,11 @@ def locate(module: cst.Module, nodes: Collection[cst.CSTNode], text: str | None 
         pass
     table = lines or LineTable(text if text is not None else module.code)
     out: dict[cst.CSTNode, Located] = {}
-    for node, (begin, end, indent) in state.inclusive.items():
-        if end < 0 or node not in state.computed:
+    for key, (begin, end, indent) in state.inclusive.items():
+        if end < 0 or key not in state.computed:
             continue
-        start, stop = state.computed[node]
+        node = state.wanted[key]
+        start, stop = state.computed[key]
         line, column = table.position(start)
         end_line, end_column = table.position(stop)
         out[node] = Located(line, column, end_line, end_column, begin, end, indent)
@@ -164,22 +188,50 @@ def descendants(node: cst.CSTNode, kind: type[_N]) -> list[_N]:
     """Every node of type ``kind`` inside ``node`` (itself included), in no particular order.
 
     Reads the dataclass fields directly: about twice as fast as a ``CSTVisitor`` walk, for the
-    rules that only need to find some nodes.
+    rules that only need to find some nodes. Exact types are tested first (``kind`` is usually
+    a concrete node class; ``isinstance`` on LibCST's ABC-metaclass classes is slow).
     """
     out: list[_N] = []
     stack: list[cst.CSTNode] = [node]
+    fields_of = _FIELDS
+    node_types = _NODE_TYPES
+    matches = _MATCHES.get(kind)
+    if matches is None:
+        matches = _MATCHES[kind] = {}
     while stack:
         current = stack.pop()
-        if type(current) is kind or isinstance(current, kind):
-            out.append(current)
-        for name in _child_fields(type(current)):
+        current_type = type(current)
+        match = matches.get(current_type)
+        if match is None:
+            match = matches[current_type] = issubclass(current_type, kind)
+        if match:
+            out.append(current)  # type: ignore[arg-type]
+        names = fields_of.get(current_type)
+        if names is None:
+            names = fields_of[current_type] = _child_fields(current_type)
+        for name in names:
             value = getattr(current, name)
             value_type = type(value)
             if value_type is list or value_type is tuple:
-                stack.extend(v for v in value if _is_node(type(v)))
-            elif _is_node(value_type):
-                stack.append(value)
+                for item in value:
+                    is_node = node_types.get(type(item))
+                    if is_node is None:
+                        is_node = _is_node(type(item))
+                    if is_node:
+                        stack.append(item)
+            else:
+                is_node = node_types.get(value_type)
+                if is_node is None:
+                    is_node = _is_node(value_type)
+                if is_node:
+                    stack.append(value)
     return out
+
+
+#: node type -> its dataclass fields (memo of :func:`_child_fields` without lru_cache's cost)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+#: wanted kind -> node type -> whether it is one (memo of ``issubclass``, slow on ABCs)
+_MATCHES: dict[type, dict[type, bool]] = {}
 
 
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
@@ -200,33 +252,58 @@ def _visit_order(kind: type) -> tuple[str, ...]:
 def walk_batched(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
     """``libcst.visit_batched`` for visitors that only read: the same ``visit_*``/``leave_*``
     calls in the same order, without rebuilding every node on the way back up (what a
-    ``CSTVisitor`` walk does), which is most of its cost."""
+    ``CSTVisitor`` walk does), which is most of its cost.
+
+    Whitespace, operator and bracket nodes (whose subtrees hold nothing else, about half of
+    all nodes) are not entered unless a visitor asks for one of those types."""
     visits: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     leaves: dict[str, list[Callable[[cst.CSTNode], object]]] = {}
     for visitor in visitors:
         for name, method in visitor.get_visitors().items():
             table = visits if name.startswith("visit_") else leaves
             table.setdefault(name.split("_", 1)[1], []).append(method)
-    _walk(node, visits, leaves)
+    trivia = _trivia_types()
+    named = visits.keys() | leaves.keys()
+    skip = frozenset() if any(kind.__name__ in named for kind in trivia) else trivia
+    _walk(node, visits, leaves, skip)
 
 
 def _walk(node: cst.CSTNode, visits: dict[str, list[Callable[[cst.CSTNode], object]]],
-          leaves: dict[str, list[Callable[[cst.CSTNode], object]]]) -> None:
+          leaves: dict[str, list[Callable[[cst.CSTNode], object]]], skip: frozenset[type]) -> None:
     kind = type(node)
     name = kind.__name__
     for method in visits.get(name, ()):
         method(node)
-    for field_name in _visit_order(kind):
+    fields = _ORDER.get(kind)
+    if fields is None:
+        fields = _ORDER[kind] = _visit_order(kind)
+    for field_name in fields:
         value = getattr(node, field_name)
         value_type = type(value)
         if value_type is list or value_type is tuple:
             for item in value:
-                if _is_node(type(item)):
-                    _walk(item, visits, leaves)
-        elif _is_node(value_type):
-            _walk(value, visits, leaves)
+                item_type = type(item)
+                if item_type not in skip and _is_node(item_type):
+                    _walk(item, visits, leaves, skip)
+        elif value_type not in skip and _is_node(value_type):
+            _walk(value, visits, leaves, skip)
     for method in leaves.get(name, ()):
         method(node)
+
+
+#: node type -> the fields LibCST visits (memo of :func:`_visit_order` without lru_cache's cost)
+_ORDER: dict[type, tuple[str, ...]] = {}
+
+
+@lru_cache(maxsize=None)
+def _trivia_types() -> frozenset[type]:
+    """Node types whose whole subtree is whitespace, comments, operators or brackets."""
+    modules = ("libcst._nodes.whitespace", "libcst._nodes.op")
+    brackets = (cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+                cst.LeftCurlyBrace, cst.RightCurlyBrace)
+    found = {kind for kind in vars(cst).values()
+             if isinstance(kind, type) and issubclass(kind, cst.CSTNode) and kind.__module__ in modules}
+    return frozenset(found | set(brackets))
 
 
 def _is_node(kind: type) -> bool:

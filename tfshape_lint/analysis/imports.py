@@ -178,14 +178,25 @@ def ast_dotted(node: ast.AST) -> str | None:
 
 
 def cst_dotted(node: cst.CSTNode) -> str | None:
-    """``a.b.c`` for a LibCST Name/Attribute chain, else None."""
+    """``a.b.c`` for a LibCST Name/Attribute chain, else None.
+
+    Exact type tests: LibCST nodes have an ABC metaclass, so a failing ``isinstance`` goes
+    through ``ABCMeta.__instancecheck__`` (rules call this for every call they visit)."""
+    attribute, name = _cst_name_types()
+    parts: list[str] = []
+    while type(node) is attribute:
+        parts.append(node.attr.value)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is not name:
+        return None
+    parts.append(node.value)  # type: ignore[attr-defined]
+    return ".".join(reversed(parts)) if len(parts) > 1 else parts[0]
+
+
+@lru_cache(maxsize=None)
+def _cst_name_types() -> tuple[type, type]:
+    """``(cst.Attribute, cst.Name)``, imported on first use (the flake8 plugin's ast-only path
+    must not import LibCST); neither class has subclasses."""
     import libcst as cst
 
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
-        return None
-    parts.append(node.value)
-    return ".".join(reversed(parts))
+    return cst.Attribute, cst.Name

@@ -156,6 +156,8 @@ class LossDiscovery:
     #: a test module: functions found by signature alone that never touch TF/Keras are numpy
     #: reference implementations, not losses
     test_file: bool = False
+    #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
+    _returns_lambda: bool = False
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
@@ -176,6 +178,8 @@ class LossDiscovery:
                 self.augmented.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.Call):
                 calls.append(node)
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Lambda):
+                self._returns_lambda = True
         # assignments first: a compile() may name a loss bound later in walk order
         for call in calls:
             self._visit_call(call)
@@ -422,8 +426,8 @@ class LossDiscovery:
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, factory))
-                if factory is None:
-                    self._returned_lambdas(info)
+                if factory is None and self._returns_lambda:
+                    self._returned_lambdas(info)  # a walk of the body: only when it can find one
 
     def _callable_signature(self, info: FunctionInfo, loss_classes: set[str]) -> None:
         """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object."""
@@ -609,15 +613,18 @@ def _is_custom_objects(expr: ast.expr) -> bool:
 
 
 def _walk_own_body(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """Nodes of ``fn`` without descending into nested defs and lambdas."""
+    """Statements of ``fn`` (``return`` is one) without descending into nested defs, classes or
+    any expression: no statement hides in an expression, and the expressions are most of the
+    nodes. Same depth-first order as walking every node."""
     out: list[ast.AST] = []
     stack: list[ast.AST] = list(fn.body)
+    statement_like = (ast.stmt, ast.excepthandler, ast.match_case)
     while stack:
         node = stack.pop()
         out.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, statement_like))
     return out
 
 

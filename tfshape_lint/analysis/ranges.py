@@ -24,6 +24,7 @@ from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import Scope, call_arg, literal
 from tfshape_lint.analysis.values import Grad, Tag
+from tfshape_lint.source import descendants
 
 #: smallest positive normal float32; a smaller "epsilon" is flushed to 0 on many devices
 _TINY = 1.1754944e-38
@@ -286,10 +287,9 @@ class Ranges:
         """Whether a function body reads ``name`` (memoised per function node)."""
         names = self._reads.get(fn)
         if names is None:
-            collector = _NameCollector()
             body = fn.body if isinstance(fn, (cst.FunctionDef, cst.Lambda)) else fn
-            body.visit(collector)
-            names = self._reads[fn] = frozenset(collector.names)
+            # a read-only field walk: a CSTVisitor rebuilds every node on the way back up
+            names = self._reads[fn] = frozenset(n.value for n in descendants(body, cst.Name))
         return name in names
 
     def spec(self, call: cst.Call) -> tuple[OpSpec | None, str]:
@@ -883,15 +883,6 @@ def _from_gradient(r: Ranges, node: cst.BaseExpression | None, scope: Scope, dep
     if spec is not None and spec.op in ("square", "abs", "pow", "power"):
         return _from_gradient(r, call_arg(node, 0, "x"), scope, depth + 1)
     return False
-
-
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
 
 
 def _binary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:

@@ -7,7 +7,7 @@ intermediate variables, aliases and helpers are understood the same way.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
@@ -183,25 +183,34 @@ class Value:
 
     # -- builders --------------------------------------------------------------------------
     def with_tags(self, *tags: Tag) -> Value:
-        return replace(self, tags=self.tags | frozenset(tags))
+        return self.evolve(tags=self.tags | frozenset(tags))
 
     def without_tags(self, *tags: Tag) -> Value:
-        return replace(self, tags=self.tags - frozenset(tags))
+        return self.evolve(tags=self.tags - frozenset(tags))
 
     def evolve(self, **changes: Any) -> Value:
-        return replace(self, **changes)
+        """``dataclasses.replace``, without its generic per-field work (the interpreter makes
+        thousands of values per file; Value has no ``__post_init__`` to run)."""
+        if not changes.keys() <= _VALUE_FIELDS:
+            return replace(self, **changes)  # raises the usual TypeError
+        new = object.__new__(Value)
+        state = new.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        return new
 
     def marked(self, kind: Mark) -> list[Any]:
         """Nodes that left a mark of ``kind`` on this value."""
         return [node for k, node in self.marks if k == kind]
 
     def with_mark(self, kind: Mark, node: Any) -> Value:
-        return replace(self, marks=self.marks | {(kind, node)})
+        return self.evolve(marks=self.marks | {(kind, node)})
 
     def without_marks(self, kind: Mark) -> Value:
-        return replace(self, marks=frozenset(m for m in self.marks if m[0] != kind))
+        return self.evolve(marks=frozenset(m for m in self.marks if m[0] != kind))
 
 
+_VALUE_FIELDS = frozenset(f.name for f in fields(Value))
 UNKNOWN = Value(tensor=True)
 PYTHON = Value(tensor=False, dtype=DType.PY, rank=0)
 

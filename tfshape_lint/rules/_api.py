@@ -13,9 +13,9 @@ from typing import Callable, Sequence
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
-from tfshape_lint.rule import Rule
+from tfshape_lint.rule import DeferredFix, Rule
 from tfshape_lint.rules._api_guards import GuardTracker, assigned_names
-from tfshape_lint.rules._api_rewrite import ApiRewriter, rewrite_call, rewrite_reference
+from tfshape_lint.rules._api_rewrite import ApiRewriter, rewritable, rewrite_call, rewrite_reference
 from tfshape_lint.rules._api_tables import Rewrite, Roots, keras_table, load_table, roots_for, tf1_table
 from tfshape_lint.rules._helpers import dotted_expr
 from tfshape_lint.source import code_of as _code
@@ -232,17 +232,25 @@ class RemovedApiRule(Rule):
         qualname = self.index.imports.resolve(dotted) if dotted and "." in dotted else None
         return self.nested_rewrite(qualname) if qualname else None
 
-    def _call_fix(self, node: cst.Call, hit: Hit) -> tuple[cst.BaseExpression | None, list[tuple[str, str | None, str | None]]]:
+    def _call_fix(self, node: cst.Call, hit: Hit) -> tuple[cst.BaseExpression | DeferredFix | None, list[tuple[str, str | None, str | None]]]:
         if hit.drop_parent:
             func = _without_parent(node.func)
             return (node.with_changes(func=func) if func is not None else None), []
         if hit.rename is not None and isinstance(node.func, cst.Attribute):
             return node.with_changes(func=node.func.with_changes(attr=cst.Name(hit.rename))), []
-        if hit.rewrite is None or rewrite_call(node, hit.rewrite, self._roots) is None:
+        if hit.rewrite is None or not rewritable(node, hit.rewrite, self._roots):
             return None, []
+        # the outer call rewrites (checked above), so the transformer returns an expression; it
+        # walks the whole call, so it runs only when fixes are asked for
+        return DeferredFix(lambda: self._rewritten(node)), []
+
+    def _rewritten(self, node: cst.Call) -> tuple[cst.CSTNode, tuple[tuple[str, str | None, str | None], ...]]:
+        """The call with every fixable removed name inside it rewritten, and the imports used."""
         rewriter = ApiRewriter(self._lookup_rewrite, self._roots)
         new = node.visit(rewriter)
-        return (new if isinstance(new, cst.BaseExpression) else None), rewriter.imports
+        if not isinstance(new, cst.BaseExpression):  # leave_Call returns expressions only
+            raise TypeError(f"rewriting {type(node).__name__} gave {type(new).__name__}")
+        return new, tuple(rewriter.imports)
 
     def _reference_fix(self, node: cst.Attribute, hit: Hit) -> tuple[cst.BaseExpression | None, list[tuple[str, str | None, str | None]]]:
         if hit.drop_parent:

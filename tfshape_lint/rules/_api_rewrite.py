@@ -89,6 +89,24 @@ def rewrite_call(call: cst.Call, rewrite: Rewrite, roots: Roots,
     return _from_params(call, rewrite, bound, roots)
 
 
+def rewritable(call: cst.Call, rewrite: Rewrite, roots: Roots) -> bool:
+    """Whether :func:`rewrite_call` gives a replacement for ``call``: its conditions, checked
+    without building anything (templates are parsed, arguments rebuilt), for reports whose
+    fix is built only when fixes are asked for."""
+    if not roots.covers(rewrite):
+        return False
+    if rewrite.template is None and rewrite.params is None:
+        return bool(rewrite.to)
+    bound = _bind(call, rewrite.legacy)
+    if bound is None or _rejected(rewrite, bound):
+        return False
+    if rewrite.template is not None:
+        return set(bound) == set(PLACEHOLDER.findall(rewrite.template)) - set(ROOT_KEYS)
+    assert rewrite.params is not None
+    by_arg = {id(arg): name for name, arg in bound.items()}
+    return all(rewrite.params.get(by_arg[id(arg)]) is not None for arg in call.args)
+
+
 def _keyword(arg: cst.Arg, name: str) -> cst.Arg:
     if arg.keyword is not None:
         return arg.with_changes(keyword=cst.Name(name))

@@ -205,10 +205,14 @@ def loss_name(loss: Scope) -> str:
     return loss.spec.path[-1] if loss.spec.path else loss.spec.qualname
 
 
-def numpy_code(loss: Scope, wrapped: set[str], imports: ImportTable) -> bool:
+def numpy_code(loss: Scope, wrapped: set[str], index: ModuleIndex) -> bool:
     """A function that receives arrays, not tensors: a ``tf.py_function`` target (``wrapped``,
     see :func:`py_function_targets`) or numpy code such as Keras' numpy backend."""
-    return loss_name(loss) in wrapped or loss.memo("numpy_only", lambda: numpy_only(loss.node, imports))
+    if loss_name(loss) in wrapped:
+        return True
+    if not any(name.startswith("np.") for name in index.names):
+        return False  # the ast index saw no numpy name in the file: no numpy call to find
+    return loss.memo("numpy_only", lambda: numpy_only(loss.node, index.imports))
 
 
 def numpy_only(fn: cst.CSTNode, imports: ImportTable) -> bool:

@@ -200,6 +200,9 @@ class NonMeanReduction(Rule):
 
     @classmethod
     def wants(cls, index: ModuleIndex) -> Iterable[int]:
+        if "reduction" not in index.source:
+            # every finding needs a ``reduction`` keyword or parameter: nothing to parse
+            return set()
         units = set(index.methods.get("compile", set())) | set(index.keywords.get("reduction", set()))
         for name in index.loss_classes:
             node = index.classes.get(name)

@@ -195,6 +195,8 @@ class StaticBatchDimension(Rule):
     )
 
     def check_loss(self, loss: Scope) -> None:
+        if not any(value.marks and _static(value) for scope in loss.all_scopes() for _, value in scope.evaluated()):
+            return  # every use reported below is of a value the static batch size marked
         if not tensor_code(self.index.imports, loss):
             return
         uses: dict[cst.CSTNode, set[str]] = {}

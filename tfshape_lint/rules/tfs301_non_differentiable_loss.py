@@ -191,7 +191,7 @@ class NonDifferentiableLoss(Rule):
             return True
         # found by signature only: could be a metric or a helper, so ask for `loss` in the name;
         # a function that tf.py_function calls works on numpy arrays and is not differentiated
-        return "loss" in loss_name(loss).lower() and not numpy_code(loss, self._wrapped, self.index.imports)
+        return "loss" in loss_name(loss).lower() and not numpy_code(loss, self._wrapped, self.index)
 
     @cached_property
     def _wrapped(self) -> set[str]:

@@ -213,7 +213,7 @@ class NumpyInLoss(Rule):
             return True
         # found by signature only: numpy code (a py_function target, Keras' numpy backend)
         # receives arrays, not tensors
-        return not numpy_code(loss, self._wrapped, self.index.imports)
+        return not numpy_code(loss, self._wrapped, self.index)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.loss is None or self.loss.value(node) is None:
