@@ -86,6 +86,11 @@ for _name in ("sum", "mean", "max", "min", "prod", "std", "variance", "logsumexp
             k={"variance": "var"}.get(_name, _name), ops={"variance": "var"}.get(_name, _name),
             np={"variance": "var"}.get(_name, _name))
 _add(Kind.REDUCE, "sum", "np.nansum")
+# sum(t ** 2) / 2 over every element: a sum with no axis (and no axis parameter)
+_add(Kind.REDUCE, "sum", "tf.nn.l2_loss")
+
+#: reductions that take no axis argument: they always reduce every axis
+NO_AXIS_REDUCTIONS = frozenset({"tf.nn.l2_loss"})
 _add(Kind.REDUCE, "mean", "np.average", "np.nanmean", "tf.reduce_euclidean_norm")
 _add(Kind.REDUCE, "norm", "tf.norm", "tf.linalg.norm", "ops.norm", "np.linalg.norm")
 _add(Kind.REDUCE, "count", "tf.count_nonzero", "np.count_nonzero", "ops.count_nonzero")

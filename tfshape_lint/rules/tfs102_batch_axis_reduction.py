@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
@@ -14,7 +15,7 @@ from tfshape_lint.source import code_of
 class BatchAxisReduction(Rule):
     """## What it does
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
-    (`tf.reduce_sum`, `K.sum`, `keras.ops.sum`, `np.sum`) with no `axis`, or with an axis
+    (`tf.reduce_sum`, `K.sum`, `keras.ops.sum`, `np.sum`, `tf.nn.l2_loss`) with no `axis`, or with an axis
     that includes 0, when that sum reaches the loss's return value without being divided by
     a count (`tf.reduce_sum(mask)`, `tf.size(...)`, the batch size).
 
@@ -125,6 +126,18 @@ class BatchAxisReduction(Rule):
                 "    def call(self, y_true, y_pred):\n"
                 "        return self._total(tf.square(y_true - y_pred)) / tf.cast(tf.shape(y_pred)[-1], y_pred.dtype)\n",
                 note="a staticmethod helper reached through self, summing each sample"),
+        Example("import tensorflow as tf\n\ndef l2_per_batch(y_true, y_pred):\n"
+                "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
+                "    return tf.nn.l2_loss(y_true - y_pred) / n\n",
+                note="tf.nn.l2_loss sums every element; divided by the batch size it is a mean"),
+        Example("import tensorflow as tf\n\nclass M(tf.keras.Model):\n"
+                "    def train_step(self, data):\n"
+                "        x, y = data\n"
+                "        with tf.GradientTape() as tape:\n"
+                "            decay = tf.add_n([tf.nn.l2_loss(v) for v in self.trainable_variables])\n"
+                "            loss = tf.reduce_mean(tf.square(y - self(x))) + 1e-4 * decay\n"
+                "        return {'loss': loss}\n",
+                note="weight decay: l2_loss of the variables, not of a batch"),
     )
     bad = (
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
@@ -227,6 +240,12 @@ class BatchAxisReduction(Rule):
                       "    def call(self, y_true, y_pred):\n"
                       "        return self._total(tf.abs(y_true - y_pred))\n",
                 line=6, note="a staticmethod helper reached through self"),
+        Example("import tensorflow as tf\n\ndef ae_loss(y_true, y_pred):\n"
+                "    return tf.nn.l2_loss(y_true - y_pred)\n\n"
+                "model.compile(optimizer='adam', loss=ae_loss)\n",
+                fixed=None, line=4,
+                note="tf.nn.l2_loss is half the sum of squares over every element, the batch included; "
+                     "it takes no axis, so no automatic fix"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -241,5 +260,7 @@ class BatchAxisReduction(Rule):
 
     def _fix(self, call: cst.Call) -> cst.Call | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:
+            return None
+        if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
             return None
         return with_keyword(call, "axis", minus_one())

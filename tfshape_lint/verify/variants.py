@@ -118,6 +118,10 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
     return reduce(t, axis=axes)
 def __tfs_identity__(x, *args, **kwargs):
     return x
+def __tfs_half_sum_sq__(t, axis=None):
+    """``tf.nn.l2_loss`` (half the sum of squares) with an axis, which the real op lacks."""
+    import tensorflow as __tf
+    return __tf.reduce_sum(__tf.square(t), axis=axis) / 2
 '''
 
 
@@ -178,9 +182,14 @@ def _axis_minus_one(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
 def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     """The flagged full reduction over every axis but the batch (a per-sample value)."""
     call = node if isinstance(node, ast.Call) else None
-    if call is None or not call.args or not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
+    if call is None or not call.args:
         return None
-    return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [call.func, call.args[0]], []),
+    func: ast.expr = call.func
+    if _call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
+        func = ast.Name("__tfs_half_sum_sq__", ast.Load())
+    elif not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
+        return None
+    return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, call.args[0]], []),
             f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch)")
 
 
