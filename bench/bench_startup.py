@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,9 @@ PROBE = ("import runpy, sys, json, atexit\n"
          "runpy.run_module('tfshape_lint', run_name='__main__')\n")
 
 
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+from _procenv import cached_bytecode_env
+
+ENV: dict[str, str] = {}
 
 
 def _time(cmd: list[str], runs: int) -> float:
@@ -61,7 +62,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        ENV.update(cached_bytecode_env(tmp))
         plain = Path(tmp) / "plain.py"
         plain.write_text(PLAIN)
         notebook = Path(tmp) / "plain.ipynb"

@@ -167,3 +167,16 @@ def test_plain_projects_stay_on_the_fast_path(tmp_path: Path) -> None:
                    "app/main.py": "from app.util import ops\n"})
     main = other / "app/main.py"
     assert may_reexport(main.read_text(encoding="utf-8"), str(main))
+
+
+def test_a_folder_without_project_markers_reads_only_its_packages(tmp_path: Path) -> None:
+    from tfshape_lint.analysis.project import Project
+
+    loose = tmp_path / "downloads"
+    for name in ("script.py", "pkg/__init__.py", "pkg/helpers.py", "other_stuff/unrelated.py"):
+        (loose / name).parent.mkdir(parents=True, exist_ok=True)
+        (loose / name).write_text("x = 1\n", encoding="utf-8")
+    names = {p.relative_to(loose).as_posix() for p in Project(loose).files()}
+    assert names == {"script.py", "pkg/__init__.py", "pkg/helpers.py"}
+    (loose / "requirements.txt").write_text("tensorflow\n", encoding="utf-8")  # a (weak) project marker
+    assert "other_stuff/unrelated.py" in {p.relative_to(loose).as_posix() for p in Project(loose).files()}
