@@ -1,7 +1,7 @@
 """Benchmark: `check` over a real corpus vs bare `libcst.parse_module` on the same files.
 
 Usage: python bench/bench_check.py [PACKAGE_DIR ...]   (default: installed keras and tf_keras)
-Prints files, lines, seconds for each and the ratio (DESIGN.md target: <= 1.3x the bare parse,
+Prints files, lines, seconds for each and the ratio (target: <= 1.3x the bare parse,
 single process). Both loops run in this process, one after the other, on files read up front.
 """
 

@@ -13,7 +13,7 @@ of ``--runs`` fresh processes, as an editor runs flake8 once per file):
 
 and prints ms per file and the ms the plugin adds. It then times the plugin in one warm process
 (LibCST and the rules already imported; what flake8 -j pays per file after the first) and the
-one-time import. Target (DESIGN.md): <= 30 ms added per TF file past the one-time import, ~0
+one-time import. Target: <= 30 ms added per TF file past the one-time import, ~0
 for files without a TensorFlow import.
 
 Byte-code is cached as an installed package has it (see ``_procenv``); each command runs once

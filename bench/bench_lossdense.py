@@ -7,7 +7,7 @@ The corpus is every rule's good/bad examples, ``tests/fixtures``, and the extra 
 given (public files with custom losses, kept outside the repository), read up front. Both
 loops run in this process, one after the other (best of ``--repeat`` runs each; per file, its
 best run, so that a garbage-collection pause does not make a file "slowest"). Prints the
-ratio engine / parse (DESIGN.md target: <= 1.0) and the slowest files in ms per 100 lines
+ratio engine / parse (target: <= 1.0) and the slowest files in ms per 100 lines
 (target: <= 50). ``--fixes`` times ``lint(..., fixes=True)`` as well (what ``fix`` and the
 JSON/SARIF outputs pay). ``--generated N`` also times one generated file with N losses (5 lines
 each): the engine's cost must grow linearly with the file.
