@@ -116,7 +116,18 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     preds = REGISTERED_PRED_NAMES if registered else PRED_NAMES
     if (first == "y_true" and second in preds) or (first in LABEL_NAMES and second == "y_pred"):
         return True
-    return ("loss" in name.lower() or registered) and first in LABEL_NAMES and second in preds
+    return ("loss" in name.lower() or registered) and _labels_like(first) and (second in preds or _suffixed(second, "pred"))
+
+
+def _labels_like(name: str) -> bool:
+    """A label parameter name, or one of the ``<thing>_true`` family (``img_true``, ``masks_true``)."""
+    return name in LABEL_NAMES or _suffixed(name, "true")
+
+
+def _suffixed(name: str, word: str) -> bool:
+    """``name`` is ``<something>_<word>`` (``img_pred``): the pair spelling real losses use."""
+    head, sep, tail = name.rpartition("_")
+    return bool(sep and head) and tail == word
 
 
 def looks_like_metric_name(name: str) -> bool:

@@ -138,6 +138,9 @@ class BatchAxisReduction(Rule):
                 "            loss = tf.reduce_mean(tf.square(y - self(x))) + 1e-4 * decay\n"
                 "        return {'loss': loss}\n",
                 note="weight decay: l2_loss of the variables, not of a batch"),
+        Example("import tensorflow as tf\n\ndef total_energy(img_true, img_pred):\n"
+                "    return tf.reduce_sum(tf.square(img_true - img_pred))\n",
+                note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
@@ -246,6 +249,11 @@ class BatchAxisReduction(Rule):
                 fixed=None, line=4,
                 note="tf.nn.l2_loss is half the sum of squares over every element, the batch included; "
                      "it takes no axis, so no automatic fix"),
+        Example("import tensorflow as tf\n\ndef recon_loss(img_true, img_pred):\n"
+                "    return tf.reduce_sum(tf.square(img_true - img_pred))\n",
+                fixed="import tensorflow as tf\n\ndef recon_loss(img_true, img_pred):\n"
+                      "    return tf.reduce_sum(tf.square(img_true - img_pred), axis=-1)\n",
+                line=4, note="a loss named so, with `<thing>_true` / `<thing>_pred` parameters"),
     )
 
     def check_loss(self, loss: Scope) -> None:
