@@ -52,7 +52,7 @@ EVIDENCE = {
     "TFS104": r"unknown rank|batch of 1",
     "TFS105": r"reordering the batch|batch of 1",
     "TFS106": r"\[4,3\] vs\. \[4\]|\[4\] vs\. \[4,3\]|T == B",
-    "TFS107": r"Incompatible shapes: \[\d+\] vs\. \[\d+\]|position in the batch",
+    "TFS107": r"Incompatible shapes: \[[\d,]+\] vs\. \[[\d,]+\]|position in the batch",
     "TFS108": r"sample_weight \[1,0,0,0\]: Keras computes",
     "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",

@@ -10,6 +10,7 @@ batch dimension (a partial last batch), float labels, predictions at exactly 0 a
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
 import re
@@ -460,7 +461,12 @@ def _square_case(h: Harness) -> Outcome | None:
 # -- TFS107: constant sized like one batch ---------------------------------------------------------
 @probe("batch_size_mismatch")
 def batch_size_mismatch(h: Harness, params: dict[str, Any]) -> Outcome:
-    """Batch sizes 1..16: a constant along the batch axis fits only one of them."""
+    """Batch sizes 1..16: a constant along the batch axis fits only one of them.
+
+    A layout shaped after the constant itself (a ``(5, 3)`` weight read as ``(B, 5, 3)``
+    inputs) always fits it: it is the rival reading of the constant, not evidence against the
+    finding, so a clean run there decides only when no other layout shows the mismatch."""
+    fitted: tuple[Sig, list[int]] | None = None
     for name in _signatures(params):
         sig = SIGS[name]
         ok: list[int] = []
@@ -479,11 +485,20 @@ def batch_size_mismatch(h: Harness, params: dict[str, Any]) -> Outcome:
         if bad and ok:
             b, err = next(((b, e) for b, e in bad if b == 4), bad[0])
             shown = [n for n in ok if n != 1] or ok
-            return confirmed(f"batch {b}: {describe(err)}; only batch {', '.join(map(str, shown[:3]))} runs")
+            h.decided = name
+            rival = f" (inputs shaped {layout(fitted[0])} would fit the constant; nothing in the loss " \
+                    "body asks for them)" if fitted is not None else ""
+            return confirmed(f"y_true/y_pred {layout(sig)}, batch {b}: {describe(err)}; only batch "
+                             f"{', '.join(map(str, shown[:3]))} runs{rival}")
         if ok and not bad:
+            if name.startswith("constant:") and not params.get("only"):
+                fitted = fitted or (sig, ok)
+                continue
             return _position_weights(h, sig, ok)
         if other is not None:
             h.failures.append((name, other))
+    if fitted is not None:
+        return _position_weights(h, *fitted)
     return h.no_baseline(SHAPE_ERRORS)
 
 
@@ -926,9 +941,37 @@ def nan_gradient(h: Harness, params: dict[str, Any]) -> Outcome:
 
 
 def _tests_labels_for_nan(program: str, true_name: str) -> bool:
-    """NaN labels are an input only for a loss that itself looks for NaN in its labels."""
-    name = re.escape(true_name or "y_true")
-    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*{name}\b", program) is not None
+    """NaN labels are an input only for a loss that itself looks for NaN in its labels: a NaN
+    test on ``y_true`` or on a name computed from it (``err = square(y_true - y_pred)`` and then
+    ``is_nan(err)``: the labels' NaN is what the test expects to find)."""
+    names = _label_derived(program, true_name or "y_true")
+    alternatives = "|".join(re.escape(n) for n in sorted(names))
+    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*(?:{alternatives})\b",
+                     program) is not None
+
+
+def _label_derived(program: str, true_name: str) -> set[str]:
+    """``true_name`` and every name assigned (transitively) from an expression that reads it."""
+    names = {true_name}
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return names
+    assigns: list[tuple[list[str], set[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            stored = [t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            assigns.append((stored, read))
+    grown = True
+    while grown:
+        grown = False
+        for stored, read in assigns:
+            if read & names and not set(stored) <= names:
+                names.update(stored)
+                grown = True
+    return names
 
 
 def _pads_with_minus_one(program: str) -> bool:
