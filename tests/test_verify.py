@@ -100,20 +100,12 @@ MEASURED_EXCEPTIONS = {
         Status.INCONCLUSIVE, "a callable class with __call__ (not a Loss subclass) is not extracted yet"),
     ("TFS102", "pos - neg + margin"): (
         Status.INCONCLUSIVE, "the triplet loss indexes y_pred[0..2] along the batch: batches of 2 fail"),
-    ("TFS103", "w * tf.keras.losses.categorical_crossentropy"): (
-        Status.REFUTED, "on the probe layouts the flagged operands are both (B,): the mismatch is not reproduced"),
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
     ("TFS107", "return scale * (per_sample * weights)"): (
         Status.INCONCLUSIVE, "the factory is never called and `scale` has no default"),
-    ("TFS107", "tf.square(y_true - y_pred) * weights, axis=-1"): (
-        Status.REFUTED, "runs at batch sizes 1..8 on the probe layouts: not yet analysed"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (
         Status.INCONCLUSIVE, "a sliced static shape: tf.shape(y)[0] alone is not the fix for this form"),
-    ("TFS111", "loss *= mask"): (
-        Status.REFUTED, "on the probe layouts the mask meets a per-element loss: not yet analysed"),
-    ("TFS402", "tf.where(tf.math.is_nan(err)"): (
-        Status.REFUTED, "finite loss and gradient on the probe's edge inputs: not yet analysed"),
     ("TFS503", "K.categorical_crossentropy(y_pred, y_true)"): (
         Status.INCONCLUSIVE, "the example's K is never imported, so the loss cannot be built"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (

@@ -234,3 +234,41 @@ def _axis_need(node: ast.AST) -> int:
         if v is not None:
             need = max(need, v + 1 if v >= 0 else -v)
     return min(need, 5)
+
+
+# -- extra parameters ------------------------------------------------------------------------------
+def extra_shapes(tree: ast.Module, qualname: str) -> list[list[int] | None]:
+    """Per-sample shapes of a loss's parameters after ``(y_true, y_pred)``, read from the call
+    site the file shows: ``weighted(labels, probs, w)`` with ``w = Input(shape=(1,))`` means
+    ``w`` is ``(B, 1)``, not the ``(B,)`` weights the probe passes by default. ``None`` where
+    the file does not say. Only a plain function name called with positional arguments counts."""
+    if "." in qualname or qualname.startswith("<"):
+        return []
+    inputs: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            shape = _input_shape(node.value)
+            if shape is not None:
+                inputs[node.targets[0].id] = shape
+    if not inputs:
+        return []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == qualname \
+                and len(node.args) > 2:
+            out = [inputs.get(a.id) if isinstance(a, ast.Name) else None for a in node.args[2:]]
+            if any(s is not None for s in out):
+                return out
+    return []
+
+
+def _input_shape(node: ast.expr) -> list[int] | None:
+    """The ``shape`` of ``Input(shape=(1,))`` / ``keras.Input((4,))`` as a list of ints, or None."""
+    if not isinstance(node, ast.Call) or _last(node.func) != "Input":
+        return None
+    given = next((kw.value for kw in node.keywords if kw.arg == "shape"), node.args[0] if node.args else None)
+    if not isinstance(given, (ast.Tuple, ast.List)):
+        return None
+    dims = [_int(e) for e in given.elts]
+    if any(d is None or d <= 0 or d > 64 for d in dims) or len(dims) > 4:
+        return None
+    return [int(d) for d in dims if d is not None]

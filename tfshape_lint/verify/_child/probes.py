@@ -78,8 +78,20 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     if name in PAIRED:
         return fn(h, {**params, "_variant": hv})
     original = fn(h, params)
+    scalar_note = ""
+    if original.status == "refuted" and h.subject.unbound_extras and not isinstance(hv, str):
+        # refuted must hold for every binding of a parameter the file never passes: try a scalar
+        retried = _with_scalar_extras(fn, h, hv, params)
+        if retried.status == "confirmed":
+            original, scalar_note = retried, " (with the parameters the file never passes bound to a scalar 0.5)"
+        elif retried.status != "refuted":
+            return inconclusive(f"with per-sample weights for the parameters the file never passes: "
+                                f"{original.evidence}; with a scalar for them: {retried.evidence}")
+        else:
+            _reset_scalar(h, hv)
     if original.status != "confirmed" or hv is None:
-        return original
+        return confirmed(f"{original.evidence}{scalar_note}") if scalar_note and original.status == "confirmed" \
+            else original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
     pinned = dict(params)
@@ -90,7 +102,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     variant = fn(hv, pinned)
     desc = hv.description
     if variant.status == "refuted":
-        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
+        return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
             _failing_tensor(variant.evidence) != _failing_tensor(original.evidence) != "":
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
@@ -100,6 +112,22 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
+    """The probe again with the unbound extra parameters as a scalar, in both harnesses."""
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.scalar_extras = True
+            harness.failures.clear()
+    h.decided = h.case = ""
+    return fn(h, params)
+
+
+def _reset_scalar(h: Harness, hv: Harness | None) -> None:
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.scalar_extras = False
 
 
 def _failing_tensor(evidence: str) -> str:
@@ -263,6 +291,7 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         errors: list[BaseException] = []
         values: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+        h.subject.seen.clear()  # the evidence quotes what this layout's runs saw
         for n in (4, 6):
             yt, yp = sig.make(n)
             h.subject.taps.clear()

@@ -189,7 +189,9 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               pred_name=str(job.get("pred_name") or ""),
                               true_name=str(job.get("true_name") or ""),
                               program=str(job.get("program") or ""), role=str(job.get("role") or "loss"),
-                              tapped=bool(job.get("tapped")))
+                              tapped=bool(job.get("tapped")),
+                              extra_shapes=[tuple(x) if x is not None else None
+                                            for x in job.get("extra_shapes") or []])
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
     problem = _check_subject(harness, subject)
