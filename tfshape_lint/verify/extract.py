@@ -432,7 +432,7 @@ def unbound_note(source: str, loss: LossRef) -> str:
     if not missing:
         return ""
     return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
-            "(the probe passed None)")
+            "(the probe passed 0.5, a neutral number, for every such parameter)")
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:
@@ -591,7 +591,7 @@ def __tfs_instantiate__(cls):
         return cls()
     except TypeError:
         params = __inspect.signature(cls).parameters.values()
-        return cls(*[None for p in params if p.default is p.empty
+        return cls(*[0.5 for p in params if p.default is p.empty
                      and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
 """
 

@@ -79,11 +79,14 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         return fn(h, {**params, "_variant": hv})
     original = fn(h, params)
     scalar_note = ""
-    if original.status == "refuted" and h.subject.unbound_extras and not isinstance(hv, str):
-        # refuted must hold for every binding of a parameter the file never passes: try a scalar
+    if original.status != "confirmed" and h.subject.unbound_extras and not isinstance(hv, str):
+        # refuted must hold for every binding of a parameter the file never passes, and a loss
+        # that fails with per-sample weights there may run with a scalar: try one
         retried = _with_scalar_extras(fn, h, hv, params)
         if retried.status == "confirmed":
             original, scalar_note = retried, " (with the parameters the file never passes bound to a scalar 0.5)"
+        elif original.status != "refuted":
+            _reset_scalar(h, hv)
         elif retried.status != "refuted":
             return inconclusive(f"with per-sample weights for the parameters the file never passes: "
                                 f"{original.evidence}; with a scalar for them: {retried.evidence}")
@@ -401,9 +404,20 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
         return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
                        "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
-    if err is not None and matches(err, (r"out of (bounds|range)", r"index")):
+    if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _names_flagged_index(err: BaseException, params: dict[str, Any]) -> bool:
+    """Whether a batch-of-1 index error can come from the flagged index: an error that names
+    another index ("slice index 2" while the finding is about ``y_pred[0]``) comes from a
+    second index in the same loss, not from this one. True when either is not known."""
+    flagged = re.match(r"\s*\w+\[(-?\d+)\]", str(params.get("message") or ""))
+    named = re.search(r"\bindex (-?\d+)\b", str(err))
+    if flagged is None or named is None:
+        return True
+    return int(flagged.group(1)) == int(named.group(1))
 
 
 def _tap_follows(h: Harness, base: Any, perm: np.ndarray) -> str:
