@@ -17,7 +17,7 @@ from tests.conftest import lint_example, needle_at
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
+from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
 from tfshape_lint.verdicts import counted, for_format, refuted_summary, split_by_verdict
 from tfshape_lint.verify.result import Verification
 
@@ -169,6 +169,52 @@ DEAD_BRANCH = _src('''
         return tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))
     ''')
 
+INPUT_WEIGHT = _src('''
+    import tensorflow as tf
+
+    def weighted(y_true, y_pred, w):
+        return w * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
+
+    x = tf.keras.Input(shape=(3,))
+    t = tf.keras.Input(shape=(3,))
+    sw = tf.keras.Input(shape=(1,))
+    model = tf.keras.Model([x, t, sw], x)
+    model.add_loss(weighted(t, x, sw))
+    ''')
+
+SCALAR_PARAM = _src('''
+    import tensorflow as tf
+
+    mse = tf.keras.losses.MeanSquaredError()
+
+    def uncertainty_loss(real, pred, log_sigma):
+        mask = tf.cast(tf.not_equal(real, 0), tf.float32)
+        loss = mse(real, pred) / tf.exp(log_sigma) + log_sigma
+        loss *= mask
+        return tf.reduce_sum(loss) / tf.reduce_sum(mask)
+    ''')
+
+TWO_INDEXES = _src('''
+    import tensorflow as tf
+
+    def pair_loss(y_true, y_pred):
+        d = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+        return tf.maximum(1.0 - d, 0.0)
+    ''')
+
+NEVER_BUILT = _src('''
+    import tensorflow as tf
+
+    class Overlap(tf.keras.losses.Loss):
+        def __init__(self, alpha, beta):
+            super().__init__()
+            self.alpha, self.beta = alpha, beta
+
+        def call(self, y_true, y_pred):
+            tp = tf.reduce_sum(y_true * y_pred)
+            return 1.0 - tp / (self.alpha * tf.reduce_sum(y_pred) + self.beta * tf.reduce_sum(y_true) + 1.0)
+    ''')
+
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
@@ -197,19 +243,32 @@ def verdicts() -> dict[str, Verification]:
             "tf.reduce_mean(y_true ** k, axis=-1) / tf.reduce_mean(y_pred ** k, axis=-1)")),
         "dead_branch": ("dead.py", DEAD_BRANCH, _flag(
             "TFS401", DEAD_BRANCH, "dead.py", "tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))")),
+        "closure_5x3_batch": ("closure.py", CLOSURE, _flag("TFS107", CLOSURE, "closure.py", "* w, axis", part="w",
+                                                           severity=Severity.ERROR)),
+        "input_weight": ("input_weight.py", INPUT_WEIGHT, _flag(
+            "TFS103", INPUT_WEIGHT, "input_weight.py", "w * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)",
+            severity=Severity.ERROR)),
+        "second_index": ("two_indexes.py", TWO_INDEXES, _flag("TFS105", TWO_INDEXES, "two_indexes.py", "y_pred[0]",
+                                                              severity=Severity.ERROR)),
+        "never_built": ("never_built.py", NEVER_BUILT, _flag("TFS108", NEVER_BUILT, "never_built.py",
+                                                             "tf.reduce_sum(y_true * y_pred)")),
     }
     legacy = [f for f in lint_example(LEGACY) if f.code in ("TFS102", "TFS108")]
     assert legacy, "the rules no longer flag the legacy-constructor example"
-    sources = {path: text for path, text, _ in cases.values()} | {"legacy.py": LEGACY}
-    findings = [f for _, _, f in cases.values()] + [replace(legacy[0], path="legacy.py")]
+    scalar = [f for f in lint_example(SCALAR_PARAM) if f.code == "TFS111"]
+    assert scalar, "TFS111 no longer flags the scalar-parameter example"
+    sources = {path: text for path, text, _ in cases.values()} | {"legacy.py": LEGACY, "scalar_param.py": SCALAR_PARAM}
+    findings = [f for _, _, f in cases.values()] + [replace(legacy[0], path="legacy.py"),
+                                                    replace(scalar[0], path="scalar_param.py")]
     out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
-    names = list(cases) + ["legacy"]
+    names = list(cases) + ["legacy", "scalar_param"]
     return {name: f.verification for name, f in zip(names, out)}
 
 
 @needs_tf
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["cond_surrogate", "lse_alone", "lse_beside_log", "share", "closure_5x3"])
+@pytest.mark.parametrize("name", ["cond_surrogate", "lse_alone", "lse_beside_log", "share", "closure_5x3",
+                                  "closure_5x3_batch"])
 def test_lookalikes_of_the_review_are_refuted(name: str, verdicts: dict[str, Verification]) -> None:
     assert verdicts[name].status is Status.REFUTED, verdicts[name]
 
@@ -353,3 +412,40 @@ def test_removed_name_imported_inside_the_loss_is_confirmed() -> None:
     out = verify_findings([finding], {"local.py": source}, timeout=60, device="cpu", use_cache=False)
     verdict = out[0].verification
     assert verdict.status is Status.CONFIRMED and "has no attribute 'mean'" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_extra_parameter_shaped_like_its_input_at_the_call_site(verdicts: dict[str, Verification]) -> None:
+    # `sw` is Input(shape=(1,)): (B, 1) times the (B,) loss is a (B, B) matrix
+    verdict = verdicts["input_weight"]
+    assert verdict.status is Status.CONFIRMED and "(4, 1)" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_parameter_never_passed_is_also_tried_as_a_scalar(verdicts: dict[str, Verification]) -> None:
+    # (B,) weights for log_sigma fail against the (B, 3) mask; a scalar log_sigma shows the bug
+    verdict = verdicts["scalar_param"]
+    assert verdict.status is Status.CONFIRMED and "scalar 0.5" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_batch_of_one_error_of_another_index_is_not_the_flagged_ones(verdicts: dict[str, Verification]) -> None:
+    # y_pred[2] fails at batch 1 in the variant too; the flagged y_pred[0] is judged on reordering
+    verdict = verdicts["second_index"]
+    assert verdict.status is Status.CONFIRMED, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_never_instantiated_loss_runs_with_neutral_numbers(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["never_built"]
+    assert verdict.status is not Status.INCONCLUSIVE, verdict
+
+
+def test_extra_shapes_come_from_inputs_at_the_call_site() -> None:
+    assert extra_shapes(ast.parse(INPUT_WEIGHT), "weighted") == [[1]]
+    assert extra_shapes(ast.parse(SCALAR_PARAM), "uncertainty_loss") == []
+    assert extra_shapes(ast.parse(INPUT_WEIGHT), "make.weighted") == []
