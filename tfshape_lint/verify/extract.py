@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
+from tfshape_lint.verify.realfiles import star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
@@ -596,6 +597,14 @@ def __tfs_instantiate__(cls):
 """
 
 
+#: ``K`` as Keras 2.2's ``from keras.layers import *`` exported it (run under tf_keras)
+STAR_BACKEND = """if 'K' not in globals():
+    try:
+        import keras.backend as K
+    except Exception as __tfs_exc:
+        __tfs_import_errors__.append(('K from keras.layers import *', repr(__tfs_exc)))"""
+
+
 def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body: str = "") -> str:
     out: list[str] = [ast.unparse(s) for s in module.future]
     out.append(PRELUDE)
@@ -604,6 +613,8 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
         indented = text.replace("\n", "\n    ")
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
+    if star_backend(module.tree):
+        out.append(STAR_BACKEND)
     for stmt in sorted(included, key=lambda s: (s.lineno, s.col_offset)):
         out.append(ast.unparse(stmt))
     if expr is not None:

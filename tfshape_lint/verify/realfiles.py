@@ -43,6 +43,8 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
         elif isinstance(node, ast.Assign) and _dotted(node.value) == "keras.backend":
             aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    if star_backend(tree):
+        aliases.add("K")
     missing = list(direct)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
@@ -52,6 +54,20 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 and node.attr not in KERAS3_BACKEND and _imports_keras(tree):
             missing.append(node.attr)
     return sorted(set(missing))
+
+
+def star_backend(tree: ast.Module) -> bool:
+    """``from keras.layers import *`` (or ``keras.models``) with ``K`` used but never bound:
+    Keras 2.2's layer modules did ``from .. import backend as K``, so the star import gave ``K``."""
+    stars = any(isinstance(n, ast.ImportFrom) and not n.level and (n.module or "").startswith("keras.")
+                and n.module != "keras.backend" and any(a.name == "*" for a in n.names) for n in tree.body)
+    if not stars:
+        return False
+    bound = any(isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name) == "K" for a in n.names)
+                or isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "K" for t in n.targets)
+                for n in ast.walk(tree))
+    used = any(isinstance(n, ast.Name) and n.id == "K" for n in ast.walk(tree))
+    return used and not bound
 
 
 def _imports_keras(tree: ast.Module) -> bool:

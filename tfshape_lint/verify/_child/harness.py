@@ -316,6 +316,10 @@ class Subject:
     #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
     #: reading of a parameter nothing in the file passes
     scalar_extras: bool = False
+    #: take the first element of a tuple that a custom-loop helper returns (not for TFS101,
+    #: whose finding is the tuple itself); ``unpacked`` records that it happened
+    unpack_tuple: bool = False
+    unpacked: bool = False
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
@@ -334,7 +338,14 @@ class Subject:
                 self.unbound_extras = sum(1 for shape in shapes if shape is None)
 
                 def with_weights(y_true: Any, y_pred: Any) -> Any:
-                    return fn(y_true, y_pred, *[self._extra(y_true, shape) for shape in shapes])
+                    out = fn(y_true, y_pred, *[self._extra(y_true, shape) for shape in shapes])
+                    if self.unpack_tuple and isinstance(out, (tuple, list)) and len(out) > 1 \
+                            and hasattr(out[0], "shape"):
+                        # a custom-loop helper (it takes more than y_true, y_pred) returning
+                        # (loss, extras...): its caller unpacks the tuple and differentiates the first
+                        self.unpacked = True
+                        return out[0]
+                    return out
                 self.obj = with_weights
                 self.extra_args = extra
 

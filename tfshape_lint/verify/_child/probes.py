@@ -110,6 +110,12 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
             _failing_tensor(variant.evidence) != _failing_tensor(original.evidence) != "":
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(another numpy use does: {variant.evidence})")
+    if variant.status == "inconclusive" and params.get("code") == "TFS302" and "which is not this rule's bug" in \
+            variant.evidence and _failing_tensor(original.evidence):
+        # numpy's failure is raised at the flagged call itself; a variant that gets past it and
+        # stops on an error of another kind shows the flagged call was what failed
+        return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
+                         f"(the loss then stops on another error: {variant.evidence})")
     if variant.status == "confirmed":
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
                             f"({variant.evidence}), so it does not come from the flagged node")
