@@ -126,6 +126,8 @@ class _Needs:
     rank: int = 2
     last: int = 0
     reshapes: list[tuple[int, ...]] | None = None
+    #: ints the scope binds by name (parameter defaults, ``ind = int(size * 2)``), for slice bounds
+    names: dict[str, int] | None = None
 
 
 def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
@@ -137,7 +139,7 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     scope = _scope_node(tree, qualname)
     if scope is None:
         return []
-    needs = _Needs(reshapes=[])
+    needs = _Needs(reshapes=[], names=_int_names(scope))
     for node in ast.walk(scope):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
@@ -214,18 +216,60 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
         needs.rank = max(needs.rank, len(plain))
     last = elts[-1]
     if has_ellipsis or len(plain) >= 2:
-        needs.last = max(needs.last, _index_need(last))
+        needs.last = max(needs.last, _index_need(last, needs.names or {}))
 
 
-def _index_need(node: ast.AST) -> int:
-    value = _int(node)
+def _index_need(node: ast.AST, names: dict[str, int] | None = None) -> int:
+    """How wide the indexed axis must be: ``[..., 2]`` needs 3, ``[:, :k]`` k, ``[:, k:]`` k + 1
+    (an empty slice would hide whatever the loss computes from it); names resolve through
+    ``names`` (``y_pred[:, :embedding_size]`` with ``embedding_size=128``)."""
+    value = _int_of(node, names or {})
     if value is not None:
         return value + 1 if value >= 0 else -value
     if isinstance(node, ast.Slice):
-        bounds = [b for b in (_int(node.lower) if node.lower else None, _int(node.upper) if node.upper else None)
-                  if b is not None]
-        return max([b if b >= 0 else -b for b in bounds], default=0)
+        lower = _int_of(node.lower, names or {}) if node.lower else None
+        upper = _int_of(node.upper, names or {}) if node.upper else None
+        needs = [abs(upper) if upper is not None else 0]
+        if lower is not None:
+            needs.append(lower + 1 if lower >= 0 and upper is None else abs(lower))
+        return min(max(needs), 1024)
     return 0
+
+
+def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
+    """A small integer expression: literals, bound names, + - * //, ``int(...)``."""
+    value = _int(node)
+    if value is not None:
+        return value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
+        return _int_of(node.args[0], names)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+        a, b = _int_of(node.left, names), _int_of(node.right, names)
+        if a is None or b is None or (isinstance(node.op, ast.FloorDiv) and b == 0):
+            return None
+        ops = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}
+        return ops.get(type(node.op), a // b if b else 0)
+    return None
+
+
+def _int_names(scope: ast.AST) -> dict[str, int]:
+    """Integer parameter defaults and single integer assignments in the loss's scope."""
+    names: dict[str, int] = {}
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = scope.args
+        positional = args.posonlyargs + args.args
+        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            value = _int(default)
+            if value is not None:
+                names[arg.arg] = value
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _int_of(node.value, names)
+            if value is not None:
+                names[node.targets[0].id] = value
+    return names
 
 
 def _from_call(node: ast.Call, needs: _Needs) -> None:

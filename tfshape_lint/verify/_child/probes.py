@@ -92,6 +92,11 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                                 f"{original.evidence}; with a scalar for them: {retried.evidence}")
         else:
             _reset_scalar(h, hv)
+    if original.status == "inconclusive" and "was not reached" in original.evidence and not isinstance(hv, str):
+        flipped, flips = _with_flipped_flags(fn, h, hv, params)
+        if flipped is not None and flipped.status == "confirmed":
+            original = flipped
+            scalar_note += f" (with {flips}: the flagged op sits in that branch)"
     if original.status != "confirmed" or hv is None:
         return confirmed(f"{original.evidence}{scalar_note}") if scalar_note and original.status == "confirmed" \
             else original
@@ -131,6 +136,30 @@ def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[
             harness.failures.clear()
     h.decided = h.case = ""
     return fn(h, params)
+
+
+def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
+                        params: dict[str, Any]) -> tuple[Outcome | None, str]:
+    """The probe again with the loss's boolean defaults flipped (``cosine=True`` -> False), when
+    the flagged op sits in a branch the defaults never take; (None, "") if there are none."""
+    import inspect
+
+    if h.subject.kind != "function":
+        return None, ""
+    try:
+        sig = inspect.signature(h.subject.obj)
+    except (TypeError, ValueError):
+        return None, ""
+    flips = {p.name: not p.default for p in sig.parameters.values() if isinstance(p.default, bool)}
+    if not flips:
+        return None, ""
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.obj = functools.partial(harness.subject.obj, **flips)
+            harness.failures.clear()
+    h.decided = h.case = ""
+    text = ", ".join(f"{k}={v}" for k, v in flips.items())
+    return fn(h, params), text
 
 
 def _reset_scalar(h: Harness, hv: Harness | None) -> None:
