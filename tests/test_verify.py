@@ -106,8 +106,6 @@ MEASURED_EXCEPTIONS = {
         Status.INCONCLUSIVE, "the factory is never called and `scale` has no default"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (
         Status.INCONCLUSIVE, "a sliced static shape: tf.shape(y)[0] alone is not the fix for this form"),
-    ("TFS503", "K.categorical_crossentropy(y_pred, y_true)"): (
-        Status.INCONCLUSIVE, "the example's K is never imported, so the loss cannot be built"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
         Status.INCONCLUSIVE, "the sum is in a module-level lambda, which the probe program does not re-run"),
     ("TFS502", "activation=tf.nn.softmax"): (
