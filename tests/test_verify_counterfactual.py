@@ -215,6 +215,26 @@ NEVER_BUILT = _src('''
             return 1.0 - tp / (self.alpha * tf.reduce_sum(y_pred) + self.beta * tf.reduce_sum(y_true) + 1.0)
     ''')
 
+UNCALLED_FACTORY = _src('''
+    import tensorflow as tf
+
+    def make_weighted(image, eps):
+        def loss(y_true, y_pred):
+            w = 1.0 / (tf.reduce_mean(image, axis=[1, 2], keepdims=True) + eps)
+            return tf.reduce_mean(w * tf.math.log(y_pred), axis=[1, 2])
+        return loss
+    ''')
+
+SHAPE_FACTORY = _src('''
+    import tensorflow as tf
+
+    def make_grid_loss(w, h):
+        def loss(y_true, y_pred):
+            t = tf.reshape(y_true, [-1, w, h])
+            return tf.reduce_mean(tf.math.log(y_pred), axis=-1) + tf.reduce_mean(t)
+        return loss
+    ''')
+
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
@@ -252,6 +272,10 @@ def verdicts() -> dict[str, Verification]:
                                                               severity=Severity.ERROR)),
         "never_built": ("never_built.py", NEVER_BUILT, _flag("TFS108", NEVER_BUILT, "never_built.py",
                                                              "tf.reduce_sum(y_true * y_pred)")),
+        "uncalled_factory": ("uncalled.py", UNCALLED_FACTORY, _flag("TFS401", UNCALLED_FACTORY, "uncalled.py",
+                                                                    "tf.math.log(y_pred)")),
+        "shape_factory": ("shape_factory.py", SHAPE_FACTORY, _flag("TFS401", SHAPE_FACTORY, "shape_factory.py",
+                                                                   "tf.math.log(y_pred)")),
     }
     legacy = [f for f in lint_example(LEGACY) if f.code in ("TFS102", "TFS108")]
     assert legacy, "the rules no longer flag the legacy-constructor example"
@@ -461,3 +485,14 @@ def test_extra_shapes_come_from_inputs_at_the_call_site() -> None:
     assert extra_shapes(ast.parse(INPUT_WEIGHT), "weighted") == [[1]]
     assert extra_shapes(ast.parse(SCALAR_PARAM), "uncertainty_loss") == []
     assert extra_shapes(ast.parse(INPUT_WEIGHT), "make.weighted") == []
+
+
+@needs_tf
+@pytest.mark.tf
+def test_never_called_factory_binds_its_parameters_by_use(verdicts: dict[str, Verification]) -> None:
+    # `image` is reduced over axes (a tensor: the labels' own), `eps` only added (0.5); said in the evidence
+    verdict = verdicts["uncalled_factory"]
+    assert verdict.status is Status.CONFIRMED and "`image` = y_true, `eps` = 0.5" in verdict.evidence, verdict
+    # a parameter that is a shape cannot be guessed: inconclusive, naming it
+    verdict = verdicts["shape_factory"]
+    assert verdict.status is Status.INCONCLUSIVE and "`w`" in verdict.evidence, verdict

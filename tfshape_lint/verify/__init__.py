@@ -55,6 +55,7 @@ from tfshape_lint.verify.extract import (
     extract,
     extract_span,
     parse,
+    per_call_note,
     unbound_note,
 )
 from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
@@ -203,6 +204,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
                layouts=_layouts(source, loss), paths=project_paths(finding.path),
                flag_is_return=_flag_is_return(source, span),
                unbound=unbound_note(source, loss) if loss is not None else "",
+               binding_note=per_call_note(source, loss) if loss is not None else "",
                extra_shapes=_extra_shapes(source, loss))
     return flavour, job
 

@@ -141,6 +141,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
                 sys.path.remove(path)
     if status == "inconclusive" and job.get("unbound"):
         evidence = f"{job['unbound']}: {evidence}"
+    if job.get("binding_note"):
+        evidence = f"{evidence} [{job['binding_note']}]"
     note = job.get("flavour_note") or ""
     if note:
         evidence = f"{evidence} [{note}]"
