@@ -102,8 +102,6 @@ MEASURED_EXCEPTIONS = {
         Status.INCONCLUSIVE, "the triplet loss indexes y_pred[0..2] along the batch: batches of 2 fail"),
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
-    ("TFS107", "return scale * (per_sample * weights)"): (
-        Status.INCONCLUSIVE, "the factory is never called and `scale` has no default"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (
         Status.INCONCLUSIVE, "a sliced static shape: tf.shape(y)[0] alone is not the fix for this form"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
