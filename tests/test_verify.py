@@ -52,7 +52,7 @@ EVIDENCE = {
     "TFS104": r"unknown rank|batch of 1",
     "TFS105": r"reordering the batch|batch of 1",
     "TFS106": r"\[4,3\] vs\. \[4\]|\[4\] vs\. \[4,3\]|T == B",
-    "TFS107": r"Incompatible shapes: \[\d+\] vs\. \[\d+\]|position in the batch",
+    "TFS107": r"Incompatible shapes: \[[\d,]+\] vs\. \[[\d,]+\]|position in the batch",
     "TFS108": r"sample_weight \[1,0,0,0\]: Keras computes",
     "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",
@@ -100,22 +100,10 @@ MEASURED_EXCEPTIONS = {
         Status.INCONCLUSIVE, "a callable class with __call__ (not a Loss subclass) is not extracted yet"),
     ("TFS102", "pos - neg + margin"): (
         Status.INCONCLUSIVE, "the triplet loss indexes y_pred[0..2] along the batch: batches of 2 fail"),
-    ("TFS103", "w * tf.keras.losses.categorical_crossentropy"): (
-        Status.REFUTED, "on the probe layouts the flagged operands are both (B,): the mismatch is not reproduced"),
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
-    ("TFS107", "return scale * (per_sample * weights)"): (
-        Status.INCONCLUSIVE, "the factory is never called and `scale` has no default"),
-    ("TFS107", "tf.square(y_true - y_pred) * weights, axis=-1"): (
-        Status.REFUTED, "runs at batch sizes 1..8 on the probe layouts: not yet analysed"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (
         Status.INCONCLUSIVE, "a sliced static shape: tf.shape(y)[0] alone is not the fix for this form"),
-    ("TFS111", "loss *= mask"): (
-        Status.REFUTED, "on the probe layouts the mask meets a per-element loss: not yet analysed"),
-    ("TFS402", "tf.where(tf.math.is_nan(err)"): (
-        Status.REFUTED, "finite loss and gradient on the probe's edge inputs: not yet analysed"),
-    ("TFS503", "K.categorical_crossentropy(y_pred, y_true)"): (
-        Status.INCONCLUSIVE, "the example's K is never imported, so the loss cannot be built"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
         Status.INCONCLUSIVE, "the sum is in a module-level lambda, which the probe program does not re-run"),
     ("TFS502", "activation=tf.nn.softmax"): (

@@ -17,7 +17,7 @@ from tests.conftest import lint_example, needle_at
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
+from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
 from tfshape_lint.verdicts import counted, for_format, refuted_summary, split_by_verdict
 from tfshape_lint.verify.result import Verification
 
@@ -169,6 +169,72 @@ DEAD_BRANCH = _src('''
         return tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))
     ''')
 
+INPUT_WEIGHT = _src('''
+    import tensorflow as tf
+
+    def weighted(y_true, y_pred, w):
+        return w * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
+
+    x = tf.keras.Input(shape=(3,))
+    t = tf.keras.Input(shape=(3,))
+    sw = tf.keras.Input(shape=(1,))
+    model = tf.keras.Model([x, t, sw], x)
+    model.add_loss(weighted(t, x, sw))
+    ''')
+
+SCALAR_PARAM = _src('''
+    import tensorflow as tf
+
+    mse = tf.keras.losses.MeanSquaredError()
+
+    def uncertainty_loss(real, pred, log_sigma):
+        mask = tf.cast(tf.not_equal(real, 0), tf.float32)
+        loss = mse(real, pred) / tf.exp(log_sigma) + log_sigma
+        loss *= mask
+        return tf.reduce_sum(loss) / tf.reduce_sum(mask), mask
+    ''')
+
+TWO_INDEXES = _src('''
+    import tensorflow as tf
+
+    def pair_loss(y_true, y_pred):
+        d = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+        return tf.maximum(1.0 - d, 0.0)
+    ''')
+
+NEVER_BUILT = _src('''
+    import tensorflow as tf
+
+    class Overlap(tf.keras.losses.Loss):
+        def __init__(self, alpha, beta):
+            super().__init__()
+            self.alpha, self.beta = alpha, beta
+
+        def call(self, y_true, y_pred):
+            tp = tf.reduce_sum(y_true * y_pred)
+            return 1.0 - tp / (self.alpha * tf.reduce_sum(y_pred) + self.beta * tf.reduce_sum(y_true) + 1.0)
+    ''')
+
+UNCALLED_FACTORY = _src('''
+    import tensorflow as tf
+
+    def make_weighted(image, eps):
+        def loss(y_true, y_pred):
+            w = 1.0 / (tf.reduce_mean(image, axis=[1, 2], keepdims=True) + eps)
+            return tf.reduce_mean(w * tf.math.log(y_pred), axis=[1, 2])
+        return loss
+    ''')
+
+SHAPE_FACTORY = _src('''
+    import tensorflow as tf
+
+    def make_grid_loss(w, h):
+        def loss(y_true, y_pred):
+            t = tf.reshape(y_true, [-1, w, h])
+            return tf.reduce_mean(tf.math.log(y_pred), axis=-1) + tf.reduce_mean(t)
+        return loss
+    ''')
+
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
@@ -197,19 +263,36 @@ def verdicts() -> dict[str, Verification]:
             "tf.reduce_mean(y_true ** k, axis=-1) / tf.reduce_mean(y_pred ** k, axis=-1)")),
         "dead_branch": ("dead.py", DEAD_BRANCH, _flag(
             "TFS401", DEAD_BRANCH, "dead.py", "tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))")),
+        "closure_5x3_batch": ("closure.py", CLOSURE, _flag("TFS107", CLOSURE, "closure.py", "* w, axis", part="w",
+                                                           severity=Severity.ERROR)),
+        "input_weight": ("input_weight.py", INPUT_WEIGHT, _flag(
+            "TFS103", INPUT_WEIGHT, "input_weight.py", "w * tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)",
+            severity=Severity.ERROR)),
+        "second_index": ("two_indexes.py", TWO_INDEXES, _flag("TFS105", TWO_INDEXES, "two_indexes.py", "y_pred[0]",
+                                                              severity=Severity.ERROR)),
+        "never_built": ("never_built.py", NEVER_BUILT, _flag("TFS108", NEVER_BUILT, "never_built.py",
+                                                             "tf.reduce_sum(y_true * y_pred)")),
+        "uncalled_factory": ("uncalled.py", UNCALLED_FACTORY, _flag("TFS401", UNCALLED_FACTORY, "uncalled.py",
+                                                                    "tf.math.log(y_pred)")),
+        "shape_factory": ("shape_factory.py", SHAPE_FACTORY, _flag("TFS401", SHAPE_FACTORY, "shape_factory.py",
+                                                                   "tf.math.log(y_pred)")),
     }
     legacy = [f for f in lint_example(LEGACY) if f.code in ("TFS102", "TFS108")]
     assert legacy, "the rules no longer flag the legacy-constructor example"
-    sources = {path: text for path, text, _ in cases.values()} | {"legacy.py": LEGACY}
-    findings = [f for _, _, f in cases.values()] + [replace(legacy[0], path="legacy.py")]
+    scalar = [f for f in lint_example(SCALAR_PARAM) if f.code == "TFS111"]
+    assert scalar, "TFS111 no longer flags the scalar-parameter example"
+    sources = {path: text for path, text, _ in cases.values()} | {"legacy.py": LEGACY, "scalar_param.py": SCALAR_PARAM}
+    findings = [f for _, _, f in cases.values()] + [replace(legacy[0], path="legacy.py"),
+                                                    replace(scalar[0], path="scalar_param.py")]
     out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
-    names = list(cases) + ["legacy"]
+    names = list(cases) + ["legacy", "scalar_param"]
     return {name: f.verification for name, f in zip(names, out)}
 
 
 @needs_tf
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["cond_surrogate", "lse_alone", "lse_beside_log", "share", "closure_5x3"])
+@pytest.mark.parametrize("name", ["cond_surrogate", "lse_alone", "lse_beside_log", "share", "closure_5x3",
+                                  "closure_5x3_batch"])
 def test_lookalikes_of_the_review_are_refuted(name: str, verdicts: dict[str, Verification]) -> None:
     assert verdicts[name].status is Status.REFUTED, verdicts[name]
 
@@ -336,9 +419,10 @@ def test_factory_argument_bound_from_the_calling_loop(verdicts: dict[str, Verifi
 
 @needs_tf
 @pytest.mark.tf
-def test_an_op_that_never_runs_is_not_refuted(verdicts: dict[str, Verification]) -> None:
+def test_an_op_in_a_branch_the_defaults_skip_runs_with_the_flag_flipped(verdicts: dict[str, Verification]) -> None:
+    # the sqrt sits under `cosine=False`: never refuted on the defaults, confirmed with the flag flipped
     verdict = verdicts["dead_branch"]
-    assert verdict.status is Status.INCONCLUSIVE and "not reached" in verdict.evidence, verdict
+    assert verdict.status is Status.CONFIRMED and "cosine=False" in verdict.evidence, verdict
 
 
 @needs_tf
@@ -353,3 +437,62 @@ def test_removed_name_imported_inside_the_loss_is_confirmed() -> None:
     out = verify_findings([finding], {"local.py": source}, timeout=60, device="cpu", use_cache=False)
     verdict = out[0].verification
     assert verdict.status is Status.CONFIRMED and "has no attribute 'mean'" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_extra_parameter_shaped_like_its_input_at_the_call_site(verdicts: dict[str, Verification]) -> None:
+    # `sw` is Input(shape=(1,)): (B, 1) times the (B,) loss is a (B, B) matrix
+    verdict = verdicts["input_weight"]
+    assert verdict.status is Status.CONFIRMED and "(4, 1)" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_parameter_never_passed_is_also_tried_as_a_scalar(verdicts: dict[str, Verification]) -> None:
+    # (B,) weights for log_sigma fail against the (B, 3) mask; a scalar log_sigma shows the bug
+    # it also returns (loss, mask), as a custom-loop helper does: the first element is the loss
+    verdict = verdicts["scalar_param"]
+    assert verdict.status is Status.CONFIRMED and "scalar 0.5" in verdict.evidence, verdict
+    assert "first element" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_batch_of_one_error_of_another_index_is_not_the_flagged_ones(verdicts: dict[str, Verification]) -> None:
+    # y_pred[2] fails at batch 1 in the variant too; the flagged y_pred[0] is judged on reordering
+    verdict = verdicts["second_index"]
+    assert verdict.status is Status.CONFIRMED, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_never_instantiated_loss_runs_with_neutral_numbers(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["never_built"]
+    assert verdict.status is not Status.INCONCLUSIVE, verdict
+
+
+def test_slice_bounds_resolve_through_defaults() -> None:
+    source = _src('''
+        def triple(y_true, y_pred, size=4):
+            end = int(size * 2)
+            return y_pred[:, :size] - y_pred[:, size:end] + y_pred[:, end:]
+        ''')
+    assert infer_layouts(ast.parse(source), "triple")[0]["pred"] == [9]
+
+
+def test_extra_shapes_come_from_inputs_at_the_call_site() -> None:
+    assert extra_shapes(ast.parse(INPUT_WEIGHT), "weighted") == [[1]]
+    assert extra_shapes(ast.parse(SCALAR_PARAM), "uncertainty_loss") == []
+    assert extra_shapes(ast.parse(INPUT_WEIGHT), "make.weighted") == []
+
+
+@needs_tf
+@pytest.mark.tf
+def test_never_called_factory_binds_its_parameters_by_use(verdicts: dict[str, Verification]) -> None:
+    # `image` is reduced over axes (a tensor: the labels' own), `eps` only added (0.5); said in the evidence
+    verdict = verdicts["uncalled_factory"]
+    assert verdict.status is Status.CONFIRMED and "`image` = y_true, `eps` = 0.5" in verdict.evidence, verdict
+    # a parameter that is a shape cannot be guessed: inconclusive, naming it
+    verdict = verdicts["shape_factory"]
+    assert verdict.status is Status.INCONCLUSIVE and "`w`" in verdict.evidence, verdict

@@ -55,9 +55,10 @@ from tfshape_lint.verify.extract import (
     extract,
     extract_span,
     parse,
+    per_call_note,
     unbound_note,
 )
-from tfshape_lint.verify.realfiles import infer_layouts, keras2_names, legacy_reduction, project_paths
+from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
 __all__ = ["DEVICES", "Status", "Verification", "tensorflow_available", "verify_findings"]
@@ -202,7 +203,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
                severity=finding.severity.value, message=finding.message,
                layouts=_layouts(source, loss), paths=project_paths(finding.path),
                flag_is_return=_flag_is_return(source, span),
-               unbound=unbound_note(source, loss) if loss is not None else "")
+               unbound=unbound_note(source, loss) if loss is not None else "",
+               binding_note=per_call_note(source, loss) if loss is not None else "",
+               extra_shapes=_extra_shapes(source, loss))
     return flavour, job
 
 
@@ -245,6 +248,13 @@ def _layouts(source: str, loss: LossRef | None) -> list[dict[str, Any]]:
     if tree is None or loss is None:
         return []
     return infer_layouts(tree, loss.qualname)
+
+
+def _extra_shapes(source: str, loss: LossRef | None) -> list[list[int] | None]:
+    tree = _parsed(source)
+    if tree is None or loss is None:
+        return []
+    return extra_shapes(tree, loss.qualname)
 
 
 def _flag_is_return(source: str, span: tuple[int, int, int, int]) -> bool:

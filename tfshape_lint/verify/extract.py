@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
+from tfshape_lint.verify.realfiles import star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
@@ -291,9 +292,80 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
         missing = _required(root, set())
         if not missing:
             return ast.Call(ast.Name(name, ast.Load()), [], [])
+        bound = _per_call_binding(root, name, missing)
+        if bound is not None:
+            return bound
         raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never calls; "
                               f"parameter `{missing[0]}` has no default")
     return _bound_call(module, root, call, site)
+
+
+#: what a never-called factory's required parameters are bound to, by how the loss uses them
+LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
+
+
+def _per_call_binding(root: ast.FunctionDef | ast.AsyncFunctionDef, name: str, missing: list[str]) -> ast.expr | None:
+    """``lambda t, p: factory(t, 0.5)(t, p)`` for a factory the file never calls: a required
+    parameter the loss uses like a tensor (reduced over axes, indexed) is bound to the labels'
+    own tensor (same shape as the samples, e.g. the input image a pixel-wise loss weights by),
+    any other to the neutral number 0.5. None when a parameter is used in a way neither fits
+    (a shape, ``range``/``arange`` bound, a callable)."""
+    kinds = {param: _param_use(root, param) for param in missing}
+    if any(kind == "" for kind in kinds.values()):
+        return None
+    keywords = [ast.keyword(param, ast.Name(LABELS_LIKE, ast.Load()) if kind == "tensor" else ast.Constant(NEUTRAL))
+                for param, kind in kinds.items()]
+    inner = ast.Call(ast.Call(ast.Name(name, ast.Load()), [], keywords),
+                     [ast.Name(LABELS_LIKE, ast.Load()), ast.Name("__tfs_p", ast.Load())], [])
+    return ast.Lambda(_lambda_args(LABELS_LIKE, "__tfs_p"), inner)
+
+
+def _lambda_args(*names: str) -> ast.arguments:
+    return ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, [])
+
+
+def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
+    """``tensor`` (reduced with an axis, subscripted), ``number`` (only in arithmetic) or ""."""
+    kind = "number"
+    for node in ast.walk(root):
+        if isinstance(node, ast.Call):
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Name) and first.id == param and any(k.arg in ("axis", "axes") for k in node.keywords):
+                kind = "tensor"
+            elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
+                callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
+                    node.func.id if isinstance(node.func, ast.Name) else ""
+                if callee in ("range", "arange", "reshape", "cartesian", "zeros", "ones", "int", "len") or \
+                        callee.endswith("shape"):
+                    return ""
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == param:
+            kind = "tensor"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == param:
+            return ""
+    return kind
+
+
+def per_call_note(source: str, loss: LossRef) -> str:
+    """How a never-called factory's required parameters were bound ("" if they were not)."""
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    parts = loss.qualname.split(".")
+    if len(parts) < 2 or loss.factory_call:
+        return ""
+    module = _index(source, tree)
+    root = _binding(module, parts[0], ("def",))
+    if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ""
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == parts[0]
+           and not _inside(root, n) for n in ast.walk(tree)):
+        return ""
+    missing = _required(root, set())
+    if not missing or _per_call_binding(root, parts[0], missing) is None:
+        return ""
+    shown = ", ".join(f"`{p}` = y_true" if _param_use(root, p) == "tensor" else f"`{p}` = {NEUTRAL}" for p in missing)
+    return f"the file never calls `{parts[0]}`; its parameters without default were bound as {shown}"
 
 
 def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> list[str]:
@@ -432,7 +504,7 @@ def unbound_note(source: str, loss: LossRef) -> str:
     if not missing:
         return ""
     return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
-            "(the probe passed None)")
+            "(the probe passed 0.5, a neutral number, for every such parameter)")
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:
@@ -591,9 +663,17 @@ def __tfs_instantiate__(cls):
         return cls()
     except TypeError:
         params = __inspect.signature(cls).parameters.values()
-        return cls(*[None for p in params if p.default is p.empty
+        return cls(*[0.5 for p in params if p.default is p.empty
                      and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
 """
+
+
+#: ``K`` as Keras 2.2's ``from keras.layers import *`` exported it (run under tf_keras)
+STAR_BACKEND = """if 'K' not in globals():
+    try:
+        import keras.backend as K
+    except Exception as __tfs_exc:
+        __tfs_import_errors__.append(('K from keras.layers import *', repr(__tfs_exc)))"""
 
 
 def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body: str = "") -> str:
@@ -604,6 +684,8 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
         indented = text.replace("\n", "\n    ")
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
+    if star_backend(module.tree):
+        out.append(STAR_BACKEND)
     for stmt in sorted(included, key=lambda s: (s.lineno, s.col_offset)):
         out.append(ast.unparse(stmt))
     if expr is not None:

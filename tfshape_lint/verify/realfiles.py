@@ -43,6 +43,8 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
         elif isinstance(node, ast.Assign) and _dotted(node.value) == "keras.backend":
             aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    if star_backend(tree):
+        aliases.add("K")
     missing = list(direct)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
@@ -52,6 +54,20 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 and node.attr not in KERAS3_BACKEND and _imports_keras(tree):
             missing.append(node.attr)
     return sorted(set(missing))
+
+
+def star_backend(tree: ast.Module) -> bool:
+    """``from keras.layers import *`` (or ``keras.models``) with ``K`` used but never bound:
+    Keras 2.2's layer modules did ``from .. import backend as K``, so the star import gave ``K``."""
+    stars = any(isinstance(n, ast.ImportFrom) and not n.level and (n.module or "").startswith("keras.")
+                and n.module != "keras.backend" and any(a.name == "*" for a in n.names) for n in tree.body)
+    if not stars:
+        return False
+    bound = any(isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name) == "K" for a in n.names)
+                or isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "K" for t in n.targets)
+                for n in ast.walk(tree))
+    used = any(isinstance(n, ast.Name) and n.id == "K" for n in ast.walk(tree))
+    return used and not bound
 
 
 def _imports_keras(tree: ast.Module) -> bool:
@@ -110,6 +126,8 @@ class _Needs:
     rank: int = 2
     last: int = 0
     reshapes: list[tuple[int, ...]] | None = None
+    #: ints the scope binds by name (parameter defaults, ``ind = int(size * 2)``), for slice bounds
+    names: dict[str, int] | None = None
 
 
 def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
@@ -121,7 +139,7 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     scope = _scope_node(tree, qualname)
     if scope is None:
         return []
-    needs = _Needs(reshapes=[])
+    needs = _Needs(reshapes=[], names=_int_names(scope))
     for node in ast.walk(scope):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
@@ -198,18 +216,60 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
         needs.rank = max(needs.rank, len(plain))
     last = elts[-1]
     if has_ellipsis or len(plain) >= 2:
-        needs.last = max(needs.last, _index_need(last))
+        needs.last = max(needs.last, _index_need(last, needs.names or {}))
 
 
-def _index_need(node: ast.AST) -> int:
-    value = _int(node)
+def _index_need(node: ast.AST, names: dict[str, int] | None = None) -> int:
+    """How wide the indexed axis must be: ``[..., 2]`` needs 3, ``[:, :k]`` k, ``[:, k:]`` k + 1
+    (an empty slice would hide whatever the loss computes from it); names resolve through
+    ``names`` (``y_pred[:, :embedding_size]`` with ``embedding_size=128``)."""
+    value = _int_of(node, names or {})
     if value is not None:
         return value + 1 if value >= 0 else -value
     if isinstance(node, ast.Slice):
-        bounds = [b for b in (_int(node.lower) if node.lower else None, _int(node.upper) if node.upper else None)
-                  if b is not None]
-        return max([b if b >= 0 else -b for b in bounds], default=0)
+        lower = _int_of(node.lower, names or {}) if node.lower else None
+        upper = _int_of(node.upper, names or {}) if node.upper else None
+        needs = [abs(upper) if upper is not None else 0]
+        if lower is not None:
+            needs.append(lower + 1 if lower >= 0 and upper is None else abs(lower))
+        return min(max(needs), 1024)
     return 0
+
+
+def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
+    """A small integer expression: literals, bound names, + - * //, ``int(...)``."""
+    value = _int(node)
+    if value is not None:
+        return value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
+        return _int_of(node.args[0], names)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+        a, b = _int_of(node.left, names), _int_of(node.right, names)
+        if a is None or b is None or (isinstance(node.op, ast.FloorDiv) and b == 0):
+            return None
+        ops = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}
+        return ops.get(type(node.op), a // b if b else 0)
+    return None
+
+
+def _int_names(scope: ast.AST) -> dict[str, int]:
+    """Integer parameter defaults and single integer assignments in the loss's scope."""
+    names: dict[str, int] = {}
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        args = scope.args
+        positional = args.posonlyargs + args.args
+        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            value = _int(default)
+            if value is not None:
+                names[arg.arg] = value
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _int_of(node.value, names)
+            if value is not None:
+                names[node.targets[0].id] = value
+    return names
 
 
 def _from_call(node: ast.Call, needs: _Needs) -> None:
@@ -234,3 +294,41 @@ def _axis_need(node: ast.AST) -> int:
         if v is not None:
             need = max(need, v + 1 if v >= 0 else -v)
     return min(need, 5)
+
+
+# -- extra parameters ------------------------------------------------------------------------------
+def extra_shapes(tree: ast.Module, qualname: str) -> list[list[int] | None]:
+    """Per-sample shapes of a loss's parameters after ``(y_true, y_pred)``, read from the call
+    site the file shows: ``weighted(labels, probs, w)`` with ``w = Input(shape=(1,))`` means
+    ``w`` is ``(B, 1)``, not the ``(B,)`` weights the probe passes by default. ``None`` where
+    the file does not say. Only a plain function name called with positional arguments counts."""
+    if "." in qualname or qualname.startswith("<"):
+        return []
+    inputs: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            shape = _input_shape(node.value)
+            if shape is not None:
+                inputs[node.targets[0].id] = shape
+    if not inputs:
+        return []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == qualname \
+                and len(node.args) > 2:
+            out = [inputs.get(a.id) if isinstance(a, ast.Name) else None for a in node.args[2:]]
+            if any(s is not None for s in out):
+                return out
+    return []
+
+
+def _input_shape(node: ast.expr) -> list[int] | None:
+    """The ``shape`` of ``Input(shape=(1,))`` / ``keras.Input((4,))`` as a list of ints, or None."""
+    if not isinstance(node, ast.Call) or _last(node.func) != "Input":
+        return None
+    given = next((kw.value for kw in node.keywords if kw.arg == "shape"), node.args[0] if node.args else None)
+    if not isinstance(given, (ast.Tuple, ast.List)):
+        return None
+    dims = [_int(e) for e in given.elts]
+    if any(d is None or d <= 0 or d > 64 for d in dims) or len(dims) > 4:
+        return None
+    return [int(d) for d in dims if d is not None]

@@ -502,6 +502,11 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     made: tuple[ast.AST, str] | None
     if ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
         made = (_helper("__tfs_rowmean__", node), "the per-element loss averaged over its last axis")
+    elif ctx.code == "TFS107" and chain and _partner(node, chain[-1]) is not None and isinstance(node, ast.expr):
+        partner = _partner(node, chain[-1])
+        assert partner is not None
+        made = (_helper("__tfs_batch_like__", node, copy.deepcopy(partner)),
+                f"`{_short(node)}` replaced by a constant (its mean) that fits any batch size")
     elif ctx.code == "TFS301" and isinstance(node, ast.Compare) and chain and _call_name(chain[-1]) == "cast":
         node, chain = chain[-1], chain[:-1]
         made = transform(node, ctx)
@@ -516,6 +521,23 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if ctx.code == "TFS301" and isinstance(new, ast.Call):
         _straight_through_ancestors(chain, new.args[1])
     return description, node, new
+
+
+def _partner(node: ast.AST, parent: ast.AST) -> ast.expr | None:
+    """The other operand of the binary op (``a * b``, ``tf.multiply(a, b)``) ``node`` sits in:
+    its batch axis is the one the neutral constant must match, whatever the loss's names are
+    (the flagged product may sit in a helper with its own parameter names)."""
+    if isinstance(parent, ast.BinOp):
+        pair = [parent.left, parent.right]
+    elif isinstance(parent, ast.Call) and len(parent.args) == 2 and not parent.keywords:
+        pair = list(parent.args)
+    else:
+        return None
+    if pair[0] is node:
+        return pair[1]
+    if pair[1] is node:
+        return pair[0]
+    return None
 
 
 def _straight_through_ancestors(chain: list[ast.AST], source: ast.expr) -> None:

@@ -309,6 +309,22 @@ class Subject:
     role: str = "loss"
     #: whether the probe program taps the flagged node
     tapped: bool = False
+    #: per-sample shapes of the extra parameters as the file's call site passes them (None: unknown)
+    extra_shapes: list[tuple[int, ...] | None] = field(default_factory=list)
+    #: how many extra parameters the file gives no shape for (bound to per-sample weights)
+    unbound_extras: int = 0
+    #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
+    #: reading of a parameter nothing in the file passes
+    scalar_extras: bool = False
+    #: take the first element of a tuple that a custom-loop helper returns (not for TFS101,
+    #: whose finding is the tuple itself); ``unpacked`` records that it happened
+    unpack_tuple: bool = False
+    unpacked: bool = False
+
+    def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
+        if shape is None and self.scalar_extras:
+            return tf.constant(0.5, tf.float32)
+        return per_sample_weights(y_true, shape)
 
     def __post_init__(self) -> None:
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
@@ -318,8 +334,18 @@ class Subject:
             if extra:
                 fn = self.obj
 
+                shapes = list(self.extra_shapes[:extra]) + [None] * max(0, extra - len(self.extra_shapes))
+                self.unbound_extras = sum(1 for shape in shapes if shape is None)
+
                 def with_weights(y_true: Any, y_pred: Any) -> Any:
-                    return fn(y_true, y_pred, *([per_sample_weights(y_true)] * extra))
+                    out = fn(y_true, y_pred, *[self._extra(y_true, shape) for shape in shapes])
+                    if self.unpack_tuple and isinstance(out, (tuple, list)) and len(out) > 1 \
+                            and hasattr(out[0], "shape"):
+                        # a custom-loop helper (it takes more than y_true, y_pred) returning
+                        # (loss, extras...): its caller unpacks the tuple and differentiates the first
+                        self.unpacked = True
+                        return out[0]
+                    return out
                 self.obj = with_weights
                 self.extra_args = extra
 
@@ -389,9 +415,13 @@ class Subject:
         return lambda yt, yp, sw=None: self.obj(yt, yp, sample_weight=sw)
 
 
-def per_sample_weights(y_true: Any) -> Any:
-    """(B,) weights 0.5, 1.0, 1.5, 0.5, ... for a loss that takes per-sample weights."""
-    return tf.cast(tf.range(tf.shape(y_true)[0]) % 3, tf.float32) * 0.5 + 0.5
+def per_sample_weights(y_true: Any, shape: tuple[int, ...] | None = None) -> Any:
+    """(B,) weights 0.5, 1.0, 1.5, 0.5, ... for a loss that takes per-sample weights; with
+    ``shape`` (the call site's ``Input(shape=...)``), the same weights broadcast to (B, *shape)."""
+    w = tf.cast(tf.range(tf.shape(y_true)[0]) % 3, tf.float32) * 0.5 + 0.5
+    if not shape:
+        return w
+    return tf.reshape(w, [-1] + [1] * len(shape)) * tf.ones(list(shape), tf.float32)
 
 
 def _extra_required(fn: Any) -> int:

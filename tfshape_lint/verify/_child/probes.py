@@ -10,6 +10,7 @@ batch dimension (a partial last batch), float labels, predictions at exactly 0 a
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
 import re
@@ -77,8 +78,28 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     if name in PAIRED:
         return fn(h, {**params, "_variant": hv})
     original = fn(h, params)
+    scalar_note = ""
+    if original.status != "confirmed" and h.subject.unbound_extras and not isinstance(hv, str):
+        # refuted must hold for every binding of a parameter the file never passes, and a loss
+        # that fails with per-sample weights there may run with a scalar: try one
+        retried = _with_scalar_extras(fn, h, hv, params)
+        if retried.status == "confirmed":
+            original, scalar_note = retried, " (with the parameters the file never passes bound to a scalar 0.5)"
+        elif original.status != "refuted":
+            _reset_scalar(h, hv)
+        elif retried.status != "refuted":
+            return inconclusive(f"with per-sample weights for the parameters the file never passes: "
+                                f"{original.evidence}; with a scalar for them: {retried.evidence}")
+        else:
+            _reset_scalar(h, hv)
+    if original.status == "inconclusive" and "was not reached" in original.evidence and not isinstance(hv, str):
+        flipped, flips = _with_flipped_flags(fn, h, hv, params)
+        if flipped is not None and flipped.status == "confirmed":
+            original = flipped
+            scalar_note += f" (with {flips}: the flagged op sits in that branch)"
     if original.status != "confirmed" or hv is None:
-        return original
+        return confirmed(f"{original.evidence}{scalar_note}") if scalar_note and original.status == "confirmed" \
+            else original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
     pinned = dict(params)
@@ -89,16 +110,62 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     variant = fn(hv, pinned)
     desc = hv.description
     if variant.status == "refuted":
-        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}")
+        return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
             _failing_tensor(variant.evidence) != _failing_tensor(original.evidence) != "":
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(another numpy use does: {variant.evidence})")
+    if variant.status == "inconclusive" and params.get("code") == "TFS302" and "which is not this rule's bug" in \
+            variant.evidence and _failing_tensor(original.evidence):
+        # numpy's failure is raised at the flagged call itself; a variant that gets past it and
+        # stops on an error of another kind shows the flagged call was what failed
+        return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
+                         f"(the loss then stops on another error: {variant.evidence})")
     if variant.status == "confirmed":
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
+    """The probe again with the unbound extra parameters as a scalar, in both harnesses."""
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.scalar_extras = True
+            harness.failures.clear()
+    h.decided = h.case = ""
+    return fn(h, params)
+
+
+def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
+                        params: dict[str, Any]) -> tuple[Outcome | None, str]:
+    """The probe again with the loss's boolean defaults flipped (``cosine=True`` -> False), when
+    the flagged op sits in a branch the defaults never take; (None, "") if there are none."""
+    import inspect
+
+    if h.subject.kind != "function":
+        return None, ""
+    try:
+        sig = inspect.signature(h.subject.obj)
+    except (TypeError, ValueError):
+        return None, ""
+    flips = {p.name: not p.default for p in sig.parameters.values() if isinstance(p.default, bool)}
+    if not flips:
+        return None, ""
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.obj = functools.partial(harness.subject.obj, **flips)
+            harness.failures.clear()
+    h.decided = h.case = ""
+    text = ", ".join(f"{k}={v}" for k, v in flips.items())
+    return fn(h, params), text
+
+
+def _reset_scalar(h: Harness, hv: Harness | None) -> None:
+    for harness in (h, hv):
+        if harness is not None:
+            harness.subject.scalar_extras = False
 
 
 def _failing_tensor(evidence: str) -> str:
@@ -262,6 +329,7 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         errors: list[BaseException] = []
         values: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+        h.subject.seen.clear()  # the evidence quotes what this layout's runs saw
         for n in (4, 6):
             yt, yp = sig.make(n)
             h.subject.taps.clear()
@@ -371,9 +439,20 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
         return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
                        "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
-    if err is not None and matches(err, (r"out of (bounds|range)", r"index")):
+    if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _names_flagged_index(err: BaseException, params: dict[str, Any]) -> bool:
+    """Whether a batch-of-1 index error can come from the flagged index: an error that names
+    another index ("slice index 2" while the finding is about ``y_pred[0]``) comes from a
+    second index in the same loss, not from this one. True when either is not known."""
+    flagged = re.match(r"\s*\w+\[(-?\d+)\]", str(params.get("message") or ""))
+    named = re.search(r"\bindex (-?\d+)\b", str(err))
+    if flagged is None or named is None:
+        return True
+    return int(flagged.group(1)) == int(named.group(1))
 
 
 def _tap_follows(h: Harness, base: Any, perm: np.ndarray) -> str:
@@ -460,7 +539,12 @@ def _square_case(h: Harness) -> Outcome | None:
 # -- TFS107: constant sized like one batch ---------------------------------------------------------
 @probe("batch_size_mismatch")
 def batch_size_mismatch(h: Harness, params: dict[str, Any]) -> Outcome:
-    """Batch sizes 1..16: a constant along the batch axis fits only one of them."""
+    """Batch sizes 1..16: a constant along the batch axis fits only one of them.
+
+    A layout shaped after the constant itself (a ``(5, 3)`` weight read as ``(B, 5, 3)``
+    inputs) always fits it: it is the rival reading of the constant, not evidence against the
+    finding, so a clean run there decides only when no other layout shows the mismatch."""
+    fitted: tuple[Sig, list[int]] | None = None
     for name in _signatures(params):
         sig = SIGS[name]
         ok: list[int] = []
@@ -479,11 +563,20 @@ def batch_size_mismatch(h: Harness, params: dict[str, Any]) -> Outcome:
         if bad and ok:
             b, err = next(((b, e) for b, e in bad if b == 4), bad[0])
             shown = [n for n in ok if n != 1] or ok
-            return confirmed(f"batch {b}: {describe(err)}; only batch {', '.join(map(str, shown[:3]))} runs")
+            h.decided = name
+            rival = f" (inputs shaped {layout(fitted[0])} would fit the constant; nothing in the loss " \
+                    "body asks for them)" if fitted is not None else ""
+            return confirmed(f"y_true/y_pred {layout(sig)}, batch {b}: {describe(err)}; only batch "
+                             f"{', '.join(map(str, shown[:3]))} runs{rival}")
         if ok and not bad:
+            if name.startswith("constant:") and not params.get("only"):
+                fitted = fitted or (sig, ok)
+                continue
             return _position_weights(h, sig, ok)
         if other is not None:
             h.failures.append((name, other))
+    if fitted is not None:
+        return _position_weights(h, *fitted)
     return h.no_baseline(SHAPE_ERRORS)
 
 
@@ -926,9 +1019,37 @@ def nan_gradient(h: Harness, params: dict[str, Any]) -> Outcome:
 
 
 def _tests_labels_for_nan(program: str, true_name: str) -> bool:
-    """NaN labels are an input only for a loss that itself looks for NaN in its labels."""
-    name = re.escape(true_name or "y_true")
-    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*{name}\b", program) is not None
+    """NaN labels are an input only for a loss that itself looks for NaN in its labels: a NaN
+    test on ``y_true`` or on a name computed from it (``err = square(y_true - y_pred)`` and then
+    ``is_nan(err)``: the labels' NaN is what the test expects to find)."""
+    names = _label_derived(program, true_name or "y_true")
+    alternatives = "|".join(re.escape(n) for n in sorted(names))
+    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*(?:{alternatives})\b",
+                     program) is not None
+
+
+def _label_derived(program: str, true_name: str) -> set[str]:
+    """``true_name`` and every name assigned (transitively) from an expression that reads it."""
+    names = {true_name}
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return names
+    assigns: list[tuple[list[str], set[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            stored = [t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            assigns.append((stored, read))
+    grown = True
+    while grown:
+        grown = False
+        for stored, read in assigns:
+            if read & names and not set(stored) <= names:
+                names.update(stored)
+                grown = True
+    return names
 
 
 def _pads_with_minus_one(program: str) -> bool:

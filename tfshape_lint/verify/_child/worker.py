@@ -141,6 +141,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
                 sys.path.remove(path)
     if status == "inconclusive" and job.get("unbound"):
         evidence = f"{job['unbound']}: {evidence}"
+    if job.get("binding_note"):
+        evidence = f"{evidence} [{job['binding_note']}]"
     note = job.get("flavour_note") or ""
     if note:
         evidence = f"{evidence} [{note}]"
@@ -170,6 +172,8 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         if status == "inconclusive" and extra:
             evidence = (f"the loss needs {', '.join(f'`{n}`' for n in extra)} beyond (y_true, y_pred), which the "
                         f"file never passes; the probe gave per-sample weights (B,): {evidence}")
+        if getattr(h.subject, "unpacked", False):
+            evidence += " [the loss returns a tuple; its first element was taken as the loss, as a custom loop unpacks it]"
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
@@ -189,7 +193,10 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               pred_name=str(job.get("pred_name") or ""),
                               true_name=str(job.get("true_name") or ""),
                               program=str(job.get("program") or ""), role=str(job.get("role") or "loss"),
-                              tapped=bool(job.get("tapped")))
+                              tapped=bool(job.get("tapped")),
+                              extra_shapes=[tuple(x) if x is not None else None
+                                            for x in job.get("extra_shapes") or []],
+                              unpack_tuple=job.get("code") != "TFS101")
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
     problem = _check_subject(harness, subject)
