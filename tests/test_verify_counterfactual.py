@@ -236,6 +236,38 @@ SHAPE_FACTORY = _src('''
     ''')
 
 
+ZERO_BOTH_WAYS = _src('''
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+    def make_masked(pad):
+        def masked(y_true, y_pred):
+            keep = tf.reduce_any(K.equal(y_true, pad + 2.0), axis=-1)
+            cce = K.categorical_crossentropy(y_pred, y_true)
+            return tf.where(keep, cce, tf.zeros_like(cce))
+        return masked
+    ''')
+
+PADDED_COUNT = _src('''
+    import tensorflow as tf
+
+    def make_masked_mse(mask_value):
+        def masked_mse(y_true, y_pred):
+            mask = tf.cast(tf.not_equal(y_true, mask_value), tf.float32)
+            return tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1) / tf.reduce_sum(mask, axis=-1)
+        return masked_mse
+    ''')
+
+TRACED_CALL = _src('''
+    import tensorflow as tf
+
+    class PairLoss(tf.keras.losses.Loss):
+        @tf.function
+        def call(self, y_true, y_pred):
+            first = y_pred[0]
+            return tf.reduce_mean(tf.square(y_true - first), axis=-1)
+    ''')
+
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
     """Every case's verdict by name (one verify_findings call)."""
@@ -276,6 +308,14 @@ def verdicts() -> dict[str, Verification]:
                                                                     "tf.math.log(y_pred)")),
         "shape_factory": ("shape_factory.py", SHAPE_FACTORY, _flag("TFS401", SHAPE_FACTORY, "shape_factory.py",
                                                                    "tf.math.log(y_pred)")),
+        "zero_both_ways": ("zero.py", ZERO_BOTH_WAYS, _flag("TFS503", ZERO_BOTH_WAYS, "zero.py",
+                                                            "K.categorical_crossentropy(y_pred, y_true)",
+                                                            severity=Severity.ERROR)),
+        "padded_count": ("padded.py", PADDED_COUNT, _flag(
+            "TFS401", PADDED_COUNT, "padded.py",
+            "tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1) / tf.reduce_sum(mask, axis=-1)")),
+        "traced_call": ("traced.py", TRACED_CALL, _flag("TFS105", TRACED_CALL, "traced.py", "y_pred[0]",
+                                                         severity=Severity.ERROR)),
     }
     legacy = [f for f in lint_example(LEGACY) if f.code in ("TFS102", "TFS108")]
     assert legacy, "the rules no longer flag the legacy-constructor example"
@@ -496,3 +536,28 @@ def test_never_called_factory_binds_its_parameters_by_use(verdicts: dict[str, Ve
     # a parameter that is a shape cannot be guessed: inconclusive, naming it
     verdict = verdicts["shape_factory"]
     assert verdict.status is Status.INCONCLUSIVE and "`w`" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_loss_that_is_zero_both_ways_is_no_evidence_of_symmetry(verdicts: dict[str, Verification]) -> None:
+    # the neutral binding of `pad` masks every sample out: 0 either way says nothing about the order
+    verdict = verdicts["zero_both_ways"]
+    assert verdict.status is Status.INCONCLUSIVE and "0 either way" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_label_count_is_probed_with_an_all_padding_batch(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["padded_count"]
+    # `mask_value` is bound to the neutral 0.5 (the factory is never called): a batch of labels all
+    # equal to it makes the count 0
+    assert verdict.status is Status.CONFIRMED and "y_true all 0.5 (padding)" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_tf_function_call_is_run_with_its_taps_readable(verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["traced_call"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "symbolic" not in verdict.evidence, verdict

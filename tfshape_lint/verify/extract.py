@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
@@ -687,11 +688,31 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
     if star_backend(module.tree):
         out.append(STAR_BACKEND)
     for stmt in sorted(included, key=lambda s: (s.lineno, s.col_offset)):
-        out.append(ast.unparse(stmt))
+        out.append(ast.unparse(_without_tf_function(stmt)))
     if expr is not None:
         body = f"return {ast.unparse(expr)}"
     out.append("def __tfs_build__():\n    " + body.replace("\n", "\n    "))
     return "\n".join(out) + "\n"
+
+
+def _without_tf_function(stmt: ast.stmt) -> ast.stmt:
+    """``stmt`` with ``@tf.function`` decorators removed from every def in it (a copy).
+
+    The harness itself decides when the loss runs eagerly and when traced (as ``fit`` does);
+    a user's ``@tf.function`` on ``call`` or a helper would make the taps on the flagged node
+    symbolic, and reading them fails ("Cannot convert a symbolic tf.Tensor to a numpy array")."""
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.decorator_list for n in ast.walk(stmt)):
+        return stmt
+    stmt = copy.deepcopy(stmt)
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.decorator_list = [d for d in node.decorator_list if not _is_tf_function(d)]
+    return stmt
+
+
+def _is_tf_function(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return _last_attr(target) == "function" and isinstance(target, ast.Attribute)
 
 
 class _Tapper:

@@ -939,10 +939,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     cases = ordinary + (_logit_inputs(base.sig) if logits else _edge_inputs(base.sig))
     if squashes and not logits:
         cases += _logit_inputs(base.sig)
-    if _pads_with_minus_one(h.subject.program):
-        yt, yp = base.sig.make(4)
-        if yt.dtype.kind == "f":
-            cases.append(("y_true all -1 (padding)", np.full_like(yt, -1.0), yp))
+    yt, yp = base.sig.make(4)
+    if yt.dtype.kind == "f":
+        for pad in _padding_values(h.subject.program):
+            cases.append((f"y_true all {pad:g} (padding)", np.full_like(yt, pad), yp))
     if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
         cases += _nan_label_inputs(base.sig)
     checked = 0
@@ -1052,9 +1052,21 @@ def _label_derived(program: str, true_name: str) -> set[str]:
     return names
 
 
-def _pads_with_minus_one(program: str) -> bool:
-    """The loss compares labels with -1 (a padding value), so a sample may be all padding."""
-    return re.search(r"(?:!=|==|>=|<=|>|<|equal\([^()]*,)\s*-\s*1(?:\.0*)?\b", program) is not None
+_COMPARED_WITH = r"(?:!=|==|>=|<=|>|<|equal\([^()]*,)\s*"
+
+
+def _padding_values(program: str) -> list[float]:
+    """Label values a batch may consist of entirely, making a label-derived count 0: -1 or 0
+    when the loss compares labels with them (padding), and 0.5 when the program binds a
+    parameter the file never passes to that neutral number (``mask_value=0.5``) and compares."""
+    found: list[float] = []
+    if re.search(_COMPARED_WITH + r"-\s*1(?:\.0*)?\b", program):
+        found.append(-1.0)
+    if re.search(_COMPARED_WITH + r"0(?:\.0*)?(?![.\d])", program):
+        found.append(0.0)
+    if re.search(r"=\s*0\.5\b", program) and re.search(r"equal\(", program):
+        found.append(0.5)
+    return found
 
 
 def _edge_verdict(label: str, run: Any, finite_value: bool) -> Outcome | None:
@@ -1165,7 +1177,7 @@ def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
     hv = params.get("_variant")
     if not isinstance(hv, Harness):
         return inconclusive(f"no variant with the arguments swapped back: {hv}")
-    ran = ""
+    ran = zero = ""
     for name in _signatures(params, ("onehot", "binary", "sparse")):
         yt, yp = SIGS[name].make(4)
         v_o, err = _try(lambda: h.value(yt, yp))
@@ -1179,10 +1191,18 @@ def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
         if not (math.isfinite(v_o) and math.isfinite(v_v)) or not close(v_o, v_v, rtol=1e-4):
             return confirmed(f"y_true/y_pred {layout(SIGS[name])}: loss {fmt(v_o)} as written, {fmt(v_v)} with "
                              f"{hv.description}")
+        if v_o == 0.0 and v_v == 0.0:
+            # a loss that is 0 both ways says nothing about symmetry: a neutral binding of an
+            # unbound parameter (or a mask it builds) can switch the whole loss off
+            zero = f"0 either way ({layout(SIGS[name])})"
+            continue
         ran = f"{fmt(v_o)} either way ({layout(SIGS[name])})"
         break
     if ran:
         return refuted(f"the loss is symmetric in its arguments: {ran}")
+    if zero:
+        return inconclusive(f"the loss is {zero} on every probe input, so it shows nothing about the "
+                            "order of its arguments")
     return h.no_baseline()
 
 
