@@ -561,3 +561,28 @@ def test_a_tf_function_call_is_run_with_its_taps_readable(verdicts: dict[str, Ve
     verdict = verdicts["traced_call"]
     assert verdict.status is Status.CONFIRMED, verdict
     assert "symbolic" not in verdict.evidence, verdict
+
+
+TWO_LENS = _src('''
+    import tensorflow as tf
+
+    def ranked_loss(y_true, y_pred):
+        half = len(y_pred) // 2
+        rest = len(y_pred) - half
+        return -tf.reduce_mean(tf.math.log_sigmoid(y_pred[:half] - y_pred[rest:]), axis=-1)
+    ''')
+
+
+@needs_tf
+@pytest.mark.tf
+def test_two_findings_of_one_code_in_a_loss_are_each_proved_with_the_other_neutralised() -> None:
+    # neutralising one len() leaves the other's TypeError: the second run fixes the sibling in
+    # both programs, so the pair differs in this finding's node alone
+    findings = [f for f in lint_example(TWO_LENS) if f.code == "TFS110"]
+    assert len(findings) == 2, findings
+    out = verify_findings([replace(f, path="two_lens.py") for f in findings], {"two_lens.py": TWO_LENS},
+                          timeout=60, device="cpu", use_cache=False)
+    for finding in out:
+        verdict = finding.verification
+        assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+        assert "other TFS110 finding(s) in this loss neutralised" in verdict.evidence, verdict

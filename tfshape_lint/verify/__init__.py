@@ -119,7 +119,59 @@ def verify_findings(findings: list[Finding], sources: dict[str, str], *, timeout
             done.update(_execute(pending, jobs, flavours, device, timeout, use_cache, progress))
     for i, digest in keys.items():
         verdicts[i] = done[digest]
+    _retry_with_siblings_neutralised(findings, sources, verdicts, target_keras, device, timeout, use_cache)
     return [replace(f, verification=verdicts[i]) for i, f in enumerate(findings)]
+
+
+Span = tuple[int, int, int, int]
+
+
+def _siblings(findings: list[Finding], i: int) -> tuple[Span, ...]:
+    """The spans of the other findings of the same code in the same loss as ``findings[i]``."""
+    me = findings[i]
+    if me.loss is None:
+        return ()
+    return tuple((f.line, f.column, f.end_line, f.end_column) for j, f in enumerate(findings)
+                 if j != i and f.path == me.path and f.code == me.code and f.loss == me.loss)
+
+
+def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str, str],
+                                     verdicts: dict[int, Verification], target_keras: str, device: str,
+                                     timeout: float, use_cache: bool) -> None:
+    """Second runs for inconclusive findings that share their loss with findings of the same code.
+
+    Two ``len(y_pred)`` in one loss: neutralising one leaves the other's symptom, so the
+    counterfactual cannot tell. Here the other flagged nodes are neutralised in *both* runs (as
+    written and variant), so the pair differs in this finding's node alone; the evidence says
+    so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings.
+    """
+    retry: dict[int, tuple[str, dict[str, Any]]] = {}
+    for i, finding in enumerate(findings):
+        verdict = verdicts.get(i)
+        if verdict is None or verdict.status is not Status.INCONCLUSIVE or finding.code in API_RULES:
+            continue
+        siblings = _siblings(findings, i)
+        if not siblings:
+            continue
+        planned = _plan(finding, sources, target_keras, siblings)
+        if not isinstance(planned, Verification):
+            retry[i] = planned
+    if not retry or not tensorflow_available():
+        return
+    jobs: dict[str, dict[str, Any]] = {}
+    flavours: dict[str, str] = {}
+    keys: dict[int, str] = {}
+    for i, (flavour, job) in retry.items():
+        digest = _cache_key(job, flavour, device)
+        keys[i], flavours[digest] = digest, flavour
+        jobs.setdefault(digest, job)
+    done = _lookup_cache(jobs, use_cache)
+    pending = [k for k in jobs if k not in done]
+    if pending:
+        done.update(_execute(pending, jobs, flavours, device, timeout, use_cache, False))
+    for i, digest in keys.items():
+        if done[digest].status is not Status.INCONCLUSIVE:
+            verdicts[i] = done[digest]
 
 
 def _cache_key(job: dict[str, Any], flavour: str, device: str) -> str:
@@ -155,8 +207,12 @@ EXTRA_RECIPES: dict[str, Recipe] = {
 API_RULES = frozenset({"TFS501", "TFS506"})
 
 
-def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple[str, dict[str, Any]] | Verification:
-    """The job that verifies ``finding``, or the verdict when there is nothing to run."""
+def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
+          siblings: tuple[Span, ...] = ()) -> tuple[str, dict[str, Any]] | Verification:
+    """The job that verifies ``finding``, or the verdict when there is nothing to run.
+
+    ``siblings``: spans of other findings of the same code in the same loss, neutralised in
+    both programs (see ``_retry_with_siblings_neutralised``)."""
     from tfshape_lint.registry import get
     from tfshape_lint.verify import variants
 
@@ -180,18 +236,22 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
         loss = enclosing_loss(source, finding.line)
     names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
+    background = (siblings, ctx) if siblings and loss is not None else None
     try:
-        program = _program(source, loss, span, tap, tap_mode, target, None)
+        program = _program(source, loss, span, tap, tap_mode, target, None, background)
     except ExtractionError as exc:
         return inconclusive(f"cannot extract the loss: {exc}")
     variant: ProbeProgram | None = None
     variant_error = ""
     if finding.code in variants.TRANSFORMS:
         try:
-            variant = _program(source, loss, span, tap, tap_mode, target, ctx)
+            variant = _program(source, loss, span, tap, tap_mode, target, ctx, background)
         except ExtractionError as exc:
             variant_error = "" if finding.code in variants.AUTOGRAPH else str(exc)
     flavour, note = _flavour(finding.code, source, program, target_keras)
+    if program.background:
+        shown = "; ".join(program.background)
+        note = (note + "; " if note else "") + f"in both runs the other {finding.code} finding(s) in this loss neutralised: {shown}"
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
     job = _job(finding, program, recipe.probe, params, names)
@@ -211,9 +271,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str) -> tuple
 
 def _program(source: str, loss: LossRef | None, span: tuple[int, int, int, int],
              tap: tuple[int, int, int, int] | None, tap_mode: Any, target: str,
-             ctx: Any) -> ProbeProgram:
+             ctx: Any, background: tuple[tuple[Span, ...], Any] | None = None) -> ProbeProgram:
     if loss is not None:
-        return extract(source, loss, tap, tap_mode, variant=ctx, span=span)
+        return extract(source, loss, tap, tap_mode, variant=ctx, span=span, background=background)
     return extract_span(source, span, callee=target == "callee", variant=ctx, literal=target == "span")
 
 

@@ -68,6 +68,8 @@ class ProbeProgram:
     tapped: bool = False
     #: the counterfactual applied to the flagged node, in words ("" when none was applied)
     variant: str = ""
+    #: other findings' nodes neutralised in this program too, in words (see ``extract``)
+    background: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,7 +98,8 @@ def parse(source: str) -> ast.Module:
 
 def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = None,
             tap_operands: bool | str = False, variant: Context | None = None,
-            span: tuple[int, int, int, int] | None = None) -> ProbeProgram:
+            span: tuple[int, int, int, int] | None = None,
+            background: tuple[Sequence[tuple[int, int, int, int]], Context] | None = None) -> ProbeProgram:
     """The probe program for ``loss`` in ``source``; raises :class:`ExtractionError`.
 
     ``tap``: (line, column, end_line, end_column) of an expression (a finding's span, 1-based
@@ -109,6 +112,7 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
         raise ExtractionError(f"cannot parse the file: {exc}") from None
     module = _index(source, tree)
     described = ""
+    neutralised = _neutralise_background(tree, source, span or tap, background) if background else ()
     if variant is not None:
         described = _apply_variant(tree, source, span or tap, variant)
     tapped = False
@@ -118,7 +122,23 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
     included, left_out = _closure(module, roots, expr)
     text = _emit(module, included, expr)
     return ProbeProgram(text, kind, loss.qualname, loss.context, loss.role, _uses_tf_keras(module),
-                        tuple(sorted(left_out.items())), tapped, described)
+                        tuple(sorted(left_out.items())), tapped, described, neutralised)
+
+
+def _neutralise_background(tree: ast.Module, source: str, flagged: tuple[int, int, int, int] | None,
+                           background: tuple[Sequence[tuple[int, int, int, int]], Context]) -> tuple[str, ...]:
+    """Neutralise, in place, the sibling findings' nodes that do not overlap the flagged one;
+    the descriptions of those done (a sibling without a variant stays as written)."""
+    spans, ctx = background
+    done: list[str] = []
+    for sibling in spans:
+        if flagged is not None and not (sibling[2:] <= flagged[:2] or flagged[2:] <= sibling[:2]):
+            continue  # nested in or around the flagged node: neutralising it would touch this finding
+        node, parents = _node_at(tree, source, sibling)
+        made = neutralise(node, parents, ctx) if node is not None else None
+        if made is not None:
+            done.append(f"line {sibling[0]}: {made[0]}")
+    return tuple(done)
 
 
 def _apply_variant(tree: ast.Module, source: str, span: tuple[int, int, int, int] | None, ctx: Context) -> str:

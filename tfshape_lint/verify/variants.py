@@ -496,7 +496,10 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:
         base = _shape_base(node)
         assert base is not None
-        dynamic = ast.copy_location(_helper("__tfs_batch_dim_float__", base), node)
+        # a float batch size where float arithmetic follows (n / 2, n * scale); an integer where
+        # the result may index or slice (n // 2, n % 2, n - half)
+        floaty = isinstance(chain[-1].op, (ast.Div, ast.Mult, ast.Pow))
+        dynamic = ast.copy_location(_helper("__tfs_batch_dim_float__" if floaty else "__tfs_batch_dim__", base), node)
         text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
         return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
     made: tuple[ast.AST, str] | None
