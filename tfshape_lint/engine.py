@@ -30,7 +30,8 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, fit_label_ranks, passed_arguments, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
+from tfshape_lint.analysis.models import fit_label_ranks
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
