@@ -50,15 +50,20 @@ class _FitFinder(cst.CSTVisitor):
             self.calls.append(node)
 
 
-def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpec) -> list[int | None]:
-    """The rank of the labels each ``fit`` call of the file passes (None: unknown, a dataset).
+@dataclass(frozen=True)
+class FitSite:
+    """One ``fit`` call at module level or in a top-level function (``scope``; None: module
+    level) and the expression of the labels it passes: the second positional argument, ``y=``,
+    or the ``y`` of a ``Dataset.from_tensor_slices((x, y))`` chain (None: not shown)."""
 
-    Only calls at module level or in a top-level function are read; the labels are the
-    second positional argument or ``y=``, evaluated against the module's globals or that
-    function's body. ``(N,)`` labels reach a Loss subclass's ``call`` as ``(B,)``: Keras 3
-    aligns labels only for loss functions (measured: ``(4,)`` and ``(4, 1)`` outputs).
-    """
-    ranks: list[int | None] = []
+    call: cst.Call
+    labels: cst.BaseExpression | None
+    scope: cst.FunctionDef | None
+
+
+def fit_sites(modules: Sequence[cst.Module]) -> list[FitSite]:
+    """Every ``fit`` call of the modules (one file's units) with the labels it passes."""
+    sites: list[FitSite] = []
     for module in modules:
         for stmt in module.body:
             body: cst.CSTNode = stmt.body if isinstance(stmt, cst.FunctionDef) else stmt
@@ -67,32 +72,57 @@ def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpe
             if not finder.calls:
                 continue
             assigned = _assignments(modules, stmt)
-            if isinstance(stmt, cst.FunctionDef):
-                scope = Scope(stmt, spec, is_helper=True)
-                Evaluator(facts, scope, depth=2).run({})
-                ev = Evaluator(facts, scope, depth=2)
-                values = [_label_value(call, lambda e: scope.values.get(e) or ev.expr(e, Env()), assigned)
-                          for call in finder.calls]
-            else:
-                ev = Evaluator(facts, Scope(PLACEHOLDER, spec, is_helper=True), depth=2)
-                env = facts.globals.copy()
-                values = [_label_value(call, lambda e: ev.expr(e, env), assigned) for call in finder.calls]
-            ranks.extend(v.rank if v is not None and v.tensor and v.rel is None else None for v in values)
+            scope = stmt if isinstance(stmt, cst.FunctionDef) else None
+            sites.extend(FitSite(call, fit_labels(call, assigned), scope) for call in finder.calls)
+    return sites
+
+
+def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpec) -> list[int | None]:
+    """The rank of the labels each ``fit`` call of the file passes (None: unknown, a dataset).
+
+    The labels (see :class:`FitSite`) are evaluated against the module's globals or the body
+    of the function holding the call. ``(N,)`` labels reach a Loss subclass's ``call`` as
+    ``(B,)``: Keras 3 aligns labels only for loss functions (measured: ``(4,)`` and ``(4, 1)``
+    outputs).
+    """
+    ranks: list[int | None] = []
+    evaluators: dict[int, Callable[[cst.BaseExpression], Value]] = {}
+    for site in fit_sites(modules):
+        if site.labels is None:
+            ranks.append(None)
+            continue
+        key = id(site.scope) if site.scope is not None else id(site.call)
+        if key not in evaluators:
+            evaluators[key] = _label_evaluator(facts, spec, site.scope)
+        value = evaluators[key](site.labels)
+        ranks.append(value.rank if value.tensor and value.rel is None else None)
     return ranks
 
 
-def _label_value(call: cst.Call, evaluate: Callable[[cst.BaseExpression], Value],
-                 assigned: dict[str, list[cst.BaseExpression]]) -> Value | None:
+def _label_evaluator(facts: ModuleFacts, spec: LossSpec,
+                     fn: cst.FunctionDef | None) -> Callable[[cst.BaseExpression], Value]:
+    """Evaluates expressions of ``fn``'s body (after running it), or at module level."""
+    if fn is not None:
+        scope = Scope(fn, spec, is_helper=True)
+        Evaluator(facts, scope, depth=2).run({})
+        ev = Evaluator(facts, scope, depth=2)
+        return lambda e: scope.values.get(e) or ev.expr(e, Env())
+    module_ev = Evaluator(facts, Scope(PLACEHOLDER, spec, is_helper=True), depth=2)
+    env = facts.globals.copy()
+    return lambda e: module_ev.expr(e, env)
+
+
+def fit_labels(call: cst.Call, assigned: dict[str, list[cst.BaseExpression]]) -> cst.BaseExpression | None:
+    """The labels expression a ``fit`` call passes (``assigned``: the names bound before it)."""
     positional = [a for a in call.args if a.keyword is None]
     if any(a.star for a in call.args):
         return None
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "y":
-            return evaluate(arg.value)
+            return arg.value
     if len(positional) >= 2:
-        return evaluate(positional[1].value)
-    labels = _dataset_labels(positional[0].value, assigned) if positional else None
-    return evaluate(labels) if labels is not None else None
+        return positional[1].value
+    return _dataset_labels(positional[0].value, assigned) if positional else None
 
 
 #: Dataset methods that keep the (features, labels) structure of each element
@@ -123,7 +153,7 @@ def _dataset_labels(expr: cst.BaseExpression, assigned: dict[str, list[cst.BaseE
     return None
 
 
-def _assignments(modules: list[cst.Module], stmt: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
+def _assignments(modules: Sequence[cst.Module], stmt: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
     """``name = expr`` at module level and in ``stmt`` (a def holding a ``fit``), in order."""
     out: dict[str, list[cst.BaseExpression]] = {}
     bodies: list[Sequence[cst.CSTNode]] = [m.body for m in modules]
