@@ -152,3 +152,25 @@ def test_fit_labels_as_the_file_shows_them() -> None:
     labels = [site.labels and code_of(site.labels) for site in fit_sites([module])]
     assert labels == ["y_train", "labels", "b", None]
     assert [site.scope is None for site in fit_sites([module])] == [True, False, False, False]
+
+
+def test_a_return_in_a_branch_makes_the_output_unknown() -> None:
+    source = """
+        import keras
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.head = keras.layers.Dense(4)
+            def call(self, x, training=False):
+                if training:
+                    return self.head(x)
+                return keras.activations.softmax(self.head(x))
+        def build(logits):
+            if logits:
+                return keras.Sequential([keras.layers.Dense(4)])
+            return keras.Sequential([keras.layers.Dense(4, activation='softmax')])
+        a = Net()
+        b = build(True)
+    """
+    assert _activation(source, "a") is Activation.UNKNOWN
+    assert _activation(source, "b") is Activation.UNKNOWN

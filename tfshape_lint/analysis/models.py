@@ -29,7 +29,7 @@ from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import LossSpec
 from tfshape_lint.analysis.tensors import Evaluator, ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Env, Value
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, descendants
 
 
 # -- what fit passes ---------------------------------------------------------------------------
@@ -364,15 +364,19 @@ class ModelReader:
             self.built[node.name.value] = returned
 
     def _function(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
-        """Run a function body in ``env``; what its first top-level ``return`` gives."""
+        """Run a function body in ``env``; what its first top-level ``return`` gives (None when
+        a branch or loop before it may return something else)."""
+        branch_returns = False
         for stmt in statements(node.body):
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 self._definition(stmt)
-            else:
-                self._statement(stmt, env, conditional=False, module=False)
+                continue
+            self._statement(stmt, env, conditional=False, module=False)
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                branch_returns = branch_returns or bool(descendants(stmt, cst.Return))
             returned = _returned(stmt)
-            if returned is not None:
-                return self._evaluate(returned, env)  # statements after a top-level return never run
+            if returned is not None:  # statements after a top-level return never run
+                return None if branch_returns else self._evaluate(returned, env)
         return None
 
     def _class(self, node: cst.ClassDef) -> None:
@@ -763,16 +767,35 @@ def builds_model(index: ModuleIndex, scope: ast.AST, depth: int = 0) -> bool:
     file that does (``model = build_model()``)."""
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         scope = index.tree  # module-level code: models may be built in any statement
+    classes = model_classes(index) if depth == 0 else {}
     for node in ast.walk(scope):
         if isinstance(node, ast.Call):
             dotted = ast_dotted(node.func)
             canon = index.imports.canonical(dotted) if dotted else None
             if canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional"):
                 return True
-            if depth == 0 and isinstance(node.func, ast.Name) and any(
-                    builds_model(index, f, 1) for f in _builders(index, node.func.id)):
+            if depth == 0 and isinstance(node.func, ast.Name) and (node.func.id in classes or any(
+                    builds_model(index, f, 1) for f in _builders(index, node.func.id))):
                 return True
     return False
+
+
+def model_classes(index: ModuleIndex) -> dict[str, int]:
+    """Top-level classes of the file deriving (directly or through each other) from a Keras
+    ``Model``, by name, with their unit index (``model = Net()`` builds one)."""
+    found: dict[str, int] = {}
+    for i, stmt in enumerate(index.unit_nodes):
+        if isinstance(stmt, ast.ClassDef) and any(_model_base(index, base, found) for base in stmt.bases):
+            found[stmt.name] = i
+    return found
+
+
+def _model_base(index: ModuleIndex, base: ast.expr, known: dict[str, int]) -> bool:
+    if isinstance(base, ast.Name) and base.id in known:
+        return True
+    dotted = ast_dotted(base)
+    canon = index.imports.canonical(dotted) if dotted else None
+    return bool(canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in _MODEL_CLASSES)
 
 
 def _builders(index: ModuleIndex, name: str) -> list[ast.FunctionDef]:
@@ -781,6 +804,7 @@ def _builders(index: ModuleIndex, name: str) -> list[ast.FunctionDef]:
 
 
 def builder_units(index: ModuleIndex) -> set[int]:
-    """Units defining a top-level function that builds a model (to follow ``build_model()``)."""
+    """Units defining a top-level function that builds a model (to follow ``build_model()``)
+    or a subclassed model (to follow ``Net()``)."""
     return {i for i, s in enumerate(index.unit_nodes)
-            if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)}
+            if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)} | set(model_classes(index).values())

@@ -46,8 +46,10 @@ class FromLogitsMismatch(Rule):
     Matches each `model.compile(loss=...)` crossentropy with the model it compiles, when the
     same function (or the module's top level) builds that model, or gets it from a function of
     the file that builds and returns it (`model = build_model(10)`): a `Sequential([...])`
-    list, `Sequential()` followed by `.add(...)` calls, or a functional `Model(inputs, outputs)`
-    whose `outputs` chain of layer calls is followed back through variables. It flags
+    list, `Sequential()` followed by `.add(...)` calls, a functional `Model(inputs, outputs)`
+    whose `outputs` chain of layer calls is followed back through variables, or a subclassed
+    `keras.Model` of the file whose `call` returns a layer set in `__init__` or an activation
+    (`model = Classifier(10)`). The model facts come from `analysis.models`. It flags
     - `from_logits=True` (Loss classes) when the last layer applies `softmax`/`sigmoid`
       (`activation=` on the layer, an `Activation`/`Softmax` layer, `tf.nn.softmax(x)`);
     - the default `from_logits=False` (Loss classes without the argument, the loss functions,
@@ -56,7 +58,8 @@ class FromLogitsMismatch(Rule):
 
     Silent when it cannot tell: a model built in another module or returned from a branch, custom or
     unknown last layers, other activations, several outputs, layers added in a branch or a
-    loop, losses defined in another module, or a non-literal `from_logits`.
+    loop, a subclassed `call` that branches before its return, losses defined in another module,
+    or a non-literal `from_logits`.
 
     ## Why is this bad?
     Measured on TF 2.21 (Dense(3) on 8 samples, loss at the initial weights, computed here
@@ -169,6 +172,24 @@ class FromLogitsMismatch(Rule):
                 "model.layers[-1].activation = None\n"
                 "model.compile(optimizer='adam', loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
                 note="the activation is removed in place"),
+        Example("import tensorflow as tf\n\n\n"
+                "class Classifier(tf.keras.Model):\n"
+                "    def __init__(self, num_classes):\n"
+                "        super().__init__()\n"
+                "        self.head = tf.keras.layers.Dense(num_classes)\n\n"
+                "    def call(self, x):\n"
+                "        return tf.nn.softmax(self.head(x))\n\n\n"
+                "model = Classifier(10)\n"
+                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n",
+                note="a subclassed model whose call applies softmax"),
+        Example("import keras\n\n\n"
+                "def build(logits):\n"
+                "    if logits:\n"
+                "        return keras.Sequential([keras.layers.Dense(4)])\n"
+                "    return keras.Sequential([keras.layers.Dense(4, activation='softmax')])\n\n\n"
+                "model = build(True)\n"
+                "model.compile(optimizer='adam', loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
+                note="the builder returns another model from a branch"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
@@ -248,6 +269,27 @@ class FromLogitsMismatch(Rule):
                       "              loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=False),\n"
                       "              metrics=['accuracy'])\n",
                 line=5, note="from_logits=True on a softmax output: Keras warns (TF backend) or applies it twice"),
+        Example("import tensorflow as tf\n\n\n"
+                "class Classifier(tf.keras.Model):\n"
+                "    def __init__(self, num_classes):\n"
+                "        super().__init__()\n"
+                "        self.hidden = tf.keras.layers.Dense(64, activation='relu')\n"
+                "        self.head = tf.keras.layers.Dense(num_classes)\n\n"
+                "    def call(self, x):\n"
+                "        return self.head(self.hidden(x))\n\n\n"
+                "model = Classifier(10)\n"
+                "model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy())\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "class Classifier(tf.keras.Model):\n"
+                      "    def __init__(self, num_classes):\n"
+                      "        super().__init__()\n"
+                      "        self.hidden = tf.keras.layers.Dense(64, activation='relu')\n"
+                      "        self.head = tf.keras.layers.Dense(num_classes)\n\n"
+                      "    def call(self, x):\n"
+                      "        return self.head(self.hidden(x))\n\n\n"
+                      "model = Classifier(10)\n"
+                      "model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
+                line=15, note="a subclassed model: its call returns the Dense layer set in __init__"),
     )
 
     @classmethod
