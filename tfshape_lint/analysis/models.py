@@ -1,6 +1,6 @@
 """Models of the file: what their outputs are and what ``fit`` passes them.
 
-One implementation of the model facts that rules share (TFS502's crossentropy against the final
+One implementation of the model facts that rules share (a crossentropy's ``from_logits`` against the final
 activation, the rank rules' label ranks): per model built in the file (``Sequential`` lists and
 ``.add`` calls, functional ``Model(inputs, outputs)`` chains, subclassed models whose ``call``
 returns a layer or activation, and models a function of the file builds and returns), the final
