@@ -30,7 +30,8 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, fit_label_ranks, passed_arguments, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
+from tfshape_lint.analysis.models import branch_bodies, fit_label_ranks
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -561,21 +562,11 @@ def _find_in(body: Sequence[cst.CSTNode], name: str) -> cst.FunctionDef | cst.Cl
             return stmt
     for stmt in body:
         if isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
-            nested = _compound_bodies(stmt)
+            nested = [inner for block in branch_bodies(stmt) for inner in block]
             found = _find_in(nested, name)
             if found is not None:
                 return found
     return None
-
-
-def _compound_bodies(stmt: cst.CSTNode) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-    for child in stmt.children:
-        if isinstance(child, cst.IndentedBlock):
-            out.extend(child.body)
-        elif isinstance(child, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
-            out.extend(_compound_bodies(child))
-    return out
 
 
 class _LambdaCollector(cst.CSTVisitor):

@@ -1,0 +1,176 @@
+"""The model facts of ``analysis.models``: final activation, units, compile losses, fit labels."""
+
+from __future__ import annotations
+
+import ast
+from textwrap import dedent
+
+import libcst as cst
+
+from tfshape_lint.analysis.index import build_index
+from tfshape_lint.analysis.models import (
+    Activation,
+    LossWriting,
+    ModelReader,
+    builder_units,
+    fit_sites,
+    read_models,
+)
+from tfshape_lint.source import code_of
+
+
+def _read(source: str) -> ModelReader:
+    source = dedent(source)
+    index = build_index(source, ast.parse(source))
+    return read_models(index.imports, cst.parse_module(source))
+
+
+def _activation(source: str, expr: str = "model") -> Activation:
+    return _read(source).final_activation(cst.parse_expression(expr))
+
+
+def test_sequential_list_and_add_calls() -> None:
+    reader = _read("""
+        import keras
+        a = keras.Sequential([keras.layers.Dense(8, activation='relu'), keras.layers.Dense(3)])
+        b = keras.Sequential()
+        b.add(keras.layers.Dense(8))
+        b.add(keras.layers.Activation('sigmoid'))
+    """)
+    a = reader.model(cst.Name("a"))
+    assert a is not None and a.final_activation is Activation.LINEAR and a.units == 3
+    assert reader.final_activation(cst.Name("b")) is Activation.SIGMOID
+
+
+def test_functional_chain_through_a_transparent_layer() -> None:
+    reader = _read("""
+        import tensorflow as tf
+        from tensorflow.keras import layers
+        inputs = tf.keras.Input((20,))
+        x = layers.Dense(5, activation='softmax')(inputs)
+        outputs = layers.Reshape((5,))(x)
+        model = tf.keras.Model(inputs=inputs, outputs=outputs)
+    """)
+    model = reader.model(cst.Name("model"))
+    assert model is not None and model.output is not None
+    assert model.final_activation is Activation.SOFTMAX
+    assert model.output.after == "Reshape((5,))" and model.units == 5
+
+
+def test_subclassed_call_returning_softmax() -> None:
+    assert _activation("""
+        import tensorflow as tf
+        class Net(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = tf.keras.layers.Dense(16, activation='relu')
+                self.head = tf.keras.layers.Dense(4)
+            def call(self, x):
+                x = self.hidden(x)
+                return tf.nn.softmax(self.head(x))
+        model = Net()
+    """) is Activation.SOFTMAX
+
+
+def test_subclassed_call_returning_a_layer_of_init() -> None:
+    assert _activation("""
+        import keras
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.head = keras.layers.Dense(4)
+            def call(self, x):
+                return self.head(x)
+        model = Net()
+    """) is Activation.LINEAR
+
+
+def test_model_built_by_a_function_and_returned() -> None:
+    source = """
+        import tensorflow as tf
+        def build_model(n):
+            inputs = tf.keras.Input(shape=(32,))
+            outputs = tf.keras.layers.Dense(n, activation='sigmoid')(inputs)
+            return tf.keras.Model(inputs, outputs)
+        model = build_model(1)
+    """
+    assert _activation(source) is Activation.SIGMOID
+    assert "build_model" in _read(source).built
+    text = dedent(source)
+    assert builder_units(build_index(text, ast.parse(text))) == {1}
+
+
+def test_unknown_activations_stay_unknown() -> None:
+    source = """
+        import keras
+        class Head(keras.layers.Layer):
+            def call(self, x):
+                return x
+        def build(act):
+            return keras.Sequential([keras.layers.Dense(3, activation=act)])
+        a = keras.Sequential([keras.layers.Dense(3), Head()])
+        b = build('softmax')
+        c = keras.Sequential([keras.layers.Dense(3)])
+        if flag:
+            c.add(keras.layers.Softmax())
+        d = keras.Sequential([keras.layers.Dense(3, activation='softmax')])
+        d.layers[-1].activation = None
+    """
+    for name in "abcd":
+        assert _activation(source, name) is Activation.UNKNOWN, name
+    assert _activation(source, "elsewhere()") is Activation.UNKNOWN
+
+
+def test_compile_facts_resolve_the_crossentropy_through_names() -> None:
+    reader = _read("""
+        import keras
+        model = keras.Sequential([keras.layers.Dense(10)])
+        ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer='adam', loss=ce)
+        model.compile(optimizer='adam', loss='categorical_crossentropy')
+        model.compile(optimizer='adam', loss='mse')
+    """)
+    first, second, third = reader.compiles
+    assert first.loss is not None and first.loss.from_logits and first.loss.form is LossWriting.INSTANCE
+    assert first.model.final_activation is Activation.LINEAR
+    assert second.loss is not None and second.loss.cls == "CategoricalCrossentropy"
+    assert not second.loss.from_logits and second.loss.form is LossWriting.STRING
+    assert third.loss is None and third.written is not None
+
+
+def test_fit_labels_as_the_file_shows_them() -> None:
+    module = cst.parse_module(dedent("""
+        import tensorflow as tf
+        model.fit(x, y_train, epochs=3)
+        def train(model):
+            ds = tf.data.Dataset.from_tensor_slices((features, labels))
+            ds = ds.shuffle(64).batch(8)
+            model.fit(ds, epochs=2)
+            model.fit(x=a, y=b)
+            model.fit(generator())
+    """))
+    labels = [site.labels and code_of(site.labels) for site in fit_sites([module])]
+    assert labels == ["y_train", "labels", "b", None]
+    assert [site.scope is None for site in fit_sites([module])] == [True, False, False, False]
+
+
+def test_a_return_in_a_branch_makes_the_output_unknown() -> None:
+    source = """
+        import keras
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.head = keras.layers.Dense(4)
+            def call(self, x, training=False):
+                if training:
+                    return self.head(x)
+                return keras.activations.softmax(self.head(x))
+        def build(logits):
+            if logits:
+                return keras.Sequential([keras.layers.Dense(4)])
+            return keras.Sequential([keras.layers.Dense(4, activation='softmax')])
+        a = Net()
+        b = build(True)
+    """
+    assert _activation(source, "a") is Activation.UNKNOWN
+    assert _activation(source, "b") is Activation.UNKNOWN

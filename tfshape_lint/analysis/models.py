@@ -1,0 +1,810 @@
+"""Models of the file: what their outputs are and what ``fit`` passes them.
+
+One implementation of the model facts that rules share (a crossentropy's ``from_logits`` against the final
+activation, the rank rules' label ranks): per model built in the file (``Sequential`` lists and
+``.add`` calls, functional ``Model(inputs, outputs)`` chains, subclassed models whose ``call``
+returns a layer or activation, and models a function of the file builds and returns), the final
+activation and output units when known, and the losses ``compile`` receives; per ``fit`` call, the
+labels it passes. Typed facts only; rules decide what is a bug.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence, Union
+
+import libcst as cst
+
+from tfshape_lint.analysis.builtin_losses import (
+    CROSSENTROPY_CLASSES,
+    CROSSENTROPY_STRINGS,
+    LOSS_FUNCTIONS,
+    loss_class_name,
+)
+from tfshape_lint.analysis.callsites import PLACEHOLDER
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted
+from tfshape_lint.analysis.index import ModuleIndex
+from tfshape_lint.analysis.losses import LossSpec
+from tfshape_lint.analysis.tensors import Evaluator, ModuleFacts, Scope, call_arg, literal
+from tfshape_lint.analysis.values import Env, Value
+from tfshape_lint.source import code_of, descendants
+
+
+# -- what fit passes ---------------------------------------------------------------------------
+class _FitFinder(cst.CSTVisitor):
+    """``<model>.fit(...)`` calls of one statement, not inside a class body or nested def."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "fit":
+            self.calls.append(node)
+
+
+@dataclass(frozen=True)
+class FitSite:
+    """One ``fit`` call at module level or in a top-level function (``scope``; None: module
+    level) and the expression of the labels it passes: the second positional argument, ``y=``,
+    or the ``y`` of a ``Dataset.from_tensor_slices((x, y))`` chain (None: not shown)."""
+
+    call: cst.Call
+    labels: cst.BaseExpression | None
+    scope: cst.FunctionDef | None
+
+
+def fit_sites(modules: Sequence[cst.Module]) -> list[FitSite]:
+    """Every ``fit`` call of the modules (one file's units) with the labels it passes."""
+    sites: list[FitSite] = []
+    for module in modules:
+        for stmt in module.body:
+            body: cst.CSTNode = stmt.body if isinstance(stmt, cst.FunctionDef) else stmt
+            finder = _FitFinder()
+            body.visit(finder)
+            if not finder.calls:
+                continue
+            assigned = _assignments(modules, stmt)
+            scope = stmt if isinstance(stmt, cst.FunctionDef) else None
+            sites.extend(FitSite(call, fit_labels(call, assigned), scope) for call in finder.calls)
+    return sites
+
+
+def fit_label_ranks(facts: ModuleFacts, modules: list[cst.Module], spec: LossSpec) -> list[int | None]:
+    """The rank of the labels each ``fit`` call of the file passes (None: unknown, a dataset).
+
+    The labels (see :class:`FitSite`) are evaluated against the module's globals or the body
+    of the function holding the call. ``(N,)`` labels reach a Loss subclass's ``call`` as
+    ``(B,)``: Keras 3 aligns labels only for loss functions (measured: ``(4,)`` and ``(4, 1)``
+    outputs).
+    """
+    ranks: list[int | None] = []
+    evaluators: dict[int, Callable[[cst.BaseExpression], Value]] = {}
+    for site in fit_sites(modules):
+        if site.labels is None:
+            ranks.append(None)
+            continue
+        key = id(site.scope) if site.scope is not None else id(site.call)
+        if key not in evaluators:
+            evaluators[key] = _label_evaluator(facts, spec, site.scope)
+        value = evaluators[key](site.labels)
+        ranks.append(value.rank if value.tensor and value.rel is None else None)
+    return ranks
+
+
+def _label_evaluator(facts: ModuleFacts, spec: LossSpec,
+                     fn: cst.FunctionDef | None) -> Callable[[cst.BaseExpression], Value]:
+    """Evaluates expressions of ``fn``'s body (after running it), or at module level."""
+    if fn is not None:
+        scope = Scope(fn, spec, is_helper=True)
+        Evaluator(facts, scope, depth=2).run({})
+        ev = Evaluator(facts, scope, depth=2)
+        return lambda e: scope.values.get(e) or ev.expr(e, Env())
+    module_ev = Evaluator(facts, Scope(PLACEHOLDER, spec, is_helper=True), depth=2)
+    env = facts.globals.copy()
+    return lambda e: module_ev.expr(e, env)
+
+
+def fit_labels(call: cst.Call, assigned: dict[str, list[cst.BaseExpression]]) -> cst.BaseExpression | None:
+    """The labels expression a ``fit`` call passes (``assigned``: the names bound before it)."""
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in call.args):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "y":
+            return arg.value
+    if len(positional) >= 2:
+        return positional[1].value
+    return _dataset_labels(positional[0].value, assigned) if positional else None
+
+
+#: Dataset methods that keep the (features, labels) structure of each element
+_DATASET_KEEPS = frozenset({"batch", "shuffle", "prefetch", "repeat", "cache", "take", "skip"})
+
+
+def _dataset_labels(expr: cst.BaseExpression, assigned: dict[str, list[cst.BaseExpression]],
+                    depth: int = 0, used: frozenset[int] = frozenset()) -> cst.BaseExpression | None:
+    """``Dataset.from_tensor_slices((x, y)).shuffle(n).batch(b)`` (through names, also
+    ``ds = ds.batch(8)``): ``y``. ``batch`` adds back the axis slicing removed, so the labels
+    keep ``y``'s rank."""
+    if depth > 8:
+        return None
+    if isinstance(expr, cst.Name):
+        # the latest assignment not already being followed (``ds = ds.batch(8)`` reads the one before)
+        for target in reversed(assigned.get(expr.value, [])):
+            if id(target) not in used:
+                return _dataset_labels(target, assigned, depth + 1, used | {id(target)})
+        return None
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return None
+    method = expr.func.attr.value
+    if method in _DATASET_KEEPS:
+        return _dataset_labels(expr.func.value, assigned, depth + 1, used)
+    if method == "from_tensor_slices" and expr.args and isinstance(expr.args[0].value, cst.Tuple):
+        elements = expr.args[0].value.elements
+        return elements[1].value if len(elements) == 2 else None
+    return None
+
+
+def _assignments(modules: Sequence[cst.Module], stmt: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
+    """``name = expr`` at module level and in ``stmt`` (a def holding a ``fit``), in order."""
+    out: dict[str, list[cst.BaseExpression]] = {}
+    bodies: list[Sequence[cst.CSTNode]] = [m.body for m in modules]
+    if isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
+        bodies.append(stmt.body.body)
+    for body in bodies:
+        for line in body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                continue
+            for small in line.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                        and isinstance(small.targets[0].target, cst.Name):
+                    out.setdefault(small.targets[0].target.value, []).append(small.value)
+    return out
+
+
+# -- what a model outputs -------------------------------------------------------------------------
+#: layers whose ``activation`` defaults to None (a linear output: logits)
+AFFINE_LAYERS = frozenset({"Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Convolution1D",
+                           "Convolution2D", "Convolution3D", "Conv1DTranspose", "Conv2DTranspose",
+                           "Conv3DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
+                           "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
+                           "SeparableConvolution2D", "DepthwiseConv1D", "DepthwiseConv2D",
+                           "LocallyConnected1D", "LocallyConnected2D"})
+#: layers that pass values through unchanged (in inference) or only rearrange them
+TRANSPARENT_LAYERS = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                                "GaussianDropout", "GaussianNoise", "AlphaDropout", "Reshape", "Flatten",
+                                "Permute", "ActivityRegularization"})
+_INPUTS = frozenset({"Input", "InputLayer"})
+_SOFTMAX_FNS = frozenset({"keras.activations.softmax", "tf.nn.softmax", "tf.softmax", "K.softmax",
+                          "ops.softmax"})
+_SIGMOID_FNS = frozenset({"keras.activations.sigmoid", "tf.nn.sigmoid", "tf.sigmoid", "K.sigmoid",
+                          "ops.sigmoid"})
+_LINEAR_FNS = frozenset({"keras.activations.linear"})
+_CE_FUNCTIONS = frozenset({"binary_crossentropy", "categorical_crossentropy",
+                           "sparse_categorical_crossentropy", "binary_focal_crossentropy",
+                           "categorical_focal_crossentropy"})
+_MODEL_CLASSES = frozenset({"Model", "Functional"})
+
+
+class Activation(enum.Enum):
+    """What a model's (or a tensor's) values are: probabilities, logits, or neither known."""
+
+    SOFTMAX = "softmax"
+    SIGMOID = "sigmoid"
+    LINEAR = "linear"  # no activation: logits
+    OTHER = "other"  # another known activation layer (relu, tanh...)
+    UNKNOWN = "unknown"
+
+    @property
+    def probabilities(self) -> bool:
+        return self in (Activation.SOFTMAX, Activation.SIGMOID)
+
+
+class LayerRole(enum.Enum):
+    """How a layer acts on its input's activation."""
+
+    AFFINE = "affine"  # Dense, Conv...: its own ``activation=`` decides
+    ACTIVATION = "activation"  # Activation, Softmax
+    TRANSPARENT = "transparent"  # Dropout, Reshape...: keeps the values (hides the activation)
+    INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a tensor holds and the layer (source text, for messages) that decided it.
+
+    ``after``: a layer that passed probabilities on unchanged in value but hides the activation
+    from the loss (Reshape...). ``units``: the deciding layer's first argument when it is an
+    int literal (``Dense(10)``: 10 output units; filters for a convolution).
+    """
+
+    activation: Activation
+    layer: str = ""
+    after: str | None = None
+    units: int | None = None
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """A layer constructor the file shows."""
+
+    role: LayerRole
+    output: Output = Output(Activation.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """A model built in the file. ``output``: its last layer's output (None: unknown);
+    ``layers``: the known layer list of a Sequential; ``qualname``: the model class as
+    written (``tf.keras.Sequential``: which Keras)."""
+
+    output: Output | None
+    layers: tuple[LayerFacts | None, ...] | None = None
+    qualname: str = ""
+
+    @property
+    def final_activation(self) -> Activation:
+        return self.output.activation if self.output is not None else Activation.UNKNOWN
+
+    @property
+    def units(self) -> int | None:
+        return self.output.units if self.output is not None else None
+
+
+class LossWriting(enum.Enum):
+    """How a crossentropy is written in ``compile``."""
+
+    STRING = "string"  # "categorical_crossentropy"
+    INSTANCE = "instance"  # keras.losses.CategoricalCrossentropy(...)
+    FUNCTION = "function"  # keras.losses.categorical_crossentropy
+
+
+@dataclass(frozen=True)
+class CompiledLoss:
+    """A built-in crossentropy ``compile`` receives: its class, its literal ``from_logits``, and
+    the expression that spells it (``written`` may be a name bound to it)."""
+
+    cls: str
+    from_logits: bool
+    form: LossWriting
+    node: cst.BaseExpression
+
+
+@dataclass(frozen=True)
+class CompileFacts:
+    """One ``<model>.compile(...)`` of a model the file builds, the model as it is there, the
+    ``loss`` argument as written and the crossentropy it resolves to (None: another loss)."""
+
+    call: cst.Call
+    model: ModelFacts
+    written: cst.BaseExpression | None
+    loss: CompiledLoss | None
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Any other expression bound to a name (a loss object, a string...)."""
+
+    expr: cst.BaseExpression
+
+
+@dataclass(frozen=True)
+class _LayerList:
+    layers: tuple[LayerFacts | None, ...]
+
+
+_Entry = Union[Output, LayerFacts, ModelFacts, _Raw, _LayerList]
+_ModelEnv = dict[str, _Entry]
+
+
+class ModelReader:
+    """Reads the model facts of a module, statement by statement, in source order.
+
+    Feed it the module's top-level statements with :meth:`read` (all at once, or unit by unit
+    as the engine parses them); it follows names in each function and at module level, treats
+    whatever a branch or loop changes as unknown afterwards, remembers the functions of the
+    file that build and return a model (``model = build_model()``) and the subclassed models
+    (``class Net(keras.Model)`` whose ``call`` returns a known output), and records each
+    ``compile`` of a known model in :attr:`compiles`.
+    """
+
+    def __init__(self, imports: ImportTable) -> None:
+        self.imports = imports
+        self.module_env: _ModelEnv = {}
+        #: functions of the file that build a model and return it (``def build_model(): ...``)
+        self.built: dict[str, ModelFacts] = {}
+        #: classes of the file deriving from a Keras Model, with what their ``call`` returns
+        self.subclasses: dict[str, ModelFacts] = {}
+        self.compiles: list[CompileFacts] = []
+
+    # -- queries ----------------------------------------------------------------------------------
+    def model(self, expr: cst.BaseExpression) -> ModelFacts | None:
+        """The model a module-level name (or ``build_model()``, ``Net()``, a model constructor)
+        denotes after the statements read so far."""
+        entry = self._evaluate(expr, self.module_env)
+        return entry if isinstance(entry, ModelFacts) else None
+
+    def final_activation(self, expr: cst.BaseExpression) -> Activation:
+        """The final activation of the model ``expr`` denotes (UNKNOWN when not known)."""
+        model = self.model(expr)
+        return model.final_activation if model is not None else Activation.UNKNOWN
+
+    # -- statements ---------------------------------------------------------------------------
+    def read(self, module: cst.Module) -> list[CompileFacts]:
+        """Read the statements of ``module``; returns the ``compile`` facts they add."""
+        start = len(self.compiles)
+        for stmt in module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self._definition(stmt)
+            else:
+                self._statement(stmt, self.module_env, conditional=False, module=True)
+        return self.compiles[start:]
+
+    def _canonical(self, node: cst.BaseExpression) -> str | None:
+        return self.imports.canonical(cst_dotted(node))
+
+    def _qualname(self, node: cst.BaseExpression) -> str | None:
+        dotted = cst_dotted(node)
+        return self.imports.resolve(dotted) if dotted is not None else None
+
+    def _definition(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        if isinstance(node, cst.ClassDef):
+            self._class(node)
+            return
+        returned = self._function(node, {})
+        if isinstance(returned, ModelFacts):
+            self.built[node.name.value] = returned
+
+    def _function(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
+        """Run a function body in ``env``; what its first top-level ``return`` gives (None when
+        a branch or loop before it may return something else)."""
+        branch_returns = False
+        for stmt in statements(node.body):
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self._definition(stmt)
+                continue
+            self._statement(stmt, env, conditional=False, module=False)
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                branch_returns = branch_returns or bool(descendants(stmt, cst.Return))
+            returned = _returned(stmt)
+            if returned is not None:  # statements after a top-level return never run
+                return None if branch_returns else self._evaluate(returned, env)
+        return None
+
+    def _class(self, node: cst.ClassDef) -> None:
+        methods = {s.name.value: s for s in statements(node.body) if isinstance(s, cst.FunctionDef)}
+        is_model = any(self._is_model_class(base.value) for base in node.bases)
+        env: _ModelEnv = {}
+        for stmt in statements(node.body):
+            if isinstance(stmt, cst.ClassDef):
+                self._definition(stmt)
+            elif isinstance(stmt, cst.FunctionDef) and not (is_model and stmt.name.value in ("__init__", "call")):
+                self._definition(stmt)
+        if not is_model or "call" not in methods:
+            return
+        init = methods.get("__init__")
+        if init is not None:
+            self._function(init, env)  # binds self.<layer> = Layer(...)
+        returned = self._function(methods["call"], env)
+        output = returned if isinstance(returned, Output) and returned.activation is not Activation.UNKNOWN else None
+        self.subclasses[node.name.value] = ModelFacts(output, None, "")
+
+    def _is_model_class(self, base: cst.BaseExpression) -> bool:
+        canon = self._canonical(base) or ""
+        if canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in _MODEL_CLASSES:
+            return True
+        return isinstance(base, cst.Name) and base.value in self.subclasses
+
+    def _block(self, body: Sequence[cst.BaseStatement], env: _ModelEnv, conditional: bool, module: bool) -> None:
+        for stmt in body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self._definition(stmt)
+            else:
+                self._statement(stmt, env, conditional, module)
+
+    def _statement(self, stmt: cst.BaseStatement, env: _ModelEnv, conditional: bool, module: bool) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self._small(small, env, conditional, module)
+        elif isinstance(stmt, cst.With):
+            self._block(statements(stmt.body), env, conditional, module)
+        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.Try)):
+            self._branches(stmt, env, module)
+
+    def _branches(self, stmt: cst.BaseStatement, env: _ModelEnv, module: bool) -> None:
+        """Run each branch on a copy; whatever a branch changes is unknown afterwards."""
+        changed: set[str] = set()
+        for body in branch_bodies(stmt):
+            inner = dict(env)
+            self._block(body, inner, True, module)
+            changed |= {k for k in inner.keys() | env.keys() if inner.get(k) is not env.get(k)}
+        for key in changed:
+            env.pop(key, None)
+
+    def _small(self, small: cst.BaseSmallStatement, env: _ModelEnv, conditional: bool, module: bool) -> None:
+        if isinstance(small, cst.Assign):
+            entry = self._evaluate(small.value, env)
+            for target in small.targets:
+                _bind(env, target.target, entry)
+        elif isinstance(small, cst.AnnAssign):
+            _bind(env, small.target, self._evaluate(small.value, env) if small.value is not None else None)
+        elif isinstance(small, cst.AugAssign):
+            _bind(env, small.target, None)
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            self._method(small.value, env, conditional, module)
+
+    def _method(self, call: cst.Call, env: _ModelEnv, conditional: bool, module: bool) -> None:
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return
+        key = _key(func.value)
+        model = env.get(key) if key is not None else None
+        if not isinstance(model, ModelFacts) or key is None:
+            return
+        method = func.attr.value
+        if method == "add":
+            env[key] = self._added(model, call, env, conditional)
+        elif method == "pop":
+            env[key] = ModelFacts(None, None, model.qualname)
+        elif method == "compile":
+            written = call_arg(call, 1, "loss")
+            loss = self._loss(written, env, module) if written is not None else None
+            self.compiles.append(CompileFacts(call, model, written, loss))
+
+    def _added(self, model: ModelFacts, call: cst.Call, env: _ModelEnv, conditional: bool) -> ModelFacts:
+        if conditional or model.layers is None or not call.args:
+            return ModelFacts(None, None, model.qualname)
+        layer = self._layer(call.args[0].value, env)
+        layers = model.layers + (layer,)
+        return ModelFacts(sequential_output(layers), layers, model.qualname)
+
+    # -- compile losses -------------------------------------------------------------------------
+    def _loss(self, written: cst.BaseExpression, env: _ModelEnv, module: bool) -> CompiledLoss | None:
+        """The crossentropy ``written`` is (through up to three names), with its ``from_logits``."""
+        expr = written
+        for _ in range(3):
+            if not isinstance(expr, cst.Name):
+                break
+            entry = env.get(expr.value) or (None if module else self.module_env.get(expr.value))
+            if not isinstance(entry, _Raw) or entry.expr is expr:
+                return None
+            expr = entry.expr
+        if isinstance(expr, cst.SimpleString):
+            value = literal(expr)
+            cls = CROSSENTROPY_STRINGS.get(value) if isinstance(value, str) else None
+            return CompiledLoss(cls, False, LossWriting.STRING, expr) if cls else None
+        if isinstance(expr, cst.Call):
+            return self._loss_instance(expr)
+        canon = self._canonical(expr) if isinstance(expr, (cst.Attribute, cst.Name)) else None
+        if canon is not None and canon.startswith("keras.losses.") and canon.rsplit(".", 1)[-1] in _CE_FUNCTIONS:
+            return CompiledLoss(LOSS_FUNCTIONS[canon.rsplit(".", 1)[-1]].cls, False, LossWriting.FUNCTION, expr)
+        return None
+
+    def _loss_instance(self, expr: cst.Call) -> CompiledLoss | None:
+        cls = loss_class_name(self._canonical(expr.func))
+        if cls not in CROSSENTROPY_CLASSES:
+            return None
+        _, position = CROSSENTROPY_CLASSES[cls]
+        if position is None and any(a.keyword is None for a in expr.args):
+            return None
+        flag = call_arg(expr, position, "from_logits")
+        value = False if flag is None else literal(flag)
+        return CompiledLoss(cls, value, LossWriting.INSTANCE, expr) if isinstance(value, bool) else None
+
+    # -- expressions ------------------------------------------------------------------------------
+    def _evaluate(self, expr: cst.BaseExpression, env: _ModelEnv) -> _Entry | None:
+        if isinstance(expr, cst.Name):
+            return env.get(expr.value, _Raw(expr))
+        if isinstance(expr, (cst.List, cst.Tuple)) and expr.elements and all(
+                isinstance(e, cst.Element) for e in expr.elements):
+            layers = tuple(self._layer(e.value, env) for e in expr.elements)
+            if any(layers):
+                return _LayerList(layers)
+            return _Raw(expr)
+        if not isinstance(expr, cst.Call):
+            return _Raw(expr)
+        if isinstance(expr.func, cst.Name) and expr.func.value not in env:
+            made = self.built.get(expr.func.value) or self.subclasses.get(expr.func.value)
+            if made is not None:
+                return made  # model = build_model(), model = Net()
+        model = self._model(expr, env)
+        if model is not None:
+            return model
+        tensor = self._tensor(expr, env)
+        if tensor is not None:
+            return tensor
+        layer = self._layer(expr, env)
+        return layer if layer is not None else _Raw(expr)
+
+    def _model(self, call: cst.Call, env: _ModelEnv) -> ModelFacts | None:
+        canon = self._canonical(call.func) or ""
+        if not canon.startswith("keras."):
+            return None
+        last = canon.rsplit(".", 1)[-1]
+        qualname = self._qualname(call.func) or ""
+        if last == "Sequential":
+            arg = call_arg(call, 0, "layers")
+            if arg is None:
+                return ModelFacts(None, (), qualname)
+            listed = self._evaluate(arg, env)
+            if isinstance(listed, _LayerList):
+                return ModelFacts(sequential_output(listed.layers), listed.layers, qualname)
+            return ModelFacts(None, None, qualname)
+        if last in _MODEL_CLASSES:
+            outputs = call_arg(call, 1, "outputs")
+            if isinstance(outputs, (cst.List, cst.Tuple)):
+                items = [e.value for e in outputs.elements if isinstance(e, cst.Element)]
+                outputs = items[0] if len(items) == 1 else None
+            out = self._output_of(outputs, env) if outputs is not None else None
+            return ModelFacts(out, None, qualname)
+        return None
+
+    def _output_of(self, expr: cst.BaseExpression, env: _ModelEnv) -> Output | None:
+        if isinstance(expr, cst.Name):
+            entry = env.get(expr.value)
+            return entry if isinstance(entry, Output) else None
+        if isinstance(expr, cst.Call):
+            return self._tensor(expr, env)
+        return None
+
+    def _tensor(self, call: cst.Call, env: _ModelEnv) -> Output | None:
+        """The output of ``Layer(...)(x)``, ``layer(x)``, ``self.layer(x)`` or ``tf.nn.softmax(x)``."""
+        canon = self._canonical(call.func)
+        if canon in _SOFTMAX_FNS or canon in _SIGMOID_FNS:
+            kind = Activation.SOFTMAX if canon in _SOFTMAX_FNS else Activation.SIGMOID
+            return Output(kind, code_of(call.func) + "(...)")
+        layer: LayerFacts | None
+        key = _key(call.func)
+        if isinstance(call.func, cst.Call):
+            layer = self._layer(call.func, env)
+        elif key is not None and isinstance(env.get(key), LayerFacts):
+            layer = env[key]  # type: ignore[assignment]
+        else:
+            return None
+        if layer is None or not call.args:
+            return Output(Activation.UNKNOWN) if layer is None and isinstance(call.func, cst.Call) else None
+        return _apply(layer, self._output_of(call.args[0].value, env))
+
+    def _layer(self, expr: cst.BaseExpression, env: _ModelEnv) -> LayerFacts | None:
+        if isinstance(expr, cst.Name):
+            entry = env.get(expr.value)
+            return entry if isinstance(entry, LayerFacts) else None
+        if not isinstance(expr, cst.Call):
+            return None
+        canon = self._canonical(expr.func) or ""
+        if not canon.startswith("keras."):
+            return None
+        cls = canon.rsplit(".", 1)[-1]
+        if cls in _INPUTS and (canon.startswith("keras.layers") or canon == "keras.Input"):
+            return LayerFacts(LayerRole.INPUT)
+        if not canon.startswith("keras.layers."):
+            return None
+        desc = _layer_text(expr, cls)
+        if cls in AFFINE_LAYERS:
+            act = call_arg(expr, 1 if cls == "Dense" else None, "activation")
+            return LayerFacts(LayerRole.AFFINE, Output(self._activation(act), desc, units=_units(expr)))
+        if cls == "Activation":
+            named = self._activation(call_arg(expr, 0, "activation"))
+            return LayerFacts(LayerRole.ACTIVATION,
+                              Output(Activation.OTHER if named is Activation.UNKNOWN else named, desc))
+        if cls == "Softmax":
+            return LayerFacts(LayerRole.ACTIVATION, Output(Activation.SOFTMAX, desc))
+        if cls in TRANSPARENT_LAYERS:
+            return LayerFacts(LayerRole.TRANSPARENT, Output(Activation.UNKNOWN, desc))
+        return None
+
+    def _activation(self, node: cst.BaseExpression | None) -> Activation:
+        """The activation an ``activation=`` argument names (UNKNOWN for a non-literal)."""
+        if node is None:
+            return Activation.LINEAR
+        value = literal(node)
+        if value is None or value == "linear":
+            return Activation.LINEAR
+        if value == "softmax":
+            return Activation.SOFTMAX
+        if value == "sigmoid":
+            return Activation.SIGMOID
+        canon = self._canonical(node)
+        if canon in _SOFTMAX_FNS:
+            return Activation.SOFTMAX
+        if canon in _SIGMOID_FNS:
+            return Activation.SIGMOID
+        if canon in _LINEAR_FNS:
+            return Activation.LINEAR
+        return Activation.UNKNOWN
+
+
+def read_models(imports: ImportTable, module: cst.Module) -> ModelReader:
+    """The model facts of a whole module (see :class:`ModelReader`)."""
+    reader = ModelReader(imports)
+    reader.read(module)
+    return reader
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _apply(layer: LayerFacts, incoming: Output | None) -> Output:
+    """The output of ``layer`` applied to a tensor holding ``incoming``."""
+    if layer.role in (LayerRole.AFFINE, LayerRole.ACTIVATION):
+        return layer.output
+    if layer.role is LayerRole.TRANSPARENT and incoming is not None and incoming.activation is not Activation.UNKNOWN:
+        if incoming.activation.probabilities:
+            return replace(incoming, after=incoming.after or layer.output.layer)
+        return incoming
+    return Output(Activation.UNKNOWN)
+
+
+def sequential_output(layers: tuple[LayerFacts | None, ...]) -> Output | None:
+    """The output of the last layers of a Sequential list (None when a layer is unknown)."""
+    out: Output | None = None
+    for layer in layers:
+        if layer is None:
+            out = None
+            continue
+        if layer.role is LayerRole.INPUT:
+            continue
+        out = _apply(layer, out)
+    return out if out is not None and out.activation is not Activation.UNKNOWN else None
+
+
+def _units(call: cst.Call) -> int | None:
+    value = literal(call_arg(call, 0, "units"))
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _bind(env: _ModelEnv, target: cst.BaseExpression, entry: _Entry | None) -> None:
+    _invalidate_models(env, target)
+    key = _key(target)
+    if key is not None:
+        if entry is None:
+            env.pop(key, None)
+        else:
+            env[key] = entry
+        return
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _bind(env, element.value, None)
+
+
+def _invalidate_models(env: _ModelEnv, target: cst.BaseExpression) -> None:
+    """``model.layers[-1].activation = None`` and the like change a model in place."""
+    node = target
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+        key = _key(node)
+        entry = env.get(key) if key is not None else None
+        if key is not None and isinstance(entry, ModelFacts):
+            env[key] = ModelFacts(None, None, entry.qualname)
+
+
+def _key(node: cst.BaseExpression) -> str | None:
+    """``model`` or ``self.model``: the names the reader tracks."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return f"{node.value.value}.{node.attr.value}"
+    return None
+
+
+def _returned(stmt: cst.BaseStatement) -> cst.BaseExpression | None:
+    """The value of a top-level ``return X`` statement of a function body."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Return):
+                return small.value
+    return None
+
+
+def statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    """The statements of a block (a one-line ``if x: a; b`` as one statement line)."""
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.body
+    return [cst.SimpleStatementLine(body=list(suite.body))] if isinstance(suite, cst.SimpleStatementSuite) else []
+
+
+def branch_bodies(stmt: cst.BaseStatement) -> list[Sequence[cst.BaseStatement]]:
+    """Each block of a compound statement (if/elif/else, loop and else, try/except/finally)."""
+    out: list[Sequence[cst.BaseStatement]] = []
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        out.append(statements(body))
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.extend(branch_bodies(orelse))
+    elif isinstance(orelse, cst.Else):
+        out.append(statements(orelse.body))
+    for handler in getattr(stmt, "handlers", ()):
+        out.append(statements(handler.body))
+    final = getattr(stmt, "finalbody", None)
+    if isinstance(final, cst.Finally):
+        out.append(statements(final.body))
+    return out
+
+
+def _layer_text(call: cst.Call, cls: str) -> str:
+    """``Dense(10, activation='softmax')`` without the module prefix, shortened."""
+    args = ", ".join(code_of(a).rstrip(", ") for a in call.args)
+    return short_text(cst.parse_expression(f"{cls}({args})")) if "\n" not in args else f"{cls}(...)"
+
+
+def short_text(node: cst.CSTNode) -> str:
+    """Source text of ``node`` on one line, cut to 48 characters (for messages)."""
+    text = " ".join(code_of(node).split())
+    return text if len(text) <= 48 else text[:45] + "..."
+
+
+# -- cheap questions on the stdlib ast (which units a reader needs) --------------------------------
+def compiles_by_scope(unit: ast.stmt) -> list[tuple[ast.AST, list[ast.Call]]]:
+    """``compile`` calls grouped by their innermost enclosing function (or the unit itself)."""
+    out: list[tuple[ast.AST, list[ast.Call]]] = []
+    stack: list[ast.AST] = [unit]
+    while stack:
+        scope = stack.pop()
+        found: list[ast.Call] = []
+        todo = list(ast.iter_child_nodes(scope))
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append(node)
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
+                found.append(node)
+            todo.extend(ast.iter_child_nodes(node))
+        if found:
+            out.append((scope, found))
+    return out
+
+
+def builds_model(index: ModuleIndex, scope: ast.AST, depth: int = 0) -> bool:
+    """The scope builds a Sequential/functional model, itself or by calling a function of the
+    file that does (``model = build_model()``)."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        scope = index.tree  # module-level code: models may be built in any statement
+    classes = model_classes(index) if depth == 0 else {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call):
+            dotted = ast_dotted(node.func)
+            canon = index.imports.canonical(dotted) if dotted else None
+            if canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional"):
+                return True
+            if depth == 0 and isinstance(node.func, ast.Name) and (node.func.id in classes or any(
+                    builds_model(index, f, 1) for f in _builders(index, node.func.id))):
+                return True
+    return False
+
+
+def model_classes(index: ModuleIndex) -> dict[str, int]:
+    """Top-level classes of the file deriving (directly or through each other) from a Keras
+    ``Model``, by name, with their unit index (``model = Net()`` builds one)."""
+    found: dict[str, int] = {}
+    for i, stmt in enumerate(index.unit_nodes):
+        if isinstance(stmt, ast.ClassDef) and any(_model_base(index, base, found) for base in stmt.bases):
+            found[stmt.name] = i
+    return found
+
+
+def _model_base(index: ModuleIndex, base: ast.expr, known: dict[str, int]) -> bool:
+    if isinstance(base, ast.Name) and base.id in known:
+        return True
+    dotted = ast_dotted(base)
+    canon = index.imports.canonical(dotted) if dotted else None
+    return bool(canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in _MODEL_CLASSES)
+
+
+def _builders(index: ModuleIndex, name: str) -> list[ast.FunctionDef]:
+    """Top-level functions of the file with this name."""
+    return [s for s in index.unit_nodes if isinstance(s, ast.FunctionDef) and s.name == name]
+
+
+def builder_units(index: ModuleIndex) -> set[int]:
+    """Units defining a top-level function that builds a model (to follow ``build_model()``)
+    or a subclassed model (to follow ``Net()``)."""
+    return {i for i, s in enumerate(index.unit_nodes)
+            if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)} | set(model_classes(index).values())
