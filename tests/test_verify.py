@@ -96,8 +96,6 @@ MEASURED_EXCEPTIONS = {
     ("TFS301", "idx = tf.cast(logits, tf.int32)"): (
         Status.INCONCLUSIVE, "the int result flows through a variable; no float surrogate keeps its dtype"),
     # bad examples added by issue 11 after the counterfactual verifier was built; measured, not yet analysed
-    ("TFS102", "class L1Sum"): (
-        Status.INCONCLUSIVE, "a callable class with __call__ (not a Loss subclass) is not extracted yet"),
     ("TFS102", "pos - neg + margin"): (
         Status.INCONCLUSIVE, "the triplet loss indexes y_pred[0..2] along the batch: batches of 2 fail"),
     ("TFS105", "y_pred[0][0]"): (

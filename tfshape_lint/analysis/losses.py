@@ -415,9 +415,16 @@ class LossDiscovery:
 
     def _subclass_losses(self) -> None:
         for name in self.loss_classes():
-            for info in self.functions.get("call", []):
-                if info.in_class == name:
-                    self.found.append(_Found(info.path, None, Context.SUBCLASS, Role.LOSS))
+            calls = [info for info in self.functions.get("call", []) if info.in_class == name]
+            for info in calls:
+                self.found.append(_Found(info.path, None, Context.SUBCLASS, Role.LOSS))
+            if calls:
+                continue
+            # a Loss subclass that overrides __call__ instead of call: Keras calls it directly
+            # and uses what it returns as is (no reduction of its own), like a plain function
+            for info in self.functions.get("__call__", []):
+                if info.in_class == name and len(positional_params(info.node)) >= 2:
+                    self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS))
 
     def _signature_losses(self) -> None:
         loss_classes = self.loss_classes()

@@ -138,6 +138,11 @@ class BatchAxisReduction(Rule):
                 "            loss = tf.reduce_mean(tf.square(y - self(x))) + 1e-4 * decay\n"
                 "        return {'loss': loss}\n",
                 note="weight decay: l2_loss of the variables, not of a batch"),
+        Example("import tensorflow as tf\n\nclass TokenLoss(tf.keras.losses.Loss):\n"
+                "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                "        err = tf.square(y_true - y_pred)\n"
+                "        return tf.reduce_sum(err) / tf.cast(tf.size(err), err.dtype)\n",
+                note="a Loss overriding __call__ whose full sum is divided by the element count"),
         Example("import tensorflow as tf\n\ndef total_energy(img_true, img_pred):\n"
                 "    return tf.reduce_sum(tf.square(img_true - img_pred))\n",
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
@@ -254,6 +259,15 @@ class BatchAxisReduction(Rule):
                 fixed="import tensorflow as tf\n\ndef recon_loss(img_true, img_pred):\n"
                       "    return tf.reduce_sum(tf.square(img_true - img_pred), axis=-1)\n",
                 line=4, note="a loss named so, with `<thing>_true` / `<thing>_pred` parameters"),
+        Example("import tensorflow as tf\n\nclass TokenLoss(tf.keras.losses.Loss):\n"
+                "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                "        err = tf.square(y_true - y_pred)\n"
+                "        return tf.reduce_sum(err)\n",
+                fixed="import tensorflow as tf\n\nclass TokenLoss(tf.keras.losses.Loss):\n"
+                      "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                      "        err = tf.square(y_true - y_pred)\n"
+                      "        return tf.reduce_sum(err, axis=-1)\n",
+                line=6, note="a Loss subclass overriding __call__ (not call): what it returns is the loss"),
     )
 
     def check_loss(self, loss: Scope) -> None:

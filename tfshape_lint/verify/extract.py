@@ -468,13 +468,15 @@ def _inside(outer: ast.AST, node: ast.AST) -> bool:
 def _locate_method(module: _Module, loss: LossRef, parts: list[str],
                    root: ast.ClassDef) -> tuple[list[ast.stmt], ast.expr, str]:
     cls_name = parts[-2] if len(parts) >= 2 else parts[0]
-    if parts[-1] != "call":
+    if parts[-1] not in ("call", "__call__"):
         raise ExtractionError(f"`{loss.qualname}` is a method of a class that is not a Loss; "
-                              "the verifier runs Loss.call and plain functions")
+                              "the verifier runs Loss.call, __call__ and plain functions")
     instance = _instantiation(module, cls_name, root)
     if cls_name != parts[0]:
         instance = _qualify(instance, parts[:-1])
-    return [root], instance, "loss_object"
+    # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
+    # __call__) is called like a function: what it returns is used as is
+    return [root], instance, "loss_object" if parts[-1] == "call" else "function"
 
 
 def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.expr:
