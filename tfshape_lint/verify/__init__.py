@@ -96,29 +96,14 @@ def verify_findings(findings: list[Finding], sources: dict[str, str], *, timeout
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     verdicts: dict[int, Verification] = {}
-    jobs: dict[str, dict[str, Any]] = {}
-    flavours: dict[str, str] = {}
-    keys: dict[int, str] = {}
+    planned: dict[int, tuple[str, dict[str, Any]]] = {}
     for i, finding in enumerate(findings):
-        planned = _plan(finding, sources, target_keras)
-        if isinstance(planned, Verification):
-            verdicts[i] = planned
-            continue
-        flavour, job = planned
-        digest = _cache_key(job, flavour, device)
-        keys[i] = digest
-        flavours[digest] = flavour
-        jobs.setdefault(digest, job)
-    done = _lookup_cache(jobs, use_cache)
-    pending = [k for k in jobs if k not in done]
-    if pending:
-        if not tensorflow_available():
-            for k in pending:
-                done[k] = inconclusive(INSTALL_HINT)
+        plan = _plan(finding, sources, target_keras)
+        if isinstance(plan, Verification):
+            verdicts[i] = plan
         else:
-            done.update(_execute(pending, jobs, flavours, device, timeout, use_cache, progress))
-    for i, digest in keys.items():
-        verdicts[i] = done[digest]
+            planned[i] = plan
+    verdicts.update(_run_planned(planned, device, timeout, use_cache, progress))
     _retry_with_siblings_neutralised(findings, sources, verdicts, target_keras, device, timeout, use_cache)
     return [replace(f, verification=verdicts[i]) for i, f in enumerate(findings)]
 
@@ -153,25 +138,33 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
         siblings = _siblings(findings, i)
         if not siblings:
             continue
-        planned = _plan(finding, sources, target_keras, siblings)
-        if not isinstance(planned, Verification):
-            retry[i] = planned
-    if not retry or not tensorflow_available():
-        return
+        plan = _plan(finding, sources, target_keras, siblings)
+        if not isinstance(plan, Verification):
+            retry[i] = plan
+    for i, verdict in _run_planned(retry, device, timeout, use_cache, False).items():
+        if verdict.status is not Status.INCONCLUSIVE:
+            verdicts[i] = verdict
+
+
+def _run_planned(planned: dict[int, tuple[str, dict[str, Any]]], device: str, timeout: float,
+                 use_cache: bool, progress: bool) -> dict[int, Verification]:
+    """The verdict of each planned (flavour, job), by finding index: identical jobs run once,
+    cached verdicts are reused, and without TensorFlow every pending job is inconclusive."""
     jobs: dict[str, dict[str, Any]] = {}
     flavours: dict[str, str] = {}
     keys: dict[int, str] = {}
-    for i, (flavour, job) in retry.items():
+    for i, (flavour, job) in planned.items():
         digest = _cache_key(job, flavour, device)
         keys[i], flavours[digest] = digest, flavour
         jobs.setdefault(digest, job)
     done = _lookup_cache(jobs, use_cache)
     pending = [k for k in jobs if k not in done]
     if pending:
-        done.update(_execute(pending, jobs, flavours, device, timeout, use_cache, False))
-    for i, digest in keys.items():
-        if done[digest].status is not Status.INCONCLUSIVE:
-            verdicts[i] = done[digest]
+        if not tensorflow_available():
+            done.update({k: inconclusive(INSTALL_HINT) for k in pending})
+        else:
+            done.update(_execute(pending, jobs, flavours, device, timeout, use_cache, progress))
+    return {i: done[digest] for i, digest in keys.items()}
 
 
 def _cache_key(job: dict[str, Any], flavour: str, device: str) -> str:

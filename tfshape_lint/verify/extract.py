@@ -734,7 +734,7 @@ def _without_tf_function(stmt: ast.stmt) -> ast.stmt:
 
 def _is_tf_function(decorator: ast.expr) -> bool:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    return _last_attr(target) == "function" and isinstance(target, ast.Attribute)
+    return _last_attr(target) == "function"  # tf.function / def_function.function, never a bare name
 
 
 class _Tapper:
