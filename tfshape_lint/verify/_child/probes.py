@@ -942,7 +942,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     yt, yp = base.sig.make(4)
     if yt.dtype.kind == "f":
         for pad in _padding_values(h.subject.program):
-            cases.append((f"y_true all {pad:g} (padding)", np.full_like(yt, pad), yp))
+            padded = np.full_like(yt, pad)
+            # the edge inputs already hold "y_true all 0": do not run the same inputs twice
+            if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
+                cases.append((f"y_true all {pad:g} (padding)", padded, yp))
     if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
         cases += _nan_label_inputs(base.sig)
     checked = 0
