@@ -73,6 +73,7 @@ class Project:
         self._patches: dict[str, set[str]] | None = None
         self._hooks: frozenset[str] | None = None
         self._ml: frozenset[str] | None = None
+        self._file_list: list[Path] | None = None
 
     # -- module names and files --------------------------------------------------------------
     def module_name(self, path: Path) -> tuple[Path, str]:
@@ -366,6 +367,8 @@ class Project:
         ``__init__.py``, which its imports can reach) are read, not every folder below it,
         which in such places can be thousands of unrelated files (8.7 s for one flake8 run of a
         1,000-line file in a busy ``/tmp``, against 0.03 s)."""
+        if self._file_list is not None:  # four memoised scans ask; the folder is walked once
+            return self._file_list
         found: list[Path] = []
         loose = not any((self.top / m).exists() for m in (*_PROJECT_MARKERS, *_WEAK_MARKERS))
         for folder, dirs, names in os.walk(self.top):
@@ -374,6 +377,7 @@ class Project:
             found.extend(Path(folder) / n for n in sorted(names) if n.endswith(".py"))
             if len(found) > _MAX_FILES:
                 break
+        self._file_list = found
         return found
 
 
