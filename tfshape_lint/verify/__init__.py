@@ -58,7 +58,15 @@ from tfshape_lint.verify.extract import (
     per_call_note,
     unbound_note,
 )
-from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
+from tfshape_lint.verify.realfiles import (
+    extra_shapes,
+    infer_layouts,
+    keras2_names,
+    legacy_reduction,
+    min_batch,
+    packed_inputs,
+    project_paths,
+)
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
 __all__ = ["DEVICES", "Status", "Verification", "tensorflow_available", "verify_findings"]
@@ -247,6 +255,13 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         note = (note + "; " if note else "") + f"in both runs the other {finding.code} finding(s) in this loss neutralised: {shown}"
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
+    packed, packed_note = _packed(source, loss, program)
+    if recipe.probe == "batch_scaling" and loss is not None:
+        # an index into a tuple the file passes picks a part, not a sample
+        indexed = tuple(name if key not in packed else "" for key, name in zip(("true", "pred"), names))
+        smallest = _min_batch(source, loss, indexed) if any(indexed) or not packed else 2
+        if smallest > 2:
+            params["min_batch"] = smallest
     job = _job(finding, program, recipe.probe, params, names)
     job.update(variant=variant.source if variant is not None else None,
                variant_desc=variant.variant if variant is not None else "",
@@ -257,9 +272,33 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                layouts=_layouts(source, loss), paths=project_paths(finding.path),
                flag_is_return=_flag_is_return(source, span),
                unbound=unbound_note(source, loss) if loss is not None else "",
-               binding_note=per_call_note(source, loss) if loss is not None else "",
+               binding_note="; ".join(n for n in (per_call_note(source, loss) if loss is not None else "",
+                                                   packed_note) if n),
                extra_shapes=_extra_shapes(source, loss))
+    if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
+        job.update(packed=packed, context="direct")
     return flavour, job
+
+
+def _min_batch(source: str, loss: LossRef, names: tuple[str, ...]) -> int:
+    tree = _parsed(source)
+    return min_batch(tree, loss.qualname, names) if tree is not None else 2
+
+
+def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[dict[str, int], str]:
+    """The tuples the file passes as y_true/y_pred when it calls the loss itself (a custom
+    loop), and the note that says so; nothing for a loss Keras calls (it passes one tensor)."""
+    tree = _parsed(source)
+    if tree is None or loss is None or program.context not in ("direct", "unknown") or program.kind != "function":
+        return {}, ""
+    found = packed_inputs(tree, loss.qualname)
+    if not found:
+        return {}, ""
+    shown = ", ".join(f"{'y_true' if key == 'true' else 'y_pred'} as a tuple of {size} tensors shaped like the batch"
+                      for key, (size, _) in sorted(found.items(), reverse=True))
+    line = min(at for _, at in found.values())
+    return ({key: size for key, (size, _) in found.items()},
+            f"{shown}, as the file's call on line {line} passes it")
 
 
 def _program(source: str, loss: LossRef | None, span: tuple[int, int, int, int],

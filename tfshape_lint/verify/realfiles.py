@@ -332,3 +332,81 @@ def _input_shape(node: ast.expr) -> list[int] | None:
     if any(d is None or d <= 0 or d > 64 for d in dims) or len(dims) > 4:
         return None
     return [int(d) for d in dims if d is not None]
+
+
+# -- batch sizes and packed inputs -------------------------------------------------------------------
+def min_batch(tree: ast.Module, qualname: str, names: tuple[str, ...]) -> int:
+    """The smallest batch the loss runs on: one more than the largest constant index it takes on
+    axis 0 of its inputs (``y_pred[2]`` needs 3 samples, ``y_pred[-3]`` 3 too), at least 2.
+
+    A batch-size probe that runs batches of 2 on such a loss only learns that index 2 is out of
+    bounds; with the smallest batch the loss accepts it reaches the reduction it is about."""
+    scope = _scope_node(tree, qualname)
+    if scope is None:
+        return 2
+    inputs = {n for n in names if n} or {"y_true", "y_pred"}
+    need = 2
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in inputs):
+            continue
+        first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+        index = _int(first)
+        if index is not None:
+            need = max(need, index + 1 if index >= 0 else -index)
+    return min(need, 16)
+
+
+def packed_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int]]:
+    """``{"pred": (3, line)}`` when the file calls the loss with a tuple or list of 3 tensors as
+    ``y_pred`` (a literal, or a name assigned one in the calling scope); the same for ``true``.
+
+    A triplet loss called as ``loss(y_true, (anchor, positive, negative))`` indexes ``y_pred[0]``
+    for the anchors of the whole batch: probed with one ``(B, C)`` tensor, its ``y_pred[0]`` is
+    one sample, and the probe would study a loss the file never runs. Only plain functions the
+    file calls by name count; a tuple of ``None`` (an unused argument) is left as a tensor."""
+    if "." in qualname or qualname.startswith("<"):
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    for scope in ast.walk(tree):
+        if not isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        literals = _tuple_names(scope)
+        for node in _own_nodes(scope):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == qualname):
+                continue
+            for key, arg in zip(("true", "pred"), node.args[:2]):
+                size = _tuple_size(arg, literals)
+                if size and key not in found:
+                    found[key] = (size, node.lineno)
+    return found
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of ``scope`` outside the functions and classes nested in it."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _tuple_names(scope: ast.AST) -> dict[str, int]:
+    """Names the scope assigns a tuple/list literal of tensors to, with its length."""
+    out: dict[str, int] = {}
+    for node in _own_nodes(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            size = _tuple_size(node.value, {})
+            if size:
+                out[node.targets[0].id] = size
+    return out
+
+
+def _tuple_size(node: ast.expr, literals: dict[str, int]) -> int:
+    if isinstance(node, ast.Name):
+        return literals.get(node.id, 0)
+    if not isinstance(node, (ast.Tuple, ast.List)) or not 2 <= len(node.elts) <= 8:
+        return 0
+    if any(isinstance(e, ast.Starred) or isinstance(e, ast.Constant) for e in node.elts):
+        return 0  # (None, None, None) or numbers: not tensors the loss computes with
+    return len(node.elts)

@@ -320,6 +320,9 @@ class Subject:
     #: whose finding is the tuple itself); ``unpacked`` records that it happened
     unpack_tuple: bool = False
     unpacked: bool = False
+    #: ``{"pred": 3}``: the file calls the loss with a tuple of 3 tensors as y_pred (see
+    #: ``realfiles.packed_inputs``); the probe passes one per part, each shaped like the batch
+    packed: dict[str, int] = field(default_factory=dict)
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
@@ -348,6 +351,8 @@ class Subject:
                     return out
                 self.obj = with_weights
                 self.extra_args = extra
+        if self.kind == "function" and self.packed:
+            self.obj = _packing(self.obj, int(self.packed.get("true", 0)), int(self.packed.get("pred", 0)))
 
     @property
     def keras_context(self) -> bool:
@@ -413,6 +418,26 @@ class Subject:
             fn = self.target()
             return lambda yt, yp, sw=None: fn(yt, yp)
         return lambda yt, yp, sw=None: self.obj(yt, yp, sample_weight=sw)
+
+
+def packed(value: Any, parts: int) -> tuple[Any, ...]:
+    """``parts`` tensors shaped like ``value``, each sample's own values rotated along the last
+    axis and scaled (part 0 is ``value`` itself): distinct parts (an anchor, a positive, a
+    negative) that stay per sample, so the same samples in batches of any size give the same
+    parts."""
+    t = tf.convert_to_tensor(value)
+    if t.shape.rank is None or t.shape.rank < 2:
+        return tuple(t * (1.0 + 0.25 * j) for j in range(parts))
+    return tuple(tf.roll(t, shift=j, axis=-1) * (1.0 + 0.25 * j) for j in range(parts))
+
+
+def _packing(fn: Any, true_parts: int, pred_parts: int) -> Any:
+    """``fn`` called with y_true/y_pred as tuples of parts, as the file's own call passes them."""
+    @functools.wraps(fn)
+    def with_parts(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(packed(y_true, true_parts) if true_parts > 1 else y_true,
+                  packed(y_pred, pred_parts) if pred_parts > 1 else y_pred, *args, **kwargs)
+    return with_parts
 
 
 def per_sample_weights(y_true: Any, shape: tuple[int, ...] | None = None) -> Any:

@@ -196,27 +196,45 @@ def _try(fn: Callable[[], Any]) -> tuple[Any, BaseException | None]:
 def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     """The same 8 samples in batches of 2 and of 8: a per-sample loss reports the same mean.
     With the flagged reduction tapped, it must scale too: the loss may scale through another
-    term, which is not this finding's bug."""
-    base = h.baseline(_signatures(params))
+    term, which is not this finding's bug.
+
+    ``min_batch`` (from the loss body: ``y_pred[2]`` on the batch axis needs 3 samples) raises
+    the small batch to what the loss accepts, and the large one to 4 times it. Such a loss
+    picks samples by position, so a different split of the same samples would change what it
+    computes, not only how many samples it sums: there the large batch is the small one
+    repeated 4 times (same samples at the same positions; a sum gives exactly 4x, a mean or a
+    per-position pick the same value)."""
+    b_small = max(2, int(params.get("min_batch") or 2))
+    b_large = 4 * b_small
+    base = h.baseline(_signatures(params), n=max(4, b_small))
     if base is None:
         return h.no_baseline()
-    yt, yp = base.sig.make(8, seed=1)
-    smalls = [_try(functools.partial(_value_and_tap, h, yt[i:i + 2], yp[i:i + 2])) for i in range(0, 8, 2)]
+    if b_small > 2:
+        yt_s, yp_s = base.sig.make(b_small, seed=1)
+        yt, yp = np.concatenate([yt_s] * 4), np.concatenate([yp_s] * 4)
+    else:
+        yt, yp = base.sig.make(b_large, seed=1)
+    smalls = [_try(functools.partial(_value_and_tap, h, yt[i:i + b_small], yp[i:i + b_small]))
+              for i in range(0, b_large if b_small == 2 else b_small, b_small)]
     large, err2 = _try(lambda: _value_and_tap(h, yt, yp))
     err = next((e for _, e in smalls if e is not None), None)
     if err or err2:
-        return inconclusive(f"batch 2/8 run failed: {describe(err or err2)}")  # type: ignore[arg-type]
+        return inconclusive(f"batch {b_small}/{b_large} run failed: {describe(err or err2)}")  # type: ignore[arg-type]
     small = float(np.mean([v[0] for v, _ in smalls]))
-    outcome = _scaling_verdict(small, large[0], 2, 8)
+    outcome = _scaling_verdict(small, large[0], b_small, b_large)
+    if b_small > 2 and outcome.status != "inconclusive":
+        outcome = Outcome(outcome.status, f"{outcome.evidence} (batch {b_large} = the batch of {b_small} repeated "
+                                          f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
+                                          "batch axis)")
     node_small = [v[1] for v, _ in smalls]
     if outcome.status != "confirmed" or large[1] is None or any(n is None for n in node_small):
         return outcome
     node_s, node_l = float(np.mean(node_small)), float(large[1])
     if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
         return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
-                       f"({fmt(node_l)} at batch 8 vs {fmt(node_s)} at batch 2)")
-    return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch 8 vs "
-                     f"{fmt(node_s)} at batch 2")
+                       f"({fmt(node_l)} at batch {b_large} vs {fmt(node_s)} at batch {b_small})")
+    return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch {b_large} vs "
+                     f"{fmt(node_s)} at batch {b_small}")
 
 
 def _value_and_tap(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, float | None]:
@@ -237,7 +255,7 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int) -> 
                        f"{b_small}; it does not scale with the batch size")
     ratio = large / small if small else math.inf
     if abs(ratio) >= 1.5:
-        return confirmed(f"same 8 samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch "
+        return confirmed(f"same {b_large} samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch "
                          f"{b_small} ({ratio:.2f}x): it scales with the batch size")
     return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: "
                         "differs, but not in proportion to the batch size")

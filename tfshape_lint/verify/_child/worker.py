@@ -196,7 +196,8 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               tapped=bool(job.get("tapped")),
                               extra_shapes=[tuple(x) if x is not None else None
                                             for x in job.get("extra_shapes") or []],
-                              unpack_tuple=job.get("code") != "TFS101")
+                              unpack_tuple=job.get("code") != "TFS101",
+                              packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
     problem = _check_subject(harness, subject)
