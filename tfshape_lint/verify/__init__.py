@@ -60,6 +60,7 @@ from tfshape_lint.verify.extract import (
 )
 from tfshape_lint.verify.realfiles import (
     extra_shapes,
+    implicit_aliases,
     infer_layouts,
     keras2_names,
     legacy_reduction,
@@ -256,6 +257,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
     packed, packed_note = _packed(source, loss, program)
+    alias_note = _alias_note(source, program)
     if recipe.probe == "batch_scaling" and loss is not None:
         # an index into a tuple the file passes picks a part, not a sample
         indexed = tuple(name if key not in packed else "" for key, name in zip(("true", "pred"), names))
@@ -273,11 +275,24 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                flag_is_return=_flag_is_return(source, span),
                unbound=unbound_note(source, loss) if loss is not None else "",
                binding_note="; ".join(n for n in (per_call_note(source, loss) if loss is not None else "",
-                                                   packed_note) if n),
+                                                   packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
     if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
         job.update(packed=packed, context="direct")
     return flavour, job
+
+
+def _alias_note(source: str, program: ProbeProgram) -> str:
+    """Which conventional aliases the program binds because the file uses them unimported."""
+    tree = _parsed(source)
+    implicit = implicit_aliases(tree) if tree is not None else {}
+    if not implicit:
+        return ""
+    used = {n.id for n in ast.walk(parse(program.source)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    shown = [f"`{name}` (as `{text}`)" for name, text in implicit.items() if name in used]
+    if not shown:
+        return ""
+    return f"the file uses {', '.join(shown)} without importing it; the probe imported it"
 
 
 def _min_batch(source: str, loss: LossRef, names: tuple[str, ...]) -> int:

@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
-from tfshape_lint.verify.realfiles import star_backend
+from tfshape_lint.verify.realfiles import implicit_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
@@ -709,6 +709,9 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
     if star_backend(module.tree):
         out.append(STAR_BACKEND)
+    for text in implicit_aliases(module.tree).values():
+        out.append(f"try:\n    {text}\nexcept Exception as __tfs_exc:\n"
+                   f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
     for stmt in sorted(included, key=lambda s: (s.lineno, s.col_offset)):
         out.append(ast.unparse(_without_tf_function(stmt)))
     if expr is not None:

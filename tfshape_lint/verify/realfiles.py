@@ -43,7 +43,7 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
         elif isinstance(node, ast.Assign) and _dotted(node.value) == "keras.backend":
             aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    if star_backend(tree):
+    if star_backend(tree) or "K" in implicit_aliases(tree):
         aliases.add("K")
     missing = list(direct)
     for node in ast.walk(tree):
@@ -54,6 +54,37 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 and node.attr not in KERAS3_BACKEND and _imports_keras(tree):
             missing.append(node.attr)
     return sorted(set(missing))
+
+
+#: conventional aliases a file may use without importing them (a snippet cut out of a notebook or
+#: a module whose imports were lost), and the import each conventionally stands for
+CONVENTIONAL_ALIASES = {"tf": "import tensorflow as tf", "np": "import numpy as np",
+                        "K": "from keras import backend as K"}
+
+
+def implicit_aliases(tree: ast.Module) -> dict[str, str]:
+    """``tf``/``np``/``K`` read in the file but bound nowhere in it (no import, assignment,
+    definition or parameter of that name), with the import to run for each: run as written the
+    loss stops on a ``NameError`` before it reaches any finding, and these names have one
+    meaning in TensorFlow code. ``K`` given by a Keras 2 star import is left to that rule."""
+    read: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name.split(".")[0]) for a in node.names)
+            if any(a.name == "*" for a in node.names):
+                bound.add("*")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    if "*" in bound:
+        return {}  # a star import may bind any of them
+    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in read and name not in bound}
 
 
 def star_backend(tree: ast.Module) -> bool:
