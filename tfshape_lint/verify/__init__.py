@@ -55,6 +55,7 @@ from tfshape_lint.verify.extract import (
     extract,
     extract_span,
     parse,
+    per_call_bindings,
     per_call_note,
     unbound_note,
 )
@@ -199,7 +200,7 @@ def _lookup_cache(jobs: dict[str, dict[str, Any]], use_cache: bool) -> dict[str,
 #: binary op, or the flagged operand and its partner in the product it sits in
 PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": "inputs",
                               "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling",
-                              "batch_permutation": True, "sample_weight": True}
+                              "batch_permutation": True, "sample_weight": True, "swap_arguments": True}
 #: probes for rules whose module declares no recipe (verifier metadata stays in verify/)
 EXTRA_RECIPES: dict[str, Recipe] = {
     "TFS502": Recipe("from_logits", {"target": "span"}, "a small model with the file's final activation"),
@@ -256,6 +257,10 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         note = (note + "; " if note else "") + f"in both runs the other {finding.code} finding(s) in this loss neutralised: {shown}"
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
+    bindings = per_call_bindings(source, loss) if loss is not None else {}
+    numbers = sorted({b.value for b in bindings.values() if b.kind == "number"})
+    if numbers:  # structured, for probes that try them as label values (an all-padding batch)
+        params["bound_numbers"] = numbers
     packed, packed_note = _packed(source, loss, program)
     alias_note = _alias_note(source, program)
     if recipe.probe == "batch_scaling" and loss is not None:

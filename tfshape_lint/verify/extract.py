@@ -323,19 +323,92 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
 
 #: what a never-called factory's required parameters are bound to, by how the loss uses them
 LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
+MASK_HELPER = "__tfs_mask__"
+
+
+@dataclass(frozen=True)
+class ParamBinding:
+    """How a parameter the file never passes is bound in the probe: ``kind`` is ``labels``
+    (the labels' own tensor), ``number`` (``value``) or ``mask`` (a tensor shaped like the labels
+    without their last axis, every entry ``value``: a mask that keeps every position)."""
+
+    kind: str
+    value: float = NEUTRAL
+
+    def expr(self) -> ast.expr:
+        if self.kind == "labels":
+            return ast.Name(LABELS_LIKE, ast.Load())
+        if self.kind == "mask":
+            return ast.Call(ast.Name(MASK_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()),
+                                                                ast.Constant(self.value)], [])
+        return ast.Constant(self.value)
+
+    def shown(self, param: str) -> str:
+        if self.kind == "labels":
+            return f"`{param}` = y_true"
+        if self.kind == "mask":
+            return f"`{param}` = a mask of {self.value:g}s shaped like y_true without its last axis"
+        return f"`{param}` = {self.value:g}"
+
+
+def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
+                   missing: list[str]) -> dict[str, ParamBinding] | None:
+    """The binding of each required parameter of a factory the file never calls: a parameter the
+    loss uses like a tensor (reduced over axes, indexed) is the labels' own tensor (same shape
+    as the samples, e.g. the input image a pixel-wise loss weights by); one named like a mask
+    (``mask``, ``seq_mask``) a mask that keeps every position (ones, or the value the loss
+    selects with ``equal(mask, 2)``): the neutral number would switch the whole loss off; any
+    other the neutral number 0.5. None when a parameter is used in a way none fits (a shape,
+    a ``range``/``arange`` bound, a callable)."""
+    out: dict[str, ParamBinding] = {}
+    for param in missing:
+        kind = _param_use(root, param)
+        if kind == "":
+            return None
+        if _mask_like(param):
+            out[param] = ParamBinding("mask", _selected_value(root, param))
+        else:
+            out[param] = ParamBinding("labels" if kind == "tensor" else "number")
+    return out
+
+
+def _mask_like(param: str) -> bool:
+    """``mask``, ``masks``, ``loss_mask``: a tensor of which positions count (not ``mask_value``)."""
+    return param.lower().split("_")[-1] in ("mask", "masks")
+
+
+def _selected_value(root: ast.AST, param: str) -> float:
+    """The number the loss compares ``param`` with to select positions (``equal(mask, 2)``,
+    ``mask == 2``), else 1."""
+    def number(node: ast.expr) -> float | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        return None
+
+    def is_param(node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id == param
+
+    for node in ast.walk(root):
+        if isinstance(node, ast.Call) and _last_attr(node.func) == "equal" and len(node.args) >= 2:
+            a, b = node.args[0], node.args[1]
+            found = number(b) if is_param(a) else number(a) if is_param(b) else None
+            if found is not None:
+                return found
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+            a, b = node.left, node.comparators[0]
+            found = number(b) if is_param(a) else number(a) if is_param(b) else None
+            if found is not None:
+                return found
+    return 1.0
 
 
 def _per_call_binding(root: ast.FunctionDef | ast.AsyncFunctionDef, name: str, missing: list[str]) -> ast.expr | None:
-    """``lambda t, p: factory(t, 0.5)(t, p)`` for a factory the file never calls: a required
-    parameter the loss uses like a tensor (reduced over axes, indexed) is bound to the labels'
-    own tensor (same shape as the samples, e.g. the input image a pixel-wise loss weights by),
-    any other to the neutral number 0.5. None when a parameter is used in a way neither fits
-    (a shape, ``range``/``arange`` bound, a callable)."""
-    kinds = {param: _param_use(root, param) for param in missing}
-    if any(kind == "" for kind in kinds.values()):
+    """``lambda t, p: factory(t, 0.5)(t, p)`` for a factory the file never calls, each required
+    parameter bound as :func:`param_bindings` says; None when one cannot be bound."""
+    bindings = param_bindings(root, missing)
+    if bindings is None:
         return None
-    keywords = [ast.keyword(param, ast.Name(LABELS_LIKE, ast.Load()) if kind == "tensor" else ast.Constant(NEUTRAL))
-                for param, kind in kinds.items()]
+    keywords = [ast.keyword(param, binding.expr()) for param, binding in bindings.items()]
     inner = ast.Call(ast.Call(ast.Name(name, ast.Load()), [], keywords),
                      [ast.Name(LABELS_LIKE, ast.Load()), ast.Name("__tfs_p", ast.Load())], [])
     return ast.Lambda(_lambda_args(LABELS_LIKE, "__tfs_p"), inner)
@@ -366,27 +439,33 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     return kind
 
 
-def per_call_note(source: str, loss: LossRef) -> str:
-    """How a never-called factory's required parameters were bound ("" if they were not)."""
+def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:
+    """How a never-called factory's required parameters were bound (empty if they were not)."""
     try:
         tree = parse(source)
     except (SyntaxError, ValueError):
-        return ""
+        return {}
     parts = loss.qualname.split(".")
     if len(parts) < 2 or loss.factory_call:
-        return ""
+        return {}
     module = _index(source, tree)
     root = _binding(module, parts[0], ("def",))
     if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return ""
+        return {}
     if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == parts[0]
            and not _inside(root, n) for n in ast.walk(tree)):
-        return ""
+        return {}
     missing = _required(root, set())
-    if not missing or _per_call_binding(root, parts[0], missing) is None:
+    return (param_bindings(root, missing) or {}) if missing else {}
+
+
+def per_call_note(source: str, loss: LossRef) -> str:
+    """How a never-called factory's required parameters were bound, in words ("" if they were not)."""
+    bindings = per_call_bindings(source, loss)
+    if not bindings:
         return ""
-    shown = ", ".join(f"`{p}` = y_true" if _param_use(root, p) == "tensor" else f"`{p}` = {NEUTRAL}" for p in missing)
-    return f"the file never calls `{parts[0]}`; its parameters without default were bound as {shown}"
+    shown = ", ".join(binding.shown(param) for param, binding in bindings.items())
+    return f"the file never calls `{loss.qualname.split('.')[0]}`; its parameters without default were bound as {shown}"
 
 
 def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> list[str]:
@@ -680,6 +759,11 @@ def __tfs_tap_in__(value):
 def __tfs_weights__(y):
     import tensorflow as __tf
     return __tf.cast(__tf.range(__tf.shape(y)[0]) % 3, __tf.float32) * 0.5 + 0.5
+def __tfs_mask__(y, value=1.0):
+    import tensorflow as __tf
+    y = __tf.convert_to_tensor(y)
+    shape = __tf.shape(y)[:-1] if y.shape.rank is None or y.shape.rank > 1 else __tf.shape(y)
+    return __tf.fill(shape, __tf.cast(value, y.dtype if y.dtype.is_floating else __tf.float32))
 def __tfs_instantiate__(cls):
     import inspect as __inspect
     try:

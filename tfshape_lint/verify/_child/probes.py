@@ -959,7 +959,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases += _logit_inputs(base.sig)
     yt, yp = base.sig.make(4)
     if yt.dtype.kind == "f":
-        for pad in _padding_values(h.subject.program):
+        for pad in _padding_values(h.subject.program, params.get("bound_numbers") or ()):
             padded = np.full_like(yt, pad)
             # the edge inputs already hold "y_true all 0": do not run the same inputs twice
             if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
@@ -1076,17 +1076,18 @@ def _label_derived(program: str, true_name: str) -> set[str]:
 _COMPARED_WITH = r"(?:!=|==|>=|<=|>|<|equal\([^()]*,)\s*"
 
 
-def _padding_values(program: str) -> list[float]:
+def _padding_values(program: str, bound: Sequence[float] = ()) -> list[float]:
     """Label values a batch may consist of entirely, making a label-derived count 0: -1 or 0
-    when the loss compares labels with them (padding), and 0.5 when the program binds a
-    parameter the file never passes to that neutral number (``mask_value=0.5``) and compares."""
+    when the loss compares labels with them (padding), and the numbers the job bound the
+    parameters the file never passes to (``mask_value`` = 0.5, see ``extract.param_bindings``)
+    when the loss compares."""
     found: list[float] = []
     if re.search(_COMPARED_WITH + r"-\s*1(?:\.0*)?\b", program):
         found.append(-1.0)
     if re.search(_COMPARED_WITH + r"0(?:\.0*)?(?![.\d])", program):
         found.append(0.0)
-    if re.search(r"=\s*0\.5\b", program) and re.search(r"equal\(", program):
-        found.append(0.5)
+    if re.search(r"equal\(", program):
+        found.extend(float(v) for v in bound if float(v) not in found)
     return found
 
 
@@ -1201,14 +1202,17 @@ def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
     ran = zero = ""
     for name in _signatures(params, ("onehot", "binary", "sparse")):
         yt, yp = SIGS[name].make(4)
-        v_o, err = _try(lambda: h.value(yt, yp))
-        v_v, err2 = _try(lambda: hv.value(yt, yp))
+        got, err = _try(lambda: _value_kind_and_node(h, yt, yp))
+        got_v, err2 = _try(lambda: _value_kind_and_node(hv, yt, yp))
         if err2 is not None:
             h.failures.append((name, err2))
             continue
         if err is not None:
             return confirmed(f"y_true/y_pred {layout(SIGS[name])}: as written it raises {describe(err)}; with "
-                             f"{hv.description} it gives {fmt(v_v)}")
+                             f"{hv.description} it gives {fmt(got_v[0])}")
+        (v_o, dtype, node_o), (v_v, _, node_v) = got, got_v
+        if dtype in ("bool", "int32", "int64"):
+            return _swap_at_node(name, dtype, node_o, node_v, hv.description)
         if not (math.isfinite(v_o) and math.isfinite(v_v)) or not close(v_o, v_v, rtol=1e-4):
             return confirmed(f"y_true/y_pred {layout(SIGS[name])}: loss {fmt(v_o)} as written, {fmt(v_v)} with "
                              f"{hv.description}")
@@ -1225,6 +1229,34 @@ def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"the loss is {zero} on every probe input, so it shows nothing about the "
                             "order of its arguments")
     return h.no_baseline()
+
+
+def _value_kind_and_node(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, str, Any]:
+    """The reported value, the dtype of what the loss returned, and the flagged call's value
+    (its first tap; None when it was not tapped)."""
+    from tfshape_lint.verify._child.harness import tensors
+
+    h.subject.taps.clear()
+    t, p, _ = tensors(yt, yp)
+    out = h.subject.reported_fn()(t, p, None)
+    dtype = getattr(getattr(out, "dtype", None), "name", "") or ""
+    taps = [x for x in h.subject.taps if x is not None and getattr(getattr(x, "dtype", None), "is_floating", False)]
+    return scalar(np.asarray(out, dtype="float64")), dtype, (np.asarray(taps[0]) if taps else None)
+
+
+def _swap_at_node(name: str, dtype: str, node_o: Any, node_v: Any, description: str) -> Outcome:
+    """A loss that returns a ``bool``/int tensor (a mask's logical AND ate the value): its value
+    says nothing about the order, so the flagged call's own value decides, when it was tapped."""
+    where = f"y_true/y_pred {layout(SIGS[name])}"
+    if node_o is None or node_v is None or np.shape(node_o) != np.shape(node_v):
+        return inconclusive(f"{where}: the loss returns a {dtype} tensor, whose value shows nothing about "
+                            "the order of the flagged call's arguments")
+    a, b = float(np.mean(node_o)), float(np.mean(node_v))
+    if np.allclose(node_o, node_v, rtol=1e-4, atol=1e-6):
+        return refuted(f"{where}: the flagged call gives {fmt(a)} either way (the loss itself returns a "
+                       f"{dtype} tensor)")
+    return confirmed(f"{where}: the flagged call gives {fmt(a)} as written, {fmt(b)} with {description} "
+                     f"(the loss itself returns a {dtype} tensor, which hides the difference)")
 
 
 # -- TFS502: from_logits against the model's last activation --------------------------------------------
