@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.finding import LossRef
-from tfshape_lint.verify.realfiles import implicit_aliases, star_backend
+from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
@@ -336,6 +336,8 @@ class ParamBinding:
     value: float = NEUTRAL
 
     def expr(self) -> ast.expr:
+        if self.kind == "size":
+            return ast.Constant(int(self.value))
         if self.kind == "labels":
             return ast.Name(LABELS_LIKE, ast.Load())
         if self.kind == "mask":
@@ -348,6 +350,8 @@ class ParamBinding:
             return f"`{param}` = y_true"
         if self.kind == "mask":
             return f"`{param}` = a mask of {self.value:g}s shaped like y_true without its last axis"
+        if self.kind == "size":
+            return f"`{param}` = {int(self.value)} (a size, as wide as the probe's spatial inputs)"
         return f"`{param}` = {self.value:g}"
 
 
@@ -357,15 +361,19 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     loss uses like a tensor (reduced over axes, indexed) is the labels' own tensor (same shape
     as the samples, e.g. the input image a pixel-wise loss weights by); one named like a mask
     (``mask``, ``seq_mask``) a mask that keeps every position (ones, or the value the loss
-    selects with ``equal(mask, 2)``): the neutral number would switch the whole loss off; any
-    other the neutral number 0.5. None when a parameter is used in a way none fits (a shape,
-    a ``range``/``arange`` bound, a callable)."""
+    selects with ``equal(mask, 2)``): the neutral number would switch the whole loss off; one
+    used as a dimension (an element of a ``reshape`` target, a ``range``/``arange``/``zeros``
+    bound) the size of the probe's spatial axes (``realfiles.MIDDLE``), so ``reshape(y, [w, h])``
+    fits the rank-3/4 inputs the probe tries; any other the neutral number 0.5. None when a
+    parameter is used in a way none fits (a whole shape, ``len``/``shape`` of it, a callable)."""
     out: dict[str, ParamBinding] = {}
     for param in missing:
         kind = _param_use(root, param)
         if kind == "":
             return None
-        if _mask_like(param):
+        if kind == "size":
+            out[param] = ParamBinding("size", float(MIDDLE))
+        elif _mask_like(param):
             out[param] = ParamBinding("mask", _selected_value(root, param))
         else:
             out[param] = ParamBinding("labels" if kind == "tensor" else "number")
@@ -418,9 +426,16 @@ def _lambda_args(*names: str) -> ast.arguments:
     return ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, [])
 
 
+#: calls whose argument is a dimension size: a parameter passed to one is a size
+_SIZE_CALLS = ("range", "arange", "zeros", "ones", "int")
+
+
 def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
-    """``tensor`` (reduced with an axis, subscripted), ``number`` (only in arithmetic) or ""."""
+    """``tensor`` (reduced with an axis, subscripted), ``size`` (a dimension: an element of a
+    ``reshape`` target, a ``range``/``arange``/``zeros`` bound), ``number`` (only in arithmetic)
+    or "" (a whole shape, ``len``/``shape`` of it, a callable: nothing to guess)."""
     kind = "number"
+    sized = False
     for node in ast.walk(root):
         if isinstance(node, ast.Call):
             first = node.args[0] if node.args else None
@@ -429,13 +444,20 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
                     node.func.id if isinstance(node.func, ast.Name) else ""
-                if callee in ("range", "arange", "reshape", "cartesian", "zeros", "ones", "int", "len") or \
-                        callee.endswith("shape"):
+                if callee in _SIZE_CALLS:
+                    sized = True
+                elif callee in ("reshape", "cartesian", "len") or callee.endswith("shape"):
                     return ""
+            elif _last_attr(node.func) == "reshape" or (isinstance(node.func, ast.Name) and node.func.id == "reshape"):
+                if any(isinstance(a, (ast.List, ast.Tuple)) and any(isinstance(e, ast.Name) and e.id == param
+                                                                    for e in a.elts) for a in node.args[1:]):
+                    sized = True
         elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == param:
             kind = "tensor"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == param:
             return ""
+    if sized:
+        return "size" if kind == "number" else ""
     return kind
 
 

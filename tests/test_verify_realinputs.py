@@ -1,0 +1,245 @@
+"""Real files' inputs (issue 12): the verifier runs a loss with the inputs the file gives it.
+
+- a loss that indexes ``y_pred[2]`` on the batch axis gets batches it accepts (3, and 3 repeated
+  4 times), not a ``slice index 2 out of bounds`` at batch 2;
+- a loss the file calls with a tuple of tensors as ``y_pred`` gets one tensor per part;
+- ``tf``/``np``/``K`` used but never imported run with their conventional import;
+- a never-called factory's mask parameter is a mask that keeps every position, its size
+  parameters (``reshape(y, [-1, w, h])``) the probe's spatial size; a whole shape stays unguessed;
+- TFS503 on a loss that returns a bool tensor is decided on the flagged call itself.
+
+Every case was written for this test (no third-party code); one ``verify_findings`` call.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import lint_example, needle_at
+from tfshape_lint.finding import Finding, Severity
+from tfshape_lint.registry import get
+from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify.extract import enclosing_loss, param_bindings
+from tfshape_lint.verify.realfiles import implicit_aliases, min_batch, packed_inputs
+from tfshape_lint.verify.result import Verification
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
+
+
+TRIPLET_INDEX = _src('''
+    import tensorflow as tf
+
+    def first_three(y_true, y_pred, margin=0.3):
+        near = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)
+        far = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+        return tf.reduce_sum(tf.maximum(near - far + margin, 0.0))
+    ''')
+
+TRIPLET_TUPLE = _src('''
+    import tensorflow as tf
+
+    def hinge_triplet(y_true, y_pred, margin=0.5):
+        a, p, n = y_pred[0], y_pred[1], y_pred[2]
+        gap = tf.reduce_sum(tf.square(a - p), axis=-1) - tf.reduce_sum(tf.square(a - n), axis=-1)
+        return tf.reduce_sum(tf.maximum(gap + margin, 0.0))
+
+    def check(model, x):
+        embeddings = (model(x[0]), model(x[1]), model(x[2]))
+        return hinge_triplet(None, embeddings)
+    ''')
+
+UNIMPORTED = _src('''
+    from tensorflow.keras import backend as K
+
+    class ClippedFocal:
+        def __init__(self, gamma=2.0):
+            self.gamma = gamma
+
+        def __call__(self, y_true, y_pred):
+            y_pred = K.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())
+            p = tf.where(tf.equal(y_true, 1.0), y_pred, 1.0 - y_pred)
+            return -K.mean(K.pow(1.0 - p, self.gamma) * K.log(p))
+
+    class RawFocal:
+        def __call__(self, y_true, y_pred):
+            p = tf.where(tf.equal(y_true, 1.0), y_pred, 1.0 - y_pred)
+            return -K.mean(K.pow(1.0 - p, 2.0) * K.log(p))
+    ''')
+
+MASKED = _src('''
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+    def make_seq_loss(seq_mask):
+        def seq_loss(y_true, y_pred):
+            keep = tf.cast(K.equal(seq_mask, 3), tf.float32)
+            return keep * K.categorical_crossentropy(y_pred, y_true)
+        return seq_loss
+    ''')
+
+BOOL_AND = _src('''
+    import keras.backend as K
+
+    def make_and_loss(mask):
+        def and_loss(y_true, y_pred):
+            return K.equal(mask, 1) * K.categorical_crossentropy(y_pred, y_true)
+        return and_loss
+    ''')
+
+SIZED = _src('''
+    import tensorflow as tf
+
+    def make_grid_loss(w, h):
+        def grid_loss(y_true, y_pred):
+            t = tf.reshape(y_true, [-1, w, h])
+            p = tf.reshape(y_pred, [-1, w, h])
+            return tf.reduce_mean(-t * tf.math.log(p), axis=[1, 2])
+        return grid_loss
+
+    def make_shaped_loss(shape):
+        def shaped_loss(y_true, y_pred):
+            t = tf.reshape(y_true, shape)
+            return tf.reduce_mean(-t * tf.math.log(y_pred), axis=-1)
+        return shaped_loss
+    ''')
+
+
+def _found(source: str, code: str, nth: int = 0) -> Finding:
+    """The ``nth`` finding of ``code`` the linter reports on ``source`` (the rule must flag it)."""
+    found = [f for f in lint_example(source) if f.code == code]
+    assert len(found) > nth, f"{code} no longer flags this example"
+    return found[nth]
+
+
+def _forced(code: str, source: str, needle: str) -> Finding:
+    """A finding of ``code`` on ``needle``, with its loss (what the verifier would get)."""
+    rule = get(code)
+    assert rule is not None
+    line, col = needle_at(source, needle)
+    return Finding("example.py", line, col, line, col + len(needle), code, rule.name, "forced", Severity.WARNING,
+                   loss=enclosing_loss(source, line))
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, Verification]:
+    cases: dict[str, tuple[str, str, Finding]] = {
+        "triplet_index": ("triplet_index.py", TRIPLET_INDEX, _found(TRIPLET_INDEX, "TFS102")),
+        "triplet_tuple": ("triplet_tuple.py", TRIPLET_TUPLE, _forced(
+            "TFS102", TRIPLET_TUPLE, "tf.reduce_sum(tf.maximum(gap + margin, 0.0))")),
+        "unimported_clipped": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 0)),
+        "unimported_raw": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 1)),
+        "seq_mask": ("masked.py", MASKED, _found(MASKED, "TFS503")),
+        "bool_and": ("bool_and.py", BOOL_AND, _found(BOOL_AND, "TFS503")),
+        "sized": ("sized.py", SIZED, _found(SIZED, "TFS401", 0)),
+        "whole_shape": ("sized.py", SIZED, _found(SIZED, "TFS401", 1)),
+    }
+    findings = [replace(f, path=path) for path, _, f in cases.values()]
+    sources = {path: text for path, text, _ in cases.values()}
+    out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
+    return {name: f.verification for name, f in zip(cases, out)}
+
+
+@needs_tf
+@pytest.mark.tf
+def test_batch_indexed_loss_runs_on_the_smallest_batch_it_accepts(verdicts: dict[str, Verification]) -> None:
+    # y_pred[2] on the batch axis: batch 3 and the same 3 samples repeated 4 times; the flagged
+    # sum adds up the hinge of one triplet of samples, which does not grow with the batch
+    verdict = verdicts["triplet_index"]
+    assert verdict.status is Status.REFUTED, verdict
+    assert "batch 12" in verdict.evidence and "batch 3" in verdict.evidence and "out of bounds" not in verdict.evidence
+
+
+@needs_tf
+@pytest.mark.tf
+def test_loss_called_with_a_tuple_gets_one_tensor_per_part(verdicts: dict[str, Verification]) -> None:
+    # the file passes (anchor, positive, negative), each a batch: the flagged sum is over the batch
+    verdict = verdicts["triplet_tuple"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "y_pred as a tuple of 3 tensors" in verdict.evidence and "4.00x" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_unimported_tf_runs_with_its_conventional_import(verdicts: dict[str, Verification]) -> None:
+    clipped, raw = verdicts["unimported_clipped"], verdicts["unimported_raw"]
+    assert clipped.status is Status.REFUTED, clipped  # the log's argument is clipped first
+    assert raw.status is Status.CONFIRMED, raw
+    for verdict in (clipped, raw):
+        assert "`tf` (as `import tensorflow as tf`) without importing it" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_mask_parameter_is_bound_to_a_mask_that_keeps_every_position(verdicts: dict[str, Verification]) -> None:
+    # `K.equal(seq_mask, 3)` selects the positions: the mask is all 3s, so the loss is not 0
+    verdict = verdicts["seq_mask"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "`seq_mask` = a mask of 3s shaped like y_true without its last axis" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_swapped_arguments_under_a_bool_output_are_judged_at_the_flagged_call(
+        verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["bool_and"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "the flagged call gives" in verdict.evidence and "bool tensor" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_size_parameters_get_the_probe_size_and_a_whole_shape_stays_unguessed(
+        verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts["sized"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "`w` = 5 (a size" in verdict.evidence and "`h` = 5 (a size" in verdict.evidence, verdict
+    verdict = verdicts["whole_shape"]
+    assert verdict.status is Status.INCONCLUSIVE and "parameter `shape` has no default" in verdict.evidence, verdict
+
+
+# -- static pieces: no TensorFlow needed ---------------------------------------------------------------
+def test_min_batch_follows_constant_batch_indexes() -> None:
+    tree = ast.parse(TRIPLET_INDEX)
+    assert min_batch(tree, "first_three", ("y_true", "y_pred")) == 3
+    assert min_batch(tree, "first_three", ("y_true", "")) == 2  # only y_pred is indexed
+    plain = ast.parse("def f(y_true, y_pred):\n    return y_pred[:, 0] + y_pred[..., -1]\n")
+    assert min_batch(plain, "f", ("y_true", "y_pred")) == 2  # indexes off the batch axis
+    negative = ast.parse("def f(y_true, y_pred):\n    return y_pred[-4]\n")
+    assert min_batch(negative, "f", ("y_true", "y_pred")) == 4
+
+
+def test_packed_inputs_come_from_the_files_own_call() -> None:
+    assert packed_inputs(ast.parse(TRIPLET_TUPLE), "hinge_triplet") == {"pred": (3, 10)}
+    literal = ast.parse("def f(a, b):\n    return a\n\nf(x, [p, q])\nf((None, None), y)\n")
+    assert packed_inputs(literal, "f") == {"pred": (2, 4)}  # a tuple of None is no tensor
+    assert packed_inputs(ast.parse(TRIPLET_INDEX), "first_three") == {}
+
+
+def test_implicit_aliases_only_for_names_bound_nowhere() -> None:
+    assert implicit_aliases(ast.parse(UNIMPORTED)) == {"tf": "import tensorflow as tf"}
+    assert implicit_aliases(ast.parse(TRIPLET_INDEX)) == {}
+    assert implicit_aliases(ast.parse("def f(tf):\n    return tf.x + np.y\n")) == {"np": "import numpy as np"}
+    assert implicit_aliases(ast.parse("from helpers import *\n\ndef f(y):\n    return tf.abs(y)\n")) == {}
+
+
+def test_param_bindings_by_use() -> None:
+    tree = ast.parse(MASKED + SIZED)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    masked = param_bindings(defs["make_seq_loss"], ["seq_mask"])
+    assert masked is not None and masked["seq_mask"].kind == "mask" and masked["seq_mask"].value == 3.0
+    sized = param_bindings(defs["make_grid_loss"], ["w", "h"])
+    assert sized is not None and {b.kind for b in sized.values()} == {"size"}
+    assert param_bindings(defs["make_shaped_loss"], ["shape"]) is None
+    value = ast.parse("def f(mask_value):\n    def g(y_true, y_pred):\n        return K.equal(y_true, mask_value)\n"
+                      "    return g\n").body[0]
+    assert isinstance(value, ast.FunctionDef)
+    bound = param_bindings(value, ["mask_value"])
+    assert bound is not None and bound["mask_value"].kind == "number"  # a padding value, not a mask
