@@ -96,8 +96,6 @@ MEASURED_EXCEPTIONS = {
     ("TFS301", "idx = tf.cast(logits, tf.int32)"): (
         Status.INCONCLUSIVE, "the int result flows through a variable; no float surrogate keeps its dtype"),
     # bad examples added by issue 11 after the counterfactual verifier was built; measured, not yet analysed
-    ("TFS102", "pos - neg + margin"): (
-        Status.INCONCLUSIVE, "the triplet loss indexes y_pred[0..2] along the batch: batches of 2 fail"),
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (

@@ -6,7 +6,9 @@ Run them as written under Keras 3 and most die before reaching the bug. This mod
 file (stdlib ``ast``, no import) and says: which flavour to run (tf_keras when Keras 3 lacks the
 backend names the file uses, or when a Loss constructor passes a legacy reduction), which
 per-sample shapes the loss body implies (slices, axes, reshape targets, channel indexing) and
-where the project root is, so the worker can put it on ``sys.path``.
+where the project root is, so the worker can put it on ``sys.path``; also the smallest batch
+the loss accepts (``y_pred[2]`` on the batch axis), the tuples the file's own call passes as
+``y_pred`` and the conventional aliases (``tf``, ``np``, ``K``) it uses without importing.
 """
 
 from __future__ import annotations
