@@ -1234,14 +1234,14 @@ def swap_arguments(h: Harness, params: dict[str, Any]) -> Outcome:
 def _value_kind_and_node(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, str, Any]:
     """The reported value, the dtype of what the loss returned, and the flagged call's value
     (its first tap; None when it was not tapped)."""
-    from tfshape_lint.verify._child.harness import tensors
+    from tfshape_lint.verify._child.harness import tensors, to_numpy
 
     h.subject.taps.clear()
     t, p, _ = tensors(yt, yp)
     out = h.subject.reported_fn()(t, p, None)
     dtype = getattr(getattr(out, "dtype", None), "name", "") or ""
     taps = [x for x in h.subject.taps if x is not None and getattr(getattr(x, "dtype", None), "is_floating", False)]
-    return scalar(np.asarray(out, dtype="float64")), dtype, (np.asarray(taps[0]) if taps else None)
+    return scalar(to_numpy(out)), dtype, (np.asarray(taps[0]) if taps else None)
 
 
 def _swap_at_node(name: str, dtype: str, node_o: Any, node_v: Any, description: str) -> Outcome:
