@@ -15,6 +15,7 @@ compared with the unit's text at the shifted place, and any node whose pairing i
 from __future__ import annotations
 
 import ast
+import typing
 from typing import Any, Callable, Collection, Sequence
 
 import libcst as cst
@@ -44,8 +45,9 @@ def locate_from_statements(module: cst.Module, nodes: Collection[cst.CSTNode], t
     groups: dict[int, tuple[cst.CSTNode, ast.stmt, tuple[str, ...], dict[str, bool], list[cst.CSTNode]]] = {}
     unplaced: list[cst.CSTNode] = []
     out: dict[cst.CSTNode, Located] = {}
+    known: dict[int, dict[int, ast.stmt] | None] = {}
     for key, path in paths.items():
-        anchor = _anchor(module, path, statements)
+        anchor = _anchor(module, path, statements, known)
         if anchor is None:
             unplaced.append(wanted[key])
             continue
@@ -87,15 +89,17 @@ def _located(node: ast.AST, text: str, lines: LineTable, first_line: int) -> Loc
 def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]:
     """The ancestors (root first, the node last) of each wanted node found under ``root``.
 
-    Whitespace, operators and brackets are not entered unless a wanted node is one of them.
+    Whitespace, operators and brackets are not entered (nor the fields that can only hold
+    them read) unless a wanted node is one of them.
     """
     trivia = _trivia_types()
-    skip = frozenset() if any(type(node) in trivia for node in wanted.values()) else trivia
+    every = any(type(node) in trivia for node in wanted.values())
+    skip: frozenset[type] = frozenset() if every else trivia
+    fields_of = _FIELDS if every else _STRUCTURAL
     found: dict[int, Path] = {}
     remaining = len(wanted)
     path: list[cst.CSTNode] = []
     stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
-    fields_of = _FIELDS
     while stack:
         node, depth = stack.pop()
         del path[depth:]
@@ -108,7 +112,7 @@ def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]
         kind = type(node)
         names = fields_of.get(kind)
         if names is None:
-            names = fields_of[kind] = _child_fields(kind)
+            names = fields_of[kind] = _child_fields(kind) if every else _structural_fields(kind)
         depth += 1
         children: list[tuple[cst.CSTNode, int]] = []
         for name in names:
@@ -121,22 +125,51 @@ def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]
                         children.append((item, depth))
             elif value_type not in skip and _is_node(value_type):
                 children.append((value, depth))
-        children.reverse()
-        stack.extend(children)
+        if children:
+            children.reverse()
+            stack.extend(children)
     return found
 
 
 #: node type -> its dataclass fields
 _FIELDS: dict[type, tuple[str, ...]] = {}
+#: node type -> the fields whose declared type admits a node other than whitespace, an
+#: operator or a bracket (:func:`_structural_fields`)
+_STRUCTURAL: dict[type, tuple[str, ...]] = {}
 
 
-def _anchor(module: cst.Module, path: Path,
-            statements: Sequence[ast.stmt]) -> tuple[int, ast.stmt, tuple[str, ...], dict[str, bool]] | None:
+def _structural_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold a node :func:`_paths` has to enter, read from
+    LibCST's type annotations (all fields where they cannot be read)."""
+    try:
+        hints = typing.get_type_hints(kind)
+    except Exception:  # an annotation that does not resolve: read every field
+        return _child_fields(kind)
+    trivia = _trivia_types()
+    trivial_modules = ("libcst._nodes.whitespace", "libcst._nodes.op")  # as _trivia_types reads
+
+    def structural(hint: object) -> bool:
+        args = typing.get_args(hint)
+        if args:
+            return typing.get_origin(hint) is not typing.Literal and any(structural(a) for a in args)
+        if not isinstance(hint, type):
+            return True  # unknown: enter it
+        return issubclass(hint, cst.CSTNode) and hint not in trivia and hint.__module__ not in trivial_modules
+
+    return tuple(name for name in _child_fields(kind) if name not in hints or structural(hints[name]))
+
+
+def _anchor(module: cst.Module, path: Path, statements: Sequence[ast.stmt],
+            known: dict[int, dict[int, ast.stmt] | None]) -> tuple[int, ast.stmt, tuple[str, ...],
+                                                               dict[str, bool]] | None:
     """The depth on ``path`` of the innermost statement that pairs with an ``ast`` statement,
-    that statement, the indentation
-    in force where it is written and the arguments its parent passes to its code generation;
-    None when the outermost statement cannot be paired."""
-    pairs = _pair(module.body, statements)
+    that statement, the indentation in force where it is written and the arguments its parent
+    passes to its code generation; None when the outermost statement cannot be paired.
+    ``known``: the pairs of the blocks already paired (by id of their owner), shared by the
+    paths of one module."""
+    pairs = known.get(id(module), _UNKNOWN)
+    if pairs is _UNKNOWN:
+        pairs = known[id(module)] = _pair(module.body, statements)
     best: tuple[int, ast.stmt] | None = None
     for depth in range(1, len(path)):
         node = path[depth]
@@ -146,7 +179,9 @@ def _anchor(module: cst.Module, path: Path,
         if counterpart is None:
             continue
         best = (depth, counterpart)
-        pairs = _block_pairs(node, counterpart)
+        pairs = known.get(id(node), _UNKNOWN)
+        if pairs is _UNKNOWN:
+            pairs = known[id(node)] = _block_pairs(node, counterpart)
     if best is None:
         return None
     depth, counterpart = best
@@ -162,6 +197,9 @@ def _anchor(module: cst.Module, path: Path,
     elif type(statement) is cst.If and type(parent) is cst.If:
         kwargs["is_elif"] = True
     return depth, counterpart, indent, kwargs
+
+
+_UNKNOWN: dict[int, ast.stmt] = {}
 
 
 def _flatten(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
