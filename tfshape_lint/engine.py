@@ -3,9 +3,10 @@
 Pipeline (DESIGN.md): text prefilter; one stdlib ``ast`` parse for imports, units and loss
 discovery; LibCST parses only of the units a selected rule needs; abstract interpretation of
 each loss; one batched visit per loss (loss rules) and per unit (module rules); positions
-computed only for the reported nodes (one counting codegen pass per unit with a finding,
-stopped at the last of them). Fixes are computed only when the caller asks (``fixes=True``),
-each as a splice of the flagged node's own range.
+computed only for the reported nodes, from the ``ast`` position of their statement
+(:mod:`tfshape_lint.anchors`; a counting codegen pass over the unit only for what cannot be
+paired). Fixes are computed only when the caller asks (``fixes=True``), each as a splice of
+the flagged node's own range.
 """
 
 from __future__ import annotations
@@ -488,7 +489,7 @@ def _splice(module: cst.Module, text: str, node: cst.CSTNode,
     """The unit's text with ``node`` replaced, by writing only the replacement; None where the
     parent's code would change too (then the caller transforms the whole unit)."""
     if not isinstance(replacement, cst.CSTNode) or _context_dependent(type(node)) \
-            or _context_dependent(type(replacement)):
+            or _context_dependent(type(replacement)) or where.start_offset < 0:
         return None
     old = text[where.start_offset:where.end_offset]
     if code_in_place(node, module, where.indent) != old:
