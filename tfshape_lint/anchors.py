@@ -90,7 +90,8 @@ def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]
     """The ancestors (root first, the node last) of each wanted node found under ``root``.
 
     Whitespace, operators and brackets are not entered (nor the fields that can only hold
-    them read) unless a wanted node is one of them.
+    them read) unless a wanted node is one of them. The last children are searched first:
+    the reported nodes of a function are most often in its last statement, the return.
     """
     trivia = _trivia_types()
     every = any(type(node) in trivia for node in wanted.values())
@@ -114,7 +115,6 @@ def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]
         if names is None:
             names = fields_of[kind] = _child_fields(kind) if every else _structural_fields(kind)
         depth += 1
-        children: list[tuple[cst.CSTNode, int]] = []
         for name in names:
             value = getattr(node, name)
             value_type = type(value)
@@ -122,12 +122,9 @@ def _paths(root: cst.CSTNode, wanted: dict[int, cst.CSTNode]) -> dict[int, Path]
                 for item in value:
                     item_type = type(item)
                     if item_type not in skip and _is_node(item_type):
-                        children.append((item, depth))
+                        stack.append((item, depth))
             elif value_type not in skip and _is_node(value_type):
-                children.append((value, depth))
-        if children:
-            children.reverse()
-            stack.extend(children)
+                stack.append((value, depth))
     return found
 
 
