@@ -3,9 +3,10 @@
 Pipeline (DESIGN.md): text prefilter; one stdlib ``ast`` parse for imports, units and loss
 discovery; LibCST parses only of the units a selected rule needs; abstract interpretation of
 each loss; one batched visit per loss (loss rules) and per unit (module rules); positions
-computed only for the reported nodes (one counting codegen pass per unit with a finding,
-stopped at the last of them). Fixes are computed only when the caller asks (``fixes=True``),
-each as a splice of the flagged node's own range.
+computed only for the reported nodes, from the ``ast`` position of their statement
+(:mod:`tfshape_lint.anchors`; a counting codegen pass over the unit only for what cannot be
+paired). Fixes are computed only when the caller asks (``fixes=True``), each as a splice of
+the flagged node's own range.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from tfshape_lint.analysis.tensors import (
     input_values,
 )
 from tfshape_lint.analysis.values import Env, Value
+from tfshape_lint.anchors import locate_from_statements
 from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
@@ -354,14 +356,16 @@ class _Run:
 
     # -- positions and findings -------------------------------------------------------------------
     def _locate(self, reports: list[Report]) -> dict[int, dict[cst.CSTNode, Located]]:
-        """Positions of the reported nodes, per unit: one counting pass per unit with reports."""
+        """Positions of the reported nodes, per unit (:meth:`_locate_in`)."""
         wanted: dict[int, list[cst.CSTNode]] = {}
         for report in reports:
             if report.unit >= 0 and self.parsed.get(report.unit) is not None:
                 wanted.setdefault(report.unit, []).append(report.node)
+        # a fix is a splice of the node's whitespace-inclusive range: only those need it
+        fixed = [r.node for r in reports if r.fix is not None] if self.fixes else []
         found: dict[int, dict[cst.CSTNode, Located]] = {}
         for unit, nodes in wanted.items():
-            found[unit] = self._locate_in(unit, nodes)
+            found[unit] = self._locate_in(unit, nodes, fixed)
         # a node reported from another unit than its own (rare): look for it in the others
         lost = [r for r in reports if r.node not in found.get(r.unit, {})]
         for unit in self.parsed:
@@ -369,15 +373,26 @@ class _Run:
                 break
             if self.parsed[unit] is None:
                 continue
-            extra = self._locate_in(unit, [r.node for r in lost])
+            extra = self._locate_in(unit, [r.node for r in lost], fixed)
             found.setdefault(unit, {}).update(extra)
             lost = [r for r in lost if r.node not in extra]
         return found
 
-    def _locate_in(self, unit: int, nodes: list[cst.CSTNode]) -> dict[cst.CSTNode, Located]:
+    def _locate_in(self, unit: int, nodes: list[cst.CSTNode],
+                   inclusive: list[cst.CSTNode]) -> dict[cst.CSTNode, Located]:
+        """Nodes of the unit placed from their statement's ``ast`` position
+        (:mod:`tfshape_lint.anchors`), the few that cannot be with one counting pass over the
+        unit; nodes not in the unit are left out. ``inclusive``: the nodes that need their
+        whitespace-inclusive range (for a fix)."""
         module = self.parsed[unit]
         assert module is not None
-        return locate_nodes(module, nodes, self.texts[unit], self._line_table(unit))
+        text, table = self.texts[unit], self._line_table(unit)
+        first = self.index.units[unit].start_line
+        found, rest = locate_from_statements(module, nodes, text, table, unit_statements(self.index, unit),
+                                             first, inclusive)
+        if rest:
+            found.update(locate_nodes(module, rest, text, table))
+        return found
 
     def _line_table(self, unit: int) -> LineTable:
         if unit not in self.line_tables:
@@ -443,6 +458,21 @@ class _Run:
                    safety=report.rule.fix_safety, imports=imports)
 
 
+def unit_statements(index: ModuleIndex, unit: int) -> list[ast.stmt]:
+    """The file's top-level ``ast`` statements that lie in the unit's text (more than the
+    unit's own where statements share a line: ``a = 1; b = 2``)."""
+    units = index.units
+    start, end = units[unit].start_line, units[unit].end_line
+    first = unit
+    while first > 0 and units[first - 1].start_line >= start:
+        first -= 1
+    last = unit
+    while last + 1 < len(units) and units[last + 1].start_line <= end:
+        last += 1
+    return [index.unit_nodes[i] for i in range(first, last + 1)
+            if units[i].start_line >= start and units[i].end_line <= end]
+
+
 def _where(located: dict[int, dict[cst.CSTNode, Located]], report: Report) -> tuple[int, Located | None]:
     """The unit and position of a reported node (its own unit first)."""
     own = located.get(report.unit, {}).get(report.node)
@@ -459,7 +489,7 @@ def _splice(module: cst.Module, text: str, node: cst.CSTNode,
     """The unit's text with ``node`` replaced, by writing only the replacement; None where the
     parent's code would change too (then the caller transforms the whole unit)."""
     if not isinstance(replacement, cst.CSTNode) or _context_dependent(type(node)) \
-            or _context_dependent(type(replacement)):
+            or _context_dependent(type(replacement)) or where.start_offset < 0:
         return None
     old = text[where.start_offset:where.end_offset]
     if code_in_place(node, module, where.indent) != old:

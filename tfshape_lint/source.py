@@ -6,7 +6,8 @@ characters, instead of LibCST's ``PositionProvider``, which splits every token w
 expression and builds position objects for every node of the tree; it stops as soon as the
 last wanted node is done. The ranges are the provider's: ``syntactic`` as
 ``PositionProvider``, ``inclusive`` (character offsets) as ``WhitespaceInclusivePositionProvider``
-(what ``code_for_node`` writes, so a fix is a splice of that range).
+(what ``code_for_node`` writes, so a fix is a splice of that range). The engine calls it only
+for the nodes :mod:`tfshape_lint.anchors` cannot place from their statement.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def code_of(node: cst.CSTNode, module: cst.Module | None = None) -> str:
 
 @dataclass(frozen=True)
 class Located:
-    """Where a node lies: 1-based lines, 0-based columns, and its whitespace-inclusive span."""
+    """Where a node lies: 1-based lines, 0-based columns, and its whitespace-inclusive span
+    (character offsets; -1 and no indentation where only the lines and columns were asked for,
+    see :func:`tfshape_lint.anchors.locate_from_statements`)."""
 
     line: int
     column: int
