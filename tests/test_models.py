@@ -174,3 +174,53 @@ def test_a_return_in_a_branch_makes_the_output_unknown() -> None:
     """
     assert _activation(source, "a") is Activation.UNKNOWN
     assert _activation(source, "b") is Activation.UNKNOWN
+
+
+def _rank(source: str, expr: str = "model") -> int | None:
+    model = _read(source).model(cst.parse_expression(expr))
+    return model.rank if model is not None else None
+
+
+def test_output_rank_of_sequential_models() -> None:
+    head = "import keras\nfrom keras import layers\n"
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dense(1)])\n") == 2
+    assert _rank(head + "model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Conv2D(8, 3)])\n") == 4
+    assert _rank(head + "model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(1)])\n") == 2
+    assert _rank(head + "model = keras.Sequential([layers.Dense(1, input_dim=4), layers.Reshape(())])\n") == 1
+    assert _rank(head + "model = keras.Sequential([layers.Conv2D(8, 3), layers.GlobalAveragePooling2D()])\n") == 2
+    # no input shape, an unknown layer, an equation that decides the rank: unknown
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8), layers.Dense(1)])\n") is None
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_dim=4), layers.LSTM(4)])\n") is None
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_dim=4), layers.EinsumDense('ab,bc->ac', 4)])\n") is None
+    assert _rank(head + "model = keras.Sequential()\nmodel.add(layers.Dense(8, input_dim=4))\nmodel.add(layers.Dense(1))\n") == 2
+
+
+def test_output_rank_of_functional_and_built_models() -> None:
+    src = """
+        import keras
+        from keras import layers
+        def build():
+            inputs = keras.Input(shape=(16,))
+            x = layers.Dense(8, activation='relu')(inputs)
+            x = layers.Dropout(0.1)(x)
+            return keras.Model(inputs, layers.Dense(1)(x))
+        model = build()
+        seq = keras.Input(shape=(10, 4))
+        model2 = keras.Model(seq, layers.Dense(3)(seq))
+    """
+    assert _rank(src) == 2 and _rank(src, "model2") == 3
+
+
+def test_called_ranks_follow_module_models_into_functions() -> None:
+    source = dedent("""
+        import keras
+        model = keras.Sequential([keras.layers.Dense(1, input_shape=(4,))])
+        unknown = keras.Sequential([keras.layers.Dense(1)])
+        def step(x, y):
+            return loss(y, model(x)) + loss(y, unknown(x)) + loss(y, model.predict(x))
+    """)
+    index = build_index(source, ast.parse(source))
+    reader = ModelReader(index.imports, calls=True)
+    reader.read(cst.parse_module(source))
+    assert sorted(code_of(c) for c in reader.called_ranks()) == ["model(x)", "model.predict(x)"]
+    assert set(reader.called_ranks().values()) == {2}
