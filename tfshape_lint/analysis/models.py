@@ -853,3 +853,54 @@ def builder_units(index: ModuleIndex) -> set[int]:
     or a subclassed model (to follow ``Net()``)."""
     return {i for i, s in enumerate(index.unit_nodes)
             if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)} | set(model_classes(index).values())
+
+
+#: canonical names whose mention shows that a unit builds (or subclasses) a Keras model
+_MODEL_NAMES = ("keras.Sequential", "keras.Model", "keras.Functional", "keras.models.Sequential",
+                "keras.models.Model")
+
+
+def model_units(index: ModuleIndex) -> set[int]:
+    """The units a :class:`ModelReader` needs to know the file's models: those naming a model
+    class (``keras.Sequential``, a ``keras.Model`` base), the functions that build one, and the
+    module-level ``.add`` calls that grow one (empty: the file builds no model)."""
+    naming = index.units_with_name(*_MODEL_NAMES)
+    if not naming:
+        return set()
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    adds = {u for u in index.methods.get("add", set()) if not isinstance(index.unit_nodes[u], definitions)}
+    return naming | adds | builder_units(index)
+
+
+def called_model_ranks(index: ModuleIndex, units: set[int],
+                       unit_module: Callable[[int], cst.Module | None]) -> dict[cst.Call, int]:
+    """Each call of a model of the file with a known output rank (``pred = model(x)`` with a
+    ``Dense(1)`` head on 8 features: 2), in the units given and those building models, read in
+    source order (``unit_module``: the parsed unit, the same nodes the evaluator sees)."""
+    needed = model_units(index)
+    if not needed:
+        return {}
+    reader = ModelReader(index.imports, calls=True)
+    for unit in sorted(needed | units):
+        module = unit_module(unit)
+        if module is not None:
+            reader.read(module)
+    return reader.called_ranks()
+
+
+def compiled_output_ranks(index: ModuleIndex, units: set[int], unit_module: Callable[[int], cst.Module | None],
+                          loss_class: str) -> list[int | None]:
+    """The output rank of each model the file compiles with ``loss=<loss_class>(...)`` (a Loss
+    subclass of the file; None: that model's rank is unknown), read like :func:`called_model_ranks`."""
+    compiles = index.methods.get("compile", set())
+    needed = model_units(index)
+    if not needed or not compiles:
+        return []
+    reader = ModelReader(index.imports)
+    for unit in sorted(needed | units | compiles):
+        module = unit_module(unit)
+        if module is not None:
+            reader.read(module)
+    return [site.model.rank for site in reader.compiles
+            if isinstance(site.written, cst.Call) and isinstance(site.written.func, cst.Name)
+            and site.written.func.value == loss_class]
