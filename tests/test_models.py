@@ -224,3 +224,30 @@ def test_called_ranks_follow_module_models_into_functions() -> None:
     reader.read(cst.parse_module(source))
     assert sorted(code_of(c) for c in reader.called_ranks()) == ["model(x)", "model.predict(x)"]
     assert set(reader.called_ranks().values()) == {2}
+
+
+def test_layer_table_shared_by_models_and_tensors() -> None:
+    from tfshape_lint.analysis.layers import LayerRole, layer_spec, rank_change, width
+
+    def change(code: str) -> tuple[bool, int | None]:
+        call = cst.parse_expression(code)
+        assert isinstance(call, cst.Call)
+        found = layer_spec("keras.layers." + code.split("(", 1)[0])
+        assert found is not None
+        result = rank_change(found[0], found[1], call)
+        return result.keeps, result.rank
+
+    dense = layer_spec("keras.layers.Dense")
+    assert dense is not None and dense[1].role is LayerRole.AFFINE
+    assert layer_spec("keras.Input") is not None and layer_spec("keras.layers.LSTM") is None
+    assert layer_spec("np.zeros") is None and layer_spec(None) is None
+    assert change("Dense(1)") == (True, None) and change("Flatten()") == (False, 2)
+    assert change("Reshape((4, 2))") == (False, 3) and change("Reshape(())") == (False, 1)
+    assert change("GlobalAveragePooling2D()") == (False, 2)
+    assert change("GlobalAveragePooling2D(keepdims=True)") == (True, None)
+    assert change("EinsumDense('ab,bc->ac', 4)") == (False, None)
+    conv = layer_spec("keras.layers.Conv2D")
+    depthwise = layer_spec("keras.layers.DepthwiseConv2D")
+    assert conv is not None and depthwise is not None
+    assert width(conv[1], cst.Call(cst.Name("Conv2D"), [cst.Arg(cst.Integer("16"))])) == 16
+    assert width(depthwise[1], cst.Call(cst.Name("DepthwiseConv2D"), [cst.Arg(cst.Integer("3"))])) is None
