@@ -251,3 +251,24 @@ def test_layer_table_shared_by_models_and_tensors() -> None:
     assert conv is not None and depthwise is not None
     assert width(conv[1], cst.Call(cst.Name("Conv2D"), [cst.Arg(cst.Integer("16"))])) == 16
     assert width(depthwise[1], cst.Call(cst.Name("DepthwiseConv2D"), [cst.Arg(cst.Integer("3"))])) is None
+
+
+def test_called_ranks_skip_names_a_function_binds() -> None:
+    source = dedent("""
+        import keras
+        model = keras.Sequential([keras.layers.Dense(1, input_shape=(4,))])
+        def step(model, x):
+            return model(x)
+        def other(x):
+            if x:
+                model = load()
+            return model(x)
+        def third(x):
+            for model in models:
+                pass
+            return model(x)
+    """)
+    index = build_index(source, ast.parse(source))
+    reader = ModelReader(index.imports, calls=True)
+    reader.read(cst.parse_module(source))
+    assert reader.called_ranks() == {}

@@ -312,6 +312,8 @@ class ModelReader:
         self._called: dict[cst.Call, int] = {}
         #: calls in a function of a name the function does not bind: resolved at module level
         self._pending: list[tuple[cst.Call, str]] = []
+        #: the names each function being read binds (parameters, assignments), innermost last
+        self._bound: list[set[str]] = []
         self.module_env: _ModelEnv = {}
         #: functions of the file that build a model and return it (``def build_model(): ...``)
         self.built: dict[str, ModelFacts] = {}
@@ -369,6 +371,15 @@ class ModelReader:
     def _function(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
         """Run a function body in ``env``; what its first top-level ``return`` gives (None when
         a branch or loop before it may return something else)."""
+        if not self.calls:
+            return self._body(node, env)
+        self._bound.append(local_names(node))
+        try:
+            return self._body(node, env)
+        finally:
+            self._bound.pop()
+
+    def _body(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
         branch_returns = False
         for stmt in statements(node.body):
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -460,8 +471,9 @@ class ModelReader:
             if isinstance(entry, ModelFacts):
                 if entry.rank is not None:
                     self._called[call] = entry.rank
-            elif entry is None and not module and isinstance(func, cst.Name):
-                self._pending.append((call, key))
+            elif entry is None and not module and isinstance(func, cst.Name) \
+                    and not any(key in bound for bound in self._bound):
+                self._pending.append((call, key))  # a global: ``def step(x): ... model(x)``
 
     def _method(self, call: cst.Call, env: _ModelEnv, conditional: bool, module: bool) -> None:
         func = call.func
@@ -736,6 +748,58 @@ def _key(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         return f"{node.value.value}.{node.attr.value}"
     return None
+
+
+class _Binders(cst.CSTVisitor):
+    """The targets of every binding under a node (assignments, loops, ``with ... as``, defs)."""
+
+    def __init__(self) -> None:
+        self.targets: list[cst.BaseExpression] = []
+        self.names: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.append(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.targets.append(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.targets.append(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        if isinstance(node.name, cst.BaseExpression):
+            self.targets.append(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.targets.append(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.add(node.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.add(node.name.value)
+
+
+def local_names(fn: cst.FunctionDef) -> set[str]:
+    """The names a function binds (parameters, assignment/loop/with targets, nested defs): a
+    call of one of them is not a call of the module-level model of that name."""
+    params = fn.params
+    names = {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    binders = _Binders()
+    fn.body.visit(binders)
+    names |= binders.names
+    for target in binders.targets:
+        names.update(n.value for n in descendants(target, cst.Name))
+    return names
 
 
 def _returned(stmt: cst.BaseStatement) -> cst.BaseExpression | None:

@@ -42,6 +42,13 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     `tf.data.Dataset.from_tensor_slices((x, y))` pipeline), a `Loss` subclass gets those
     labels as they are: `(N,)` labels are `(B,)` in `call` (measured), so squeezing a `(B, 1)`
     prediction matches them and *not* squeezing it is the mismatch.
+    The prediction's rank comes from the model the file builds when it is known (a
+    `Sequential`, functional or subclassed model, also one a function returns): a `Dense(1)`
+    head on an `Input(shape=(8,))`, an `input_shape=`, or after a `Flatten` outputs `(B, 1)`; a
+    `Reshape(())` head outputs `(B,)`. So `loss(y, model(x))` in a custom loop with `(N,)`
+    labels is flagged, and a `Loss` subclass fitted on labels of the model's own rank is not.
+    A model whose layers the analysis does not follow (an LSTM, a custom layer) leaves the
+    rank unknown, and nothing is assumed.
     Per-sample weights and masks times an element-wise loss are TFS106.
 
     ## Why is this bad?
@@ -249,6 +256,36 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "model = tf.keras.Model([x, labels], pred)\n"
                 "model.add_loss(mse(labels, pred))\n",
                 note="(B, 1) labels against a Dense(1) output: same rank"),
+        Example("import numpy as np\n"
+                "import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "class Net(tf.keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.flat = tf.keras.layers.Flatten()\n"
+                "        self.head = tf.keras.layers.Dense(1)\n"
+                "\n"
+                "    def call(self, inputs):\n"
+                "        return self.head(self.flat(inputs))\n"
+                "\n"
+                "\n"
+                "def mae(y_true, y_pred):\n"
+                "    return tf.reduce_mean(tf.abs(y_true - y_pred))\n"
+                "\n"
+                "\n"
+                "model = Net()\n"
+                "opt = tf.keras.optimizers.Adam()\n"
+                "images = np.random.rand(32, 28, 28)\n"
+                "targets = np.random.rand(32)\n"
+                "\n"
+                "\n"
+                "def train_step(model):\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        loss = mae(targets, model(images))\n"
+                "    grads = tape.gradient(loss, model.trainable_variables)\n"
+                "    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
+                note="the train step calls the model it is given, which may be another one"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
@@ -415,6 +452,65 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                       "model.compile(optimizer='adam', loss=AbsError())\n"
                       "model.fit(x, y, epochs=2)\n",
                 line=9, note="fit passes (N, 1) labels to a Loss subclass of a model whose Reshape(()) head outputs (B,)"),
+        Example("import numpy as np\n"
+                "import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "class Net(tf.keras.Model):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.flat = tf.keras.layers.Flatten()\n"
+                "        self.head = tf.keras.layers.Dense(1)\n"
+                "\n"
+                "    def call(self, inputs):\n"
+                "        return self.head(self.flat(inputs))\n"
+                "\n"
+                "\n"
+                "def mae(y_true, y_pred):\n"
+                "    return tf.reduce_mean(tf.abs(y_true - y_pred))\n"
+                "\n"
+                "\n"
+                "model = Net()\n"
+                "opt = tf.keras.optimizers.Adam()\n"
+                "images = np.random.rand(32, 28, 28)\n"
+                "targets = np.random.rand(32)\n"
+                "\n"
+                "\n"
+                "def train_step():\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        loss = mae(targets, model(images))\n"
+                "    grads = tape.gradient(loss, model.trainable_variables)\n"
+                "    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
+                fixed="import numpy as np\n"
+                      "import tensorflow as tf\n"
+                      "\n"
+                      "\n"
+                      "class Net(tf.keras.Model):\n"
+                      "    def __init__(self):\n"
+                      "        super().__init__()\n"
+                      "        self.flat = tf.keras.layers.Flatten()\n"
+                      "        self.head = tf.keras.layers.Dense(1)\n"
+                      "\n"
+                      "    def call(self, inputs):\n"
+                      "        return self.head(self.flat(inputs))\n"
+                      "\n"
+                      "\n"
+                      "def mae(y_true, y_pred):\n"
+                      "    return tf.reduce_mean(tf.abs(tf.reshape(y_true, tf.shape(y_pred)) - y_pred))\n"
+                      "\n"
+                      "\n"
+                      "model = Net()\n"
+                      "opt = tf.keras.optimizers.Adam()\n"
+                      "images = np.random.rand(32, 28, 28)\n"
+                      "targets = np.random.rand(32)\n"
+                      "\n"
+                      "\n"
+                      "def train_step():\n"
+                      "    with tf.GradientTape() as tape:\n"
+                      "        loss = mae(targets, model(images))\n"
+                      "    grads = tape.gradient(loss, model.trainable_variables)\n"
+                      "    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
+                line=16, note="a subclassed model (Flatten, Dense(1)) called in a train step on (N,) targets"),
     )
 
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
