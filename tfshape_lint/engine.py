@@ -138,7 +138,7 @@ class _Run:
         self._noqa_map: dict[int, str] | None = None
         self._fit_units: set[int] = set()
         self._fit_ranks: list[int | None] | None = None
-        self._model_calls: dict[cst.Call, int] | None = None
+        self._model_calls: dict[int, dict[cst.Call, int]] = {}
         self.line_tables: dict[int, LineTable] = {}
 
     # -- orchestration ------------------------------------------------------------------------
@@ -302,11 +302,13 @@ class _Run:
         caller = find_def(module, spec.caller) if spec.caller else None
         if spec.caller and not isinstance(caller, cst.FunctionDef):
             return None
-        if self._model_calls is None:  # what the file's models output, where the call passes it
-            self._model_calls = called_model_ranks(self.index, set(self.parsed), self.unit_module)
-        if self._model_calls:
+        calls = self._model_calls.get(spec.call_unit)
+        if calls is None:  # what the file's models output, where the call passes it
+            calls = called_model_ranks(self.index, spec.call_unit, set(self.parsed), self.unit_module)
+            self._model_calls[spec.call_unit] = calls
+        if calls:
             # only for the call's arguments: a loss calling a model (a feature extractor) is unchanged
-            facts = replace(facts, model_outputs=self._model_calls)
+            facts = replace(facts, model_outputs=calls)
         return passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
 
     def _check_loss(self, rule: Rule, loss: Scope) -> None:

@@ -936,32 +936,42 @@ def model_units(index: ModuleIndex) -> set[int]:
     return naming | adds | builder_units(index)
 
 
-def called_model_ranks(index: ModuleIndex, units: set[int],
+def _statement_units(index: ModuleIndex, units: set[int]) -> set[int]:
+    """Of ``units``, the module-level statements (not defs or classes): where models are bound."""
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {u for u in units if not isinstance(index.unit_nodes[u], definitions)}
+
+
+def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
                        unit_module: Callable[[int], cst.Module | None]) -> dict[cst.Call, int]:
-    """Each call of a model of the file with a known output rank (``pred = model(x)`` with a
-    ``Dense(1)`` head on 8 features: 2), in the units given and those building models, read in
-    source order (``unit_module``: the parsed unit, the same nodes the evaluator sees)."""
+    """Each call in ``call_unit`` of a model of the file with a known output rank (``pred =
+    model(x)`` with a ``Dense(1)`` head on 8 features: 2). Reads, in source order, the units
+    that build models, the module-level statements already parsed (``parsed``: where
+    ``model = build_model()`` is) and the call unit; ``unit_module`` gives the parsed unit,
+    the same nodes the evaluator sees."""
     needed = model_units(index)
     if not needed:
         return {}
-    reader = ModelReader(index.imports, calls=True)
-    for unit in sorted(needed | units):
+    reader = ModelReader(index.imports)
+    for unit in sorted(needed | _statement_units(index, parsed) | {call_unit}):
         module = unit_module(unit)
         if module is not None:
+            reader.calls = unit == call_unit
             reader.read(module)
     return reader.called_ranks()
 
 
-def compiled_output_ranks(index: ModuleIndex, units: set[int], unit_module: Callable[[int], cst.Module | None],
+def compiled_output_ranks(index: ModuleIndex, parsed: set[int], unit_module: Callable[[int], cst.Module | None],
                           loss_class: str) -> list[int | None]:
     """The output rank of each model the file compiles with ``loss=<loss_class>(...)`` (a Loss
-    subclass of the file; None: that model's rank is unknown), read like :func:`called_model_ranks`."""
+    subclass of the file; None: that model's rank is unknown), read like :func:`called_model_ranks`
+    from the units that build models, that compile, and the module-level statements parsed."""
     compiles = index.methods.get("compile", set())
     needed = model_units(index)
     if not needed or not compiles:
         return []
     reader = ModelReader(index.imports)
-    for unit in sorted(needed | units | compiles):
+    for unit in sorted(needed | _statement_units(index, parsed) | compiles):
         module = unit_module(unit)
         if module is not None:
             reader.read(module)
