@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tfshape_lint.analysis.tensors import call_arg as _arg
+from tfshape_lint.analysis.tensors import literal as literal_value
+
 
 class LayerRole(enum.Enum):
     """How a layer acts on its input's activation."""
@@ -95,18 +98,6 @@ def layer_spec(canonical: str | None) -> tuple[str, LayerSpec] | None:
     return (cls, spec) if spec is not None else None
 
 
-def _arg(call: cst.Call, position: int | None, *names: str) -> cst.BaseExpression | None:
-    """``analysis.tensors.call_arg`` (imported here: ``tensors`` imports this module)."""
-    from tfshape_lint.analysis.tensors import call_arg
-    return call_arg(call, position, *names)
-
-
-def literal_value(node: cst.BaseExpression | None) -> object:
-    """``analysis.tensors.literal`` (imported here: ``tensors`` imports this module)."""
-    from tfshape_lint.analysis.tensors import literal
-    return literal(node)
-
-
 def _shape_rank(node: cst.BaseExpression | None) -> int | None:
     """``1 + len(shape)`` for a literal shape tuple (the batch axis is not part of it)."""
     shape = literal_value(node) if node is not None else None
@@ -135,6 +126,8 @@ def given_rank(cls: str, call: cst.Call) -> int | None:
 
 def input_rank(call: cst.Call) -> int | None:
     """The input rank a first Sequential layer declares (``input_shape=(8,)``, ``input_dim=8``)."""
+    if not any(a.keyword is not None for a in call.args):
+        return None
     if _arg(call, None, "input_dim") is not None:
         return 2
     return _shape_rank(_arg(call, None, "input_shape"))

@@ -303,12 +303,14 @@ class ModelReader:
     (``class Net(keras.Model)`` whose ``call`` returns a known output), and records each
     ``compile`` of a known model in :attr:`compiles`. With ``calls``, it also notes each call
     of a model of the file whose output rank is known (``model(x)``, ``model.predict(x)``, also
-    of a module-level model inside a function): :meth:`called_ranks`.
+    of a module-level model inside a function): :meth:`called_ranks`. Without ``describe``,
+    layers are named by their class only (their source text is for messages).
     """
 
-    def __init__(self, imports: ImportTable, calls: bool = False) -> None:
+    def __init__(self, imports: ImportTable, calls: bool = False, describe: bool = True) -> None:
         self.imports = imports
         self.calls = calls
+        self.describe = describe
         self._called: dict[cst.Call, int] = {}
         #: calls in a function of a name the function does not bind: resolved at module level
         self._pending: list[tuple[cst.Call, str]] = []
@@ -630,7 +632,7 @@ class ModelReader:
         declared = input_rank(expr)
         if spec.role is LayerRole.INPUT:
             return LayerFacts(LayerRole.INPUT, rank=change)
-        desc = _layer_text(expr, cls)
+        desc = _layer_text(expr, cls) if self.describe else cls
         if spec.role is LayerRole.AFFINE:
             act = call_arg(expr, 1 if cls == "Dense" else None, "activation")
             out = Output(self._activation(act), desc, units=width(spec, expr))
@@ -952,7 +954,7 @@ def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
     needed = model_units(index)
     if not needed:
         return {}
-    reader = ModelReader(index.imports)
+    reader = ModelReader(index.imports, describe=False)
     for unit in sorted(needed | _statement_units(index, parsed) | {call_unit}):
         module = unit_module(unit)
         if module is not None:
@@ -970,7 +972,7 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int], unit_module: Cal
     needed = model_units(index)
     if not needed or not compiles:
         return []
-    reader = ModelReader(index.imports)
+    reader = ModelReader(index.imports, describe=False)
     for unit in sorted(needed | _statement_units(index, parsed) | compiles):
         module = unit_module(unit)
         if module is not None:

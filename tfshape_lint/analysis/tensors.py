@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
-from tfshape_lint.analysis.layers import layer_spec, rank_change
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
@@ -679,6 +678,8 @@ class Evaluator:
         gives for ``x``'s (Dense acts on the last axis, Flatten makes ``(B, n)``), so a
         ``(B, 1)`` output meets ``(B,)`` labels at a direct call of a loss. Only for inputs of
         known absolute rank (an ``Input``, a data array), not inside losses."""
+        from tfshape_lint.analysis.layers import layer_spec, rank_change  # layers reads this module
+
         found = layer_spec(self.module.imports.canonical(cst_dotted(layer.func)))
         if found is None or not args:
             return None
