@@ -139,6 +139,7 @@ class _Run:
         self._fit_units: set[int] = set()
         self._fit_ranks: list[int | None] | None = None
         self._model_calls: dict[int, dict[cst.Call, int]] = {}
+        self._compiled_ranks: dict[str, list[int | None]] | None = None
         self.line_tables: dict[int, LineTable] = {}
 
     # -- orchestration ------------------------------------------------------------------------
@@ -275,7 +276,9 @@ class _Run:
         ranks = self._fit_ranks
         if not ranks or None in ranks or len(set(ranks)) != 1:
             return None
-        outputs = set(compiled_output_ranks(self.index, set(self.parsed), self.unit_module, spec.path[0]))
+        if self._compiled_ranks is None:
+            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
+        outputs = set(self._compiled_ranks.get(spec.path[0], []))
         output = outputs.pop() if len(outputs) == 1 else None
         labels_rank = ranks[0]
         assert labels_rank is not None

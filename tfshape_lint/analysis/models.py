@@ -963,20 +963,23 @@ def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
     return reader.called_ranks()
 
 
-def compiled_output_ranks(index: ModuleIndex, parsed: set[int], unit_module: Callable[[int], cst.Module | None],
-                          loss_class: str) -> list[int | None]:
-    """The output rank of each model the file compiles with ``loss=<loss_class>(...)`` (a Loss
-    subclass of the file; None: that model's rank is unknown), read like :func:`called_model_ranks`
-    from the units that build models, that compile, and the module-level statements parsed."""
+def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
+                          unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
+    """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
+    of the file), the output rank of each model compiled with it (None: that model's rank is
+    unknown). Reads, in source order, the units that build models, that compile, and the
+    module-level statements already parsed."""
     compiles = index.methods.get("compile", set())
     needed = model_units(index)
     if not needed or not compiles:
-        return []
+        return {}
     reader = ModelReader(index.imports, describe=False)
     for unit in sorted(needed | _statement_units(index, parsed) | compiles):
         module = unit_module(unit)
         if module is not None:
             reader.read(module)
-    return [site.model.rank for site in reader.compiles
-            if isinstance(site.written, cst.Call) and isinstance(site.written.func, cst.Name)
-            and site.written.func.value == loss_class]
+    out: dict[str, list[int | None]] = {}
+    for site in reader.compiles:
+        if isinstance(site.written, cst.Call) and isinstance(site.written.func, cst.Name):
+            out.setdefault(site.written.func.value, []).append(site.model.rank)
+    return out
