@@ -174,3 +174,101 @@ def test_a_return_in_a_branch_makes_the_output_unknown() -> None:
     """
     assert _activation(source, "a") is Activation.UNKNOWN
     assert _activation(source, "b") is Activation.UNKNOWN
+
+
+def _rank(source: str, expr: str = "model") -> int | None:
+    model = _read(source).model(cst.parse_expression(expr))
+    return model.rank if model is not None else None
+
+
+def test_output_rank_of_sequential_models() -> None:
+    head = "import keras\nfrom keras import layers\n"
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dense(1)])\n") == 2
+    assert _rank(head + "model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Conv2D(8, 3)])\n") == 4
+    assert _rank(head + "model = keras.Sequential([layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(1)])\n") == 2
+    assert _rank(head + "model = keras.Sequential([layers.Dense(1, input_dim=4), layers.Reshape(())])\n") == 1
+    assert _rank(head + "model = keras.Sequential([layers.Conv2D(8, 3), layers.GlobalAveragePooling2D()])\n") == 2
+    # no input shape, an unknown layer, an equation that decides the rank: unknown
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8), layers.Dense(1)])\n") is None
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_dim=4), layers.LSTM(4)])\n") is None
+    assert _rank(head + "model = keras.Sequential([layers.Dense(8, input_dim=4), layers.EinsumDense('ab,bc->ac', 4)])\n") is None
+    assert _rank(head + "model = keras.Sequential()\nmodel.add(layers.Dense(8, input_dim=4))\nmodel.add(layers.Dense(1))\n") == 2
+
+
+def test_output_rank_of_functional_and_built_models() -> None:
+    src = """
+        import keras
+        from keras import layers
+        def build():
+            inputs = keras.Input(shape=(16,))
+            x = layers.Dense(8, activation='relu')(inputs)
+            x = layers.Dropout(0.1)(x)
+            return keras.Model(inputs, layers.Dense(1)(x))
+        model = build()
+        seq = keras.Input(shape=(10, 4))
+        model2 = keras.Model(seq, layers.Dense(3)(seq))
+    """
+    assert _rank(src) == 2 and _rank(src, "model2") == 3
+
+
+def test_called_ranks_follow_module_models_into_functions() -> None:
+    source = dedent("""
+        import keras
+        model = keras.Sequential([keras.layers.Dense(1, input_shape=(4,))])
+        unknown = keras.Sequential([keras.layers.Dense(1)])
+        def step(x, y):
+            return loss(y, model(x)) + loss(y, unknown(x)) + loss(y, model.predict(x))
+    """)
+    index = build_index(source, ast.parse(source))
+    reader = ModelReader(index.imports, calls=True)
+    reader.read(cst.parse_module(source))
+    assert sorted(code_of(c) for c in reader.called_ranks()) == ["model(x)", "model.predict(x)"]
+    assert set(reader.called_ranks().values()) == {2}
+
+
+def test_layer_table_shared_by_models_and_tensors() -> None:
+    from tfshape_lint.analysis.layers import LayerRole, layer_spec, rank_change, width
+
+    def change(code: str) -> tuple[bool, int | None]:
+        call = cst.parse_expression(code)
+        assert isinstance(call, cst.Call)
+        found = layer_spec("keras.layers." + code.split("(", 1)[0])
+        assert found is not None
+        result = rank_change(found[0], found[1], call)
+        return result.keeps, result.rank
+
+    dense = layer_spec("keras.layers.Dense")
+    assert dense is not None and dense[1].role is LayerRole.AFFINE
+    assert layer_spec("keras.Input") is not None and layer_spec("keras.layers.LSTM") is None
+    assert layer_spec("np.zeros") is None and layer_spec(None) is None
+    assert change("Dense(1)") == (True, None) and change("Flatten()") == (False, 2)
+    assert change("Reshape((4, 2))") == (False, 3) and change("Reshape(())") == (False, 1)
+    assert change("GlobalAveragePooling2D()") == (False, 2)
+    assert change("GlobalAveragePooling2D(keepdims=True)") == (True, None)
+    assert change("EinsumDense('ab,bc->ac', 4)") == (False, None)
+    conv = layer_spec("keras.layers.Conv2D")
+    depthwise = layer_spec("keras.layers.DepthwiseConv2D")
+    assert conv is not None and depthwise is not None
+    assert width(conv[1], cst.Call(cst.Name("Conv2D"), [cst.Arg(cst.Integer("16"))])) == 16
+    assert width(depthwise[1], cst.Call(cst.Name("DepthwiseConv2D"), [cst.Arg(cst.Integer("3"))])) is None
+
+
+def test_called_ranks_skip_names_a_function_binds() -> None:
+    source = dedent("""
+        import keras
+        model = keras.Sequential([keras.layers.Dense(1, input_shape=(4,))])
+        def step(model, x):
+            return model(x)
+        def other(x):
+            if x:
+                model = load()
+            return model(x)
+        def third(x):
+            for model in models:
+                pass
+            return model(x)
+    """)
+    index = build_index(source, ast.parse(source))
+    reader = ModelReader(index.imports, calls=True)
+    reader.read(cst.parse_module(source))
+    assert reader.called_ranks() == {}

@@ -18,7 +18,7 @@ import re
 import tokenize
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
@@ -32,7 +32,12 @@ from tfshape_lint.analysis.index import (
     split_lines,
 )
 from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
-from tfshape_lint.analysis.models import branch_bodies, fit_label_ranks
+from tfshape_lint.analysis.models import (
+    branch_bodies,
+    called_model_ranks,
+    compiled_output_ranks,
+    fit_label_ranks,
+)
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
     FunctionNode,
@@ -135,6 +140,8 @@ class _Run:
         self._noqa_map: dict[int, str] | None = None
         self._fit_units: set[int] = set()
         self._fit_ranks: list[int | None] | None = None
+        self._model_calls: dict[int, dict[cst.Call, int]] = {}
+        self._compiled_ranks: dict[str, list[int | None]] | None = None
         self.line_tables: dict[int, LineTable] = {}
 
     # -- orchestration ------------------------------------------------------------------------
@@ -259,19 +266,32 @@ class _Run:
             return False
 
     def _fit_inputs(self, spec: LossSpec, facts: ModuleFacts) -> dict[str, Value] | None:
-        """A Loss subclass in a file whose every ``fit`` passes ``(N,)`` labels gets ``(B,)``
-        labels, one rank below a prediction of at least two axes (a Dense output)."""
+        """A Loss subclass in a file whose every ``fit`` passes labels of one known rank gets
+        them unaligned: against the output rank of the models compiled with it when the file
+        shows it (``(N, 1)`` labels against a ``Reshape(())`` head: one axis more), else
+        ``(N,)`` labels are one rank below a prediction of at least two axes (a Dense output)."""
         if spec.context is not Context.SUBCLASS or not self._fit_units or len(spec.params) < 2:
             return None
         if self._fit_ranks is None:
             modules = [m for m in (self.unit_module(u) for u in sorted(self._fit_units)) if m is not None]
             self._fit_ranks = fit_label_ranks(facts, modules, spec)
         ranks = self._fit_ranks
-        if not ranks or any(rank != 1 for rank in ranks):
+        if not ranks or None in ranks or len(set(ranks)) != 1:
+            return None
+        if self._compiled_ranks is None:
+            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
+        outputs = set(self._compiled_ranks.get(spec.path[0], []))
+        output = outputs.pop() if len(outputs) == 1 else None
+        labels_rank = ranks[0]
+        assert labels_rank is not None
+        if output is None and labels_rank != 1:
+            return None
+        rel = labels_rank - output if output is not None else -1
+        if rel == 0:
             return None
         inputs = input_values(spec)
         labels = spec.params[0]
-        inputs[labels] = inputs[labels].evolve(rel=-1)
+        inputs[labels] = inputs[labels].evolve(rel=rel)
         return inputs
 
     def _call_site(self, spec: LossSpec, facts: ModuleFacts) -> tuple[cst.Call, list[Value], Scope] | None:
@@ -287,6 +307,13 @@ class _Run:
         caller = find_def(module, spec.caller) if spec.caller else None
         if spec.caller and not isinstance(caller, cst.FunctionDef):
             return None
+        calls = self._model_calls.get(spec.call_unit)
+        if calls is None:  # what the file's models output, where the call passes it
+            calls = called_model_ranks(self.index, spec.call_unit, set(self.parsed), self.unit_module)
+            self._model_calls[spec.call_unit] = calls
+        if calls:
+            # only for the call's arguments: a loss calling a model (a feature extractor) is unchanged
+            facts = replace(facts, model_outputs=calls)
         return passed_values(facts, spec, caller if isinstance(caller, cst.FunctionDef) else None, module)
 
     def _check_loss(self, rule: Rule, loss: Scope) -> None:

@@ -26,6 +26,7 @@ from tfshape_lint.analysis.builtin_losses import (
 from tfshape_lint.analysis.callsites import PLACEHOLDER
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
+from tfshape_lint.analysis.layers import LayerRole, RankChange, input_rank, layer_spec, rank_change, width
 from tfshape_lint.analysis.losses import LossSpec
 from tfshape_lint.analysis.tensors import Evaluator, ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Env, Value
@@ -171,18 +172,6 @@ def _assignments(modules: Sequence[cst.Module], stmt: cst.CSTNode) -> dict[str, 
 
 
 # -- what a model outputs -------------------------------------------------------------------------
-#: layers whose ``activation`` defaults to None (a linear output: logits)
-AFFINE_LAYERS = frozenset({"Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Convolution1D",
-                           "Convolution2D", "Convolution3D", "Conv1DTranspose", "Conv2DTranspose",
-                           "Conv3DTranspose", "Convolution2DTranspose", "Convolution3DTranspose",
-                           "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
-                           "SeparableConvolution2D", "DepthwiseConv1D", "DepthwiseConv2D",
-                           "LocallyConnected1D", "LocallyConnected2D"})
-#: layers that pass values through unchanged (in inference) or only rearrange them
-TRANSPARENT_LAYERS = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-                                "GaussianDropout", "GaussianNoise", "AlphaDropout", "Reshape", "Flatten",
-                                "Permute", "ActivityRegularization"})
-_INPUTS = frozenset({"Input", "InputLayer"})
 _SOFTMAX_FNS = frozenset({"keras.activations.softmax", "tf.nn.softmax", "tf.softmax", "K.softmax",
                           "ops.softmax"})
 _SIGMOID_FNS = frozenset({"keras.activations.sigmoid", "tf.nn.sigmoid", "tf.sigmoid", "K.sigmoid",
@@ -208,47 +197,46 @@ class Activation(enum.Enum):
         return self in (Activation.SOFTMAX, Activation.SIGMOID)
 
 
-class LayerRole(enum.Enum):
-    """How a layer acts on its input's activation."""
-
-    AFFINE = "affine"  # Dense, Conv...: its own ``activation=`` decides
-    ACTIVATION = "activation"  # Activation, Softmax
-    TRANSPARENT = "transparent"  # Dropout, Reshape...: keeps the values (hides the activation)
-    INPUT = "input"
-
-
 @dataclass(frozen=True)
 class Output:
     """What a tensor holds and the layer (source text, for messages) that decided it.
 
     ``after``: a layer that passed probabilities on unchanged in value but hides the activation
-    from the loss (Reshape...). ``units``: the deciding layer's first argument when it is an
-    int literal (``Dense(10)``: 10 output units; filters for a convolution).
+    from the loss (Reshape...). ``units``: the deciding layer's output width when it is an
+    int literal (``Dense(10)``: 10 output units; filters for a convolution). ``rank``: the
+    tensor's rank, batch axis included, when the layers from an ``Input`` of known shape (or a
+    ``Flatten``, a ``Reshape``) fix it (``Dense(1)`` on ``Input(shape=(8,))``: 2).
     """
 
     activation: Activation
     layer: str = ""
     after: str | None = None
     units: int | None = None
+    rank: int | None = None
 
 
 @dataclass(frozen=True)
 class LayerFacts:
-    """A layer constructor the file shows."""
+    """A layer constructor the file shows: its role, what it outputs (activation, width), what
+    it does to the rank and the input rank it declares (``input_shape=``, first of a Sequential)."""
 
     role: LayerRole
     output: Output = Output(Activation.UNKNOWN)
+    rank: RankChange = RankChange()
+    declared: int | None = None
 
 
 @dataclass(frozen=True)
 class ModelFacts:
     """A model built in the file. ``output``: its last layer's output (None: unknown);
     ``layers``: the known layer list of a Sequential; ``qualname``: the model class as
-    written (``tf.keras.Sequential``: which Keras)."""
+    written (``tf.keras.Sequential``: which Keras); ``rank``: the rank of its output, batch
+    axis included (``Dense(1)`` on 8 features: 2; None: unknown)."""
 
     output: Output | None
     layers: tuple[LayerFacts | None, ...] | None = None
     qualname: str = ""
+    rank: int | None = None
 
     @property
     def final_activation(self) -> Activation:
@@ -313,11 +301,21 @@ class ModelReader:
     whatever a branch or loop changes as unknown afterwards, remembers the functions of the
     file that build and return a model (``model = build_model()``) and the subclassed models
     (``class Net(keras.Model)`` whose ``call`` returns a known output), and records each
-    ``compile`` of a known model in :attr:`compiles`.
+    ``compile`` of a known model in :attr:`compiles`. With ``calls``, it also notes each call
+    of a model of the file whose output rank is known (``model(x)``, ``model.predict(x)``, also
+    of a module-level model inside a function): :meth:`called_ranks`. Without ``describe``,
+    layers are named by their class only (their source text is for messages).
     """
 
-    def __init__(self, imports: ImportTable) -> None:
+    def __init__(self, imports: ImportTable, calls: bool = False, describe: bool = True) -> None:
         self.imports = imports
+        self.calls = calls
+        self.describe = describe
+        self._called: dict[cst.Call, int] = {}
+        #: calls in a function of a name the function does not bind: resolved at module level
+        self._pending: list[tuple[cst.Call, str]] = []
+        #: the names each function being read binds (parameters, assignments), innermost last
+        self._bound: list[set[str]] = []
         self.module_env: _ModelEnv = {}
         #: functions of the file that build a model and return it (``def build_model(): ...``)
         self.built: dict[str, ModelFacts] = {}
@@ -331,6 +329,15 @@ class ModelReader:
         denotes after the statements read so far."""
         entry = self._evaluate(expr, self.module_env)
         return entry if isinstance(entry, ModelFacts) else None
+
+    def called_ranks(self) -> dict[cst.Call, int]:
+        """The output rank of each call of a model of the file read so far (by call node)."""
+        out = dict(self._called)
+        for call, name in self._pending:
+            entry = self.module_env.get(name)
+            if isinstance(entry, ModelFacts) and entry.rank is not None:
+                out[call] = entry.rank
+        return out
 
     def final_activation(self, expr: cst.BaseExpression) -> Activation:
         """The final activation of the model ``expr`` denotes (UNKNOWN when not known)."""
@@ -366,6 +373,15 @@ class ModelReader:
     def _function(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
         """Run a function body in ``env``; what its first top-level ``return`` gives (None when
         a branch or loop before it may return something else)."""
+        if not self.calls:
+            return self._body(node, env)
+        self._bound.append(local_names(node))
+        try:
+            return self._body(node, env)
+        finally:
+            self._bound.pop()
+
+    def _body(self, node: cst.FunctionDef, env: _ModelEnv) -> _Entry | None:
         branch_returns = False
         for stmt in statements(node.body):
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -395,7 +411,8 @@ class ModelReader:
             self._function(init, env)  # binds self.<layer> = Layer(...)
         returned = self._function(methods["call"], env)
         output = returned if isinstance(returned, Output) and returned.activation is not Activation.UNKNOWN else None
-        self.subclasses[node.name.value] = ModelFacts(output, None, "")
+        rank = returned.rank if isinstance(returned, Output) else None
+        self.subclasses[node.name.value] = ModelFacts(output, None, "", rank)
 
     def _is_model_class(self, base: cst.BaseExpression) -> bool:
         canon = self._canonical(base) or ""
@@ -430,6 +447,8 @@ class ModelReader:
             env.pop(key, None)
 
     def _small(self, small: cst.BaseSmallStatement, env: _ModelEnv, conditional: bool, module: bool) -> None:
+        if self.calls:
+            self._note_calls(small, env, module)
         if isinstance(small, cst.Assign):
             entry = self._evaluate(small.value, env)
             for target in small.targets:
@@ -440,6 +459,23 @@ class ModelReader:
             _bind(env, small.target, None)
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             self._method(small.value, env, conditional, module)
+
+    def _note_calls(self, small: cst.BaseSmallStatement, env: _ModelEnv, module: bool) -> None:
+        """Note the calls of models in ``small`` (before it rebinds anything)."""
+        for call in descendants(small, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "predict":
+                func = func.value
+            key = _key(func)
+            if key is None or not call.args:
+                continue
+            entry = env.get(key)
+            if isinstance(entry, ModelFacts):
+                if entry.rank is not None:
+                    self._called[call] = entry.rank
+            elif entry is None and not module and isinstance(func, cst.Name) \
+                    and not any(key in bound for bound in self._bound):
+                self._pending.append((call, key))  # a global: ``def step(x): ... model(x)``
 
     def _method(self, call: cst.Call, env: _ModelEnv, conditional: bool, module: bool) -> None:
         func = call.func
@@ -464,7 +500,7 @@ class ModelReader:
             return ModelFacts(None, None, model.qualname)
         layer = self._layer(call.args[0].value, env)
         layers = model.layers + (layer,)
-        return ModelFacts(sequential_output(layers), layers, model.qualname)
+        return ModelFacts(sequential_output(layers), layers, model.qualname, sequential_rank(layers))
 
     # -- compile losses -------------------------------------------------------------------------
     def _loss(self, written: cst.BaseExpression, env: _ModelEnv, module: bool) -> CompiledLoss | None:
@@ -536,7 +572,8 @@ class ModelReader:
                 return ModelFacts(None, (), qualname)
             listed = self._evaluate(arg, env)
             if isinstance(listed, _LayerList):
-                return ModelFacts(sequential_output(listed.layers), listed.layers, qualname)
+                return ModelFacts(sequential_output(listed.layers), listed.layers, qualname,
+                                  sequential_rank(listed.layers))
             return ModelFacts(None, None, qualname)
         if last in _MODEL_CLASSES:
             outputs = call_arg(call, 1, "outputs")
@@ -544,16 +581,18 @@ class ModelReader:
                 items = [e.value for e in outputs.elements if isinstance(e, cst.Element)]
                 outputs = items[0] if len(items) == 1 else None
             out = self._output_of(outputs, env) if outputs is not None else None
-            return ModelFacts(out, None, qualname)
+            return ModelFacts(out, None, qualname, out.rank if out is not None else None)
         return None
 
     def _output_of(self, expr: cst.BaseExpression, env: _ModelEnv) -> Output | None:
+        entry: _Entry | None = None
         if isinstance(expr, cst.Name):
             entry = env.get(expr.value)
-            return entry if isinstance(entry, Output) else None
-        if isinstance(expr, cst.Call):
-            return self._tensor(expr, env)
-        return None
+        elif isinstance(expr, cst.Call):
+            entry = self._tensor(expr, env) or self._layer(expr, env)
+        if isinstance(entry, LayerFacts) and entry.role is LayerRole.INPUT:
+            return Output(Activation.UNKNOWN, rank=entry.rank.of(None))  # x = Input(shape=(8,))
+        return entry if isinstance(entry, Output) else None
 
     def _tensor(self, call: cst.Call, env: _ModelEnv) -> Output | None:
         """The output of ``Layer(...)(x)``, ``layer(x)``, ``self.layer(x)`` or ``tf.nn.softmax(x)``."""
@@ -563,10 +602,16 @@ class ModelReader:
             return Output(kind, code_of(call.func) + "(...)")
         layer: LayerFacts | None
         key = _key(call.func)
+        entry = env.get(key) if key is not None else None
         if isinstance(call.func, cst.Call):
             layer = self._layer(call.func, env)
-        elif key is not None and isinstance(env.get(key), LayerFacts):
-            layer = env[key]  # type: ignore[assignment]
+        elif isinstance(entry, LayerFacts):
+            layer = entry
+        elif isinstance(entry, ModelFacts) and call.args:
+            return _called(entry)  # a model of the file applied to a tensor
+        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "predict" and call.args \
+                and isinstance(model := env.get(_key(call.func.value) or ""), ModelFacts):
+            return _called(model)
         else:
             return None
         if layer is None or not call.args:
@@ -579,27 +624,26 @@ class ModelReader:
             return entry if isinstance(entry, LayerFacts) else None
         if not isinstance(expr, cst.Call):
             return None
-        canon = self._canonical(expr.func) or ""
-        if not canon.startswith("keras."):
+        found = layer_spec(self._canonical(expr.func))
+        if found is None:
             return None
-        cls = canon.rsplit(".", 1)[-1]
-        if cls in _INPUTS and (canon.startswith("keras.layers") or canon == "keras.Input"):
-            return LayerFacts(LayerRole.INPUT)
-        if not canon.startswith("keras.layers."):
-            return None
-        desc = _layer_text(expr, cls)
-        if cls in AFFINE_LAYERS:
+        cls, spec = found
+        change = rank_change(cls, spec, expr)
+        declared = input_rank(expr)
+        if spec.role is LayerRole.INPUT:
+            return LayerFacts(LayerRole.INPUT, rank=change)
+        desc = _layer_text(expr, cls) if self.describe else cls
+        if spec.role is LayerRole.AFFINE:
             act = call_arg(expr, 1 if cls == "Dense" else None, "activation")
-            return LayerFacts(LayerRole.AFFINE, Output(self._activation(act), desc, units=_units(expr)))
+            out = Output(self._activation(act), desc, units=width(spec, expr))
+            return LayerFacts(LayerRole.AFFINE, out, change, declared)
         if cls == "Activation":
             named = self._activation(call_arg(expr, 0, "activation"))
-            return LayerFacts(LayerRole.ACTIVATION,
-                              Output(Activation.OTHER if named is Activation.UNKNOWN else named, desc))
+            out = Output(Activation.OTHER if named is Activation.UNKNOWN else named, desc)
+            return LayerFacts(LayerRole.ACTIVATION, out, change, declared)
         if cls == "Softmax":
-            return LayerFacts(LayerRole.ACTIVATION, Output(Activation.SOFTMAX, desc))
-        if cls in TRANSPARENT_LAYERS:
-            return LayerFacts(LayerRole.TRANSPARENT, Output(Activation.UNKNOWN, desc))
-        return None
+            return LayerFacts(LayerRole.ACTIVATION, Output(Activation.SOFTMAX, desc), change, declared)
+        return LayerFacts(spec.role, Output(Activation.UNKNOWN, desc), change, declared)
 
     def _activation(self, node: cst.BaseExpression | None) -> Activation:
         """The activation an ``activation=`` argument names (UNKNOWN for a non-literal)."""
@@ -632,13 +676,20 @@ def read_models(imports: ImportTable, module: cst.Module) -> ModelReader:
 # -- helpers ------------------------------------------------------------------------------------------
 def _apply(layer: LayerFacts, incoming: Output | None) -> Output:
     """The output of ``layer`` applied to a tensor holding ``incoming``."""
+    rank = layer.rank.of(incoming.rank if incoming is not None else None)
     if layer.role in (LayerRole.AFFINE, LayerRole.ACTIVATION):
-        return layer.output
+        return replace(layer.output, rank=rank)
     if layer.role is LayerRole.TRANSPARENT and incoming is not None and incoming.activation is not Activation.UNKNOWN:
         if incoming.activation.probabilities:
-            return replace(incoming, after=incoming.after or layer.output.layer)
-        return incoming
-    return Output(Activation.UNKNOWN)
+            return replace(incoming, after=incoming.after or layer.output.layer, rank=rank)
+        return replace(incoming, rank=rank)
+    return Output(Activation.UNKNOWN, rank=rank)
+
+
+def _called(model: ModelFacts) -> Output:
+    """What a model of the file outputs when called (``model(x)``, ``model.predict(x)``)."""
+    out = model.output if model.output is not None else Output(Activation.UNKNOWN)
+    return replace(out, rank=model.rank)
 
 
 def sequential_output(layers: tuple[LayerFacts | None, ...]) -> Output | None:
@@ -654,9 +705,17 @@ def sequential_output(layers: tuple[LayerFacts | None, ...]) -> Output | None:
     return out if out is not None and out.activation is not Activation.UNKNOWN else None
 
 
-def _units(call: cst.Call) -> int | None:
-    value = literal(call_arg(call, 0, "units"))
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def sequential_rank(layers: tuple[LayerFacts | None, ...]) -> int | None:
+    """The output rank of a Sequential list: from its ``Input`` (or the first layer's
+    ``input_shape``/``input_dim``) through each layer's rank change (None: a layer unknown)."""
+    rank: int | None = None
+    for i, layer in enumerate(layers):
+        if layer is None:
+            return None
+        if i == 0 and layer.declared is not None:
+            rank = layer.declared
+        rank = layer.rank.of(rank)
+    return rank
 
 
 def _bind(env: _ModelEnv, target: cst.BaseExpression, entry: _Entry | None) -> None:
@@ -691,6 +750,58 @@ def _key(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         return f"{node.value.value}.{node.attr.value}"
     return None
+
+
+class _Binders(cst.CSTVisitor):
+    """The targets of every binding under a node (assignments, loops, ``with ... as``, defs)."""
+
+    def __init__(self) -> None:
+        self.targets: list[cst.BaseExpression] = []
+        self.names: set[str] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.append(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.targets.append(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.targets.append(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        if isinstance(node.name, cst.BaseExpression):
+            self.targets.append(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.targets.append(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.add(node.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.add(node.name.value)
+
+
+def local_names(fn: cst.FunctionDef) -> set[str]:
+    """The names a function binds (parameters, assignment/loop/with targets, nested defs): a
+    call of one of them is not a call of the module-level model of that name."""
+    params = fn.params
+    names = {p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    binders = _Binders()
+    fn.body.visit(binders)
+    names |= binders.names
+    for target in binders.targets:
+        names.update(n.value for n in descendants(target, cst.Name))
+    return names
 
 
 def _returned(stmt: cst.BaseStatement) -> cst.BaseExpression | None:
@@ -808,3 +919,67 @@ def builder_units(index: ModuleIndex) -> set[int]:
     or a subclassed model (to follow ``Net()``)."""
     return {i for i, s in enumerate(index.unit_nodes)
             if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)} | set(model_classes(index).values())
+
+
+#: canonical names whose mention shows that a unit builds (or subclasses) a Keras model
+_MODEL_NAMES = ("keras.Sequential", "keras.Model", "keras.Functional", "keras.models.Sequential",
+                "keras.models.Model")
+
+
+def model_units(index: ModuleIndex) -> set[int]:
+    """The units a :class:`ModelReader` needs to know the file's models: those naming a model
+    class (``keras.Sequential``, a ``keras.Model`` base), the functions that build one, and the
+    module-level ``.add`` calls that grow one (empty: the file builds no model)."""
+    naming = index.units_with_name(*_MODEL_NAMES)
+    if not naming:
+        return set()
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    adds = {u for u in index.methods.get("add", set()) if not isinstance(index.unit_nodes[u], definitions)}
+    return naming | adds | builder_units(index)
+
+
+def _statement_units(index: ModuleIndex, units: set[int]) -> set[int]:
+    """Of ``units``, the module-level statements (not defs or classes): where models are bound."""
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {u for u in units if not isinstance(index.unit_nodes[u], definitions)}
+
+
+def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
+                       unit_module: Callable[[int], cst.Module | None]) -> dict[cst.Call, int]:
+    """Each call in ``call_unit`` of a model of the file with a known output rank (``pred =
+    model(x)`` with a ``Dense(1)`` head on 8 features: 2). Reads, in source order, the units
+    that build models, the module-level statements already parsed (``parsed``: where
+    ``model = build_model()`` is) and the call unit; ``unit_module`` gives the parsed unit,
+    the same nodes the evaluator sees."""
+    needed = model_units(index)
+    if not needed:
+        return {}
+    reader = ModelReader(index.imports, describe=False)
+    for unit in sorted(needed | _statement_units(index, parsed) | {call_unit}):
+        module = unit_module(unit)
+        if module is not None:
+            reader.calls = unit == call_unit
+            reader.read(module)
+    return reader.called_ranks()
+
+
+def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
+                          unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
+    """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
+    of the file), the output rank of each model compiled with it (None: that model's rank is
+    unknown). Reads, in source order, the units that build models, that compile, and the
+    module-level statements already parsed."""
+    compiles = index.methods.get("compile", set())
+    needed = model_units(index)
+    if not needed or not compiles:
+        return {}
+    reader = ModelReader(index.imports, describe=False)
+    for unit in sorted(needed | _statement_units(index, parsed) | compiles):
+        module = unit_module(unit)
+        if module is not None:
+            reader.read(module)
+    out: dict[str, list[int | None]] = {}
+    for site in reader.compiles:
+        if isinstance(site.written, cst.Call) and isinstance(site.written.func, cst.Name):
+            out.setdefault(site.written.func.value, []).append(site.model.rank)
+    return out

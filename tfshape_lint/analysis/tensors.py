@@ -182,6 +182,9 @@ class ModuleFacts:
     methods: dict[tuple[str, str], cst.FunctionDef] = field(default_factory=dict)
     #: module-level ``name = lambda ...``: helpers like a def
     lambdas: dict[str, cst.Lambda] = field(default_factory=dict)
+    #: calls of the file's models with the rank of their output (``model(x)`` of a
+    #: ``Dense(1)`` head: 2), from ``analysis.models``; filled where the file calls a loss
+    model_outputs: dict[cst.Call, int] = field(default_factory=dict)
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -611,6 +614,8 @@ class Evaluator:
     def _call(self, node: cst.Call, env: Env) -> Value:
         args = [self.expr(a.value, env) for a in node.args]
         func = node.func
+        if self.module.model_outputs and node in self.module.model_outputs:
+            return Value(rank=self.module.model_outputs[node], batch=True, dtype=DType.FLOAT)
         method = self._own_method(func, env)
         if method is not None:
             bound = [] if _is_staticmethod(method) else [env.names["self"]]
@@ -621,6 +626,9 @@ class Evaluator:
             return self._method_call(node, func, args, env)
         if isinstance(func, cst.Call):
             self.expr(func, env)
+            layered = self._layer_call(func, args)
+            if layered is not None:
+                return layered
             return self._instance_call(self.scope.values.get(func, UNKNOWN), node, args)
         dotted = cst_dotted(func)
         if dotted is None:
@@ -664,6 +672,22 @@ class Evaluator:
         if _is_staticmethod(method) or params and params[0].name.value == "self":
             return method
         return None
+
+    def _layer_call(self, layer: cst.Call, args: list[Value]) -> Value | None:
+        """``Dense(1)(x)`` in the file's own code: a float batch of the rank the layer table
+        gives for ``x``'s (Dense acts on the last axis, Flatten makes ``(B, n)``), so a
+        ``(B, 1)`` output meets ``(B,)`` labels at a direct call of a loss. Only for inputs of
+        known absolute rank (an ``Input``, a data array), not inside losses."""
+        from tfshape_lint.analysis.layers import layer_spec, rank_change  # layers reads this module
+
+        found = layer_spec(self.module.imports.canonical(cst_dotted(layer.func)))
+        if found is None or not args:
+            return None
+        x = args[0]
+        if not x.tensor or x.rel is not None or x.rank is None or not x.batch:
+            return None
+        rank = rank_change(found[0], found[1], layer).of(x.rank)
+        return Value(rank=rank, batch=True, dtype=DType.FLOAT) if rank is not None else None
 
     def _is_local(self, func: cst.Attribute, env: Env) -> bool:
         root: cst.BaseExpression = func
