@@ -109,6 +109,10 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         pinned["case"] = h.case
     variant = fn(hv, pinned)
     desc = hv.description
+    if variant.status == "refuted" and variant.evidence.startswith(STILL_REORDERS):
+        # the variant's node follows the samples, but the loss still depends on their order:
+        # the symptom survives the neutralised node, so it is not shown to come from it
+        return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains: {variant.evidence}")
     if variant.status == "refuted":
         return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
@@ -433,15 +437,63 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
         detail = f"loss {fmt(scalar(out))} becomes {fmt(scalar(outp))} after reordering"
     node = _tap_follows(h, base, perm)
     if not same and node != "follows":
-        return confirmed(f"reordering the batch changes the per-sample losses ({detail}): an index on "
-                         f"axis 0 picks one sample{node}")
+        found = (f"reordering the batch changes the per-sample losses ({detail}): an index on axis 0 picks "
+                 f"one sample{node}")
+        peers = _stacked_peers(h, base, params)
+        if peers:
+            return inconclusive(f"{found}; but {peers}")
+        return confirmed(found)
     if not same:
-        return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
+        return refuted(f"{STILL_REORDERS} ({detail}), but the flagged index follows the "
                        "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
+    """Why the finding is not shown when the loss takes ``y_pred[0]``, ``y_pred[1]``, ... as
+    peers (anchor, positive, negative) and the file never hands it to Keras: the same code is a
+    correct per-sample loss when ``y_pred`` is a list (or stack) of that many batches, as a
+    custom loop or a multi-output model passes it. The probe runs that reading on the same
+    samples; "" when it fails or also depends on the order of the samples (then the finding
+    stands on either reading), or when Keras is what calls the loss (one tensor, axis 0 the batch)."""
+    if params.get("keras_fed"):
+        return ""
+    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
+    indices = [int(i) for i in indices]
+    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
+        return ""
+    k = max(indices) + 1
+    perm = np.array([2, 0, 3, 1])
+    sig = base.sig
+    batches = [sig.make(4, seed=s + 1) for s in range(k)]
+    side = 1 if name == h.subject.pred_name else 0
+    stack = np.stack([b[side] for b in batches])
+    yt, yp = (base.y_true, stack) if side else (stack, base.y_pred)
+    ytp, ypp = (base.y_true[perm], stack[:, perm]) if side else (stack[:, perm], base.y_pred[perm])
+    out, err = _try(lambda: h.raw(yt, yp))
+    outp, err2 = _try(lambda: h.raw(ytp, ypp))
+    if err is not None or err2 is not None or isinstance(out, list) or isinstance(outp, list):
+        return ""
+    if np.shape(outp) != np.shape(out):
+        return ""
+    if np.ndim(out) >= 1 and np.shape(out)[0] == 4 and np.allclose(outp, out[perm], rtol=1e-4, atol=1e-6):
+        how = "reordering the samples reorders its per-sample losses"
+    elif np.allclose(outp, out, rtol=1e-4, atol=1e-6):
+        how = f"reordering the samples leaves the loss at {fmt(scalar(out))}"
+    else:
+        return ""
+    shown = ", ".join(f"{name}[{i}]" for i in indices)
+    return (f"the loss takes {shown} as peers, and with {name} a stack of {k} batches "
+            f"({shape_of(stack)}: {name}[i] the i-th batch, as a custom loop or a list of model outputs passes "
+            f"them) it is a correct per-sample loss ({how}); the file never hands this loss to Keras, so "
+            f"which {name} it gets is not shown")
+
+
+#: batch_permutation's refutation when the loss still depends on the order of the samples
+STILL_REORDERS = "reordering the batch changes the loss"
 
 
 def _names_flagged_index(err: BaseException, params: dict[str, Any]) -> bool:
