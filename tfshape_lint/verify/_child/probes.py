@@ -998,11 +998,13 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
             # the edge inputs already hold "y_true all 0": do not run the same inputs twice
             if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
                 cases.append((f"y_true all {pad:g} (padding)", padded, yp))
-    if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
+    nan_mode = _nan_label_mode(h.subject.program, h.subject.true_name) if params.get("nan_labels") else ""
+    if nan_mode:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
     inherited = 0
+    skipped = 0  # inputs with a loss-level symptom not pinned on the flagged op
     reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
@@ -1015,6 +1017,12 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
             continue
+        if nan_mode == "guarded" and label.startswith(NAN_LABELS):
+            finite = "" if skipped else " (every finite input tried leaves the loss and its gradient finite)"
+            return inconclusive(f"{outcome.evidence}; but only NaN labels show it, and the value the NaN test looks "
+                                f"at has a NaN source of its own upstream ({nan_source(h)}), which the test may be "
+                                f"there for: whether the labels can hold NaN is not shown{finite}")
+        skipped += 1
         node = _node_problem(run)
         if node is None:
             if h.subject.tapped:  # the flagged op did not run on this input: no evidence about it
@@ -1073,14 +1081,96 @@ def nan_gradient(h: Harness, params: dict[str, Any]) -> Outcome:
     return edge_values(h, {"nan_labels": True, "finite_value": True, **params})
 
 
-def _tests_labels_for_nan(program: str, true_name: str) -> bool:
-    """NaN labels are an input only for a loss that itself looks for NaN in its labels: a NaN
-    test on ``y_true`` or on a name computed from it (``err = square(y_true - y_pred)`` and then
-    ``is_nan(err)``: the labels' NaN is what the test expects to find)."""
-    names = _label_derived(program, true_name or "y_true")
-    alternatives = "|".join(re.escape(n) for n in sorted(names))
-    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*(?:{alternatives})\b",
-                     program) is not None
+#: the label of the NaN-label input (see ``_nan_label_inputs``)
+NAN_LABELS = "y_true with NaN entries"
+_NAN_TESTS = ("is_nan", "isnan", "is_finite", "isfinite", "is_inf", "isinf")
+#: operations that make NaN/inf from finite inputs (0/0, log 0, sqrt of a negative)
+_NAN_MAKERS = frozenset({"log", "sqrt", "rsqrt", "divide", "div", "truediv", "realdiv", "reciprocal", "pow",
+                         "power", "log1p", "xdivy"})
+
+
+def _nan_label_mode(program: str, true_name: str) -> str:
+    """Whether NaN labels are an input the loss is written for (KERAS_FACTS 8f: ``tf.where`` is
+    harmful only when the hidden branch's derivative is NaN/inf, so only such inputs show it).
+
+    "labels": the loss tests ``y_true`` itself for NaN, or a value computed from it
+    (``err = square(y_true - y_pred)``, then ``is_nan(err)``) with no NaN source of its own:
+    missing labels are what the test is there for. "guarded": the tested value also has a
+    NaN source upstream (``mask /= reduce_mean(mask)``, 0/0 on a batch of padding), which the
+    test may be there for instead, so NaN labels alone cannot confirm. "": no such test."""
+    name = true_name or "y_true"
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return ""
+    derived = _label_derived(program, name)
+    mode = ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+            tested = {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)}
+            if name in tested:
+                return "labels"
+            if tested & derived:
+                if not _nan_source_upstream(tree, tested):
+                    return "labels"
+                mode = "guarded"
+    return mode
+
+
+def nan_source(h: Harness) -> str:
+    """The upstream NaN source of ``_nan_label_mode``'s "guarded" case, in words."""
+    try:
+        tree = ast.parse(h.subject.program)
+    except (SyntaxError, ValueError):
+        return "a division or log"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+            found = _nan_source_upstream(tree, {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)})
+            if found:
+                return f"`{found}`"
+    return "a division or log"
+
+
+def _nan_source_upstream(tree: ast.Module, tested: set[str]) -> str:
+    """The first statement upstream of the tested names that can itself make NaN from finite
+    inputs (a division, a fractional power, a log or sqrt), as source text; "" if none."""
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for n in ast.walk(target):
+                    if isinstance(n, ast.Name):
+                        values.setdefault(n.id, []).append(node)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node)
+    seen: set[str] = set()
+    todo = list(tested)
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for stmt in values.get(current, []):
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Div, ast.FloorDiv, ast.Pow)):
+                return _snippet(stmt)
+            value = getattr(stmt, "value", None)
+            for n in ast.walk(value) if value is not None else ():
+                if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv, ast.Pow)):
+                    return _snippet(stmt)
+                if isinstance(n, ast.Call) and _call_attr(n.func) in _NAN_MAKERS:
+                    return _snippet(stmt)
+                if isinstance(n, ast.Name) and n.id not in seen:
+                    todo.append(n.id)
+    return ""
+
+
+def _snippet(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _call_attr(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _label_derived(program: str, true_name: str) -> set[str]:
