@@ -125,11 +125,41 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # stops on an error of another kind shows the flagged call was what failed
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(the loss then stops on another error: {variant.evidence})")
+    moved = _failure_moved(params, original, variant)
+    if moved:
+        return confirmed(f"as written: {original.evidence}; with {desc} that error is gone: the loss gets past the "
+                         f"flagged node and then fails on another construct ({moved})")
     if variant.status == "confirmed":
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+#: rules whose symptom is an error raised at the flagged node when fit traces the loss
+ERROR_SYMPTOMS = frozenset({"TFS110"})
+#: errors of constructs that cannot be traced whatever the flagged value is (Python control
+#: flow on a tensor, a recursion), never of the substitute itself (a shape or dtype error
+#: downstream may be just that: then the variant is not the fix for this form)
+_ELSEWHERE = frozenset({"OperatorNotAllowedInGraphError", "RecursionError"})
+_ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def _failure_moved(params: dict[str, Any], original: Outcome, variant: Outcome) -> str:
+    """The variant's error, when it is of another kind than the original's: symptoms are
+    compared by kind. The two programs differ only at the flagged node, so everything before
+    it runs alike; an original that fails with ``TypeError: len is not well defined`` and a
+    variant that fails with ``OperatorNotAllowedInGraphError`` (a Python ``if`` on the now
+    symbolic batch size) show that the original failed at the flagged node and the variant
+    got past it. "" when the kinds match, or the variant's error may come from the substitute."""
+    if params.get("code") not in ERROR_SYMPTOMS or variant.status != "confirmed":
+        return ""
+    before, after = _ERROR_NAME.search(original.evidence), _ERROR_NAME.search(variant.evidence)
+    if before is None or after is None or before.group(1) == after.group(1) or after.group(1) not in _ELSEWHERE:
+        return ""
+    start = variant.evidence.find(after.group(1))
+    text = variant.evidence[start:].split("; eager at batch", 1)[0]
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
