@@ -1,0 +1,161 @@
+"""Counterfactual verdicts follow the symptom (issue 12): peers indexed on axis 0 get the same
+verdict wherever they sit, NaN labels alone do not confirm a NaN test that has a NaN source of
+its own, and a variant that fails on another construct has lost the original's error.
+
+Every case here was written for this test (no third-party code); one ``verify_findings`` call
+runs them all (one worker, TensorFlow imported once).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import lint_example
+from tfshape_lint.finding import Finding
+from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+
+pytestmark = [pytest.mark.tf, pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")]
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
+
+
+# y_pred[0..2] as anchor/positive/negative, never handed to Keras: a custom loop may pass a list
+PEERS_FUNCTION = _src('''
+    import tensorflow as tf
+
+    def triplet(y_true, y_pred, margin=0.3):
+        pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)
+        neg = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+        return tf.maximum(pos - neg + margin, 0.0)
+    ''')
+
+# the same expressions in a Loss subclass: the same verdicts
+PEERS_SUBCLASS = _src('''
+    import tensorflow as tf
+
+    class Triplet(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)
+            neg = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+            return tf.maximum(pos - neg + 0.3, 0.0)
+    ''')
+
+# handed to compile: Keras passes one tensor, axis 0 is the batch; the peers move together
+PEERS_COMPILED = _src('''
+    import tensorflow as tf
+
+    def triplet(y_true, y_pred, margin=0.3):
+        pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)
+        neg = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+        return tf.maximum(pos - neg + margin, 0.0)
+
+    model = tf.keras.Sequential([tf.keras.layers.Dense(3)])
+    model.compile(optimizer="sgd", loss=triplet)
+    ''')
+
+# the NaN test on the masked loss: its mask divides by its own mean (0/0 on a batch of padding)
+GUARDED_NAN = _src('''
+    import tensorflow as tf
+
+    def masked_mae(y_true, y_pred):
+        mask = tf.cast(tf.not_equal(y_true, 0), tf.float32)
+        mask /= tf.reduce_mean(mask)
+        mask = tf.where(tf.math.is_nan(mask), 0.0, mask)
+        loss = tf.abs(y_pred - y_true) * mask
+        loss = tf.where(tf.math.is_nan(loss), 0.0, loss)
+        return tf.reduce_mean(loss, axis=-1)
+    ''')
+
+# the NaN test on an error made from the labels alone: missing labels are what it is there for
+LABEL_NAN = _src('''
+    import tensorflow as tf
+
+    def nan_mse(y_true, y_pred):
+        err = tf.square(y_true - y_pred)
+        err = tf.where(tf.math.is_nan(err), tf.zeros_like(err), err)
+        return tf.reduce_mean(err, axis=-1)
+    ''')
+
+# fixed, the batch size feeds a Python `if`, which fails on its own in fit
+HALVES = _src('''
+    import tensorflow as tf
+
+    class PairLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            if len(y_pred) % 2 != 0:
+                y_pred = y_pred[1:]
+            return -tf.reduce_mean(tf.math.log_sigmoid(y_pred[::2] - y_pred[1::2]))
+    ''')
+
+CASES = {"peers_function.py": (PEERS_FUNCTION, "TFS105"), "peers_subclass.py": (PEERS_SUBCLASS, "TFS105"),
+         "peers_compiled.py": (PEERS_COMPILED, "TFS105"), "guarded_nan.py": (GUARDED_NAN, "TFS402"),
+         "label_nan.py": (LABEL_NAN, "TFS402"), "halves.py": (HALVES, "TFS110")}
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, list[Finding]]:
+    findings: list[Finding] = []
+    for path, (source, code) in CASES.items():
+        found = [replace(f, path=path) for f in lint_example(source) if f.code == code]
+        assert found, f"{path}: the rule found nothing"
+        findings += found
+    out = verify_findings(findings, {path: source for path, (source, _) in CASES.items()}, timeout=60,
+                          device="cpu", use_cache=False)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in out:
+        by_path.setdefault(finding.path, []).append(finding)
+    return by_path
+
+
+def _statuses(findings: list[Finding]) -> list[Status]:
+    return [f.verification.status for f in findings if f.verification is not None]
+
+
+def test_peers_never_handed_to_keras_are_inconclusive_with_both_readings(verdicts: dict[str, list[Finding]]) -> None:
+    for finding in verdicts["peers_function.py"]:
+        verdict = finding.verification
+        assert verdict is not None and verdict.status is Status.INCONCLUSIVE, verdict
+        assert "as peers" in verdict.evidence and "a stack of 3 batches" in verdict.evidence, verdict
+
+
+def test_identical_peer_expressions_get_identical_verdicts(verdicts: dict[str, list[Finding]]) -> None:
+    function, subclass = verdicts["peers_function.py"], verdicts["peers_subclass.py"]
+    assert len(function) == len(subclass) == 4
+    assert _statuses(function) == _statuses(subclass)
+
+
+def test_peers_handed_to_keras_are_confirmed_with_the_peers_moved_together(
+        verdicts: dict[str, list[Finding]]) -> None:
+    for finding in verdicts["peers_compiled.py"]:
+        verdict = finding.verification
+        assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+        assert "with its peers moved too" in verdict.evidence, verdict
+        assert "reordering the samples reorders the per-sample losses" in verdict.evidence, verdict
+
+
+def test_nan_labels_alone_do_not_confirm_a_test_with_its_own_nan_source(verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["guarded_nan.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.INCONCLUSIVE, verdict
+    assert "NaN source of its own upstream (`mask /= tf.reduce_mean(mask)`)" in verdict.evidence, verdict
+
+
+def test_nan_labels_confirm_a_test_on_an_error_made_from_the_labels(verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["label_nan.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+    assert "y_true with NaN entries" in verdict.evidence, verdict
+
+
+def test_a_variant_failing_on_another_construct_has_lost_the_original_error(
+        verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["halves.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+    assert "len is not well defined" in verdict.evidence, verdict
+    assert "fails on another construct (OperatorNotAllowedInGraphError" in verdict.evidence, verdict
