@@ -272,7 +272,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                mode=("autograph" if finding.code in variants.AUTOGRAPH else
                      "self" if finding.code in variants.SELF_CONTAINED else "edit"),
                severity=finding.severity.value, message=finding.message,
-               layouts=_layouts(source, loss), paths=project_paths(finding.path),
+               layouts=_peer_layout(peers) + _layouts(source, loss), paths=project_paths(finding.path),
                flag_is_return=_flag_is_return(source, span),
                keras_fed=_keras_fed(source, loss),
                unbound=unbound_note(source, loss) if loss is not None else "",
@@ -333,7 +333,11 @@ def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:
     """For ``y_pred[0] indexes ...``: the indexed name and every constant index the innermost
     function around the finding takes of it (``y_pred[0]``, ``y_pred[1]``, ``y_pred[2]``: peers
     such as anchor, positive, negative), read from the file as written."""
-    flagged = re.match(r"\s*(\w+)\[(\d+)\]\s", finding.message)
+    lines = source.splitlines()
+    text = lines[finding.line - 1][finding.column:] if 0 < finding.line <= len(lines) else ""
+    if finding.end_line == finding.line:
+        text = text[:finding.end_column - finding.column]
+    flagged = re.match(r"\s*(\w+)\[(\d+)\]", text)
     tree = _parsed(source)
     if flagged is None or tree is None:
         return "", []
@@ -350,6 +354,17 @@ def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:
                 isinstance(node.slice, ast.Constant) and type(node.slice.value) is int and node.slice.value >= 0:
             found.add(node.slice.value)
     return name, sorted(found)
+
+
+def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:
+    """``(B, K, 5)`` inputs first for a loss that takes ``K`` peers by index: the reading in
+    which the finding is a bug (one tensor, the peers on axis 1, each a 5-vector), where moving
+    an index off the batch axis gives ``y_pred[:, i]``, one peer per sample (with ``(B, K)``
+    inputs it would be a column, and a sum over its last axis a sum over the batch)."""
+    if len(peers[1]) < 2:
+        return []
+    k = max(peers[1]) + 1
+    return [{"true": [k, 5], "pred": [k, 5], "labels": "float", "activation": "sigmoid"}]
 
 
 def _keras_fed(source: str, loss: LossRef | None) -> bool:

@@ -497,10 +497,12 @@ def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
         return ""
     k = max(indices) + 1
     perm = np.array([2, 0, 3, 1])
-    sig = base.sig
-    batches = [sig.make(4, seed=s + 1) for s in range(k)]
     side = 1 if name == h.subject.pred_name else 0
-    stack = np.stack([b[side] for b in batches])
+    shape = base.sig.pred_shape if side else base.sig.true_shape
+    if shape and shape[0] == k and len(shape) > 1:
+        shape = shape[1:]  # the (B, K, D) layout: each peer a (B, D) batch
+    rng = np.random.default_rng(k)
+    stack = rng.uniform(0.05, 0.95, size=(k, 4) + tuple(shape)).astype("float32")
     yt, yp = (base.y_true, stack) if side else (stack, base.y_pred)
     ytp, ypp = (base.y_true[perm], stack[:, perm]) if side else (stack[:, perm], base.y_pred[perm])
     out, err = _try(lambda: h.raw(yt, yp))
