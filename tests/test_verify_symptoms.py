@@ -1,6 +1,7 @@
 """Counterfactual verdicts follow the symptom (issue 12): peers indexed on axis 0 get the same
 verdict wherever they sit, NaN labels alone do not confirm a NaN test that has a NaN source of
-its own, and a variant that fails on another construct has lost the original's error.
+its own (and are not fed to a loss that marks missing labels with a value), and a variant that
+fails on another construct has lost the original's error.
 
 Every case here was written for this test (no third-party code); one ``verify_findings`` call
 runs them all (one worker, TensorFlow imported once).
@@ -58,8 +59,9 @@ PEERS_COMPILED = _src('''
     model.compile(optimizer="sgd", loss=triplet)
     ''')
 
-# the NaN test on the masked loss: its mask divides by its own mean (0/0 on a batch of padding)
-GUARDED_NAN = _src('''
+# the NaN test on the masked loss: its mask divides by its own mean (0/0 on a batch of padding),
+# and missing labels are marked with 0, not NaN
+SENTINEL_NAN = _src('''
     import tensorflow as tf
 
     def masked_mae(y_true, y_pred):
@@ -69,6 +71,30 @@ GUARDED_NAN = _src('''
         loss = tf.abs(y_pred - y_true) * mask
         loss = tf.where(tf.math.is_nan(loss), 0.0, loss)
         return tf.reduce_mean(loss, axis=-1)
+    ''')
+
+# the same without a missing-label value: whether labels can hold NaN is not shown
+GUARDED_NAN = _src('''
+    import tensorflow as tf
+
+    def masked_mae(y_true, y_pred):
+        mask = tf.cast(y_true > 0.5, tf.float32)
+        mask /= tf.reduce_mean(mask)
+        mask = tf.where(tf.math.is_nan(mask), 0.0, mask)
+        loss = tf.abs(y_pred - y_true) * mask
+        loss = tf.where(tf.math.is_nan(loss), 0.0, loss)
+        return tf.reduce_mean(loss, axis=-1)
+    ''')
+
+# a NaN source of its own that finite inputs reach (y_pred all 0: 0/0): confirmed without NaN labels
+OWN_SOURCE_NAN = _src('''
+    import tensorflow as tf
+
+    def ratio_loss(y_true, y_pred):
+        ratio = y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True)
+        err = tf.square(ratio - y_true)
+        err = tf.where(tf.math.is_nan(err), tf.zeros_like(err), err)
+        return tf.reduce_mean(err, axis=-1)
     ''')
 
 # the NaN test on an error made from the labels alone: missing labels are what it is there for
@@ -94,6 +120,7 @@ HALVES = _src('''
 
 CASES = {"peers_function.py": (PEERS_FUNCTION, "TFS105"), "peers_subclass.py": (PEERS_SUBCLASS, "TFS105"),
          "peers_compiled.py": (PEERS_COMPILED, "TFS105"), "guarded_nan.py": (GUARDED_NAN, "TFS402"),
+         "sentinel_nan.py": (SENTINEL_NAN, "TFS402"), "own_source_nan.py": (OWN_SOURCE_NAN, "TFS402"),
          "label_nan.py": (LABEL_NAN, "TFS402"), "halves.py": (HALVES, "TFS110")}
 
 
@@ -143,6 +170,22 @@ def test_nan_labels_alone_do_not_confirm_a_test_with_its_own_nan_source(verdicts
     verdict = finding.verification
     assert verdict is not None and verdict.status is Status.INCONCLUSIVE, verdict
     assert "NaN source of its own upstream (`mask /= tf.reduce_mean(mask)`)" in verdict.evidence, verdict
+    assert "y_true with NaN entries" in verdict.evidence, verdict
+
+
+def test_a_loss_marking_missing_labels_with_a_value_is_not_fed_nan_labels(
+        verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["sentinel_nan.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.REFUTED, verdict
+    assert "NaN labels were not tried" in verdict.evidence and "`not_equal(y_true, 0)`" in verdict.evidence, verdict
+
+
+def test_an_own_nan_source_that_finite_labels_reach_confirms(verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["own_source_nan.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+    assert "y_true with NaN entries" not in verdict.evidence, verdict
 
 
 def test_nan_labels_confirm_a_test_on_an_error_made_from_the_labels(verdicts: dict[str, list[Finding]]) -> None:

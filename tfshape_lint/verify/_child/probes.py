@@ -1031,7 +1031,12 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
             if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
                 cases.append((f"y_true all {pad:g} (padding)", padded, yp))
     nan_mode = _nan_label_mode(h.subject.program, h.subject.true_name) if params.get("nan_labels") else ""
-    if nan_mode:
+    sentinel = _label_sentinel(h.subject.program, h.subject.true_name) if nan_mode == "guarded" else ""
+    note = ""
+    if sentinel:
+        note = (f"; NaN labels were not tried: the loss marks missing labels with a value of its own (`{sentinel}`), "
+                f"and its NaN test has a NaN source of its own upstream ({nan_source(h)})")
+    elif nan_mode:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
@@ -1079,8 +1084,18 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if node_clean or inherited:
         how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
         return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
-                       "come from elsewhere")
-    return refuted(f"finite loss and gradient with {what} ({layout(base.sig)})")
+                       f"come from elsewhere{note}")
+    return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
+
+
+def _label_sentinel(program: str, true_name: str) -> str:
+    """The comparison by which the loss marks missing labels with a value (``not_equal(y_true,
+    0)``, ``y_true != -1``), as written; "" if none. Such a loss gets its missing labels as that
+    value, not as NaN."""
+    name = re.escape(true_name or "y_true")
+    number = r"-?\s*\d+(?:\.\d*)?"
+    found = re.search(rf"\b(?:not_equal|equal)\(\s*{name}\s*,\s*{number}\s*\)|\b{name}\s*[!=]=\s*{number}", program)
+    return found.group(0) if found else ""
 
 
 def _nonfinite(value: Any) -> bool:
