@@ -118,7 +118,28 @@ HALVES = _src('''
             return -tf.reduce_mean(tf.math.log_sigmoid(y_pred[::2] - y_pred[1::2]))
     ''')
 
-CASES = {"peers_function.py": (PEERS_FUNCTION, "TFS105"), "peers_subclass.py": (PEERS_SUBCLASS, "TFS105"),
+# a scalar over pairs of samples: no sample has a loss of its own to weight
+PAIRWISE = _src('''
+    import tensorflow as tf
+
+    class HalvesLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            half = tf.shape(y_pred)[0] // 2
+            return -tf.reduce_mean(tf.math.log_sigmoid(y_pred[:half] - y_pred[half:]))
+    ''')
+
+# the order of the samples matters through the cumsum too: moving y_pred[0] off the batch axis
+# leaves the symptom, so it is not shown to come from the flagged index
+TWO_SOURCES = _src('''
+    import tensorflow as tf
+
+    def drift_loss(y_true, y_pred):
+        first = y_pred[0]
+        trend = tf.math.cumsum(y_pred[..., 0])
+        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) + tf.reduce_mean(first) * trend
+    ''')
+
+CASES = {"pairwise.py": (PAIRWISE, "TFS108"), "two_sources.py": (TWO_SOURCES, "TFS105"), "peers_function.py": (PEERS_FUNCTION, "TFS105"), "peers_subclass.py": (PEERS_SUBCLASS, "TFS105"),
          "peers_compiled.py": (PEERS_COMPILED, "TFS105"), "guarded_nan.py": (GUARDED_NAN, "TFS402"),
          "sentinel_nan.py": (SENTINEL_NAN, "TFS402"), "own_source_nan.py": (OWN_SOURCE_NAN, "TFS402"),
          "label_nan.py": (LABEL_NAN, "TFS402"), "halves.py": (HALVES, "TFS110")}
@@ -202,3 +223,17 @@ def test_a_variant_failing_on_another_construct_has_lost_the_original_error(
     assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
     assert "len is not well defined" in verdict.evidence, verdict
     assert "fails on another construct (OperatorNotAllowedInGraphError" in verdict.evidence, verdict
+
+
+def test_a_loss_over_pairs_has_no_per_sample_reference_for_its_weights(verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["pairwise.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.INCONCLUSIVE, verdict
+    assert "no per-sample reference" in verdict.evidence and "weighted nan" not in verdict.evidence, verdict
+
+
+def test_a_symptom_that_survives_the_variant_does_not_confirm(verdicts: dict[str, list[Finding]]) -> None:
+    (finding,) = verdicts["two_sources.py"]
+    verdict = finding.verification
+    assert verdict is not None and verdict.status is Status.INCONCLUSIVE, verdict
+    assert "the symptom remains: reordering the batch changes the loss" in verdict.evidence, verdict
