@@ -379,10 +379,16 @@ def _keras_fed(source: str, loss: LossRef | None) -> bool:
     if tree is None or loss.context != "subclass":
         return False
     cls = loss.qualname.split(".")[0]
+
+    def builds(node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+            (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == cls
+
+    instances = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and builds(node.value)
+                 for t in node.targets if isinstance(t, ast.Name)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
-            if any(isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)) and
-                   (n.func.id if isinstance(n.func, ast.Name) else n.func.attr) == cls for n in ast.walk(node)):
+            if any(builds(n) or (isinstance(n, ast.Name) and n.id in instances) for n in ast.walk(node)):
                 return True
     return False
 
