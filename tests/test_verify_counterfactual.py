@@ -500,9 +500,12 @@ def test_parameter_never_passed_is_also_tried_as_a_scalar(verdicts: dict[str, Ve
 @needs_tf
 @pytest.mark.tf
 def test_batch_of_one_error_of_another_index_is_not_the_flagged_ones(verdicts: dict[str, Verification]) -> None:
-    # y_pred[2] fails at batch 1 in the variant too; the flagged y_pred[0] is judged on reordering
+    # y_pred[2] fails at batch 1 in the variant too; the flagged y_pred[0] is judged on reordering,
+    # and y_pred[0], y_pred[2] are peers of a loss the file never hands to Keras: with y_pred a
+    # stack of batches (a custom loop's list) it is a correct loss, so no verdict either way
     verdict = verdicts["second_index"]
-    assert verdict.status is Status.CONFIRMED, verdict
+    assert verdict.status is Status.INCONCLUSIVE, verdict
+    assert "batch of 1" not in verdict.evidence and "as peers" in verdict.evidence, verdict
 
 
 @needs_tf

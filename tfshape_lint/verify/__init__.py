@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 import sys
 import tempfile
 from dataclasses import replace
@@ -108,7 +109,8 @@ def verify_findings(findings: list[Finding], sources: dict[str, str], *, timeout
     verdicts: dict[int, Verification] = {}
     planned: dict[int, tuple[str, dict[str, Any]]] = {}
     for i, finding in enumerate(findings):
-        plan = _plan(finding, sources, target_keras)
+        peers = _siblings(findings, i) if finding.code in GROUPED else ()
+        plan = _plan(finding, sources, target_keras, group=peers)
         if isinstance(plan, Verification):
             verdicts[i] = plan
         else:
@@ -146,7 +148,9 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
         if verdict is None or verdict.status is not Status.INCONCLUSIVE or finding.code in API_RULES:
             continue
         siblings = _siblings(findings, i)
-        if not siblings:
+        if not siblings or len(_peers(finding, sources.get(finding.path, ""))[1]) >= 2:
+            # peers (y_pred[0], y_pred[1], y_pred[2]): one moved off the batch axis and the others
+            # not pairs a column with a sample, which is neither reading of the loss
             continue
         plan = _plan(finding, sources, target_keras, siblings)
         if not isinstance(plan, Verification):
@@ -210,12 +214,19 @@ EXTRA_RECIPES: dict[str, Recipe] = {
 API_RULES = frozenset({"TFS501", "TFS506"})
 
 
+#: rules whose findings on peers (``y_pred[0]``, ``y_pred[1]``, ``y_pred[2]`` of one loss) are
+#: neutralised together in the variant: one index moved off the batch axis and the others not
+#: pairs a column with a sample, which no reading of the loss does
+GROUPED = frozenset({"TFS105"})
+
+
 def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
-          siblings: tuple[Span, ...] = ()) -> tuple[str, dict[str, Any]] | Verification:
+          siblings: tuple[Span, ...] = (), group: tuple[Span, ...] = ()) -> tuple[str, dict[str, Any]] | Verification:
     """The job that verifies ``finding``, or the verdict when there is nothing to run.
 
     ``siblings``: spans of other findings of the same code in the same loss, neutralised in
-    both programs (see ``_retry_with_siblings_neutralised``)."""
+    both programs (see ``_retry_with_siblings_neutralised``). ``group``: such spans that are
+    the finding's peers, neutralised in the variant only (see ``GROUPED``)."""
     from tfshape_lint.registry import get
     from tfshape_lint.verify import variants
 
@@ -246,9 +257,11 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         return inconclusive(f"cannot extract the loss: {exc}")
     variant: ProbeProgram | None = None
     variant_error = ""
+    peers = _peers(finding, source) if finding.code in GROUPED else ("", [])
+    together = (group, ctx) if group and len(peers[1]) >= 2 and background is None and loss is not None else None
     if finding.code in variants.TRANSFORMS:
         try:
-            variant = _program(source, loss, span, tap, tap_mode, target, ctx, background)
+            variant = _program(source, loss, span, tap, tap_mode, target, ctx, background or together)
         except ExtractionError as exc:
             variant_error = "" if finding.code in variants.AUTOGRAPH else str(exc)
     flavour, note = _flavour(finding.code, source, program, target_keras)
@@ -269,15 +282,21 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         smallest = _min_batch(source, loss, indexed) if any(indexed) or not packed else 2
         if smallest > 2:
             params["min_batch"] = smallest
+    if finding.code in GROUPED:
+        params["peers"] = list(peers)
+    desc = variant.variant if variant is not None else ""
+    if together is not None and variant is not None and variant.background:
+        desc += f", with its peers moved too ({'; '.join(variant.background)})"
     job = _job(finding, program, recipe.probe, params, names)
     job.update(variant=variant.source if variant is not None else None,
-               variant_desc=variant.variant if variant is not None else "",
+               variant_desc=desc,
                variant_error=variant_error, flavour_note=note,
                mode=("autograph" if finding.code in variants.AUTOGRAPH else
                      "self" if finding.code in variants.SELF_CONTAINED else "edit"),
                severity=finding.severity.value, message=finding.message,
-               layouts=_layouts(source, loss), paths=project_paths(finding.path),
+               layouts=_peer_layout(peers) + _layouts(source, loss), paths=project_paths(finding.path),
                flag_is_return=_flag_is_return(source, span),
+               keras_fed=_keras_fed(source, loss),
                unbound=unbound_note(source, loss) if loss is not None else "",
                binding_note="; ".join(n for n in (per_call_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
@@ -367,6 +386,70 @@ def _extra_shapes(source: str, loss: LossRef | None) -> list[list[int] | None]:
     if tree is None or loss is None:
         return []
     return extra_shapes(tree, loss.qualname)
+
+
+def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:
+    """For ``y_pred[0] indexes ...``: the indexed name and every constant index the innermost
+    function around the finding takes of it (``y_pred[0]``, ``y_pred[1]``, ``y_pred[2]``: peers
+    such as anchor, positive, negative), read from the file as written."""
+    lines = source.splitlines()
+    text = lines[finding.line - 1][finding.column:] if 0 < finding.line <= len(lines) else ""
+    if finding.end_line == finding.line:
+        text = text[:finding.end_column - finding.column]
+    flagged = re.match(r"\s*(\w+)\[(\d+)\]", text)
+    tree = _parsed(source)
+    if flagged is None or tree is None:
+        return "", []
+    name = flagged.group(1)
+    body: ast.AST | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and \
+                node.lineno <= finding.line <= (node.end_lineno or node.lineno):
+            if body is None or node.lineno >= getattr(body, "lineno", 0):
+                body = node
+    found: set[int] = set()
+    for node in ast.walk(body if body is not None else tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name and \
+                isinstance(node.slice, ast.Constant) and type(node.slice.value) is int and node.slice.value >= 0:
+            found.add(node.slice.value)
+    return name, sorted(found)
+
+
+def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:
+    """``(B, K, 5)`` inputs first for a loss that takes ``K`` peers by index: the reading in
+    which the finding is a bug (one tensor, the peers on axis 1, each a 5-vector), where moving
+    an index off the batch axis gives ``y_pred[:, i]``, one peer per sample (with ``(B, K)``
+    inputs it would be a column, and a sum over its last axis a sum over the batch)."""
+    if len(peers[1]) < 2:
+        return []
+    k = max(peers[1]) + 1
+    return [{"true": [k, 5], "pred": [k, 5], "labels": "float", "activation": "sigmoid"}]
+
+
+def _keras_fed(source: str, loss: LossRef | None) -> bool:
+    """Whether the file hands this loss to Keras (``compile(loss=...)``), so that Keras, not a
+    caller of the file's own, decides what ``y_pred`` is: one tensor per model output, axis 0
+    the batch. A Loss subclass counts when the file passes an instance of it to ``compile``."""
+    if loss is None:
+        return False
+    if loss.context == "compile":
+        return True
+    tree = _parsed(source)
+    if tree is None or loss.context != "subclass":
+        return False
+    cls = loss.qualname.split(".")[0]
+
+    def builds(node: ast.AST) -> bool:
+        return isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+            (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == cls
+
+    instances = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and builds(node.value)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
+            if any(builds(n) or (isinstance(n, ast.Name) and n.id in instances) for n in ast.walk(node)):
+                return True
+    return False
 
 
 def _flag_is_return(source: str, span: tuple[int, int, int, int]) -> bool:

@@ -16,7 +16,7 @@ import ast
 import builtins
 import copy
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_dotted
@@ -130,6 +130,7 @@ def _neutralise_background(tree: ast.Module, source: str, flagged: tuple[int, in
     """Neutralise, in place, the sibling findings' nodes that do not overlap the flagged one;
     the descriptions of those done (a sibling without a variant stays as written)."""
     spans, ctx = background
+    ctx = replace(ctx, background=True)
     done: list[str] = []
     for sibling in spans:
         if flagged is not None and not (sibling[2:] <= flagged[:2] or flagged[2:] <= sibling[:2]):

@@ -102,6 +102,16 @@ def __tfs_nonzero__(x):
 def __tfs_batch_dim__(x):
     import tensorflow as __tf
     return __tf.shape(__tf.convert_to_tensor(x))[0]
+def __tfs_probe_batch__(x):
+    """A sibling's static batch size in both runs of another finding: the batch of the probe's
+    inputs as a Python int (what the static shape would say at a fixed batch size)."""
+    import sys
+    import tensorflow as __tf
+    n = __tf.convert_to_tensor(x).shape[0]
+    if n is not None:
+        return int(n)
+    fed = getattr(sys.modules.get("tfshape_lint.verify._child.harness"), "PROBE_BATCH", [None])[0]
+    return fed if fed is not None else __tfs_batch_dim__(x)
 def __tfs_batch_dim_float__(x):
     import tensorflow as __tf
     t = __tf.convert_to_tensor(x)
@@ -133,6 +143,8 @@ class Context:
     severity: str
     true_name: str
     pred_name: str
+    #: neutralising a sibling finding in both runs of another (see ``extract``), not the flagged node
+    background: bool = False
 
 
 @dataclass
@@ -493,6 +505,14 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         return f"the divisor of `{_short(node.target)} /= ...` kept away from 0 by 1e-7", node, node
     if ctx.code == "TFS303" and chain and _call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
         node, chain = chain[-1], chain[:-1]
+    if ctx.code == "TFS110" and ctx.background and chain and _shape_base(node) is not None:
+        # a sibling's static batch size as the probe's batch (a Python int in both runs): its own
+        # fix may feed Python control flow (`if tf.shape(y)[0] % 2:`), which fit cannot trace
+        base = _shape_base(node)
+        assert base is not None
+        static = ast.copy_location(_helper("__tfs_probe_batch__", base), node)
+        text = f"`{_short(node)}` taken as the batch size of the probe's inputs (a Python int)"
+        return (text, node, static) if _replace(chain[-1], node, static) else None
     if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.BinOp) and _shape_base(node) is not None:
         base = _shape_base(node)
         assert base is not None

@@ -109,6 +109,10 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         pinned["case"] = h.case
     variant = fn(hv, pinned)
     desc = hv.description
+    if variant.status == "refuted" and variant.evidence.startswith(STILL_REORDERS):
+        # the variant's node follows the samples, but the loss still depends on their order:
+        # the symptom survives the neutralised node, so it is not shown to come from it
+        return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains: {variant.evidence}")
     if variant.status == "refuted":
         return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
@@ -121,11 +125,41 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # stops on an error of another kind shows the flagged call was what failed
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(the loss then stops on another error: {variant.evidence})")
+    moved = _failure_moved(params, original, variant)
+    if moved:
+        return confirmed(f"as written: {original.evidence}; with {desc} that error is gone: the loss gets past the "
+                         f"flagged node and then fails on another construct ({moved})")
     if variant.status == "confirmed":
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains "
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+#: rules whose symptom is an error raised at the flagged node when fit traces the loss
+ERROR_SYMPTOMS = frozenset({"TFS110"})
+#: errors of constructs that cannot be traced whatever the flagged value is (Python control
+#: flow on a tensor, a recursion), never of the substitute itself (a shape or dtype error
+#: downstream may be just that: then the variant is not the fix for this form)
+_ELSEWHERE = frozenset({"OperatorNotAllowedInGraphError", "RecursionError"})
+_ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
+
+
+def _failure_moved(params: dict[str, Any], original: Outcome, variant: Outcome) -> str:
+    """The variant's error, when it is of another kind than the original's: symptoms are
+    compared by kind. The two programs differ only at the flagged node, so everything before
+    it runs alike; an original that fails with ``TypeError: len is not well defined`` and a
+    variant that fails with ``OperatorNotAllowedInGraphError`` (a Python ``if`` on the now
+    symbolic batch size) show that the original failed at the flagged node and the variant
+    got past it. "" when the kinds match, or the variant's error may come from the substitute."""
+    if params.get("code") not in ERROR_SYMPTOMS or variant.status != "confirmed":
+        return ""
+    before, after = _ERROR_NAME.search(original.evidence), _ERROR_NAME.search(variant.evidence)
+    if before is None or after is None or before.group(1) == after.group(1) or after.group(1) not in _ELSEWHERE:
+        return ""
+    start = variant.evidence.find(after.group(1))
+    text = variant.evidence[start:].split("; eager at batch", 1)[0]
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
@@ -451,15 +485,65 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
         detail = f"loss {fmt(scalar(out))} becomes {fmt(scalar(outp))} after reordering"
     node = _tap_follows(h, base, perm)
     if not same and node != "follows":
-        return confirmed(f"reordering the batch changes the per-sample losses ({detail}): an index on "
-                         f"axis 0 picks one sample{node}")
+        found = (f"reordering the batch changes the per-sample losses ({detail}): an index on axis 0 picks "
+                 f"one sample{node}")
+        peers = _stacked_peers(h, base, params)
+        if peers:
+            return inconclusive(f"{found}; but {peers}")
+        return confirmed(found)
     if not same:
-        return refuted(f"reordering the batch changes the loss ({detail}), but the flagged index follows the "
+        return refuted(f"{STILL_REORDERS} ({detail}), but the flagged index follows the "
                        "samples: the change comes from elsewhere")
     one, err = _try(lambda: h.value(*base.sig.make(1)))
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
+    """Why the finding is not shown when the loss takes ``y_pred[0]``, ``y_pred[1]``, ... as
+    peers (anchor, positive, negative) and the file never hands it to Keras: the same code is a
+    correct per-sample loss when ``y_pred`` is a list (or stack) of that many batches, as a
+    custom loop or a multi-output model passes it. The probe runs that reading on the same
+    samples; "" when it fails or also depends on the order of the samples (then the finding
+    stands on either reading), or when Keras is what calls the loss (one tensor, axis 0 the batch)."""
+    if params.get("keras_fed"):
+        return ""
+    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
+    indices = [int(i) for i in indices]
+    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
+        return ""
+    k = max(indices) + 1
+    perm = np.array([2, 0, 3, 1])
+    side = 1 if name == h.subject.pred_name else 0
+    shape = base.sig.pred_shape if side else base.sig.true_shape
+    if shape and shape[0] == k and len(shape) > 1:
+        shape = shape[1:]  # the (B, K, D) layout: each peer a (B, D) batch
+    rng = np.random.default_rng(k)
+    stack = rng.uniform(0.05, 0.95, size=(k, 4) + tuple(shape)).astype("float32")
+    yt, yp = (base.y_true, stack) if side else (stack, base.y_pred)
+    ytp, ypp = (base.y_true[perm], stack[:, perm]) if side else (stack[:, perm], base.y_pred[perm])
+    out, err = _try(lambda: h.raw(yt, yp))
+    outp, err2 = _try(lambda: h.raw(ytp, ypp))
+    if err is not None or err2 is not None or isinstance(out, list) or isinstance(outp, list):
+        return ""
+    if np.shape(outp) != np.shape(out):
+        return ""
+    if np.ndim(out) >= 1 and np.shape(out)[0] == 4 and np.allclose(outp, out[perm], rtol=1e-4, atol=1e-6):
+        how = "reordering the samples reorders its per-sample losses"
+    elif np.allclose(outp, out, rtol=1e-4, atol=1e-6):
+        how = f"reordering the samples leaves the loss at {fmt(scalar(out))}"
+    else:
+        return ""
+    shown = ", ".join(f"{name}[{i}]" for i in indices)
+    return (f"the loss takes {shown} as peers, and with {name} a stack of {k} batches "
+            f"({shape_of(stack)}: {name}[i] the i-th batch, as a custom loop or a list of model outputs passes "
+            f"them) it is a correct per-sample loss ({how}); the file never hands this loss to Keras, so "
+            f"which {name} it gets is not shown")
+
+
+#: batch_permutation's refutation when the loss still depends on the order of the samples
+STILL_REORDERS = "reordering the batch changes the loss"
 
 
 def _names_flagged_index(err: BaseException, params: dict[str, Any]) -> bool:
@@ -630,7 +714,13 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
     if err is not None:
         return inconclusive(f"with sample_weight: {describe(err)}")
-    reference = h.singles(base.y_true, base.y_pred, sw)
+    reference, err = _try(lambda: h.singles(base.y_true, base.y_pred, sw))
+    if err is not None or not math.isfinite(reference):
+        # a loss defined over the batch (pairs of samples, a ranking): no sample has a loss of
+        # its own, so there is no weighted per-sample value to compare Keras's with
+        alone = describe(err) if err is not None else f"gives {fmt(reference)}"
+        return inconclusive(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}, but the loss has no per-sample "
+                            f"reference (each sample alone {alone}: the loss is defined over the batch)")
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
     h.subject.taps.clear()
@@ -964,11 +1054,18 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
             # the edge inputs already hold "y_true all 0": do not run the same inputs twice
             if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
                 cases.append((f"y_true all {pad:g} (padding)", padded, yp))
-    if params.get("nan_labels") and _tests_labels_for_nan(h.subject.program, h.subject.true_name):
+    nan_mode = _nan_label_mode(h.subject.program, h.subject.true_name) if params.get("nan_labels") else ""
+    sentinel = _label_sentinel(h.subject.program, h.subject.true_name) if nan_mode == "guarded" else ""
+    note = ""
+    if sentinel:
+        note = (f"; NaN labels were not tried: the loss marks missing labels with a value of its own (`{sentinel}`), "
+                f"and its NaN test has a NaN source of its own upstream ({nan_source(h)})")
+    elif nan_mode:
         cases += _nan_label_inputs(base.sig)
     checked = 0
     node_clean = 0
     inherited = 0
+    skipped = 0  # inputs with a loss-level symptom not pinned on the flagged op
     reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
@@ -981,6 +1078,12 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
             continue
+        if nan_mode == "guarded" and label.startswith(NAN_LABELS):
+            finite = "" if skipped else " (every finite input tried leaves the loss and its gradient finite)"
+            return inconclusive(f"{outcome.evidence}; but only NaN labels show it, and the value the NaN test looks "
+                                f"at has a NaN source of its own upstream ({nan_source(h)}), which the test may be "
+                                f"there for: whether the labels can hold NaN is not shown{finite}")
+        skipped += 1
         node = _node_problem(run)
         if node is None:
             if h.subject.tapped:  # the flagged op did not run on this input: no evidence about it
@@ -1005,8 +1108,18 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if node_clean or inherited:
         how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
         return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
-                       "come from elsewhere")
-    return refuted(f"finite loss and gradient with {what} ({layout(base.sig)})")
+                       f"come from elsewhere{note}")
+    return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
+
+
+def _label_sentinel(program: str, true_name: str) -> str:
+    """The comparison by which the loss marks missing labels with a value (``not_equal(y_true,
+    0)``, ``y_true != -1``), as written; "" if none. Such a loss gets its missing labels as that
+    value, not as NaN."""
+    name = re.escape(true_name or "y_true")
+    number = r"-?\s*\d+(?:\.\d*)?"
+    found = re.search(rf"\b(?:not_equal|equal)\(\s*{name}\s*,\s*{number}\s*\)|\b{name}\s*[!=]=\s*{number}", program)
+    return found.group(0) if found else ""
 
 
 def _nonfinite(value: Any) -> bool:
@@ -1039,14 +1152,96 @@ def nan_gradient(h: Harness, params: dict[str, Any]) -> Outcome:
     return edge_values(h, {"nan_labels": True, "finite_value": True, **params})
 
 
-def _tests_labels_for_nan(program: str, true_name: str) -> bool:
-    """NaN labels are an input only for a loss that itself looks for NaN in its labels: a NaN
-    test on ``y_true`` or on a name computed from it (``err = square(y_true - y_pred)`` and then
-    ``is_nan(err)``: the labels' NaN is what the test expects to find)."""
-    names = _label_derived(program, true_name or "y_true")
-    alternatives = "|".join(re.escape(n) for n in sorted(names))
-    return re.search(rf"(is_nan|isnan|is_finite|isfinite|is_inf|isinf)\(\s*(?:{alternatives})\b",
-                     program) is not None
+#: the label of the NaN-label input (see ``_nan_label_inputs``)
+NAN_LABELS = "y_true with NaN entries"
+_NAN_TESTS = ("is_nan", "isnan", "is_finite", "isfinite", "is_inf", "isinf")
+#: operations that make NaN/inf from finite inputs (0/0, log 0, sqrt of a negative)
+_NAN_MAKERS = frozenset({"log", "sqrt", "rsqrt", "divide", "div", "truediv", "realdiv", "reciprocal", "pow",
+                         "power", "log1p", "xdivy"})
+
+
+def _nan_label_mode(program: str, true_name: str) -> str:
+    """Whether NaN labels are an input the loss is written for (KERAS_FACTS 8f: ``tf.where`` is
+    harmful only when the hidden branch's derivative is NaN/inf, so only such inputs show it).
+
+    "labels": the loss tests ``y_true`` itself for NaN, or a value computed from it
+    (``err = square(y_true - y_pred)``, then ``is_nan(err)``) with no NaN source of its own:
+    missing labels are what the test is there for. "guarded": the tested value also has a
+    NaN source upstream (``mask /= reduce_mean(mask)``, 0/0 on a batch of padding), which the
+    test may be there for instead, so NaN labels alone cannot confirm. "": no such test."""
+    name = true_name or "y_true"
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return ""
+    derived = _label_derived(program, name)
+    mode = ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+            tested = {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)}
+            if name in tested:
+                return "labels"
+            if tested & derived:
+                if not _nan_source_upstream(tree, tested):
+                    return "labels"
+                mode = "guarded"
+    return mode
+
+
+def nan_source(h: Harness) -> str:
+    """The upstream NaN source of ``_nan_label_mode``'s "guarded" case, in words."""
+    try:
+        tree = ast.parse(h.subject.program)
+    except (SyntaxError, ValueError):
+        return "a division or log"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+            found = _nan_source_upstream(tree, {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)})
+            if found:
+                return f"`{found}`"
+    return "a division or log"
+
+
+def _nan_source_upstream(tree: ast.Module, tested: set[str]) -> str:
+    """The first statement upstream of the tested names that can itself make NaN from finite
+    inputs (a division, a fractional power, a log or sqrt), as source text; "" if none."""
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for n in ast.walk(target):
+                    if isinstance(n, ast.Name):
+                        values.setdefault(n.id, []).append(node)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node)
+    seen: set[str] = set()
+    todo = list(tested)
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for stmt in values.get(current, []):
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, (ast.Div, ast.FloorDiv, ast.Pow)):
+                return _snippet(stmt)
+            value = getattr(stmt, "value", None)
+            for n in ast.walk(value) if value is not None else ():
+                if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv, ast.Pow)):
+                    return _snippet(stmt)
+                if isinstance(n, ast.Call) and _call_attr(n.func) in _NAN_MAKERS:
+                    return _snippet(stmt)
+                if isinstance(n, ast.Name) and n.id not in seen:
+                    todo.append(n.id)
+    return ""
+
+
+def _snippet(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _call_attr(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _label_derived(program: str, true_name: str) -> set[str]:

@@ -165,7 +165,8 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         hv = _variant_harness(job, harness, is_gpu)
         params = dict(job.get("params") or {})
         params.update(severity=job.get("severity", ""), message=job.get("message", ""),
-                      flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""))
+                      flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""),
+                      keras_fed=bool(job.get("keras_fed")))
         outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
         extra = _extra_names(obj) if getattr(h.subject, "extra_args", 0) else []
