@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,11 @@ def example_config(options: dict[str, object]) -> Config:
 
 def lint_example(code: str, options: dict[str, object] | None = None) -> list[Finding]:
     return lint_source(code, "example.py", example_config(dict(options or {})))
+
+
+def source_of(text: str) -> str:
+    """A test's indented triple-quoted source as the file it stands for."""
+    return textwrap.dedent(text).lstrip()
 
 
 def needle_at(source: str, needle: str, nth: int = 0) -> tuple[int, int]:

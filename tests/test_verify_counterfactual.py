@@ -8,12 +8,11 @@ flavour go through one ``verify_findings`` call (one worker, TensorFlow imported
 from __future__ import annotations
 
 import ast
-import textwrap
 from dataclasses import replace
 
 import pytest
 
-from tests.conftest import lint_example, needle_at
+from tests.conftest import lint_example, needle_at, source_of
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
@@ -24,8 +23,7 @@ from tfshape_lint.verify.result import Verification
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
 
 
-def _src(text: str) -> str:
-    return textwrap.dedent(text).lstrip()
+_src = source_of
 
 
 def _flag(code: str, source: str, path: str, needle: str, nth: int = 0,

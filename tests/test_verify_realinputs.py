@@ -14,12 +14,11 @@ Every case was written for this test (no third-party code); one ``verify_finding
 from __future__ import annotations
 
 import ast
-import textwrap
 from dataclasses import replace
 
 import pytest
 
-from tests.conftest import lint_example, needle_at
+from tests.conftest import lint_example, needle_at, source_of
 from tfshape_lint.finding import Finding, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
@@ -30,8 +29,7 @@ from tfshape_lint.verify.result import Verification
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
 
 
-def _src(text: str) -> str:
-    return textwrap.dedent(text).lstrip()
+_src = source_of
 
 
 TRIPLET_INDEX = _src('''

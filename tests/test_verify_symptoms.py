@@ -9,20 +9,18 @@ runs them all (one worker, TensorFlow imported once).
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import replace
 
 import pytest
 
-from tests.conftest import lint_example
+from tests.conftest import lint_example, source_of
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 
 pytestmark = [pytest.mark.tf, pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")]
 
 
-def _src(text: str) -> str:
-    return textwrap.dedent(text).lstrip()
+_src = source_of
 
 
 # y_pred[0..2] as anchor/positive/negative, never handed to Keras: a custom loop may pass a list
