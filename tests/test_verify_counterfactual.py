@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import lint_example, needle_at, source_of
+from tfshape_lint.engine import lint_source
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
@@ -380,6 +381,14 @@ def test_keras2_names_and_legacy_reduction() -> None:
     assert keras2_names(ast.parse("import keras.backend as K\nK.epsilon()\n")) == []
     assert legacy_reduction(ast.parse(LEGACY))
     assert not legacy_reduction(ast.parse(KERAS2))
+    # a legacy default the constructor never reads reaches no Loss: Keras 3 builds the class
+    unread = _src('''
+        class MAE(keras.losses.Loss):
+            def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, name="mae"):
+                super().__init__(reduction=None, name=name)
+        ''')
+    assert not legacy_reduction(ast.parse(unread))
+    assert legacy_reduction(ast.parse(unread.replace("reduction=None", "reduction=reduction")))
 
 
 def test_layouts_follow_the_loss_body() -> None:
@@ -588,3 +597,28 @@ def test_two_findings_of_one_code_in_a_loss_are_each_proved_with_the_other_neutr
         verdict = finding.verification
         assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
         assert "other TFS110 finding(s) in this loss neutralised" in verdict.evidence, verdict
+
+
+PEER_SUM = '''
+import tensorflow as tf
+
+def triplet(y_true, y_pred, alpha=0.2):
+    pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)
+    neg = tf.reduce_sum(tf.square(y_pred[0] - y_pred[2]), axis=-1)
+    return tf.reduce_sum(tf.maximum(pos - neg + alpha, 0.0))
+'''
+
+
+@needs_tf
+@pytest.mark.tf
+@pytest.mark.parametrize("compiled, expected", [(False, Status.CONFIRMED), (True, Status.REFUTED)])
+def test_batch_sum_over_peers_follows_who_calls_the_loss(compiled: bool, expected: Status) -> None:
+    # y_pred[0..2] are peers: in a loss the file never hands to Keras, y_pred may be a stack of
+    # three batches, and then the last reduce_sum sums over the batch (x4 from batch 2 to 8);
+    # compiled, Keras passes one (B, D) tensor, the loss reads samples 0-2 and nothing scales
+    source = PEER_SUM + ("model.compile(optimizer='adam', loss=triplet)\n" if compiled else "")
+    finding = next(f for f in lint_source(source, "peers.py") if f.code == "TFS102")
+    out = verify_findings([finding], {"peers.py": source}, timeout=60, device="cpu", use_cache=False)
+    verdict = out[0].verification
+    assert verdict.status is expected, verdict
+    assert ("a stack of 3 batches" in verdict.evidence) is (not compiled), verdict

@@ -282,6 +282,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         smallest = _min_batch(source, loss, indexed) if any(indexed) or not packed else 2
         if smallest > 2:
             params["min_batch"] = smallest
+            params["peers"] = list(_loss_peers(source, finding.line, names))
     if finding.code in GROUPED:
         params["peers"] = list(peers)
     desc = variant.variant if variant is not None else ""
@@ -397,14 +398,31 @@ def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:
     if finding.end_line == finding.line:
         text = text[:finding.end_column - finding.column]
     flagged = re.match(r"\s*(\w+)\[(\d+)\]", text)
-    tree = _parsed(source)
-    if flagged is None or tree is None:
+    if flagged is None:
         return "", []
-    name = flagged.group(1)
+    return flagged.group(1), _constant_indices(source, finding.line, flagged.group(1))
+
+
+def _loss_peers(source: str, line: int, names: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The loss parameter (of ``names``) that the function around ``line`` takes two or more
+    constant indices of (``y_pred[0]``, ``y_pred[1]``, ``y_pred[2]``), with those indices: a
+    batch-size probe then also tries the reading in which they are peers, each a batch."""
+    for name in names:
+        found = _constant_indices(source, line, name) if name else []
+        if len(found) >= 2:
+            return name, found
+    return "", []
+
+
+def _constant_indices(source: str, line: int, name: str) -> list[int]:
+    """Every non-negative constant index the innermost function around ``line`` takes of ``name``."""
+    tree = _parsed(source)
+    if tree is None:
+        return []
     body: ast.AST | None = None
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and \
-                node.lineno <= finding.line <= (node.end_lineno or node.lineno):
+                node.lineno <= line <= (node.end_lineno or node.lineno):
             if body is None or node.lineno >= getattr(body, "lineno", 0):
                 body = node
     found: set[int] = set()
@@ -412,7 +430,7 @@ def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name and \
                 isinstance(node.slice, ast.Constant) and type(node.slice.value) is int and node.slice.value >= 0:
             found.add(node.slice.value)
-    return name, sorted(found)
+    return sorted(found)
 
 
 def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:

@@ -108,8 +108,15 @@ def _imports_keras(tree: ast.Module) -> bool:
 
 
 def legacy_reduction(tree: ast.Module) -> bool:
-    """A ``Reduction.AUTO`` / ``reduction='auto'`` / ``losses_utils`` use: Keras 3's Loss rejects it."""
+    """A ``Reduction.AUTO`` / ``reduction='auto'`` / ``losses_utils`` use: Keras 3's Loss rejects it.
+
+    A legacy default of a parameter the function never reads (``__init__(self,
+    reduction=Reduction.AUTO)`` that passes ``reduction=None`` on) reaches no Loss: Keras 3
+    builds that class, so it does not count."""
+    unread = _unread_defaults(tree)
     for node in ast.walk(tree):
+        if id(node) in unread:
+            continue
         if isinstance(node, ast.Attribute) and node.attr in _LEGACY_REDUCTIONS and \
                 isinstance(node.value, ast.Attribute | ast.Name) and _last(node.value) in ("Reduction", "ReductionV2"):
             return True
@@ -119,6 +126,22 @@ def legacy_reduction(tree: ast.Module) -> bool:
         if isinstance(node, ast.Name) and node.id == "losses_utils":
             return True
     return False
+
+
+def _unread_defaults(tree: ast.Module) -> set[int]:
+    """The ids of every node inside the defaults of parameters their function never reads."""
+    found: set[int] = set()
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        read = {n.id for stmt in fn.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        positional = fn.args.posonlyargs + fn.args.args
+        pairs = list(zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults))
+        pairs += [(a, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            if arg.arg not in read:
+                found.update(id(n) for n in ast.walk(default))
+    return found
 
 
 def _last(node: ast.expr) -> str:

@@ -256,6 +256,10 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"batch {b_small}/{b_large} run failed: {describe(err or err2)}")  # type: ignore[arg-type]
     small = float(np.mean([v[0] for v, _ in smalls]))
     outcome = _scaling_verdict(small, large[0], b_small, b_large)
+    if outcome.status == "refuted" and b_small > 2:
+        stacked = _stacked_peer_scaling(h, base, params)
+        if stacked is not None:
+            return stacked
     if b_small > 2 and outcome.status != "inconclusive":
         outcome = Outcome(outcome.status, f"{outcome.evidence} (batch {b_large} = the batch of {b_small} repeated "
                                           f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
@@ -269,6 +273,43 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
                        f"({fmt(node_l)} at batch {b_large} vs {fmt(node_s)} at batch {b_small})")
     return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch {b_large} vs "
                      f"{fmt(node_s)} at batch {b_small}")
+
+
+def _stacked_peer_scaling(h: Harness, base: Any, params: dict[str, Any]) -> Outcome | None:
+    """The batch-size test in the reading where ``y_pred[0]``, ``y_pred[1]``, ``y_pred[2]`` are
+    peers, each a batch (``y_pred`` a stack of K batches, as a custom loop passes anchor,
+    positive and negative): the same 8 samples per peer in batches of 2 and of 8. Tried only
+    when the loss takes such peers, the file never hands it to Keras, and the plain reading
+    (axis 0 the batch) showed no scaling because the loss picks its first K samples; None when
+    this reading does not run, so the plain verdict stands."""
+    if params.get("keras_fed"):
+        return None
+    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
+    indices = [int(i) for i in indices]
+    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
+        return None
+    k = max(indices) + 1
+    side = 1 if name == h.subject.pred_name else 0
+    yt, yp = base.sig.make(8, seed=1)
+    shape = tuple(base.sig.pred_shape if side else base.sig.true_shape)
+    stack = np.random.default_rng(k).uniform(0.05, 0.95, size=(k, 8) + shape).astype("float32")
+
+    def run(lo: int, hi: int) -> tuple[float, float | None]:
+        part = stack[:, lo:hi]
+        return _value_and_tap(h, yt[lo:hi], part) if side else _value_and_tap(h, part, yp[lo:hi])
+
+    smalls = [_try(functools.partial(run, i, i + 2)) for i in range(0, 8, 2)]
+    large, err = _try(lambda: run(0, 8))
+    if err is not None or any(e is not None for _, e in smalls):
+        return None
+    small = float(np.mean([v[0] for v, _ in smalls]))
+    outcome = _scaling_verdict(small, large[0], 2, 8)
+    if outcome.status == "inconclusive":
+        return None
+    shown = ", ".join(f"{name}[{i}]" for i in indices)
+    return Outcome(outcome.status, f"{outcome.evidence}, with {name} a stack of {k} batches ({shape_of(stack)}: "
+                                   f"the loss takes {shown} as peers, each a batch, and the file never hands it "
+                                   "to Keras)")
 
 
 def _value_and_tap(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, float | None]:
@@ -815,7 +856,7 @@ def mask_effect(h: Harness, params: dict[str, Any]) -> Outcome:
                 continue
             structural = (f"the mask ({shape_of(mask)}, {int(zero.sum())} zeros) multiplies a scalar "
                           f"{fmt(value)}: it only rescales the loss")
-            outcome = _masked_move(h, yt, yp, zero, run.value)
+            outcome = _masked_move(h, yt, yp, zero, run.value, value)
             if outcome is not None:
                 return outcome
     if structural:
@@ -832,15 +873,23 @@ def _pad_labels(yt: np.ndarray, pad: float) -> np.ndarray:
     return out.astype(yt.dtype) if yt.dtype.kind != "f" and pad >= 0 else out
 
 
-def _masked_move(h: Harness, yt: np.ndarray, yp: np.ndarray, zero: np.ndarray, before: float) -> Outcome | None:
+def _masked_move(h: Harness, yt: np.ndarray, yp: np.ndarray, zero: np.ndarray, before: float,
+                 scalar_before: float) -> Outcome | None:
+    """Move y_pred only where the mask is 0. An unchanged loss refutes only when the scalar the
+    mask multiplies moved: when the scalar itself ignores those positions (a crossentropy of
+    all-zero label rows), the unchanged loss says nothing about the mask (None)."""
     if yp.shape[:zero.ndim] != zero.shape:
         return None
     moved = yp.copy()
     moved[zero] = np.clip(1.0 - yp[zero], 0.05, 0.95)
-    after, err = _try(lambda: h.value(yt, moved))
+    run, err = _try(lambda: h.eager(yt, moved))
     if err is not None or not math.isfinite(before):
         return None
+    after = run.value
+    scalars = [np.asarray(t) for t in run.taps if t is not None and np.asarray(t).size == 1]
     if close(before, after, rtol=1e-5, atol=1e-7):
+        if not scalars or close(float(scalars[0].reshape(())), scalar_before, rtol=1e-5, atol=1e-7):
+            return None
         return refuted(f"changing y_pred only where the mask is 0 leaves the loss at {fmt(before)}")
     return confirmed(f"changing y_pred only where the mask is 0 ({int(zero.sum())} positions) moves the loss "
                      f"{fmt(before)} -> {fmt(after)}: the mask multiplies an already reduced scalar")
@@ -1315,6 +1364,9 @@ def _edge_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
     out.append(("y_pred all 1", yt, np.ones_like(yp)))
     out.append(("y_true all 0", np.zeros_like(yt), yp))
     out.append(("y_true and y_pred all 0", np.zeros_like(yt), np.zeros_like(yp)))
+    if sig.labels in ("binary", "float"):
+        # a batch without negatives: the denominator sum(1 - y_true) of a rate is 0
+        out.append(("y_true all 1 (no negatives in the batch)", np.ones_like(yt), yp))
     return out
 
 
