@@ -142,3 +142,17 @@ def test_only_call_site_names_its_caller() -> None:
 
 def test_contexts_are_enums() -> None:
     assert Context("compile") is Context.COMPILE and Role("metric") is Role.METRIC
+
+
+@pytest.mark.parametrize("source, expected", [
+    # a Keras file that reads tf without importing it: tf means tensorflow
+    ("import keras.backend as K\ndef f(y_true, y_pred):\n    return tf.where(y_true > 0, y_pred, 0.0)\n",
+     "tensorflow"),
+    # a parameter named tf, a star import, or a file with nothing of TensorFlow bind nothing
+    ("import keras.backend as K\ndef f(tf, y_pred):\n    return tf.where(y_pred)\n", None),
+    ("from keras.layers import *\nimport keras.backend as K\ny = tf.where(x)\n", None),
+    ("import os\ny = tf.where(x)\n", None),
+])
+def test_unimported_tf_is_tensorflow_in_a_tensorflow_file(source: str, expected: str | None) -> None:
+    index = build_index(source, ast.parse(source))
+    assert index.imports.aliases.get("tf") == expected

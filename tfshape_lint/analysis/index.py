@@ -140,6 +140,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
     external: list[tuple[str, str]] = []
     patched: frozenset[str] = frozenset()
     all_nodes = walk(tree)
+    _bind_conventional_aliases(imports, all_nodes)
     if project is not None and path is not None:
         file = Path(path).resolve()
         patched = project.patched_names(file, list(imports.aliases.values()))  # before re-exports resolve
@@ -157,6 +158,40 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                             project.loss_hooks() if project is not None else frozenset()))
     _record_mentions(index)
     return index
+
+
+#: names with one meaning in TensorFlow code, bound when a file reads them without binding them
+CONVENTIONAL_MODULES = {"tf": "tensorflow", "np": "numpy"}
+
+
+def _bind_conventional_aliases(imports: ImportTable, nodes: list[ast.AST]) -> None:
+    """``tf``/``np`` read in a TensorFlow file that binds them nowhere (a notebook cell or a
+    module that lost its import) mean what they always mean: without this, ``tf.where`` over a
+    clipped value is an unknown call and a guarded ``log`` looks unguarded. The verifier runs
+    such a loss with the same imports, so both see one program. A star import may bind them,
+    so nothing is assumed then."""
+    if not imports.mentions_ml():
+        return
+    wanted = {name for name in CONVENTIONAL_MODULES if name not in imports.aliases}
+    if not wanted:
+        return
+    read: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                read.add(node.id)
+            else:
+                wanted.discard(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            wanted.discard(node.name)
+        elif isinstance(node, ast.arg):
+            wanted.discard(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            wanted.difference_update(node.names)
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return
+    for name in sorted(wanted & read):
+        imports.aliases[name] = CONVENTIONAL_MODULES[name]
 
 
 def _statements(tree: ast.Module) -> list[ast.AST]:
