@@ -132,8 +132,10 @@ def verdicts() -> dict[str, Verification]:
         "triplet_index": ("triplet_index.py", TRIPLET_INDEX, _found(TRIPLET_INDEX, "TFS102")),
         "triplet_tuple": ("triplet_tuple.py", TRIPLET_TUPLE, _forced(
             "TFS102", TRIPLET_TUPLE, "tf.reduce_sum(tf.maximum(gap + margin, 0.0))")),
-        "unimported_clipped": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 0)),
-        "unimported_raw": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 1)),
+        # the linter now sees the clip (tf means tensorflow there too) and flags only the raw log;
+        # the clipped one is handed to the verifier as if flagged, which must refute it
+        "unimported_clipped": ("unimported.py", UNIMPORTED, _forced("TFS401", UNIMPORTED, "K.log(p)")),
+        "unimported_raw": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 0)),
         "seq_mask": ("masked.py", MASKED, _found(MASKED, "TFS503")),
         "bool_and": ("bool_and.py", BOOL_AND, _found(BOOL_AND, "TFS503")),
         "sized": ("sized.py", SIZED, _found(SIZED, "TFS401", 0)),
@@ -171,6 +173,7 @@ def test_loss_called_with_a_tuple_gets_one_tensor_per_part(verdicts: dict[str, V
 @pytest.mark.tf
 def test_unimported_tf_runs_with_its_conventional_import(verdicts: dict[str, Verification]) -> None:
     clipped, raw = verdicts["unimported_clipped"], verdicts["unimported_raw"]
+    assert [f.line for f in lint_example(UNIMPORTED) if f.code == "TFS401"] == [needle_at(UNIMPORTED, "K.log(p)", 1)[0]]
     assert clipped.status is Status.REFUTED, clipped  # the log's argument is clipped first
     assert raw.status is Status.CONFIRMED, raw
     for verdict in (clipped, raw):
