@@ -96,9 +96,6 @@ MEASURED_EXCEPTIONS = {
     ("TFS301", "idx = tf.cast(logits, tf.int32)"): (
         Status.INCONCLUSIVE, "the int result flows through a variable; no float surrogate keeps its dtype"),
     # bad examples added by issue 11 after the counterfactual verifier was built; measured, not yet analysed
-    ("TFS105", "tf.maximum(pos + alpha, 0.0)"): (
-        Status.INCONCLUSIVE, "peers y_pred[0], y_pred[1] in a loss the file never hands to Keras: with y_pred a "
-                             "stack of two batches (a custom loop's list) it is a correct per-sample loss"),
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
     ("TFS110", "K.int_shape(y_pred)[:-1]"): (

@@ -530,7 +530,11 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
                  f"one sample{node}")
         peers = _stacked_peers(h, base, params)
         if peers:
-            return inconclusive(f"{found}; but {peers}")
+            # the symptom is shown under the reading Keras itself uses (axis 0 the batch); the
+            # other reading the file leaves open is named, not taken as a refutation: refuted
+            # needs no symptom under every input the probe tries
+            return confirmed(f"{found} (with one tensor whose axis 0 is the batch, as Keras passes it); "
+                             f"it would be no bug if {peers}")
         return confirmed(found)
     if not same:
         return refuted(f"{STILL_REORDERS} ({detail}), but the flagged index follows the "
@@ -542,12 +546,12 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
 
 
 def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
-    """Why the finding is not shown when the loss takes ``y_pred[0]``, ``y_pred[1]``, ... as
-    peers (anchor, positive, negative) and the file never hands it to Keras: the same code is a
+    """The other reading of a TFS105 finding on peers (``y_pred[0]``, ``y_pred[1]``, ... as
+    anchor, positive, negative) of a loss the file never hands to Keras: the same code is a
     correct per-sample loss when ``y_pred`` is a list (or stack) of that many batches, as a
     custom loop or a multi-output model passes it. The probe runs that reading on the same
-    samples; "" when it fails or also depends on the order of the samples (then the finding
-    stands on either reading), or when Keras is what calls the loss (one tensor, axis 0 the batch)."""
+    samples and the text names it in the evidence; "" when it fails or also depends on the
+    order of the samples, or when Keras is what calls the loss (one tensor, axis 0 the batch)."""
     if params.get("keras_fed"):
         return ""
     name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
@@ -577,10 +581,10 @@ def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
     else:
         return ""
     shown = ", ".join(f"{name}[{i}]" for i in indices)
-    return (f"the loss takes {shown} as peers, and with {name} a stack of {k} batches "
-            f"({shape_of(stack)}: {name}[i] the i-th batch, as a custom loop or a list of model outputs passes "
-            f"them) it is a correct per-sample loss ({how}); the file never hands this loss to Keras, so "
-            f"which {name} it gets is not shown")
+    return (f"{name} is a stack of {k} batches ({shape_of(stack)}: {name}[i] the i-th batch, as a custom loop "
+            f"or a list of model outputs passes them), where the loss takes {shown} as peers and is a correct "
+            f"per-sample loss ({how}); the file never hands this loss to Keras, so which {name} it gets is "
+            "not shown")
 
 
 #: batch_permutation's refutation when the loss still depends on the order of the samples
