@@ -257,6 +257,8 @@ PADDED_COUNT = _src('''
         return masked_mse
     ''')
 
+PADDED_BATCH_COUNT = PADDED_COUNT.replace(", axis=-1)", ")")
+
 TRACED_CALL = _src('''
     import tensorflow as tf
 
@@ -313,6 +315,9 @@ def verdicts() -> dict[str, Verification]:
         "padded_count": ("padded.py", PADDED_COUNT, _flag(
             "TFS401", PADDED_COUNT, "padded.py",
             "tf.reduce_sum(tf.square(y_true - y_pred) * mask, axis=-1) / tf.reduce_sum(mask, axis=-1)")),
+        "padded_batch_count": ("padded_batch.py", PADDED_BATCH_COUNT, _flag(
+            "TFS401", PADDED_BATCH_COUNT, "padded_batch.py",
+            "tf.reduce_sum(tf.square(y_true - y_pred) * mask) / tf.reduce_sum(mask)")),
         "traced_call": ("traced.py", TRACED_CALL, _flag("TFS105", TRACED_CALL, "traced.py", "y_pred[0]",
                                                          severity=Severity.ERROR)),
     }
@@ -559,11 +564,15 @@ def test_a_loss_that_is_zero_both_ways_is_no_evidence_of_symmetry(verdicts: dict
 
 @needs_tf
 @pytest.mark.tf
-def test_a_label_count_is_probed_with_an_all_padding_batch(verdicts: dict[str, Verification]) -> None:
+def test_a_label_count_is_probed_with_one_all_padding_sample(verdicts: dict[str, Verification]) -> None:
     verdict = verdicts["padded_count"]
-    # `mask_value` is bound to the neutral 0.5 (the factory is never called): a batch of labels all
-    # equal to it makes the count 0
-    assert verdict.status is Status.CONFIRMED and "y_true all 0.5 (padding)" in verdict.evidence, verdict
+    # `mask_value` is bound to the neutral 0.5 (the factory is never called): a sample whose labels
+    # all equal it makes its per-sample count 0
+    assert verdict.status is Status.CONFIRMED and "y_true of sample 0 all 0.5 (padding)" in verdict.evidence, verdict
+    # the same count over the whole batch is 0 only for a batch of nothing but padding, which a data
+    # pipeline never yields: no symptom
+    verdict = verdicts["padded_batch_count"]
+    assert verdict.status is Status.REFUTED, verdict
 
 
 @needs_tf

@@ -498,6 +498,10 @@ class Evaluator:
                 result = result.without_marks(Mark.SUM_OVER_BATCH)
         if op in ("Add", "Subtract", "Multiply") and (left.has(Tag.COUNT) and right.has(Tag.COUNT)):
             result = result.with_tags(Tag.COUNT)
+        if op == "Subtract" and right.has(Tag.MASK) and isinstance(node, cst.BinaryOperation) \
+                and literal(node.left) in (1, 1.0):
+            # 1 - mask: the complement of a 0/1 mask (the valid entries of a padding test) is a mask
+            result = result.with_tags(Tag.MASK)
         if op == "Add" and (_is_epsilon(left) or _is_epsilon(right)):
             result = result.with_tags(Tag.GUARDED_EPS)
         if op in ("Add", "Subtract"):

@@ -176,6 +176,12 @@ class UnguardedLogDivSqrt(Rule):
                 "    loss = tf.square(real - pred) * mask\n"
                 "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
                 note="the masked mean over the batch: its count is 0 only for a batch of padding"),
+        Example("import tensorflow as tf\n\n"
+                "def masked_mse(y_true, y_pred):\n"
+                "    padded = tf.reduce_all(tf.equal(y_true, -1.0), axis=-1)\n"
+                "    mask = tf.expand_dims(1 - tf.cast(padded, tf.float32), -1)\n"
+                "    return tf.reduce_sum(tf.square(y_true - y_pred) * mask) / tf.reduce_sum(mask)\n",
+                note="the same count written as 1 minus the padding test"),
         Example("import tensorflow as tf\nfrom tensorflow import keras\n\n"
                 "def nll(target, probs):\n"
                 "    return -tf.reduce_mean(target * tf.math.log(probs))\n\n"

@@ -1103,10 +1103,12 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     yt, yp = base.sig.make(4)
     if yt.dtype.kind == "f":
         for pad in _padding_values(h.subject.program, params.get("bound_numbers") or ()):
-            padded = np.full_like(yt, pad)
-            # the edge inputs already hold "y_true all 0": do not run the same inputs twice
-            if not any(np.array_equal(t, padded) and np.array_equal(p, yp) for _, t, p in cases):
-                cases.append((f"y_true all {pad:g} (padding)", padded, yp))
+            # one sample made entirely of padding (a sample with every label missing), the others
+            # ordinary: a data pipeline yields that, never a whole batch of padding, so a count
+            # of valid labels over the whole batch is not 0 here, a per-sample count is
+            padded = yt.copy()
+            padded[0] = pad
+            cases.append((f"y_true of sample 0 all {pad:g} (padding)", padded, yp))
     nan_mode = _nan_label_mode(h.subject.program, h.subject.true_name) if params.get("nan_labels") else ""
     sentinel = _label_sentinel(h.subject.program, h.subject.true_name) if nan_mode == "guarded" else ""
     note = ""
@@ -1122,12 +1124,18 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
+    non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
     for label, yt, yp in cases:
         run, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None:
             continue
         checked += 1
         reached = reached or bool(run.taps)
+        kind = _non_float_kind(run.out)
+        if kind:
+            if non_float is None or (not non_float[2] and _node_problem(run)):
+                non_float = (label, kind, _node_problem(run) or "")
+            continue
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
             continue
@@ -1158,11 +1166,27 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if h.subject.tapped and not reached:
         return inconclusive(f"the flagged op was not reached with {what} ({layout(base.sig)}): a branch or "
                             "argument the probe inputs do not take")
+    if non_float is not None:
+        label, kind, node = non_float
+        seen = f"; the flagged op {node} with {label}" if node else ""
+        return inconclusive(f"the loss returns {kind} values (e.g. with {label}){seen}: another construct turns its "
+                            f"float result into {kind}, which cannot show NaN/inf and has no gradient, so what the "
+                            "flagged op does to training is not shown")
     if node_clean or inherited:
         how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
         return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
                        f"come from elsewhere{note}")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
+
+
+def _non_float_kind(out: Any) -> str:
+    """The dtype name of a loss output that is not floating point (``bool``: a float loss
+    multiplied by an uncast comparison; ``int32``); "" for a float output or one without a
+    dtype. Such an output cannot be NaN, so a finite one refutes nothing."""
+    dtype = getattr(out, "dtype", None)
+    if dtype is None or getattr(dtype, "is_floating", True) or getattr(dtype, "is_complex", False):
+        return ""
+    return str(getattr(dtype, "name", dtype))
 
 
 def _label_sentinel(program: str, true_name: str) -> str:
