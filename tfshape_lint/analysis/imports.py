@@ -11,7 +11,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # libcst is imported lazily: the flake8 plugin's cheap pre-check uses this module
     import libcst as cst
@@ -200,3 +200,34 @@ def _cst_name_types() -> tuple[type, type]:
     import libcst as cst
 
     return cst.Attribute, cst.Name
+
+
+@dataclass(frozen=True)
+class NameUses:
+    """Which plain names a stretch of code reads and which it binds (assignment target,
+    import, definition, parameter, ``global``); ``star`` when a star import may bind any name."""
+
+    read: frozenset[str]
+    bound: frozenset[str]
+    star: bool
+
+
+def name_uses(nodes: Iterable[ast.AST]) -> NameUses:
+    """The names ``nodes`` (an ``ast.walk``) read and bind: what tells a name used without
+    an import (``tf`` in a notebook cell) from one the file defines itself."""
+    read: set[str] = set()
+    bound: set[str] = set()
+    star = False
+    for node in nodes:
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name.split(".")[0]) for a in node.names if a.name != "*")
+            star = star or any(a.name == "*" for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    return NameUses(frozenset(read), frozenset(bound), star)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
 from tfshape_lint.analysis.project import is_test_module, own_loss_hooks, project_for
 
@@ -172,25 +172,11 @@ def _bind_conventional_aliases(imports: ImportTable, nodes: list[ast.AST]) -> No
     so nothing is assumed then."""
     if not imports.mentions_ml():
         return
-    wanted = {name for name in CONVENTIONAL_MODULES if name not in imports.aliases}
-    if not wanted:
+    uses = name_uses(nodes)
+    if uses.star:
         return
-    read: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                read.add(node.id)
-            else:
-                wanted.discard(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            wanted.discard(node.name)
-        elif isinstance(node, ast.arg):
-            wanted.discard(node.arg)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            wanted.difference_update(node.names)
-        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-            return
-    for name in sorted(wanted & read):
+    wanted = {name for name in CONVENTIONAL_MODULES if name not in imports.aliases} - uses.bound
+    for name in sorted(wanted & uses.read):
         imports.aliases[name] = CONVENTIONAL_MODULES[name]
 
 

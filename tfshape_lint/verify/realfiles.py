@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from tfshape_lint.analysis.imports import name_uses
+
 #: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
 KERAS3_BACKEND = frozenset({
     "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format", "is_float_dtype",
@@ -69,24 +71,10 @@ def implicit_aliases(tree: ast.Module) -> dict[str, str]:
     definition or parameter of that name), with the import to run for each: run as written the
     loss stops on a ``NameError`` before it reaches any finding, and these names have one
     meaning in TensorFlow code. ``K`` given by a Keras 2 star import is left to that rule."""
-    read: set[str] = set()
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update((a.asname or a.name.split(".")[0]) for a in node.names)
-            if any(a.name == "*" for a in node.names):
-                bound.add("*")
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            bound.update(node.names)
-    if "*" in bound:
+    uses = name_uses(ast.walk(tree))
+    if uses.star:
         return {}  # a star import may bind any of them
-    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in read and name not in bound}
+    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in uses.read and name not in uses.bound}
 
 
 def star_backend(tree: ast.Module) -> bool:
