@@ -172,11 +172,13 @@ def _bind_conventional_aliases(imports: ImportTable, nodes: list[ast.AST]) -> No
     so nothing is assumed then."""
     if not imports.mentions_ml():
         return
+    wanted = {name for name in CONVENTIONAL_MODULES if name not in imports.aliases}
+    if not wanted:
+        return  # the usual file imports both: no walk over its nodes
     uses = name_uses(nodes)
     if uses.star:
         return
-    wanted = {name for name in CONVENTIONAL_MODULES if name not in imports.aliases} - uses.bound
-    for name in sorted(wanted & uses.read):
+    for name in sorted((wanted - uses.bound) & uses.read):
         imports.aliases[name] = CONVENTIONAL_MODULES[name]
 
 

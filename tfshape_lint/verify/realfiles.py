@@ -323,10 +323,12 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
     if name.startswith(("reduce_", "sum", "mean", "max", "min")) and len(node.args) >= 2:
         needs.rank = max(needs.rank, _axis_need(node.args[1]))
-    perm = next((kw.value for kw in node.keywords if kw.arg == "perm"), node.args[1] if len(node.args) >= 2 else None)
-    if name in ("transpose", "permute_dimensions") and isinstance(perm, (ast.List, ast.Tuple)):
-        # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
-        needs.rank = max(needs.rank, min(len(perm.elts), 5))
+    if name in ("transpose", "permute_dimensions"):
+        perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
+                    node.args[1] if len(node.args) >= 2 else None)
+        if isinstance(perm, (ast.List, ast.Tuple)):
+            # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
+            needs.rank = max(needs.rank, min(len(perm.elts), 5))
     if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)):
         dims = [_int(e) for e in node.args[1].elts]
         if len(dims) >= 3 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]):

@@ -282,14 +282,10 @@ def _stacked_peer_scaling(h: Harness, base: Any, params: dict[str, Any]) -> Outc
     when the loss takes such peers, the file never hands it to Keras, and the plain reading
     (axis 0 the batch) showed no scaling because the loss picks its first K samples; None when
     this reading does not run, so the plain verdict stands."""
-    if params.get("keras_fed"):
+    reading = _stack_reading(h, params)
+    if reading is None:
         return None
-    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
-    indices = [int(i) for i in indices]
-    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
-        return None
-    k = max(indices) + 1
-    side = 1 if name == h.subject.pred_name else 0
+    name, indices, k, side = reading
     yt, yp = base.sig.make(8, seed=1)
     shape = tuple(base.sig.pred_shape if side else base.sig.true_shape)
     stack = np.random.default_rng(k).uniform(0.05, 0.95, size=(k, 8) + shape).astype("float32")
@@ -310,6 +306,19 @@ def _stacked_peer_scaling(h: Harness, base: Any, params: dict[str, Any]) -> Outc
     return Outcome(outcome.status, f"{outcome.evidence}, with {name} a stack of {k} batches ({shape_of(stack)}: "
                                    f"the loss takes {shown} as peers, each a batch, and the file never hands it "
                                    "to Keras)")
+
+
+def _stack_reading(h: Harness, params: dict[str, Any]) -> tuple[str, list[int], int, int] | None:
+    """The peers of the stacked reading, shared by the TFS102 and TFS105 probes: (parameter
+    name, its constant indices, K = the number of stacked batches, 1 for ``y_pred`` / 0 for
+    ``y_true``); None when Keras calls the loss or there are no two peers of a loss parameter."""
+    if params.get("keras_fed"):
+        return None
+    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
+    indices = [int(i) for i in indices]
+    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
+        return None
+    return name, indices, max(indices) + 1, 1 if name == h.subject.pred_name else 0
 
 
 def _value_and_tap(h: Harness, yt: np.ndarray, yp: np.ndarray) -> tuple[float, float | None]:
@@ -552,15 +561,11 @@ def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
     custom loop or a multi-output model passes it. The probe runs that reading on the same
     samples and the text names it in the evidence; "" when it fails or also depends on the
     order of the samples, or when Keras is what calls the loss (one tensor, axis 0 the batch)."""
-    if params.get("keras_fed"):
+    reading = _stack_reading(h, params)
+    if reading is None:
         return ""
-    name, indices = (list(params.get("peers") or ["", []]) + ["", []])[:2]
-    indices = [int(i) for i in indices]
-    if len(indices) < 2 or max(indices) > 7 or name not in (h.subject.pred_name, h.subject.true_name):
-        return ""
-    k = max(indices) + 1
+    name, indices, k, side = reading
     perm = np.array([2, 0, 3, 1])
-    side = 1 if name == h.subject.pred_name else 0
     shape = base.sig.pred_shape if side else base.sig.true_shape
     if shape and shape[0] == k and len(shape) > 1:
         shape = shape[1:]  # the (B, K, D) layout: each peer a (B, D) batch
@@ -1133,8 +1138,9 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         reached = reached or bool(run.taps)
         kind = _non_float_kind(run.out)
         if kind:
-            if non_float is None or (not non_float[2] and _node_problem(run)):
-                non_float = (label, kind, _node_problem(run) or "")
+            problem = _node_problem(run) or ""
+            if non_float is None or (not non_float[2] and problem):
+                non_float = (label, kind, problem)
             continue
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
