@@ -84,6 +84,12 @@ CASES = [
     ("import tensorflow as tf\ndef seg_loss(targets, inputs):\n    return inputs\n",
      {"seg_loss": ("unknown", "loss")}),
     ("import tensorflow as tf\ndef weird(gt, x):\n    return x\n", {}),
+    # Keras's own label name first, in a function named as a loss: the second is the prediction
+    ("import tensorflow as tf\ndef loss_nll(y_true, x):\n    return x\n", {"loss_nll": ("unknown", "loss")}),
+    ("import tensorflow as tf\ndef scale(y_true, x):\n    return x\n", {}),
+    # a method named as a loss, with a loss's parameters (handed to Keras as a bound method)
+    ("import tensorflow as tf\nclass Survival(object):\n    def loss(self, ytrue, ypred):\n        return ypred\n"
+     "    def activation(self, ytrue, ypred):\n        return ypred\n", {"Survival.loss": ("unknown", "loss")}),
     # x as a prediction only when the file registers the function
     ("import tensorflow as tf\ndef weird(gt, x):\n    return x\n"
      "m = tf.keras.models.load_model('m.h5', custom_objects={'weird': weird})\n",

@@ -109,8 +109,8 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     if len(params) < 2:
         return False
     first, second = params[0].lower(), params[1].lower()
-    if first == "y_true" and second == "y_pred":
-        return True
+    if first == "y_true" and (second == "y_pred" or "loss" in name.lower()):
+        return True  # Keras's own name for the labels, in a function that says it is a loss
     if registered and "loss" in name.lower():
         return True  # the file registers it and its name says loss
     preds = REGISTERED_PRED_NAMES if registered else PRED_NAMES
@@ -448,11 +448,18 @@ class LossDiscovery:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
 
     def _callable_signature(self, info: FunctionInfo, loss_classes: set[str]) -> None:
-        """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object."""
+        """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object; or a
+        method named as a loss (``def loss(self, ytrue, ypred)``), which a file hands to Keras
+        as a bound method (``compile(loss=obj.loss)``)."""
         cls = info.in_class
-        if info.node.name != "__call__" or cls is None or cls in loss_classes:
+        if cls is None or cls in loss_classes:
             return
         params = positional_params(info.node)
+        if info.node.name != "__call__":
+            name = info.node.name
+            if "loss" in name.lower() and looks_like_loss_signature(name, params):
+                self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS))
+            return
         if looks_like_loss_signature(cls, params):
             role = Role.METRIC if looks_like_metric_name(cls) else Role.LOSS
             self.found.append(_Found(info.path, None, Context.UNKNOWN, role))

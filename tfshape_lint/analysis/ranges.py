@@ -485,8 +485,26 @@ class Ranges:
         mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
         if mixed is not None:
             out = out.lifted(low=mixed.low, le_one=mixed.le_one, margin=mixed.margin)
+        elif isinstance(node.operator, cst.Add) and self._mirrored_exps(node, scope):
+            out = out.lifted(low=Low.SAFE)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
+
+    def _mirrored_exps(self, node: cst.BinaryOperation, scope: Scope) -> bool:
+        """``exp(x) + exp(-x)`` (``2 * cosh(x)`` written out): one of the two is at least 1
+        whatever ``x`` is, so the sum is at least 1 and never underflows to 0."""
+        args: list[cst.BaseExpression] = []
+        for side in (node.left, node.right):
+            call = self._definition(side, scope)
+            if not isinstance(call, cst.Call):
+                return False
+            spec = lookup(self.canonical(call.func))
+            arg = call_arg(call, 0, "x")
+            if spec is None or spec.op != "exp" or arg is None:
+                return False
+            args.append(arg)
+        first, second = args
+        return _negation_of(first, second) or _negation_of(second, first)
 
     def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
         """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
@@ -767,6 +785,15 @@ def _power(a: Bound, b: Bound) -> Bound:
         return base.lifted(low=a.low if keep else Low.ANY, le_one=keep and a.le_one and exponent >= 1,
                            margin=keep and a.margin and exponent >= 1)
     return base.lifted(low=Low.POS if at_least(a.low, Low.POS) else Low.ANY)
+
+
+def _negation_of(negated: cst.BaseExpression, plain: cst.BaseExpression) -> bool:
+    """``negated`` is ``-plain`` (parentheses aside)."""
+    if not (isinstance(negated, cst.UnaryOperation) and isinstance(negated.operator, cst.Minus)):
+        return False
+    inner = negated.expression
+    return inner.deep_equals(plain) or inner.with_changes(lpar=(), rpar=()).deep_equals(
+        plain.with_changes(lpar=(), rpar=()))
 
 
 _ARITH: dict[str, Callable[[Bound, Bound], Bound]] = {

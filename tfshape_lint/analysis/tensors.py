@@ -624,6 +624,10 @@ class Evaluator:
         if method is not None:
             bound = [] if _is_staticmethod(method) else [env.names["self"]]
             return self._helper_call(node, (method, Env()), bound + args)
+        attribute = self._own_loss_attribute(func, env)
+        if attribute is not None:
+            self.scope.values[func] = attribute  # which Loss is being called
+            return self._instance_call(attribute, node, args)
         if isinstance(func, cst.Attribute) and cst_dotted(func) is None or (
             isinstance(func, cst.Attribute) and func.value and self._is_local(func, env)
         ):
@@ -676,6 +680,27 @@ class Evaluator:
         if _is_staticmethod(method) or params and params[0].name.value == "self":
             return method
         return None
+
+    def _own_loss_attribute(self, func: cst.BaseExpression, env: Env) -> Value | None:
+        """``self.loss_fn`` that the loss's own class sets in ``__init__`` to a Loss instance
+        (``self.loss = SparseCategoricalCrossentropy(reduction='none')``): called in the loss,
+        it computes what that Loss computes (per sample with ``reduction='none'``, else a
+        scalar). None for any other attribute, or one ``__init__`` assigns more than once."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "self" and "self" in env.names):
+            return None
+        path = self.scope.spec.path
+        init = self.module.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
+        if init is None or init is self.scope.node:
+            return None
+        assigned = [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
+                    for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
+                    and _is_self_attribute(stmt.targets[0].target, func.attr.value)]
+        if len(assigned) != 1 or not isinstance(assigned[0], cst.Call):
+            return None
+        value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
+            assigned[0], Env(dict(self.module.globals.names)))
+        return value if value.has(Tag.LOSS_INSTANCE) else None
 
     def _layer_call(self, layer: cst.Call, args: list[Value]) -> Value | None:
         """``Dense(1)(x)`` in the file's own code: a float batch of the rank the layer table
@@ -1192,14 +1217,18 @@ def _transpose(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
 
 
 def _cond(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """The join of the branches' values (lambdas, or functions the loss defines); the predicate
+    picks a branch and passes no value, so its lack of gradient never reaches the result."""
     branches: list[Value] = []
     for arg in node.args[1:]:
         if isinstance(arg.value, cst.Lambda):
             branches.append(ev.expr(arg.value.body, Env(dict(ev.scope.params))))
+        elif isinstance(arg.value, cst.Name) and arg.value.value in ev.closures:
+            branches.append(ev._helper_call(node, ev.closures[arg.value.value], []))
     out: Value | None = None
     for value in branches:
         out = value if out is None else join(out, value)
-    return out if out is not None else _unknown_call(args)
+    return out if out is not None else _unknown_call(args[1:])
 
 
 def _keep(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1322,6 +1351,12 @@ def _module_attribute(imports: ImportTable, dotted: str) -> Value:
 
 def _is_staticmethod(fn: cst.FunctionDef) -> bool:
     return any(cst_dotted(d.decorator) in ("staticmethod",) for d in fn.decorators)
+
+
+def _is_self_attribute(target: cst.BaseExpression, name: str) -> bool:
+    """``self.<name>`` as an assignment target."""
+    return (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+            and target.value.value == "self" and target.attr.value == name)
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,

@@ -130,6 +130,14 @@ class ReducedBeforeMask(Rule):
                 line=7,
                 message="loss_object(y_true, y_pred) is already a scalar, so multiplying it by mask masks nothing "
                         "per element; build the Loss with reduction='none' (or use the loss function) and mask before reducing"),
+        Example("import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        mask = tf.cast(y_true != 0, tf.float32)\n"
+                "        return tf.reduce_sum(self.loss(y_true, y_pred) * mask, axis=-1)\n",
+                line=10, note="a Loss built in __init__ with the default reduction, called in call"),
         Example("import tensorflow as tf\n\n"
                 "def masked_mse(y_true, y_pred):\n"
                 "    err = tf.reduce_mean(tf.square(y_true - y_pred))\n"

@@ -82,6 +82,15 @@ class NonDifferentiableLoss(Rule):
     good = (
         Example("import tensorflow as tf\n\ndef mse_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"),
+        Example("import tensorflow as tf\n\ndef hard_negative_loss(y_true, y_pred):\n"
+                "    err = tf.square(y_true - y_pred)\n"
+                "    n = tf.math.count_nonzero(y_true, dtype=tf.int32)\n\n"
+                "    def none():\n"
+                "        return tf.zeros_like(err[:, 0])\n\n"
+                "    def some():\n"
+                "        return tf.reduce_sum(err, axis=-1)\n"
+                "    return tf.reduce_mean(err, axis=-1) + tf.cond(tf.equal(n, 0), none, some)\n",
+                note="tf.cond's value is its branch's: the comparison only picks the branch"),
         Example("import math\n\nimport tensorflow as tf\n\n\ndef angle_loss(y_true, y_pred):\n"
                 "    diff = (y_pred - y_true + math.pi) % (2 * math.pi) - math.pi\n"
                 "    return tf.reduce_mean(tf.square(diff), axis=-1)\n",

@@ -112,6 +112,11 @@ class UnguardedLogDivSqrt(Rule):
                 "    y_pred = ops.clip(y_pred, eps, 1.0)\n"
                 "    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)\n",
                 note="the ratio of two values clipped to [eps, 1] is at least eps"),
+        Example("from tensorflow.keras import backend as K\n\ndef loss_logcosh(y_true, x):\n"
+                "    def cosh(d):\n"
+                "        return (K.exp(d) + K.exp(-d)) / 2\n"
+                "    return K.mean(K.log(cosh(x - y_true)), axis=-1)\n",
+                note="exp(d) + exp(-d) is at least 1 whatever d is (one of the two is), so the log never sees 0"),
         Example("import tensorflow as tf\n\ndef logit_loss(y_true, y_pred):\n"
                 "    log_p = tf.nn.log_softmax(y_pred, axis=-1)\n"
                 "    xent = -tf.reduce_sum(tf.math.xlogy(y_true, tf.nn.softmax(y_pred)), axis=-1)\n"
