@@ -234,6 +234,35 @@ SHAPE_FACTORY = _src('''
         return loss
     ''')
 
+MATRIX_FACTORY = _src('''
+    import tensorflow as tf
+
+    def make_projected_loss(leadfield):
+        def loss(y_true, y_pred):
+            eeg_pred = tf.matmul(y_pred, leadfield)
+            return tf.reduce_sum(tf.square(tf.matmul(y_true, leadfield) - eeg_pred))
+        return loss
+    ''')
+
+SPLIT_BATCH = _src('''
+    import tensorflow as tf
+
+    def pair_loss(y_true, y_pred):
+        half = tf.shape(y_pred)[0] // 2
+        return -tf.reduce_sum(tf.math.log_sigmoid(y_pred[:half] - y_pred[half + 1:]))
+    ''')
+
+METHOD_LOSS = _src('''
+    import tensorflow as tf
+
+    class Survival(object):
+        def __init__(self, scale=1.0):
+            self.scale = scale
+
+        def loss(self, ytrue, ypred):
+            return -tf.reduce_mean(ytrue * tf.math.log(ypred) * self.scale, axis=-1)
+    ''')
+
 
 ZERO_BOTH_WAYS = _src('''
     import tensorflow as tf
@@ -309,6 +338,14 @@ def verdicts() -> dict[str, Verification]:
                                                                     "tf.math.log(y_pred)")),
         "shape_factory": ("shape_factory.py", SHAPE_FACTORY, _flag("TFS401", SHAPE_FACTORY, "shape_factory.py",
                                                                    "tf.math.log(y_pred)")),
+        "matrix_factory": ("matrix_factory.py", MATRIX_FACTORY, _flag(
+            "TFS102", MATRIX_FACTORY, "matrix_factory.py",
+            "tf.reduce_sum(tf.square(tf.matmul(y_true, leadfield) - eeg_pred))")),
+        "split_batch": ("split_batch.py", SPLIT_BATCH, _flag(
+            "TFS102", SPLIT_BATCH, "split_batch.py",
+            "tf.reduce_sum(tf.math.log_sigmoid(y_pred[:half] - y_pred[half + 1:]))")),
+        "method_loss": ("method_loss.py", METHOD_LOSS, _flag("TFS401", METHOD_LOSS, "method_loss.py",
+                                                             "tf.math.log(ypred)")),
         "zero_both_ways": ("zero.py", ZERO_BOTH_WAYS, _flag("TFS503", ZERO_BOTH_WAYS, "zero.py",
                                                             "K.categorical_crossentropy(y_pred, y_true)",
                                                             severity=Severity.ERROR)),
@@ -552,6 +589,27 @@ def test_never_called_factory_binds_its_parameters_by_use(verdicts: dict[str, Ve
     # in the evidence (a whole shape stays unguessed: tests/test_verify_realinputs.py)
     verdict = verdicts["shape_factory"]
     assert verdict.status is Status.CONFIRMED and "`w` = 5 (a size" in verdict.evidence, verdict
+    # a matrix operand (`matmul(y_pred, leadfield)`) is the identity as wide as the outputs: a
+    # number there raises, so without it the loss never runs
+    verdict = verdicts["matrix_factory"]
+    assert verdict.status is Status.CONFIRMED and "`leadfield` = the identity matrix" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_method_named_as_a_loss_runs_as_a_bound_method(verdicts: dict[str, Verification]) -> None:
+    # `Survival().loss` of a plain class: the instance is built as the file builds one (defaults here)
+    verdict = verdicts["method_loss"]
+    assert verdict.status is Status.CONFIRMED, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_loss_that_fails_on_even_batches_is_scaled_on_odd_ones(verdicts: dict[str, Verification]) -> None:
+    # halves that differ by one sample on even batch sizes: 2 and 8 raise, 3 and 9 run
+    verdict = verdicts["split_batch"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "at batch 9" in verdict.evidence and "batches of 2 and 8 raise" in verdict.evidence, verdict
 
 
 @needs_tf

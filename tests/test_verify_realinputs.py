@@ -23,7 +23,7 @@ from tfshape_lint.finding import Finding, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify.extract import enclosing_loss, param_bindings
-from tfshape_lint.verify.realfiles import implicit_aliases, min_batch, packed_inputs
+from tfshape_lint.verify.realfiles import implicit_aliases, infer_layouts, min_batch, packed_inputs
 from tfshape_lint.verify.result import Verification
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -210,6 +210,31 @@ def test_size_parameters_get_the_probe_size_and_a_whole_shape_stays_unguessed(
 
 
 # -- static pieces: no TensorFlow needed ---------------------------------------------------------------
+def test_a_sparse_crossentropy_gets_class_index_labels_first() -> None:
+    sparse = ast.parse("import tensorflow as tf\nclass L(tf.keras.losses.Loss):\n    def __init__(self):\n"
+                       "        self.ce = tf.keras.losses.SparseCategoricalCrossentropy(reduction='none')\n"
+                       "    def __call__(self, y_true, y_pred):\n        return self.ce(y_true, y_pred)\n")
+    first = infer_layouts(sparse, "L.__call__")[0]
+    assert first["labels"] == "sparse" and len(first["pred"]) == len(first["true"]) + 1
+    dense = ast.parse("import tensorflow as tf\ndef f(y_true, y_pred):\n"
+                      "    return tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n")
+    assert all(layout["labels"] != "sparse" for layout in infer_layouts(dense, "f"))
+
+
+def test_a_prediction_that_packs_extra_columns_is_wider_than_the_labels() -> None:
+    packed = ast.parse("from keras import backend as K\ndef nll(y_true, x):\n    mu, sig = x[:, 1:], x[:, :1]\n"
+                       "    return K.mean(K.log(K.square(sig)) + K.square(mu - y_true) / K.square(sig), axis=-1)\n")
+    assert {"true": [1], "pred": [2], "labels": "float", "activation": "sigmoid"} in infer_layouts(packed, "nll")
+    both = ast.parse("def f(y_true, y_pred):\n    return y_pred[:, 1:] - y_true[:, 1:]\n")
+    assert all(len(l["pred"]) != 1 or l["pred"] == l["true"] for l in infer_layouts(both, "f"))
+
+
+def test_helpers_the_loss_calls_give_its_input_rank() -> None:
+    composed = ast.parse("from keras import backend as K\ndef tv(x):\n    return K.sum(x[:, 1:, :, :] - x[:, :-1, :, :])\n"
+                         "def loss(y_true, y_pred):\n    return K.mean(K.square(y_true - y_pred)) + tv(y_pred)\n")
+    assert any(len(l["pred"]) == 3 for l in infer_layouts(composed, "loss"))  # (B, H, W, C)
+
+
 def test_min_batch_follows_constant_batch_indexes() -> None:
     tree = ast.parse(TRIPLET_INDEX)
     assert min_batch(tree, "first_three", ("y_true", "y_pred")) == 3
@@ -242,6 +267,12 @@ def test_param_bindings_by_use() -> None:
     sized = param_bindings(defs["make_grid_loss"], ["w", "h"])
     assert sized is not None and {b.kind for b in sized.values()} == {"size"}
     assert param_bindings(defs["make_shaped_loss"], ["shape"]) is None
+    projected = ast.parse("def f(W, V, g):\n    def loss(y_true, y_pred):\n"
+                          "        return K.dot(y_pred, W) - (V @ y_true) * g(y_true)\n    return loss\n").body[0]
+    assert isinstance(projected, ast.FunctionDef)
+    matrices = param_bindings(projected, ["W", "V"])
+    assert matrices is not None and {b.kind for b in matrices.values()} == {"matrix"}
+    assert param_bindings(projected, ["g"]) is None  # a callable: nothing to guess
     value = ast.parse("def f(mask_value):\n    def g(y_true, y_pred):\n        return K.equal(y_true, mask_value)\n"
                       "    return g\n").body[0]
     assert isinstance(value, ast.FunctionDef)

@@ -304,7 +304,27 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                extra_shapes=_extra_shapes(source, loss))
     if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
         job.update(packed=packed, context="direct")
+    elif loss is not None and loss.context == "unknown" and _two_argument_call(source, loss):
+        job.update(context="direct")
     return flavour, job
+
+
+def _two_argument_call(source: str, loss: LossRef) -> bool:
+    """A ``__call__(self, y_true, y_pred)`` that takes nothing more: Keras (3 and tf_keras) calls
+    a loss object with ``sample_weight`` as well, and ``fit`` raises a TypeError, so a file
+    that never hands it to Keras can only call it itself (a custom training loop)."""
+    parts = loss.qualname.split(".")
+    tree = _parsed(source)
+    if parts[-1] != "__call__" or len(parts) != 2 or tree is None:
+        return False
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef) and cls.name == parts[0]:
+            for fn in cls.body:
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == "__call__":
+                    args = fn.args
+                    return (len(args.posonlyargs + args.args) == 3 and args.vararg is None
+                            and args.kwarg is None and not args.kwonlyargs)
+    return False
 
 
 def _alias_note(source: str, program: ProbeProgram) -> str:

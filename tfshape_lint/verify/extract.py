@@ -325,13 +325,16 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
 #: what a never-called factory's required parameters are bound to, by how the loss uses them
 LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
 MASK_HELPER = "__tfs_mask__"
+EYE_HELPER = "__tfs_eye__"
 
 
 @dataclass(frozen=True)
 class ParamBinding:
     """How a parameter the file never passes is bound in the probe: ``kind`` is ``labels``
-    (the labels' own tensor), ``number`` (``value``) or ``mask`` (a tensor shaped like the labels
-    without their last axis, every entry ``value``: a mask that keeps every position)."""
+    (the labels' own tensor), ``number`` (``value``), ``mask`` (a tensor shaped like the labels
+    without their last axis, every entry ``value``: a mask that keeps every position), ``size``
+    (a dimension) or ``matrix`` (the identity as wide as the labels' last axis: an operand of
+    ``matmul``/``dot`` that projects the outputs, such as a lead field or an embedding matrix)."""
 
     kind: str
     value: float = NEUTRAL
@@ -341,6 +344,8 @@ class ParamBinding:
             return ast.Constant(int(self.value))
         if self.kind == "labels":
             return ast.Name(LABELS_LIKE, ast.Load())
+        if self.kind == "matrix":
+            return ast.Call(ast.Name(EYE_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load())], [])
         if self.kind == "mask":
             return ast.Call(ast.Name(MASK_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()),
                                                                 ast.Constant(self.value)], [])
@@ -353,6 +358,8 @@ class ParamBinding:
             return f"`{param}` = a mask of {self.value:g}s shaped like y_true without its last axis"
         if self.kind == "size":
             return f"`{param}` = {int(self.value)} (a size, as wide as the probe's spatial inputs)"
+        if self.kind == "matrix":
+            return f"`{param}` = the identity matrix as wide as y_true's last axis (a matmul operand)"
         return f"`{param}` = {self.value:g}"
 
 
@@ -365,7 +372,9 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     selects with ``equal(mask, 2)``): the neutral number would switch the whole loss off; one
     used as a dimension (an element of a ``reshape`` target, a ``range``/``arange``/``zeros``
     bound) the size of the probe's spatial axes (``realfiles.MIDDLE``), so ``reshape(y, [w, h])``
-    fits the rank-3/4 inputs the probe tries; any other the neutral number 0.5. None when a
+    fits the rank-3/4 inputs the probe tries; one multiplied as a matrix (``matmul``, ``dot``,
+    ``@``) the identity as wide as the labels' last axis, which leaves the projected values as they
+    are (a number there raises, and so would any other shape); any other the neutral number 0.5. None when a
     parameter is used in a way none fits (a whole shape, ``len``/``shape`` of it, a callable)."""
     out: dict[str, ParamBinding] = {}
     for param in missing:
@@ -374,6 +383,8 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             return None
         if kind == "size":
             out[param] = ParamBinding("size", float(MIDDLE))
+        elif kind == "matrix":
+            out[param] = ParamBinding("matrix")
         elif _mask_like(param):
             out[param] = ParamBinding("mask", _selected_value(root, param))
         else:
@@ -429,17 +440,25 @@ def _lambda_args(*names: str) -> ast.arguments:
 
 #: calls whose argument is a dimension size: a parameter passed to one is a size
 _SIZE_CALLS = ("range", "arange", "zeros", "ones", "int")
+#: calls that multiply their first two arguments as matrices
+_MATRIX_CALLS = ("matmul", "dot", "tensordot", "batch_dot")
 
 
 def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     """``tensor`` (reduced with an axis, subscripted), ``size`` (a dimension: an element of a
-    ``reshape`` target, a ``range``/``arange``/``zeros`` bound), ``number`` (only in arithmetic)
-    or "" (a whole shape, ``len``/``shape`` of it, a callable: nothing to guess)."""
+    ``reshape`` target, a ``range``/``arange``/``zeros`` bound), ``matrix`` (an operand of a
+    matrix product and nothing else that says more), ``number`` (only in arithmetic) or ""
+    (a whole shape, ``len``/``shape`` of it, a callable: nothing to guess)."""
     kind = "number"
-    sized = False
+    sized = matrix = False
     for node in ast.walk(root):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and any(
+                isinstance(side, ast.Name) and side.id == param for side in (node.left, node.right)):
+            matrix = True
         if isinstance(node, ast.Call):
             first = node.args[0] if node.args else None
+            if isinstance(node.func, ast.Name) and node.func.id == param:
+                return ""
             if isinstance(first, ast.Name) and first.id == param and any(k.arg in ("axis", "axes") for k in node.keywords):
                 kind = "tensor"
             elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
@@ -447,6 +466,8 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
                     node.func.id if isinstance(node.func, ast.Name) else ""
                 if callee in _SIZE_CALLS:
                     sized = True
+                elif callee in _MATRIX_CALLS and any(isinstance(a, ast.Name) and a.id == param for a in node.args[:2]):
+                    matrix = True
                 elif callee in ("reshape", "cartesian", "len") or callee.endswith("shape"):
                     return ""
             elif _last_attr(node.func) == "reshape" or (isinstance(node.func, ast.Name) and node.func.id == "reshape"):
@@ -455,11 +476,9 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
                     sized = True
         elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == param:
             kind = "tensor"
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == param:
-            return ""
     if sized:
-        return "size" if kind == "number" else ""
-    return kind
+        return "size" if kind == "number" and not matrix else ""
+    return "matrix" if matrix and kind == "number" else kind
 
 
 def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:
@@ -570,12 +589,13 @@ def _inside(outer: ast.AST, node: ast.AST) -> bool:
 def _locate_method(module: _Module, loss: LossRef, parts: list[str],
                    root: ast.ClassDef) -> tuple[list[ast.stmt], ast.expr, str]:
     cls_name = parts[-2] if len(parts) >= 2 else parts[0]
-    if parts[-1] not in ("call", "__call__"):
-        raise ExtractionError(f"`{loss.qualname}` is a method of a class that is not a Loss; "
-                              "the verifier runs Loss.call, __call__ and plain functions")
     instance = _instantiation(module, cls_name, root)
     if cls_name != parts[0]:
         instance = _qualify(instance, parts[:-1])
+    if parts[-1] not in ("call", "__call__"):
+        # a method named as a loss (``def loss(self, ytrue, ypred)``): the bound method of an
+        # instance built as the file builds one, called like a function
+        return [root], ast.Attribute(instance, parts[-1], ast.Load()), "function"
     # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
     # __call__) is called like a function: what it returns is used as is
     return [root], instance, "loss_object" if parts[-1] == "call" else "function"
@@ -787,6 +807,10 @@ def __tfs_mask__(y, value=1.0):
     y = __tf.convert_to_tensor(y)
     shape = __tf.shape(y)[:-1] if y.shape.rank is None or y.shape.rank > 1 else __tf.shape(y)
     return __tf.fill(shape, __tf.cast(value, y.dtype if y.dtype.is_floating else __tf.float32))
+def __tfs_eye__(y):
+    import tensorflow as __tf
+    y = __tf.convert_to_tensor(y)
+    return __tf.eye(__tf.shape(y)[-1], dtype=y.dtype if y.dtype.is_floating else __tf.float32)
 def __tfs_instantiate__(cls):
     import inspect as __inspect
     try:

@@ -184,14 +184,24 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     if scope is None:
         return []
     needs = _Needs(reshapes=[], names=_int_names(scope))
-    for node in ast.walk(scope):
+    for node in (n for part in [scope, *_called_helpers(tree, scope)] for n in ast.walk(part)):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
         elif isinstance(node, ast.Call):
             _from_call(node, needs)
     out: list[dict[str, Any]] = []
+    if _sparse_crossentropy(scope):
+        # integer class labels, one rank below the scores: per token (a sequence, where a
+        # padding mask of the labels has the loss's own shape), then per sample
+        out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
+        out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
     for shape in needs.reshapes or []:
         out.append(_layout(shape, "float", "sigmoid"))
+    extra = _packed_columns(scope)
+    if extra:
+        # the prediction carries ``extra`` columns more than the labels (a variance, a weight)
+        for width in (1, 3):
+            out.append({"true": [width], "pred": [width + extra], "labels": "float", "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
     channels = max(needs.last, 3)
@@ -202,6 +212,52 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
         out.append(_layout(middle + (channels,), "float", "sigmoid"))
     return out
+
+
+def _packed_columns(scope: ast.AST) -> int:
+    """``k`` when the loss takes ``y_pred[:, k:]`` (or ``[..., k:]``) and never slices its labels
+    so: a prediction that packs ``k`` extra columns (an uncertainty, mixture weights) before
+    the values compared with the labels, so it is ``k`` columns wider than ``y_true``."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return 0
+    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    if len(params) < 2:
+        return 0
+    starts: dict[str, set[int]] = {params[0]: set(), params[1]: set()}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in starts:
+            elts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+            last = elts[-1] if len(elts) == 2 else None
+            if isinstance(last, ast.Slice) and last.upper is None and last.step is None:
+                start = _int(last.lower) if last.lower is not None else None
+                if start:
+                    starts[node.value.id].add(start)
+    found = starts[params[1]]
+    return min(found) if found and not starts[params[0]] and len(found) == 1 else 0
+
+
+def _called_helpers(tree: ast.Module, scope: ast.AST, depth: int = 2) -> list[ast.FunctionDef]:
+    """The file's top-level functions the loss calls by name (and those they call, ``depth``
+    levels): ``rmse(y_true, y_pred) + total_variation(y_true, y_pred)`` takes its inputs' rank
+    from what the helpers index and reduce."""
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    found: list[ast.FunctionDef] = []
+    frontier = [scope]
+    for _ in range(depth):
+        called = [defs[n.func.id] for part in frontier for n in ast.walk(part)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in defs]
+        frontier = [d for d in dict.fromkeys(called) if d is not scope and d not in found]
+        found.extend(frontier)
+    return found
+
+
+def _sparse_crossentropy(scope: ast.AST) -> bool:
+    """The loss (or its class, ``__init__`` included) computes a sparse categorical
+    crossentropy: its labels are class indices, not scores shaped like the prediction."""
+    return any(isinstance(node, ast.Call) and "sparse_categorical" in _dotted(node.func).lower().replace(
+        "sparsecategorical", "sparse_categorical") for node in ast.walk(scope))
 
 
 def ladder() -> list[dict[str, Any]]:

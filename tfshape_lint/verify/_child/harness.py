@@ -417,7 +417,9 @@ class Subject:
         if self.kind == "function":
             fn = self.target()
             return lambda yt, yp, sw=None: fn(yt, yp)
-        return lambda yt, yp, sw=None: self.obj(yt, yp, sample_weight=sw)
+        # a custom loop calls the object as the file does: sample_weight only when there is one
+        # (a Loss overriding ``__call__(self, y_true, y_pred)`` takes none)
+        return lambda yt, yp, sw=None: self.obj(yt, yp) if sw is None else self.obj(yt, yp, sample_weight=sw)
 
 
 def packed(value: Any, parts: int) -> tuple[Any, ...]:
