@@ -345,28 +345,29 @@ class Ranges:
 
     # -- the transfer over syntax -----------------------------------------------------------
     def _bound(self, node: cst.CSTNode, scope: Scope) -> Bound:  # noqa: C901 - a dispatch
+        # exact types: LibCST node classes are final (see tensors.Evaluator._expr)
         if isinstance(node, (cst.Integer, cst.Float)):
             lit = literal(node)
             return constant(float(lit)) if isinstance(lit, (int, float)) else ANY
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self._name(node, scope)
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             return self._unary_operation(node, scope)
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self._binary_operation(node, scope)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node, scope)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self._attribute(node, scope)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             base = self.bound(node.value, scope)
             return base.lifted(const=None, scalar=False)
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             return join(self.bound(node.body, scope), self.bound(node.orelse, scope))
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             parts = [self.bound(node.left, scope)] + [self.bound(c.comparator, scope) for c in node.comparisons]
             return combine(parts, Low.NONNEG, pred=False, diff=False, le_one=True)
-        if isinstance(node, cst.AugAssign):
+        if type(node) is cst.AugAssign:
             return self._arith(node.operator, self.bound(node.target, scope), self.bound(node.value, scope))
         if isinstance(node, (cst.Tuple, cst.List)):
             parts = [self.bound(el.value, scope) for el in node.elements]

@@ -380,54 +380,56 @@ class Evaluator:
         return any((v := self.scope.values.get(o)) is not None and v.grad == Grad.DIFF for o in operands)
 
     def _expr(self, node: cst.BaseExpression, env: Env) -> Value:  # noqa: C901 - a dispatch table
-        if isinstance(node, cst.Name):
+        # exact types first, not isinstance: LibCST node classes are final, and isinstance on
+        # their ABC metaclass is slow (its first check per type walks the subclass registry)
+        if type(node) is cst.Name:
             return self._name(node, env)
-        if isinstance(node, cst.Integer):
+        if type(node) is cst.Integer:
             return PYTHON.evolve(tags=frozenset({Tag.LITERAL, Tag.NUMBER}))
-        if isinstance(node, cst.Float):
+        if type(node) is cst.Float:
             return PYTHON.evolve(tags=frozenset({Tag.LITERAL, Tag.NUMBER, Tag.FLOAT_LITERAL}))
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             return Value(tensor=False, dtype=DType.PY, tags=frozenset({Tag.STR}))
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             left, right = self.expr(node.left, env), self.expr(node.right, env)
             return self._binary(type(node.operator).__name__, left, right, node)
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             inner = self.expr(node.expression, env)
             if isinstance(node.operator, cst.Not):
                 return Value(tensor=inner.tensor, dtype=DType.BOOL, grad=min(inner.grad, Grad.CUT),
                              origin=inner.origin, rel=inner.rel, rank=inner.rank, batch=inner.batch)
             return inner.without_tags(Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED, Tag.LITERAL)
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             return self._comparison(node, env)
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             return join(self.expr(node.left, env), self.expr(node.right, env))
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node, env)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             return self._subscript(node, env)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return self._attribute(node, env)
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             # the mark lets rules find the literal's parts again from a name bound to it
             return self._sequence([self.expr(el.value, env) for el in node.elements]).with_mark(Mark.SEQUENCE_LITERAL, node)
         if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
             return self._comprehension(node, env)
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             self.expr(node.test, env)
             return join(self.expr(node.body, env), self.expr(node.orelse, env))
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return Value(tensor=False, tags=frozenset({Tag.FUNCTION}))
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
                     self.expr(el.key, env)
                     self.expr(el.value, env)
             return Value(tensor=False, tags=frozenset({Tag.DICT}))
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             value = self.expr(node.value, env)
             self.assign(node.target, value, node.value, env)
             return value
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return self.expr(node.expression, env)
         return UNKNOWN
 
@@ -545,14 +547,15 @@ class Evaluator:
 
     def _shape_element(self, base: Value, index: object, node: cst.Subscript | None = None) -> Value:
         static = base.has(Tag.STATIC_SHAPE)
+        tf_int = {Tag.TF_INT} if base.has(Tag.TF_INT) and not static else set()
         if index == 0 and base.has(Tag.OF_BATCH):
             tag = Tag.STATIC_BATCH if static else Tag.BATCH_SIZE
             value = Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
-                          tags=frozenset({tag, Tag.COUNT}), origin=base.origin)
+                          tags=frozenset({tag, Tag.COUNT} | tf_int), origin=base.origin)
             # the static batch size (None when fit traces) is followed to where it is used
             return value.with_mark(Mark.STATIC_BATCH, node) if static and node is not None else value
         return Value(tensor=not static, dtype=DType.INT if not static else DType.PY, rank=0,
-                     tags=frozenset({Tag.DIM} | ({Tag.COUNT} if not static else set())), origin=base.origin)
+                     tags=frozenset({Tag.DIM} | ({Tag.COUNT} if not static else set()) | tf_int), origin=base.origin)
 
     def _tensor_index(self, base: Value, indices: list[cst.BaseSlice], first: object) -> Value:
         dropped = 0
@@ -947,8 +950,14 @@ def _cast(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
 
 def _shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
-    tags = {Tag.SHAPE_VECTOR} | ({Tag.OF_BATCH} if x.batch else set())
+    tags = {Tag.SHAPE_VECTOR} | ({Tag.OF_BATCH} if x.batch else set()) | _tf_int(canon)
     return Value(rank=1, dtype=DType.INT, tags=frozenset(tags), origin=x.origin)
+
+
+def _tf_int(canon: str) -> set[Tag]:
+    """``{Tag.TF_INT}`` for TensorFlow's own shape ops (and the tf.keras backend's, which are
+    them): an int32 tensor. ``keras.ops.shape`` gives a tuple and numpy's give Python ints."""
+    return {Tag.TF_INT} if canon.startswith(("tf.", "K.")) and not canon.startswith("K.count_params") else set()
 
 
 def _static_shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -967,7 +976,9 @@ def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: 
 
 
 def _size(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    return Value(rank=0, dtype=DType.INT, tags=frozenset({Tag.COUNT}), origin=_first(args).origin)
+    if call_arg(node, 1, "out_type") is not None:
+        return Value(rank=0, dtype=DType.UNKNOWN, tags=frozenset({Tag.COUNT}), origin=_first(args).origin)
+    return Value(rank=0, dtype=DType.INT, tags=frozenset({Tag.COUNT} | _tf_int(canon)), origin=_first(args).origin)
 
 
 def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:

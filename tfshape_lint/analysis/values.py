@@ -71,6 +71,7 @@ class Tag(enum.Enum):
     DTYPE_FLOAT = "dtype_float"  # a float dtype object
     FLOATX = "floatx"  # ``K.floatx()``
     SHAPE_VECTOR = "shape_vector"  # ``tf.shape(x)``: the dynamic shape
+    TF_INT = "tf_int"  # an int32 tensor from a TensorFlow shape op (``tf.shape``, ``tf.size``): TF never promotes it
     STATIC_SHAPE = "static_shape"  # ``x.shape`` / ``K.int_shape(x)``: None where unknown
     OF_BATCH = "of_batch"  # a shape of a value that has the batch axis
     BATCH_SIZE = "batch_size"  # the dynamic batch size, ``tf.shape(y)[0]``

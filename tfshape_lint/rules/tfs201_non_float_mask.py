@@ -24,7 +24,8 @@ class NonFloatMask(Rule):
     (`*`, `/`, `+`, `-`, `tf.multiply`, ...) with a float tensor, without a cast to float: a
     comparison (`y_true > 0`, `tf.not_equal(...)`), `tf.cast(..., tf.int32)` or
     `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])`,
-    `tf.sequence_mask(...)`. Masks that are numpy arrays or Python lists are converted to float
+    `tf.sequence_mask(...)`; also a count from TensorFlow's shape ops (`tf.shape(y_pred)[0]`,
+    `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss. Masks that are numpy arrays or Python lists are converted to float
     automatically and are fine, as is any mask built with `tf.cast(..., tf.float32)` or
     `tf.cast(..., y_pred.dtype)`, and so are the `keras.ops` arithmetic functions
     (`ops.multiply(x, mask)`), which promote bool and int operands to float.
@@ -168,6 +169,18 @@ class NonFloatMask(Rule):
                       "    loss_ *= tf.cast(mask, y_pred.dtype)\n"
                       "    return tf.reduce_sum(loss_, axis=-1) / tf.maximum(tf.reduce_sum(tf.cast(mask, tf.float32), axis=-1), 1.0)\n",
                 line=8, note="an augmented assignment (the transformer tutorial pattern, without its cast)"),
+        Example("import tensorflow as tf\n\ndef box_loss(y_true, y_pred):\n"
+                "    batch_size = tf.shape(y_pred)[0]\n"
+                "    total = tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n"
+                "    return total * batch_size\n",
+                fixed="import tensorflow as tf\n\ndef box_loss(y_true, y_pred):\n"
+                      "    batch_size = tf.shape(y_pred)[0]\n"
+                      "    total = tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n"
+                      "    return total * tf.cast(batch_size, y_pred.dtype)\n",
+                line=6, message="int tensor batch_size enters float arithmetic (*); cast it first: "
+                                "tf.cast(batch_size, y_pred.dtype)",
+                note="tf.shape and tf.size give int32 tensors, which TensorFlow never promotes (measured: "
+                     "InvalidArgumentError for *, TypeError for /)"),
         Example("import numpy as np\nimport tensorflow as tf\n\nTHRESH = np.array([0.5, 0.2, 0.7])\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    hit = y_true > THRESH\n"
@@ -239,6 +252,8 @@ def _is_float_tensor(value: Value) -> bool:
 def _is_int_mask(value: Value) -> bool:
     if not value.tensor or value.dtype not in (DType.INT, DType.BOOL):
         return False
+    if value.dtype is DType.INT and value.has(Tag.TF_INT):
+        return True  # tf.shape(y)[0], tf.size(y): an int32 tensor (Keras's own ops would promote)
     if value.tags & _NOT_MASK_TAGS:
         return False
     return value.dtype is DType.BOOL or bool(value.tags & _MASK_TAGS)

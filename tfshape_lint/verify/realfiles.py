@@ -244,12 +244,13 @@ def _called_helpers(tree: ast.Module, scope: ast.AST, depth: int = 2) -> list[as
     from what the helpers index and reduce."""
     defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     found: list[ast.FunctionDef] = []
-    frontier = [scope]
+    frontier: list[ast.AST] = [scope]
     for _ in range(depth):
         called = [defs[n.func.id] for part in frontier for n in ast.walk(part)
                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in defs]
-        frontier = [d for d in dict.fromkeys(called) if d is not scope and d not in found]
-        found.extend(frontier)
+        new = [d for d in dict.fromkeys(called) if d is not scope and d not in found]
+        found.extend(new)
+        frontier = list(new)
     return found
 
 

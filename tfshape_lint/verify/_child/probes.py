@@ -269,7 +269,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     node_small = [v[1] for v in smalls]
     if outcome.status != "confirmed" or large[1] is None or any(n is None for n in node_small):
         return outcome
-    node_s, node_l = float(np.mean(node_small)), float(large[1])
+    node_s, node_l = float(np.mean([float(n) for n in node_small if n is not None])), float(large[1])
     if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
         return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
                        f"({fmt(node_l)} at batch {b_large} vs {fmt(node_s)} at batch {b_small})")
