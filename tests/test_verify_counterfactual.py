@@ -263,6 +263,20 @@ METHOD_LOSS = _src('''
             return -tf.reduce_mean(ytrue * tf.math.log(ypred) * self.scale, axis=-1)
     ''')
 
+FLAGGED_METHOD = _src('''
+    import tensorflow as tf
+
+    class Hazard(object):
+        def __init__(self, discrete=False):
+            self.discrete = discrete
+
+        def loss(self, ytrue, ypred):
+            rate = tf.clip_by_value(ypred, 1e-6, 1.0)
+            if self.discrete:
+                rate = 1.0 / ypred
+            return tf.reduce_mean(tf.square(ytrue - rate), axis=-1)
+    ''')
+
 
 ZERO_BOTH_WAYS = _src('''
     import tensorflow as tf
@@ -346,6 +360,8 @@ def verdicts() -> dict[str, Verification]:
             "tf.reduce_sum(tf.math.log_sigmoid(y_pred[:half] - y_pred[half + 1:]))")),
         "method_loss": ("method_loss.py", METHOD_LOSS, _flag("TFS401", METHOD_LOSS, "method_loss.py",
                                                              "tf.math.log(ypred)")),
+        "flagged_method": ("flagged_method.py", FLAGGED_METHOD, _flag("TFS401", FLAGGED_METHOD,
+                                                                     "flagged_method.py", "1.0 / ypred")),
         "zero_both_ways": ("zero.py", ZERO_BOTH_WAYS, _flag("TFS503", ZERO_BOTH_WAYS, "zero.py",
                                                             "K.categorical_crossentropy(y_pred, y_true)",
                                                             severity=Severity.ERROR)),
@@ -601,6 +617,9 @@ def test_a_method_named_as_a_loss_runs_as_a_bound_method(verdicts: dict[str, Ver
     # `Survival().loss` of a plain class: the instance is built as the file builds one (defaults here)
     verdict = verdicts["method_loss"]
     assert verdict.status is Status.CONFIRMED, verdict
+    # the flagged op sits in a branch the constructor's flag selects: run again with it flipped
+    verdict = verdicts["flagged_method"]
+    assert verdict.status is Status.CONFIRMED and "with discrete=True" in verdict.evidence, verdict
 
 
 @needs_tf

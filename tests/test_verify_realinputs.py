@@ -235,6 +235,15 @@ def test_helpers_the_loss_calls_give_its_input_rank() -> None:
     assert any(len(l["pred"]) == 3 for l in infer_layouts(composed, "loss"))  # (B, H, W, C)
 
 
+def test_an_image_size_the_file_fixes_sizes_the_spatial_axes() -> None:
+    tv = ast.parse("ROWS = 32\nCOLS = ROWS\n\ndef tv_loss(y_true, x):\n"
+                   "    a = x[:, :ROWS - 1, :COLS - 1, :] - x[:, 1:, :COLS - 1, :]\n"
+                   "    b = x[:, :, :ROWS - 1, :COLS - 1] - x[:, :, 1:, :COLS - 1]\n"
+                   "    return a + b\n")
+    first = infer_layouts(tv, "tv_loss")[0]
+    assert first["pred"] == [32, 32, 3], first  # (B, 32, 32, C): channels-last, three channels
+
+
 def test_min_batch_follows_constant_batch_indexes() -> None:
     tree = ast.parse(TRIPLET_INDEX)
     assert min_batch(tree, "first_three", ("y_true", "y_pred")) == 3

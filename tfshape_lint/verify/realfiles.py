@@ -169,6 +169,9 @@ def project_paths(path: str) -> list[str]:
 class _Needs:
     rank: int = 2
     last: int = 0
+    #: how wide the middle (spatial, time) axes must be: ``x[:, :img_rows - 1, ...]`` with a
+    #: module-level ``img_rows = 128`` pairs with ``x[:, 1:, ...]`` only at exactly 128
+    middle: int = 0
     reshapes: list[tuple[int, ...]] | None = None
     #: ints the scope binds by name (parameter defaults, ``ind = int(size * 2)``), for slice bounds
     names: dict[str, int] | None = None
@@ -183,7 +186,7 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     scope = _scope_node(tree, qualname)
     if scope is None:
         return []
-    needs = _Needs(reshapes=[], names=_int_names(scope))
+    needs = _Needs(reshapes=[], names=_module_ints(tree) | _int_names(scope))
     for node in (n for part in [scope, *_called_helpers(tree, scope)] for n in ast.walk(part)):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
@@ -204,9 +207,11 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
             out.append({"true": [width], "pred": [width + extra], "labels": "float", "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
-    channels = max(needs.last, 3)
+    size = needs.middle if 2 <= needs.middle <= MAX_MIDDLE else MIDDLE
+    # a last-axis need as wide as the image is the channels-first spelling of the same slices
+    channels = max(needs.last, 3) if not (needs.middle and needs.last >= needs.middle - 1) else 3
     for rank in range(max(needs.rank, 2), 6):
-        middle = (MIDDLE,) * (rank - 2)
+        middle = (size,) * (rank - 2)
         out.append(_layout(middle + (channels,), "onehot", "softmax"))
         if needs.last <= 1:
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
@@ -318,6 +323,13 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
     last = elts[-1]
     if has_ellipsis or len(plain) >= 2:
         needs.last = max(needs.last, _index_need(last, needs.names or {}))
+    if not has_ellipsis and len(plain) >= 3:
+        for middle in plain[1:-1]:
+            upper = middle.upper if isinstance(middle, ast.Slice) else None
+            if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Sub) and isinstance(upper.left, ast.Name):
+                size = (needs.names or {}).get(upper.left.id)  # [:, :rows - 1]: the axis is `rows` wide
+                if size is not None:
+                    needs.middle = max(needs.middle, size)
 
 
 def _index_need(node: ast.AST, names: dict[str, int] | None = None) -> int:
@@ -353,6 +365,21 @@ def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
         ops = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}
         return ops.get(type(node.op), a // b if b else 0)
     return None
+
+
+#: the widest middle axis a layout takes from the file's own sizes (an image of 256x256 at most)
+MAX_MIDDLE = 256
+
+
+def _module_ints(tree: ast.Module) -> dict[str, int]:
+    """Module-level integer constants, in order (``W = 128``, ``img_cols = W``)."""
+    names: dict[str, int] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            value = _int_of(stmt.value, names)
+            if value is not None:
+                names[stmt.targets[0].id] = value
+    return names
 
 
 def _int_names(scope: ast.AST) -> dict[str, int]:

@@ -180,20 +180,39 @@ def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
 
     if h.subject.kind != "function":
         return None, ""
-    try:
-        sig = inspect.signature(h.subject.obj)
-    except (TypeError, ValueError):
-        return None, ""
-    flips = {p.name: not p.default for p in sig.parameters.values() if isinstance(p.default, bool)}
+    flips = _bool_defaults(h.subject.obj)
+    owner = not flips and inspect.ismethod(h.subject.obj)
+    if owner:
+        # a method loss (``Survival(iswtte=False).loss``): the flag is the constructor's
+        flips = _bool_defaults(type(h.subject.obj.__self__))
     if not flips:
         return None, ""
     for harness in (h, hv):
-        if harness is not None:
-            harness.subject.obj = functools.partial(harness.subject.obj, **flips)
-            harness.failures.clear()
+        if harness is None:
+            continue
+        obj = harness.subject.obj
+        if owner and inspect.ismethod(obj):
+            try:
+                harness.subject.obj = getattr(type(obj.__self__)(**flips), obj.__name__)
+            except Exception:  # the constructor wants more than its flags: no second run
+                return None, ""
+        else:
+            harness.subject.obj = functools.partial(obj, **flips)
+        harness.failures.clear()
     h.decided = h.case = ""
     text = ", ".join(f"{k}={v}" for k, v in flips.items())
     return fn(h, params), text
+
+
+def _bool_defaults(fn: Any) -> dict[str, bool]:
+    """Each boolean default of ``fn``'s signature, flipped."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: not p.default for p in sig.parameters.values() if isinstance(p.default, bool)}
 
 
 def _reset_scalar(h: Harness, hv: Harness | None) -> None:
