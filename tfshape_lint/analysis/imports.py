@@ -231,3 +231,30 @@ def name_uses(nodes: Iterable[ast.AST]) -> NameUses:
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
     return NameUses(frozenset(read), frozenset(bound), star)
+
+
+_OTHER_BACKENDS = frozenset({"theano", "cntk", "mxnet", "plaidml", "jax", "torch", "numpy"})
+
+
+def dead_backend_branch(test: cst.BaseExpression) -> str | None:
+    """``K.backend() == 'theano'``: "body" (the body never runs under TensorFlow); ``==
+    'tensorflow'``: "orelse"; ``!=`` swaps them. None for any other test. Shared by the
+    removed-API guards and the loss evaluator (a theano branch is no code TensorFlow runs)."""
+    import libcst as cst  # lazily, like the rest of this module's LibCST helpers
+
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    left, comp = test.left, test.comparisons[0]
+    if not (isinstance(left, cst.Call) and (cst_dotted(left.func) or "").endswith("backend")
+            and not left.args and isinstance(comp.comparator, cst.SimpleString)):
+        return None
+    name = comp.comparator.raw_value
+    if name == "tensorflow":
+        dead = "orelse"
+    elif name in _OTHER_BACKENDS:
+        dead = "body"
+    else:
+        return None
+    if isinstance(comp.operator, cst.NotEqual):
+        return "orelse" if dead == "body" else "body"
+    return dead if isinstance(comp.operator, cst.Equal) else None

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import ImportTable, cst_dotted
+from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_backend_branch
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
@@ -328,11 +328,16 @@ class Evaluator:
 
     def _if(self, stmt: cst.If, env: Env) -> bool:
         self.expr(stmt.test, env)
+        # ``if K.backend() == 'theano':`` never runs on TensorFlow: its code is not evaluated,
+        # and the branch counts as one that ends (its values never reach the rest)
+        dead = dead_backend_branch(stmt.test)
         then_env = env.copy()
-        then_done = self.block(stmt.body, then_env)
+        then_done = True if dead == "body" else self.block(stmt.body, then_env)
         else_env = env.copy()
-        else_done = False
-        if isinstance(stmt.orelse, cst.If):
+        else_done = dead == "orelse"
+        if dead == "orelse":
+            pass
+        elif isinstance(stmt.orelse, cst.If):
             else_done = self._if(stmt.orelse, else_env)
         elif isinstance(stmt.orelse, cst.Else):
             else_done = self.block(stmt.orelse.body, else_env)

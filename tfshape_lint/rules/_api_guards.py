@@ -8,7 +8,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted, dead_backend_branch
 from tfshape_lint.source import code_of
 
 #: exception names whose ``except`` marks the ``try`` as a compatibility probe
@@ -41,7 +41,7 @@ class GuardTracker:
         if _VERSION_WORDS.search(text):
             self.stack.append(_ALL)
             return
-        dead = _dead_backend_branch(node.test)
+        dead = dead_backend_branch(node.test)
         if dead is not None and node.orelse is not None:
             self.branches[id(node.orelse)] = frozenset() if dead == "body" else _ALL
         if dead == "body":
@@ -99,30 +99,6 @@ class GuardTracker:
         parts = qualname.split(".")
         names = {".".join(parts[:end]) for end in range(2, len(parts) + 1)}
         return any(entry is _ALL or not names.isdisjoint(entry) for entry in self.stack)
-
-
-_OTHER_BACKENDS = frozenset({"theano", "cntk", "mxnet", "plaidml", "jax", "torch", "numpy"})
-
-
-def _dead_backend_branch(test: cst.BaseExpression) -> str | None:
-    """``K.backend() == 'theano'``: "body" (the body never runs under TensorFlow); ``==
-    'tensorflow'``: "orelse"; ``!=`` swaps them. None for any other test."""
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return None
-    left, comp = test.left, test.comparisons[0]
-    if not (isinstance(left, cst.Call) and (cst_dotted(left.func) or "").endswith("backend")
-            and not left.args and isinstance(comp.comparator, cst.SimpleString)):
-        return None
-    name = comp.comparator.raw_value
-    if name == "tensorflow":
-        dead = "orelse"
-    elif name in _OTHER_BACKENDS:
-        dead = "body"
-    else:
-        return None
-    if isinstance(comp.operator, cst.NotEqual):
-        return "orelse" if dead == "body" else "body"
-    return dead if isinstance(comp.operator, cst.Equal) else None
 
 
 class _ProbeFinder(cst.CSTVisitor):

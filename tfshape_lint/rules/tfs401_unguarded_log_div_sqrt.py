@@ -117,6 +117,12 @@ class UnguardedLogDivSqrt(Rule):
                 "        return (K.exp(d) + K.exp(-d)) / 2\n"
                 "    return K.mean(K.log(cosh(x - y_true)), axis=-1)\n",
                 note="exp(d) + exp(-d) is at least 1 whatever d is (one of the two is), so the log never sees 0"),
+        Example("from tensorflow.keras import backend as K\n\ndef focal(y_true, y_pred):\n"
+                "    if K.backend() == 'theano':\n"
+                "        return -K.sum(K.log(y_pred), axis=-1)\n"
+                "    p = K.clip(y_pred, K.epsilon(), 1.0)\n"
+                "    return -K.sum(y_true * K.log(p), axis=-1)\n",
+                note="a branch for another backend never runs on TensorFlow"),
         Example("import tensorflow as tf\n\ndef logit_loss(y_true, y_pred):\n"
                 "    log_p = tf.nn.log_softmax(y_pred, axis=-1)\n"
                 "    xent = -tf.reduce_sum(tf.math.xlogy(y_true, tf.nn.softmax(y_pred)), axis=-1)\n"

@@ -226,6 +226,15 @@ class RemovedKerasApi(RemovedApiRule):
                 fixed="from tensorflow.keras.losses import mse as mean_squared_error\n",
                 message="tensorflow.keras.losses.mean_squared_error is not in tf.keras.losses under "
                         "Keras 3 (ImportError); use tensorflow.keras.losses.mse"),
+        Example("import tensorflow as tf\n\nclass Contrastive(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, name='contrastive'):\n"
+                "        super().__init__(reduction=reduction, name=name)\n",
+                fixed="import tensorflow as tf\n\nclass Contrastive(tf.keras.losses.Loss):\n"
+                      "    def __init__(self, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE, name='contrastive'):\n"
+                      "        super().__init__(reduction=reduction, name=name)\n",
+                line=4, message="tf.keras.losses.Reduction.AUTO is 'auto', which Keras 3's Loss rejects (ValueError); "
+                                "use tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE, what 'auto' meant in compile and fit",
+                note="the name still exists in tf.keras, its value does not (measured: ValueError when the Loss is built)"),
         Example("from keras.backend import mean\n\ndef loss(y_true, y_pred):\n    return mean(y_true - y_pred)\n",
                 fixed="from keras.ops import mean\n\ndef loss(y_true, y_pred):\n    return mean(y_true - y_pred)\n"),
         Example("import keras\n\nclass L(keras.losses.Loss):\n"
@@ -284,7 +293,7 @@ class RemovedKerasApi(RemovedApiRule):
         legacy_tf_keras = _LEGACY_ENV in index.source
         units: set[int] = set()
         for qualname, found in index.qualnames.items():
-            if _classify(qualname, legacy_tf_keras) is not None:
+            if _classify(qualname, legacy_tf_keras) is not None or (_reduction_auto(qualname) and not legacy_tf_keras):
                 units |= found
         # ``from keras.backend.common import epsilon`` binds a name under a removed submodule
         imported = {q for q in index.imports.aliases.values()
@@ -302,6 +311,8 @@ class RemovedKerasApi(RemovedApiRule):
     def lookup(self, qualname: str) -> Hit | None:
         if self.config.target_keras != "3":
             return None
+        if _reduction_auto(qualname) and not self._legacy_tf_keras:
+            return Hit(qualname, "", "", rename="SUM_OVER_BATCH_SIZE")
         found = _classify(qualname, self._legacy_tf_keras)
         if found is None:
             return _submodule_hit(qualname, self._legacy_tf_keras)
@@ -321,8 +332,23 @@ class RemovedKerasApi(RemovedApiRule):
         return Rewrite.from_json(keras_table()["backend"].get(name))
 
     def hit_message(self, hit: Hit, spelled: str, error: str) -> str:
+        if _reduction_auto(hit.qualname):
+            return (f"{spelled} is 'auto', which Keras 3's Loss rejects (ValueError); use "
+                    f"{spelled.rpartition('.')[0]}.SUM_OVER_BATCH_SIZE, what 'auto' meant in compile and fit")
         return self.message.format(spelled=spelled, namespace=hit.namespace, error=error,
                                    advice=_advice(hit, spelled))
+
+
+#: where TensorFlow still exports Keras 2's ``Reduction`` (``keras.losses`` has none under Keras 3)
+_REDUCTION_OWNERS = frozenset({"tensorflow.keras.losses", "tensorflow.losses", "tensorflow.compat.v2.losses",
+                               "tensorflow.compat.v2.keras.losses"})
+
+
+def _reduction_auto(qualname: str) -> bool:
+    """``tf.keras.losses.Reduction.AUTO``: the name exists, but its value ``'auto'`` is not a
+    reduction Keras 3's ``Loss`` accepts (measured: ValueError at construction)."""
+    owner, _, rest = qualname.rpartition(".Reduction.")
+    return rest == "AUTO" and owner in _REDUCTION_OWNERS
 
 
 def _advice(hit: Hit, spelled: str) -> str:
