@@ -57,6 +57,8 @@ CASES = [
      {"L.call": ("subclass", "loss")}),
     ("from keras import losses\nclass L(losses.Loss):\n    def call(self, t, p):\n        return p\n",
      {"L.call": ("subclass", "loss")}),
+    ("import tensorflow as tf\nclass L(tf.losses.Loss):\n    def call(self, t, p):\n        return p\n",
+     {"L.call": ("subclass", "loss")}),
     ("import tensorflow as tf\ndef my_loss(t, p):\n    return t\n"
      "with tf.GradientTape() as tape:\n    loss = my_loss(y, model(x))\n"
      "grads = tape.gradient(loss, model.trainable_variables)\n", {"my_loss": ("direct", "loss")}),

@@ -51,7 +51,9 @@ PRED_NAMES = frozenset(
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
                  "coef", "coeff", "auc", "correlation")
-LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.losses.LossFunctionWrapper"})
+#: ``tf.losses`` is ``tf.keras.losses`` in TensorFlow 2 (measured: the same Loss class)
+LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.losses.LossFunctionWrapper",
+                        "tf.losses.Loss"})
 
 
 @dataclass(frozen=True)
