@@ -64,7 +64,7 @@ EVIDENCE = {
     "TFS303": r"OperatorNotAllowedInGraphError",
     "TFS401": r"loss (nan|inf|-inf)|gradient has \d+",
     "TFS402": r"is finite but the gradient has \d+ NaN",
-    "TFS501": r"has no attribute|cannot import name|No module named",
+    "TFS501": r"has no attribute|cannot import name|No module named|Loss rejects: ValueError",
     "TFS504": r"positional argument|multiple values|keyword-only",
     "TFS502": r"with from_logits flipped .* = the crossentropy of the logits",
     "TFS503": r"as written, .* with the (parameters|arguments)",

@@ -1514,9 +1514,21 @@ def api_exists(obj: Any, build_error: BaseException | None, job: dict[str, Any])
                 return confirmed(describe(err))
             return inconclusive(f"the call raised {describe(err)}")
         return refuted("the flagged call runs")
+    if isinstance(obj, str) and "Reduction." in str(job.get("message", "")):
+        return _reduction_value(obj)
     name = getattr(obj, "__qualname__", None) or type(obj).__name__
     module = getattr(obj, "__module__", "") or ""
     return refuted(f"resolves to {module + '.' if module else ''}{name}")
+
+
+def _reduction_value(value: str) -> Outcome:
+    """A ``Reduction`` constant that exists: what the target Keras's ``Loss`` does with its value."""
+    import keras
+
+    _, err = _try(lambda: keras.losses.MeanSquaredError(reduction=value))
+    if err is not None:
+        return confirmed(f"resolves to {value!r}, which keras {keras.__version__}'s Loss rejects: {describe(err)}")
+    return refuted(f"resolves to {value!r}, which keras {keras.__version__}'s Loss accepts")
 
 
 # -- TFS503: arguments swapped --------------------------------------------------------------------------
