@@ -8,6 +8,7 @@ flavour go through one ``verify_findings`` call (one worker, TensorFlow imported
 from __future__ import annotations
 
 import ast
+import zlib
 from dataclasses import replace
 
 import pytest
@@ -36,6 +37,12 @@ def _flag(code: str, source: str, path: str, needle: str, nth: int = 0,
     start = col + (needle.find(part) if part else 0)
     return Finding(path, number, start, number, start + len(part or needle), code, rule.name, "forced",
                    severity, loss=_loss_at(source, number))
+
+
+def _case(code: str, source: str, needle: str) -> tuple[str, str, Finding]:
+    """(path, source, forced finding of ``code`` on ``needle``), the path named after the source."""
+    path = f"case_{zlib.crc32(source.encode()):08x}.py"
+    return path, source, _flag(code, source, path, needle)
 
 
 def _loss_at(source: str, line: int) -> LossRef | None:
@@ -352,16 +359,10 @@ def verdicts() -> dict[str, Verification]:
                                                                     "tf.math.log(y_pred)")),
         "shape_factory": ("shape_factory.py", SHAPE_FACTORY, _flag("TFS401", SHAPE_FACTORY, "shape_factory.py",
                                                                    "tf.math.log(y_pred)")),
-        "matrix_factory": ("matrix_factory.py", MATRIX_FACTORY, _flag(
-            "TFS102", MATRIX_FACTORY, "matrix_factory.py",
-            "tf.reduce_sum(tf.square(tf.matmul(y_true, leadfield) - eeg_pred))")),
-        "split_batch": ("split_batch.py", SPLIT_BATCH, _flag(
-            "TFS102", SPLIT_BATCH, "split_batch.py",
-            "tf.reduce_sum(tf.math.log_sigmoid(y_pred[:half] - y_pred[half + 1:]))")),
-        "method_loss": ("method_loss.py", METHOD_LOSS, _flag("TFS401", METHOD_LOSS, "method_loss.py",
-                                                             "tf.math.log(ypred)")),
-        "flagged_method": ("flagged_method.py", FLAGGED_METHOD, _flag("TFS401", FLAGGED_METHOD,
-                                                                     "flagged_method.py", "1.0 / ypred")),
+        "matrix_factory": _case("TFS102", MATRIX_FACTORY, "tf.reduce_sum(tf.square(tf.matmul(y_true, leadfield) - eeg_pred))"),
+        "split_batch": _case("TFS102", SPLIT_BATCH, "tf.reduce_sum(tf.math.log_sigmoid(y_pred[:half] - y_pred[half + 1:]))"),
+        "method_loss": _case("TFS401", METHOD_LOSS, "tf.math.log(ypred)"),
+        "flagged_method": _case("TFS401", FLAGGED_METHOD, "1.0 / ypred"),
         "zero_both_ways": ("zero.py", ZERO_BOTH_WAYS, _flag("TFS503", ZERO_BOTH_WAYS, "zero.py",
                                                             "K.categorical_crossentropy(y_pred, y_true)",
                                                             severity=Severity.ERROR)),
@@ -605,30 +606,28 @@ def test_never_called_factory_binds_its_parameters_by_use(verdicts: dict[str, Ve
     # in the evidence (a whole shape stays unguessed: tests/test_verify_realinputs.py)
     verdict = verdicts["shape_factory"]
     assert verdict.status is Status.CONFIRMED and "`w` = 5 (a size" in verdict.evidence, verdict
-    # a matrix operand (`matmul(y_pred, leadfield)`) is the identity as wide as the outputs: a
-    # number there raises, so without it the loss never runs
-    verdict = verdicts["matrix_factory"]
-    assert verdict.status is Status.CONFIRMED and "`leadfield` = the identity matrix" in verdict.evidence, verdict
+
+
+#: losses that run only as the file shows them: (case, what the evidence must say, why)
+RUN_AS_SHOWN = [
+    ("matrix_factory", "`leadfield` = the identity matrix",
+     "a never-called factory's matmul operand is the identity as wide as the outputs (a number raises)"),
+    ("method_loss", "",
+     "`Survival().loss` of a plain class: built as the file builds one (defaults here)"),
+    ("flagged_method", "with discrete=True",
+     "the flagged op sits in a branch the constructor's flag selects: run again with it flipped"),
+    ("split_batch", "batches of 2 and 8 raise",
+     "halves that differ by one sample on even batch sizes: 2 and 8 raise, 3 and 9 run"),
+]
 
 
 @needs_tf
 @pytest.mark.tf
-def test_a_method_named_as_a_loss_runs_as_a_bound_method(verdicts: dict[str, Verification]) -> None:
-    # `Survival().loss` of a plain class: the instance is built as the file builds one (defaults here)
-    verdict = verdicts["method_loss"]
-    assert verdict.status is Status.CONFIRMED, verdict
-    # the flagged op sits in a branch the constructor's flag selects: run again with it flipped
-    verdict = verdicts["flagged_method"]
-    assert verdict.status is Status.CONFIRMED and "with discrete=True" in verdict.evidence, verdict
-
-
-@needs_tf
-@pytest.mark.tf
-def test_a_loss_that_fails_on_even_batches_is_scaled_on_odd_ones(verdicts: dict[str, Verification]) -> None:
-    # halves that differ by one sample on even batch sizes: 2 and 8 raise, 3 and 9 run
-    verdict = verdicts["split_batch"]
-    assert verdict.status is Status.CONFIRMED, verdict
-    assert "at batch 9" in verdict.evidence and "batches of 2 and 8 raise" in verdict.evidence, verdict
+@pytest.mark.parametrize("case,needle,why", RUN_AS_SHOWN, ids=[c for c, _, _ in RUN_AS_SHOWN])
+def test_a_loss_is_run_as_the_file_shows_it(case: str, needle: str, why: str,
+                                              verdicts: dict[str, Verification]) -> None:
+    verdict = verdicts[case]
+    assert verdict.status is Status.CONFIRMED and needle in verdict.evidence, f"{why}: {verdict}"
 
 
 @needs_tf

@@ -12,6 +12,17 @@ from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
 from tfshape_lint.source import code_of
 
 
+#: a Loss subclass overriding ``__call__`` over a per-token Loss its ``__init__`` builds (a bad example)
+_MASKED_CALL = ("import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self):\n"
+                "        super().__init__()\n"
+                "        self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction='none')\n\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        loss = self.loss(y_true, y_pred)\n"
+                "        loss *= tf.cast(y_true != 0, tf.float32)\n"
+                "        return tf.reduce_sum(loss)\n")
+
+
 class BatchAxisReduction(Rule):
     """## What it does
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
@@ -183,22 +194,7 @@ class BatchAxisReduction(Rule):
                       "        return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n\n"
                       "model.compile(optimizer='adam', loss=L1Sum())\n",
                 line=5, note="a callable object (not a Loss subclass) passed to compile"),
-        Example("import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Loss):\n"
-                "    def __init__(self):\n"
-                "        super().__init__()\n"
-                "        self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction='none')\n\n"
-                "    def __call__(self, y_true, y_pred):\n"
-                "        loss = self.loss(y_true, y_pred)\n"
-                "        loss *= tf.cast(y_true != 0, tf.float32)\n"
-                "        return tf.reduce_sum(loss)\n",
-                fixed="import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Loss):\n"
-                      "    def __init__(self):\n"
-                      "        super().__init__()\n"
-                      "        self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction='none')\n\n"
-                      "    def __call__(self, y_true, y_pred):\n"
-                      "        loss = self.loss(y_true, y_pred)\n"
-                      "        loss *= tf.cast(y_true != 0, tf.float32)\n"
-                      "        return tf.reduce_sum(loss, axis=-1)\n",
+        Example(_MASKED_CALL, fixed=_MASKED_CALL.replace("tf.reduce_sum(loss)", "tf.reduce_sum(loss, axis=-1)"),
                 line=11, note="a Loss subclass overriding __call__ (Keras uses what it returns as is), "
                               "over the per-token values of a Loss its __init__ builds"),
         Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
