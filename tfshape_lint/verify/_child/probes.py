@@ -1523,7 +1523,7 @@ def api_exists(obj: Any, build_error: BaseException | None, job: dict[str, Any])
 
 def _reduction_value(value: str) -> Outcome:
     """A ``Reduction`` constant that exists: what the target Keras's ``Loss`` does with its value."""
-    import keras
+    import keras  # type: ignore[import-untyped,unused-ignore]
 
     _, err = _try(lambda: keras.losses.MeanSquaredError(reduction=value))
     if err is not None:
