@@ -211,7 +211,9 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     # a last-axis need as wide as the image is the channels-first spelling of the same slices
     channels = max(needs.last, 3) if not (needs.middle and needs.last >= needs.middle - 1) else 3
     for rank in range(max(needs.rank, 2), 6):
-        middle = (size,) * (rank - 2)
+        # the file's own size only at the rank its slices ask for (a 128-wide rank-5 input is
+        # 25M values: the probe's time budget, not a layout the loss needs)
+        middle = (size if rank == max(needs.rank, 2) else MIDDLE,) * (rank - 2)
         out.append(_layout(middle + (channels,), "onehot", "softmax"))
         if needs.last <= 1:
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
