@@ -792,9 +792,7 @@ def _negation_of(negated: cst.BaseExpression, plain: cst.BaseExpression) -> bool
     """``negated`` is ``-plain`` (parentheses aside)."""
     if not (isinstance(negated, cst.UnaryOperation) and isinstance(negated.operator, cst.Minus)):
         return False
-    inner = negated.expression
-    return inner.deep_equals(plain) or inner.with_changes(lpar=(), rpar=()).deep_equals(
-        plain.with_changes(lpar=(), rpar=()))
+    return negated.expression.with_changes(lpar=(), rpar=()).deep_equals(plain.with_changes(lpar=(), rpar=()))
 
 
 _ARITH: dict[str, Callable[[Bound, Bound], Bound]] = {

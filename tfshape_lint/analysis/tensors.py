@@ -335,11 +335,9 @@ class Evaluator:
         then_done = True if dead == "body" else self.block(stmt.body, then_env)
         else_env = env.copy()
         else_done = dead == "orelse"
-        if dead == "orelse":
-            pass
-        elif isinstance(stmt.orelse, cst.If):
+        if not else_done and isinstance(stmt.orelse, cst.If):
             else_done = self._if(stmt.orelse, else_env)
-        elif isinstance(stmt.orelse, cst.Else):
+        elif not else_done and isinstance(stmt.orelse, cst.Else):
             else_done = self.block(stmt.orelse.body, else_env)
         if then_done and else_done:
             return True
@@ -672,16 +670,17 @@ class Evaluator:
         result = _unknown_call(args, canon) if spec is None else self._transfer(spec, node, args, env, canon or "")
         return _numpy_result(result, args) if canon is not None and canon.startswith("np.") else result
 
+    def _own_member(self, func: cst.BaseExpression, env: Env) -> tuple[str, str] | None:
+        """(class, attribute) for ``self.<attribute>`` read in a method of the loss's own class."""
+        name = _self_attribute(func)
+        path = self.scope.spec.path
+        return (path[-2], name) if name is not None and "self" in env.names and len(path) >= 2 else None
+
     def _own_method(self, func: cst.BaseExpression, env: Env) -> cst.FunctionDef | None:
         """``self.name`` where ``name`` is a method of the loss's own class in this file (a
         helper that reduces, casts or clips is then analysed like a module function)."""
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-                and func.value.value == "self" and "self" in env.names):
-            return None
-        path = self.scope.spec.path
-        if len(path) < 2:
-            return None
-        method = self.module.methods.get((path[-2], func.attr.value))
+        member = self._own_member(func, env)
+        method = self.module.methods.get(member) if member is not None else None
         if method is None or method is self.scope.node:
             return None
         params = list(method.params.params)
@@ -694,16 +693,13 @@ class Evaluator:
         (``self.loss = SparseCategoricalCrossentropy(reduction='none')``): called in the loss,
         it computes what that Loss computes (per sample with ``reduction='none'``, else a
         scalar). None for any other attribute, or one ``__init__`` assigns more than once."""
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-                and func.value.value == "self" and "self" in env.names):
-            return None
-        path = self.scope.spec.path
-        init = self.module.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
-        if init is None or init is self.scope.node:
+        member = self._own_member(func, env)
+        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
+        if member is None or init is None or init is self.scope.node:
             return None
         assigned = [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
                     for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
-                    and _is_self_attribute(stmt.targets[0].target, func.attr.value)]
+                    and _self_attribute(stmt.targets[0].target) == member[1]]
         if len(assigned) != 1 or not isinstance(assigned[0], cst.Call):
             return None
         value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
@@ -981,9 +977,9 @@ def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: 
 
 
 def _size(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    if call_arg(node, 1, "out_type") is not None:
-        return Value(rank=0, dtype=DType.UNKNOWN, tags=frozenset({Tag.COUNT}), origin=_first(args).origin)
-    return Value(rank=0, dtype=DType.INT, tags=frozenset({Tag.COUNT} | _tf_int(canon)), origin=_first(args).origin)
+    typed = call_arg(node, 1, "out_type") is not None  # tf.size(x, out_type=tf.float32): not an int
+    return Value(rank=0, dtype=DType.UNKNOWN if typed else DType.INT,
+                 tags=frozenset({Tag.COUNT} | (set() if typed else _tf_int(canon))), origin=_first(args).origin)
 
 
 def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1369,10 +1365,11 @@ def _is_staticmethod(fn: cst.FunctionDef) -> bool:
     return any(cst_dotted(d.decorator) in ("staticmethod",) for d in fn.decorators)
 
 
-def _is_self_attribute(target: cst.BaseExpression, name: str) -> bool:
-    """``self.<name>`` as an assignment target."""
-    return (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
-            and target.value.value == "self" and target.attr.value == name)
+def _self_attribute(node: cst.BaseExpression) -> str | None:
+    """``name`` for ``self.<name>``, else None."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,

@@ -16,9 +16,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from tfshape_lint.analysis.imports import name_uses
+from tfshape_lint.analysis.losses import positional_params
 
 #: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
 KERAS3_BACKEND = frozenset({
@@ -227,9 +228,7 @@ def _packed_columns(scope: ast.AST) -> int:
     the values compared with the labels, so it is ``k`` columns wider than ``y_true``."""
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return 0
-    params = [a.arg for a in scope.args.posonlyargs + scope.args.args]
-    if params and params[0] in ("self", "cls"):
-        params = params[1:]
+    params = positional_params(scope)
     if len(params) < 2:
         return 0
     starts: dict[str, set[int]] = {params[0]: set(), params[1]: set()}
@@ -375,13 +374,7 @@ MAX_MIDDLE = 256
 
 def _module_ints(tree: ast.Module) -> dict[str, int]:
     """Module-level integer constants, in order (``W = 128``, ``img_cols = W``)."""
-    names: dict[str, int] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            value = _int_of(stmt.value, names)
-            if value is not None:
-                names[stmt.targets[0].id] = value
-    return names
+    return _bind_ints(tree.body, {})
 
 
 def _int_names(scope: ast.AST) -> dict[str, int]:
@@ -394,7 +387,12 @@ def _int_names(scope: ast.AST) -> dict[str, int]:
             value = _int(default)
             if value is not None:
                 names[arg.arg] = value
-    for node in ast.walk(scope):
+    return _bind_ints(ast.walk(scope), names)
+
+
+def _bind_ints(nodes: Iterable[ast.AST], names: dict[str, int]) -> dict[str, int]:
+    """``names`` with each ``name = <small int expression>`` among ``nodes``, in order."""
+    for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = _int_of(node.value, names)
             if value is not None:
