@@ -59,6 +59,9 @@ TF_FLAT_PREFIXES: tuple[str, ...] = (
     "tensorflow.compat.v2.math",
     "tensorflow.compat.v2",
     "tensorflow.math",
+    # the modules behind tf.* and tf.math.* that old code imports directly
+    "tensorflow.python.ops.array_ops",
+    "tensorflow.python.ops.math_ops",
     "tensorflow",
 )
 

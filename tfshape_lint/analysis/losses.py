@@ -101,7 +101,8 @@ def positional_params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
     return names
 
 
-def looks_like_loss_signature(name: str, params: list[str], *, registered: bool = False) -> bool:
+def looks_like_loss_signature(name: str, params: list[str], *, registered: bool = False,
+                              compound: bool = True) -> bool:
     """The DESIGN.md fallback: ``(y_true, y_pred, ...)``, or a ``*loss*`` name (or a function the
     file registers as a custom object) whose first two parameters look like labels/predictions.
 
@@ -118,12 +119,33 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     preds = REGISTERED_PRED_NAMES if registered else PRED_NAMES
     if (first == "y_true" and second in preds) or (first in LABEL_NAMES and second == "y_pred"):
         return True
-    return ("loss" in name.lower() or registered) and _labels_like(first) and (second in preds or _suffixed(second, "pred"))
+    if not ("loss" in name.lower() or registered):
+        return False
+    if compound:
+        return _labels_like(first) and _preds_like(second, preds)
+    return (first in LABEL_NAMES or _suffixed(first, "true")) and (second in preds or _suffixed(second, "pred"))
+
+
+#: words that, as the first or last part of a compound name (``target_data``, ``size_prediction``),
+#: say a parameter of a ``*loss*`` function holds the labels or the predictions
+_LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt"})
+_PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "logits"})
 
 
 def _labels_like(name: str) -> bool:
-    """A label parameter name, or one of the ``<thing>_true`` family (``img_true``, ``masks_true``)."""
-    return name in LABEL_NAMES or _suffixed(name, "true")
+    """A label parameter name, or a compound of a label word (``img_true``, ``target_data``)."""
+    return name in LABEL_NAMES or _compound_of(name, _LABEL_WORDS)
+
+
+def _preds_like(name: str, preds: frozenset[str]) -> bool:
+    """A prediction parameter name, or a compound of a prediction word (``size_prediction``)."""
+    return name in preds or _compound_of(name, _PRED_WORDS)
+
+
+def _compound_of(name: str, words: frozenset[str]) -> bool:
+    """``name`` has two or more ``_``-separated parts and its first or last is one of ``words``."""
+    parts = name.split("_")
+    return len(parts) >= 2 and all(parts) and (parts[0] in words or parts[-1] in words)
 
 
 def _suffixed(name: str, word: str) -> bool:
@@ -441,7 +463,11 @@ class LossDiscovery:
                 factory = self._enclosing_factory(info)
                 names = (name,) if factory is None else (name, factory.node.name)
                 params = positional_params(info.node)
-                if any(looks_like_loss_signature(n, params) for n in names):
+                if any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
+                        any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node)):
+                    # compound parameter names (``target_data``) only where the body uses
+                    # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
+                    # is an evaluation helper
                     role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory

@@ -107,7 +107,7 @@ for _name in ("abs", "square", "sqrt", "exp", "log", "log1p", "sigmoid", "tanh",
 _add(Kind.UNARY, "log_softmax", "tf.nn.log_softmax")
 _add(Kind.UNARY, "l2_normalize", "tf.nn.l2_normalize", "tf.linalg.l2_normalize")
 _add(Kind.UNARY, "abs", "builtins.abs")
-_add(Kind.UNARY, "log", "np.log", "tf.experimental.numpy.log")
+_add(Kind.UNARY, "log", "np.log", "tf.experimental.numpy.log", "tf.log")  # tf.log: TensorFlow 1's name of the same op
 
 for _name in ("round", "floor", "ceil", "sign", "rint"):
     _family(Kind.CUT_UNARY, _name, tf=_name, k=_name, ops=_name, np=_name)
@@ -146,6 +146,7 @@ _add(Kind.CAST, "cast_int", "tf.to_int32", "tf.to_int64")
 _family(Kind.SHAPE, "shape", tf="shape", k="shape", ops="shape", np="shape")
 _add(Kind.STATIC_SHAPE, "int_shape", "K.int_shape")
 _family(Kind.SIZE, "size", tf="size", k="count_params", ops="size", np="size")
+_add(Kind.SIZE, "rank", "tf.rank")  # an int32 scalar tensor (K.ndim and ops.ndim give Python ints)
 _family(Kind.RESHAPE, "reshape", tf="reshape", k="reshape", ops="reshape", np="reshape")
 _add(Kind.FLATTEN, "flatten", "K.flatten", "K.batch_flatten", "ops.ravel", "np.ravel", "tf.keras.layers.Flatten")
 _family(Kind.SQUEEZE, "squeeze", tf="squeeze", k="squeeze", ops="squeeze", np="squeeze")

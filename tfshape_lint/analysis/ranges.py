@@ -1030,7 +1030,7 @@ def _cond(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sco
 _CALLS: dict[Kind, CallRule] = {
     Kind.UNARY: _unary, Kind.CUT_UNARY: _cut_unary, Kind.REDUCE: _reduce, Kind.BINARY: _binary,
     Kind.COMPARE: _compare, Kind.WHERE: _where, Kind.CAST: _cast, Kind.SHAPE: _size,
-    Kind.SIZE: _size, Kind.STATIC_SHAPE: _size, Kind.RESHAPE: _same, Kind.FLATTEN: _same,
+    Kind.SIZE: _size, Kind.STATIC_SHAPE: _size, Kind.LEN: _size, Kind.RESHAPE: _same, Kind.FLATTEN: _same,
     Kind.SQUEEZE: _same, Kind.EXPAND: _same, Kind.TRANSPOSE: _same, Kind.KEEP: _same,
     Kind.IDENTITY: _same, Kind.GATHER: _same, Kind.BOOLEAN_MASK: _same, Kind.CLIP: _clip,
     Kind.FILL: _fill, Kind.FILL_LIKE: _fill_like, Kind.CONSTANT: _constant,

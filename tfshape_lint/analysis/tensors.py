@@ -283,6 +283,7 @@ class Evaluator:
             self._aug_assign(stmt, env)
         elif isinstance(stmt, cst.Expr):
             self.expr(stmt.value, env)
+            self._grow_list(stmt.value, env)
         elif isinstance(stmt, cst.Return):
             if stmt.value is not None:
                 self.scope.returns.append((stmt.value, self.expr(stmt.value, env)))
@@ -292,6 +293,20 @@ class Evaluator:
         elif isinstance(stmt, cst.Assert):
             self.expr(stmt.test, env)  # an assert on a tensor needs its truth value
         return False
+
+    def _grow_list(self, call: cst.BaseExpression, env: Env) -> None:
+        """``parts.append(x)`` / ``extend`` / ``insert``: the list now holds what it was given,
+        as a comprehension would (so ``tf.stack(parts)`` comes from the batch like ``x``)."""
+        if type(call) is not cst.Call or type(call.func) is not cst.Attribute or type(call.func.value) is not cst.Name \
+                or call.func.attr.value not in ("append", "extend", "insert") or not call.args:
+            return
+        name = call.func.value.value
+        held = env.names.get(name)
+        if held is None or not held.has(Tag.SEQUENCE) or held.tensor:
+            return
+        added = self.values_get(call.args[-1].value)
+        env.names[name] = Value(tensor=False, grad=max(held.grad, added.grad), origin=held.origin | added.origin,
+                                tags=frozenset({Tag.SEQUENCE, Tag.COMPREHENSION}))
 
     def assign(self, target: cst.BaseExpression, value: Value, source: cst.BaseExpression | None,
                env: Env) -> None:
@@ -482,6 +497,8 @@ class Evaluator:
     def _binary(self, op: str, left: Value, right: Value, node: cst.CSTNode) -> Value:
         if not left.tensor and not right.tensor:
             tags = frozenset({Tag.NUMBER}) if left.has(Tag.NUMBER) and right.has(Tag.NUMBER) else frozenset()
+            if left.has(Tag.FLOAT_LITERAL) or right.has(Tag.FLOAT_LITERAL) or op == "Divide":
+                tags |= {Tag.FLOAT_LITERAL}  # 1e-6 ** 2 and 1 / 3 are floats
             return Value(tensor=False, dtype=DType.PY, rank=0, grad=max(left.grad, right.grad),
                          origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {Tag.STATIC_BATCH, Tag.COUNT}),
                          marks=left.marks | right.marks)
@@ -1068,8 +1085,12 @@ def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     x = _plain(_first(args))
     axis = literal(call_arg(node, 1, "axis", "dim"))
     rel = x.rel + 1 if x.rel is not None else None
-    if _labels_only(x) and x.rel == 0:
-        rel = 0  # expanding the labels themselves: they were one rank below y_pred (as one_hot)
+    if x.rel == 0 and (_labels_only(x) or (x.from_pred and not x.from_true)):
+        # expanding y_true or y_pred itself says the other is not of the same rank: sparse
+        # labels made to match (as one_hot), a prediction broadcast against richer labels
+        # ((B,N,1) weights times (B,N,T) returns), or both expanded (pairwise distances);
+        # which of these is not known here
+        rel = None
     rank = x.rank + 1 if x.rank is not None else None
     return x.evolve(rel=rel, rank=rank, batch=x.batch and axis != 0, tags=x.tags - {Tag.SQUEEZED},
                     length=x.length if axis != 0 else None).with_tags(Tag.EXPANDED)
@@ -1086,9 +1107,22 @@ def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
                  tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
 
 
+_AXIS_GATHERS = frozenset({"tf.gather", "K.gather", "ops.take", "np.take"})
+
+
 def _gather(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
     idx = args[1] if len(args) > 1 else UNKNOWN
+    axis = literal(call_arg(node, 2, "axis"))
+    if canon in _AXIS_GATHERS and isinstance(axis, int) and not isinstance(axis, bool) and axis > 0 \
+            and x.batch and call_arg(node, 3, "batch_dims") is None:
+        # columns picked along a later axis: the batch axis stays first; a list of indices keeps
+        # the rank, one index drops that axis
+        index = call_arg(node, 1, "indices")
+        drop = 0 if isinstance(index, (cst.List, cst.Tuple)) else 1 if isinstance(literal(index), int) else None
+        rel = x.rel - drop if x.rel is not None and drop is not None else None
+        rank = x.rank - drop if x.rank is not None and drop is not None else None
+        return x.evolve(rel=rel, rank=rank, tags=x.tags | {Tag.GATHERED}, length=None)
     return x.evolve(rel=idx.rel if idx.rel is not None else None, rank=None, batch=idx.batch,
                     tags=frozenset({Tag.GATHERED}), length=None, tensor=True)
 
@@ -1101,6 +1135,8 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
         dtype = DType.NUMPY
     elif kind != DType.UNKNOWN:
         dtype = kind
+    elif canon == "K.constant":
+        dtype = DType.FLOAT  # keras.backend.constant defaults to floatx(), whatever the value
     elif x.dtype in (DType.LIST, DType.PY):
         # tf.constant([1, 0]) is int32; one float literal makes it float32
         dtype = DType.FLOAT if x.has(Tag.FLOAT_LITERAL) else DType.INT

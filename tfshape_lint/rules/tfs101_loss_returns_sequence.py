@@ -147,8 +147,9 @@ class LossReturnsSequence(Rule):
                 fixed="import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                       "    parts = [tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)]\n"
                       "    parts.append(tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1))\n"
-                      "    return tf.add_n(parts)\n",
-                line=6, note="a list built up with append"),
+                      "    return sum(parts)\n",
+                line=6, note="a list built up with append: its parts' shapes are not all known, so the "
+                             "fix is sum(), which broadcasts where tf.add_n would need equal shapes"),
         Example("import tensorflow as tf\n\ndef make_loss(scales):\n"
                 "    def loss(y_true, y_pred):\n"
                 "        terms = []\n"
@@ -238,8 +239,8 @@ class LossReturnsSequence(Rule):
 
 
 def _is_sequence(value: Value) -> bool:
-    """A Python list/tuple of loss terms: computed from the inputs, or an empty list that the
-    body fills with ``append`` (the analysis does not follow mutation)."""
+    """A Python list/tuple of loss terms: computed from the inputs (also through ``append``),
+    or an empty list filled in a way the analysis does not follow."""
     if value.tensor or not value.has(Tag.SEQUENCE):
         return False
     return value.grad is not Grad.NONE or bool(value.origin) or value.length == 0

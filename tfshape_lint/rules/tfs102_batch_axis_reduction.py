@@ -164,6 +164,17 @@ class BatchAxisReduction(Rule):
                 fixed="import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
                       "    return K.sum(K.abs(y_true - y_pred), axis=-1)\n",
                 line=4),
+        Example("from tensorflow.python.ops import array_ops, math_ops\n\n"
+                "def focal_loss(target_tensor, prediction_tensor):\n"
+                "    zeros = array_ops.zeros_like(prediction_tensor)\n"
+                "    p = array_ops.where(target_tensor > zeros, prediction_tensor, 1.0 - prediction_tensor)\n"
+                "    return math_ops.reduce_sum(-(1.0 - p) ** 2 * math_ops.log(p + 1e-7))\n",
+                fixed="from tensorflow.python.ops import array_ops, math_ops\n\n"
+                      "def focal_loss(target_tensor, prediction_tensor):\n"
+                      "    zeros = array_ops.zeros_like(prediction_tensor)\n"
+                      "    p = array_ops.where(target_tensor > zeros, prediction_tensor, 1.0 - prediction_tensor)\n"
+                      "    return math_ops.reduce_sum(-(1.0 - p) ** 2 * math_ops.log(p + 1e-7), axis=-1)\n",
+                line=6, note="TensorFlow's own op modules imported directly, and compound parameter names"),
         Example("import tensorflow as tf\n\ndef sse(y_true, y_pred):\n"
                 "    err = tf.square(y_true - y_pred)\n"
                 "    total = tf.math.reduce_sum(err)\n"

@@ -107,6 +107,17 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "    return tf.square(t - p)\n\n"
                 "model.compile(optimizer='adam', loss=loss)\n",
                 note="both sides squeezed"),
+        Example("import tensorflow as tf\n\n"
+                "class Chamfer(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        n = y_pred.shape[1]\n"
+                "        m = y_true.shape[1]\n"
+                "        a = tf.tile(tf.expand_dims(y_pred, 2), [1, 1, m, 1])\n"
+                "        b = tf.tile(tf.expand_dims(y_true, 1), [1, n, 1, 1])\n"
+                "        d = tf.reduce_sum(tf.square(a - b), axis=-1)\n"
+                "        return tf.reduce_min(d, axis=2) + tf.reduce_min(d, axis=1)\n\n"
+                "model.compile(optimizer='adam', loss=Chamfer())\n",
+                note="labels and predictions both expanded, at different axes (pairwise distances)"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    per_sample = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
                 "    reg = tf.reduce_sum(tf.abs(y_pred), axis=-1)\n"

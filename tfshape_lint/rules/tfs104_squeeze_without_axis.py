@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.ops import Kind, lookup
+from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
 from tfshape_lint.source import code_of
@@ -54,6 +55,14 @@ class SqueezeWithoutAxis(Rule):
     good = (
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(tf.squeeze(y_true, axis=-1) - tf.squeeze(y_pred, axis=-1)))\n"),
+        Example("import tensorflow as tf\n\nclass FrameLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_true = tf.squeeze(y_true)\n"
+                "        y_pred = tf.squeeze(y_pred)\n"
+                "        y_true = tf.reshape(y_true, [-1, 32])\n"
+                "        y_pred = tf.reshape(y_pred, [-1, 32])\n"
+                "        return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n",
+                note="a reshape to a full shape gives the squeezed value its rank back before any other use"),
         Example("import tensorflow as tf\n\nx = tf.squeeze(tf.ones((1, 3)))\n",
                 note="outside a loss"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
@@ -74,11 +83,65 @@ class SqueezeWithoutAxis(Rule):
                 "        p = tf.squeeze(y_pred, axis=None)\n"
                 "        return K.mean(K.square(y_true[:, 0] - p), axis=-1)\n",
                 fixed=None, line=6, note="axis=None is the same as no axis"),
+        Example("import tensorflow as tf\n\ndef cox_loss(y_true, y_pred):\n"
+                "    time = tf.squeeze(tf.gather(y_true, [0], axis=1))\n"
+                "    risk = tf.squeeze(y_pred, axis=1)\n"
+                "    ranked = tf.gather(risk, tf.argsort(time, direction='DESCENDING'))\n"
+                "    return -tf.reduce_mean(ranked - tf.math.cumulative_logsumexp(ranked))\n",
+                fixed="import tensorflow as tf\n\ndef cox_loss(y_true, y_pred):\n"
+                      "    time = tf.squeeze(tf.gather(y_true, [0], axis=1), axis=-1)\n"
+                      "    risk = tf.squeeze(y_pred, axis=1)\n"
+                      "    ranked = tf.gather(risk, tf.argsort(time, direction='DESCENDING'))\n"
+                      "    return -tf.reduce_mean(ranked - tf.math.cumulative_logsumexp(ranked))\n",
+                line=4, note="a column gathered along axis 1 keeps the batch axis"),
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: squeeze calls whose result a reshape gives a known rank at once (the nodes themselves,
+        #: held until the next loss, so no id is reused meanwhile)
+        self._restored: set[cst.Call] = set()
+
+    def check_loss(self, loss: Scope) -> None:
+        self._restored.clear()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        """``x = tf.squeeze(x)`` whose next use is ``x = tf.reshape(x, shape)``: the reshape
+        gives the value a known rank again before anything else sees it."""
+        body = list(node.body)
+        for i, stmt in enumerate(body):
+            squeezed = self._assigned_call(stmt, Kind.SQUEEZE)
+            if squeezed is None:
+                continue
+            name, call = squeezed
+            for later in body[i + 1:]:
+                if not _mentions(later, name):
+                    continue
+                reshaped = self._assigned_call(later, Kind.RESHAPE)
+                if reshaped is not None and reshaped[0] == name and _mentions_once(later, name) \
+                        and _first_arg_is(reshaped[1], name):
+                    self._restored.add(call)
+                break
+
+    def _assigned_call(self, stmt: cst.BaseStatement, kind: Kind) -> tuple[str, cst.Call] | None:
+        """``name = <call of kind>(...)`` as a whole statement line, else None."""
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return None
+        assign = stmt.body[0]
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 \
+                or not isinstance(assign.targets[0].target, cst.Name) or not isinstance(assign.value, cst.Call):
+            return None
+        spec = lookup(self.canonical(assign.value.func))
+        if spec is None or spec.kind is not kind:
+            return None
+        return assign.targets[0].target.value, assign.value
 
     def visit_Call(self, node: cst.Call) -> None:
         spec = lookup(self.canonical(node.func))
-        if spec is None or spec.kind is not Kind.SQUEEZE:
+        if spec is not None and spec.kind is Kind.RESHAPE and node.args \
+                and isinstance(node.args[0].value, cst.Call):
+            self._restored.add(node.args[0].value)  # tf.reshape(tf.squeeze(x), shape)
+        if spec is None or spec.kind is not Kind.SQUEEZE or node in self._restored:
             return
         axis = call_arg(node, 1, "axis")
         if axis is not None and literal(axis) is not None:
@@ -89,3 +152,33 @@ class SqueezeWithoutAxis(Rule):
             return
         fix = with_keyword(node, "axis", minus_one()) if axis is None else None
         self.report(node, fn=code_of(node.func), fix=fix)
+
+
+class _NameCount(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.count = 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.count += 1
+
+
+def _count(node: cst.CSTNode, name: str) -> int:
+    counter = _NameCount(name)
+    node.visit(counter)
+    return counter.count
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    return _count(node, name) > 0
+
+
+def _mentions_once(stmt: cst.CSTNode, name: str) -> bool:
+    """``name`` appears as the target and once on the right (``x = reshape(x, ...)``)."""
+    return _count(stmt, name) == 2
+
+
+def _first_arg_is(call: cst.Call, name: str) -> bool:
+    return bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == name

@@ -75,6 +75,12 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
                 "    valid = tf.cast(y_true[:, 0] >= 0, tf.float32)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred) * valid[:, None], axis=-1)\n",
                 note="the weight is expanded"),
+        Example("from tensorflow.keras import backend as K\n\n"
+                "def sharpe_loss(y_true, y_pred):\n"
+                "    weights = K.expand_dims(y_pred, axis=-1)\n"
+                "    returns = K.sum(y_true * weights, axis=1)\n"
+                "    return -K.mean(K.mean(returns, axis=1) / K.maximum(K.std(returns, axis=1), 1e-6))\n",
+                note="the prediction is expanded to meet labels of a higher rank ((B,N,1) weights, (B,N,T) returns)"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
                 "    valid = tf.cast(y_true >= 0, tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred) * valid, axis=-1)\n",

@@ -124,6 +124,17 @@ class ScalarLossDropsSampleWeight(Rule):
                 message="tf.reduce_sum reduces the whole batch to one number, so Keras cannot apply "
                         "sample_weight; reduce each sample with axis=-1 and normalise per sample",
                 note="one return, one finding: the second batch sum is part of the same claim"),
+        Example("import keras\nfrom keras import ops\n\nclass QuantileLoss(keras.losses.Loss):\n"
+                "    def __init__(self, quantiles=(0.1, 0.5, 0.9), **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.quantiles = quantiles\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        error = y_true - y_pred\n"
+                "        losses = []\n"
+                "        for i, q in enumerate(self.quantiles):\n"
+                "            losses.append(ops.maximum(q * error[..., i], (q - 1) * error[..., i]))\n"
+                "        return ops.mean(ops.stack(losses, axis=-1))\n",
+                fixed=None, line=14, note="a list built with append holds per-sample values like a comprehension"),
         Example("import tensorflow as tf\nfrom mylib.utils import LossFunctionWrapper\n\n"
                 "def pair_loss(labels, embeddings, margin=1.0):\n"
                 "    d = tf.reduce_sum(tf.square(embeddings[:, None] - embeddings[None]), axis=-1)\n"

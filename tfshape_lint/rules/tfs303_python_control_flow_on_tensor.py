@@ -140,6 +140,16 @@ class PythonControlFlowOnTensor(Rule):
                 "model.compile(optimizer='adam', loss=switch_loss)\n",
                 line=4, message="Python `if` on a tensor raises OperatorNotAllowedInGraphError in Keras 3 "
                                 "fit; use tf.where or tf.cond"),
+        Example("import tensorflow as tf\n\nclass MapLoss(tf.keras.losses.Loss):\n"
+                "    def _like(self, t, ref):\n"
+                "        if tf.rank(t) != tf.rank(ref):\n"
+                "            t = tf.reshape(t, tf.shape(ref))\n"
+                "        return t\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        y_pred = self._like(y_pred, y_true)\n"
+                "        return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n",
+                line=5, note="tf.rank is a tensor (K.ndim and len(t.shape) are Python ints), here in a helper "
+                             "the loss calls; measured: OperatorNotAllowedInGraphError in Keras 3 fit"),
         Example("import tensorflow as tf\n\nclass SeqLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        total = 0.0\n"

@@ -96,6 +96,17 @@ class UnguardedLogDivSqrt(Rule):
                 "    p = K.clip(y_pred, K.epsilon(), 1 - K.epsilon())\n"
                 "    return -K.mean(y_true * K.log(p) + (1 - y_true) * K.log(1 - p), axis=-1)\n",
                 note="1 - K.epsilon() is below 1.0 in float32, so 1 - p >= eps"),
+        Example("import tensorflow as tf\n\n"
+                "class Pinball(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        parts = [y_pred[..., d] for d in range(y_pred.shape[-1])]\n"
+                "        losses = []\n"
+                "        for i, part in enumerate(parts):\n"
+                "            q = (i + 0.5) / len(parts)\n"
+                "            err = y_true[..., 0] - part\n"
+                "            losses.append(tf.reduce_mean(tf.maximum(q * err, (q - 1) * err), axis=-1))\n"
+                "        return tf.add_n(losses)\n",
+                note="a quantile level over len(...) of a list: a count, never 0 where it is used"),
         Example("import tensorflow as tf\n\ndef dice_loss(y_true, y_pred, smooth=1.0):\n"
                 "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
                 "    union = tf.reduce_sum(y_true, axis=-1) + tf.reduce_sum(y_pred, axis=-1)\n"

@@ -39,8 +39,10 @@ class LossSignature(Rule):
     exactly two positional arguments: too few parameters, a third parameter without a
     default, a keyword-only parameter without a default, or a `functools.partial` that binds
     `y_true`/`y_pred` by keyword. Module functions, lambdas, `functools.partial` objects and
-    the inner functions that loss factories return are all checked; Loss subclass instances,
-    strings and anything defined elsewhere are not.
+    the inner functions that loss factories return are all checked. A `Loss` subclass instance
+    passed as `loss` is flagged when its class overrides `__call__` without room for
+    `sample_weight` (no third positional parameter, `*args` or `**kwargs`). Strings and
+    anything defined elsewhere are not checked.
 
     ## Why is this bad?
     Keras calls every loss as `fn(y_true, y_pred)` (Keras 3 `LossFunctionWrapper.call`,
@@ -49,6 +51,14 @@ class LossSignature(Rule):
     required positional argument: 'weights'`, `TypeError: <lambda>() takes 1 positional
     argument but 2 were given`, and for `partial(base, y_true=...)`
     `TypeError: base() got multiple values for argument 'y_true'`.
+
+    A `Loss` object is called differently: Keras 3's compiled loss calls it as
+    `loss(y_true, y_pred, sample_weight)` and tf_keras as `loss(y_true, y_pred,
+    sample_weight=sw)`, with `sample_weight=None` when `fit` has no weights. A subclass that
+    overrides `__call__(self, y_true, y_pred)` works when the file calls it by hand and fails in
+    `fit`. Measured on TF 2.21: Keras 3.15.1 `TypeError: MyLoss.__call__() takes 3 positional
+    arguments but 4 were given`, tf_keras 2.21 `TypeError: MyLoss.__call__() got an unexpected
+    keyword argument 'sample_weight'`, in graph `fit` and with `run_eagerly=True` alike.
 
     ## Example
     ```python
@@ -73,7 +83,9 @@ class LossSignature(Rule):
     message = "{fn} {problem}, but Keras calls it as fn(y_true, y_pred); bind other arguments with a closure or partial"
     severity = Severity.ERROR
     scope = RuleScope.MODULE
-    recipe = Recipe("call_error", {"errors": [r"positional", r"multiple values", r"keyword-only"]}, "call it as fn(y_true, y_pred)")
+    recipe = Recipe("call_error", {"errors": [r"positional", r"multiple values", r"keyword-only",
+                                              r"unexpected keyword argument 'sample_weight'"]},
+                    "call it as fn(y_true, y_pred)")
 
     good = (
         Example("import tensorflow as tf\n\n"
@@ -108,6 +120,25 @@ class LossSignature(Rule):
                 "model.compile(optimizer='adam', loss=[any_loss, 'mse'],\n"
                 "              metrics=[lambda y_true, y_pred, **kw: y_pred])\n",
                 note="*args and **kwargs accept the call"),
+        Example("import tensorflow as tf\n\n"
+                "class Scaled(tf.keras.losses.Loss):\n"
+                "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                "        return super().__call__(y_true, y_pred, sample_weight) * 2.0\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=Scaled())\n",
+                note="the overriding __call__ accepts sample_weight"),
+        Example("import tensorflow as tf\n\n"
+                "class PairLoss(tf.keras.losses.Loss):\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"
+                "loss_fn = PairLoss()\n\n"
+                "def train_step(x, y):\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        loss = loss_fn(y, model(x))\n"
+                "    return tape.gradient(loss, model.trainable_variables)\n\n"
+                "model.compile(optimizer='adam', loss='mse')\n",
+                note="a two-argument __call__ the file calls itself, never handed to compile"),
         Example("import re\nimport tensorflow as tf\n\n"
                 "def flags(x):\n    return x\n\n"
                 "pattern = re.compile('a+', flags)\n",
@@ -149,6 +180,19 @@ class LossSignature(Rule):
                 "    return tf.reduce_mean(y_pred)\n\n"
                 "model.compile(optimizer='adam', loss='mse', metrics=['mae', acc])\n",
                 line=6, note="metrics are called the same way"),
+        Example("import tensorflow as tf\n\n"
+                "class ContrastiveLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, margin=1.0):\n"
+                "        super().__init__()\n"
+                "        self.margin = margin\n\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        d = tf.maximum(self.margin - y_pred, 0.0)\n"
+                "        return tf.reduce_mean(y_true * tf.square(y_pred) + (1.0 - y_true) * tf.square(d))\n\n"
+                "model.compile(optimizer='adam', loss=ContrastiveLoss(margin=0.5))\n",
+                line=12,
+                message="ContrastiveLoss.__call__ takes no sample_weight, but Keras calls a Loss object as "
+                        "loss(y_true, y_pred, sample_weight); override call(self, y_true, y_pred) instead",
+                note="a Loss subclass overriding __call__ without sample_weight"),
     )
 
     @classmethod
@@ -176,6 +220,8 @@ class LossSignature(Rule):
             value = _argument(node, arg_pos, names)
             if value is not None:
                 for element in _elements(value):
+                    if names == ("loss",) and self._check_loss_object(element):
+                        continue
                     self._check(element)
 
     # -- resolution ------------------------------------------------------------------------
@@ -197,6 +243,20 @@ class LossSignature(Rule):
         problems = [p for p in (_problem(s) for s in sigs) if p is not None]
         if len(problems) == len(sigs):
             self.report(expr, fn=sigs[0].label, problem=problems[0])
+
+    def _check_loss_object(self, expr: cst.BaseExpression) -> bool:
+        """``loss=MyLoss()`` where the file's ``Loss`` subclass overrides ``__call__`` without
+        room for ``sample_weight``: reported here (True), else False."""
+        if not isinstance(expr, cst.Call):
+            return False
+        name = cst_dotted(expr.func)
+        if name is None or name not in self.index.loss_classes:
+            return False
+        method = _own_call(self.index.classes.get(name))
+        if method is None or _takes_sample_weight(method):
+            return False
+        self.report(expr, message=_LOSS_CALL_MESSAGE, fn=f"{name}.__call__")
+        return True
 
     def _signatures(self, expr: cst.BaseExpression, depth: int) -> list[Signature]:
         """Every signature ``expr`` may have; [] when any of them is unknown."""
@@ -280,6 +340,27 @@ class LossSignature(Rule):
         return out
 
 
+_LOSS_CALL_MESSAGE = ("{fn} takes no sample_weight, but Keras calls a Loss object as loss(y_true, y_pred, "
+                      "sample_weight); override call(self, y_true, y_pred) instead")
+
+
+def _own_call(cls: ast.ClassDef | None) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The class's own ``__call__`` (the last definition in its body), if any."""
+    if cls is None:
+        return None
+    defs = [s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__call__"]
+    return defs[-1] if defs else None
+
+
+def _takes_sample_weight(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``loss(y_true, y_pred, sw)`` (Keras 3) or ``loss(y_true, y_pred, sample_weight=sw)``
+    (tf_keras) can bind: a third positional parameter after ``self``, ``*args`` or ``**kwargs``.
+    A decorated method is given the benefit of the doubt."""
+    args = method.args
+    return (bool(method.decorator_list) or args.vararg is not None or args.kwarg is not None
+            or len(args.posonlyargs + args.args) >= 4)
+
+
 # -- cheap pre-selection (stdlib ast) -----------------------------------------------------------
 def _callable_names(index: ModuleIndex) -> set[str]:
     """Names the file binds to a lambda, a ``partial`` or a factory call of its own."""
@@ -331,6 +412,9 @@ def _may_fail(index: ModuleIndex, expr: ast.expr, defined: set[str]) -> bool:
         return any(sig is not None and _problem(sig) is not None for sig in sigs)
     if isinstance(expr, ast.Call):
         dotted = ast_dotted(expr.func)
+        if dotted is not None and dotted in index.loss_classes:
+            method = _own_call(index.classes.get(dotted))
+            return method is not None and not _takes_sample_weight(method)
         return dotted is not None and (dotted in defined or index.imports.resolve(dotted) == "functools.partial")
     return False
 

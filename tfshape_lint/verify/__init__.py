@@ -52,6 +52,7 @@ from tfshape_lint.rule import Recipe
 from tfshape_lint.verify.extract import (
     ExtractionError,
     ProbeProgram,
+    constructor_note,
     enclosing_loss,
     extract,
     extract_span,
@@ -69,6 +70,7 @@ from tfshape_lint.verify.realfiles import (
     min_batch,
     packed_inputs,
     project_paths,
+    unpacked_inputs,
 )
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
@@ -300,6 +302,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                keras_fed=_keras_fed(source, loss),
                unbound=unbound_note(source, loss) if loss is not None else "",
                binding_note="; ".join(n for n in (per_call_note(source, loss) if loss is not None else "",
+                                                   constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
     if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
@@ -349,9 +352,18 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
     """The tuples the file passes as y_true/y_pred when it calls the loss itself (a custom
     loop), and the note that says so; nothing for a loss Keras calls (it passes one tensor)."""
     tree = _parsed(source)
-    if tree is None or loss is None or program.context not in ("direct", "unknown") or program.kind != "function":
+    if tree is None or loss is None:
         return {}, ""
-    found = packed_inputs(tree, loss.qualname)
+    if program.kind != "function":
+        unpacked = unpacked_inputs(tree, loss.qualname) if program.kind == "loss_object" else {}
+        if not unpacked:
+            return {}, ""
+        shown = ", ".join(f"{'y_true' if key == 'true' else 'y_pred'} as a tuple of {size} tensors shaped like the batch"
+                          for key, (size, _) in sorted(unpacked.items(), reverse=True))
+        line = min(at for _, at in unpacked.values())
+        return ({key: size for key, (size, _) in unpacked.items()},
+                f"{shown}, as the loss unpacks it on line {line} (called by the file's own loop)")
+    found = packed_inputs(tree, loss.qualname) if program.context in ("direct", "unknown") else {}
     if not found:
         return {}, ""
     shown = ", ".join(f"{'y_true' if key == 'true' else 'y_pred'} as a tuple of {size} tensors shaped like the batch"

@@ -333,15 +333,23 @@ class ParamBinding:
     """How a parameter the file never passes is bound in the probe: ``kind`` is ``labels``
     (the labels' own tensor), ``number`` (``value``), ``mask`` (a tensor shaped like the labels
     without their last axis, every entry ``value``: a mask that keeps every position), ``size``
-    (a dimension) or ``matrix`` (the identity as wide as the labels' last axis: an operand of
-    ``matmul``/``dot`` that projects the outputs, such as a lead field or an embedding matrix)."""
+    (a dimension), ``matrix`` (the identity as wide as the labels' last axis: an operand of
+    ``matmul``/``dot`` that projects the outputs, such as a lead field or an embedding matrix),
+    ``count`` (an int used as an index or slice bound: 1, which any axis of the probe's inputs
+    holds) or ``sequence`` (a list of numbers the loss iterates, counts or sums: ``value``
+    repeated once per class, as per-class counts or weights are)."""
 
     kind: str
     value: float = NEUTRAL
 
     def expr(self) -> ast.expr:
-        if self.kind == "size":
+        if self.kind in ("size", "count"):
             return ast.Constant(int(self.value))
+        if self.kind == "sequence":  # [value] * labels.shape[-1]
+            width = ast.Call(ast.Name("int", ast.Load()), [ast.Subscript(
+                ast.Attribute(ast.Name(LABELS_LIKE, ast.Load()), "shape", ast.Load()),
+                ast.UnaryOp(ast.USub(), ast.Constant(1)), ast.Load())], [])
+            return ast.BinOp(ast.List([ast.Constant(self.value)], ast.Load()), ast.Mult(), width)
         if self.kind == "labels":
             return ast.Name(LABELS_LIKE, ast.Load())
         if self.kind == "matrix":
@@ -351,6 +359,13 @@ class ParamBinding:
                                                                 ast.Constant(self.value)], [])
         return ast.Constant(self.value)
 
+    def constructor_expr(self) -> ast.expr:
+        """The value passed to a constructor, before the probe's inputs exist: a list has the
+        probe's default width (3 columns)."""
+        if self.kind == "sequence":
+            return ast.List([ast.Constant(v) for v in (0.25, 0.5, 0.75)], ast.Load())
+        return self.expr()
+
     def shown(self, param: str) -> str:
         if self.kind == "labels":
             return f"`{param}` = y_true"
@@ -358,6 +373,10 @@ class ParamBinding:
             return f"`{param}` = a mask of {self.value:g}s shaped like y_true without its last axis"
         if self.kind == "size":
             return f"`{param}` = {int(self.value)} (a size, as wide as the probe's spatial inputs)"
+        if self.kind == "count":
+            return f"`{param}` = {int(self.value)} (an index or slice bound)"
+        if self.kind == "sequence":
+            return f"`{param}` = [{self.value:g}] per class (a list the loss iterates or counts)"
         if self.kind == "matrix":
             return f"`{param}` = the identity matrix as wide as y_true's last axis (a matmul operand)"
         return f"`{param}` = {self.value:g}"
@@ -383,6 +402,10 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             return None
         if kind == "size":
             out[param] = ParamBinding("size", float(MIDDLE))
+        elif kind == "count":
+            out[param] = ParamBinding("count", 1.0)
+        elif kind == "sequence":
+            out[param] = ParamBinding("sequence", 1.0)
         elif kind == "matrix":
             out[param] = ParamBinding("matrix")
         elif _mask_like(param):
@@ -451,7 +474,10 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     (a whole shape, ``len``/``shape`` of it, a callable: nothing to guess)."""
     kind = "number"
     sized = matrix = False
+    indexes = _used_as_index(root, param)
     for node in ast.walk(root):
+        if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Name) and node.iter.id == param:
+            kind = "sequence" if kind in ("number", "sequence") else ""
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and any(
                 isinstance(side, ast.Name) and side.id == param for side in (node.left, node.right)):
             matrix = True
@@ -464,11 +490,13 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
                     node.func.id if isinstance(node.func, ast.Name) else ""
-                if callee in _SIZE_CALLS:
+                if callee in _SEQUENCE_CALLS and kind in ("number", "sequence"):
+                    kind = "sequence"
+                elif callee in _SIZE_CALLS:
                     sized = True
                 elif callee in _MATRIX_CALLS and any(isinstance(a, ast.Name) and a.id == param for a in node.args[:2]):
                     matrix = True
-                elif callee in ("reshape", "cartesian", "len") or callee.endswith("shape"):
+                elif callee in ("reshape", "cartesian") or callee.endswith("shape"):
                     return ""
             elif _last_attr(node.func) == "reshape" or (isinstance(node.func, ast.Name) and node.func.id == "reshape"):
                 if any(isinstance(a, (ast.List, ast.Tuple)) and any(isinstance(e, ast.Name) and e.id == param
@@ -478,7 +506,29 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             kind = "tensor"
     if sized:
         return "size" if kind == "number" and not matrix else ""
+    if indexes and kind == "number" and not matrix:
+        return "count"
     return "matrix" if matrix and kind == "number" else kind
+
+
+#: calls whose argument is a sequence the loss walks or counts
+_SEQUENCE_CALLS = ("len", "sum", "enumerate", "zip", "sorted", "list", "tuple")
+
+
+def _used_as_index(root: ast.AST, param: str) -> bool:
+    """Whether ``param`` is an index or a slice bound of some subscript (``y[:, 0:n]``, ``y[n]``)."""
+    for node in ast.walk(root):
+        if not isinstance(node, ast.Subscript):
+            continue
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for part in parts:
+            bounds = [part.lower, part.upper, part.step] if isinstance(part, ast.Slice) else [part]
+            if any(isinstance(b, ast.Name) and b.id == param for b in bounds):
+                return True
+            if any(isinstance(b, ast.BinOp) and any(isinstance(x, ast.Name) and x.id == param
+                                                   for x in (b.left, b.right)) for b in bounds):
+                return True  # 2*n, n+1
+    return False
 
 
 def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:
@@ -616,7 +666,51 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
             return _bound_call(module, _without_self(init), call, call)
         except ExtractionError:
             continue
+    bindings = constructor_bindings(root)
+    if bindings:
+        return ast.Call(ast.Name(cls_name, ast.Load()), [],
+                        [ast.keyword(param, binding.constructor_expr()) for param, binding in bindings.items()])
     return ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [ast.Name(cls_name, ast.Load())], [])
+
+
+#: kinds of binding a constructor argument can take without the probe's inputs
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence"})
+
+
+def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
+    """Bindings of a never-instantiated class's required ``__init__`` parameters, by how its
+    methods use the attribute each is stored in (``self.quantiles = quantiles`` iterated in
+    ``call``: a list); empty when one cannot be bound before the inputs exist."""
+    init = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
+    if init is None:
+        return {}
+    missing = _required(_without_self(init), set())
+    if not missing:
+        return {}
+    stored = {t.attr: n.value.id for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
+              for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+              and t.value.id == "self" and isinstance(n.value, ast.Name) and n.value.id in missing}
+    methods = [copy.deepcopy(m) for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    merged = ast.FunctionDef("__tfs_methods__", _lambda_args(*missing), [], [], None)
+    for method in methods:
+        merged.body.extend(_SelfAttributes(stored).visit(method).body)
+    bindings = param_bindings(merged, missing)
+    if not bindings or any(b.kind not in _CONSTRUCTOR_KINDS for b in bindings.values()):
+        return {}
+    return bindings
+
+
+class _SelfAttributes(ast.NodeTransformer):
+    """``self.<attr>`` read as the ``__init__`` parameter stored in it."""
+
+    def __init__(self, stored: dict[str, str]) -> None:
+        self.stored = stored
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in self.stored:
+            return ast.copy_location(ast.Name(self.stored[node.attr], ast.Load()), node)
+        return self.generic_visit(node)
 
 
 def _without_self(init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
@@ -650,6 +744,28 @@ def unbound_note(source: str, loss: LossRef) -> str:
         return ""
     return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
             "(the probe passed 0.5, a neutral number, for every such parameter)")
+
+
+def constructor_note(source: str, loss: LossRef) -> str:
+    """How a never-instantiated Loss class's required parameters were bound by their use ("" if not)."""
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        return ""
+    parts = loss.qualname.split(".")
+    if len(parts) < 2 or parts[-1] != "call":
+        return ""
+    root = _binding(_index(source, tree), parts[0], ("class",))
+    if not isinstance(root, ast.ClassDef) or any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == parts[-2]
+            and not _inside(root, n) for n in ast.walk(tree)):
+        return ""
+    bindings = constructor_bindings(root)
+    if not bindings:
+        return ""
+    shown = ", ".join(b.shown(p) if b.kind != "sequence" else f"`{p}` = [0.25, 0.5, 0.75] (a list its methods iterate)"
+                      for p, b in bindings.items())
+    return f"the file never instantiates `{parts[-2]}`; its parameters without default were bound as {shown}"
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:

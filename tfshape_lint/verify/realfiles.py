@@ -187,7 +187,8 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     scope = _scope_node(tree, qualname)
     if scope is None:
         return []
-    needs = _Needs(reshapes=[], names=_module_ints(tree) | _int_names(scope))
+    needs = _Needs(reshapes=[], names=_module_ints(tree) | _enclosing_ints(tree, qualname) | _self_ints(tree, qualname)
+                   | _int_names(scope))
     for node in (n for part in [scope, *_called_helpers(tree, scope)] for n in ast.walk(part)):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
@@ -199,6 +200,10 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         # padding mask of the labels has the loss's own shape), then per sample
         out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
         out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
+    columns = _label_columns(scope)
+    if columns:
+        # labels that pack several columns (a return, a volatility, a sign) against one output
+        out.append({"true": [columns], "pred": [1], "labels": "float", "activation": "sigmoid"})
     for shape in needs.reshapes or []:
         out.append(_layout(shape, "float", "sigmoid"))
     extra = _packed_columns(scope)
@@ -242,6 +247,28 @@ def _packed_columns(scope: ast.AST) -> int:
                     starts[node.value.id].add(start)
     found = starts[params[1]]
     return min(found) if found and not starts[params[0]] and len(found) == 1 else 0
+
+
+def _label_columns(scope: ast.AST) -> int:
+    """``k + 1`` for the largest ``k`` of ``y_true[:, k]`` when the loss picks its labels'
+    columns one by one and never indexes its prediction: labels that carry several values per
+    sample against a one-column prediction; 0 otherwise."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return 0
+    params = positional_params(scope)
+    if len(params) < 2:
+        return 0
+    picked: list[int] = []
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+            continue
+        if node.value.id == params[1]:
+            return 0
+        if node.value.id == params[0] and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2:
+            column = _int(node.slice.elts[1])
+            if column is not None and column >= 0:
+                picked.append(column)
+    return max(picked) + 1 if len(picked) >= 2 else 0
 
 
 def _called_helpers(tree: ast.Module, scope: ast.AST, depth: int = 2) -> list[ast.FunctionDef]:
@@ -357,6 +384,12 @@ def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
         return value
     if isinstance(node, ast.Name):
         return names.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return names.get(f"self.{node.attr}")
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self":
+        index = _int(node.slice)
+        return names.get(f"self.{node.value.attr}[{index}]") if index is not None else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
         return _int_of(node.args[0], names)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
@@ -375,6 +408,60 @@ MAX_MIDDLE = 256
 def _module_ints(tree: ast.Module) -> dict[str, int]:
     """Module-level integer constants, in order (``W = 128``, ``img_cols = W``)."""
     return _bind_ints(tree.body, {})
+
+
+def _enclosing_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
+    """Integer parameter defaults of the defs around a nested loss (a factory's
+    ``num_negative_samples=10``): the values the loss closes over when the factory runs with
+    its defaults."""
+    names: dict[str, int] = {}
+    parts = qualname.split(".")
+    node: ast.AST = tree
+    for part in parts[:-1]:
+        found = next((n for n in _defs(node) if n.name == part), None)
+        if not isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return names
+        args = found.args
+        positional = args.posonlyargs + args.args
+        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            value = _int(default)
+            if value is not None:
+                names[arg.arg] = value
+        node = found
+    return names
+
+
+def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
+    """``self.<attr>`` ints (and ``self.<attr>[i]`` of int lists) a loss method reads, as the
+    class's ``__init__`` sets them from literals or its parameter defaults (``m=[32, 64]``,
+    ``self.m = m``): keyed ``"self.m[0]"`` for :func:`_int_of`."""
+    parts = qualname.split(".")
+    if len(parts) < 2:
+        return {}
+    cls = _scope_node(tree, ".".join(parts[:-1]))
+    if not isinstance(cls, ast.ClassDef):
+        return {}
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if init is None:
+        return {}
+    defaults: dict[str, ast.expr] = {}
+    positional = init.args.posonlyargs + init.args.args
+    defaults.update({a.arg: d for a, d in zip(positional[len(positional) - len(init.args.defaults):], init.args.defaults)})
+    defaults.update({a.arg: d for a, d in zip(init.args.kwonlyargs, init.args.kw_defaults) if d is not None})
+    out: dict[str, int] = {}
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"):
+            continue
+        key = f"self.{node.targets[0].attr}"
+        value = defaults.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
+        if _int(value) is not None:
+            out[key] = int(_int(value) or 0)
+        elif isinstance(value, (ast.List, ast.Tuple)):
+            for i, element in enumerate(value.elts):
+                if _int(element) is not None:
+                    out[f"{key}[{i}]"] = int(_int(element) or 0)
+    return out
 
 
 def _int_names(scope: ast.AST) -> dict[str, int]:
@@ -407,6 +494,12 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
     if name.startswith(("reduce_", "sum", "mean", "max", "min")) and len(node.args) >= 2:
         needs.rank = max(needs.rank, _axis_need(node.args[1]))
+    if name in ("ssim", "ssim_multiscale"):
+        # images at least as wide as the filter at every scale: 11 (SSIM's default filter) for
+        # ssim, (11 - 1) * 2**4 + 1 = 161 for the five scales of ssim_multiscale
+        size = next((_int(kw.value) for kw in node.keywords if kw.arg == "filter_size"), None) or 11
+        needs.rank = max(needs.rank, 4)
+        needs.middle = max(needs.middle, (size - 1) * 16 + 1 if name == "ssim_multiscale" else size)
     if name in ("transpose", "permute_dimensions"):
         perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
                     node.args[1] if len(node.args) >= 2 else None)
@@ -414,8 +507,11 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
             # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
             needs.rank = max(needs.rank, min(len(perm.elts), 5))
     if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)):
-        dims = [_int(e) for e in node.args[1].elts]
-        if len(dims) >= 3 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]):
+        dims = [_int_of(e, needs.names or {}) for e in node.args[1].elts]
+        # [-1, k] too: k values per sample (a prediction of k scores per row); k a literal or a
+        # name the file binds (``num_negative_samples + 1`` with the factory's default 10)
+        if len(dims) >= 2 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]) \
+                and (len(dims) >= 3 or dims[0] == -1):
             shape = tuple(int(d) for d in dims[1:] if d is not None)
             if needs.reshapes is not None and shape not in needs.reshapes and len(shape) <= 4:
                 needs.reshapes.append(shape)
@@ -512,6 +608,26 @@ def packed_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int]]
                 size = _tuple_size(arg, literals)
                 if size and key not in found:
                     found[key] = (size, node.lineno)
+    return found
+
+
+def unpacked_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int]]:
+    """``{"pred": (2, line)}`` when the loss itself unpacks its prediction into parts
+    (``mean, var = y_pred``): a loss over a tuple of tensors, called by the file's own loop
+    (Keras hands a single-output loss one tensor, which that line cannot unpack)."""
+    scope = _scope_node(tree, qualname)
+    if isinstance(scope, ast.ClassDef):  # Class.call: the method itself
+        scope = next((n for n in _defs(scope) if n.name == qualname.rsplit(".", 1)[-1]), None)
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {}
+    params = positional_params(scope)[:2]
+    found: dict[str, tuple[int, int]] = {}
+    for node in _own_nodes(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) \
+                and isinstance(node.value, ast.Name) and node.value.id in params \
+                and 2 <= len(node.targets[0].elts) <= 8 and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts):
+            key = "true" if node.value.id == params[0] else "pred"
+            found.setdefault(key, (len(node.targets[0].elts), node.lineno))
     return found
 
 

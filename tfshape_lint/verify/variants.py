@@ -126,6 +126,13 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
         return t
     axes = list(range(1, t.shape.rank)) if t.shape.rank is not None else -1
     return reduce(t, axis=axes)
+def __tfs_norm_per_sample__(x, ord="euclidean", **kwargs):
+    """``tf.norm`` without an axis (the whole tensor as one vector), per sample instead."""
+    import tensorflow as __tf
+    t = __tf.convert_to_tensor(x)
+    if t.shape.rank is not None and t.shape.rank <= 1:
+        return __tf.abs(t)
+    return __tf.norm(__tf.reshape(t, [__tf.shape(t)[0], -1]), ord=ord, axis=-1)
 def __tfs_identity__(x, *args, **kwargs):
     return x
 def __tfs_half_sum_sq__(t, axis=None):
@@ -197,6 +204,13 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if call is None or not call.args:
         return None
     func: ast.expr = call.func
+    if _call_name(call) == "norm" and _kw(call, "axis") is None and len(call.args) < 3:
+        # the whole tensor as one vector: the same norm of each sample's values
+        ord_kw = _kw(call, "ord")
+        order = call.args[1] if len(call.args) >= 2 else (ord_kw.value if ord_kw is not None else None)
+        args = [call.args[0]] + ([order] if order is not None else [])
+        return (ast.Call(ast.Name("__tfs_norm_per_sample__", ast.Load()), args, []),
+                f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
     if _call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
         func = ast.Name("__tfs_half_sum_sq__", ast.Load())
     elif not any(_call_name(call).endswith(r) for r in _REDUCTIONS):

@@ -353,6 +353,9 @@ class Subject:
                 self.extra_args = extra
         if self.kind == "function" and self.packed:
             self.obj = _packing(self.obj, int(self.packed.get("true", 0)), int(self.packed.get("pred", 0)))
+        elif self.kind == "loss_object" and self.packed and hasattr(self.obj, "call"):
+            # Keras's Loss.__call__ converts one tensor and calls ``call``: the parts are made there
+            self.obj.call = _packing(self.obj.call, int(self.packed.get("true", 0)), int(self.packed.get("pred", 0)))
 
     @property
     def keras_context(self) -> bool:
@@ -404,7 +407,7 @@ class Subject:
             from tf_keras.src.engine.compile_utils import LossesContainer  # type: ignore[import-untyped,unused-ignore]
 
             box = LossesContainer(target)
-            return lambda yt, yp, sw=None: box(yt, yp, sample_weight=sw)
+            return _plain(lambda yt, yp, sw=None: _unconverted_when_eager(box, yt, yp, sample_weight=sw))
         from keras.src.trainers.compile_utils import CompileLoss  # type: ignore[import-untyped,unused-ignore]
 
         loss = CompileLoss(target)
@@ -420,6 +423,36 @@ class Subject:
         # a custom loop calls the object as the file does: sample_weight only when there is one
         # (a Loss overriding ``__call__(self, y_true, y_pred)`` takes none)
         return lambda yt, yp, sw=None: self.obj(yt, yp) if sw is None else self.obj(yt, yp, sample_weight=sw)
+
+
+def _plain(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` marked so that autograph calls it as it is inside a traced step.
+
+    A pass-through of the harness's own (no tensor control flow) needs no conversion, and each
+    conversion costs a transform of its source; the loss it hands on to is still converted by
+    the Keras wrapper, with the status the trace set.
+    """
+    fn.autograph_info__ = {}  # type: ignore[attr-defined]
+    return fn
+
+
+@_plain
+def _unconverted_when_eager(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with autograph off when running eagerly.
+
+    tf_keras's loss wrapper autograph-converts the loss on every eager call with an unspecified
+    conversion status; each job defines the file's functions afresh, so each paid the
+    conversion again (0.3-0.6 s for a loss with helpers: most of the slowest jobs). Eagerly,
+    Python control flow on tensors runs as written, so the value and gradient are the same; in
+    a trace (``graph``) the status is left alone and tensor conditions are converted as in
+    ``fit``.
+    """
+    if not tf.executing_eagerly():
+        return fn(*args, **kwargs)
+    from tensorflow.python.autograph.core import ag_ctx  # type: ignore[import-untyped,unused-ignore]
+
+    with ag_ctx.ControlStatusCtx(status=ag_ctx.Status.DISABLED):
+        return fn(*args, **kwargs)
 
 
 def packed(value: Any, parts: int) -> tuple[Any, ...]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import os
 import re
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from tfshape_lint.verify._child.harness import (
+    JOB_ORDER,
     SIGS,
     Base,
     Harness,
@@ -473,6 +475,9 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
     aligned: list[str] = []
     harmless: list[str] = []
     unsure = ""
+    #: a layout the loss body implies on which the flagged op broadcasts silently: then a shape
+    #: error on a default layout (a prediction as wide as made-up labels) proves nothing
+    silent_where_implied = ""
     for name in (params.get("only") or order(names)):
         sig = SIGS[name]
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
@@ -502,6 +507,11 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
             continue
         what = bad[0]
         shape_errors = [e for e in errors if matches(e, SHAPE_ERRORS)]
+        if shape_errors and silent_where_implied:
+            unsure = (f"the flagged op {what} and raises on {layout(sig)}, but on the layout the loss itself "
+                      f"implies ({silent_where_implied}) it broadcasts without an error and the loss "
+                      f"{'raised elsewhere' if errors else 'ran'}")
+            continue
         if shape_errors:
             h.decided = name
             return confirmed(f"y_true/y_pred {layout(sig)}: the flagged op {what}: {describe(shape_errors[0])}")
@@ -518,6 +528,8 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
                 continue
         if errors:
             unsure = f"the flagged op {what}; the loss raised {describe(errors[0])}"
+        if name in JOB_ORDER:
+            silent_where_implied = layout(sig)
     if harmless:
         return refuted(f"{harmless[0]}: the broadcast is harmless on every layout tried")
     if aligned:
@@ -990,7 +1002,10 @@ def float_labels(h: Harness, params: dict[str, Any]) -> Outcome:
     patterns = _patterns(params, (r"DataType (b?float|half|double)\w* not in (the )?list of allowed values",
                                   r"must be (an )?integer", r"expected to be a u?int\w* tensor but is a float",
                                   r"type float\w* that does not match type u?int"))
-    dtype = params.get("labels_dtype") or ("int64" if _legacy_compile(h) else "float32")
+    # a Keras 2 file run under tf_keras only because Keras 3 lacks its backend names keeps the
+    # Keras 3 claim: labels as float32, as Keras 3 fit (and tf_keras, for float label arrays) gives them
+    aliased = os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1"
+    dtype = params.get("labels_dtype") or ("int64" if _legacy_compile(h) and not aliased else "float32")
     for name in _signatures(params, ("sparse", "binary", "onehot")):
         sig = SIGS[name]
         yt, yp = sig.make(4, labels_dtype=dtype)
@@ -1015,6 +1030,8 @@ def _label_dtype(h: Harness, dtype: str) -> str:
 
     if h.subject.keras_context and not LEGACY:
         return "float32 (Keras 3 casts y_true to the loss dtype)"
+    if LEGACY and dtype == "float32" and os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1":
+        return "float32 (as Keras 3 fit passes them; run under tf_keras for the Keras 2 backend names)"
     return dtype
 
 
@@ -1133,8 +1150,9 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     when the loss takes logits; with ``nan_labels`` also labels that contain NaN.
     ``finite_value``: confirm only a finite loss whose gradient is NaN/inf (TFS402)."""
     logits = "logit" in h.subject.pred_name.lower()
-    # a loss that applies sigmoid/softmax itself takes scores: saturate them too
-    squashes = re.search(r"\b(sigmoid|softmax)\(", h.subject.program) is not None
+    # a loss that applies sigmoid/softmax/exp itself takes scores: saturate them too (exp of a
+    # score of -100 is 0 in float32, the log of a sum of them -inf)
+    squashes = re.search(r"\b(sigmoid|softmax|exp)\(", h.subject.program) is not None
     preferred = ("onehot", "binary") if logits else ("binary", "onehot", "regression", "image")
     base = h.baseline(_signatures(params, preferred))
     ordinary: list[tuple[str, np.ndarray, np.ndarray]] = []

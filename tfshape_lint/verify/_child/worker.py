@@ -262,6 +262,31 @@ def _tf1_names(namespace: dict[str, Any]) -> None:
     for name, value in list(namespace.items()):
         if value is tf and not name.startswith("__"):
             namespace[name] = _TF1Fallback(tf, tf.compat.v1, used)
+    _route_local_imports()
+
+
+_REAL_IMPORT: Any = None
+
+
+def _route_local_imports() -> None:
+    """``import tensorflow as tf`` run *inside* the loss (a function-local import) gets the same
+    TF 1 fallback view as the module's own ``tf``: only for code whose globals are a probe
+    namespace that uses the fallback; every other import is untouched."""
+    global _REAL_IMPORT
+    if _REAL_IMPORT is not None:
+        return
+    import builtins
+
+    _REAL_IMPORT = builtins.__import__
+
+    def routed(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        module = _REAL_IMPORT(name, globals, locals, fromlist, level)
+        used = globals.get("__tfs_tf1_used__") if isinstance(globals, dict) else None
+        if used is not None and name == "tensorflow" and not fromlist and not level:
+            return _TF1Fallback(module, module.compat.v1, used)
+        return module
+
+    builtins.__import__ = routed
 
 
 def _extra_names(fn: Any) -> list[str]:
