@@ -538,10 +538,9 @@ class FitResult:
 class Harness:
     """Evaluates the subject eagerly, in a Keras-like graph step, or in a real ``fit`` step."""
 
-    def __init__(self, subject: Subject, *, jit: bool = False, autograph: bool = False) -> None:
+    def __init__(self, subject: Subject, *, jit: bool = False) -> None:
         self.subject = subject
         self.jit = jit
-        self.autograph = autograph
         self.failures: list[tuple[str, BaseException]] = []
         #: the counterfactual in words (set on a variant's harness)
         self.description = ""
@@ -609,7 +608,7 @@ class Harness:
                batch_none: bool, jit: bool) -> Run:
         yt, yp, w = tensors(y_true, y_pred, sw)
         fn = self.subject.reported_fn()
-        autograph = LEGACY or not self.subject.keras_context or self.autograph
+        autograph = LEGACY or not self.subject.keras_context
 
         def step(y_t: Any, y_p: Any, s_w: Any = None) -> Any:
             with tf.GradientTape() as tape:

@@ -187,8 +187,7 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
     return status, evidence
 
 
-def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool,
-             autograph: bool = False) -> Any:
+def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool) -> Any:
     """A harness around the built loss, or a string saying why the object cannot be probed."""
     subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
                               pred_name=str(job.get("pred_name") or ""),
@@ -205,7 +204,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
     if problem:
         return problem
     harness.add_constant_layouts(subject.obj, namespace)
-    return harness.Harness(subject, jit=is_gpu and bool(job.get("jit", True)), autograph=autograph)
+    return harness.Harness(subject, jit=is_gpu and bool(job.get("jit", True)))
 
 
 def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
@@ -229,7 +228,8 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
         return f"the variant could not be built: {harness.describe(error)}"
     if mode == "autograph":
         obj = _autographed(harness, obj)
-    h = _harness(job, harness, obj, namespace, is_gpu, autograph=mode == "autograph")
+    # the loss itself is a tf.function with autograph now: the step around it needs no conversion
+    h = _harness(job, harness, obj, namespace, is_gpu)
     if not isinstance(h, str):
         h.description = description
     return h
