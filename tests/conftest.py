@@ -53,6 +53,20 @@ def needle_at(source: str, needle: str, nth: int = 0) -> tuple[int, int]:
     raise AssertionError(f"{needle!r} not in the source")
 
 
+def forced_finding(code: str, source: str, needle: str) -> Finding:
+    """A finding of ``code`` on ``needle``, with its loss: what the verifier would get had the
+    rule flagged it (to hand look-alikes and unflagged spots to the verifier)."""
+    from tfshape_lint.finding import Severity
+    from tfshape_lint.registry import get
+    from tfshape_lint.verify.extract import enclosing_loss
+
+    rule = get(code)
+    assert rule is not None
+    line, col = needle_at(source, needle)
+    return Finding("example.py", line, col, line, col + len(needle), code, rule.name, "forced", Severity.WARNING,
+                   loss=enclosing_loss(source, line))
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -18,11 +18,10 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import lint_example, needle_at, source_of
-from tfshape_lint.finding import Finding, Severity
-from tfshape_lint.registry import get
+from tests.conftest import forced_finding, lint_example, needle_at, source_of
+from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.extract import enclosing_loss, param_bindings
+from tfshape_lint.verify.extract import param_bindings
 from tfshape_lint.verify.realfiles import implicit_aliases, infer_layouts, min_batch, packed_inputs
 from tfshape_lint.verify.result import Verification
 
@@ -117,24 +116,16 @@ def _found(source: str, code: str, nth: int = 0) -> Finding:
     return found[nth]
 
 
-def _forced(code: str, source: str, needle: str) -> Finding:
-    """A finding of ``code`` on ``needle``, with its loss (what the verifier would get)."""
-    rule = get(code)
-    assert rule is not None
-    line, col = needle_at(source, needle)
-    return Finding("example.py", line, col, line, col + len(needle), code, rule.name, "forced", Severity.WARNING,
-                   loss=enclosing_loss(source, line))
-
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
     cases: dict[str, tuple[str, str, Finding]] = {
         "triplet_index": ("triplet_index.py", TRIPLET_INDEX, _found(TRIPLET_INDEX, "TFS102")),
-        "triplet_tuple": ("triplet_tuple.py", TRIPLET_TUPLE, _forced(
+        "triplet_tuple": ("triplet_tuple.py", TRIPLET_TUPLE, forced_finding(
             "TFS102", TRIPLET_TUPLE, "tf.reduce_sum(tf.maximum(gap + margin, 0.0))")),
         # the linter now sees the clip (tf means tensorflow there too) and flags only the raw log;
         # the clipped one is handed to the verifier as if flagged, which must refute it
-        "unimported_clipped": ("unimported.py", UNIMPORTED, _forced("TFS401", UNIMPORTED, "K.log(p)")),
+        "unimported_clipped": ("unimported.py", UNIMPORTED, forced_finding("TFS401", UNIMPORTED, "K.log(p)")),
         "unimported_raw": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 0)),
         "seq_mask": ("masked.py", MASKED, _found(MASKED, "TFS503")),
         "bool_and": ("bool_and.py", BOOL_AND, _found(BOOL_AND, "TFS503")),

@@ -356,21 +356,19 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
         return {}, ""
     if program.kind != "function":
         unpacked = unpacked_inputs(tree, loss.qualname) if program.kind == "loss_object" else {}
-        if not unpacked:
-            return {}, ""
-        shown = ", ".join(f"{'y_true' if key == 'true' else 'y_pred'} as a tuple of {size} tensors shaped like the batch"
-                          for key, (size, _) in sorted(unpacked.items(), reverse=True))
-        line = min(at for _, at in unpacked.values())
-        return ({key: size for key, (size, _) in unpacked.items()},
-                f"{shown}, as the loss unpacks it on line {line} (called by the file's own loop)")
+        return _tuples(unpacked, "as the loss unpacks it on line {line} (called by the file's own loop)")
     found = packed_inputs(tree, loss.qualname) if program.context in ("direct", "unknown") else {}
+    return _tuples(found, "as the file's call on line {line} passes it")
+
+
+def _tuples(found: dict[str, tuple[int, int]], how: str) -> tuple[dict[str, int], str]:
+    """Part counts by input (``{"pred": 2}``) and the note that says so (``how`` names the line)."""
     if not found:
         return {}, ""
     shown = ", ".join(f"{'y_true' if key == 'true' else 'y_pred'} as a tuple of {size} tensors shaped like the batch"
                       for key, (size, _) in sorted(found.items(), reverse=True))
     line = min(at for _, at in found.values())
-    return ({key: size for key, (size, _) in found.items()},
-            f"{shown}, as the file's call on line {line} passes it")
+    return {key: size for key, (size, _) in found.items()}, f"{shown}, {how.format(line=line)}"
 
 
 def _program(source: str, loss: LossRef | None, span: tuple[int, int, int, int],

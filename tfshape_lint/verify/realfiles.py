@@ -421,14 +421,21 @@ def _enclosing_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
         found = next((n for n in _defs(node) if n.name == part), None)
         if not isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return names
-        args = found.args
-        positional = args.posonlyargs + args.args
-        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-            value = _int(default)
-            if value is not None:
-                names[arg.arg] = value
+        names.update(_default_ints(found))
         node = found
     return names
+
+
+def _default_ints(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
+    """The parameters of ``fn`` whose default is an int literal."""
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    out: dict[str, int] = {}
+    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+        value = _int(default)
+        if value is not None:
+            out[arg.arg] = value
+    return out
 
 
 def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
@@ -466,14 +473,7 @@ def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
 
 def _int_names(scope: ast.AST) -> dict[str, int]:
     """Integer parameter defaults and single integer assignments in the loss's scope."""
-    names: dict[str, int] = {}
-    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        args = scope.args
-        positional = args.posonlyargs + args.args
-        for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-            value = _int(default)
-            if value is not None:
-                names[arg.arg] = value
+    names = _default_ints(scope) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
     return _bind_ints(ast.walk(scope), names)
 
 
