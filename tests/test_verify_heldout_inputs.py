@@ -15,7 +15,8 @@ anew for this test (no third-party code):
   error on a made-up layout;
 - TFS202 in Keras 2 code run under tf_keras keeps its Keras 3 claim (float32 labels);
 - a ``tf.log`` reached through a function-local ``import tensorflow as tf``;
-- TFS108 on ``tf.norm`` without an axis has a per-sample variant.
+- TFS108 on ``tf.norm`` without an axis has a per-sample variant;
+- a logger imported from a package that is not installed runs as a do-nothing stand-in.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pytest
 from tests.conftest import forced_finding, lint_example, source_of
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.extract import constructor_bindings, param_bindings
+from tfshape_lint.verify.extract import _called_for_effect_only, constructor_bindings, param_bindings
 from tfshape_lint.verify.realfiles import infer_layouts, unpacked_inputs
 from tfshape_lint.verify.result import Verification
 
@@ -172,6 +173,21 @@ LOCAL_TF1 = source_of('''
     ''')
 
 
+LOGGED = source_of('''
+    import tensorflow as tf
+    from some_missing_logging_package import logger
+
+    class MarginLoss(tf.keras.losses.Loss):
+        def __init__(self, margin=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.margin = margin
+            logger.debug(f"margin={margin}")
+
+        def call(self, y_true, y_pred):
+            return tf.reduce_mean(tf.maximum(0.0, self.margin - y_true * y_pred))
+    ''')
+
+
 def _defs(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     return {n.name: n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
@@ -218,6 +234,14 @@ def test_a_loss_that_unpacks_its_prediction_takes_a_tuple() -> None:
     assert unpacked_inputs(ast.parse(COX), "cox_loss") == {}
 
 
+def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
+    assert _called_for_effect_only(ast.parse(LOGGED), "logger")
+    used = ast.parse("from pkg import helper, log\nlog('x')\ndef f(y_true, y_pred):\n    log.info('y')\n"
+                     "    return helper(y_true) - y_pred\n")
+    assert _called_for_effect_only(used, "log")
+    assert not _called_for_effect_only(used, "helper")  # its result is part of the loss
+
+
 def _only(source: str, code: str, line: int | None = None) -> Finding:
     found = [f for f in lint_example(source) if f.code == code and (line is None or f.line == line)]
     assert found, f"{code} no longer flags this example"
@@ -236,6 +260,7 @@ def verdicts() -> dict[str, Verification]:
         "keras2": ("keras2.py", KERAS2_INDEX, _only(KERAS2_INDEX, "TFS202")),
         "local_tf1": ("local_tf1.py", LOCAL_TF1, _only(LOCAL_TF1, "TFS102")),
         "sliced": ("sliced.py", SLICED, forced_finding("TFS102", SLICED, "K.sum(-K.log(")),
+        "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
     }
     findings = [replace(f, path=path) for path, _, f in cases.values()]
     sources = {path: text for path, text, _ in cases.values()}
@@ -249,6 +274,8 @@ CONFIRMED_WITH = {
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
     "keras2": "float32 (as Keras 3 fit passes them",  # TFS202 keeps its Keras 3 claim under tf_keras
+    # a logger from a package that is not installed, only called for its effect: a stand-in
+    "logged": "`logger` ran as a do-nothing stand-in: `from some_missing_logging_package import logger` failed",
 }
 
 

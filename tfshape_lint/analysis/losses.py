@@ -56,6 +56,10 @@ LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.lo
                         "tf.losses.Loss"})
 
 
+#: calls that apply a function to each element of their input
+_MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
+
+
 @dataclass(frozen=True)
 class LossSpec:
     """A discovered loss (or metric) and where to find it again."""
@@ -193,6 +197,8 @@ class LossDiscovery:
     test_file: bool = False
     #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
     _returns_lambda: bool = False
+    #: the file's calls (kept for :meth:`_mapped_only`)
+    _calls: list[ast.Call] = field(default_factory=list)
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
@@ -215,6 +221,7 @@ class LossDiscovery:
                 calls.append(node)
             elif isinstance(node, ast.Return) and isinstance(node.value, ast.Lambda):
                 self._returns_lambda = True
+        self._calls = calls
         # assignments first: a compile() may name a loss bound later in walk order
         for call in calls:
             self._visit_call(call)
@@ -463,8 +470,9 @@ class LossDiscovery:
                 factory = self._enclosing_factory(info)
                 names = (name,) if factory is None else (name, factory.node.name)
                 params = positional_params(info.node)
-                if any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
-                        any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node)):
+                if (any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
+                        any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node))) \
+                        and not (factory is None and self._mapped_only(name)):
                     # compound parameter names (``target_data``) only where the body uses
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
@@ -474,6 +482,29 @@ class LossDiscovery:
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, factory))
                 if factory is None and self._returns_lambda:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
+
+    def _mapped_only(self, name: str) -> bool:
+        """Whether every use of ``name`` in the file is a call inside the function that a
+        ``tf.map_fn``/``tf.vectorized_map`` applies to each element (``lambda x: giou(x[0],
+        x[1])``): it gets one box or one sample, not a batch, and is no batch loss."""
+        mapped = [c for c in self._calls if _MAPPING.intersection(
+            {self.imports.canonical(ast_dotted(c.func)) or ""})]
+        if not mapped:
+            return False
+        inside: set[int] = set()  # the calls of ``name`` found (a lambda inside a mapped def is walked twice)
+        for call in mapped:
+            fn = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fn"), None)
+            if isinstance(fn, ast.Name):
+                local = self.function(fn.id)
+                fn = local.node if local is not None else None  # type: ignore[assignment]
+            if fn is None:
+                continue
+            inside.update(id(n) for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                          and n.func.id == name)
+        if not inside:
+            return False
+        uses = sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
+        return uses == len(inside)
 
     def _callable_signature(self, info: FunctionInfo, loss_classes: set[str]) -> None:
         """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object; or a

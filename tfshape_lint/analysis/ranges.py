@@ -481,6 +481,9 @@ class Ranges:
         return combine([inner], Low.NONNEG, pred=False, diff=False, le_one=True)
 
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Bound:
+        undone = self._undone_complement(node, scope)
+        if undone is not None:
+            return self.bound(undone, scope)
         left, right = self.bound(node.left, scope), self.bound(node.right, scope)
         out = self._arith(node.operator, left, right)
         mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
@@ -490,6 +493,17 @@ class Ranges:
             out = out.lifted(low=Low.SAFE)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
+
+    def _undone_complement(self, node: cst.BinaryOperation, scope: Scope) -> cst.BaseExpression | None:
+        """``x`` for ``1 - d`` where ``d`` is ``1 - x`` (through a name): a dice loss turned back
+        into the dice coefficient (``log(1 - dice_loss)``) has the coefficient's range."""
+        if not isinstance(node.operator, cst.Subtract) or literal(node.left) != 1:
+            return None
+        inner = self._definition(node.right, scope)
+        if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, cst.Subtract) \
+                and literal(inner.left) == 1:
+            return inner.right
+        return None
 
     def _mirrored_exps(self, node: cst.BinaryOperation, scope: Scope) -> bool:
         """``exp(x) + exp(-x)`` (``2 * cosh(x)`` written out): one of the two is at least 1

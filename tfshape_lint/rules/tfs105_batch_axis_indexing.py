@@ -62,6 +62,15 @@ class BatchAxisIndexing(Rule):
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / n\n",
                 note="tf.shape(y)[0] is the batch size, not a sample"),
+        Example("import tensorflow as tf\n\n"
+                "def box_loss(y_true, y_pred):\n"
+                "    w = tf.minimum(y_true[2], y_pred[2]) - tf.maximum(y_true[0], y_pred[0])\n"
+                "    h = tf.minimum(y_true[3], y_pred[3]) - tf.maximum(y_true[1], y_pred[1])\n"
+                "    return 1.0 - tf.maximum(w, 0.0) * tf.maximum(h, 0.0)\n\n"
+                "def batch_box_loss(y_true, y_pred):\n"
+                "    return tf.map_fn(lambda pair: box_loss(pair[0], pair[1]), (y_true, y_pred),\n"
+                "                     fn_output_signature=tf.float32)\n",
+                note="a function the file only applies to one box at a time through tf.map_fn"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    w = y_true[:, 1]\n"
                 "    return w * tf.square(y_true[:, 0] - y_pred[..., 0])\n",

@@ -107,6 +107,15 @@ class UnguardedLogDivSqrt(Rule):
                 "            losses.append(tf.reduce_mean(tf.maximum(q * err, (q - 1) * err), axis=-1))\n"
                 "        return tf.add_n(losses)\n",
                 note="a quantile level over len(...) of a list: a count, never 0 where it is used"),
+        Example("import tensorflow as tf\n\n"
+                "def dice_coef(y_true, y_pred, smooth=1.0):\n"
+                "    inter = tf.reduce_sum(y_true * y_pred, axis=[1, 2, 3])\n"
+                "    union = tf.reduce_sum(y_true + y_pred, axis=[1, 2, 3])\n"
+                "    return tf.reduce_mean((2.0 * inter + smooth) / (union + smooth))\n\n"
+                "def bce_log_dice_loss(y_true, y_pred):\n"
+                "    dice_loss = 1.0 - dice_coef(y_true, y_pred)\n"
+                "    return tf.reduce_mean(tf.keras.losses.binary_crossentropy(y_true, y_pred)) - tf.math.log(1.0 - dice_loss)\n",
+                note="1 - (1 - dice) is the smoothed dice coefficient itself, which stays above 0"),
         Example("import tensorflow as tf\n\ndef dice_loss(y_true, y_pred, smooth=1.0):\n"
                 "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
                 "    union = tf.reduce_sum(y_true, axis=-1) + tf.reduce_sum(y_pred, axis=-1)\n"

@@ -911,6 +911,13 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 
 # -- emission -------------------------------------------------------------------------------------
 PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
+class __tfs_absent__:
+    \"\"\"Stands in for a name from a missing module that the file only calls for its effect
+    (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
+    def __getattr__(self, name):
+        return self
+    def __call__(self, *args, **kwargs):
+        return self
 def {TAP_NAME}(value):
     return value
 def __tfs_tap_in__(value):
@@ -952,8 +959,10 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
     for stmt in module.imports:
         text = ast.unparse(stmt)
         indented = text.replace("\n", "\n    ")
+        stand_ins = "".join(f"\n    {name} = __tfs_absent__()" for name in _imported_names(stmt)
+                            if _called_for_effect_only(module.tree, name))
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
-                   f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
+                   f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}")
     if star_backend(module.tree):
         out.append(STAR_BACKEND)
     for text in implicit_aliases(module.tree).values():
@@ -965,6 +974,31 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
         body = f"return {ast.unparse(expr)}"
     out.append("def __tfs_build__():\n    " + body.replace("\n", "\n    "))
     return "\n".join(out) + "\n"
+
+
+def _imported_names(stmt: ast.stmt) -> list[str]:
+    """The names an import statement binds (``import a.b`` binds ``a``)."""
+    if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return []
+    return [alias.asname or alias.name.split(".")[0] for alias in stmt.names if alias.name != "*"]
+
+
+def _called_for_effect_only(tree: ast.Module, name: str) -> bool:
+    """Whether every use of ``name`` is a statement that calls it or one of its methods and
+    drops the result (``logger.debug(...)``, ``wandb.log(...)``): a missing module there can
+    be stood in for without changing what the loss computes."""
+    effect: set[int] = set()
+    uses = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            while isinstance(func, ast.Attribute):
+                func = func.value
+            if isinstance(func, ast.Name) and func.id == name:
+                effect.add(id(func))
+        elif isinstance(node, ast.Name) and node.id == name:
+            uses += 1
+    return uses > 0 and uses == len(effect)
 
 
 def _without_tf_function(stmt: ast.stmt) -> ast.stmt:

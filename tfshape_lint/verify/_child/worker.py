@@ -178,6 +178,7 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
+        evidence += _stand_in_note(namespace)
     except SystemExit as exc:
         status, evidence = "inconclusive", f"the loss called sys.exit({exc.code!r})"
     except BaseException as exc:  # a crash in building or probing is this finding's verdict
@@ -185,6 +186,20 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
     if status == "inconclusive":
         evidence = _explain_missing(evidence, job, namespace)
     return status, evidence
+
+
+def _stand_in_note(namespace: dict[str, Any]) -> str:
+    """Which names of a missing module ran as do-nothing stand-ins (the file only calls them for
+    their effect, such as a logger), and why; "" when none did."""
+    absent = namespace.get("__tfs_absent__")
+    names = sorted(n for n, v in namespace.items() if absent is not None and isinstance(v, absent))
+    if not names:
+        return ""
+    failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in
+                       namespace.get("__tfs_import_errors__", [])
+                       if any(re.search(rf"\b{re.escape(n)}\b", stmt) for n in names))
+    shown = ", ".join(f"`{n}`" for n in names)
+    return f" [{shown} ran as a do-nothing stand-in: {failed}, and the file only calls it for its effect]"
 
 
 def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool) -> Any:
