@@ -197,8 +197,9 @@ class LossDiscovery:
     test_file: bool = False
     #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
     _returns_lambda: bool = False
-    #: the file's calls (kept for :meth:`_mapped_only`)
+    #: the file's calls (kept for :meth:`_mapped_only`), and those of them that map a function
     _calls: list[ast.Call] = field(default_factory=list)
+    _mapping_calls: list[ast.Call] | None = None
 
     def run(self, units: list[ast.stmt], all_nodes: list[ast.AST] | None = None) -> list[LossSpec]:
         """Discover losses; ``all_nodes`` is the file's shared ``ast.walk`` list when available."""
@@ -487,8 +488,10 @@ class LossDiscovery:
         """Whether every use of ``name`` in the file is a call inside the function that a
         ``tf.map_fn``/``tf.vectorized_map`` applies to each element (``lambda x: giou(x[0],
         x[1])``): it gets one box or one sample, not a batch, and is no batch loss."""
-        mapped = [c for c in self._calls if _MAPPING.intersection(
-            {self.imports.canonical(ast_dotted(c.func)) or ""})]
+        if self._mapping_calls is None:  # once per file: a file with many losses asks per loss
+            self._mapping_calls = [c for c in self._calls
+                                   if (self.imports.canonical(ast_dotted(c.func)) or "") in _MAPPING]
+        mapped = self._mapping_calls
         if not mapped:
             return False
         inside: set[int] = set()  # the calls of ``name`` found (a lambda inside a mapped def is walked twice)
