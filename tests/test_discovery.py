@@ -164,3 +164,17 @@ def test_contexts_are_enums() -> None:
 def test_unimported_tf_is_tensorflow_in_a_tensorflow_file(source: str, expected: str | None) -> None:
     index = build_index(source, ast.parse(source))
     assert index.imports.aliases.get("tf") == expected
+
+
+METRICS_MODULE = ("from tensorflow.keras import backend as K\n\n"
+                  "def rmse(y_true, y_pred):\n    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))\n\n"
+                  "def dice_loss(y_true, y_pred):\n    return 1.0 - K.mean(y_true * y_pred, axis=-1)\n")
+
+
+@pytest.mark.parametrize("path, rmse_role", [("keras_custom_metrics.py", "metric"), ("metrics.py", "metric"),
+                                             ("losses.py", "loss"), ("metricsutil.py", "loss")])
+def test_a_module_named_for_metrics_holds_metrics(path: str, rmse_role: str) -> None:
+    # by signature alone, in a module whose name says metrics: a metric, unless its name says loss
+    index = build_index(METRICS_MODULE, ast.parse(METRICS_MODULE), path=path)
+    roles = {s.qualname: s.role.value for s in index.losses}
+    assert roles == {"rmse": rmse_role, "dice_loss": "loss"}, roles

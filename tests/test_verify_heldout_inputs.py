@@ -188,6 +188,18 @@ LOGGED = source_of('''
     ''')
 
 
+EXACT_LABELS = source_of('''
+    import tensorflow as tf
+
+    def focal_sum(y_true, y_pred, gamma=2.0):
+        p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)
+        pt_1 = tf.where(tf.equal(y_true, 1.0), p, tf.ones_like(p))
+        pt_0 = tf.where(tf.equal(y_true, 0.0), p, tf.zeros_like(p))
+        return -tf.reduce_sum(0.25 * (1.0 - pt_1) ** gamma * tf.math.log(pt_1)) \\
+            - tf.reduce_sum(0.75 * pt_0 ** gamma * tf.math.log(1.0 - pt_0))
+    ''')
+
+
 def _defs(source: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     return {n.name: n for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
@@ -261,6 +273,7 @@ def verdicts() -> dict[str, Verification]:
         "local_tf1": ("local_tf1.py", LOCAL_TF1, _only(LOCAL_TF1, "TFS102")),
         "sliced": ("sliced.py", SLICED, forced_finding("TFS102", SLICED, "K.sum(-K.log(")),
         "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
+        "exact_labels": ("exact_labels.py", EXACT_LABELS, _only(EXACT_LABELS, "TFS102")),
     }
     findings = [replace(f, path=path) for path, _, f in cases.values()]
     sources = {path: text for path, text, _ in cases.values()}
@@ -274,6 +287,8 @@ CONFIRMED_WITH = {
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
     "keras2": "float32 (as Keras 3 fit passes them",  # TFS202 keeps its Keras 3 claim under tf_keras
+    # equal(y_true, 1) on soft labels makes the loss 0: the layout with 0/1 labels shows the sum
+    "exact_labels": "scales with the batch size",
     # a logger from a package that is not installed, only called for its effect: a stand-in
     "logged": "`logger` ran as a do-nothing stand-in: `from some_missing_logging_package import logger` failed",
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import is_test_module, own_loss_hooks, project_for
+from tfshape_lint.analysis.project import is_metrics_module, is_test_module, own_loss_hooks, project_for
 
 #: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
 TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
@@ -148,7 +148,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         project.enrich(imports, import_nodes, file, roots)
         external = project.uses_of(file)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
-                              test_file=is_test_module(source, path))
+                              test_file=is_test_module(source, path), metrics_file=is_metrics_module(path))
     losses = discovery.run(nodes, all_nodes)
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
                         discovery.classes, discovery.loss_classes(), globals=globals_,

@@ -195,6 +195,8 @@ class LossDiscovery:
     #: a test module: functions found by signature alone that never touch TF/Keras are numpy
     #: reference implementations, not losses
     test_file: bool = False
+    #: a module named for metrics: functions found by signature alone are metrics unless named loss
+    metrics_file: bool = False
     #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
     _returns_lambda: bool = False
     #: the file's calls (kept for :meth:`_mapped_only`), and those of them that map a function
@@ -477,7 +479,8 @@ class LossDiscovery:
                     # compound parameter names (``target_data``) only where the body uses
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
-                    role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
+                    metric = looks_like_metric_name(name) or (self.metrics_file and "loss" not in name.lower())
+                    role = Role.METRIC if metric else Role.LOSS
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, factory))

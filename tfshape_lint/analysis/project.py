@@ -394,6 +394,15 @@ def is_test_module(source: str, path: str | None) -> bool:
     return bool(_TEST_IMPORT.search(source))
 
 
+def is_metrics_module(path: str | None) -> bool:
+    """A module whose name says it holds metrics (``metrics.py``, ``keras_custom_metrics.py``):
+    a ``(y_true, y_pred)`` function there that no ``compile`` call hands over as a loss, and
+    whose own name does not say loss, is a metric."""
+    if path is None or path.startswith("<"):
+        return False
+    return any(part in ("metric", "metrics") for part in Path(path).stem.lower().split("_"))
+
+
 def _patches_ml_root(text: str) -> bool:
     """Cheap text test before parsing: an attribute assignment whose root name the file binds
     to TensorFlow/Keras (``import keras`` then ``keras.backend.x = ...``)."""

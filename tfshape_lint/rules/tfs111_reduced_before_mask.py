@@ -73,6 +73,13 @@ class ReducedBeforeMask(Rule):
 
     good = (
         Example("import tensorflow as tf\n\n"
+                "class SISNR(tf.keras.losses.Loss):\n"
+                "    def call(self, s, s_hat):\n"
+                "        target = (tf.reduce_sum(s * s_hat) / tf.reduce_sum(s * s)) * s\n"
+                "        noise = s_hat - target\n"
+                "        return -10.0 * tf.math.log(tf.norm(target) / (tf.norm(noise) + 1e-8) + 1e-8)\n",
+                note="a projection coefficient (a ratio of two sums) scales the signal; nothing is masked"),
+        Example("import tensorflow as tf\n\n"
                 "scce = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction='none')\n\n"
                 "def masked_loss(y_true, y_pred):\n"
                 "    mask = tf.cast(tf.not_equal(y_true, 0), tf.float32)\n"
@@ -221,9 +228,22 @@ class ReducedBeforeMask(Rule):
             return "contains" if unknown and value.marked(Mark.LOSS_REDUCED) else None
         if value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return "instance"
-        if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED}:
+        if value.marked(Mark.FULL_REDUCTION) and value.origin >= {Origin.Y_TRUE, Origin.Y_PRED} \
+                and not self._ratio_of_sums(node):
             return "reduction"  # a reduced loss term; a batch statistic of the labels is not
         return None
+
+    def _ratio_of_sums(self, node: cst.BaseExpression) -> bool:
+        """``sum(t * p) / sum(t * t)`` (through a name or parentheses): a projection coefficient
+        that scales a signal (SI-SNR's target), not a reduced loss that a mask could weight."""
+        if isinstance(node, cst.Name) and self.loss is not None:
+            sources = self.loss.definitions(node) or frozenset()
+            found = [s for s in sources if isinstance(s, cst.BaseExpression)]
+            node = found[0] if len(found) == 1 and len(sources) == 1 else node
+        if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)):
+            return False
+        sides = [self.value(node.left), self.value(node.right)]
+        return all(v is not None and v.rank == 0 and v.marked(Mark.FULL_REDUCTION) for v in sides)
 
     def _mask(self, node: cst.BaseExpression) -> bool:
         """A per-sample or per-element mask or weight: rank >= 1 with a batch axis."""

@@ -632,8 +632,11 @@ class Harness:
 
     # baseline ---------------------------------------------------------------------------------------
     def baseline(self, preferred: Sequence[str] | None = None, n: int = 4,
-                 labels_dtype: str | None = None) -> Base | None:
-        """The first layout on which the loss runs with a finite value at batch ``n``."""
+                 labels_dtype: str | None = None, nonzero: bool = False) -> Base | None:
+        """The first layout on which the loss runs with a finite value at batch ``n``; with
+        ``nonzero``, the first with a value other than exactly 0 if any (a focal loss that tests
+        ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
+        zero: Base | None = None
         for name in order(preferred):
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
@@ -647,10 +650,15 @@ class Harness:
                 self.failures.append((name, ValueError("the flagged value is empty on this layout")))
                 continue
             if math.isfinite(value):
+                if nonzero and value == 0.0:
+                    zero = zero or Base(sig, yt, yp, value)
+                    continue
                 self.decided = self.decided or name
                 return Base(sig, yt, yp, value)
             self.failures.append((name, FloatingPointError(f"loss is {value}")))
-        return None
+        if zero is not None:
+            self.decided = self.decided or zero.sig.name
+        return zero
 
     def no_baseline(self, patterns: Iterable[str] = ()) -> Outcome:
         """Every layout failed: confirmed when the failure is the rule's, else inconclusive."""

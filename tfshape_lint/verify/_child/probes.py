@@ -261,9 +261,12 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     per-position pick the same value)."""
     b_small = max(2, int(params.get("min_batch") or 2))
     b_large = 4 * b_small
-    base = h.baseline(_signatures(params), n=max(4, b_small))
+    base = h.baseline(_signatures(params), n=max(4, b_small), nonzero=True)
     if base is None:
         return h.no_baseline()
+    if base.value == 0.0:
+        return inconclusive(f"the loss is 0 on every layout tried (e.g. {layout(base.sig)}): a sum of zeros "
+                            "does not show whether it grows with the batch")
     smalls, large, err = _scaling_runs(h, base, b_small, b_large, repeated=b_small > 2)
     odd = ""
     if err is not None and b_small == 2:
