@@ -497,13 +497,11 @@ class Ranges:
     def _undone_complement(self, node: cst.BinaryOperation, scope: Scope) -> cst.BaseExpression | None:
         """``x`` for ``1 - d`` where ``d`` is ``1 - x`` (through a name): a dice loss turned back
         into the dice coefficient (``log(1 - dice_loss)``) has the coefficient's range."""
-        if not isinstance(node.operator, cst.Subtract) or literal(node.left) != 1:
+        complemented = _complement(node)
+        if complemented is None:
             return None
-        inner = self._definition(node.right, scope)
-        if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, cst.Subtract) \
-                and literal(inner.left) == 1:
-            return inner.right
-        return None
+        inner = self._definition(complemented, scope)
+        return _complement(inner) if inner is not None else None
 
     def _mirrored_exps(self, node: cst.BinaryOperation, scope: Scope) -> bool:
         """``exp(x) + exp(-x)`` (``2 * cosh(x)`` written out): one of the two is at least 1
@@ -669,12 +667,17 @@ def _factors(node: cst.BaseExpression | None) -> list[tuple[cst.BaseExpression, 
     return []
 
 
+def _complement(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``x`` for ``1 - x`` (``1.0 - x``), else None."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) and literal(node.left) == 1:
+        return node.right
+    return None
+
+
 def _one_minus(node: cst.BaseExpression, other: cst.BaseExpression) -> bool:
     """``node`` is ``1 - other`` (``1.0 - other``)."""
-    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)):
-        return False
-    one = literal(node.left)
-    return one == 1 and _strip_parens(node.right).deep_equals(_strip_parens(other))
+    complemented = _complement(node)
+    return complemented is not None and _strip_parens(complemented).deep_equals(_strip_parens(other))
 
 
 def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:

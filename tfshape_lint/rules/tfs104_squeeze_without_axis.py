@@ -115,11 +115,12 @@ class SqueezeWithoutAxis(Rule):
                 continue
             name, call = squeezed
             for later in body[i + 1:]:
-                if not _mentions(later, name):
+                uses = _count(later, name)
+                if not uses:
                     continue
                 reshaped = self._assigned_call(later, Kind.RESHAPE)
-                if reshaped is not None and reshaped[0] == name and _mentions_once(later, name) \
-                        and _first_arg_is(reshaped[1], name):
+                # ``x = reshape(x, shape)``: the target and the first argument are its only mentions
+                if reshaped is not None and reshaped[0] == name and uses == 2 and _first_arg_is(reshaped[1], name):
                     self._restored.add(call)
                 break
 
@@ -166,18 +167,10 @@ class _NameCount(cst.CSTVisitor):
 
 
 def _count(node: cst.CSTNode, name: str) -> int:
+    """How many times ``name`` appears in ``node``."""
     counter = _NameCount(name)
     node.visit(counter)
     return counter.count
-
-
-def _mentions(node: cst.CSTNode, name: str) -> bool:
-    return _count(node, name) > 0
-
-
-def _mentions_once(stmt: cst.CSTNode, name: str) -> bool:
-    """``name`` appears as the target and once on the right (``x = reshape(x, ...)``)."""
-    return _count(stmt, name) == 2
 
 
 def _first_arg_is(call: cst.Call, name: str) -> bool:

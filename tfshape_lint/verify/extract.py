@@ -326,6 +326,8 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
 LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
 MASK_HELPER = "__tfs_mask__"
 EYE_HELPER = "__tfs_eye__"
+#: the list a never-instantiated class's list parameter gets (the probe's default width: 3 columns)
+CONSTRUCTOR_LIST = (0.25, 0.5, 0.75)
 
 
 @dataclass(frozen=True)
@@ -363,8 +365,14 @@ class ParamBinding:
         """The value passed to a constructor, before the probe's inputs exist: a list has the
         probe's default width (3 columns)."""
         if self.kind == "sequence":
-            return ast.List([ast.Constant(v) for v in (0.25, 0.5, 0.75)], ast.Load())
+            return ast.List([ast.Constant(v) for v in CONSTRUCTOR_LIST], ast.Load())
         return self.expr()
+
+    def constructor_shown(self, param: str) -> str:
+        """:meth:`shown` for the value :meth:`constructor_expr` passes."""
+        if self.kind == "sequence":
+            return f"`{param}` = {list(CONSTRUCTOR_LIST)} (a list its methods iterate)"
+        return self.shown(param)
 
     def shown(self, param: str) -> str:
         if self.kind == "labels":
@@ -721,20 +729,27 @@ def _without_self(init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionD
     return ast.FunctionDef(init.name, plain, [], [], None)
 
 
-def unbound_note(source: str, loss: LossRef) -> str:
-    """Why a never-instantiated Loss class runs with ``None`` for some parameters ("" if it does not)."""
+def _loss_class(source: str, loss: LossRef) -> tuple[_Module, ast.ClassDef, str] | None:
+    """(module, class, class name) of a loss that is a Loss subclass's ``call``; None otherwise."""
+    parts = loss.qualname.split(".")
+    if len(parts) < 2 or parts[-1] != "call":
+        return None
     try:
         tree = parse(source)
     except (SyntaxError, ValueError):
-        return ""
+        return None
     module = _index(source, tree)
-    parts = loss.qualname.split(".")
-    if len(parts) < 2 or parts[-1] != "call":
-        return ""
     root = _binding(module, parts[0], ("class",))
-    if not isinstance(root, ast.ClassDef):
+    return (module, root, parts[-2]) if isinstance(root, ast.ClassDef) else None
+
+
+def unbound_note(source: str, loss: LossRef) -> str:
+    """Why a never-instantiated Loss class runs with ``None`` for some parameters ("" if it does not)."""
+    found = _loss_class(source, loss)
+    if found is None:
         return ""
-    call = _instantiation(module, parts[-2], root)
+    module, root, name = found
+    call = _instantiation(module, name, root)
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__"):
         return ""
     init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -742,30 +757,24 @@ def unbound_note(source: str, loss: LossRef) -> str:
     missing = _required(_without_self(init), set()) if init is not None else []
     if not missing:
         return ""
-    return (f"the file never instantiates `{parts[-2]}`; parameter `{missing[0]}` has no default "
+    return (f"the file never instantiates `{name}`; parameter `{missing[0]}` has no default "
             "(the probe passed 0.5, a neutral number, for every such parameter)")
 
 
 def constructor_note(source: str, loss: LossRef) -> str:
     """How a never-instantiated Loss class's required parameters were bound by their use ("" if not)."""
-    try:
-        tree = parse(source)
-    except (SyntaxError, ValueError):
+    found = _loss_class(source, loss)
+    if found is None:
         return ""
-    parts = loss.qualname.split(".")
-    if len(parts) < 2 or parts[-1] != "call":
-        return ""
-    root = _binding(_index(source, tree), parts[0], ("class",))
-    if not isinstance(root, ast.ClassDef) or any(
-            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == parts[-2]
-            and not _inside(root, n) for n in ast.walk(tree)):
+    module, root, name = found
+    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
+           and not _inside(root, n) for n in ast.walk(module.tree)):
         return ""
     bindings = constructor_bindings(root)
     if not bindings:
         return ""
-    shown = ", ".join(b.shown(p) if b.kind != "sequence" else f"`{p}` = [0.25, 0.5, 0.75] (a list its methods iterate)"
-                      for p, b in bindings.items())
-    return f"the file never instantiates `{parts[-2]}`; its parameters without default were bound as {shown}"
+    shown = ", ".join(b.constructor_shown(p) for p, b in bindings.items())
+    return f"the file never instantiates `{name}`; its parameters without default were bound as {shown}"
 
 
 def _in_compile(tree: ast.Module, node: ast.AST) -> bool:

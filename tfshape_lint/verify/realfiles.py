@@ -426,16 +426,16 @@ def _enclosing_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
     return names
 
 
+def _positional_defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    """Each positional parameter of ``fn`` that has a default, with it."""
+    positional = fn.args.posonlyargs + fn.args.args
+    return {a.arg: d for a, d in zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults)}
+
+
 def _default_ints(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
-    """The parameters of ``fn`` whose default is an int literal."""
-    args = fn.args
-    positional = args.posonlyargs + args.args
-    out: dict[str, int] = {}
-    for arg, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-        value = _int(default)
-        if value is not None:
-            out[arg.arg] = value
-    return out
+    """The positional parameters of ``fn`` whose default is an int literal."""
+    return {name: value for name, default in _positional_defaults(fn).items()
+            if (value := _int(default)) is not None}
 
 
 def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
@@ -451,9 +451,7 @@ def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
     init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
     if init is None:
         return {}
-    defaults: dict[str, ast.expr] = {}
-    positional = init.args.posonlyargs + init.args.args
-    defaults.update({a.arg: d for a, d in zip(positional[len(positional) - len(init.args.defaults):], init.args.defaults)})
+    defaults = _positional_defaults(init)
     defaults.update({a.arg: d for a, d in zip(init.args.kwonlyargs, init.args.kw_defaults) if d is not None})
     out: dict[str, int] = {}
     for node in ast.walk(init):
@@ -462,12 +460,10 @@ def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
             continue
         key = f"self.{node.targets[0].attr}"
         value = defaults.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
-        if _int(value) is not None:
-            out[key] = int(_int(value) or 0)
+        if (number := _int(value)) is not None:
+            out[key] = number
         elif isinstance(value, (ast.List, ast.Tuple)):
-            for i, element in enumerate(value.elts):
-                if _int(element) is not None:
-                    out[f"{key}[{i}]"] = int(_int(element) or 0)
+            out.update({f"{key}[{i}]": n for i, element in enumerate(value.elts) if (n := _int(element)) is not None})
     return out
 
 

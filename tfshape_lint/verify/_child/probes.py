@@ -1007,8 +1007,7 @@ def float_labels(h: Harness, params: dict[str, Any]) -> Outcome:
                                   r"type float\w* that does not match type u?int"))
     # a Keras 2 file run under tf_keras only because Keras 3 lacks its backend names keeps the
     # Keras 3 claim: labels as float32, as Keras 3 fit (and tf_keras, for float label arrays) gives them
-    aliased = os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1"
-    dtype = params.get("labels_dtype") or ("int64" if _legacy_compile(h) and not aliased else "float32")
+    dtype = params.get("labels_dtype") or ("int64" if _legacy_compile(h) and not _keras2_alias() else "float32")
     for name in _signatures(params, ("sparse", "binary", "onehot")):
         sig = SIGS[name]
         yt, yp = sig.make(4, labels_dtype=dtype)
@@ -1028,12 +1027,18 @@ def _legacy_compile(h: Harness) -> bool:
     return LEGACY and h.subject.keras_context
 
 
+def _keras2_alias() -> bool:
+    """Whether this worker runs Keras 2 code under tf_keras only because Keras 3 lacks its
+    backend names (the runner's ``keras2`` flavour): such a file's Keras 3 claims still hold."""
+    return os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1"
+
+
 def _label_dtype(h: Harness, dtype: str) -> str:
     from tfshape_lint.verify._child.harness import LEGACY
 
     if h.subject.keras_context and not LEGACY:
         return "float32 (Keras 3 casts y_true to the loss dtype)"
-    if LEGACY and dtype == "float32" and os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1":
+    if LEGACY and dtype == "float32" and _keras2_alias():
         return "float32 (as Keras 3 fit passes them; run under tf_keras for the Keras 2 backend names)"
     return dtype
 

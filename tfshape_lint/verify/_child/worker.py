@@ -195,9 +195,8 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     names = sorted(n for n, v in namespace.items() if absent is not None and isinstance(v, absent))
     if not names:
         return ""
-    failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in
-                       namespace.get("__tfs_import_errors__", [])
-                       if any(re.search(rf"\b{re.escape(n)}\b", stmt) for n in names))
+    imports = dict.fromkeys(found for found in (_failed_import(namespace, n) for n in names) if found is not None)
+    failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in imports)
     shown = ", ".join(f"`{n}`" for n in names)
     return f" [{shown} ran as a do-nothing stand-in: {failed}, and the file only calls it for its effect]"
 
@@ -371,6 +370,14 @@ def _check_subject(harness: Any, subject: Any) -> str:
 _NAME_ERROR = re.compile(r"name '(\w+)' is not defined")
 
 
+def _failed_import(namespace: dict[str, Any], name: str) -> tuple[str, str] | None:
+    """(import statement, error) of the failed import of the probe program that names ``name``."""
+    for stmt, error in namespace.get("__tfs_import_errors__", []):
+        if re.search(rf"\b{re.escape(name)}\b", stmt):
+            return stmt, error
+    return None
+
+
 def _explain_missing(evidence: str, job: dict[str, Any], namespace: dict[str, Any]) -> str:
     """Turn a NameError into the reason that name was not extracted."""
     match = _NAME_ERROR.search(evidence)
@@ -380,9 +387,9 @@ def _explain_missing(evidence: str, job: dict[str, Any], namespace: dict[str, An
     for left, why in job.get("left_out") or []:
         if left == name:
             return f"needs {why}"
-    for stmt, error in namespace.get("__tfs_import_errors__", []):
-        if re.search(rf"\b{re.escape(name)}\b", stmt):
-            return f"needs `{name}` from `{stmt}`, which failed: {error}"
+    failed = _failed_import(namespace, name)
+    if failed is not None:
+        return f"needs `{name}` from `{failed[0]}`, which failed: {failed[1]}"
     return f"needs `{name}`, which the verifier cannot extract from this file"
 
 
