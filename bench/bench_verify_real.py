@@ -32,6 +32,7 @@ from tfshape_lint.finding import Finding
 from tfshape_lint.verify import tensorflow_available, verify_findings
 
 API_CODES = ("TFS501", "TFS506")
+SLOW_JOB_S = 0.3
 
 
 def key(finding: Finding) -> str:
@@ -79,6 +80,9 @@ def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bo
     if seconds:
         print(f"time per job after the TensorFlow import: mean {sum(seconds) / len(seconds):.3f} s, "
               f"max {max(seconds):.3f} s over {len(seconds)} jobs (target <= 0.3 s); wall {wall:.1f} s")
+    slow = sorted((f for f in out if f.verification.seconds > SLOW_JOB_S), key=lambda f: -f.verification.seconds)
+    for f in slow:
+        print(f"  over {SLOW_JOB_S} s: {key(f)} {f.verification.seconds:.2f} s")
     for title, group in (("true findings refuted", true_refuted), ("false findings confirmed", false_confirmed),
                          ("inconclusive", open_)):
         if group:

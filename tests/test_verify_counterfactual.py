@@ -18,7 +18,8 @@ from tfshape_lint.engine import lint_source
 from tfshape_lint.finding import Finding, LossRef, Severity
 from tfshape_lint.registry import get
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.realfiles import extra_shapes, infer_layouts, keras2_names, legacy_reduction, project_paths
+from tfshape_lint.verify.realfiles import (extra_shapes, infer_layouts, keras2_names, legacy_reduction, package_of,
+                                         project_paths)
 from tfshape_lint.verdicts import counted, for_format, refuted_summary, split_by_verdict
 from tfshape_lint.verify.result import Verification
 
@@ -173,6 +174,20 @@ DEAD_BRANCH = _src('''
         if cosine:
             return 1.0 - tf.reduce_sum(y_true * y_pred, axis=-1)
         return tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))
+    ''')
+
+FACTORY_FLAG = _src('''
+    import tensorflow as tf
+
+    def make_map_loss(normalize=False):
+        def loss(y_true, y_pred):
+            target, weight = y_true[:, 0], y_true[:, 1]
+            y_pred = y_pred[..., 0]
+            err = tf.reduce_mean(weight * (target - y_pred) ** 2, axis=[1, 2])
+            if normalize:
+                err /= tf.reduce_mean(weight * target ** 2, axis=[1, 2])
+            return err
+        return loss
     ''')
 
 INPUT_WEIGHT = _src('''
@@ -344,6 +359,8 @@ def verdicts() -> dict[str, Verification]:
         "loop_bound": ("looped.py", LOOPED, _flag(
             "TFS401", LOOPED, "looped.py",
             "tf.reduce_mean(y_true ** k, axis=-1) / tf.reduce_mean(y_pred ** k, axis=-1)")),
+        "factory_flag": ("factory_flag.py", FACTORY_FLAG, _flag(
+            "TFS401", FACTORY_FLAG, "factory_flag.py", "err /= tf.reduce_mean(weight * target ** 2, axis=[1, 2])")),
         "dead_branch": ("dead.py", DEAD_BRANCH, _flag(
             "TFS401", DEAD_BRANCH, "dead.py", "tf.sqrt(tf.reduce_sum(tf.square(y_true - y_pred), axis=-1))")),
         "closure_5x3_batch": ("closure.py", CLOSURE, _flag("TFS107", CLOSURE, "closure.py", "* w, axis", part="w",
@@ -536,6 +553,22 @@ def test_an_op_in_a_branch_the_defaults_skip_runs_with_the_flag_flipped(verdicts
     assert verdict.status is Status.CONFIRMED and "cosine=False" in verdict.evidence, verdict
 
 
+def test_labels_stacking_a_target_and_weight_map_on_axis_1_get_that_layout() -> None:
+    # `target, weight = y_true[:, 0], y_true[:, 1]` against one channel of an image prediction
+    layouts = infer_layouts(ast.parse(FACTORY_FLAG), "make_map_loss.loss")
+    assert layouts[-1]["true"][0] == 2 and layouts[-1]["pred"][-1] == 1, layouts
+    assert len(layouts[-1]["true"]) == len(layouts[-1]["pred"]) == 3, layouts
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_flag_of_a_factory_never_called_is_flipped_to_reach_the_flagged_op(
+        verdicts: dict[str, Verification]) -> None:
+    # the division sits under the factory's `normalize=False`: run with it flipped
+    verdict = verdicts["factory_flag"]
+    assert verdict.status is Status.CONFIRMED and "normalize=True" in verdict.evidence, verdict
+
+
 @needs_tf
 @pytest.mark.tf
 def test_removed_name_imported_inside_the_loss_is_confirmed() -> None:
@@ -712,3 +745,43 @@ def test_batch_sum_over_peers_follows_who_calls_the_loss(compiled: bool, expecte
     verdict = out[0].verification
     assert verdict.status is expected, verdict
     assert ("a stack of 3 batches" in verdict.evidence) is (not compiled), verdict
+
+
+def test_package_of_names_the_files_own_package(tmp_path: pytest.TempPathFactory) -> None:
+    root = tmp_path  # type: ignore[assignment]
+    pkg = root / "proj" / "losses"  # type: ignore[operator]
+    pkg.mkdir(parents=True)
+    (root / "proj" / "__init__.py").write_text("")  # type: ignore[operator]
+    (pkg / "__init__.py").write_text("")
+    assert package_of(str(pkg / "focal.py")) == "proj.losses"
+    assert str(root.resolve()) in project_paths(str(pkg / "focal.py"))  # type: ignore[attr-defined]
+    assert package_of(str(root / "script.py")) == ""  # type: ignore[operator]
+
+
+@needs_tf
+@pytest.mark.tf
+def test_relative_import_of_the_projects_own_module_resolves(tmp_path: pytest.TempPathFactory) -> None:
+    # `from .base import SCALE` runs only as a module of its package: the probe program does
+    pkg = tmp_path / "proj"  # type: ignore[operator]
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "base.py").write_text("SCALE = 2.0\n")
+    source = _src('''
+        import tensorflow as tf
+        from .base import SCALE
+
+
+        def summed_loss(y_true, y_pred):
+            return tf.reduce_sum(tf.square(y_true - y_pred)) * SCALE
+
+
+        def build(model):
+            model.compile(optimizer="adam", loss=summed_loss)
+        ''')
+    path = str(pkg / "summed.py")
+    (pkg / "summed.py").write_text(source)
+    findings = [f for f in lint_source(source, path) if f.code == "TFS102"]
+    assert findings, "the batch sum is no longer flagged"
+    out = verify_findings(findings, {path: source}, timeout=60, device="cpu", use_cache=False)
+    verdict = out[0].verification
+    assert "relative import" not in verdict.evidence and verdict.status is Status.CONFIRMED, verdict

@@ -149,7 +149,8 @@ def _dotted(node: ast.AST) -> str:
 
 
 def project_paths(path: str) -> list[str]:
-    """The file's folder and its project root (nearest pyproject.toml/setup.cfg/.git above it)."""
+    """The file's folder, the folder above its top package (so that the package imports by its
+    own name) and its project root (nearest pyproject.toml/setup.cfg/.git above it)."""
     try:
         here = Path(path).resolve().parent
     except (OSError, RuntimeError):
@@ -157,12 +158,35 @@ def project_paths(path: str) -> list[str]:
     if not here.is_dir():
         return []
     out = [str(here)]
+    package, top = _package(here)
+    if package and str(top) not in out:
+        out.append(str(top))
     for folder in [here, *here.parents]:
         if any((folder / marker).exists() for marker in _ROOT_MARKERS):
             if str(folder) not in out:
                 out.append(str(folder))
             break
     return out
+
+
+def package_of(path: str) -> str:
+    """The dotted package the file belongs to (``proj.losses`` for ``proj/losses/focal.py`` when
+    both folders hold an ``__init__.py``), "" outside a package: the probe program runs as a
+    module of it, so that the file's relative imports (``from .base import BaseLoss``) resolve."""
+    try:
+        here = Path(path).resolve().parent
+    except (OSError, RuntimeError):
+        return ""
+    return _package(here)[0]
+
+
+def _package(folder: Path) -> tuple[str, Path]:
+    """(dotted package name, the folder above its top level) for the folder of a file."""
+    names: list[str] = []
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier() and folder.parent != folder:
+        names.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(names), folder
 
 
 # -- shapes ----------------------------------------------------------------------------------------
@@ -176,6 +200,9 @@ class _Needs:
     reshapes: list[tuple[int, ...]] | None = None
     #: ints the scope binds by name (parameter defaults, ``ind = int(size * 2)``), for slice bounds
     names: dict[str, int] | None = None
+    #: the loss compares images (``tf.image.ssim``): float images of one channel, the cheapest
+    #: input ``ssim_multiscale`` accepts (it filters every channel at five scales of 161x161)
+    images: bool = False
 
 
 def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
@@ -216,15 +243,20 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     size = needs.middle if 2 <= needs.middle <= MAX_MIDDLE else MIDDLE
     # a last-axis need as wide as the image is the channels-first spelling of the same slices
     channels = max(needs.last, 3) if not (needs.middle and needs.last >= needs.middle - 1) else 3
+    if needs.images:
+        channels = max(needs.last, 1)
     for rank in range(max(needs.rank, 2), 6):
         # the file's own size only at the rank its slices ask for (a 128-wide rank-5 input is
         # 25M values: the probe's time budget, not a layout the loss needs)
         middle = (size if rank == max(needs.rank, 2) else MIDDLE,) * (rank - 2)
+        if needs.images:
+            out.append(_layout(middle + (channels,), "float", "sigmoid"))
+            continue
         out.append(_layout(middle + (channels,), "onehot", "softmax"))
         if needs.last <= 1:
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
         out.append(_layout(middle + (channels,), "float", "sigmoid"))
-    return out
+    return out + _packed_maps(scope, needs.rank)
 
 
 def _packed_columns(scope: ast.AST) -> int:
@@ -249,26 +281,53 @@ def _packed_columns(scope: ast.AST) -> int:
     return min(found) if found and not starts[params[0]] and len(found) == 1 else 0
 
 
-def _label_columns(scope: ast.AST) -> int:
+def _label_columns(scope: ast.AST, channels: bool = False) -> int:
     """``k + 1`` for the largest ``k`` of ``y_true[:, k]`` when the loss picks its labels'
     columns one by one and never indexes its prediction: labels that carry several values per
-    sample against a one-column prediction; 0 otherwise."""
+    sample against a one-column prediction; 0 otherwise. With ``channels``, a prediction
+    indexed only by its last axis (``y_pred[..., 0]``) counts too: labels that pack a target
+    and a weight map on axis 1 against a one-channel image (see ``_packed_maps``)."""
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return 0
     params = positional_params(scope)
     if len(params) < 2:
         return 0
     picked: list[int] = []
+    # ``output = output[..., 0]``: later subscripts of the name index the picked channel
+    rebound = channels and any(
+        isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+        and n.targets[0].id == params[1] and isinstance(n.value, ast.Subscript)
+        and isinstance(n.value.value, ast.Name) and n.value.value.id == params[1] and _last_axis_pick(n.value.slice)
+        for n in ast.walk(scope))
     for node in ast.walk(scope):
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
             continue
         if node.value.id == params[1]:
+            if rebound or (channels and _last_axis_pick(node.slice)):
+                continue
             return 0
         if node.value.id == params[0] and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2:
             column = _int(node.slice.elts[1])
             if column is not None and column >= 0:
                 picked.append(column)
     return max(picked) + 1 if len(picked) >= 2 else 0
+
+
+def _last_axis_pick(index: ast.AST) -> bool:
+    """``[..., k]``: one channel of the last axis."""
+    return (isinstance(index, ast.Tuple) and len(index.elts) == 2 and isinstance(index.elts[0], ast.Constant)
+            and index.elts[0].value is Ellipsis and _int(index.elts[1]) is not None)
+
+
+def _packed_maps(scope: ast.AST, rank: int) -> list[dict[str, Any]]:
+    """Labels ``(B, k, H, W)`` that stack a target and its weight map on axis 1 (``label,
+    weight = y_true[:, 0], y_true[:, 1]``) against a ``(B, H, W, 1)`` prediction, when the loss
+    reduces maps of ``rank`` axes (``axis=[1, 2]``): the last layout tried."""
+    columns = _label_columns(scope, channels=True) if rank >= 3 else 0
+    if not columns:
+        return []
+    maps = [MIDDLE] * (rank - 1)
+    return [{"true": [columns, *maps], "pred": [*maps, 1], "labels": "float", "activation": "sigmoid"}]
 
 
 def _called_helpers(tree: ast.Module, scope: ast.AST, depth: int = 2) -> list[ast.FunctionDef]:
@@ -496,6 +555,7 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         size = next((_int(kw.value) for kw in node.keywords if kw.arg == "filter_size"), None) or 11
         needs.rank = max(needs.rank, 4)
         needs.middle = max(needs.middle, (size - 1) * 16 + 1 if name == "ssim_multiscale" else size)
+        needs.images = True
     if name in ("transpose", "permute_dimensions"):
         perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
                     node.args[1] if len(node.args) >= 2 else None)

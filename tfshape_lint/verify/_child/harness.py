@@ -320,6 +320,9 @@ class Subject:
     #: whose finding is the tuple itself); ``unpacked`` records that it happened
     unpack_tuple: bool = False
     unpacked: bool = False
+    #: ``factory(**flags)`` -> the loss built again by the factory the file never calls (the
+    #: probe built it with its defaults), so that a flag the defaults leave off can be flipped
+    factory: Callable[..., Any] | None = None
     #: ``{"pred": 3}``: the file calls the loss with a tuple of 3 tensors as y_pred (see
     #: ``realfiles.packed_inputs``); the probe passes one per part, each shaped like the batch
     packed: dict[str, int] = field(default_factory=dict)

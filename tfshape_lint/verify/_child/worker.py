@@ -150,7 +150,7 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
 
 
 def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
-    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
+    namespace = _namespace(job)
     try:
         harness.KERAS.utils.set_random_seed(0)
         obj, build_error = _build(job, namespace, job["program"], "")
@@ -201,8 +201,10 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     return f" [{shown} ran as a do-nothing stand-in: {failed}, and the file only calls it for its effect]"
 
 
-def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool) -> Any:
-    """A harness around the built loss, or a string saying why the object cannot be probed."""
+def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool,
+             rebuild: str | None = None) -> Any:
+    """A harness around the built loss, or a string saying why the object cannot be probed
+    (``rebuild``: the variant's program, when it is not the job's)."""
     subject = harness.Subject(obj, job.get("kind", "function"), job.get("context", "compile"),
                               pred_name=str(job.get("pred_name") or ""),
                               true_name=str(job.get("true_name") or ""),
@@ -214,6 +216,8 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
+    subject.factory = _defaults_factory(namespace, str(job.get("program") if rebuild is None else rebuild),
+                                        job.get("mode") == "autograph" and rebuild is not None, harness)
     problem = _check_subject(harness, subject)
     if problem:
         return problem
@@ -235,7 +239,7 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
         program, description = job.get("variant"), str(job.get("variant_desc") or "the flagged node neutralised")
     if not program:
         return job.get("variant_error") or "no neutral variant of the flagged node"
-    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
+    namespace = _namespace(job)
     harness.KERAS.utils.set_random_seed(0)
     obj, error = _build(job, namespace, program, "_v")
     if error is not None:
@@ -243,10 +247,25 @@ def _variant_harness(job: dict[str, Any], harness: Any, is_gpu: bool) -> Any:
     if mode == "autograph":
         obj = _autographed(harness, obj)
     # the loss itself is a tf.function with autograph now: the step around it needs no conversion
-    h = _harness(job, harness, obj, namespace, is_gpu)
+    h = _harness(job, harness, obj, namespace, is_gpu, rebuild=program)
     if not isinstance(h, str):
         h.description = description
     return h
+
+
+_DEFAULTS_BUILD = re.compile(r"def __tfs_build__\(\):\n    return ([A-Za-z_]\w*)\(\)\n*$")
+
+
+def _defaults_factory(namespace: dict[str, Any], program: str, autograph: bool, harness: Any) -> Any:
+    """The module-level factory when the program builds the loss as ``factory()`` (a factory the
+    file never calls, run with its defaults), as ``(**flags) -> loss``; None otherwise."""
+    found = _DEFAULTS_BUILD.search(program)
+    factory = namespace.get(found.group(1)) if found else None
+    if not isinstance(factory, types.FunctionType):
+        return None
+    if not autograph:
+        return factory
+    return lambda **flags: _autographed(harness, factory(**flags))
 
 
 class _TF1Fallback:
@@ -322,6 +341,16 @@ def _autographed(harness: Any, obj: Any) -> Any:
         obj.call = tf.function(obj.call, autograph=True)
         return obj
     return tf.function(obj, autograph=True) if callable(obj) else obj
+
+
+def _namespace(job: dict[str, Any]) -> dict[str, Any]:
+    """Globals of a probe program: a module of the file's own package when it has one, so that
+    its relative imports resolve (the package's ``__init__`` modules run, as they would in the
+    project)."""
+    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
+    if job.get("package"):
+        namespace["__package__"] = job["package"]
+    return namespace
 
 
 def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
