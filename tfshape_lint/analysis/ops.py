@@ -132,6 +132,10 @@ for _name, aliases in {
 }.items():
     _family(Kind.BINARY, _name, tf=aliases[0], k=aliases[1], ops=aliases[2], np=aliases[3])
 _add(Kind.BINARY, "floordiv", "tf.floordiv", "tf.floor_div", "np.floor_divide")
+# TensorFlow 1's names of the same ops (the removed-API rule reports the name; the math is the same)
+_add(Kind.BINARY, "divide", "tf.div")
+_add(Kind.BINARY, "multiply", "tf.mul")
+_add(Kind.BINARY, "subtract", "tf.sub")
 
 for _name in ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
               "logical_and", "logical_or", "logical_not", "logical_xor", "is_nan", "is_inf",
@@ -237,4 +241,10 @@ def lookup(canonical: str | None) -> OpSpec | None:
     spec = _TABLE.get(canonical)
     if spec is None and canonical.startswith("tf.nn."):
         spec = _TABLE.get("tf." + canonical[len("tf.nn.") :])
+    if spec is None and canonical.startswith(_TF_NUMPY):
+        # TensorFlow's NumPy API: numpy's operations (and signatures) on differentiable tensors
+        spec = _TABLE.get("np." + canonical[len(_TF_NUMPY) :])
     return spec
+
+
+_TF_NUMPY = "tf.experimental.numpy."

@@ -216,7 +216,7 @@ class Ranges:
         if bound.pred:
             return Hazard(node, arg, kind, underflow=bound.low is Low.POS, negative=bound.low is Low.OFFSET)
         if kind == "div" and bound.label_sum and not self._batch_mask_count(arg, scope) \
-                and not self._label_ratio_sanitised(node, scope):
+                and not self._weighted_mean(node, arg, scope) and not self._label_ratio_sanitised(node, scope):
             return Hazard(node, arg, kind, label_sum=True)
         return None
 
@@ -242,6 +242,46 @@ class Ranges:
         the number of valid entries in the batch, 0 only for a batch of nothing but padding."""
         value = scope.value(self._definition(den, scope) or den) or scope.value(den)
         return value is not None and value.has(Tag.FULL_REDUCTION) and value.has(Tag.MASK)
+
+    def _weighted_mean(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
+        """``sum(err * w) / sum(w)`` over the whole batch (no axis) with label weights ``w`` (a
+        valid-pixel channel of the labels): the masked mean again, 0/0 only for a batch
+        without one valid entry."""
+        num = node.left if isinstance(node, cst.BinaryOperation) else \
+            call_arg(node, 0, "x", "x1") if isinstance(node, cst.Call) else None
+        den = self._definition(den, scope) or den
+        num = self._definition(num, scope) or num if num is not None else None
+        value = scope.value(den)
+        if not (isinstance(den, cst.Call) and isinstance(num, cst.Call) and den.args and num.args) \
+                or value is None or not value.has(Tag.FULL_REDUCTION):
+            return False
+        (den_spec, _), (num_spec, _) = self.spec(den), self.spec(num)
+        if den_spec is None or num_spec is None or den_spec.op != "sum" or num_spec.op != "sum" \
+                or len(den.args) > 1 or len(num.args) > 1:
+            return False
+        weight, summed = den.args[0].value, self._definition(num.args[0].value, scope) or num.args[0].value
+        return isinstance(summed, cst.BinaryOperation) and isinstance(summed.operator, cst.Multiply) \
+            and (summed.left.deep_equals(weight) or summed.right.deep_equals(weight))
+
+    def energy(self, arg: cst.BaseExpression | None, scope: Scope) -> bool:
+        """A square or product of a value with itself (``sum(s * s)``, ``w * label ** 2``,
+        ``square(y - mean(y))``), through names: summed over labels it is their energy or
+        variance, 0 only for an all-zero or constant target, not a count that a sample
+        without positives zeroes."""
+        for part in _expression_parts(self._definition(arg, scope) if arg is not None else None, scope, self):
+            if isinstance(part, cst.BinaryOperation) and isinstance(part.operator, cst.Power) \
+                    and literal(part.right) == 2:
+                return True
+            if isinstance(part, cst.BinaryOperation) and isinstance(part.operator, cst.Multiply) \
+                    and part.left.deep_equals(part.right):
+                return True
+            if isinstance(part, cst.Call):
+                spec, _ = self.spec(part)
+                args = [a.value for a in part.args[:2]]
+                if spec is not None and (spec.op == "square" or spec.op == "multiply" and len(args) == 2
+                                         and args[0].deep_equals(args[1])):
+                    return True
+        return False
 
     def _normalisation(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
         """``x / sum(x, axis, keepdims=True)``: rescaling probabilities, 0 only if all of x is."""
@@ -857,7 +897,43 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
         return combine([x], Low.ANY, negated=x.pred and not x.margin)
     if op in ("cumsum", "cumprod"):
         return combine([x], x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
+    if op in _SIGN_KEEPING and at_least(x.low, Low.NONNEG):
+        # increasing, 0 at 0, slope 1 there: log1p(x + eps) >= eps, as x + eps is
+        return combine([x], x.low)
     return combine([x])
+
+
+#: unary ops that keep a non-negative operand's lower bound (in float32 too: log1p(1e-7) is 1e-7)
+_SIGN_KEEPING = frozenset({"log1p", "expm1", "tanh", "sinh", "atan"})
+
+
+def _label_count(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> bool:
+    """A reduction of labels that a sample (or batch) without positives makes 0 (a count of
+    positives, a mask's sum), not the labels' energy (a sum of squares), which only an
+    all-zero target makes 0."""
+    if x.label_sum:
+        return True
+    if not x.label or x.pred:
+        return False
+    return not r.energy(call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor"), scope)
+
+
+def _expression_parts(node: cst.BaseExpression | None, scope: Scope, r: Ranges,
+                      depth: int = 2) -> list[cst.BaseExpression]:
+    """``node`` and its sub-expressions, names followed to their single definitions ``depth``
+    levels deep."""
+    if node is None:
+        return []
+    out: list[cst.BaseExpression] = []
+    parts: list[cst.BaseExpression] = [*descendants(node, cst.Call), *descendants(node, cst.BinaryOperation),
+                                       *descendants(node, cst.Name)]
+    for part in parts:
+        out.append(part)
+        if depth and isinstance(part, cst.Name):
+            found = r._definition(part, scope)
+            if found is not None and found is not part:
+                out.extend(_expression_parts(found, scope, r, depth - 1))
+    return out
 
 
 def _cut_unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
@@ -877,10 +953,10 @@ def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: S
             low = Low.SAFE  # sum(exp(x - max(x))) >= exp(0) = 1: the stable logsumexp/softmax
         elif op == "sum" and _many_positive_terms(r, node, x, scope):
             low = Low.SAFE
-        return combine([x], low, label_sum=labels or x.label_sum)
+        return combine([x], low, label_sum=_label_count(r, node, x, scope))
     if op in ("mean", "max", "min"):
         low = x.low if at_least(x.low, Low.NONNEG) else Low.ANY
-        return combine([x], low, le_one=x.le_one, margin=x.margin, label_sum=labels or x.label_sum)
+        return combine([x], low, le_one=x.le_one, margin=x.margin, label_sum=_label_count(r, node, x, scope))
     if op == "prod":
         return combine([x], Low.POS if at_least(x.low, Low.POS) else x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
     if op in ("norm", "std", "var"):

@@ -323,6 +323,8 @@ class Evaluator:
             if isinstance(source, (cst.Tuple, cst.List)) and len(source.elements) == len(target.elements):
                 sources = [el.value for el in source.elements]
             known = value.items if value.items is not None and len(value.items) == len(target.elements) else None
+            if known is None:
+                known = _passed_through(target, source, env)
             for i, (el, src) in enumerate(zip(target.elements, sources)):
                 part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
                 self.assign(el.value, part, src, env)
@@ -967,6 +969,9 @@ def _cast(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
 
 
 def _shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    if canon == "np.shape":
+        # numpy reads ``x.shape``: the static shape (Python ints, None for the traced batch)
+        return _static_shape(ev, spec, node, args, canon)
     x = _first(args)
     tags = {Tag.SHAPE_VECTOR} | ({Tag.OF_BATCH} if x.batch else set()) | _tf_int(canon)
     return Value(rank=1, dtype=DType.INT, tags=frozenset(tags), origin=x.origin)
@@ -1351,6 +1356,23 @@ def _unknown_call(args: list[Value], canon: str | None = None) -> Value:
     origin: frozenset[Origin] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
     marks = frozenset().union(*(a.marks for a in args)) if args else frozenset()
     return Value(grad=grad, origin=origin, marks=marks, tags=frozenset({Tag.OPAQUE}))
+
+
+def _passed_through(target: cst.Tuple | cst.List, source: cst.BaseExpression | None,
+                    env: Env) -> tuple[Value, ...] | None:
+    """``y_true, y_pred = preprocess(y_true, y_pred)``: a call the analysis cannot follow that
+    takes names and gives them back in the same places. Each result keeps the provenance and
+    gradient of the argument it replaces (labels stay labels), not a mix of both, and its batch
+    axis; the rest of its shape is unknown. None for any other unpacking."""
+    if not isinstance(source, cst.Call):
+        return None
+    names = [el.value.value if isinstance(el.value, cst.Name) else None for el in target.elements]
+    args = [a.value.value if isinstance(a.value, cst.Name) and a.keyword is None and not a.star else None
+            for a in source.args[:len(names)]]
+    if len(args) != len(names) or None in names or names != args or any(n not in env.names for n in names):
+        return None
+    return tuple(Value(grad=env.names[n].grad, origin=env.names[n].origin, tensor=env.names[n].tensor,
+                       dtype=env.names[n].dtype, batch=env.names[n].batch) for n in names if n is not None)
 
 
 def _element_of(value: Value) -> Value:

@@ -80,6 +80,13 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\nfrom project.util import preprocess_y\n\n"
+                "def ranking_loss(y_true, y_pred):\n"
+                "    y_true, y_pred = preprocess_y(y_true, y_pred)\n"
+                "    share = tf.reduce_mean(tf.cast(tf.equal(y_true, 1.0), tf.float32))\n"
+                "    return tf.reduce_mean(tf.square(y_pred - y_true), axis=-1) + share\n",
+                note="a helper that hands the labels back in place keeps them labels: `share` is a "
+                     "constant of the labels, not a cut path from y_pred"),
         Example("import tensorflow as tf\n\ndef mse_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"),
         Example("import tensorflow as tf\n\ndef hard_negative_loss(y_true, y_pred):\n"

@@ -72,6 +72,12 @@ class PythonControlFlowOnTensor(Rule):
                 "    return ops.mean(ops.equal(y_true, ops.argmax(y_pred, axis=-1)))\n\n"
                 "metric = keras.metrics.MeanMetricWrapper(hit_rate)\n",
                 note="keras.ops.shape gives a tuple: a known dimension is a Python int"),
+        Example("import numpy as np\nimport tensorflow as tf\n\ndef per_class_loss(y_true, y_pred):\n"
+                "    terms = []\n"
+                "    for i in range(np.shape(y_pred)[1]):\n"
+                "        terms.append(tf.reduce_mean(tf.abs(y_true[:, i] - y_pred[:, i])))\n"
+                "    return tf.add_n(terms)\n",
+                note="np.shape reads the static shape: the class axis is a Python int"),
         Example("import pytest\nimport tensorflow as tf\n\n\nclass RefLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        if tf.reduce_max(y_pred) > 1.0:\n            y_pred = tf.sigmoid(y_pred)\n"

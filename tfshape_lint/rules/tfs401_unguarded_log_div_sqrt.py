@@ -26,6 +26,12 @@ class UnguardedLogDivSqrt(Rule):
     Flags `log`, division (`/`, `tf.math.divide`, `keras.ops.divide`), `sqrt`, `rsqrt`,
     `reciprocal` and `pow(x, a)` with `a < 1` whose operand is derived from `y_pred` (or is a
     sum of labels in a denominator) and can reach 0 in float32, with no guard in between.
+    A sum of labels counts when a sample without positives makes it 0 (a count of positives,
+    the sum of a mask, per sample); not the labels' energy (`sum(s * s)`, a variance: 0 only
+    for an all-zero or constant target) and not a mean over the whole batch weighted by a
+    label channel (`sum(err * valid) / sum(valid)`: 0 only for a batch without one valid entry).
+    `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
+    equivalents, and `log1p`, `expm1`, `tanh` keep a guarded operand guarded.
 
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
     bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
@@ -92,6 +98,32 @@ class UnguardedLogDivSqrt(Rule):
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
                 "    p = tf.clip_by_value(y_pred, 1e-7, 1.0)\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(p), axis=-1)\n"),
+        Example("import tensorflow as tf\nimport tensorflow.experimental.numpy as tnp\n\n"
+                "def ce_loss(y_true, y_pred):\n"
+                "    p = tnp.clip(y_pred, 1e-7, 1.0)\n"
+                "    p = p / tnp.sum(p, axis=1)[:, tf.newaxis]\n"
+                "    return -tf.reduce_sum(y_true * tf.math.log(p), axis=-1)\n",
+                note="TensorFlow's NumPy API clips like tf.clip_by_value; a sum of clipped values stays > 0"),
+        Example("from keras import ops\n\ndef count_loss(y_true, y_pred):\n"
+                "    y_pred = ops.log1p(y_pred + 1e-6)\n"
+                "    total = ops.sum(y_pred, axis=-1, keepdims=True)\n"
+                "    return -ops.sum(y_true * ops.log(y_pred / total), axis=-1)\n",
+                note="log1p keeps the epsilon the counts were shifted by: the total is > 0"),
+        Example("import tensorflow as tf\n\ndef si_snr_loss(y_true, y_pred):\n"
+                "    scale = tf.reduce_sum(y_true * y_pred, axis=-1, keepdims=True) / "
+                "tf.reduce_sum(y_true * y_true, axis=-1, keepdims=True)\n"
+                "    target = scale * y_true\n"
+                "    noise = y_pred - target\n"
+                "    ratio = tf.reduce_sum(target ** 2, axis=-1) / (tf.reduce_sum(noise ** 2, axis=-1) + 1e-8)\n"
+                "    return -10.0 * tf.math.log(ratio + 1e-8) / tf.math.log(10.0)\n",
+                note="the target's energy (a sum of squares of labels) is 0 only for an all-zero "
+                     "target, not for a sample without positives: not reported"),
+        Example("import tensorflow as tf\n\ndef depth_loss(y_true, y_pred):\n"
+                "    depth, valid = y_true[..., 0], y_true[..., 1]\n"
+                "    err = tf.square(depth - y_pred[..., 0])\n"
+                "    return tf.reduce_sum(err * valid) / tf.reduce_sum(valid)\n",
+                note="a mean weighted by a label channel over the whole batch: 0/0 only for a batch "
+                     "without one valid pixel"),
         Example("from tensorflow.keras import backend as K\n\ndef bce(y_true, y_pred):\n"
                 "    p = K.clip(y_pred, K.epsilon(), 1 - K.epsilon())\n"
                 "    return -K.mean(y_true * K.log(p) + (1 - y_true) * K.log(1 - p), axis=-1)\n",
@@ -227,6 +259,15 @@ class UnguardedLogDivSqrt(Rule):
                 note="the only call (an add_loss in a custom Layer) passes a prediction bounded away from 0"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef iou_loss(y_true, y_pred):\n"
+                "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
+                "    union = tf.reduce_sum(y_true + y_pred - y_true * y_pred, axis=-1)\n"
+                "    return 1.0 - tf.div(inter, union)\n",
+                fixed="import tensorflow as tf\n\ndef iou_loss(y_true, y_pred):\n"
+                      "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
+                      "    union = tf.reduce_sum(y_true + y_pred - y_true * y_pred, axis=-1)\n"
+                      "    return 1.0 - tf.div(inter, union + 1e-7)\n",
+                line=6, note="TensorFlow 1's tf.div (TFS506 reports the name) divides all the same"),
         Example("import tensorflow as tf\n\ndef hit_penalty(target, output):\n"
                 "    hits = tf.reduce_sum(target)\n"
                 "    return tf.reduce_sum(tf.abs(target - output)) / hits\n\n"

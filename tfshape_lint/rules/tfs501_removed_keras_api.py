@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Mapping
 
+import libcst as cst
+
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
 from tfshape_lint.rules._api import (Hit, RemovedApiRule, Rewrite, import_units, keras_table,
@@ -137,6 +139,11 @@ class RemovedKerasApi(RemovedApiRule):
                 note="tf.keras is tf_keras when TF_USE_LEGACY_KERAS is set"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.keras.losses.MeanSquaredError()(y_true, y_pred)\n"),
+        Example("import tensorflow as tf\n\ndef reduce(losses, reduction):\n"
+                "    if reduction in [tf.keras.losses.Reduction.AUTO, tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE]:\n"
+                "        return tf.reduce_mean(losses)\n"
+                "    return tf.reduce_sum(losses)\n",
+                note="compared with, not passed to a Loss: the value 'auto' is never rejected"),
         Example("import keras\nimport keras.backend as K\n\ndef lse(x):\n"
                 "    if hasattr(K, 'logsumexp'):\n        return K.logsumexp(x, axis=-1)\n"
                 "    return keras.ops.logsumexp(x, axis=-1)\n",
@@ -307,6 +314,18 @@ class RemovedKerasApi(RemovedApiRule):
     def begin_module(self) -> None:
         super().begin_module()
         self._legacy_tf_keras = _LEGACY_ENV in self.index.source
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """``reduction == Reduction.AUTO`` reads the value and never gives it to a ``Loss``,
+        which is what rejects it: not reported."""
+        operands = [node.left, *(target.comparator for target in node.comparisons)]
+        for operand in operands:
+            items = [e.value for e in operand.elements] if isinstance(operand, (cst.List, cst.Tuple, cst.Set)) \
+                else [operand]
+            for item in items:
+                hit = self.hit_for(item) if isinstance(item, cst.Attribute) else None
+                if hit is not None and _reduction_auto(hit.qualname):
+                    self._cover(item)
 
     def lookup(self, qualname: str) -> Hit | None:
         if self.config.target_keras != "3":

@@ -676,7 +676,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
             continue
     bindings = constructor_bindings(root)
     if bindings:
-        return ast.Call(ast.Name(cls_name, ast.Load()), [],
+        return ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [ast.Name(cls_name, ast.Load())],
                         [ast.keyword(param, binding.constructor_expr()) for param, binding in bindings.items()])
     return ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [ast.Name(cls_name, ast.Load())], [])
 
@@ -750,7 +750,8 @@ def unbound_note(source: str, loss: LossRef) -> str:
         return ""
     module, root, name = found
     call = _instantiation(module, name, root)
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__"):
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__") \
+            or call.keywords:
         return ""
     init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
                  and s.name == "__init__"), None)
@@ -943,14 +944,25 @@ def __tfs_eye__(y):
     import tensorflow as __tf
     y = __tf.convert_to_tensor(y)
     return __tf.eye(__tf.shape(y)[-1], dtype=y.dtype if y.dtype.is_floating else __tf.float32)
-def __tfs_instantiate__(cls):
+__tfs_bare__ = []
+def __tfs_instantiate__(cls, **bound):
     import inspect as __inspect
     try:
-        return cls()
-    except TypeError:
-        params = __inspect.signature(cls).parameters.values()
-        return cls(*[0.5 for p in params if p.default is p.empty
-                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+        try:
+            return cls(**bound)
+        except TypeError:
+            if bound:
+                raise
+            params = __inspect.signature(cls).parameters.values()
+            return cls(*[0.5 for p in params if p.default is p.empty
+                         and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    except Exception as __tfs_exc:
+        if cls.__bases__ != (object,):
+            raise
+        # a plain class whose constructor wants the project's data (data frames, paths): an
+        # instance without it, for a loss method that does not read what it sets
+        __tfs_bare__.append((cls.__name__, repr(__tfs_exc)))
+        return object.__new__(cls)
 """
 
 

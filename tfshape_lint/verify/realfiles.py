@@ -227,17 +227,24 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         # padding mask of the labels has the loss's own shape), then per sample
         out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
         out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
-    columns = _label_columns(scope)
+    body = _loss_body(scope, qualname)
+    columns = _label_columns(body)
     if columns:
         # labels that pack several columns (a return, a volatility, a sign) against one output
         out.append({"true": [columns], "pred": [1], "labels": "float", "activation": "sigmoid"})
     for shape in needs.reshapes or []:
         out.append(_layout(shape, "float", "sigmoid"))
-    extra = _packed_columns(scope)
+    extra = _packed_columns(body)
     if extra:
         # the prediction carries ``extra`` columns more than the labels (a variance, a weight)
         for width in (1, 3):
             out.append({"true": [width], "pred": [width + extra], "labels": "float", "activation": "sigmoid"})
+    trailing = _trailing_label_columns(body)
+    if trailing:
+        # the labels carry ``trailing`` columns after the values the prediction reconstructs
+        # (an anomaly flag concatenated to the inputs of an autoencoder)
+        for width in (3, 1):
+            out.append({"true": [width + trailing], "pred": [width], "labels": "float", "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
     size = needs.middle if 2 <= needs.middle <= MAX_MIDDLE else MIDDLE
@@ -256,7 +263,7 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         if needs.last <= 1:
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
         out.append(_layout(middle + (channels,), "float", "sigmoid"))
-    return out + _packed_maps(scope, needs.rank)
+    return out + _packed_maps(body, needs.rank)
 
 
 def _packed_columns(scope: ast.AST) -> int:
@@ -279,6 +286,30 @@ def _packed_columns(scope: ast.AST) -> int:
                     starts[node.value.id].add(start)
     found = starts[params[1]]
     return min(found) if found and not starts[params[0]] and len(found) == 1 else 0
+
+
+def _trailing_label_columns(scope: ast.AST) -> int:
+    """``k`` when the loss takes ``y_true[:, :-k]`` (the values) and never slices its prediction
+    on that axis: labels ``k`` columns wider than the prediction, the extra ones after it."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return 0
+    params = positional_params(scope)
+    if len(params) < 2:
+        return 0
+    found: set[int] = set()
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                and node.value.id in params[:2] and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2):
+            continue
+        last = node.slice.elts[1]
+        if not isinstance(last, ast.Slice):
+            continue
+        if node.value.id == params[1]:
+            return 0
+        upper = _int(last.upper) if last.upper is not None and last.lower is None and last.step is None else None
+        if upper is not None and upper < 0:
+            found.add(-upper)
+    return found.pop() if len(found) == 1 else 0
 
 
 def _label_columns(scope: ast.AST, channels: bool = False) -> int:
@@ -361,6 +392,15 @@ def ladder() -> list[dict[str, Any]]:
 
 def _layout(shape: tuple[int, ...], labels: str, activation: str) -> dict[str, Any]:
     return {"true": list(shape), "pred": list(shape), "labels": labels, "activation": activation}
+
+
+def _loss_body(scope: ast.AST, qualname: str) -> ast.AST:
+    """The loss's own function: the method itself when the scope is its class."""
+    if isinstance(scope, ast.ClassDef):
+        name = qualname.split(".")[-1]
+        return next((n for n in scope.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and n.name == name), scope)
+    return scope
 
 
 def _scope_node(tree: ast.Module, qualname: str) -> ast.AST | None:

@@ -179,6 +179,7 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
         evidence += _stand_in_note(namespace)
+        evidence += _bare_note(namespace)
     except SystemExit as exc:
         status, evidence = "inconclusive", f"the loss called sys.exit({exc.code!r})"
     except BaseException as exc:  # a crash in building or probing is this finding's verdict
@@ -186,6 +187,17 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
     if status == "inconclusive":
         evidence = _explain_missing(evidence, job, namespace)
     return status, evidence
+
+
+def _bare_note(namespace: dict[str, Any]) -> str:
+    """Which class was built without its constructor (it failed on the probe's arguments), and
+    why; "" when none was."""
+    bare = namespace.get("__tfs_bare__") or []
+    if not bare:
+        return ""
+    name, error = bare[0]
+    return (f" [`{name}` was built without running its constructor, which failed on placeholder "
+            f"arguments ({str(error).split('(')[0]}); the loss method does not need what it sets]")
 
 
 def _stand_in_note(namespace: dict[str, Any]) -> str:
