@@ -785,3 +785,28 @@ def test_relative_import_of_the_projects_own_module_resolves(tmp_path: pytest.Te
     out = verify_findings(findings, {path: source}, timeout=60, device="cpu", use_cache=False)
     verdict = out[0].verification
     assert "relative import" not in verdict.evidence and verdict.status is Status.CONFIRMED, verdict
+
+
+SHARE_ON_ONE_LINE = _src('''
+    import numpy as np
+    import tensorflow as tf
+
+
+    class ShareLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            share = np.sum(y_true, axis=0) / y_true.shape[0]
+            return tf.reduce_mean(tf.square(y_true - y_pred) * share, axis=-1)
+    ''')
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_finding_behind_another_rules_failure_is_shown_with_that_one_fixed_in_both_runs() -> None:
+    # np.sum fails when fit traces the loss before the static batch size can: TFS110 alone is
+    # inconclusive; with the np.sum fixed in both runs its own symptom shows and goes
+    findings = [f for f in lint_source(SHARE_ON_ONE_LINE, "share_line.py") if f.code in ("TFS110", "TFS302")]
+    assert sorted(f.code for f in findings) == ["TFS110", "TFS302"], findings
+    out = verify_findings(findings, {"share_line.py": SHARE_ON_ONE_LINE}, timeout=60, device="cpu", use_cache=False)
+    verdict = next(f.verification for f in out if f.code == "TFS110")
+    assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+    assert "the other finding(s) in this loss neutralised: line 7: numpy calls replaced" in verdict.evidence, verdict

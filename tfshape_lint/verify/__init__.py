@@ -44,7 +44,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from tfshape_lint.finding import Finding
 from tfshape_lint.finding import LossRef
@@ -124,15 +124,20 @@ def verify_findings(findings: list[Finding], sources: dict[str, str], *, timeout
 
 
 Span = tuple[int, int, int, int]
+#: another finding in the same loss: its span, code and severity
+Sibling = tuple[Span, str, str]
 
 
-def _siblings(findings: list[Finding], i: int) -> tuple[Span, ...]:
-    """The spans of the other findings of the same code in the same loss as ``findings[i]``."""
+def _siblings(findings: list[Finding], i: int, any_code: bool = False) -> tuple[Sibling, ...]:
+    """The other findings of the same code (with ``any_code``, of any code the verifier runs)
+    in the same loss as ``findings[i]``: (span, code, severity) each."""
     me = findings[i]
     if me.loss is None:
         return ()
-    return tuple((f.line, f.column, f.end_line, f.end_column) for j, f in enumerate(findings)
-                 if j != i and f.path == me.path and f.code == me.code and f.loss == me.loss)
+    return tuple(((f.line, f.column, f.end_line, f.end_column), f.code, f.severity.value)
+                 for j, f in enumerate(findings)
+                 if j != i and f.path == me.path and f.loss == me.loss
+                 and (f.code == me.code or any_code and f.code not in API_RULES))
 
 
 def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str, str],
@@ -145,22 +150,27 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
     written and variant), so the pair differs in this finding's node alone; the evidence says
     so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings.
     """
-    retry: dict[int, tuple[str, dict[str, Any]]] = {}
-    for i, finding in enumerate(findings):
-        verdict = verdicts.get(i)
-        if verdict is None or verdict.status is not Status.INCONCLUSIVE or finding.code in API_RULES:
-            continue
-        siblings = _siblings(findings, i)
-        if not siblings or len(_peers(finding, sources.get(finding.path, ""))[1]) >= 2:
-            # peers (y_pred[0], y_pred[1], y_pred[2]): one moved off the batch axis and the others
-            # not pairs a column with a sample, which is neither reading of the loss
-            continue
-        plan = _plan(finding, sources, target_keras, siblings)
-        if not isinstance(plan, Verification):
-            retry[i] = plan
-    for i, verdict in _run_planned(retry, device, timeout, use_cache, False).items():
-        if verdict.status is not Status.INCONCLUSIVE:
-            verdicts[i] = verdict
+    for any_code in (False, True):
+        # same-code siblings first; then, for what is still open, every other finding of the
+        # loss (``np.sum(y_true) / y_true.shape[0]``: the numpy call fails before the static
+        # batch size can, so TFS110 is shown only with the np.sum fixed in both runs)
+        retry: dict[int, tuple[str, dict[str, Any]]] = {}
+        for i, finding in enumerate(findings):
+            verdict = verdicts.get(i)
+            if verdict is None or verdict.status is not Status.INCONCLUSIVE or finding.code in API_RULES:
+                continue
+            siblings = _siblings(findings, i, any_code)
+            if not siblings or (any_code and siblings == _siblings(findings, i)) \
+                    or len(_peers(finding, sources.get(finding.path, ""))[1]) >= 2:
+                # peers (y_pred[0], y_pred[1], y_pred[2]): one moved off the batch axis and the
+                # others not pairs a column with a sample, which is neither reading of the loss
+                continue
+            plan = _plan(finding, sources, target_keras, siblings)
+            if not isinstance(plan, Verification):
+                retry[i] = plan
+        for i, verdict in _run_planned(retry, device, timeout, use_cache, False).items():
+            if verdict.status is not Status.INCONCLUSIVE:
+                verdicts[i] = verdict
 
 
 def _run_planned(planned: dict[int, tuple[str, dict[str, Any]]], device: str, timeout: float,
@@ -224,7 +234,7 @@ GROUPED = frozenset({"TFS105"})
 
 
 def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
-          siblings: tuple[Span, ...] = (), group: tuple[Span, ...] = ()) -> tuple[str, dict[str, Any]] | Verification:
+          siblings: tuple[Sibling, ...] = (), group: tuple[Sibling, ...] = ()) -> tuple[str, dict[str, Any]] | Verification:
     """The job that verifies ``finding``, or the verdict when there is nothing to run.
 
     ``siblings``: spans of other findings of the same code in the same loss, neutralised in
@@ -253,7 +263,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         loss = enclosing_loss(source, finding.line)
     names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
-    background = (siblings, ctx) if siblings and loss is not None else None
+    background = [(span_, variants.Context(code, severity, names[0], names[1]))
+                  for span_, code, severity in siblings] if loss is not None else []
     try:
         program = _program(source, loss, span, tap, tap_mode, target, None, background)
     except ExtractionError as exc:
@@ -261,7 +272,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     variant: ProbeProgram | None = None
     variant_error = ""
     peers = _peers(finding, source) if finding.code in GROUPED else ("", [])
-    together = (group, ctx) if group and len(peers[1]) >= 2 and background is None and loss is not None else None
+    together = [(span_, ctx) for span_, _, _ in group] \
+        if group and len(peers[1]) >= 2 and not background and loss is not None else []
     if finding.code in variants.TRANSFORMS:
         try:
             variant = _program(source, loss, span, tap, tap_mode, target, ctx, background or together)
@@ -270,7 +282,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     flavour, note = _flavour(finding.code, source, program, target_keras)
     if program.background:
         shown = "; ".join(program.background)
-        note = (note + "; " if note else "") + f"in both runs the other {finding.code} finding(s) in this loss neutralised: {shown}"
+        which = f"other {finding.code}" if all(code == finding.code for _, code, _ in siblings) else "other"
+        note = (note + "; " if note else "") + f"in both runs the {which} finding(s) in this loss neutralised: {shown}"
     if flavour != "keras" and not _tf_keras_available():
         return inconclusive("the file targets tf_keras, which is not installed (pip install tf_keras)")
     bindings = per_call_bindings(source, loss) if loss is not None else {}
@@ -289,7 +302,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     if finding.code in GROUPED:
         params["peers"] = list(peers)
     desc = variant.variant if variant is not None else ""
-    if together is not None and variant is not None and variant.background:
+    if together and variant is not None and variant.background:
         desc += f", with its peers moved too ({'; '.join(variant.background)})"
     job = _job(finding, program, recipe.probe, params, names)
     job.update(variant=variant.source if variant is not None else None,
@@ -375,7 +388,7 @@ def _tuples(found: dict[str, tuple[int, int]], how: str) -> tuple[dict[str, int]
 
 def _program(source: str, loss: LossRef | None, span: tuple[int, int, int, int],
              tap: tuple[int, int, int, int] | None, tap_mode: Any, target: str,
-             ctx: Any, background: tuple[tuple[Span, ...], Any] | None = None) -> ProbeProgram:
+             ctx: Any, background: Sequence[tuple[Span, Any]] = ()) -> ProbeProgram:
     if loss is not None:
         return extract(source, loss, tap, tap_mode, variant=ctx, span=span, background=background)
     return extract_span(source, span, callee=target == "callee", variant=ctx, literal=target == "span")

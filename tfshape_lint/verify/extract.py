@@ -99,7 +99,7 @@ def parse(source: str) -> ast.Module:
 def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = None,
             tap_operands: bool | str = False, variant: Context | None = None,
             span: tuple[int, int, int, int] | None = None,
-            background: tuple[Sequence[tuple[int, int, int, int]], Context] | None = None) -> ProbeProgram:
+            background: Sequence[tuple[tuple[int, int, int, int], Context]] = ()) -> ProbeProgram:
     """The probe program for ``loss`` in ``source``; raises :class:`ExtractionError`.
 
     ``tap``: (line, column, end_line, end_column) of an expression (a finding's span, 1-based
@@ -126,13 +126,13 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
 
 
 def _neutralise_background(tree: ast.Module, source: str, flagged: tuple[int, int, int, int] | None,
-                           background: tuple[Sequence[tuple[int, int, int, int]], Context]) -> tuple[str, ...]:
-    """Neutralise, in place, the sibling findings' nodes that do not overlap the flagged one;
-    the descriptions of those done (a sibling without a variant stays as written)."""
-    spans, ctx = background
-    ctx = replace(ctx, background=True)
+                           background: Sequence[tuple[tuple[int, int, int, int], Context]]) -> tuple[str, ...]:
+    """Neutralise, in place, the sibling findings' nodes (each by its own rule's variant) that
+    do not overlap the flagged one; the descriptions of those done (a sibling without a
+    variant stays as written)."""
     done: list[str] = []
-    for sibling in spans:
+    for sibling, own in background:
+        ctx = replace(own, background=True)
         if flagged is not None and not (sibling[2:] <= flagged[:2] or flagged[2:] <= sibling[:2]):
             continue  # nested in or around the flagged node: neutralising it would touch this finding
         node, parents = _node_at(tree, source, sibling)
