@@ -245,8 +245,8 @@ class Ranges:
 
     def _weighted_mean(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
         """``sum(err * w) / sum(w)`` over the whole batch (no axis) with label weights ``w`` (a
-        valid-pixel channel of the labels): the masked mean again, 0/0 only for a batch
-        without one valid entry."""
+        valid-pixel channel of the labels, object centres) that the summed value is built
+        from: the masked mean again, 0/0 only for a batch without one valid entry."""
         num = node.left if isinstance(node, cst.BinaryOperation) else \
             call_arg(node, 0, "x", "x1") if isinstance(node, cst.Call) else None
         den = self._definition(den, scope) or den
@@ -260,8 +260,11 @@ class Ranges:
                 or len(den.args) > 1 or len(num.args) > 1:
             return False
         weight, summed = den.args[0].value, self._definition(num.args[0].value, scope) or num.args[0].value
-        return isinstance(summed, cst.BinaryOperation) and isinstance(summed.operator, cst.Multiply) \
-            and (summed.left.deep_equals(weight) or summed.right.deep_equals(weight))
+        # the numerator keeps the entries the weights select: a product with them (``err * w``,
+        # ``abs(a * w - b * w)``), not merely the labels they come from (``abs(y - p)``)
+        return any(isinstance(part.operator, cst.Multiply)
+                   and (part.left.deep_equals(weight) or part.right.deep_equals(weight))
+                   for part in descendants(summed, cst.BinaryOperation))
 
     def energy(self, arg: cst.BaseExpression | None, scope: Scope) -> bool:
         """A square or product of a value with itself (``sum(s * s)``, ``w * label ** 2``,

@@ -522,6 +522,10 @@ class Evaluator:
                 result = result.without_marks(Mark.SUM_OVER_BATCH)
         if op in ("Add", "Subtract", "Multiply") and (left.has(Tag.COUNT) and right.has(Tag.COUNT)):
             result = result.with_tags(Tag.COUNT)
+        if op == "Add" and (left.has(Tag.COUNT) and left.tensor and _is_epsilon(right)
+                            or right.has(Tag.COUNT) and right.tensor and _is_epsilon(left)):
+            # ``reduce_sum(mask) + 1e-4``: the count kept away from 0, still a count
+            result = result.with_tags(Tag.COUNT)
         if op == "Subtract" and right.has(Tag.MASK) and isinstance(node, cst.BinaryOperation) \
                 and literal(node.left) in (1, 1.0):
             # 1 - mask: the complement of a 0/1 mask (the valid entries of a padding test) is a mask
@@ -839,6 +843,10 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
         on_batch = any(a == 0 for a in axes) or (x.rank is not None and any(a == -x.rank for a in axes if isinstance(a, int)))
         rel = x.rel if keep or x.rel is None else x.rel - len(axes)
         rank = x.rank if keep or x.rank is None else x.rank - len(axes)
+        if spec.op == "norm" and x.from_pred and not x.from_true and axes == (-1,) and not keep:
+            # the length of each vector of the prediction (a capsule network's class lengths):
+            # the prediction carries an axis more than its labels, so no rank relation is known
+            rel = None
         result = base.evolve(rel=rel, rank=rank, batch=x.batch and not on_batch)
         if on_batch and x.batch:
             result = result.with_tags(Tag.BATCH_REDUCED, *_reduction_kind(spec.op))

@@ -78,6 +78,11 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\ndef padded_bce(y_true, y_pred):\n"
+                "    weights = tf.cast(tf.not_equal(y_true, 0.0), tf.float32)\n"
+                "    ce = tf.keras.losses.binary_crossentropy(y_true[..., None], y_pred[..., None]) * weights\n"
+                "    return tf.reduce_sum(ce) / (tf.reduce_sum(weights) + 1e-4)\n",
+                note="the mask count kept away from 0 by an epsilon is still a count: a mean"),
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
                 "    return K.sum(K.abs(y_true - y_pred), axis=-1)\n"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"

@@ -97,6 +97,13 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n\ndef margin_loss(y_true, y_pred):\n"
+                "    lengths = tf.norm(y_pred, axis=-1)\n"
+                "    loss = y_true * tf.square(tf.maximum(0.0, 0.9 - lengths)) "
+                "+ 0.5 * (1.0 - y_true) * tf.square(tf.maximum(0.0, lengths - 0.1))\n"
+                "    return tf.reduce_sum(loss, axis=-1)\n",
+                note="the lengths of the prediction's vectors (a capsule network's): the prediction "
+                     "has an axis more than its labels, so no mismatch is claimed"),
         Example("import tensorflow as tf\n\ndef mse(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"
                 "model.compile(optimizer='adam', loss=mse)\n",

@@ -217,7 +217,8 @@ def _lookup_cache(jobs: dict[str, dict[str, Any]], use_cache: bool) -> dict[str,
 #: binary op, or the flagged operand and its partner in the product it sits in
 PROBE_TAPS: dict[str, Any] = {"gradient": True, "mask_effect": "operands", "boundary_values": "inputs",
                               "batch_scaling": True, "broadcast_rank": "operands", "weight_rank": "sibling",
-                              "batch_permutation": True, "sample_weight": True, "swap_arguments": True}
+                              "batch_permutation": True, "sample_weight": True, "swap_arguments": True,
+                              "fit_int_labels": True}
 #: probes for rules whose module declares no recipe (verifier metadata stays in verify/)
 EXTRA_RECIPES: dict[str, Recipe] = {
     "TFS502": Recipe("from_logits", {"target": "span"}, "a small model with the file's final activation"),

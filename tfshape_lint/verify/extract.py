@@ -920,7 +920,15 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 
 
 # -- emission -------------------------------------------------------------------------------------
+#: what a user's ``@tf.function`` becomes in a probe program
+AUTOGRAPH_ONLY = "__tfs_autograph__"
 PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
+def {AUTOGRAPH_ONLY}(fn):
+    import tensorflow as __tf
+    try:
+        return __tf.autograph.to_graph(fn)
+    except Exception:
+        return fn
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
     (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
@@ -1023,18 +1031,24 @@ def _called_for_effect_only(tree: ast.Module, name: str) -> bool:
 
 
 def _without_tf_function(stmt: ast.stmt) -> ast.stmt:
-    """``stmt`` with ``@tf.function`` decorators removed from every def in it (a copy).
+    """``stmt`` with ``@tf.function`` decorators replaced by autograph alone (a copy).
 
     The harness itself decides when the loss runs eagerly and when traced (as ``fit`` does);
     a user's ``@tf.function`` on ``call`` or a helper would make the taps on the flagged node
-    symbolic, and reading them fails ("Cannot convert a symbolic tf.Tensor to a numpy array")."""
+    symbolic, and reading them fails ("Cannot convert a symbolic tf.Tensor to a numpy array").
+    ``tf.autograph.to_graph`` keeps what the decorator changes in the code (Python control
+    flow and ``len`` on tensors converted) and runs eagerly when called eagerly."""
     if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.decorator_list for n in ast.walk(stmt)):
         return stmt
     stmt = copy.deepcopy(stmt)
     for node in ast.walk(stmt):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node.decorator_list = [d for d in node.decorator_list if not _is_tf_function(d)]
+            # autograph stays (``len(tf.shape(x))``, an ``if`` on a tensor are converted, as the
+            # user's tf.function converts them inside fit); only the graph is dropped
+            node.decorator_list = [ast.Name(AUTOGRAPH_ONLY, ast.Load()) if _is_tf_function(d) else d
+                                   for d in node.decorator_list]
     return stmt
+
 
 
 def _is_tf_function(decorator: ast.expr) -> bool:

@@ -241,10 +241,12 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
             out.append({"true": [width], "pred": [width + extra], "labels": "float", "activation": "sigmoid"})
     trailing = _trailing_label_columns(body)
     if trailing:
-        # the labels carry ``trailing`` columns after the values the prediction reconstructs
-        # (an anomaly flag concatenated to the inputs of an autoencoder)
+        # the labels carry ``trailing`` channels after the values the prediction reconstructs
+        # (an anomaly flag concatenated to an autoencoder's inputs, a coverage map after an image)
+        spatial = [MIDDLE] * (max(needs.rank, 2) - 2)
         for width in (3, 1):
-            out.append({"true": [width + trailing], "pred": [width], "labels": "float", "activation": "sigmoid"})
+            out.append({"true": [*spatial, width + trailing], "pred": [*spatial, width], "labels": "float",
+                        "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
     size = needs.middle if 2 <= needs.middle <= MAX_MIDDLE else MIDDLE
@@ -289,8 +291,9 @@ def _packed_columns(scope: ast.AST) -> int:
 
 
 def _trailing_label_columns(scope: ast.AST) -> int:
-    """``k`` when the loss takes ``y_true[:, :-k]`` (the values) and never slices its prediction
-    on that axis: labels ``k`` columns wider than the prediction, the extra ones after it."""
+    """``k`` when the loss takes ``y_true[:, :-k]`` (or ``[:, :, :, :-k]``: the values) and never
+    slices its prediction's last axis: labels ``k`` channels wider than the prediction, the
+    extra ones after it."""
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return 0
     params = positional_params(scope)
@@ -299,9 +302,9 @@ def _trailing_label_columns(scope: ast.AST) -> int:
     found: set[int] = set()
     for node in ast.walk(scope):
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
-                and node.value.id in params[:2] and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) == 2):
+                and node.value.id in params[:2] and isinstance(node.slice, ast.Tuple) and len(node.slice.elts) >= 2):
             continue
-        last = node.slice.elts[1]
+        last = node.slice.elts[-1]
         if not isinstance(last, ast.Slice):
             continue
         if node.value.id == params[1]:
@@ -602,6 +605,13 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         if isinstance(perm, (ast.List, ast.Tuple)):
             # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
             needs.rank = max(needs.rank, min(len(perm.elts), 5))
+    if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+        # a Keras Reshape layer the loss applies: its target is the per-sample shape
+        dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]
+        if dims and all(d is not None and d > 0 for d in dims) and len(dims) <= 4:
+            shape = tuple(int(d) for d in dims if d is not None)
+            if needs.reshapes is not None and shape not in needs.reshapes:
+                needs.reshapes.append(shape)
     if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)):
         dims = [_int_of(e, needs.names or {}) for e in node.args[1].elts]
         # [-1, k] too: k values per sample (a prediction of k scores per row); k a literal or a

@@ -135,6 +135,11 @@ def __tfs_norm_per_sample__(x, ord="euclidean", **kwargs):
     return __tf.norm(__tf.reshape(t, [__tf.shape(t)[0], -1]), ord=ord, axis=-1)
 def __tfs_identity__(x, *args, **kwargs):
     return x
+def __tfs_unreduced__(loss):
+    """A built-in Loss instance rebuilt from its config with ``reduction='none'`` (per sample)."""
+    config = dict(loss.get_config())
+    config["reduction"] = "none"
+    return type(loss).from_config(config)
 def __tfs_half_sum_sq__(t, axis=None):
     """``tf.nn.l2_loss`` (half the sum of squares) with an axis, which the real op lacks."""
     import tensorflow as __tf
@@ -213,10 +218,28 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
                 f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
     if _call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
         func = ast.Name("__tfs_half_sum_sq__", ast.Load())
+    elif _loss_instance_call(call):
+        # ``self.ce(y, p)`` of a built-in Loss kept with its default reduction: the same Loss
+        # with reduction='none' (the rule's advice), its per-sample values
+        unreduced = ast.Call(ast.Call(ast.Name("__tfs_unreduced__", ast.Load()), [call.func], []),
+                             call.args, call.keywords)
+        return unreduced, f"`{_short(call.func)}` rebuilt with reduction='none' (per sample)"
     elif not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
         return None
     return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, call.args[0]], []),
             f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch)")
+
+
+def _loss_instance_call(call: ast.Call) -> bool:
+    """``self.ce(a, b)`` or ``loss_fn(a, b)``: a call of an object (an attribute or a plain name,
+    not a TensorFlow/Keras function) with the two tensors a Loss takes; the runtime helper
+    rebuilds it only if it is a Loss with a config."""
+    func = call.func
+    if len(call.args) < 2 or not isinstance(func, (ast.Attribute, ast.Name)):
+        return False
+    if isinstance(func, ast.Attribute):
+        return isinstance(func.value, ast.Name) and func.value.id == "self"
+    return func.id[:1].islower() and not func.id.startswith("__tfs")
 
 
 def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:

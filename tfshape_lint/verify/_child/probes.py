@@ -831,9 +831,13 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     """sample_weight [1,0,0,0] must give the first sample's loss / 4, not scalar x mean(sw)."""
     if not h.subject.keras_context:
         return inconclusive("called directly: Keras's sample_weight does not reach this loss")
-    base = h.baseline(_signatures(params))
+    base = h.baseline(_signatures(params), nonzero=True)
     if base is None:
         return h.no_baseline()
+    if base.value == 0.0:
+        # weights times zeros are zeros whichever way Keras applies them
+        return inconclusive(f"the loss is 0 on every layout tried (e.g. {layout(base.sig)}): a weighting of "
+                            "zeros does not show how sample_weight is applied")
     sw = np.array([1.0, 0.0, 0.0, 0.0], dtype="float32")
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
     if err is not None:
@@ -1020,16 +1024,25 @@ def float_labels(h: Harness, params: dict[str, Any]) -> Outcome:
     # a Keras 2 file run under tf_keras only because Keras 3 lacks its backend names keeps the
     # Keras 3 claim: labels as float32, as Keras 3 fit (and tf_keras, for float label arrays) gives them
     dtype = params.get("labels_dtype") or ("int64" if _legacy_compile(h) and not _keras2_alias() else "float32")
+    unreached: list[str] = []
     for name in _signatures(params, ("sparse", "binary", "onehot")):
         sig = SIGS[name]
         yt, yp = sig.make(4, labels_dtype=dtype)
+        h.subject.taps.clear()
         run, err = _try(lambda: h.graph(yt, yp))
         if err is not None:
             if matches(err, patterns):
                 return confirmed(f"labels arrive as {_label_dtype(h, dtype)}: {describe(err)}")
             h.failures.append((name, err))
             continue
+        if h.subject.tapped and not h.subject.taps:
+            # a branch the layout does not take (``if len(tf.shape(y_pred)) > 2``): no evidence
+            unreached.append(f"{shape_of(yt)}/{shape_of(yp)}")
+            continue
         return refuted(f"runs with {_label_dtype(h, dtype)} labels of shape {shape_of(yt)}")
+    if unreached:
+        return inconclusive(f"the flagged op was not reached on the layouts that run ({', '.join(unreached[:3])}): "
+                            "a branch the probe inputs do not take")
     return h.no_baseline(patterns)
 
 
