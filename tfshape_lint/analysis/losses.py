@@ -365,6 +365,16 @@ class LossDiscovery:
             self._resolve(expr.value, context, role, depth + 1)
         elif isinstance(expr, ast.Attribute) and ast_dotted(expr) in self.assignments:
             self._resolve(self.assignments[ast_dotted(expr) or ""], context, role, depth + 1)
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+            self._resolve_bound_method(expr.attr, context, role)
+
+    def _resolve_bound_method(self, name: str, context: Context, role: Role) -> None:
+        """``compile(loss=self.reconstruction)``: the method of that name, when one class of
+        the file defines it with (labels, predictions) after ``self``."""
+        methods = [info for info in self.functions.get(name, []) if info.in_class is not None
+                   and len(positional_params(info.node)) >= 2]
+        if len(methods) == 1:
+            self.found.append(_Found(methods[0].path, None, context, role))
 
     def _resolve_name(self, name: str, context: Context, role: Role, depth: int) -> None:
         info = self.function(name)

@@ -1,0 +1,180 @@
+"""Inputs and variants the verifier takes from the loss itself (issue 12, seventh and eighth
+held-out rounds).
+
+Each case is a pattern that left a held-out finding inconclusive or wrongly decided, written
+anew for this test (no third-party code):
+
+- labels with ``k`` extra trailing channels (``y_true[..., :-3]`` the image, the rest a
+  coverage map; ``y_true[:, :-1]`` the inputs, the last column a flag), at any rank;
+- a Keras ``Reshape((n,))`` layer inside the loss sizes the per-sample layout;
+- a method loss of a plain class whose constructor needs the project's data is built on an
+  instance made without the constructor;
+- a loss that is exactly 0 on a layout shows nothing about ``sample_weight``;
+- TFS108 on a built-in Loss instance called in ``call`` has a variant (``reduction='none'``);
+- a user's ``@tf.function`` keeps autograph in the probe program (``len(tf.shape(x))``);
+- TFS202 in a branch the probe's layouts do not take is not refuted.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.conftest import source_of
+from tfshape_lint.engine import lint_source
+from tfshape_lint.finding import Finding
+from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify.realfiles import infer_layouts
+from tfshape_lint.verify.result import Verification
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+COVERAGE = source_of('''
+    import tensorflow as tf
+
+    def stitched_l2(y_true, y_pred):
+        covered = y_true[:, :, :, -3:]
+        image = y_true[:, :, :, :-3]
+        return tf.reduce_sum(tf.square(image - y_pred) * covered) / 2.0
+    ''')
+
+FLAGGED_AUTOENCODER = source_of('''
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+
+    class Detector:
+        def __init__(self, frame, flags):
+            self.data = np.concatenate([frame.values, flags.values], axis=1)
+
+        def reconstruction(self, y_true, x_pred):
+            x = y_true[:, :-1]
+            flag = y_true[:, -1]
+            distance = K.sqrt(K.sum(K.square(x - x_pred), axis=1))
+            return (1.0 - flag) * distance - flag * distance
+
+        def build(self, model):
+            model.compile(optimizer="adam", loss=self.reconstruction)
+    ''')
+
+RESHAPED_LAYER = source_of('''
+    import tensorflow as tf
+
+
+    class FrameLoss(tf.keras.losses.Loss):
+        def __init__(self):
+            super().__init__()
+            self.flat = tf.keras.layers.Reshape((64,))
+
+        def call(self, y_true, y_pred):
+            frames = tf.signal.frame(self.flat(y_pred), 16, 8)
+            target = tf.signal.frame(self.flat(y_true), 16, 8)
+            return tf.reduce_mean(tf.abs(frames - target))
+    ''')
+
+INSTANCE_CE = source_of('''
+    import tensorflow as tf
+
+
+    class PairCE(tf.keras.losses.Loss):
+        def __init__(self):
+            super().__init__()
+            self.ce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+
+        def call(self, y_true, y_pred):
+            return self.ce(y_true, y_pred * 2.0)
+    ''')
+
+AUTOGRAPHED = source_of('''
+    import tensorflow as tf
+
+
+    @tf.function
+    def sequence_ce(y_true, y_pred):
+        classes = tf.shape(y_pred)[-1]
+        if len(tf.shape(y_pred)) > 2:
+            steps = tf.shape(y_pred)[1]
+            target = tf.tile(tf.expand_dims(tf.one_hot(y_true, classes), 1), [1, steps, 1])
+        else:
+            target = tf.one_hot(y_true, classes)
+        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, y_pred))
+    ''')
+
+
+def _layouts(source: str, qualname: str) -> list[dict[str, object]]:
+    return infer_layouts(ast.parse(source), qualname)
+
+
+def test_labels_with_trailing_channels_keep_the_images_rank() -> None:
+    layouts = _layouts(COVERAGE, "stitched_l2")
+    wider = [lay for lay in layouts if lay["true"] != lay["pred"]]
+    assert wider, layouts
+    first = wider[0]
+    assert isinstance(first["true"], list) and isinstance(first["pred"], list)
+    assert len(first["true"]) == len(first["pred"]) == 3 and first["true"][-1] == first["pred"][-1] + 3, first
+
+
+def test_a_method_loss_takes_its_own_column_layout() -> None:
+    layouts = _layouts(FLAGGED_AUTOENCODER, "Detector.reconstruction")
+    assert layouts and layouts[0]["true"] == [4] and layouts[0]["pred"] == [3], layouts
+
+
+def test_a_keras_reshape_layer_sizes_the_layout() -> None:
+    layouts = _layouts(RESHAPED_LAYER, "FrameLoss.call")
+    assert any(lay["pred"] == [64] for lay in layouts), layouts
+
+
+def _findings(source: str, name: str, code: str) -> list[Finding]:
+    found = [f for f in lint_source(source, name) if f.code == code]
+    assert found, f"{code} is no longer reported on {name}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, list[Verification]]:
+    cases = {"coverage.py": (COVERAGE, "TFS102"), "autoencoder.py": (FLAGGED_AUTOENCODER, "TFS401"),
+             "instance_ce.py": (INSTANCE_CE, "TFS108"), "autographed.py": (AUTOGRAPHED, "TFS202")}
+    findings = [f for name, (source, code) in cases.items() for f in _findings(source, name, code)]
+    out = verify_findings(findings, {name: source for name, (source, _) in cases.items()}, timeout=60,
+                          device="cpu", use_cache=False)
+    grouped: dict[str, list[Verification]] = {}
+    for finding in out:
+        assert finding.verification is not None
+        grouped.setdefault(finding.path, []).append(finding.verification)
+    return grouped
+
+
+@needs_tf
+@pytest.mark.tf
+def test_trailing_coverage_channels_show_the_batch_sum(verdicts: dict[str, list[Verification]]) -> None:
+    (verdict,) = verdicts["coverage.py"]
+    assert verdict.status is Status.CONFIRMED and "scales with the batch size" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_plain_class_is_built_without_a_constructor_that_needs_data(
+        verdicts: dict[str, list[Verification]]) -> None:
+    (verdict,) = verdicts["autoencoder.py"]
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "built without running its constructor" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_loss_instance_call_is_neutralised_with_reduction_none(verdicts: dict[str, list[Verification]]) -> None:
+    (verdict,) = verdicts["instance_ce.py"]
+    assert verdict.status is Status.CONFIRMED and "reduction='none'" in verdict.evidence, verdict
+
+
+@needs_tf
+@pytest.mark.tf
+def test_tf_function_keeps_autograph_and_an_unreached_branch_is_not_refuted(
+        verdicts: dict[str, list[Verification]]) -> None:
+    # `len(tf.shape(y_pred))` works under the user's tf.function; the rank-2 inputs take the
+    # else branch: its one_hot is confirmed, the other one is never reached
+    by_status = sorted(v.status.value for v in verdicts["autographed.py"])
+    assert by_status == ["confirmed", "inconclusive"], verdicts["autographed.py"]
+    assert not any("len is not well defined" in v.evidence for v in verdicts["autographed.py"])
