@@ -45,7 +45,7 @@ PRED_NAMES = frozenset(
     {"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output", "outputs",
      "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "y_pre",
      "predy", "pred_y", "y_predict", "y_predicted", "y_preds", "y_prediction", "y_out",
-     "y_output", "pred_logits", "inputs", "embeddings"}
+     "y_output", "pred_logits", "inputs", "embeddings", "features"}
 )
 #: Names a prediction may also take when the file registers or compiles the function as a loss.
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}

@@ -259,6 +259,9 @@ class UnguardedLogDivSqrt(Rule):
                 note="the only call (an add_loss in a custom Layer) passes a prediction bounded away from 0"),
     )
     bad = (
+        Example('import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features))\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
+                fixed='import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features) + 1e-7)\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
+                line=4, note="(labels, features): the cosine an embedding head gives, as ArcFace losses name it"),
         Example("import tensorflow as tf\n\ndef iou_loss(y_true, y_pred):\n"
                 "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
                 "    union = tf.reduce_sum(y_true + y_pred - y_true * y_pred, axis=-1)\n"
