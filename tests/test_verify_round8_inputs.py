@@ -12,7 +12,9 @@ anew for this test (no third-party code):
 - a loss that is exactly 0 on a layout shows nothing about ``sample_weight``;
 - TFS108 on a built-in Loss instance called in ``call`` has a variant (``reduction='none'``);
 - a user's ``@tf.function`` keeps autograph in the probe program (``len(tf.shape(x))``);
-- TFS202 in a branch the probe's layouts do not take is not refuted.
+- TFS202 in a branch the probe's layouts do not take is not refuted;
+- a loss over classes (a softmax crossentropy) gets its edge inputs on several columns: one
+  column makes the softmax 1 whatever the scores, and no gradient reaches the flagged op.
 """
 
 from __future__ import annotations
@@ -102,6 +104,23 @@ AUTOGRAPHED = source_of('''
         return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, y_pred))
     ''')
 
+ANGULAR = source_of('''
+    import math
+    import tensorflow as tf
+
+
+    def angular_margin_loss(labels, features):
+        scale, margin = 32.0, 0.5
+        cos_t = features
+        sin_t = tf.sqrt(tf.subtract(1.0, tf.square(cos_t)))
+        cos_mt = scale * (cos_t * math.cos(margin) - sin_t * math.sin(margin))
+        easy = tf.cast(tf.nn.relu(cos_t - math.cos(math.pi - margin)), tf.bool)
+        target = tf.where(easy, cos_mt, scale * (cos_t - math.sin(margin) * margin))
+        mask = tf.cast(labels, tf.float32)
+        logits = scale * cos_t * (1.0 - mask) + target * mask
+        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    ''')
+
 
 def _layouts(source: str, qualname: str) -> list[dict[str, object]]:
     return infer_layouts(ast.parse(source), qualname)
@@ -135,7 +154,8 @@ def _findings(source: str, name: str, code: str) -> list[Finding]:
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, list[Verification]]:
     cases = {"coverage.py": (COVERAGE, "TFS102"), "autoencoder.py": (FLAGGED_AUTOENCODER, "TFS401"),
-             "instance_ce.py": (INSTANCE_CE, "TFS108"), "autographed.py": (AUTOGRAPHED, "TFS202")}
+             "instance_ce.py": (INSTANCE_CE, "TFS108"), "autographed.py": (AUTOGRAPHED, "TFS202"),
+             "angular.py": (ANGULAR, "TFS401")}
     findings = [f for name, (source, code) in cases.items() for f in _findings(source, name, code)]
     out = verify_findings(findings, {name: source for name, (source, _) in cases.items()}, timeout=60,
                           device="cpu", use_cache=False)
@@ -178,3 +198,10 @@ def test_tf_function_keeps_autograph_and_an_unreached_branch_is_not_refuted(
     by_status = sorted(v.status.value for v in verdicts["autographed.py"])
     assert by_status == ["confirmed", "inconclusive"], verdicts["autographed.py"]
     assert not any("len is not well defined" in v.evidence for v in verdicts["autographed.py"])
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_softmax_loss_gets_its_edge_inputs_over_several_classes(verdicts: dict[str, list[Verification]]) -> None:
+    (verdict,) = verdicts["angular.py"]
+    assert verdict.status is Status.CONFIRMED and "(4, 1)/(4, 1)" not in verdict.evidence, verdict

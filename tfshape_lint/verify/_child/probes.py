@@ -1186,7 +1186,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     # a loss that applies sigmoid/softmax/exp itself takes scores: saturate them too (exp of a
     # score of -100 is 0 in float32, the log of a sum of them -inf)
     squashes = re.search(r"\b(sigmoid|softmax|exp)\(", h.subject.program) is not None
-    preferred = ("onehot", "binary") if logits else ("binary", "onehot", "regression", "image")
+    # over classes (a softmax, a categorical crossentropy) a one-column layout is degenerate:
+    # the softmax of one score is 1 whatever it is, so nothing reaches the flagged op's gradient
+    classes = re.search(r"softmax|categorical_crossentropy", h.subject.program) is not None
+    preferred = ("onehot", "binary") if logits or classes else ("binary", "onehot", "regression", "image")
     base = h.baseline(_signatures(params, preferred))
     ordinary: list[tuple[str, np.ndarray, np.ndarray]] = []
     if base is None:
