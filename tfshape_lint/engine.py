@@ -138,6 +138,7 @@ class _Run:
         self.texts: dict[int, str] = {}
         self.result = LintResult()
         self._noqa_map: dict[int, str] | None = None
+        self._printed: list[tuple[int, int, int, int]] | None = None
         self._fit_units: set[int] = set()
         self._fit_ranks: list[int | None] | None = None
         self._model_calls: dict[int, dict[cst.Call, int]] = {}
@@ -437,6 +438,9 @@ class _Run:
             line = where.line + offset
             if self.noqa and _suppressed(self._noqa_text(line), report.rule.code):
                 continue
+            if report.rule.value_only and self._only_printed(line, where.column, where.end_line + offset,
+                                                             where.end_column):
+                continue
             key = (report.rule.code, line, where.column, report.message)
             if key in out:
                 continue
@@ -450,6 +454,14 @@ class _Run:
                 fix_safety=safety,
             )
         return sorted(out.values(), key=Finding.sort_key)
+
+    def _only_printed(self, line: int, column: int, end_line: int, end_column: int) -> bool:
+        """Whether the span lies inside the arguments of a ``print(...)``/``tf.print(...)``
+        statement: a debug print's value never reaches the loss."""
+        if self._printed is None:
+            self._printed = printed_spans(self.index.tree)
+        return any((first, col) <= (line, column) and (end_line, end_column) <= (last, end)
+                   for first, col, last, end in self._printed)
 
     def _noqa_text(self, line: int) -> str:
         """The text flake8 searches for ``# noqa`` for a finding on ``line``."""
@@ -558,6 +570,21 @@ def _changed_region(old: list[str], new: list[str]) -> tuple[int, int, int]:
         old_end -= 1
         new_end -= 1
     return start, old_end, new_end
+
+
+def printed_spans(tree: ast.Module) -> list[tuple[int, int, int, int]]:
+    """(line, column, end line, end column) of the arguments of each ``print(...)`` or
+    ``<module>.print(...)`` call that is a statement of its own (its result unused)."""
+    spans: list[tuple[int, int, int, int]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            continue
+        func = node.value.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name == "print":
+            call = node.value
+            spans.append((call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0))
+    return spans
 
 
 def noqa_lines(source: str) -> dict[int, str]:

@@ -114,6 +114,9 @@ class Rule(cst.BatchableCSTVisitor):
     scope: ClassVar[RuleScope] = RuleScope.LOSS
     #: gradient rules skip metrics
     losses_only: ClassVar[bool] = False
+    #: the finding is about the value a node gives the loss (a reduction, a broadcast, a NaN),
+    #: not an error the node raises: a node whose value only reaches a ``print`` is not reported
+    value_only: ClassVar[bool] = False
     recipe: ClassVar[Recipe | None] = None
     good: ClassVar[tuple[Example, ...]] = ()
     bad: ClassVar[tuple[Example, ...]] = ()

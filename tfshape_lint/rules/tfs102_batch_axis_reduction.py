@@ -70,6 +70,7 @@ class BatchAxisReduction(Rule):
     """
 
     code = "TFS102"
+    value_only = True
     name = "batch-axis-reduction"
     message = "{fn} sums over the batch axis, so loss and gradient scale with batch size; pass axis=-1"
     severity = Severity.WARNING

@@ -90,6 +90,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     """
 
     code = "TFS103"
+    value_only = True
     name = "rank-mismatch-broadcast"
     message = "{low} has {fewer} than {high}, so {op} broadcasts its batch axis against the last axis; {advice}"
     severity = Severity.WARNING

@@ -46,6 +46,7 @@ class SqueezeWithoutAxis(Rule):
     """
 
     code = "TFS104"
+    value_only = True
     name = "squeeze-without-axis"
     message = "{fn} without axis also drops the batch axis at batch size 1 and gives unknown rank in fit; pass axis=-1"
     severity = Severity.WARNING

@@ -51,6 +51,7 @@ class BatchAxisIndexing(Rule):
     """
 
     code = "TFS105"
+    value_only = True
     name = "batch-axis-indexing"
     message = "{expr} indexes the batch axis and picks one sample, not a column; index the last axis: {fixed}"
     severity = Severity.WARNING
@@ -58,6 +59,10 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
+                "    print(tf.norm(y_pred[0]), y_pred[0].shape)\n"
+                "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
+                note="a debug print: the sample it shows never reaches the loss"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / n\n",

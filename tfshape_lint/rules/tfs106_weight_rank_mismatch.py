@@ -64,6 +64,7 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
     """
 
     code = "TFS106"
+    value_only = True
     name = "weight-rank-mismatch"
     message = "{weight} has {fewer} than {loss}, so {op} aligns the batch axis with the last axis; expand it: {fixed}"
     severity = Severity.ERROR

@@ -52,6 +52,7 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
     """
 
     code = "TFS107"
+    value_only = True
     name = "batch-sized-constant"
     message = ("{const} has a fixed length{length} but {op} lines it up with the batch axis of {other}; "
                "pass per-sample weights to fit(sample_weight=...)")

@@ -64,6 +64,7 @@ class ScalarLossDropsSampleWeight(Rule):
     """
 
     code = "TFS108"
+    value_only = True
     name = "scalar-loss-drops-sample-weight"
     message = "{fn} reduces the whole batch to one number, so Keras cannot apply {weights}; {advice}"
     severity = Severity.WARNING

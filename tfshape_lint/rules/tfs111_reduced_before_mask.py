@@ -66,6 +66,7 @@ class ReducedBeforeMask(Rule):
     """
 
     code = "TFS111"
+    value_only = True
     name = "reduced-before-mask"
     message = "{value} {what}, so multiplying it by {mask} masks nothing per element; {advice}"
     severity = Severity.WARNING

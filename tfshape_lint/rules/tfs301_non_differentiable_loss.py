@@ -67,6 +67,7 @@ class NonDifferentiableLoss(Rule):
     """
 
     code = "TFS301"
+    value_only = True
     name = "non-differentiable-loss"
     message = ("{op} has no gradient and every path from y_pred to the loss goes through it: fit "
                "raises 'No gradients provided'; use a differentiable surrogate")

@@ -87,6 +87,7 @@ class UnguardedLogDivSqrt(Rule):
     """
 
     code = "TFS401"
+    value_only = True
     name = "unguarded-log-div-sqrt"
     message = "{what} can {reach}, giving inf/NaN loss and NaN weights; {how}"
     severity = Severity.WARNING

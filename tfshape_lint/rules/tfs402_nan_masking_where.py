@@ -60,6 +60,7 @@ class NanMaskingWhere(Rule):
     """
 
     code = "TFS402"
+    value_only = True
     name = "nan-masking-where"
     message = ("{fn} hides NaN/inf in the value only: {cause}, so the gradient is still NaN; "
                "sanitise the input first (double where) or guard it")
