@@ -1221,6 +1221,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if sentinel:
         note = (f"; NaN labels were not tried: the loss marks missing labels with a value of its own (`{sentinel}`), "
                 f"and its NaN test has a NaN source of its own upstream ({nan_source(h)})")
+    elif nan_mode == "labels" and params.get("finite_value"):
+        # TFS402 on a test of the labels for NaN: missing labels are the input the finding is
+        # about, tried first (a costly loss, multi-scale SSIM, then runs once, not once per case)
+        cases = _nan_label_inputs(base.sig) + cases
     elif nan_mode:
         cases += _nan_label_inputs(base.sig)
     checked = 0
