@@ -551,6 +551,9 @@ class Harness:
         self.decided = ""
         #: the edge case (TFS401) that showed the symptom, for the same reason
         self.case = ""
+        #: the per-sample weighted reference (TFS108) of the loss as written, which the variant
+        #: is compared with on the same inputs
+        self.reference: float | None = None
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,

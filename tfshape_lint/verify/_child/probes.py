@@ -107,6 +107,8 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     pinned = dict(params)
     if h.decided:
         pinned["only"] = [h.decided]
+    if getattr(h, "reference", None) is not None:
+        pinned["reference"] = h.reference
     if getattr(h, "case", ""):
         pinned["case"] = h.case
     variant = fn(hv, pinned)
@@ -842,7 +844,14 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
     if err is not None:
         return inconclusive(f"with sample_weight: {describe(err)}")
-    reference, err = _try(lambda: h.singles(base.y_true, base.y_pred, sw))
+    given = params.get("reference")
+    if isinstance(given, float):
+        # the variant is compared with the loss as written, each sample alone (at batch 1 the
+        # per-sample variant and the original are the same loss): four runs saved
+        reference, err = given, None
+    else:
+        reference, err = _try(lambda: h.singles(base.y_true, base.y_pred, sw))
+    h.reference = reference if err is None else None
     if err is not None or not math.isfinite(reference):
         # a loss defined over the batch (pairs of samples, a ranking): no sample has a loss of
         # its own, so there is no weighted per-sample value to compare Keras's with
