@@ -14,7 +14,11 @@ anew for this test (no third-party code):
 - a user's ``@tf.function`` keeps autograph in the probe program (``len(tf.shape(x))``);
 - TFS202 in a branch the probe's layouts do not take is not refuted;
 - a loss over classes (a softmax crossentropy) gets its edge inputs on several columns: one
-  column makes the softmax 1 whatever the scores, and no gradient reaches the flagged op.
+  column makes the softmax 1 whatever the scores, and no gradient reaches the flagged op;
+- a constant reshaped in ``self`` says nothing about the inputs' layout, and a loss over
+  classes gets several classes for its sample_weight probe too;
+- Keras 2 code that reads ``tf.keras.losses.mean_squared_error`` (gone from Keras 3's tf.keras)
+  or imports ``keras.layers.merge`` runs under tf_keras.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from tests.conftest import source_of
 from tfshape_lint.engine import lint_source
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.realfiles import infer_layouts
+from tfshape_lint.verify.realfiles import infer_layouts, tf_keras_removed_losses
 from tfshape_lint.verify.result import Verification
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -121,6 +125,45 @@ ANGULAR = source_of('''
         return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
     ''')
 
+MARGIN_CE = source_of('''
+    import numpy as np
+    import tensorflow as tf
+
+
+    class MarginCE(tf.keras.losses.Loss):
+        def __init__(self, margins=(0.1, 0.2, 0.3), scale=10.0):
+            super().__init__()
+            self.margins = tf.constant(np.asarray(margins, dtype="float32"))
+            self.scale = scale
+
+        def call(self, y_true, y_pred):
+            labels = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+            onehot = tf.one_hot(labels, depth=3)
+            shift = tf.matmul(onehot, tf.reshape(self.margins, (-1, 1)))
+            logits = onehot * (y_pred - shift) + (1.0 - onehot) * y_pred
+            return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=logits * self.scale))
+    ''')
+
+KERAS2_MERGE = source_of('''
+    from keras.layers.merge import multiply
+    import keras.backend as K
+
+
+    def picked_nll(y_true, y_pred):
+        picked = K.sum(multiply([y_true, y_pred]), axis=-1)
+        return -K.log(picked)
+    ''')
+
+ROUNDED_TERM = source_of('''
+    import tensorflow as tf
+
+
+    def note_loss(y_true, y_pred):
+        base = tf.keras.losses.mean_squared_error(y_true, y_pred)
+        snapped = tf.keras.losses.mean_squared_error(y_true, tf.round(y_pred))
+        return base + 0.5 * snapped
+    ''')
+
 
 def _layouts(source: str, qualname: str) -> list[dict[str, object]]:
     return infer_layouts(ast.parse(source), qualname)
@@ -140,6 +183,17 @@ def test_a_method_loss_takes_its_own_column_layout() -> None:
     assert layouts and layouts[0]["true"] == [4] and layouts[0]["pred"] == [3], layouts
 
 
+def test_a_constant_reshaped_in_self_is_no_layout() -> None:
+    assert not any(lay["pred"] == [1] for lay in _layouts(MARGIN_CE, "MarginCE.call"))
+
+
+def test_names_keras_3_dropped_from_tf_keras_losses_are_found() -> None:
+    assert tf_keras_removed_losses(ast.parse(ROUNDED_TERM)) == ["mean_squared_error"]
+    imported = "from tensorflow.keras.losses import log_cosh, mse\n"
+    assert tf_keras_removed_losses(ast.parse(imported)) == ["log_cosh"]
+    assert tf_keras_removed_losses(ast.parse("import keras\nf = keras.losses.mean_squared_error\n")) == []
+
+
 def test_a_keras_reshape_layer_sizes_the_layout() -> None:
     layouts = _layouts(RESHAPED_LAYER, "FrameLoss.call")
     assert any(lay["pred"] == [64] for lay in layouts), layouts
@@ -154,6 +208,8 @@ def _findings(source: str, name: str, code: str) -> list[Finding]:
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, list[Verification]]:
     cases = {"coverage.py": (COVERAGE, "TFS102"), "autoencoder.py": (FLAGGED_AUTOENCODER, "TFS401"),
+             "margin_ce.py": (MARGIN_CE, "TFS108"), "merge.py": (KERAS2_MERGE, "TFS401"),
+             "rounded.py": (ROUNDED_TERM, "TFS301"),
              "instance_ce.py": (INSTANCE_CE, "TFS108"), "autographed.py": (AUTOGRAPHED, "TFS202"),
              "angular.py": (ANGULAR, "TFS401")}
     findings = [f for name, (source, code) in cases.items() for f in _findings(source, name, code)]
@@ -170,6 +226,9 @@ def verdicts() -> dict[str, list[Verification]]:
 #: a plain class is built without a constructor that needs data; a Loss instance call is
 #: neutralised by rebuilding it with reduction='none'
 CONFIRMED_WITH = {"coverage.py": "scales with the batch size",
+                  "margin_ce.py": "instead of the per-sample weighted",
+                  "merge.py": "run under tf_keras",
+                  "rounded.py": "Keras 3's tf.keras lacks tf.keras.losses.mean_squared_error",
                   "autoencoder.py": "built without running its constructor",
                   "instance_ce.py": "reduction='none'"}
 

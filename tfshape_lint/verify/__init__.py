@@ -71,6 +71,7 @@ from tfshape_lint.verify.realfiles import (
     packed_inputs,
     package_of,
     project_paths,
+    tf_keras_removed_losses,
     unpacked_inputs,
 )
 from tfshape_lint.verify.result import Status, Verification, inconclusive
@@ -410,6 +411,10 @@ def _flavour(code: str, source: str, program: ProbeProgram, target_keras: str) -
         return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's keras.backend lacks {shown})"
     if legacy_reduction(tree):
         return "keras2", "run under tf_keras (the Loss passes a legacy reduction that Keras 3 rejects)"
+    removed = tf_keras_removed_losses(tree)
+    if removed:
+        shown = ", ".join(f"tf.keras.losses.{n}" for n in removed[:2])
+        return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's tf.keras lacks {shown})"
     return "keras", ""
 
 

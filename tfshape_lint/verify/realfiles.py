@@ -61,6 +61,29 @@ def keras2_names(tree: ast.Module) -> list[str]:
     return sorted(set(missing))
 
 
+#: the loss functions ``tf.keras.losses``/``tf.keras.metrics`` had under Keras 2 and lack under
+#: Keras 3 (measured on TF 2.21 with Keras 3.15 against tf_keras 2.21)
+TF_KERAS_REMOVED_LOSSES = frozenset({"kl_divergence", "log_cosh", "mean_absolute_error",
+                                     "mean_absolute_percentage_error", "mean_squared_error",
+                                     "mean_squared_logarithmic_error"})
+
+
+def tf_keras_removed_losses(tree: ast.Module) -> list[str]:
+    """``tf.keras.losses.mean_squared_error`` and the like: names the file reads from
+    ``tf.keras.losses``/``tf.keras.metrics`` (spelled so, or through ``from tensorflow.keras
+    import losses``) that Keras 3 lacks and tf_keras has."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in TF_KERAS_REMOVED_LOSSES:
+            owner = _dotted(node.value) or ""
+            if owner.endswith(("keras.losses", "keras.metrics")) and owner.startswith(("tf.", "tensorflow.")):
+                found.add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "") in (
+                "tensorflow.keras.losses", "tensorflow.keras.metrics"):
+            found.update(a.name for a in node.names if a.name in TF_KERAS_REMOVED_LOSSES)
+    return sorted(found)
+
+
 #: conventional aliases a file may use without importing them (a snippet cut out of a notebook or
 #: a module whose imports were lost), and the import each conventionally stands for
 CONVENTIONAL_ALIASES = {"tf": "import tensorflow as tf", "np": "import numpy as np",
@@ -612,7 +635,10 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
             shape = tuple(int(d) for d in dims if d is not None)
             if needs.reshapes is not None and shape not in needs.reshapes:
                 needs.reshapes.append(shape)
-    if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)):
+    reshaped = node.args[0] if node.args else None
+    # a constant the loss keeps in ``self`` (``reshape(self.m_list, (-1, 1))``) says nothing about the inputs
+    of_self = isinstance(reshaped, ast.Attribute) and isinstance(reshaped.value, ast.Name) and reshaped.value.id == "self"
+    if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)) and not of_self:
         dims = [_int_of(e, needs.names or {}) for e in node.args[1].elts]
         # [-1, k] too: k values per sample (a prediction of k scores per row); k a literal or a
         # name the file binds (``num_negative_samples + 1`` with the factory's default 10)

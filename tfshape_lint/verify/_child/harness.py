@@ -554,6 +554,8 @@ class Harness:
         #: the per-sample weighted reference (TFS108) of the loss as written, which the variant
         #: is compared with on the same inputs
         self.reference: float | None = None
+        #: each sample's loss alone, from the last ``singles``
+        self.single_values: list[float] = []
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,
@@ -591,6 +593,7 @@ class Harness:
         """Mean of the reported values of each sample alone (optionally weighted): the
         reference for a per-sample loss, free of any cross-sample interaction."""
         values = [self.value(y_true[i:i + 1], y_pred[i:i + 1]) for i in range(len(y_true))]
+        self.single_values = values
         weights = np.ones(len(values)) if sw is None else np.asarray(sw, dtype="float64")
         return float(np.sum(np.asarray(values) * weights) / len(values))
 

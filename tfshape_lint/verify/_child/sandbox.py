@@ -130,6 +130,17 @@ def _hook(root: str) -> Any:
     return hook
 
 
+#: Keras 2.x modules whose names tf_keras no longer has, and where their public names live now
+#: (``from keras.layers.merge import multiply``, ``from keras.engine.topology import Layer``)
+KERAS2_MODULES = {
+    **{f"keras.layers.{old}": "tf_keras.layers" for old in (
+        "merge", "core", "convolutional", "recurrent", "pooling", "normalization", "embeddings",
+        "wrappers", "advanced_activations", "noise", "local", "cudnn_recurrent")},
+    "keras.engine.topology": "tf_keras.layers", "keras.engine.base_layer": "tf_keras.layers",
+    "keras.engine.training": "tf_keras.models",
+}
+
+
 def alias_keras_to_tf_keras() -> None:
     """Make ``import keras`` / ``from keras import backend`` give tf_keras (Keras 2 files)."""
     import importlib
@@ -148,7 +159,13 @@ def alias_keras_to_tf_keras() -> None:
             return None
 
         def create_module(self, spec: Any) -> Any:
-            return importlib.import_module("tf_keras" + spec.name[len("keras"):])
+            try:
+                return importlib.import_module("tf_keras" + spec.name[len("keras"):])
+            except ModuleNotFoundError:
+                moved = KERAS2_MODULES.get(spec.name)
+                if moved is None:
+                    raise
+                return importlib.import_module(moved)
 
         def exec_module(self, module: Any) -> None:
             return None
