@@ -132,6 +132,9 @@ for _name, aliases in {
 }.items():
     _family(Kind.BINARY, _name, tf=aliases[0], k=aliases[1], ops=aliases[2], np=aliases[3])
 _add(Kind.BINARY, "floordiv", "tf.floordiv", "tf.floor_div", "np.floor_divide")
+# Keras's functional merge layers take a list of tensors: the elementwise sum / product of them
+_add(Kind.BINARY, "add_n", "keras.layers.add", "keras.layers.merge.add")
+_add(Kind.BINARY, "multiply_n", "keras.layers.multiply", "keras.layers.merge.multiply")
 # TensorFlow 1's names of the same ops (the removed-API rule reports the name; the math is the same)
 _add(Kind.BINARY, "divide", "tf.div")
 _add(Kind.BINARY, "multiply", "tf.mul")

@@ -887,8 +887,9 @@ def _cut_unary(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
 
 
 def _binary_op(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    tensors = args[:2] if spec.op != "add_n" else [elementwise(args)] if args else []
-    if spec.op == "add_n" and args and args[0].has(Tag.SEQUENCE):
+    listed = spec.op in ("add_n", "multiply_n")  # one argument: a list of tensors
+    tensors = args[:2] if not listed else [elementwise(args)] if args else []
+    if listed and args and args[0].has(Tag.SEQUENCE):
         items = args[0].items
         if items and all(item.tensor for item in items):
             return elementwise(list(items))  # the terms' shapes and marks (a batch sum) flow

@@ -165,6 +165,9 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example('import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()))\n',
+                fixed='import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()), axis=-1)\n',
+                line=7, note="Keras's functional multiply([a, b]) is an elementwise product"),
         Example("import tensorflow as tf\n\n\nclass Trainer:\n    def reconstruction(self, y_true, y_pred):\n        return tf.reduce_sum(tf.abs(y_true - y_pred))\n\n    def build(self, model):\n        model.compile(optimizer='adam', loss=self.reconstruction)\n",
                 fixed="import tensorflow as tf\n\n\nclass Trainer:\n    def reconstruction(self, y_true, y_pred):\n        return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n\n    def build(self, model):\n        model.compile(optimizer='adam', loss=self.reconstruction)\n",
                 line=6, note="a method passed to compile as self.reconstruction is the loss"),
