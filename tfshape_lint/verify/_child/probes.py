@@ -859,11 +859,12 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}, but the loss has no per-sample "
                             f"reference (each sample alone {alone}: the loss is defined over the batch)")
     singles = h.single_values if not isinstance(given, float) else []
-    if singles and close(singles[0], float(np.mean(singles))):
-        # weighting sample 0 alone gives mean x 0.25 both ways: the inputs cannot tell
-        return inconclusive(f"sample 0's loss alone ({fmt(singles[0])}) equals the mean over the batch "
-                            f"({fmt(float(np.mean(singles)))}) on {layout(base.sig)}: weighting it alone cannot show "
-                            "how sample_weight is applied")
+    if singles and close(singles[0], base.value):
+        # Keras's scalar x mean(sw) and sample 0's weighted loss are then the same number: the
+        # inputs cannot tell how the weights are applied
+        return inconclusive(f"sample 0's loss alone ({fmt(singles[0])}) equals the loss of the batch "
+                            f"({fmt(base.value)}) on {layout(base.sig)}: weighting it alone cannot show how "
+                            "sample_weight is applied")
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
     h.subject.taps.clear()
