@@ -183,6 +183,13 @@ def test_a_method_loss_takes_its_own_column_layout() -> None:
     assert layouts and layouts[0]["true"] == [4] and layouts[0]["pred"] == [3], layouts
 
 
+def test_a_prediction_split_into_parameters_gets_that_width() -> None:
+    source = ("import tensorflow as tf\n\ndef nig_loss(y_true, y_pred):\n"
+              "    gamma, v, alpha, beta = tf.split(y_pred, 4, axis=-1)\n"
+              "    return tf.reduce_mean(tf.math.log(v) + (y_true - gamma) ** 2 * v / beta + alpha, axis=-1)\n")
+    assert {"true": [1], "pred": [4], "labels": "float", "activation": "sigmoid"} in _layouts(source, "nig_loss")
+
+
 def test_a_constant_reshaped_in_self_is_no_layout() -> None:
     assert not any(lay["pred"] == [1] for lay in _layouts(MARGIN_CE, "MarginCE.call"))
 

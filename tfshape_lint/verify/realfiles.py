@@ -223,6 +223,8 @@ class _Needs:
     reshapes: list[tuple[int, ...]] | None = None
     #: ints the scope binds by name (parameter defaults, ``ind = int(size * 2)``), for slice bounds
     names: dict[str, int] | None = None
+    #: ``tf.split(y_pred, k, axis=-1)``: predictions packing k parameters per value
+    split: int = 0
     #: the loss compares images (``tf.image.ssim``): float images of one channel, the cheapest
     #: input ``ssim_multiscale`` accepts (it filters every channel at five scales of 161x161)
     images: bool = False
@@ -262,6 +264,9 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         # the prediction carries ``extra`` columns more than the labels (a variance, a weight)
         for width in (1, 3):
             out.append({"true": [width], "pred": [width + extra], "labels": "float", "activation": "sigmoid"})
+    if needs.split:
+        # one label value against k predicted parameters of it (an evidential or Gaussian head)
+        out.append({"true": [1], "pred": [needs.split], "labels": "float", "activation": "sigmoid"})
     trailing = _trailing_label_columns(body)
     if trailing:
         # the labels carry ``trailing`` channels after the values the prediction reconstructs
@@ -628,6 +633,12 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         if isinstance(perm, (ast.List, ast.Tuple)):
             # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
             needs.rank = max(needs.rank, min(len(perm.elts), 5))
+    if name == "split" and len(node.args) >= 2:
+        # ``mu, v, alpha, beta = tf.split(y_pred, 4, axis=-1)``: the last axis holds 4 parts
+        parts = _int(node.args[1])
+        axis = next((kw.value for kw in node.keywords if kw.arg == "axis"), node.args[2] if len(node.args) > 2 else None)
+        if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1:
+            needs.split = max(needs.split, parts)
     if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
         # a Keras Reshape layer the loss applies: its target is the per-sample shape
         dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]
