@@ -459,7 +459,7 @@ class _Run:
         """Whether the span lies inside the arguments of a ``print(...)``/``tf.print(...)``
         statement: a debug print's value never reaches the loss."""
         if self._printed is None:
-            self._printed = printed_spans(self.index.tree)
+            self._printed = printed_spans(self.index.nodes)
         return any((first, col) <= (line, column) and (end_line, end_column) <= (last, end)
                    for first, col, last, end in self._printed)
 
@@ -572,11 +572,12 @@ def _changed_region(old: list[str], new: list[str]) -> tuple[int, int, int]:
     return start, old_end, new_end
 
 
-def printed_spans(tree: ast.Module) -> list[tuple[int, int, int, int]]:
-    """(line, column, end line, end column) of the arguments of each ``print(...)`` or
-    ``<module>.print(...)`` call that is a statement of its own (its result unused)."""
+def printed_spans(nodes: Iterable[ast.AST]) -> list[tuple[int, int, int, int]]:
+    """(line, column, end line, end column) of each ``print(...)`` or ``<module>.print(...)``
+    call that is a statement of its own (its result unused), among the file's ``nodes`` (the
+    index's single walk of the tree)."""
     spans: list[tuple[int, int, int, int]] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
             continue
         func = node.value.func

@@ -949,7 +949,6 @@ def _cut_unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope
 def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
     x = r._first(node, scope, "input_tensor", "x", "a", "input", "tensor")
     op = spec.op
-    labels = x.label and not x.pred
     if op in ("sum", "count"):
         low = Low.NONNEG if op == "count" else (x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
         if op == "sum" and x.peak_one:

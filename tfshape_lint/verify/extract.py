@@ -665,8 +665,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls_name
              and not _inside(root, n)]
     compiled = [c for c in calls if _in_compile(module.tree, c)]
-    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and s.name == "__init__"), None)
+    init = _init_of(root)
     for call in compiled + calls:
         if init is None:
             return call
@@ -689,8 +688,7 @@ def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
     """Bindings of a never-instantiated class's required ``__init__`` parameters, by how its
     methods use the attribute each is stored in (``self.quantiles = quantiles`` iterated in
     ``call``: a list); empty when one cannot be bound before the inputs exist."""
-    init = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and s.name == "__init__"), None)
+    init = _init_of(cls)
     if init is None:
         return {}
     missing = _required(_without_self(init), set())
@@ -719,6 +717,12 @@ class _SelfAttributes(ast.NodeTransformer):
         if isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in self.stored:
             return ast.copy_location(ast.Name(self.stored[node.attr], ast.Load()), node)
         return self.generic_visit(node)
+
+
+def _init_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The class's own ``__init__``, if it defines one."""
+    return next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
 
 
 def _without_self(init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
@@ -753,8 +757,7 @@ def unbound_note(source: str, loss: LossRef) -> str:
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "__tfs_instantiate__") \
             or call.keywords:
         return ""
-    init = next((s for s in root.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and s.name == "__init__"), None)
+    init = _init_of(root)
     missing = _required(_without_self(init), set()) if init is not None else []
     if not missing:
         return ""

@@ -296,14 +296,20 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     return out + _packed_maps(body, needs.rank)
 
 
+def _label_and_prediction(scope: ast.AST) -> list[str]:
+    """The loss function's (labels, prediction) parameter names; [] for anything else."""
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    params = positional_params(scope)
+    return params[:2] if len(params) >= 2 else []
+
+
 def _packed_columns(scope: ast.AST) -> int:
     """``k`` when the loss takes ``y_pred[:, k:]`` (or ``[..., k:]``) and never slices its labels
     so: a prediction that packs ``k`` extra columns (an uncertainty, mixture weights) before
     the values compared with the labels, so it is ``k`` columns wider than ``y_true``."""
-    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return 0
-    params = positional_params(scope)
-    if len(params) < 2:
+    params = _label_and_prediction(scope)
+    if not params:
         return 0
     starts: dict[str, set[int]] = {params[0]: set(), params[1]: set()}
     for node in ast.walk(scope):
@@ -322,10 +328,8 @@ def _trailing_label_columns(scope: ast.AST) -> int:
     """``k`` when the loss takes ``y_true[:, :-k]`` (or ``[:, :, :, :-k]``: the values) and never
     slices its prediction's last axis: labels ``k`` channels wider than the prediction, the
     extra ones after it."""
-    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return 0
-    params = positional_params(scope)
-    if len(params) < 2:
+    params = _label_and_prediction(scope)
+    if not params:
         return 0
     found: set[int] = set()
     for node in ast.walk(scope):
@@ -349,10 +353,8 @@ def _label_columns(scope: ast.AST, channels: bool = False) -> int:
     sample against a one-column prediction; 0 otherwise. With ``channels``, a prediction
     indexed only by its last axis (``y_pred[..., 0]``) counts too: labels that pack a target
     and a weight map on axis 1 against a one-channel image (see ``_packed_maps``)."""
-    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return 0
-    params = positional_params(scope)
-    if len(params) < 2:
+    params = _label_and_prediction(scope)
+    if not params:
         return 0
     picked: list[int] = []
     # ``output = output[..., 0]``: later subscripts of the name index the picked channel
@@ -642,22 +644,29 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
         # a Keras Reshape layer the loss applies: its target is the per-sample shape
         dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]
-        if dims and all(d is not None and d > 0 for d in dims) and len(dims) <= 4:
-            shape = tuple(int(d) for d in dims if d is not None)
-            if needs.reshapes is not None and shape not in needs.reshapes:
-                needs.reshapes.append(shape)
-    reshaped = node.args[0] if node.args else None
-    # a constant the loss keeps in ``self`` (``reshape(self.m_list, (-1, 1))``) says nothing about the inputs
-    of_self = isinstance(reshaped, ast.Attribute) and isinstance(reshaped.value, ast.Name) and reshaped.value.id == "self"
-    if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)) and not of_self:
+        if dims and all(d is not None and d > 0 for d in dims):
+            _note_reshape(needs, dims)
+    if name == "reshape" and len(node.args) >= 2 and isinstance(node.args[1], (ast.List, ast.Tuple)) \
+            and not _of_self(node.args[0]):
         dims = [_int_of(e, needs.names or {}) for e in node.args[1].elts]
         # [-1, k] too: k values per sample (a prediction of k scores per row); k a literal or a
         # name the file binds (``num_negative_samples + 1`` with the factory's default 10)
         if len(dims) >= 2 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]) \
                 and (len(dims) >= 3 or dims[0] == -1):
-            shape = tuple(int(d) for d in dims[1:] if d is not None)
-            if needs.reshapes is not None and shape not in needs.reshapes and len(shape) <= 4:
-                needs.reshapes.append(shape)
+            _note_reshape(needs, dims[1:])
+
+
+def _note_reshape(needs: _Needs, dims: list[int | None]) -> None:
+    """A per-sample shape the loss reshapes to (at most 4 axes: a layout the probe can afford)."""
+    shape = tuple(int(d) for d in dims if d is not None)
+    if needs.reshapes is not None and shape not in needs.reshapes and len(shape) <= 4:
+        needs.reshapes.append(shape)
+
+
+def _of_self(node: ast.AST) -> bool:
+    """``self.<attr>``: a constant the loss keeps (``reshape(self.m_list, (-1, 1))``), which
+    says nothing about the inputs."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 def _axis_need(node: ast.AST) -> int:
@@ -758,9 +767,8 @@ def unpacked_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int
     """``{"pred": (2, line)}`` when the loss itself unpacks its prediction into parts
     (``mean, var = y_pred``): a loss over a tuple of tensors, called by the file's own loop
     (Keras hands a single-output loss one tensor, which that line cannot unpack)."""
-    scope = _scope_node(tree, qualname)
-    if isinstance(scope, ast.ClassDef):  # Class.call: the method itself
-        scope = next((n for n in _defs(scope) if n.name == qualname.rsplit(".", 1)[-1]), None)
+    found_scope = _scope_node(tree, qualname)
+    scope = _loss_body(found_scope, qualname) if found_scope is not None else None  # Class.call: the method
     if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return {}
     params = positional_params(scope)[:2]

@@ -107,7 +107,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     pinned = dict(params)
     if h.decided:
         pinned["only"] = [h.decided]
-    if getattr(h, "reference", None) is not None:
+    if h.reference is not None:
         pinned["reference"] = h.reference
     if getattr(h, "case", ""):
         pinned["case"] = h.case
@@ -279,8 +279,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     if base is None:
         return h.no_baseline()
     if base.value == 0.0:
-        return inconclusive(f"the loss is 0 on every layout tried (e.g. {layout(base.sig)}): a sum of zeros "
-                            "does not show whether it grows with the batch")
+        return _all_zero(base, "a sum of zeros does not show whether it grows with the batch")
     smalls, large, err = _scaling_runs(h, base, b_small, b_large, repeated=b_small > 2)
     odd = ""
     if err is not None and b_small == 2:
@@ -838,8 +837,7 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
         return h.no_baseline()
     if base.value == 0.0:
         # weights times zeros are zeros whichever way Keras applies them
-        return inconclusive(f"the loss is 0 on every layout tried (e.g. {layout(base.sig)}): a weighting of "
-                            "zeros does not show how sample_weight is applied")
+        return _all_zero(base, "a weighting of zeros does not show how sample_weight is applied")
     sw = np.array([1.0, 0.0, 0.0, 0.0], dtype="float32")
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
     if err is not None:
@@ -1303,6 +1301,11 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
                        f"come from elsewhere{note}")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
+
+
+def _all_zero(base: Base, why: str) -> Outcome:
+    """Inconclusive: the baseline (asked for a nonzero loss) is exactly 0 on every layout."""
+    return inconclusive(f"the loss is 0 on every layout tried (e.g. {layout(base.sig)}): {why}")
 
 
 def _over_classes(h: Harness) -> bool:
