@@ -402,6 +402,12 @@ def _flavour(code: str, source: str, program: ProbeProgram, target_keras: str) -
         return "tf_keras", ""
     if code in API_RULES:
         return "keras", ""
+    return _file_flavour(source)
+
+
+@lru_cache(maxsize=8)
+def _file_flavour(source: str) -> tuple[str, str]:
+    """What the file's own code asks for, read once per file (every finding of it asks)."""
     tree = _parsed(source)
     if tree is None:
         return "keras", ""
