@@ -126,6 +126,14 @@ UNPACKED = source_of('''
             return tf.reduce_sum(kl)
     ''')
 
+UNPACKED_TRUE = source_of('''
+    import tensorflow as tf
+
+    def end_point_error(y_true, y_pred):
+        flow, valid = y_true
+        return tf.reduce_mean(tf.sqrt(tf.reduce_sum((y_pred - flow) ** 2, axis=-1)))
+    ''')
+
 COX = source_of('''
     import tensorflow as tf
 
@@ -244,6 +252,7 @@ def test_a_never_instantiated_loss_class_gets_its_list_parameter() -> None:
 def test_a_loss_that_unpacks_its_prediction_takes_a_tuple() -> None:
     assert unpacked_inputs(ast.parse(UNPACKED), "GaussianKL.call") == {"pred": (2, 5)}
     assert unpacked_inputs(ast.parse(COX), "cox_loss") == {}
+    assert unpacked_inputs(ast.parse(UNPACKED_TRUE), "end_point_error") == {"true": (2, 4)}
 
 
 def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
@@ -268,6 +277,7 @@ def verdicts() -> dict[str, Verification]:
         "quantiles": ("quantiles.py", QUANTILES, _only(QUANTILES, "TFS108")),
         "unpacked": ("unpacked.py", UNPACKED, _only(UNPACKED, "TFS108")),
         "cox": ("cox.py", COX, _only(COX, "TFS401")),
+        "unpacked_true": ("unpacked_true.py", UNPACKED_TRUE, _only(UNPACKED_TRUE, "TFS401")),
         "dead": ("dead.py", DEAD_BROADCAST, forced_finding("TFS106", DEAD_BROADCAST, "size_prediction * ret")),
         "keras2": ("keras2.py", KERAS2_INDEX, _only(KERAS2_INDEX, "TFS202")),
         "local_tf1": ("local_tf1.py", LOCAL_TF1, _only(LOCAL_TF1, "TFS102")),
@@ -286,6 +296,8 @@ CONFIRMED_WITH = {
     "frames": "taken per sample",  # tf.norm without an axis, per sample in the variant
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
+    # a function the file never hands to Keras that unpacks its labels gets a tuple of labels
+    "unpacked_true": "y_true as a tuple of 2 tensors shaped like the batch, as the loss unpacks it",
     "keras2": "float32 (as Keras 3 fit passes them",  # TFS202 keeps its Keras 3 claim under tf_keras
     # equal(y_true, 1) on soft labels makes the loss 0: the layout with 0/1 labels shows the sum
     "exact_labels": "scales with the batch size",

@@ -829,7 +829,10 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     if x.dtype == DType.NUMPY or canon.startswith("np."):
         dtype = DType.NUMPY if not x.tensor or x.dtype == DType.NUMPY else x.dtype
     base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)
-    is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT))
+    # a sum of a mask, of integers or of ``ones_like``/``zeros_like`` of no data counts elements
+    # (a sum of zeros is a constant 0, not a batch total)
+    is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT)
+                                     or (x.has(Tag.FILLED) and not x.origin))
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))

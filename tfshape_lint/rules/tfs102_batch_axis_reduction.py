@@ -86,6 +86,9 @@ class BatchAxisReduction(Rule):
                 note="the mask count kept away from 0 by an epsilon is still a count: a mean"),
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
                 "    return K.sum(K.abs(y_true - y_pred), axis=-1)\n"),
+        Example("import tensorflow as tf\n\ndef empty_loss():\n    def loss(y_true, y_pred):\n"
+                "        return tf.reduce_sum(tf.zeros_like(y_true))\n    return loss\n",
+                note="a sum of zeros is a constant 0 (a placeholder loss for an unused output), not a batch total"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
                 "    mask = tf.cast(tf.not_equal(y_true, 0), tf.float32)\n"
                 "    total = tf.reduce_sum(tf.square(y_true - y_pred) * mask)\n"

@@ -374,8 +374,14 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
     if program.kind != "function":
         unpacked = unpacked_inputs(tree, loss.qualname) if program.kind == "loss_object" else {}
         return _tuples(unpacked, "as the loss unpacks it on line {line} (called by the file's own loop)")
-    found = packed_inputs(tree, loss.qualname) if program.context in ("direct", "unknown") else {}
-    return _tuples(found, "as the file's call on line {line} passes it")
+    if program.context not in ("direct", "unknown"):
+        return {}, ""
+    found = packed_inputs(tree, loss.qualname)
+    if found:
+        return _tuples(found, "as the file's call on line {line} passes it")
+    # a function Keras is not shown to call that unpacks its own inputs (``flow, valid = y_true``)
+    return _tuples(unpacked_inputs(tree, loss.qualname), "as the loss unpacks it on line {line} "
+                                                         "(the file never hands it to Keras)")
 
 
 def _tuples(found: dict[str, tuple[int, int]], how: str) -> tuple[dict[str, int], str]:
