@@ -8,6 +8,7 @@ unpacking, early returns and helpers called with tensor arguments are all unders
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -116,6 +117,16 @@ class Scope:
             if value is not None:
                 return value
         return None
+
+    def documents_as_sequence(self, param: str) -> bool:
+        """Whether the function's docstring calls ``param`` a list or a tuple (``y_pred -- python
+        list containing three objects``): its author says the caller passes several tensors, so
+        ``param[0]`` is the first of them, not the first sample."""
+        if not isinstance(self.node, cst.FunctionDef):
+            return False
+        doc = self.node.get_docstring() or ""
+        pattern = rf"(?m)^\s*{re.escape(param)}\b[^\n]*\b(?:list|tuple)\b"
+        return re.search(pattern, doc) is not None
 
     def evaluated(self) -> Iterator[tuple[cst.CSTNode, Value]]:
         """Every evaluated expression of this body with its value, in evaluation order."""

@@ -17,7 +17,10 @@ class BatchAxisIndexing(Rule):
     Flags an integer index on axis 0 of `y_true`, `y_pred`, or a tensor derived from them that
     still has its batch axis (`y_true[0]`, `y_pred[1]`, `err[-1]`), inside a loss or a helper it
     calls. Shapes are not tensors: `tf.shape(y)[0]` and `y.shape[0]` are fine, and so are
-    `y_true[:, 0]` and `y_true[..., 0]`, which pick a column.
+    `y_true[:, 0]` and `y_true[..., 0]`, which pick a column. A loss the file does not hand to
+    Keras is left alone when its docstring calls the prediction a list or a tuple
+    (`y_pred -- python list containing three objects`, as a widely copied course's triplet loss
+    says): its caller passes the outputs, and `y_pred[0]` is the first of them.
 
     ## Why is this bad?
     Keras passes whole batches: axis 0 of `y_true` and `y_pred` is the batch axis. `y_pred[1]`
@@ -111,6 +114,16 @@ class BatchAxisIndexing(Rule):
                 "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
                 "    return triplet_loss(None, emb)\n",
                 note="the only call passes a tuple: y_pred[0] is its first element"),
+        Example("import tensorflow as tf\n\n"
+                "def triplet_loss(y_true, y_pred, alpha=0.2):\n"
+                "    \"\"\"Triplet loss.\n\n"
+                "    y_pred -- python list containing three objects: anchor, positive, negative\n"
+                "    \"\"\"\n"
+                "    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]\n"
+                "    pos = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                "    return tf.maximum(pos - neg + alpha, 0.0)\n",
+                note="its docstring says y_pred is a list of three outputs, and the file never hands it to Keras"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef gaussian_nll(y_true, y_pred):\n"
@@ -168,6 +181,8 @@ class BatchAxisIndexing(Rule):
             return False
         if loss.context in (Context.COMPILE, Context.SUBCLASS):
             return True  # Keras passes one tensor per output
+        if len(loss.spec.params) >= 2 and loss.documents_as_sequence(loss.spec.params[1]):
+            return False  # the docstring says the prediction is a list of outputs
         # custom loops and helpers found by name may get a list of outputs (multi-output
         # models): only the Keras name for the prediction says these are single tensors
         return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
