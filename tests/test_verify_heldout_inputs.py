@@ -134,6 +134,15 @@ UNPACKED_TRUE = source_of('''
         return tf.reduce_mean(tf.sqrt(tf.reduce_sum((y_pred - flow) ** 2, axis=-1)))
     ''')
 
+STANDARDISED = source_of('''
+    import tensorflow as tf
+
+    class StandardisedSSE(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            z = (y_pred - tf.reduce_mean(y_pred, axis=0)) / tf.math.reduce_std(y_pred, axis=0)
+            return tf.reduce_sum(tf.square(y_true - z))
+    ''')
+
 COX = source_of('''
     import tensorflow as tf
 
@@ -277,6 +286,7 @@ def verdicts() -> dict[str, Verification]:
         "quantiles": ("quantiles.py", QUANTILES, _only(QUANTILES, "TFS108")),
         "unpacked": ("unpacked.py", UNPACKED, _only(UNPACKED, "TFS108")),
         "cox": ("cox.py", COX, _only(COX, "TFS401")),
+        "standardised": ("standardised.py", STANDARDISED, _only(STANDARDISED, "TFS108")),
         "unpacked_true": ("unpacked_true.py", UNPACKED_TRUE, _only(UNPACKED_TRUE, "TFS401")),
         "dead": ("dead.py", DEAD_BROADCAST, forced_finding("TFS106", DEAD_BROADCAST, "size_prediction * ret")),
         "keras2": ("keras2.py", KERAS2_INDEX, _only(KERAS2_INDEX, "TFS202")),
@@ -296,6 +306,9 @@ CONFIRMED_WITH = {
     "frames": "taken per sample",  # tf.norm without an axis, per sample in the variant
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
+    # batch statistics leave no sample a loss of its own (NaN alone): the weights select none,
+    # while the variant's per-sample values let them select
+    "standardised": "the weights select samples",
     # a function the file never hands to Keras that unpacks its labels gets a tuple of labels
     "unpacked_true": "y_true as a tuple of 2 tensors shaped like the batch, as the loss unpacks it",
     "keras2": "float32 (as Keras 3 fit passes them",  # TFS202 keeps its Keras 3 claim under tf_keras

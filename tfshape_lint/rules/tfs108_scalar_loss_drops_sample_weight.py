@@ -60,7 +60,10 @@ class ScalarLossDropsSampleWeight(Rule):
 
     ## Verification
     `--verify` calls the loss through Keras with `sample_weight=[1, 0, 0, 0]` and compares it
-    with the first sample's loss: `scalar × mean(sample_weight)` confirms it.
+    with the first sample's loss: `scalar × mean(sample_weight)` confirms it. A loss with no
+    per-sample value (one over pairs of samples or batch statistics) is weighted `[1, 0, 0, 0]`
+    and `[0, 1, 0, 0]` instead: the same `scalar × mean(sample_weight)` for both, while the
+    flagged reduction kept per sample lets the weights pick samples, confirms it.
     """
 
     code = "TFS108"

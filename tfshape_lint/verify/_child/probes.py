@@ -854,8 +854,8 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
         # a loss defined over the batch (pairs of samples, a ranking): no sample has a loss of
         # its own, so there is no weighted per-sample value to compare Keras's with
         alone = describe(err) if err is not None else f"gives {fmt(reference)}"
-        return inconclusive(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}, but the loss has no per-sample "
-                            f"reference (each sample alone {alone}: the loss is defined over the batch)")
+        return _weight_selection(h, base, got, f"the loss has no per-sample reference (each sample alone "
+                                               f"{alone}: the loss is defined over the batch)")
     singles = h.single_values if not isinstance(given, float) else []
     if singles and close(singles[0], base.value):
         # Keras's scalar x mean(sw) and sample 0's weighted loss are then the same number: the
@@ -875,6 +875,27 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
     return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
                      f"weighted {fmt(reference)}")
+
+
+def _weight_selection(h: Harness, base: Any, got: float, why: str) -> Outcome:
+    """Without a per-sample reference (a loss over pairs of samples, a ranking, a loss that
+    indexes its batch), whether the weights select samples at all: a per-sample loss weighted
+    [1,0,0,0] and [0,1,0,0] gives two different samples' losses, a scalar gives Keras's
+    unweighted x mean(sw) for both. The variant (the flagged reduction kept per sample) must
+    then select them."""
+    sw = np.array([0.0, 1.0, 0.0, 0.0], dtype="float32")
+    other, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
+    if err is not None or not (math.isfinite(got) and math.isfinite(other)):
+        return inconclusive(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}, but {why}")
+    if not close(got, other):
+        return refuted(f"sample_weight [1,0,0,0] gives {fmt(got)} and [0,1,0,0] {fmt(other)}: the weights select "
+                       f"samples ({why})")
+    scaled = base.value * 0.25
+    if close(got, scaled) and not close(base.value, 0.0):
+        return confirmed(f"sample_weight [1,0,0,0] and [0,1,0,0] both give {fmt(got)} (= unweighted "
+                         f"{fmt(base.value)} x mean(sw) 0.25): the weights select no sample ({why})")
+    return inconclusive(f"sample_weight [1,0,0,0] and [0,1,0,0] both give {fmt(got)}, not the unweighted "
+                        f"{fmt(base.value)} x mean(sw) 0.25 ({why})")
 
 
 # -- TFS109: reduction none / sum ------------------------------------------------------------------
