@@ -837,6 +837,10 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     keep = literal(call_arg(node, 2 if not canon.startswith("np.") else None, "keepdims", "keep_dims")) is True
     axis = literal(axis_node) if axis_node is not None else None
     dtype = DType.INT if spec.op == "count" else (x.dtype if x.tensor else DType.FLOAT)
+    if dtype is DType.BOOL and spec.op in ("sum", "mean", "prod"):
+        # a count of a comparison (``keras.ops.sum`` gives int32; TensorFlow's kernels raise on
+        # bool, which a dtype rule reports at the reduction), never a bool
+        dtype = DType.INT if spec.op == "sum" else DType.FLOAT
     if x.dtype == DType.NUMPY or canon.startswith("np."):
         dtype = DType.NUMPY if not x.tensor or x.dtype == DType.NUMPY else x.dtype
     base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)

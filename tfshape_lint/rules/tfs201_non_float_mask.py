@@ -13,6 +13,10 @@ from tfshape_lint.rules._shape_fixes import cast, reassigned, short
 _ARITHMETIC = {cst.Multiply: "*", cst.Divide: "/", cst.Add: "+", cst.Subtract: "-"}
 _AUGMENTED = {cst.MultiplyAssign: "*", cst.DivideAssign: "/", cst.AddAssign: "+", cst.SubtractAssign: "-"}
 _OPS = frozenset({"add", "subtract", "multiply", "divide", "truediv"})
+#: reductions whose TensorFlow kernels reject bool (measured: ``tf.reduce_sum``/``reduce_mean``/
+#: ``reduce_prod`` and tf.keras's/tf_keras's ``K.sum``/``K.prod`` raise "Value for attr 'T' of
+#: bool"; ``K.mean`` casts bool to floatx first, ``keras.ops.sum`` counts)
+_BOOL_REJECTING = frozenset({("tf", "sum"), ("tf", "mean"), ("tf", "prod"), ("K", "sum"), ("K", "prod")})
 #: provenance that makes an int/bool tensor a mask or weight (not a count or an index)
 _MASK_TAGS = frozenset({Tag.COMPARISON, Tag.MASK, Tag.CAST, Tag.CONSTANT})
 _NOT_MASK_TAGS = frozenset({Tag.COUNT, Tag.BATCH_SIZE, Tag.STATIC_BATCH, Tag.DIM, Tag.SHAPE_VECTOR, Tag.INDEX})
@@ -25,7 +29,12 @@ class NonFloatMask(Rule):
     comparison (`y_true > 0`, `tf.not_equal(...)`), `tf.cast(..., tf.int32)` or
     `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])`,
     `tf.sequence_mask(...)`; also a count from TensorFlow's shape ops (`tf.shape(y_pred)[0]`,
-    `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss. Masks that are numpy arrays or Python lists are converted to float
+    `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss; and a bool tensor
+    counted or averaged by TensorFlow's own reductions (`tf.reduce_sum(y_true > 0)`,
+    `K.sum(mask)`, `tf.reduce_mean(...)`), whose kernels have no bool version (measured:
+    `InvalidArgumentError: Value for attr 'T' of bool is not in the list of allowed values`;
+    `K.mean` casts bools to float first, and `keras.ops.sum` and `tf.math.count_nonzero` count
+    them: those are fine). Masks that are numpy arrays or Python lists are converted to float
     automatically and are fine, as is any mask built with `tf.cast(..., tf.float32)` or
     `tf.cast(..., y_pred.dtype)`, and so are the `keras.ops` arithmetic functions
     (`ops.multiply(x, mask)`), which promote bool and int operands to float.
@@ -86,6 +95,13 @@ class NonFloatMask(Rule):
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred) * [1.0, 0.0, 1.0], axis=-1)\n",
                 note="a Python list is converted too"),
+        Example("from keras import ops\n\ndef ranked_loss(y_true, y_pred):\n"
+                "    err = ops.sum(ops.square(y_true - y_pred) * y_true, axis=-1)\n"
+                "    return err / (ops.sum(y_true > 0) + 1.0)\n",
+                note="keras.ops.sum counts a comparison (measured: it casts bool first); tf.reduce_sum raises"),
+        Example("from tensorflow.keras import backend as K\n\ndef accuracy(y_true, y_pred):\n"
+                "    return K.mean(K.equal(y_true, K.round(y_pred)), axis=-1)\n",
+                note="the Keras backend's mean casts a bool tensor to floatx first (measured); its sum does not"),
         Example("from tensorflow.keras import backend as K\n\ndef loss(y_true, y_pred):\n"
                 "    w = K.cast(K.greater(y_true, 0.5), K.floatx())\n"
                 "    return K.mean(w * K.square(y_true - y_pred), axis=-1)\n"),
@@ -125,6 +141,13 @@ class NonFloatMask(Rule):
                       "    return tf.reduce_mean(tf.square(y_true - y_pred) * tf.cast(mask, y_pred.dtype), axis=-1)\n",
                 line=5, message="bool tensor mask enters float arithmetic (*); cast it first: "
                                 "tf.cast(mask, y_pred.dtype)"),
+        Example("from tensorflow.keras import backend as K\n\ndef ranked_loss(y_true, y_pred):\n"
+                "    err = K.sum(K.square(y_true - y_pred) * y_true, axis=-1)\n"
+                "    return err / (K.sum(y_true > 0) + 1.0)\n",
+                fixed="from tensorflow.keras import backend as K\n\ndef ranked_loss(y_true, y_pred):\n"
+                      "    err = K.sum(K.square(y_true - y_pred) * y_true, axis=-1)\n"
+                      "    return err / (K.sum(K.cast(y_true > 0, y_pred.dtype)) + 1.0)\n",
+                line=5, note="TensorFlow's sum has no bool kernel: counting a comparison with K.sum raises"),
         Example("import tensorflow as tf\n\nMASK = tf.constant([[1, 1, 0]], tf.int32)\n\n"
                 "class Masked(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
@@ -207,11 +230,24 @@ class NonFloatMask(Rule):
         if canon is not None and canon.startswith("ops."):
             return  # keras.ops arithmetic promotes bool and int operands to float (measured)
         spec = lookup(canon)
+        if spec is not None and canon is not None and (canon.split(".")[0], spec.op) in _BOOL_REJECTING:
+            self._check_reduced(node, short(node.func))
+            return
         if spec is None or spec.op not in _OPS:
             return
         left, right = call_arg(node, 0, "x", "x1", "a"), call_arg(node, 1, "y", "x2", "b")
         if left is not None and right is not None:
             self._check(node, left, right, short(node.func), operator=False)
+
+    def _check_reduced(self, node: cst.Call, op: str) -> None:
+        """``tf.reduce_sum(y_true > 0)``: TensorFlow's sum, mean and product kernels have no
+        bool version (``keras.ops`` casts first), so the count of a comparison raises."""
+        arg = call_arg(node, 0, "input_tensor", "x", "a", "input")
+        value = self.value(arg) if arg is not None else None
+        if arg is not None and value is not None and value.tensor and value.dtype is DType.BOOL:
+            fixed, imports = cast(self.index, arg, self._dtype(arg))
+            self.report(arg, kind="bool", mask=short(arg), op=op, fixed=short(fixed, 60),
+                        fix=fixed, fix_imports=imports, severity=Severity.ERROR)
 
     def _check(self, node: cst.CSTNode, left: cst.BaseExpression, right: cst.BaseExpression,
                op: str, operator: bool) -> None:
