@@ -143,6 +143,14 @@ STANDARDISED = source_of('''
             return tf.reduce_sum(tf.square(y_true - z))
     ''')
 
+BOOL_COUNT = source_of('''
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+    def hit_count(y_true, y_pred):
+        return -K.sum(K.round(y_pred) == y_true)
+    ''')
+
 COX = source_of('''
     import tensorflow as tf
 
@@ -286,6 +294,7 @@ def verdicts() -> dict[str, Verification]:
         "quantiles": ("quantiles.py", QUANTILES, _only(QUANTILES, "TFS108")),
         "unpacked": ("unpacked.py", UNPACKED, _only(UNPACKED, "TFS108")),
         "cox": ("cox.py", COX, _only(COX, "TFS401")),
+        "bool_count": ("bool_count.py", BOOL_COUNT, _only(BOOL_COUNT, "TFS201")),
         "standardised": ("standardised.py", STANDARDISED, _only(STANDARDISED, "TFS108")),
         "unpacked_true": ("unpacked_true.py", UNPACKED_TRUE, _only(UNPACKED_TRUE, "TFS401")),
         "dead": ("dead.py", DEAD_BROADCAST, forced_finding("TFS106", DEAD_BROADCAST, "size_prediction * ret")),
@@ -306,6 +315,9 @@ CONFIRMED_WITH = {
     "frames": "taken per sample",  # tf.norm without an axis, per sample in the variant
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
+    # K.sum of a comparison raises; with the cast it runs, and the gradient the rounding never
+    # had is not this finding's symptom
+    "bool_count": "runs without a dtype error",
     # batch statistics leave no sample a loss of its own (NaN alone): the weights select none,
     # while the variant's per-sample values let them select
     "standardised": "the weights select samples",

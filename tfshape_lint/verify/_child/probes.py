@@ -538,16 +538,25 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
                 h.decided = name
                 return confirmed(f"y_true/y_pred {layout(sig)}{_seen(h)}: the flagged op {what}; batch of 4 gives "
                                  f"{fmt(value)}, the same samples one at a time {fmt(reference)}")
+            if err is None and value == 0.0 and reference == 0.0:
+                # a loss that is 0 both ways shows nothing about the broadcast
+                unsure = f"the flagged op {what}, but the loss is 0 on {layout(sig)}, alone and in a batch"
+                if name in JOB_ORDER:
+                    silent_where_implied = silent_where_implied or layout(sig)
+                continue
             if err is None:
                 harmless.append(f"the flagged op {what}, but the loss equals its per-sample value ({fmt(value)}, "
                                 f"{layout(sig)})")
+                if name in JOB_ORDER:
+                    silent_where_implied = silent_where_implied or layout(sig)
                 continue
         if errors:
             unsure = f"the flagged op {what}; the loss raised {describe(errors[0])}"
         if name in JOB_ORDER:
             silent_where_implied = layout(sig)
     if harmless:
-        return refuted(f"{harmless[0]}: the broadcast is harmless on every layout tried")
+        where = "on the layout the loss itself implies" if unsure else "on every layout tried"
+        return refuted(f"{harmless[0]}: the broadcast is harmless {where}")
     if aligned:
         return refuted("the flagged op's operands line up on the batch axis: " + "; ".join(aligned))
     if unsure:
@@ -1018,10 +1027,18 @@ def _masked_move(h: Harness, yt: np.ndarray, yp: np.ndarray, zero: np.ndarray, b
 
 
 # -- TFS201: int/bool masks ------------------------------------------------------------------------
+#: the loss as written raised a dtype error: its variant is judged on that error alone
+DTYPE_ERROR_CASE = "dtype_error"
+
+
 @probe("dtype_mask")
 def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
-    """Int masks raise; bool masks with ``*`` give bool results and no gradient."""
+    """Int masks raise; bool masks with ``*`` give bool results and no gradient. When the loss
+    as written raised a dtype error, the variant is judged on that error alone: a gradient the
+    cast does not bring back belongs to another construct (a comparison on the only path is
+    TFS301's finding), not to the mask's dtype."""
     patterns = _patterns(params, DTYPE_ERRORS)
+    errors_only = params.get("case") == DTYPE_ERROR_CASE
     ran = ""
     for name in _signatures(params):
         sig = SIGS[name]
@@ -1029,21 +1046,25 @@ def dtype_check(h: Harness, params: dict[str, Any]) -> Outcome:
         run, err = _try(lambda: h.eager(yt, yp))
         if err is not None:
             if matches(err, patterns):
+                h.case = DTYPE_ERROR_CASE
                 return confirmed(f"{describe(err)} (y_true/y_pred {layout(sig)})")
             h.failures.append((name, err))
             continue
         raw, _ = _try(lambda: h.raw(yt, yp))
-        if raw is not None and not isinstance(raw, list) and np.asarray(raw).dtype == bool:
+        if not errors_only and raw is not None and not isinstance(raw, list) and np.asarray(raw).dtype == bool:
             return confirmed("the loss returns a bool tensor (float * bool mask is a logical AND)")
-        if run.grad is None and h.subject.role != "metric":
+        if not errors_only and run.grad is None and h.subject.role != "metric":
             return confirmed("gradient w.r.t. y_pred is None: fit raises 'No gradients provided for any variable'")
         graph, err = _try(lambda: h.graph(yt, yp))
         if err is not None and matches(err, patterns):
+            h.case = DTYPE_ERROR_CASE
             return confirmed(f"in fit (graph): {describe(err)}")
         ran = layout(sig)
         break
     if not ran:
         return h.no_baseline(patterns)
+    if errors_only:
+        return refuted(f"runs without a dtype error ({ran})")
     if h.subject.role == "metric":
         return refuted(f"runs with float results ({ran}; a metric needs no gradient)")
     return refuted(f"runs with float results and a gradient ({ran})")
