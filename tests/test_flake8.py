@@ -177,7 +177,7 @@ def test_flake8_honours_the_config_of_the_checked_file(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text(
         '[tool.tfshape-lint]\nignore = ["TFS104"]\nper-file-ignores = { "src/pkg/legacy_*.py" = ["TFS102"] }\n')
     (project / "src" / "pkg" / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
-    squeeze = BUGGY.replace("tf.abs(y_true - y_pred)", "tf.abs(y_true - tf.squeeze(y_pred))")
+    squeeze = BUGGY.replace("tf.abs(y_true - y_pred))", "tf.abs(y_true - tf.squeeze(y_pred)), axis=-1)")
     (project / "src" / "pkg" / "squeeze.py").write_text(squeeze)  # TFS104 only
     for name in ("model.py", "legacy_model.py"):
         (project / "src" / "pkg" / name).write_text(BUGGY)         # TFS102

@@ -16,7 +16,7 @@ from tests.conftest import BUGGY, CLEAN, FIXED, ROOT, run_cli as run
 from tfshape_lint import REPOSITORY_URL
 from tfshape_lint.config import ConfigError, ConfigResolver, Overrides, config_for_path, clear_cache
 
-SQUEEZE = BUGGY.replace("tf.abs(y_true - y_pred)", "tf.abs(y_true - tf.squeeze(y_pred))")  # TFS104
+SQUEEZE = BUGGY.replace("tf.abs(y_true - y_pred))", "tf.abs(y_true - tf.squeeze(y_pred)), axis=-1)")  # TFS104
 
 
 def codes(out: str) -> set[tuple[str, str]]:
@@ -237,7 +237,7 @@ def test_broken_notebook_is_one_error(project: Path) -> None:
 
 # -- adoption ---------------------------------------------------------------------------------------
 def test_add_noqa_is_idempotent(project: Path) -> None:
-    (project / "two.py").write_text(SQUEEZE.replace("))\n", "))  # keep: a note\n")
+    (project / "two.py").write_text(SQUEEZE.replace("axis=-1)\n", "axis=-1)  # keep: a note\n")
                                     + "\n\ndef l2(y_true, y_pred):\n"
                                       "    return tf.reduce_sum(tf.square(y_true - y_pred))  # noqa: TFS104\n"
                                       "\n\ndef l3(y_true, y_pred):\n"
@@ -247,7 +247,7 @@ def test_add_noqa_is_idempotent(project: Path) -> None:
     assert code == 0 and "Added 5 noqa comments to 3 files." in err
     assert (project / "buggy.py").read_text() == BUGGY.replace("))\n", "))  # noqa: TFS102\n")
     two = (project / "two.py").read_text()
-    assert "y_pred)))  # keep: a note  # noqa: TFS104\n" in two
+    assert "axis=-1)  # keep: a note  # noqa: TFS104\n" in two
     assert "y_pred))  # noqa: TFS104, TFS102\n" in two  # appended to the existing codes
     assert "+ len('''\n%s''')  # noqa: TFS102\n" in two  # after the string, never inside it
     nb = json.loads((project / "nb.ipynb").read_text())

@@ -537,6 +537,10 @@ class Evaluator:
                             or right.has(Tag.COUNT) and right.tensor and _is_epsilon(left)):
             # ``reduce_sum(mask) + 1e-4``: the count kept away from 0, still a count
             result = result.with_tags(Tag.COUNT)
+        if op == "Add" and (left.has(Tag.SUM_REDUCED) and left.tensor and _is_epsilon(right)
+                            or right.has(Tag.SUM_REDUCED) and right.tensor and _is_epsilon(left)):
+            # ``reduce_sum(weights) + 1e-6`` in a denominator: still a sum, which normalises
+            result = result.with_tags(Tag.SUM_REDUCED)
         if op == "Subtract" and right.has(Tag.MASK) and isinstance(node, cst.BinaryOperation) \
                 and literal(node.left) in (1, 1.0):
             # 1 - mask: the complement of a 0/1 mask (the valid entries of a padding test) is a mask
@@ -612,8 +616,13 @@ class Evaluator:
                     if pos == 0:
                         batch = False
                 else:
-                    return base.evolve(rel=None, rank=None, tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
+                    # an index the analysis cannot read (``y[i]`` in a loop, a tensor of
+                    # positions): on axis 0 it may pick samples, so the batch axis is not known
+                    return base.evolve(rel=None, rank=None, batch=base.batch and pos > 0,
+                                       tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED, Tag.HOLDS_BATCH})
         tags = set(base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
+        if dropped:
+            tags.discard(Tag.HOLDS_BATCH)  # an integer index may have taken the moved batch axis
         stacked = False
         if isinstance(indices[0], cst.Index) and isinstance(first, int) and not isinstance(first, bool):
             tags.add(Tag.BATCH_INDEX)
@@ -851,7 +860,7 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
-        if x.batch and spec.op == "sum" and not is_count:
+        if (x.batch or x.has(Tag.HOLDS_BATCH)) and spec.op == "sum" and not is_count:
             result = result.with_mark(Mark.SUM_OVER_BATCH, node)
         result = result.with_mark(Mark.FULL_REDUCTION, node)
     elif axis is NOT_LITERAL:
@@ -1178,9 +1187,10 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
         out = x.evolve(dtype=dtype if dtype != DType.UNKNOWN else x.dtype,
                        tags=x.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         return out.evolve(grad=min(out.grad, Grad.CUT)) if canon.startswith("np.") else out
+    one = literal(call_arg(node, 0, "value", "x")) in (1, 1.0) and not x.tensor
     return Value(rank=x.rank if x.rank is not None else (0 if not x.tensor and not x.has(Tag.SEQUENCE) else None),
                  dtype=dtype, length=x.length, grad=x.grad, origin=x.origin,
-                 tags=frozenset({Tag.CONSTANT}))
+                 tags=frozenset({Tag.CONSTANT, Tag.ONE} if one else {Tag.CONSTANT}))
 
 
 def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1293,7 +1303,8 @@ def _transpose(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
     x = _plain(_first(args))
     perm = literal(call_arg(node, 1, "perm", "pattern", "axes"))
     keeps = isinstance(perm, tuple) and bool(perm) and perm[0] == 0
-    return x.evolve(batch=x.batch and keeps)
+    moved = (x.batch or x.has(Tag.HOLDS_BATCH)) and not keeps
+    return x.evolve(batch=x.batch and keeps, tags=x.tags | {Tag.HOLDS_BATCH} if moved else x.tags)
 
 
 def _cond(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1424,6 +1435,8 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
 
 def _is_count(value: Value, node: cst.CSTNode) -> bool:
     """A divisor that turns a sum into a mean: a count, the batch size, or another sum."""
+    if value.has(Tag.ONE):
+        return False  # ``num_events = tf.constant(1.0)``: the name promises a count, the value is 1
     if value.has(Tag.COUNT) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
         return True
     if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):

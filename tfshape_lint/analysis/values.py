@@ -80,12 +80,16 @@ class Tag(enum.Enum):
     COUNT = "count"  # a number of elements (size, length, sum of a mask, batch size)
     INDEX = "index"  # integer positions (argmax, argmin)
     BATCH_INDEX = "batch_index"  # a tensor indexed with an integer on axis 0
+    #: the batch axis is in this tensor, at an unknown position (a transpose moved it, or an
+    #: operand of unknown rank hid where): a sum over every axis still sums the batch
+    HOLDS_BATCH = "holds_batch"
     # how it was made
     CAST = "cast"
     COMPARISON = "comparison"  # a boolean from comparing tensors
     MASK = "mask"  # a 0/1 mask: a cast comparison, ``sequence_mask``, a sum of them
     MASKED_SELECT = "masked_select"  # ``boolean_mask``: the batch axis is gone
     CONSTANT = "constant"  # ``tf.constant`` / ``np.array`` / ``fill`` of known shape
+    ONE = "one"  # ``tf.constant(1)``: dividing by it normalises nothing, whatever its name says
     FILLED = "filled"  # ``zeros_like`` / ``ones_like``
     FLATTENED = "flattened"  # reshaped to rank 1
     RESHAPED_LIKE = "reshaped_like"  # reshaped to ``tf.shape`` of another tensor
@@ -269,6 +273,9 @@ def elementwise(values: list[Value], *, dtype: DType | None = None, cut: bool = 
     origin: frozenset[Origin] = frozenset().union(*(v.origin for v in values)) if values else frozenset()
     sticky = frozenset().union(*(v.tags & STICKY_TAGS for v in values)) if values else frozenset()
     marks: frozenset[tuple[Mark, Any]] = frozenset().union(*(v.marks for v in values)) if values else frozenset()
+    if not batch and any(v.tensor and (v.batch or v.has(Tag.HOLDS_BATCH)) for v in values):
+        # broadcasting keeps every operand's axes: the batch axis is still in the result
+        tags = tags | {Tag.HOLDS_BATCH}
     return Value(rel=rel, rank=rank, batch=batch, dtype=dtype or _result_dtype(values),
                  grad=grad, origin=origin, tags=sticky | tags,
                  tensor=any(v.tensor for v in values) or not values, marks=marks)

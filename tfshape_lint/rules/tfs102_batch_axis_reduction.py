@@ -6,7 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Mark
+from tfshape_lint.analysis.values import Mark, Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
 from tfshape_lint.source import code_of
@@ -42,8 +42,12 @@ class BatchAxisReduction(Rule):
     count is a normalised mean; sums in metrics, `train_step` code and custom-loop code
     outside the loss are not flagged.
 
+    A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
+    or broadcast with a factory argument of unknown rank) is a batch sum too.
+
     A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
-    another full sum, `tf.size`, `tf.shape(y)[0]`, `len(...)`) or, failing that, when its name
+    another full sum, with or without an epsilon, `tf.size`, `tf.shape(y)[0]`, `len(...)`);
+    a divisor whose value is the constant 1 never counts; failing both, it counts when its name
     has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
     `length`, or the word `n` (`n_valid`); names are split at underscores, digits and
     camelCase, so `num_pos` and `batchSize` count while `steps` or `scale` do not.
@@ -86,6 +90,16 @@ class BatchAxisReduction(Rule):
                 note="the mask count kept away from 0 by an epsilon is still a count: a mean"),
         Example("import tensorflow.keras.backend as K\n\ndef l1_loss(y_true, y_pred):\n"
                 "    return K.sum(K.abs(y_true - y_pred), axis=-1)\n"),
+        Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred, mask):\n"
+                "    missing = 1.0 - tf.cast(mask, tf.float32)\n"
+                "    error = tf.square(y_true - y_pred) * missing\n"
+                "    return tf.reduce_sum(error) / (tf.reduce_sum(missing) + 1e-6)\n",
+                note="a sum divided by the sum of the weights plus an epsilon is a weighted mean"),
+        Example("import tensorflow as tf\n\ndef pairwise(y_true, y_pred):\n    total = 0.0\n"
+                "    for i in range(4):\n"
+                "        total += tf.reduce_sum(tf.square(y_true[i] - y_pred[i]))\n"
+                "    return total / 4.0\n",
+                note="y[i] with a loop index picks one sample: its sum is over that sample's values"),
         Example("import tensorflow as tf\n\ndef empty_loss():\n    def loss(y_true, y_pred):\n"
                 "        return tf.reduce_sum(tf.zeros_like(y_true))\n    return loss\n",
                 note="a sum of zeros is a constant 0 (a placeholder loss for an unused output), not a batch total"),
@@ -288,6 +302,22 @@ class BatchAxisReduction(Rule):
                       "    def call(self, y_true, y_pred):\n"
                       "        return self._total(tf.abs(y_true - y_pred))\n",
                 line=6, note="a staticmethod helper reached through self"),
+        Example("import tensorflow as tf\n\ndef cox_loss(events):\n    def loss(y_true, y_pred):\n"
+                "        log_risk = tf.math.log(tf.math.cumsum(tf.math.exp(y_pred)))\n"
+                "        partial = tf.transpose(y_pred) - log_risk\n"
+                "        return -tf.math.reduce_sum(partial * events)\n    return loss\n",
+                fixed=None, line=7,
+                note="the transpose moves the batch axis and the factory argument's rank is unknown, but a sum "
+                     "over every axis still sums the batch; no automatic fix (axis=-1 is not the sample axis)"),
+        Example("import tensorflow as tf\n\ndef nll(y_true, y_pred):\n"
+                "    total = -tf.reduce_sum(y_true * tf.math.log(y_pred + 1e-7))\n"
+                "    num_events = tf.constant(1.0)\n"
+                "    return total / num_events\n",
+                fixed="import tensorflow as tf\n\ndef nll(y_true, y_pred):\n"
+                      "    total = -tf.reduce_sum(y_true * tf.math.log(y_pred + 1e-7), axis=-1)\n"
+                      "    num_events = tf.constant(1.0)\n"
+                      "    return total / num_events\n",
+                line=4, note="a divisor named like a count whose value is the constant 1 normalises nothing"),
         Example("import tensorflow as tf\n\ndef ae_loss(y_true, y_pred):\n"
                 "    return tf.nn.l2_loss(y_true - y_pred)\n\n"
                 "model.compile(optimizer='adam', loss=ae_loss)\n",
@@ -315,14 +345,18 @@ class BatchAxisReduction(Rule):
             for call in value.marked(Mark.SUM_OVER_BATCH):
                 if loss.divided_by_count(call) or not isinstance(call, cst.Call):
                     continue
-                self.report(call, fn=self._name(call), fix=self._fix(call))
+                self.report(call, fn=self._name(call), fix=self._fix(call, loss))
 
     def _name(self, call: cst.Call) -> str:
         return code_of(call.func)
 
-    def _fix(self, call: cst.Call) -> cst.Call | None:
+    def _fix(self, call: cst.Call, loss: Scope) -> cst.Call | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:
             return None
+        summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
+        value = loss.find(summed) if summed is not None else None
+        if value is not None and value.has(Tag.HOLDS_BATCH):
+            return None  # the batch axis moved (a transpose): axis=-1 need not be the per-sample axis
         if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
             return None
         return with_keyword(call, "axis", minus_one())
