@@ -3,6 +3,7 @@
 Usage: python bench/bench_verify_real.py --judgements J.json [--list] FILE...
 
 ``J.json`` (kept outside the repository, like the files) maps ``"<file name>:<line>:<code>"``
+(or ``"<file name>:<line>:<column>:<code>"`` where two findings of one code share a line)
 to ``true`` (a real bug as the file uses the loss) or ``false`` (a false finding), judged by
 reading the code, never from the verdict. The files are linted with the default config, every
 finding is verified in one ``verify_findings`` call (no cache), and the script prints:
@@ -33,6 +34,13 @@ from tfshape_lint.verify import tensorflow_available, verify_findings
 
 API_CODES = ("TFS501", "TFS506")
 SLOW_JOB_S = 0.3
+
+
+def judgement(judged: dict[str, bool], finding: Finding) -> bool | None:
+    """The judgement of ``finding``: ``"<file>:<line>:<column>:<code>"`` where two findings of one
+    code share a line (a division inside a flagged ``log``), else ``"<file>:<line>:<code>"``."""
+    exact = f"{Path(finding.path).name}:{finding.line}:{finding.column}:{finding.code}"
+    return judged[exact] if exact in judged else judged.get(key(finding))
 
 
 def key(finding: Finding) -> str:
@@ -72,8 +80,8 @@ def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bo
     share = len(open_) / len(rest) if rest else 0.0
     print(f"inconclusive among findings other than TFS501/TFS506: {len(open_)}/{len(rest)} = {share:.1%} "
           "(target <= 15%)")
-    true_refuted = [f for f in out if judged.get(key(f)) is True and f.verification.status.value == "refuted"]
-    false_confirmed = [f for f in out if judged.get(key(f)) is False and f.verification.status.value == "confirmed"]
+    true_refuted = [f for f in out if judgement(judged, f) is True and f.verification.status.value == "refuted"]
+    false_confirmed = [f for f in out if judgement(judged, f) is False and f.verification.status.value == "confirmed"]
     print(f"true findings refuted: {len(true_refuted)} (target 0)")
     print(f"false findings confirmed: {len(false_confirmed)} (target 0)")
     seconds = [f.verification.seconds for f in out if f.verification.seconds]
@@ -89,7 +97,7 @@ def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bo
             print(f"\n{title}:")
             for f in group:
                 print(f"  {key(f)}  {f.verification.evidence[:300]}")
-    unjudged = [f for f in out if key(f) not in judged]
+    unjudged = [f for f in out if judgement(judged, f) is None]
     if unjudged:
         print(f"\n{len(unjudged)} findings not judged yet:")
         for f in unjudged:

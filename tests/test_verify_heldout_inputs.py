@@ -29,8 +29,9 @@ import pytest
 from tests.conftest import forced_finding, lint_example, source_of
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
-from tfshape_lint.verify.extract import _called_for_effect_only, constructor_bindings, param_bindings
-from tfshape_lint.verify.realfiles import infer_layouts, unpacked_inputs
+from tfshape_lint.verify import variants
+from tfshape_lint.verify.extract import _called_for_effect_only, constructor_bindings, extract, param_bindings
+from tfshape_lint.verify.realfiles import infer_layouts, keras2_modules, unpacked_inputs
 from tfshape_lint.verify.result import Verification
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -149,6 +150,33 @@ BOOL_COUNT = source_of('''
 
     def hit_count(y_true, y_pred):
         return -K.sum(K.round(y_pred) == y_true)
+    ''')
+
+KTF_MODULE = source_of('''
+    import tensorflow as tf
+    import keras.backend.tensorflow_backend as KTF
+
+    def relative_l1(y_true, y_pred):
+        return tf.reduce_sum(tf.abs(y_true - y_pred) / (tf.abs(y_true) + KTF.epsilon()))
+    ''')
+
+RUNTIME_FACTORY = source_of('''
+    import tensorflow as tf
+
+    def make_loss(weights):
+        def loss(y_true, y_pred):
+            return tf.reduce_sum(tf.square(y_true - y_pred) * weights)
+        return loss
+
+    model.compile(optimizer="adam", loss=make_loss(class_weights_from_data))
+    ''')
+
+LOG_RATIO = source_of('''
+    import tensorflow as tf
+
+    def log_ratio(y_true, y_pred):
+        hits = tf.reduce_sum(y_true * y_pred, axis=-1)
+        return -tf.math.log(hits / tf.reduce_sum(y_pred, axis=-1))
     ''')
 
 COX = source_of('''
@@ -272,6 +300,38 @@ def test_a_loss_that_unpacks_its_prediction_takes_a_tuple() -> None:
     assert unpacked_inputs(ast.parse(UNPACKED_TRUE), "end_point_error") == {"true": (2, 4)}
 
 
+def test_a_keras2_backend_module_marks_keras2_code() -> None:
+    assert keras2_modules(ast.parse(KTF_MODULE)) == ["keras.backend.tensorflow_backend"]
+    assert keras2_modules(ast.parse("from keras.engine.topology import Layer\n")) == ["keras.engine.topology"]
+    assert keras2_modules(ast.parse("import keras\nfrom keras import backend as K\n")) == []
+
+
+def test_a_sibling_inside_the_flagged_node_is_neutralised_in_both_runs() -> None:
+    # the division inside the flagged log is guarded, so its NaN no longer hides the log's own
+    found = [f for f in lint_example(LOG_RATIO) if f.code == "TFS401"]
+    log, division = sorted(found, key=lambda f: f.column)
+    assert log.loss is not None
+    span = (division.line, division.column, division.end_line, division.end_column)
+    ctx = variants.Context("TFS401", "error", "y_true", "y_pred")
+    program = extract(LOG_RATIO, log.loss, None, False,
+                      span=(log.line, log.column, log.end_line, log.end_column), background=[(span, ctx)])
+    assert program.background and "denominator" in program.background[0], program.background
+    outer = extract(LOG_RATIO, division.loss, None, False,
+                    span=span, background=[((log.line, log.column, log.end_line, log.end_column), ctx)])
+    assert outer.background == (), outer.background  # the log around the division is left alone
+
+
+def test_numpy_log10_has_a_tensorflow_variant() -> None:
+    # TFS302's counterfactual replaces numpy calls by TensorFlow's: a PSNR loss takes np.log10
+    source = ("import numpy as np\nimport tensorflow as tf\n\ndef psnr_loss(y_true, y_pred):\n"
+              "    return -10.0 * np.log10(tf.reduce_mean(tf.square(y_pred - y_true), axis=-1))\n")
+    finding = _only(source, "TFS302")
+    assert finding.loss is not None
+    program = extract(source, finding.loss, None, False, variant=variants.Context("TFS302", "error", "y_true", "y_pred"),
+                      span=(finding.line, finding.column, finding.end_line, finding.end_column))
+    assert "experimental.numpy.log10(" in program.source and "np.log10" not in program.source, program.source
+
+
 def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
     assert _called_for_effect_only(ast.parse(LOGGED), "logger")
     used = ast.parse("from pkg import helper, log\nlog('x')\ndef f(y_true, y_pred):\n    log.info('y')\n"
@@ -294,6 +354,8 @@ def verdicts() -> dict[str, Verification]:
         "quantiles": ("quantiles.py", QUANTILES, _only(QUANTILES, "TFS108")),
         "unpacked": ("unpacked.py", UNPACKED, _only(UNPACKED, "TFS108")),
         "cox": ("cox.py", COX, _only(COX, "TFS401")),
+        "ktf": ("ktf.py", KTF_MODULE, _only(KTF_MODULE, "TFS102")),
+        "runtime_factory": ("runtime_factory.py", RUNTIME_FACTORY, _only(RUNTIME_FACTORY, "TFS102")),
         "bool_count": ("bool_count.py", BOOL_COUNT, _only(BOOL_COUNT, "TFS201")),
         "standardised": ("standardised.py", STANDARDISED, _only(STANDARDISED, "TFS108")),
         "unpacked_true": ("unpacked_true.py", UNPACKED_TRUE, _only(UNPACKED_TRUE, "TFS401")),
@@ -315,6 +377,10 @@ CONFIRMED_WITH = {
     "frames": "taken per sample",  # tf.norm without an axis, per sample in the variant
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
+    # a Keras 2 backend module Keras 3 lacks: the file runs under tf_keras, which has its functions
+    "ktf": "it imports keras.backend.tensorflow_backend",
+    # a factory argument the file computes at run time is bound as for a factory never called
+    "runtime_factory": "passes values it computes at run time; they were bound as `weights` = 0.5",
     # K.sum of a comparison raises; with the cast it runs, and the gradient the rounding never
     # had is not this finding's symptom
     "bool_count": "runs without a dtype error",

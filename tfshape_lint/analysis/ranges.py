@@ -403,6 +403,9 @@ class Ranges:
         if type(node) is cst.Attribute:
             return self._attribute(node, scope)
         if type(node) is cst.Subscript:
+            value = scope.value(node)
+            if value is not None and (value.has(Tag.DIM) or value.has(Tag.STATIC_BATCH)) and not value.tensor:
+                return Bound(low=Low.SAFE, scalar=True)  # ``x.shape[1]``: the size of an axis, as ``x.shape`` is
             base = self.bound(node.value, scope)
             return base.lifted(const=None, scalar=False)
         if type(node) is cst.IfExp:
@@ -428,6 +431,8 @@ class Ranges:
         if value is None:
             return ANY
         low = Low.ANY
+        if value.has(Tag.DIM) and not value.tensor:
+            return Bound(low=Low.SAFE, scalar=True)  # a static size: the length of an axis is at least 1
         if value.has(Tag.COUNT) and not value.has(Tag.MASK) or value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH):
             low = Low.SAFE
         elif value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER)):

@@ -336,8 +336,13 @@ class Evaluator:
             known = value.items if value.items is not None and len(value.items) == len(target.elements) else None
             if known is None:
                 known = _passed_through(target, source, env)
+            shape = value.has(Tag.STATIC_SHAPE) or value.has(Tag.SHAPE_VECTOR)
             for i, (el, src) in enumerate(zip(target.elements, sources)):
-                part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
+                if src is None and not known and shape:
+                    # ``b, h, w, c = K.int_shape(x)``: the sizes of its axes, the batch size first
+                    part = self._shape_element(value, i)
+                else:
+                    part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
                 self.assign(el.value, part, src, env)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.expr(target, env)
@@ -1140,12 +1145,14 @@ def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
 def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
     rel = x.rel + 1 if x.rel is not None else None
+    tags = {Tag.ONE_HOT}
     if x.rel == 0 and x.from_true and not x.from_pred:
         # one-hot encoding y_true itself means sparse labels, one rank below y_pred (Keras 3
         # passes (B,) labels for a (B, C) output, KERAS_FACTS §0): the result matches y_pred
         rel = 0
+        tags.add(Tag.ONE_HOT_LABELS)
     return Value(rel=rel, batch=x.batch, dtype=DType.FLOAT, grad=min(x.grad, Grad.CUT), origin=x.origin,
-                 tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
+                 tags=frozenset(tags), marks=_cut_marks(x))
 
 
 _AXIS_GATHERS = frozenset({"tf.gather", "K.gather", "ops.take", "np.take"})
@@ -1232,8 +1239,13 @@ def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
     rel = value.rel - 1 if value.rel is not None else None
     if "sparse" in canon:
         # sparse labels are one rank below the logits: the result has the labels' shape,
-        # the same relative rank as y_true (and a mask built from it)
-        rel = value.rel
+        # the same relative rank as y_true (and a mask built from it); labels sliced out of a
+        # stacked y_true (``y_true[:, :, 0]``) give their own, lower rank
+        labels = _plain(args[0]) if args and args[0].tensor else None
+        rel = labels.rel if labels is not None and labels.rel is not None and value.rel is not None \
+            and labels.rel < value.rel else value.rel
+    elif any(a.has(Tag.ONE_HOT_LABELS) for a in args[:2]):
+        rel = 0  # over one_hot(y_true): one value per label, the shape of y_true and its masks
     return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN}))
 
 

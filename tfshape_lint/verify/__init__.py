@@ -62,6 +62,7 @@ from tfshape_lint.verify.extract import (
     unbound_note,
 )
 from tfshape_lint.verify.realfiles import (
+    keras2_modules,
     extra_shapes,
     implicit_aliases,
     infer_layouts,
@@ -421,6 +422,9 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if missing:
         shown = ", ".join(f"K.{n}" for n in missing[:3])
         return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's keras.backend lacks {shown})"
+    moved = keras2_modules(tree)
+    if moved:
+        return "keras2", f"run under tf_keras (Keras 2 code: it imports {moved[0]}, which Keras 3 does not have)"
     if legacy_reduction(tree):
         return "keras2", "run under tf_keras (the Loss passes a legacy reduction that Keras 3 rejects)"
     removed = tf_keras_removed_losses(tree)

@@ -128,13 +128,17 @@ def extract(source: str, loss: LossRef, tap: tuple[int, int, int, int] | None = 
 def _neutralise_background(tree: ast.Module, source: str, flagged: tuple[int, int, int, int] | None,
                            background: Sequence[tuple[tuple[int, int, int, int], Context]]) -> tuple[str, ...]:
     """Neutralise, in place, the sibling findings' nodes (each by its own rule's variant) that
-    do not overlap the flagged one; the descriptions of those done (a sibling without a
-    variant stays as written)."""
+    lie apart from the flagged one or inside it; the descriptions of those done (a sibling
+    without a variant stays as written). A sibling inside the flagged node (a division inside
+    a flagged ``log``) is guarded in both runs, so its NaN no longer hides what the flagged op
+    does; one around it, or one that is the flagged node, is left alone."""
     done: list[str] = []
     for sibling, own in background:
         ctx = replace(own, background=True)
-        if flagged is not None and not (sibling[2:] <= flagged[:2] or flagged[2:] <= sibling[:2]):
-            continue  # nested in or around the flagged node: neutralising it would touch this finding
+        apart = flagged is None or sibling[2:] <= flagged[:2] or flagged[2:] <= sibling[:2]
+        inside = flagged is not None and flagged[:2] <= sibling[:2] and sibling[2:] <= flagged[2:] and sibling != flagged
+        if not (apart or inside):
+            continue  # around the flagged node, or the node itself: neutralising it would touch this finding
         node, parents = _node_at(tree, source, sibling)
         made = neutralise(node, parents, ctx) if node is not None else None
         if made is not None:
@@ -297,19 +301,10 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
     factory never called runs with its defaults; without one, the error names the parameter.
     """
     assert isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef))
-    call: ast.Call | None = None
-    if loss.factory_call:
-        try:
-            parsed = parse(loss.factory_call).body[0].value  # type: ignore[attr-defined]
-        except (SyntaxError, IndexError, AttributeError):
-            raise ExtractionError(f"cannot parse the factory call `{loss.factory_call}`") from None
-        call = parsed if isinstance(parsed, ast.Call) else None
-        if call is None:
-            return parsed  # type: ignore[no-any-return]
-    found = [n for n in ast.walk(module.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-             and n.func.id == name and not _inside(root, n)]
-    site = next((n for n in found if call is None or ast.dump(n) == ast.dump(call)), found[0] if found else None)
-    call = call or site
+    parsed, site = _call_and_site(module, loss, name, root)
+    if parsed is not None and not isinstance(parsed, ast.Call):
+        return parsed
+    call = parsed or site
     if call is None:
         missing = _required(root, set())
         if not missing:
@@ -320,6 +315,22 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
         raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never calls; "
                               f"parameter `{missing[0]}` has no default")
     return _bound_call(module, root, call, site)
+
+
+def _call_and_site(module: _Module, loss: LossRef, name: str,
+                   root: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ast.expr | None, ast.Call | None]:
+    """(the finding's factory call, parsed; the file's call of ``name`` that matches it, or its
+    first call): either may be None."""
+    call: ast.expr | None = None
+    if loss.factory_call:
+        try:
+            call = parse(loss.factory_call).body[0].value  # type: ignore[attr-defined]
+        except (SyntaxError, IndexError, AttributeError):
+            raise ExtractionError(f"cannot parse the factory call `{loss.factory_call}`") from None
+    found = [n for n in ast.walk(module.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id == name and not _inside(root, n)]
+    site = next((n for n in found if call is None or ast.dump(n) == ast.dump(call)), found[0] if found else None)
+    return call, site
 
 
 #: what a never-called factory's required parameters are bound to, by how the loss uses them
@@ -546,16 +557,20 @@ def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:
     except (SyntaxError, ValueError):
         return {}
     parts = loss.qualname.split(".")
-    if len(parts) < 2 or loss.factory_call:
+    if len(parts) < 2:
         return {}
     module = _index(source, tree)
     root = _binding(module, parts[0], ("def",))
     if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return {}
-    if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == parts[0]
-           and not _inside(root, n) for n in ast.walk(tree)):
+    try:
+        call, site = _call_and_site(module, loss, parts[0], root)
+    except ExtractionError:
         return {}
-    missing = _required(root, set())
+    call = call or site
+    if call is not None and not isinstance(call, ast.Call):
+        return {}
+    missing = _required(root, set()) if call is None else _bindable_args(module, root, call, site)[2]
     return (param_bindings(root, missing) or {}) if missing else {}
 
 
@@ -565,7 +580,10 @@ def per_call_note(source: str, loss: LossRef) -> str:
     if not bindings:
         return ""
     shown = ", ".join(binding.shown(param) for param, binding in bindings.items())
-    return f"the file never calls `{loss.qualname.split('.')[0]}`; its parameters without default were bound as {shown}"
+    factory = loss.qualname.split('.')[0]
+    if loss.factory_call or f"{factory}(" in source.replace(f"def {factory}(", ""):
+        return f"the file's call of `{factory}` passes values it computes at run time; they were bound as {shown}"
+    return f"the file never calls `{factory}`; its parameters without default were bound as {shown}"
 
 
 def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> list[str]:
@@ -579,6 +597,23 @@ def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> 
 
 def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
                 site: ast.Call | None) -> ast.Call:
+    """``call`` with the arguments the probe can evaluate; a required parameter passed a value
+    the file computes at run time (``make_loss(E_train)``) is bound as for a factory never
+    called (see :func:`param_bindings`), or the error names it."""
+    args, keywords, missing = _bindable_args(module, root, call, site)
+    if missing:
+        bound = param_bindings(root, missing)
+        if bound is None:
+            raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
+                                  "file computes at run time, and the parameter has no default")
+        keywords += [ast.keyword(param, binding.expr()) for param, binding in bound.items()]
+    return ast.Call(call.func, args, keywords)
+
+
+def _bindable_args(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
+                   site: ast.Call | None) -> tuple[list[ast.expr], list[ast.keyword], list[str]]:
+    """(positional arguments, keywords, required parameters left without a value): arguments
+    after the first one the probe cannot evaluate are dropped for their defaults."""
     positional = [a.arg for a in root.args.posonlyargs + root.args.args]
     args: list[ast.expr] = []
     keywords: list[ast.keyword] = []
@@ -597,11 +632,7 @@ def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, c
         if value is not None and kw.arg:
             keywords.append(ast.keyword(kw.arg, value))
             given.add(kw.arg)
-    missing = _required(root, given)
-    if missing:
-        raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
-                              "file computes at run time, and the parameter has no default")
-    return ast.Call(call.func, args, keywords)
+    return args, keywords, _required(root, given)
 
 
 def _bindable(module: _Module, arg: ast.expr, site: ast.Call | None) -> ast.expr | None:

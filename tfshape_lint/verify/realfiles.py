@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 
 from tfshape_lint.analysis.imports import name_uses
 from tfshape_lint.analysis.losses import positional_params
+from tfshape_lint.verify._child.sandbox import KERAS2_MODULES
 
 #: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
 KERAS3_BACKEND = frozenset({
@@ -30,6 +31,19 @@ _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 _LEGACY_REDUCTIONS = ("AUTO", "auto")
 #: middle dimension of inferred layouts: not 4, so that it never equals the probe batch size
 MIDDLE = 5
+
+
+def keras2_modules(tree: ast.Module) -> list[str]:
+    """Keras 2 module paths the file imports that Keras 3 does not have
+    (``import keras.backend.tensorflow_backend as KTF``, ``from keras.engine.topology import
+    Layer``): the file is Keras 2 code, which tf_keras runs."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names if a.name in KERAS2_MODULES)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module in KERAS2_MODULES:
+            found.append(node.module)
+    return found
 
 
 def keras2_names(tree: ast.Module) -> list[str]:

@@ -36,7 +36,10 @@ _NUMPY_TO_TF = {"mean": "reduce_mean", "sum": "reduce_sum", "max": "reduce_max",
                 "maximum": "maximum", "minimum": "minimum", "clip": "clip_by_value", "where": "where",
                 "power": "pow", "dot": "tensordot", "matmul": "matmul", "concatenate": "concat",
                 "stack": "stack", "reshape": "reshape", "transpose": "transpose", "sign": "sign",
-                "log1p": "math.log1p", "tanh": "tanh", "std": "math.reduce_std", "var": "math.reduce_variance"}
+                "log1p": "math.log1p", "tanh": "tanh", "std": "math.reduce_std", "var": "math.reduce_variance",
+                "log10": "experimental.numpy.log10", "log2": "experimental.numpy.log2", "sin": "math.sin",
+                "cos": "math.cos", "floor": "math.floor", "ceil": "math.ceil", "round": "math.round",
+                "cumsum": "math.cumsum", "expand_dims": "expand_dims", "squeeze": "squeeze"}
 
 #: runtime helpers the variants call; emitted into every probe program's prelude
 HELPERS = '''import tensorflow as __tfs_tf__

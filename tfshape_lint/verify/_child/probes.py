@@ -1338,10 +1338,14 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"the loss returns {kind} values (e.g. with {label}){seen}: another construct turns its "
                             f"float result into {kind}, which cannot show NaN/inf and has no gradient, so what the "
                             "flagged op does to training is not shown")
-    if node_clean or inherited:
-        how = "stays finite, in value and gradient," if not inherited else "only passes on NaN/inf made upstream"
-        return refuted(f"the flagged op {how} with {what} ({layout(base.sig)}); the loss's non-finite values "
-                       f"come from elsewhere{note}")
+    if inherited and not node_clean:
+        # NaN made upstream hides what the op would do with finite operands: the retry with the
+        # loss's other findings neutralised (an upstream division guarded) can decide
+        return inconclusive(f"the flagged op only passes on NaN/inf made upstream with {what} "
+                            f"({layout(base.sig)}): whether it makes its own is not shown{note}")
+    if node_clean:
+        return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
+                       f"the loss's non-finite values come from elsewhere{note}")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
 
 

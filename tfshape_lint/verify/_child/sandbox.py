@@ -138,6 +138,9 @@ KERAS2_MODULES = {
         "wrappers", "advanced_activations", "noise", "local", "cudnn_recurrent")},
     "keras.engine.topology": "tf_keras.layers", "keras.engine.base_layer": "tf_keras.layers",
     "keras.engine.training": "tf_keras.models",
+    # Keras 2.0-2.3's backend implementation modules: their functions are tf_keras.backend's
+    "keras.backend.tensorflow_backend": "tf_keras.backend", "keras.backend.common": "tf_keras.backend",
+    "keras.utils.np_utils": "tf_keras.utils", "keras.utils.generic_utils": "tf_keras.utils",
 }
 
 
