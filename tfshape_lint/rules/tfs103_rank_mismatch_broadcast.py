@@ -98,6 +98,12 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n\nPAD = 0\n\ndef padded_loss(y_true, y_pred):\n"
+                "    y_true = tf.cast(y_true, tf.int32)\n"
+                "    mask = tf.cast(tf.not_equal(y_true, PAD), tf.float32)\n"
+                "    ce = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(y_true, 100), y_pred)\n"
+                "    return ce * mask\n",
+                note="a crossentropy over one_hot(y_true) has one value per label: the shape of the padding mask"),
         Example("import tensorflow as tf\n\ndef margin_loss(y_true, y_pred):\n"
                 "    lengths = tf.norm(y_pred, axis=-1)\n"
                 "    loss = y_true * tf.square(tf.maximum(0.0, 0.9 - lengths)) "

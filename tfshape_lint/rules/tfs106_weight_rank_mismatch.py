@@ -72,6 +72,12 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
     recipe = Recipe("weight_rank", {"shapes": [[4, 3], [4, 4]]}, "(B,T) targets with T != B and T == B")
 
     good = (
+        Example("from tensorflow.keras import backend as K\n\ndef masked_mlm_loss(y_true, y_pred):\n"
+                "    ids, mask = y_true[:, :, 0], y_true[:, :, 1]\n"
+                "    ce = K.sparse_categorical_crossentropy(ids, y_pred)\n"
+                "    return K.sum(mask * ce, axis=-1) / (K.sum(mask, axis=-1) + 1e-6)\n",
+                note="token ids and a mask stacked on y_true's last axis: the sparse crossentropy over the ids "
+                     "has their (B, T) shape, the mask's"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
                 "    valid = tf.cast(y_true[:, 0] >= 0, tf.float32)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred) * valid[:, None], axis=-1)\n",

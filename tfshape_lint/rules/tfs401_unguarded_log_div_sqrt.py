@@ -96,6 +96,12 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("from tensorflow.keras import backend as K\n\ndef style_loss(y_true, y_pred):\n"
+                "    _, h, w, c = K.int_shape(y_pred)\n"
+                "    size = y_pred.get_shape().as_list()[1] * y_pred.get_shape().as_list()[2]\n"
+                "    err = K.sum(K.square(y_true - y_pred), axis=[1, 2, 3])\n"
+                "    return err / (4.0 * c ** 2 * size ** 2) + err / (K.mean(y_pred, axis=[1, 2, 3]) ** 2 + h)\n",
+                note="static sizes of axes (K.int_shape, get_shape().as_list()) are at least 1"),
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
                 "    p = tf.clip_by_value(y_pred, 1e-7, 1.0)\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(p), axis=-1)\n"),
