@@ -3,7 +3,7 @@
 Usage: python bench/bench_verify_real.py --judgements J.json [--list] FILE...
 
 ``J.json`` (kept outside the repository, like the files) maps ``"<file name>:<line>:<code>"``
-(or ``"<file name>:<line>:<column>:<code>"`` where two findings of one code share a line)
+(or ``"<file name>:<line>:<column>:<code>"``, the 0-based column, where two findings of one code share a line)
 to ``true`` (a real bug as the file uses the loss) or ``false`` (a false finding), judged by
 reading the code, never from the verdict. The files are linted with the default config, every
 finding is verified in one ``verify_findings`` call (no cache), and the script prints:
