@@ -179,6 +179,19 @@ LOG_RATIO = source_of('''
         return -tf.math.log(hits / tf.reduce_sum(y_pred, axis=-1))
     ''')
 
+CTC_SUM = source_of('''
+    import tensorflow as tf
+
+    class CTCLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            batch = tf.shape(y_pred)[0]
+            frames = tf.fill([batch], tf.shape(y_pred)[1])
+            lengths = tf.fill([batch], tf.shape(y_true)[1])
+            loss = tf.nn.ctc_loss(tf.cast(y_true, tf.int32), tf.math.log(y_pred), lengths, frames,
+                                  logits_time_major=False, blank_index=0)
+            return tf.reduce_mean(loss)
+    ''')
+
 COX = source_of('''
     import tensorflow as tf
 
@@ -300,6 +313,11 @@ def test_a_loss_that_unpacks_its_prediction_takes_a_tuple() -> None:
     assert unpacked_inputs(ast.parse(UNPACKED_TRUE), "end_point_error") == {"true": (2, 4)}
 
 
+def test_a_ctc_loss_gets_label_sequences_against_frames() -> None:
+    layouts = infer_layouts(ast.parse(CTC_SUM), "CTCLoss")
+    assert layouts and layouts[0] == {"true": [2], "pred": [8, 5], "labels": "ctc", "activation": "softmax"}, layouts
+
+
 def test_a_keras2_backend_module_marks_keras2_code() -> None:
     assert keras2_modules(ast.parse(KTF_MODULE)) == ["keras.backend.tensorflow_backend"]
     assert keras2_modules(ast.parse("from keras.engine.topology import Layer\n")) == ["keras.engine.topology"]
@@ -354,6 +372,7 @@ def verdicts() -> dict[str, Verification]:
         "quantiles": ("quantiles.py", QUANTILES, _only(QUANTILES, "TFS108")),
         "unpacked": ("unpacked.py", UNPACKED, _only(UNPACKED, "TFS108")),
         "cox": ("cox.py", COX, _only(COX, "TFS401")),
+        "ctc": ("ctc.py", CTC_SUM, _only(CTC_SUM, "TFS108")),
         "ktf": ("ktf.py", KTF_MODULE, _only(KTF_MODULE, "TFS102")),
         "runtime_factory": ("runtime_factory.py", RUNTIME_FACTORY, _only(RUNTIME_FACTORY, "TFS102")),
         "bool_count": ("bool_count.py", BOOL_COUNT, _only(BOOL_COUNT, "TFS201")),
@@ -377,6 +396,8 @@ CONFIRMED_WITH = {
     "frames": "taken per sample",  # tf.norm without an axis, per sample in the variant
     "quantiles": "[0.25, 0.5, 0.75]",  # the never-instantiated class's list parameter
     "cox": "-100",  # log of summed exponentials: scores where every exp underflows
+    # a CTC loss gets label sequences (no blank) against per-frame scores over the classes
+    "ctc": "weights each sample",
     # a Keras 2 backend module Keras 3 lacks: the file runs under tf_keras, which has its functions
     "ktf": "it imports keras.backend.tensorflow_backend",
     # a factory argument the file computes at run time is bound as for a factory never called

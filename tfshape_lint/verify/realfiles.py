@@ -261,6 +261,10 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         elif isinstance(node, ast.Call):
             _from_call(node, needs)
     out: list[dict[str, Any]] = []
+    if _ctc(scope):
+        # a CTC loss: label sequences (shorter than half the frames) against per-frame scores
+        # over the classes and a blank
+        out.append({"true": [2], "pred": [MIDDLE + 3, 5], "labels": "ctc", "activation": "softmax"})
     if _sparse_crossentropy(scope):
         # integer class labels, one rank below the scores: per token (a sequence, where a
         # padding mask of the labels has the loss's own shape), then per sample
@@ -422,6 +426,12 @@ def _called_helpers(tree: ast.Module, scope: ast.AST, depth: int = 2) -> list[as
         found.extend(new)
         frontier = list(new)
     return found
+
+
+def _ctc(scope: ast.AST) -> bool:
+    """The loss calls a CTC loss (``tf.nn.ctc_loss``, ``K.ctc_batch_cost``, ``ops.ctc_loss``)."""
+    return any(isinstance(node, ast.Call) and "ctc" in _dotted(node.func).rsplit(".", 1)[-1].lower()
+               for node in ast.walk(scope))
 
 
 def _sparse_crossentropy(scope: ast.AST) -> bool:

@@ -154,6 +154,10 @@ class Sig:
                 flat[0], flat[1] = 0.0, 1.0
             return flat.reshape(shape)
         classes = self.pred_shape[-1]
+        if self.labels == "ctc":
+            # label sequences for a CTC loss: never class 0 nor the last class, the blank of
+            # ``tf.nn.ctc_loss`` (by default) and of ``K.ctc_batch_cost``
+            return rng.integers(1, max(classes - 1, 2), size=shape).astype("int64")
         if self.labels == "onehot":
             idx = rng.integers(0, classes, size=shape[:-1])
             return np.eye(classes, dtype="float32")[idx]
