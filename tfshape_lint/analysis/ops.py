@@ -219,6 +219,8 @@ _add(Kind.ELEMENTWISE_LOSS, "binary_crossentropy", "K.binary_crossentropy", "ops
 _add(Kind.LOSS_FN, "softmax_cross_entropy_with_logits", "tf.nn.softmax_cross_entropy_with_logits",
      "tf.nn.softmax_cross_entropy_with_logits_v2",
      "tf.nn.sparse_softmax_cross_entropy_with_logits")
+# CTC losses: one value per sample ((B,) from tf.nn.ctc_loss, (B, 1) from the backend's)
+_add(Kind.LOSS_FN, "ctc", "K.ctc_batch_cost", "tf.nn.ctc_loss", "tf.nn.ctc_loss_v2", "ops.ctc_loss")
 _add(Kind.ELEMENTWISE_LOSS, "sigmoid_cross_entropy_with_logits",
      "tf.nn.sigmoid_cross_entropy_with_logits", "tf.nn.weighted_cross_entropy_with_logits",
      "keras.losses.binary_crossentropy_elementwise")

@@ -318,6 +318,17 @@ class BatchAxisReduction(Rule):
                       "    num_events = tf.constant(1.0)\n"
                       "    return total / num_events\n",
                 line=4, note="a divisor named like a count whose value is the constant 1 normalises nothing"),
+        Example("import tensorflow as tf\nfrom tensorflow import keras\n\ndef ctc_loss(y_true, y_pred):\n"
+                "    batch = tf.shape(y_true)[0]\n"
+                "    frames = tf.shape(y_pred)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                "    labels = tf.shape(y_true)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                "    return tf.reduce_sum(keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels))\n",
+                fixed="import tensorflow as tf\nfrom tensorflow import keras\n\ndef ctc_loss(y_true, y_pred):\n"
+                      "    batch = tf.shape(y_true)[0]\n"
+                      "    frames = tf.shape(y_pred)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                      "    labels = tf.shape(y_true)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                      "    return tf.reduce_sum(keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels), axis=-1)\n",
+                line=8, note="a CTC loss (one value per sample) summed over the batch"),
         Example("import tensorflow as tf\n\ndef ae_loss(y_true, y_pred):\n"
                 "    return tf.nn.l2_loss(y_true - y_pred)\n\n"
                 "model.compile(optimizer='adam', loss=ae_loss)\n",
