@@ -28,6 +28,10 @@ INDEX_ARGS: dict[str, tuple[int, tuple[str, ...]]] = {
     "tf.unsorted_segment_mean": (1, ("segment_ids",)),
     "tf.segment_sum": (1, ("segment_ids",)),
     "tf.bincount": (0, ("arr",)),
+    # dense CTC labels go through tf.one_hot (measured: "Value for attr 'TI' of float");
+    # K.ctc_batch_cost and keras.ops.ctc_loss cast them first
+    "tf.nn.ctc_loss": (0, ("labels",)),
+    "tf.nn.ctc_loss_v2": (0, ("labels",)),
 }
 
 
@@ -37,7 +41,8 @@ class FloatLabelsAsIndices(Rule):
     indices: the first argument of `tf.one_hot` / `K.one_hot`, the indices of `tf.gather`,
     `tf.gather_nd`, `K.gather`, `keras.ops.take`, `tf.nn.embedding_lookup`, the segment ids of
     `tf.math.unsorted_segment_sum`, or the labels of
-    `tf.nn.sparse_softmax_cross_entropy_with_logits`. Labels cast with
+    `tf.nn.sparse_softmax_cross_entropy_with_logits` and of `tf.nn.ctc_loss` (dense labels; it
+    one-hots them, while `K.ctc_batch_cost` and `keras.ops.ctc_loss` cast them first). Labels cast with
     `tf.cast(y_true, tf.int32)` (or produced by `argmax`) are fine, and so are the ops that cast
     their indices themselves (`keras.ops.one_hot`, every `sparse_categorical_crossentropy`).
 
@@ -118,6 +123,17 @@ class FloatLabelsAsIndices(Rule):
                       "    return tf.keras.losses.categorical_crossentropy(onehot, y_pred)\n",
                 line=4, message="y_true[..., 0] is float in Keras 3 fit but tf.one_hot needs integer indices; "
                                 "cast it: tf.cast(y_true[..., 0], tf.int32)"),
+        Example("import tensorflow as tf\n\nclass CTCLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        frames = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])\n"
+                "        lengths = tf.fill([tf.shape(y_true)[0]], tf.shape(y_true)[1])\n"
+                "        return tf.nn.ctc_loss(y_true, y_pred, lengths, frames, logits_time_major=False)\n",
+                fixed="import tensorflow as tf\n\nclass CTCLoss(tf.keras.losses.Loss):\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        frames = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])\n"
+                      "        lengths = tf.fill([tf.shape(y_true)[0]], tf.shape(y_true)[1])\n"
+                      "        return tf.nn.ctc_loss(tf.cast(y_true, tf.int32), y_pred, lengths, frames, logits_time_major=False)\n",
+                line=7, note="dense CTC labels: tf.nn.ctc_loss one-hots them"),
         Example("import tensorflow as tf\n\nclass SparseFocal(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        labels = tf.reshape(y_true, [-1])\n"
