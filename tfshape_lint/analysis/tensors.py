@@ -1205,6 +1205,9 @@ def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     shape = ev.scope.values.get(shape_node) if shape_node is not None else None
     lit = literal(shape_node)
     dtype = DType.NUMPY if canon.startswith("np.") else DType.FLOAT
+    given = call_arg(node, None, "dtype")
+    if given is not None and dtype is DType.FLOAT and _dtype_kind(ev, given) in (DType.INT, DType.BOOL):
+        dtype = _dtype_kind(ev, given)  # ``tf.ones((b, 1), dtype="int64")``: an int tensor
     if shape is not None and shape.has(Tag.SHAPE_VECTOR):
         return Value(rel=0 if shape.has(Tag.OF_BATCH) else None, batch=shape.has(Tag.OF_BATCH), dtype=dtype)
     if isinstance(lit, int) and not isinstance(lit, bool):

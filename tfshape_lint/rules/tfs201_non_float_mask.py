@@ -79,6 +79,12 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example("import tensorflow as tf\nfrom tensorflow import keras\n\ndef ctc_loss(y_true, y_pred):\n"
+                "    batch = tf.shape(y_true)[0]\n"
+                "    frames = tf.shape(y_pred)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                "    labels = tf.shape(y_true)[1] * tf.ones((batch, 1), dtype='int32')\n"
+                "    return keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels)\n",
+                note="an int shape times ones of an int dtype is int arithmetic (the sequence lengths of a CTC loss)"),
         Example("from keras import ops\n\ndef masked_abs(y_true, y_pred):\n"
                 "    valid = ops.greater(y_true, 0.0)\n"
                 "    return ops.mean(ops.multiply(ops.abs(y_true - y_pred), valid), axis=-1)\n",
