@@ -133,7 +133,7 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
 #: words that, as the first or last part of a compound name (``target_data``, ``size_prediction``),
 #: say a parameter of a ``*loss*`` function holds the labels or the predictions
 _LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt"})
-_PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "logits"})
+_PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "logits", "p"})
 
 
 def _labels_like(name: str) -> bool:

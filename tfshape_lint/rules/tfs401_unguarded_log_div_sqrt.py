@@ -269,6 +269,14 @@ class UnguardedLogDivSqrt(Rule):
         Example('import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features))\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 fixed='import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features) + 1e-7)\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 line=4, note="(labels, features): the cosine an embedding head gives, as ArcFace losses name it"),
+        Example("import tensorflow as tf\n\ndef custom_loss_kld(y, p_base, minval=1e-9):\n"
+                "    sigma = tf.sqrt(p_base[:, 1] ** 2 + p_base[:, 2] ** 2) + minval\n"
+                "    return tf.reduce_mean(tf.square(y[:, 0] - p_base[:, 0]) / sigma)\n",
+                fixed="import tensorflow as tf\n\ndef custom_loss_kld(y, p_base, minval=1e-9):\n"
+                      "    sigma = tf.sqrt(p_base[:, 1] ** 2 + p_base[:, 2] ** 2 + 1e-7) + minval\n"
+                      "    return tf.reduce_mean(tf.square(y[:, 0] - p_base[:, 0]) / sigma)\n",
+                line=4, note="the epsilon added after the sqrt does not keep its gradient finite; "
+                             "p_base names the prediction (a compound of p) in a function named like a loss"),
         Example("import tensorflow as tf\n\ndef iou_loss(y_true, y_pred):\n"
                 "    inter = tf.reduce_sum(y_true * y_pred, axis=-1)\n"
                 "    union = tf.reduce_sum(y_true + y_pred - y_true * y_pred, axis=-1)\n"
