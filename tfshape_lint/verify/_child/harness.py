@@ -542,6 +542,16 @@ class FitResult:
     weights_changed: bool = True
 
 
+
+#: layouts in a row that raise the very same error (type and text, which would name any shape)
+#: before the search for a working layout stops: a dtype or attribute error does not depend on them
+SAME_FAILURES = 3
+
+
+def _same_failure(a: BaseException, b: BaseException) -> bool:
+    return type(a) is type(b) and str(a) == str(b)
+
+
 class Harness:
     """Evaluates the subject eagerly, in a Keras-like graph step, or in a real ``fit`` step."""
 
@@ -650,6 +660,7 @@ class Harness:
         ``nonzero``, the first with a value other than exactly 0 if any (a focal loss that tests
         ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
         zero: Base | None = None
+        repeats = 0
         for name in order(preferred):
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
@@ -657,7 +668,10 @@ class Harness:
             try:
                 value = self.value(yt, yp)
             except Exception as exc:
+                repeats = repeats + 1 if self.failures and _same_failure(self.failures[-1][1], exc) else 1
                 self.failures.append((name, exc))
+                if repeats >= SAME_FAILURES:
+                    break  # the same error whatever the shapes: no other layout gets past it
                 continue
             if any(np.size(t) == 0 for t in self.subject.taps if t is not None):
                 self.failures.append((name, ValueError("the flagged value is empty on this layout")))
