@@ -688,6 +688,10 @@ class Evaluator:
             return self._method_call(node, func, args, env)
         if isinstance(func, cst.Call):
             self.expr(func, env)
+            wrapped = self._lambda_layer(func)
+            if wrapped is not None:
+                # ``Lambda(lambda x: x[:, 0, :])(y_true)``: the layer applies its function
+                return self._helper_call(node, (wrapped, env.copy()), args)
             layered = self._layer_call(func, args)
             if layered is not None:
                 return layered
@@ -753,6 +757,12 @@ class Evaluator:
         value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
             assigned[0], Env(dict(self.module.globals.names)))
         return value if value.has(Tag.LOSS_INSTANCE) else None
+
+    def _lambda_layer(self, layer: cst.Call) -> cst.Lambda | None:
+        """The function of a Keras ``Lambda`` layer built in place from a ``lambda``."""
+        canon = self.module.imports.canonical(cst_dotted(layer.func)) or ""
+        fn = layer.args[0].value if layer.args and layer.args[0].keyword is None else None
+        return fn if canon.endswith("layers.Lambda") and isinstance(fn, cst.Lambda) else None
 
     def _layer_call(self, layer: cst.Call, args: list[Value]) -> Value | None:
         """``Dense(1)(x)`` in the file's own code: a float batch of the rank the layer table

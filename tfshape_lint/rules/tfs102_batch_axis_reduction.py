@@ -329,6 +329,15 @@ class BatchAxisReduction(Rule):
                       "    labels = tf.shape(y_true)[1] * tf.ones((batch, 1), dtype='int32')\n"
                       "    return tf.reduce_sum(keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels), axis=-1)\n",
                 line=8, note="a CTC loss (one value per sample) summed over the batch"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
+                "def pair_loss(y_true, y_pred):\n"
+                "    first = Lambda(lambda x: x[:, 0, :])(y_pred)\n"
+                "    return tf.reduce_sum(tf.square(first - y_true[:, 0, :]))\n",
+                fixed="import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
+                      "def pair_loss(y_true, y_pred):\n"
+                      "    first = Lambda(lambda x: x[:, 0, :])(y_pred)\n"
+                      "    return tf.reduce_sum(tf.square(first - y_true[:, 0, :]), axis=-1)\n",
+                line=6, note="a Keras Lambda layer applied to the prediction runs its function on it"),
         Example("import tensorflow as tf\n\ndef ae_loss(y_true, y_pred):\n"
                 "    return tf.nn.l2_loss(y_true - y_pred)\n\n"
                 "model.compile(optimizer='adam', loss=ae_loss)\n",
