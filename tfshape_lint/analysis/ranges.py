@@ -323,6 +323,25 @@ class Ranges:
                     return src
         return node
 
+    def _element(self, node: cst.Subscript, scope: Scope) -> tuple[cst.BaseExpression, Scope] | None:
+        """For ``x[i]`` with a constant ``i`` where ``x`` is a list or tuple literal (through a
+        local name, or the argument a helper or a Lambda layer's function received), the
+        element's expression and the scope it is evaluated in."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        index = literal(node.slice[0].slice.value)
+        if not isinstance(index, int) or isinstance(index, bool):
+            return None
+        source: cst.BaseExpression | None = self._definition(node.value, scope)
+        where = scope
+        if isinstance(node.value, cst.Name) and source is node.value and scope.is_helper \
+                and scope.parent is not None and scope.callers:
+            source, where = _argument_for(scope, node.value.value), scope.parent
+        if isinstance(source, (cst.List, cst.Tuple)) and -len(source.elements) <= index < len(source.elements) \
+                and not isinstance(source.elements[index], cst.StarredElement):
+            return source.elements[index].value, where
+        return None
+
     def canonical(self, node: cst.BaseExpression) -> str | None:
         return self.imports.canonical(cst_dotted(node))
 
@@ -406,6 +425,9 @@ class Ranges:
             value = scope.value(node)
             if value is not None and (value.has(Tag.DIM) or value.has(Tag.STATIC_BATCH)) and not value.tensor:
                 return Bound(low=Low.SAFE, scalar=True)  # ``x.shape[1]``: the size of an axis, as ``x.shape`` is
+            picked = self._element(node, scope)
+            if picked is not None:
+                return self.bound(*picked)  # ``x[1]`` of ``[a, b]``: b's bound, not the join
             base = self.bound(node.value, scope)
             return base.lifted(const=None, scalar=False)
         if type(node) is cst.IfExp:

@@ -96,6 +96,11 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
+                "def ratio_loss(y_true, y_pred):\n"
+                "    ratio = Lambda(lambda x: x[0] / x[1])([tf.square(y_true - y_pred), 2.0 + tf.abs(y_true)])\n"
+                "    return tf.reduce_mean(ratio, axis=-1)\n",
+                note="x[1] of the list a Lambda layer receives is its second element, kept at least 2"),
         Example("from tensorflow.keras import backend as K\n\ndef style_loss(y_true, y_pred):\n"
                 "    _, h, w, c = K.int_shape(y_pred)\n"
                 "    size = y_pred.get_shape().as_list()[1] * y_pred.get_shape().as_list()[2]\n"
