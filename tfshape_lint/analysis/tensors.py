@@ -1155,14 +1155,13 @@ def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
 def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
     rel = x.rel + 1 if x.rel is not None else None
-    tags = {Tag.ONE_HOT}
     if x.rel == 0 and x.from_true and not x.from_pred:
         # one-hot encoding y_true itself means sparse labels, one rank below y_pred (Keras 3
         # passes (B,) labels for a (B, C) output, KERAS_FACTS §0): the result matches y_pred
+        # (``evaluate_loss`` usually knows this up front and gives the labels rel -1)
         rel = 0
-        tags.add(Tag.ONE_HOT_LABELS)
     return Value(rel=rel, batch=x.batch, dtype=DType.FLOAT, grad=min(x.grad, Grad.CUT), origin=x.origin,
-                 tags=frozenset(tags), marks=_cut_marks(x))
+                 tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
 
 
 _AXIS_GATHERS = frozenset({"tf.gather", "K.gather", "ops.take", "np.take"})
@@ -1257,8 +1256,6 @@ def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         labels = _plain(args[0]) if args and args[0].tensor else None
         rel = labels.rel if labels is not None and labels.rel is not None and value.rel is not None \
             and labels.rel < value.rel else value.rel
-    elif any(a.has(Tag.ONE_HOT_LABELS) for a in args[:2]):
-        rel = 0  # over one_hot(y_true): one value per label, the shape of y_true and its masks
     return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN}))
 
 
@@ -1500,7 +1497,49 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
     """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs (or ``inputs``:
     what the file's only call of the loss passes, see ``analysis.callsites``)."""
     scope = Scope(node, spec)
-    return Evaluator(module, scope).run(inputs if inputs is not None else input_values(spec), closure)
+    if inputs is None:
+        inputs = input_values(spec)
+        labels = spec.params[0] if spec.params else None
+        if labels in inputs and inputs[labels].rel == 0 and _one_hot_labels(module, node, labels):
+            # the loss one-hot encodes its own labels: class ids, one rank below the prediction
+            inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
+    return Evaluator(module, scope).run(inputs, closure)
+
+
+#: calls that keep class ids class ids on the way to ``one_hot``
+_ID_PRESERVING = frozenset({"cast", "reshape", "squeeze", "to_int32", "to_int64"})
+
+
+def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
+    """Whether the loss passes its labels parameter itself (through casts, reshapes or squeezes,
+    also after rebinding the name to one of those) to ``one_hot``: Keras 3 hands such a loss
+    ``(B,)`` class ids for a ``(B, C)`` prediction."""
+    def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
+        while isinstance(expr, cst.Call) and expr.args and \
+                (module.imports.canonical(cst_dotted(expr.func)) or "").rsplit(".", 1)[-1] in _ID_PRESERVING:
+            expr = expr.args[0].value
+        return expr
+
+    found = False
+    for sub in _walk(node):
+        if isinstance(sub, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                               for t in sub.targets):
+            stripped = _strip(sub.value)
+            if not (isinstance(stripped, cst.Name) and stripped.value == name):
+                return False  # the name is rebound to something else: its rank is not the parameter's
+        if isinstance(sub, cst.Call) and sub.args and \
+                (module.imports.canonical(cst_dotted(sub.func)) or "").endswith("one_hot"):
+            arg = _strip(sub.args[0].value)
+            found = found or (isinstance(arg, cst.Name) and arg.value == name)
+    return found
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
 
 
 def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec: LossSpec,

@@ -95,9 +95,6 @@ class Tag(enum.Enum):
     RESHAPED_LIKE = "reshaped_like"  # reshaped to ``tf.shape`` of another tensor
     GATHERED = "gathered"
     ONE_HOT = "one_hot"
-    #: ``one_hot(y_true)``: sparse labels made as wide as the prediction, so a loss over them
-    #: has the labels' own shape (the rank of values derived from y_true)
-    ONE_HOT_LABELS = "one_hot_labels"
     SQUEEZED = "squeezed"
     SQUEEZED_NO_AXIS = "squeezed_noaxis"
     EXPANDED = "expanded"

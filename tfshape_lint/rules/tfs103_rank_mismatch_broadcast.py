@@ -98,6 +98,13 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n\ndef poly1_loss(y_true, y_pred, epsilon=1.0):\n"
+                "    onehot = tf.one_hot(tf.cast(y_true, tf.int32), depth=7)\n"
+                "    pt = tf.reduce_sum(onehot * y_pred, axis=-1)\n"
+                "    ce = tf.nn.softmax_cross_entropy_with_logits(onehot, y_pred)\n"
+                "    return ce + epsilon * (1 - pt)\n",
+                note="labels one-hot encoded by the loss are class ids, one rank below the prediction: "
+                     "the crossentropy and pt are both one value per sample"),
         Example("import tensorflow as tf\n\nPAD = 0\n\ndef padded_loss(y_true, y_pred):\n"
                 "    y_true = tf.cast(y_true, tf.int32)\n"
                 "    mask = tf.cast(tf.not_equal(y_true, PAD), tf.float32)\n"
