@@ -31,6 +31,7 @@ from tfshape_lint.analysis.values import (
     elementwise,
     join,
 )
+from tfshape_lint.source import descendants
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
@@ -1520,26 +1521,14 @@ def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
             expr = expr.args[0].value
         return expr
 
-    found = False
-    for sub in _walk(node):
-        if isinstance(sub, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
-                                               for t in sub.targets):
-            stripped = _strip(sub.value)
-            if not (isinstance(stripped, cst.Name) and stripped.value == name):
-                return False  # the name is rebound to something else: its rank is not the parameter's
-        if isinstance(sub, cst.Call) and sub.args and \
-                (module.imports.canonical(cst_dotted(sub.func)) or "").endswith("one_hot"):
-            arg = _strip(sub.args[0].value)
-            found = found or (isinstance(arg, cst.Name) and arg.value == name)
-    return found
+    def _is_name(expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Name) and expr.value == name
 
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+    encoded = any(call.args and (module.imports.canonical(cst_dotted(call.func)) or "").endswith("one_hot")
+                  and _is_name(_strip(call.args[0].value)) for call in descendants(node, cst.Call))
+    # a name rebound to anything but its own cast/reshape/squeeze no longer has the parameter's rank
+    return encoded and all(_is_name(_strip(assign.value)) for assign in descendants(node, cst.Assign)
+                           if any(_is_name(t.target) for t in assign.targets))
 
 
 def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec: LossSpec,

@@ -251,9 +251,7 @@ class NonFloatMask(Rule):
         arg = call_arg(node, 0, "input_tensor", "x", "a", "input")
         value = self.value(arg) if arg is not None else None
         if arg is not None and value is not None and value.tensor and value.dtype is DType.BOOL:
-            fixed, imports = cast(self.index, arg, self._dtype(arg))
-            self.report(arg, kind="bool", mask=short(arg), op=op, fixed=short(fixed, 60),
-                        fix=fixed, fix_imports=imports, severity=Severity.ERROR)
+            self._report(arg, value, arg, op, operator=False)
 
     def _check(self, node: cst.CSTNode, left: cst.BaseExpression, right: cst.BaseExpression,
                op: str, operator: bool) -> None:

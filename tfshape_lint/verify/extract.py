@@ -552,36 +552,42 @@ def _used_as_index(root: ast.AST, param: str) -> bool:
 
 def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:
     """How a never-called factory's required parameters were bound (empty if they were not)."""
+    return _per_call(source, loss)[0]
+
+
+def _per_call(source: str, loss: LossRef) -> tuple[dict[str, ParamBinding], bool]:
+    """(the bindings of :func:`per_call_bindings`, whether the finding or the file gives a call
+    of the factory: its run-time arguments were bound, not its missing call)."""
     try:
         tree = parse(source)
     except (SyntaxError, ValueError):
-        return {}
+        return {}, False
     parts = loss.qualname.split(".")
     if len(parts) < 2:
-        return {}
+        return {}, False
     module = _index(source, tree)
     root = _binding(module, parts[0], ("def",))
     if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return {}
+        return {}, False
     try:
         call, site = _call_and_site(module, loss, parts[0], root)
     except ExtractionError:
-        return {}
+        return {}, False
     call = call or site
     if call is not None and not isinstance(call, ast.Call):
-        return {}
+        return {}, True
     missing = _required(root, set()) if call is None else _bindable_args(module, root, call, site)[2]
-    return (param_bindings(root, missing) or {}) if missing else {}
+    return ((param_bindings(root, missing) or {}) if missing else {}), call is not None
 
 
 def per_call_note(source: str, loss: LossRef) -> str:
     """How a never-called factory's required parameters were bound, in words ("" if they were not)."""
-    bindings = per_call_bindings(source, loss)
+    bindings, called = _per_call(source, loss)
     if not bindings:
         return ""
     shown = ", ".join(binding.shown(param) for param, binding in bindings.items())
     factory = loss.qualname.split('.')[0]
-    if loss.factory_call or f"{factory}(" in source.replace(f"def {factory}(", ""):
+    if called:
         return f"the file's call of `{factory}` passes values it computes at run time; they were bound as {shown}"
     return f"the file never calls `{factory}`; its parameters without default were bound as {shown}"
 
