@@ -101,6 +101,7 @@ class Bound:
     label: bool = False  # depends on y_true
     le_one: bool = False  # <= 1 (a probability, a clip to 1)
     margin: bool = False  # <= 1 - eps with an eps float32 keeps, so 1 - x >= eps
+    neg_margin: bool = False  # >= -1 + eps likewise: with ``margin``, x ** 2 <= 1 - eps
     const: float | None = None  # a known constant (float32)
     scalar: bool = False  # a Python number or epsilon, not a tensor
     label_sum: bool = False  # a reduction of labels (0 for a batch without positives)
@@ -124,17 +125,17 @@ def constant(c: float) -> Bound:
         low = Low.NONNEG  # 0, or a subnormal "epsilon" that devices flush to 0
     else:
         low = Low.ANY
-    return Bound(low=low, const=c, scalar=True, le_one=c <= 1.0, margin=c < 1.0)
+    return Bound(low=low, const=c, scalar=True, le_one=c <= 1.0, margin=c < 1.0, neg_margin=c > -1.0)
 
 
-EPSILON = Bound(low=Low.SAFE, scalar=True, le_one=True, margin=True)
+EPSILON = Bound(low=Low.SAFE, scalar=True, le_one=True, margin=True, neg_margin=True)
 
 
 def join(a: Bound, b: Bound) -> Bound:
     return Bound(
         low=worst(a.low, b.low), pred=a.pred or b.pred, diff=a.diff or b.diff,
         label=a.label or b.label, le_one=a.le_one and b.le_one, margin=a.margin and b.margin,
-        const=a.const if a.const == b.const else None, scalar=a.scalar and b.scalar,
+        neg_margin=a.neg_margin and b.neg_margin, const=a.const if a.const == b.const else None, scalar=a.scalar and b.scalar,
         label_sum=a.label_sum or b.label_sum, nan_label=a.nan_label or b.nan_label,
         negated=a.negated or b.negated, hazards=a.hazards | b.hazards)
 
@@ -545,7 +546,8 @@ class Ranges:
         if isinstance(node.operator, cst.Minus):
             if inner.const is not None:
                 return constant(-inner.const)
-            return combine([inner], Low.ANY, negated=inner.pred and not inner.margin)
+            return combine([inner], Low.ANY, negated=inner.pred and not inner.margin, neg_margin=inner.margin,
+                           scalar=inner.scalar)
         if isinstance(node.operator, cst.Plus):
             return inner
         return combine([inner], Low.NONNEG, pred=False, diff=False, le_one=True)
@@ -592,8 +594,8 @@ class Ranges:
     def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
         """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
         least the smaller of ``a`` and ``b``, so a clipped ``p`` and ``1 - p`` keep it >= eps."""
-        left = _factors(self._definition(node.left, scope))
-        right = _factors(self._definition(node.right, scope))
+        left = self._factors(self._definition(node.left, scope))
+        right = self._factors(self._definition(node.right, scope))
         for (w, a), (v, b) in ((lf, rf) for lf in left for rf in right):
             if not (_one_minus(v, w) or _one_minus(w, v)):
                 continue
@@ -604,6 +606,15 @@ class Ranges:
             return Bound(low=worst(ba.low, bb.low), le_one=ba.le_one and bb.le_one,
                          margin=ba.margin and bb.margin)
         return None
+
+    def _factors(self, node: cst.BaseExpression | None) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+        """``(w, a)`` and ``(a, w)`` for a product ``w * a`` or ``tf.multiply(w, a)``, else nothing."""
+        if isinstance(node, cst.Call) and len(node.args) == 2 and not any(a.keyword for a in node.args):
+            spec = lookup(self.canonical(node.func))
+            if spec is not None and spec.op == "multiply":
+                first, second = node.args[0].value, node.args[1].value
+                return [(first, second), (second, first)]
+        return _factors(node)
 
     @staticmethod
     def _arith(operator: cst.CSTNode, left: Bound, right: Bound) -> Bound:
@@ -781,6 +792,9 @@ def _add(a: Bound, b: Bound) -> Bound:
     if a.const is not None and b.const is not None:
         return constant(a.const + b.const)
     base = combine([a, b])
+    for c, x in ((a, b), (b, a)):
+        if c.const == -1.0 and x.scalar and x.low is Low.SAFE:
+            return Bound(scalar=True, neg_margin=True)  # -1 + eps, eps unknown
     if a.scalar and b.scalar:
         return base.lifted(low=worst(a.low, b.low), scalar=True)
     positive_scalar = any((x.scalar or x.const is not None) and x.low is Low.SAFE for x in (a, b))
@@ -867,7 +881,8 @@ def _power(a: Bound, b: Bound) -> Bound:
         return base.lifted(low=a.low) if at_least(a.low, Low.NONNEG) else base
     if exponent == int(exponent) and int(exponent) % 2 == 0 and exponent > 0:
         low = a.low if at_least(a.low, Low.NONNEG) else Low.NONNEG
-        return base.lifted(low=low)
+        symmetric = a.margin and a.neg_margin  # |a| <= 1 - eps: a ** 2 <= 1 - eps as well
+        return base.lifted(low=low, le_one=symmetric, margin=symmetric)
     if exponent > 0:
         keep = at_least(a.low, Low.NONNEG)
         return base.lifted(low=a.low if keep else Low.ANY, le_one=keep and a.le_one and exponent >= 1,
@@ -920,7 +935,8 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
     if op in _NONNEG_UNARY:
         low = x.low if at_least(x.low, Low.POS) and op != "relu" else Low.NONNEG
         le_one = op == "hard_sigmoid" or (op == "sqrt" and x.le_one and at_least(x.low, Low.NONNEG))
-        return combine([x], low, le_one=le_one)
+        symmetric = op in ("square", "abs") and x.margin and x.neg_margin  # |x| <= 1 - eps
+        return combine([x], low, le_one=le_one or symmetric, margin=symmetric)
     if op in ("reciprocal", "rsqrt"):
         return combine([x], Low.POS if at_least(x.low, Low.POS) else Low.ANY)
     if op == "negative":
@@ -1096,7 +1112,8 @@ def _clip(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sco
     lo = r.bound(lo_node, scope) if lo_node is not None else ANY
     hi = r.bound(hi_node, scope) if hi_node is not None else ANY
     low = best(x.low, lo.low) if lo_node is not None else x.low
-    return combine([x], low, le_one=hi.le_one, margin=hi.margin)
+    return combine([x], low, le_one=hi.le_one, margin=hi.margin,
+                   neg_margin=lo.neg_margin or (lo_node is None and x.neg_margin))
 
 
 def _fill(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:

@@ -239,6 +239,19 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.reduce_mean(-tf.pow(1.0 - p_t, gamma) * tf.math.log(p_t), axis=-1)\n",
                 note="y*p + (1-y)*(1-p) of a clipped p stays >= the clip for labels in [0, 1]"),
         Example("import tensorflow as tf\n\n"
+                "def focal_loss(y_true, y_pred, gamma=2.0):\n"
+                "    p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)\n"
+                "    p_t = tf.multiply(y_true, p) + tf.multiply(1 - y_true, 1 - p)\n"
+                "    return tf.reduce_mean(-tf.pow(1.0 - p_t, gamma) * tf.math.log(p_t), axis=-1)\n",
+                note="the same mixture written with tf.multiply"),
+        Example("import tensorflow as tf\n\n"
+                "def arcface_logits(y_true, y_pred, s=64.0):\n"
+                "    eps = tf.keras.backend.epsilon()\n"
+                "    cos_t = tf.clip_by_value(y_pred, -1.0 + eps, 1.0 - eps)\n"
+                "    sin_t = tf.sqrt(1.0 - cos_t ** 2)\n"
+                "    return tf.nn.softmax_cross_entropy_with_logits(y_true, s * (cos_t * 0.87 - sin_t * 0.48))\n",
+                note="a cosine clipped to [-1 + eps, 1 - eps] keeps 1 - cos**2 >= eps"),
+        Example("import tensorflow as tf\n\n"
                 "def weighted_mse(y_true, y_pred):\n"
                 "    positives = tf.reduce_sum(y_true, axis=-1)\n"
                 "    share = tf.reduce_sum(tf.square(y_true), axis=-1) / positives\n"
@@ -274,6 +287,17 @@ class UnguardedLogDivSqrt(Rule):
         Example('import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features))\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 fixed='import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features) + 1e-7)\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 line=4, note="(labels, features): the cosine an embedding head gives, as ArcFace losses name it"),
+        Example("import tensorflow as tf\n\n"
+                "def arcface_logits(y_true, y_pred, s=64.0):\n"
+                "    cos_t = tf.clip_by_value(y_pred, -1.0, 1.0 - 1e-7)\n"
+                "    sin_t = tf.sqrt(1.0 - tf.square(cos_t))\n"
+                "    return tf.nn.softmax_cross_entropy_with_logits(y_true, s * (cos_t * 0.87 - sin_t * 0.48))\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def arcface_logits(y_true, y_pred, s=64.0):\n"
+                      "    cos_t = tf.clip_by_value(y_pred, -1.0, 1.0 - 1e-7)\n"
+                      "    sin_t = tf.sqrt(1.0 - tf.square(cos_t) + 1e-7)\n"
+                      "    return tf.nn.softmax_cross_entropy_with_logits(y_true, s * (cos_t * 0.87 - sin_t * 0.48))\n",
+                line=5, note="clipped below 1 only: at cos = -1 the square is 1 again"),
         Example("import tensorflow as tf\n\ndef custom_loss_kld(y, p_base, minval=1e-9):\n"
                 "    sigma = tf.sqrt(p_base[:, 1] ** 2 + p_base[:, 2] ** 2) + minval\n"
                 "    return tf.reduce_mean(tf.square(y[:, 0] - p_base[:, 0]) / sigma)\n",

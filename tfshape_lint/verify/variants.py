@@ -233,6 +233,57 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
             f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch)")
 
 
+def _keep_batch_within(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
+    """TFS108's variant: the flagged reduction kept per sample, and so are the reductions over
+    the batch axis inside it (``reduce_mean(reduce_mean(y * log(p), axis=0) / w)``): the finding
+    is that this expression returns one number for the whole batch, and an inner ``axis=0`` is
+    where the batch went. TFS102 keeps the plain variant: there an inner batch *sum* would be
+    its own cause of the scaling, and removing it would credit the flagged node with it."""
+    made = _keep_batch(node, ctx)
+    if made is None or not isinstance(made[0], ast.Call) or len(made[0].args) < 2:
+        return made
+    removed = _BatchReductionsRemoved.lines_of(made[0].args[1])
+    if not removed:
+        return made
+    new = copy.deepcopy(made[0])
+    new.args[1] = _BatchReductionsRemoved().visit(new.args[1])
+    where = ", ".join(f"line {n}" for n in removed)
+    return new, f"{made[1]}, with the reduction over the batch axis inside it ({where}) kept per sample"
+
+
+class _BatchReductionsRemoved(ast.NodeTransformer):
+    """``reduce_*(x, axis=0)`` replaced by ``x``; ``axis=(0, k)`` becomes ``axis=(k,)``."""
+
+    @staticmethod
+    def batch_axes(call: ast.Call) -> ast.expr | None:
+        if not any(_call_name(call).endswith(r) for r in _REDUCTIONS) or not call.args:
+            return None
+        found = _kw(call, "axis")
+        axis = found.value if found is not None else (call.args[1] if len(call.args) >= 2 else None)
+        if isinstance(axis, ast.Constant) and axis.value == 0:
+            return axis
+        if isinstance(axis, (ast.Tuple, ast.List)) and any(
+                isinstance(e, ast.Constant) and e.value == 0 for e in axis.elts):
+            return axis
+        return None
+
+    @classmethod
+    def lines_of(cls, tree: ast.AST) -> list[int]:
+        return sorted({n.lineno for n in ast.walk(tree)
+                       if isinstance(n, ast.Call) and cls.batch_axes(n) is not None})
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        axis = self.batch_axes(node)
+        if axis is None:
+            return node
+        if isinstance(axis, ast.Constant):
+            return node.args[0]
+        assert isinstance(axis, (ast.Tuple, ast.List))
+        axis.elts = [e for e in axis.elts if not (isinstance(e, ast.Constant) and e.value == 0)]
+        return node
+
+
 def _loss_instance_call(call: ast.Call) -> bool:
     """``self.ce(a, b)`` or ``loss_fn(a, b)``: a call of an object (an attribute or a plain name,
     not a TensorFlow/Keras function) with the two tensors a Loss takes; the runtime helper
@@ -517,7 +568,7 @@ TRANSFORMS: dict[str, Transform] = {
     "TFS105": _last_axis_index,
     "TFS106": _expand_operand,
     "TFS107": _batch_constant,
-    "TFS108": _keep_batch,
+    "TFS108": _keep_batch_within,
     "TFS109": _default_reduction,
     "TFS110": _dynamic_batch,
     "TFS201": _cast_float,

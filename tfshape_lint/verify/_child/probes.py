@@ -1258,7 +1258,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         ordinary = [("ordinary inputs", yt0, yp0)]
     if params.get("case") == "ordinary inputs" and not ordinary:
         ordinary = [("ordinary inputs", *base.sig.make(4))]
-    cases = ordinary + (_logit_inputs(base.sig) if logits else _edge_inputs(base.sig))
+    cases = ordinary + (_logit_inputs(base.sig) if logits else _edge_inputs(base.sig, _takes_cosines(h.subject.program)))
     if squashes and not logits:
         cases += _logit_inputs(base.sig)
     yt, yp = base.sig.make(4)
@@ -1559,7 +1559,19 @@ def _edge_verdict(label: str, run: Any, finite_value: bool) -> Outcome | None:
     return None
 
 
-def _edge_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
+#: a clip of the prediction down to -1 (``clip_by_value(cos, -1 + eps, 1 - eps)``): a cosine
+_COSINE_CLIP = re.compile(r"clip\w*\([^(),]+,\s*(?:\w+\s*=\s*)?-\s*1(?:\.0*)?\b")
+#: ``1 - x ** 2`` / ``1 - square(x)``: the sine of an angle from its cosine (ArcFace, CosFace)
+_SINE_FROM_COSINE = re.compile(r"\b1(?:\.0*)?\s*-\s*(?:[\w.]*square\(|[\w.\[\]]+\s*\*\*\s*2\b)")
+
+
+def _takes_cosines(program: str) -> bool:
+    """The loss reads its prediction as a cosine in [-1, 1] (a margin loss on an embedding head),
+    so -1 is an edge input as natural as 0 and 1 are for probabilities."""
+    return bool(_COSINE_CLIP.search(program) or _SINE_FROM_COSINE.search(program))
+
+
+def _edge_inputs(sig: Sig, cosines: bool = False) -> list[tuple[str, np.ndarray, np.ndarray]]:
     yt, yp = sig.make(4)
     if sig.labels in ("binary", "onehot", "float"):
         hard = (np.asarray(yt, dtype="float32") > 0.5).astype("float32")
@@ -1571,6 +1583,14 @@ def _edge_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
         out.append(("y_pred = 1 - y_true exactly", _labels_like(yt, hard), (1.0 - hard).astype("float32")))
     out.append(("y_pred all 0", yt, np.zeros_like(yp)))
     out.append(("y_pred all 1", yt, np.ones_like(yp)))
+    single = np.zeros_like(yp)
+    single.reshape(-1)[0] = 1.0
+    out.append(("y_pred 0 but for one entry of 1 in the batch (one active ReLU unit)", yt, single))
+    if cosines:
+        out.append(("y_pred all -1 (cosines at the lower end of [-1, 1])", yt, -np.ones_like(yp)))
+        if hard.shape == yp.shape:
+            out.append(("y_pred = 2 * y_true - 1 exactly (cosines of -1 and 1)", _labels_like(yt, hard),
+                        (2.0 * hard - 1.0).astype("float32")))
     out.append(("y_true all 0", np.zeros_like(yt), yp))
     out.append(("y_true and y_pred all 0", np.zeros_like(yt), np.zeros_like(yp)))
     if sig.labels in ("binary", "float"):
