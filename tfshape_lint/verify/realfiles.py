@@ -295,7 +295,8 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
                         "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
-    size = needs.middle if 2 <= needs.middle <= MAX_MIDDLE else MIDDLE
+    # one middle axis (a sequence) may be as long as the file asks; several multiply
+    size = needs.middle if 2 <= needs.middle <= (MAX_SEQUENCE if needs.rank <= 3 else MAX_MIDDLE) else MIDDLE
     # a last-axis need as wide as the image is the channels-first spelling of the same slices
     channels = max(needs.last, 3) if not (needs.middle and needs.last >= needs.middle - 1) else 3
     if needs.images:
@@ -509,6 +510,9 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
         needs.last = max(needs.last, _index_need(last, needs.names or {}))
     if not has_ellipsis and len(plain) >= 3:
         for middle in plain[1:-1]:
+            if isinstance(middle, ast.Slice) and middle.lower is not None:
+                # [:, 365:, :]: a spin-up period cut off the time axis, which must be longer
+                needs.middle = max(needs.middle, _index_need(middle, needs.names or {}))
             upper = middle.upper if isinstance(middle, ast.Slice) else None
             if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Sub) and isinstance(upper.left, ast.Name):
                 size = (needs.names or {}).get(upper.left.id)  # [:, :rows - 1]: the axis is `rows` wide
@@ -559,6 +563,7 @@ def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
 
 #: the widest middle axis a layout takes from the file's own sizes (an image of 256x256 at most)
 MAX_MIDDLE = 256
+MAX_SEQUENCE = 1024
 
 
 def _module_ints(tree: ast.Module) -> dict[str, int]:

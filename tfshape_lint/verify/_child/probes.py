@@ -104,7 +104,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
             else original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
-    pinned = dict(params)
+    pinned = dict(params, counterfactual=True)
     if h.decided:
         pinned["only"] = [h.decided]
     if h.reference is not None:
@@ -943,13 +943,42 @@ def unknown_batch(h: Harness, params: dict[str, Any]) -> Outcome:
     """Traced as ``fit`` traces it, the batch dimension is None."""
     base = h.baseline(_signatures(params))
     if base is None:
-        return h.no_baseline()
+        return _unknown_batch_failing(h, bool(params.get("counterfactual")))
     run, err = _try(lambda: h.graph(base.y_true, base.y_pred))
     if err is not None:
         return confirmed(f"traced with batch dim None (as fit does): {describe(err)}; eager at batch 4 runs")
     if not close(run.value, base.value):
         return confirmed(f"traced with batch dim None: loss {fmt(run.value)} vs {fmt(base.value)} eagerly")
     return refuted("traced with batch dim None: runs and matches the eager value")
+
+
+def _unknown_batch_failing(h: Harness, variant: bool) -> Outcome:
+    """A loss that fails eagerly on every input (a name its Keras lacks, further down): traced
+    with the batch dimension None it may fail *earlier*, with an error of another kind, which
+    is then the flagged node's. In the counterfactual run (the flagged size read from
+    ``tf.shape``) the trace must get as far as the eager call does, stopping on the same error."""
+    for name, eager_err in list(h.failures)[:3]:
+        if name not in SIGS:
+            continue
+        yt, yp = SIGS[name].make(4)
+        _, graph_err = _try(lambda: h.graph(yt, yp))
+        if graph_err is None:
+            continue
+        h.decided = h.decided or name
+        if _same_kind(graph_err, eager_err):
+            if variant:
+                return refuted(f"traced with batch dim None it gets as far as the eager call and stops on the "
+                               f"same error ({describe(eager_err)})")
+            break
+        return confirmed(f"traced with batch dim None (as fit does): {describe(graph_err)}; eagerly the loss gets "
+                         f"past that point and stops later, on {describe(eager_err)} (y_true/y_pred {layout(SIGS[name])})")
+    return h.no_baseline()
+
+
+def _same_kind(a: BaseException, b: BaseException) -> bool:
+    """The same error raised eagerly and in a trace (whose messages name graph nodes, so only
+    the type and the start of the cleaned message are compared)."""
+    return type(a) is type(b) and describe(a)[:80] == describe(b)[:80]
 
 
 # -- TFS111: mask after reduction ------------------------------------------------------------------
@@ -1290,12 +1319,14 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
     non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
+    gradient_seen = False  # a gradient w.r.t. y_pred on some input: a finite one then means something
     for label, yt, yp in cases:
         run, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None:
             continue
         checked += 1
         reached = reached or bool(run.taps)
+        gradient_seen = gradient_seen or run.grad is not None
         kind = _non_float_kind(run.out)
         if kind:
             problem = _node_problem(run) or ""
@@ -1343,6 +1374,11 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         # loss's other findings neutralised (an upstream division guarded) can decide
         return inconclusive(f"the flagged op only passes on NaN/inf made upstream with {what} "
                             f"({layout(base.sig)}): whether it makes its own is not shown{note}")
+    if not gradient_seen and h.subject.role != "metric" and not params.get("counterfactual"):
+        # (in a counterfactual run the variant may cut the gradient itself: TFS402's stop_gradient)
+        return inconclusive(f"the loss stays finite with {what} ({layout(base.sig)}), but it has no gradient "
+                            "w.r.t. y_pred at all (a NumPy call or a non-differentiable op cuts the tape), so a "
+                            f"NaN gradient from the flagged op cannot show{note}")
     if node_clean:
         return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
                        f"the loss's non-finite values come from elsewhere{note}")
