@@ -1293,7 +1293,11 @@ def _py_function(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value],
 
 def _boolean_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
-    return x.evolve(rel=None, rank=None, batch=False, tags=frozenset({Tag.MASKED_SELECT}))
+    tags = {Tag.MASKED_SELECT}
+    if x.batch or x.has(Tag.HOLDS_BATCH):
+        # the selected elements come from every sample: a sum of them still grows with the batch
+        tags.add(Tag.HOLDS_BATCH)
+    return x.evolve(rel=None, rank=None, batch=False, tags=frozenset(tags))
 
 
 def _sequence_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
