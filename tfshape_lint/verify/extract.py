@@ -309,12 +309,12 @@ def _factory_call(module: _Module, loss: LossRef, name: str, root: ast.stmt) -> 
         missing = _required(root, set())
         if not missing:
             return ast.Call(ast.Name(name, ast.Load()), [], [])
-        bound = _per_call_binding(root, name, missing)
+        bound = _per_call_binding(root, name, missing, loss.line)
         if bound is not None:
             return bound
         raise ExtractionError(f"`{loss.qualname}` is built by `{name}(...)`, which this file never calls; "
                               f"parameter `{missing[0]}` has no default")
-    return _bound_call(module, root, call, site)
+    return _bound_call(module, root, call, site, loss.line)
 
 
 def _call_and_site(module: _Module, loss: LossRef, name: str,
@@ -354,8 +354,12 @@ class ParamBinding:
 
     kind: str
     value: float = NEUTRAL
+    #: ``branch``: the literal the factory compares the parameter with to build the flagged loss
+    literal: str | int | float | None = None
 
     def expr(self) -> ast.expr:
+        if self.kind == "branch":
+            return ast.Constant(self.literal)
         if self.kind in ("size", "count"):
             return ast.Constant(int(self.value))
         if self.kind == "sequence":  # [value] * labels.shape[-1]
@@ -386,6 +390,8 @@ class ParamBinding:
         return self.shown(param)
 
     def shown(self, param: str) -> str:
+        if self.kind == "branch":
+            return f"`{param}` = {self.literal!r} (the branch that defines the flagged loss)"
         if self.kind == "labels":
             return f"`{param}` = y_true"
         if self.kind == "mask":
@@ -402,7 +408,7 @@ class ParamBinding:
 
 
 def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
-                   missing: list[str]) -> dict[str, ParamBinding] | None:
+                   missing: list[str], target_line: int = 0) -> dict[str, ParamBinding] | None:
     """The binding of each required parameter of a factory the file never calls: a parameter the
     loss uses like a tensor (reduced over axes, indexed) is the labels' own tensor (same shape
     as the samples, e.g. the input image a pixel-wise loss weights by); one named like a mask
@@ -413,9 +419,15 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     fits the rank-3/4 inputs the probe tries; one multiplied as a matrix (``matmul``, ``dot``,
     ``@``) the identity as wide as the labels' last axis, which leaves the projected values as they
     are (a number there raises, and so would any other shape); any other the neutral number 0.5. None when a
-    parameter is used in a way none fits (a whole shape, ``len``/``shape`` of it, a callable)."""
+    parameter is used in a way none fits (a whole shape, ``len``/``shape`` of it, a callable).
+    A parameter that selects which loss the factory builds (``if loss_type == 'cross_entropy':``
+    around the flagged loss's ``def`` on ``target_line``) gets the literal of that branch."""
     out: dict[str, ParamBinding] = {}
     for param in missing:
+        selected = _branch_literal(root, param, target_line)
+        if selected is not None:
+            out[param] = ParamBinding("branch", literal=selected)
+            continue
         kind = _param_use(root, param)
         if kind == "":
             return None
@@ -432,6 +444,33 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
         else:
             out[param] = ParamBinding("labels" if kind == "tensor" else "number")
     return out
+
+
+def _branch_literal(root: ast.AST, param: str, line: int) -> str | int | float | None:
+    """The literal of ``if param == <literal>:`` (or ``param in (<literal>, ...)``) whose body
+    holds ``line``; None when no such test guards it."""
+    if not line:
+        return None
+    for node in ast.walk(root):
+        if not isinstance(node, ast.If) or not node.body:
+            continue
+        if not node.body[0].lineno <= line <= (node.body[-1].end_lineno or node.body[-1].lineno):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+            continue
+        left, right = test.left, test.comparators[0]
+        if isinstance(test.ops[0], ast.Eq):
+            for name, value in ((left, right), (right, left)):
+                if isinstance(name, ast.Name) and name.id == param and isinstance(value, ast.Constant) \
+                        and isinstance(value.value, (str, int, float)) and not isinstance(value.value, bool):
+                    return value.value
+        if isinstance(test.ops[0], ast.In) and isinstance(left, ast.Name) and left.id == param \
+                and isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts:
+            first = right.elts[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, (str, int, float)):
+                return first.value
+    return None
 
 
 def _mask_like(param: str) -> bool:
@@ -464,10 +503,11 @@ def _selected_value(root: ast.AST, param: str) -> float:
     return 1.0
 
 
-def _per_call_binding(root: ast.FunctionDef | ast.AsyncFunctionDef, name: str, missing: list[str]) -> ast.expr | None:
+def _per_call_binding(root: ast.FunctionDef | ast.AsyncFunctionDef, name: str, missing: list[str],
+                      target_line: int = 0) -> ast.expr | None:
     """``lambda t, p: factory(t, 0.5)(t, p)`` for a factory the file never calls, each required
     parameter bound as :func:`param_bindings` says; None when one cannot be bound."""
-    bindings = param_bindings(root, missing)
+    bindings = param_bindings(root, missing, target_line)
     if bindings is None:
         return None
     keywords = [ast.keyword(param, binding.expr()) for param, binding in bindings.items()]
@@ -577,7 +617,7 @@ def _per_call(source: str, loss: LossRef) -> tuple[dict[str, ParamBinding], bool
     if call is not None and not isinstance(call, ast.Call):
         return {}, True
     missing = _required(root, set()) if call is None else _bindable_args(module, root, call, site)[2]
-    return ((param_bindings(root, missing) or {}) if missing else {}), call is not None
+    return ((param_bindings(root, missing, loss.line) or {}) if missing else {}), call is not None
 
 
 def per_call_note(source: str, loss: LossRef) -> str:
@@ -602,13 +642,13 @@ def _required(root: ast.FunctionDef | ast.AsyncFunctionDef, given: set[str]) -> 
 
 
 def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
-                site: ast.Call | None) -> ast.Call:
+                site: ast.Call | None, target_line: int = 0) -> ast.Call:
     """``call`` with the arguments the probe can evaluate; a required parameter passed a value
     the file computes at run time (``make_loss(E_train)``) is bound as for a factory never
     called (see :func:`param_bindings`), or the error names it."""
     args, keywords, missing = _bindable_args(module, root, call, site)
     if missing:
-        bound = param_bindings(root, missing)
+        bound = param_bindings(root, missing, target_line)
         if bound is None:
             raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
                                   "file computes at run time, and the parameter has no default")
