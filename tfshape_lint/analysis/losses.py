@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field, replace
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
@@ -126,14 +127,20 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     if not ("loss" in name.lower() or registered):
         return False
     if compound:
-        return _labels_like(first) and _preds_like(second, preds)
+        return _labels_like(_snake(params[0])) and _preds_like(_snake(params[1]), preds)
     return (first in LABEL_NAMES or _suffixed(first, "true")) and (second in preds or _suffixed(second, "pred"))
 
 
 #: words that, as the first or last part of a compound name (``target_data``, ``size_prediction``),
 #: say a parameter of a ``*loss*`` function holds the labels or the predictions
-_LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt"})
-_PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "logits", "p"})
+_LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt", "truth"})
+_PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicted", "logits", "p"})
+
+
+def _snake(name: str) -> str:
+    """``groundTruth`` -> ``ground_truth``, ``depthsPredicted`` -> ``depths_predicted``: the parts
+    of a camelCase name, lower-cased, as ``_compound_of`` reads them."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _labels_like(name: str) -> bool:

@@ -871,8 +871,8 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     base = x.evolve(dtype=dtype, tags=x.tags & {Tag.MASK}, length=None, tensor=True)
     # a sum of a mask, of integers or of ``ones_like``/``zeros_like`` of no data counts elements
     # (a sum of zeros is a constant 0, not a batch total)
-    is_count = spec.op == "sum" and (x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT)
-                                     or (x.has(Tag.FILLED) and not x.origin))
+    is_count = spec.op == "count" or spec.op == "sum" and (
+        x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT) or (x.has(Tag.FILLED) and not x.origin))
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))

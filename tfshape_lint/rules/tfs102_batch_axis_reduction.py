@@ -108,6 +108,11 @@ class BatchAxisReduction(Rule):
                 "    total = tf.reduce_sum(tf.square(y_true - y_pred) * mask)\n"
                 "    return total / tf.maximum(tf.reduce_sum(mask), 1.0)\n",
                 note="a full sum divided by the mask count is a normalised mean"),
+        Example("import tensorflow as tf\n\ndef depth_loss(y_true, y_pred):\n"
+                "    valid = tf.where(tf.greater(y_true, 0), 1.0, 0.0)\n"
+                "    picked = tf.boolean_mask(tf.abs(y_true - y_pred), tf.greater(y_true, 0))\n"
+                "    return tf.reduce_sum(picked) / tf.cast(tf.math.count_nonzero(valid), tf.float32)\n",
+                note="count_nonzero of the mask counts the selected values: a masked mean"),
         Example("import tensorflow as tf\n\ndef sse(y_true, y_pred):\n"
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / n\n",
@@ -182,6 +187,12 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef profit_loss(y_true, y_pred):\n"
+                "    keep = tf.logical_not(tf.math.is_nan(y_true))\n"
+                "    gain = tf.boolean_mask(y_true * y_pred, keep)\n"
+                "    return -tf.reduce_sum(gain)\n",
+                fixed=None, line=6, note="boolean_mask flattens the selection, whose values still come from every "
+                                         "sample: no axis keeps them apart, so there is no automatic fix"),
         Example('import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()))\n',
                 fixed='import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()), axis=-1)\n',
                 line=7, note="Keras's functional multiply([a, b]) is an elementwise product"),

@@ -84,6 +84,13 @@ class SqueezeWithoutAxis(Rule):
                 "        p = tf.squeeze(y_pred, axis=None)\n"
                 "        return K.mean(K.square(y_true[:, 0] - p), axis=-1)\n",
                 fixed=None, line=6, note="axis=None is the same as no axis"),
+        Example("import tensorflow as tf\n\ndef depthLoss(groundTruth, depthPredicted):\n"
+                "    depth = tf.squeeze(depthPredicted)\n"
+                "    return tf.reduce_mean(tf.abs(groundTruth[..., 0] - depth), axis=[1, 2])\n",
+                fixed="import tensorflow as tf\n\ndef depthLoss(groundTruth, depthPredicted):\n"
+                      "    depth = tf.squeeze(depthPredicted, axis=-1)\n"
+                      "    return tf.reduce_mean(tf.abs(groundTruth[..., 0] - depth), axis=[1, 2])\n",
+                line=4, note="camelCase parameter names (groundTruth, depthPredicted) of a function named like a loss"),
         Example("import tensorflow as tf\n\ndef cox_loss(y_true, y_pred):\n"
                 "    time = tf.squeeze(tf.gather(y_true, [0], axis=1))\n"
                 "    risk = tf.squeeze(y_pred, axis=1)\n"

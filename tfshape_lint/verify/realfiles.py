@@ -658,6 +658,9 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         needs.rank = max(needs.rank, 4)
         needs.middle = max(needs.middle, (size - 1) * 16 + 1 if name == "ssim_multiscale" else size)
         needs.images = True
+    if name in _RANK4_OPS:
+        # ops of (B, H, W, C) images only ("'images' must have either 3 or 4 dimensions")
+        needs.rank = max(needs.rank, 4)
     if name in ("transpose", "permute_dimensions"):
         perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
                     node.args[1] if len(node.args) >= 2 else None)
@@ -683,6 +686,13 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         if len(dims) >= 2 and all(d is not None for d in dims) and all(d is not None and d > 0 for d in dims[1:]) \
                 and (len(dims) >= 3 or dims[0] == -1):
             _note_reshape(needs, dims[1:])
+
+
+#: image ops that take (B, H, W, C) tensors only
+_RANK4_OPS = frozenset({"resize", "resize_images", "resize_bilinear", "resize_nearest_neighbor", "resize_bicubic",
+                        "image_gradients", "total_variation", "sobel_edges", "psnr", "extract_patches",
+                        "extract_image_patches", "depth_to_space", "space_to_depth", "rgb_to_grayscale",
+                        "rgb_to_yuv", "rgb_to_hsv", "central_crop", "crop_to_bounding_box", "pad_to_bounding_box"})
 
 
 def _note_reshape(needs: _Needs, dims: list[int | None]) -> None:
