@@ -221,7 +221,8 @@ class _Run:
                     statements.append(stmt)
                     lambdas.update(_module_lambdas(stmt))
         facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes), methods=methods,
-                            lambdas=lambdas)
+                            lambdas=lambdas,
+                            mentions_one_hot=any("one_hot" in self.texts.get(unit, "one_hot") for unit in needed))
         if self.index.losses:
             facts.globals = evaluate_module_globals(facts, statements, self.index.losses[0])
         return facts

