@@ -1269,15 +1269,35 @@ def _elementwise_loss(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Va
 
 
 def _loss_class(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    reduction = literal(call_arg(node, None, "reduction"))
+    given = call_arg(node, None, "reduction")
+    if isinstance(given, cst.Name) and given.value not in ("None", "True", "False"):
+        # ``reduction=reduction``: the parameter of the function building it (a Loss
+        # subclass's ``__init__(self, reduction=Reduction.NONE)``), read from its default; one
+        # without a default is whatever the caller passes: not assumed to be the scalar default
+        given = _parameter_default(ev.scope.node, given.value)
+        if given is None:
+            return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.REDUCTION_NONE}), loss_class=spec.op)
+    reduction = literal(given)
     tags = {Tag.LOSS_INSTANCE}
-    if reduction is None and has_keyword(node, "reduction") or reduction in ("none", "None"):
+    if reduction is None and given is not None or reduction in ("none", "None"):
         tags.add(Tag.REDUCTION_NONE)
-    if isinstance(call_arg(node, None, "reduction"), cst.Attribute):
-        dotted = cst_dotted(call_arg(node, None, "reduction") or node) or ""
+    if isinstance(given, cst.Attribute):
+        dotted = cst_dotted(given) or ""
         if dotted.endswith(".NONE"):
             tags.add(Tag.REDUCTION_NONE)
     return Value(tensor=False, tags=frozenset(tags), loss_class=spec.op)
+
+
+def _parameter_default(fn: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The default of ``fn``'s parameter ``name``; None if ``fn`` has no such parameter or it
+    has no default."""
+    if not isinstance(fn, cst.FunctionDef):
+        return None
+    params = fn.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.name.value == name:
+            return param.default
+    return None
 
 
 def _epsilon(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:

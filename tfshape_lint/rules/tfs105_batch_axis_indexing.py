@@ -10,6 +10,7 @@ from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import literal
 from tfshape_lint.rules._shape_fixes import short
+from tfshape_lint.source import code_of, descendants
 
 
 class BatchAxisIndexing(Rule):
@@ -124,6 +125,15 @@ class BatchAxisIndexing(Rule):
                 "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
                 "    return tf.maximum(pos - neg + alpha, 0.0)\n",
                 note="its docstring says y_pred is a list of three outputs, and the file never hands it to Keras"),
+        Example("import tensorflow as tf\n\n"
+                "class TextLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        if not isinstance(y_pred, tf.Tensor):\n"
+                "            y_pred = y_pred[0]\n"
+                "        if isinstance(y_true, (list, tuple)) and len(y_true) > 1:\n"
+                "            y_true = y_true[0]\n"
+                "        return tf.keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)\n",
+                note="inside a branch that tests for a list of outputs, [0] is the first output"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef gaussian_nll(y_true, y_pred):\n"
@@ -175,6 +185,7 @@ class BatchAxisIndexing(Rule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._chained: set[cst.CSTNode] = set()
+        self._sequence_branch: set[cst.CSTNode] = set()
 
     def applies(self, loss: Scope) -> bool:
         if not super().applies(loss):
@@ -187,8 +198,17 @@ class BatchAxisIndexing(Rule):
         # models): only the Keras name for the prediction says these are single tensors
         return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
 
+    def visit_If(self, node: cst.If) -> None:
+        names = _sequence_tested(node.test)
+        if names:
+            # ``if not isinstance(y_pred, tf.Tensor): y_pred = y_pred[0]``: in that branch the
+            # value is a list of outputs, and [0] is its first element
+            self._sequence_branch.update(
+                sub for sub in descendants(node.body, cst.Subscript)
+                if isinstance(sub.value, cst.Name) and sub.value.value in names)
+
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if node in self._chained:
+        if node in self._chained or node in self._sequence_branch:
             return
         index = _batch_index(node)
         if index is None:
@@ -207,6 +227,21 @@ class BatchAxisIndexing(Rule):
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
                     fix=fixed)
+
+
+def _sequence_tested(test: cst.BaseExpression) -> set[str]:
+    """Names the test says are a Python sequence where it holds: ``isinstance(x, (list,
+    tuple))``, ``not isinstance(x, tf.Tensor)``, also as one operand of an ``and``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _sequence_tested(test.left) | _sequence_tested(test.right)
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    call = test.expression if isinstance(test, cst.UnaryOperation) else test
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
+            and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+        return set()
+    kinds = code_of(call.args[1].value)
+    sequence = "Tensor" in kinds if negated else any(k in kinds for k in ("list", "tuple", "Sequence"))
+    return {call.args[0].value.value} if sequence else set()
 
 
 def _batch_index(node: cst.Subscript) -> int | None:

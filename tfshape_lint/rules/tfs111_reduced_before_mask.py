@@ -74,6 +74,21 @@ class ReducedBeforeMask(Rule):
 
     good = (
         Example("import tensorflow as tf\n\n"
+                "class MaskedSCE(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.NONE, name=None):\n"
+                "        super().__init__(name=name)\n"
+                "        self.ce = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        loss = self.ce(tf.nn.relu(y_true), y_pred)\n"
+                "        mask = tf.cast(y_true != -100, loss.dtype)\n"
+                "        return tf.reduce_sum(loss * mask, axis=-1) / tf.maximum(tf.reduce_sum(mask, axis=-1), 1.0)\n",
+                note="reduction=reduction is the constructor's default, Reduction.NONE: per-token values"),
+        Example("from keras import backend as K\n\n"
+                "def seg_objective(y_true, y_pred):\n"
+                "    return 0.5 * (1 + y_true[1, 0, 0]) * K.mean(K.softplus(-y_true[0] * y_pred[0]))\n",
+                note="a number picked from one sample scales the loss; it is no per-sample mask "
+                     "(TFS105 reports the indexing)"),
+        Example("import tensorflow as tf\n\n"
                 "class SISNR(tf.keras.losses.Loss):\n"
                 "    def call(self, s, s_hat):\n"
                 "        target = (tf.reduce_sum(s * s_hat) / tf.reduce_sum(s * s)) * s\n"
@@ -258,6 +273,10 @@ class ReducedBeforeMask(Rule):
                 and value.rank is not None and value.rank >= 1 and (value.length or 0) > 1
         if value.grad == Grad.DIFF or value.has(Tag.LOSS_INSTANCE_RESULT) or value.marked(Mark.LOSS_REDUCED):
             return False  # depends on the prediction: a loss term, not a mask
+        if not value.batch:
+            # its batch axis is gone (``y_true[1][0]`` picks one sample's value, a batch sum
+            # counts): not a per-sample or per-element weight of the reduced loss
+            return False
         if value.has(Tag.MASK) or value.has(Tag.COMPARISON) or value.dtype in (DType.BOOL, DType.INT):
             return True
         if value.origin == frozenset({Origin.Y_TRUE}):

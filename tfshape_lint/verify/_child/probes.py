@@ -34,6 +34,7 @@ from tfshape_lint.verify._child.harness import (
     inconclusive,
     layout,
     matches,
+    negligible,
     order,
     refuted,
     scalar,
@@ -287,7 +288,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
         base = h.baseline(_signatures(params), n=max(4, b_small), nonzero=True)
     if base is None:
         return h.no_baseline()
-    if base.value == 0.0:
+    if negligible(base.value):
         return _all_zero(base, "a sum of zeros does not show whether it grows with the batch")
     smalls, large, err = _scaling_runs(h, base, b_small, b_large, repeated=b_small > 2)
     odd = ""
@@ -883,7 +884,7 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     base = h.baseline(_signatures(params, ("onehot", "sparse") if _over_classes(h) else ()), nonzero=True)
     if base is None:
         return h.no_baseline()
-    if base.value == 0.0:
+    if negligible(base.value):
         # weights times zeros are zeros whichever way Keras applies them
         return _all_zero(base, "a weighting of zeros does not show how sample_weight is applied")
     sw = np.array([1.0, 0.0, 0.0, 0.0], dtype="float32")
