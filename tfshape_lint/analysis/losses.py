@@ -171,6 +171,13 @@ def looks_like_metric_name(name: str) -> bool:
     return "loss" not in low and any(word in low for word in _METRIC_WORDS)
 
 
+def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose docstring calls it a metric and never a loss ("for clipping in fit's
+    metrics"): its author reports it, Keras does not train on it."""
+    doc = (ast.get_docstring(fn, clean=False) or "").lower()
+    return re.search(r"metric", doc) is not None and "loss" not in doc
+
+
 @dataclass
 class _Found:
     path: tuple[str, ...] | None
@@ -496,7 +503,8 @@ class LossDiscovery:
                     # compound parameter names (``target_data``) only where the body uses
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
-                    metric = looks_like_metric_name(name) or (self.metrics_file and "loss" not in name.lower())
+                    metric = looks_like_metric_name(name) or (self.metrics_file and "loss" not in name.lower()) \
+                        or _documented_as_metric(info.node)
                     role = Role.METRIC if metric else Role.LOSS
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory

@@ -13,6 +13,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
+from tfshape_lint.rules._numpy import numpy_code
 from tfshape_lint.rules._shape_fixes import short
 
 _FIXABLE_OPS = frozenset({"mean", "sum"})
@@ -76,6 +77,19 @@ class ScalarLossDropsSampleWeight(Rule):
     recipe = Recipe("sample_weight", {"weights": [1, 0, 0, 0]}, "loss with one-hot sample weights vs the first sample's loss")
 
     good = (
+        Example("import numpy as np\n\n"
+                "def mean_log_loss(y_true, y_pred):\n"
+                "    p = np.clip(y_pred, 1e-15, 1 - 1e-15)\n"
+                "    return np.mean(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)))\n\n"
+                "model.fit(x, y, class_weight={0: 1.0, 1: 5.0})\n",
+                note="numpy code found only by its signature: an offline score on arrays"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n"
+                "def clipped_bce(y_true, y_pred):\n"
+                "    \"\"\"Clipped binary crossentropy, for fit's metrics.\"\"\"\n"
+                "    p = tf.clip_by_value(y_pred, 0.0005, 0.9995)\n"
+                "    return -K.mean(y_true * K.log(p) + (1 - y_true) * K.log(1 - p))\n\n"
+                "model.fit(x, y, class_weight={0: 1.0, 1: 5.0})\n",
+                note="its docstring calls it a metric, and the file never hands it to Keras as a loss"),
         Example("import tensorflow as tf\n\nbce = tf.keras.losses.BinaryCrossentropy()\n\n"
                 "def mse_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"
@@ -241,6 +255,8 @@ class ScalarLossDropsSampleWeight(Rule):
             return False
         if loss.context is Context.SUBCLASS:
             return True
+        if loss.context is Context.UNKNOWN and numpy_code(loss, set(), self.index):
+            return False  # found by its signature only, and numpy code: it receives arrays
         return loss.context in (Context.COMPILE, Context.UNKNOWN) and self.index.uses_sample_weights()
 
     def check_loss(self, loss: Scope) -> None:
