@@ -159,8 +159,15 @@ class Rule(cst.BatchableCSTVisitor):
         return ()
 
     def applies(self, loss: Scope) -> bool:
-        """Loss rules: whether to visit this loss at all."""
-        return not (self.losses_only and loss.role.value in ("metric", "reference"))
+        """Loss rules: whether to visit this loss at all. Not a function found by its signature
+        only whose body is numpy code: it receives arrays (an offline score), not tensors."""
+        if self.losses_only and loss.role.value in ("metric", "reference"):
+            return False
+        if loss.context.value != "unknown" or loss.is_helper:
+            return True
+        from tfshape_lint.rules._numpy import numpy_code  # the rules package imports this module
+
+        return not numpy_code(loss, set(), self.index)
 
     def check_loss(self, loss: Scope) -> None:
         """Loss rules: called once per loss (never for its helpers), before its body is visited.

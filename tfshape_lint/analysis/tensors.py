@@ -941,9 +941,11 @@ def _binary_op(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
             return elementwise(list(items))  # the terms' shapes and marks (a batch sum) flow
         return UNKNOWN.evolve(grad=args[0].grad, origin=args[0].origin)
     op = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "divide": "Divide",
-          "truediv": "Divide", "floordiv": "FloorDivide"}.get(spec.op)
+          "truediv": "Divide", "floordiv": "FloorDivide", "divide_no_nan": "Divide"}.get(spec.op)
     if op is not None and len(tensors) == 2:
-        return ev._binary(op, tensors[0], tensors[1], node)
+        result = ev._binary(op, tensors[0], tensors[1], node)
+        # divide_no_nan: a division (a sum over a count is a mean) that gives 0 for x / 0
+        return result.with_tags(Tag.GUARDED_OP) if spec.op == "divide_no_nan" else result
     value = elementwise([_plain(v) for v in tensors])
     if spec.op in ("maximum", "minimum") and any(v.has(Tag.COUNT) for v in tensors):
         value = value.with_tags(Tag.COUNT)
@@ -981,6 +983,10 @@ def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
         # the condition has no gradient: y_pred reaching only the condition is a cut path
         result = result.evolve(grad=Grad.CUT, marks=result.marks | frozenset(
             m for m in cond.marks if m[0] is Mark.GRAD_CUT))
+    branches = args[1:3]
+    if any(b.has(Tag.COUNT) for b in branches) and all(b.has(Tag.COUNT) or _is_epsilon(b) for b in branches):
+        # ``where(n == 0, 1.0, n)``: a count kept away from 0 is still a count
+        result = result.with_tags(Tag.COUNT)
     return result
 
 
@@ -1246,8 +1252,11 @@ def _matmul(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
 def _concat(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     seq = _first(args)
     axis = literal(call_arg(node, 1, "axis"))
-    return UNKNOWN.evolve(grad=seq.grad, origin=seq.origin, batch=axis not in (0, NOT_LITERAL),
-                          dtype=DType.FLOAT)
+    items = seq.items if seq.has(Tag.SEQUENCE) and seq.items else ()
+    # integers stacked with integers (``stack([range(n), cast(ids, "int32")], -1)``: gather
+    # indices) stay integers; anything else is taken as float, as labels and predictions are
+    dtype = DType.INT if items and all(i.tensor and i.dtype is DType.INT for i in items) else DType.FLOAT
+    return UNKNOWN.evolve(grad=seq.grad, origin=seq.origin, batch=axis not in (0, NOT_LITERAL), dtype=dtype)
 
 
 def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:

@@ -16,7 +16,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, canonical, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import Context
-from tfshape_lint.analysis.ops import lookup
+from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.rules._helpers import dotted_expr
 from tfshape_lint.source import descendants
@@ -215,6 +215,10 @@ def numpy_code(loss: Scope, wrapped: set[str], index: ModuleIndex) -> bool:
     return loss.memo("numpy_only", lambda: numpy_only(loss.node, index.imports))
 
 
+#: backend calls that return a number or a dtype name, not a tensor
+_CONSTANTS = frozenset({Kind.EPSILON, Kind.FLOATX})
+
+
 def numpy_only(fn: cst.CSTNode, imports: ImportTable) -> bool:
     """A function that calls numpy and no TensorFlow/Keras op: numpy code (e.g. Keras' numpy
     backend), whose inputs are arrays even when its signature looks like a loss's."""
@@ -226,6 +230,7 @@ def numpy_only(fn: cst.CSTNode, imports: ImportTable) -> bool:
             continue
         if canon.startswith("np."):
             numpy = True
-        elif canon.startswith(("tf.", "K.", "ops.")) and lookup(canon) is not None:
-            tensor_ops = True
+        elif canon.startswith(("tf.", "K.", "ops.")) and (spec := lookup(canon)) is not None \
+                and spec.kind not in _CONSTANTS:
+            tensor_ops = True  # (K.epsilon() and K.floatx() are numbers, not tensor ops)
     return numpy and not tensor_ops

@@ -83,6 +83,16 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n"
+                "def _nelem(x):\n"
+                "    n = tf.reduce_sum(tf.cast(~tf.math.is_nan(x), tf.float32))\n"
+                "    return tf.where(tf.equal(n, 0.0), 1.0, n)\n\n"
+                "def nan_mse(y_true, y_pred):\n"
+                "    err = tf.square(y_true - y_pred)\n"
+                "    total = tf.divide(tf.reduce_sum(tf.where(tf.math.is_nan(err), 0.0, err)), _nelem(err))\n"
+                "    hinge = tf.math.divide_no_nan(tf.reduce_sum(tf.nn.relu(y_pred - 1.0)), tf.cast(tf.size(y_pred), tf.float32))\n"
+                "    return total + hinge\n",
+                note="counts kept away from 0 with where(n == 0, 1, n), and divide_no_nan by a size, are means"),
         Example("import tensorflow as tf\n\ndef padded_bce(y_true, y_pred):\n"
                 "    weights = tf.cast(tf.not_equal(y_true, 0.0), tf.float32)\n"
                 "    ce = tf.keras.losses.binary_crossentropy(y_true[..., None], y_pred[..., None]) * weights\n"

@@ -54,6 +54,12 @@ class SqueezeWithoutAxis(Rule):
     recipe = Recipe("batch_one_and_partial", {}, "batch of 1 and a partial last batch in fit")
 
     good = (
+        Example("import numpy as np\nfrom tensorflow import keras as k\n\n"
+                "def dice_score(y_true, y_pred):\n"
+                "    t, p = np.squeeze(y_true), np.squeeze(y_pred)\n"
+                "    eps = k.backend.epsilon()\n"
+                "    return (2 * np.sum(t * p) + eps) / (np.sum(t) + np.sum(p) + eps)\n",
+                note="numpy code found only by its signature: an evaluation score on arrays"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(tf.squeeze(y_true, axis=-1) - tf.squeeze(y_pred, axis=-1)))\n"),
         Example("import tensorflow as tf\n\nclass FrameLoss(tf.keras.losses.Loss):\n"

@@ -13,7 +13,6 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
-from tfshape_lint.rules._numpy import numpy_code
 from tfshape_lint.rules._shape_fixes import short
 
 _FIXABLE_OPS = frozenset({"mean", "sum"})
@@ -255,8 +254,6 @@ class ScalarLossDropsSampleWeight(Rule):
             return False
         if loss.context is Context.SUBCLASS:
             return True
-        if loss.context is Context.UNKNOWN and numpy_code(loss, set(), self.index):
-            return False  # found by its signature only, and numpy code: it receives arrays
         return loss.context in (Context.COMPILE, Context.UNKNOWN) and self.index.uses_sample_weights()
 
     def check_loss(self, loss: Scope) -> None:

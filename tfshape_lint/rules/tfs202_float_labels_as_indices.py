@@ -86,6 +86,12 @@ class FloatLabelsAsIndices(Rule):
     recipe = Recipe("fit_int_labels", {}, "one fit step with integer labels under Keras 3")
 
     good = (
+        Example("import tensorflow as tf\n\n"
+                "def picked_mse(y_true, y_pred):\n"
+                "    rows = tf.range(tf.shape(y_true)[0])\n"
+                "    index = tf.stack([rows, tf.cast(y_true[:, 1], \"int32\")], axis=-1)\n"
+                "    return tf.square(y_true[:, 0] - tf.gather_nd(y_pred, index))\n",
+                note="integers stacked with integers are integer gather indices"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    labels = tf.cast(y_true[..., 0], tf.int32)\n"
                 "    onehot = tf.one_hot(labels, 10)\n"
