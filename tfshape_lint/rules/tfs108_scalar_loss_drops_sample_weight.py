@@ -132,6 +132,21 @@ class ScalarLossDropsSampleWeight(Rule):
                 note="documented as a whole-batch statistic: there is no per-sample value to weight"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n"
+                "class CTCLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        frames = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])\n"
+                "        ctc = tf.nn.ctc_loss(labels=tf.cast(y_true, tf.int32), logits=y_pred, label_length=None,\n"
+                "                             logit_length=frames, logits_time_major=False, blank_index=-1)\n"
+                "        return tf.reduce_mean(ctc)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "class CTCLoss(tf.keras.losses.Loss):\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        frames = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])\n"
+                      "        ctc = tf.nn.ctc_loss(labels=tf.cast(y_true, tf.int32), logits=y_pred, label_length=None,\n"
+                      "                             logit_length=frames, logits_time_major=False, blank_index=-1)\n"
+                      "        return ctc\n",
+                line=8, note="a CTC loss over sparse label sequences (label_length=None), averaged over the batch"),
         Example("import tensorflow as tf\n\nclass RatioLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        err = tf.reduce_sum(tf.abs(y_true - y_pred))\n"

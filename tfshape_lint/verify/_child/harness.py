@@ -339,6 +339,10 @@ class Subject:
     #: ``{"pred": 3}``: the file calls the loss with a tuple of 3 tensors as y_pred (see
     #: ``realfiles.packed_inputs``); the probe passes one per part, each shaped like the batch
     packed: dict[str, int] = field(default_factory=dict)
+    #: the loss hands its labels to ``tf.nn.ctc_loss(..., label_length=None)``, which takes a
+    #: SparseTensor of label sequences (the file's input pipeline yields one): the probe's dense
+    #: label sequences are passed to the user's code as one
+    sparse_labels: bool = False
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
@@ -367,6 +371,10 @@ class Subject:
                     return out
                 self.obj = with_weights
                 self.extra_args = extra
+        if self.sparse_labels and hasattr(self.obj, "call") and not inspect.isroutine(self.obj):
+            self.obj.call = _sparse_labels(self.obj.call)  # a Loss: Keras's __call__ calls ``call``
+        elif self.sparse_labels and callable(self.obj):
+            self.obj = _sparse_labels(self.obj)
         if self.kind == "function" and self.packed:
             self.obj = _packing(self.obj, int(self.packed.get("true", 0)), int(self.packed.get("pred", 0)))
         elif self.kind == "loss_object" and self.packed and hasattr(self.obj, "call"):
@@ -439,6 +447,20 @@ class Subject:
         # a custom loop calls the object as the file does: sample_weight only when there is one
         # (a Loss overriding ``__call__(self, y_true, y_pred)`` takes none)
         return lambda yt, yp, sw=None: self.obj(yt, yp) if sw is None else self.obj(yt, yp, sample_weight=sw)
+
+
+def _sparse_labels(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with its dense label sequences (never 0: see ``Sig._labels``) as a SparseTensor."""
+    @functools.wraps(fn)
+    def with_sparse(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(y_true, tf.SparseTensor):
+            y_true = tf.sparse.from_dense(tf.cast(y_true, tf.int64))
+        return fn(y_true, y_pred, *args, **kwargs)
+    return with_sparse
+
+
+#: ``tf.nn.ctc_loss(..., label_length=None, ...)``: labels as a SparseTensor
+SPARSE_CTC = re.compile(r"ctc_loss\((?:[^()]|\([^()]*\))*\blabel_length\s*=\s*None")
 
 
 def _plain(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -1586,12 +1586,19 @@ def _label_derived(program: str, true_name: str) -> set[str]:
     except SyntaxError:
         return names
     assigns: list[tuple[list[str], set[str]]] = []
+    functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             stored = [t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)]
             read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
             assigns.append((stored, read))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
+            # a helper of the file called with a label-derived argument (``_reduce_mean(err)``):
+            # its parameter holds labels too (``def _nan2zero(x): ... is_nan(x)``)
+            params = [a.arg for a in functions[node.func.id].args.args]
+            for param, arg in zip(params, node.args):
+                assigns.append(([param], {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}))
     grown = True
     while grown:
         grown = False
