@@ -68,6 +68,9 @@ def main() -> int:
         print("no corpus: pass package directories or install keras / tf_keras")
         return 2
     files = load(roots)
+    if not files:
+        print(f"no Python files under {', '.join(str(r) for r in roots)}", file=sys.stderr)
+        return 2
     lines = sum(text.count("\n") for _, text in files)
     config = Config()
     time_check(files[:50], config)  # warm imports and the registry
