@@ -50,11 +50,14 @@ def keras2_names(tree: ast.Module) -> list[str]:
     """``K.<name>`` uses that Keras 3's ``keras.backend`` lacks, where K is Keras 3's backend."""
     aliases: set[str] = set()
     direct: list[str] = []
+    keras_names: set[str] = set()  # ``import keras as k``: ``k.backend.int_shape``
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "keras.backend" and alias.asname:
                     aliases.add(alias.asname)
+                elif alias.name == "keras":
+                    keras_names.add(alias.asname or "keras")
         elif isinstance(node, ast.ImportFrom) and not node.level:
             if node.module == "keras":
                 aliases.update(a.asname or a.name for a in node.names if a.name == "backend")
@@ -69,8 +72,9 @@ def keras2_names(tree: ast.Module) -> list[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
                 and node.attr not in KERAS3_BACKEND:
             missing.append(node.attr)
-        elif isinstance(node, ast.Attribute) and _dotted(node.value) == "keras.backend" \
-                and node.attr not in KERAS3_BACKEND and _imports_keras(tree):
+        elif isinstance(node, ast.Attribute) and node.attr not in KERAS3_BACKEND and (
+                _dotted(node.value) == "keras.backend" and _imports_keras(tree)
+                or _dotted(node.value) in {f"{name}.backend" for name in keras_names}):
             missing.append(node.attr)
     return sorted(set(missing))
 
@@ -255,9 +259,13 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         return []
     needs = _Needs(reshapes=[], names=_module_ints(tree) | _enclosing_ints(tree, qualname) | _self_ints(tree, qualname)
                    | _int_names(scope))
-    for node in (n for part in [scope, *_called_helpers(tree, scope)] for n in ast.walk(part)):
+    parts = [scope, *_called_helpers(tree, scope)]
+    shapes = {t.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Assign) and _is_shape(n.value)
+              for t in n.targets if isinstance(t, ast.Name)}
+    for node in (n for part in parts for n in ast.walk(part)):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
+            _from_shape_index(node, shapes, needs)
         elif isinstance(node, ast.Call):
             _from_call(node, needs)
     out: list[dict[str, Any]] = []
@@ -518,6 +526,31 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
                 size = (needs.names or {}).get(upper.left.id)  # [:, :rows - 1]: the axis is `rows` wide
                 if size is not None:
                     needs.middle = max(needs.middle, size)
+
+
+def _is_shape(node: ast.AST) -> bool:
+    """``x.shape``, ``K.int_shape(x)``, ``tf.shape(x)``, ``x.get_shape()`` (``.as_list()``)."""
+    if isinstance(node, ast.Attribute) and node.attr == "shape":
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("int_shape", "shape") and node.args:
+            return True
+        if name in ("get_shape", "as_list") and isinstance(func, ast.Attribute):
+            return True
+    return False
+
+
+def _from_shape_index(node: ast.Subscript, shapes: set[str], needs: _Needs) -> None:
+    """``szp = K.int_shape(y_pred)`` then ``szp[3]`` (or ``y.shape[3]`` directly): the inputs
+    have at least 4 axes (an index of 2 or more: smaller ones every layout has)."""
+    base = node.value
+    if not (_is_shape(base) or isinstance(base, ast.Name) and base.id in shapes):
+        return
+    index = _int(node.slice)
+    if index is not None and index >= 2:
+        needs.rank = max(needs.rank, min(index + 1, 5))
 
 
 def _index_need(node: ast.AST, names: dict[str, int] | None = None) -> int:

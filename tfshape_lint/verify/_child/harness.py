@@ -733,7 +733,9 @@ class Harness:
             if patterns and matches(exc, patterns):
                 self.decided = self.decided or name
                 return confirmed(f"{describe(exc)} (y_true/y_pred {layout(SIGS[name])})")
-        name, exc = self.failures[0]
+        # an error of the loss's own (a missing name, a dtype) says more than a layout's shape
+        # error, which another layout got past
+        name, exc = next(((n, e) for n, e in self.failures if not _SHAPE_ERRORS.search(str(e))), self.failures[0])
         return inconclusive(f"the loss raised on every synthetic input, e.g. {layout(SIGS[name])}: "
                             f"{describe(exc)}")
 
