@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,25 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "buggy.py").write_text(BUGGY)
     (tmp_path / "clean.py").write_text(CLEAN)
     return tmp_path
+
+
+def findings_of(source: str, name: str, code: str) -> list[Finding]:
+    """The findings of ``code`` in ``source`` (linted as file ``name``); fails if there are none."""
+    found = [f for f in lint_source(source, name) if f.code == code]
+    assert found, f"{code} is no longer reported on {name}"
+    return found
+
+
+def verify_cases(cases: dict[str, tuple[str, str]]) -> dict[str, list[Any]]:
+    """Every finding of each case's code, verified in one call (CPU, no cache), by file name:
+    ``cases`` maps a file name to (source, code)."""
+    from tfshape_lint.verify import verify_findings
+
+    findings = [f for name, (source, code) in cases.items() for f in findings_of(source, name, code)]
+    out = verify_findings(findings, {name: source for name, (source, _) in cases.items()}, timeout=60,
+                          device="cpu", use_cache=False)
+    grouped: dict[str, list[Any]] = {}
+    for finding in out:
+        assert finding.verification is not None
+        grouped.setdefault(finding.path, []).append(finding.verification)
+    return grouped

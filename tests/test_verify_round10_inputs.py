@@ -25,10 +25,8 @@ import ast
 
 import pytest
 
-from tests.conftest import source_of
-from tfshape_lint.engine import lint_source
-from tfshape_lint.finding import Finding
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tests.conftest import source_of, verify_cases
+from tfshape_lint.verify import Status, tensorflow_available
 from tfshape_lint.verify.extract import param_bindings
 from tfshape_lint.verify.realfiles import infer_layouts, keras2_names
 from tfshape_lint.verify.result import Verification
@@ -199,45 +197,33 @@ def test_tfs108_keeps_the_batch_through_an_inner_batch_reduction() -> None:
     assert "axis=0" not in ast.unparse(new) and "reduction over the batch axis inside it" in description
 
 
-def _findings(source: str, name: str, code: str) -> list[Finding]:
-    found = [f for f in lint_source(source, name) if f.code == code]
-    assert found, f"{code} is no longer reported on {name}"
-    return found
+#: file -> (source, code, what the confirming evidence must say; None: not confirmed)
+CASES: dict[str, tuple[str, str, str | None]] = {
+    "keras_module.py": (KERAS_MODULE_BACKEND, "TFS302", "run under tf_keras"),
+    "no_root.py": (NO_SUCH_BACKEND_NAME, "TFS110", "gets as far as the eager call"),
+    "numpy_rmse.py": (NUMPY_RMSE, "TFS401", None),
+    "by_sign.py": (BY_SIGN, "TFS102", "predictions of both signs"),
+    "hard_focal.py": (HARD_LABEL_FOCAL, "TFS102", "scales with the batch size"),
+    "nan_helper.py": (NAN_HELPER, "TFS402", "y_true with NaN entries"),
+    "branches.py": (BRANCHES, "TFS102", "'hinge' (the branch that defines the flagged loss)"),
+}
 
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, list[Verification]]:
-    cases = {"keras_module.py": (KERAS_MODULE_BACKEND, "TFS302"), "no_root.py": (NO_SUCH_BACKEND_NAME, "TFS110"),
-             "numpy_rmse.py": (NUMPY_RMSE, "TFS401"), "by_sign.py": (BY_SIGN, "TFS102"),
-             "hard_focal.py": (HARD_LABEL_FOCAL, "TFS102"), "nan_helper.py": (NAN_HELPER, "TFS402"),
-             "branches.py": (BRANCHES, "TFS102")}
-    findings = [f for name, (source, code) in cases.items() for f in _findings(source, name, code)]
-    out = verify_findings(findings, {name: source for name, (source, _) in cases.items()}, timeout=60,
-                          device="cpu", use_cache=False)
-    grouped: dict[str, list[Verification]] = {}
-    for finding in out:
-        assert finding.verification is not None
-        grouped.setdefault(finding.path, []).append(finding.verification)
-    return grouped
-
-
-#: file -> what the confirming evidence must say
-CONFIRMED_WITH = {"keras_module.py": "run under tf_keras",
-                  "no_root.py": "gets as far as the eager call",
-                  "by_sign.py": "predictions of both signs",
-                  "hard_focal.py": "scales with the batch size",
-                  "nan_helper.py": "y_true with NaN entries",
-                  "branches.py": "'hinge' (the branch that defines the flagged loss)"}
+    return verify_cases({name: (source, code) for name, (source, code, _) in CASES.items()})
 
 
 @needs_tf
 @pytest.mark.tf
-@pytest.mark.parametrize("name", sorted(CONFIRMED_WITH))
+@pytest.mark.parametrize("name", sorted(n for n, case in CASES.items() if case[2] is not None))
 def test_round10_patterns_are_confirmed_with_the_input_or_variant_that_shows_them(
         verdicts: dict[str, list[Verification]], name: str) -> None:
-    # (two findings on one line, the sell and the buy sum: the buy one needs both signs)
+    shown = CASES[name][2]
+    assert shown is not None
+    # two findings on one line (the sell and the buy sum): only the buy one needs both signs
     assert verdicts[name] and all(v.status is Status.CONFIRMED for v in verdicts[name]), verdicts[name]
-    assert any(CONFIRMED_WITH[name] in v.evidence for v in verdicts[name]), verdicts[name]
+    assert any(shown in v.evidence for v in verdicts[name]), verdicts[name]
 
 
 @needs_tf

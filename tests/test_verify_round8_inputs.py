@@ -27,10 +27,8 @@ import ast
 
 import pytest
 
-from tests.conftest import source_of
-from tfshape_lint.engine import lint_source
-from tfshape_lint.finding import Finding
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tests.conftest import source_of, verify_cases
+from tfshape_lint.verify import Status, tensorflow_available
 from tfshape_lint.verify.realfiles import infer_layouts, tf_keras_removed_losses
 from tfshape_lint.verify.result import Verification
 
@@ -206,12 +204,6 @@ def test_a_keras_reshape_layer_sizes_the_layout() -> None:
     assert any(lay["pred"] == [64] for lay in layouts), layouts
 
 
-def _findings(source: str, name: str, code: str) -> list[Finding]:
-    found = [f for f in lint_source(source, name) if f.code == code]
-    assert found, f"{code} is no longer reported on {name}"
-    return found
-
-
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, list[Verification]]:
     cases = {"coverage.py": (COVERAGE, "TFS102"), "autoencoder.py": (FLAGGED_AUTOENCODER, "TFS401"),
@@ -219,14 +211,7 @@ def verdicts() -> dict[str, list[Verification]]:
              "rounded.py": (ROUNDED_TERM, "TFS301"),
              "instance_ce.py": (INSTANCE_CE, "TFS108"), "autographed.py": (AUTOGRAPHED, "TFS202"),
              "angular.py": (ANGULAR, "TFS401")}
-    findings = [f for name, (source, code) in cases.items() for f in _findings(source, name, code)]
-    out = verify_findings(findings, {name: source for name, (source, _) in cases.items()}, timeout=60,
-                          device="cpu", use_cache=False)
-    grouped: dict[str, list[Verification]] = {}
-    for finding in out:
-        assert finding.verification is not None
-        grouped.setdefault(finding.path, []).append(finding.verification)
-    return grouped
+    return verify_cases(cases)
 
 
 #: file -> what the confirming evidence must say: trailing coverage channels show the batch sum;
