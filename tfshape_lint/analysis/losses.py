@@ -175,7 +175,7 @@ def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A function whose docstring calls it a metric and never a loss ("for clipping in fit's
     metrics"): its author reports it, Keras does not train on it."""
     doc = (ast.get_docstring(fn, clean=False) or "").lower()
-    return re.search(r"metric", doc) is not None and "loss" not in doc
+    return "metric" in doc and "loss" not in doc
 
 
 @dataclass

@@ -105,15 +105,18 @@ def __tfs_nonzero__(x):
 def __tfs_batch_dim__(x):
     import tensorflow as __tf
     return __tf.shape(__tf.convert_to_tensor(x))[0]
+def __tfs_fed_batch__():
+    """The batch size of the inputs the probe fed to the current call (None outside a probe)."""
+    import sys
+    return getattr(sys.modules.get("tfshape_lint.verify._child.harness"), "PROBE_BATCH", [None])[0]
 def __tfs_probe_batch__(x):
     """A sibling's static batch size in both runs of another finding: the batch of the probe's
     inputs as a Python int (what the static shape would say at a fixed batch size)."""
-    import sys
     import tensorflow as __tf
     n = __tf.convert_to_tensor(x).shape[0]
     if n is not None:
         return int(n)
-    fed = getattr(sys.modules.get("tfshape_lint.verify._child.harness"), "PROBE_BATCH", [None])[0]
+    fed = __tfs_fed_batch__()
     return fed if fed is not None else __tfs_batch_dim__(x)
 def __tfs_batch_dim_float__(x):
     import tensorflow as __tf
@@ -126,8 +129,7 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
     kwargs.pop("axis", None)
     kwargs.pop("keepdims", None)
     if t.shape.rank is not None and t.shape.rank <= 1:
-        import sys
-        fed = getattr(sys.modules.get("tfshape_lint.verify._child.harness"), "PROBE_BATCH", [None])[0]
+        fed = __tfs_fed_batch__()
         if t.shape.rank == 1 and fed and t.shape[0] != fed:
             # a flattened selection of the batch's values (boolean_mask): no axis keeps the
             # samples apart, so the sum is taken per sample of the batch (divided by its size)

@@ -339,10 +339,6 @@ class Subject:
     #: ``{"pred": 3}``: the file calls the loss with a tuple of 3 tensors as y_pred (see
     #: ``realfiles.packed_inputs``); the probe passes one per part, each shaped like the batch
     packed: dict[str, int] = field(default_factory=dict)
-    #: the loss hands its labels to ``tf.nn.ctc_loss(..., label_length=None)``, which takes a
-    #: SparseTensor of label sequences (the file's input pipeline yields one): the probe's dense
-    #: label sequences are passed to the user's code as one
-    sparse_labels: bool = False
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
@@ -371,9 +367,13 @@ class Subject:
                     return out
                 self.obj = with_weights
                 self.extra_args = extra
-        if self.sparse_labels and hasattr(self.obj, "call") and not inspect.isroutine(self.obj):
+        # a loss that hands its labels to ``tf.nn.ctc_loss(..., label_length=None)`` takes a
+        # SparseTensor of label sequences (the file's input pipeline yields one): the probe's
+        # dense label sequences are passed to the user's code as one
+        sparse_labels = SPARSE_CTC.search(self.program) is not None
+        if sparse_labels and hasattr(self.obj, "call") and not inspect.isroutine(self.obj):
             self.obj.call = _sparse_labels(self.obj.call)  # a Loss: Keras's __call__ calls ``call``
-        elif self.sparse_labels and callable(self.obj):
+        elif sparse_labels and callable(self.obj):
             self.obj = _sparse_labels(self.obj)
         if self.kind == "function" and self.packed:
             self.obj = _packing(self.obj, int(self.packed.get("true", 0)), int(self.packed.get("pred", 0)))

@@ -225,8 +225,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               extra_shapes=[tuple(x) if x is not None else None
                                             for x in job.get("extra_shapes") or []],
                               unpack_tuple=job.get("code") != "TFS101",
-                              packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()},
-                              sparse_labels=harness.SPARSE_CTC.search(str(job.get("program") or "")) is not None)
+                              packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
     subject.factory = _defaults_factory(namespace, str(job.get("program") if rebuild is None else rebuild),
