@@ -107,6 +107,40 @@ def test_loss_compiled_in_another_module(tmp_path: Path) -> None:
     assert not any(code == "TFS301" for _, _, code in found)  # `hits` is a metric
 
 
+def test_loss_and_metric_bound_to_a_name_before_compile(tmp_path: Path) -> None:
+    # ``psnr = PSNR(r)`` in a function, then ``metrics=[psnr]``: the class is a metric; the
+    # factory's result kept in a variable is the compiled loss
+    _write(tmp_path, {
+        "sr/__init__.py": "",
+        "sr/functions.py": (
+            "import tensorflow.keras.backend as kb\n\n\n"
+            "class PSNR:\n"
+            "    def __init__(self, r):\n"
+            "        self.r = r\n\n"
+            "    def __call__(self, y_true, y_pred):\n"
+            "        return 10 * kb.log(self.r / kb.mean(kb.square(y_true - y_pred))) / kb.log(10.0)\n\n\n"
+            "def make_sse(weight):\n"
+            "    def inner(a, b):\n"
+            "        return weight * kb.sum(kb.square(a - b))\n"
+            "    return inner\n"),
+        "sr/train.py": (
+            "import tensorflow as tf\n"
+            "from sr.functions import PSNR, make_sse\n\n\n"
+            "def main(r):\n"
+            "    psnr = PSNR(r)\n"
+            "    objective = make_sse(0.5)\n"
+            "    model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+            "    model.compile(loss=objective, optimizer='adam', metrics=[psnr])\n"),
+    })
+    specs = {s.qualname: s for s in _index(tmp_path / "sr/functions.py").losses}
+    assert specs["PSNR.__call__"].role is Role.METRIC
+    assert specs["make_sse.inner"].context is Context.COMPILE
+    assert specs["make_sse.inner"].factory_call == "make_sse(0.5)"
+    found = _findings(tmp_path)
+    assert not any(code == "TFS401" for _, _, code in found)  # a metric: log and divide are not trained on
+    assert ("sr/functions.py", 14, "TFS102") in found  # the compiled inner loss sums over the batch
+
+
 def test_attribute_patched_by_another_module(tmp_path: Path) -> None:
     _write(tmp_path, {
         "lib/__init__.py": "import keras\n\nkeras.backend.name_scope = keras.name_scope\n",

@@ -8,6 +8,7 @@ loss importing the project's own module (found through the project root) runs to
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -79,7 +80,10 @@ def test_worker_environment_keeps_only_what_tensorflow_needs(monkeypatch: pytest
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     monkeypatch.setenv("GITHUB_TOKEN", "y")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/opt/project-libs", ""]))
     env = worker_env("keras", "cpu", home="/tmp/sandbox-dir")
+    # the package first, then the user's own path (where a project keeps its modules)
+    assert env["PYTHONPATH"].split(os.pathsep)[1:] == ["/opt/project-libs"], env["PYTHONPATH"]
     assert "AWS_SECRET_ACCESS_KEY" not in env and "GITHUB_TOKEN" not in env
     assert env["TF_ENABLE_ONEDNN_OPTS"] == "0" and env["HOME"] == env["TMPDIR"] == "/tmp/sandbox-dir"
     assert env["CUDA_VISIBLE_DEVICES"] == "-1" and env["TF_USE_LEGACY_KERAS"] == "0"

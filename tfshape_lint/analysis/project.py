@@ -549,7 +549,9 @@ def _keras_uses(tree: ast.Module) -> list[tuple[ast.expr, str]]:
     """(expression, role) for everything handed to ``compile(loss=/metrics=)`` or wrapped as a
     metric (``MeanMetricWrapper(fn)``), lists and dicts unpacked."""
     out: list[tuple[ast.expr, str]] = []
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    bound = _bound_once(nodes)
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -564,7 +566,32 @@ def _keras_uses(tree: ast.Module) -> list[tuple[ast.expr, str]]:
                 out.extend((e, "loss") for e in _elements(node.args[1]))
         elif attr == "MeanMetricWrapper" and node.args:
             out.append((node.args[0], "metric"))
-    return out
+    return [(_through_names(expr, bound), role) for expr, role in out]
+
+
+def _bound_once(nodes: list[ast.AST]) -> dict[str, ast.expr]:
+    """Names the module assigns exactly once, anywhere (``psnr = PSNR(r)`` in ``main``), to
+    their value: what ``compile(metrics=[psnr])`` hands to Keras."""
+    seen: dict[str, list[ast.expr]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            seen.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            seen.setdefault(node.target.id, []).append(node.value or node.target)
+    return {name: values[0] for name, values in seen.items() if len(values) == 1}
+
+
+def _through_names(expr: ast.expr, bound: dict[str, ast.expr]) -> ast.expr:
+    """``expr``, or what the local name it is was bound to (a call or a dotted name, followed a
+    few steps): ``loss_fn = losses.Focal(2.0)`` then ``compile(loss=loss_fn)`` uses ``losses.Focal``."""
+    for _ in range(3):
+        if not isinstance(expr, ast.Name) or expr.id not in bound:
+            return expr
+        value = bound[expr.id]
+        if not isinstance(value, (ast.Call, ast.Attribute, ast.Name)):
+            return expr
+        expr = value
+    return expr
 
 
 def _elements(expr: ast.expr) -> list[ast.expr]:

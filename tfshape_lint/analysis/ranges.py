@@ -177,6 +177,13 @@ _UNARY_HAZARDS = {"sqrt": "sqrt", "rsqrt": "rsqrt", "reciprocal": "reciprocal"}
 NAN_TESTS = frozenset({"is_nan", "is_inf", "is_finite"})
 
 
+def _foreign(bound: Bound) -> Bound:
+    """What a project helper whose body is not in this file returns (``get_mu_sigma(y_pred)``,
+    which may apply softplus): it still depends on the prediction, but how close to 0 it gets
+    is not known, so it is no evidence of a hazard."""
+    return bound.lifted(low=Low.SAFE, const=None)
+
+
 class Ranges:
     """Computes :class:`Bound` for expressions of a loss and its helpers (memoised)."""
 
@@ -460,6 +467,8 @@ class Ranges:
             low = Low.SAFE
         elif value.has(Tag.EPSILON) or (not value.tensor and value.has(Tag.NUMBER)):
             return EPSILON  # a Python number of unknown value added as a guard (an argument)
+        elif value.has(Tag.FOREIGN):
+            low = Low.SAFE  # unpacked from a project helper's result (see _foreign)
         return Bound(low=low, pred=value.from_pred, diff=value.grad == Grad.DIFF,
                      label=value.from_true, nan_label=value.from_true)
 
@@ -660,6 +669,8 @@ class Ranges:
             fallback = combine(args)
             if value is not None and (value.has(Tag.COUNT) and not value.has(Tag.MASK)):
                 return fallback.lifted(low=Low.SAFE)
+            if value is not None and value.has(Tag.FOREIGN):
+                return _foreign(fallback)
             return fallback
         handler = _CALLS.get(spec.kind)
         if handler is None:

@@ -723,7 +723,9 @@ class Evaluator:
             return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}))
         canon = self.module.imports.canonical(dotted)
         spec = lookup(canon)
-        result = _unknown_call(args, canon) if spec is None else self._transfer(spec, node, args, env, canon or "")
+        # an unbound name (a star import, another notebook cell) is as foreign as an import
+        result = _unknown_call(args, canon if canon is not None else dotted) if spec is None \
+            else self._transfer(spec, node, args, env, canon or "")
         return _numpy_result(result, args) if canon is not None and canon.startswith("np.") else result
 
     def _own_member(self, func: cst.BaseExpression, env: Env) -> tuple[str, str] | None:
@@ -1447,12 +1449,20 @@ def _numpy_result(result: Value, args: list[Value]) -> Value:
     return result
 
 
+#: canonical roots (:func:`imports.canonical`) of the libraries the op table covers, or whose
+#: unlisted functions are taken to range like their arguments
+LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_keras", "numpy", "builtins", "math"})
+
+
 def _unknown_call(args: list[Value], canon: str | None = None) -> Value:
-    """An op the table does not know: keep the gradient (assume differentiable) and origins."""
+    """An op the table does not know: keep the gradient (assume differentiable) and origins.
+    A function from outside the known libraries (``canon`` given, another root) is FOREIGN."""
     grad = max((a.grad for a in args), default=Grad.NONE)
     origin: frozenset[Origin] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
     marks = frozenset().union(*(a.marks for a in args)) if args else frozenset()
-    return Value(grad=grad, origin=origin, marks=marks, tags=frozenset({Tag.OPAQUE}))
+    foreign = canon is not None and canon.split(".", 1)[0] not in LIBRARY_ROOTS
+    return Value(grad=grad, origin=origin, marks=marks,
+                 tags=frozenset({Tag.OPAQUE, Tag.FOREIGN} if foreign else {Tag.OPAQUE}))
 
 
 def _passed_through(target: cst.Tuple | cst.List, source: cst.BaseExpression | None,
@@ -1475,7 +1485,8 @@ def _passed_through(target: cst.Tuple | cst.List, source: cst.BaseExpression | N
 def _element_of(value: Value) -> Value:
     if value.has(Tag.RANGE):
         return PYTHON if not value.tensor else Value(rank=0, dtype=DType.INT)
-    return Value(grad=value.grad, origin=value.origin, tensor=value.tensor or value.has(Tag.SEQUENCE))
+    return Value(grad=value.grad, origin=value.origin, tensor=value.tensor or value.has(Tag.SEQUENCE),
+                 tags=frozenset({Tag.FOREIGN}) if value.has(Tag.FOREIGN) else frozenset())
 
 
 def _labels_only(value: Value) -> bool:

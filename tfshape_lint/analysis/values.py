@@ -65,6 +65,9 @@ class Tag(enum.Enum):
     RANGE = "range"  # ``range(...)`` or ``tf.range(...)``
     PRINT = "print"
     OPAQUE = "opaque"  # the result of a call the op table does not know
+    #: the result of a function that neither this file nor a library the op table covers
+    #: defines (a project helper, a third-party package): its range is unknown
+    FOREIGN = "foreign"
     SELF_ATTRIBUTE = "self_attribute"  # configuration read from ``self``
     # dtype and shape facts
     DTYPE_OF = "dtype_of"  # ``x.dtype``

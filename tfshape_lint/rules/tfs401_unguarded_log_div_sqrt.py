@@ -44,7 +44,9 @@ class UnguardedLogDivSqrt(Rule):
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
     followed by `K.log(1 - p)` is understood. A loss the file calls exactly once (an
     `add_loss` in a custom Layer, a custom training loop) gets the range of the prediction
-    that call passes: `nll(t, tf.clip_by_value(z, 1e-7, 1.0))` is guarded.
+    that call passes: `nll(t, tf.clip_by_value(z, 1e-7, 1.0))` is guarded. What a function
+    the file does not define returns (an import from the project or another package,
+    `mu, sigma = get_mu_sigma(y_pred)`) is not flagged: the helper may well apply `softplus`.
 
     Outputs of `softmax`, `sigmoid` and `exp` are positive in exact arithmetic but reach 0 (and
     `sigmoid` reaches exactly 1.0: `sigmoid(20.)` in float32) so `log(p)` and `log(1 - p)` still
@@ -96,6 +98,11 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\nfrom project.heads import split_gaussian\n\n"
+                "def gaussian_nll(y_true, y_pred):\n"
+                "    mu, sigma = split_gaussian(y_pred)\n"
+                "    return tf.reduce_mean(tf.math.log(sigma) + tf.square(y_true - mu) / sigma, axis=-1)\n",
+                note="sigma comes from a project helper this file does not show, which may apply softplus"),
         Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
                 "def ratio_loss(y_true, y_pred):\n"
                 "    ratio = Lambda(lambda x: x[0] / x[1])([tf.square(y_true - y_pred), 2.0 + tf.abs(y_true)])\n"

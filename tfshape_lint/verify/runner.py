@@ -59,8 +59,9 @@ _KEEP_PREFIXES = ("TF_", "CUDA_", "XLA_", "NVIDIA_", "TFSHAPE_LINT_VERIFY_")
 
 
 def worker_env(flavour: str, device: str, memory_mb: int | None = None, home: str | None = None) -> dict[str, str]:
-    """Environment of the worker: Keras flavour, visible devices, quiet TensorFlow logs, and
-    nothing else from ours (no tokens, no cloud credentials); HOME and TMPDIR are its temp dir."""
+    """Environment of the worker: Keras flavour, visible devices, quiet TensorFlow logs, the
+    user's PYTHONPATH, and nothing else from ours (no tokens, no cloud credentials); HOME and
+    TMPDIR are its temp dir."""
     env = {k: v for k, v in os.environ.items() if k in _KEEP_EXACT or k.startswith(_KEEP_PREFIXES)}
     env.setdefault("PATH", os.defpath)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -75,7 +76,10 @@ def worker_env(flavour: str, device: str, memory_mb: int | None = None, home: st
         env["CUDA_VISIBLE_DEVICES"] = "-1"
     if memory_mb is not None:
         env["TFSHAPE_LINT_VERIFY_MEMORY_MB"] = str(memory_mb)
-    env["PYTHONPATH"] = _PACKAGE_PARENT
+    # the user's own PYTHONPATH (where a project keeps its packages) after this package's parent:
+    # a path, never a credential, and the loss's imports resolve in the worker as they do for
+    # the user
+    env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     return env
 
 

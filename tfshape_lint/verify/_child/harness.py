@@ -333,6 +333,8 @@ class Subject:
     #: whose finding is the tuple itself); ``unpacked`` records that it happened
     unpack_tuple: bool = False
     unpacked: bool = False
+    #: the subclass's constructor never ran ``Loss.__init__``; the probe did (worker.py)
+    base_initialised: bool = False
     #: ``factory(**flags)`` -> the loss built again by the factory the file never calls (the
     #: probe built it with its defaults), so that a flag the defaults leave off can be flipped
     factory: Callable[..., Any] | None = None

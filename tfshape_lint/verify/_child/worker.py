@@ -180,6 +180,7 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
         evidence += _stand_in_note(namespace)
         evidence += _bare_note(namespace)
+        evidence += _base_note(h.subject)
     except SystemExit as exc:
         status, evidence = "inconclusive", f"the loss called sys.exit({exc.code!r})"
     except BaseException as exc:  # a crash in building or probing is this finding's verdict
@@ -399,13 +400,42 @@ def _check_subject(harness: Any, subject: Any) -> str:
         base = harness.KERAS.losses.Loss
         if not isinstance(obj, base):
             return f"the built object is a {type(obj).__name__}, not a {harness.KERAS.__name__}.losses.Loss"
+        subject.base_initialised = _initialise_base(base, obj)
         return ""
     if isinstance(obj, harness.KERAS.losses.Loss):
         subject.kind = "loss_object"
+        subject.base_initialised = _initialise_base(harness.KERAS.losses.Loss, obj)
         return ""
     if not callable(obj):
         return f"the loss expression built a {type(obj).__name__}, which is not callable"
     return ""
+
+
+def _initialise_base(base: Any, obj: Any) -> bool:
+    """Run ``Loss.__init__`` (its defaults) on a subclass instance whose constructor never called
+    it: Keras fails on such a loss's first call (no ``name``, no ``reduction``), before any finding
+    in its ``call`` can show; what the subclass's constructor set is kept. True when it was needed."""
+    try:
+        obj.name, obj.reduction  # noqa: B018 - the attributes Loss.__init__ sets
+        return False
+    except AttributeError:
+        pass
+    own = dict(vars(obj))
+    try:
+        base.__init__(obj)
+    except Exception:  # a base that needs arguments: leave the loss as written
+        return False
+    vars(obj).update(own)
+    return True
+
+
+def _base_note(subject: Any) -> str:
+    """Says that the probe initialised the Loss base class the subclass's constructor skipped."""
+    if not getattr(subject, "base_initialised", False):
+        return ""
+    name = type(subject.obj).__name__
+    return (f" [`{name}.__init__` never calls `Loss.__init__`, so Keras raises AttributeError on the loss's "
+            f"first call; the probe initialised the base with its defaults to reach the finding]")
 
 
 _NAME_ERROR = re.compile(r"name '(\w+)' is not defined")

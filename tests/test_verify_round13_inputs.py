@@ -1,0 +1,46 @@
+"""Verifier inputs from real files (issue 12, held-out round 13), written anew for this test:
+
+- a Loss subclass whose ``__init__`` never calls ``Loss.__init__``: Keras raises AttributeError
+  on its first call, before the finding can show; the probe initialises the base with its
+  defaults, keeps what the subclass set, and says so in the evidence;
+- the same subclass that does call ``super().__init__()`` gets no such note.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import source_of, verify_cases
+from tfshape_lint.verify import Status, tensorflow_available
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+NO_BASE_INIT = source_of('''
+    import tensorflow as tf
+
+
+    class OverlapLoss(tf.keras.losses.Loss):
+        def __init__(self, smooth=1e-5):
+            self.smooth = smooth
+
+        def call(self, y_true, y_pred):
+            inter = tf.reduce_sum(y_true * y_pred)
+            total = tf.reduce_sum(y_true) + tf.reduce_sum(y_pred)
+            return 1.0 - (2.0 * inter + self.smooth) / (total + self.smooth)
+    ''')
+
+WITH_BASE_INIT = NO_BASE_INIT.replace("        self.smooth = smooth\n",
+                                      "        super().__init__()\n        self.smooth = smooth\n")
+
+
+@pytest.mark.tf
+@needs_tf
+def test_loss_subclass_without_base_init_is_verified_with_the_base_initialised() -> None:
+    assert WITH_BASE_INIT != NO_BASE_INIT
+    out = verify_cases({"no_base.py": (NO_BASE_INIT, "TFS108"), "with_base.py": (WITH_BASE_INIT, "TFS108")})
+    bare, = out["no_base.py"]
+    assert bare.status is Status.CONFIRMED, bare.evidence
+    assert "never calls `Loss.__init__`" in bare.evidence, bare.evidence
+    proper, = out["with_base.py"]
+    assert proper.status is Status.CONFIRMED, proper.evidence
+    assert "never calls" not in proper.evidence, proper.evidence
