@@ -3,7 +3,11 @@
 - a Loss subclass whose ``__init__`` never calls ``Loss.__init__``: Keras raises AttributeError
   on its first call, before the finding can show; the probe initialises the base with its
   defaults, keeps what the subclass set, and says so in the evidence;
-- the same subclass that does call ``super().__init__()`` gets no such note.
+- the same subclass that does call ``super().__init__()`` gets no such note;
+- a squeeze with no axis on ``(B, T, 1)`` forecasts that a batch of 1 survives (the broadcast
+  puts the sample back) drops a single time step as well: with ``T == 1`` the batch's loss is no
+  longer the mean of its samples' losses (confirmed); a squeeze whose result is averaged over
+  every axis at once is harmless at any length (refuted).
 """
 
 from __future__ import annotations
@@ -44,3 +48,41 @@ def test_loss_subclass_without_base_init_is_verified_with_the_base_initialised()
     proper, = out["with_base.py"]
     assert proper.status is Status.CONFIRMED, proper.evidence
     assert "never calls" not in proper.evidence, proper.evidence
+
+
+ONE_STEP = source_of('''
+    import tensorflow as tf
+
+
+    class PinballLoss(tf.keras.losses.Loss):
+        def __init__(self, quantiles=(0.1, 0.5, 0.9), **kwargs):
+            super().__init__(**kwargs)
+            self.quantiles = quantiles
+
+        def call(self, y_true, y_pred):
+            target = tf.squeeze(y_true)
+            total = tf.zeros_like(target)
+            for i, q in enumerate(self.quantiles):
+                err = target - y_pred[:, :, i]
+                total += tf.maximum(q * err, (q - 1.0) * err)
+            return tf.reduce_mean(total)
+    ''')
+
+AVERAGED = source_of('''
+    import tensorflow as tf
+
+
+    def flat_mae(y_true, y_pred):
+        return tf.reduce_mean(tf.squeeze(tf.abs(y_true - y_pred)))
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_squeeze_without_axis_is_tried_with_one_time_step() -> None:
+    out = verify_cases({"pinball.py": (ONE_STEP, "TFS104"), "flat.py": (AVERAGED, "TFS104")})
+    pinball, = out["pinball.py"]
+    assert pinball.status is Status.CONFIRMED, pinball.evidence
+    assert "of length 1" in pinball.evidence and "own losses average" in pinball.evidence, pinball.evidence
+    flat, = out["flat.py"]
+    assert flat.status is Status.REFUTED, flat.evidence

@@ -42,7 +42,11 @@ class SqueezeWithoutAxis(Rule):
 
     ## Verification
     `--verify` runs the loss at batch size 1 and in `fit` with a partial last batch (5
-    samples, batch 4); an exception or a changed output rank confirms it.
+    samples, batch 4); an exception or a changed output rank confirms it. When both run, each
+    inner axis of the labels and predictions is shrunk to length 1 (one time step of a
+    `(B, T, 1)` forecast): a batch whose loss is then no longer the mean of its samples' own
+    losses confirms it too. Each run is repeated with `axis=-1` on the flagged squeeze, which
+    must make the symptom go away.
     """
 
     code = "TFS104"

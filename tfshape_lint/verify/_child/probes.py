@@ -469,9 +469,44 @@ def batch_one_and_partial(h: Harness, params: dict[str, Any]) -> Outcome:
         rank = _rank_change(h, base, yt1, yp1)
         if rank:
             found.append(rank)
+    if not found:
+        shrunk = _axis_of_one(h, base.sig)
+        if shrunk:
+            found.append(shrunk)
     if found:
         return confirmed("; ".join(found))
-    return refuted(f"runs at batch 1 and with batch dim None ({layout(base.sig)})")
+    return refuted(f"runs at batch 1, with batch dim None and with each inner axis of length 1 ({layout(base.sig)})")
+
+
+def _axis_of_one(h: Harness, sig: Any) -> str:
+    """A squeeze with no axis drops every axis of length 1, not only a batch of 1: one time step
+    (``(B, 1, 1)`` forecasts), one row. With an inner axis of both tensors shrunk to 1, the loss of
+    a batch must still be the mean of its samples' own losses (each alone); "" when it is,
+    for every such axis, or when the loss cannot be run so (errors there are not read: the loss
+    may well need that axis's length)."""
+    if len(sig.true_shape) != len(sig.pred_shape) or len(sig.true_shape) < 2:
+        return ""
+    for axis in range(len(sig.true_shape) - 1):  # the last axis holds classes, quantiles, channels
+        size = sig.true_shape[axis]
+        if size <= 1 or sig.pred_shape[axis] != size:
+            continue
+        one = replace(sig, true_shape=sig.true_shape[:axis] + (1,) + sig.true_shape[axis + 1:],
+                      pred_shape=sig.pred_shape[:axis] + (1,) + sig.pred_shape[axis + 1:])
+        yt, yp = one.make(2)  # two samples are enough to pair one with the other
+        whole, err = _try(lambda: h.value(yt, yp))
+        if err is not None:
+            # the loss needs this axis's length (``pred[:, :, 2]``, a gather by position): the
+            # shrunk inputs are not ones it takes, and its error says nothing about the squeeze
+            continue
+        alone = [_try(lambda i=i: h.value(yt[i:i + 1], yp[i:i + 1])) for i in range(2)]
+        if any(e is not None for _, e in alone):
+            continue
+        mean = float(np.mean([v for v, _ in alone]))
+        if math.isfinite(whole) and math.isfinite(mean) and not close(whole, mean, rtol=1e-3):
+            return (f"with axis {axis + 1} of length 1 ({layout(one, 2)}): loss {fmt(whole)} for a batch of 2, "
+                    f"but its samples' own losses average {fmt(mean)} (the axis is squeezed away with the "
+                    f"batch's, and what is left broadcasts across samples)")
+    return ""
 
 
 def _rank_change(h: Harness, base: Any, yt1: np.ndarray, yp1: np.ndarray) -> str:
