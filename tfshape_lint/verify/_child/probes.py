@@ -498,7 +498,7 @@ def _axis_of_one(h: Harness, sig: Any) -> str:
             # the loss needs this axis's length (``pred[:, :, 2]``, a gather by position): the
             # shrunk inputs are not ones it takes, and its error says nothing about the squeeze
             continue
-        alone = [_try(lambda i=i: h.value(yt[i:i + 1], yp[i:i + 1])) for i in range(2)]
+        alone = [_try(functools.partial(h.value, yt[i:i + 1], yp[i:i + 1])) for i in range(2)]
         if any(e is not None for _, e in alone):
             continue
         mean = float(np.mean([v for v, _ in alone]))
