@@ -98,13 +98,21 @@ def test_loss_compiled_in_another_module(tmp_path: Path) -> None:
             "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
             "model.compile(loss=objectives.make_weighted(0.5), metrics=[hits])\n"),
     })
-    specs = {s.qualname: s for s in _index(tmp_path / "app/objectives.py").losses}
-    assert specs["make_weighted.inner"].context is Context.COMPILE
-    assert specs["make_weighted.inner"].factory_call == "make_weighted(0.5)"
-    assert specs["hits"].role is Role.METRIC
-    found = _findings(tmp_path)
-    assert ("app/objectives.py", 6, "TFS102") in found  # the inner loss sums over the batch
-    assert not any(code == "TFS301" for _, _, code in found)  # `hits` is a metric
+    # the inner loss sums over the batch; `hits` is a metric (its round has no gradient: no TFS301)
+    _compiled_elsewhere(tmp_path, "app/objectives.py", "make_weighted", "hits", 6, "TFS301")
+
+
+def _compiled_elsewhere(root: Path, module: str, factory: str, metric: str, sum_line: int, silent: str) -> None:
+    """``module``'s ``factory(0.5)`` builds the compiled loss (context COMPILE, its call read for
+    the closure), whose batch sum on ``sum_line`` is TFS102; ``metric`` is a metric, so the loss
+    rule ``silent`` says nothing about it."""
+    specs = {s.qualname: s for s in _index(root / module).losses}
+    assert specs[f"{factory}.inner"].context is Context.COMPILE
+    assert specs[f"{factory}.inner"].factory_call == f"{factory}(0.5)"
+    assert specs[metric].role is Role.METRIC
+    found = _findings(root)
+    assert (module, sum_line, "TFS102") in found
+    assert not any(code == silent for _, _, code in found)
 
 
 def test_loss_and_metric_bound_to_a_name_before_compile(tmp_path: Path) -> None:
@@ -132,13 +140,8 @@ def test_loss_and_metric_bound_to_a_name_before_compile(tmp_path: Path) -> None:
             "    model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
             "    model.compile(loss=objective, optimizer='adam', metrics=[psnr])\n"),
     })
-    specs = {s.qualname: s for s in _index(tmp_path / "sr/functions.py").losses}
-    assert specs["PSNR.__call__"].role is Role.METRIC
-    assert specs["make_sse.inner"].context is Context.COMPILE
-    assert specs["make_sse.inner"].factory_call == "make_sse(0.5)"
-    found = _findings(tmp_path)
-    assert not any(code == "TFS401" for _, _, code in found)  # a metric: log and divide are not trained on
-    assert ("sr/functions.py", 14, "TFS102") in found  # the compiled inner loss sums over the batch
+    # PSNR is a metric: its log and division are not trained on (no TFS401)
+    _compiled_elsewhere(tmp_path, "sr/functions.py", "make_sse", "PSNR.__call__", 14, "TFS401")
 
 
 def test_attribute_patched_by_another_module(tmp_path: Path) -> None:
