@@ -787,6 +787,9 @@ def _argument_for(scope: Scope, name: str) -> cst.BaseExpression | None:
     if name not in params:
         return None
     positional = [a for a in call.args if a.keyword is None and not a.star]
+    if scope.mapped:  # ``tf.map_fn(fn, elems)``: the parameter gets (one sample of) ``elems``
+        elems = call_arg(call, 1, "elems")
+        return elems if params.index(name) == 0 else None
     index = params.index(name)
     return positional[index].value if index < len(positional) else None
 

@@ -104,6 +104,12 @@ class Scope:
     #: for a loss the file calls exactly once: the body holding that call (evaluated) and the
     #: argument expression each parameter receives there (see ``analysis.callsites``)
     call_site: tuple[Scope, dict[str, cst.BaseExpression]] | None = None
+    #: for a helper: its parameters that are a literal True/False at the call evaluated here
+    #: (the default, or what the call passes), so ``if tensors:`` runs one branch only
+    flags: dict[str, bool] = field(default_factory=dict)
+    #: a function ``tf.map_fn`` applies to each sample: its parameter is bound to the elements
+    #: argument of the caller, one sample at a time
+    mapped: bool = False
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- query API: rules read scopes through these, never through the fields ------------
@@ -367,7 +373,7 @@ class Evaluator:
         self.expr(stmt.test, env)
         # ``if K.backend() == 'theano':`` never runs on TensorFlow: its code is not evaluated,
         # and the branch counts as one that ends (its values never reach the rest)
-        dead = dead_backend_branch(stmt.test)
+        dead = dead_backend_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags)
         then_env = env.copy()
         then_done = True if dead == "body" else self.block(stmt.body, then_env)
         else_env = env.copy()
@@ -703,6 +709,10 @@ class Evaluator:
         dotted = cst_dotted(func)
         if dotted is None:
             return _unknown_call(args)
+        if (self.module.imports.canonical(dotted) or "") in MAPPING:
+            mapped = self._mapped_call(node, env)
+            if mapped is not None:
+                return mapped
         if isinstance(func, cst.Name) and func.value in env.names:
             local = env.names[func.value]
             if local.has(Tag.LOSS_INSTANCE):
@@ -820,7 +830,43 @@ class Evaluator:
         return result.evolve(rel=None, rank=0, batch=False, dtype=DType.FLOAT,
                              tags=frozenset({Tag.LOSS_INSTANCE_RESULT})).with_mark(Mark.LOSS_REDUCED, node)
 
-    def _helper_call(self, node: cst.Call, target: tuple[FunctionNode, Env], args: list[Value]) -> Value:
+    def _mapped_call(self, node: cst.Call, env: Env) -> Value | None:
+        """``tf.map_fn(fn, elems)``: ``fn`` (a lambda, a def of the file) runs on one sample of
+        ``elems`` at a time (a tuple of them for a tuple), so what it computes is analysed per
+        sample (its hazards are the loss's), and the results stack back into a batch. None when
+        the function is not one the file shows."""
+        fn_node = call_arg(node, 0, "fn")
+        elems_node = call_arg(node, 1, "elems")
+        if fn_node is None or elems_node is None:
+            return None
+        target: tuple[FunctionNode, Env] | None = None
+        if isinstance(fn_node, cst.Lambda):
+            target = (fn_node, env.copy())
+        elif isinstance(fn_node, cst.Name) and fn_node.value in self.closures:
+            target = self.closures[fn_node.value]
+        elif isinstance(fn_node, cst.Name) and fn_node.value in self.module.functions:
+            target = (self.module.functions[fn_node.value], Env())
+        if target is None:
+            return None
+        given = [self.values_get(el.value) for el in elems_node.elements] \
+            if isinstance(elems_node, (cst.Tuple, cst.List)) else [self.values_get(elems_node)]
+        parts = tuple(_one_sample(v) for v in given)
+        if isinstance(elems_node, (cst.Tuple, cst.List)):
+            element = Value(tensor=False, tags=frozenset({Tag.SEQUENCE}), items=parts,
+                            grad=max((p.grad for p in parts), default=Grad.NONE),
+                            origin=frozenset().union(*(p.origin for p in parts)) if parts else frozenset())
+        else:
+            element = parts[0]
+        result = self._helper_call(node, target, [element], mapped=True)
+        if not any(v.tensor and v.batch for v in given):
+            # mapped over something else (mixture components, ``tf.range(k)``): that axis comes
+            # first in the stacked result, so where its batch axis went is not tracked
+            return _unknown_call([result])
+        return result.evolve(batch=result.tensor, rel=result.rel + 1 if result.rel is not None else None,
+                             rank=result.rank + 1 if result.rank is not None else None, marks=frozenset())
+
+    def _helper_call(self, node: cst.Call, target: tuple[FunctionNode, Env], args: list[Value],
+                     mapped: bool = False) -> Value:
         fn, closure = target
         if self.depth >= _MAX_HELPER_DEPTH:
             return _unknown_call(args)
@@ -828,11 +874,16 @@ class Evaluator:
         bindings: dict[str, Value] = {}
         for name, value in zip(params, args):
             bindings[name] = value
-        for arg in node.args:
+        for arg in node.args if not mapped else ():
             if arg.keyword is not None:
                 bindings[arg.keyword.value] = self.scope.values.get(arg.value, UNKNOWN)
-        helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope)
+        helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
+                       flags={} if mapped else _literal_flags(fn, node), mapped=mapped)
         sub = Evaluator(self.module, helper, self.depth + 1)
+        if isinstance(fn, cst.Lambda):
+            # a lambda sees the functions its enclosing body defined (``lambda x: losss(x[0],
+            # x[1])`` inside the body that defines ``losss``)
+            sub.closures.update(self.closures)
         sub.run(bindings, closure)
         self.scope.helpers.append(helper)
         returned = helper.returned()
@@ -1452,6 +1503,60 @@ def _numpy_result(result: Value, args: list[Value]) -> Value:
 #: canonical roots (:func:`imports.canonical`) of the libraries the op table covers, or whose
 #: unlisted functions are taken to range like their arguments
 LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_keras", "numpy", "builtins", "math"})
+
+
+#: functions that apply a function to each sample of a batch (axis 0 of their elements)
+MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
+
+
+def _one_sample(value: Value) -> Value:
+    """What a mapped function receives of a batch: one sample (axis 0 gone), same provenance."""
+    if not value.tensor or not value.batch:
+        return value
+    return value.evolve(batch=False, rel=value.rel - 1 if value.rel is not None else None,
+                        rank=value.rank - 1 if value.rank else value.rank, marks=frozenset(),
+                        tags=value.tags - {Tag.INPUT})
+
+
+def _literal_flags(fn: FunctionNode, call: cst.Call) -> dict[str, bool]:
+    """The parameters of ``fn`` that are ``True``/``False`` at ``call``: a literal the call
+    passes, else a literal default it leaves alone (``def nll(t, s, tensors=True)`` called as
+    ``nll(t, s)``). Nothing for a call that unpacks ``*args``/``**kwargs``."""
+    if not isinstance(fn, cst.FunctionDef) or any(a.star for a in call.args):
+        return {}
+    params = list(fn.params.posonly_params) + list(fn.params.params)
+    names = [p.name.value for p in params]
+    if names and names[0] == "self" and isinstance(call.func, cst.Attribute):
+        names, params = names[1:], params[1:]
+    passed: dict[str, cst.BaseExpression] = {}
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None:
+            passed[arg.keyword.value] = arg.value
+        elif i < len(names):
+            passed[names[i]] = arg.value
+    params += list(fn.params.kwonly_params)
+    # a flag the body rebinds (``tensors = not tensors``) is not fixed by the call
+    rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
+    rebound |= {a.target.value for a in descendants(fn.body, cst.AugAssign) if isinstance(a.target, cst.Name)}
+    flags: dict[str, bool] = {}
+    for param in params:
+        if param.name.value in rebound:
+            continue
+        given = passed.get(param.name.value, param.default)
+        if isinstance(given, cst.Name) and given.value in ("True", "False"):
+            flags[param.name.value] = given.value == "True"
+    return flags
+
+
+def _dead_flag_branch(test: cst.BaseExpression, flags: dict[str, bool]) -> str | None:
+    """``if tensors:`` / ``if not tensors:`` on a flag the call fixes: "body" when the body
+    never runs, "orelse" when the else branch never runs, None otherwise."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    name = test.expression if negated and isinstance(test, cst.UnaryOperation) else test
+    if not isinstance(name, cst.Name) or name.value not in flags:
+        return None
+    holds = flags[name.value] != negated
+    return "orelse" if holds else "body"
 
 
 def _unknown_call(args: list[Value], canon: str | None = None) -> Value:

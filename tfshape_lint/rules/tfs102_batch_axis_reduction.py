@@ -83,6 +83,9 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example('import tensorflow as tf\n\n\ndef mixture_nll(y_true, y_pred):\n    mu, pi = y_pred[:, :3], tf.nn.softmax(y_pred[:, 3:], axis=-1)\n\n    def component(i):\n        return pi[:, i] * tf.exp(-tf.square(y_true[:, 0] - mu[:, i]))\n\n    density = tf.reduce_sum(tf.map_fn(component, tf.range(3), fn_output_signature=tf.float32), axis=0)\n    return -tf.math.log(density + 1e-7)\n',
+                note="tf.map_fn over the mixture components (tf.range(3)): axis 0 of what it stacks is the "
+                     "component axis, and the sum over it is per sample"),
         Example("import tensorflow as tf\n\n"
                 "def _nelem(x):\n"
                 "    n = tf.reduce_sum(tf.cast(~tf.math.is_nan(x), tf.float32))\n"

@@ -44,7 +44,9 @@ class NumpyInLoss(Rule):
     `np.asarray(y_pred)`), `.numpy()` on a tensor, and in a loss `tf.py_function` /
     `tf.numpy_function` wrapping numpy code. numpy on constants (`np.array([1., 2., 3.])` as
     class weights, `np.log(2.0)`, `np.finfo(np.float32).eps`) is fine and not flagged; nor is
-    numpy inside a function that `tf.py_function` calls.
+    numpy inside a function that `tf.py_function` calls, nor a numpy branch of a helper that
+    the loss's call rules out (`def nll(t, s, tensors=True): if tensors: ... else: np.log(s)`
+    called as `nll(t, s)`).
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -92,6 +94,15 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import numpy as np\nimport tensorflow as tf\n\n\n"
+                "def weibull_nll(t, scale, tensors=True):\n"
+                "    if tensors:\n"
+                "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
+                "    else:\n"
+                "        return np.log(scale) + t / scale\n\n\n"
+                "def weibull_loss(y_true, y_pred):\n"
+                "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred)), axis=-1)\n",
+                note="the numpy branch runs only with tensors=False, which the loss never passes"),
         Example("import unittest\n\nimport numpy as np\nimport tensorflow as tf\n\n\n"
                 "class RefLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
@@ -131,6 +142,23 @@ class NumpyInLoss(Rule):
                 note="np.float32 as a number or a dtype"),
     )
     bad = (
+        Example("import numpy as np\nimport tensorflow as tf\n\n\n"
+                "def weibull_nll(t, scale, tensors=True):\n"
+                "    if tensors:\n"
+                "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
+                "    else:\n"
+                "        return np.log(scale) + t / scale\n\n\n"
+                "def weibull_loss(y_true, y_pred):\n"
+                "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n",
+                fixed="import numpy as np\nimport tensorflow as tf\n\n\n"
+                      "def weibull_nll(t, scale, tensors=True):\n"
+                      "    if tensors:\n"
+                      "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
+                      "    else:\n"
+                      "        return tf.math.log(scale) + t / scale\n\n\n"
+                      "def weibull_loss(y_true, y_pred):\n"
+                      "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n",
+                line=9, note="the loss passes tensors=False: the helper's numpy branch is the one that runs"),
         Example("import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"
                 "    return np.mean(tf.abs(y_true - y_pred), axis=-1)\n",
                 fixed="import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"

@@ -47,6 +47,8 @@ class UnguardedLogDivSqrt(Rule):
     that call passes: `nll(t, tf.clip_by_value(z, 1e-7, 1.0))` is guarded. What a function
     the file does not define returns (an import from the project or another package,
     `mu, sigma = get_mu_sigma(y_pred)`) is not flagged: the helper may well apply `softplus`.
+    A function that `tf.map_fn` (or `tf.vectorized_map`) applies to each sample is analysed with
+    one sample of the mapped tensors, so a division inside it is checked like one in the loss.
 
     Outputs of `softmax`, `sigmoid` and `exp` are positive in exact arithmetic but reach 0 (and
     `sigmoid` reaches exactly 1.0: `sigmoid(20.)` in float32) so `log(p)` and `log(1 - p)` still
@@ -98,6 +100,8 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.maximum(tf.reduce_max(tf.abs(p)), 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
+                note="the per-sample scale is kept at least 1e-7 inside the mapped function"),
         Example("import tensorflow as tf\nfrom project.heads import split_gaussian\n\n"
                 "def gaussian_nll(y_true, y_pred):\n"
                 "    mu, sigma = split_gaussian(y_pred)\n"
@@ -291,6 +295,9 @@ class UnguardedLogDivSqrt(Rule):
                 note="the only call (an add_loss in a custom Layer) passes a prediction bounded away from 0"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.reduce_max(tf.abs(p))))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
+                fixed='import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / (tf.reduce_max(tf.abs(p)) + 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
+                line=6, note="inside the function tf.map_fn applies to each sample: one sample's predictions all 0 give 0/0"),
         Example('import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features))\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 fixed='import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features) + 1e-7)\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 line=4, note="(labels, features): the cosine an embedding head gives, as ArcFace losses name it"),
