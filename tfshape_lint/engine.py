@@ -31,7 +31,7 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, passed_arguments, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, find_call, passed_arguments, passed_values
 from tfshape_lint.analysis.models import (
     branch_bodies,
     called_model_ranks,
@@ -47,6 +47,7 @@ from tfshape_lint.analysis.tensors import (
     evaluate_loss,
     evaluate_module_globals,
     input_values,
+    literal_flags,
 )
 from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.anchors import locate_from_statements
@@ -239,7 +240,7 @@ class _Run:
             closure = self._closure(module, spec, facts)
             site = self._call_site(spec, facts)
             inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else self._fit_inputs(spec, facts)
-            scope = evaluate_loss(facts, spec, node, closure, inputs)
+            scope = evaluate_loss(facts, spec, node, closure, inputs, flags=self._call_flags(spec, node))
             if site is not None:
                 scope.call_site = (site[2], passed_arguments(node, site[0]))
         except RecursionError:
@@ -259,6 +260,18 @@ class _Run:
                     if not sub.is_helper:
                         self._check_loss(rule, sub)
                 self._visit(sub.node, active)
+
+    def _call_flags(self, spec: LossSpec, node: cst.CSTNode) -> dict[str, bool]:
+        """The True/False parameters of a loss at the file's only call of it
+        (``batch_all(labels, y_pred, squared=True)`` in a Keras wrapper): its other branch is
+        not what the file runs."""
+        if spec.caller is None or spec.call_unit is None or not isinstance(node, cst.FunctionDef) \
+                or spec.context not in (Context.DIRECT, Context.UNKNOWN):
+            return {}  # a loss Keras calls gets its defaults, whatever else the file does with it
+        module = self.unit_module(spec.call_unit)
+        root = find_def(module, spec.caller) if module is not None and spec.caller else module
+        call = find_call(root, node.name.value) if root is not None else None
+        return literal_flags(node, call, {}) if call is not None else {}
 
     def _applies(self, rule: Rule, loss: Scope) -> bool:
         try:

@@ -878,7 +878,7 @@ class Evaluator:
             if arg.keyword is not None:
                 bindings[arg.keyword.value] = self.scope.values.get(arg.value, UNKNOWN)
         helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
-                       flags={} if mapped else _literal_flags(fn, node), mapped=mapped)
+                       flags={} if mapped else literal_flags(fn, node, self.scope.flags), mapped=mapped)
         sub = Evaluator(self.module, helper, self.depth + 1)
         if isinstance(fn, cst.Lambda):
             # a lambda sees the functions its enclosing body defined (``lambda x: losss(x[0],
@@ -1518,10 +1518,11 @@ def _one_sample(value: Value) -> Value:
                         tags=value.tags - {Tag.INPUT})
 
 
-def _literal_flags(fn: FunctionNode, call: cst.Call) -> dict[str, bool]:
+def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> dict[str, bool]:
     """The parameters of ``fn`` that are ``True``/``False`` at ``call``: a literal the call
-    passes, else a literal default it leaves alone (``def nll(t, s, tensors=True)`` called as
-    ``nll(t, s)``). Nothing for a call that unpacks ``*args``/``**kwargs``."""
+    passes (or a flag of the caller's, ``squared=squared``), else a literal default it leaves
+    alone (``def nll(t, s, tensors=True)`` called as ``nll(t, s)``). Nothing for a call that
+    unpacks ``*args``/``**kwargs``."""
     if not isinstance(fn, cst.FunctionDef) or any(a.star for a in call.args):
         return {}
     params = list(fn.params.posonly_params) + list(fn.params.params)
@@ -1545,6 +1546,8 @@ def _literal_flags(fn: FunctionNode, call: cst.Call) -> dict[str, bool]:
         given = passed.get(param.name.value, param.default)
         if isinstance(given, cst.Name) and given.value in ("True", "False"):
             flags[param.name.value] = given.value == "True"
+        elif isinstance(given, cst.Name) and given.value in caller and param.name.value in passed:
+            flags[param.name.value] = caller[given.value]
     return flags
 
 
@@ -1646,10 +1649,12 @@ def _self_attribute(node: cst.BaseExpression) -> str | None:
 
 
 def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
-                  closure: Env | None = None, inputs: dict[str, Value] | None = None) -> Scope:
+                  closure: Env | None = None, inputs: dict[str, Value] | None = None,
+                  flags: dict[str, bool] | None = None) -> Scope:
     """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs (or ``inputs``:
-    what the file's only call of the loss passes, see ``analysis.callsites``)."""
-    scope = Scope(node, spec)
+    what the file's only call of the loss passes, see ``analysis.callsites``; ``flags``: its
+    True/False parameters at that call, see :func:`literal_flags`)."""
+    scope = Scope(node, spec, flags=dict(flags or {}))
     if inputs is None:
         inputs = input_values(spec)
         labels = spec.params[0] if spec.params else None

@@ -49,6 +49,8 @@ class UnguardedLogDivSqrt(Rule):
     `mu, sigma = get_mu_sigma(y_pred)`) is not flagged: the helper may well apply `softplus`.
     A function that `tf.map_fn` (or `tf.vectorized_map`) applies to each sample is analysed with
     one sample of the mapped tensors, so a division inside it is checked like one in the loss.
+    A branch on a `True`/`False` parameter runs as the file's only call of the function sets it
+    (`if not squared: d = tf.sqrt(d)` is not reached through `batch_all(..., squared=True)`).
 
     Outputs of `softmax`, `sigmoid` and `exp` are positive in exact arithmetic but reach 0 (and
     `sigmoid` reaches exactly 1.0: `sigmoid(20.)` in float32) so `log(p)` and `log(1 - p)` still
@@ -100,6 +102,8 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example('import tensorflow as tf\n\n\ndef pairwise(emb, squared=False):\n    d = tf.maximum(tf.reduce_sum(tf.square(emb[:, None] - emb[None]), axis=-1), 0.0)\n    if not squared:\n        d = tf.sqrt(d)\n    return d\n\n\ndef batch_all(labels, y_pred, squared=False):\n    return tf.reduce_mean(pairwise(y_pred, squared=squared), axis=-1)\n\n\ndef keras_batch_all(labels, y_pred):\n    return batch_all(labels, y_pred, squared=True)\n',
+                note="the file's only call of batch_all passes squared=True, so the sqrt branch never runs"),
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.maximum(tf.reduce_max(tf.abs(p)), 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
                 note="the per-sample scale is kept at least 1e-7 inside the mapped function"),
         Example("import tensorflow as tf\nfrom project.heads import split_gaussian\n\n"
