@@ -225,6 +225,24 @@ KERAS2_BACKEND: dict[str, str] = {
 #: exported (``K.common.epsilon`` was ``K.epsilon``): a use is fixed by dropping the submodule
 #: when the Keras 3 namespace has the function.
 KERAS2_SUBMODULES = ("common",)
+
+#: module paths of Keras 2.0-2.4 (standalone ``keras``) that tf_keras's tree no longer has,
+#: so that its walk cannot list them: ``from keras.engine.topology import Layer``,
+#: ``from keras.layers.merge import concatenate``, ``from keras.utils.np_utils import ...``
+KERAS2_MODULES = (
+    "engine.topology", "engine.network", "layers.merge", "layers.recurrent", "layers.advanced_activations",
+    "layers.embeddings", "layers.wrappers", "layers.local", "layers.cudnn_recurrent",
+    "layers.convolutional_recurrent", "layers.core", "layers.convolutional", "layers.pooling",
+    "layers.normalization", "layers.noise", "utils.np_utils", "utils.generic_utils", "utils.data_utils",
+    "utils.layer_utils", "utils.vis_utils", "utils.conv_utils", "utils.io_utils", "utils.multi_gpu_utils",
+    "utils.training_utils", "wrappers.scikit_learn", "wrappers", "legacy", "legacy.layers", "legacy.interfaces",
+    "activations.advanced_activations",
+)
+#: subpackages of tf_keras's source tree that hold only its own machinery (tests, benchmarks,
+#: TF 1 shims): no Keras program imports them, so they are not listed
+_PRIVATE_TREES = ("tests", "testing_infra", "benchmarks", "integration_test", "distribute", "dtensor",
+                  "protobuf", "feature_column", "premade", "estimator", "mixed_precision", "export",
+                  "legacy_tf_layers", "api")
 #: message tail for loss/metric names with no Keras 3 alias
 ALIAS_ADVICE: dict[str, str] = {
     "Reduction": "pass reduction= as a string ('sum_over_batch_size', 'sum' or 'none')",
@@ -415,6 +433,8 @@ def build_keras_table() -> dict[str, Any]:
                for key in ("keras.losses", "keras._tf_keras.keras.losses",
                            "keras.metrics", "keras._tf_keras.keras.metrics")}
     backend = build_backend_entries(namespaces["tf_keras.backend"], keras)
+    modules, homes = build_module_entries()
+    names.update(homes)
     keras2 = sorted(set(KERAS2_BACKEND) - set(names["tf_keras.backend"]))
     for name in keras2:
         backend[name] = {"advice": KERAS2_BACKEND[name], "legacy": [], "verified": False}
@@ -426,12 +446,61 @@ def build_keras_table() -> dict[str, Any]:
                      "tensorflow": tf.__version__},
         "legacy": {"backend": "tf_keras.backend", "losses": "tf_keras.losses", "metrics": "tf_keras.metrics"},
         "keras2": {"backend": keras2},
+        "modules": modules,
         "spellings": spellings,
         "names": names,
         "aliases": aliases,
         "alias_advice": dict(sorted(ALIAS_ADVICE.items())),
         "backend": backend,
     }
+
+
+def build_module_entries() -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
+    """Keras 2 module paths that cannot be imported under Keras 3, per root (``keras``,
+    ``tensorflow.keras``): path -> the nearest enclosing module Keras 3 still has (where a
+    fix can import the same names from); and the public names of each such home.
+
+    The paths are tf_keras's source tree (the Keras 2.13+ layout of ``keras/``) and
+    :data:`KERAS2_MODULES`; each is imported under Keras 3 to see whether it is gone."""
+    import importlib
+
+    import tf_keras
+
+    src = Path(tf_keras.__file__).resolve().parent / "src"
+    paths = set(KERAS2_MODULES)
+    for file in src.rglob("*.py"):
+        parts = file.relative_to(src).with_suffix("").parts
+        if any(p in _PRIVATE_TREES or p.startswith("_") and p != "__init__" or "test" in p for p in parts):
+            continue
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            paths.add(".".join(parts))
+
+    def importable(name: str) -> bool:
+        try:
+            importlib.import_module(name)
+            return True
+        except Exception:  # ImportError, or a module that fails on import: gone either way
+            return False
+
+    modules: dict[str, dict[str, str]] = {}
+    homes: dict[str, list[str]] = {}
+    for root in ("keras", "tensorflow.keras"):
+        gone: dict[str, str] = {}
+        for path in sorted(paths):
+            if importable(f"{root}.{path}"):
+                continue
+            parts = path.split(".")
+            home = root
+            for end in range(len(parts) - 1, 0, -1):
+                if importable(f"{root}.{'.'.join(parts[:end])}"):
+                    home = f"{root}.{'.'.join(parts[:end])}"
+                    break
+            gone[path] = home
+            if home not in homes:
+                homes[home] = _public(importlib.import_module(home))
+        modules[root] = gone
+    return modules, homes
 
 
 def _legacy(kind: str) -> types.SimpleNamespace:

@@ -7,7 +7,7 @@ Tables: :mod:`._api_tables`; the call rewriter: :mod:`._api_rewrite`; compatibil
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import libcst as cst
@@ -73,6 +73,8 @@ class Hit:
     import_from: tuple[str, str] | None = None
     #: ``K.common.epsilon`` -> ``K.epsilon``: the fix drops the removed submodule in the middle
     drop_parent: bool = False
+    #: a removed module (``keras.utils.np_utils``): the enclosing module Keras 3 still has
+    module_home: str | None = None
 
 
 class RemovedApiRule(Rule):
@@ -184,7 +186,11 @@ class RemovedApiRule(Rule):
         qualname = self.index.imports.resolve(dotted)
         if qualname is None or qualname in self._assigned:
             return None  # a shim such as ``tf.log = tf.math.log`` makes the name exist
-        return self.lookup(qualname)
+        hit = self.lookup(qualname)
+        if hit is not None and hit.module_home is not None \
+                and (self.index.imports.resolve(root) or "").startswith(hit.qualname):
+            return None  # ``np_utils.x`` of ``import keras.utils.np_utils as np_utils``: its import is the finding
+        return hit
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._guards.guarded:
@@ -275,7 +281,10 @@ class RemovedApiRule(Rule):
             return
         module_hit = self.lookup_prefix(module)
         if module_hit is not None:
-            self.report(node, message=self.hit_message(module_hit, module, "ImportError"))
+            if module_hit.module_home is not None and not isinstance(node.names, cst.ImportStar):
+                module_hit = replace(module_hit, advice=self.moved_advice(node, module_hit.module_home))
+            self.report(node, message=self.hit_message(module_hit, module, "ImportError"),
+                        fix=self.moved_import(node, module_hit))
             return
         for alias in node.names:
             name = cst_dotted(alias.name)
@@ -303,6 +312,31 @@ class RemovedApiRule(Rule):
             hit = self.lookup_prefix(dotted) if dotted else None
             if hit is not None:
                 self.report(alias, message=self.hit_message(hit, dotted or "", "ModuleNotFoundError"))
+
+    def moved_import(self, node: cst.ImportFrom, hit: Hit) -> cst.ImportFrom | None:
+        """``from keras.utils.np_utils import to_categorical`` -> ``from keras.utils import
+        to_categorical`` when the module Keras 3 still has holds every name imported."""
+        if hit.module_home is None or isinstance(node.names, cst.ImportStar):
+            return None
+        names = [cst_dotted(alias.name) or "" for alias in node.names]
+        if not self.home_has(hit.module_home, names):
+            return None
+        module = cst.parse_expression(hit.module_home)
+        return node.with_changes(module=module) if isinstance(module, (cst.Attribute, cst.Name)) else None
+
+    def moved_advice(self, node: cst.ImportFrom, home: str) -> str:
+        """What to import from where, for a ``from`` import of a removed module."""
+        assert not isinstance(node.names, cst.ImportStar)
+        names = [cst_dotted(alias.name) or "" for alias in node.names]
+        shown = home.replace("tensorflow.keras", "tf.keras", 1)
+        missing = [n for n in names if not self.home_has(home, [n])]
+        if not missing:
+            return f"import {', '.join(names)} from {shown}"
+        return f"{shown} has no {', '.join(missing)} either"
+
+    def home_has(self, home: str, names: list[str]) -> bool:
+        """Whether ``home`` has every one of ``names`` under the target (overridden)."""
+        return False
 
     def lookup_prefix(self, qualname: str) -> Hit | None:
         """A hit on ``qualname`` or on one of its dotted prefixes (a removed module)."""

@@ -30,6 +30,12 @@ class RemovedKerasApi(RemovedApiRule):
       only the short names (`mse`, `mae`, ...), `keras.losses` only the long ones
       (`mean_squared_error`, ...), `tf.losses.mean_squared_error` likewise.
 
+    - Keras 2 modules that Keras 3 cannot import, in an import or an attribute chain
+      (`from keras.utils.np_utils import to_categorical`, `keras.layers.core`,
+      `keras.engine.topology`, `tensorflow.keras.layers.merging`): the table lists the 285
+      module paths of Keras 2.0-2.4 and of tf_keras's tree that fail to import under Keras 3,
+      each measured by importing it; the fix imports the same names from the nearest module
+      Keras 3 has when it has them all (`keras.utils`);
     - backend names of Keras 2.x that even tf_keras no longer has (`K.image_dim_ordering`,
       `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...), and
       attribute chains through its submodules: `K.common.epsilon()` (Keras 2's
@@ -113,6 +119,8 @@ class RemovedKerasApi(RemovedApiRule):
     recipe = Recipe("api_exists", {"target": "callee"}, "evaluate the name under the target Keras")
 
     good = (
+        Example('try:\n    from keras.engine.topology import Layer\nexcept ImportError:\n    from keras.layers import Layer\nimport tensorflow as tf\n\n\nclass Scale(Layer):\n    def call(self, x):\n        return 2.0 * x\n',
+                note="the Keras 2 module is only tried, with the Keras 3 home as the fallback"),
         Example("import keras\n\ndef loss(y_true, y_pred):\n"
                 "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n"),
         Example("from tensorflow.keras import backend as K\n\ndef loss(y_true, y_pred):\n"
@@ -169,6 +177,14 @@ class RemovedKerasApi(RemovedApiRule):
                 note="a parameter named K shadows the import (the caller passes some backend)"),
     )
     bad = (
+        Example('from keras.utils.np_utils import to_categorical\nimport tensorflow as tf\n\ndef sparse_ce(y_true, y_pred):\n    return tf.keras.losses.categorical_crossentropy(to_categorical(y_true, 3), y_pred)\n',
+                fixed='from keras.utils import to_categorical\nimport tensorflow as tf\n\ndef sparse_ce(y_true, y_pred):\n    return tf.keras.losses.categorical_crossentropy(to_categorical(y_true, 3), y_pred)\n',
+                line=1, message="keras.utils.np_utils is not in keras.utils under Keras 3 (ImportError); "
+                                "import to_categorical from keras.utils",
+                note="a Keras 2 module Keras 3 cannot import; keras.utils has the name"),
+        Example('import keras\nimport tensorflow as tf\n\ndef one_hot_ce(y_true, y_pred):\n    labels = keras.utils.np_utils.to_categorical(y_true, 3)\n    return tf.keras.losses.categorical_crossentropy(labels, y_pred)\n',
+                fixed='import keras\nimport tensorflow as tf\n\ndef one_hot_ce(y_true, y_pred):\n    labels = keras.utils.to_categorical(y_true, 3)\n    return tf.keras.losses.categorical_crossentropy(labels, y_pred)\n',
+                line=5, note="the removed module in an attribute chain"),
         Example("import keras.backend as K\n\ndef loss(y_true, y_pred):\n"
                 "    return K.mean(K.square(y_true - y_pred), axis=-1)\n",
                 fixed="import keras.backend as K\nimport keras\n\ndef loss(y_true, y_pred):\n"
@@ -300,12 +316,15 @@ class RemovedKerasApi(RemovedApiRule):
         legacy_tf_keras = _LEGACY_ENV in index.source
         units: set[int] = set()
         for qualname, found in index.qualnames.items():
-            if _classify(qualname, legacy_tf_keras) is not None or (_reduction_auto(qualname) and not legacy_tf_keras):
+            if _classify(qualname, legacy_tf_keras) is not None or (_reduction_auto(qualname) and not legacy_tf_keras) \
+                    or _module_hit(qualname, legacy_tf_keras) is not None:
                 units |= found
-        # ``from keras.backend.common import epsilon`` binds a name under a removed submodule
+        # ``from keras.backend.common import epsilon`` binds a name under a removed submodule;
+        # ``from keras.utils.np_utils import to_categorical`` one of a removed module
         imported = {q for q in index.imports.aliases.values()
                     if _classify(q, legacy_tf_keras) is not None
-                    or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None}
+                    or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None
+                    or _module_hit(q, legacy_tf_keras) is not None}
         if imported:
             units |= import_units(index.unit_nodes, imported)
         return units
@@ -334,12 +353,15 @@ class RemovedKerasApi(RemovedApiRule):
             return Hit(qualname, "", "", rename="SUM_OVER_BATCH_SIZE")
         found = _classify(qualname, self._legacy_tf_keras)
         if found is None:
-            return _submodule_hit(qualname, self._legacy_tf_keras)
+            return _submodule_hit(qualname, self._legacy_tf_keras) or _module_hit(qualname, self._legacy_tf_keras)
         namespace, kind, name = found
         display = "tf.keras." + kind if namespace.startswith(_TF_KERAS_NS) else namespace
         if kind == "backend":
             return _backend_hit(qualname, display, name)
         return _alias_hit(qualname, display, namespace, name)
+
+    def home_has(self, home: str, names: list[str]) -> bool:
+        return home_has(home, names)
 
     def nested_rewrite(self, qualname: str) -> Rewrite | None:
         """``K.epsilon()`` inside a rewritten ``K.clip(...)``: Keras 3 still has it in
@@ -377,6 +399,36 @@ def _advice(hit: Hit, spelled: str) -> str:
         outer, _, name = re.sub(r"[\s()]", "", spelled).rpartition(".")
         return f"use {outer.rpartition('.')[0]}.{name}"
     return hit.advice
+
+
+@lru_cache(maxsize=4096)
+def _module_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
+    """``keras.utils.np_utils`` (or a name in it): a Keras 2 module that Keras 3 cannot import
+    (the table lists every one, measured); the hit names the nearest enclosing module Keras 3
+    still has, where the fix imports the same names from when it has them all."""
+    for root in ("tensorflow.keras", "keras"):
+        if not qualname.startswith(root + ".") or root == "tensorflow.keras" and legacy_tf_keras:
+            continue
+        gone = keras_table()["modules"][root]
+        parts = qualname[len(root) + 1:].split(".")
+        for end in range(len(parts), 0, -1):
+            home = gone.get(".".join(parts[:end]))
+            if home is not None:
+                module = f"{root}.{'.'.join(parts[:end])}"
+                display = home.replace("tensorflow.keras", "tf.keras", 1)
+                name = parts[end] if end < len(parts) else None
+                if name is not None and module.rpartition(".")[0] == home and home_has(home, [name]):
+                    # ``keras.utils.np_utils.to_categorical``: dropping the module is the fix
+                    return Hit(module, "", display, drop_parent=True, module_home=home)
+                return Hit(module, f"import what it held from {display}", display, module_home=home)
+        return None
+    return None
+
+
+def home_has(home: str, names: list[str]) -> bool:
+    """Whether Keras 3's module ``home`` has every one of ``names`` (a ``from`` import's fix)."""
+    have = keras_table()["names"].get(home)
+    return have is not None and all(name in have for name in names)
 
 
 def _submodule_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
