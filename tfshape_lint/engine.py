@@ -314,8 +314,9 @@ class _Run:
         scope that evaluated it."""
         if spec.caller is None or spec.call_unit is None or spec.context not in (Context.DIRECT, Context.UNKNOWN):
             return None
-        if any(other.path == spec.caller for other in self.index.losses):
-            return None  # called by another loss: analysed there as its helper
+        if any(other.path == spec.caller and other.context is not Context.ADD_LOSS for other in self.index.losses):
+            return None  # called by another loss: analysed there as its helper (a Layer's add_loss
+            # method is checked by few rules: what it passes still binds the loss's inputs)
         module = self.unit_module(spec.call_unit)
         if module is None:
             return None

@@ -114,6 +114,9 @@ class Rule(cst.BatchableCSTVisitor):
     scope: ClassVar[RuleScope] = RuleScope.LOSS
     #: gradient rules skip metrics
     losses_only: ClassVar[bool] = False
+    #: also checks the loss terms a custom Layer hands Keras with ``self.add_loss`` (context
+    #: ``add_loss``); the rest of a layer is model code, which most loss rules do not read
+    add_loss_terms: ClassVar[bool] = False
     #: the finding is about the value a node gives the loss (a reduction, a broadcast, a NaN),
     #: not an error the node raises: a node whose value only reaches a ``print`` is not reported
     value_only: ClassVar[bool] = False
@@ -162,6 +165,8 @@ class Rule(cst.BatchableCSTVisitor):
         """Loss rules: whether to visit this loss at all. Not a function found by its signature
         only whose body is numpy code: it receives arrays (an offline score), not tensors."""
         if self.losses_only and loss.role.value in ("metric", "reference"):
+            return False
+        if loss.context.value == "add_loss" and not self.add_loss_terms:
             return False
         if loss.context.value != "unknown" or loss.is_helper:
             return True

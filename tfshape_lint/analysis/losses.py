@@ -23,6 +23,9 @@ class Context(str, enum.Enum):
     SUBCLASS = "subclass"  # Loss.call: no alignment, sample_weight applied after call
     DIRECT = "direct"  # custom loop or direct call: no alignment
     UNKNOWN = "unknown"  # found by signature only
+    #: a method (a custom Layer's ``call``) that hands Keras loss terms with ``self.add_loss``:
+    #: its parameters are the layer's inputs, batches; what it adds is the loss, as is
+    ADD_LOSS = "add_loss"
 
 
 class Role(str, enum.Enum):
@@ -250,6 +253,7 @@ class LossDiscovery:
             self._resolve(ast.parse(text, mode="eval").body, Context.COMPILE,
                           Role.METRIC if role == "metric" else Role.LOSS)
         self._subclass_losses()
+        self._layer_losses(calls)
         self._signature_losses()
         specs = self._specs(units)
         return self._with_callers(specs, calls)
@@ -483,6 +487,26 @@ class LossDiscovery:
             for info in self.functions.get("__call__", []):
                 if info.in_class == name and len(positional_params(info.node)) >= 2:
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS))
+
+    def _layer_losses(self, calls: list[ast.Call]) -> None:
+        """Methods of the file's classes (not Loss subclasses) that call ``self.add_loss(term)``:
+        the term goes into the training loss as it is, summed with the compiled losses."""
+        adds = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "add_loss"
+                and isinstance(c.func.value, ast.Name) and c.func.value.id == "self" and c.args]
+        if not adds:
+            return
+        loss_classes = self.loss_classes()
+        methods = [info for infos in self.functions.values() for info in infos
+                   if info.in_class is not None and info.in_class not in loss_classes]
+        found: set[tuple[str, ...]] = set()
+        for call in adds:
+            around = [m for m in methods if m.node.lineno <= call.lineno <= (m.node.end_lineno or m.node.lineno)]
+            if not around:
+                continue
+            method = max(around, key=lambda m: m.node.lineno)  # the innermost def
+            if method.path not in found and positional_params(method.node):
+                found.add(method.path)
+                self.found.append(_Found(method.path, None, Context.ADD_LOSS, Role.LOSS))
 
     def _signature_losses(self) -> None:
         loss_classes = self.loss_classes()

@@ -110,6 +110,8 @@ class Scope:
     #: a function ``tf.map_fn`` applies to each sample: its parameter is bound to the elements
     #: argument of the caller, one sample at a time
     mapped: bool = False
+    #: ``self.add_loss(term)`` of an ADD_LOSS method: each term and its value
+    added: list[tuple[cst.BaseExpression, Value]] = field(default_factory=list)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- query API: rules read scopes through these, never through the fields ------------
@@ -215,6 +217,11 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
     """
     params = spec.params
     out: dict[str, Value] = {}
+    if spec.context is Context.ADD_LOSS:
+        # a Layer's inputs: model activations, each a batch (or a list of batches)
+        return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
+                            origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.BATCHES}))
+                for name in params}
     if len(params) >= 1:
         out[params[0]] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
                                tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
@@ -592,6 +599,8 @@ class Evaluator:
             return base.with_mark(Mark.STATIC_BATCH, node)
         if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE):
             return self._shape_element(base, first_literal, node)
+        if base.has(Tag.BATCHES) and isinstance(first_literal, int) and len(indices) == 1:
+            return _one_of_batches(base)  # ``inputs[0]`` of a Layer: its first input, a batch
         if not base.tensor:
             if base.has(Tag.SEQUENCE):
                 if base.items is not None and isinstance(first_literal, int) and len(indices) == 1 \
@@ -682,6 +691,10 @@ class Evaluator:
     def _call(self, node: cst.Call, env: Env) -> Value:
         args = [self.expr(a.value, env) for a in node.args]
         func = node.func
+        if self.scope.spec.context is Context.ADD_LOSS and args and isinstance(func, cst.Attribute) \
+                and func.attr.value == "add_loss" and isinstance(func.value, cst.Name) and func.value.value == "self":
+            self.scope.added.append((node.args[0].value, args[0]))  # a loss term handed to Keras
+            return Value(tensor=False)
         if self.module.model_outputs and node in self.module.model_outputs:
             return Value(rank=self.module.model_outputs[node], batch=True, dtype=DType.FLOAT)
         method = self._own_method(func, env)
@@ -1590,7 +1603,14 @@ def _passed_through(target: cst.Tuple | cst.List, source: cst.BaseExpression | N
                        dtype=env.names[n].dtype, batch=env.names[n].batch) for n in names if n is not None)
 
 
+def _one_of_batches(value: Value) -> Value:
+    """One input of a Layer's list of inputs: a batch of the same provenance."""
+    return Value(rel=0, batch=True, dtype=DType.FLOAT, grad=value.grad, origin=value.origin)
+
+
 def _element_of(value: Value) -> Value:
+    if value.has(Tag.BATCHES):
+        return _one_of_batches(value)
     if value.has(Tag.RANGE):
         return PYTHON if not value.tensor else Value(rank=0, dtype=DType.INT)
     return Value(grad=value.grad, origin=value.origin, tensor=value.tensor or value.has(Tag.SEQUENCE),
@@ -1662,7 +1682,10 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
                 and _one_hot_labels(module, node, labels):
             # the loss one-hot encodes its own labels: class ids, one rank below the prediction
             inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
-    return Evaluator(module, scope).run(inputs, closure)
+    Evaluator(module, scope).run(inputs, closure)
+    if spec.context is Context.ADD_LOSS:
+        scope.returns = list(scope.added)  # the terms are the loss; what the layer returns is not
+    return scope
 
 
 #: calls that keep class ids class ids on the way to ``one_hot``

@@ -68,6 +68,9 @@ class Tag(enum.Enum):
     #: the result of a function that neither this file nor a library the op table covers
     #: defines (a project helper, a third-party package): its range is unknown
     FOREIGN = "foreign"
+    #: a Layer's inputs: one batch, or a list of batches (``anchor, positive, negative =
+    #: inputs``): an element taken from it is a batch again, not a sample
+    BATCHES = "batches"
     SELF_ATTRIBUTE = "self_attribute"  # configuration read from ``self``
     # dtype and shape facts
     DTYPE_OF = "dtype_of"  # ``x.dtype``

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tfshape_lint.analysis.losses import Context
+
 import libcst as cst
 
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS
@@ -28,7 +30,11 @@ class BatchAxisReduction(Rule):
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
     (`tf.reduce_sum`, `K.sum`, `keras.ops.sum`, `np.sum`, `tf.nn.l2_loss`) with no `axis`, or with an axis
     that includes 0, when that sum reaches the loss's return value without being divided by
-    a count (`tf.reduce_sum(mask)`, `tf.size(...)`, the batch size).
+    a count (`tf.reduce_sum(mask)`, `tf.size(...)`, the batch size). The terms a custom
+    Layer hands Keras with `self.add_loss(term)` are checked the same way (its inputs are
+    batches, or a list of batches it unpacks): Keras adds each term to the training loss as it
+    is, so a term that sums the batch scales with it too; a weight penalty such as
+    `1e-4 * tf.reduce_sum(tf.square(self.kernel))` has no batch axis and is fine.
 
     ## Why is this bad?
     Keras averages whatever the loss returns over the batch. A loss that already *summed*
@@ -83,6 +89,8 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def build(self, input_shape):\n        self.scale = self.add_weight(shape=(input_shape[0][-1],), initializer="ones")\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        self.add_loss(tf.reduce_mean(tf.maximum(p_dist - n_dist + self.alpha, 0.0)))\n        self.add_loss(1e-4 * tf.reduce_sum(tf.square(self.scale)))\n        return anchor * self.scale\n',
+                note="a Layer's add_loss terms: a batch mean, and a weight penalty (no batch axis)"),
         Example('import tensorflow as tf\n\n\ndef mixture_nll(y_true, y_pred):\n    mu, pi = y_pred[:, :3], tf.nn.softmax(y_pred[:, 3:], axis=-1)\n\n    def component(i):\n        return pi[:, i] * tf.exp(-tf.square(y_true[:, 0] - mu[:, i]))\n\n    density = tf.reduce_sum(tf.map_fn(component, tf.range(3), fn_output_signature=tf.float32), axis=0)\n    return -tf.math.log(density + 1e-7)\n',
                 note="tf.map_fn over the mixture components (tf.range(3)): axis 0 of what it stacks is the "
                      "component axis, and the sum over it is per sample"),
@@ -200,6 +208,12 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        loss = tf.reduce_sum(tf.maximum(p_dist - n_dist + self.alpha, 0.0), axis=0)\n        self.add_loss(loss)\n        return loss\n',
+                fixed=None, line=13,
+                message="tf.reduce_sum sums the batch of a term handed to add_loss, so loss and gradient scale "
+                        "with batch size; take the mean over the batch",
+                note="a custom Layer's add_loss term (the triplet-loss layer many tutorials copy): axis=0 of the "
+                     "per-triplet distances is the batch"),
         Example("import tensorflow as tf\n\ndef profit_loss(y_true, y_pred):\n"
                 "    keep = tf.logical_not(tf.math.is_nan(y_true))\n"
                 "    gain = tf.boolean_mask(y_true * y_pred, keep)\n"
@@ -384,10 +398,18 @@ class BatchAxisReduction(Rule):
                 line=6, note="a Loss subclass overriding __call__ (not call): what it returns is the loss"),
     )
 
+    add_loss_terms = True
+
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
             for call in value.marked(Mark.SUM_OVER_BATCH):
                 if loss.divided_by_count(call) or not isinstance(call, cst.Call):
+                    continue
+                if loss.context is Context.ADD_LOSS:
+                    # a term a Layer adds: Keras sums it into the loss as it is, so the batch
+                    # must be averaged, whatever the axes (``axis=0`` of a per-triplet vector)
+                    self.report(call, message=f"{self._name(call)} sums the batch of a term handed to add_loss, so "
+                                              "loss and gradient scale with batch size; take the mean over the batch")
                     continue
                 self.report(call, fn=self._name(call), fix=self._fix(call, loss))
 

@@ -375,6 +375,13 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
     if program.kind != "function":
         unpacked = unpacked_inputs(tree, loss.qualname) if program.kind == "loss_object" else {}
         return _tuples(unpacked, "as the loss unpacks it on line {line} (called by the file's own loop)")
+    if program.context == "add_loss":
+        # a Layer's inputs: a list of batches when its call unpacks them (``a, p, n = inputs``)
+        parts = unpacked_inputs(tree, loss.qualname).get("true")
+        if parts is None:
+            return {}, ""
+        return {"true": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as its call unpacks "
+                                    f"them on line {parts[1]}")
     if program.context not in ("direct", "unknown"):
         return {}, ""
     found = packed_inputs(tree, loss.qualname)

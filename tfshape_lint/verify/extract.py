@@ -731,6 +731,10 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
         # a method named as a loss (``def loss(self, ytrue, ypred)``): the bound method of an
         # instance built as the file builds one, called like a function
         return [root], ast.Attribute(instance, parts[-1], ast.Load()), "function"
+    if loss.context == "add_loss":
+        # a Layer that hands Keras loss terms with add_loss: called on its inputs, what it
+        # added is the loss (the worker's ``__tfs_added_losses__`` makes that a function)
+        return [root], ast.Call(ast.Name("__tfs_added_losses__", ast.Load()), [instance], []), "function"
     # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
     # __call__) is called like a function: what it returns is used as is
     return [root], instance, "loss_object" if parts[-1] == "call" else "function"

@@ -356,11 +356,27 @@ def _autographed(harness: Any, obj: Any) -> Any:
     return tf.function(obj, autograph=True) if callable(obj) else obj
 
 
+def _added_losses(layer: Any) -> Any:
+    """A custom Layer that hands Keras loss terms with ``add_loss``, as a loss function of its
+    inputs: the layer runs on them (the probe's first input, packed as its ``call`` unpacks
+    it) and the sum of the terms it added is the loss, as Keras adds them to the training loss.
+    Keras 3 and tf_keras keep only the terms of the latest call in ``layer.losses``."""
+    import tensorflow as tf
+
+    def added(inputs: Any, _unused: Any = None) -> Any:
+        layer(inputs)
+        terms = [tf.cast(term, tf.float32) for term in layer.losses]
+        return tf.add_n(terms) if terms else tf.constant(0.0)
+    added.__name__ = f"{type(layer).__name__}.losses"
+    return added
+
+
 def _namespace(job: dict[str, Any]) -> dict[str, Any]:
     """Globals of a probe program: a module of the file's own package when it has one, so that
     its relative imports resolve (the package's ``__init__`` modules run, as they would in the
     project)."""
-    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins}
+    namespace: dict[str, Any] = {"__name__": "__tfs_probe__", "__builtins__": builtins,
+                                 "__tfs_added_losses__": _added_losses}
     if job.get("package"):
         namespace["__package__"] = job["package"]
     return namespace
