@@ -7,7 +7,9 @@
 - a squeeze with no axis on ``(B, T, 1)`` forecasts that a batch of 1 survives (the broadcast
   puts the sample back) drops a single time step as well: with ``T == 1`` the batch's loss is no
   longer the mean of its samples' losses (confirmed); a squeeze whose result is averaged over
-  every axis at once is harmless at any length (refuted).
+  every axis at once is harmless at any length (refuted);
+- a custom Layer whose ``add_loss`` term sums its batch runs as a loss of its inputs (a list of
+  three batches that a method it calls unpacks): the term scales with the batch (confirmed).
 """
 
 from __future__ import annotations
@@ -86,3 +88,35 @@ def test_squeeze_without_axis_is_tried_with_one_time_step() -> None:
     assert "of length 1" in pinball.evidence and "own losses average" in pinball.evidence, pinball.evidence
     flat, = out["flat.py"]
     assert flat.status is Status.REFUTED, flat.evidence
+
+
+TRIPLET_LAYER = source_of('''
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+
+    class TripletLoss(tf.keras.layers.Layer):
+        def __init__(self, alpha, **kwargs):
+            super().__init__(**kwargs)
+            self.alpha = alpha
+
+        def margin_loss(self, inputs):
+            anchor, positive, negative = inputs
+            pos = K.sum(K.square(anchor - positive), axis=-1)
+            neg = K.sum(K.square(anchor - negative), axis=-1)
+            return K.sum(K.maximum(pos - neg + self.alpha, 0.0), axis=0)
+
+        def call(self, inputs):
+            loss = self.margin_loss(inputs)
+            self.add_loss(loss)
+            return loss
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_layer_add_loss_term_is_run_as_a_loss_of_its_inputs() -> None:
+    triplet, = verify_cases({"triplet_layer.py": (TRIPLET_LAYER, "TFS102")})["triplet_layer.py"]
+    assert triplet.status is Status.CONFIRMED, triplet.evidence
+    assert "a list of 3 batches" in triplet.evidence and "scales with the batch size" in triplet.evidence, \
+        triplet.evidence

@@ -46,6 +46,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
+from tfshape_lint.analysis.losses import positional_params
 from tfshape_lint.finding import Finding
 from tfshape_lint.finding import LossRef
 from tfshape_lint.rule import Recipe
@@ -376,11 +377,12 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
         unpacked = unpacked_inputs(tree, loss.qualname) if program.kind == "loss_object" else {}
         return _tuples(unpacked, "as the loss unpacks it on line {line} (called by the file's own loop)")
     if program.context == "add_loss":
-        # a Layer's inputs: a list of batches when its call unpacks them (``a, p, n = inputs``)
-        parts = unpacked_inputs(tree, loss.qualname).get("true")
+        # a Layer's inputs: a list of batches when its call unpacks them (``a, p, n = inputs``),
+        # itself or in a method it hands them to (``self.triplet_loss(inputs)``)
+        parts = unpacked_inputs(tree, loss.qualname).get("true") or _unpacked_in_class(tree, loss.qualname)
         if parts is None:
             return {}, ""
-        return {"true": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as its call unpacks "
+        return {"true": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as the layer unpacks "
                                     f"them on line {parts[1]}")
     if program.context not in ("direct", "unknown"):
         return {}, ""
@@ -390,6 +392,26 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
     # a function Keras is not shown to call that unpacks its own inputs (``flow, valid = y_true``)
     return _tuples(unpacked_inputs(tree, loss.qualname), "as the loss unpacks it on line {line} "
                                                          "(the file never hands it to Keras)")
+
+
+def _unpacked_in_class(tree: ast.Module, qualname: str) -> tuple[int, int] | None:
+    """(parts, line) where a method of the layer's class unpacks a parameter named like the
+    layer method's inputs (``anchor, positive, negative = inputs``), else None."""
+    cls_name, _, method_name = qualname.rpartition(".")
+    cls = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls_name.rpartition(".")[2]),
+               None)
+    if cls is None:
+        return None
+    method = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method_name), None)
+    params = positional_params(method) if method is not None else []
+    if not params:
+        return None
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) \
+                and isinstance(node.value, ast.Name) and node.value.id == params[0] \
+                and 2 <= len(node.targets[0].elts) <= 8 and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts):
+            return len(node.targets[0].elts), node.lineno
+    return None
 
 
 def _tuples(found: dict[str, tuple[int, int]], how: str) -> tuple[dict[str, int], str]:
