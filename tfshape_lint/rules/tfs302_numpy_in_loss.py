@@ -37,6 +37,17 @@ def is_tensor(value: Value | None) -> bool:
 #: numpy scalar types: harmless as dtypes, a numpy conversion when called on a tensor
 _SCALAR_TYPES = frozenset({"np.float32", "np.float64", "np.int32", "np.int64"})
 
+
+#: a helper with a numpy branch behind a flag (the good and bad examples differ in the call)
+_WEIBULL = ("import numpy as np\nimport tensorflow as tf\n\n\n"
+            "def weibull_nll(t, scale, tensors=True):\n"
+            "    if tensors:\n"
+            "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
+            "    else:\n"
+            "        return np.log(scale) + t / scale\n\n\n")
+_WEIBULL_NUMPY_CALL = ("def weibull_loss(y_true, y_pred):\n"
+                       "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n")
+
 class NumpyInLoss(Rule):
     """## What it does
     Flags numpy inside a loss or metric (and the helpers it calls) where it meets a tensor:
@@ -94,13 +105,7 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
-        Example("import numpy as np\nimport tensorflow as tf\n\n\n"
-                "def weibull_nll(t, scale, tensors=True):\n"
-                "    if tensors:\n"
-                "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
-                "    else:\n"
-                "        return np.log(scale) + t / scale\n\n\n"
-                "def weibull_loss(y_true, y_pred):\n"
+        Example(_WEIBULL + "def weibull_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred)), axis=-1)\n",
                 note="the numpy branch runs only with tensors=False, which the loss never passes"),
         Example("import unittest\n\nimport numpy as np\nimport tensorflow as tf\n\n\n"
@@ -142,22 +147,8 @@ class NumpyInLoss(Rule):
                 note="np.float32 as a number or a dtype"),
     )
     bad = (
-        Example("import numpy as np\nimport tensorflow as tf\n\n\n"
-                "def weibull_nll(t, scale, tensors=True):\n"
-                "    if tensors:\n"
-                "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
-                "    else:\n"
-                "        return np.log(scale) + t / scale\n\n\n"
-                "def weibull_loss(y_true, y_pred):\n"
-                "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n",
-                fixed="import numpy as np\nimport tensorflow as tf\n\n\n"
-                      "def weibull_nll(t, scale, tensors=True):\n"
-                      "    if tensors:\n"
-                      "        return tf.math.log(scale + 1e-7) + t / (scale + 1e-7)\n"
-                      "    else:\n"
-                      "        return tf.math.log(scale) + t / scale\n\n\n"
-                      "def weibull_loss(y_true, y_pred):\n"
-                      "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n",
+        Example(_WEIBULL + _WEIBULL_NUMPY_CALL,
+                fixed=_WEIBULL.replace("np.log(scale)", "tf.math.log(scale)") + _WEIBULL_NUMPY_CALL,
                 line=9, note="the loss passes tensors=False: the helper's numpy branch is the one that runs"),
         Example("import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"
                 "    return np.mean(tf.abs(y_true - y_pred), axis=-1)\n",
