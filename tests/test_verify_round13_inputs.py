@@ -120,3 +120,39 @@ def test_layer_add_loss_term_is_run_as_a_loss_of_its_inputs() -> None:
     assert triplet.status is Status.CONFIRMED, triplet.evidence
     assert "a list of 3 batches" in triplet.evidence and "scales with the batch size" in triplet.evidence, \
         triplet.evidence
+
+
+METHOD_CLOSURE = source_of('''
+    import keras.backend as K
+    from keras.layers import Dense, Input
+    from keras.models import Model
+
+
+    class Agent:
+        def __init__(self, n_actions=4):
+            self.policy = self.build(n_actions)
+
+        def build(self, n_actions):
+            state, advantages = Input(shape=(8,)), Input(shape=(1,))
+            probs = Dense(n_actions, activation="softmax")(state)
+
+            def custom_loss(y_true, y_pred):
+                return K.sum(-y_true * K.log(K.clip(y_pred, 1e-8, 1.0)) * advantages)
+
+            policy = Model([state, advantages], probs)
+            policy.compile(optimizer="adam", loss=custom_loss)
+            return policy
+    ''')
+
+
+def test_loss_defined_inside_a_method_is_inconclusive_with_its_reason() -> None:
+    # no TensorFlow needed: the verdict is decided before any run
+    from tfshape_lint.verify import verify_findings
+
+    from tests.conftest import findings_of
+
+    found = findings_of(METHOD_CLOSURE, "agent.py", "TFS102")
+    verdict, = (f.verification for f in verify_findings(found, {"agent.py": METHOD_CLOSURE}, device="cpu",
+                                                        use_cache=False))
+    assert verdict.status is Status.INCONCLUSIVE, verdict.evidence
+    assert "defined inside the method `Agent.build`" in verdict.evidence, verdict.evidence

@@ -724,6 +724,11 @@ def _inside(outer: ast.AST, node: ast.AST) -> bool:
 def _locate_method(module: _Module, loss: LossRef, parts: list[str],
                    root: ast.ClassDef) -> tuple[list[ast.stmt], ast.expr, str]:
     cls_name = parts[-2] if len(parts) >= 2 else parts[0]
+    if not any(isinstance(node, ast.ClassDef) and node.name == cls_name for node in ast.walk(root)):
+        # ``def custom_loss`` inside the method ``Agent.build_policy_network``, handed to
+        # compile there: only running that method (with the agent's whole set-up) builds it
+        raise ExtractionError(f"`{parts[-1]}` is defined inside the method `{'.'.join(parts[:-1])}`, "
+                              "which builds it only when it runs (with its object's set-up)")
     instance = _instantiation(module, cls_name, root)
     if cls_name != parts[0]:
         instance = _qualify(instance, parts[:-1])
