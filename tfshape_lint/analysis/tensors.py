@@ -498,7 +498,9 @@ class Evaluator:
             return PYTHON.evolve(tags=frozenset({Tag.LITERAL}))
         if self.module.imports.resolve(name) is not None or name in self.module.functions:
             return Value(tensor=False, tags=frozenset({Tag.MODULE}))
-        return UNKNOWN
+        # a name the file never binds (a notebook cell, a star import, a config module): its
+        # value is not known, as little as what a project helper returns
+        return _UNBOUND
 
     def _sequence(self, items: list[Value]) -> Value:
         numeric = all(not v.tensor and v.has(Tag.NUMBER) for v in items)
@@ -1517,6 +1519,9 @@ def _numpy_result(result: Value, args: list[Value]) -> Value:
 #: unlisted functions are taken to range like their arguments
 LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_keras", "numpy", "builtins", "math"})
 
+
+#: the value of a name the file never binds
+_UNBOUND = Value(tensor=True, tags=frozenset({Tag.FOREIGN}))
 
 #: functions that apply a function to each sample of a batch (axis 0 of their elements)
 MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
