@@ -12,6 +12,8 @@ does not keep ``1 - p`` away from 0, while ``1 - K.epsilon()`` (``1e-7``) does.
 
 from __future__ import annotations
 
+import math
+
 import enum
 import struct
 from dataclasses import dataclass, field, replace
@@ -177,6 +179,29 @@ _UNARY_HAZARDS = {"sqrt": "sqrt", "rsqrt": "rsqrt", "reciprocal": "reciprocal"}
 NAN_TESTS = frozenset({"is_nan", "is_inf", "is_finite"})
 
 
+#: functions of Python's ``math`` module folded on constant arguments
+_MATH_FUNCTIONS = frozenset({"sqrt", "log", "log2", "log10", "exp", "pow", "hypot", "cos", "sin", "tan",
+                             "floor", "ceil", "fabs"})
+
+
+def _math_call(canon: str, args: list[Bound]) -> Bound | None:
+    """``math.sqrt(144 ** 2 + 144 ** 2)`` of constants: the constant it is (a module-level
+    ``max_dist`` that divides an epsilon is that epsilon, scaled)."""
+    module, _, name = canon.rpartition(".")
+    if module != "math" or name not in _MATH_FUNCTIONS or not args or any(a.const is None for a in args):
+        return None
+    try:
+        value = float(getattr(math, name)(*(a.const for a in args)))
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return constant(value) if math.isfinite(value) else None
+
+
+def _unparenthesized(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` without its own parentheses: ``(1 - y)`` and ``1 - y`` are the same weight."""
+    return node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
+
+
 def _foreign(bound: Bound) -> Bound:
     """What a project helper whose body is not in this file returns (``get_mu_sigma(y_pred)``,
     which may apply softplus): it still depends on the prediction, but how close to 0 it gets
@@ -254,24 +279,41 @@ class Ranges:
     def _weighted_mean(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
         """``sum(err * w) / sum(w)`` over the whole batch (no axis) with label weights ``w`` (a
         valid-pixel channel of the labels, object centres) that the summed value is built
-        from: the masked mean again, 0/0 only for a batch without one valid entry."""
+        from: the masked mean again, 0/0 only for a batch without one valid entry. A factor
+        in front (``total * sum(square(p * (1 - y))) / sum(1 - y)``) changes nothing."""
         num = node.left if isinstance(node, cst.BinaryOperation) else \
             call_arg(node, 0, "x", "x1") if isinstance(node, cst.Call) else None
         den = self._definition(den, scope) or den
-        num = self._definition(num, scope) or num if num is not None else None
         value = scope.value(den)
-        if not (isinstance(den, cst.Call) and isinstance(num, cst.Call) and den.args and num.args) \
+        if num is None or not (isinstance(den, cst.Call) and len(den.args) == 1) \
                 or value is None or not value.has(Tag.FULL_REDUCTION):
             return False
-        (den_spec, _), (num_spec, _) = self.spec(den), self.spec(num)
-        if den_spec is None or num_spec is None or den_spec.op != "sum" or num_spec.op != "sum" \
-                or len(den.args) > 1 or len(num.args) > 1:
+        den_spec, _ = self.spec(den)
+        if den_spec is None or den_spec.op != "sum":
             return False
-        weight, summed = den.args[0].value, self._definition(num.args[0].value, scope) or num.args[0].value
-        # the numerator keeps the entries the weights select: a product with them (``err * w``,
-        # ``abs(a * w - b * w)``), not merely the labels they come from (``abs(y - p)``)
+        weight = _unparenthesized(den.args[0].value)
+        return any(self._masked_sum(candidate, weight, scope) for candidate in self._product_factors(num, scope))
+
+    def _product_factors(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> list[cst.BaseExpression]:
+        """``expr`` through its definition, and for a product each factor of it (a few levels)."""
+        expr = self._definition(expr, scope) or expr
+        if depth < 4 and isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+            return [expr] + self._product_factors(expr.left, scope, depth + 1) \
+                + self._product_factors(expr.right, scope, depth + 1)
+        return [expr]
+
+    def _masked_sum(self, candidate: cst.BaseExpression, weight: cst.BaseExpression, scope: Scope) -> bool:
+        """A full sum whose summed value keeps the entries ``weight`` selects: a product with
+        them (``err * w``, ``abs(a * w - b * w)``, ``square(p * (1 - y))``), not merely the labels
+        they come from (``abs(y - p)``)."""
+        if not (isinstance(candidate, cst.Call) and len(candidate.args) == 1):
+            return False
+        spec, _ = self.spec(candidate)
+        if spec is None or spec.op != "sum":
+            return False
+        summed = self._definition(candidate.args[0].value, scope) or candidate.args[0].value
         return any(isinstance(part.operator, cst.Multiply)
-                   and (part.left.deep_equals(weight) or part.right.deep_equals(weight))
+                   and (_unparenthesized(part.left).deep_equals(weight) or _unparenthesized(part.right).deep_equals(weight))
                    for part in descendants(summed, cst.BinaryOperation))
 
     def energy(self, arg: cst.BaseExpression | None, scope: Scope) -> bool:
@@ -665,6 +707,9 @@ class Ranges:
                 return args[0] if args else ANY
             if canon in ("builtins.max", "builtins.min") and len(args) == 2:
                 return _maximum(args[0], args[1]) if canon.endswith("max") else _minimum(args[0], args[1])
+            folded = _math_call(canon, args)
+            if folded is not None:
+                return folded
             value = scope.value(node)
             fallback = combine(args)
             if value is not None and (value.has(Tag.COUNT) and not value.has(Tag.MASK)):

@@ -102,6 +102,11 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example('import tensorflow as tf\n\n\ndef biased_mse(y_true, y_pred):\n    total = tf.reduce_sum(tf.ones_like(y_true))\n    neg = total * tf.reduce_sum(tf.square(y_pred * (1 - y_true))) / tf.reduce_sum(1 - y_true)\n    pos = total * tf.reduce_sum(tf.square(1.0 - y_pred * y_true)) / tf.reduce_sum(y_true)\n    return 0.5 * neg + 0.5 * pos\n',
+                note="whole-batch means weighted by the labels, each scaled by a factor: 0/0 only for a batch "
+                     "without one negative (or positive) label"),
+        Example('import math\nimport tensorflow as tf\n\n\ndef hausdorff(y_true, y_pred):\n    eps = 1e-6\n    return tf.reduce_mean((y_true + eps) / (y_pred ** 4 + eps / math.sqrt(2 * 144 ** 2)), axis=-1)\n',
+                note="math.sqrt of constants is a constant: eps divided by it still keeps the denominator above 0"),
         Example('import tensorflow as tf\n\n\ndef pairwise(emb, squared=False):\n    d = tf.maximum(tf.reduce_sum(tf.square(emb[:, None] - emb[None]), axis=-1), 0.0)\n    if not squared:\n        d = tf.sqrt(d)\n    return d\n\n\ndef batch_all(labels, y_pred, squared=False):\n    return tf.reduce_mean(pairwise(y_pred, squared=squared), axis=-1)\n\n\ndef keras_batch_all(labels, y_pred):\n    return batch_all(labels, y_pred, squared=True)\n',
                 note="the file's only call of batch_all passes squared=True, so the sqrt branch never runs"),
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.maximum(tf.reduce_max(tf.abs(p)), 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
