@@ -31,7 +31,7 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
-from tfshape_lint.analysis.callsites import bound_inputs, find_call, passed_arguments, passed_values
+from tfshape_lint.analysis.callsites import bound_inputs, find_call, passed_values
 from tfshape_lint.analysis.models import (
     branch_bodies,
     called_model_ranks,
@@ -48,6 +48,7 @@ from tfshape_lint.analysis.tensors import (
     evaluate_module_globals,
     input_values,
     literal_flags,
+    passed_arguments,
 )
 from tfshape_lint.analysis.values import Env, Value
 from tfshape_lint.anchors import locate_from_statements

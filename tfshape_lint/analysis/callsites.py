@@ -70,23 +70,6 @@ def passed_values(facts: ModuleFacts, spec: LossSpec, caller: cst.FunctionDef | 
     return call, [scope.values.get(arg.value, UNKNOWN) for arg in call.args], scope
 
 
-def passed_arguments(fn: FunctionNode, call: cst.Call) -> dict[str, cst.BaseExpression]:
-    """Parameter name -> the argument expression ``call`` passes for it (none after a ``*``)."""
-    params = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
-    if params and params[0] in ("self", "cls"):
-        params = params[1:]
-    out: dict[str, cst.BaseExpression] = {}
-    positional = [a for a in call.args if a.keyword is None]
-    for name, arg in zip(params, positional):
-        if arg.star:
-            break
-        out[name] = arg.value
-    for arg in call.args:
-        if arg.keyword is not None:
-            out[arg.keyword.value] = arg.value
-    return out
-
-
 def bound_inputs(spec: LossSpec, fn: FunctionNode, call: cst.Call, values: list[Value]) -> dict[str, Value]:
     """The loss's inputs with what ``call`` passes, ranks relative to ``y_pred``."""
     inputs = input_values(spec)

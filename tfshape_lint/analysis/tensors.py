@@ -1536,6 +1536,23 @@ def _one_sample(value: Value) -> Value:
                         tags=value.tags - {Tag.INPUT})
 
 
+def passed_arguments(fn: FunctionNode, call: cst.Call) -> dict[str, cst.BaseExpression]:
+    """Parameter name -> the argument expression ``call`` passes for it (none after a ``*``)."""
+    params = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
+    if params and params[0] in ("self", "cls"):
+        params = params[1:]
+    out: dict[str, cst.BaseExpression] = {}
+    positional = [a for a in call.args if a.keyword is None]
+    for name, arg in zip(params, positional):
+        if arg.star:
+            break
+        out[name] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            out[arg.keyword.value] = arg.value
+    return out
+
+
 def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> dict[str, bool]:
     """The parameters of ``fn`` that are ``True``/``False`` at ``call``: a literal the call
     passes (or a flag of the caller's, ``squared=squared``), else a literal default it leaves
@@ -1543,30 +1560,20 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> 
     unpacks ``*args``/``**kwargs``."""
     if not isinstance(fn, cst.FunctionDef) or any(a.star for a in call.args):
         return {}
-    params = list(fn.params.posonly_params) + list(fn.params.params)
-    names = [p.name.value for p in params]
-    if names and names[0] == "self" and isinstance(call.func, cst.Attribute):
-        names, params = names[1:], params[1:]
-    passed: dict[str, cst.BaseExpression] = {}
-    for i, arg in enumerate(call.args):
-        if arg.keyword is not None:
-            passed[arg.keyword.value] = arg.value
-        elif i < len(names):
-            passed[names[i]] = arg.value
-    params += list(fn.params.kwonly_params)
-    # a flag the body rebinds (``tensors = not tensors``) is not fixed by the call
-    rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
-    rebound |= {a.target.value for a in descendants(fn.body, cst.AugAssign) if isinstance(a.target, cst.Name)}
+    passed = passed_arguments(fn, call)
     flags: dict[str, bool] = {}
-    for param in params:
-        if param.name.value in rebound:
-            continue
+    for param in [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]:
         given = passed.get(param.name.value, param.default)
         if isinstance(given, cst.Name) and given.value in ("True", "False"):
             flags[param.name.value] = given.value == "True"
         elif isinstance(given, cst.Name) and given.value in caller and param.name.value in passed:
             flags[param.name.value] = caller[given.value]
-    return flags
+    if not flags:
+        return flags  # most helpers take no flag: no walk of their body
+    # a flag the body rebinds (``tensors = not tensors``) is not fixed by the call
+    rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
+    rebound |= {a.target.value for a in descendants(fn.body, cst.AugAssign) if isinstance(a.target, cst.Name)}
+    return {name: value for name, value in flags.items() if name not in rebound}
 
 
 def _dead_flag_branch(test: cst.BaseExpression, flags: dict[str, bool]) -> str | None:

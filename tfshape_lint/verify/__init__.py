@@ -75,6 +75,7 @@ from tfshape_lint.verify.realfiles import (
     project_paths,
     tf_keras_removed_losses,
     unpacked_inputs,
+    unpacking,
 )
 from tfshape_lint.verify.result import Status, Verification, inconclusive
 
@@ -407,10 +408,9 @@ def _unpacked_in_class(tree: ast.Module, qualname: str) -> tuple[int, int] | Non
     if not params:
         return None
     for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) \
-                and isinstance(node.value, ast.Name) and node.value.id == params[0] \
-                and 2 <= len(node.targets[0].elts) <= 8 and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts):
-            return len(node.targets[0].elts), node.lineno
+        parts = unpacking(node, params[:1])
+        if parts is not None:
+            return parts[1:]
     return None
 
 

@@ -846,12 +846,20 @@ def unpacked_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int
     params = positional_params(scope)[:2]
     found: dict[str, tuple[int, int]] = {}
     for node in _own_nodes(scope):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) \
-                and isinstance(node.value, ast.Name) and node.value.id in params \
-                and 2 <= len(node.targets[0].elts) <= 8 and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts):
-            key = "true" if node.value.id == params[0] else "pred"
-            found.setdefault(key, (len(node.targets[0].elts), node.lineno))
+        parts = unpacking(node, params)
+        if parts is not None:
+            found.setdefault("true" if parts[0] == params[0] else "pred", parts[1:])
     return found
+
+
+def unpacking(node: ast.AST, names: list[str]) -> tuple[str, int, int] | None:
+    """(name, parts, line) for ``a, b, c = name`` with ``name`` one of ``names`` (2 to 8 plain
+    targets): the value is a tuple of that many tensors, not one tensor."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) \
+            and isinstance(node.value, ast.Name) and node.value.id in names \
+            and 2 <= len(node.targets[0].elts) <= 8 and not any(isinstance(e, ast.Starred) for e in node.targets[0].elts):
+        return node.value.id, len(node.targets[0].elts), node.lineno
+    return None
 
 
 def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
