@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judgements", type=Path, required=True)
     parser.add_argument("--list", action="store_true", help="print every finding with its verdict")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--dump", type=Path, help="also write every verdict (key, status, evidence, seconds, "
+                        "judgement) to this JSON file, to compare two runs")
     args = parser.parse_args(argv)
     if not tensorflow_available():
         print("TensorFlow is not installed; install tfshape-lint[verify]", file=sys.stderr)
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     out = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
     wall = time.perf_counter() - began
     report(out, judged, wall, args.list)
+    if args.dump:
+        args.dump.write_text(json.dumps([{"key": key(f), "column": f.column, "status": f.verification.status.value,
+                                          "evidence": f.verification.evidence, "seconds": f.verification.seconds,
+                                          "judged": judgement(judged, f)} for f in out], indent=1))
     return 0
 
 

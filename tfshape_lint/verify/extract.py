@@ -337,6 +337,7 @@ def _call_and_site(module: _Module, loss: LossRef, name: str,
 LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
 MASK_HELPER = "__tfs_mask__"
 EYE_HELPER = "__tfs_eye__"
+RECORD_HELPER = "__tfs_record__"
 #: the list a never-instantiated class's list parameter gets (the probe's default width: 3 columns)
 CONSTRUCTOR_LIST = (0.25, 0.5, 0.75)
 
@@ -371,6 +372,8 @@ class ParamBinding:
             return ast.Name(LABELS_LIKE, ast.Load())
         if self.kind == "matrix":
             return ast.Call(ast.Name(EYE_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load())], [])
+        if self.kind == "record":
+            return ast.Call(ast.Name(RECORD_HELPER, ast.Load()), [], [])
         if self.kind == "mask":
             return ast.Call(ast.Name(MASK_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()),
                                                                 ast.Constant(self.value)], [])
@@ -404,6 +407,8 @@ class ParamBinding:
             return f"`{param}` = [{self.value:g}] per class (a list the loss iterates or counts)"
         if self.kind == "matrix":
             return f"`{param}` = the identity matrix as wide as y_true's last axis (a matmul operand)"
+        if self.kind == "record":
+            return f"`{param}` = a record whose every setting is {NEUTRAL:g} (the code only reads named settings of it)"
         return f"`{param}` = {self.value:g}"
 
 
@@ -428,13 +433,16 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
         if selected is not None:
             out[param] = ParamBinding("branch", literal=selected)
             continue
+        if read_as_record(root, param):
+            out[param] = ParamBinding("record")
+            continue
         kind = _param_use(root, param)
         if kind == "":
             return None
         if kind == "size":
             out[param] = ParamBinding("size", float(MIDDLE))
         elif kind == "count":
-            out[param] = ParamBinding("count", 1.0)
+            out[param] = ParamBinding("count", float(_count_floor(root, param)))
         elif kind == "sequence":
             out[param] = ParamBinding("sequence", 1.0)
         elif kind == "matrix":
@@ -570,8 +578,53 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     return "matrix" if matrix and kind == "number" else kind
 
 
+#: attributes of a tensor or an array: a parameter read through them is no record of settings
+_TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "rank", "T", "numpy", "get_shape", "size", "device",
+                                "name", "values", "indices"})
+
+
+def read_as_record(root: ast.AST, name: str) -> bool:
+    """Whether every use of ``name`` under ``root`` reads one named setting of it (``hp['alpha']``,
+    ``config.margin``; never called, iterated or used whole), and there is one: a dict or a config
+    object of settings, which a record answering every setting with the neutral number stands
+    in for (a number or a tensor would raise on the first read)."""
+    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
+    uses = 0
+    for node in ast.walk(root):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            if not (isinstance(parent.slice, ast.Constant) and isinstance(parent.slice.value, str)):
+                return False
+        elif isinstance(parent, ast.Attribute) and parent.value is node and isinstance(parent.ctx, ast.Load):
+            if parent.attr in _TENSOR_ATTRIBUTES:
+                return False
+        else:
+            return False
+        # the setting is used as a value: not called, nor a namespace (``tfp.distributions.Normal``)
+        user = parents.get(id(parent))
+        if isinstance(user, ast.Call) and user.func is parent \
+                or isinstance(user, (ast.Attribute, ast.Subscript)) and user.value is parent:
+            return False
+        uses += 1
+    return uses > 0
+
+
 #: calls whose argument is a sequence the loss walks or counts
 _SEQUENCE_CALLS = ("len", "sum", "enumerate", "zip", "sorted", "list", "tuple")
+
+
+def _count_floor(root: ast.AST, param: str) -> int:
+    """The smallest count that leaves every ``param - k`` the code computes at least 1
+    (``y[:, 1:n]`` with ``y[:, 0:n - 1]``: 2, so neither slice is empty); 1 otherwise."""
+    floor = 1
+    for node in ast.walk(root):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and isinstance(node.left, ast.Name) \
+                and node.left.id == param and isinstance(node.right, ast.Constant) \
+                and isinstance(node.right.value, int) and 0 < node.right.value < 8:
+            floor = max(floor, node.right.value + 1)
+    return floor
 
 
 def _used_as_index(root: ast.AST, param: str) -> bool:
@@ -582,6 +635,8 @@ def _used_as_index(root: ast.AST, param: str) -> bool:
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         for part in parts:
             bounds = [part.lower, part.upper, part.step] if isinstance(part, ast.Slice) else [part]
+            bounds = [b.operand if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.USub) else b
+                      for b in bounds]  # y[:, -n:]
             if any(isinstance(b, ast.Name) and b.id == param for b in bounds):
                 return True
             if any(isinstance(b, ast.BinOp) and any(isinstance(x, ast.Name) and x.id == param
@@ -767,7 +822,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
@@ -1018,6 +1073,15 @@ def {AUTOGRAPH_ONLY}(fn):
         return __tf.autograph.to_graph(fn)
     except Exception:
         return fn
+class {RECORD_HELPER}:
+    \"\"\"Stands in for a record of settings (a dict, a config object, or such a name from a
+    missing module) that the code only reads named settings of: each is the neutral {NEUTRAL}.\"\"\"
+    def __getitem__(self, key):
+        return {NEUTRAL}
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return {NEUTRAL}
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
     (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
@@ -1077,8 +1141,9 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
     for stmt in module.imports:
         text = ast.unparse(stmt)
         indented = text.replace("\n", "\n    ")
-        stand_ins = "".join(f"\n    {name} = __tfs_absent__()" for name in _imported_names(stmt)
-                            if _called_for_effect_only(module.tree, name))
+        from_import = isinstance(stmt, ast.ImportFrom)
+        stand_ins = "".join(f"\n    {name} = {_stand_in(module.tree, name, from_import)}()"
+                            for name in _imported_names(stmt) if _stand_in(module.tree, name, from_import))
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}")
     if star_backend(module.tree):
@@ -1099,6 +1164,16 @@ def _imported_names(stmt: ast.stmt) -> list[str]:
     if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return []
     return [alias.asname or alias.name.split(".")[0] for alias in stmt.names if alias.name != "*"]
+
+
+def _stand_in(tree: ast.Module, name: str, from_import: bool) -> str:
+    """What an imported name runs as when its module is missing: ``__tfs_absent__`` for a name
+    only called for its effect, the settings record for a name a ``from`` import binds that is
+    only read setting by setting (``DEFAULT["margin"]`` as a default argument; never a module,
+    whose attributes are functions), "" (the import error stays) otherwise."""
+    if _called_for_effect_only(tree, name):
+        return "__tfs_absent__"
+    return RECORD_HELPER if from_import and read_as_record(tree, name) else ""
 
 
 def _called_for_effect_only(tree: ast.Module, name: str) -> bool:

@@ -14,8 +14,9 @@ import inspect
 import math
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
@@ -344,7 +345,7 @@ class Subject:
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
-            return tf.constant(0.5, tf.float32)
+            return tf.constant(0.5, FLOAT_DTYPE[0])
         return per_sample_weights(y_true, shape)
 
     def __post_init__(self) -> None:
@@ -518,10 +519,10 @@ def _packing(fn: Any, true_parts: int, pred_parts: int) -> Any:
 def per_sample_weights(y_true: Any, shape: tuple[int, ...] | None = None) -> Any:
     """(B,) weights 0.5, 1.0, 1.5, 0.5, ... for a loss that takes per-sample weights; with
     ``shape`` (the call site's ``Input(shape=...)``), the same weights broadcast to (B, *shape)."""
-    w = tf.cast(tf.range(tf.shape(y_true)[0]) % 3, tf.float32) * 0.5 + 0.5
+    w = tf.cast(tf.range(tf.shape(y_true)[0]) % 3, FLOAT_DTYPE[0]) * 0.5 + 0.5
     if not shape:
         return w
-    return tf.reshape(w, [-1] + [1] * len(shape)) * tf.ones(list(shape), tf.float32)
+    return tf.reshape(w, [-1] + [1] * len(shape)) * tf.ones(list(shape), FLOAT_DTYPE[0])
 
 
 def _extra_required(fn: Any) -> int:
@@ -537,11 +538,45 @@ def _extra_required(fn: Any) -> int:
 #: the batch size of the inputs of the current run (read by ``__tfs_probe_batch__``)
 PROBE_BATCH: list[int | None] = [None]
 
+#: the float dtype of the synthetic tensors: float64 while a job runs as a project that sets
+#: ``floatx`` to float64 would (see :func:`float64_mode`)
+FLOAT_DTYPE: list[str] = ["float32"]
+
+#: the error TensorFlow raises when float64 constants of the loss meet float32 inputs
+_WANTS_FLOAT64 = re.compile(r"expected to be a double tensor but is a float tensor")
+
+
+def wants_float64(evidence: str) -> bool:
+    """Whether a verdict's evidence says the loss mixes float64 constants with float32 inputs
+    (``K.dot(K.constant(..., dtype='float64'), y_true)``): written for ``floatx`` float64."""
+    return _WANTS_FLOAT64.search(evidence) is not None
+
+
+@contextmanager
+def float64_mode() -> Iterator[None]:
+    """Synthetic tensors in float64 and Keras's ``floatx`` float64 (so Keras casts the inputs of
+    a compiled loss, and builds models, in float64), restored afterwards."""
+    previous = KERAS.backend.floatx()
+    FLOAT_DTYPE[0] = "float64"
+    KERAS.backend.set_floatx("float64")
+    try:
+        yield
+    finally:
+        FLOAT_DTYPE[0] = "float32"
+        KERAS.backend.set_floatx(previous)
+
+
+def _as_float(array: Any) -> Any:
+    """``array`` in the job's float dtype when it holds floats (integer labels stay integers)."""
+    if FLOAT_DTYPE[0] != "float32" and np.issubdtype(np.asarray(array).dtype, np.floating):
+        return np.asarray(array).astype(FLOAT_DTYPE[0])
+    return array
+
 
 def tensors(y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None) -> tuple[Any, Any, Any]:
     PROBE_BATCH[0] = int(np.shape(y_true)[0]) if np.ndim(y_true) >= 1 else None
-    return (tf.constant(y_true), tf.constant(y_pred),
-            tf.constant(sw, dtype="float32") if sw is not None else None)
+    return (tf.constant(_as_float(y_true)), tf.constant(_as_float(y_pred)),
+            tf.constant(sw, dtype=FLOAT_DTYPE[0]) if sw is not None else None)
 
 
 # -- the harness ------------------------------------------------------------------------------------

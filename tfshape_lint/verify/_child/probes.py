@@ -677,7 +677,12 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     """Reordering the samples must reorder a per-sample loss, not change it."""
     base = h.baseline(_signatures(params))
     if base is None:
-        return h.no_baseline((r"out of (bounds|range)", r"index"))
+        outcome = h.no_baseline((r"out of (bounds|range)", r"index"))
+        peers = _stacked_peers_of_failures(h, params) if outcome.status == "confirmed" else ""
+        if peers:
+            return inconclusive(f"{outcome.evidence} (with one tensor whose axis 0 is the batch, as Keras passes it); "
+                                f"but it is no bug if {peers}")
+        return outcome
     perm = np.array([2, 0, 3, 1])
     out, err = _try(lambda: h.raw(base.y_true, base.y_pred))
     outp, err2 = _try(lambda: h.raw(base.y_true[perm], base.y_pred[perm]))
@@ -698,11 +703,12 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
                  f"one sample{node}")
         peers = _stacked_peers(h, base, params)
         if peers:
-            # the symptom is shown under the reading Keras itself uses (axis 0 the batch); the
-            # other reading the file leaves open is named, not taken as a refutation: refuted
-            # needs no symptom under every input the probe tries
-            return confirmed(f"{found} (with one tensor whose axis 0 is the batch, as Keras passes it); "
-                             f"it would be no bug if {peers}")
+            # the symptom shows under one reading of what the loss receives (axis 0 the batch)
+            # and not under the other the file leaves open (a list of batches, which a custom
+            # loop or a multi-output model passes): which one the project uses decides the bug,
+            # so neither confirmed nor refuted (refuted needs no symptom under every input)
+            return inconclusive(f"{found} (with one tensor whose axis 0 is the batch, as Keras passes it); "
+                                f"but it is no bug if {peers}")
         return confirmed(found)
     if not same:
         return refuted(f"{STILL_REORDERS} ({detail}), but the flagged index follows the "
@@ -711,6 +717,18 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+def _stacked_peers_of_failures(h: Harness, params: dict[str, Any]) -> str:
+    """:func:`_stacked_peers` when no layout ran with one tensor (``y_pred[4]`` of a batch of 4
+    raises): the reading is tried on the layouts that failed, first the one that ran longest."""
+    for name in dict.fromkeys(n for n, _ in h.failures):
+        sig = SIGS[name]
+        y_true, y_pred = sig.make(4)
+        found = _stacked_peers(h, Base(sig, y_true, y_pred, float("nan")), params)
+        if found:
+            return found
+    return ""
 
 
 def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
@@ -724,24 +742,14 @@ def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
     if reading is None:
         return ""
     name, indices, k, side = reading
-    perm = np.array([2, 0, 3, 1])
-    shape = base.sig.pred_shape if side else base.sig.true_shape
-    if shape and shape[0] == k and len(shape) > 1:
-        shape = shape[1:]  # the (B, K, D) layout: each peer a (B, D) batch
-    rng = np.random.default_rng(k)
-    stack = rng.uniform(0.05, 0.95, size=(k, 4) + tuple(shape)).astype("float32")
-    yt, yp = (base.y_true, stack) if side else (stack, base.y_pred)
-    ytp, ypp = (base.y_true[perm], stack[:, perm]) if side else (stack[:, perm], base.y_pred[perm])
-    out, err = _try(lambda: h.raw(yt, yp))
-    outp, err2 = _try(lambda: h.raw(ytp, ypp))
-    if err is not None or err2 is not None or isinstance(out, list) or isinstance(outp, list):
-        return ""
-    if np.shape(outp) != np.shape(out):
-        return ""
-    if np.ndim(out) >= 1 and np.shape(out)[0] == 4 and np.allclose(outp, out[perm], rtol=1e-4, atol=1e-6):
-        how = "reordering the samples reorders its per-sample losses"
-    elif np.allclose(outp, out, rtol=1e-4, atol=1e-6):
-        how = f"reordering the samples leaves the loss at {fmt(scalar(out))}"
+    shape = tuple(base.sig.pred_shape if side else base.sig.true_shape)
+    # each peer a batch of the layout's samples, or (the (B, K, D) layout) of its last axes
+    shapes = [shape] + ([shape[1:]] if shape and shape[0] == k and len(shape) > 1 else [])
+    for peer_shape in reversed(shapes):
+        stack = np.random.default_rng(k).uniform(0.05, 0.95, size=(k, 4) + peer_shape).astype("float32")
+        how = _stack_is_per_sample(h, base, stack, side)
+        if how:
+            break
     else:
         return ""
     shown = ", ".join(f"{name}[{i}]" for i in indices)
@@ -749,6 +757,25 @@ def _stacked_peers(h: Harness, base: Any, params: dict[str, Any]) -> str:
             f"or a list of model outputs passes them), where the loss takes {shown} as peers and is a correct "
             f"per-sample loss ({how}); the file never hands this loss to Keras, so which {name} it gets is "
             "not shown")
+
+
+def _stack_is_per_sample(h: Harness, base: Any, stack: np.ndarray, side: int) -> str:
+    """How the loss behaves as a correct per-sample loss with ``stack`` (K batches) as y_pred
+    (``side`` 1) or y_true, the other side ``base``'s: "" when it raises or depends on the order."""
+    perm = np.array([2, 0, 3, 1])
+    yt, yp = (base.y_true, stack) if side else (stack, base.y_pred)
+    ytp, ypp = (base.y_true[perm], stack[:, perm]) if side else (stack[:, perm], base.y_pred[perm])
+    out, err = _try(lambda: h.raw(yt, yp))
+    outp, err2 = _try(lambda: h.raw(ytp, ypp))
+    if err is not None or err2 is not None or isinstance(out, list) or isinstance(outp, list):
+        return ""
+    if np.shape(outp) != np.shape(out) or not np.all(np.isfinite(np.asarray(out, dtype="float64"))):
+        return ""
+    if np.ndim(out) >= 1 and np.shape(out)[0] == 4 and np.allclose(outp, out[perm], rtol=1e-4, atol=1e-6):
+        return "reordering the samples reorders its per-sample losses"
+    if np.allclose(outp, out, rtol=1e-4, atol=1e-6):
+        return f"reordering the samples leaves the loss at {fmt(scalar(out))}"
+    return ""
 
 
 #: batch_permutation's refutation when the loss still depends on the order of the samples

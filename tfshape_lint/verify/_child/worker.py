@@ -135,6 +135,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     harness.set_job_layouts(job.get("layouts") or [])
     try:
         status, evidence = _run_job(job, harness, probes, is_gpu)
+        if status == "inconclusive" and harness.wants_float64(evidence):
+            status, evidence = _in_float64(job, harness, probes, is_gpu, (status, evidence))
     finally:
         for path in added:
             while path in sys.path:
@@ -147,6 +149,19 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     if note:
         evidence = f"{evidence} [{note}]"
     return status, harness.clean_text(evidence)
+
+
+def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
+                first: tuple[str, str]) -> tuple[str, str]:
+    """The job again with float64 inputs and ``floatx`` float64, for a loss whose float64
+    constants met the float32 inputs: the project it comes from sets ``floatx`` to float64
+    (Keras 2 survival code does); ``first`` when the retry fails the same way."""
+    with harness.float64_mode():
+        status, evidence = _run_job(job, harness, probes, is_gpu)
+    if status == "inconclusive" and harness.wants_float64(evidence):
+        return first
+    return status, (f"{evidence} [run in float64, with Keras's floatx float64: the loss's float64 constants "
+                    "raise on float32 inputs, so its project computes in float64]")
 
 
 def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
@@ -202,16 +217,22 @@ def _bare_note(namespace: dict[str, Any]) -> str:
 
 
 def _stand_in_note(namespace: dict[str, Any]) -> str:
-    """Which names of a missing module ran as do-nothing stand-ins (the file only calls them for
-    their effect, such as a logger), and why; "" when none did."""
-    absent = namespace.get("__tfs_absent__")
-    names = sorted(n for n, v in namespace.items() if absent is not None and isinstance(v, absent))
-    if not names:
-        return ""
-    imports = dict.fromkeys(found for found in (_failed_import(namespace, n) for n in names) if found is not None)
-    failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in imports)
-    shown = ", ".join(f"`{n}`" for n in names)
-    return f" [{shown} ran as a do-nothing stand-in: {failed}, and the file only calls it for its effect]"
+    """Which names of a missing module ran as stand-ins (a do-nothing one for a name the file
+    only calls for its effect, such as a logger; a record of neutral settings for one it only
+    reads settings of), and why; "" when none did."""
+    notes = []
+    for helper, role in (("__tfs_absent__", "a do-nothing stand-in"),
+                         ("__tfs_record__", "a record whose every setting is 0.5")):
+        kind = namespace.get(helper)
+        names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and isinstance(v, kind))
+        if not names:
+            continue
+        imports = dict.fromkeys(found for found in (_failed_import(namespace, n) for n in names) if found is not None)
+        failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in imports)
+        shown = ", ".join(f"`{n}`" for n in names)
+        use = "calls it for its effect" if helper == "__tfs_absent__" else "reads named settings of it"
+        notes.append(f" [{shown} ran as {role}: {failed}, and the file only {use}]")
+    return "".join(notes)
 
 
 def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, Any], is_gpu: bool,

@@ -1,0 +1,141 @@
+"""Verifier inputs from real files (issue 12, held-out round 14), written anew for this test:
+
+- a loss whose float64 constants select columns of its float32 inputs raises on every input
+  the probe makes in float32: its project sets ``floatx`` to float64, so the probe runs it again
+  in float64 (inputs and ``floatx``) and the finding gets a verdict that says so; a float32
+  loss verified in the same worker afterwards runs in float32 again;
+- a Loss subclass never instantiated whose constructor reads named settings of a parameter
+  (``hyp_params['alpha']``) gets a record whose every setting is the neutral number, and a
+  name from a missing module only read setting by setting (``DEFAULTS["eps"]``) the same record
+  (never a module: ``tfp.distributions.Normal`` is a namespace, not a setting);
+- slice bounds: ``y[:, -fh:]`` is a count, and ``y[:, 1:sl]`` beside ``y[:, 0:sl - 1]`` binds
+  ``sl`` to 2, so neither slice is empty (an empty slice makes every loss value NaN).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import source_of, verify_cases
+from tfshape_lint.verify import Status, tensorflow_available
+from tfshape_lint.verify.extract import read_as_record
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+FLOAT64_SELECTORS = source_of('''
+    import tensorflow as tf
+
+
+    def weibull_nll(y_true, y_pred):
+        pick_time = tf.constant([[1.0, 0.0, 0.0]], dtype=tf.float64)
+        pick_scale = tf.constant([[0.0, 1.0, 0.0]], dtype=tf.float64)
+        time = tf.matmul(pick_time, tf.transpose(y_true))
+        scale = tf.matmul(pick_scale, tf.transpose(y_pred))
+        return tf.reduce_mean(tf.math.log(scale) + time / scale)
+
+
+    model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softplus")])
+    model.compile(optimizer="adam", loss=weibull_nll)
+    ''')
+
+FLOAT32_LOG = source_of('''
+    import tensorflow as tf
+
+
+    def log_mse(y_true, y_pred):
+        return tf.reduce_mean(tf.math.log(y_pred) - y_true)
+
+
+    model = tf.keras.Sequential([tf.keras.layers.Dense(3, activation="softplus")])
+    model.compile(optimizer="adam", loss=log_mse)
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_float64_constants_run_the_loss_in_float64_and_the_next_job_in_float32() -> None:
+    out = verify_cases({"weibull.py": (FLOAT64_SELECTORS, "TFS401"), "plain.py": (FLOAT32_LOG, "TFS401")})
+    assert out["weibull.py"], "the float64 loss has TFS401 findings"
+    for verdict in out["weibull.py"]:
+        assert verdict.status is Status.CONFIRMED, verdict.evidence
+        assert "run in float64" in verdict.evidence, verdict.evidence
+    plain, = out["plain.py"]
+    assert plain.status is Status.CONFIRMED, plain.evidence
+    assert "float64" not in plain.evidence, plain.evidence
+
+
+SETTINGS_RECORD = source_of('''
+    import tensorflow as tf
+
+
+    class WeightedParts(tf.keras.losses.Loss):
+        def __init__(self, hyp_params, **kwargs):
+            super().__init__(**kwargs)
+            self.c1 = tf.constant(hyp_params["c1"], dtype=tf.float32)
+            self.c2 = tf.constant(hyp_params["c2"], dtype=tf.float32)
+
+        def call(self, y_true, y_pred):
+            err = tf.square(y_true - y_pred)
+            return self.c1 * tf.reduce_sum(err) + self.c2 * tf.reduce_mean(err)
+    ''')
+
+MISSING_SETTINGS = source_of('''
+    import tensorflow as tf
+    from project_settings_that_is_not_installed import DEFAULTS
+
+
+    def make_loss(weight=DEFAULTS["weight"]):
+        def loss(y_true, y_pred):
+            return weight * tf.reduce_sum(tf.square(y_true - y_pred))
+        return loss
+
+
+    model = tf.keras.Sequential([tf.keras.layers.Dense(3)])
+    model.compile(optimizer="adam", loss=make_loss())
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_settings_records_stand_in_for_parameters_and_missing_modules() -> None:
+    out = verify_cases({"parts.py": (SETTINGS_RECORD, "TFS108"), "missing.py": (MISSING_SETTINGS, "TFS102")})
+    parts, = out["parts.py"]
+    assert parts.status is Status.CONFIRMED, parts.evidence
+    assert "`hyp_params` = a record whose every setting is 0.5" in parts.evidence, parts.evidence
+    missing, = out["missing.py"]
+    assert missing.status is Status.CONFIRMED, missing.evidence
+    assert "`DEFAULTS` ran as a record whose every setting is 0.5" in missing.evidence, missing.evidence
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("hp['a'] + hp['b']", True),
+    ("cfg.margin * 2", True),
+    ("hp[0]", False),            # an index: a sequence or a tensor, not a record of settings
+    ("cfg.shape[0]", False),     # a tensor's attribute
+    ("cfg.lookup(x)", False),    # a method call
+    ("f(hp)", False),            # used whole
+    ("hp.distributions.Normal(0, 1)", False),  # a namespace (a module), not a record
+    ("hp['a']['b']", False),     # nested: not a flat record of settings
+    ("x + 1", False),            # never used
+])
+def test_record_reading_is_only_named_settings(code: str, expected: bool) -> None:
+    import ast
+
+    name = "hp" if "hp" in code else "cfg"
+    assert read_as_record(ast.parse(code), name) is expected
+
+
+def test_slice_bounds_bind_counts_that_leave_every_slice_non_empty() -> None:
+    import ast
+
+    from tfshape_lint.verify.extract import param_bindings
+
+    root = ast.parse("def rmsse(y, p, sl, fh):\n"
+                     "    ahead = y[:, -fh:]\n"
+                     "    lagged = y[:, 1:sl] - y[:, 0:sl - 1]\n"
+                     "    return ahead, lagged\n").body[0]
+    assert isinstance(root, ast.FunctionDef)
+    bindings = param_bindings(root, ["sl", "fh"])
+    assert bindings is not None
+    assert (bindings["sl"].kind, bindings["sl"].value) == ("count", 2.0)   # 1:sl and 0:sl-1 both hold one
+    assert (bindings["fh"].kind, bindings["fh"].value) == ("count", 1.0)   # -fh: a slice bound, not a number
