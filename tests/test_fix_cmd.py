@@ -290,6 +290,21 @@ def test_unparsable_file_is_reported_and_untouched(project: Path) -> None:
     assert (project / "buggy.py").read_text() == FIXED       # the other files are still fixed
 
 
+def test_file_python_parses_but_libcst_does_not_is_left_unchanged(project: Path) -> None:
+    # a tab after spaces in one block's indent: Python accepts it, LibCST's tokenizer does not,
+    # and fixes are applied and checked with LibCST: a clear message, no traceback, no change
+    mixed = project / "mixed.py"
+    mixed.write_text("import tensorflow as tf\n\n\ndef nll(y_true, y_pred):\n"
+                     "    return -tf.reduce_mean(y_true * tf.math.log(y_pred), axis=-1)\n\n\n"
+                     "def build(path):\n    if path:\n\t    x = 1\n\t    return x\n    return 0\n")
+    before = mixed.read_bytes()
+    code, _, err = run(["fix", "--unsafe-fixes", "mixed.py"])
+    assert code == 2
+    assert "mixed.py: error: LibCST cannot parse this file" in err and "left unchanged" in err, err
+    assert "Traceback" not in err
+    assert mixed.read_bytes() == before
+
+
 def test_unreadable_inputs(project: Path) -> None:
     (project / "nul.py").write_bytes(b"import tensorflow\x00\n")
     code, _, err = run(["fix", "nul.py", "missing.py"])

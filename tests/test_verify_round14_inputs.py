@@ -9,7 +9,13 @@
   name from a missing module only read setting by setting (``DEFAULTS["eps"]``) the same record
   (never a module: ``tfp.distributions.Normal`` is a namespace, not a setting);
 - slice bounds: ``y[:, -fh:]`` is a count, and ``y[:, 1:sl]`` beside ``y[:, 0:sl - 1]`` binds
-  ``sl`` to 2, so neither slice is empty (an empty slice makes every loss value NaN).
+  ``sl`` to 2, so neither slice is empty (an empty slice makes every loss value NaN);
+- a finding whose flagged node never ran on the probe's inputs (a branch on a string setting
+  the defaults do not take) is never refuted: no symptom there says nothing about the node;
+- ``sqrt`` of a scale-invariant log error is 0 where the prediction equals the labels: the
+  probe tries that inside (0, 1) too, where the logs upstream stay finite;
+- labels that pack a target and its mask on the last axis (``tf.split(y_true, 2, axis=-1)``)
+  get a layout with twice the prediction's channels.
 """
 
 from __future__ import annotations
@@ -139,3 +145,65 @@ def test_slice_bounds_bind_counts_that_leave_every_slice_non_empty() -> None:
     assert bindings is not None
     assert (bindings["sl"].kind, bindings["sl"].value) == ("count", 2.0)   # 1:sl and 0:sl-1 both hold one
     assert (bindings["fh"].kind, bindings["fh"].value) == ("count", 1.0)   # -fh: a slice bound, not a number
+
+
+@pytest.mark.tf
+@needs_tf
+def test_evidence_drops_tensorflows_kernel_wrapper_and_keeps_the_op() -> None:
+    from tfshape_lint.verify._child.harness import describe
+
+    raw = ValueError("{{function_node __wrapped__StridedSlice_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
+                     "slice index 4 of dimension 0 out of bounds. [Op:StridedSlice] name: compile_loss/strided_slice/")
+    assert describe(raw) == "ValueError slice index 4 of dimension 0 out of bounds. (op StridedSlice)"
+
+
+UNTAKEN_BRANCH = source_of('''
+    import tensorflow as tf
+
+
+    class FlowLoss(tf.keras.losses.Loss):
+        def __init__(self, data_format="channels_last", **kwargs):
+            super().__init__(**kwargs)
+            self.data_format = data_format
+
+        def call(self, y_true, y_pred):
+            if self.data_format == "channels_first":
+                return tf.reduce_mean(tf.square(y_true - y_pred))
+            return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
+    ''')
+
+SCALE_INVARIANT = source_of('''
+    import tensorflow as tf
+
+
+    def si_log_loss(y_true, y_pred):
+        d = tf.math.log(y_pred) - tf.math.log(y_true)
+        return tf.math.sqrt(tf.reduce_mean(tf.square(d)) - 0.5 * tf.square(tf.reduce_mean(d)))
+    ''')
+
+MASK_IN_LABELS = source_of('''
+    import tensorflow as tf
+
+
+    def masked_divergence(y_true, y_pred):
+        target, mask = tf.split(y_true, 2, axis=-1)
+        dx, dy = tf.image.image_gradients(y_pred)
+        loss = target * tf.math.log(y_pred) - y_pred + 0.1 * tf.abs(dx) + 0.1 * tf.abs(dy)
+        return -tf.reduce_mean(loss * mask, axis=[1, 2, 3])
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_unreached_node_is_not_refuted_and_new_edge_inputs_and_layouts() -> None:
+    out = verify_cases({"flow.py": (UNTAKEN_BRANCH, "TFS108"), "silog.py": (SCALE_INVARIANT, "TFS401"),
+                        "masked.py": (MASK_IN_LABELS, "TFS401")})
+    flow, = out["flow.py"]
+    assert flow.status is Status.INCONCLUSIVE, flow.evidence
+    assert "never ran on the probe's inputs" in flow.evidence, flow.evidence
+    log_finding, sqrt_finding = out["silog.py"]
+    assert sqrt_finding.status is Status.CONFIRMED, sqrt_finding.evidence
+    assert "strictly inside (0, 1)" in sqrt_finding.evidence, sqrt_finding.evidence
+    masked, = out["masked.py"]
+    assert masked.status is Status.CONFIRMED, masked.evidence
+    assert "/(4, 5, 5, 1)" in masked.evidence and "(4, 5, 5, 2)/" in masked.evidence, masked.evidence

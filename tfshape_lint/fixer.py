@@ -46,6 +46,12 @@ def fix_source(source: str, path: str, config: Config, *, unsafe: bool = False) 
         fixes = [f.fix for f in findings if f.fix is not None and f.fix.allowed(unsafe)]
         if not fixes:
             break
+        if current is source:
+            unparsable = _libcst_error(source)
+            if unparsable:  # Python parses it, LibCST does not (a tab after spaces in an indent)
+                return FixResult(source, 0, 0, findings,
+                                 error=f"LibCST cannot parse this file ({unparsable}), so no fix can be applied "
+                                       "and checked; file left unchanged")
         new, count = apply_fixes(current, fixes)
         if count == 0 or new == current:
             break
@@ -59,6 +65,16 @@ def fix_source(source: str, path: str, config: Config, *, unsafe: bool = False) 
     remaining = lint(current, path, config, fixes=True).findings if applied else findings
     skipped = sum(1 for f in remaining if f.fix is not None and not f.fix.allowed(unsafe))
     return FixResult(current, applied, skipped, remaining)
+
+
+def _libcst_error(source: str) -> str:
+    """LibCST's complaint about ``source`` ("" when it parses): fixes add imports with LibCST
+    and every fixed file is re-parsed with it."""
+    try:
+        cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        return exc.message
+    return ""
 
 
 def apply_fixes(source: str, fixes: list[Fix]) -> tuple[str, int]:

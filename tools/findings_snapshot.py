@@ -100,8 +100,13 @@ def _row(label: str, f: Finding) -> Row:
 def _fix_digest(source: str, finding: Finding) -> str:
     from tfshape_lint.fixer import apply_fixes
 
+    import libcst
+
     assert finding.fix is not None
-    new, _ = apply_fixes(source, [finding.fix])
+    try:
+        new, _ = apply_fixes(source, [finding.fix])
+    except libcst.ParserSyntaxError as exc:  # a file LibCST cannot parse as a whole (fix refuses it)
+        return f"{finding.fix.safety.value} not applied: {exc.message}"
     return f"{finding.fix.safety.value} {hashlib.sha1(new.encode()).hexdigest()[:12]}"
 
 

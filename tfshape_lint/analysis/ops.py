@@ -150,6 +150,8 @@ _family(Kind.WHERE, "where", tf="where", k="switch", ops="where", np="where", ex
 _family(Kind.CAST, "cast", tf="cast", k="cast", ops="cast", extra=("tf.dtypes.cast",))
 _add(Kind.CAST, "cast_float", "tf.to_float", "K.cast_to_floatx")
 _add(Kind.CAST, "cast_int", "tf.to_int32", "tf.to_int64")
+# (image, dtype): to an integer dtype it scales and rounds, and TensorFlow gives it no gradient
+_add(Kind.CAST, "cast", "tf.image.convert_image_dtype")
 _family(Kind.SHAPE, "shape", tf="shape", k="shape", ops="shape", np="shape")
 _add(Kind.STATIC_SHAPE, "int_shape", "K.int_shape")
 _family(Kind.SIZE, "size", tf="size", k="count_params", ops="size", np="size")

@@ -24,7 +24,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
-from tfshape_lint.analysis.tensors import Scope, call_arg, literal
+from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Grad, Tag
 from tfshape_lint.source import descendants
 
@@ -212,8 +212,9 @@ def _foreign(bound: Bound) -> Bound:
 class Ranges:
     """Computes :class:`Bound` for expressions of a loss and its helpers (memoised)."""
 
-    def __init__(self, imports: ImportTable) -> None:
+    def __init__(self, imports: ImportTable, facts: ModuleFacts | None = None) -> None:
         self.imports = imports
+        self.facts = facts
         self._memo: dict[tuple[int, int], Bound] = {}
         self._active: set[tuple[int, int]] = set()
         # memo keys hold ids: keep the scopes alive so that no later scope reuses an id
@@ -545,7 +546,24 @@ class Ranges:
                 return self.bound(arg, scope.parent)
         if mentions(name, EPSILON_WORDS):
             return EPSILON
+        defined = self._global_constant(node, scope)
+        if defined is not None:
+            return defined
         return self._from_value(node, scope)
+
+    def _global_constant(self, node: cst.Name, scope: Scope) -> Bound | None:
+        """The constant a module-level name holds (``max_dist = math.sqrt(H ** 2 + W ** 2)``,
+        assigned once), when the loss reads that global (not a local or closure name of the
+        same spelling); None when it is no known constant."""
+        facts = self.facts
+        if facts is None or facts.global_scope is None:
+            return None
+        expr = facts.global_exprs.get(node.value)
+        # a name of a module-level expression has no value in the loss's scope
+        if expr is None or scope.value(node) not in (None, facts.globals.names.get(node.value)):
+            return None
+        found = self.bound(expr, facts.global_scope)
+        return found if found.const is not None else None
 
     def _passed_prediction(self, name: str, scope: Scope) -> Bound:
         """``y_pred``: any value, unless the file's only call of the loss passes one bounded

@@ -157,6 +157,10 @@ class NonDifferentiableLoss(Rule):
                                 "gradient and every path from y_pred to the loss goes through it: fit "
                                 "raises 'No gradients provided'; use a differentiable surrogate",
                 note="one claim, one finding: the second comparison is counted, not reported again"),
+        Example("import tensorflow as tf\n\ndef quantised_l1_loss(y_true, y_pred):\n"
+                "    frames = tf.image.convert_image_dtype(y_pred, dtype=tf.uint8)\n"
+                "    return tf.reduce_mean(tf.abs(y_true - tf.cast(frames, tf.float32)), axis=-1)\n",
+                line=4, note="convert_image_dtype to uint8 scales, rounds and casts: no gradient"),
         Example("import tensorflow as tf\n\ndef accuracy_loss(y_true, y_pred):\n"
                 "    hits = tf.cast(tf.equal(tf.argmax(y_true, -1), tf.argmax(y_pred, -1)), tf.float32)\n"
                 "    return 1.0 - tf.reduce_mean(hits, axis=-1)\n",

@@ -107,6 +107,10 @@ class UnguardedLogDivSqrt(Rule):
                      "without one negative (or positive) label"),
         Example('import math\nimport tensorflow as tf\n\n\ndef hausdorff(y_true, y_pred):\n    eps = 1e-6\n    return tf.reduce_mean((y_true + eps) / (y_pred ** 4 + eps / math.sqrt(2 * 144 ** 2)), axis=-1)\n',
                 note="math.sqrt of constants is a constant: eps divided by it still keeps the denominator above 0"),
+        Example('import math\nimport tensorflow as tf\n\nHEIGHT, WIDTH = 96, 128\nMAX_DIST = math.sqrt(HEIGHT ** 2 + WIDTH ** 2)\n\n\n'
+                'def hausdorff(y_true, y_pred):\n    eps = 1e-6\n'
+                '    return tf.reduce_mean((y_true + eps) / (y_pred ** 4 + eps / MAX_DIST), axis=-1)\n',
+                note="a module-level constant (math.sqrt of constants a tuple assignment binds) is a constant too"),
         Example('import tensorflow as tf\n\n\ndef pairwise(emb, squared=False):\n    d = tf.maximum(tf.reduce_sum(tf.square(emb[:, None] - emb[None]), axis=-1), 0.0)\n    if not squared:\n        d = tf.sqrt(d)\n    return d\n\n\ndef batch_all(labels, y_pred, squared=False):\n    return tf.reduce_mean(pairwise(y_pred, squared=squared), axis=-1)\n\n\ndef keras_batch_all(labels, y_pred):\n    return batch_all(labels, y_pred, squared=True)\n',
                 note="the file's only call of batch_all passes squared=True, so the sqrt branch never runs"),
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.maximum(tf.reduce_max(tf.abs(p)), 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
@@ -515,7 +519,7 @@ class UnguardedLogDivSqrt(Rule):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.ranges = Ranges(self.index.imports)
+        self.ranges = Ranges(self.index.imports, self.facts)
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)

@@ -167,7 +167,7 @@ class NanMaskingWhere(Rule):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.ranges = Ranges(self.index.imports)
+        self.ranges = Ranges(self.index.imports, self.facts)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.loss is None or self.loss.value(node) is None:

@@ -259,6 +259,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     params = dict(recipe.params)
     span = (finding.line, finding.column, finding.end_line, finding.end_column)
     tap_mode = params.pop("tap", PROBE_TAPS.get(recipe.probe, DEFAULT_TAPS.get(recipe.probe, False)))
+    if not tap_mode and params.get("target", "loss") == "loss":
+        tap_mode = "reach"  # no taps to read: still mark whether the flagged node ran at all
     tap = span if tap_mode else None
     loss = finding.loss
     target = params.pop("target", "loss")
@@ -310,6 +312,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     if together and variant is not None and variant.background:
         desc += f", with its peers moved too ({'; '.join(variant.background)})"
     job = _job(finding, program, recipe.probe, params, names)
+    if tap_mode == "reach":  # the marker is no tap: probes read no value from it
+        job.update(tapped=False, reach=program.tapped)
     job.update(variant=variant.source if variant is not None else None,
                variant_desc=desc,
                variant_error=variant_error, flavour_note=note,

@@ -43,6 +43,8 @@ SAFE_BUILTIN_CALLS = frozenset({
     "property", "staticmethod", "classmethod",
 })
 TAP_NAME = "__tfs_tap__"
+#: marks that the flagged expression ran (the worker binds it to ``Subject.reach``)
+REACH_NAME = "__tfs_reach__"
 
 
 class ExtractionError(Exception):
@@ -1093,6 +1095,8 @@ def {TAP_NAME}(value):
     return value
 def __tfs_tap_in__(value):
     return value
+def {REACH_NAME}(value):
+    return value
 def __tfs_weights__(y):
     import tensorflow as __tf
     return __tf.cast(__tf.range(__tf.shape(y)[0]) % 3, __tf.float32) * 0.5 + 0.5
@@ -1233,6 +1237,8 @@ class _Tapper:
         self.sibling = operands == "sibling"
         self.operands = operands == "operands"
         self.inputs = operands == "inputs"
+        #: only mark that the flagged expression ran (``__tfs_reach__``), for probes that read no taps
+        self.reach = operands == "reach"
 
     def _byte_col(self, line: int, col: int) -> int:
         if 1 <= line <= len(self.lines):
@@ -1260,7 +1266,7 @@ class _Tapper:
                                 and isinstance(item.op, ast.Mult) and isinstance(item.target, ast.Name):
                             value[i] = _product_assign(item)
                             return True
-                        if not (self.operands or self.sibling) and isinstance(item, ast.AugAssign) \
+                        if not (self.operands or self.sibling or self.reach) and isinstance(item, ast.AugAssign) \
                                 and _span(item) == want and isinstance(item.target, ast.Name):
                             value[i] = _tapped_assign(item, self.inputs)
                             return True
@@ -1284,6 +1290,8 @@ class _Tapper:
         return False
 
     def _wrap(self, node: ast.expr) -> ast.expr:
+        if self.reach:
+            return ast.copy_location(ast.Call(ast.Name(REACH_NAME, ast.Load()), [node], []), node)
         if self.inputs:
             _tap_inputs(node)
             return _tap_call(node)

@@ -279,6 +279,14 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
         out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
     body = _loss_body(scope, qualname)
+    names = _label_and_prediction(scope)
+    label_parts = _label_split(scope, names[0]) if names else 0
+    if label_parts:
+        # ``target, mask = tf.split(y_true, 2, axis=-1)``: the labels pack k parts (a target
+        # and its mask) per predicted channel, at the rank the loss and its helpers need
+        spatial = [MIDDLE] * (max(needs.rank, 2) - 2)
+        out.append({"true": [*spatial, label_parts], "pred": [*spatial, 1], "labels": "float",
+                    "activation": "sigmoid"})
     columns = _label_columns(body)
     if columns:
         # labels that pack several columns (a return, a volatility, a sign) against one output
@@ -675,6 +683,19 @@ def _bind_ints(nodes: Iterable[ast.AST], names: dict[str, int]) -> dict[str, int
             if value is not None:
                 names[node.targets[0].id] = value
     return names
+
+
+def _label_split(scope: ast.AST, labels: str) -> int:
+    """k of ``tf.split(labels, k, axis=-1)`` in the loss (2 <= k <= 8), else 0."""
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] == "split"
+                and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and node.args[0].id == labels):
+            continue
+        parts = _int(node.args[1])
+        axis = next((kw.value for kw in node.keywords if kw.arg == "axis"), node.args[2] if len(node.args) > 2 else None)
+        if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1:
+            return parts
+    return 0
 
 
 def _from_call(node: ast.Call, needs: _Needs) -> None:

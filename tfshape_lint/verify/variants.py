@@ -51,6 +51,15 @@ def __tfs_ste__(value, source):
         return value
     s = __tf.reduce_mean(__tf.cast(source, v.dtype))
     return v + (s - __tf.stop_gradient(s))
+def __tfs_ste_float__(value, source):
+    """``__tfs_ste__`` of a cast or conversion to an integer dtype (uint8 frames): the same
+    numbers as floats, since an integer tensor carries no gradient whatever is added to it."""
+    import tensorflow as __tf
+    v = __tf.convert_to_tensor(value)
+    if not v.dtype.is_floating and v.dtype != __tf.bool:
+        src = __tf.convert_to_tensor(source)
+        v = __tf.cast(v, src.dtype if src.dtype.is_floating else __tf.float32)
+    return __tfs_ste__(v, source)
 def __tfs_src__(preferred, fallback):
     """The loss's y_pred where it is in scope (the loss body), else the op's own input."""
     try:
@@ -439,8 +448,13 @@ def _straight_through(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None
     src: ast.expr = copy.deepcopy(source)
     if ctx.pred_name:
         src = _helper("__tfs_src__", ast.Lambda(_args(), ast.Name(ctx.pred_name, ast.Load())), ast.Lambda(_args(), src))
-    return (_helper("__tfs_ste__", node, src),
+    helper = "__tfs_ste_float__" if _call_name(node) in _DTYPE_CHANGES else "__tfs_ste__"
+    return (_helper(helper, node, src),
             f"a straight-through surrogate for `{_short(node)}` (same value, a gradient path to y_pred)")
+
+
+#: conversions whose integer result the code casts back to float: the surrogate is a float
+_DTYPE_CHANGES = frozenset({"cast", "convert_image_dtype", "to_int32", "to_int64"})
 
 
 def _differentiable_input(node: ast.AST) -> ast.expr | None:

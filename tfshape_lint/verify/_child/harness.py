@@ -81,6 +81,10 @@ _SKIP_PREFIXES = ("File ", "Detected at node", "Graph execution error", "in user
 _USER_CODE_ERROR = re.compile(r"^\s*(\w+(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
+_FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+_OP_SUFFIX = re.compile(r"\s*\[Op:(\w+)\](?:\s*name:.*)?$")
+
+
 def describe(exc: BaseException) -> str:
     """``IAE Incompatible shapes: [4,3] vs. [4]``: the exception type and its telling line."""
     if isinstance(exc, JitOnlyError):
@@ -98,6 +102,11 @@ def describe(exc: BaseException) -> str:
         useful = [ln for ln in lines if not ln.startswith(_SKIP_PREFIXES) and not _LOG_NOISE.match(ln)]
         line = (useful or lines or [""])[0]
     line = re.sub(r"\s*\[\[\{\{node [^\n]*", "", line)
+    # TensorFlow's wrapper of an eager op names its kernel and device: "{{function_node
+    # __wrapped__StridedSlice_device_/job:localhost/replica:0/task:0/device:CPU:0}} Index out of
+    # range ... [Op:StridedSlice] name: compile_loss/...": the message and the op are what matter
+    line = _FUNCTION_NODE.sub("", line)
+    line = _OP_SUFFIX.sub(r" (op \1)", line)
     line = re.sub(r"\s*name:\s*$", "", line).strip()
     if len(line) > 100:  # keep the first sentence of TensorFlow's long explanations
         first = re.match(r"(.{20,}?[.!])\s+(?=[A-Z])", line)
@@ -342,6 +351,8 @@ class Subject:
     #: ``{"pred": 3}``: the file calls the loss with a tuple of 3 tensors as y_pred (see
     #: ``realfiles.packed_inputs``); the probe passes one per part, each shaped like the batch
     packed: dict[str, int] = field(default_factory=dict)
+    #: whether the flagged expression ran at least once (a tap or the reach marker saw it)
+    reached: bool = False
 
     def _extra(self, y_true: Any, shape: tuple[int, ...] | None) -> Any:
         if shape is None and self.scalar_extras:
@@ -390,12 +401,19 @@ class Subject:
 
     def tap(self, value: Any) -> Any:
         """Stands in for ``__tfs_tap__`` in the probe program: remember the flagged value."""
+        self.reached = True
         self.taps.append(value)
         return value
 
     def tap_in(self, value: Any) -> Any:
         """Stands in for ``__tfs_tap_in__``: remember an operand of the flagged op."""
+        self.reached = True
         self.inputs.append(value)
+        return value
+
+    def reach(self, value: Any) -> Any:
+        """Stands in for ``__tfs_reach__``: the flagged expression ran (once is enough)."""
+        self.reached = True
         return value
 
     def _record(self, y_true: Any, y_pred: Any, out: Any) -> None:

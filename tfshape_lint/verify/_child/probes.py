@@ -1726,6 +1726,10 @@ def _edge_inputs(sig: Sig, cosines: bool = False) -> list[tuple[str, np.ndarray,
     if hard.shape == yp.shape:
         out.append(("y_pred == y_true exactly (0s and 1s)", _labels_like(yt, hard), hard.copy()))
         out.append(("y_pred = 1 - y_true exactly", _labels_like(yt, hard), (1.0 - hard).astype("float32")))
+    if yt.dtype.kind == "f" and yt.shape == yp.shape:
+        # a perfect prediction away from 0 and 1: a norm or variance of y_true - y_pred is exactly
+        # 0 there (its sqrt has an infinite gradient) while logs of either stay finite
+        out.append(("y_pred == y_true exactly, strictly inside (0, 1)", yp.astype(yt.dtype), yp.copy()))
     out.append(("y_pred all 0", yt, np.zeros_like(yp)))
     out.append(("y_pred all 1", yt, np.ones_like(yp)))
     single = np.zeros_like(yp)

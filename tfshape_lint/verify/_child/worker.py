@@ -184,6 +184,11 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
                       keras_fed=bool(job.get("keras_fed")))
         outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
+        if status == "refuted" and (job.get("tapped") or job.get("reach")) and not h.subject.reached:
+            # no symptom, but the flagged node never ran: nothing about it was observed
+            status, evidence = "inconclusive", (
+                f"the flagged node never ran on the probe's inputs (a branch or argument they do not take), so "
+                f"its absence of symptoms says nothing: {evidence}")
         extra = _extra_names(obj) if getattr(h.subject, "extra_args", 0) else []
         if status == "inconclusive" and extra:
             evidence = (f"the loss needs {', '.join(f'`{n}`' for n in extra)} beyond (y_true, y_pred), which the "
@@ -250,6 +255,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
+    namespace["__tfs_reach__"] = subject.reach
     subject.factory = _defaults_factory(namespace, str(job.get("program") if rebuild is None else rebuild),
                                         job.get("mode") == "autograph" and rebuild is not None, harness)
     problem = _check_subject(harness, subject)
