@@ -109,3 +109,13 @@ def verify_cases(cases: dict[str, tuple[str, str]]) -> dict[str, list[Any]]:
         assert finding.verification is not None
         grouped.setdefault(finding.path, []).append(finding.verification)
     return grouped
+
+
+def expect_verdict(verdict: Any, status: str, present: tuple[str, ...] = (), absent: tuple[str, ...] = ()) -> None:
+    """``verdict`` has ``status`` (``"confirmed"``...) and its evidence says every phrase of
+    ``present`` and none of ``absent`` (the evidence is the failure message)."""
+    assert verdict.status.value == status, verdict.evidence
+    for phrase in present:
+        assert phrase in verdict.evidence, verdict.evidence
+    for phrase in absent:
+        assert phrase not in verdict.evidence, verdict.evidence

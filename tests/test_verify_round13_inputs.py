@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import source_of, verify_cases
+from tests.conftest import expect_verdict, source_of, verify_cases
 from tfshape_lint.verify import Status, tensorflow_available
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -45,11 +45,9 @@ def test_loss_subclass_without_base_init_is_verified_with_the_base_initialised()
     assert WITH_BASE_INIT != NO_BASE_INIT
     out = verify_cases({"no_base.py": (NO_BASE_INIT, "TFS108"), "with_base.py": (WITH_BASE_INIT, "TFS108")})
     bare, = out["no_base.py"]
-    assert bare.status is Status.CONFIRMED, bare.evidence
-    assert "never calls `Loss.__init__`" in bare.evidence, bare.evidence
+    expect_verdict(bare, "confirmed", present=("never calls `Loss.__init__`",))
     proper, = out["with_base.py"]
-    assert proper.status is Status.CONFIRMED, proper.evidence
-    assert "never calls" not in proper.evidence, proper.evidence
+    expect_verdict(proper, "confirmed", absent=("never calls",))
 
 
 ONE_STEP = source_of('''
@@ -84,10 +82,9 @@ AVERAGED = source_of('''
 def test_squeeze_without_axis_is_tried_with_one_time_step() -> None:
     out = verify_cases({"pinball.py": (ONE_STEP, "TFS104"), "flat.py": (AVERAGED, "TFS104")})
     pinball, = out["pinball.py"]
-    assert pinball.status is Status.CONFIRMED, pinball.evidence
-    assert "of length 1" in pinball.evidence and "own losses average" in pinball.evidence, pinball.evidence
+    expect_verdict(pinball, "confirmed", present=("of length 1", "own losses average"))
     flat, = out["flat.py"]
-    assert flat.status is Status.REFUTED, flat.evidence
+    expect_verdict(flat, "refuted")
 
 
 TRIPLET_LAYER = source_of('''

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import source_of, verify_cases
-from tfshape_lint.verify import Status, tensorflow_available
+from tests.conftest import expect_verdict, source_of, verify_cases
+from tfshape_lint.verify import tensorflow_available
 from tfshape_lint.verify.extract import read_as_record
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -63,11 +63,9 @@ def test_float64_constants_run_the_loss_in_float64_and_the_next_job_in_float32()
     out = verify_cases({"weibull.py": (FLOAT64_SELECTORS, "TFS401"), "plain.py": (FLOAT32_LOG, "TFS401")})
     assert out["weibull.py"], "the float64 loss has TFS401 findings"
     for verdict in out["weibull.py"]:
-        assert verdict.status is Status.CONFIRMED, verdict.evidence
-        assert "run in float64" in verdict.evidence, verdict.evidence
+        expect_verdict(verdict, "confirmed", present=("run in float64",))
     plain, = out["plain.py"]
-    assert plain.status is Status.CONFIRMED, plain.evidence
-    assert "float64" not in plain.evidence, plain.evidence
+    expect_verdict(plain, "confirmed", absent=("float64",))
 
 
 SETTINGS_RECORD = source_of('''
@@ -106,11 +104,9 @@ MISSING_SETTINGS = source_of('''
 def test_settings_records_stand_in_for_parameters_and_missing_modules() -> None:
     out = verify_cases({"parts.py": (SETTINGS_RECORD, "TFS108"), "missing.py": (MISSING_SETTINGS, "TFS102")})
     parts, = out["parts.py"]
-    assert parts.status is Status.CONFIRMED, parts.evidence
-    assert "`hyp_params` = a record whose every setting is 0.5" in parts.evidence, parts.evidence
+    expect_verdict(parts, "confirmed", present=("`hyp_params` = a record whose every setting is 0.5",))
     missing, = out["missing.py"]
-    assert missing.status is Status.CONFIRMED, missing.evidence
-    assert "`DEFAULTS` ran as a record whose every setting is 0.5" in missing.evidence, missing.evidence
+    expect_verdict(missing, "confirmed", present=("`DEFAULTS` ran as a record whose every setting is 0.5",))
 
 
 @pytest.mark.parametrize(("code", "expected"), [
@@ -199,11 +195,8 @@ def test_unreached_node_is_not_refuted_and_new_edge_inputs_and_layouts() -> None
     out = verify_cases({"flow.py": (UNTAKEN_BRANCH, "TFS108"), "silog.py": (SCALE_INVARIANT, "TFS401"),
                         "masked.py": (MASK_IN_LABELS, "TFS401")})
     flow, = out["flow.py"]
-    assert flow.status is Status.INCONCLUSIVE, flow.evidence
-    assert "never ran on the probe's inputs" in flow.evidence, flow.evidence
+    expect_verdict(flow, "inconclusive", present=("never ran on the probe's inputs",))
     log_finding, sqrt_finding = out["silog.py"]
-    assert sqrt_finding.status is Status.CONFIRMED, sqrt_finding.evidence
-    assert "strictly inside (0, 1)" in sqrt_finding.evidence, sqrt_finding.evidence
+    expect_verdict(sqrt_finding, "confirmed", present=("strictly inside (0, 1)",))
     masked, = out["masked.py"]
-    assert masked.status is Status.CONFIRMED, masked.evidence
-    assert "/(4, 5, 5, 1)" in masked.evidence and "(4, 5, 5, 2)/" in masked.evidence, masked.evidence
+    expect_verdict(masked, "confirmed", present=("(4, 5, 5, 2)/(4, 5, 5, 1)",))
