@@ -15,7 +15,9 @@
 - ``sqrt`` of a scale-invariant log error is 0 where the prediction equals the labels: the
   probe tries that inside (0, 1) too, where the logs upstream stay finite;
 - labels that pack a target and its mask on the last axis (``tf.split(y_true, 2, axis=-1)``)
-  get a layout with twice the prediction's channels.
+  get a layout with twice the prediction's channels;
+- a Loss subclass whose flagged node sits behind a boolean constructor flag the defaults leave
+  off is built again with the flag flipped, and the evidence says so.
 """
 
 from __future__ import annotations
@@ -200,3 +202,27 @@ def test_unreached_node_is_not_refuted_and_new_edge_inputs_and_layouts() -> None
     expect_verdict(sqrt_finding, "confirmed", present=("strictly inside (0, 1)",))
     masked, = out["masked.py"]
     expect_verdict(masked, "confirmed", present=("(4, 5, 5, 2)/(4, 5, 5, 1)",))
+
+
+FLAGGED_BRANCH = source_of('''
+    import tensorflow as tf
+
+
+    class SquaredError(tf.keras.losses.Loss):
+        def __init__(self, summed=False, **kwargs):
+            super().__init__(**kwargs)
+            self.summed = summed
+
+        def call(self, y_true, y_pred):
+            err = tf.square(y_true - y_pred)
+            if self.summed:
+                return tf.reduce_sum(err)
+            return tf.reduce_mean(err, axis=-1)
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_constructor_flag_is_flipped_to_reach_the_flagged_node() -> None:
+    verdict, = verify_cases({"summed.py": (FLAGGED_BRANCH, "TFS108")})["summed.py"]
+    expect_verdict(verdict, "confirmed", present=("with summed=True: the flagged op sits in that branch",))

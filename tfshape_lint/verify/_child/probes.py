@@ -96,11 +96,15 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                                 f"{original.evidence}; with a scalar for them: {retried.evidence}")
         else:
             _reset_scalar(h, hv)
-    if original.status == "inconclusive" and "was not reached" in original.evidence and not isinstance(hv, str):
+    unreached = "was not reached" in original.evidence or (params.get("marked") and not h.subject.reached)
+    if original.status != "confirmed" and unreached and not isinstance(hv, str):
+        reached = h.subject.reached
         flipped, flips = _with_flipped_flags(fn, h, hv, params)
         if flipped is not None and flipped.status == "confirmed":
             original = flipped
             scalar_note += f" (with {flips}: the flagged op sits in that branch)"
+        else:  # the verdict stays the defaults' run, and so does whether the node ran there
+            h.subject.reached = reached
     if original.status != "confirmed" or hv is None:
         return confirmed(f"{original.evidence}{scalar_note}") if scalar_note and original.status == "confirmed" \
             else original
@@ -184,6 +188,8 @@ def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
     the flagged op sits in a branch the defaults never take; (None, "") if there are none."""
     import inspect
 
+    if h.subject.kind == "loss_object":
+        return _with_flipped_constructor(fn, h, hv, params)
     if h.subject.kind != "function":
         return None, ""
     flips = _bool_defaults(h.subject.obj)
@@ -218,8 +224,29 @@ def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
             harness.subject.obj = functools.partial(obj, **flips)
         harness.failures.clear()
     h.decided = h.case = ""
+    h.subject.reached = False
     text = ", ".join(f"{k}={v}" for k, v in flips.items())
     return fn(h, params), text
+
+
+def _with_flipped_constructor(fn: Probe, h: Harness, hv: Harness | None,
+                              params: dict[str, Any]) -> tuple[Outcome | None, str]:
+    """:func:`_with_flipped_flags` for a ``Loss`` object: built again with its constructor's
+    boolean defaults flipped (``RMSE(sample_weights=False)`` -> True), the variant too."""
+    flips = _bool_defaults(type(h.subject.obj))
+    if not flips:
+        return None, ""
+    for harness in (h, hv):
+        if harness is None:
+            continue
+        try:
+            harness.subject.obj = type(harness.subject.obj)(**flips)
+        except Exception:  # the constructor wants more than its flags: no second run
+            return None, ""
+        harness.failures.clear()
+    h.decided = h.case = ""
+    h.subject.reached = False
+    return fn(h, params), ", ".join(f"{k}={v}" for k, v in flips.items())
 
 
 def _bool_defaults(fn: Any) -> dict[str, bool]:

@@ -181,7 +181,7 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         params = dict(job.get("params") or {})
         params.update(severity=job.get("severity", ""), message=job.get("message", ""),
                       flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""),
-                      keras_fed=bool(job.get("keras_fed")))
+                      keras_fed=bool(job.get("keras_fed")), marked=bool(job.get("tapped") or job.get("reach")))
         outcome = probes.counterfactual(job["probe"], h, hv, params)
         status, evidence = outcome.status, outcome.evidence
         if status == "refuted" and (job.get("tapped") or job.get("reach")) and not h.subject.reached:
