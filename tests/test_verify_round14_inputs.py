@@ -17,7 +17,9 @@
 - labels that pack a target and its mask on the last axis (``tf.split(y_true, 2, axis=-1)``)
   get a layout with twice the prediction's channels;
 - a Loss subclass whose flagged node sits behind a boolean constructor flag the defaults leave
-  off is built again with the flag flipped, and the evidence says so.
+  off is built again with the flag flipped, and the evidence says so;
+- a sum over a ``(B, B)`` broadcast scales with the square of the batch: keeping the flagged sum
+  per sample takes away exactly one factor of the batch ratio, which shows the node's share.
 """
 
 from __future__ import annotations
@@ -226,3 +228,26 @@ FLAGGED_BRANCH = source_of('''
 def test_constructor_flag_is_flipped_to_reach_the_flagged_node() -> None:
     verdict, = verify_cases({"summed.py": (FLAGGED_BRANCH, "TFS108")})["summed.py"]
     expect_verdict(verdict, "confirmed", present=("with summed=True: the flagged op sits in that branch",))
+
+
+SQUARED_SCALING = source_of('''
+    import tensorflow as tf
+
+
+    class WeightedBce(tf.keras.losses.Loss):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._bce = tf.keras.losses.BinaryCrossentropy(reduction="none")
+
+        def call(self, y_true, y_pred):
+            values = self._bce(y_true, y_pred)
+            values = tf.where(y_true == 0.0, values * 0.3, values * 0.7)
+            return tf.reduce_sum(values)
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_batch_sum_over_a_square_broadcast_is_confirmed_by_its_share_of_the_scaling() -> None:
+    verdict, = verify_cases({"square.py": (SQUARED_SCALING, "TFS102")})["square.py"]
+    expect_verdict(verdict, "confirmed", present=("(the batch ratio); the rest of the scaling comes from elsewhere",))

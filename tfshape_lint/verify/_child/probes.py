@@ -135,6 +135,9 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # stops on an error of another kind shows the flagged call was what failed
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(the loss then stops on another error: {variant.evidence})")
+    share = _scaling_share(params, original, variant)
+    if share:
+        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so {share}")
     moved = _failure_moved(params, original, variant)
     if moved:
         return confirmed(f"as written: {original.evidence}; with {desc} that error is gone: the loss gets past the "
@@ -170,6 +173,28 @@ def _failure_moved(params: dict[str, Any], original: Outcome, variant: Outcome) 
     start = variant.evidence.find(after.group(1))
     text = variant.evidence[start:].split("; eager at batch", 1)[0]
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+_SCALING = re.compile(r"at batch (\d+) vs \S+ at batch (\d+) \((\d+(?:\.\d+)?)x\): it scales with the batch size")
+
+
+def _scaling_share(params: dict[str, Any], original: Outcome, variant: Outcome) -> str:
+    """A batch-size symptom (TFS102) that the variant shrinks by exactly the batch ratio: the
+    loss scales as ``(B_large / B_small) ** 2`` as written and ``B_large / B_small`` with the
+    flagged sum kept per sample (a second sum over the batch, or a ``(B, B)`` broadcast, gives
+    the other factor). The flagged node is then shown to contribute one factor of the batch
+    size; "" otherwise."""
+    if params.get("code") != "TFS102" or variant.status != "confirmed":
+        return ""
+    before, after = _SCALING.search(original.evidence), _SCALING.search(variant.evidence)
+    if before is None or after is None or before.group(1, 2) != after.group(1, 2):
+        return ""
+    batches = int(before.group(1)) / int(before.group(2))
+    shrunk = float(before.group(3)) / float(after.group(3))
+    if batches <= 1 or abs(shrunk - batches) > 0.1 * batches:
+        return ""
+    return (f"the flagged reduction alone makes the loss {shrunk:.2f}x larger at batch {before.group(1)} than at "
+            f"{before.group(2)} (the batch ratio); the rest of the scaling comes from elsewhere in the loss")
 
 
 def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
