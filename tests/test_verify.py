@@ -96,9 +96,6 @@ MEASURED_EXCEPTIONS = {
                              "finding says; its symptom is on the JAX/PyTorch backends, which the probe does not run"),
     ("TFS301", "idx = tf.cast(logits, tf.int32)"): (
         Status.INCONCLUSIVE, "the int result flows through a variable; no float surrogate keeps its dtype"),
-    ("TFS102", "partial = tf.transpose(y_pred) - log_risk"): (
-        Status.INCONCLUSIVE, "a (B, B) risk-set sum grows with the square of the batch; keeping the flagged sum "
-                             "per sample still sums a batch-wide row, so no single-node variant removes it"),
     ("TFS105", "def triplet(y_actual, y_pred, alpha=0.2)"): (
         Status.INCONCLUSIVE, "y_pred[0], y_pred[1] are peers of a loss the file never hands to Keras: a bug with one "
                              "tensor (axis 0 the batch), correct with y_pred a stack of 2 batches; the file does not "
