@@ -522,9 +522,16 @@ class Ranges:
             return self._parameter(node, scope)
         out: Bound | None = None
         for src in sources:
-            part = self._parameter(node, scope) if src is None else self.bound(src, scope)
+            part = self._parameter(node, scope) if src is None else self.bound(src, self._home(src, scope))
             out = part if out is None else join(out, part)
         return out if out is not None else ANY
+
+    def _home(self, src: cst.CSTNode, scope: Scope) -> Scope:
+        """The scope that evaluated ``src``: a module-level assignment's value (the source of a
+        global the loss reads, ``max_dist = math.sqrt(H ** 2 + W ** 2)``) is bounded where its
+        own names (``H``, ``W``) have their sources, not in the loss."""
+        home = self.facts.global_scope if self.facts is not None else None
+        return home if home is not None and src in home.values else scope
 
     def _parameter(self, node: cst.Name, scope: Scope) -> Bound:
         name = node.value
@@ -546,24 +553,7 @@ class Ranges:
                 return self.bound(arg, scope.parent)
         if mentions(name, EPSILON_WORDS):
             return EPSILON
-        defined = self._global_constant(node, scope)
-        if defined is not None:
-            return defined
         return self._from_value(node, scope)
-
-    def _global_constant(self, node: cst.Name, scope: Scope) -> Bound | None:
-        """The constant a module-level name holds (``max_dist = math.sqrt(H ** 2 + W ** 2)``,
-        assigned once), when the loss reads that global (not a local or closure name of the
-        same spelling); None when it is no known constant."""
-        facts = self.facts
-        if facts is None or facts.global_scope is None:
-            return None
-        expr = facts.global_exprs.get(node.value)
-        # a name of a module-level expression has no value in the loss's scope
-        if expr is None or scope.value(node) not in (None, facts.globals.names.get(node.value)):
-            return None
-        found = self.bound(expr, facts.global_scope)
-        return found if found.const is not None else None
 
     def _passed_prediction(self, name: str, scope: Scope) -> Bound:
         """``y_pred``: any value, unless the file's only call of the loss passes one bounded

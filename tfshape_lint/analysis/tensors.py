@@ -208,11 +208,9 @@ class ModuleFacts:
     #: whether the analysed units' text mentions ``one_hot`` at all: most files never do, and
     #: then no loss one-hot encodes its own labels (saves a walk of every loss body)
     mentions_one_hot: bool = True
-    #: the scope the module-level assignments were evaluated in, and the expression of each
-    #: name assigned exactly once there (``max_dist = math.sqrt(H ** 2 + W ** 2)``): the range
-    #: analysis reads a global constant's value from it (see ``evaluate_module_globals``)
+    #: the scope the module-level assignments were evaluated in: the range analysis bounds a
+    #: global's value there (``max_dist = math.sqrt(H ** 2 + W ** 2)``, with ``H``'s source)
     global_scope: Scope | None = None
-    global_exprs: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -1749,46 +1747,18 @@ def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec
     return env
 
 
-def _assigned_parts(target: cst.BaseExpression, value: cst.BaseExpression | None) -> list[tuple[str, cst.BaseExpression]]:
-    """(name, expression) pairs an assignment binds: ``H, W = 64, 64`` binds each name its own
-    element; a target the value does not match element by element binds nothing."""
-    if value is None:
-        return []
-    if isinstance(target, cst.Name):
-        return [(target.value, value)]
-    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) \
-            and len(target.elements) == len(value.elements) \
-            and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)):
-        return [pair for t, v in zip(target.elements, value.elements) for pair in _assigned_parts(t.value, v.value)]
-    return []
-
-
 def evaluate_module_globals(module: ModuleFacts, statements: list[cst.CSTNode], spec: LossSpec) -> Env:
     """Values of module-level assignments (constants a loss may read); also records, on
-    ``module``, the scope they were evaluated in and the expression of each name assigned once."""
+    ``module``, the scope they were evaluated in (where their names' sources are)."""
     placeholder = cst.FunctionDef(name=cst.Name("_module"), params=cst.Parameters(),
                                   body=cst.IndentedBlock(body=[]))
     scope = Scope(placeholder, spec, is_helper=True)
     ev = Evaluator(module, scope)
     env = Env()
-    assigned: dict[str, list[cst.BaseExpression]] = {}
     for stmt in statements:
         if isinstance(stmt, cst.SimpleStatementLine) and all(
             isinstance(s, (cst.Assign, cst.AnnAssign)) for s in stmt.body
         ):
             ev.statement(stmt, env)
-            for small in stmt.body:
-                targets: list[cst.BaseExpression]
-                value: cst.BaseExpression | None
-                if isinstance(small, cst.Assign):
-                    targets, value = [t.target for t in small.targets], small.value
-                elif isinstance(small, cst.AnnAssign):
-                    targets, value = [small.target], small.value
-                else:
-                    continue
-                for target in targets:
-                    for name, expr in _assigned_parts(target, value):
-                        assigned.setdefault(name, []).append(expr)
     module.global_scope = scope
-    module.global_exprs = {name: exprs[0] for name, exprs in assigned.items() if len(exprs) == 1}
     return env
