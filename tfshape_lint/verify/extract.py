@@ -1146,8 +1146,8 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
         text = ast.unparse(stmt)
         indented = text.replace("\n", "\n    ")
         from_import = isinstance(stmt, ast.ImportFrom)
-        stand_ins = "".join(f"\n    {name} = {_stand_in(module.tree, name, from_import)}()"
-                            for name in _imported_names(stmt) if _stand_in(module.tree, name, from_import))
+        kinds = {name: _stand_in(module.tree, name, from_import) for name in _imported_names(stmt)}
+        stand_ins = "".join(f"\n    {name} = {kind}()" for name, kind in kinds.items() if kind)
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}")
     if star_backend(module.tree):

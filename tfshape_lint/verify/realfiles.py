@@ -688,14 +688,21 @@ def _bind_ints(nodes: Iterable[ast.AST], names: dict[str, int]) -> dict[str, int
 def _label_split(scope: ast.AST, labels: str) -> int:
     """k of ``tf.split(labels, k, axis=-1)`` in the loss (2 <= k <= 8), else 0."""
     for node in ast.walk(scope):
-        if not (isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] == "split"
-                and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) and node.args[0].id == labels):
-            continue
-        parts = _int(node.args[1])
-        axis = next((kw.value for kw in node.keywords if kw.arg == "axis"), node.args[2] if len(node.args) > 2 else None)
-        if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1:
-            return parts
+        if isinstance(node, ast.Call) and _dotted(node.func).rsplit(".", 1)[-1] == "split" and node.args \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id == labels:
+            parts = _last_axis_parts(node)
+            if parts:
+                return parts
     return 0
+
+
+def _last_axis_parts(split: ast.Call) -> int:
+    """k of a ``split(x, k, axis=-1)`` call (2 <= k <= 8), else 0."""
+    if len(split.args) < 2:
+        return 0
+    parts = _int(split.args[1])
+    axis = next((kw.value for kw in split.keywords if kw.arg == "axis"), split.args[2] if len(split.args) > 2 else None)
+    return parts if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1 else 0
 
 
 def _from_call(node: ast.Call, needs: _Needs) -> None:
@@ -721,12 +728,9 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         if isinstance(perm, (ast.List, ast.Tuple)):
             # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
             needs.rank = max(needs.rank, min(len(perm.elts), 5))
-    if name == "split" and len(node.args) >= 2:
+    if name == "split":
         # ``mu, v, alpha, beta = tf.split(y_pred, 4, axis=-1)``: the last axis holds 4 parts
-        parts = _int(node.args[1])
-        axis = next((kw.value for kw in node.keywords if kw.arg == "axis"), node.args[2] if len(node.args) > 2 else None)
-        if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1:
-            needs.split = max(needs.split, parts)
+        needs.split = max(needs.split, _last_axis_parts(node))
     if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
         # a Keras Reshape layer the loss applies: its target is the per-sample shape
         dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]

@@ -211,67 +211,64 @@ def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
                         params: dict[str, Any]) -> tuple[Outcome | None, str]:
     """The probe again with the loss's boolean defaults flipped (``cosine=True`` -> False), when
     the flagged op sits in a branch the defaults never take; (None, "") if there are none."""
-    import inspect
-
-    if h.subject.kind == "loss_object":
-        return _with_flipped_constructor(fn, h, hv, params)
-    if h.subject.kind != "function":
+    plan = _flip_plan(h.subject)
+    if plan is None:
         return None, ""
-    flips = _bool_defaults(h.subject.obj)
-    owner = not flips and inspect.ismethod(h.subject.obj)
-    if owner:
-        # a method loss (``Survival(iswtte=False).loss``): the flag is the constructor's
-        flips = _bool_defaults(type(h.subject.obj.__self__))
-    built = not flips and h.subject.factory is not None
-    if built:
-        # a closure from a factory the file never calls (``make_loss(normalize=False)``): the
-        # flag is the factory's
-        flips = _bool_defaults(h.subject.factory)
-    if not flips:
-        return None, ""
-    for harness in (h, hv):
-        if harness is None:
-            continue
-        obj = harness.subject.obj
-        if built:
-            if harness.subject.factory is None:
-                return None, ""
-            try:
-                harness.subject.obj = harness.subject.factory(**flips)
-            except Exception:  # the factory rejects its own flipped flags: no second run
-                return None, ""
-        elif owner and inspect.ismethod(obj):
-            try:
-                harness.subject.obj = getattr(type(obj.__self__)(**flips), obj.__name__)
-            except Exception:  # the constructor wants more than its flags: no second run
-                return None, ""
-        else:
-            harness.subject.obj = functools.partial(obj, **flips)
-        harness.failures.clear()
-    h.decided = h.case = ""
-    h.subject.reached = False
-    text = ", ".join(f"{k}={v}" for k, v in flips.items())
-    return fn(h, params), text
-
-
-def _with_flipped_constructor(fn: Probe, h: Harness, hv: Harness | None,
-                              params: dict[str, Any]) -> tuple[Outcome | None, str]:
-    """:func:`_with_flipped_flags` for a ``Loss`` object: built again with its constructor's
-    boolean defaults flipped (``RMSE(sample_weights=False)`` -> True), the variant too."""
-    flips = _bool_defaults(type(h.subject.obj))
-    if not flips:
-        return None, ""
+    flips, rebuild = plan
     for harness in (h, hv):
         if harness is None:
             continue
         try:
-            harness.subject.obj = type(harness.subject.obj)(**flips)
-        except Exception:  # the constructor wants more than its flags: no second run
+            harness.subject.obj = rebuild(harness.subject, flips)
+        except Exception:  # the factory or constructor rejects its own flipped flags: no second run
             return None, ""
         harness.failures.clear()
     h.decided = h.case = ""
     h.subject.reached = False
     return fn(h, params), ", ".join(f"{k}={v}" for k, v in flips.items())
+
+
+def _flip_plan(subject: Any) -> tuple[dict[str, bool], Callable[[Any, dict[str, bool]], Any]] | None:
+    """Whose boolean defaults to flip and how to build the loss again with them: a function's
+    own; a method loss's constructor's (``Survival(iswtte=False).loss``); the factory's of a
+    closure the file never builds (``make_loss(normalize=False)``); a ``Loss`` object's
+    constructor's (``RMSE(sample_weights=False)``). None when there are none."""
+    import inspect
+
+    if subject.kind == "loss_object":
+        flips = _bool_defaults(type(subject.obj))
+        return (flips, lambda s, f: type(s.obj)(**f)) if flips else None
+    if subject.kind != "function":
+        return None
+    flips = _bool_defaults(subject.obj)
+    if flips:
+        return flips, lambda s, f: functools.partial(s.obj, **f)
+    if inspect.ismethod(subject.obj):
+        flips = _bool_defaults(type(subject.obj.__self__))
+        if flips:
+            return flips, _rebuilt_owner
+    if subject.factory is not None:
+        flips = _bool_defaults(subject.factory)
+        if flips:
+            return flips, _rebuilt_by_factory
+    return None
+
+
+def _rebuilt_owner(subject: Any, flips: dict[str, bool]) -> Any:
+    """The method loss of an owner built with ``flips`` (a plain function: the flags passed)."""
+    import inspect
+
+    obj = subject.obj
+    if inspect.ismethod(obj):
+        return getattr(type(obj.__self__)(**flips), obj.__name__)
+    return functools.partial(obj, **flips)
+
+
+def _rebuilt_by_factory(subject: Any, flips: dict[str, bool]) -> Any:
+    """The closure the subject's factory builds with ``flips``."""
+    if subject.factory is None:
+        raise LookupError("no factory to build the loss again")
+    return subject.factory(**flips)
 
 
 def _bool_defaults(fn: Any) -> dict[str, bool]:
@@ -773,7 +770,7 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
 
 def _stacked_peers_of_failures(h: Harness, params: dict[str, Any]) -> str:
     """:func:`_stacked_peers` when no layout ran with one tensor (``y_pred[4]`` of a batch of 4
-    raises): the reading is tried on the layouts that failed, first the one that ran longest."""
+    raises): the reading is tried on the layouts that failed, in the order they were tried."""
     for name in dict.fromkeys(n for n, _ in h.failures):
         sig = SIGS[name]
         y_true, y_pred = sig.make(4)

@@ -226,8 +226,8 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     only calls for its effect, such as a logger; a record of neutral settings for one it only
     reads settings of), and why; "" when none did."""
     notes = []
-    for helper, role in (("__tfs_absent__", "a do-nothing stand-in"),
-                         ("__tfs_record__", "a record whose every setting is 0.5")):
+    for helper, role, use in (("__tfs_absent__", "a do-nothing stand-in", "calls it for its effect"),
+                              ("__tfs_record__", "a record whose every setting is 0.5", "reads named settings of it")):
         kind = namespace.get(helper)
         names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and isinstance(v, kind))
         if not names:
@@ -235,7 +235,6 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
         imports = dict.fromkeys(found for found in (_failed_import(namespace, n) for n in names) if found is not None)
         failed = "; ".join(f"`{stmt}` failed ({error.split('(')[0]})" for stmt, error in imports)
         shown = ", ".join(f"`{n}`" for n in names)
-        use = "calls it for its effect" if helper == "__tfs_absent__" else "reads named settings of it"
         notes.append(f" [{shown} ran as {role}: {failed}, and the file only {use}]")
     return "".join(notes)
 
