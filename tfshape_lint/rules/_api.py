@@ -318,7 +318,7 @@ class RemovedApiRule(Rule):
         to_categorical`` when the module Keras 3 still has holds every name imported."""
         if hit.module_home is None or isinstance(node.names, cst.ImportStar):
             return None
-        names = [cst_dotted(alias.name) or "" for alias in node.names]
+        names = _alias_names(node)
         if not self.home_has(hit.module_home, names):
             return None
         module = cst.parse_expression(hit.module_home)
@@ -326,8 +326,7 @@ class RemovedApiRule(Rule):
 
     def moved_advice(self, node: cst.ImportFrom, home: str) -> str:
         """What to import from where, for a ``from`` import of a removed module."""
-        assert not isinstance(node.names, cst.ImportStar)
-        names = [cst_dotted(alias.name) or "" for alias in node.names]
+        names = _alias_names(node)
         shown = home.replace("tensorflow.keras", "tf.keras", 1)
         missing = [n for n in names if not self.home_has(home, [n])]
         if not missing:
@@ -346,6 +345,12 @@ class RemovedApiRule(Rule):
             if hit is not None:
                 return hit
         return None
+
+
+def _alias_names(node: cst.ImportFrom) -> list[str]:
+    """The dotted names a ``from`` import (never ``*``) imports, as written before any ``as``."""
+    assert not isinstance(node.names, cst.ImportStar)
+    return [cst_dotted(alias.name) or "" for alias in node.names]
 
 
 #: ``removed(qualname, source) -> bool`` of every removed-API rule (TFS501, TFS506): a try

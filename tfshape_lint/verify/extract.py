@@ -430,12 +430,13 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     A parameter that selects which loss the factory builds (``if loss_type == 'cross_entropy':``
     around the flagged loss's ``def`` on ``target_line``) gets the literal of that branch."""
     out: dict[str, ParamBinding] = {}
+    uses = name_uses(root)
     for param in missing:
         selected = _branch_literal(root, param, target_line)
         if selected is not None:
             out[param] = ParamBinding("branch", literal=selected)
             continue
-        if read_as_record(root, param):
+        if read_as_record(uses, param):
             out[param] = ParamBinding("record")
             continue
         kind = _param_use(root, param)
@@ -585,17 +586,45 @@ _TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "rank", "T", "numpy", 
                                 "name", "values", "indices"})
 
 
-def read_as_record(root: ast.AST, name: str) -> bool:
-    """Whether every use of ``name`` under ``root`` reads one named setting of it (``hp['alpha']``,
+@dataclass
+class NameUses:
+    """Every use of every name under one root, collected in one walk (the questions below are
+    asked for each imported name or parameter; a walk per name made them quadratic)."""
+
+    #: each ``Name`` read: the node, its parent and its grandparent
+    loads: dict[str, list[tuple[ast.Name, ast.AST | None, ast.AST | None]]] = field(default_factory=dict)
+    #: how many ``Name`` nodes of each name there are, in any context
+    count: dict[str, int] = field(default_factory=dict)
+    #: how many of them head a statement that only calls (``logger.debug(...)``)
+    effect: dict[str, int] = field(default_factory=dict)
+
+
+def name_uses(root: ast.AST) -> NameUses:
+    uses = NameUses()
+    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(root):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            while isinstance(func, ast.Attribute):
+                func = func.value
+            if isinstance(func, ast.Name):
+                uses.effect[func.id] = uses.effect.get(func.id, 0) + 1
+        elif isinstance(node, ast.Name):
+            uses.count[node.id] = uses.count.get(node.id, 0) + 1
+            if isinstance(node.ctx, ast.Load):
+                parent = parents.get(id(node))
+                grand = parents.get(id(parent)) if parent is not None else None
+                uses.loads.setdefault(node.id, []).append((node, parent, grand))
+    return uses
+
+
+def read_as_record(uses: NameUses, name: str) -> bool:
+    """Whether every use of ``name`` reads one named setting of it (``hp['alpha']``,
     ``config.margin``; never called, iterated or used whole), and there is one: a dict or a config
     object of settings, which a record answering every setting with the neutral number stands
     in for (a number or a tensor would raise on the first read)."""
-    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
-    uses = 0
-    for node in ast.walk(root):
-        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
-            continue
-        parent = parents.get(id(node))
+    found = uses.loads.get(name, [])
+    for node, parent, user in found:
         if isinstance(parent, ast.Subscript) and parent.value is node:
             if not (isinstance(parent.slice, ast.Constant) and isinstance(parent.slice.value, str)):
                 return False
@@ -605,12 +634,10 @@ def read_as_record(root: ast.AST, name: str) -> bool:
         else:
             return False
         # the setting is used as a value: not called, nor a namespace (``tfp.distributions.Normal``)
-        user = parents.get(id(parent))
         if isinstance(user, ast.Call) and user.func is parent \
                 or isinstance(user, (ast.Attribute, ast.Subscript)) and user.value is parent:
             return False
-        uses += 1
-    return uses > 0
+    return bool(found)
 
 
 #: calls whose argument is a sequence the loss walks or counts
@@ -1142,11 +1169,12 @@ STAR_BACKEND = """if 'K' not in globals():
 def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body: str = "") -> str:
     out: list[str] = [ast.unparse(s) for s in module.future]
     out.append(PRELUDE)
+    uses = name_uses(module.tree) if module.imports else NameUses()
     for stmt in module.imports:
         text = ast.unparse(stmt)
         indented = text.replace("\n", "\n    ")
         from_import = isinstance(stmt, ast.ImportFrom)
-        kinds = {name: _stand_in(module.tree, name, from_import) for name in _imported_names(stmt)}
+        kinds = {name: _stand_in(uses, name, from_import) for name in _imported_names(stmt)}
         stand_ins = "".join(f"\n    {name} = {kind}()" for name, kind in kinds.items() if kind)
         out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}")
@@ -1170,32 +1198,22 @@ def _imported_names(stmt: ast.stmt) -> list[str]:
     return [alias.asname or alias.name.split(".")[0] for alias in stmt.names if alias.name != "*"]
 
 
-def _stand_in(tree: ast.Module, name: str, from_import: bool) -> str:
+def _stand_in(uses: NameUses, name: str, from_import: bool) -> str:
     """What an imported name runs as when its module is missing: ``__tfs_absent__`` for a name
     only called for its effect, the settings record for a name a ``from`` import binds that is
     only read setting by setting (``DEFAULT["margin"]`` as a default argument; never a module,
     whose attributes are functions), "" (the import error stays) otherwise."""
-    if _called_for_effect_only(tree, name):
+    if called_for_effect_only(uses, name):
         return "__tfs_absent__"
-    return RECORD_HELPER if from_import and read_as_record(tree, name) else ""
+    return RECORD_HELPER if from_import and read_as_record(uses, name) else ""
 
 
-def _called_for_effect_only(tree: ast.Module, name: str) -> bool:
+def called_for_effect_only(uses: NameUses, name: str) -> bool:
     """Whether every use of ``name`` is a statement that calls it or one of its methods and
     drops the result (``logger.debug(...)``, ``wandb.log(...)``): a missing module there can
     be stood in for without changing what the loss computes."""
-    effect: set[int] = set()
-    uses = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            func = node.value.func
-            while isinstance(func, ast.Attribute):
-                func = func.value
-            if isinstance(func, ast.Name) and func.id == name:
-                effect.add(id(func))
-        elif isinstance(node, ast.Name) and node.id == name:
-            uses += 1
-    return uses > 0 and uses == len(effect)
+    count = uses.count.get(name, 0)
+    return count > 0 and count == uses.effect.get(name, 0)
 
 
 def _without_tf_function(stmt: ast.stmt) -> ast.stmt:

@@ -39,6 +39,8 @@ class Outcome:
 
     status: str
     evidence: str
+    #: a batch-size scaling the probe measured: (large batch, small batch, loss ratio large / small)
+    scaling: tuple[int, int, float] | None = None
 
 
 def confirmed(evidence: str) -> Outcome:

@@ -175,9 +175,6 @@ def _failure_moved(params: dict[str, Any], original: Outcome, variant: Outcome) 
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-_SCALING = re.compile(r"at batch (\d+) vs \S+ at batch (\d+) \((\d+(?:\.\d+)?)x\): it scales with the batch size")
-
-
 def _scaling_share(params: dict[str, Any], original: Outcome, variant: Outcome) -> str:
     """A batch-size symptom (TFS102) that the variant shrinks by exactly the batch ratio: the
     loss scales as ``(B_large / B_small) ** 2`` as written and ``B_large / B_small`` with the
@@ -186,15 +183,15 @@ def _scaling_share(params: dict[str, Any], original: Outcome, variant: Outcome) 
     size; "" otherwise."""
     if params.get("code") != "TFS102" or variant.status != "confirmed":
         return ""
-    before, after = _SCALING.search(original.evidence), _SCALING.search(variant.evidence)
-    if before is None or after is None or before.group(1, 2) != after.group(1, 2):
+    before, after = original.scaling, variant.scaling
+    if before is None or after is None or before[:2] != after[:2] or not after[2]:
         return ""
-    batches = int(before.group(1)) / int(before.group(2))
-    shrunk = float(before.group(3)) / float(after.group(3))
+    batches = before[0] / before[1]
+    shrunk = before[2] / after[2]
     if batches <= 1 or abs(shrunk - batches) > 0.1 * batches:
         return ""
-    return (f"the flagged reduction alone makes the loss {shrunk:.2f}x larger at batch {before.group(1)} than at "
-            f"{before.group(2)} (the batch ratio); the rest of the scaling comes from elsewhere in the loss")
+    return (f"the flagged reduction alone makes the loss {shrunk:.2f}x larger at batch {before[0]} than at "
+            f"{before[1]} (the batch ratio); the rest of the scaling comes from elsewhere in the loss")
 
 
 def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
@@ -353,15 +350,15 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     small = float(np.mean([v[0] for v in smalls]))
     outcome = _scaling_verdict(small, large[0], b_small, b_large, repaired=bool(odd))
     if odd:
-        outcome = Outcome(outcome.status, outcome.evidence + odd)
+        outcome = replace(outcome, evidence=outcome.evidence + odd)
     elif outcome.status == "refuted" and b_small > 2:
         stacked = _stacked_peer_scaling(h, base, params)
         if stacked is not None:
             return stacked
     if b_small > 2 and not odd and outcome.status != "inconclusive":
-        outcome = Outcome(outcome.status, f"{outcome.evidence} (batch {b_large} = the batch of {b_small} repeated "
-                                          f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
-                                          "batch axis)")
+        outcome = replace(outcome, evidence=f"{outcome.evidence} (batch {b_large} = the batch of {b_small} repeated "
+                                            f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
+                                            "batch axis)")
     node_small = [v[1] for v in smalls]
     if outcome.status == "inconclusive" or large[1] is None or any(n is None for n in node_small):
         return outcome
@@ -388,8 +385,8 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     if close(node_s, node_l, rtol=0.02) or not (math.isfinite(node_s) and math.isfinite(node_l)):
         return refuted(f"the loss scales with the batch size, but the flagged reduction does not "
                        f"({fmt(node_l)} at batch {b_large} vs {fmt(node_s)} at batch {b_small})")
-    return confirmed(f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch {b_large} vs "
-                     f"{fmt(node_s)} at batch {b_small}")
+    return replace(outcome, evidence=f"{outcome.evidence}; the flagged reduction gives {fmt(node_l)} at batch "
+                                     f"{b_large} vs {fmt(node_s)} at batch {b_small}")
 
 
 def _forced_base(h: Harness, sig: Sig, n: int) -> Base | None:
@@ -493,8 +490,9 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
                        f"the loss pairs samples across its batch, so a batch of another size pairs others; "
                        f"not the {b_large // b_small}x of a sum over the batch)")
     if abs(ratio) >= 1.5:
-        return confirmed(f"same {b_large} samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch "
-                         f"{b_small} ({ratio:.2f}x): it scales with the batch size")
+        return Outcome("confirmed", f"same {b_large} samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at "
+                                    f"batch {b_small} ({ratio:.2f}x): it scales with the batch size",
+                       (b_large, b_small, ratio))
     return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: "
                         "differs, but not in proportion to the batch size")
 
