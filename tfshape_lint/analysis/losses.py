@@ -140,6 +140,14 @@ _LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt", 
 _PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicted", "logits", "p"})
 
 
+def _swapped_signature(names: tuple[str, ...], params: list[str]) -> bool:
+    """``(y_pred, y_true, ...)``: a loss signature with its first two parameters traded, in a
+    function (or a factory) that says it is a loss."""
+    return len(params) >= 2 and any(
+        "loss" in n.lower() and looks_like_loss_signature(n, [params[1], params[0], *params[2:]], compound=False)
+        for n in names)
+
+
 def _snake(name: str) -> str:
     """``groundTruth`` -> ``ground_truth``, ``depthsPredicted`` -> ``depths_predicted``: the parts
     of a camelCase name, lower-cased, as ``_compound_of`` reads them."""
@@ -533,6 +541,10 @@ class LossDiscovery:
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, factory))
+                elif factory is not None and _swapped_signature(names, params):
+                    # ``def focal_loss_fixed(y_pred, y_true)`` returned by a loss factory: Keras
+                    # will call it (y_true, y_pred) all the same
+                    self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS, factory))
                 if factory is None and self._returns_lambda:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
 

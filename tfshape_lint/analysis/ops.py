@@ -49,6 +49,7 @@ class Kind(str, enum.Enum):
     TRANSPOSE = "transpose"
     COND = "cond"
     KEEP = "keep"  # shape-preserving, differentiable in its first argument (tile, pad, ...)
+    SLICE = "slice"  # tf.slice(x, begin, size): x's rank; its batch axis where begin/size keep it
     PRINT = "print"
     IDENTITY = "identity"
     INPUT = "input"  # keras.Input(shape=...): a symbolic batch of that shape
@@ -196,6 +197,7 @@ _add(Kind.COND, "cond", "tf.cond", "tf.case", "tf.switch_case", "ops.cond")
 for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "ensure_shape"):
     _family(Kind.KEEP, _name, tf=_name, k=_name, ops=_name, np=_name)
 _add(Kind.KEEP, "repeat_elements", "K.repeat_elements")
+_add(Kind.SLICE, "slice", "tf.slice", "K.slice", "ops.slice")
 _add(Kind.PRINT, "print", "tf.print", "K.print_tensor", "builtins.print")
 _add(Kind.LEN, "len", "builtins.len")
 _add(Kind.INPUT, "input", "keras.Input", "keras.layers.Input", "keras.engine.input_layer.Input")

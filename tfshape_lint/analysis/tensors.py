@@ -336,8 +336,12 @@ class Evaluator:
         if held is None or not held.has(Tag.SEQUENCE) or held.tensor:
             return
         added = self.values_get(call.args[-1].value)
+        # the tensors appended one by one are its items (``tf.add_n(parts)`` adds their
+        # shapes and marks, as for a list literal); anything else leaves them unknown
+        appended = call.func.attr.value == "append" and added.tensor and (held.items or held.length == 0)
         env.names[name] = Value(tensor=False, grad=max(held.grad, added.grad), origin=held.origin | added.origin,
-                                tags=frozenset({Tag.SEQUENCE, Tag.COMPREHENSION}))
+                                tags=frozenset({Tag.SEQUENCE, Tag.COMPREHENSION}),
+                                items=(*(held.items or ()), added) if appended else None)
 
     def assign(self, target: cst.BaseExpression, value: Value, source: cst.BaseExpression | None,
                env: Env) -> None:
@@ -751,6 +755,9 @@ class Evaluator:
             return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}))
         canon = self.module.imports.canonical(dotted)
         spec = lookup(canon)
+        if spec is None and canon is not None and canon.startswith("math.") and canon[5:] in PYTHON_MATH:
+            # ``math.log(10.0)``: a Python float (a tensor would not get past graph mode)
+            return PYTHON.evolve(tags=frozenset({Tag.NUMBER}))
         # an unbound name (a star import, another notebook cell) is as foreign as an import
         result = _unknown_call(args, canon if canon is not None else dotted) if spec is None \
             else self._transfer(spec, node, args, env, canon or "")
@@ -1456,6 +1463,18 @@ def _keep(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     return elementwise([_plain(_first(args))])
 
 
+def _slice(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``tf.slice(x, begin, size)`` has ``x``'s rank; it keeps the batch axis when it starts at 0
+    and runs to the end there (``[0, t, 0]``, ``[-1, ...]``), and otherwise the batch is not
+    known to survive (``size[0] == 1`` keeps one sample)."""
+    value = elementwise([_plain(_first(args))])
+    begin = call_arg(node, 1, "begin", "start_indices", "start")
+    size = call_arg(node, 2, "size", "shape")
+    firsts = [literal(seq.elements[0].value) if isinstance(seq, (cst.List, cst.Tuple)) and seq.elements else None
+              for seq in (begin, size)]
+    return value if firsts == [0, -1] else value.evolve(batch=False)
+
+
 def _print(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     return Value(tensor=False, tags=frozenset({Tag.PRINT}))
 
@@ -1471,7 +1490,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.ELEMENTWISE_LOSS: _elementwise_loss, Kind.LOSS_CLASS: _loss_class,
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
-    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.COND: _cond, Kind.KEEP: _keep,
+    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.COND: _cond, Kind.KEEP: _keep, Kind.SLICE: _slice,
     Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
     Kind.RANDOM_ARRAY: _random_array,
 }
@@ -1520,6 +1539,10 @@ def _numpy_result(result: Value, args: list[Value]) -> Value:
 
 #: canonical roots (:func:`imports.canonical`) of the libraries the op table covers, or whose
 #: unlisted functions are taken to range like their arguments
+#: functions of Python's ``math`` module: each returns a Python float
+PYTHON_MATH = frozenset({"sqrt", "log", "log2", "log10", "log1p", "exp", "expm1", "pow", "hypot", "cos", "sin",
+                         "tan", "acos", "asin", "atan", "atan2", "cosh", "sinh", "tanh", "fabs", "erf", "erfc",
+                         "gamma", "lgamma", "radians", "degrees"})
 LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_keras", "numpy", "builtins", "math"})
 
 

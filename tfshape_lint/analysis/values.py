@@ -245,8 +245,14 @@ def join(a: Value, b: Value) -> Value:
         tensor=a.tensor or b.tensor,
         marks=a.marks | b.marks,
         loss_class=a.loss_class if a.loss_class == b.loss_class else None,
-        items=a.items if a.items == b.items else None,
+        items=a.items if a.items == b.items else _grown(a, b) or _grown(b, a),
     )
+
+
+def _grown(empty: Value, grown: Value) -> tuple[Value, ...] | None:
+    """The items of a list that a loop appended to, merged with the empty list it started as
+    (the loop may not run): what the list holds whenever it holds anything."""
+    return grown.items if empty.length == 0 and empty.items is None and Tag.SEQUENCE in empty.tags else None
 
 
 def broadcast(values: list[Value]) -> tuple[int | None, int | None, bool]:

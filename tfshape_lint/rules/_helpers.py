@@ -40,3 +40,11 @@ def dotted_expr(dotted: str) -> cst.BaseExpression:
     for part in parts[1:]:
         node = cst.Attribute(value=node, attr=cst.Name(part))
     return node
+
+
+def unwrapped(inner: cst.BaseExpression) -> cst.BaseExpression:
+    """A reduction's argument standing in for the reduction (``tf.reduce_sum(x)`` -> ``x``),
+    parenthesised unless it is an atom."""
+    if isinstance(inner, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) or getattr(inner, "lpar", None):
+        return inner
+    return inner.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

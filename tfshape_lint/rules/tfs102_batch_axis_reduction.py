@@ -10,7 +10,7 @@ from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark, Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
-from tfshape_lint.rules._helpers import call_arg, minus_one, with_keyword
+from tfshape_lint.rules._helpers import call_arg, minus_one, unwrapped, with_keyword
 from tfshape_lint.source import code_of
 
 
@@ -72,7 +72,9 @@ class BatchAxisReduction(Rule):
 
     ## Fix safety
     Unsafe: adding `axis=-1` returns one value per sample, so the reported loss and the
-    gradient scale change (by design: they stop depending on the batch size).
+    gradient scale change (by design: they stop depending on the batch size). A sum of values
+    that already have fewer axes than the inputs (per-sample costs `(B,)`, where `axis=-1` would
+    be the batch axis itself) is replaced by those values: Keras averages them.
 
     ## Verification
     `--verify` evaluates the loss on the same samples in batches of 2 and 8 and compares the
@@ -221,8 +223,22 @@ class BatchAxisReduction(Rule):
                 fixed=None, line=6, note="boolean_mask flattens the selection, whose values still come from every "
                                          "sample: no axis keeps them apart, so there is no automatic fix"),
         Example('import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()))\n',
-                fixed='import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return K.sum(-K.log(picked + K.epsilon()), axis=-1)\n',
-                line=7, note="Keras's functional multiply([a, b]) is an elementwise product"),
+                fixed='import tensorflow.keras.backend as K\nfrom tensorflow.keras.layers import multiply\n\n\ndef picked_nll(y_true, y_pred):\n    picked = K.sum(multiply([y_true, y_pred]), axis=-1)\n    return (-K.log(picked + K.epsilon()))\n',
+                line=7, note="Keras's functional multiply([a, b]) is an elementwise product; the summed values are "
+                             "already one per sample, so the fix returns them as they are (axis=-1 would be the batch)"),
+        Example("import tensorflow as tf\n\n"
+                "def pit_loss(y_true, y_pred):\n"
+                "    t = tf.shape(y_true)[1]\n"
+                "    labels = tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])\n"
+                "    cost = tf.reduce_mean(tf.square(y_pred - labels), axis=[1, 2])\n"
+                "    return tf.reduce_sum(cost)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def pit_loss(y_true, y_pred):\n"
+                      "    t = tf.shape(y_true)[1]\n"
+                      "    labels = tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])\n"
+                      "    cost = tf.reduce_mean(tf.square(y_pred - labels), axis=[1, 2])\n"
+                      "    return cost\n",
+                line=7, note="tf.slice from 0 to the end of the batch axis keeps it: the per-sample costs are summed"),
         Example("import tensorflow as tf\n\n\nclass Trainer:\n    def reconstruction(self, y_true, y_pred):\n        return tf.reduce_sum(tf.abs(y_true - y_pred))\n\n    def build(self, model):\n        model.compile(optimizer='adam', loss=self.reconstruction)\n",
                 fixed="import tensorflow as tf\n\n\nclass Trainer:\n    def reconstruction(self, y_true, y_pred):\n        return tf.reduce_sum(tf.abs(y_true - y_pred), axis=-1)\n\n    def build(self, model):\n        model.compile(optimizer='adam', loss=self.reconstruction)\n",
                 line=6, note="a method passed to compile as self.reconstruction is the loss"),
@@ -298,7 +314,7 @@ class BatchAxisReduction(Rule):
                       "    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]\n"
                       "    pos = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
                       "    neg = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
-                      "    return tf.reduce_sum(tf.maximum(pos - neg + margin, 0.0), axis=-1)\n\n"
+                      "    return tf.maximum(pos - neg + margin, 0.0)\n\n"
                       "def check():\n"
                       "    emb = (tf.random.normal([3, 8]), tf.random.normal([3, 8]), tf.random.normal([3, 8]))\n"
                       "    return triplet_loss(None, emb)\n",
@@ -365,7 +381,7 @@ class BatchAxisReduction(Rule):
                       "    batch = tf.shape(y_true)[0]\n"
                       "    frames = tf.shape(y_pred)[1] * tf.ones((batch, 1), dtype='int32')\n"
                       "    labels = tf.shape(y_true)[1] * tf.ones((batch, 1), dtype='int32')\n"
-                      "    return tf.reduce_sum(keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels), axis=-1)\n",
+                      "    return keras.backend.ctc_batch_cost(y_true, y_pred, frames, labels)\n",
                 line=8, note="a CTC loss (one value per sample) summed over the batch"),
         Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
                 "def pair_loss(y_true, y_pred):\n"
@@ -374,7 +390,7 @@ class BatchAxisReduction(Rule):
                 fixed="import tensorflow as tf\nfrom tensorflow.keras.layers import Lambda\n\n"
                       "def pair_loss(y_true, y_pred):\n"
                       "    first = Lambda(lambda x: x[:, 0, :])(y_pred)\n"
-                      "    return tf.reduce_sum(tf.square(first - y_true[:, 0, :]), axis=-1)\n",
+                      "    return tf.square(first - y_true[:, 0, :])\n",
                 line=6, note="a Keras Lambda layer applied to the prediction runs its function on it"),
         Example("import tensorflow as tf\n\ndef ae_loss(y_true, y_pred):\n"
                 "    return tf.nn.l2_loss(y_true - y_pred)\n\n"
@@ -416,7 +432,7 @@ class BatchAxisReduction(Rule):
     def _name(self, call: cst.Call) -> str:
         return code_of(call.func)
 
-    def _fix(self, call: cst.Call, loss: Scope) -> cst.Call | None:
+    def _fix(self, call: cst.Call, loss: Scope) -> cst.BaseExpression | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:
             return None
         summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
@@ -425,4 +441,10 @@ class BatchAxisReduction(Rule):
             return None  # the batch axis moved (a transpose): axis=-1 need not be the per-sample axis
         if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
             return None
+        if summed is not None and value is not None and value.rel is not None and value.rel < 0 \
+                and (value.rank is None or value.rank < 2):
+            # fewer axes than the inputs, and not known to keep two: possibly one value per
+            # sample already (``(B,)`` costs), where axis=-1 is the batch axis itself; the values
+            # as they are is what Keras averages (a mean per element where there were more)
+            return unwrapped(summed)
         return with_keyword(call, "axis", minus_one())

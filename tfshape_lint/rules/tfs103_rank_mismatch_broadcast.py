@@ -318,6 +318,14 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 "    grads = tape.gradient(loss, model.trainable_variables)\n"
                 "    opt.apply_gradients(zip(grads, model.trainable_variables))\n",
                 note="the train step calls the model it is given, which may be another one"),
+        Example("import tensorflow as tf\n\n"
+                "def pit_loss(y_true, y_pred):\n"
+                "    t = tf.shape(y_true)[1]\n"
+                "    labels = tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])\n"
+                "    lengths = tf.slice(y_true, [0, t - 1, 0], [-1, -1, 1])\n"
+                "    cost = tf.reduce_sum(tf.square(y_pred - labels), axis=[1, 2])\n"
+                "    return cost / tf.squeeze(lengths)\n",
+                note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
@@ -576,13 +584,15 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
 
     def _effective(self, value: Value | None) -> Value | None:
         """A squeeze without axis of a ``(B, 1)`` tensor, as Keras' alignment makes it in fit,
-        drops one axis; the analysis itself leaves its rank unknown (TFS104's concern)."""
+        drops one axis; the analysis itself leaves its rank unknown (TFS104's concern). Only
+        ``y_true``/``y_pred`` themselves are read so: a slice of them (``y_true[:, -1:, :1]``,
+        ``tf.slice(y_true, [0, t, 0], [-1, -1, 1])``) may hold several axes of size 1."""
         if value is None or self.loss is None or value.rel is not None or not value.has(Tag.SQUEEZED_NO_AXIS):
             return value
         squeezes = [n for n in value.marked(Mark.SQUEEZE) if isinstance(n, cst.Call)]
         arg = call_arg(squeezes[0], 0, "input", "x", "a") if len(squeezes) == 1 else None
         before = self.loss.find(arg) if arg is not None else None
-        if before is None or before.rel is None or not before.batch:
+        if before is None or before.rel is None or not before.batch or not before.has(Tag.INPUT):
             return value
         return value.evolve(rel=before.rel - 1, rank=None, batch=True)
 

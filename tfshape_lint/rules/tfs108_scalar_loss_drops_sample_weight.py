@@ -12,7 +12,7 @@ from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
-from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
+from tfshape_lint.rules._helpers import call_arg, literal, minus_one, unwrapped, with_keyword
 from tfshape_lint.rules._shape_fixes import short
 
 _FIXABLE_OPS = frozenset({"mean", "sum"})
@@ -167,6 +167,23 @@ class ScalarLossDropsSampleWeight(Rule):
                 "            losses.append(ops.maximum(q * error[..., i], (q - 1) * error[..., i]))\n"
                 "        return ops.mean(ops.stack(losses, axis=-1))\n",
                 fixed=None, line=14, note="a list built with append holds per-sample values like a comprehension"),
+        Example("import math\nimport tensorflow as tf\n\nclass SDR(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        ratio = tf.norm(y_pred - y_true) / (tf.norm(y_true) + 1e-7)\n"
+                "        return 20.0 * tf.math.log(ratio + 1e-7) / math.log(10.0)\n",
+                fixed=None, line=6, note="tf.norm with no axis is one number for the batch; math.log(10.0) is a "
+                                         "Python float"),
+        Example("import tensorflow as tf\n\nclass MultiQuantile(tf.keras.losses.Loss):\n"
+                "    def __init__(self, quantiles=(0.1, 0.5, 0.9), **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.quantiles = quantiles\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        losses = []\n"
+                "        for i, q in enumerate(self.quantiles):\n"
+                "            error = y_true[..., 0] - y_pred[..., i]\n"
+                "            losses.append(tf.reduce_mean(tf.maximum(q * error, (q - 1) * error)))\n"
+                "        return tf.add_n(losses)\n",
+                fixed=None, line=12, note="scalars appended to a list and added with add_n"),
         Example("import tensorflow as tf\nfrom mylib.utils import LossFunctionWrapper\n\n"
                 "def pair_loss(labels, embeddings, margin=1.0):\n"
                 "    d = tf.reduce_sum(tf.square(embeddings[:, None] - embeddings[None]), axis=-1)\n"
@@ -327,7 +344,7 @@ class ScalarLossDropsSampleWeight(Rule):
         inner = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
         if shape == "per_sample" and inner is not None:
             self.report(call, fn=short(call.func), weights=weights,
-                        advice="return the per-sample values without this reduction", fix=_unwrapped(inner))
+                        advice="return the per-sample values without this reduction", fix=unwrapped(inner))
         elif shape == "per_element":
             self.report(call, fn=short(call.func), weights=weights, advice="pass axis=-1",
                         fix=with_keyword(call, "axis", minus_one()))
@@ -354,10 +371,3 @@ class ScalarLossDropsSampleWeight(Rule):
 
 _WHOLE_BATCH_DOC = re.compile(r"sample[ _-]?weight|whole[ -]batch|entire[ -]batch|batch[ -]level|"
                               r"statistic of the batch|batch statistic", re.IGNORECASE)
-
-
-def _unwrapped(inner: cst.BaseExpression) -> cst.BaseExpression:
-    """The reduction's argument, parenthesised unless it is an atom."""
-    if isinstance(inner, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) or getattr(inner, "lpar", None):
-        return inner
-    return inner.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

@@ -29,8 +29,9 @@ _SYMMETRIC_OPS = frozenset({"square", "abs", "norm"})
 class SwappedLossArguments(Rule):
     """## What it does
     Flags two ways of handing a loss its arguments in the wrong order:
-    - a loss that Keras calls (passed to `compile`, or a Loss subclass's `call`) whose
-      parameters are declared as `(y_pred, y_true)`, `(logits, labels)`, `(output, target)`...;
+    - a loss that Keras calls (passed to `compile`, a Loss subclass's `call`, or the inner
+      function of a loss factory that the file never calls itself) whose parameters are
+      declared as `(y_pred, y_true)`, `(logits, labels)`, `(output, target)`...;
     - a built-in loss called with the prediction first inside a loss: a `keras.losses`
       function, a built-in Loss instance, `K.*crossentropy`, `keras.ops.*crossentropy`, or a
       positional `tf.nn.*_cross_entropy_with_logits` call.
@@ -102,6 +103,18 @@ class SwappedLossArguments(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.nn.sigmoid_cross_entropy_with_logits(logits=y_pred, labels=y_true)\n",
                 note="keywords in any order"),
+        Example("import tensorflow as tf\n\n"
+                "def make_loss(gamma=2.0):\n"
+                "    def focal_loss(y_pred, y_true):\n"
+                "        p = tf.clip_by_value(y_pred, 1e-7, 1.0)\n"
+                "        return -tf.reduce_mean(y_true * (1.0 - p) ** gamma * tf.math.log(p), axis=-1)\n"
+                "    return focal_loss\n\n"
+                "loss_fn = make_loss()\n\n"
+                "def train_step(model, x, y):\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        loss = tf.reduce_mean(loss_fn(model(x), y))\n"
+                "    return tape.gradient(loss, model.trainable_variables)\n",
+                note="a factory's loss that the file calls itself, in the order it declares"),
     )
     bad = (
         Example("import tensorflow as tf\n\n"
@@ -139,12 +152,19 @@ class SwappedLossArguments(Rule):
                 "def focal(y_true, y_pred, gamma=2.0):\n"
                 "    return K.pow(1.0 - y_pred, gamma) * K.categorical_crossentropy(y_pred, y_true)\n",
                 line=4, note="Keras 2's `from keras.layers import *` binds K to the backend"),
+        Example("import tensorflow as tf\n\n"
+                "def focal_loss(gamma=2.0):\n"
+                "    def focal_loss_fixed(y_pred, y_true):\n"
+                "        p = tf.clip_by_value(y_pred, 1e-7, 1.0)\n"
+                "        return -tf.reduce_mean(y_true * (1.0 - p) ** gamma * tf.math.log(p), axis=-1)\n"
+                "    return focal_loss_fixed\n",
+                line=4, note="a loss factory the file never calls: what it returns goes to compile"),
     )
 
     # -- the loss's own signature ------------------------------------------------------------
     def check_loss(self, loss: Scope) -> None:
         node = loss.node
-        if loss.context not in (Context.COMPILE, Context.SUBCLASS) or len(loss.spec.params) < 2:
+        if not _keras_calls(loss) or len(loss.spec.params) < 2:
             return
         first, second = loss.spec.params[0], loss.spec.params[1]
         if first not in _PRED or second not in _TRUE or _symmetric_body(self, node, first, second):
@@ -203,6 +223,17 @@ class SwappedLossArguments(Rule):
             if _only(a, Origin.Y_TRUE) and _only(b, Origin.Y_PRED):
                 return True
         return False
+
+
+def _keras_calls(loss: Scope) -> bool:
+    """Whether Keras is who calls the loss: passed to ``compile``, a Loss subclass's ``call``, or
+    the inner function a loss factory returns that the file itself never calls (a factory
+    exists to hand ``compile`` a loss with its settings bound; a custom loop would show the call)."""
+    if loss.context in (Context.COMPILE, Context.SUBCLASS):
+        return True
+    spec = loss.spec
+    return loss.context is Context.UNKNOWN and spec.factory is not None and spec.factory_call is None \
+        and spec.caller is None
 
 
 def _class_symmetric(op: str) -> bool:

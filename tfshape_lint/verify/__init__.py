@@ -544,6 +544,26 @@ def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:
     return [{"true": [k, 5], "pred": [k, 5], "labels": "float", "activation": "sigmoid"}]
 
 
+#: a docstring saying the loss goes to ``compile`` ("applied to the network in the compile
+#: statement", "use as model.compile(loss=...)"): the file's author says Keras calls it
+_COMPILE_DOC = re.compile(r"\bcompile\b", re.IGNORECASE)
+
+
+def _documented_compile(tree: ast.Module, loss: LossRef) -> bool:
+    """Whether the loss's own docstring (the function's, or for a ``Loss`` subclass the class's)
+    says it is passed to ``compile``: as good as the file showing the call."""
+    scope: ast.AST = tree
+    for part in loss.qualname.split("."):
+        found = next((n for n in ast.iter_child_nodes(scope) if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part), None)
+        if found is None:
+            return False
+        if _COMPILE_DOC.search(ast.get_docstring(found) or ""):
+            return True
+        scope = found
+    return False
+
+
 def _keras_fed(source: str, loss: LossRef | None) -> bool:
     """Whether the file hands this loss to Keras (``compile(loss=...)``), so that Keras, not a
     caller of the file's own, decides what ``y_pred`` is: one tensor per model output, axis 0
@@ -553,6 +573,8 @@ def _keras_fed(source: str, loss: LossRef | None) -> bool:
     if loss.context == "compile":
         return True
     tree = _parsed(source)
+    if tree is not None and _documented_compile(tree, loss):
+        return True
     if tree is None or loss.context != "subclass":
         return False
     cls = loss.qualname.split(".")[0]

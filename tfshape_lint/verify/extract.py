@@ -656,9 +656,20 @@ def _count_floor(root: ast.AST, param: str) -> int:
     return floor
 
 
+#: calls whose list arguments are per-axis bounds or counts (``tf.slice(x, begin, size)``,
+#: ``tf.tile(x, multiples)``)
+_BOUND_LIST_CALLS = frozenset({"slice", "tile"})
+
+
 def _used_as_index(root: ast.AST, param: str) -> bool:
-    """Whether ``param`` is an index or a slice bound of some subscript (``y[:, 0:n]``, ``y[n]``)."""
+    """Whether ``param`` is an index or a slice bound of some subscript (``y[:, 0:n]``, ``y[n]``),
+    or an element of the begin/size lists of ``tf.slice`` or the multiples of ``tf.tile``."""
     for node in ast.walk(root):
+        if isinstance(node, ast.Call) and _last_attr(node.func) in _BOUND_LIST_CALLS:
+            if any(_names_param(e, param) for a in node.args[1:] if isinstance(a, (ast.List, ast.Tuple))
+                   for e in a.elts):
+                return True
+            continue
         if not isinstance(node, ast.Subscript):
             continue
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -672,6 +683,15 @@ def _used_as_index(root: ast.AST, param: str) -> bool:
                                                    for x in (b.left, b.right)) for b in bounds):
                 return True  # 2*n, n+1
     return False
+
+
+def _names_param(node: ast.AST, param: str) -> bool:
+    """``n``, ``-n``, ``n + 1``, ``2 * n``: an expression of ``param`` as a bound."""
+    if isinstance(node, ast.UnaryOp):
+        node = node.operand
+    if isinstance(node, ast.BinOp):
+        return any(isinstance(x, ast.Name) and x.id == param for x in (node.left, node.right))
+    return isinstance(node, ast.Name) and node.id == param
 
 
 def per_call_bindings(source: str, loss: LossRef) -> dict[str, ParamBinding]:

@@ -309,6 +309,13 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         for width in (3, 1):
             out.append({"true": [*spatial, width + trailing], "pred": [*spatial, width], "labels": "float",
                         "activation": "sigmoid"})
+    rows = _trailing_label_rows(body)
+    if rows:
+        # the labels carry ``rows`` extra time steps after the values (a sequence length in the
+        # last row) that the loss slices off before comparing them with the prediction
+        for width in (3, 1):
+            out.append({"true": [MIDDLE + rows, width], "pred": [MIDDLE, width], "labels": "float",
+                        "activation": "sigmoid"})
     if needs.rank <= 2 and needs.last <= 3:
         return out
     # one middle axis (a sequence) may be as long as the file asks; several multiply
@@ -380,6 +387,37 @@ def _trailing_label_columns(scope: ast.AST) -> int:
         if upper is not None and upper < 0:
             found.add(-upper)
     return found.pop() if len(found) == 1 else 0
+
+
+def _trailing_label_rows(scope: ast.AST) -> int:
+    """``k`` when the loss takes ``tf.slice(y_true, [0, 0, ...], [-1, t - k, ...])`` with
+    ``t = tf.shape(y_true)[1]`` (or that expression itself): its labels hold ``k`` time steps
+    more than the values it compares, the extra ones last; 0 otherwise."""
+    params = _label_and_prediction(scope)
+    if not params:
+        return 0
+    lengths = {t.id for n in ast.walk(scope) if isinstance(n, ast.Assign) and _axis_one_of(n.value, params[0])
+               for t in n.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Call) and _last(node.func) == "slice" and len(node.args) >= 3
+                and isinstance(node.args[0], ast.Name) and node.args[0].id == params[0]
+                and isinstance(node.args[2], (ast.List, ast.Tuple)) and len(node.args[2].elts) >= 2):
+            continue
+        size = node.args[2].elts[1]
+        if isinstance(size, ast.BinOp) and isinstance(size.op, ast.Sub) and (
+                isinstance(size.left, ast.Name) and size.left.id in lengths or _axis_one_of(size.left, params[0])):
+            k = _int(size.right)
+            if k is not None and 1 <= k <= 3:
+                return k
+    return 0
+
+
+def _axis_one_of(node: ast.AST, name: str) -> bool:
+    """``tf.shape(name)[1]`` / ``name.shape[1]``: the length of axis 1 of ``name``."""
+    return isinstance(node, ast.Subscript) and _int(node.slice) == 1 and _is_shape(node.value) and (
+        isinstance(node.value, ast.Call) and bool(node.value.args) and isinstance(node.value.args[0], ast.Name)
+        and node.value.args[0].id == name
+        or isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name) and node.value.value.id == name)
 
 
 def _label_columns(scope: ast.AST, channels: bool = False) -> int:

@@ -1,0 +1,89 @@
+"""Verifier inputs from real files (issue 12, held-out round 15), written anew for this test:
+
+- labels that carry one time step more than the prediction (a sequence length in their last
+  row), sliced off with ``tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])`` where
+  ``t = tf.shape(y_true)[1]``, get a layout whose labels are one row longer;
+- a factory parameter used as an element of ``tf.slice`` sizes or ``tf.tile`` multiples is a
+  count (bound to the smallest that keeps every slice non-empty), not the neutral 0.5, which
+  no shape list accepts;
+- a squeeze without axis of a ``(B, 1, 1)`` slice is neutralised by squeezing its trailing axes
+  of size 1 (``axis=-1`` alone leaves ``(B, 1)`` and breaks what follows); an inner axis the
+  probe shrinks to 1 on purpose stays, as it would with ``axis=-1``;
+- a loss whose docstring says it goes to ``compile`` is read as Keras calls it: ``y_pred[0..2]``
+  are three samples, so a sum of the per-triplet value is no batch sum (refuted) while the
+  indexes themselves are the bug (confirmed).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.conftest import expect_verdict, source_of, verify_cases
+from tfshape_lint.finding import LossRef
+from tfshape_lint.verify import _keras_fed, tensorflow_available
+from tfshape_lint.verify.extract import param_bindings
+from tfshape_lint.verify.realfiles import infer_layouts
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+LENGTH_ROW = source_of('''
+    import tensorflow as tf
+
+
+    def make_loss(width):
+        def masked_loss(y_true, y_pred):
+            t = tf.shape(y_true)[1]
+            values = tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])
+            lengths = tf.slice(y_true, [0, t - 1, 0], [-1, -1, 1])
+            mask = tf.cast(tf.sequence_mask(tf.squeeze(lengths), t - 1), tf.float32)
+            mask = tf.tile(tf.expand_dims(mask, -1), [1, 1, width])
+            err = tf.reduce_sum(tf.square(y_pred * mask - values), axis=[1, 2])
+            return tf.reduce_sum(err)
+        return masked_loss
+    ''')
+
+COMPILED_TRIPLET = source_of('''
+    import tensorflow as tf
+
+
+    def triplet(y_true, y_pred, margin=0.2):
+        """Triplet loss, passed to model.compile(loss=triplet) like any other loss."""
+        anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]
+        gap = tf.reduce_sum(tf.square(anchor - positive), -1) - tf.reduce_sum(tf.square(anchor - negative), -1)
+        return tf.reduce_sum(tf.maximum(gap + margin, 0.0))
+    ''')
+
+
+def test_labels_one_row_longer_get_a_layout_and_slice_sizes_bind_counts() -> None:
+    tree = ast.parse(LENGTH_ROW)
+    first = infer_layouts(tree, "make_loss.masked_loss")[0]
+    assert (first["true"], first["pred"]) == ([6, 3], [5, 3])
+    factory = tree.body[1]
+    assert isinstance(factory, ast.FunctionDef)
+    binding = param_bindings(factory, ["width"])
+    assert binding is not None and binding["width"].kind == "count" and binding["width"].value == 1.0
+
+
+def test_a_docstring_that_says_compile_counts_as_keras_calling_the_loss() -> None:
+    ref = LossRef("triplet", "unknown")
+    assert _keras_fed(COMPILED_TRIPLET, ref)
+    plain = COMPILED_TRIPLET.replace("passed to model.compile(loss=triplet) like any other loss", "of three embeddings")
+    assert not _keras_fed(plain, ref)
+
+
+@pytest.mark.tf
+@needs_tf
+def test_length_row_squeeze_and_sum_and_a_compiled_triplet_get_their_verdicts() -> None:
+    out = verify_cases({"length.py": (LENGTH_ROW, "TFS104"), "sum.py": (LENGTH_ROW, "TFS102"),
+                        "triplet.py": (COMPILED_TRIPLET, "TFS102"), "peers.py": (COMPILED_TRIPLET, "TFS105")})
+    squeeze, = out["length.py"]
+    expect_verdict(squeeze, "confirmed", present=("(4, 6, 3)/(4, 5, 3)", "trailing axes of size 1 squeezed",
+                                                   "`width` = 1"))
+    total, = out["sum.py"]
+    expect_verdict(total, "confirmed", present=("it scales with the batch size",))
+    triplet_sum, = out["triplet.py"]
+    expect_verdict(triplet_sum, "refuted", absent=("a stack of",))
+    for peer in out["peers.py"]:
+        expect_verdict(peer, "confirmed")
