@@ -5,7 +5,8 @@
   ``t = tf.shape(y_true)[1]``, get a layout whose labels are one row longer;
 - a factory parameter used as an element of ``tf.slice`` sizes or ``tf.tile`` multiples is a
   count (bound to the smallest that keeps every slice non-empty), not the neutral 0.5, which
-  no shape list accepts;
+  no shape list accepts; so is each constructor parameter of a product that bounds a slice
+  (``y[..., -self.C * self.B:]``);
 - a squeeze without axis of a ``(B, 1, 1)`` slice is neutralised by squeezing its trailing axes
   of size 1 (``axis=-1`` alone leaves ``(B, 1)`` and breaks what follows); an inner axis the
   probe shrinks to 1 on purpose stays, as it would with ``axis=-1``;
@@ -23,7 +24,7 @@ import pytest
 from tests.conftest import expect_verdict, source_of, verify_cases
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify import _keras_fed, tensorflow_available
-from tfshape_lint.verify.extract import param_bindings
+from tfshape_lint.verify.extract import constructor_bindings, param_bindings
 from tfshape_lint.verify.realfiles import infer_layouts
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -64,6 +65,30 @@ def test_labels_one_row_longer_get_a_layout_and_slice_sizes_bind_counts() -> Non
     assert isinstance(factory, ast.FunctionDef)
     binding = param_bindings(factory, ["width"])
     assert binding is not None and binding["width"].kind == "count" and binding["width"].value == 1.0
+
+
+CLASS_SLICES = source_of('''
+    import tensorflow as tf
+
+
+    class ClassScoreLoss(tf.keras.losses.Loss):
+        def __init__(self, boxes, classes, **kwargs):
+            super().__init__(**kwargs)
+            self.boxes = boxes
+            self.classes = classes
+
+        def call(self, y_true, y_pred):
+            labels = y_true[..., -self.classes * self.boxes:]
+            scores = y_pred[..., -self.classes * self.boxes:]
+            return -tf.reduce_sum(labels * tf.math.log(scores), axis=-1)
+    ''')
+
+
+def test_each_factor_of_a_slice_bound_product_is_a_count() -> None:
+    cls = ast.parse(CLASS_SLICES).body[1]
+    assert isinstance(cls, ast.ClassDef)
+    bound = constructor_bindings(cls)
+    assert {name: b.kind for name, b in bound.items()} == {"boxes": "count", "classes": "count"}
 
 
 def test_a_docstring_that_says_compile_counts_as_keras_calling_the_loss() -> None:

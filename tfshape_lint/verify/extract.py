@@ -675,22 +675,17 @@ def _used_as_index(root: ast.AST, param: str) -> bool:
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         for part in parts:
             bounds = [part.lower, part.upper, part.step] if isinstance(part, ast.Slice) else [part]
-            bounds = [b.operand if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.USub) else b
-                      for b in bounds]  # y[:, -n:]
-            if any(isinstance(b, ast.Name) and b.id == param for b in bounds):
-                return True
-            if any(isinstance(b, ast.BinOp) and any(isinstance(x, ast.Name) and x.id == param
-                                                   for x in (b.left, b.right)) for b in bounds):
-                return True  # 2*n, n+1
+            if any(b is not None and _names_param(b, param) for b in bounds):
+                return True  # y[n], y[:, -n:], y[:, 2*n], y[:, -c * b:]
     return False
 
 
 def _names_param(node: ast.AST, param: str) -> bool:
-    """``n``, ``-n``, ``n + 1``, ``2 * n``: an expression of ``param`` as a bound."""
+    """``n``, ``-n``, ``n + 1``, ``2 * n``, ``-c * n``: arithmetic on ``param`` as a bound."""
     if isinstance(node, ast.UnaryOp):
-        node = node.operand
+        return _names_param(node.operand, param)
     if isinstance(node, ast.BinOp):
-        return any(isinstance(x, ast.Name) and x.id == param for x in (node.left, node.right))
+        return _names_param(node.left, param) or _names_param(node.right, param)
     return isinstance(node, ast.Name) and node.id == param
 
 
