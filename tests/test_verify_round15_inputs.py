@@ -10,6 +10,10 @@
 - a squeeze without axis of a ``(B, 1, 1)`` slice is neutralised by squeezing its trailing axes
   of size 1 (``axis=-1`` alone leaves ``(B, 1)`` and breaks what follows); an inner axis the
   probe shrinks to 1 on purpose stays, as it would with ``axis=-1``;
+- a parameter that is the depth of a ``one_hot`` (or passed as ``num_classes=``) is a class
+  count (the probe's default 3 classes), one passed as ``blank_index=`` an index;
+- ``tf.transpose(y_pred[0], (0, 2, 1))`` needs a rank-4 ``y_pred``: the integer index takes
+  one axis off before the permutation names the rest;
 - a loss whose docstring says it goes to ``compile`` is read as Keras calls it: ``y_pred[0..2]``
   are three samples, so a sum of the per-triplet value is no batch sum (refuted) while the
   indexes themselves are the bug (confirmed).
@@ -89,6 +93,46 @@ def test_each_factor_of_a_slice_bound_product_is_a_count() -> None:
     assert isinstance(cls, ast.ClassDef)
     bound = constructor_bindings(cls)
     assert {name: b.kind for name, b in bound.items()} == {"boxes": "count", "classes": "count"}
+
+
+CLASSES_AND_INDEX = source_of('''
+    import tensorflow as tf
+
+
+    class SmoothedCE(tf.keras.losses.Loss):
+        def __init__(self, num_classes, smoothing, blank, **kwargs):
+            super().__init__(**kwargs)
+            self.num_classes = num_classes
+            self.smoothing = smoothing
+            self.blank = blank
+
+        def call(self, y_true, y_pred):
+            ids = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
+            target = tf.one_hot(ids, self.num_classes) * (1.0 - self.smoothing) + self.smoothing / self.num_classes
+            lengths = tf.fill([tf.shape(y_pred)[0]], 1)
+            ctc = tf.nn.ctc_loss(ids[:, None], y_pred[:, None, :], lengths, lengths, logits_time_major=False,
+                                 blank_index=self.blank)
+            return tf.reduce_sum(target * y_pred, axis=-1) + ctc
+    ''')
+
+TRANSPOSED_PICK = source_of('''
+    import tensorflow as tf
+
+
+    def counts_nll(y_true, y_pred):
+        logits = tf.transpose(y_pred[0], (0, 2, 1))
+        return tf.reduce_mean(tf.nn.log_softmax(logits) * tf.transpose(y_true[0], (0, 2, 1)), axis=-1)
+    ''')
+
+
+def test_class_counts_indexes_and_transposed_picks() -> None:
+    cls = ast.parse(CLASSES_AND_INDEX).body[1]
+    assert isinstance(cls, ast.ClassDef)
+    bound = constructor_bindings(cls)
+    assert {name: (b.kind, b.value) for name, b in bound.items()} == {
+        "num_classes": ("classes", 3.0), "smoothing": ("number", 0.5), "blank": ("count", 1.0)}
+    ranks = {len(layout["pred"]) + 1 for layout in infer_layouts(ast.parse(TRANSPOSED_PICK), "counts_nll")}
+    assert min(ranks) == 4
 
 
 def test_a_docstring_that_says_compile_counts_as_keras_calling_the_loss() -> None:

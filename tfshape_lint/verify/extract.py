@@ -352,7 +352,8 @@ class ParamBinding:
     (a dimension), ``matrix`` (the identity as wide as the labels' last axis: an operand of
     ``matmul``/``dot`` that projects the outputs, such as a lead field or an embedding matrix),
     ``count`` (an int used as an index or slice bound: 1, which any axis of the probe's inputs
-    holds) or ``sequence`` (a list of numbers the loss iterates, counts or sums: ``value``
+    holds), ``classes`` (the depth of a ``one_hot``, a ``num_classes=``: the probe's default
+    number of classes) or ``sequence`` (a list of numbers the loss iterates, counts or sums: ``value``
     repeated once per class, as per-class counts or weights are)."""
 
     kind: str
@@ -363,7 +364,7 @@ class ParamBinding:
     def expr(self) -> ast.expr:
         if self.kind == "branch":
             return ast.Constant(self.literal)
-        if self.kind in ("size", "count"):
+        if self.kind in ("size", "count", "classes"):
             return ast.Constant(int(self.value))
         if self.kind == "sequence":  # [value] * labels.shape[-1]
             width = ast.Call(ast.Name("int", ast.Load()), [ast.Subscript(
@@ -405,6 +406,8 @@ class ParamBinding:
             return f"`{param}` = {int(self.value)} (a size, as wide as the probe's spatial inputs)"
         if self.kind == "count":
             return f"`{param}` = {int(self.value)} (an index or slice bound)"
+        if self.kind == "classes":
+            return f"`{param}` = {int(self.value)} (a class count, as many as the probe's default classes)"
         if self.kind == "sequence":
             return f"`{param}` = [{self.value:g}] per class (a list the loss iterates or counts)"
         if self.kind == "matrix":
@@ -446,6 +449,8 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             out[param] = ParamBinding("size", float(MIDDLE))
         elif kind == "count":
             out[param] = ParamBinding("count", float(_count_floor(root, param)))
+        elif kind == "classes":
+            out[param] = ParamBinding("classes", float(len(CONSTRUCTOR_LIST)))
         elif kind == "sequence":
             out[param] = ParamBinding("sequence", 1.0)
         elif kind == "matrix":
@@ -533,6 +538,8 @@ def _lambda_args(*names: str) -> ast.arguments:
 
 #: calls whose argument is a dimension size: a parameter passed to one is a size
 _SIZE_CALLS = ("range", "arange", "zeros", "ones", "int")
+#: keywords whose value is a number of classes (``tf.one_hot(y, depth=n)``)
+_CLASS_KEYWORDS = frozenset({"depth", "num_classes", "n_classes", "nb_classes"})
 #: calls that multiply their first two arguments as matrices
 _MATRIX_CALLS = ("matmul", "dot", "tensordot", "batch_dot")
 
@@ -543,7 +550,7 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     matrix product and nothing else that says more), ``number`` (only in arithmetic) or ""
     (a whole shape, ``len``/``shape`` of it, a callable: nothing to guess)."""
     kind = "number"
-    sized = matrix = False
+    sized = matrix = classes = False
     indexes = _used_as_index(root, param)
     for node in ast.walk(root):
         if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Name) and node.iter.id == param:
@@ -560,7 +567,13 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
                     node.func.id if isinstance(node.func, ast.Name) else ""
-                if callee in _SEQUENCE_CALLS and kind in ("number", "sequence"):
+                named = {k.arg for k in node.keywords if isinstance(k.value, ast.Name) and k.value.id == param}
+                if callee == "one_hot" and (len(node.args) > 1 and isinstance(node.args[1], ast.Name)
+                                            and node.args[1].id == param) or named & _CLASS_KEYWORDS:
+                    classes = True
+                elif any(k and (k == "index" or k.endswith("_index")) for k in named):
+                    indexes = True  # ``blank_index=param``: one position of an axis
+                elif callee in _SEQUENCE_CALLS and kind in ("number", "sequence"):
                     kind = "sequence"
                 elif callee in _SIZE_CALLS:
                     sized = True
@@ -576,6 +589,8 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             kind = "tensor"
     if sized:
         return "size" if kind == "number" and not matrix else ""
+    if classes and kind == "number" and not matrix:
+        return "classes"
     if indexes and kind == "number" and not matrix:
         return "count"
     return "matrix" if matrix and kind == "number" else kind
@@ -866,7 +881,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:

@@ -764,8 +764,10 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
         perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
                     node.args[1] if len(node.args) >= 2 else None)
         if isinstance(perm, (ast.List, ast.Tuple)):
-            # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input
-            needs.rank = max(needs.rank, min(len(perm.elts), 5))
+            # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input; one axis more for
+            # what an integer index took off first (``transpose(y_pred[0], (0, 2, 1))``)
+            picked = node.args and isinstance(node.args[0], ast.Subscript) and _int(node.args[0].slice) is not None
+            needs.rank = max(needs.rank, min(len(perm.elts) + (1 if picked else 0), 5))
     if name == "split":
         # ``mu, v, alpha, beta = tf.split(y_pred, 4, axis=-1)``: the last axis holds 4 parts
         needs.split = max(needs.split, _last_axis_parts(node))

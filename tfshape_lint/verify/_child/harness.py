@@ -640,7 +640,7 @@ SAME_FAILURES = 3
 #: may get past them, however often they repeat on the layouts tried first
 _SHAPE_ERRORS = re.compile(r"Invalid reduction dimension|Index out of range using input dim|out of bounds|"
                            r"must have either 3 or 4 dimensions|Attempting to slice scalar|must be at least rank|"
-                           r"[Ii]ncompatible shapes|Expected begin and size arguments")
+                           r"[Ii]ncompatible shapes|Expected begin and size arguments|transpose expects a vector of size")
 
 
 def _same_failure(a: BaseException, b: BaseException) -> bool:
