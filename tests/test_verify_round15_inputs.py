@@ -14,6 +14,9 @@
   count (the probe's default 3 classes), one passed as ``blank_index=`` an index;
 - ``tf.transpose(y_pred[0], (0, 2, 1))`` needs a rank-4 ``y_pred``: the integer index takes
   one axis off before the permutation names the rest;
+- a function from a missing module that the loss only calls as ``y_true, y_pred = f(y_true,
+  y_pred)`` runs as the identity (as the static analysis reads such a call); one whose result
+  is used otherwise keeps its import error;
 - a loss whose docstring says it goes to ``compile`` is read as Keras calls it: ``y_pred[0..2]``
   are three samples, so a sum of the per-triplet value is no batch sum (refuted) while the
   indexes themselves are the bug (confirmed).
@@ -28,7 +31,7 @@ import pytest
 from tests.conftest import expect_verdict, source_of, verify_cases
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify import _keras_fed, tensorflow_available
-from tfshape_lint.verify.extract import constructor_bindings, param_bindings
+from tfshape_lint.verify.extract import constructor_bindings, name_uses, param_bindings, passed_through
 from tfshape_lint.verify.realfiles import infer_layouts
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -135,6 +138,31 @@ def test_class_counts_indexes_and_transposed_picks() -> None:
     assert min(ranks) == 4
 
 
+@pytest.mark.parametrize(("code", "expected"), [
+    ("from pkg import prep\ndef f(y_true, y_pred):\n    y_true, y_pred = prep(y_true, y_pred)\n", True),
+    ("from pkg import prep\ndef f(y_true, y_pred):\n    y_pred, y_true = prep(y_true, y_pred)\n", False),
+    ("from pkg import prep\ndef f(y_true, y_pred):\n    a, b = prep(y_true, y_pred)\n", False),
+    ("from pkg import prep\ndef f(y_true, y_pred):\n    y_true, y_pred = prep(y_true, y_pred)\n"
+     "    return prep(y_true)\n", False),
+    ("from pkg import prep\ndef f(y_true, y_pred):\n    y_true = prep(y_true, scale=2)\n", False),
+])
+def test_only_calls_that_hand_their_arguments_back_run_as_the_identity(code: str, expected: bool) -> None:
+    assert passed_through(name_uses(ast.parse(code)), "prep") is expected
+
+
+PASSED_THROUGH = source_of('''
+    import tensorflow as tf
+    from project_utils_that_is_not_installed import check_pair
+
+
+    def ranking_loss(y_true, y_pred):
+        y_true, y_pred = check_pair(y_true, y_pred)
+        positive = y_true > 0.5
+        margin = tf.cast(positive, tf.float32) - y_pred
+        return tf.reduce_mean(margin * positive, axis=-1)
+    ''')
+
+
 def test_a_docstring_that_says_compile_counts_as_keras_calling_the_loss() -> None:
     ref = LossRef("triplet", "unknown")
     assert _keras_fed(COMPILED_TRIPLET, ref)
@@ -146,6 +174,7 @@ def test_a_docstring_that_says_compile_counts_as_keras_calling_the_loss() -> Non
 @needs_tf
 def test_length_row_squeeze_and_sum_and_a_compiled_triplet_get_their_verdicts() -> None:
     out = verify_cases({"length.py": (LENGTH_ROW, "TFS104"), "sum.py": (LENGTH_ROW, "TFS102"),
+                        "through.py": (PASSED_THROUGH, "TFS201"),
                         "triplet.py": (COMPILED_TRIPLET, "TFS102"), "peers.py": (COMPILED_TRIPLET, "TFS105")})
     squeeze, = out["length.py"]
     expect_verdict(squeeze, "confirmed", present=("(4, 6, 3)/(4, 5, 3)", "trailing axes of size 1 squeezed",
@@ -156,3 +185,5 @@ def test_length_row_squeeze_and_sum_and_a_compiled_triplet_get_their_verdicts() 
     expect_verdict(triplet_sum, "refuted", absent=("a stack of",))
     for peer in out["peers.py"]:
         expect_verdict(peer, "confirmed")
+    mask, = out["through.py"]
+    expect_verdict(mask, "confirmed", present=("`check_pair` ran as the identity",))

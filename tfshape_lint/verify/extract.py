@@ -1141,6 +1141,11 @@ class {RECORD_HELPER}:
         if name.startswith("__"):
             raise AttributeError(name)
         return {NEUTRAL}
+class __tfs_pass_through__:
+    \"\"\"Stands in for a function from a missing module that the loss only calls as
+    ``y_true, y_pred = f(y_true, y_pred)``: it gives its arguments back.\"\"\"
+    def __call__(self, *args, **kwargs):
+        return args[0] if len(args) == 1 else args
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
     (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
@@ -1235,7 +1240,28 @@ def _stand_in(uses: NameUses, name: str, from_import: bool) -> str:
     whose attributes are functions), "" (the import error stays) otherwise."""
     if called_for_effect_only(uses, name):
         return "__tfs_absent__"
+    if from_import and passed_through(uses, name):
+        return "__tfs_pass_through__"
     return RECORD_HELPER if from_import and read_as_record(uses, name) else ""
+
+
+def passed_through(uses: NameUses, name: str) -> bool:
+    """Whether every use of ``name`` calls it with plain names and assigns the results back to
+    the same names in the same order (``y_true, y_pred = preprocess(y_true, y_pred)``): the
+    shape of a check or a conversion that hands its inputs back, as the static analysis reads
+    such a call too; a missing module's function used so is stood in for by the identity."""
+    found = uses.loads.get(name, [])
+    for node, call, assign in found:
+        if not (isinstance(call, ast.Call) and call.func is node and not call.keywords
+                and isinstance(assign, ast.Assign) and assign.value is call and len(assign.targets) == 1):
+            return False
+        target = assign.targets[0]
+        sent = [a.id if isinstance(a, ast.Name) else None for a in call.args]
+        got = [t.id if isinstance(t, ast.Name) else None for t in target.elts] \
+            if isinstance(target, (ast.Tuple, ast.List)) else [target.id if isinstance(target, ast.Name) else None]
+        if None in sent or sent != got:
+            return False
+    return bool(found) and len(found) == uses.count.get(name, 0)
 
 
 def called_for_effect_only(uses: NameUses, name: str) -> bool:

@@ -227,7 +227,9 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     reads settings of), and why; "" when none did."""
     notes = []
     for helper, role, use in (("__tfs_absent__", "a do-nothing stand-in", "calls it for its effect"),
-                              ("__tfs_record__", "a record whose every setting is 0.5", "reads named settings of it")):
+                              ("__tfs_record__", "a record whose every setting is 0.5", "reads named settings of it"),
+                              ("__tfs_pass_through__", "the identity",
+                               "calls it as `a, b = f(a, b)`, handing its arguments back")):
         kind = namespace.get(helper)
         names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and isinstance(v, kind))
         if not names:
