@@ -1472,6 +1472,7 @@ def _slice(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
     size = call_arg(node, 2, "size", "shape")
     firsts = [literal(seq.elements[0].value) if isinstance(seq, (cst.List, cst.Tuple)) and seq.elements else None
               for seq in (begin, size)]
+    value = value.with_mark(Mark.SLICE, node)
     return value if firsts == [0, -1] else value.evolve(batch=False)
 
 

@@ -152,6 +152,8 @@ class Mark(enum.Enum):
     STATIC_BATCH = "static_batch"
     #: the tuple/list literal a sequence value was built from
     SEQUENCE_LITERAL = "sequence_literal"
+    #: a ``tf.slice`` the value went through: how many of its axes have size 1 is not known
+    SLICE = "slice"
 
 
 @dataclass(frozen=True)

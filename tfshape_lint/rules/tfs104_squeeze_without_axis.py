@@ -6,6 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
 from tfshape_lint.source import code_of
@@ -82,6 +83,16 @@ class SqueezeWithoutAxis(Rule):
                 note="a constant has no batch axis"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n"
+                "def masked_mse(y_true, y_pred):\n"
+                "    t = tf.shape(y_true)[1]\n"
+                "    values = tf.slice(y_true, [0, 0, 0], [-1, t - 1, -1])\n"
+                "    lengths = tf.slice(y_true, [0, t - 1, 0], [-1, -1, 1])\n"
+                "    mask = tf.cast(tf.sequence_mask(tf.squeeze(lengths), t - 1), tf.float32)\n"
+                "    err = tf.reduce_mean(tf.square(y_pred - values), axis=-1) * mask\n"
+                "    return tf.reduce_sum(err, axis=-1) / (tf.reduce_sum(mask, axis=-1) + 1e-7)\n",
+                fixed=None, line=7,
+                note="a (B, 1, 1) tf.slice holds two axes of size 1: axis=-1 would keep one, so no automatic fix"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    diff = tf.squeeze(y_true) - tf.squeeze(y_pred, axis=-1)\n"
                 "    return tf.reduce_mean(tf.square(diff), axis=-1)\n",
@@ -169,7 +180,9 @@ class SqueezeWithoutAxis(Rule):
         value = self.value(target) if target is not None else None
         if value is None or not value.batch:
             return
-        fix = with_keyword(node, "axis", minus_one()) if axis is None else None
+        # axis=-1 is the fix for the usual (B, 1); a tf.slice may leave several axes of size 1
+        # (``[-1, -1, 1]`` of a (B, T, C) tensor), where it would keep one of them
+        fix = with_keyword(node, "axis", minus_one()) if axis is None and not value.marked(Mark.SLICE) else None
         self.report(node, fn=code_of(node.func), fix=fix)
 
 
