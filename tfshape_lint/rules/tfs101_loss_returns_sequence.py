@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
@@ -95,6 +97,13 @@ class LossReturnsSequence(Rule):
                 "    return [tf.reduce_mean(y_true), tf.reduce_mean(y_pred)]\n\n"
                 "model.compile(loss='mse', metrics=[pair_metric])\n",
                 note="a metric"),
+        Example("import tensorflow as tf\n\n"
+                "def split_parts(y_true, y_pred):\n"
+                "    return y_true[..., 0], y_true[..., 1], y_pred[..., 0], y_pred[..., 1]\n\n"
+                "def weibull_loss(y_true, y_pred):\n"
+                "    y, u, a, b = split_parts(y_true, y_pred)\n"
+                "    return -tf.reduce_mean(u * tf.math.log(b + 1e-7) - (y / (a + 1e-7)) ** b, axis=-1)\n",
+                note="a (y_true, y_pred) helper whose only call unpacks its parts inside the loss"),
     )
     bad = (
         Example("import tensorflow as tf\nfrom tensorflow import keras\n\ndef list_loss(y_true, y_pred):\n"
@@ -172,8 +181,22 @@ class LossReturnsSequence(Rule):
     def applies(self, loss: Scope) -> bool:
         if not super().applies(loss) or loss.is_helper or loss.context is Context.DIRECT:
             return False
+        if self._unpacked_by_its_caller(loss):
+            return False
         # found by signature only: the Keras convention, not (labels, logits) loop helpers
         return loss.context is not Context.UNKNOWN or loss.spec.params[:2] == ("y_true", "y_pred")
+
+    def _unpacked_by_its_caller(self, loss: Scope) -> bool:
+        """The file's only call of this function unpacks what it returns (``y, u, a, b =
+        split(y_true, y_pred)`` in the loss that calls it): it hands parts to a loss and is no
+        loss itself, whatever its signature."""
+        spec = loss.spec
+        if spec.caller is None or len(spec.path) != 1 or spec.lambda_ordinal is not None:
+            return False
+        return any(isinstance(node, ast.Assign) and len(node.targets) == 1
+                   and isinstance(node.targets[0], (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call)
+                   and isinstance(node.value.func, ast.Name) and node.value.func.id == spec.path[0]
+                   for node in self.index.nodes)
 
     def check_loss(self, loss: Scope) -> None:
         for expr, value in loss.returns:
