@@ -17,6 +17,10 @@
 - a function from a missing module that the loss only calls as ``y_true, y_pred = f(y_true,
   y_pred)`` runs as the identity (as the static analysis reads such a call); one whose result
   is used otherwise keeps its import error;
+- a constructor parameter that the methods only compare with strings (``if self.kind ==
+  'discrete':``) selects what the loss computes: it gets the first string it is compared with
+  (the neutral number would send the loss down no branch, and it would fail on an unbound
+  name); a parameter compared with a number keeps the neutral number;
 - a loss whose docstring says it goes to ``compile`` is read as Keras calls it: ``y_pred[0..2]``
   are three samples, so a sum of the per-triplet value is no batch sum (refuted) while the
   indexes themselves are the bug (confirmed).
@@ -136,6 +140,35 @@ def test_class_counts_indexes_and_transposed_picks() -> None:
         "num_classes": ("classes", 3.0), "smoothing": ("number", 0.5), "blank": ("count", 1.0)}
     ranks = {len(layout["pred"]) + 1 for layout in infer_layouts(ast.parse(TRANSPOSED_PICK), "counts_nll")}
     assert min(ranks) == 4
+
+
+SELECTOR = source_of('''
+    import tensorflow as tf
+
+
+    class SurvivalLoss(tf.keras.losses.Loss):
+        def __init__(self, kind, limit, **kwargs):
+            super().__init__(**kwargs)
+            self.kind = kind
+            self.limit = limit
+
+        def call(self, y_true, y_pred):
+            if self.kind == "discrete":
+                out = tf.math.log(y_pred) * y_true
+            elif self.kind == "continuous":
+                out = y_pred - y_true
+            if self.limit > 2:
+                out = out * 2.0
+            return -tf.reduce_mean(out, axis=-1)
+    ''')
+
+
+def test_a_parameter_compared_only_with_strings_selects_a_branch() -> None:
+    cls = ast.parse(SELECTOR).body[1]
+    assert isinstance(cls, ast.ClassDef)
+    bound = constructor_bindings(cls)
+    assert {name: (b.kind, b.literal) for name, b in bound.items()} == {
+        "kind": ("branch", "discrete"), "limit": ("number", None)}
 
 
 @pytest.mark.parametrize(("code", "expected"), [

@@ -436,6 +436,8 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     uses = name_uses(root)
     for param in missing:
         selected = _branch_literal(root, param, target_line)
+        if selected is None:
+            selected = _selector_literal(root, param)
         if selected is not None:
             out[param] = ParamBinding("branch", literal=selected)
             continue
@@ -487,6 +489,33 @@ def _branch_literal(root: ast.AST, param: str, line: int) -> str | int | float |
             if isinstance(first, ast.Constant) and isinstance(first.value, (str, int, float)):
                 return first.value
     return None
+
+
+def _selector_literal(root: ast.AST, param: str) -> str | None:
+    """The first string ``param`` is compared with, when the code only ever compares it with
+    strings (``if self.kind == 'discrete': ... elif self.kind == 'continuous':``): a selector
+    of what to compute, which the neutral number would send down no branch at all."""
+    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
+    first: str | None = None
+    first_at = (0, 0)
+    for node in ast.walk(root):
+        if not (isinstance(node, ast.Name) and node.id == param and isinstance(node.ctx, ast.Load)):
+            continue
+        test = parents.get(id(node))
+        if isinstance(test, ast.Assign) and (test.value is node or any(t is node for t in test.targets)):
+            continue  # ``self.kind = kind``: stored for the methods that compare it
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn))):
+            return None
+        other = test.comparators[0] if test.left is node else test.left
+        options = other.elts if isinstance(other, (ast.Tuple, ast.List, ast.Set)) else [other]
+        if not options or not all(isinstance(o, ast.Constant) and isinstance(o.value, str) for o in options):
+            return None
+        literal = options[0]
+        assert isinstance(literal, ast.Constant)
+        if first is None or (node.lineno, node.col_offset) < first_at:
+            first, first_at = str(literal.value), (node.lineno, node.col_offset)
+    return first
 
 
 def _mask_like(param: str) -> bool:
@@ -881,7 +910,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
