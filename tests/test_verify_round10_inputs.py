@@ -178,8 +178,12 @@ def test_the_parameter_that_selects_the_loss_gets_its_branch_literal() -> None:
     bindings = param_bindings(factory, ["kind"], hinge_line)
     assert bindings is not None and bindings["kind"].literal == "hinge"
     assert "'hinge' (the branch that defines the flagged loss)" in bindings["kind"].shown("kind")
-    other = param_bindings(factory, ["kind"], 0)
-    assert other is not None and other["kind"].kind == "number"
+    else_line = max(n.lineno for n in ast.walk(factory) if isinstance(n, ast.FunctionDef) and n.name == "loss")
+    fallback = param_bindings(factory, ["kind"], else_line)  # the else branch: what fails every test
+    assert fallback is not None and fallback["kind"].kind == "number"
+    other = param_bindings(factory, ["kind"], 0)  # no line: the first string it is compared with
+    assert other is not None and other["kind"].kind == "selector" and other["kind"].literal == "hinge"
+    assert "(the first value the code compares it with)" in other["kind"].shown("kind")
 
 
 def test_tfs108_keeps_the_batch_through_an_inner_batch_reduction() -> None:

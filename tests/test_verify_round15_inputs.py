@@ -168,7 +168,7 @@ def test_a_parameter_compared_only_with_strings_selects_a_branch() -> None:
     assert isinstance(cls, ast.ClassDef)
     bound = constructor_bindings(cls)
     assert {name: (b.kind, b.literal) for name, b in bound.items()} == {
-        "kind": ("branch", "discrete"), "limit": ("number", None)}
+        "kind": ("selector", "discrete"), "limit": ("number", None)}
 
 
 @pytest.mark.parametrize(("code", "expected"), [

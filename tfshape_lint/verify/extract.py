@@ -362,7 +362,7 @@ class ParamBinding:
     literal: str | int | float | None = None
 
     def expr(self) -> ast.expr:
-        if self.kind == "branch":
+        if self.kind in ("branch", "selector"):
             return ast.Constant(self.literal)
         if self.kind in ("size", "count", "classes"):
             return ast.Constant(int(self.value))
@@ -398,6 +398,8 @@ class ParamBinding:
     def shown(self, param: str) -> str:
         if self.kind == "branch":
             return f"`{param}` = {self.literal!r} (the branch that defines the flagged loss)"
+        if self.kind == "selector":
+            return f"`{param}` = {self.literal!r} (the first value the code compares it with)"
         if self.kind == "labels":
             return f"`{param}` = y_true"
         if self.kind == "mask":
@@ -436,10 +438,12 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     uses = name_uses(root)
     for param in missing:
         selected = _branch_literal(root, param, target_line)
-        if selected is None:
-            selected = _selector_literal(root, param)
         if selected is not None:
             out[param] = ParamBinding("branch", literal=selected)
+            continue
+        chosen = _selector_literal(root, param) if not _in_else_of_test(root, param, target_line) else None
+        if chosen is not None:
+            out[param] = ParamBinding("selector", literal=chosen)
             continue
         if read_as_record(uses, param):
             out[param] = ParamBinding("record")
@@ -489,6 +493,20 @@ def _branch_literal(root: ast.AST, param: str, line: int) -> str | int | float |
             if isinstance(first, ast.Constant) and isinstance(first.value, (str, int, float)):
                 return first.value
     return None
+
+
+def _in_else_of_test(root: ast.AST, param: str, line: int) -> bool:
+    """Whether ``line`` lies in the ``else`` of an ``if`` that tests ``param``: a value that
+    fails every test (the neutral number) is what reaches it, not the first literal."""
+    if not line:
+        return False
+    for node in ast.walk(root):
+        if isinstance(node, ast.If) and node.orelse and any(
+                isinstance(n, ast.Name) and n.id == param for n in ast.walk(node.test)):
+            first, last = node.orelse[0], node.orelse[-1]
+            if first.lineno <= line <= (last.end_lineno or last.lineno):
+                return True
+    return False
 
 
 def _selector_literal(root: ast.AST, param: str) -> str | None:
@@ -910,7 +928,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch", "selector"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
