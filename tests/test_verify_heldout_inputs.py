@@ -30,7 +30,7 @@ from tests.conftest import forced_finding, lint_example, source_of
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify import variants
-from tfshape_lint.verify.extract import (called_for_effect_only, constructor_bindings, extract, name_uses,
+from tfshape_lint.verify.extract import (called_for_effect_only, constructor_bindings, extract, name_sites,
                                           param_bindings)
 from tfshape_lint.verify.realfiles import infer_layouts, keras2_modules, unpacked_inputs
 from tfshape_lint.verify.result import Verification
@@ -352,11 +352,11 @@ def test_numpy_log10_has_a_tensorflow_variant() -> None:
 
 
 def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
-    assert called_for_effect_only(name_uses(ast.parse(LOGGED)), "logger")
+    assert called_for_effect_only(name_sites(ast.parse(LOGGED)), "logger")
     used = ast.parse("from pkg import helper, log\nlog('x')\ndef f(y_true, y_pred):\n    log.info('y')\n"
                      "    return helper(y_true) - y_pred\n")
-    assert called_for_effect_only(name_uses(used), "log")
-    assert not called_for_effect_only(name_uses(used), "helper")  # its result is part of the loss
+    assert called_for_effect_only(name_sites(used), "log")
+    assert not called_for_effect_only(name_sites(used), "helper")  # its result is part of the loss
 
 
 def _only(source: str, code: str, line: int | None = None) -> Finding:

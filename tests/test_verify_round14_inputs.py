@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import expect_verdict, source_of, verify_cases
 from tfshape_lint.verify import tensorflow_available
-from tfshape_lint.verify.extract import name_uses, read_as_record
+from tfshape_lint.verify.extract import name_sites, read_as_record
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
 
@@ -128,7 +128,7 @@ def test_record_reading_is_only_named_settings(code: str, expected: bool) -> Non
     import ast
 
     name = "hp" if "hp" in code else "cfg"
-    assert read_as_record(name_uses(ast.parse(code)), name) is expected
+    assert read_as_record(name_sites(ast.parse(code)), name) is expected
 
 
 def test_slice_bounds_bind_counts_that_leave_every_slice_non_empty() -> None:

@@ -35,7 +35,7 @@ import pytest
 from tests.conftest import expect_verdict, source_of, verify_cases
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify import _keras_fed, tensorflow_available
-from tfshape_lint.verify.extract import constructor_bindings, name_uses, param_bindings, passed_through
+from tfshape_lint.verify.extract import constructor_bindings, name_sites, param_bindings, passed_through
 from tfshape_lint.verify.realfiles import infer_layouts
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -180,7 +180,7 @@ def test_a_parameter_compared_only_with_strings_selects_a_branch() -> None:
     ("from pkg import prep\ndef f(y_true, y_pred):\n    y_true = prep(y_true, scale=2)\n", False),
 ])
 def test_only_calls_that_hand_their_arguments_back_run_as_the_identity(code: str, expected: bool) -> None:
-    assert passed_through(name_uses(ast.parse(code)), "prep") is expected
+    assert passed_through(name_sites(ast.parse(code)), "prep") is expected
 
 
 PASSED_THROUGH = source_of('''

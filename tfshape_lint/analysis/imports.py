@@ -11,7 +11,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:  # libcst is imported lazily: the flake8 plugin's cheap pre-check uses this module
     import libcst as cst
@@ -178,6 +178,17 @@ def ast_dotted(node: ast.AST) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def target_names(target: ast.expr) -> Iterator[str]:
+    """The names an assignment target binds (``H, W = 64, 64`` binds both, ``*rest`` its name)."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from target_names(target.value)
 
 
 def cst_dotted(node: cst.CSTNode) -> str | None:

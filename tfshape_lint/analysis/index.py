@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses, target_names
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
 from tfshape_lint.analysis.project import is_metrics_module, is_test_module, own_loss_hooks, project_for
 
@@ -134,7 +134,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         if isinstance(stmt, ast.Assign):
             imports.add_assignment_alias(stmt)
             for target in stmt.targets:
-                for name in _target_names(target):
+                for name in target_names(target):
                     globals_[name] = i
     project = project_for(path) if path is not None else None
     external: list[tuple[str, str]] = []
@@ -262,17 +262,6 @@ def _mention(index: ModuleIndex, imports: ImportTable, dotted: str, unit: int,
     index.qualnames.setdefault(qualname, set()).add(unit)
     if canon is not None:
         index.names.setdefault(canon, set()).add(unit)
-
-
-def _target_names(target: ast.expr) -> list[str]:
-    """The names an assignment target binds (``H, W = 64, 64`` binds both)."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for element in target.elts for name in _target_names(element)]
-    return []
 
 
 def helper_units(index: ModuleIndex, loss_units: set[int]) -> set[int]:

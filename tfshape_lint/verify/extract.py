@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
-from tfshape_lint.analysis.imports import ast_dotted
+from tfshape_lint.analysis.imports import ast_dotted, target_names
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, neutralise
@@ -215,21 +215,11 @@ def _bound_names(stmt: ast.stmt) -> Iterator[tuple[str, str]]:
                 yield (alias.asname or alias.name), "import"
     elif isinstance(stmt, ast.Assign):
         for target in stmt.targets:
-            for name in _target_names(target):
+            for name in target_names(target):
                 yield name, "assign"
     elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and isinstance(stmt.target, ast.Name):
         if not isinstance(stmt, ast.AnnAssign) or stmt.value is not None:
             yield stmt.target.id, "assign"
-
-
-def _target_names(target: ast.expr) -> Iterator[str]:
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for elt in target.elts:
-            yield from _target_names(elt)
-    elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
 
 
 def _uses_tf_keras(module: _Module) -> bool:
@@ -435,13 +425,13 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     A parameter that selects which loss the factory builds (``if loss_type == 'cross_entropy':``
     around the flagged loss's ``def`` on ``target_line``) gets the literal of that branch."""
     out: dict[str, ParamBinding] = {}
-    uses = name_uses(root)
+    uses = name_sites(root)
     for param in missing:
         selected = _branch_literal(root, param, target_line)
         if selected is not None:
             out[param] = ParamBinding("branch", literal=selected)
             continue
-        chosen = _selector_literal(root, param) if not _in_else_of_test(root, param, target_line) else None
+        chosen = _selector_literal(uses, param) if not _in_else_of_test(root, param, target_line) else None
         if chosen is not None:
             out[param] = ParamBinding("selector", literal=chosen)
             continue
@@ -509,17 +499,13 @@ def _in_else_of_test(root: ast.AST, param: str, line: int) -> bool:
     return False
 
 
-def _selector_literal(root: ast.AST, param: str) -> str | None:
+def _selector_literal(uses: NameSites, param: str) -> str | None:
     """The first string ``param`` is compared with, when the code only ever compares it with
     strings (``if self.kind == 'discrete': ... elif self.kind == 'continuous':``): a selector
     of what to compute, which the neutral number would send down no branch at all."""
-    parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
     first: str | None = None
     first_at = (0, 0)
-    for node in ast.walk(root):
-        if not (isinstance(node, ast.Name) and node.id == param and isinstance(node.ctx, ast.Load)):
-            continue
-        test = parents.get(id(node))
+    for node, test, _ in uses.loads.get(param, []):
         if isinstance(test, ast.Assign) and (test.value is node or any(t is node for t in test.targets)):
             continue  # ``self.kind = kind``: stored for the methods that compare it
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
@@ -649,7 +635,7 @@ _TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "rank", "T", "numpy", 
 
 
 @dataclass
-class NameUses:
+class NameSites:
     """Every use of every name under one root, collected in one walk (the questions below are
     asked for each imported name or parameter; a walk per name made them quadratic)."""
 
@@ -661,8 +647,8 @@ class NameUses:
     effect: dict[str, int] = field(default_factory=dict)
 
 
-def name_uses(root: ast.AST) -> NameUses:
-    uses = NameUses()
+def name_sites(root: ast.AST) -> NameSites:
+    uses = NameSites()
     parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(root):
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
@@ -680,7 +666,7 @@ def name_uses(root: ast.AST) -> NameUses:
     return uses
 
 
-def read_as_record(uses: NameUses, name: str) -> bool:
+def read_as_record(uses: NameSites, name: str) -> bool:
     """Whether every use of ``name`` reads one named setting of it (``hp['alpha']``,
     ``config.margin``; never called, iterated or used whole), and there is one: a dict or a config
     object of settings, which a record answering every setting with the neutral number stands
@@ -1251,7 +1237,7 @@ STAR_BACKEND = """if 'K' not in globals():
 def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body: str = "") -> str:
     out: list[str] = [ast.unparse(s) for s in module.future]
     out.append(PRELUDE)
-    uses = name_uses(module.tree) if module.imports else NameUses()
+    uses = name_sites(module.tree) if module.imports else NameSites()
     for stmt in module.imports:
         text = ast.unparse(stmt)
         indented = text.replace("\n", "\n    ")
@@ -1280,7 +1266,7 @@ def _imported_names(stmt: ast.stmt) -> list[str]:
     return [alias.asname or alias.name.split(".")[0] for alias in stmt.names if alias.name != "*"]
 
 
-def _stand_in(uses: NameUses, name: str, from_import: bool) -> str:
+def _stand_in(uses: NameSites, name: str, from_import: bool) -> str:
     """What an imported name runs as when its module is missing: ``__tfs_absent__`` for a name
     only called for its effect, the settings record for a name a ``from`` import binds that is
     only read setting by setting (``DEFAULT["margin"]`` as a default argument; never a module,
@@ -1292,7 +1278,7 @@ def _stand_in(uses: NameUses, name: str, from_import: bool) -> str:
     return RECORD_HELPER if from_import and read_as_record(uses, name) else ""
 
 
-def passed_through(uses: NameUses, name: str) -> bool:
+def passed_through(uses: NameSites, name: str) -> bool:
     """Whether every use of ``name`` calls it with plain names and assigns the results back to
     the same names in the same order (``y_true, y_pred = preprocess(y_true, y_pred)``): the
     shape of a check or a conversion that hands its inputs back, as the static analysis reads
@@ -1311,7 +1297,7 @@ def passed_through(uses: NameUses, name: str) -> bool:
     return bool(found) and len(found) == uses.count.get(name, 0)
 
 
-def called_for_effect_only(uses: NameUses, name: str) -> bool:
+def called_for_effect_only(uses: NameSites, name: str) -> bool:
     """Whether every use of ``name`` is a statement that calls it or one of its methods and
     drops the result (``logger.debug(...)``, ``wandb.log(...)``): a missing module there can
     be stood in for without changing what the loss computes."""
