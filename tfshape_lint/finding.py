@@ -61,6 +61,8 @@ class LossRef:
     line: int = 0
     factory_call: str | None = None
     params: tuple[str, ...] = ()
+    #: what the loss returns goes to a model's ``add_loss`` (its other parameters are model tensors)
+    added: bool = False
 
 
 @dataclass(frozen=True)

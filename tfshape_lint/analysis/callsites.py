@@ -17,6 +17,7 @@ from tfshape_lint.analysis.losses import LossSpec
 from tfshape_lint.analysis.tensors import (
     Evaluator,
     FunctionNode,
+    MODEL_TENSOR,
     ModuleFacts,
     Scope,
     input_values,
@@ -91,11 +92,22 @@ def bound_inputs(spec: LossSpec, fn: FunctionNode, call: cst.Call, values: list[
     for name, value in passed.items():
         if name in (labels, preds):
             out[name] = _as_input(inputs[name], value, ref)
+        elif spec.added and not (value.tensor and value.batch):
+            out[name] = _model_tensors(value)
         elif ref is not None and value.tensor and value.rank is not None and value.rel is None and value.batch:
             out[name] = value.evolve(rel=value.rank - ref, rank=None, origin=value.origin | {Origin.DATA})
         elif not value.tensor and value.has(Tag.SEQUENCE) or value.tensor and value.rank is not None:
             out[name] = value
     return out
+
+
+def _model_tensors(value: Value) -> Value:
+    """What a model-level ``add_loss`` call passes that the analysis cannot follow (layer
+    outputs): a model tensor, or a tuple of them where the call passes a tuple."""
+    if not value.tensor and value.has(Tag.SEQUENCE) and value.items:
+        items = tuple(item if item.tensor and item.batch else MODEL_TENSOR for item in value.items)
+        return Value(tensor=False, tags=frozenset({Tag.SEQUENCE}), length=len(items), items=items)
+    return MODEL_TENSOR
 
 
 def _reference_rank(pred: Value | None, label: Value | None) -> int | None:

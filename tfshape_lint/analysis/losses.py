@@ -85,6 +85,10 @@ class LossSpec:
     call_unit: int | None = None  # the unit holding that call
     #: the unit holding the factory call whose arguments the closure binds (``factory_call``)
     factory_unit: int | None = None
+    #: what the loss returns goes to a model's ``add_loss`` (``vae.add_loss(vae_loss(inputs,
+    #: outputs, (z_mean, z_log_var)))``): every parameter is a model tensor, a batch, and the
+    #: result is added to the training loss as it is
+    added: bool = False
 
 
 @dataclass
@@ -198,6 +202,7 @@ class _Found:
     factory: FunctionInfo | None = None
     factory_call: str | None = None
     factory_line: int | None = None
+    added: bool = False
 
 
 @dataclass
@@ -308,7 +313,15 @@ class LossDiscovery:
         elif attr == "gradient" and call.args:
             self._resolve_differentiated(call.args[0])
         elif attr == "add_loss" and call.args and isinstance(call.args[0], ast.Call):
-            self._resolve(call.args[0].func, Context.DIRECT, Role.LOSS)
+            own = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+            # a Layer's own ``self.add_loss(f(...))`` is checked as that method's term; a
+            # model's ``vae.add_loss(f(...))`` gets model tensors for every parameter of f
+            target = call.args[0].func
+            info = self.function(target.id) if isinstance(target, ast.Name) and not own else None
+            if info is not None:
+                self.found.append(_Found(info.path, None, Context.DIRECT, Role.LOSS, added=True))
+            else:
+                self._resolve(target, Context.DIRECT, Role.LOSS)
         elif attr == "update" and isinstance(func, ast.Attribute) and _is_custom_objects(func.value):
             self.registered.extend(call.args)  # get_custom_objects().update({...})
             self.registered.extend(kw.value for kw in call.keywords if kw.arg is not None)
@@ -683,7 +696,7 @@ class LossDiscovery:
         return LossSpec(info.qualname, info.unit, info.path, None, found.context, found.role,
                         tuple(positional_params(info.node)), info.node.lineno,
                         found.factory.qualname if found.factory else None, found.factory_call,
-                        factory_unit=self._unit_at(found.factory_line))
+                        factory_unit=self._unit_at(found.factory_line), added=found.added)
 
     def _unit_at(self, line: int | None) -> int | None:
         return self.unit_of_line.get(line) if line is not None else None
@@ -716,7 +729,7 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
     caller = old if old.caller is not None else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call,
-                    caller.caller, caller.call_unit, base.factory_unit)
+                    caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added)
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

@@ -110,6 +110,7 @@ class Bound:
     nan_label: bool = False  # carries y_true that was not sanitised by a NaN test
     negated: bool = False  # -p for a y_pred value without margin (log1p(-p) hazard)
     peak_one: bool = False  # exp(x - max(x)): its largest element along the axis is exactly 1
+    exp: bool = False  # exp(x) (through shape-only ops): 0 only where x < -87 in float32
     hazards: frozenset[Hazard] = field(default_factory=frozenset)  # zero-derivative ops inside
 
     def lifted(self, **changes: object) -> Bound:
@@ -996,7 +997,7 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
     op = spec.op
     if op in _POSITIVE_UNDERFLOW:
         peak = op == "exp" and r.shifted_by_max(call_arg(node, 0, "x"), scope)
-        return combine([x], Low.POS, le_one=op in ("sigmoid", "softmax") or peak, peak_one=peak)
+        return combine([x], Low.POS, le_one=op in ("sigmoid", "softmax") or peak, peak_one=peak, exp=op == "exp")
     if op in ("softplus", "cosh"):
         return combine([x], Low.SAFE)  # softplus as the guard for log(1 + exp(x))
     if op in _NONNEG_UNARY:
@@ -1008,6 +1009,11 @@ def _unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sc
         return combine([x], Low.POS if at_least(x.low, Low.POS) else Low.ANY)
     if op == "negative":
         return combine([x], Low.ANY, negated=x.pred and not x.margin)
+    if op == "cumsum" and x.exp and x.pred and not x.label:
+        # the Cox partial likelihood's risk sets, log(cumsum(exp(logits))): 0 only where a
+        # logit is below -87, and that loss is invariant to a shift of every logit, so training
+        # gives them no push there (the same stance as a sum of many exp terms)
+        return combine([x], Low.SAFE)
     if op in ("cumsum", "cumprod"):
         return combine([x], x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
     if op in _SIGN_KEEPING and at_least(x.low, Low.NONNEG):

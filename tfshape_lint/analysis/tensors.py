@@ -231,7 +231,14 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
     if len(params) >= 2:
         out[params[1]] = Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
                                origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.INPUT, Tag.Y_PRED}))
+    if spec.added:
+        out.update((name, MODEL_TENSOR) for name in params[2:])
     return out
+
+
+#: a model tensor of unknown rank (what a model's ``add_loss`` term is built from): a batch
+MODEL_TENSOR = Value(batch=True, dtype=DType.FLOAT, grad=Grad.DIFF, origin=frozenset({Origin.Y_PRED}),
+                     tags=frozenset({Tag.BATCHES}))
 
 
 class Evaluator:

@@ -34,7 +34,9 @@ class BatchAxisReduction(Rule):
     Layer hands Keras with `self.add_loss(term)` are checked the same way (its inputs are
     batches, or a list of batches it unpacks): Keras adds each term to the training loss as it
     is, so a term that sums the batch scales with it too; a weight penalty such as
-    `1e-4 * tf.reduce_sum(tf.square(self.kernel))` has no batch axis and is fine.
+    `1e-4 * tf.reduce_sum(tf.square(self.kernel))` has no batch axis and is fine. So is a
+    function whose result the file hands to a model's `add_loss` (`vae.add_loss(vae_loss(inputs,
+    outputs, (z_mean, z_log_var)))`): each of its parameters is a model tensor, a batch.
 
     ## Why is this bad?
     Keras averages whatever the loss returns over the batch. A loss that already *summed*
@@ -93,6 +95,14 @@ class BatchAxisReduction(Rule):
     good = (
         Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def build(self, input_shape):\n        self.scale = self.add_weight(shape=(input_shape[0][-1],), initializer="ones")\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        self.add_loss(tf.reduce_mean(tf.maximum(p_dist - n_dist + self.alpha, 0.0)))\n        self.add_loss(1e-4 * tf.reduce_sum(tf.square(self.scale)))\n        return anchor * self.scale\n',
                 note="a Layer's add_loss terms: a batch mean, and a weight penalty (no batch axis)"),
+        Example("from tensorflow.keras import backend as K\n\n"
+                "def vae_loss(inputs, outputs, z_args):\n"
+                "    z_mean, z_log_var = z_args\n"
+                "    reconstruction = K.sum(K.square(inputs - outputs), axis=-1)\n"
+                "    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)\n"
+                "    return K.mean(reconstruction + kl)\n\n"
+                "vae.add_loss(vae_loss(inputs, decoded, (z_mean, z_log_var)))\n",
+                note="a model's add_loss term summed per sample, then averaged over the batch"),
         Example('import tensorflow as tf\n\n\ndef mixture_nll(y_true, y_pred):\n    mu, pi = y_pred[:, :3], tf.nn.softmax(y_pred[:, 3:], axis=-1)\n\n    def component(i):\n        return pi[:, i] * tf.exp(-tf.square(y_true[:, 0] - mu[:, i]))\n\n    density = tf.reduce_sum(tf.map_fn(component, tf.range(3), fn_output_signature=tf.float32), axis=0)\n    return -tf.math.log(density + 1e-7)\n',
                 note="tf.map_fn over the mixture components (tf.range(3)): axis 0 of what it stacks is the "
                      "component axis, and the sum over it is per sample"),
@@ -216,6 +226,17 @@ class BatchAxisReduction(Rule):
                         "with batch size; take the mean over the batch",
                 note="a custom Layer's add_loss term (the triplet-loss layer many tutorials copy): axis=0 of the "
                      "per-triplet distances is the batch"),
+        Example("from tensorflow.keras import backend as K\n\n"
+                "def vae_loss(inputs, outputs, z_args):\n"
+                "    z_mean, z_log_var = z_args\n"
+                "    reconstruction = K.mean(K.square(inputs - outputs), axis=-1)\n"
+                "    kl = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var))\n"
+                "    return K.mean(reconstruction + kl)\n\n"
+                "vae.add_loss(vae_loss(inputs, decoded, (z_mean, z_log_var)))\n",
+                fixed=None, line=6,
+                message="K.sum sums the batch of a term handed to add_loss, so loss and gradient scale "
+                        "with batch size; take the mean over the batch",
+                note="a function whose result a model's add_loss takes: the KL term sums the latent axis and the batch"),
         Example("import tensorflow as tf\n\ndef profit_loss(y_true, y_pred):\n"
                 "    keep = tf.logical_not(tf.math.is_nan(y_true))\n"
                 "    gain = tf.boolean_mask(y_true * y_pred, keep)\n"
@@ -421,7 +442,7 @@ class BatchAxisReduction(Rule):
             for call in value.marked(Mark.SUM_OVER_BATCH):
                 if loss.divided_by_count(call) or not isinstance(call, cst.Call):
                     continue
-                if loss.context is Context.ADD_LOSS:
+                if loss.context is Context.ADD_LOSS or loss.spec.added:
                     # a term a Layer adds: Keras sums it into the loss as it is, so the batch
                     # must be averaged, whatever the axes (``axis=0`` of a per-triplet vector)
                     self.report(call, message=f"{self._name(call)} sums the batch of a term handed to add_loss, so "

@@ -230,6 +230,13 @@ class UnguardedLogDivSqrt(Rule):
                 "    lse = m + tf.math.log(tf.reduce_sum(tf.exp(y_pred - m), axis=-1, keepdims=True))\n"
                 "    return tf.reduce_sum(y_true * (lse - y_pred), axis=-1)\n",
                 note="the stable logsumexp: the sum contains exp(0) = 1"),
+        Example("import tensorflow as tf\n\ndef cox_nll(events):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        log_risk = tf.math.log(tf.math.cumsum(tf.exp(tf.squeeze(y_pred, -1))))\n"
+                "        return -tf.reduce_sum((tf.squeeze(y_pred, -1) - log_risk) * events) / tf.reduce_sum(events)\n"
+                "    return loss\n",
+                note="the Cox risk sets, log(cumsum(exp(logits))): 0 only where a logit is below -87, "
+                     "and the loss does not change when every logit shifts, so training gives them no push there"),
         Example("import tensorflow as tf\n\ndef acc(y_true, y_pred):\n"
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",

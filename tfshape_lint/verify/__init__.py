@@ -64,6 +64,7 @@ from tfshape_lint.verify.extract import (
 )
 from tfshape_lint.verify.realfiles import (
     keras2_modules,
+    extra_parts,
     extra_shapes,
     implicit_aliases,
     infer_layouts,
@@ -329,6 +330,17 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                                    constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
+    if loss is not None and loss.added:
+        # a model's ``add_loss(f(...))``: called as the file calls it, every parameter a model
+        # tensor, what it returns added to the loss as is
+        tree = _parsed(source)
+        parts = extra_parts(tree, loss.qualname) if tree is not None else []
+        job.update(context="direct", extra_batches=parts)
+        if parts and not any(job["extra_shapes"]):
+            shown = ", ".join(f"a tuple of {k}" if k else "one" for k in parts)
+            job["binding_note"] = "; ".join(n for n in (job["binding_note"], (
+                f"the file hands what it returns to a model's add_loss: its parameters after the first two got "
+                f"model tensors shaped like y_pred ({shown}, as the function uses them)")) if n)
     if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
         job.update(packed=packed, context="direct")
     elif loss is not None and loss.context == "unknown" and _two_argument_call(source, loss):

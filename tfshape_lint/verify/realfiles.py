@@ -917,6 +917,22 @@ def unpacked_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int
     return found
 
 
+def extra_parts(tree: ast.Module, qualname: str) -> list[int]:
+    """For each parameter after the first two: how many parts the function unpacks it into
+    (``z_mean, z_log_var = z_args``: 2), 0 where it uses it whole. A function whose result a
+    model's ``add_loss`` takes gets one model tensor per such parameter, or a tuple of them."""
+    scope = _scope_node(tree, qualname)
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    extras = positional_params(scope)[2:]
+    parts = {name: 0 for name in extras}
+    for node in _own_nodes(scope):
+        found = unpacking(node, extras)
+        if found is not None:
+            parts[found[0]] = found[1]
+    return [parts[name] for name in extras]
+
+
 def unpacking(node: ast.AST, names: list[str]) -> tuple[str, int, int] | None:
     """(name, parts, line) for ``a, b, c = name`` with ``name`` one of ``names`` (2 to 8 plain
     targets): the value is a tuple of that many tensors, not one tensor."""

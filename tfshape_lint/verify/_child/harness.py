@@ -338,6 +338,10 @@ class Subject:
     extra_shapes: list[tuple[int, ...] | None] = field(default_factory=list)
     #: how many extra parameters the file gives no shape for (bound to per-sample weights)
     unbound_extras: int = 0
+    #: a function whose result a model's ``add_loss`` takes: each extra parameter is a model
+    #: tensor (0: one batch shaped like y_pred; k: a tuple of k such batches the function
+    #: unpacks), not per-sample weights
+    extra_batches: list[int] = field(default_factory=list)
     #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
     #: reading of a parameter nothing in the file passes
     scalar_extras: bool = False
@@ -373,7 +377,12 @@ class Subject:
                 self.unbound_extras = sum(1 for shape in shapes if shape is None)
 
                 def with_weights(y_true: Any, y_pred: Any) -> Any:
-                    out = fn(y_true, y_pred, *[self._extra(y_true, shape) for shape in shapes])
+                    # the shape the file's call site shows first (``Input(shape=(1,))``), then a
+                    # model tensor for a model-level add_loss function's parameter
+                    extras = [model_tensors(y_pred, self.extra_batches[i], i)
+                              if shape is None and i < len(self.extra_batches) else self._extra(y_true, shape)
+                              for i, shape in enumerate(shapes)]
+                    out = fn(y_true, y_pred, *extras)
                     if self.unpack_tuple and isinstance(out, (tuple, list)) and len(out) > 1 \
                             and hasattr(out[0], "shape"):
                         # a custom-loop helper (it takes more than y_true, y_pred) returning
@@ -534,6 +543,17 @@ def _packing(fn: Any, true_parts: int, pred_parts: int) -> Any:
         return fn(packed(y_true, true_parts) if true_parts > 1 else y_true,
                   packed(y_pred, pred_parts) if pred_parts > 1 else y_pred, *args, **kwargs)
     return with_parts
+
+
+def model_tensors(y_pred: Any, parts: int, index: int) -> Any:
+    """Stand-ins for the model tensors a model-level ``add_loss`` function takes besides its
+    first two: batches shaped like (and differentiable through) ``y_pred``, scaled apart so that
+    no two are equal; a tuple of ``parts`` of them where the function unpacks the parameter."""
+    def one(k: int) -> Any:
+        return y_pred * (0.5 + 0.1 * k) - 0.05 * k
+    if parts >= 2:
+        return tuple(one(index * 4 + j + 1) for j in range(parts))
+    return one(index * 4 + 1)
 
 
 def per_sample_weights(y_true: Any, shape: tuple[int, ...] | None = None) -> Any:
