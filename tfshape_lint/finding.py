@@ -63,6 +63,9 @@ class LossRef:
     params: tuple[str, ...] = ()
     #: what the loss returns goes to a model's ``add_loss`` (its other parameters are model tensors)
     added: bool = False
+    #: ``loss_l2(y_hat, y, lens)`` found by its names and never handed to Keras: its own caller
+    #: passes the prediction first
+    pred_first: bool = False
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def bound_inputs(spec: LossSpec, fn: FunctionNode, call: cst.Call, values: list[
     for arg, value in zip(call.args, values):
         if arg.keyword is not None:
             passed[arg.keyword.value] = value
-    labels, preds = (spec.params + (None, None))[:2]
+    labels, preds = spec.labels, spec.predictions
     ref = _reference_rank(passed.get(preds or ""), passed.get(labels or ""))
     out = dict(inputs)
     for name, value in passed.items():

@@ -89,6 +89,21 @@ class LossSpec:
     #: outputs, (z_mean, z_log_var)))``): every parameter is a model tensor, a batch, and the
     #: result is added to the training loss as it is
     added: bool = False
+    #: ``def loss_l2(y_hat, y, lens)`` found by its signature and never handed to Keras: its
+    #: own caller passes the prediction first, as the names say (Keras would pass labels first)
+    pred_first: bool = False
+
+    @property
+    def labels(self) -> str | None:
+        """The parameter holding the labels (the first, or the second of a prediction-first loss)."""
+        index = 1 if self.pred_first else 0
+        return self.params[index] if len(self.params) > index else None
+
+    @property
+    def predictions(self) -> str | None:
+        """The parameter holding the predictions."""
+        index = 0 if self.pred_first else 1
+        return self.params[index] if len(self.params) > index and len(self.params) >= 2 else None
 
 
 @dataclass
@@ -203,6 +218,7 @@ class _Found:
     factory_call: str | None = None
     factory_line: int | None = None
     added: bool = False
+    pred_first: bool = False
 
 
 @dataclass
@@ -558,6 +574,12 @@ class LossDiscovery:
                     # ``def focal_loss_fixed(y_pred, y_true)`` returned by a loss factory: Keras
                     # will call it (y_true, y_pred) all the same
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS, factory))
+                elif factory is None and _swapped_signature(names, params) and self._uses_tensor_api(info.node) \
+                        and not self._mapped_only(name):
+                    # ``def loss_l2(y_hat, y, lens)``, a PyTorch-style criterion its custom loop
+                    # calls prediction first: the names give the roles (unless Keras gets it)
+                    role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS
+                    self.found.append(_Found(info.path, None, Context.UNKNOWN, role, pred_first=True))
                 if factory is None and self._returns_lambda:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
 
@@ -598,6 +620,8 @@ class LossDiscovery:
             name = info.node.name
             if "loss" in name.lower() and looks_like_loss_signature(name, params):
                 self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS))
+            elif _swapped_signature((name,), params) and self._uses_tensor_api(info.node):
+                self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS, pred_first=True))
             return
         if looks_like_loss_signature(cls, params):
             role = Role.METRIC if looks_like_metric_name(cls) else Role.LOSS
@@ -696,7 +720,8 @@ class LossDiscovery:
         return LossSpec(info.qualname, info.unit, info.path, None, found.context, found.role,
                         tuple(positional_params(info.node)), info.node.lineno,
                         found.factory.qualname if found.factory else None, found.factory_call,
-                        factory_unit=self._unit_at(found.factory_line), added=found.added)
+                        factory_unit=self._unit_at(found.factory_line), added=found.added,
+                        pred_first=found.pred_first)
 
     def _unit_at(self, line: int | None) -> int | None:
         return self.unit_of_line.get(line) if line is not None else None
@@ -729,7 +754,9 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
     caller = old if old.caller is not None else new
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call,
-                    caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added)
+                    caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added,
+                    # names decide the roles only where no Keras API passes the arguments
+                    pred_first=(old.pred_first or new.pred_first) and context in (Context.UNKNOWN, Context.DIRECT))
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

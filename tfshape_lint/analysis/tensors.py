@@ -170,11 +170,11 @@ class Scope:
 
     @property
     def y_true(self) -> str | None:
-        return self.spec.params[0] if len(self.spec.params) >= 1 and not self.is_helper else None
+        return self.spec.labels if not self.is_helper else None
 
     @property
     def y_pred(self) -> str | None:
-        return self.spec.params[1] if len(self.spec.params) >= 2 and not self.is_helper else None
+        return self.spec.predictions if not self.is_helper else None
 
     def returned(self) -> Value | None:
         """Join of every returned value (None when the body returns nothing known)."""
@@ -220,17 +220,18 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
     """
     params = spec.params
     out: dict[str, Value] = {}
+    labels, predictions = spec.labels, spec.predictions
     if spec.context is Context.ADD_LOSS:
         # a Layer's inputs: model activations, each a batch (or a list of batches)
         return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
                             origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.BATCHES}))
                 for name in params}
-    if len(params) >= 1:
-        out[params[0]] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
-                               tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
-    if len(params) >= 2:
-        out[params[1]] = Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
-                               origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.INPUT, Tag.Y_PRED}))
+    if labels is not None:
+        out[labels] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
+                            tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
+    if predictions is not None:
+        out[predictions] = Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
+                                 origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.INPUT, Tag.Y_PRED}))
     if spec.added:
         out.update((name, MODEL_TENSOR) for name in params[2:])
     return out
@@ -1723,7 +1724,7 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
     scope = Scope(node, spec, flags=dict(flags or {}))
     if inputs is None:
         inputs = input_values(spec)
-        labels = spec.params[0] if spec.params else None
+        labels = spec.labels
         if labels in inputs and inputs[labels].rel == 0 and module.mentions_one_hot \
                 and _one_hot_labels(module, node, labels):
             # the loss one-hot encodes its own labels: class ids, one rank below the prediction

@@ -226,6 +226,16 @@ class BatchAxisReduction(Rule):
                         "with batch size; take the mean over the batch",
                 note="a custom Layer's add_loss term (the triplet-loss layer many tutorials copy): axis=0 of the "
                      "per-triplet distances is the batch"),
+        Example("import tensorflow as tf\n\n"
+                "def box_loss(pred, true):\n"
+                "    err = tf.reduce_sum(tf.square(true[..., :4] - pred[..., :4]), axis=-1)\n"
+                "    return tf.reduce_sum(true[..., 4] * err)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def box_loss(pred, true):\n"
+                      "    err = tf.reduce_sum(tf.square(true[..., :4] - pred[..., :4]), axis=-1)\n"
+                      "    return (true[..., 4] * err)\n",
+                line=5, note="a prediction-first criterion (a PyTorch-style port its custom loop calls as "
+                             "box_loss(pred, true)): the parameter names give the roles"),
         Example("from tensorflow.keras import backend as K\n\n"
                 "def vae_loss(inputs, outputs, z_args):\n"
                 "    z_mean, z_log_var = z_args\n"

@@ -270,6 +270,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     elif loss is None:
         loss = enclosing_loss(source, finding.line)
     names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
+    if loss is not None and loss.pred_first:
+        names = names[::-1]  # (labels, predictions), whatever order the signature has
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
     background = [(span_, variants.Context(code, severity, names[0], names[1]))
                   for span_, code, severity in siblings] if loss is not None else []
@@ -330,6 +332,12 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                                    constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
+    if loss is not None and loss.pred_first:
+        job.update(pred_first=True)
+        job["binding_note"] = "; ".join(n for n in (job["binding_note"], (
+            f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params[:2])}"
+            f"{', ...' if len(loss.params) > 2 else ''}), prediction first, as its "
+            "parameter names say (the file never hands it to Keras)")) if n)
     if loss is not None and loss.added:
         # a model's ``add_loss(f(...))``: called as the file calls it, every parameter a model
         # tensor, what it returns added to the loss as is

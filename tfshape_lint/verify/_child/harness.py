@@ -342,6 +342,9 @@ class Subject:
     #: tensor (0: one batch shaped like y_pred; k: a tuple of k such batches the function
     #: unpacks), not per-sample weights
     extra_batches: list[int] = field(default_factory=list)
+    #: the function takes the prediction first (``loss_l2(y_hat, y, lens)``, its own caller's
+    #: order): the probe's (y_true, y_pred) are passed swapped
+    pred_first: bool = False
     #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
     #: reading of a parameter nothing in the file passes
     scalar_extras: bool = False
@@ -366,6 +369,8 @@ class Subject:
         return per_sample_weights(y_true, shape)
 
     def __post_init__(self) -> None:
+        if self.pred_first and self.kind == "function" and callable(self.obj):
+            self.obj = _prediction_first(self.obj)
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
         # weights (B,) for its extra required parameters, as its caller passes them.
         if self.kind == "function" and self.context in ("direct", "unknown"):
@@ -563,6 +568,15 @@ def per_sample_weights(y_true: Any, shape: tuple[int, ...] | None = None) -> Any
     if not shape:
         return w
     return tf.reshape(w, [-1] + [1] * len(shape)) * tf.ones(list(shape), FLOAT_DTYPE[0])
+
+
+def _prediction_first(fn: Any) -> Any:
+    """``fn(y_pred, y_true, ...)`` called as ``(y_true, y_pred, ...)`` (its signature kept, so
+    that its extra parameters are still counted)."""
+    @functools.wraps(fn)
+    def swapped(y_true: Any, y_pred: Any, *rest: Any, **named: Any) -> Any:
+        return fn(y_pred, y_true, *rest, **named)
+    return swapped
 
 
 def _extra_required(fn: Any) -> int:
