@@ -11,10 +11,10 @@ from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Mark, Value
+from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, descendants
 
 #: ops whose registered gradient is zeros rather than None: fit runs, the weights never move
 _ZERO_GRADIENT_OPS = frozenset({"sign"})
@@ -32,7 +32,10 @@ class NonDifferentiableLoss(Rule):
     `tf.cond`, `tf.where`/`K.switch`, `clip`, `maximum`, `abs` and `relu` are differentiable
     and are not flagged; neither are ops applied only to `y_true`, straight-through estimators
     (`y_pred + tf.stop_gradient(tf.round(y_pred) - y_pred)`), nor metrics. A function found
-    only by its `(y_true, y_pred)` signature is checked only when its name says `loss`.
+    only by its `(y_true, y_pred)` signature is checked only when its name says `loss`. A loss
+    method no Keras API receives that calls a model of its object (`self.discriminator(...)`, a
+    GAN's discriminator loss on `tf.stop_gradient(fake)`) trains that model's weights whatever
+    reaches it from the prediction: "every path is cut" is not reported there.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -147,6 +150,14 @@ class NonDifferentiableLoss(Rule):
                 "    return tf.reduce_mean(tf.abs(d), axis=-1)\n\n"
                 "model.compile(optimizer='adam', loss=angle_loss)\n",
                 note="% has a gradient (1 with respect to the dividend almost everywhere)"),
+        Example("import tensorflow as tf\n\n\nclass GAN:\n"
+                "    def discriminator_loss(self, pred, labels):\n"
+                "        real = self.discriminator(labels)\n"
+                "        fake = self.discriminator(tf.stop_gradient(pred))\n"
+                "        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real), real)) + \\\n"
+                "            tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake), fake))\n",
+                note="a custom loop's discriminator loss: it trains the discriminator it calls, not the "
+                     "generator whose output it stops"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef band_loss(y_true, y_pred):\n"
@@ -223,10 +234,30 @@ class NonDifferentiableLoss(Rule):
         if returned is None or not loss.returns:
             return
         if returned.grad == Grad.CUT:
+            if self._runs_own_model(loss):
+                return
             self._report_cut(returned)
         elif returned.grad == Grad.DIFF:
             for term in dict.fromkeys(returned.marked(Mark.CUT_TERM)):
                 self._report_term(term)
+
+    def _runs_own_model(self, loss: Scope) -> bool:
+        """A method no Keras API calls (a custom loop's ``loss_D(self, pred, labels)``) that calls
+        ``self.<attribute>(...)`` where the attribute is no method of its class and no Loss: a
+        model or layer of its own, whose weights the loop differentiates."""
+        if loss.context not in (Context.UNKNOWN, Context.DIRECT) or len(loss.spec.path) < 2:
+            return False
+        owner = loss.spec.path[-2]
+        methods = {info.node.name for infos in self.index.functions.values() for info in infos
+                   if info.in_class == owner}
+        for call in descendants(loss.node, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" \
+                    and func.attr.value not in methods:
+                value = loss.value(func)
+                if value is None or not value.has(Tag.LOSS_INSTANCE):
+                    return True
+        return False
 
     # -- every path cut ---------------------------------------------------------------------
     def _report_cut(self, returned: Value) -> None:
