@@ -18,7 +18,9 @@ class BatchAxisIndexing(Rule):
     Flags an integer index on axis 0 of `y_true`, `y_pred`, or a tensor derived from them that
     still has its batch axis (`y_true[0]`, `y_pred[1]`, `err[-1]`), inside a loss or a helper it
     calls. Shapes are not tensors: `tf.shape(y)[0]` and `y.shape[0]` are fine, and so are
-    `y_true[:, 0]` and `y_true[..., 0]`, which pick a column. A loss the file does not hand to
+    `y_true[:, 0]` and `y_true[..., 0]`, which pick a column. Neither is `y_pred[0]` in one
+    branch of an `if` whose other branch uses `y_pred` whole (`else: output = y_pred`): the
+    test says when the prediction is a list of parts. A loss the file does not hand to
     Keras is left alone when its docstring calls the prediction a list or a tuple
     (`y_pred -- python list containing three objects`, as a widely copied course's triplet loss
     says): its caller passes the outputs, and `y_pred[0]` is the first of them.
@@ -134,6 +136,19 @@ class BatchAxisIndexing(Rule):
                 "            y_true = y_true[0]\n"
                 "        return tf.keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)\n",
                 note="inside a branch that tests for a list of outputs, [0] is the first output"),
+        Example("import tensorflow as tf\n\n"
+                "class RMSE(tf.keras.losses.Loss):\n"
+                "    def __init__(self, sample_weights=False, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.sample_weights = sample_weights\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        if self.sample_weights:\n"
+                "            output, wts = y_pred[0], y_pred[1]\n"
+                "        else:\n"
+                "            output, wts = y_pred, 1.0\n"
+                "        return tf.sqrt(tf.reduce_mean(tf.square(y_true - output) * wts, axis=-1))\n",
+                note="one branch takes the prediction's parts, the other the prediction whole: the "
+                     "test says which it is (a list of output and weights under that setting)"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef gaussian_nll(y_true, y_pred):\n"
@@ -206,6 +221,15 @@ class BatchAxisIndexing(Rule):
             self._sequence_branch.update(
                 sub for sub in descendants(node.body, cst.Subscript)
                 if isinstance(sub.value, cst.Name) and sub.value.value in names)
+        if isinstance(node.orelse, cst.Else):
+            # ``if self.sample_weights: output, wts = pred[0], pred[1]`` ``else: output = pred``:
+            # the test says which the prediction is, parts in one branch and one tensor in the other
+            for branch, other in ((node.body, node.orelse.body), (node.orelse.body, node.body)):
+                whole = _used_whole(other)
+                self._sequence_branch.update(
+                    sub for sub in descendants(branch, cst.Subscript)
+                    if isinstance(sub.value, cst.Name) and sub.value.value in whole
+                    and _batch_index(sub) is not None)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if node in self._chained or node in self._sequence_branch:
@@ -227,6 +251,16 @@ class BatchAxisIndexing(Rule):
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
                     fix=fixed)
+
+
+def _used_whole(block: cst.CSTNode) -> set[str]:
+    """Names a block assigns as they are (``output = pred``, ``output, w = pred, 1.0``): there
+    the value is one tensor."""
+    out: set[str] = set()
+    for assign in descendants(block, cst.Assign):
+        values = [e.value for e in assign.value.elements] if isinstance(assign.value, cst.Tuple) else [assign.value]
+        out.update(v.value for v in values if isinstance(v, cst.Name))
+    return out
 
 
 def _sequence_tested(test: cst.BaseExpression) -> set[str]:
