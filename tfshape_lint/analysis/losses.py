@@ -161,7 +161,9 @@ _PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicte
 
 def _swapped_signature(names: tuple[str, ...], params: list[str]) -> bool:
     """``(y_pred, y_true, ...)``: a loss signature with its first two parameters traded, in a
-    function (or a factory) that says it is a loss."""
+    function (or a factory) that says it is a loss; Keras's own two names need no such name."""
+    if len(params) >= 2 and (params[0].lower(), params[1].lower()) == ("y_pred", "y_true"):
+        return True
     return len(params) >= 2 and any(
         "loss" in n.lower() and looks_like_loss_signature(n, [params[1], params[0], *params[2:]], compound=False)
         for n in names)

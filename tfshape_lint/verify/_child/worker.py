@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import builtins
 import json
-import types
 import os
 import re
 import sys
 import time
+import types
 from typing import Any, TextIO
 
 
@@ -133,6 +133,7 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     added = [p for p in job.get("paths") or [] if p not in sys.path]
     sys.path[:0] = added
     harness.set_job_layouts(job.get("layouts") or [])
+    state = _global_state(harness)
     try:
         status, evidence = _run_job(job, harness, probes, is_gpu)
         if status == "inconclusive" and harness.wants_float64(evidence):
@@ -141,6 +142,7 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
         for path in added:
             while path in sys.path:
                 sys.path.remove(path)
+        _restore_global_state(harness, state)
     if status == "inconclusive" and job.get("unbound"):
         evidence = f"{job['unbound']}: {evidence}"
     if job.get("binding_note"):
@@ -149,6 +151,28 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     if note:
         evidence = f"{evidence} [{note}]"
     return status, harness.clean_text(evidence)
+
+
+def _global_state(harness: Any) -> dict[str, Any]:
+    """The process-wide TensorFlow and Keras settings a loss's own code may change while it is
+    built (``tf.config.run_functions_eagerly(True)`` in a factory, ``K.set_floatx``,
+    ``K.set_epsilon``): the next job in this worker must not inherit them (a later "graph mode"
+    run would be eager and show nothing)."""
+    backend = harness.KERAS.backend
+    return {"eager": harness.tf.config.functions_run_eagerly(), "floatx": backend.floatx(),
+            "epsilon": backend.epsilon(), "image_data_format": backend.image_data_format()}
+
+
+def _restore_global_state(harness: Any, state: dict[str, Any]) -> None:
+    backend = harness.KERAS.backend
+    if harness.tf.config.functions_run_eagerly() != state["eager"]:
+        harness.tf.config.run_functions_eagerly(state["eager"])
+    if backend.floatx() != state["floatx"]:
+        backend.set_floatx(state["floatx"])
+    if backend.epsilon() != state["epsilon"]:
+        backend.set_epsilon(state["epsilon"])
+    if backend.image_data_format() != state["image_data_format"]:
+        backend.set_image_data_format(state["image_data_format"])
 
 
 def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
