@@ -923,6 +923,8 @@ class Evaluator:
         return returned if returned is not None else _unknown_call(args)
 
     def _transfer(self, spec: OpSpec, node: cst.Call, args: list[Value], env: Env, canon: str) -> Value:
+        if spec.kind is Kind.COND:
+            return _cond(self, spec, node, args, canon, env)
         handler = _TRANSFER.get(spec.kind)
         if handler is None:
             return _unknown_call(args, canon)
@@ -1452,13 +1454,15 @@ def _transpose(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
     return x.evolve(batch=x.batch and keeps, tags=x.tags | {Tag.HOLDS_BATCH} if moved else x.tags)
 
 
-def _cond(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+def _cond(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str,
+          env: Env | None = None) -> Value:
     """The join of the branches' values (lambdas, or functions the loss defines); the predicate
-    picks a branch and passes no value, so its lack of gradient never reaches the result."""
+    picks a branch and passes no value, so its lack of gradient never reaches the result. A
+    lambda branch reads the names of the body around it (``lambda: loss_val / n``)."""
     branches: list[Value] = []
     for arg in node.args[1:]:
         if isinstance(arg.value, cst.Lambda):
-            branches.append(ev.expr(arg.value.body, Env(dict(ev.scope.params))))
+            branches.append(ev.expr(arg.value.body, env.copy() if env is not None else Env(dict(ev.scope.params))))
         elif isinstance(arg.value, cst.Name) and arg.value.value in ev.closures:
             branches.append(ev._helper_call(node, ev.closures[arg.value.value], []))
     out: Value | None = None

@@ -133,6 +133,15 @@ class ScalarLossDropsSampleWeight(Rule):
     )
     bad = (
         Example("import tensorflow as tf\n\n"
+                "class DepthLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        valid = tf.cast(y_true > 0.0, tf.float32)\n"
+                "        n = tf.reduce_sum(valid)\n"
+                "        total = tf.reduce_sum(tf.abs(y_pred - y_true) * valid)\n"
+                "        return tf.cond(n > 0, lambda: total / n, lambda: total)\n",
+                fixed=None, line=7,
+                note="the whole batch's masked mean, returned through tf.cond's branches"),
+        Example("import tensorflow as tf\n\n"
                 "class CTCLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        frames = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])\n"
