@@ -1691,7 +1691,17 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
     if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):
         return True
     right = node.right if isinstance(node, cst.BinaryOperation) else None
-    name = cst_dotted(right) if right is not None else None
+    return right is not None and _named_count(right)
+
+
+def _named_count(expr: cst.BaseExpression) -> bool:
+    """A divisor named like a count (``n_valid``, ``config.batch_size``), also times a number
+    (``2 * config.batch_size``, the 1/2 of a squared error)."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        sides = (expr.left, expr.right)
+        numbers = [s for s in sides if isinstance(s, (cst.Integer, cst.Float))]
+        return len(numbers) == 1 and _named_count(next(s for s in sides if s is not numbers[0]))
+    name = cst_dotted(expr)
     return name is not None and mentions(name.rsplit(".", 1)[-1], COUNT_WORDS)
 
 

@@ -57,8 +57,9 @@ class BatchAxisReduction(Rule):
     another full sum, with or without an epsilon, `tf.size`, `tf.shape(y)[0]`, `len(...)`);
     a divisor whose value is the constant 1 never counts; failing both, it counts when its name
     has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
-    `length`, or the word `n` (`n_valid`); names are split at underscores, digits and
-    camelCase, so `num_pos` and `batchSize` count while `steps` or `scale` do not.
+    `length`, or the word `n` (`n_valid`), also times a number (`2 * config.batch_size`, the
+    1/2 of a squared error); names are split at underscores, digits and camelCase, so
+    `num_pos` and `batchSize` count while `steps` or `scale` do not.
 
     ## Example
     ```python
@@ -103,6 +104,11 @@ class BatchAxisReduction(Rule):
                 "    return K.mean(reconstruction + kl)\n\n"
                 "vae.add_loss(vae_loss(inputs, decoded, (z_mean, z_log_var)))\n",
                 note="a model's add_loss term summed per sample, then averaged over the batch"),
+        Example("from tensorflow.keras import backend as K\n\n"
+                "def custom_loss(y_true, y_pred):\n"
+                "    diff = y_true - y_pred\n"
+                "    return K.sum(diff * diff) / (2 * config.batch_size)\n",
+                note="the sum over the batch halved and divided by the configured batch size: a mean"),
         Example('import tensorflow as tf\n\n\ndef mixture_nll(y_true, y_pred):\n    mu, pi = y_pred[:, :3], tf.nn.softmax(y_pred[:, 3:], axis=-1)\n\n    def component(i):\n        return pi[:, i] * tf.exp(-tf.square(y_true[:, 0] - mu[:, i]))\n\n    density = tf.reduce_sum(tf.map_fn(component, tf.range(3), fn_output_signature=tf.float32), axis=0)\n    return -tf.math.log(density + 1e-7)\n',
                 note="tf.map_fn over the mixture components (tf.range(3)): axis 0 of what it stacks is the "
                      "component axis, and the sum over it is per sample"),
