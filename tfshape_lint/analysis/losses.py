@@ -54,7 +54,7 @@ PRED_NAMES = frozenset(
 #: Names a prediction may also take when the file registers or compiles the function as a loss.
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
-                 "coef", "coeff", "auc", "correlation")
+                 "coef", "coeff", "auc", "correlation", "psnr")
 #: ``tf.losses`` is ``tf.keras.losses`` in TensorFlow 2 (measured: the same Loss class)
 LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.losses.LossFunctionWrapper",
                         "tf.losses.Loss"})

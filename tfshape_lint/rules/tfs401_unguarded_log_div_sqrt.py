@@ -241,6 +241,9 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
                 note="metrics do not train the weights"),
+        Example("from tensorflow.keras import backend as K\n\ndef PSNR(y_true, y_pred):\n"
+                "    return -10.0 * K.log(K.mean(K.square(y_pred - y_true))) / K.log(10.0)\n",
+                note="found by its signature only and named for a metric (PSNR): reported, not trained on"),
         Example("import tensorflow as tf\n\ndef passthrough_loss(y_true, y_pred):\n"
                 "    return tf.sqrt(tf.reduce_sum(y_pred))\n\n"
                 "model.compile(optimizer='adam', loss=passthrough_loss)\n",
