@@ -103,7 +103,7 @@ class LossSpec:
     def predictions(self) -> str | None:
         """The parameter holding the predictions."""
         index = 0 if self.pred_first else 1
-        return self.params[index] if len(self.params) > index and len(self.params) >= 2 else None
+        return self.params[index] if len(self.params) >= 2 else None
 
 
 @dataclass

@@ -923,8 +923,8 @@ class Evaluator:
         return returned if returned is not None else _unknown_call(args)
 
     def _transfer(self, spec: OpSpec, node: cst.Call, args: list[Value], env: Env, canon: str) -> Value:
-        if spec.kind is Kind.COND:
-            return _cond(self, spec, node, args, canon, env)
+        if spec.kind is Kind.COND:  # its lambda branches read the names around the call
+            return _cond(self, node, args, env)
         handler = _TRANSFER.get(spec.kind)
         if handler is None:
             return _unknown_call(args, canon)
@@ -1454,15 +1454,14 @@ def _transpose(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
     return x.evolve(batch=x.batch and keeps, tags=x.tags | {Tag.HOLDS_BATCH} if moved else x.tags)
 
 
-def _cond(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str,
-          env: Env | None = None) -> Value:
+def _cond(ev: Evaluator, node: cst.Call, args: list[Value], env: Env) -> Value:
     """The join of the branches' values (lambdas, or functions the loss defines); the predicate
     picks a branch and passes no value, so its lack of gradient never reaches the result. A
     lambda branch reads the names of the body around it (``lambda: loss_val / n``)."""
     branches: list[Value] = []
     for arg in node.args[1:]:
         if isinstance(arg.value, cst.Lambda):
-            branches.append(ev.expr(arg.value.body, env.copy() if env is not None else Env(dict(ev.scope.params))))
+            branches.append(ev.expr(arg.value.body, env.copy()))
         elif isinstance(arg.value, cst.Name) and arg.value.value in ev.closures:
             branches.append(ev._helper_call(node, ev.closures[arg.value.value], []))
     out: Value | None = None
@@ -1503,7 +1502,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.ELEMENTWISE_LOSS: _elementwise_loss, Kind.LOSS_CLASS: _loss_class,
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
-    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.COND: _cond, Kind.KEEP: _keep, Kind.SLICE: _slice,
+    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice,
     Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
     Kind.RANDOM_ARRAY: _random_array,
 }

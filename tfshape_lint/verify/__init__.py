@@ -334,10 +334,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                extra_shapes=_extra_shapes(source, loss))
     if loss is not None and loss.pred_first:
         job.update(pred_first=True)
-        job["binding_note"] = "; ".join(n for n in (job["binding_note"], (
-            f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params[:2])}"
-            f"{', ...' if len(loss.params) > 2 else ''}), prediction first, as its "
-            "parameter names say (the file never hands it to Keras)")) if n)
+        _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params[:2])}"
+                               f"{', ...' if len(loss.params) > 2 else ''}), prediction first, as its "
+                               "parameter names say (the file never hands it to Keras)")
     if loss is not None and loss.added:
         # a model's ``add_loss(f(...))``: called as the file calls it, every parameter a model
         # tensor, what it returns added to the loss as is
@@ -346,14 +345,18 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         job.update(context="direct", extra_batches=parts)
         if parts and not any(job["extra_shapes"]):
             shown = ", ".join(f"a tuple of {k}" if k else "one" for k in parts)
-            job["binding_note"] = "; ".join(n for n in (job["binding_note"], (
-                f"the file hands what it returns to a model's add_loss: its parameters after the first two got "
-                f"model tensors shaped like y_pred ({shown}, as the function uses them)")) if n)
+            _add_binding_note(job, "the file hands what it returns to a model's add_loss: its parameters after the "
+                                   f"first two got model tensors shaped like y_pred ({shown}, as the function uses them)")
     if packed:  # a tuple is no input Keras passes: the file's own call is how the loss runs
         job.update(packed=packed, context="direct")
     elif loss is not None and loss.context == "unknown" and _two_argument_call(source, loss):
         job.update(context="direct")
     return flavour, job
+
+
+def _add_binding_note(job: dict[str, Any], note: str) -> None:
+    """One more clause of the evidence's note on how the loss's parameters were bound."""
+    job["binding_note"] = f"{job['binding_note']}; {note}" if job["binding_note"] else note
 
 
 def _two_argument_call(source: str, loss: LossRef) -> bool:

@@ -158,21 +158,22 @@ def _global_state(harness: Any) -> dict[str, Any]:
     built (``tf.config.run_functions_eagerly(True)`` in a factory, ``K.set_floatx``,
     ``K.set_epsilon``): the next job in this worker must not inherit them (a later "graph mode"
     run would be eager and show nothing)."""
-    backend = harness.KERAS.backend
-    return {"eager": harness.tf.config.functions_run_eagerly(), "floatx": backend.floatx(),
-            "epsilon": backend.epsilon(), "image_data_format": backend.image_data_format()}
+    return {name: get() for name, (get, _) in _settings(harness).items()}
 
 
 def _restore_global_state(harness: Any, state: dict[str, Any]) -> None:
-    backend = harness.KERAS.backend
-    if harness.tf.config.functions_run_eagerly() != state["eager"]:
-        harness.tf.config.run_functions_eagerly(state["eager"])
-    if backend.floatx() != state["floatx"]:
-        backend.set_floatx(state["floatx"])
-    if backend.epsilon() != state["epsilon"]:
-        backend.set_epsilon(state["epsilon"])
-    if backend.image_data_format() != state["image_data_format"]:
-        backend.set_image_data_format(state["image_data_format"])
+    for name, (get, put) in _settings(harness).items():
+        if get() != state[name]:
+            put(state[name])
+
+
+def _settings(harness: Any) -> dict[str, tuple[Any, Any]]:
+    """Each process-wide setting a job must not leave behind: (getter, setter)."""
+    backend, config = harness.KERAS.backend, harness.tf.config
+    return {"eager": (config.functions_run_eagerly, config.run_functions_eagerly),
+            "floatx": (backend.floatx, backend.set_floatx),
+            "epsilon": (backend.epsilon, backend.set_epsilon),
+            "image_data_format": (backend.image_data_format, backend.set_image_data_format)}
 
 
 def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
