@@ -23,7 +23,10 @@ class BatchAxisIndexing(Rule):
     test says when the prediction is a list of parts. A loss the file does not hand to
     Keras is left alone when its docstring calls the prediction a list or a tuple
     (`y_pred -- python list containing three objects`, as a widely copied course's triplet loss
-    says): its caller passes the outputs, and `y_pred[0]` is the first of them.
+    says): its caller passes the outputs, and `y_pred[0]` is the first of them. So is one that
+    compares a part of the prediction with the labels as they are (`y_pred[0] - y_true`): one
+    sample subtracted from the whole batch of labels is nothing anybody writes on purpose, a
+    first output (a mean head next to a variance head) is.
 
     ## Why is this bad?
     Keras passes whole batches: axis 0 of `y_true` and `y_pred` is the batch axis. `y_pred[1]`
@@ -149,6 +152,12 @@ class BatchAxisIndexing(Rule):
                 "        return tf.sqrt(tf.reduce_mean(tf.square(y_true - output) * wts, axis=-1))\n",
                 note="one branch takes the prediction's parts, the other the prediction whole: the "
                      "test says which it is (a list of output and weights under that setting)"),
+        Example("import tensorflow as tf\n\n"
+                "def heteroscedastic_nll(y_true, y_pred):\n"
+                "    variance = tf.square(y_pred[1]) + 1e-6\n"
+                "    return tf.reduce_mean(tf.square(y_pred[0] - y_true) / variance + tf.math.log(variance), axis=-1)\n",
+                note="a part of the prediction is compared with the whole labels: the caller passes a mean "
+                     "head and a variance head, and the file never hands the loss to Keras"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef gaussian_nll(y_true, y_pred):\n"
@@ -195,6 +204,17 @@ class BatchAxisIndexing(Rule):
                       "    pos = tf.reduce_sum(tf.square(y_pred[..., 0] - y_pred[..., 1]), axis=-1)\n"
                       "    return tf.maximum(pos + alpha, 0.0)\n",
                 line=4, note="found by its name and the Keras name y_pred"),
+        Example("import tensorflow as tf\n\n"
+                "def heteroscedastic_nll(y_true, y_pred):\n"
+                "    variance = tf.square(y_pred[1]) + 1e-6\n"
+                "    return tf.reduce_mean(tf.square(y_pred[0] - y_true) / variance + tf.math.log(variance), axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=heteroscedastic_nll)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def heteroscedastic_nll(y_true, y_pred):\n"
+                      "    variance = tf.square(y_pred[..., 1]) + 1e-6\n"
+                      "    return tf.reduce_mean(tf.square(y_pred[..., 0] - y_true) / variance + tf.math.log(variance), axis=-1)\n\n"
+                      "model.compile(optimizer='adam', loss=heteroscedastic_nll)\n",
+                line=4, note="handed to compile: Keras passes one tensor, and y_pred[1] is its second sample"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -209,6 +229,8 @@ class BatchAxisIndexing(Rule):
             return True  # Keras passes one tensor per output
         if len(loss.spec.params) >= 2 and loss.documents_as_sequence(loss.spec.params[1]):
             return False  # the docstring says the prediction is a list of outputs
+        if _compared_with_labels(loss):
+            return False  # ``y_pred[0] - y_true``: each part is a prediction of the whole batch
         # custom loops and helpers found by name may get a list of outputs (multi-output
         # models): only the Keras name for the prediction says these are single tensors
         return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
@@ -251,6 +273,37 @@ class BatchAxisIndexing(Rule):
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
                     fix=fixed)
+
+
+def _compared_with_labels(loss: Scope) -> bool:
+    """Whether a part of the prediction meets the whole labels in one operation
+    (``y_pred[0] - y_true``, ``mse(y_true, y_pred[1])``).
+
+    Where the file does not hand the loss to Keras, its caller decides what the prediction is;
+    if ``y_pred[0]`` were one sample, subtracting it from the whole batch of labels would
+    compare every label with that sample, which nobody writes on purpose. A part that is
+    compared with the labels as they are is a prediction shaped like the labels: the caller
+    passes a stack or list of outputs (a mean and a variance head), and ``y_pred[1]`` is the
+    second of them."""
+    labels, predictions = loss.spec.labels, loss.spec.predictions
+    if labels is None or predictions is None:
+        return False
+
+    def is_part(node: cst.CSTNode) -> bool:
+        return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name)
+                and node.value.value == predictions and len(node.slice) == 1 and _batch_index(node) is not None)
+
+    def is_labels(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Name) and node.value == labels
+
+    for op in loss.nodes_of(cst.BinaryOperation):
+        if (is_part(op.left) and is_labels(op.right)) or (is_labels(op.left) and is_part(op.right)):
+            return True
+    for call in loss.nodes_of(cst.Call):
+        args = [arg.value for arg in call.args]
+        if any(is_part(a) for a in args) and any(is_labels(a) for a in args):
+            return True
+    return False
 
 
 def _used_whole(block: cst.CSTNode) -> set[str]:

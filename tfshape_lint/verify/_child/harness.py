@@ -454,6 +454,10 @@ class Subject:
     def raw(self, y_true: Any, y_pred: Any) -> Any:
         """The unreduced output: ``fn(y_true, y_pred)`` or ``loss.call`` (after Keras's casts)."""
         if self.kind == "function":
+            if self.keras_context and not LEGACY:
+                # Keras 3 wraps a function in a Loss whose __call__ converts both to its dtype:
+                # integer labels arrive as float32, as they do in ``value`` (Keras's own path)
+                y_true, y_pred = (tf.nest.map_structure(_as_float32, t) for t in (y_true, y_pred))
             return self.obj(y_true, y_pred)
         if not LEGACY:
             dtype = getattr(self.obj, "dtype", None) or "float32"
@@ -484,6 +488,15 @@ class Subject:
         # a custom loop calls the object as the file does: sample_weight only when there is one
         # (a Loss overriding ``__call__(self, y_true, y_pred)`` takes none)
         return lambda yt, yp, sw=None: self.obj(yt, yp) if sw is None else self.obj(yt, yp, sample_weight=sw)
+
+
+def _as_float32(value: Any) -> Any:
+    """One dense tensor as Keras 3's ``Loss.__call__`` converts it (a SparseTensor stays)."""
+    if isinstance(value, tf.SparseTensor):
+        return value
+    if tf.is_tensor(value) or isinstance(value, np.ndarray):
+        return tf.cast(value, "float32")
+    return value
 
 
 def _sparse_labels(fn: Callable[..., Any]) -> Callable[..., Any]:
