@@ -1742,10 +1742,42 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
                 and _one_hot_labels(module, node, labels):
             # the loss one-hot encodes its own labels: class ids, one rank below the prediction
             inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
+        predictions = spec.predictions
+        if spec.context in (Context.DIRECT, Context.UNKNOWN) and predictions in inputs and labels is not None \
+                and _stacked_prediction(node, labels, predictions):
+            # its caller passes several predictions shaped like the labels: ``y_pred[1]`` is one
+            inputs = {**inputs, predictions: inputs[predictions].evolve(tags=inputs[predictions].tags | {Tag.BATCHES})}
     Evaluator(module, scope).run(inputs, closure)
     if spec.context is Context.ADD_LOSS:
         scope.returns = list(scope.added)  # the terms are the loss; what the layer returns is not
     return scope
+
+
+def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bool:
+    """Whether a part of the prediction meets the whole labels in one operation
+    (``y_pred[0] - y_true``, ``mse(y_true, y_pred[1])``).
+
+    Where Keras does not call the loss, its caller decides what the prediction is. If
+    ``y_pred[0]`` were one sample, subtracting it from the whole batch of labels would compare
+    every label with that one sample, which nobody writes on purpose; a first output (a mean head
+    next to a variance head) compared with the labels is the usual reading: the prediction is a
+    list or stack of batches shaped like the labels."""
+    def is_part(expr: cst.CSTNode) -> bool:
+        if not (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name)
+                and expr.value.value == predictions and len(expr.slice) == 1):
+            return False
+        index = expr.slice[0].slice
+        value = literal(index.value) if isinstance(index, cst.Index) else None
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def is_labels(expr: cst.CSTNode) -> bool:
+        return isinstance(expr, cst.Name) and expr.value == labels
+
+    for op in descendants(node, cst.BinaryOperation):
+        if (is_part(op.left) and is_labels(op.right)) or (is_labels(op.left) and is_part(op.right)):
+            return True
+    return any(any(is_part(a.value) for a in call.args) and any(is_labels(a.value) for a in call.args)
+               for call in descendants(node, cst.Call))
 
 
 #: calls that keep class ids class ids on the way to ``one_hot``

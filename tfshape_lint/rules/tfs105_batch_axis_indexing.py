@@ -229,8 +229,6 @@ class BatchAxisIndexing(Rule):
             return True  # Keras passes one tensor per output
         if len(loss.spec.params) >= 2 and loss.documents_as_sequence(loss.spec.params[1]):
             return False  # the docstring says the prediction is a list of outputs
-        if _compared_with_labels(loss):
-            return False  # ``y_pred[0] - y_true``: each part is a prediction of the whole batch
         # custom loops and helpers found by name may get a list of outputs (multi-output
         # models): only the Keras name for the prediction says these are single tensors
         return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
@@ -264,6 +262,8 @@ class BatchAxisIndexing(Rule):
             return
         if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE) or base.has(Tag.SEQUENCE):
             return
+        if base.has(Tag.BATCHES):
+            return  # a batch or a list of batches (``y_pred[0] - y_true`` outside Keras): [0] may be one
         inner = node.value
         if isinstance(inner, cst.Subscript) and _batch_index(inner) is not None:
             # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
@@ -273,37 +273,6 @@ class BatchAxisIndexing(Rule):
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
                     fix=fixed)
-
-
-def _compared_with_labels(loss: Scope) -> bool:
-    """Whether a part of the prediction meets the whole labels in one operation
-    (``y_pred[0] - y_true``, ``mse(y_true, y_pred[1])``).
-
-    Where the file does not hand the loss to Keras, its caller decides what the prediction is;
-    if ``y_pred[0]`` were one sample, subtracting it from the whole batch of labels would
-    compare every label with that sample, which nobody writes on purpose. A part that is
-    compared with the labels as they are is a prediction shaped like the labels: the caller
-    passes a stack or list of outputs (a mean and a variance head), and ``y_pred[1]`` is the
-    second of them."""
-    labels, predictions = loss.spec.labels, loss.spec.predictions
-    if labels is None or predictions is None:
-        return False
-
-    def is_part(node: cst.CSTNode) -> bool:
-        return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name)
-                and node.value.value == predictions and len(node.slice) == 1 and _batch_index(node) is not None)
-
-    def is_labels(node: cst.CSTNode) -> bool:
-        return isinstance(node, cst.Name) and node.value == labels
-
-    for op in loss.nodes_of(cst.BinaryOperation):
-        if (is_part(op.left) and is_labels(op.right)) or (is_labels(op.left) and is_part(op.right)):
-            return True
-    for call in loss.nodes_of(cst.Call):
-        args = [arg.value for arg in call.args]
-        if any(is_part(a) for a in args) and any(is_labels(a) for a in args):
-            return True
-    return False
 
 
 def _used_whole(block: cst.CSTNode) -> set[str]:
