@@ -139,6 +139,8 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     if len(params) < 2:
         return False
     first, second = params[0].lower(), params[1].lower()
+    if (_snake(params[0]), _snake(params[1])) == ("y_true", "y_pred"):
+        return True  # Keras's own names, also in camelCase (``yTrue, yPred``)
     if first == "y_true" and (second == "y_pred" or "loss" in name.lower()):
         return True  # Keras's own name for the labels, in a function that says it is a loss
     if registered and "loss" in name.lower():

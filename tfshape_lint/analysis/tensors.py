@@ -1690,7 +1690,21 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
     if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):
         return True
     right = node.right if isinstance(node, cst.BinaryOperation) else None
-    return right is not None and _named_count(right)
+    if right is None or not _named_count(right):
+        return False
+    # ``n = 480 * 640``, ``N_CLASSES = 10``: a number the file fixes counts pixels or classes,
+    # whatever its name says; only one named for the batch (``BATCH_SIZE = 32``) stands for it
+    fixed = not value.tensor and value.has(Tag.NUMBER)
+    return not fixed or mentions((cst_dotted(_unscaled(right)) or "").rsplit(".", 1)[-1], ("batch",))
+
+
+def _unscaled(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``config.batch_size`` of ``2 * config.batch_size``: the named side of a product by a number."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if isinstance(other, (cst.Integer, cst.Float)):
+                return side
+    return expr
 
 
 def _named_count(expr: cst.BaseExpression) -> bool:

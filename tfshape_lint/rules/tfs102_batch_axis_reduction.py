@@ -55,7 +55,9 @@ class BatchAxisReduction(Rule):
 
     A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
     another full sum, with or without an epsilon, `tf.size`, `tf.shape(y)[0]`, `len(...)`);
-    a divisor whose value is the constant 1 never counts; failing both, it counts when its name
+    a divisor whose value is the constant 1 never counts, nor does a number the file fixes
+    (`n = 480 * 640`, `N_CLASSES = 10`: pixels or classes, whatever the name) unless its name says
+    batch (`BATCH_SIZE = 32`); failing all that, it counts when its name
     has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
     `length`, or the word `n` (`n_valid`), also times a number (`2 * config.batch_size`, the
     1/2 of a squared error); names are split at underscores, digits and camelCase, so
@@ -226,6 +228,16 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n"
+                "def scale_invariant(yTrue, yPred):\n"
+                "    n = 64 * 64\n"
+                "    return tf.reduce_sum(tf.square(yTrue - yPred)) / n\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def scale_invariant(yTrue, yPred):\n"
+                      "    n = 64 * 64\n"
+                      "    return tf.reduce_sum(tf.square(yTrue - yPred), axis=-1) / n\n",
+                line=5, note="a divisor the file fixes (the pixels of one image) is named like a count but does "
+                             "not count the batch; Keras's names in camelCase make it a loss"),
         Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        loss = tf.reduce_sum(tf.maximum(p_dist - n_dist + self.alpha, 0.0), axis=0)\n        self.add_loss(loss)\n        return loss\n',
                 fixed=None, line=13,
                 message="tf.reduce_sum sums the batch of a term handed to add_loss, so loss and gradient scale "
