@@ -26,7 +26,7 @@ from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Grad, Tag
-from tfshape_lint.source import descendants
+from tfshape_lint.source import code_of, descendants
 
 #: smallest positive normal float32; a smaller "epsilon" is flushed to 0 on many devices
 _TINY = 1.1754944e-38
@@ -621,7 +621,8 @@ class Ranges:
         mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
         if mixed is not None:
             out = out.lifted(low=mixed.low, le_one=mixed.le_one, margin=mixed.margin)
-        elif isinstance(node.operator, cst.Add) and self._mirrored_exps(node, scope):
+        elif isinstance(node.operator, cst.Add) and (self._mirrored_exps(node, scope)
+                                                     or self._zeros_filled(node, left, right, scope)):
             out = out.lifted(low=Low.SAFE)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
@@ -650,6 +651,26 @@ class Ranges:
             args.append(arg)
         first, second = args
         return _negation_of(first, second) or _negation_of(second, first)
+
+    def _zeros_filled(self, node: cst.BinaryOperation, left: Bound, right: Bound, scope: Scope) -> bool:
+        """``d + mask * 1e-16`` with ``mask = cast(equal(d, 0.0), float)`` and ``d >= 0`` (the
+        widely copied batch-all triplet loss before its ``sqrt``): the exact zeros get the
+        epsilon, the rest stay positive, so the sum never is 0."""
+        for side, other, bound in ((node.left, node.right, left), (node.right, node.left, right)):
+            if _ORDER[bound.low] < _ORDER[Low.NONNEG]:
+                continue
+            for mask, amount in self._factors(self._definition(other, scope) or other):
+                if self.bound(amount, scope).low is not Low.SAFE:
+                    continue
+                test = self._definition(mask, scope) or mask
+                while isinstance(test, cst.Call) and test.args and (self.canonical(test.func) or "").rsplit(".", 1)[-1] \
+                        in ("cast", "to_float", "float32", "asarray"):
+                    test = self._definition(test.args[0].value, scope) or test.args[0].value
+                if isinstance(test, cst.Call) and (self.canonical(test.func) or "").rsplit(".", 1)[-1] == "equal" \
+                        and len(test.args) == 2 and literal(test.args[1].value) == 0 \
+                        and code_of(test.args[0].value) == code_of(side):
+                    return True
+        return False
 
     def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
         """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at

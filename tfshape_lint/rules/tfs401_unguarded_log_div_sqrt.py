@@ -36,7 +36,8 @@ class UnguardedLogDivSqrt(Rule):
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
     bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
     attribute with a word in its name starting with `eps`, `smooth` or `tiny`, or the words
-    `delta_min`, and a function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first,
+    `delta_min`, and a function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
+    with `mask = cast(equal(d, 0))` on a non-negative `d`,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
     `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
     words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
@@ -102,6 +103,17 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def pairwise_distance_loss(y_true, embeddings):\n"
+                "    dot = tf.matmul(embeddings, embeddings, transpose_b=True)\n"
+                "    sq = tf.linalg.diag_part(dot)\n"
+                "    d = tf.maximum(tf.expand_dims(sq, 1) - 2.0 * dot + tf.expand_dims(sq, 0), 0.0)\n"
+                "    mask = tf.cast(tf.equal(d, 0.0), tf.float32)\n"
+                "    d = d + mask * 1e-16\n"
+                "    d = tf.sqrt(d) * (1.0 - mask)\n"
+                "    return tf.reduce_mean(d, axis=-1)\n",
+                note="the exact zeros of a non-negative distance get an epsilon before the sqrt (the widely "
+                     "copied batch-all triplet loss)"),
         Example('import tensorflow as tf\n\n\ndef biased_mse(y_true, y_pred):\n    total = tf.reduce_sum(tf.ones_like(y_true))\n    neg = total * tf.reduce_sum(tf.square(y_pred * (1 - y_true))) / tf.reduce_sum(1 - y_true)\n    pos = total * tf.reduce_sum(tf.square(1.0 - y_pred * y_true)) / tf.reduce_sum(y_true)\n    return 0.5 * neg + 0.5 * pos\n',
                 note="whole-batch means weighted by the labels, each scaled by a factor: 0/0 only for a batch "
                      "without one negative (or positive) label"),
