@@ -1538,7 +1538,19 @@ def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) 
     operands = _operand_nodes(node)
     if len(operands) < 2:
         return result
-    return result.with_mark(Mark.CUT_TERM, operands[0] if left.grad == Grad.CUT else operands[1])
+    term = operands[0] if left.grad == Grad.CUT else operands[1]
+    if _epsilon_fill(term):
+        return result  # ``d + mask * 1e-16``: an epsilon on the exact zeros, a guard and no loss term
+    return result.with_mark(Mark.CUT_TERM, term)
+
+
+def _epsilon_fill(term: cst.CSTNode) -> bool:
+    """A product by a tiny literal (``mask * 1e-16``): it keeps a value off 0 and adds nothing a
+    model could be trained on."""
+    if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, cst.Multiply)):
+        return False
+    numbers = [literal(side) for side in (term.left, term.right)]
+    return any(isinstance(n, float) and 0 < n <= 1e-4 for n in numbers)
 
 
 def _numpy_result(result: Value, args: list[Value]) -> Value:

@@ -35,7 +35,9 @@ class NonDifferentiableLoss(Rule):
     only by its `(y_true, y_pred)` signature is checked only when its name says `loss`. A loss
     method no Keras API receives that calls a model of its object (`self.discriminator(...)`, a
     GAN's discriminator loss on `tf.stop_gradient(fake)`) trains that model's weights whatever
-    reaches it from the prediction: "every path is cut" is not reported there.
+    reaches it from the prediction: "every path is cut" is not reported there. A term that is a
+    product by a tiny literal (`d + zero * 1e-12` with `zero = cast(equal(d, 0))`) keeps a value
+    off 0 before a `sqrt`: it is a guard, not a term of the loss.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -84,6 +86,11 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\n\ndef distance_loss(y_true, y_pred):\n"
+                "    d = tf.reduce_sum(tf.square(y_true - y_pred), axis=-1)\n"
+                "    zero = tf.cast(tf.equal(d, 0.0), tf.float32)\n"
+                "    return tf.sqrt(d + zero * 1e-12)\n",
+                note="tf.equal only places an epsilon on the exact zeros: a guard, not a loss term"),
         Example("import tensorflow as tf\nfrom project.util import preprocess_y\n\n"
                 "def ranking_loss(y_true, y_pred):\n"
                 "    y_true, y_pred = preprocess_y(y_true, y_pred)\n"
