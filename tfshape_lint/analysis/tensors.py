@@ -1702,32 +1702,26 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
     if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):
         return True
     right = node.right if isinstance(node, cst.BinaryOperation) else None
-    if right is None or not _named_count(right):
+    name = _count_name(right) if right is not None else None
+    if name is None:
         return False
     # ``n = 480 * 640``, ``N_CLASSES = 10``: a number the file fixes counts pixels or classes,
     # whatever its name says; only one named for the batch (``BATCH_SIZE = 32``) stands for it
     fixed = not value.tensor and value.has(Tag.NUMBER)
-    return not fixed or mentions((cst_dotted(_unscaled(right)) or "").rsplit(".", 1)[-1], ("batch",))
+    return not fixed or mentions(name, ("batch",))
 
 
-def _unscaled(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """``config.batch_size`` of ``2 * config.batch_size``: the named side of a product by a number."""
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
-        for side, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if isinstance(other, (cst.Integer, cst.Float)):
-                return side
-    return expr
-
-
-def _named_count(expr: cst.BaseExpression) -> bool:
-    """A divisor named like a count (``n_valid``, ``config.batch_size``), also times a number
-    (``2 * config.batch_size``, the 1/2 of a squared error)."""
+def _count_name(expr: cst.BaseExpression) -> str | None:
+    """The name of a divisor named like a count (``n_valid``, ``batch_size`` of
+    ``config.batch_size``), also times a number (``2 * config.batch_size``, the 1/2 of a squared
+    error); None for any other divisor."""
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
         sides = (expr.left, expr.right)
         numbers = [s for s in sides if isinstance(s, (cst.Integer, cst.Float))]
-        return len(numbers) == 1 and _named_count(next(s for s in sides if s is not numbers[0]))
-    name = cst_dotted(expr)
-    return name is not None and mentions(name.rsplit(".", 1)[-1], COUNT_WORDS)
+        return _count_name(next(s for s in sides if s is not numbers[0])) if len(numbers) == 1 else None
+    dotted = cst_dotted(expr)
+    name = dotted.rsplit(".", 1)[-1] if dotted is not None else None
+    return name if name is not None and mentions(name, COUNT_WORDS) else None
 
 
 def _is_epsilon(value: Value) -> bool:
@@ -1772,7 +1766,7 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
         if spec.context in (Context.DIRECT, Context.UNKNOWN) and predictions in inputs and labels is not None \
                 and _stacked_prediction(node, labels, predictions):
             # its caller passes several predictions shaped like the labels: ``y_pred[1]`` is one
-            inputs = {**inputs, predictions: inputs[predictions].evolve(tags=inputs[predictions].tags | {Tag.BATCHES})}
+            inputs = {**inputs, predictions: inputs[predictions].with_tags(Tag.BATCHES)}
     Evaluator(module, scope).run(inputs, closure)
     if spec.context is Context.ADD_LOSS:
         scope.returns = list(scope.added)  # the terms are the loss; what the layer returns is not
@@ -1789,12 +1783,8 @@ def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bo
     next to a variance head) compared with the labels is the usual reading: the prediction is a
     list or stack of batches shaped like the labels."""
     def is_part(expr: cst.CSTNode) -> bool:
-        if not (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name)
-                and expr.value.value == predictions and len(expr.slice) == 1):
-            return False
-        index = expr.slice[0].slice
-        value = literal(index.value) if isinstance(index, cst.Index) else None
-        return isinstance(value, int) and not isinstance(value, bool)
+        return (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name)
+                and expr.value.value == predictions and len(expr.slice) == 1 and axis0_index(expr) is not None)
 
     def is_labels(expr: cst.CSTNode) -> bool:
         return isinstance(expr, cst.Name) and expr.value == labels
@@ -1804,6 +1794,20 @@ def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bo
             return True
     return any(any(is_part(a.value) for a in call.args) and any(is_labels(a.value) for a in call.args)
                for call in descendants(node, cst.Call))
+
+
+def axis0_index(node: cst.Subscript) -> int | None:
+    """The integer that indexes axis 0 (``y[1]``, ``y[0, :]``), when the first subscript element
+    is one: on a batch it picks a sample, on a list of batches one of them."""
+    if not node.slice:
+        return None
+    first = node.slice[0].slice
+    if not isinstance(first, cst.Index) or first.star is not None:
+        return None
+    value = literal(first.value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
 
 
 #: calls that keep class ids class ids on the way to ``one_hot``

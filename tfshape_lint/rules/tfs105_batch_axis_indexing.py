@@ -5,10 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
-from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.tensors import Scope, axis0_index
 from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
-from tfshape_lint.rules._helpers import literal
 from tfshape_lint.rules._shape_fixes import short
 from tfshape_lint.source import code_of, descendants
 
@@ -249,12 +248,12 @@ class BatchAxisIndexing(Rule):
                 self._sequence_branch.update(
                     sub for sub in descendants(branch, cst.Subscript)
                     if isinstance(sub.value, cst.Name) and sub.value.value in whole
-                    and _batch_index(sub) is not None)
+                    and axis0_index(sub) is not None)
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if node in self._chained or node in self._sequence_branch:
             return
-        index = _batch_index(node)
+        index = axis0_index(node)
         if index is None:
             return
         base = self.value(node.value)
@@ -265,7 +264,7 @@ class BatchAxisIndexing(Rule):
         if base.has(Tag.BATCHES):
             return  # a batch or a list of batches (``y_pred[0] - y_true`` outside Keras): [0] may be one
         inner = node.value
-        if isinstance(inner, cst.Subscript) and _batch_index(inner) is not None:
+        if isinstance(inner, cst.Subscript) and axis0_index(inner) is not None:
             # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
             self._chained.add(inner)
             self.report(node, expr=short(node), fixed="one index per axis, e.g. [..., 0, 0]")
@@ -298,19 +297,6 @@ def _sequence_tested(test: cst.BaseExpression) -> set[str]:
     kinds = code_of(call.args[1].value)
     sequence = "Tensor" in kinds if negated else any(k in kinds for k in ("list", "tuple", "Sequence"))
     return {call.args[0].value.value} if sequence else set()
-
-
-def _batch_index(node: cst.Subscript) -> int | None:
-    """The integer that indexes axis 0, when the first subscript element is one."""
-    if not node.slice:
-        return None
-    first = node.slice[0].slice
-    if not isinstance(first, cst.Index) or first.star is not None:
-        return None
-    value = literal(first.value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
 
 
 def _fixed(node: cst.Subscript) -> cst.Subscript | None:
