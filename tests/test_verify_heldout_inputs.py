@@ -30,7 +30,8 @@ from tests.conftest import forced_finding, lint_example, source_of
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
 from tfshape_lint.verify import variants
-from tfshape_lint.verify.extract import (called_for_effect_only, constructor_bindings, extract, name_sites,
+from tfshape_lint.verify.extract import (called_for_effect_only, constructor_bindings, decorates_only, extract,
+                                          name_sites,
                                           param_bindings)
 from tfshape_lint.verify.realfiles import infer_layouts, keras2_modules, unpacked_inputs
 from tfshape_lint.verify.result import Verification
@@ -254,6 +255,21 @@ LOGGED = source_of('''
             return tf.reduce_mean(tf.maximum(0.0, self.margin - y_true * y_pred))
     ''')
 
+#: a type checker from a package that is not installed, used only as a decorator (TensorFlow
+#: Addons' losses put typeguard's ``@typechecked`` on every constructor)
+DECORATED = source_of('''
+    import tensorflow as tf
+    from some_missing_typecheck_package import typechecked
+
+    class SquaredSum(tf.keras.losses.Loss):
+        @typechecked
+        def __init__(self, name: str = "squared_sum"):
+            super().__init__(name=name)
+
+        def call(self, y_true, y_pred):
+            return tf.reduce_sum(tf.square(y_true - y_pred))
+    ''')
+
 
 EXACT_LABELS = source_of('''
     import tensorflow as tf
@@ -359,6 +375,14 @@ def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
     assert not called_for_effect_only(name_sites(used), "helper")  # its result is part of the loss
 
 
+def test_only_names_used_as_decorators_get_a_decorator_stand_in() -> None:
+    assert decorates_only(name_sites(ast.parse(DECORATED)), "typechecked")
+    mixed = ast.parse("import gin\nfrom pkg import export\n@gin.configurable\n@export('x')\ndef f(y_true, y_pred):\n"
+                      "    return y_pred * gin.query_parameter('w')\n")
+    assert decorates_only(name_sites(mixed), "export")
+    assert not decorates_only(name_sites(mixed), "gin")  # also read for a value in the loss
+
+
 def _only(source: str, code: str, line: int | None = None) -> Finding:
     found = [f for f in lint_example(source) if f.code == code and (line is None or f.line == line)]
     assert found, f"{code} no longer flags this example"
@@ -384,6 +408,7 @@ def verdicts() -> dict[str, Verification]:
         "local_tf1": ("local_tf1.py", LOCAL_TF1, _only(LOCAL_TF1, "TFS102")),
         "sliced": ("sliced.py", SLICED, forced_finding("TFS102", SLICED, "K.sum(-K.log(")),
         "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
+        "decorated": ("decorated.py", DECORATED, _only(DECORATED, "TFS102")),
         "exact_labels": ("exact_labels.py", EXACT_LABELS, _only(EXACT_LABELS, "TFS102")),
     }
     findings = [replace(f, path=path) for path, _, f in cases.values()]
@@ -416,6 +441,8 @@ CONFIRMED_WITH = {
     "exact_labels": "scales with the batch size",
     # a logger from a package that is not installed, only called for its effect: a stand-in
     "logged": "`logger` ran as a do-nothing stand-in: `from some_missing_logging_package import logger` failed",
+    # a decorator from a package that is not installed hands back the constructor it decorates
+    "decorated": "`typechecked` ran as a decorator handing back what it decorates",
 }
 
 

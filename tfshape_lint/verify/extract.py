@@ -645,18 +645,23 @@ class NameSites:
     count: dict[str, int] = field(default_factory=dict)
     #: how many of them head a statement that only calls (``logger.debug(...)``)
     effect: dict[str, int] = field(default_factory=dict)
+    #: how many of them head a decorator (``@typechecked``, ``@gin.configurable``, ``@export("x")``)
+    decorating: dict[str, int] = field(default_factory=dict)
 
 
 def name_sites(root: ast.AST) -> NameSites:
     uses = NameSites()
     parents = {id(child): node for node in ast.walk(root) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(root):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                head = _head_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+                if head is not None:
+                    uses.decorating[head.id] = uses.decorating.get(head.id, 0) + 1
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            func = node.value.func
-            while isinstance(func, ast.Attribute):
-                func = func.value
-            if isinstance(func, ast.Name):
-                uses.effect[func.id] = uses.effect.get(func.id, 0) + 1
+            head = _head_name(node.value.func)
+            if head is not None:
+                uses.effect[head.id] = uses.effect.get(head.id, 0) + 1
         elif isinstance(node, ast.Name):
             uses.count[node.id] = uses.count.get(node.id, 0) + 1
             if isinstance(node.ctx, ast.Load):
@@ -664,6 +669,13 @@ def name_sites(root: ast.AST) -> NameSites:
                 grand = parents.get(id(parent)) if parent is not None else None
                 uses.loads.setdefault(node.id, []).append((node, parent, grand))
     return uses
+
+
+def _head_name(expr: ast.expr) -> ast.Name | None:
+    """The name an attribute chain starts from (``gin`` of ``gin.external.configurable``)."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return expr if isinstance(expr, ast.Name) else None
 
 
 def read_as_record(uses: NameSites, name: str) -> bool:
@@ -1179,6 +1191,18 @@ class __tfs_pass_through__:
     ``y_true, y_pred = f(y_true, y_pred)``: it gives its arguments back.\"\"\"
     def __call__(self, *args, **kwargs):
         return args[0] if len(args) == 1 else args
+class __tfs_decorator__:
+    \"\"\"Stands in for a name from a missing module that the file only uses as a decorator
+    (``@typechecked``, ``@gin.configurable``, ``@export("name")``): it hands back the function
+    or class it decorates.\"\"\"
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return args[0]
+        return self
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
     (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
@@ -1273,6 +1297,8 @@ def _stand_in(uses: NameSites, name: str, from_import: bool) -> str:
     whose attributes are functions), "" (the import error stays) otherwise."""
     if called_for_effect_only(uses, name):
         return "__tfs_absent__"
+    if decorates_only(uses, name):
+        return "__tfs_decorator__"
     if from_import and passed_through(uses, name):
         return "__tfs_pass_through__"
     return RECORD_HELPER if from_import and read_as_record(uses, name) else ""
@@ -1295,6 +1321,14 @@ def passed_through(uses: NameSites, name: str) -> bool:
         if None in sent or sent != got:
             return False
     return bool(found) and len(found) == uses.count.get(name, 0)
+
+
+def decorates_only(uses: NameSites, name: str) -> bool:
+    """Whether every use of ``name`` heads a decorator (``@typechecked``, ``@gin.configurable``,
+    ``@export("losses.Focal")``): type checkers, registries and configuration hooks hand back
+    what they decorate, so a missing module there can be stood in for by the identity."""
+    count = uses.count.get(name, 0)
+    return count > 0 and count == uses.decorating.get(name, 0)
 
 
 def called_for_effect_only(uses: NameSites, name: str) -> bool:

@@ -254,7 +254,9 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     for helper, role, use in (("__tfs_absent__", "a do-nothing stand-in", "calls it for its effect"),
                               ("__tfs_record__", "a record whose every setting is 0.5", "reads named settings of it"),
                               ("__tfs_pass_through__", "the identity",
-                               "calls it as `a, b = f(a, b)`, handing its arguments back")):
+                               "calls it as `a, b = f(a, b)`, handing its arguments back"),
+                              ("__tfs_decorator__", "a decorator handing back what it decorates",
+                               "uses it as a decorator")):
         kind = namespace.get(helper)
         names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and isinstance(v, kind))
         if not names:
