@@ -379,7 +379,7 @@ class LossDiscovery:
                 if looks_like_loss_signature(info.node.name, params, registered=True):
                     role = Role.METRIC if looks_like_metric_name(info.node.name) else Role.LOSS
                     self.found.append(_Found(info.path, None, Context.COMPILE, role))
-            elif expr.id in self.classes:
+            elif expr.id in self.classes and self._loss_like_callable(expr.id):
                 self._callable_instance(expr.id, Context.COMPILE, Role.LOSS)
             elif expr.id in self.assignments:
                 self._register(self.assignments[expr.id], depth + 1)
@@ -471,6 +471,14 @@ class LossDiscovery:
         method = self.method(class_name, "__call__")
         if method is not None and len(positional_params(method.node)) >= 2:
             self.found.append(_Found(method.path, None, context, role))
+
+    def _loss_like_callable(self, class_name: str) -> bool:
+        """A registered class whose ``__call__`` name or signature says loss, as for a registered
+        function: custom objects also hold initializers (``__call__(self, shape, dtype)``),
+        regularizers and constraints."""
+        method = self.method(class_name, "__call__")
+        return method is not None and looks_like_loss_signature(
+            class_name, positional_params(method.node), registered=True)
 
     def method(self, class_name: str, name: str) -> FunctionInfo | None:
         """The def ``name`` directly in class ``class_name``."""

@@ -40,6 +40,6 @@ def mentions(name: str, vocabulary: Iterable[str]) -> bool:
 
 
 #: a divisor named with one of these words is a count: ``sum(x) / n_valid`` is a mean
-COUNT_WORDS = ("batch", "size", "count", "num", "total", "norm", "denom", "n_", "length")
+COUNT_WORDS = ("batch", "size", "count", "num", "total", "norm", "denom", "n_", "length", "avg_factor")
 #: a parameter or attribute named with one of these words is a small positive constant
 EPSILON_WORDS = ("eps", "smooth", "tiny", "delta_min")

@@ -147,7 +147,7 @@ for _name in ("equal", "not_equal", "greater", "greater_equal", "less", "less_eq
     _family(Kind.COMPARE, {"isnan": "is_nan", "isinf": "is_inf", "isfinite": "is_finite"}.get(_name, _name),
             tf=_name, k=_name, ops=_name, np=_name)
 
-_family(Kind.WHERE, "where", tf="where", k="switch", ops="where", np="where", extra=("tf.where_v2",))
+_family(Kind.WHERE, "where", tf="where", k="switch", ops="where", np="where", extra=("tf.where_v2", "tf.compat.v1.where", "tf.compat.v2.where"))
 _family(Kind.CAST, "cast", tf="cast", k="cast", ops="cast", extra=("tf.dtypes.cast",))
 _add(Kind.CAST, "cast_float", "tf.to_float", "K.cast_to_floatx")
 _add(Kind.CAST, "cast_int", "tf.to_int32", "tf.to_int64")

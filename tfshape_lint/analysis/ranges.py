@@ -270,6 +270,25 @@ class Ranges:
                 continue
             if any((self._definition(part, scope) or part) is node for part in self._tested(other.args[0].value, scope, 0)):
                 return True
+        return self._label_ratio_selected(node, scope)
+
+    def _label_ratio_selected(self, node: cst.CSTNode, scope: Scope) -> bool:
+        """A ratio of label values that a ``where`` testing its denominator selects only where
+        the denominator passed the test (``where(den > 0, 1 / den, 0)``): with no gradient
+        through labels, the value where ``den`` is 0 is the only thing that can go wrong."""
+        den = node.right if isinstance(node, cst.BinaryOperation) else \
+            call_arg(node, 1, "y") if isinstance(node, cst.Call) else None
+        if den is None:
+            return False
+        for other in scope.values:
+            if not isinstance(other, cst.Call) or len(other.args) < 3:
+                continue
+            spec, _ = self.spec(other)
+            if spec is None or spec.kind is not Kind.WHERE:
+                continue
+            kept = other.args[1].value
+            if (kept is node or self._definition(kept, scope) is node) and self.sanitising(other.args[0].value, den, scope):
+                return True
         return False
 
     def _batch_mask_count(self, den: cst.BaseExpression, scope: Scope) -> bool:
@@ -523,6 +542,8 @@ class Ranges:
             return self._parameter(node, scope)
         out: Bound | None = None
         for src in sources:
+            if src is None and len(sources) > 1 and _holds_none(scope, node.value):
+                continue  # ``if p is None: p = ...``: the None itself never reaches arithmetic
             part = self._parameter(node, scope) if src is None else self.bound(src, self._home(src, scope))
             out = part if out is None else join(out, part)
         return out if out is not None else ANY
@@ -867,6 +888,33 @@ def _argument_for(scope: Scope, name: str) -> cst.BaseExpression | None:
         return elems if params.index(name) == 0 else None
     index = params.index(name)
     return positional[index].value if index < len(positional) else None
+
+
+def _holds_none(scope: Scope, name: str) -> bool:
+    """Parameter ``name`` is ``None`` in this evaluation: its default is ``None`` and the call
+    that ``scope`` stands for passes nothing for it (or ``None``). A ``None`` that reaches
+    arithmetic raises, so where the parameter is reassigned (``if ranks is None: ranks =
+    tf.range(n) + 1``) only the reassignment's value can reach a later use."""
+    fn = scope.node
+    if not isinstance(fn, cst.FunctionDef):
+        return False
+    params = [*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params]
+    param = next((p for p in params if p.name.value == name), None)
+    if param is None or not _is_none(param.default):
+        return False
+    if scope.is_helper and scope.callers:
+        call = scope.callers[0]
+        if any(a.star for a in call.args):
+            return False  # ``f(*args, **kwargs)`` may pass it
+        return _is_none(_argument_for(scope, name)) if _argument_for(scope, name) is not None else True
+    if scope.call_site is not None:
+        passed = scope.call_site[1].get(name)
+        return passed is None or _is_none(passed)
+    return not scope.is_helper
+
+
+def _is_none(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def _helper_for(scope: Scope, call: cst.Call) -> Scope | None:

@@ -59,7 +59,8 @@ class BatchAxisReduction(Rule):
     (`n = 480 * 640`, `N_CLASSES = 10`: pixels or classes, whatever the name) unless its name says
     batch (`BATCH_SIZE = 32`); failing all that, it counts when its name
     has a word starting with `batch`, `size`, `count`, `num`, `total`, `norm` or `denom`, or
-    `length`, or the word `n` (`n_valid`), also times a number (`2 * config.batch_size`, the
+    `length`, the word `n` (`n_valid`) or the words `avg_factor` (the normaliser detection code
+    ported from mmdetection passes, `sum(loss) / avg_factor`), also times a number (`2 * config.batch_size`, the
     1/2 of a squared error); names are split at underscores, digits and camelCase, so
     `num_pos` and `batchSize` count while `steps` or `scale` do not.
 
@@ -96,6 +97,16 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def l1_loss(y_true, y_pred, avg_factor=None):\n"
+                "    loss = tf.abs(y_true - y_pred)\n"
+                "    if avg_factor is None:\n"
+                "        return tf.reduce_mean(loss)\n"
+                "    return tf.reduce_sum(loss) / avg_factor\n\n\n"
+                "def box_loss(y_true, y_pred):\n"
+                "    num_boxes = tf.maximum(tf.reduce_sum(y_true[..., 4]), 1.0)\n"
+                "    return l1_loss(y_true[..., :4], y_pred[..., :4], avg_factor=num_boxes)\n",
+                note="divided by avg_factor, the normaliser of detection code ported from mmdetection"),
         Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def build(self, input_shape):\n        self.scale = self.add_weight(shape=(input_shape[0][-1],), initializer="ones")\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        self.add_loss(tf.reduce_mean(tf.maximum(p_dist - n_dist + self.alpha, 0.0)))\n        self.add_loss(1e-4 * tf.reduce_sum(tf.square(self.scale)))\n        return anchor * self.scale\n',
                 note="a Layer's add_loss terms: a batch mean, and a weight penalty (no batch axis)"),
         Example("from tensorflow.keras import backend as K\n\n"

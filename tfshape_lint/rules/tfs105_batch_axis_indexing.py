@@ -67,6 +67,12 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "class BlockInit(tf.keras.initializers.Initializer):\n"
+                "    def __call__(self, shape, dtype=None):\n"
+                "        return tf.ones([shape[-1]], dtype=dtype or tf.float32)\n\n\n"
+                "tf.keras.utils.get_custom_objects()['BlockInit'] = BlockInit\n",
+                note="a registered custom object whose __call__ takes (shape, dtype) is an initializer, not a loss"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    print(tf.norm(y_pred[0]), y_pred[0].shape)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",

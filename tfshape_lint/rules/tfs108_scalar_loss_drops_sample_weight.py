@@ -56,7 +56,7 @@ class ScalarLossDropsSampleWeight(Rule):
     value changes. Sums normalised by a count and built-in Loss instances get no automatic fix
     (use `reduction='none'` on the instance, then reduce per sample). A divisor is a count as
     for TFS102: known to be one, or named with a word starting with `batch`, `size`, `count`,
-    `num`, `total`, `norm`, `denom` or `length`, or the word `n`.
+    `num`, `total`, `norm`, `denom` or `length`, or the word `n`, or the words `avg_factor`.
 
     ## Verification
     `--verify` calls the loss through Keras with `sample_weight=[1, 0, 0, 0]` and compares it

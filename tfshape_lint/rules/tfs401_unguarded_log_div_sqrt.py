@@ -328,6 +328,24 @@ class UnguardedLogDivSqrt(Rule):
                 "        self.add_loss(rate_ratio(target, tf.nn.softplus(z) + 1e-6))\n"
                 "        return z\n",
                 note="the only call (an add_loss in a custom Layer) passes a prediction bounded away from 0"),
+        Example("import tensorflow as tf\n\n\n"
+                "def dcg(labels, ranks=None, perm_mat=None):\n"
+                "    if ranks is None:\n"
+                "        ranks = tf.range(tf.shape(labels)[1]) + 1\n"
+                "    discounts = 1.0 / tf.math.log1p(tf.cast(ranks, tf.float32))\n"
+                "    gains = labels\n"
+                "    if perm_mat is not None:\n"
+                "        gains = tf.reduce_sum(perm_mat * tf.expand_dims(labels, 1), axis=-1)\n"
+                "    return tf.reduce_sum(gains * discounts, axis=-1)\n\n\n"
+                "def inverse_ideal_dcg(labels):\n"
+                "    ideal = dcg(tf.sort(labels, direction='DESCENDING'))\n"
+                "    return tf.compat.v1.where(tf.greater(ideal, 0.0), 1.0 / ideal, tf.zeros_like(ideal))\n\n\n"
+                "class SoftNDCGLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        perm = tf.nn.softmax(y_pred[:, :, None] - y_pred[:, None, :])\n"
+                "        return -dcg(y_true, perm_mat=perm) * inverse_ideal_dcg(y_true)\n",
+                note="ranks not passed is None and replaced by 1, 2, ...; the labels' 1 / ideal is selected "
+                     "only where ideal > 0, and no gradient flows through labels"),
     )
     bad = (
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.reduce_max(tf.abs(p))))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',

@@ -146,7 +146,7 @@ class RemovedTf1Api(RemovedApiRule):
                 fixed="import tensorflow as tf\n\nopt = tf.compat.v1.train.AdamOptimizer(1e-3)\nsess = tf.compat.v1.Session()\n"
                       "tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)\n",
                 message="tf.train.AdamOptimizer was removed in TensorFlow 2 (AttributeError); "
-                        "use tf.compat.v1.train.AdamOptimizer (no TF 2 name)"),
+                        "use tf.compat.v1.train.AdamOptimizer (no drop-in TF 2 name)"),
         Example("import tensorflow as tf\nslim = tf.contrib.slim\n", fixed=None,
                 message="tf.contrib was removed in TensorFlow 2 (AttributeError); it has no TF 2 equivalent; "
                         "port the code to TF 2 APIs"),
@@ -234,7 +234,7 @@ def _advice(entry: Mapping[str, Any], tf: str) -> str:
         extra = ", ".join(str(v).replace("{tf}", tf) for v in entry["insert"].values())
         return f"use {to}(x, {extra})"
     if entry.get("v2") is None:
-        return f"use {to} (no TF 2 name)"
+        return f"use {to} (no drop-in TF 2 name)"
     return f"use {to}"
 
 
