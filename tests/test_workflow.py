@@ -142,6 +142,15 @@ def test_gitignore_is_respected_unless_disabled(tree: Path) -> None:
     assert run(["check", "--force-exclude", str(tree / "pkg" / "sub" / "model.py")])[0] == 0
 
 
+def test_a_folder_with_nothing_to_check_gets_a_warning(tree: Path) -> None:
+    (tree / ".git").mkdir()
+    (tree / "pkg" / ".gitignore").write_text("*\n")  # what a virtual environment writes
+    code, out, err = run(["check", str(tree / "pkg")])
+    assert (code, out) == (0, "") and "no Python files or notebooks found" in err, err
+    assert "no Python files" not in run(["check", "--no-respect-gitignore", str(tree / "pkg")])[2]
+    assert run(["check", "--force-exclude", str(tree / "experiments" / "try.py")]) == (0, "", "")
+
+
 @pytest.mark.parametrize(("patterns", "path", "ignored"), [
     ("*.py\n", "a/b.py", True),
     ("*.py\n!b.py\n", "a/b.py", False),

@@ -30,6 +30,7 @@ from tfshape_lint.options import (
     emit,
     gather_inputs,
     make_resolver,
+    warn_if_nothing,
     write_errors,
 )
 
@@ -110,6 +111,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO)
     if args.show_settings:
         return _show_settings(args, out)
     inputs, errors = gather_inputs(args, stdin)
+    warn_if_nothing(args, inputs, errors, err)
     if args.show_files:
         out.write("".join(f"{item.path}\n" for item in inputs))
         write_errors(errors, err)

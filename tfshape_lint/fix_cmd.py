@@ -54,6 +54,7 @@ from tfshape_lint.options import (
     EXIT_FINDINGS,
     emit,
     gather_inputs,
+    warn_if_nothing,
     write_errors,
 )
 
@@ -304,6 +305,7 @@ def _with_notebook(result: FileResult, joined: object) -> FileResult:
 def run_fix(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """``fix`` / ``check --fix``: fix, report what remains, print the summary line on stderr."""
     inputs, errors = gather_inputs(args, stdin)
+    warn_if_nothing(args, inputs, errors, err)
     show = getattr(args, "show_fixes", False)
     work = [FixJob(item, item.config.unsafe_fixes, args.diff, show) for item in inputs]
     results = run_pool(fix_input, work, args.jobs)

@@ -7,6 +7,7 @@ import this module, never each other, so there is no import cycle.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -84,6 +85,15 @@ def gather_inputs(args: argparse.Namespace, stdin: TextIO) -> tuple[list[Input],
     """The inputs of the command line's paths (and stdin), and one error per bad path."""
     return gather(args.paths, make_resolver(args), stdin_text=lambda: stdin_reader(stdin),
                   stdin_filename=args.stdin_filename)
+
+
+def warn_if_nothing(args: argparse.Namespace, inputs: list[Input], errors: list[InternalError], err: TextIO) -> None:
+    """Say so when the folders named held nothing to check (as ruff does): every file excluded
+    by the configuration or a ``.gitignore`` (a virtual environment ignores itself with ``*``).
+    Files named one by one and excluded (pre-commit with ``force-exclude``) pass silently."""
+    if not inputs and not errors and any(os.path.isdir(p) for p in args.paths):
+        err.write("warning: no Python files or notebooks found under the given paths (excluded by the "
+                  "configuration or a .gitignore; --no-respect-gitignore walks ignored folders)\n")
 
 
 def write_errors(errors: list[InternalError], err: TextIO) -> None:
