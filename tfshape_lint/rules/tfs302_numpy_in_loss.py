@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -22,6 +23,11 @@ from tfshape_lint.rules._numpy import (
     uses_numpy,
 )
 from tfshape_lint.source import code_of
+
+if TYPE_CHECKING:
+    from tfshape_lint.analysis.index import ModuleIndex
+    from tfshape_lint.analysis.tensors import ModuleFacts
+    from tfshape_lint.config import Config
 
 _NOT_TENSOR = (DType.NUMPY, DType.LIST, DType.PY)
 #: the backends' own tensor -> numpy conversions
@@ -57,7 +63,8 @@ class NumpyInLoss(Rule):
     class weights, `np.log(2.0)`, `np.finfo(np.float32).eps`) is fine and not flagged; nor is
     numpy inside a function that `tf.py_function` calls, nor a numpy branch of a helper that
     the loss's call rules out (`def nll(t, s, tensors=True): if tensors: ... else: np.log(s)`
-    called as `nll(t, s)`).
+    called as `nll(t, s)`), nor numpy on a name inside an `if` (without `else`) whose test says it
+    holds no tensor (`if not tf.is_tensor(y_pred):`, `if isinstance(y_pred, np.ndarray):`).
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -105,6 +112,11 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"
+                "    if not tf.is_tensor(y_pred):\n"
+                "        y_pred = tf.convert_to_tensor(np.asarray(y_pred, dtype=np.float32))\n"
+                "    return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)\n",
+                note="numpy only converts what the test says is no tensor (a list or an array)"),
         Example(_WEIBULL + "def weibull_loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred)), axis=-1)\n",
                 note="the numpy branch runs only with tensors=False, which the loss never passes"),
@@ -234,8 +246,43 @@ class NumpyInLoss(Rule):
         # receives arrays, not tensors
         return not numpy_code(loss, self._wrapped, self.index)
 
+    def __init__(self, index: ModuleIndex, facts: ModuleFacts, config: Config) -> None:
+        super().__init__(index, facts, config)
+        self._arrays: list[str | None] = []  # per enclosing if: the name its test says is no tensor
+
+    def visit_If(self, node: cst.If) -> None:
+        # only an ``if`` without ``else``: then all of it but the test is the guarded body
+        self._arrays.append(self._tested_array(node.test) if node.orelse is None else None)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._arrays.pop()
+
+    def _tested_array(self, test: cst.BaseExpression) -> str | None:
+        """``x`` for a test that only holds when ``x`` is no tensor (``not tf.is_tensor(x)``,
+        ``not isinstance(x, tf.Tensor)``, ``isinstance(x, np.ndarray)``): code under it converts
+        arrays, lists or numbers, never the tensors ``fit`` passes."""
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        call = test.expression if negated and isinstance(test, cst.UnaryOperation) else test
+        if not isinstance(call, cst.Call) or not call.args or not isinstance(call.args[0].value, cst.Name):
+            return None
+        dotted = cst_dotted(call.func) or ""
+        canon = self.index.imports.canonical(dotted) or dotted
+        kind = cst_dotted(call.args[1].value) if len(call.args) > 1 else None
+        kind_canon = (self.index.imports.canonical(kind) or kind) if kind else ""
+        if negated and canon.rsplit(".", 1)[-1] == "is_tensor":
+            return call.args[0].value.value
+        if dotted == "isinstance" and kind_canon and (
+                (negated and kind_canon.endswith("Tensor")) or (not negated and kind_canon == "np.ndarray")):
+            return call.args[0].value.value
+        return None
+
+    def _on_arrays(self, node: cst.Call) -> bool:
+        """The call's first argument is a name that an enclosing test says holds no tensor."""
+        first = node.args[0].value if node.args else None
+        return isinstance(first, cst.Name) and first.value in self._arrays
+
     def visit_Call(self, node: cst.Call) -> None:
-        if self.loss is None or self.loss.value(node) is None:
+        if self.loss is None or self.loss.value(node) is None or self._on_arrays(node):
             return
         dotted = cst_dotted(node.func)
         canon = self.index.imports.canonical(dotted) if dotted else None
