@@ -607,10 +607,43 @@ class Ranges:
                 return self._finfo(node.value, attr)
         if mentions(attr, EPSILON_WORDS):
             return EPSILON
+        number = self._init_number(node, scope)
+        if number is not None:
+            return constant(number)
         value = scope.value(node)
         if value is not None and (value.has(Tag.STATIC_SHAPE) or value.has(Tag.DIM)):
             return Bound(low=Low.SAFE, scalar=True)
         return self._from_value(node, scope)
+
+    def _init_number(self, node: cst.Attribute, scope: Scope) -> float | None:
+        """The number ``self.<attr>`` holds when the loss's own ``__init__`` sets it once, to a
+        number or to a parameter whose default is one (``self.std_const = std_const`` with
+        ``std_const=1e-4``): a constant the author chose, guard or weight. A value passed at
+        construction instead is not seen (a default of 1e-4 says what the constant is for)."""
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self") or self.facts is None:
+            return None
+        root = scope
+        while root.is_helper and root.parent is not None:
+            root = root.parent
+        path = root.spec.path
+        init = self.facts.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
+        if init is None or not isinstance(init.body, cst.IndentedBlock):
+            return None
+        assigned = [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
+                    for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0].target, cst.Attribute)
+                    and isinstance(stmt.targets[0].target.value, cst.Name)
+                    and stmt.targets[0].target.value.value == "self"
+                    and stmt.targets[0].target.attr.value == node.attr.value]
+        if len(assigned) != 1:
+            return None
+        value = assigned[0]
+        if isinstance(value, cst.Name):
+            params = [*init.params.params, *init.params.kwonly_params]
+            param = next((p for p in params if p.name.value == value.value), None)
+            value = param.default if param is not None else None
+        number = literal(value)
+        return float(number) if isinstance(number, (int, float)) and not isinstance(number, bool) else None
 
     def _finfo(self, call: cst.Call, attr: str) -> Bound:
         arg = call.args[0].value if call.args else None

@@ -36,7 +36,9 @@ class UnguardedLogDivSqrt(Rule):
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
     bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
     attribute with a word in its name starting with `eps`, `smooth` or `tiny`, or the words
-    `delta_min`, and a function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
+    `delta_min`, an attribute the Loss's `__init__` sets once to a positive number or to a
+    parameter whose default is one, `self.std_const = std_const` with `std_const=1e-4`, and a
+    function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
     with `mask = cast(equal(d, 0))` on a non-negative `d`,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
     `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
@@ -346,6 +348,15 @@ class UnguardedLogDivSqrt(Rule):
                 "        return -dcg(y_true, perm_mat=perm) * inverse_ideal_dcg(y_true)\n",
                 note="ranks not passed is None and replaced by 1, 2, ...; the labels' 1 / ideal is selected "
                      "only where ideal > 0, and no gradient flows through labels"),
+        Example("import tensorflow as tf\n\n\n"
+                "class VarianceLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, std_const=1e-4, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.std_const = std_const\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        std = tf.sqrt(tf.math.reduce_variance(y_pred, axis=0) + self.std_const)\n"
+                "        return tf.reduce_mean(tf.nn.relu(1.0 - std)) + tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
+                note="the constant __init__ stores from its default (1e-4) guards the sqrt, whatever its name"),
     )
     bad = (
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.reduce_max(tf.abs(p))))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
