@@ -241,7 +241,11 @@ class _Run:
             closure = self._closure(module, spec, facts)
             site = self._call_site(spec, facts)
             inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else self._fit_inputs(spec, facts)
-            scope = evaluate_loss(facts, spec, node, closure, inputs, flags=self._call_flags(spec, node))
+            flags = self._call_flags(spec, node)
+            if site is not None and inputs is not None:
+                # a parameter the call gives a tensor is not None there: ``if avg_factor is not None``
+                flags.update({f"{name} is None": False for name, value in inputs.items() if value.tensor})
+            scope = evaluate_loss(facts, spec, node, closure, inputs, flags=flags)
             if site is not None:
                 scope.call_site = (site[2], passed_arguments(node, site[0]))
         except RecursionError:

@@ -637,7 +637,7 @@ class Ranges:
                     and stmt.targets[0].target.attr.value == node.attr.value]
         if len(assigned) != 1:
             return None
-        value = assigned[0]
+        value: cst.BaseExpression | None = assigned[0]
         if isinstance(value, cst.Name):
             params = [*init.params.params, *init.params.kwonly_params]
             param = next((p for p in params if p.name.value == value.value), None)

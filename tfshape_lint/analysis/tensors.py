@@ -910,8 +910,9 @@ class Evaluator:
         for arg in node.args if not mapped else ():
             if arg.keyword is not None:
                 bindings[arg.keyword.value] = self.scope.values.get(arg.value, UNKNOWN)
+        tensors = frozenset(a.value for a in node.args if getattr(self.scope.values.get(a.value), "tensor", False))
         helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
-                       flags={} if mapped else literal_flags(fn, node, self.scope.flags), mapped=mapped)
+                       flags={} if mapped else literal_flags(fn, node, self.scope.flags, tensors), mapped=mapped)
         sub = Evaluator(self.module, helper, self.depth + 1)
         if isinstance(fn, cst.Lambda):
             # a lambda sees the functions its enclosing body defined (``lambda x: losss(x[0],
@@ -1603,11 +1604,15 @@ def passed_arguments(fn: FunctionNode, call: cst.Call) -> dict[str, cst.BaseExpr
     return out
 
 
-def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> dict[str, bool]:
+def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool],
+                  tensors: frozenset[cst.BaseExpression] = frozenset()) -> dict[str, bool]:
     """The parameters of ``fn`` that are ``True``/``False`` at ``call``: a literal the call
     passes (or a flag of the caller's, ``squared=squared``), else a literal default it leaves
-    alone (``def nll(t, s, tensors=True)`` called as ``nll(t, s)``). Nothing for a call that
-    unpacks ``*args``/``**kwargs``."""
+    alone (``def nll(t, s, tensors=True)`` called as ``nll(t, s)``). Also, under the key
+    ``"<name> is None"``, whether a parameter is None there: its default None left alone (or
+    None passed), or a tensor passed (``tensors``: the arguments the caller evaluated to
+    tensors), which decides ``if avg_factor is not None:``. Nothing for a call that unpacks
+    ``*args``/``**kwargs``."""
     if not isinstance(fn, cst.FunctionDef) or any(a.star for a in call.args):
         return {}
     passed = passed_arguments(fn, call)
@@ -1618,6 +1623,10 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> 
             flags[param.name.value] = given.value == "True"
         elif isinstance(given, cst.Name) and given.value in caller and param.name.value in passed:
             flags[param.name.value] = caller[given.value]
+        if isinstance(given, cst.Name) and given.value == "None":
+            flags[f"{param.name.value} is None"] = True
+        elif given is not None and param.name.value in passed and (given in tensors or not _may_be_none(given)):
+            flags[f"{param.name.value} is None"] = False
     if not flags:
         return flags  # most helpers take no flag: no walk of their body
     # a flag the body rebinds (``tensors = not tensors``) is not fixed by the call
@@ -1626,14 +1635,29 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool]) -> 
     return {name: value for name, value in flags.items() if name not in rebound}
 
 
+def _may_be_none(arg: cst.BaseExpression) -> bool:
+    """Whether an argument expression can be None: a name or attribute can hold it, and so can
+    a call or a conditional; a number, a string, a container or arithmetic cannot."""
+    return not isinstance(arg, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString,
+                                cst.FormattedString, cst.List, cst.Tuple, cst.Dict, cst.Set,
+                                cst.BinaryOperation, cst.UnaryOperation, cst.Subscript))
+
+
 def _dead_flag_branch(test: cst.BaseExpression, flags: dict[str, bool]) -> str | None:
-    """``if tensors:`` / ``if not tensors:`` on a flag the call fixes: "body" when the body
-    never runs, "orelse" when the else branch never runs, None otherwise."""
+    """``if tensors:`` / ``if not tensors:`` on a flag the call fixes, and ``if p is None:`` /
+    ``if p is not None:`` on a parameter whose None-ness it fixes: "body" when the body never
+    runs, "orelse" when the else branch never runs, None otherwise."""
     negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
     name = test.expression if negated and isinstance(test, cst.UnaryOperation) else test
-    if not isinstance(name, cst.Name) or name.value not in flags:
+    key = name.value if isinstance(name, cst.Name) else None
+    if isinstance(name, cst.Comparison) and len(name.comparisons) == 1 and isinstance(name.left, cst.Name) \
+            and literal(name.comparisons[0].comparator) is None \
+            and isinstance(name.comparisons[0].operator, (cst.Is, cst.IsNot)):
+        key = f"{name.left.value} is None"
+        negated = negated != isinstance(name.comparisons[0].operator, cst.IsNot)
+    if key is None or key not in flags:
         return None
-    holds = flags[name.value] != negated
+    holds = flags[key] != negated
     return "orelse" if holds else "body"
 
 

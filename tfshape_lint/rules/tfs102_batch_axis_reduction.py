@@ -107,6 +107,15 @@ class BatchAxisReduction(Rule):
                 "    num_boxes = tf.maximum(tf.reduce_sum(y_true[..., 4]), 1.0)\n"
                 "    return l1_loss(y_true[..., :4], y_pred[..., :4], avg_factor=num_boxes)\n",
                 note="divided by avg_factor, the normaliser of detection code ported from mmdetection"),
+        Example("import tensorflow as tf\n\n\n"
+                "def l1(y_true, y_pred, factor=None):\n"
+                "    loss = tf.abs(y_true - y_pred)\n"
+                "    if factor is None:\n"
+                "        return tf.reduce_sum(loss)\n"
+                "    return tf.reduce_mean(loss, axis=-1) * factor\n\n\n"
+                "def box_loss(y_true, y_pred):\n"
+                "    return l1(y_true, y_pred, factor=tf.reduce_mean(y_true[..., 4:], axis=-1) + 1.0)\n",
+                note="the only call passes a factor, so the helper's `factor is None` branch never runs"),
         Example('import tensorflow as tf\n\n\nclass TripletLossLayer(tf.keras.layers.Layer):\n    def __init__(self, alpha=0.2, **kwargs):\n        super().__init__(**kwargs)\n        self.alpha = alpha\n\n    def build(self, input_shape):\n        self.scale = self.add_weight(shape=(input_shape[0][-1],), initializer="ones")\n\n    def call(self, inputs):\n        anchor, positive, negative = inputs\n        p_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n        n_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n        self.add_loss(tf.reduce_mean(tf.maximum(p_dist - n_dist + self.alpha, 0.0)))\n        self.add_loss(1e-4 * tf.reduce_sum(tf.square(self.scale)))\n        return anchor * self.scale\n',
                 note="a Layer's add_loss terms: a batch mean, and a weight penalty (no batch axis)"),
         Example("from tensorflow.keras import backend as K\n\n"
