@@ -677,6 +677,11 @@ def read_models(imports: ImportTable, module: cst.Module) -> ModelReader:
 def _apply(layer: LayerFacts, incoming: Output | None) -> Output:
     """The output of ``layer`` applied to a tensor holding ``incoming``."""
     rank = layer.rank.of(incoming.rank if incoming is not None else None)
+    if layer.role is LayerRole.ACTIVATION and layer.output.activation is Activation.LINEAR \
+            and incoming is not None and incoming.activation is not Activation.UNKNOWN:
+        # ``Activation('linear', dtype='float32')`` after a softmax (the mixed-precision guide's
+        # cast to float32) is the identity: the output is still the softmax's
+        return replace(incoming, rank=rank)
     if layer.role in (LayerRole.AFFINE, LayerRole.ACTIVATION):
         return replace(layer.output, rank=rank)
     if layer.role is LayerRole.TRANSPARENT and incoming is not None and incoming.activation is not Activation.UNKNOWN:

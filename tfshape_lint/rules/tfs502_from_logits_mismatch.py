@@ -108,6 +108,15 @@ class FromLogitsMismatch(Rule):
     scope = RuleScope.MODULE
 
     good = (
+        Example("from tensorflow import keras\nfrom tensorflow.keras import layers\n\n"
+                "inputs = keras.Input(shape=(784,))\n"
+                "x = layers.Dense(64, activation='relu')(inputs)\n"
+                "x = layers.Dense(10)(x)\n"
+                "x = layers.Activation('softmax')(x)\n"
+                "outputs = layers.Activation('linear', dtype='float32')(x)\n"
+                "model = keras.Model(inputs, outputs)\n"
+                "model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy')\n",
+                note="a linear Activation (mixed precision's cast to float32) keeps the softmax output"),
         Example("import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
                 "    inputs = tf.keras.Input(shape=(32,))\n"
                 "    x = tf.keras.layers.Dense(64, activation=\"relu\")(inputs)\n"

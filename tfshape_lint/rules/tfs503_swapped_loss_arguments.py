@@ -37,8 +37,10 @@ class SwappedLossArguments(Rule):
       positional `tf.nn.*_cross_entropy_with_logits` call.
 
     Losses that stay the same when the arguments trade places (`square`/`abs` of the
-    difference, `mse`, `mae`, `huber`, `log_cosh`, `cosine_similarity`) are not flagged, nor is
-    a built-in called in both orders (a symmetrised divergence).
+    difference, `mse`, `mae`, `huber`, `log_cosh`, `cosine_similarity`, a body that reads the
+    same with the two names exchanged up to the order of `+`/`*` operands, such as a Dice score
+    over `y_true * y_pred` and `y_true + y_pred`) are not flagged, nor is a built-in called in
+    both orders (a symmetrised divergence).
 
     ## Why is this bad?
     Keras always calls `loss(y_true, y_pred)`, and every built-in takes `(y_true, y_pred)`
@@ -72,6 +74,13 @@ class SwappedLossArguments(Rule):
     severity = Severity.WARNING
 
     good = (
+        Example("from tensorflow.keras import backend as K\n\n\n"
+                "def dice_metric(y_pred, y_true):\n"
+                "    intersection = K.sum(K.sum(K.abs(y_true * y_pred), axis=-1))\n"
+                "    union = K.sum(K.sum(K.abs(y_true) + K.abs(y_pred), axis=-1))\n"
+                "    return 2 * intersection / union\n\n\n"
+                "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=[dice_metric])\n",
+                note="a Dice score reads the same with its arguments swapped (y_true * y_pred, y_true + y_pred)"),
         Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    return tf.keras.losses.binary_crossentropy(y_true, y_pred)\n\n"
@@ -280,7 +289,11 @@ class _Parents(cst.CSTVisitor):
 
 def _symmetric_body(rule: Rule, fn: cst.FunctionDef | cst.Lambda, a: str, b: str) -> bool:
     """Every use of the two parameters sits in ``square(a - b)``/``abs(a - b)``/``(a - b) ** 2``
-    or a symmetric built-in, so swapping them changes nothing."""
+    or a symmetric built-in, or the body reads the same with the two swapped (up to the order
+    of ``+`` and ``*`` operands: a Dice or IoU score over ``a * b`` and ``a + b``), so
+    swapping them changes nothing."""
+    if _same_when_swapped(fn.body, a, b):
+        return True
     parents = _Parents()
     fn.body.visit(parents)
     uses = [n for n, up in parents.parent.items()
@@ -313,6 +326,34 @@ def _symmetric_use(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], name: cst
             and n is not assign.targets[0].target]
     writes = [n for n, p in parent.items() if isinstance(n, cst.Name) and n.value == var and isinstance(p, cst.AssignTarget)]
     return bool(refs) and len(writes) == 1 and all(_sign_free(rule, parent, r) for r in refs)
+
+
+class _Commuted(cst.CSTTransformer):
+    """The code with names renamed (``swap``) and the operands of each ``+``/``*`` in one
+    order (by their code), so that ``b * a`` and ``a * b`` read alike."""
+
+    def __init__(self, swap: dict[str, str]) -> None:
+        super().__init__()
+        self.swap = swap
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=self.swap.get(updated_node.value, updated_node.value))
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation,
+                              updated_node: cst.BinaryOperation) -> cst.BaseExpression:
+        if not isinstance(updated_node.operator, (cst.Add, cst.Multiply)):
+            return updated_node
+        left, right = updated_node.left, updated_node.right
+        if _code(right) < _code(left):
+            left, right = right, left
+        return updated_node.with_changes(left=left, right=right)
+
+
+def _same_when_swapped(body: cst.CSTNode, a: str, b: str) -> bool:
+    """The body's code, operands of ``+``/``*`` ordered, is the same with ``a`` and ``b`` swapped."""
+    plain = body.visit(_Commuted({}))
+    swapped = body.visit(_Commuted({a: b, b: a}))
+    return isinstance(plain, cst.CSTNode) and isinstance(swapped, cst.CSTNode) and _code(plain) == _code(swapped)
 
 
 def _sign_free(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], expr: cst.CSTNode) -> bool:
