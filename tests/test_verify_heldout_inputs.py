@@ -299,6 +299,12 @@ def test_reshape_targets_take_factory_defaults_and_self_attributes() -> None:
     assert framed and framed[0]["pred"] == [16], framed
 
 
+def test_ssim_gets_colour_images_of_the_filter_size() -> None:
+    source = "import tensorflow as tf\n\ndef ssim_loss(y_true, y_pred):\n    return 1.0 - tf.image.ssim(y_true, y_pred, 1.0)\n"
+    layouts = infer_layouts(ast.parse(source), "ssim_loss")
+    assert layouts and layouts[0]["true"] == [11, 11, 3], layouts  # three channels: cheap at 11x11
+
+
 def test_multiscale_ssim_gets_images_wide_enough_for_five_scales() -> None:
     layouts = infer_layouts(ast.parse(MULTISCALE), "msssim_loss")
     assert layouts and layouts[0]["pred"][:2] == [161, 161], layouts

@@ -37,6 +37,7 @@ class Kind(str, enum.Enum):
     CONCAT = "concat"
     STACK = "stack"
     LOSS_FN = "loss_fn"  # per-sample loss function: reduces the last axis
+    IMAGE_METRIC = "image_metric"  # tf.image.ssim / psnr: one value per image, the last 3 axes reduced
     ELEMENTWISE_LOSS = "elementwise_loss"  # e.g. sigmoid_cross_entropy_with_logits
     LOSS_CLASS = "loss_class"
     EPSILON = "epsilon"
@@ -225,6 +226,7 @@ _add(Kind.LOSS_FN, "softmax_cross_entropy_with_logits", "tf.nn.softmax_cross_ent
      "tf.nn.sparse_softmax_cross_entropy_with_logits")
 # CTC losses: one value per sample ((B,) from tf.nn.ctc_loss, (B, 1) from the backend's)
 _add(Kind.LOSS_FN, "ctc", "K.ctc_batch_cost", "tf.nn.ctc_loss", "tf.nn.ctc_loss_v2", "ops.ctc_loss")
+_add(Kind.IMAGE_METRIC, "image_metric", "tf.image.ssim", "tf.image.ssim_multiscale", "tf.image.psnr")
 _add(Kind.ELEMENTWISE_LOSS, "sigmoid_cross_entropy_with_logits",
      "tf.nn.sigmoid_cross_entropy_with_logits", "tf.nn.weighted_cross_entropy_with_logits",
      "keras.losses.binary_crossentropy_elementwise")

@@ -618,6 +618,11 @@ class Evaluator:
             return self._shape_element(base, first_literal, node)
         if base.has(Tag.BATCHES) and isinstance(first_literal, int) and len(indices) == 1:
             return _one_of_batches(base)  # ``inputs[0]`` of a Layer: its first input, a batch
+        if isinstance(first_literal, str) and len(indices) == 1 and not base.batch \
+                and not base.has(Tag.BATCHES) and not base.origin & {Origin.Y_TRUE, Origin.Y_PRED}:
+            # ``weights['structure']`` of a factory parameter (or of the dict that replaces it
+            # when it is empty): a setting read from a mapping, not a tensor with axes of its own
+            return Value(tensor=False, origin=base.origin)
         if not base.tensor:
             if base.has(Tag.SEQUENCE):
                 if base.items is not None and isinstance(first_literal, int) and len(indices) == 1 \
@@ -951,7 +956,9 @@ def _plain(value: Value) -> Value:
 def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(ev.arg_value(node, 0, "input_tensor", "x", "a", "input", "tensor") or _first(args))
     axis_node = call_arg(node, 1, "axis", "reduction_indices")
-    keep = literal(call_arg(node, 2 if not canon.startswith("np.") else None, "keepdims", "keep_dims")) is True
+    keep_node = call_arg(node, 2 if not canon.startswith("np.") else None, "keepdims", "keep_dims")
+    # ``keepdims=keepdims``: a helper's flag that its call leaves at the default or passes
+    keep = literal(keep_node) is True or (isinstance(keep_node, cst.Name) and ev.scope.flags.get(keep_node.value) is True)
     axis = literal(axis_node) if axis_node is not None else None
     dtype = DType.INT if spec.op == "count" else (x.dtype if x.tensor else DType.FLOAT)
     if dtype is DType.BOOL and spec.op in ("sum", "mean", "prod"):
@@ -1062,7 +1069,9 @@ def _comparison_dtype(operands: list[Value]) -> DType:
 
 def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     if len(args) < 3:
-        return UNKNOWN.evolve(dtype=DType.INT)
+        # ``tf.where(cond)``: the coordinates of the true elements, in every sample of a batch
+        held = bool(args) and (args[0].batch or args[0].has(Tag.HOLDS_BATCH))
+        return UNKNOWN.evolve(dtype=DType.INT, tags=frozenset({Tag.ELEMENT_INDICES}) if held else frozenset())
     cond = args[0]
     value = join(_plain(args[1]), _plain(args[2]))
     rel, _, batch = (cond.rel, None, cond.batch) if cond.rel is not None else (value.rel, None, value.batch)
@@ -1279,6 +1288,10 @@ def _gather(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
         rel = x.rel - drop if x.rel is not None and drop is not None else None
         rank = x.rank - drop if x.rank is not None and drop is not None else None
         return x.evolve(rel=rel, rank=rank, tags=x.tags | {Tag.GATHERED}, length=None)
+    if canon == "tf.gather_nd" and idx.has(Tag.ELEMENT_INDICES) and (x.batch or x.has(Tag.HOLDS_BATCH)):
+        # ``gather_nd(x, tf.where(cond))`` selects like ``boolean_mask(x, cond)``: the selected
+        # elements come from every sample, so a sum of them still grows with the batch
+        return _boolean_mask(ev, spec, node, args, canon)
     return x.evolve(rel=idx.rel if idx.rel is not None else None, rank=None, batch=idx.batch,
                     tags=frozenset({Tag.GATHERED}), length=None, tensor=True)
 
@@ -1359,6 +1372,14 @@ def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         rel = labels.rel if labels is not None and labels.rel is not None and value.rel is not None \
             and labels.rel < value.rel else value.rel
     return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN}))
+
+
+def _image_metric(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``tf.image.ssim(a, b, max_val)``: one value per image of ``[..., H, W, C]`` batches, so
+    three axes fewer than its inputs (``(B,)`` for ``(B, H, W, C)``)."""
+    value = elementwise([_plain(a) for a in args[:2] if a.tensor])
+    rel = value.rel - 3 if value.rel is not None else None
+    return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE}))
 
 
 def _elementwise_loss(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1500,7 +1521,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.EXPAND: _expand, Kind.ONE_HOT: _one_hot, Kind.GATHER: _gather,
     Kind.CONSTANT: _constant, Kind.FILL: _fill, Kind.FILL_LIKE: _fill_like,
     Kind.MATMUL: _matmul, Kind.CONCAT: _concat, Kind.STACK: _concat, Kind.LOSS_FN: _loss_fn,
-    Kind.ELEMENTWISE_LOSS: _elementwise_loss, Kind.LOSS_CLASS: _loss_class,
+    Kind.ELEMENTWISE_LOSS: _elementwise_loss, Kind.LOSS_CLASS: _loss_class, Kind.IMAGE_METRIC: _image_metric,
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
     Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice,

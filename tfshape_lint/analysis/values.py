@@ -94,6 +94,7 @@ class Tag(enum.Enum):
     COMPARISON = "comparison"  # a boolean from comparing tensors
     MASK = "mask"  # a 0/1 mask: a cast comparison, ``sequence_mask``, a sum of them
     MASKED_SELECT = "masked_select"  # ``boolean_mask``: the batch axis is gone
+    ELEMENT_INDICES = "element_indices"  # ``tf.where(cond)`` of a batch: coordinates in every sample
     CONSTANT = "constant"  # ``tf.constant`` / ``np.array`` / ``fill`` of known shape
     ONE = "one"  # ``tf.constant(1)``: dividing by it normalises nothing, whatever its name says
     FILLED = "filled"  # ``zeros_like`` / ``ones_like``

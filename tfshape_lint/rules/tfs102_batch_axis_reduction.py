@@ -248,6 +248,10 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example('import tensorflow as tf\n\nclass CellLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        cells = tf.where(y_true[..., 0] == 1)\n        err = tf.square(y_true[..., 1:] - y_pred[..., 1:])\n        return tf.reduce_sum(tf.gather_nd(err, cells))\n',
+                fixed=None, line=7,
+                note="gather_nd of tf.where(cond)'s coordinates selects like boolean_mask: the cells come from "
+                     "every sample"),
         Example("import tensorflow as tf\n\n"
                 "def scale_invariant(yTrue, yPred):\n"
                 "    n = 64 * 64\n"

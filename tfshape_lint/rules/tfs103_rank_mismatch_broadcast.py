@@ -31,8 +31,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     other. Two forms:
     - one side of `y_true`/`y_pred` lost an axis (`tf.squeeze(y_pred)`, `y_true[:, 0]`) and
       the other did not: `(B,)` against `(B, 1)` becomes `(B, B)`;
-    - a per-sample term `(B,)` (a reduction over the last axis, a built-in loss function) is
-      added to or multiplied with a per-element term `(B, T, ...)`.
+    - a per-sample term `(B,)` (a reduction over the last axis, a built-in loss function,
+      `tf.image.ssim`/`psnr`'s one value per image) is added to or multiplied with a
+      per-element term `(B, T, ...)`.
 
     Only where the mismatch is reachable: in `direct` (custom loop) and `subclass` contexts
     Keras passes the labels unchanged; in `compile` context Keras has already aligned `(B,)`
@@ -98,6 +99,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example('import tensorflow as tf\n\ndef dice(y_true, y_pred, keepdims=True):\n    pq = tf.reduce_sum(y_pred * y_true, axis=[1, 2], keepdims=keepdims)\n    p2 = tf.reduce_sum(y_pred * y_pred, axis=[1, 2], keepdims=keepdims)\n    q2 = tf.reduce_sum(y_true * y_true, axis=[1, 2], keepdims=keepdims)\n    return 1 - 2 * pq / (p2 + q2 + 1e-7)\n\ndef mask_loss(y_true, y_pred):\n    d = tf.reduce_mean(dice(y_true, y_pred), axis=[1, 2])\n    present = tf.cast(tf.reduce_sum(y_true, axis=[1, 2]) > 0, tf.float32)\n    return tf.reduce_sum(present * d, axis=1) / tf.maximum(tf.reduce_sum(present, axis=1), 1.0)\n',
+                note="keepdims=keepdims with the helper's default True keeps the summed axes: the means over "
+                     "them match the per-class presence"),
         Example("import tensorflow as tf\n\ndef poly1_loss(y_true, y_pred, epsilon=1.0):\n"
                 "    onehot = tf.one_hot(tf.cast(y_true, tf.int32), depth=7)\n"
                 "    pt = tf.reduce_sum(onehot * y_pred, axis=-1)\n"
@@ -328,6 +332,16 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n"
+                "def ssim_l1(y_true, y_pred):\n"
+                "    return (1.0 - tf.image.ssim(y_true, y_pred, 1.0)) + tf.abs(y_true - y_pred)\n\n"
+                "model.compile(optimizer='adam', loss=ssim_l1)\n",
+                fixed=None, line=4,
+                note="tf.image.ssim gives one value per image (B,), added to per-pixel (B, H, W, C) terms"),
+        Example("import tensorflow as tf\n\ndef weighted_bce(weights):\n    if not weights:\n        weights = {'pos': 0.5, 'neg': 0.5}\n\n    def loss(y_true, y_pred):\n        bce = tf.keras.losses.binary_crossentropy(y_true, y_pred)\n        w = y_true * weights['pos'] + (1.0 - y_true) * weights['neg']\n        return tf.reduce_mean(w * bce)\n    return loss\n",
+                fixed=None, line=10,
+                note="weights['pos'] reads a setting from a mapping (the factory's argument, or the dict that "
+                     "replaces an empty one): no axes of its own, so w has the labels' rank"),
         Example("import tensorflow as tf\n\ndef bce(y_true, y_pred):\n"
                 "    y_pred = tf.squeeze(y_pred, axis=-1)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"

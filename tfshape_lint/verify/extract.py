@@ -684,7 +684,11 @@ def read_as_record(uses: NameSites, name: str) -> bool:
     object of settings, which a record answering every setting with the neutral number stands
     in for (a number or a tensor would raise on the first read)."""
     found = uses.loads.get(name, [])
+    reads = 0
     for node, parent, user in found:
+        if _truth_test(node, parent, user):
+            continue  # ``if not weights: weights = {...}``: a record is true, so it is kept
+        reads += 1
         if isinstance(parent, ast.Subscript) and parent.value is node:
             if not (isinstance(parent.slice, ast.Constant) and isinstance(parent.slice.value, str)):
                 return False
@@ -697,7 +701,18 @@ def read_as_record(uses: NameSites, name: str) -> bool:
         if isinstance(user, ast.Call) and user.func is parent \
                 or isinstance(user, (ast.Attribute, ast.Subscript)) and user.value is parent:
             return False
-    return bool(found)
+    return reads > 0
+
+
+def _truth_test(node: ast.Name, parent: ast.AST | None, user: ast.AST | None) -> bool:
+    """``node`` is only tested: ``if x:``, ``if not x:``, ``x is None``, ``x is not None``."""
+    if isinstance(parent, (ast.If, ast.IfExp, ast.While)) and parent.test is node:
+        return True
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+        return isinstance(user, (ast.If, ast.IfExp, ast.While)) and user.test is parent
+    return isinstance(parent, ast.Compare) and parent.left is node and len(parent.ops) == 1 \
+        and isinstance(parent.ops[0], (ast.Is, ast.IsNot)) \
+        and isinstance(parent.comparators[0], ast.Constant) and parent.comparators[0].value is None
 
 
 #: calls whose argument is a sequence the loss walks or counts

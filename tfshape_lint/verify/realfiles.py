@@ -243,8 +243,8 @@ class _Needs:
     names: dict[str, int] | None = None
     #: ``tf.split(y_pred, k, axis=-1)``: predictions packing k parameters per value
     split: int = 0
-    #: the loss compares images (``tf.image.ssim``): float images of one channel, the cheapest
-    #: input ``ssim_multiscale`` accepts (it filters every channel at five scales of 161x161)
+    #: the loss compares images (``tf.image.ssim``): float images of three channels, or of one
+    #: for ``ssim_multiscale`` (it filters every channel at five scales of 161x161)
     images: bool = False
 
 
@@ -323,7 +323,9 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     # a last-axis need as wide as the image is the channels-first spelling of the same slices
     channels = max(needs.last, 3) if not (needs.middle and needs.last >= needs.middle - 1) else 3
     if needs.images:
-        channels = max(needs.last, 1)
+        # colour images where they are cheap (ssim's 11x11), one channel at ssim_multiscale's
+        # 161x161: a per-image term against per-pixel ones only shows with channels != batch
+        channels = max(needs.last, 1 if needs.middle > 64 else 3)
     for rank in range(max(needs.rank, 2), 6):
         # the file's own size only at the rank its slices ask for (a 128-wide rank-5 input is
         # 25M values: the probe's time budget, not a layout the loss needs)

@@ -137,12 +137,13 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
     t = __tf.convert_to_tensor(x)
     kwargs.pop("axis", None)
     kwargs.pop("keepdims", None)
+    fed = __tfs_fed_batch__()
+    if t.shape.rank is not None and t.shape.rank >= 1 and fed and t.shape[0] is not None and t.shape[0] != fed:
+        # a selection of the batch's values (boolean_mask, or gather_nd of tf.where's
+        # coordinates: rows of every sample): no axis keeps the samples apart, so the sum is
+        # taken per sample of the batch (divided by its size)
+        return reduce(t) / __tfs_tf__.cast(fed, t.dtype)
     if t.shape.rank is not None and t.shape.rank <= 1:
-        fed = __tfs_fed_batch__()
-        if t.shape.rank == 1 and fed and t.shape[0] != fed:
-            # a flattened selection of the batch's values (boolean_mask): no axis keeps the
-            # samples apart, so the sum is taken per sample of the batch (divided by its size)
-            return reduce(t) / __tfs_tf__.cast(fed, t.dtype)
         return t
     axes = list(range(1, t.shape.rank)) if t.shape.rank is not None else -1
     return reduce(t, axis=axes)
