@@ -255,6 +255,16 @@ LOGGED = source_of('''
             return tf.reduce_mean(tf.maximum(0.0, self.margin - y_true * y_pred))
     ''')
 
+#: a loss whose settings are keyword-only parameters without default (what a LossFunctionWrapper
+#: subclass passes): Keras's two arguments leave them unbound
+KEYWORD_ONLY = source_of('''
+    import tensorflow as tf
+
+    def asymmetric(y_true, y_pred, *, theta, alpha):
+        err = y_pred - y_true
+        return tf.reduce_sum(tf.where(err < 0, alpha * tf.abs(err), theta * tf.square(err)))
+    ''')
+
 #: a type checker from a package that is not installed, used only as a decorator (TensorFlow
 #: Addons' losses put typeguard's ``@typechecked`` on every constructor)
 DECORATED = source_of('''
@@ -415,6 +425,7 @@ def verdicts() -> dict[str, Verification]:
         "sliced": ("sliced.py", SLICED, forced_finding("TFS102", SLICED, "K.sum(-K.log(")),
         "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
         "decorated": ("decorated.py", DECORATED, _only(DECORATED, "TFS102")),
+        "keyword_only": ("keyword_only.py", KEYWORD_ONLY, _only(KEYWORD_ONLY, "TFS102")),
         "exact_labels": ("exact_labels.py", EXACT_LABELS, _only(EXACT_LABELS, "TFS102")),
     }
     findings = [replace(f, path=path) for path, _, f in cases.values()]
@@ -449,6 +460,8 @@ CONFIRMED_WITH = {
     "logged": "`logger` ran as a do-nothing stand-in: `from some_missing_logging_package import logger` failed",
     # a decorator from a package that is not installed hands back the constructor it decorates
     "decorated": "`typechecked` ran as a decorator handing back what it decorates",
+    # keyword-only settings without default are bound as a never-called factory's parameters
+    "keyword_only": "keyword-only parameters; they were bound as `theta` = 0.5, `alpha` = 0.5",
 }
 
 

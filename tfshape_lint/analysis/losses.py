@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
+from tfshape_lint.analysis.names import mentions
 
 
 class Context(str, enum.Enum):
@@ -55,6 +56,8 @@ PRED_NAMES = frozenset(
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
                  "coef", "coeff", "auc", "correlation", "psnr")
+#: endings that name a metric in one word (``miou``, ``mIoU``, ``F1``)
+_METRIC_ENDINGS = ("iou", "acc", "auc", "psnr", "f1", "coef", "coeff")
 #: ``tf.losses`` is ``tf.keras.losses`` in TensorFlow 2 (measured: the same Loss class)
 LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.losses.LossFunctionWrapper",
                         "tf.losses.Loss"})
@@ -200,9 +203,13 @@ def _suffixed(name: str, word: str) -> bool:
 
 
 def looks_like_metric_name(name: str) -> bool:
-    """Names such as ``dice_coef`` or ``iou_metric`` are metrics unless they say ``loss``."""
+    """Names such as ``dice_coef`` or ``iou_metric`` are metrics unless they say ``loss``: a
+    word of the name starts with a metric word, or the name ends with one (``miou``, ``mIoU``,
+    ``f1``). Words, not substrings: ``asymmetric`` holds "metric" and is no metric."""
     low = name.lower()
-    return "loss" not in low and any(word in low for word in _METRIC_WORDS)
+    if "loss" in low:
+        return False
+    return mentions(name, _METRIC_WORDS) or low.endswith(_METRIC_ENDINGS)
 
 
 def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

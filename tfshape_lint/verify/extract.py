@@ -245,7 +245,7 @@ def _locate(module: _Module, loss: LossRef) -> tuple[list[ast.stmt], ast.expr, s
     if isinstance(root, ast.ClassDef):
         return _locate_method(module, loss, parts, root)
     if len(parts) == 1:
-        return [root], ast.Name(parts[0], ast.Load()), "function"
+        return [root], _with_keyword_only(root, parts[0], loss.line), "function"
     call = _factory_call(module, loss, parts[0], root)
     return [root], call, "function"
 
@@ -552,6 +552,28 @@ def _selected_value(root: ast.AST, param: str) -> float:
     return 1.0
 
 
+def _keyword_only_missing(root: ast.stmt) -> list[str]:
+    """A loss function's keyword-only parameters without default (``def loss(y_true, y_pred, *,
+    theta):``, the settings a ``LossFunctionWrapper`` subclass passes): Keras's two arguments
+    leave them unbound."""
+    if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    return [a.arg for a, d in zip(root.args.kwonlyargs, root.args.kw_defaults) if d is None]
+
+
+def _with_keyword_only(root: ast.stmt, name: str, target_line: int) -> ast.expr:
+    """``name``, or ``functools.partial(name, theta=0.5, ...)`` binding its keyword-only
+    parameters without default as :func:`param_bindings` says (the loss's own call passes none)."""
+    missing = _keyword_only_missing(root)
+    bindings = param_bindings(root, missing, target_line) if missing else None  # type: ignore[arg-type]
+    if not bindings:
+        return ast.Name(name, ast.Load())
+    partial = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("functools")], []),
+                            "partial", ast.Load())
+    return ast.Call(partial, [ast.Name(name, ast.Load())],
+                    [ast.keyword(param, binding.expr()) for param, binding in bindings.items()])
+
+
 def _per_call_binding(root: ast.FunctionDef | ast.AsyncFunctionDef, name: str, missing: list[str],
                       target_line: int = 0) -> ast.expr | None:
     """``lambda t, p: factory(t, 0.5)(t, p)`` for a factory the file never calls, each required
@@ -777,6 +799,11 @@ def _per_call(source: str, loss: LossRef) -> tuple[dict[str, ParamBinding], bool
     except (SyntaxError, ValueError):
         return {}, False
     parts = loss.qualname.split(".")
+    if len(parts) == 1:
+        root = _binding(_index(source, tree), parts[0], ("def",))
+        missing = _keyword_only_missing(root) if root is not None else []
+        bindings = param_bindings(root, missing, loss.line) if missing else None  # type: ignore[arg-type]
+        return (bindings or {}), False
     if len(parts) < 2:
         return {}, False
     module = _index(source, tree)
@@ -801,6 +828,8 @@ def per_call_note(source: str, loss: LossRef) -> str:
         return ""
     shown = ", ".join(binding.shown(param) for param, binding in bindings.items())
     factory = loss.qualname.split('.')[0]
+    if "." not in loss.qualname:
+        return f"nothing in the file passes `{factory}`'s keyword-only parameters; they were bound as {shown}"
     if called:
         return f"the file's call of `{factory}` passes values it computes at run time; they were bound as {shown}"
     return f"the file never calls `{factory}`; its parameters without default were bound as {shown}"

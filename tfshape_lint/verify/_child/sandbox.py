@@ -141,6 +141,8 @@ KERAS2_MODULES = {
     # Keras 2.0-2.3's backend implementation modules: their functions are tf_keras.backend's
     "keras.backend.tensorflow_backend": "tf_keras.backend", "keras.backend.common": "tf_keras.backend",
     "keras.utils.np_utils": "tf_keras.utils", "keras.utils.generic_utils": "tf_keras.utils",
+    # Keras 1's name for the losses module (keras-frcnn and its many copies import from it)
+    "keras.objectives": "tf_keras.losses",
 }
 
 
