@@ -265,6 +265,20 @@ KEYWORD_ONLY = source_of('''
         return tf.reduce_sum(tf.where(err < 0, alpha * tf.abs(err), theta * tf.square(err)))
     ''')
 
+#: a module-level setting computed from data the file loads, then rebound to a literal: only the
+#: last assignment reaches the loss, so the data it first needed is not
+REBOUND = source_of('''
+    import numpy as np
+    import tensorflow as tf
+
+    total = np.prod(Y_train.shape)
+    total = 1000.0 + 3000.0
+    weight = total / 2000.0
+
+    def weighted(y_true, y_pred):
+        return weight * tf.reduce_sum(tf.square(y_true - y_pred))
+    ''')
+
 #: a type checker from a package that is not installed, used only as a decorator (TensorFlow
 #: Addons' losses put typeguard's ``@typechecked`` on every constructor)
 DECORATED = source_of('''
@@ -426,6 +440,7 @@ def verdicts() -> dict[str, Verification]:
         "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
         "decorated": ("decorated.py", DECORATED, _only(DECORATED, "TFS102")),
         "keyword_only": ("keyword_only.py", KEYWORD_ONLY, _only(KEYWORD_ONLY, "TFS102")),
+        "rebound": ("rebound.py", REBOUND, _only(REBOUND, "TFS102")),
         "exact_labels": ("exact_labels.py", EXACT_LABELS, _only(EXACT_LABELS, "TFS102")),
     }
     findings = [replace(f, path=path) for path, _, f in cases.values()]
@@ -462,6 +477,8 @@ CONFIRMED_WITH = {
     "decorated": "`typechecked` ran as a decorator handing back what it decorates",
     # keyword-only settings without default are bound as a never-called factory's parameters
     "keyword_only": "keyword-only parameters; they were bound as `theta` = 0.5, `alpha` = 0.5",
+    # the setting's last assignment is a literal: the np.prod of the training data never runs
+    "rebound": "scales with the batch size",
 }
 
 

@@ -1147,12 +1147,26 @@ def _definitions(module: _Module, name: str, left_out: dict[str, str]) -> Iterab
     last = bindings[-1]
     if last.kind in ("def", "class"):
         return [last.stmt]
-    chain = [b.stmt for b in bindings if b.kind == "assign"]
+    chain = _live_chain(module, name, [b.stmt for b in bindings if b.kind == "assign"])
     for stmt in chain:
         reason = _unsafe_reason(module, stmt)
         if reason is not None:
             left_out[name] = f"module-level `{name}` (line {stmt.lineno}) {reason}"
             return []
+    return chain
+
+
+def _live_chain(module: _Module, name: str, chain: list[ast.stmt]) -> list[ast.stmt]:
+    """The assignments of ``name`` whose value the loss can see: from the last top-level plain
+    assignment that does not read ``name`` itself on (``total = np.prod(Y.shape)`` followed by
+    ``total = 15246392 + 203905992``: only the second counts, and the data it needed is not)."""
+    top = {id(stmt) for stmt in module.tree.body}
+    for index in range(len(chain) - 1, 0, -1):
+        stmt = chain[index]
+        if id(stmt) in top and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == name \
+                and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
+            return chain[index:]
     return chain
 
 
