@@ -1834,6 +1834,8 @@ def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bo
     def is_labels(expr: cst.CSTNode) -> bool:
         return isinstance(expr, cst.Name) and expr.value == labels
 
+    if not any(is_part(sub) for sub in descendants(node, cst.Subscript)):
+        return False  # most losses never index the prediction on axis 0: one walk, not two
     for op in descendants(node, cst.BinaryOperation):
         if (is_part(op.left) and is_labels(op.right)) or (is_labels(op.left) and is_part(op.right)):
             return True
