@@ -123,6 +123,11 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # the variant's node follows the samples, but the loss still depends on their order:
         # the symptom survives the neutralised node, so it is not shown to come from it
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains: {variant.evidence}")
+    if variant.status == "refuted" and variant.evidence.startswith(ELSEWHERE_NAN):
+        # the neutralised node is finite, yet the loss is still not: the node's own non-finite
+        # values were seen, but that they are what reaches the loss was not
+        return inconclusive(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so the "
+                            "flagged op's values are not shown to be what makes the loss non-finite")
     if variant.status == "refuted":
         return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
@@ -149,6 +154,8 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                         f"{variant.evidence}")
 
 
+#: how a NaN probe's refutation starts when the flagged op is finite but the loss is not
+ELSEWHERE_NAN = "the flagged op stays finite, in value and gradient"
 #: rules whose symptom is an error raised at the flagged node when fit traces the loss
 ERROR_SYMPTOMS = frozenset({"TFS110"})
 #: errors of constructs that cannot be traced whatever the flagged value is (Python control
@@ -1529,7 +1536,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
                             "w.r.t. y_pred at all (a NumPy call or a non-differentiable op cuts the tape), so a "
                             f"NaN gradient from the flagged op cannot show{note}")
     if node_clean:
-        return refuted(f"the flagged op stays finite, in value and gradient, with {what} ({layout(base.sig)}); "
+        return refuted(f"{ELSEWHERE_NAN}, with {what} ({layout(base.sig)}); "
                        f"the loss's non-finite values come from elsewhere{note}")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
 
