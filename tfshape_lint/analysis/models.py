@@ -22,6 +22,7 @@ from tfshape_lint.analysis.builtin_losses import (
     CROSSENTROPY_STRINGS,
     LOSS_FUNCTIONS,
     loss_class_name,
+    loss_function_form,
 )
 from tfshape_lint.analysis.callsites import PLACEHOLDER
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted
@@ -253,6 +254,7 @@ class LossWriting(enum.Enum):
     STRING = "string"  # "categorical_crossentropy"
     INSTANCE = "instance"  # keras.losses.CategoricalCrossentropy(...)
     FUNCTION = "function"  # keras.losses.categorical_crossentropy
+    CUSTOM = "custom"  # a loss of the file that calls one on its own prediction, unchanged
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,8 @@ class ModelReader:
         #: classes of the file deriving from a Keras Model, with what their ``call`` returns
         self.subclasses: dict[str, ModelFacts] = {}
         self.compiles: list[CompileFacts] = []
+        #: module-level functions of the file, by name (a custom loss ``compile`` receives)
+        self.functions: dict[str, cst.FunctionDef] = {}
 
     # -- queries ----------------------------------------------------------------------------------
     def model(self, expr: cst.BaseExpression) -> ModelFacts | None:
@@ -366,6 +370,7 @@ class ModelReader:
         if isinstance(node, cst.ClassDef):
             self._class(node)
             return
+        self.functions[node.name.value] = node
         returned = self._function(node, {})
         if isinstance(returned, ModelFacts):
             self.built[node.name.value] = returned
@@ -509,6 +514,8 @@ class ModelReader:
         for _ in range(3):
             if not isinstance(expr, cst.Name):
                 break
+            if expr.value in self.functions and expr.value not in env and expr.value not in self.module_env:
+                return self._custom_loss(self.functions[expr.value], written)
             entry = env.get(expr.value) or (None if module else self.module_env.get(expr.value))
             if not isinstance(entry, _Raw) or entry.expr is expr:
                 return None
@@ -523,6 +530,27 @@ class ModelReader:
         if canon is not None and canon.startswith("keras.losses.") and canon.rsplit(".", 1)[-1] in _CE_FUNCTIONS:
             return CompiledLoss(LOSS_FUNCTIONS[canon.rsplit(".", 1)[-1]].cls, False, LossWriting.FUNCTION, expr)
         return None
+
+    def _custom_loss(self, fn: cst.FunctionDef, written: cst.BaseExpression) -> CompiledLoss | None:
+        """A loss function of the file that hands its own prediction, unchanged, to a built-in
+        crossentropy with ``from_logits`` left ``False`` (``K.categorical_crossentropy(y_true,
+        y_pred)`` in a label-smoothing loss): it reads the model's outputs as that one does."""
+        params = [p.name.value for p in fn.params.params]
+        if len(params) < 2 or _rebinds(fn, params[1]):
+            return None
+        found: CompiledLoss | None = None
+        for call in descendants(fn, cst.Call):
+            form = loss_function_form(self._canonical(call.func))
+            if form is None or form[0].cls not in CROSSENTROPY_CLASSES:
+                continue
+            output = call_arg(call, 1, "y_pred", "output")
+            flag = call_arg(call, 2, "from_logits")
+            if not (isinstance(output, cst.Name) and output.value == params[1]):
+                continue
+            if flag is not None and literal(flag) is not False:
+                return None  # a crossentropy of the logits too: the file decides, not this rule
+            found = found or CompiledLoss(form[0].cls, False, LossWriting.CUSTOM, written)
+        return found
 
     def _loss_instance(self, expr: cst.Call) -> CompiledLoss | None:
         cls = loss_class_name(self._canonical(expr.func))
@@ -664,6 +692,12 @@ class ModelReader:
         if canon in _LINEAR_FNS:
             return Activation.LINEAR
         return Activation.UNKNOWN
+
+
+def _rebinds(fn: cst.FunctionDef, name: str) -> bool:
+    """``name`` is assigned in ``fn`` (``y_pred = tf.nn.softmax(y_pred)``): not the argument."""
+    targets = [t.target for t in descendants(fn, cst.AssignTarget)] + [a.target for a in descendants(fn, cst.AugAssign)]
+    return any(isinstance(n, cst.Name) and n.value == name for t in targets for n in descendants(t, cst.Name))
 
 
 def read_models(imports: ImportTable, module: cst.Module) -> ModelReader:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterable
 
 import libcst as cst
@@ -54,7 +55,10 @@ class FromLogitsMismatch(Rule):
       (`activation=` on the layer, an `Activation`/`Softmax` layer, `tf.nn.softmax(x)`);
     - the default `from_logits=False` (Loss classes without the argument, the loss functions,
       and the strings `"categorical_crossentropy"`, `"binary_crossentropy"`,
-      `"sparse_categorical_crossentropy"`) when the last layer has no activation.
+      `"sparse_categorical_crossentropy"`) when the last layer has no activation; also for a
+      loss function of the file passed to `compile` by name that hands its own `y_pred`,
+      unchanged, to a crossentropy with `from_logits` left `False` (a label-smoothing loss
+      built on `K.categorical_crossentropy(y_true, y_pred)`).
 
     Silent when it cannot tell: a model built in another module or returned from a branch, custom or
     unknown last layers, other activations, several outputs, layers added in a branch or a
@@ -108,6 +112,17 @@ class FromLogitsMismatch(Rule):
     scope = RuleScope.MODULE
 
     good = (
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n"
+                "from tensorflow.keras.layers import Dense, Input\nfrom tensorflow.keras.models import Model\n\n"
+                "inputs = Input(shape=(16,))\n"
+                "outputs = Dense(10)(inputs)\n\n\n"
+                "def smoothed_crossentropy(y_true, y_pred, e=0.1):\n"
+                "    y_pred = tf.nn.softmax(y_pred)\n"
+                "    hard = K.categorical_crossentropy(y_true, y_pred)\n"
+                "    return (1 - e) * hard + e * K.categorical_crossentropy(K.ones_like(y_pred) / 10, y_pred)\n\n\n"
+                "model = Model(inputs, outputs)\n"
+                "model.compile(optimizer='adam', loss=smoothed_crossentropy)\n",
+                note="the loss applies the softmax to the logits before the crossentropy reads them"),
         Example("from tensorflow import keras\nfrom tensorflow.keras import layers\n\n"
                 "inputs = keras.Input(shape=(784,))\n"
                 "x = layers.Dense(64, activation='relu')(inputs)\n"
@@ -201,6 +216,21 @@ class FromLogitsMismatch(Rule):
                 note="the builder returns another model from a branch"),
     )
     bad = (
+        Example("from tensorflow.keras import backend as K\nfrom tensorflow.keras.layers import Dense, Input\n"
+                "from tensorflow.keras.models import Model\n\n"
+                "inputs = Input(shape=(16,))\n"
+                "outputs = Dense(10)(inputs)\n\n\n"
+                "def smoothed_crossentropy(y_true, y_pred, e=0.1):\n"
+                "    hard = K.categorical_crossentropy(y_true, y_pred)\n"
+                "    soft = K.categorical_crossentropy(K.ones_like(y_pred) / 10, y_pred)\n"
+                "    return (1 - e) * hard + e * soft\n\n\n"
+                "model = Model(inputs, outputs)\n"
+                "model.compile(optimizer='adam', loss=smoothed_crossentropy)\n",
+                fixed=None, line=16,
+                message="smoothed_crossentropy (through categorical_crossentropy) reads the outputs as probabilities "
+                        "(from_logits=False) but the last layer Dense(10) has no activation; pass from_logits=True to "
+                        "the crossentropy it calls",
+                note="a loss of the file that hands its prediction unchanged to a crossentropy reads it as one does"),
         Example("import tensorflow as tf\n\n\ndef build_model(num_classes):\n"
                 "    inputs = tf.keras.Input(shape=(32,))\n"
                 "    x = tf.keras.layers.Dense(64, activation=\"relu\")(inputs)\n"
@@ -321,6 +351,8 @@ class FromLogitsMismatch(Rule):
             out |= statements
         elif out:
             out |= statements & index.units_with_name("keras.losses")  # losses bound at module level
+        if out:
+            out |= _custom_loss_units(index, candidates)
         return out | builder_units(index) if out else out
 
     def begin_module(self) -> None:
@@ -359,7 +391,7 @@ class FromLogitsMismatch(Rule):
         problem = f"reads the outputs as probabilities (from_logits=False) but the last layer {out.layer} has no activation"
         fix: cst.BaseExpression | None = None
         imports: tuple[ImportSpec, ...] = ()
-        if written is loss.node:
+        if written is loss.node and loss.form is not LossWriting.CUSTOM:
             if loss.form is LossWriting.INSTANCE:
                 assert isinstance(loss.node, cst.Call)
                 flag = call_arg(loss.node, CROSSENTROPY_CLASSES[loss.cls][1], "from_logits")
@@ -369,7 +401,9 @@ class FromLogitsMismatch(Rule):
                 made = self._class_instance(loss.cls, model)
                 if made is not None:
                     fix, imports = made
-        self.report(written, loss=_loss_text(written, loss), problem=problem, advice="pass from_logits=True",
+        advice = ("pass from_logits=True to the crossentropy it calls" if loss.form is LossWriting.CUSTOM
+                  else "pass from_logits=True")
+        self.report(written, loss=_loss_text(written, loss), problem=problem, advice=advice,
                     fix=fix, fix_imports=imports)
 
     def _class_instance(self, cls: str, model: ModelFacts) -> tuple[cst.BaseExpression, tuple[ImportSpec, ...]] | None:
@@ -389,6 +423,19 @@ def _crossentropy_compile(index: ModuleIndex, unit: ast.stmt) -> bool:
     scope that also builds a Sequential or functional model (stdlib ast, cheap)."""
     return any(builds_model(index, scope) and any(_crossentropy_loss(index, c) for c in compiles)
                for scope, compiles in compiles_by_scope(unit))
+
+
+def _custom_loss_units(index: ModuleIndex, units: set[int]) -> set[int]:
+    """The units defining a module-level function that one of these units' ``compile`` calls
+    receives as its loss by name (``loss=mycrossentropy``): it may call a crossentropy."""
+    out: set[int] = set()
+    for unit in units:
+        for _, compiles in compiles_by_scope(index.unit_nodes[unit]):
+            for call in compiles:
+                for loss in [k.value for k in call.keywords if k.arg == "loss"] + call.args[1:2]:
+                    defs = index.functions.get(loss.id, []) if isinstance(loss, ast.Name) else []
+                    out |= {info.unit for info in defs if info.in_class is None and len(info.path) == 1}
+    return out
 
 
 def _crossentropy_loss(index: ModuleIndex, call: ast.Call) -> bool:
@@ -412,6 +459,9 @@ def _with_flag(call: cst.Call, flag: cst.BaseExpression, value: str) -> cst.Call
 
 
 def _loss_text(written: cst.BaseExpression, loss: CompiledLoss) -> str:
+    if loss.form is LossWriting.CUSTOM:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", loss.cls).lower()
+        return f"{_code(written)} (through {snake})"
     if isinstance(written, cst.Name) or loss.form is LossWriting.STRING:
         return _code(written)
     if loss.form is LossWriting.FUNCTION:

@@ -1965,7 +1965,7 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
     hidden = "hides it" in message
     units = _units(message, act)
     loss = h.subject.obj
-    flipped = _flip_logits(loss, written_true)
+    flipped = _flip_logits(loss, written_true, message)
     logits_loss = loss if written_true else flipped
     if flipped is None:
         return inconclusive(f"cannot flip from_logits on a {type(loss).__name__}")
@@ -2002,8 +2002,9 @@ def _units(message: str, act: str | None) -> int:
     return 1 if act == "sigmoid" else 3
 
 
-def _flip_logits(loss: Any, current: bool) -> Any:
+def _flip_logits(loss: Any, current: bool, message: str = "") -> Any:
     import functools
+    import inspect
 
     get_config = getattr(loss, "get_config", None)
     if callable(get_config) and hasattr(type(loss), "from_config"):
@@ -2013,9 +2014,21 @@ def _flip_logits(loss: Any, current: bool) -> Any:
             return type(loss).from_config(config)
         except Exception:  # a Loss subclass whose config does not round-trip
             return None
-    if callable(loss):
+    if not callable(loss):
+        return None
+    try:
+        takes_flag = "from_logits" in inspect.signature(loss).parameters
+    except (TypeError, ValueError):
+        takes_flag = True
+    if takes_flag or current:
         return functools.partial(loss, from_logits=not current)
-    return None
+    # a loss of the file that hands its prediction to a crossentropy (``through
+    # categorical_crossentropy`` in the finding): the activation that crossentropy expects,
+    # applied to the logits first, is what from_logits=True would do inside it
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    activate = tf.nn.softmax if "categorical" in message else tf.math.sigmoid
+    return lambda y_true, y_pred, *args, **kwargs: loss(y_true, activate(y_pred), *args, **kwargs)
 
 
 def _logit_data(units: int, sparse: bool, act: str | None) -> tuple[np.ndarray, np.ndarray]:
