@@ -18,7 +18,7 @@ import inspect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Collection, Sequence, TypeVar
+from typing import Callable, Collection, Iterator, Sequence, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -319,3 +319,22 @@ def _is_node(kind: type) -> bool:
 
 #: memo of :func:`_is_node` (a pure function of the type)
 _NODE_TYPES: dict[type, bool] = {}
+
+
+def reassigned(fn: cst.CSTNode, name: str) -> bool:
+    """Whether ``name`` is the target of an assignment anywhere in ``fn`` (a read-only walk:
+    a ``CSTVisitor`` rebuilds every node on the way back, a quarter of a small file's lint)."""
+    targets: list[cst.BaseExpression] = [t.target for t in descendants(fn, cst.AssignTarget)]
+    targets += [a.target for a in descendants(fn, cst.AugAssign)]
+    targets += [a.target for a in descendants(fn, cst.AnnAssign)]
+    return any(n == name for target in targets for n in _target_names(target))
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            yield from _target_names(el.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)

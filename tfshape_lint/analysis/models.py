@@ -31,7 +31,7 @@ from tfshape_lint.analysis.layers import LayerRole, RankChange, input_rank, laye
 from tfshape_lint.analysis.losses import LossSpec
 from tfshape_lint.analysis.tensors import Evaluator, ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Env, Value
-from tfshape_lint.source import code_of, descendants
+from tfshape_lint.source import code_of, descendants, reassigned
 
 
 # -- what fit passes ---------------------------------------------------------------------------
@@ -536,7 +536,7 @@ class ModelReader:
         crossentropy with ``from_logits`` left ``False`` (``K.categorical_crossentropy(y_true,
         y_pred)`` in a label-smoothing loss): it reads the model's outputs as that one does."""
         params = [p.name.value for p in fn.params.params]
-        if len(params) < 2 or _rebinds(fn, params[1]):
+        if len(params) < 2 or reassigned(fn, params[1]):  # ``y_pred = tf.nn.softmax(y_pred)``
             return None
         found: CompiledLoss | None = None
         for call in descendants(fn, cst.Call):
@@ -692,12 +692,6 @@ class ModelReader:
         if canon in _LINEAR_FNS:
             return Activation.LINEAR
         return Activation.UNKNOWN
-
-
-def _rebinds(fn: cst.FunctionDef, name: str) -> bool:
-    """``name`` is assigned in ``fn`` (``y_pred = tf.nn.softmax(y_pred)``): not the argument."""
-    targets = [t.target for t in descendants(fn, cst.AssignTarget)] + [a.target for a in descendants(fn, cst.AugAssign)]
-    return any(isinstance(n, cst.Name) and n.value == name for t in targets for n in descendants(t, cst.Name))
 
 
 def read_models(imports: ImportTable, module: cst.Module) -> ModelReader:

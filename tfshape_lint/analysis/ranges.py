@@ -24,7 +24,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
-from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, literal
+from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, init_assignments, literal
 from tfshape_lint.analysis.values import Grad, Tag
 from tfshape_lint.source import code_of, descendants
 
@@ -627,14 +627,9 @@ class Ranges:
             root = root.parent
         path = root.spec.path
         init = self.facts.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
-        if init is None or not isinstance(init.body, cst.IndentedBlock):
+        if init is None:
             return None
-        assigned = [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
-                    for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0].target, cst.Attribute)
-                    and isinstance(stmt.targets[0].target.value, cst.Name)
-                    and stmt.targets[0].target.value.value == "self"
-                    and stmt.targets[0].target.attr.value == node.attr.value]
+        assigned = init_assignments(init, node.attr.value)
         if len(assigned) != 1:
             return None
         value: cst.BaseExpression | None = assigned[0]
@@ -939,7 +934,8 @@ def _holds_none(scope: Scope, name: str) -> bool:
         call = scope.callers[0]
         if any(a.star for a in call.args):
             return False  # ``f(*args, **kwargs)`` may pass it
-        return _is_none(_argument_for(scope, name)) if _argument_for(scope, name) is not None else True
+        passed = _argument_for(scope, name)
+        return passed is None or _is_none(passed)
     if scope.call_site is not None:
         passed = scope.call_site[1].get(name)
         return passed is None or _is_none(passed)

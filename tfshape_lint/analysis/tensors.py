@@ -803,9 +803,7 @@ class Evaluator:
         init = self.module.methods.get((member[0], "__init__")) if member is not None else None
         if member is None or init is None or init is self.scope.node:
             return None
-        assigned = [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
-                    for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
-                    and _self_attribute(stmt.targets[0].target) == member[1]]
+        assigned = init_assignments(init, member[1])
         if len(assigned) != 1 or not isinstance(assigned[0], cst.Call):
             return None
         value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
@@ -1784,6 +1782,15 @@ def _module_attribute(imports: ImportTable, dotted: str) -> Value:
 
 def _is_staticmethod(fn: cst.FunctionDef) -> bool:
     return any(cst_dotted(d.decorator) in ("staticmethod",) for d in fn.decorators)
+
+
+def init_assignments(init: cst.FunctionDef, attr: str) -> list[cst.BaseExpression]:
+    """The values ``__init__``'s own top-level statements assign to ``self.<attr>``."""
+    if not isinstance(init.body, cst.IndentedBlock):
+        return []
+    return [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
+            for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
+            and _self_attribute(stmt.targets[0].target) == attr]
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:

@@ -7,7 +7,7 @@ A fix that needs a TensorFlow op spells it through the module's own alias (``tf`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -16,7 +16,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Tag, Value
 from tfshape_lint.rules._helpers import call_arg
-from tfshape_lint.source import code_of, descendants
+from tfshape_lint.source import code_of
 
 if TYPE_CHECKING:
     from tfshape_lint.rule import Rule as _RuleBase
@@ -104,25 +104,6 @@ def short(node: cst.CSTNode, limit: int = 40) -> str:
     """Source text of a node on one line, cut to ``limit`` characters."""
     text = " ".join(source(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def reassigned(fn: cst.CSTNode, name: str) -> bool:
-    """Whether ``name`` is the target of an assignment anywhere in ``fn`` (a read-only walk:
-    a ``CSTVisitor`` rebuilds every node on the way back, a quarter of a small file's lint)."""
-    targets: list[cst.BaseExpression] = [t.target for t in descendants(fn, cst.AssignTarget)]
-    targets += [a.target for a in descendants(fn, cst.AugAssign)]
-    targets += [a.target for a in descendants(fn, cst.AnnAssign)]
-    return any(n == name for target in targets for n in _target_names(target))
-
-
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for el in target.elements:
-            yield from _target_names(el.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
 
 
 _OPERATORS: dict[type, str] = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/",

@@ -8,7 +8,8 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.values import DType, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
-from tfshape_lint.rules._shape_fixes import cast, reassigned, short
+from tfshape_lint.rules._shape_fixes import cast, short
+from tfshape_lint.source import reassigned
 
 _ARITHMETIC = {cst.Multiply: "*", cst.Divide: "/", cst.Add: "+", cst.Subtract: "-"}
 _AUGMENTED = {cst.MultiplyAssign: "*", cst.DivideAssign: "/", cst.AddAssign: "+", cst.SubtractAssign: "-"}

@@ -561,11 +561,17 @@ def _keyword_only_missing(root: ast.stmt) -> list[str]:
     return [a.arg for a, d in zip(root.args.kwonlyargs, root.args.kw_defaults) if d is None]
 
 
+def _keyword_only_bindings(root: ast.stmt | None, target_line: int) -> dict[str, ParamBinding]:
+    """How a loss function's keyword-only parameters without default are bound (empty when it
+    has none, or one cannot be bound)."""
+    missing = _keyword_only_missing(root) if root is not None else []
+    return (param_bindings(root, missing, target_line) or {}) if missing else {}  # type: ignore[arg-type]
+
+
 def _with_keyword_only(root: ast.stmt, name: str, target_line: int) -> ast.expr:
     """``name``, or ``functools.partial(name, theta=0.5, ...)`` binding its keyword-only
     parameters without default as :func:`param_bindings` says (the loss's own call passes none)."""
-    missing = _keyword_only_missing(root)
-    bindings = param_bindings(root, missing, target_line) if missing else None  # type: ignore[arg-type]
+    bindings = _keyword_only_bindings(root, target_line)
     if not bindings:
         return ast.Name(name, ast.Load())
     partial = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("functools")], []),
@@ -800,10 +806,7 @@ def _per_call(source: str, loss: LossRef) -> tuple[dict[str, ParamBinding], bool
         return {}, False
     parts = loss.qualname.split(".")
     if len(parts) == 1:
-        root = _binding(_index(source, tree), parts[0], ("def",))
-        missing = _keyword_only_missing(root) if root is not None else []
-        bindings = param_bindings(root, missing, loss.line) if missing else None  # type: ignore[arg-type]
-        return (bindings or {}), False
+        return _keyword_only_bindings(_binding(_index(source, tree), parts[0], ("def",)), loss.line), False
     if len(parts) < 2:
         return {}, False
     module = _index(source, tree)
