@@ -1648,10 +1648,11 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool],
             flags[f"{param.name.value} is None"] = False
     if not flags:
         return flags  # most helpers take no flag: no walk of their body
-    # a flag the body rebinds (``tensors = not tensors``) is not fixed by the call
+    # a flag the body rebinds (``tensors = not tensors``, ``if scale is None: scale = ...``) is
+    # not fixed by the call: the key's first word is the parameter
     rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
     rebound |= {a.target.value for a in descendants(fn.body, cst.AugAssign) if isinstance(a.target, cst.Name)}
-    return {name: value for name, value in flags.items() if name not in rebound}
+    return {key: value for key, value in flags.items() if key.split(" ", 1)[0] not in rebound}
 
 
 def _may_be_none(arg: cst.BaseExpression) -> bool:

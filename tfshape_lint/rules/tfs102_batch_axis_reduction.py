@@ -248,6 +248,10 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\ndef helper(y_true, y_pred, scale=None):\n    if scale is None:\n        scale = tf.reduce_mean(y_true, axis=-1)\n    if scale is None:\n        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n    return tf.reduce_sum(tf.square(y_true - y_pred)) * scale\n\n\ndef my_loss(y_true, y_pred):\n    return helper(y_true, y_pred)\n',
+                fixed='import tensorflow as tf\n\n\ndef helper(y_true, y_pred, scale=None):\n    if scale is None:\n        scale = tf.reduce_mean(y_true, axis=-1)\n    if scale is None:\n        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n    return tf.reduce_sum(tf.square(y_true - y_pred), axis=-1) * scale\n\n\ndef my_loss(y_true, y_pred):\n    return helper(y_true, y_pred)\n',
+                line=9, note="the helper replaces its None default first, so the later `scale is None` test "
+                             "does not decide the branch: the sum over the batch runs"),
         Example('import tensorflow as tf\n\nclass CellLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        cells = tf.where(y_true[..., 0] == 1)\n        err = tf.square(y_true[..., 1:] - y_pred[..., 1:])\n        return tf.reduce_sum(tf.gather_nd(err, cells))\n',
                 fixed=None, line=7,
                 note="gather_nd of tf.where(cond)'s coordinates selects like boolean_mask: the cells come from "
