@@ -3,7 +3,8 @@
 Usage: python bench/bench_verify_real.py --judgements J.json [--list] FILE...
 
 ``J.json`` (kept outside the repository, like the files) maps ``"<file name>:<line>:<code>"``
-(or ``"<file name>:<line>:<column>:<code>"``, the 0-based column, where two findings of one code share a line)
+(or ``"<file name>:<line>:<column>:<code>"``, the column as ``check`` prints it (1-based), where two
+findings of one code share a line)
 to ``true`` (a real bug as the file uses the loss) or ``false`` (a false finding), judged by
 reading the code, never from the verdict. The files are linted with the default config, every
 finding is verified in one ``verify_findings`` call (no cache), and the script prints:
@@ -38,8 +39,9 @@ SLOW_JOB_S = 0.3
 
 def judgement(judged: dict[str, bool], finding: Finding) -> bool | None:
     """The judgement of ``finding``: ``"<file>:<line>:<column>:<code>"`` where two findings of one
-    code share a line (a division inside a flagged ``log``), else ``"<file>:<line>:<code>"``."""
-    exact = f"{Path(finding.path).name}:{finding.line}:{finding.column}:{finding.code}"
+    code share a line (a division inside a flagged ``log``), else ``"<file>:<line>:<code>"``. The
+    column is the one ``check`` prints (``Finding.column`` + 1), which is what a judge reads."""
+    exact = f"{Path(finding.path).name}:{finding.line}:{finding.column + 1}:{finding.code}"
     return judged[exact] if exact in judged else judged.get(key(finding))
 
 

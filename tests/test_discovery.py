@@ -178,3 +178,15 @@ def test_a_module_named_for_metrics_holds_metrics(path: str, rmse_role: str) -> 
     index = build_index(METRICS_MODULE, ast.parse(METRICS_MODULE), path=path)
     roles = {s.qualname: s.role.value for s in index.losses}
     assert roles == {"rmse": rmse_role, "dice_loss": "loss"}, roles
+
+
+def test_a_redefined_loss_is_read_at_its_last_definition() -> None:
+    # the second def replaces the first when the module runs: compile gets the second, whose
+    # batch sum is the finding; the first never runs
+    from tfshape_lint.engine import lint_source
+
+    source = ("import tensorflow as tf\n\ndef my_loss(y_true, y_pred):\n"
+              "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n\n"
+              "def my_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))\n\n"
+              "model.compile(loss=my_loss)\n")
+    assert [(f.code, f.line) for f in lint_source(source, "m.py")] == [("TFS102", 7)]

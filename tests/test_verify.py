@@ -57,7 +57,7 @@ EVIDENCE = {
     "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",
     "TFS111": r"mask|only rescales the loss",
-    "TFS201": r"float tensor|DataType bool|allowed values|No gradients|bool tensor|does not match type",
+    "TFS201": r"float tensor|DataType bool|allowed values|No gradients|bool tensor|does not match type|dtype bool",
     "TFS202": r"DataType float32 not in list of allowed values",
     "TFS301": r"gradient w\.r\.t\. y_pred is (None|zero)|never trains",
     "TFS302": r"symbolic|numpy",

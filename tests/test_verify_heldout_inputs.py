@@ -255,6 +255,41 @@ LOGGED = source_of('''
             return tf.reduce_mean(tf.maximum(0.0, self.margin - y_true * y_pred))
     ''')
 
+#: a loss that runs inside a device scope of the project's own (missing) utilities module
+SCOPED = source_of('''
+    import tensorflow as tf
+    from some_missing_project_package import utils
+
+    class SumLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            with utils.device:
+                return tf.reduce_sum(tf.square(y_true - y_pred))
+    ''')
+
+#: two hazards on one line: ``1 / (1 - p)`` at p = 1 and the outer ``pow(x, 0.05)`` at x = 0
+#: (p = 0); predictions of 0s and 1s trigger both, so guarding the division alone leaves NaN there
+TWO_HAZARDS = source_of('''
+    import tensorflow as tf
+
+    def weibull_shape_loss(y_true, y_pred):
+        shape = tf.pow(tf.pow(1.0 / (1.0 - y_pred), 0.9) - 1.0, 0.05)
+        return tf.reduce_mean(tf.abs(shape - y_true), axis=-1)
+    ''')
+
+#: the flagged node sits in the branch for channels_first images (Faster R-CNN's losses)
+CHANNELS_FIRST = source_of('''
+    import tensorflow as tf
+    from tensorflow.keras import backend as K
+
+    def smooth_l1(y_true, y_pred):
+        x = y_true - y_pred
+        if K.image_data_format() == 'channels_first':
+            near = tf.less_equal(tf.abs(x), 1.0)
+            return tf.reduce_mean(x * x * near, axis=-1)
+        near = tf.cast(tf.less_equal(tf.abs(x), 1.0), x.dtype)
+        return tf.reduce_mean(x * x * near, axis=-1)
+    ''')
+
 #: a loss whose settings are keyword-only parameters without default (what a LossFunctionWrapper
 #: subclass passes): Keras's two arguments leave them unbound
 KEYWORD_ONLY = source_of('''
@@ -357,6 +392,25 @@ def test_slice_bounds_and_walked_lists_are_bound_as_counts_and_lists() -> None:
     assert ast.unparse(listed["class_counts"].expr()).startswith("[1.0] * int(")
 
 
+def test_a_parameter_one_off_in_a_size_call_is_a_size() -> None:
+    # ``tf.ones(num_classes - 1)`` (CORAL's per-threshold importance): a dimension, not the
+    # neutral 0.5, which raised "Cannot convert -0.5 to EagerTensor of dtype int32"
+    fn = ast.parse("import tensorflow as tf\ndef build(num_classes):\n"
+                   "    importance = tf.ones(num_classes - 1, dtype=tf.float32)\n    return importance\n").body[1]
+    assert isinstance(fn, ast.FunctionDef)
+    bound = param_bindings(fn, ["num_classes"])
+    assert bound is not None and bound["num_classes"].kind == "size", bound
+
+
+def test_packed_halves_of_the_labels_get_a_layout_twice_as_wide() -> None:
+    # Faster R-CNN's region-proposal loss: weights y_true[..., :4k] and targets y_true[..., 4k:]
+    source = ("import tensorflow as tf\ndef rpn_regr(num_anchors):\n    def loss(y_true, y_pred):\n"
+              "        x = y_true[:, :, :, 4 * num_anchors:] - y_pred\n"
+              "        return tf.reduce_sum(y_true[:, :, :, :4 * num_anchors] * tf.abs(x))\n    return loss\n")
+    layouts = infer_layouts(ast.parse(source), "rpn_regr.loss")
+    assert any(l["true"][-1] == 8 and l["pred"][-1] == 4 and len(l["true"]) == 3 for l in layouts), layouts
+
+
 def test_a_never_instantiated_loss_class_gets_its_list_parameter() -> None:
     cls = _defs(QUANTILES)["Pinball"]
     assert isinstance(cls, ast.ClassDef)
@@ -414,6 +468,10 @@ def test_only_names_called_for_their_effect_get_a_stand_in() -> None:
                      "    return helper(y_true) - y_pred\n")
     assert called_for_effect_only(name_sites(used), "log")
     assert not called_for_effect_only(name_sites(used), "helper")  # its result is part of the loss
+    assert called_for_effect_only(name_sites(ast.parse(SCOPED)), "utils")  # `with utils.device:`
+    bound = ast.parse("from pkg import timer\ndef f(y_true, y_pred):\n    with timer() as t:\n"
+                      "        return t.scale * y_pred\n")
+    assert not called_for_effect_only(name_sites(bound), "timer")  # `as t`: its value is used
 
 
 def test_only_names_used_as_decorators_get_a_decorator_stand_in() -> None:
@@ -449,6 +507,10 @@ def verdicts() -> dict[str, Verification]:
         "local_tf1": ("local_tf1.py", LOCAL_TF1, _only(LOCAL_TF1, "TFS102")),
         "sliced": ("sliced.py", SLICED, forced_finding("TFS102", SLICED, "K.sum(-K.log(")),
         "logged": ("logged.py", LOGGED, _only(LOGGED, "TFS108")),
+        "scoped": ("scoped.py", SCOPED, _only(SCOPED, "TFS108")),
+        "channels_first": ("channels_first.py", CHANNELS_FIRST, _only(CHANNELS_FIRST, "TFS201")),
+        "two_hazards": ("two_hazards.py", TWO_HAZARDS,
+                        next(f for f in lint_example(TWO_HAZARDS) if f.code == "TFS401" and "denominator" in f.message)),
         "decorated": ("decorated.py", DECORATED, _only(DECORATED, "TFS102")),
         "keyword_only": ("keyword_only.py", KEYWORD_ONLY, _only(KEYWORD_ONLY, "TFS102")),
         "rebound": ("rebound.py", REBOUND, _only(REBOUND, "TFS102")),
@@ -485,6 +547,13 @@ CONFIRMED_WITH = {
     "exact_labels": "scales with the batch size",
     # a logger from a package that is not installed, only called for its effect: a stand-in
     "logged": "`logger` ran as a do-nothing stand-in: `from some_missing_logging_package import logger` failed",
+    # the input that triggers both hazards leaves the loss NaN with the division guarded; the
+    # next edge input (predictions all 1) shows the division alone, and its guard removes it
+    "two_hazards": "with the denominator of `1.0 / (1.0 - y_pred)` kept away from 0 by 1e-7: finite loss and gradient with the same inputs (y_pred all 1)",
+    # the flagged op runs only for channels_first images: the job is run again with that format
+    "channels_first": "run with Keras's image_data_format 'channels_first'",
+    # a device scope from a package that is not installed is entered and left doing nothing
+    "scoped": "`utils` ran as a do-nothing stand-in: `from some_missing_project_package import utils` failed",
     # a decorator from a package that is not installed hands back the constructor it decorates
     "decorated": "`typechecked` ran as a decorator handing back what it decorates",
     # keyword-only settings without default are bound as a never-called factory's parameters

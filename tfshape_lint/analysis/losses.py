@@ -117,6 +117,8 @@ class FunctionInfo:
     path: tuple[str, ...]
     unit: int
     in_class: str | None
+    #: defined under an ``if``/``try``/``with``/loop of its scope: one of several alternatives
+    conditional: bool = False
 
     @property
     def qualname(self) -> str:
@@ -299,9 +301,10 @@ class LossDiscovery:
         return self._with_callers(specs, calls)
 
     # -- collection -------------------------------------------------------------------
-    def _collect(self, node: ast.AST, path: tuple[str, ...], unit: int, in_class: str | None) -> None:
+    def _collect(self, node: ast.AST, path: tuple[str, ...], unit: int, in_class: str | None,
+                 conditional: bool = False) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info = FunctionInfo(node, path + (node.name,), unit, in_class)
+            info = FunctionInfo(node, path + (node.name,), unit, in_class, conditional)
             self.functions.setdefault(node.name, []).append(info)
             for child in node.body:
                 self._collect(child, info.path, unit, None)
@@ -312,17 +315,17 @@ class LossDiscovery:
         elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
             for sub in ast.iter_child_nodes(node):
                 if isinstance(sub, (ast.stmt, ast.ExceptHandler)):
-                    self._collect(sub, path, unit, in_class)
+                    self._collect(sub, path, unit, in_class, True)
         elif isinstance(node, ast.ExceptHandler):
             for child in node.body:
-                self._collect(child, path, unit, in_class)
+                self._collect(child, path, unit, in_class, True)
 
     def function(self, name: str) -> FunctionInfo | None:
-        """A module function (preferred) or any def of that name."""
+        """A module function (preferred) or any def of that name; of two module-level defs of
+        one name, the last, which is the one the name holds once the module has run."""
         infos = self.functions.get(name, [])
-        for info in infos:
-            if len(info.path) == 1:
-                return info
+        for info in _live_first([i for i in infos if len(i.path) == 1]):
+            return info
         plain = [i for i in infos if i.in_class is None]
         return plain[0] if plain else None
 
@@ -746,9 +749,10 @@ class LossDiscovery:
         return self.unit_of_line.get(line) if line is not None else None
 
     def _info_for_path(self, path: tuple[str, ...]) -> FunctionInfo | None:
-        for info in self.functions.get(path[-1], []):
-            if info.path == path:
-                return info
+        """The def at ``path``; the last of several (a redefinition replaces the first, which
+        never runs once the module is loaded)."""
+        for info in _live_first([i for i in self.functions.get(path[-1], []) if i.path == path]):
+            return info
         return None
 
 
@@ -786,6 +790,32 @@ def _wrapped_function(call: ast.Call) -> ast.expr | None:
         if kw.arg == "fn":
             return kw.value
     return call.args[0] if call.args else None
+
+
+def _live_first(infos: list[FunctionInfo]) -> list[FunctionInfo]:
+    """Defs of one name, the one that holds it first: of unconditional redefinitions the last
+    (it replaces the others when the scope runs); alternatives under an ``if``/``else`` in the
+    order written, since either may be the one that runs."""
+    if len(infos) > 1 and not any(info.conditional for info in infos):
+        return infos[::-1]
+    return infos
+
+
+def skips_base_init(cls: ast.ClassDef) -> bool:
+    """Whether ``cls`` defines ``__init__`` and never runs its base's (no ``super().__init__``,
+    no ``Base.__init__(self, ...)``): a Keras ``Loss`` built so has no ``name`` (Keras 3) or
+    ``_name_scope`` (tf_keras), and its ``__call__`` raises ``AttributeError`` before any
+    reduction or sample weight is applied (measured with both), so it only runs through a
+    direct ``.call``."""
+    init = next((s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.name == "__init__"), None)
+    if init is None:
+        return False
+    for node in ast.walk(init):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__" \
+                and (_is_super(node.func.value) or isinstance(node.func.value, (ast.Name, ast.Attribute))):
+            return False
+    return True
 
 
 def _is_super(expr: ast.expr) -> bool:

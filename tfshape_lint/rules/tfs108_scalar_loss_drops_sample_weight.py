@@ -7,7 +7,7 @@ import re
 
 import libcst as cst
 
-from tfshape_lint.analysis.losses import Context
+from tfshape_lint.analysis.losses import Context, skips_base_init
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
@@ -99,6 +99,15 @@ class ScalarLossDropsSampleWeight(Rule):
                 "    def call(self, y_true, y_pred):\n"
                 "        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
                 note="one value per sample"),
+        Example("import tensorflow as tf\n\nclass DiceLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, smooth=1e-5):\n"
+                "        self.smooth = smooth\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        inter = tf.reduce_sum(y_true * y_pred)\n"
+                "        return 1 - (2 * inter + self.smooth) / (tf.reduce_sum(y_true + y_pred) + self.smooth)\n\n"
+                "loss_fn = DiceLoss()\nloss = loss_fn.call(y, model(x))\n",
+                note="its __init__ never runs Loss.__init__, so Keras' __call__ (the one place a sample "
+                     "weight applies) raises AttributeError; only a direct .call runs it"),
         Example("import tensorflow as tf\n\ndef mse(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred))\n\n"
                 "model.compile(optimizer='adam', loss=mse)\nmodel.fit(x, y)\n",
@@ -294,7 +303,10 @@ class ScalarLossDropsSampleWeight(Rule):
         if not super().applies(loss) or loss.is_helper:
             return False
         if loss.context is Context.SUBCLASS:
-            return True
+            path = loss.spec.path
+            owner = self.index.classes.get(path[-2]) if len(path) >= 2 else None
+            # without its base's __init__ the Loss raises on its first __call__: no weight applies
+            return owner is None or not skips_base_init(owner)
         return loss.context in (Context.COMPILE, Context.UNKNOWN) and self.index.uses_sample_weights()
 
     def check_loss(self, loss: Scope) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import libcst as cst
 
 from tfshape_lint.analysis.ops import lookup
@@ -148,6 +150,15 @@ class NonFloatMask(Rule):
                       "    return tf.reduce_mean(tf.square(y_true - y_pred) * tf.cast(mask, y_pred.dtype), axis=-1)\n",
                 line=5, message="bool tensor mask enters float arithmetic (*); cast it first: "
                                 "tf.cast(mask, y_pred.dtype)"),
+        Example("import tensorflow as tf\n\ndef background_loss(y_true, y_pred):\n"
+                "    fg = y_true > 0.5\n"
+                "    return tf.reduce_mean((1 - fg) * tf.square(y_pred), axis=-1)\n",
+                fixed="import tensorflow as tf\n\ndef background_loss(y_true, y_pred):\n"
+                      "    fg = y_true > 0.5\n"
+                      "    return tf.reduce_mean((1 - tf.cast(fg, y_pred.dtype)) * tf.square(y_pred), axis=-1)\n",
+                line=5, message="bool tensor fg enters float arithmetic (-); cast it first: tf.cast(fg, y_pred.dtype)",
+                note="`1 - bool_tensor` raises TypeError (TensorFlow converts the 1 to bool); the cast goes "
+                     "on the mask, inside the complement"),
         Example("from tensorflow.keras import backend as K\n\ndef ranked_loss(y_true, y_pred):\n"
                 "    err = K.sum(K.square(y_true - y_pred) * y_true, axis=-1)\n"
                 "    return err / (K.sum(y_true > 0) + 1.0)\n",
@@ -264,6 +275,13 @@ class NonFloatMask(Rule):
             pairs = pairs[:1]  # the target of ``loss *= mask`` cannot be wrapped in a cast
         for mask, mv, other, ov in pairs:
             if _is_float_tensor(ov) and _is_int_mask(mv):
+                if not _number_and_bool(mask, self.value):  # ``(1 - m) * x``: reported at ``1 - m``
+                    self._report(mask, mv, other, op, operator)
+                return
+            if operator and op != "*" and _is_bool_tensor(mv) and ov.dtype is DType.PY and not ov.tensor:
+                # ``1 - x_bool``: TensorFlow converts the number to the bool tensor's dtype and
+                # raises at once (TypeError "Cannot convert 1 to EagerTensor of dtype bool",
+                # measured); ``x_bool * 0.5`` converts too, and gives a bool tensor
                 self._report(mask, mv, other, op, operator)
                 return
 
@@ -284,6 +302,23 @@ class NonFloatMask(Rule):
         if isinstance(other, cst.Name):
             return f"{other.value}.dtype"
         return "float32"
+
+
+def _is_bool_tensor(value: Value) -> bool:
+    return value.tensor and value.dtype is DType.BOOL
+
+
+def _number_and_bool(expr: cst.BaseExpression, value_of: Callable[[cst.BaseExpression], Value | None]) -> bool:
+    """Whether ``expr`` is ``<number> +-/ <bool tensor>`` (either order): that raises where the
+    number meets the bool tensor, which is the finding; the float arithmetic around it is not
+    a second one."""
+    if not (isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _ARITHMETIC
+            and not isinstance(expr.operator, cst.Multiply)):
+        return False
+    left, right = value_of(expr.left), value_of(expr.right)
+    if left is None or right is None:
+        return False
+    return any(_is_bool_tensor(a) and b.dtype is DType.PY and not b.tensor for a, b in ((left, right), (right, left)))
 
 
 def _is_float_tensor(value: Value) -> bool:

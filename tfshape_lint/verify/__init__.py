@@ -153,7 +153,8 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
     Two ``len(y_pred)`` in one loss: neutralising one leaves the other's symptom, so the
     counterfactual cannot tell. Here the other flagged nodes are neutralised in *both* runs (as
     written and variant), so the pair differs in this finding's node alone; the evidence says
-    so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings.
+    so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings;
+    with siblings of other codes neutralised, only a confirmation replaces it.
     """
     for any_code in (False, True):
         # same-code siblings first; then, for what is still open, every other finding of the
@@ -174,7 +175,10 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
             if not isinstance(plan, Verification):
                 retry[i] = plan
         for i, verdict in _run_planned(retry, device, timeout, use_cache, False).items():
-            if verdict.status is not Status.INCONCLUSIVE:
+            # with findings of other codes neutralised, only a confirmation is about this node: a
+            # neutralised batch sum makes a scalar loss per-sample, so "weights apply" there says
+            # nothing about the loss as written
+            if verdict.status is Status.CONFIRMED or (verdict.status is Status.REFUTED and not any_code):
                 verdicts[i] = verdict
 
 

@@ -625,7 +625,7 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
                 return ""
             if isinstance(first, ast.Name) and first.id == param and any(k.arg in ("axis", "axes") for k in node.keywords):
                 kind = "tensor"
-            elif any(isinstance(a, ast.Name) and a.id == param for a in list(node.args) + [k.value for k in node.keywords]):
+            elif any(_is_param_or_offset(a, param) for a in list(node.args) + [k.value for k in node.keywords]):
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
                     node.func.id if isinstance(node.func, ast.Name) else ""
                 named = {k.arg for k in node.keywords if isinstance(k.value, ast.Name) and k.value.id == param}
@@ -657,6 +657,15 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     return "matrix" if matrix and kind == "number" else kind
 
 
+def _is_param_or_offset(expr: ast.expr, param: str) -> bool:
+    """``param`` itself, or ``param - 1`` / ``param + 1`` (``tf.ones(num_classes - 1)``: the same
+    use of the parameter, one off)."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)) \
+            and isinstance(expr.right, ast.Constant) and type(expr.right.value) is int:
+        expr = expr.left
+    return isinstance(expr, ast.Name) and expr.id == param
+
+
 #: attributes of a tensor or an array: a parameter read through them is no record of settings
 _TENSOR_ATTRIBUTES = frozenset({"shape", "dtype", "ndim", "rank", "T", "numpy", "get_shape", "size", "device",
                                 "name", "values", "indices"})
@@ -671,7 +680,8 @@ class NameSites:
     loads: dict[str, list[tuple[ast.Name, ast.AST | None, ast.AST | None]]] = field(default_factory=dict)
     #: how many ``Name`` nodes of each name there are, in any context
     count: dict[str, int] = field(default_factory=dict)
-    #: how many of them head a statement that only calls (``logger.debug(...)``)
+    #: how many of them head a statement that only calls (``logger.debug(...)``) or a ``with``
+    #: item that binds nothing (``with utils.device:``, ``with timer("loss"):``)
     effect: dict[str, int] = field(default_factory=dict)
     #: how many of them head a decorator (``@typechecked``, ``@gin.configurable``, ``@export("x")``)
     decorating: dict[str, int] = field(default_factory=dict)
@@ -690,6 +700,12 @@ def name_sites(root: ast.AST) -> NameSites:
             head = _head_name(node.value.func)
             if head is not None:
                 uses.effect[head.id] = uses.effect.get(head.id, 0) + 1
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                context = item.context_expr
+                head = _head_name(context.func if isinstance(context, ast.Call) else context)
+                if item.optional_vars is None and head is not None:
+                    uses.effect[head.id] = uses.effect.get(head.id, 0) + 1
         elif isinstance(node, ast.Name):
             uses.count[node.id] = uses.count.get(node.id, 0) + 1
             if isinstance(node.ctx, ast.Load):
@@ -1266,11 +1282,16 @@ class __tfs_decorator__:
         return self
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
-    (``logger.debug(...)``): every attribute and call is itself, and nothing else works.\"\"\"
+    (``logger.debug(...)``) or enters as a context binding nothing (``with utils.device:``):
+    every attribute and call is itself, entering and leaving do nothing, and nothing else works.\"\"\"
     def __getattr__(self, name):
         return self
     def __call__(self, *args, **kwargs):
         return self
+    def __enter__(self):
+        return None
+    def __exit__(self, *exc):
+        return False
 def {TAP_NAME}(value):
     return value
 def __tfs_tap_in__(value):
@@ -1394,8 +1415,9 @@ def decorates_only(uses: NameSites, name: str) -> bool:
 
 def called_for_effect_only(uses: NameSites, name: str) -> bool:
     """Whether every use of ``name`` is a statement that calls it or one of its methods and
-    drops the result (``logger.debug(...)``, ``wandb.log(...)``): a missing module there can
-    be stood in for without changing what the loss computes."""
+    drops the result (``logger.debug(...)``, ``wandb.log(...)``) or a ``with`` that binds
+    nothing (``with utils.device:``, a device or timing scope): a missing module there can be
+    stood in for without changing what the loss computes."""
     count = uses.count.get(name, 0)
     return count > 0 and count == uses.effect.get(name, 0)
 

@@ -309,6 +309,12 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
         for width in (3, 1):
             out.append({"true": [*spatial, width + trailing], "pred": [*spatial, width], "labels": "float",
                         "activation": "sigmoid"})
+    for rank, axis, width in _halved_labels(body, needs.names or {}):
+        # ``y_true[:, :, :, :4 * k]`` weights and ``y_true[:, :, :, 4 * k:]`` targets against a
+        # prediction as wide as one half (Faster R-CNN's region-proposal losses, either axis)
+        true, pred = [MIDDLE] * (max(rank, needs.rank) - 1), [MIDDLE] * (max(rank, needs.rank) - 1)
+        true[axis - 1], pred[axis - 1] = 2 * width, width
+        out.append({"true": true, "pred": pred, "labels": "float", "activation": "sigmoid"})
     rows = _trailing_label_rows(body)
     if rows:
         # the labels carry ``rows`` extra time steps after the values (a sequence length in the
@@ -389,6 +395,46 @@ def _trailing_label_columns(scope: ast.AST) -> int:
         if upper is not None and upper < 0:
             found.add(-upper)
     return found.pop() if len(found) == 1 else 0
+
+
+def _halved_labels(scope: ast.AST, names: dict[str, int]) -> list[tuple[int, int, int]]:
+    """(rank, axis, width) for each axis the loss cuts its labels at one bound into a head and a
+    tail (``y_true[:, :, :, :4 * k]`` and ``y_true[:, :, :, 4 * k:]``): labels packing two parts of
+    ``width`` each (a weight mask and the targets) where the prediction holds one. A bound's
+    names unknown here (a factory argument the file never passes) count 1, as the parameter
+    binding for a never-called factory binds a slice bound."""
+    params = _label_and_prediction(scope)
+    if not params:
+        return []
+    heads: dict[tuple[int, int, str], ast.expr] = {}
+    tails: set[tuple[int, int, str]] = set()
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == params[0]
+                and isinstance(node.slice, ast.Tuple)):
+            continue
+        elts = node.slice.elts
+        if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts):
+            continue
+        for i, elt in enumerate(elts):
+            if i == 0 or not isinstance(elt, ast.Slice) or elt.step is not None or (elt.lower is None) == (elt.upper is None):
+                continue
+            bound = elt.upper if elt.lower is None else elt.lower
+            if bound is None:
+                continue
+            key = (len(elts), i, ast.dump(bound))
+            if elt.lower is None:
+                heads[key] = bound
+            else:
+                tails.add(key)
+    out = []
+    for key, bound in heads.items():
+        if key not in tails:
+            continue
+        unknown = {n.id: 1 for n in ast.walk(bound) if isinstance(n, ast.Name) and n.id not in names}
+        width = _int_of(bound, {**names, **unknown})
+        if width is not None and 1 <= width <= 16:
+            out.append((key[0], key[1], width))
+    return out
 
 
 def _trailing_label_rows(scope: ast.AST) -> int:

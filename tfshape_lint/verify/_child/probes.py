@@ -118,6 +118,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     if getattr(h, "case", ""):
         pinned["case"] = h.case
     variant = fn(hv, pinned)
+    original, variant = _other_inputs_when_elsewhere(fn, h, hv, params, pinned, original, variant)
     desc = hv.description
     if variant.status == "refuted" and variant.evidence.startswith(STILL_REORDERS):
         # the variant's node follows the samples, but the loss still depends on their order:
@@ -156,6 +157,32 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
 
 #: how a NaN probe's refutation starts when the flagged op is finite but the loss is not
 ELSEWHERE_NAN = "the flagged op stays finite, in value and gradient"
+#: how many more edge inputs a NaN verdict tries when the first one hits two hazards at once
+_MORE_CASES = 3
+
+
+def _other_inputs_when_elsewhere(fn: Probe, h: Harness, hv: Harness, params: dict[str, Any],
+                                 pinned: dict[str, Any], original: Outcome,
+                                 variant: Outcome) -> tuple[Outcome, Outcome]:
+    """The original and variant runs on another edge input when, on the first one that showed
+    the flagged op's NaN, the loss stays non-finite with the op neutralised.
+
+    One input can trigger two hazards: predictions of exactly 0 and 1 make both ``1 / (1 - p)``
+    (at 1) and ``pow(x, 1 / c)`` (at 0) non-finite, so guarding one leaves the loss NaN and says
+    nothing. Another input (all 1) may show the flagged op alone, and then the counterfactual
+    holds there; up to ``_MORE_CASES`` more inputs are tried, each as written then neutralised."""
+    tried: list[str] = []
+    while _elsewhere(variant) and h.case and len(tried) < _MORE_CASES:
+        tried.append(h.case)
+        again = fn(h, {**params, "exclude_cases": tuple(tried)})
+        if again.status != "confirmed" or h.case in ("", *tried):
+            break
+        original, variant = again, fn(hv, {**pinned, "case": h.case})
+    return original, variant
+
+
+def _elsewhere(outcome: Outcome) -> bool:
+    return outcome.status == "refuted" and outcome.evidence.startswith(ELSEWHERE_NAN)
 #: rules whose symptom is an error raised at the flagged node when fit traces the loss
 ERROR_SYMPTOMS = frozenset({"TFS110"})
 #: errors of constructs that cannot be traced whatever the flagged value is (Python control
@@ -1474,6 +1501,8 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     reached = False
     if params.get("case"):
         cases = [c for c in cases if c[0] == params["case"]]
+    elif params.get("exclude_cases"):  # a retry after an input that hit two hazards at once
+        cases = [c for c in cases if c[0] not in params["exclude_cases"]]
     non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
     gradient_seen = False  # a gradient w.r.t. y_pred on some input: a finite one then means something
     for label, yt, yp in cases:
@@ -1799,6 +1828,11 @@ def _edge_inputs(sig: Sig, cosines: bool = False) -> list[tuple[str, np.ndarray,
     if sig.labels in ("binary", "float"):
         # a batch without negatives: the denominator sum(1 - y_true) of a rate is 0
         out.append(("y_true all 1 (no negatives in the batch)", np.ones_like(yt), yp))
+    if yt.dtype.kind == "f" and yt.shape == yp.shape:
+        # labels on where predictions are off: a term that only counts where a label column is 1
+        # (YOLO's object cells, gathered with tf.where) meets a prediction of exactly 0 there,
+        # with a nonzero error (0s and 1s on both sides never put a 0 under a selected 1 here)
+        out.append(("y_true all 1 and y_pred all 0", np.ones_like(yt), np.zeros_like(yp)))
     return out
 
 

@@ -138,6 +138,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
         status, evidence = _run_job(job, harness, probes, is_gpu)
         if status == "inconclusive" and harness.wants_float64(evidence):
             status, evidence = _in_float64(job, harness, probes, is_gpu, (status, evidence))
+        if status == "inconclusive" and _UNREACHED.search(evidence) and _DATA_FORMAT.search(job["program"]):
+            status, evidence = _in_other_data_format(job, harness, probes, is_gpu, (status, evidence))
     finally:
         for path in added:
             while path in sys.path:
@@ -187,6 +189,27 @@ def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
         return first
     return status, (f"{evidence} [run in float64, with Keras's floatx float64: the loss's float64 constants "
                     "raise on float32 inputs, so its project computes in float64]")
+
+
+#: evidence saying the flagged node never ran on the probe's inputs
+_UNREACHED = re.compile(r"the flagged (?:node never ran|op was not reached)")
+#: a test of Keras's image data format in the program (``if K.image_data_format() == ...``)
+_DATA_FORMAT = re.compile(r"\bimage_data_format\(\)")
+
+
+def _in_other_data_format(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
+                          first: tuple[str, str]) -> tuple[str, str]:
+    """The job again with Keras's ``image_data_format`` switched, for a flagged node that never
+    ran and a loss that branches on the format (Faster R-CNN's ``if K.image_data_format() ==
+    'channels_first':`` losses): a project configured the other way runs that branch. ``first``
+    when the node stays unreached there too (the setting is restored after the job)."""
+    backend = harness.KERAS.backend
+    other = "channels_first" if backend.image_data_format() == "channels_last" else "channels_last"
+    backend.set_image_data_format(other)
+    status, evidence = _run_job(job, harness, probes, is_gpu)
+    if status == "inconclusive" and _UNREACHED.search(evidence):
+        return first
+    return status, f"{evidence} [run with Keras's image_data_format {other!r}: the flagged node sits in the branch for it]"
 
 
 def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
@@ -251,7 +274,7 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
     only calls for its effect, such as a logger; a record of neutral settings for one it only
     reads settings of), and why; "" when none did."""
     notes = []
-    for helper, role, use in (("__tfs_absent__", "a do-nothing stand-in", "calls it for its effect"),
+    for helper, role, use in (("__tfs_absent__", "a do-nothing stand-in", "calls it for its effect or enters it as a context"),
                               ("__tfs_record__", "a record whose every setting is 0.5", "reads named settings of it"),
                               ("__tfs_pass_through__", "the identity",
                                "calls it as `a, b = f(a, b)`, handing its arguments back"),
