@@ -56,7 +56,7 @@ from tfshape_lint.config import Config
 from tfshape_lint.finding import Finding, Fix, InternalError, LossRef
 from tfshape_lint.registry import all_rules
 from tfshape_lint.rule import DeferredFix, Report, Rule, RuleScope
-from tfshape_lint.source import Located, LineTable, code_in_place, reassigned, locate as locate_nodes
+from tfshape_lint.source import Located, LineTable, assigned_names, code_in_place, locate as locate_nodes
 from tfshape_lint.source import walk_batched as visit_batched
 
 # flake8's own pattern and matching rules (codes compared case-sensitively, a comment at the end
@@ -244,8 +244,9 @@ class _Run:
             flags = self._call_flags(spec, node)
             if site is not None and inputs is not None:
                 # a parameter the call gives a tensor is not None there: ``if avg_factor is not None``
+                assigned = assigned_names(node)
                 flags.update({f"{name} is None": False for name, value in inputs.items()
-                              if value.tensor and not reassigned(node, name)})
+                              if value.tensor and name not in assigned})
             scope = evaluate_loss(facts, spec, node, closure, inputs, flags=flags)
             if site is not None:
                 scope.call_site = (site[2], passed_arguments(node, site[0]))

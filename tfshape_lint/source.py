@@ -322,12 +322,18 @@ _NODE_TYPES: dict[type, bool] = {}
 
 
 def reassigned(fn: cst.CSTNode, name: str) -> bool:
-    """Whether ``name`` is the target of an assignment anywhere in ``fn`` (a read-only walk:
-    a ``CSTVisitor`` rebuilds every node on the way back, a quarter of a small file's lint)."""
+    """Whether ``name`` is the target of an assignment anywhere in ``fn``."""
+    return name in assigned_names(fn)
+
+
+def assigned_names(fn: cst.CSTNode) -> set[str]:
+    """Every name assigned anywhere in ``fn`` (plain, augmented, annotated, unpacked targets), for
+    a caller asking about several names (read-only walks: a ``CSTVisitor`` rebuilds every node
+    on the way back, a quarter of a small file's lint)."""
     targets: list[cst.BaseExpression] = [t.target for t in descendants(fn, cst.AssignTarget)]
     targets += [a.target for a in descendants(fn, cst.AugAssign)]
     targets += [a.target for a in descendants(fn, cst.AnnAssign)]
-    return any(n == name for target in targets for n in _target_names(target))
+    return {n for target in targets for n in _target_names(target)}
 
 
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:

@@ -278,7 +278,7 @@ class NonFloatMask(Rule):
                 if not _number_and_bool(mask, self.value):  # ``(1 - m) * x``: reported at ``1 - m``
                     self._report(mask, mv, other, op, operator)
                 return
-            if operator and op != "*" and _is_bool_tensor(mv) and ov.dtype is DType.PY and not ov.tensor:
+            if operator and op != "*" and _number_meets_bool(ov, mv):
                 # ``1 - x_bool``: TensorFlow converts the number to the bool tensor's dtype and
                 # raises at once (TypeError "Cannot convert 1 to EagerTensor of dtype bool",
                 # measured); ``x_bool * 0.5`` converts too, and gives a bool tensor
@@ -304,8 +304,9 @@ class NonFloatMask(Rule):
         return "float32"
 
 
-def _is_bool_tensor(value: Value) -> bool:
-    return value.tensor and value.dtype is DType.BOOL
+def _number_meets_bool(number: Value, mask: Value) -> bool:
+    """A Python number against a bool tensor (``1 - x_bool``)."""
+    return mask.tensor and mask.dtype is DType.BOOL and number.dtype is DType.PY and not number.tensor
 
 
 def _number_and_bool(expr: cst.BaseExpression, value_of: Callable[[cst.BaseExpression], Value | None]) -> bool:
@@ -318,7 +319,7 @@ def _number_and_bool(expr: cst.BaseExpression, value_of: Callable[[cst.BaseExpre
     left, right = value_of(expr.left), value_of(expr.right)
     if left is None or right is None:
         return False
-    return any(_is_bool_tensor(a) and b.dtype is DType.PY and not b.tensor for a, b in ((left, right), (right, left)))
+    return _number_meets_bool(left, right) or _number_meets_bool(right, left)
 
 
 def _is_float_tensor(value: Value) -> bool:

@@ -124,7 +124,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # the variant's node follows the samples, but the loss still depends on their order:
         # the symptom survives the neutralised node, so it is not shown to come from it
         return inconclusive(f"as written: {original.evidence}; with {desc} the symptom remains: {variant.evidence}")
-    if variant.status == "refuted" and variant.evidence.startswith(ELSEWHERE_NAN):
+    if _elsewhere(variant):
         # the neutralised node is finite, yet the loss is still not: the node's own non-finite
         # values were seen, but that they are what reaches the loss was not
         return inconclusive(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so the "
