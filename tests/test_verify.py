@@ -66,7 +66,7 @@ EVIDENCE = {
     "TFS402": r"is finite but the gradient has \d+ NaN",
     "TFS501": r"has no attribute|cannot import name|No module named|Loss rejects: ValueError",
     "TFS504": r"positional argument|multiple values|keyword-only",
-    "TFS502": r"with from_logits flipped .* = the crossentropy of the logits",
+    "TFS502": r"(with from_logits flipped|given the logits its activation squashed) .* = the crossentropy of the logits",
     "TFS503": r"as written, .* with the (parameters|arguments)",
     "TFS505": r"unexpected keyword argument 'sample_weight'",
     "TFS506": r"has no attribute|unexpected keyword argument|cannot import name",

@@ -248,6 +248,17 @@ class ModelFacts:
         return self.output.units if self.output is not None else None
 
 
+#: TensorFlow's crossentropies of logits (labels first, logits second), and the Keras class each
+#: matches; each applies its activation to what it is given
+NN_LOGITS_LOSSES = {
+    "tf.nn.sigmoid_cross_entropy_with_logits": "BinaryCrossentropy",
+    "tf.nn.weighted_cross_entropy_with_logits": "BinaryCrossentropy",
+    "tf.nn.softmax_cross_entropy_with_logits": "CategoricalCrossentropy",
+    "tf.nn.softmax_cross_entropy_with_logits_v2": "CategoricalCrossentropy",
+    "tf.nn.sparse_softmax_cross_entropy_with_logits": "SparseCategoricalCrossentropy",
+}
+
+
 class LossWriting(enum.Enum):
     """How a crossentropy is written in ``compile``."""
 
@@ -266,6 +277,10 @@ class CompiledLoss:
     from_logits: bool
     form: LossWriting
     node: cst.BaseExpression
+    #: the TensorFlow op a custom loss hands its prediction to as logits
+    #: (``tf.nn.sigmoid_cross_entropy_with_logits``): no Keras Loss in between recovers the
+    #: logits of an activated output, on any backend
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -540,14 +555,22 @@ class ModelReader:
             return None
         found: CompiledLoss | None = None
         for call in descendants(fn, cst.Call):
-            form = loss_function_form(self._canonical(call.func))
+            canonical = self._canonical(call.func)
+            if canonical in NN_LOGITS_LOSSES:
+                logits = call_arg(call, 1, "logits")
+                if isinstance(logits, cst.Name) and logits.value == params[1]:
+                    if found is not None and not found.from_logits:
+                        return None  # probabilities and logits read from one output: the file decides
+                    found = CompiledLoss(NN_LOGITS_LOSSES[canonical], True, LossWriting.CUSTOM, written, canonical)
+                continue
+            form = loss_function_form(canonical)
             if form is None or form[0].cls not in CROSSENTROPY_CLASSES:
                 continue
             output = call_arg(call, 1, "y_pred", "output")
             flag = call_arg(call, 2, "from_logits")
             if not (isinstance(output, cst.Name) and output.value == params[1]):
                 continue
-            if flag is not None and literal(flag) is not False:
+            if flag is not None and literal(flag) is not False or found is not None and found.from_logits:
                 return None  # a crossentropy of the logits too: the file decides, not this rule
             found = found or CompiledLoss(form[0].cls, False, LossWriting.CUSTOM, written)
         return found

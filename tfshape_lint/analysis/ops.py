@@ -176,6 +176,8 @@ _family(Kind.FILL, "ones", tf="ones", k="ones", ops="ones", np="ones",
         extra=("tf.fill", "np.full", "ops.full", "tf.random.normal", "tf.random.uniform",
                "tf.random.truncated_normal", "tf.random_normal", "tf.random_uniform",
                "tf.truncated_normal", "K.random_normal", "K.random_uniform"))
+# an identity matrix: rank 2 (a batch of them with ``batch_shape``), whatever its size
+_family(Kind.FILL, "eye", tf="eye", k="eye", ops="eye", np="eye", extra=("tf.linalg.eye",))
 _family(Kind.FILL_LIKE, "zeros_like", tf="zeros_like", k="zeros_like", ops="zeros_like", np="zeros_like")
 _family(Kind.FILL_LIKE, "ones_like", tf="ones_like", k="ones_like", ops="ones_like", np="ones_like",
         extra=("tf.fill_like", "ops.full_like", "np.full_like"))

@@ -502,7 +502,7 @@ class Ranges:
             base = self.bound(node.value, scope)
             return base.lifted(const=None, scalar=False)
         if type(node) is cst.IfExp:
-            return join(self.bound(node.body, scope), self.bound(node.orelse, scope))
+            return self._if_expression(node, scope)
         if type(node) is cst.Comparison:
             parts = [self.bound(node.left, scope)] + [self.bound(c.comparator, scope) for c in node.comparisons]
             return combine(parts, Low.NONNEG, pred=False, diff=False, le_one=True)
@@ -660,6 +660,14 @@ class Ranges:
         if isinstance(node.operator, cst.Plus):
             return inner
         return combine([inner], Low.NONNEG, pred=False, diff=False, le_one=True)
+
+    def _if_expression(self, node: cst.IfExp, scope: Scope) -> Bound:
+        """The branch a known constant test takes (``s + eps if eps else s`` with ``eps=1e-24``
+        by default: the guard is on unless the caller turns it off), else both joined."""
+        test = self.bound(node.test, scope)
+        if test.const is not None and test.scalar:
+            return self.bound(node.body if test.const else node.orelse, scope)
+        return join(self.bound(node.body, scope), self.bound(node.orelse, scope))
 
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Bound:
         undone = self._undone_complement(node, scope)

@@ -1327,6 +1327,11 @@ def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     given = call_arg(node, None, "dtype")
     if given is not None and dtype is DType.FLOAT and _dtype_kind(ev, given) in (DType.INT, DType.BOOL):
         dtype = _dtype_kind(ev, given)  # ``tf.ones((b, 1), dtype="int64")``: an int tensor
+    if spec.op == "eye":
+        # ``tf.eye(n)``: an (n, n) matrix, even when n is the batch size (a contrastive loss's
+        # diagonal mask): no axis of it is the inputs' batch axis
+        batched = call_arg(node, 2 if canon in ("tf.eye", "tf.linalg.eye") else None, "batch_shape") is not None
+        return Value(rank=None if batched else 2, dtype=dtype)
     if shape is not None and shape.has(Tag.SHAPE_VECTOR):
         return Value(rel=0 if shape.has(Tag.OF_BATCH) else None, batch=shape.has(Tag.OF_BATCH), dtype=dtype)
     if isinstance(lit, int) and not isinstance(lit, bool):

@@ -104,6 +104,15 @@ class LossReturnsSequence(Rule):
                 "    y, u, a, b = split_parts(y_true, y_pred)\n"
                 "    return -tf.reduce_mean(u * tf.math.log(b + 1e-7) - (y / (a + 1e-7)) ** b, axis=-1)\n",
                 note="a (y_true, y_pred) helper whose only call unpacks its parts inside the loss"),
+        Example("from keras import backend as K\n\n"
+                "class WeibullLoss:\n"
+                "    def loss_function(self, y_true, y_pred):\n"
+                "        def split(y_true, y_pred):\n"
+                "            return y_true[..., 0], y_true[..., 1], y_pred[..., 0], y_pred[..., 1]\n"
+                "        y, u, a, b = split(y_true, y_pred)\n"
+                "        return -K.mean(u * K.log(b + 1e-7) - K.pow((y + 1e-7) / (a + 1e-7), b), axis=-1)\n\n"
+                "model.compile(loss=WeibullLoss().loss_function, optimizer='adam')\n",
+                note="the same helper nested in the loss method"),
     )
     bad = (
         Example("import tensorflow as tf\nfrom tensorflow import keras\n\ndef list_loss(y_true, y_pred):\n"
@@ -191,12 +200,19 @@ class LossReturnsSequence(Rule):
         split(y_true, y_pred)`` in the loss that calls it): it hands parts to a loss and is no
         loss itself, whatever its signature."""
         spec = loss.spec
-        if spec.caller is None or len(spec.path) != 1 or spec.lambda_ordinal is not None:
+        if not spec.path or spec.lambda_ordinal is not None:
             return False
+        if len(spec.path) == 1:
+            nodes = self.index.nodes if spec.caller is not None else []
+        else:
+            # a helper nested in the function that calls it (``def keras_split(y_true, y_pred)``
+            # inside WTTE's ``loss_function``): the call is in that function's body
+            parents = [f.node for f in self.index.functions.get(spec.path[-2], []) if f.path == spec.path[:-1]]
+            nodes = [node for parent in parents[:1] for node in ast.walk(parent)]
         return any(isinstance(node, ast.Assign) and len(node.targets) == 1
                    and isinstance(node.targets[0], (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call)
-                   and isinstance(node.value.func, ast.Name) and node.value.func.id == spec.path[0]
-                   for node in self.index.nodes)
+                   and isinstance(node.value.func, ast.Name) and node.value.func.id == spec.path[-1]
+                   for node in nodes)
 
     def check_loss(self, loss: Scope) -> None:
         for expr, value in loss.returns:

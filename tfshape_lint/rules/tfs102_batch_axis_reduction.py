@@ -489,6 +489,18 @@ class BatchAxisReduction(Rule):
                       "        err = tf.square(y_true - y_pred)\n"
                       "        return tf.reduce_sum(err, axis=-1)\n",
                 line=6, note="a Loss subclass overriding __call__ (not call): what it returns is the loss"),
+        Example("import tensorflow as tf\n\n\nclass InfoNCE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        diagonal = tf.eye(tf.shape(y_true)[0]) * 1e9\n"
+                "        logits = tf.nn.l2_normalize(y_pred, axis=-1) / 0.1 - diagonal\n"
+                "        return tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(y_true, logits))\n",
+                fixed="import tensorflow as tf\n\n\nclass InfoNCE(tf.keras.losses.Loss):\n"
+                      "    def call(self, y_true, y_pred):\n"
+                      "        diagonal = tf.eye(tf.shape(y_true)[0]) * 1e9\n"
+                      "        logits = tf.nn.l2_normalize(y_pred, axis=-1) / 0.1 - diagonal\n"
+                      "        return tf.nn.softmax_cross_entropy_with_logits(y_true, logits)\n",
+                line=8, note="a (batch, batch) score matrix with its diagonal masked by an identity matrix: "
+                             "the cross-entropy keeps one value per sample, which the sum adds up"),
     )
 
     add_loss_terms = True

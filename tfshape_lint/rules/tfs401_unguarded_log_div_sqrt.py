@@ -357,6 +357,13 @@ class UnguardedLogDivSqrt(Rule):
                 "        std = tf.sqrt(tf.math.reduce_variance(y_pred, axis=0) + self.std_const)\n"
                 "        return tf.reduce_mean(tf.nn.relu(1.0 - std)) + tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
                 note="the constant __init__ stores from its default (1e-4) guards the sqrt, whatever its name"),
+        Example("import tensorflow as tf\n\n"
+                "def gaussian_nll(y_true, y_pred, k=1, stability=1e-6):\n"
+                "    mean, sigma = y_pred[:, :k], y_pred[:, k:]\n"
+                "    safe = sigma + stability if stability else sigma\n"
+                "    nll = tf.math.log(safe) + tf.square((mean - y_true) / safe) / 2\n"
+                "    return tf.reduce_sum(nll, axis=-1)\n",
+                note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
     )
     bad = (
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.reduce_max(tf.abs(p))))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',

@@ -58,7 +58,12 @@ class FromLogitsMismatch(Rule):
       `"sparse_categorical_crossentropy"`) when the last layer has no activation; also for a
       loss function of the file passed to `compile` by name that hands its own `y_pred`,
       unchanged, to a crossentropy with `from_logits` left `False` (a label-smoothing loss
-      built on `K.categorical_crossentropy(y_true, y_pred)`).
+      built on `K.categorical_crossentropy(y_true, y_pred)`);
+    - a loss function of the file that hands its own `y_pred`, unchanged, to TensorFlow's
+      crossentropy of logits (`tf.nn.sigmoid_cross_entropy_with_logits`,
+      `tf.nn.weighted_cross_entropy_with_logits`, `tf.nn.softmax_cross_entropy_with_logits`,
+      `tf.nn.sparse_softmax_cross_entropy_with_logits`) when the last layer applies
+      `softmax`/`sigmoid`.
 
     Silent when it cannot tell: a model built in another module or returned from a branch, custom or
     unknown last layers, other activations, several outputs, layers added in a branch or a
@@ -70,6 +75,10 @@ class FromLogitsMismatch(Rule):
     with Keras 3.15.1 and tf_keras 2.21 alike):
     - Default `from_logits=False` on a layer without activation: the raw scores are read as
       probabilities and the loss is **8.5812 instead of 4.4879**; nothing raises or warns.
+    - TensorFlow's `tf.nn.weighted_cross_entropy_with_logits` in a custom loss after
+      `Dense(1, activation="sigmoid")`: sigmoid is applied twice and the loss is **0.7362
+      instead of 0.6888** (the same op on the layer's logits); no Keras Loss stands between, so
+      no backend recovers the logits, and nothing warns.
     - `from_logits=True` after `Dense(3, activation="softmax")` followed by a `Reshape` or
       `Flatten` layer: softmax is applied twice and the loss is **1.4688 instead of 4.4879**
       (the flattened softmax squashes every gradient); nothing raises.
@@ -214,8 +223,34 @@ class FromLogitsMismatch(Rule):
                 "model = build(True)\n"
                 "model.compile(optimizer='adam', loss=keras.losses.CategoricalCrossentropy(from_logits=True))\n",
                 note="the builder returns another model from a branch"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n"
+                "from tensorflow.keras.models import Model\n\n\n"
+                "def create_model():\n"
+                "    inputs = Input(shape=(16,))\n"
+                "    return Model(inputs, Dense(1)(inputs))\n\n\n"
+                "def weighted_bce(y_true, y_pred):\n"
+                "    return tf.nn.weighted_cross_entropy_with_logits(y_true, y_pred, pos_weight=0.3)\n\n\n"
+                "model = create_model()\n"
+                "model.compile(optimizer='adam', loss=weighted_bce)\n",
+                note="TensorFlow's crossentropy of logits on a last layer that gives logits"),
     )
     bad = (
+        Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n"
+                "from tensorflow.keras.models import Model\n\n\n"
+                "def create_model():\n"
+                "    inputs = Input(shape=(16,))\n"
+                "    return Model(inputs, Dense(1, activation='sigmoid')(inputs))\n\n\n"
+                "def weighted_bce(y_true, y_pred):\n"
+                "    return tf.nn.weighted_cross_entropy_with_logits(y_true, y_pred, pos_weight=0.3)\n\n\n"
+                "model = create_model()\n"
+                "model.compile(optimizer='adam', loss=weighted_bce)\n",
+                fixed=None, line=16,
+                message="weighted_bce (through tf.nn.weighted_cross_entropy_with_logits) reads the outputs as logits "
+                        "(sigmoid applied inside) but the last layer Dense(1, activation='sigmoid') applies sigmoid "
+                        "already, so the outputs are squashed twice (no backend undoes it); drop the last layer's "
+                        "activation, or give the loss the logits before it",
+                note="a loss of the file that hands its prediction to TensorFlow's crossentropy of logits: unlike "
+                     "a Keras Loss with from_logits=True, nothing recovers the logits of the activated output"),
         Example("from tensorflow.keras import backend as K\nfrom tensorflow.keras.layers import Dense, Input\n"
                 "from tensorflow.keras.models import Model\n\n"
                 "inputs = Input(shape=(16,))\n"
@@ -336,7 +371,8 @@ class FromLogitsMismatch(Rule):
         """Units with a ``compile`` whose loss may be a crossentropy, and the module-level
         statements that build models for a module-level ``compile`` (stdlib ast, cheap)."""
         compiles = index.methods.get("compile", set())
-        if not compiles or "crossentropy" not in index.source.lower():
+        lowered = index.source.lower()
+        if not compiles or ("crossentropy" not in lowered and "cross_entropy_with_logits" not in lowered):
             return set()
         if not any(n.startswith(("keras.layers", "keras.Sequential", "keras.models", "keras.Model"))
                    for n in index.names):
@@ -373,6 +409,13 @@ class FromLogitsMismatch(Rule):
 
     def _report_probs(self, written: cst.BaseExpression, loss: CompiledLoss, out: Output) -> None:
         act = out.activation.value
+        if loss.via:
+            own = "softmax" if "softmax" in loss.via else "sigmoid"
+            self.report(written, loss=_loss_text(written, loss),
+                        problem=(f"reads the outputs as logits ({own} applied inside) but the last layer {out.layer} "
+                                 f"applies {act} already, so the outputs are squashed twice (no backend undoes it)"),
+                        advice="drop the last layer's activation, or give the loss the logits before it")
+            return
         if out.after is not None:
             problem = (f"sets from_logits=True but {out.layer} applies {act} and {out.after} hides it, "
                        f"so {act} is applied twice")
@@ -459,6 +502,8 @@ def _with_flag(call: cst.Call, flag: cst.BaseExpression, value: str) -> cst.Call
 
 
 def _loss_text(written: cst.BaseExpression, loss: CompiledLoss) -> str:
+    if loss.form is LossWriting.CUSTOM and loss.via:
+        return f"{_code(written)} (through {loss.via})"
     if loss.form is LossWriting.CUSTOM:
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", loss.cls).lower()
         return f"{_code(written)} (through {snake})"

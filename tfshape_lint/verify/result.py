@@ -27,12 +27,16 @@ class Verification:
     keras: str = ""
     seconds: float = 0.0
     cached: bool = False
+    #: the worker's first import of installed packages the loss's file imports
+    #: (``tensorflow_probability``), paid once per worker like TensorFlow's and not in ``seconds``
+    import_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """``{status, evidence, device, keras, seconds}`` (plus ``cached`` when true)."""
+        """``{status, evidence, device, keras, seconds, import_seconds}`` (plus ``cached`` when
+        true)."""
         out: dict[str, Any] = {"status": self.status.value, "evidence": self.evidence,
                                "device": self.device, "keras": self.keras,
-                               "seconds": round(self.seconds, 3)}
+                               "seconds": round(self.seconds, 3), "import_seconds": round(self.import_seconds, 3)}
         if self.cached:
             out["cached"] = True
         return out
@@ -42,7 +46,7 @@ class Verification:
         """Inverse of :meth:`to_dict` (used by the cache and the worker protocol)."""
         return cls(Status(data["status"]), str(data.get("evidence", "")),
                    str(data.get("device", "")), str(data.get("keras", "")),
-                   float(data.get("seconds", 0.0)), cached)
+                   float(data.get("seconds", 0.0)), cached, float(data.get("import_seconds", 0.0)))
 
 
 def inconclusive(reason: str, *, device: str = "", keras: str = "", seconds: float = 0.0) -> Verification:

@@ -281,7 +281,8 @@ def run_jobs(jobs: Sequence[tuple[str, dict[str, Any]]], *, flavour: str, device
                                       seconds=time.perf_counter() - began), False)
             continue
         on_done(key, Verification(Status(answer["status"]), str(answer["evidence"]), info.device, info.keras,
-                                  float(answer.get("seconds", 0.0))), True)
+                                  float(answer.get("seconds", 0.0)),
+                                  import_seconds=float(answer.get("import_seconds", 0.0))), True)
     if worker is not None:
         worker.close()
     return info

@@ -655,6 +655,8 @@ class Base:
     y_true: np.ndarray
     y_pred: np.ndarray
     value: float
+    #: what the flagged node's taps held in that run (a probe that reads them needs no rerun)
+    taps: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -715,8 +717,12 @@ class Harness:
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,
-              taps: bool = False) -> Run:
-        """Reported value and gradient w.r.t. y_pred, eagerly (a custom loop, run_eagerly)."""
+              taps: bool = False, taps_if_nonfinite: bool = False) -> Run:
+        """Reported value and gradient w.r.t. y_pred, eagerly (a custom loop, run_eagerly).
+
+        ``taps``: also the gradient of each tapped value; with ``taps_if_nonfinite`` only when
+        the loss or its gradient is not finite, the one case an edge-input probe reads them (a
+        backward pass each: half the cost of a run of a long loss)."""
         yt, yp, w = tensors(y_true, y_pred, sw)
         self.subject.taps.clear()
         self.subject.inputs.clear()
@@ -724,15 +730,16 @@ class Harness:
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(yp)
             out = fn(yt, yp, w)
-        grad = tape.gradient(out, yp) if not _has_none(out) else None
+        grad = to_numpy(tape.gradient(out, yp)) if not _has_none(out) else None
+        value = scalar(to_numpy(out)) if not isinstance(out, (list, tuple)) else float("nan")
         tapped = list(self.subject.taps)
         tap_grads = []
-        if taps:
+        finite = math.isfinite(value) and (grad is None or bool(np.all(np.isfinite(grad))))
+        if taps and not (taps_if_nonfinite and finite):
             for t in tapped:
                 tap_grads.append(_grad_or_none(tape, t, yp))
         del tape
-        value = scalar(to_numpy(out)) if not isinstance(out, (list, tuple)) else float("nan")
-        run = Run(value, out, to_numpy(grad), [to_numpy(g) for g in tap_grads], tapped)
+        run = Run(value, out, grad, [to_numpy(g) for g in tap_grads], tapped)
         run.inputs = list(self.subject.inputs)
         return run
 
@@ -820,10 +827,10 @@ class Harness:
                 continue
             if math.isfinite(value):
                 if nonzero and negligible(value):
-                    zero = zero or Base(sig, yt, yp, value)
+                    zero = zero or Base(sig, yt, yp, value, list(self.subject.taps))
                     continue
                 self.decided = self.decided or name
-                return Base(sig, yt, yp, value)
+                return Base(sig, yt, yp, value, list(self.subject.taps))
             self.failures.append((name, FloatingPointError(f"loss is {value}")))
         if zero is not None:
             self.decided = self.decided or zero.sig.name

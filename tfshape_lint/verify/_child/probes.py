@@ -876,13 +876,11 @@ def _names_flagged_index(err: BaseException, params: dict[str, Any]) -> bool:
 
 def _tap_follows(h: Harness, base: Any, perm: np.ndarray) -> str:
     """"follows" when the tapped flagged value reorders with the samples; else a detail."""
+    before = [np.asarray(t) for t in _base_taps(h, base) if t is not None]
     h.subject.taps.clear()
-    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
-    before = [np.asarray(t) for t in h.subject.taps if t is not None]
-    h.subject.taps.clear()
-    _, err2 = _try(lambda: h.value(base.y_true[perm], base.y_pred[perm]))
+    _, err = _try(lambda: h.value(base.y_true[perm], base.y_pred[perm]))
     after = [np.asarray(t) for t in h.subject.taps if t is not None]
-    if err or err2 or not before or not after or before[0].shape != after[0].shape:
+    if err or not before or not after or before[0].shape != after[0].shape:
         return ""
     a, b = before[0], after[0]
     if a.ndim >= 1 and a.shape[0] == len(perm) and np.allclose(b, a[perm], rtol=1e-5, atol=1e-7):
@@ -1057,16 +1055,24 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
                             "sample_weight is applied")
     if close(got, reference):
         return refuted(f"sample_weight [1,0,0,0] weights each sample: {fmt(got)} = reference")
-    h.subject.taps.clear()
-    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
-    node = [np.asarray(t) for t in h.subject.taps if t is not None]
-    if err is None and node and node[0].ndim >= 1 and node[0].shape[0] == len(base.y_true):
+    node = [np.asarray(t) for t in _base_taps(h, base) if t is not None]
+    if node and node[0].ndim >= 1 and node[0].shape[0] == len(base.y_true):
         return refuted(f"the flagged reduction keeps the batch axis ({shape_of(node[0])}); the weighting is "
                        f"lost elsewhere ({fmt(got)} instead of {fmt(reference)})")
     scaled = base.value * float(np.mean(sw))
     why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
     return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
                      f"weighted {fmt(reference)}")
+
+
+def _base_taps(h: Harness, base: Any) -> list[Any]:
+    """The flagged node's values on the baseline's inputs: those its run kept, else a run for
+    them (a loss as slow as an eager CTC pays 40 ms a run); none when that run fails."""
+    if base.taps:
+        return list(base.taps)
+    h.subject.taps.clear()
+    _, err = _try(lambda: h.value(base.y_true, base.y_pred))
+    return list(h.subject.taps) if err is None else []
 
 
 def _weight_selection(h: Harness, base: Any, got: float, why: str) -> Outcome:
@@ -1506,7 +1512,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
     gradient_seen = False  # a gradient w.r.t. y_pred on some input: a finite one then means something
     for label, yt, yp in cases:
-        run, err = _try(lambda: h.eager(yt, yp, taps=True))
+        run, err = _try(lambda: h.eager(yt, yp, taps=True, taps_if_nonfinite=True))
         if err is not None:
             continue
         checked += 1
@@ -1992,8 +1998,12 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
     from tfshape_lint.verify._child.harness import KERAS
 
     message = str(params.get("message") or "")
-    written_true = "from_logits=True" in message and "sets from_logits=True" in message
-    act = "softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message else None
+    # a loss of the file that hands the outputs to TensorFlow's crossentropy of logits reads
+    # them as from_logits=True does, with no Keras Loss to recover the logits
+    nn_logits = READS_LOGITS in message
+    written_true = "sets from_logits=True" in message or nn_logits
+    named = re.search(r"applies (softmax|sigmoid)", message)
+    act = named.group(1) if named else "softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message else None
     if written_true and act is None:
         return inconclusive("cannot tell the model's final activation from the finding")
     hidden = "hides it" in message
@@ -2003,7 +2013,8 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
     logits_loss = loss if written_true else flipped
     if flipped is None:
         return inconclusive(f"cannot flip from_logits on a {type(loss).__name__}")
-    sparse = "sparse" in (getattr(loss, "name", "") or getattr(loss, "__name__", "") or type(loss).__name__).lower()
+    sparse = "sparse" in (getattr(loss, "name", "") or getattr(loss, "__name__", "") or type(loss).__name__).lower() \
+        or "sparse_softmax_cross_entropy" in message
     x, y = _logit_data(units, sparse, act)
     shown_act = act if written_true else None
     as_written, err = _try(lambda: _evaluate(KERAS, loss, units, shown_act, hidden, x, y))
@@ -2023,10 +2034,21 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
         return refuted(f"on {model}: loss {fmt(as_written)} as written = {fmt(intended)}, the crossentropy of "
                        "the logits (Keras recovers the logits from the activation)")
     if close(variant, intended, rtol=1e-3):
-        return confirmed(f"on {model}: loss {fmt(as_written)} as written; with from_logits flipped "
+        flip = "given the logits its activation squashed" if nn_logits else "with from_logits flipped"
+        return confirmed(f"on {model}: loss {fmt(as_written)} as written; {flip} "
                          f"{fmt(variant)} = the crossentropy of the logits {fmt(intended)}")
     return inconclusive(f"on {model}: loss {fmt(as_written)} as written, {fmt(variant)} flipped, "
                         f"{fmt(intended)} from the logits")
+
+
+#: how TFS502 words a loss that hands the outputs to TensorFlow's crossentropy of logits
+READS_LOGITS = "reads the outputs as logits"
+
+
+def _activation_named(message: str) -> str:
+    """The last layer's activation the finding names (``applies softmax``)."""
+    named = re.search(r"applies (softmax|sigmoid) already", message)
+    return named.group(1) if named else ""
 
 
 def _units(message: str, act: str | None) -> int:
@@ -2054,13 +2076,21 @@ def _flip_logits(loss: Any, current: bool, message: str = "") -> Any:
         takes_flag = "from_logits" in inspect.signature(loss).parameters
     except (TypeError, ValueError):
         takes_flag = True
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    if current and READS_LOGITS in message and not takes_flag:
+        # TensorFlow's crossentropy of logits inside the loss: given back the logits that the
+        # layer's activation squashed (their log-odds, or log-probabilities for a softmax),
+        # which is what the loss expects to be given
+        def logits_of(p: Any) -> Any:
+            p = tf.clip_by_value(p, 1e-7, 1 - 1e-7)
+            return tf.math.log(p) if "softmax" in _activation_named(message) else tf.math.log(p) - tf.math.log1p(-p)
+        return lambda y_true, y_pred, *args, **kwargs: loss(y_true, logits_of(y_pred), *args, **kwargs)
     if takes_flag or current:
         return functools.partial(loss, from_logits=not current)
     # a loss of the file that hands its prediction to a crossentropy (``through
     # categorical_crossentropy`` in the finding): the activation that crossentropy expects,
     # applied to the logits first, is what from_logits=True would do inside it
-    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
-
     activate = tf.nn.softmax if "categorical" in message else tf.math.sigmoid
     return lambda y_true, y_pred, *args, **kwargs: loss(y_true, activate(y_pred), *args, **kwargs)
 
