@@ -202,17 +202,28 @@ class LossReturnsSequence(Rule):
         spec = loss.spec
         if not spec.path or spec.lambda_ordinal is not None:
             return False
+        lines = self._unpacking_calls().get(spec.path[-1], [])
         if len(spec.path) == 1:
-            nodes = self.index.nodes if spec.caller is not None else []
-        else:
-            # a helper nested in the function that calls it (``def keras_split(y_true, y_pred)``
-            # inside WTTE's ``loss_function``): the call is in that function's body
-            parents = [f.node for f in self.index.functions.get(spec.path[-2], []) if f.path == spec.path[:-1]]
-            nodes = [node for parent in parents[:1] for node in ast.walk(parent)]
-        return any(isinstance(node, ast.Assign) and len(node.targets) == 1
-                   and isinstance(node.targets[0], (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call)
-                   and isinstance(node.value.func, ast.Name) and node.value.func.id == spec.path[-1]
-                   for node in nodes)
+            return bool(lines) and spec.caller is not None
+        # a helper nested in the function that calls it (``def keras_split(y_true, y_pred)``
+        # inside WTTE's ``loss_function``): the call is in that function's body
+        parents = [f.node for f in self.index.functions.get(spec.path[-2], []) if f.path == spec.path[:-1]]
+        return any(parent.lineno <= line <= (parent.end_lineno or parent.lineno)
+                   for parent in parents[:1] for line in lines)
+
+    def _unpacking_calls(self) -> dict[str, list[int]]:
+        """Lines of ``a, b = name(...)`` in the file, per called bare name (once per file)."""
+        cached: tuple[object, dict[str, list[int]]] | None = getattr(self, "_unpacked_in", None)
+        if cached is not None and cached[0] is self.index:
+            return cached[1]
+        found: dict[str, list[int]] = {}
+        for node in self.index.nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call) \
+                    and isinstance(node.value.func, ast.Name):
+                found.setdefault(node.value.func.id, []).append(node.lineno)
+        self._unpacked_in = (self.index, found)
+        return found
 
     def check_loss(self, loss: Scope) -> None:
         for expr, value in loss.returns:
