@@ -6,7 +6,8 @@ Usage: python bench/bench_verify_real.py --judgements J.json [--list] FILE...
 (or ``"<file name>:<line>:<column>:<code>"``, the column as ``check`` prints it (1-based), where two
 findings of one code share a line)
 to ``true`` (a real bug as the file uses the loss) or ``false`` (a false finding), judged by
-reading the code, never from the verdict. The files are linted with the default config, every
+reading the code, never from the verdict. The files are linted with the default config (each
+under the name its ``# source:`` first line gives, as ``check`` sees it in its repository), every
 finding is verified in one ``verify_findings`` call (no cache), and the script prints:
 
 - verdicts per status, and the share of inconclusive verdicts among findings other than
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import sys
 import time
@@ -45,6 +47,16 @@ def judgement(judged: dict[str, bool], finding: Finding) -> bool | None:
     column is the one ``check`` prints (``Finding.column`` + 1), which is what a judge reads."""
     exact = f"{Path(finding.path).name}:{finding.line}:{finding.column + 1}:{finding.code}"
     return judged[exact] if exact in judged else judged.get(key(finding))
+
+
+def linted_as(path: Path, text: str) -> str:
+    """The path ``check`` sees the file under in its repository: the name its ``# source:``
+    first line gives (``.../bateaux_metrics_v2.py`` is read as a metrics module; the scratch
+    copy is renamed ``h765_camera_pose_euclidean.py``), in the copy's folder; else the copy."""
+    first = text.split("\n", 1)[0]
+    if first.startswith("# source:") and first.rstrip().endswith(".py"):
+        return str(path.with_name(first.rstrip().rsplit("/", 1)[-1]))
+    return str(path)
 
 
 def key(finding: Finding) -> str:
@@ -69,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         text = path.read_text(encoding="utf-8", errors="replace")
         sources[str(path)] = text
-        findings.extend(lint_source(text, str(path)))
+        findings.extend(dataclasses.replace(f, path=str(path)) for f in lint_source(text, linted_as(path, text)))
     began = time.perf_counter()
     out = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
     wall = time.perf_counter() - began
