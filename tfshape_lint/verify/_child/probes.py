@@ -100,6 +100,8 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     if original.status != "confirmed" and unreached and not isinstance(hv, str):
         reached = h.subject.reached
         flipped, flips = _with_flipped_flags(fn, h, hv, params)
+        if flipped is None or flipped.status != "confirmed":
+            flipped, flips = _with_other_choices(fn, h, hv, params)
         if flipped is not None and flipped.status == "confirmed":
             original = flipped
             scalar_note += f" (with {flips}: the flagged op sits in that branch)"
@@ -283,6 +285,93 @@ def _flip_plan(subject: Any) -> tuple[dict[str, bool], Callable[[Any, dict[str, 
         if flips:
             return flips, _rebuilt_by_factory
     return None
+
+
+#: how many other string settings a flagged node in an untaken branch is tried with
+_MORE_CHOICES = 3
+
+
+def _with_other_choices(fn: Probe, h: Harness, hv: Harness | None,
+                        params: dict[str, Any]) -> tuple[Outcome | None, str]:
+    """The probe again with a string setting of the loss's owner set to another value the loss
+    compares it with (``if self.kind == 'discrete': ... elif self.kind == 'continuous':``),
+    when the flagged op sits in a branch the built setting does not take: the first run that
+    confirms, else (None, ""). The owner (a method loss's object, a ``Loss`` object) is built
+    again with its other settings as they were."""
+    subject = h.subject
+    owner = _owner(subject)
+    if owner is None:
+        return None, ""
+    settings = _settings_of(owner)
+    if settings is None:
+        return None, ""
+    tried = 0
+    for name, current in settings.items():
+        if not isinstance(current, str):
+            continue
+        for other in _compared_strings(subject.program, name):
+            if other == current or tried >= _MORE_CHOICES:
+                continue
+            tried += 1
+            changed = {**settings, name: other}
+            try:
+                for harness in (h, hv):
+                    if harness is not None:
+                        harness.subject.obj = _rebuilt_with(harness.subject, changed)
+                        harness.failures.clear()
+            except Exception:  # the constructor rejects that value: try the next one
+                continue
+            h.decided = h.case = ""
+            h.subject.reached = False
+            outcome = fn(h, params)
+            if outcome.status == "confirmed":
+                return outcome, f"{name}={other!r}"
+    return None, ""
+
+
+def _owner(subject: Any) -> Any:
+    """The object whose settings build the loss: a method loss's ``self``, a ``Loss`` object."""
+    import inspect
+
+    if subject.kind == "loss_object":
+        return subject.obj
+    if subject.kind == "function" and inspect.ismethod(subject.obj):
+        return subject.obj.__self__
+    return None
+
+
+def _settings_of(owner: Any) -> dict[str, Any] | None:
+    """The owner's constructor arguments as it holds them (``self.kind = kind``), or None when a
+    required one is not held under its own name."""
+    import inspect
+
+    try:
+        sig = inspect.signature(type(owner).__init__)
+    except (TypeError, ValueError):
+        return None
+    out: dict[str, Any] = {}
+    for p in list(sig.parameters.values())[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        held = getattr(owner, p.name, getattr(owner, f"_{p.name}", p.default))
+        if held is p.empty:
+            return None
+        out[p.name] = held
+    return out
+
+
+def _compared_strings(program: str, name: str) -> list[str]:
+    """String literals the program compares ``name`` (or ``self.name``) with, in order."""
+    pattern = re.compile(rf"\b(?:self\.)?_?{re.escape(name)}\s*[!=]=\s*(['\"])([^'\"\n]+)\1")
+    return list(dict.fromkeys(m.group(2) for m in pattern.finditer(program)))
+
+
+def _rebuilt_with(subject: Any, settings: dict[str, Any]) -> Any:
+    """The loss again from an owner built with ``settings``."""
+    owner = _owner(subject)
+    if subject.kind == "loss_object":
+        return type(owner)(**settings)
+    return getattr(type(owner)(**settings), subject.obj.__name__)
 
 
 def _rebuilt_owner(subject: Any, flips: dict[str, bool]) -> Any:
