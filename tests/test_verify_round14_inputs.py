@@ -11,7 +11,8 @@
 - slice bounds: ``y[:, -fh:]`` is a count, and ``y[:, 1:sl]`` beside ``y[:, 0:sl - 1]`` binds
   ``sl`` to 2, so neither slice is empty (an empty slice makes every loss value NaN);
 - a finding whose flagged node never ran on the probe's inputs (a branch on a string setting
-  the defaults do not take) is never refuted: no symptom there says nothing about the node;
+  the defaults do not take, held under another name, so the object cannot be built again with
+  the other value) is never refuted: no symptom there says nothing about the node;
 - ``sqrt`` of a scale-invariant log error is 0 where the prediction equals the labels: the
   probe tries that inside (0, 1) too, where the logs upstream stay finite;
 - labels that pack a target and its mask on the last axis (``tf.split(y_true, 2, axis=-1)``)
@@ -164,13 +165,15 @@ UNTAKEN_BRANCH = source_of('''
     class FlowLoss(tf.keras.losses.Loss):
         def __init__(self, data_format="channels_last", **kwargs):
             super().__init__(**kwargs)
-            self.data_format = data_format
+            self.fmt = data_format
 
         def call(self, y_true, y_pred):
-            if self.data_format == "channels_first":
+            if self.fmt == "channels_first":
                 return tf.reduce_mean(tf.square(y_true - y_pred))
             return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
     ''')
+
+HELD_SETTING = UNTAKEN_BRANCH.replace("self.fmt", "self.data_format")
 
 SCALE_INVARIANT = source_of('''
     import tensorflow as tf
@@ -200,6 +203,9 @@ def test_unreached_node_is_not_refuted_and_new_edge_inputs_and_layouts() -> None
                         "masked.py": (MASK_IN_LABELS, "TFS401")})
     flow, = out["flow.py"]
     expect_verdict(flow, "inconclusive", present=("never ran on the probe's inputs",))
+    # held under its own name, the setting is set to the value the branch tests (round 21)
+    held, = verify_cases({"held.py": (HELD_SETTING, "TFS108")})["held.py"]
+    expect_verdict(held, "confirmed", present=("with data_format='channels_first'",))
     log_finding, sqrt_finding = out["silog.py"]
     expect_verdict(sqrt_finding, "confirmed", present=("strictly inside (0, 1)",))
     masked, = out["masked.py"]
