@@ -217,3 +217,39 @@ def test_a_folder_without_project_markers_reads_only_its_packages(tmp_path: Path
     assert names == {"script.py", "pkg/__init__.py", "pkg/helpers.py"}
     (loose / "requirements.txt").write_text("tensorflow\n", encoding="utf-8")  # a (weak) project marker
     assert "other_stuff/unrelated.py" in {p.relative_to(loose).as_posix() for p in Project(loose).files()}
+
+
+WEIGHTED_ELSEWHERE = {
+    "fer/__init__.py": "",
+    "fer/loss.py": (
+        "from tensorflow.keras import backend as K\n\n\n"
+        "def focal_loss(gamma, alpha):\n"
+        "    def loss(y_true, y_pred):\n"
+        "        y_pred = K.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())\n"
+        "        return K.mean(alpha * K.pow(1 - y_pred, gamma) * -y_true * K.log(y_pred))\n"
+        "    return loss\n"),
+    "fer/main.py": (
+        "from tensorflow import keras\n"
+        "from fer.loss import focal_loss\n\n"
+        "model = keras.Sequential([keras.layers.Dense(7, activation='softmax')])\n"
+        "model.compile(optimizer='adam', loss=focal_loss(2.0, 0.25))\n"),
+    "fer/training.py": "def train(model, x, y, weights):\n    model.fit(x, y, epochs=10, class_weight=weights)\n",
+}
+
+
+def test_weights_a_sibling_module_trains_with_reach_the_loss_compiled_there(tmp_path: Path) -> None:
+    _write(tmp_path, WEIGHTED_ELSEWHERE)
+    assert ("fer/loss.py", 7, "TFS108") in _findings(tmp_path)
+    assert _index(tmp_path / "fer/loss.py").project_weights == {"class_weight"}
+
+
+def test_weights_of_the_project_do_not_reach_a_loss_no_module_compiles(tmp_path: Path) -> None:
+    files = {**WEIGHTED_ELSEWHERE, "fer/main.py": "from tensorflow import keras\n"}
+    _write(tmp_path, files)
+    assert not any(code == "TFS108" for _, _, code in _findings(tmp_path))
+
+
+def test_without_weights_in_the_project_the_scalar_loss_is_not_reported(tmp_path: Path) -> None:
+    files = {**WEIGHTED_ELSEWHERE, "fer/training.py": "def train(model, x, y):\n    model.fit(x, y, epochs=10)\n"}
+    _write(tmp_path, files)
+    assert not any(code == "TFS108" for _, _, code in _findings(tmp_path))

@@ -14,12 +14,8 @@ from pathlib import Path
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses, target_names
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import is_metrics_module, is_test_module, own_loss_hooks, project_for
-
-#: Model methods whose ``sample_weight=``/``class_weight=`` reach the compiled loss.
-TRAINING_METHODS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch",
-                              "fit_generator", "evaluate_generator"})
-
+from tfshape_lint.analysis.project import (TRAINING_CALLS, is_metrics_module, is_test_module, own_loss_hooks,
+                                           project_for)
 
 @dataclass(frozen=True)
 class Unit:
@@ -54,6 +50,9 @@ class ModuleIndex:
     keywords: dict[str, set[int]] = field(default_factory=dict)
     #: keyword names passed to Keras training calls (fit, evaluate, train_on_batch, ...)
     training_keywords: set[str] = field(default_factory=set)
+    #: ``sample_weight``/``class_weight`` passed to training calls in other modules of the
+    #: project, when they compile this file's losses (a loss module trained in ``train.py``)
+    project_weights: frozenset[str] = frozenset()
     _unit_walks: dict[int, list[ast.AST]] = field(default_factory=dict, repr=False)
     #: every node of the file, in ``ast.walk`` order: walked once, shared by discovery and rules
     nodes: list[ast.AST] = field(default_factory=list)
@@ -91,7 +90,7 @@ class ModuleIndex:
         Only keywords of ``fit``/``evaluate``/``train_on_batch``-style calls count: a
         ``sample_weight=`` given to a Loss object's own call weights that call alone.
         """
-        return bool(self.training_keywords & {"sample_weight", "class_weight"})
+        return bool((self.training_keywords | self.project_weights) & {"sample_weight", "class_weight"})
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -155,7 +154,9 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                         nodes=all_nodes, unit_of_line=unit_of_line,
                         patched=patched,
                         loss_hooks=frozenset(own_loss_hooks(source)) | (
-                            project.loss_hooks() if project is not None else frozenset()))
+                            project.loss_hooks() if project is not None else frozenset()),
+                        project_weights=project.training_weights() if project is not None and external
+                        else frozenset())
     _record_mentions(index)
     return index
 
@@ -239,7 +240,7 @@ def _record_call(index: ModuleIndex, node: ast.Call, unit: int) -> None:
     training = False
     if isinstance(node.func, ast.Attribute):
         index.methods.setdefault(node.func.attr, set()).add(unit)
-        training = node.func.attr in TRAINING_METHODS
+        training = node.func.attr in TRAINING_CALLS
     for kw in node.keywords:
         if kw.arg:
             index.keywords.setdefault(kw.arg, set()).add(unit)

@@ -44,6 +44,12 @@ _PATCH_LINE = re.compile(r"^[ \t]{0,8}(?!self\.|cls\.)([A-Za-z_]\w*)\.[\w.]+[ \t
 _ML_TEXT = re.compile(r"tensorflow|keras|tf_keras")
 _HOOK_DEF = re.compile(r"^[ \t]+def (compute_loss|train_step)\(\s*self", re.MULTILINE)
 _TEST_FILE = re.compile(r"(^test_.*|.*_test)\.py$")
+#: Keras calls that train or evaluate a compiled model with the data's weights
+TRAINING_CALLS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch", "fit_generator",
+                            "evaluate_generator"})
+_WEIGHT_KEYWORDS = frozenset({"sample_weight", "class_weight"})
+#: text a file must contain before it is parsed for the weights its training calls pass
+_WEIGHT_HINT = re.compile(r"\b(?:sample|class)_weight\s*=")
 
 
 @dataclass
@@ -73,6 +79,7 @@ class Project:
         self._patches: dict[str, set[str]] | None = None
         self._hooks: frozenset[str] | None = None
         self._ml: frozenset[str] | None = None
+        self._weights: frozenset[str] | None = None
         self._file_list: list[Path] | None = None
 
     # -- module names and files --------------------------------------------------------------
@@ -317,6 +324,25 @@ class Project:
                     found.update(_HOOK_DEF.findall(text))
             self._hooks = frozenset(found)
         return self._hooks
+
+    def training_weights(self) -> frozenset[str]:
+        """Which of ``sample_weight``/``class_weight`` some module of the project passes to a
+        Keras training call (``model.fit(..., class_weight=weights)`` in ``training.py``)."""
+        if self._weights is None:
+            found: set[str] = set()
+            for path in self.files():
+                text = _read(path)
+                if text is None or not _WEIGHT_HINT.search(text):
+                    continue
+                summary = self.summary(path)
+                if summary is None or summary.tree is None:
+                    continue
+                for node in ast.walk(summary.tree):
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                            and node.func.attr in TRAINING_CALLS:
+                        found.update(k.arg for k in node.keywords if k.arg in _WEIGHT_KEYWORDS)
+            self._weights = frozenset(found)
+        return self._weights
 
     def uses_of(self, path: Path) -> list[tuple[str, str]]:
         """How other project modules hand this module's functions to Keras: (expression in this

@@ -310,8 +310,8 @@ class ScalarLossDropsSampleWeight(Rule):
         return loss.context in (Context.COMPILE, Context.UNKNOWN) and self.index.uses_sample_weights()
 
     def check_loss(self, loss: Scope) -> None:
-        weights = "sample_weight" if loss.context is Context.SUBCLASS or "sample_weight" in self.index.training_keywords \
-            else "class_weight"
+        passed = self.index.training_keywords | self.index.project_weights
+        weights = "sample_weight" if loss.context is Context.SUBCLASS or "sample_weight" in passed else "class_weight"
         if self._documented_whole_batch(loss):
             return
         order = {node: i for i, (node, _) in enumerate(loss.evaluated())}
