@@ -24,7 +24,9 @@ class ScalarLossDropsSampleWeight(Rule):
     `axis`, `K.mean(x)`, `keras.ops.mean(x)`, `np.mean(x)`, or a built-in Loss *instance* with
     its default reduction) where Keras applies per-sample weights: the `call` of a
     `keras.losses.Loss` subclass, or a loss in a file that passes `sample_weight=` or
-    `class_weight=`. A function wrapped by a `LossFunctionWrapper` subclass counts as that
+    `class_weight=` to `fit` (or another training call), or that another module of the project
+    compiles while some module of it trains with such weights (a `loss.py` compiled in
+    `main.py` and trained with `class_weight` in `training.py`). A function wrapped by a `LossFunctionWrapper` subclass counts as that
     Loss's `call`. One finding per return, however many batch reductions it combines. Not for
     metrics, custom-loop code, or a loss whose docstring documents it as a whole-batch
     statistic or says how to weight samples instead (a design, not an oversight).
