@@ -551,6 +551,8 @@ class Evaluator:
             tags = frozenset({Tag.NUMBER}) if left.has(Tag.NUMBER) and right.has(Tag.NUMBER) else frozenset()
             if left.has(Tag.FLOAT_LITERAL) or right.has(Tag.FLOAT_LITERAL) or op == "Divide":
                 tags |= {Tag.FLOAT_LITERAL}  # 1e-6 ** 2 and 1 / 3 are floats
+            if op == "Divide" and _reciprocal_of_count(right, node):
+                tags |= {Tag.RECIPROCAL_COUNT}
             return Value(tensor=False, dtype=DType.PY, rank=0, grad=max(left.grad, right.grad),
                          origin=left.origin | right.origin, tags=tags | ((left.tags | right.tags) & {Tag.STATIC_BATCH, Tag.COUNT}),
                          marks=left.marks | right.marks)
@@ -570,6 +572,14 @@ class Evaluator:
             if _is_count(right, node):
                 self.scope.normalised.update(left.marked(Mark.SUM_OVER_BATCH))
                 result = result.without_marks(Mark.SUM_OVER_BATCH)
+                if _reciprocal_of_count(right, node):
+                    result = result.with_tags(Tag.RECIPROCAL_COUNT)
+        if op == "Multiply" and (left.has(Tag.RECIPROCAL_COUNT) or right.has(Tag.RECIPROCAL_COUNT)):
+            # ``tf.reduce_sum(per_example_loss) * (1. / GLOBAL_BATCH_SIZE)`` (TensorFlow's
+            # distributed-training guide): a division by the count, written as a product
+            summed = right if left.has(Tag.RECIPROCAL_COUNT) else left
+            self.scope.normalised.update(summed.marked(Mark.SUM_OVER_BATCH))
+            result = result.without_marks(Mark.SUM_OVER_BATCH)
         if op in ("Add", "Subtract", "Multiply") and (left.has(Tag.COUNT) and right.has(Tag.COUNT)):
             result = result.with_tags(Tag.COUNT)
         if op == "Add" and (left.has(Tag.COUNT) and left.tensor and _is_epsilon(right)
@@ -1740,6 +1750,11 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
         return False
     return (left.tensor and right.tensor and left.batch and right.batch and left.rel is not None
             and right.rel is not None and left.rel != right.rel)
+
+
+def _reciprocal_of_count(divisor: Value, node: cst.CSTNode) -> bool:
+    """``1 / n`` (``1. / GLOBAL_BATCH_SIZE``) where ``n`` is a count: a factor that divides by it."""
+    return isinstance(node, cst.BinaryOperation) and literal(node.left) in (1, 1.0) and _is_count(divisor, node)
 
 
 def _is_count(value: Value, node: cst.CSTNode) -> bool:

@@ -97,6 +97,8 @@ class Tag(enum.Enum):
     ELEMENT_INDICES = "element_indices"  # ``tf.where(cond)`` of a batch: coordinates in every sample
     CONSTANT = "constant"  # ``tf.constant`` / ``np.array`` / ``fill`` of known shape
     ONE = "one"  # ``tf.constant(1)``: dividing by it normalises nothing, whatever its name says
+    #: ``1. / GLOBAL_BATCH_SIZE``: multiplying by it divides by a count
+    RECIPROCAL_COUNT = "reciprocal_count"
     FILLED = "filled"  # ``zeros_like`` / ``ones_like``
     FLATTENED = "flattened"  # reshaped to rank 1
     RESHAPED_LIKE = "reshaped_like"  # reshaped to ``tf.shape`` of another tensor

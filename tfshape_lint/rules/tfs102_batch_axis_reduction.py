@@ -97,6 +97,11 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\nGLOBAL_BATCH_SIZE = 64\n\n\n"
+                "def compute_loss(labels, predictions):\n"
+                "    per_example_loss = tf.keras.losses.sparse_categorical_crossentropy(labels, predictions)\n"
+                "    return tf.reduce_sum(per_example_loss) * (1. / GLOBAL_BATCH_SIZE)\n",
+                note="TensorFlow's distributed-training guide: the sum times the reciprocal of the global batch size"),
         Example("import tensorflow as tf\n\n\n"
                 "def l1_loss(y_true, y_pred, avg_factor=None):\n"
                 "    loss = tf.abs(y_true - y_pred)\n"
