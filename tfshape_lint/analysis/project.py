@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted
 
@@ -278,20 +278,25 @@ class Project:
                 packages.add(head)
         return frozenset(q for q, owners in self._all_patches().items() if owners & packages)
 
+    def _parsed_files(self, hint: Callable[[str], object]) -> Iterator[tuple[Path, ModuleSummary, ast.Module]]:
+        """(path, summary, tree) of each project module whose text passes ``hint``, a cheap text
+        test that spares parsing the modules that cannot hold what is looked for."""
+        for path in self.files():
+            text = _read(path)
+            if text is None or not hint(text):
+                continue
+            summary = self.summary(path)
+            if summary is not None and summary.tree is not None:
+                yield path, summary, summary.tree
+
     def _all_patches(self) -> dict[str, set[str]]:
         """Patched TF/Keras name -> top-level packages (or modules) whose code patches it."""
         if self._patches is None:
             out: dict[str, set[str]] = {}
-            for path in self.files():
-                text = _read(path)
-                if text is None or not _patches_ml_root(text):
-                    continue
-                summary = self.summary(path)
-                if summary is None or summary.tree is None:
-                    continue
+            for path, summary, tree in self._parsed_files(_patches_ml_root):
                 table = self._table(summary)
-                self.enrich(table, _module_level(summary.tree), path)
-                for node in _module_level(summary.tree):
+                self.enrich(table, _module_level(tree), path)
+                for node in _module_level(tree):
                     if not isinstance(node, ast.Assign):
                         continue
                     for target in node.targets:
@@ -330,14 +335,8 @@ class Project:
         Keras training call (``model.fit(..., class_weight=weights)`` in ``training.py``)."""
         if self._weights is None:
             found: set[str] = set()
-            for path in self.files():
-                text = _read(path)
-                if text is None or not _WEIGHT_HINT.search(text):
-                    continue
-                summary = self.summary(path)
-                if summary is None or summary.tree is None:
-                    continue
-                for node in ast.walk(summary.tree):
+            for _, _, tree in self._parsed_files(_WEIGHT_HINT.search):
+                for node in ast.walk(tree):
                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                             and node.func.attr in TRAINING_CALLS:
                         found.update(k.arg for k in node.keywords if k.arg in _WEIGHT_KEYWORDS)
@@ -354,16 +353,10 @@ class Project:
 
     def _collect_uses(self) -> dict[Path, list[tuple[str, str]]]:
         out: dict[Path, list[tuple[str, str]]] = {}
-        for path in self.files():
-            text = _read(path)
-            if text is None or not _USE_HINT.search(text):
-                continue
-            summary = self.summary(path)
-            if summary is None or summary.tree is None:
-                continue
+        for path, summary, tree in self._parsed_files(_USE_HINT.search):
             table = self._table(summary)
-            self.enrich(table, _module_level(summary.tree), path, roots=set())
-            for expr, role in _keras_uses(summary.tree):
+            self.enrich(table, _module_level(tree), path, roots=set())
+            for expr, role in _keras_uses(tree):
                 self._attribute_use(out, table, path, expr, role)
         return out
 
