@@ -248,17 +248,25 @@ def _with_flipped_flags(fn: Probe, h: Harness, hv: Harness | None,
     if plan is None:
         return None, ""
     flips, rebuild = plan
+    return _rebuilt_run(fn, h, hv, params, lambda subject: rebuild(subject, flips)), \
+        ", ".join(f"{k}={v}" for k, v in flips.items())
+
+
+def _rebuilt_run(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any],
+                 rebuild: Callable[[Any], Any]) -> Outcome | None:
+    """The probe again on the loss built anew by ``rebuild`` (in both harnesses), from a fresh
+    start; None when building it raises (the constructor or factory rejects the settings)."""
     for harness in (h, hv):
         if harness is None:
             continue
         try:
-            harness.subject.obj = rebuild(harness.subject, flips)
-        except Exception:  # the factory or constructor rejects its own flipped flags: no second run
-            return None, ""
+            harness.subject.obj = rebuild(harness.subject)
+        except Exception:  # no second run with settings the loss's own code rejects
+            return None
         harness.failures.clear()
     h.decided = h.case = ""
     h.subject.reached = False
-    return fn(h, params), ", ".join(f"{k}={v}" for k, v in flips.items())
+    return fn(h, params)
 
 
 def _flip_plan(subject: Any) -> tuple[dict[str, bool], Callable[[Any, dict[str, bool]], Any]] | None:
@@ -314,17 +322,8 @@ def _with_other_choices(fn: Probe, h: Harness, hv: Harness | None,
                 continue
             tried += 1
             changed = {**settings, name: other}
-            try:
-                for harness in (h, hv):
-                    if harness is not None:
-                        harness.subject.obj = _rebuilt_with(harness.subject, changed)
-                        harness.failures.clear()
-            except Exception:  # the constructor rejects that value: try the next one
-                continue
-            h.decided = h.case = ""
-            h.subject.reached = False
-            outcome = fn(h, params)
-            if outcome.status == "confirmed":
+            outcome = _rebuilt_run(fn, h, hv, params, lambda subject: _rebuilt_with(subject, changed))
+            if outcome is not None and outcome.status == "confirmed":
                 return outcome, f"{name}={other!r}"
     return None, ""
 
@@ -368,13 +367,10 @@ def _compared_strings(program: str, name: str) -> list[str]:
 
 def _rebuilt_with(subject: Any, settings: dict[str, Any]) -> Any:
     """The loss again from an owner built with ``settings``."""
-    owner = _owner(subject)
-    if subject.kind == "loss_object":
-        return type(owner)(**settings)
-    return getattr(type(owner)(**settings), subject.obj.__name__)
+    return type(subject.obj)(**settings) if subject.kind == "loss_object" else _rebuilt_owner(subject, settings)
 
 
-def _rebuilt_owner(subject: Any, flips: dict[str, bool]) -> Any:
+def _rebuilt_owner(subject: Any, flips: dict[str, Any]) -> Any:
     """The method loss of an owner built with ``flips`` (a plain function: the flags passed)."""
     import inspect
 
@@ -2091,8 +2087,8 @@ def from_logits(h: Harness, params: dict[str, Any]) -> Outcome:
     # them as from_logits=True does, with no Keras Loss to recover the logits
     nn_logits = READS_LOGITS in message
     written_true = "sets from_logits=True" in message or nn_logits
-    named = re.search(r"applies (softmax|sigmoid)", message)
-    act = named.group(1) if named else "softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message else None
+    act = _activation_named(message) or ("softmax" if "softmax" in message else "sigmoid" if "sigmoid" in message
+                                          else None)
     if written_true and act is None:
         return inconclusive("cannot tell the model's final activation from the finding")
     hidden = "hides it" in message
@@ -2135,8 +2131,8 @@ READS_LOGITS = "reads the outputs as logits"
 
 
 def _activation_named(message: str) -> str:
-    """The last layer's activation the finding names (``applies softmax``)."""
-    named = re.search(r"applies (softmax|sigmoid) already", message)
+    """The last layer's activation the finding names (``applies softmax``), or ""."""
+    named = re.search(r"applies (softmax|sigmoid)", message)
     return named.group(1) if named else ""
 
 

@@ -11,13 +11,14 @@ bound fails with ``MemoryError`` or kills only this process.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import re
 import sys
 import time
 import types
-from typing import Any, TextIO
+from typing import Any, Callable, ContextManager, TextIO
 
 
 def _protocol_streams() -> tuple[TextIO, TextIO]:
@@ -231,12 +232,20 @@ def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
     """The job again with float64 inputs and ``floatx`` float64, for a loss whose float64
     constants met the float32 inputs: the project it comes from sets ``floatx`` to float64
     (Keras 2 survival code does); ``first`` when the retry fails the same way."""
-    with harness.float64_mode():
+    return _again(job, harness, probes, is_gpu, first, harness.float64_mode(), harness.wants_float64,
+                  "run in float64, with Keras's floatx float64: the loss's float64 constants raise on float32 "
+                  "inputs, so its project computes in float64")
+
+
+def _again(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool, first: tuple[str, str],
+           setting: ContextManager[Any], fails_alike: Callable[[str], object], note: str) -> tuple[str, str]:
+    """The job again under ``setting``, its evidence noting why; ``first`` when it stays
+    inconclusive for the same reason (``fails_alike`` of its evidence)."""
+    with setting:
         status, evidence = _run_job(job, harness, probes, is_gpu)
-    if status == "inconclusive" and harness.wants_float64(evidence):
+    if status == "inconclusive" and fails_alike(evidence):
         return first
-    return status, (f"{evidence} [run in float64, with Keras's floatx float64: the loss's float64 constants "
-                    "raise on float32 inputs, so its project computes in float64]")
+    return status, f"{evidence} [{note}]"
 
 
 #: evidence saying the flagged node never ran on the probe's inputs
@@ -254,10 +263,8 @@ def _in_other_data_format(job: dict[str, Any], harness: Any, probes: Any, is_gpu
     backend = harness.KERAS.backend
     other = "channels_first" if backend.image_data_format() == "channels_last" else "channels_last"
     backend.set_image_data_format(other)
-    status, evidence = _run_job(job, harness, probes, is_gpu)
-    if status == "inconclusive" and _UNREACHED.search(evidence):
-        return first
-    return status, f"{evidence} [run with Keras's image_data_format {other!r}: the flagged node sits in the branch for it]"
+    return _again(job, harness, probes, is_gpu, first, contextlib.nullcontext(), _UNREACHED.search,
+                  f"run with Keras's image_data_format {other!r}: the flagged node sits in the branch for it")
 
 
 def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tuple[str, str]:
