@@ -55,7 +55,8 @@ PRED_NAMES = frozenset(
 #: Names a prediction may also take when the file registers or compiles the function as a loss.
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
 _METRIC_WORDS = ("metric", "accuracy", "acc", "score", "iou", "precision", "recall", "f1",
-                 "coef", "coeff", "auc", "correlation", "psnr")
+                 "coef", "coeff", "auc", "correlation", "psnr", "confusion", "sensitivity",
+                 "specificity")
 #: endings that name a metric in one word (``miou``, ``mIoU``, ``F1``)
 _METRIC_ENDINGS = ("iou", "acc", "auc", "psnr", "f1", "coef", "coeff")
 #: ``tf.losses`` is ``tf.keras.losses`` in TensorFlow 2 (measured: the same Loss class)
@@ -582,7 +583,8 @@ class LossDiscovery:
                 params = positional_params(info.node)
                 if (any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
                         any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node))) \
-                        and not (factory is None and self._mapped_only(name)):
+                        and not (factory is None and self._mapped_only(name)) \
+                        and not (factory is None and _scalar_math(info.node) and not self._uses_tensor_api(info.node)):
                     # compound parameter names (``target_data``) only where the body uses
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
@@ -799,6 +801,14 @@ def _live_first(infos: list[FunctionInfo]) -> list[FunctionInfo]:
     if len(infos) > 1 and not any(info.conditional for info in infos):
         return infos[::-1]
     return infos
+
+
+def _scalar_math(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``fn`` calls a function of Python's ``math`` module (``math.log(y_pred[i] + 1)``):
+    those take one number, so a batch tensor never reaches them; such a ``rmsle(y, y_pred)`` is
+    an evaluation helper on NumPy arrays, found by its signature only, and no loss."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+               and n.func.value.id == "math" for n in ast.walk(fn))
 
 
 def skips_base_init(cls: ast.ClassDef) -> bool:

@@ -74,6 +74,14 @@ class LossReturnsSequence(Rule):
     recipe = Recipe("fit_step", {}, "one fit step: stacking error or the mean of the parts")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def confusion(y_true, y_pred):\n"
+                "    p = tf.clip_by_value(y_pred, 0.0, 1.0)\n"
+                "    tp = tf.reduce_sum(y_true * p)\n"
+                "    prec = (tp + 1.0) / (tf.reduce_sum(p) + 1.0)\n"
+                "    recall = (tp + 1.0) / (tf.reduce_sum(y_true) + 1.0)\n"
+                "    return prec, recall\n",
+                note="a confusion-matrix helper that returns precision and recall: a metric, never handed to Keras"),
         Example("import tensorflow as tf\n\ndef combined(y_true, y_pred):\n"
                 "    terms = [tf.reduce_mean(tf.square(y_true - y_pred), axis=-1),\n"
                 "             tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)]\n"

@@ -90,6 +90,12 @@ class BatchAxisIndexing(Rule):
                 "    return tf.map_fn(lambda pair: box_loss(pair[0], pair[1]), (y_true, y_pred),\n"
                 "                     fn_output_signature=tf.float32)\n",
                 note="a function the file only applies to one box at a time through tf.map_fn"),
+        Example("import tensorflow as tf\n\n"
+                "def class_loss_cls(y_true, y_pred):\n"
+                "    cce = tf.keras.losses.categorical_crossentropy(y_true[0, :, :], y_pred[0, :, :])\n"
+                "    return tf.reduce_mean(cce)\n",
+                note="sample 0 of both, every other axis spelled out: a batch of one image dropped on purpose "
+                     "(Faster R-CNN's classifier loss, trained one image per step)"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    w = y_true[:, 1]\n"
                 "    return w * tf.square(y_true[:, 0] - y_pred[..., 0])\n",
@@ -269,6 +275,8 @@ class BatchAxisIndexing(Rule):
             return
         if base.has(Tag.BATCHES):
             return  # a batch or a list of batches (``y_pred[0] - y_true`` outside Keras): [0] may be one
+        if self._unbatched_pair(node):
+            return
         inner = node.value
         if isinstance(inner, cst.Subscript) and axis0_index(inner) is not None:
             # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
@@ -278,6 +286,25 @@ class BatchAxisIndexing(Rule):
         fixed = _fixed(node)
         self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
                     fix=fixed)
+
+
+    def _unbatched_pair(self, node: cst.Subscript) -> bool:
+        """``cce(y_true[0, :, :], y_pred[0, :, :])`` (keras-frcnn's classifier loss): sample 0 of
+        both, every other axis spelled out. The author reads axis 0 as the batch and drops a
+        batch of one on purpose (its training loop feeds one image per step); an index meant
+        as a column is never written with the full slices of the axes after it."""
+        if len(node.slice) < 2 or not isinstance(node.value, cst.Name) or self.loss is None:
+            return False
+        shape = [code_of(e.slice) for e in node.slice]
+        if not all(isinstance(e.slice, cst.Slice) and e.slice.lower is None and e.slice.upper is None
+                   and e.slice.step is None for e in node.slice[1:]):
+            return False
+        params = set(self.loss.spec.params[:2])
+        name = node.value.value
+        return name in params and any(
+            isinstance(other.value, cst.Name) and other.value.value in params - {name}
+            and [code_of(e.slice) for e in other.slice] == shape
+            for other in descendants(self.loss.node, cst.Subscript))
 
 
 def _used_whole(block: cst.CSTNode) -> set[str]:

@@ -106,6 +106,12 @@ class UnguardedLogDivSqrt(Rule):
 
     good = (
         Example("import tensorflow as tf\n\n\n"
+                "def rmsle(y, y_pred):\n"
+                "    terms = [(math.log(y_pred[i] + 1) - math.log(y[i] + 1)) ** 2.0 for i, _ in enumerate(y_pred)]\n"
+                "    return (sum(terms) * (1.0 / len(y))) ** 0.5\n",
+                note="Python's math functions take one number: an evaluation helper on NumPy predictions, no loss "
+                     "(even where the file, a notebook export, lost the cell that imported math)"),
+        Example("import tensorflow as tf\n\n\n"
                 "def pairwise_distance_loss(y_true, embeddings):\n"
                 "    dot = tf.matmul(embeddings, embeddings, transpose_b=True)\n"
                 "    sq = tf.linalg.diag_part(dot)\n"

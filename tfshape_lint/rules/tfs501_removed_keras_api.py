@@ -177,6 +177,11 @@ class RemovedKerasApi(RemovedApiRule):
                 note="a parameter named K shadows the import (the caller passes some backend)"),
     )
     bad = (
+        Example("import keras as K\n\n\ndef loss(y_true, y_pred):\n"
+                "    return K.mean(K.square(y_true - y_pred), axis=-1)\n",
+                fixed="import keras as K\n\n\ndef loss(y_true, y_pred):\n"
+                      "    return K.ops.mean(K.ops.square(y_true - y_pred), axis=-1)\n",
+                note="the top-level keras module taken for the backend: it has none of the math functions"),
         Example('from keras.utils.np_utils import to_categorical\nimport tensorflow as tf\n\ndef sparse_ce(y_true, y_pred):\n    return tf.keras.losses.categorical_crossentropy(to_categorical(y_true, 3), y_pred)\n',
                 fixed='from keras.utils import to_categorical\nimport tensorflow as tf\n\ndef sparse_ce(y_true, y_pred):\n    return tf.keras.losses.categorical_crossentropy(to_categorical(y_true, 3), y_pred)\n',
                 line=1, message="keras.utils.np_utils is not in keras.utils under Keras 3 (ImportError); "
@@ -317,7 +322,7 @@ class RemovedKerasApi(RemovedApiRule):
         units: set[int] = set()
         for qualname, found in index.qualnames.items():
             if _classify(qualname, legacy_tf_keras) is not None or (_reduction_auto(qualname) and not legacy_tf_keras) \
-                    or _module_hit(qualname, legacy_tf_keras) is not None:
+                    or _module_hit(qualname, legacy_tf_keras) is not None or _top_level_backend_name(qualname):
                 units |= found
         # ``from keras.backend.common import epsilon`` binds a name under a removed submodule;
         # ``from keras.utils.np_utils import to_categorical`` one of a removed module
@@ -351,6 +356,9 @@ class RemovedKerasApi(RemovedApiRule):
             return None
         if _reduction_auto(qualname) and not self._legacy_tf_keras:
             return Hit(qualname, "", "", rename="SUM_OVER_BATCH_SIZE")
+        top = _top_level_backend_name(qualname)
+        if top is not None:
+            return _backend_hit(qualname, "keras", top)
         found = _classify(qualname, self._legacy_tf_keras)
         if found is None:
             return _submodule_hit(qualname, self._legacy_tf_keras) or _module_hit(qualname, self._legacy_tf_keras)
@@ -446,6 +454,17 @@ def _submodule_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
     return Hit(qualname, "", display, drop_parent=True)
 
 
+def _top_level_backend_name(qualname: str) -> str | None:
+    """``keras.zeros_like`` of ``import keras as K; K.zeros_like(...)``: a Keras 2 backend
+    function spelled on the top-level module, which has none of them under Keras 3 (measured:
+    ``keras.sum``, ``keras.concatenate``, ``keras.logsumexp`` raise AttributeError); the name
+    when the backend table knows it and Keras 3's ``keras`` lacks it, else None."""
+    spelled, _, name = qualname.rpartition(".")
+    if spelled != "keras" or name in _names("keras") or name not in keras_table()["backend"]:
+        return None
+    return name
+
+
 def _backend_hit(qualname: str, display: str, name: str) -> Hit:
     entry = keras_table()["backend"][name]
     rewrite = Rewrite.from_json(entry)
@@ -494,4 +513,5 @@ def _legacy_names(kind: str) -> frozenset[str]:
     return _names(table["legacy"][kind]) | frozenset(table.get("keras2", {}).get(kind, ()))
 
 
-register_removed_probe(lambda qualname, source: _classify(qualname, _LEGACY_ENV in source) is not None)
+register_removed_probe(lambda qualname, source: _classify(qualname, _LEGACY_ENV in source) is not None
+                       or _top_level_backend_name(qualname) is not None)

@@ -286,8 +286,10 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     variant: ProbeProgram | None = None
     variant_error = ""
     peers = _peers(finding, source) if finding.code in GROUPED else ("", [])
-    together = [(span_, ctx) for span_, _, _ in group] \
-        if group and len(peers[1]) >= 2 and not background and loss is not None else []
+    # peers of one name (``y_pred[0]``, ``y_pred[1]``) move together; so do indices on one line
+    # (``cce(y_true[0, :, :], y_pred[0, :, :])``: one moved alone pairs a batch with a sample)
+    together = [(span_, ctx) for span_, _, _ in group if len(peers[1]) >= 2 or span_[0] == finding.line] \
+        if group and not background and loss is not None else []
     if finding.code in variants.TRANSFORMS:
         try:
             variant = _program(source, loss, span, tap, tap_mode, target, ctx, background or together)

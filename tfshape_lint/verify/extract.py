@@ -685,6 +685,11 @@ class NameSites:
     effect: dict[str, int] = field(default_factory=dict)
     #: how many of them head a decorator (``@typechecked``, ``@gin.configurable``, ``@export("x")``)
     decorating: dict[str, int] = field(default_factory=dict)
+    #: the variables each name builds an object into (``checker = ShapeChecker()``, one name
+    #: assigned the call of another)
+    built: dict[str, list[str]] = field(default_factory=dict)
+    #: how many of each name's nodes are assignment targets
+    stores: dict[str, int] = field(default_factory=dict)
 
 
 def name_sites(root: ast.AST) -> NameSites:
@@ -706,8 +711,15 @@ def name_sites(root: ast.AST) -> NameSites:
                 head = _head_name(context.func if isinstance(context, ast.Call) else context)
                 if item.optional_vars is None and head is not None:
                     uses.effect[head.id] = uses.effect.get(head.id, 0) + 1
-        elif isinstance(node, ast.Name):
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call):
+            head = _head_name(node.value.func)
+            if head is not None:
+                uses.built.setdefault(head.id, []).append(node.targets[0].id)
+        if isinstance(node, ast.Name):
             uses.count[node.id] = uses.count.get(node.id, 0) + 1
+            if isinstance(node.ctx, ast.Store):
+                uses.stores[node.id] = uses.stores.get(node.id, 0) + 1
             if isinstance(node.ctx, ast.Load):
                 parent = parents.get(id(node))
                 grand = parents.get(id(parent)) if parent is not None else None
@@ -954,6 +966,11 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
     instance = _instantiation(module, cls_name, root)
     if cls_name != parts[0]:
         instance = _qualify(instance, parts[:-1])
+    cls = next((n for n in ast.walk(root) if isinstance(n, ast.ClassDef) and n.name == cls_name), root)
+    set_up = set_up_methods(cls, parts[-1])
+    if set_up:
+        instance = ast.Call(ast.Name("__tfs_set_up__", ast.Load()),
+                            [instance] + [ast.Constant(m) for m in set_up], [])
     if parts[-1] not in ("call", "__call__"):
         # a method named as a loss (``def loss(self, ytrue, ypred)``): the bound method of an
         # instance built as the file builds one, called like a function
@@ -965,6 +982,40 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
     # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
     # __call__) is called like a function: what it returns is used as is
     return [root], instance, "loss_object" if parts[-1] == "call" else "function"
+
+
+#: methods never taken for a set-up step: Keras calls them itself, or they are the loss
+_NOT_SET_UP = frozenset({"__init__", "__call__", "call", "build", "get_config", "from_config"})
+
+
+def set_up_methods(cls: ast.ClassDef, method: str) -> list[str]:
+    """Methods of ``cls`` that set attributes the loss method reads and ``__init__`` does not
+    (``def config(self, num_cells=7, ...)`` storing ``self.__num_cells``, which the project calls
+    on the instance before training), callable without arguments: the probe calls them after
+    building the instance, as the project must, or the loss fails on the missing attribute."""
+    defs = {s.name: s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    loss_fn = defs.get(method)
+    if loss_fn is None:
+        return []
+    read = {n.attr for n in ast.walk(loss_fn) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
+            and isinstance(n.value, ast.Name) and n.value.id == "self"}
+    init = defs.get("__init__")
+    unset = read - (_self_stores(init) if init is not None else set())
+    out = []
+    for name, fn in defs.items():
+        if name in _NOT_SET_UP or name == method or not (_self_stores(fn) & unset):
+            continue
+        args = fn.args
+        positional = args.posonlyargs + args.args
+        if len(positional) - 1 > len(args.defaults) or any(d is None for d in args.kw_defaults):
+            continue  # a parameter without default: what the project passes is not known
+        out.append(name)
+    return out
+
+
+def _self_stores(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+            and isinstance(n.value, ast.Name) and n.value.id == "self"}
 
 
 def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.expr:
@@ -1310,6 +1361,11 @@ def __tfs_eye__(y):
     import tensorflow as __tf
     y = __tf.convert_to_tensor(y)
     return __tf.eye(__tf.shape(y)[-1], dtype=y.dtype if y.dtype.is_floating else __tf.float32)
+def __tfs_set_up__(obj, *methods):
+    # ``obj`` after calling each named set-up method with its defaults (see ``set_up_methods``)
+    for name in methods:
+        getattr(obj, name)()
+    return obj
 __tfs_bare__ = []
 def __tfs_instantiate__(cls, **bound):
     import inspect as __inspect
@@ -1417,9 +1473,14 @@ def called_for_effect_only(uses: NameSites, name: str) -> bool:
     """Whether every use of ``name`` is a statement that calls it or one of its methods and
     drops the result (``logger.debug(...)``, ``wandb.log(...)``) or a ``with`` that binds
     nothing (``with utils.device:``, a device or timing scope): a missing module there can be
-    stood in for without changing what the loss computes."""
+    stood in for without changing what the loss computes. An object built from it into a
+    variable that is itself only called for its effect (``checker = ShapeChecker()``, then
+    ``checker(y_pred, ('batch', 't'))``) counts as such a use."""
     count = uses.count.get(name, 0)
-    return count > 0 and count == uses.effect.get(name, 0)
+    built = uses.built.get(name, [])
+    if any(uses.count.get(v, 0) != uses.effect.get(v, 0) + uses.stores.get(v, 0) or v == name for v in built):
+        return False
+    return count > 0 and count == uses.effect.get(name, 0) + len(built)
 
 
 def _without_tf_function(stmt: ast.stmt) -> ast.stmt:

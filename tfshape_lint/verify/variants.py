@@ -638,6 +638,10 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         return f"the divisor of `{_short(node.target)} /= ...` kept away from 0 by 1e-7", node, node
     if ctx.code == "TFS303" and chain and _call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
         node, chain = chain[-1], chain[:-1]
+    while ctx.code == "TFS302" and chain and _numpy_call_on(chain[-1], node):
+        # ``np.sum(y_true.numpy(), axis=0)``: without ``.numpy()`` the tensor reaches np.sum,
+        # which fails the same way; the fix converts the numpy call around it as well
+        node, chain = chain[-1], chain[:-1]
     if ctx.code == "TFS110" and ctx.background and chain and _shape_base(node) is not None:
         # a sibling's static batch size as the probe's batch (a Python int in both runs): its own
         # fix may feed Python control flow (`if tf.shape(y)[0] % 2:`), which fit cannot trace
@@ -677,6 +681,13 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if ctx.code == "TFS301" and isinstance(new, ast.Call):
         _straight_through_ancestors(chain, new.args[1])
     return description, node, new
+
+
+def _numpy_call_on(call: ast.AST, arg: ast.AST) -> bool:
+    """Whether ``call`` is ``np.<f>(...)`` with ``arg`` among its arguments."""
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+        and isinstance(call.func.value, ast.Name) and call.func.value.id in ("np", "numpy") \
+        and any(a is arg for a in call.args)
 
 
 def _partner(node: ast.AST, parent: ast.AST) -> ast.expr | None:

@@ -692,6 +692,22 @@ _SHAPE_ERRORS = re.compile(r"Invalid reduction dimension|Index out of range usin
                            r"[Ii]ncompatible shapes|Expected begin and size arguments|transpose expects a vector of size")
 
 
+#: ``tf.reshape(y, (-1, S * S, C + 5))`` of a sample of another size
+_RESHAPE_MULTIPLE = re.compile(r"Input to reshape is a tensor with \d+ values, but the requested shape requires "
+                               r"a multiple of (\d+)")
+
+
+def reshape_layout(failures: Sequence[tuple[str, BaseException]]) -> str | None:
+    """A flat layout with as many values per sample as a failed reshape asked for (at most
+    100,000), registered; None when no layout failed that way."""
+    for _, exc in failures:
+        found = _RESHAPE_MULTIPLE.search(str(exc))
+        if found and 1 < int(found.group(1)) <= 100_000:
+            size = int(found.group(1))
+            return _register({"true": [size], "pred": [size], "labels": "float"}, "reshaped")
+    return None
+
+
 def _same_failure(a: BaseException, b: BaseException) -> bool:
     return type(a) is type(b) and str(a) == str(b) and not _SHAPE_ERRORS.search(str(a))
 
@@ -834,7 +850,14 @@ class Harness:
             self.failures.append((name, FloatingPointError(f"loss is {value}")))
         if zero is not None:
             self.decided = self.decided or zero.sig.name
-        return zero
+            return zero
+        flat = reshape_layout(self.failures)
+        if flat is not None and flat not in JOB_ORDER:
+            # the loss reshapes each sample to a size of its own (YOLO's S*S*(C+5) cells): that
+            # many values per sample, tried first from now on in this job
+            JOB_ORDER.insert(0, flat)
+            return self.baseline([flat], n, labels_dtype, nonzero)
+        return None
 
     def no_baseline(self, patterns: Iterable[str] = ()) -> Outcome:
         """Every layout failed: confirmed when the failure is the rule's, else inconclusive."""

@@ -16,7 +16,7 @@ import math
 import os
 import re
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from tfshape_lint.verify._child.harness import (
     negligible,
     order,
     refuted,
+    reshape_layout,
     scalar,
     shape_of,
 )
@@ -138,7 +139,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
                          f"(another numpy use does: {variant.evidence})")
     if variant.status == "inconclusive" and params.get("code") == "TFS302" and "which is not this rule's bug" in \
-            variant.evidence and _failing_tensor(original.evidence):
+            variant.evidence and (_failing_tensor(original.evidence) or _only_numpy_method(h, original.evidence)):
         # numpy's failure is raised at the flagged call itself; a variant that gets past it and
         # stops on an error of another kind shows the flagged call was what failed
         return confirmed(f"as written: {original.evidence}; with {desc} the flagged call no longer fails "
@@ -155,6 +156,13 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+def _only_numpy_method(h: Harness, evidence: str) -> bool:
+    """Whether the failure is ``.numpy()`` on a symbolic tensor and the program as run has one
+    ``.numpy()`` call, the flagged one (the others neutralised in both runs): the error then
+    names the flagged call, as a tensor's name does for a numpy function."""
+    return "attribute 'numpy'" in evidence and h.subject.program.count(".numpy()") == 1
 
 
 #: how a NaN probe's refutation starts when the flagged op is finite but the loss is not
@@ -843,7 +851,7 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     """Reordering the samples must reorder a per-sample loss, not change it."""
     base = h.baseline(_signatures(params))
     if base is None:
-        outcome = h.no_baseline((r"out of (bounds|range)", r"index"))
+        outcome = h.no_baseline(_BATCH_INDEX_ERRORS)
         peers = _stacked_peers_of_failures(h, params) if outcome.status == "confirmed" else ""
         if peers:
             return inconclusive(f"{outcome.evidence} (with one tensor whose axis 0 is the batch, as Keras passes it); "
@@ -883,6 +891,13 @@ def batch_permutation(h: Harness, params: dict[str, Any]) -> Outcome:
     if err is not None and matches(err, (r"out of (bounds|range)", r"index")) and _names_flagged_index(err, params):
         return confirmed(f"batch of 1: {describe(err)}")
     return refuted("reordering the samples reorders the per-sample losses")
+
+
+#: an index past the batch (``y_pred[4]`` of a batch of 4, ``gather(y, 4)``); never an input of
+#: too few axes for the index ("Index out of range using input dim 2; input has only 2 dims"),
+#: which a layout of higher rank gets past and which says nothing about the batch axis
+_BATCH_INDEX_ERRORS = (r"of dimension 0 out of (bounds|range)", r"out of (bounds|range) for axis 0",
+                       r"is not in \[0, \d+\)", r"index -?\d+ is out of (bounds|range)")
 
 
 def _stacked_peers_of_failures(h: Harness, params: dict[str, Any]) -> str:
@@ -1255,6 +1270,15 @@ def _same_kind(a: BaseException, b: BaseException) -> bool:
     return type(a) is type(b) and describe(a)[:80] == describe(b)[:80]
 
 
+def _with_reshaped(h: Harness, names: list[str]) -> Iterator[str]:
+    """``names``, then the flat layout a failed reshape asked for (see ``Harness.baseline``)
+    when every one of them failed that way."""
+    yield from names
+    flat = reshape_layout(h.failures)
+    if flat is not None and flat not in names:
+        yield flat
+
+
 # -- TFS111: mask after reduction ------------------------------------------------------------------
 @probe("mask_effect")
 def mask_effect(h: Harness, params: dict[str, Any]) -> Outcome:
@@ -1263,7 +1287,8 @@ def mask_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     working masked loss unchanged."""
     per_element = ""
     structural = ""
-    for name in _signatures(params, ("sparse_seq", "regression", "sequence", "image", "binary")):
+    names = _signatures(params, ("sparse_seq", "regression", "sequence", "image", "binary"))
+    for name in _with_reshaped(h, names):
         sig = SIGS[name]
         for pad in (0.0, -1.0):
             yt, yp = sig.make(4)
@@ -1904,6 +1929,12 @@ def _edge_inputs(sig: Sig, cosines: bool = False) -> list[tuple[str, np.ndarray,
         # a perfect prediction away from 0 and 1: a norm or variance of y_true - y_pred is exactly
         # 0 there (its sqrt has an infinite gradient) while logs of either stay finite
         out.append(("y_pred == y_true exactly, strictly inside (0, 1)", yp.astype(yt.dtype), yp.copy()))
+    if sig.labels == "onehot" and hard.shape == yp.shape and yp.ndim == 2:
+        # a batch of one class, predicted exactly: per-class statistics of the batch (a kappa's
+        # expected-agreement matrix, a per-class count) are 0 off that class
+        one = np.zeros_like(yp)
+        one[:, 0] = 1.0
+        out.append(("every sample of one class, predicted exactly", _labels_like(yt, one), one.copy()))
     out.append(("y_pred all 0", yt, np.zeros_like(yp)))
     out.append(("y_pred all 1", yt, np.ones_like(yp)))
     single = np.zeros_like(yp)
