@@ -190,3 +190,30 @@ def test_a_redefined_loss_is_read_at_its_last_definition() -> None:
               "def my_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))\n\n"
               "model.compile(loss=my_loss)\n")
     assert [(f.code, f.line) for f in lint_source(source, "m.py")] == [("TFS102", 7)]
+
+
+def adversarial_specs(source: str) -> dict[str, tuple[str, str | None, str | None]]:
+    index = build_index(source, ast.parse(source))
+    return {s.qualname: (s.context.value, s.labels, s.predictions) for s in index.losses if s.adversarial}
+
+
+def test_gan_losses_take_the_discriminators_outputs_and_no_labels() -> None:
+    source = (
+        "import tensorflow as tf\n"
+        "def generator_loss(fake_logit):\n    return -tf.reduce_mean(fake_logit)\n"
+        "def discriminator_loss(real_output, fake_output):\n"
+        "    return tf.reduce_mean(tf.nn.softplus(-real_output)) + tf.reduce_mean(tf.nn.softplus(fake_output))\n"
+        # pix2pix's generator loss takes the target image: it has labels, and is no adversarial loss
+        "def pix_loss(disc_generated_output, gen_output, target):\n"
+        "    return tf.reduce_mean(tf.abs(target - gen_output))\n"
+        # named as a loss, but its parameters are no discriminator outputs
+        "def feature_loss(real_images, fake_images):\n    return tf.reduce_mean(real_images - fake_images)\n"
+        "def step(d, x, z):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        real_output, fake_output = d(x), d(z)\n"
+        "        loss = discriminator_loss(real_output, fake_output)\n"
+        "    tape.gradient(loss, d.trainable_variables)\n")
+    assert adversarial_specs(source) == {
+        "generator_loss": ("direct", None, "fake_logit"),
+        "discriminator_loss": ("direct", None, "real_output"),
+    }

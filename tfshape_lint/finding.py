@@ -66,6 +66,8 @@ class LossRef:
     #: ``loss_l2(y_hat, y, lens)`` found by its names and never handed to Keras: its own caller
     #: passes the prediction first
     pred_first: bool = False
+    #: ``discriminator_loss(real_output, fake_output)``: every parameter a discriminator output
+    adversarial: bool = False
 
 
 @dataclass(frozen=True)

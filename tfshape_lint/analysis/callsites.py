@@ -90,7 +90,7 @@ def bound_inputs(spec: LossSpec, fn: FunctionNode, call: cst.Call, values: list[
     ref = _reference_rank(passed.get(preds or ""), passed.get(labels or ""))
     out = dict(inputs)
     for name, value in passed.items():
-        if name in (labels, preds):
+        if name in (labels, preds) or spec.adversarial and name in inputs:
             out[name] = _as_input(inputs[name], value, ref)
         elif spec.added and not (value.tensor and value.batch):
             out[name] = _model_tensors(value)

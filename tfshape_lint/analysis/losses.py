@@ -96,16 +96,23 @@ class LossSpec:
     #: ``def loss_l2(y_hat, y, lens)`` found by its signature and never handed to Keras: its
     #: own caller passes the prediction first, as the names say (Keras would pass labels first)
     pred_first: bool = False
+    #: ``def discriminator_loss(real_output, fake_output)``: a GAN loss whose every parameter is
+    #: a discriminator's output for a batch (no labels), found by its name and parameter names
+    adversarial: bool = False
 
     @property
     def labels(self) -> str | None:
         """The parameter holding the labels (the first, or the second of a prediction-first loss)."""
+        if self.adversarial:
+            return None
         index = 1 if self.pred_first else 0
         return self.params[index] if len(self.params) > index else None
 
     @property
     def predictions(self) -> str | None:
-        """The parameter holding the predictions."""
+        """The parameter holding the predictions (an adversarial loss's first)."""
+        if self.adversarial:
+            return self.params[0] if self.params else None
         index = 0 if self.pred_first else 1
         return self.params[index] if len(self.params) >= 2 else None
 
@@ -165,6 +172,21 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
 #: say a parameter of a ``*loss*`` function holds the labels or the predictions
 _LABEL_WORDS = frozenset({"true", "target", "targets", "label", "labels", "gt", "truth"})
 _PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicted", "logits", "p"})
+
+
+#: a discriminator's output as a GAN loss names it: ``real_output``, ``fake_logit``,
+#: ``disc_generated_output``, ``d_fake``, ``logits_real``
+_ADVERSARIAL_PARAM = re.compile(r"^(?:(?:d|disc|discriminator)_)?(?:real|fake|generated|gen)"
+                                r"(?:_(?:logits?|outputs?|out|scores?|preds?|validity))?$"
+                                r"|^(?:logits?|outputs?|scores?)_(?:real|fake|generated)$")
+
+
+def adversarial_signature(name: str, params: list[str]) -> bool:
+    """``generator_loss(fake_output)``, ``discriminator_loss(real_logit, fake_logit)``: a
+    function named as a loss whose parameters (one to three) all name a discriminator's output
+    on real or generated data; with the labels a parameter (pix2pix's ``target``), it is not."""
+    return "loss" in name.lower() and 1 <= len(params) <= 3 \
+        and all(_ADVERSARIAL_PARAM.match(p.lower()) for p in params)
 
 
 def _swapped_signature(names: tuple[str, ...], params: list[str]) -> bool:
@@ -233,6 +255,7 @@ class _Found:
     factory_line: int | None = None
     added: bool = False
     pred_first: bool = False
+    adversarial: bool = False
 
 
 @dataclass
@@ -598,6 +621,10 @@ class LossDiscovery:
                     # ``def focal_loss_fixed(y_pred, y_true)`` returned by a loss factory: Keras
                     # will call it (y_true, y_pred) all the same
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS, factory))
+                elif factory is None and adversarial_signature(name, params) and self._uses_tensor_api(info.node):
+                    # ``def discriminator_loss(real_output, fake_output)``: a GAN's custom loop
+                    # differentiates it; each parameter is the discriminator's output for a batch
+                    self.found.append(_Found(info.path, None, Context.DIRECT, Role.LOSS, adversarial=True))
                 elif factory is None and _swapped_signature(names, params) and self._uses_tensor_api(info.node) \
                         and not self._mapped_only(name):
                     # ``def loss_l2(y_hat, y, lens)``, a PyTorch-style criterion its custom loop
@@ -745,7 +772,7 @@ class LossDiscovery:
                         tuple(positional_params(info.node)), info.node.lineno,
                         found.factory.qualname if found.factory else None, found.factory_call,
                         factory_unit=self._unit_at(found.factory_line), added=found.added,
-                        pred_first=found.pred_first)
+                        pred_first=found.pred_first, adversarial=found.adversarial)
 
     def _unit_at(self, line: int | None) -> int | None:
         return self.unit_of_line.get(line) if line is not None else None
@@ -781,7 +808,8 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
                     base.params, base.line, base.factory, base.factory_call,
                     caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added,
                     # names decide the roles only where no Keras API passes the arguments
-                    pred_first=(old.pred_first or new.pred_first) and context in (Context.UNKNOWN, Context.DIRECT))
+                    pred_first=(old.pred_first or new.pred_first) and context in (Context.UNKNOWN, Context.DIRECT),
+                    adversarial=(old.adversarial or new.adversarial) and context in (Context.UNKNOWN, Context.DIRECT))
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

@@ -226,6 +226,10 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
         return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
                             origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.BATCHES}))
                 for name in params}
+    if spec.adversarial:
+        # a discriminator's outputs on real and generated data: predictions of one shape
+        return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF, origin=frozenset({Origin.Y_PRED}),
+                            tags=frozenset({Tag.INPUT, Tag.Y_PRED})) for name in params}
     if labels is not None:
         out[labels] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
                             tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))

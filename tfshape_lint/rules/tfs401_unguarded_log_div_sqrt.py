@@ -105,6 +105,14 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\ncross_entropy = tf.keras.losses.BinaryCrossentropy(from_logits=True)\n\n\n"
+                "def discriminator_loss(real_output, fake_output):\n"
+                "    real_loss = cross_entropy(tf.ones_like(real_output), real_output)\n"
+                "    fake_loss = cross_entropy(tf.zeros_like(fake_output), fake_output)\n"
+                "    return real_loss + fake_loss\n\n\n"
+                "def generator_loss(fake_logit):\n"
+                "    return tf.reduce_mean(tf.nn.softplus(-fake_logit))\n",
+                note="GAN losses in the stable forms: a crossentropy from logits, softplus"),
         Example("import tensorflow as tf\n\n\n"
                 "def rmsle(y, y_pred):\n"
                 "    terms = [(math.log(y_pred[i] + 1) - math.log(y[i] + 1)) ** 2.0 for i, _ in enumerate(y_pred)]\n"
@@ -372,6 +380,12 @@ class UnguardedLogDivSqrt(Rule):
                 note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef generator_loss(fake_logit):\n"
+                "    return -tf.reduce_mean(tf.math.log(tf.sigmoid(fake_logit)))\n",
+                fixed="import tensorflow as tf\n\n\ndef generator_loss(fake_logit):\n"
+                      "    return -tf.reduce_mean(tf.math.log(tf.sigmoid(fake_logit) + 1e-7))\n",
+                line=5, note="a GAN loss over the discriminator's logits (its custom loop differentiates it): "
+                             "sigmoid saturates to exactly 0 in float32"),
         Example('import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / tf.reduce_max(tf.abs(p))))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
                 fixed='import tensorflow as tf\n\n\ndef scaled_error(y_true, y_pred):\n    def one(t, p):\n        return tf.reduce_mean(tf.square(t - p / (tf.reduce_max(tf.abs(p)) + 1e-7)))\n    return tf.map_fn(lambda x: one(x[0], x[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n',
                 line=6, note="inside the function tf.map_fn applies to each sample: one sample's predictions all 0 give 0/0"),

@@ -276,6 +276,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     names = tuple(loss.params[:2]) if loss is not None and len(loss.params) > 1 else ("", "")
     if loss is not None and loss.pred_first:
         names = names[::-1]  # (labels, predictions), whatever order the signature has
+    if loss is not None and loss.adversarial and loss.params:
+        names = ("", loss.params[0])  # no labels; the discriminator's outputs are the predictions
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
     background = [(span_, variants.Context(code, severity, names[0], names[1]))
                   for span_, code, severity in siblings] if loss is not None else []
@@ -338,6 +340,11 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                                    constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
+    if loss is not None and loss.adversarial:
+        job.update(adversarial=True, context="direct")
+        _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params)}) with the "
+                               "probe's predictions for every parameter (a GAN loss takes the discriminator's "
+                               "outputs, no labels)")
     if loss is not None and loss.pred_first:
         job.update(pred_first=True)
         _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params[:2])}"

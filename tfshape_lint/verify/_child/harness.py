@@ -345,6 +345,8 @@ class Subject:
     #: the function takes the prediction first (``loss_l2(y_hat, y, lens)``, its own caller's
     #: order): the probe's (y_true, y_pred) are passed swapped
     pred_first: bool = False
+    #: a GAN loss (``generator_loss(fake_output)``): every parameter gets the probe's y_pred
+    adversarial: bool = False
     #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
     #: reading of a parameter nothing in the file passes
     scalar_extras: bool = False
@@ -371,6 +373,8 @@ class Subject:
     def __post_init__(self) -> None:
         if self.pred_first and self.kind == "function" and callable(self.obj):
             self.obj = _prediction_first(self.obj)
+        if self.adversarial and self.kind == "function" and callable(self.obj):
+            self.obj = _predictions_only(self.obj)
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
         # weights (B,) for its extra required parameters, as its caller passes them.
         if self.kind == "function" and self.context in ("direct", "unknown"):
@@ -590,6 +594,24 @@ def _prediction_first(fn: Any) -> Any:
     def swapped(y_true: Any, y_pred: Any, *rest: Any, **named: Any) -> Any:
         return fn(y_pred, y_true, *rest, **named)
     return swapped
+
+
+def _predictions_only(fn: Any) -> Any:
+    """``fn(real_output, fake_output)`` called as ``(y_true, y_pred)``: the probe's predictions
+    for each of its positional parameters (a GAN loss has no labels); parts it returns as a
+    tuple (``real_loss, fake_loss``) are summed, as the training loop that unpacks them does."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    except (TypeError, ValueError):
+        return fn
+
+    def only(y_true: Any, y_pred: Any) -> Any:
+        out = fn(*[y_pred] * len(params))
+        if isinstance(out, (tuple, list)) and out and all(tf.is_tensor(part) for part in out):
+            return tf.add_n([tf.reduce_mean(part) for part in out])
+        return out
+    return only
 
 
 def _extra_required(fn: Any) -> int:

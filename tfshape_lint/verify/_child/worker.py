@@ -359,7 +359,7 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                                             for x in job.get("extra_shapes") or []],
                               unpack_tuple=job.get("code") != "TFS101",
                               extra_batches=[int(k) for k in job.get("extra_batches") or []],
-                              pred_first=bool(job.get("pred_first")),
+                              pred_first=bool(job.get("pred_first")), adversarial=bool(job.get("adversarial")),
                               packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
