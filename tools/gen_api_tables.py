@@ -220,6 +220,10 @@ KERAS2_BACKEND: dict[str, str] = {
     "conv3d_transpose": "use keras.ops.conv_transpose", "separable_conv1d": "use keras.ops.separable_conv",
     "common": "a Keras 2 submodule: call its function on the backend itself (epsilon, floatx, ...)",
     "tensorflow_backend": "a Keras 2 submodule: use TensorFlow directly (tf.config.list_logical_devices)",
+    # modules Keras 2's TensorFlow backend imported, which ``from .tensorflow_backend import *``
+    # exported with the backend (``K.tf.where``, ``K.control_flow_ops.while_loop``)
+    "tf": "TensorFlow itself, which Keras 2's backend re-exported: import tensorflow as tf and use it",
+    "control_flow_ops": "a TensorFlow module Keras 2's backend re-exported: use tf.while_loop / tf.cond",
 }
 #: Keras 2.0-2.3 ``keras.backend`` submodules whose functions the backend namespace itself also
 #: exported (``K.common.epsilon`` was ``K.epsilon``): a use is fixed by dropping the submodule

@@ -177,6 +177,10 @@ class RemovedKerasApi(RemovedApiRule):
                 note="a parameter named K shadows the import (the caller passes some backend)"),
     )
     bad = (
+        Example("from keras import backend as K\n\n\ndef masked_mse(y_true, y_pred):\n"
+                "    mask = K.tf.cast(K.tf.not_equal(y_true, 0), 'float32')\n"
+                "    return K.tf.reduce_sum(mask * K.tf.square(y_true - y_pred), -1)\n",
+                fixed=None, line=5, note="TensorFlow itself, which Keras 2's backend re-exported as K.tf"),
         Example("import keras as K\n\n\ndef loss(y_true, y_pred):\n"
                 "    return K.mean(K.square(y_true - y_pred), axis=-1)\n",
                 fixed="import keras as K\n\n\ndef loss(y_true, y_pred):\n"
