@@ -1362,9 +1362,13 @@ def __tfs_eye__(y):
     y = __tf.convert_to_tensor(y)
     return __tf.eye(__tf.shape(y)[-1], dtype=y.dtype if y.dtype.is_floating else __tf.float32)
 def __tfs_set_up__(obj, *methods):
-    # ``obj`` after calling each named set-up method with its defaults (see ``set_up_methods``)
+    # ``obj`` after calling each named set-up method with its defaults (see ``set_up_methods``);
+    # one that fails (it reads the project's files) is left out: the loss then shows what it lacks
     for name in methods:
-        getattr(obj, name)()
+        try:
+            getattr(obj, name)()
+        except Exception as __tfs_exc:
+            __tfs_import_errors__.append((type(obj).__name__ + "." + name + "()", repr(__tfs_exc)))
     return obj
 __tfs_bare__ = []
 def __tfs_instantiate__(cls, **bound):

@@ -612,6 +612,11 @@ def _explain_missing(evidence: str, job: dict[str, Any], namespace: dict[str, An
     failed = _failed_import(namespace, name)
     if failed is not None:
         return f"needs `{name}` from `{failed[0]}`, which failed: {failed[1]}"
+    star = next(((stmt, error) for stmt, error in namespace.get("__tfs_import_errors__", [])
+                 if stmt.endswith("import *")), None)
+    if star is not None:
+        # ``from data_gen import *`` of a project module not at hand: the likeliest home of the name
+        return f"needs `{name}`, defined nowhere in this file; `{star[0]}` may hold it, and it failed: {star[1]}"
     return f"needs `{name}`, which the verifier cannot extract from this file"
 
 
