@@ -217,3 +217,16 @@ def test_gan_losses_take_the_discriminators_outputs_and_no_labels() -> None:
         "generator_loss": ("direct", None, "fake_logit"),
         "discriminator_loss": ("direct", None, "real_output"),
     }
+
+
+def test_custom_loop_helpers_that_run_the_model_take_labels_and_no_prediction_parameter() -> None:
+    source = (
+        "import tensorflow as tf\n"
+        "def loss(model, x, y, training):\n    y_ = model(x, training=training)\n    return tf.reduce_mean(y_ - y)\n"
+        "def vae_loss_fn(model, inputs, targets):\n    z = model.encoder(inputs)\n"
+        "    return tf.reduce_mean(model.decoder(z) - targets)\n"
+        # the model is never called on the inputs: a function of a model, no loss helper
+        "def summary_loss(model, x, y):\n    return tf.reduce_mean(tf.abs(x - y))\n")
+    index = build_index(source, ast.parse(source))
+    found = {s.qualname: (s.context.value, s.labels, s.predictions) for s in index.losses if s.model_first}
+    assert found == {"loss": ("direct", "y", None), "vae_loss_fn": ("direct", "targets", None)}

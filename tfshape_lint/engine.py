@@ -649,7 +649,7 @@ def _loss_ref(scope: Scope | None) -> LossRef | None:
     spec = scope.spec
     return LossRef(qualname=spec.qualname, context=spec.context.value, role=spec.role.value,
                    line=spec.line, factory_call=spec.factory_call, params=spec.params, added=spec.added,
-                   pred_first=spec.pred_first, adversarial=spec.adversarial)
+                   pred_first=spec.pred_first, adversarial=spec.adversarial, model_first=spec.model_first)
 
 
 def find_def(module: cst.Module, path: Sequence[str]) -> cst.FunctionDef | cst.ClassDef | None:

@@ -68,6 +68,8 @@ class LossRef:
     pred_first: bool = False
     #: ``discriminator_loss(real_output, fake_output)``: every parameter a discriminator output
     adversarial: bool = False
+    #: ``loss(model, x, y, training)``: a custom-loop helper that calls its model itself
+    model_first: bool = False
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,15 @@ class LossSpec:
     #: ``def discriminator_loss(real_output, fake_output)``: a GAN loss whose every parameter is
     #: a discriminator's output for a batch (no labels), found by its name and parameter names
     adversarial: bool = False
+    #: ``def loss(model, x, y, training)`` (TensorFlow's custom-loop tutorial): the helper calls
+    #: its model on the inputs itself; the labels are the parameter named as labels
+    model_first: bool = False
 
     @property
     def labels(self) -> str | None:
         """The parameter holding the labels (the first, or the second of a prediction-first loss)."""
+        if self.model_first:
+            return next((p for p in self.params[1:] if p.lower() in LABEL_NAMES), None)
         if self.adversarial:
             return None
         index = 1 if self.pred_first else 0
@@ -110,7 +115,10 @@ class LossSpec:
 
     @property
     def predictions(self) -> str | None:
-        """The parameter holding the predictions (an adversarial loss's first)."""
+        """The parameter holding the predictions (an adversarial loss's first; none of a helper
+        that calls its model itself)."""
+        if self.model_first:
+            return None
         if self.adversarial:
             return self.params[0] if self.params else None
         index = 0 if self.pred_first else 1
@@ -179,6 +187,32 @@ _PRED_WORDS = frozenset({"pred", "preds", "prediction", "predictions", "predicte
 _ADVERSARIAL_PARAM = re.compile(r"^(?:(?:d|disc|discriminator)_)?(?:real|fake|generated|gen)"
                                 r"(?:_(?:logits?|outputs?|out|scores?|preds?|validity))?$"
                                 r"|^(?:logits?|outputs?|scores?)_(?:real|fake|generated)$")
+
+
+#: the first parameter of a custom-loop loss helper that runs the model itself
+_MODEL_PARAMS = frozenset({"model", "net", "network"})
+#: what such a helper calls its inputs
+MODEL_INPUT_NAMES = _INPUT_PARAMS = frozenset({"x", "inputs", "input", "images", "features", "data", "batch_x", "x_batch", "xs"})
+
+
+def model_loop_signature(fn: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> bool:
+    """``def loss(model, x, y, training)`` / ``def vae_loss_fn(model, x, y)``: a function named
+    as a loss that takes a model, its inputs and the labels, and calls the model (or a part of
+    it: ``model.encoder(x)``) on the inputs in its own body."""
+    if "loss" not in fn.name.lower() or len(params) < 3 or params[0].lower() not in _MODEL_PARAMS:
+        return False
+    rest = [p.lower() for p in params[1:]]
+    if not any(p in _INPUT_PARAMS for p in rest) or not any(p in LABEL_NAMES for p in rest):
+        return False
+    return any(isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name)
+               and n.args[0].id.lower() in _INPUT_PARAMS and _head_is(n.func, params[0]) for n in ast.walk(fn))
+
+
+def _head_is(func: ast.expr, name: str) -> bool:
+    """``name(...)`` or ``name.part(...)``."""
+    if isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and func.id == name
 
 
 def adversarial_signature(name: str, params: list[str]) -> bool:
@@ -256,6 +290,7 @@ class _Found:
     added: bool = False
     pred_first: bool = False
     adversarial: bool = False
+    model_first: bool = False
 
 
 @dataclass
@@ -621,6 +656,9 @@ class LossDiscovery:
                     # ``def focal_loss_fixed(y_pred, y_true)`` returned by a loss factory: Keras
                     # will call it (y_true, y_pred) all the same
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS, factory))
+                elif factory is None and model_loop_signature(info.node, params) and self._uses_tensor_api(info.node):
+                    # ``def loss(model, x, y, training)``: a custom loop's helper runs the model
+                    self.found.append(_Found(info.path, None, Context.DIRECT, Role.LOSS, model_first=True))
                 elif factory is None and adversarial_signature(name, params) and self._uses_tensor_api(info.node):
                     # ``def discriminator_loss(real_output, fake_output)``: a GAN's custom loop
                     # differentiates it; each parameter is the discriminator's output for a batch
@@ -772,7 +810,7 @@ class LossDiscovery:
                         tuple(positional_params(info.node)), info.node.lineno,
                         found.factory.qualname if found.factory else None, found.factory_call,
                         factory_unit=self._unit_at(found.factory_line), added=found.added,
-                        pred_first=found.pred_first, adversarial=found.adversarial)
+                        pred_first=found.pred_first, adversarial=found.adversarial, model_first=found.model_first)
 
     def _unit_at(self, line: int | None) -> int | None:
         return self.unit_of_line.get(line) if line is not None else None
@@ -809,7 +847,8 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
                     caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added,
                     # names decide the roles only where no Keras API passes the arguments
                     pred_first=(old.pred_first or new.pred_first) and context in (Context.UNKNOWN, Context.DIRECT),
-                    adversarial=(old.adversarial or new.adversarial) and context in (Context.UNKNOWN, Context.DIRECT))
+                    adversarial=(old.adversarial or new.adversarial) and context in (Context.UNKNOWN, Context.DIRECT),
+                    model_first=(old.model_first or new.model_first) and context in (Context.UNKNOWN, Context.DIRECT))
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

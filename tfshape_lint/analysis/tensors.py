@@ -226,6 +226,15 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
         return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
                             origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.BATCHES}))
                 for name in params}
+    if spec.model_first:
+        # the model, its inputs (a batch of data) and the labels; the predictions are the model's call
+        out = {params[0]: Value(tensor=False, tags=frozenset({Tag.MODEL}))}
+        out.update((name, Value(batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.DATA})))
+                   for name in params[1:] if name != labels)
+        if labels is not None:
+            out[labels] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
+                                tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
+        return out
     if spec.adversarial:
         # a discriminator's outputs on real and generated data: predictions of one shape
         return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF, origin=frozenset({Origin.Y_PRED}),
@@ -329,7 +338,13 @@ class Evaluator:
             self._grow_list(stmt.value, env)
         elif isinstance(stmt, cst.Return):
             if stmt.value is not None:
-                self.scope.returns.append((stmt.value, self.expr(stmt.value, env)))
+                returned = stmt.value
+                if self.scope.spec.model_first and isinstance(returned, cst.Tuple) and returned.elements \
+                        and self.depth == 0:
+                    # ``return loss, pred``: the loop unpacks the helper's tuple and differentiates the first
+                    self.expr(returned, env)
+                    returned = returned.elements[0].value
+                self.scope.returns.append((returned, self.expr(returned, env)))
             return True
         elif isinstance(stmt, cst.Raise):
             return True
@@ -767,6 +782,10 @@ class Evaluator:
             if local.has(Tag.LOSS_INSTANCE):
                 self.scope.values[func] = local  # which Loss is being called
                 return self._instance_call(local, node, args)
+            if local.has(Tag.MODEL):
+                # the helper's own ``model(x, training=...)``: the predictions, shaped like the labels
+                return Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF, origin=frozenset({Origin.Y_PRED}),
+                             tags=frozenset({Tag.Y_PRED}))
             if func.value in self.closures:
                 return self._helper_call(node, self.closures[func.value], args)
             return _unknown_call(args)
@@ -866,6 +885,8 @@ class Evaluator:
             return base.evolve(dtype=DType.NUMPY)
         if base.has(Tag.LOSS_INSTANCE) and method in ("call", "__call__"):
             return self._instance_call(base, node, args)
+        if base.has(Tag.MODEL):
+            return MODEL_TENSOR  # ``model.encoder(x)``: a part of the model, its outputs batches
         return _unknown_call([base] + args)
 
     def _instance_call(self, instance: Value, node: cst.Call, args: list[Value]) -> Value:

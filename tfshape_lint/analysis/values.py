@@ -59,6 +59,7 @@ class Tag(enum.Enum):
     BOOL = "bool"  # a Python bool from comparing Python values
     DICT = "dict"
     FUNCTION = "function"  # a def or lambda
+    MODEL = "model"  # a model passed to a custom-loop loss helper: calling it gives predictions
     MODULE = "module"  # an imported module, function or class
     SEQUENCE = "sequence"  # a Python list/tuple/set/range
     COMPREHENSION = "comprehension"

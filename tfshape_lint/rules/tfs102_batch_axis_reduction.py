@@ -97,6 +97,13 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n"
+                "loss_object = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n\n\n"
+                "def loss(model, x, y, training):\n"
+                "    y_ = model(x, training=training)\n"
+                "    return tf.reduce_sum(loss_object(y_true=y, y_pred=y_))\n",
+                note="TensorFlow's custom-training helper: the Loss object already averages the batch, "
+                     "so the sum is of one number"),
         Example("import tensorflow as tf\n\nGLOBAL_BATCH_SIZE = 64\n\n\n"
                 "def compute_loss(labels, predictions):\n"
                 "    per_example_loss = tf.keras.losses.sparse_categorical_crossentropy(labels, predictions)\n"
@@ -253,6 +260,20 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\n"
+                "def vae_loss_fn(model, x, y, training=None):\n"
+                "    z, mean, log_var = model.encoder(x, training)\n"
+                "    pred = model.decoder(z)\n"
+                "    kl = -0.5 * tf.reduce_sum(1 + log_var - tf.square(mean) - tf.exp(log_var))\n"
+                "    return tf.reduce_mean(tf.keras.losses.MSE(y, pred)) + kl, pred\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "def vae_loss_fn(model, x, y, training=None):\n"
+                      "    z, mean, log_var = model.encoder(x, training)\n"
+                      "    pred = model.decoder(z)\n"
+                      "    kl = -0.5 * tf.reduce_mean(1 + log_var - tf.square(mean) - tf.exp(log_var))\n"
+                      "    return tf.reduce_mean(tf.keras.losses.MSE(y, pred)) + kl, pred\n",
+                line=7, note="a custom loop's helper that runs the model itself (model, inputs, labels): the loop "
+                             "differentiates what it returns, so the fix takes the mean"),
         Example('import tensorflow as tf\n\n\ndef helper(y_true, y_pred, scale=None):\n    if scale is None:\n        scale = tf.reduce_mean(y_true, axis=-1)\n    if scale is None:\n        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n    return tf.reduce_sum(tf.square(y_true - y_pred)) * scale\n\n\ndef my_loss(y_true, y_pred):\n    return helper(y_true, y_pred)\n',
                 fixed='import tensorflow as tf\n\n\ndef helper(y_true, y_pred, scale=None):\n    if scale is None:\n        scale = tf.reduce_mean(y_true, axis=-1)\n    if scale is None:\n        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n    return tf.reduce_sum(tf.square(y_true - y_pred), axis=-1) * scale\n\n\ndef my_loss(y_true, y_pred):\n    return helper(y_true, y_pred)\n',
                 line=9, note="the helper replaces its None default first, so the later `scale is None` test "
@@ -521,6 +542,12 @@ class BatchAxisReduction(Rule):
                     self.report(call, message=f"{self._name(call)} sums the batch of a term handed to add_loss, so "
                                               "loss and gradient scale with batch size; take the mean over the batch")
                     continue
+                if loss.context is Context.DIRECT and not loss.is_helper:
+                    # a custom loop: what the loss returns is differentiated as it is
+                    self.report(call, message=f"{self._name(call)} sums over the batch axis, so loss and gradient "
+                                              "scale with batch size; take the mean over the batch",
+                                fix=self._fix(call, loss))
+                    continue
                 self.report(call, fn=self._name(call), fix=self._fix(call, loss))
 
     def _name(self, call: cst.Call) -> str:
@@ -535,6 +562,10 @@ class BatchAxisReduction(Rule):
             return None  # the batch axis moved (a transpose): axis=-1 need not be the per-sample axis
         if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
             return None
+        if loss.context is Context.DIRECT and not loss.is_helper:
+            # a custom loop differentiates what the loss returns: a vector's gradient is its sum's,
+            # so the per-sample values alone would scale the same; their mean does not
+            return _as_mean(call)
         if summed is not None and value is not None and value.rel is not None and value.rel < 0 \
                 and (value.rank is None or value.rank < 2):
             # fewer axes than the inputs, and not known to keep two: possibly one value per
@@ -542,3 +573,16 @@ class BatchAxisReduction(Rule):
             # as they are is what Keras averages (a mean per element where there were more)
             return unwrapped(summed)
         return with_keyword(call, "axis", minus_one())
+
+
+def _as_mean(call: cst.Call) -> cst.Call | None:
+    """``tf.reduce_sum(x)`` as ``tf.reduce_mean(x)`` (``K.sum`` as ``K.mean``, ``ops.sum`` as
+    ``ops.mean``), the same arguments; None for another spelling."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    mean = {"reduce_sum": "reduce_mean", "sum": "mean"}.get(name)
+    if mean is None:
+        return None
+    if isinstance(func, cst.Attribute):
+        return call.with_changes(func=func.with_changes(attr=cst.Name(mean)))
+    return None  # a bare imported ``reduce_sum``: its mean needs an import

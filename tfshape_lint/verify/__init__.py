@@ -278,6 +278,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         names = names[::-1]  # (labels, predictions), whatever order the signature has
     if loss is not None and loss.adversarial and loss.params:
         names = ("", loss.params[0])  # no labels; the discriminator's outputs are the predictions
+    if loss is not None and loss.model_first:
+        roles = model_loop_roles(loss.params)  # the predictions are the model's call, no parameter
+        names = (loss.params[roles.index("labels")] if "labels" in roles else "", "")
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
     background = [(span_, variants.Context(code, severity, names[0], names[1]))
                   for span_, code, severity in siblings] if loss is not None else []
@@ -340,6 +343,15 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                                    constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
+    if loss is not None and loss.model_first:
+        roles = model_loop_roles(loss.params)
+        tree = _parsed(source)
+        job.update(model_args=roles, context="direct",
+                   model_parts=model_parts(tree, loss.params[0]) if tree is not None else {})
+        _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params)}) with a "
+                               "stand-in model that returns the probe's y_pred for any input, the labels as "
+                               f"`{loss.params[roles.index('labels')] if 'labels' in roles else '?'}`; the first "
+                               "value of a returned tuple is the loss")
     if loss is not None and loss.adversarial:
         job.update(adversarial=True, context="direct")
         _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params)}) with the "
@@ -523,6 +535,40 @@ def _extra_shapes(source: str, loss: LossRef | None) -> list[list[int] | None]:
     if tree is None or loss is None:
         return []
     return extra_shapes(tree, loss.qualname)
+
+
+def model_parts(tree: ast.Module, model: str) -> dict[str, int]:
+    """How many values the file unpacks from each call of the model or of a part of it
+    (``z, m, v = model.encoder(x)``: ``{"encoder": 3}``; ``""`` for the model itself)."""
+    out: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple) \
+                and isinstance(node.value, ast.Call):
+            func = node.value.func
+            part = func.attr if isinstance(func, ast.Attribute) else ""
+            head = func.value if isinstance(func, ast.Attribute) else func
+            if isinstance(head, ast.Name) and head.id == model:
+                out[part] = len(node.targets[0].elts)
+    return out
+
+
+def model_loop_roles(params: tuple[str, ...]) -> list[str]:
+    """What a stand-in call of ``loss(model, x, y, training)`` passes for each parameter: the
+    model, its inputs, the labels, ``training`` (False), or nothing (a default or None)."""
+    from tfshape_lint.analysis.losses import LABEL_NAMES, MODEL_INPUT_NAMES
+
+    roles = ["model"]
+    labelled = False
+    for name in params[1:]:
+        low = name.lower()
+        if low in LABEL_NAMES and not labelled:
+            roles.append("labels")
+            labelled = True
+        elif low in MODEL_INPUT_NAMES:
+            roles.append("input")
+        else:
+            roles.append("training" if low == "training" else "none")
+    return roles
 
 
 def _peers(finding: Finding, source: str) -> tuple[str, list[int]]:

@@ -1661,7 +1661,7 @@ def enclosing_loss(source: str, line: int) -> LossRef | None:
         size = extent[1] - extent[0]
         if best is None or size < best[0]:
             ref = LossRef(spec.qualname, spec.context.value, spec.role.value, spec.line, spec.factory_call,
-                          spec.params, spec.added, spec.pred_first, spec.adversarial)
+                          spec.params, spec.added, spec.pred_first, spec.adversarial, spec.model_first)
             best = (size, ref)
     return best[1] if best else None
 

@@ -347,6 +347,10 @@ class Subject:
     pred_first: bool = False
     #: a GAN loss (``generator_loss(fake_output)``): every parameter gets the probe's y_pred
     adversarial: bool = False
+    #: ``loss(model, x, y, training)``: what each parameter gets (see ``model_loop_roles``)
+    model_args: list[str] = field(default_factory=list)
+    #: how many values the file unpacks from the model or a part of it (see ``model_parts``)
+    model_parts: dict[str, int] = field(default_factory=dict)
     #: bind those to a scalar 0.5 instead (a learned log-sigma, a temperature): the other
     #: reading of a parameter nothing in the file passes
     scalar_extras: bool = False
@@ -375,6 +379,8 @@ class Subject:
             self.obj = _prediction_first(self.obj)
         if self.adversarial and self.kind == "function" and callable(self.obj):
             self.obj = _predictions_only(self.obj)
+        if self.model_args and self.kind == "function" and callable(self.obj):
+            self.obj = _with_stand_in_model(self.obj, self.model_args, self.model_parts)
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
         # weights (B,) for its extra required parameters, as its caller passes them.
         if self.kind == "function" and self.context in ("direct", "unknown"):
@@ -594,6 +600,39 @@ def _prediction_first(fn: Any) -> Any:
     def swapped(y_true: Any, y_pred: Any, *rest: Any, **named: Any) -> Any:
         return fn(y_pred, y_true, *rest, **named)
     return swapped
+
+
+class _StandInModel:
+    """The model a custom-loop loss helper calls: any call gives the probe's y_pred, and so
+    does any part of it (``model.decoder(z)``); a call the file unpacks into k values gives k
+    copies (``z, mean, log_var = model.encoder(x)``)."""
+
+    def __init__(self, y_pred: Any, parts: dict[str, int], part: str = "") -> None:
+        self.y_pred = y_pred
+        self.parts = parts
+        self.part = part
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        k = self.parts.get(self.part, 0)
+        return tuple([self.y_pred] * k) if k else self.y_pred
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _StandInModel(self.y_pred, self.parts, name)
+
+
+def _with_stand_in_model(fn: Any, roles: list[str], parts: dict[str, int]) -> Any:
+    """``fn(model, x, y, training)`` called as ``(y_true, y_pred)``: a stand-in model that
+    returns y_pred, y_pred as its inputs, y_true as the labels, ``training=False``; the first
+    value of a returned tuple (``return loss, pred``), which the loop differentiates."""
+    def called(y_true: Any, y_pred: Any) -> Any:
+        given = {"model": _StandInModel(y_pred, parts), "input": y_pred, "labels": y_true, "training": False, "none": None}
+        out = fn(*[given[role] for role in roles])
+        if isinstance(out, (tuple, list)) and out and tf.is_tensor(out[0]):
+            return out[0]
+        return out
+    return called
 
 
 def _predictions_only(fn: Any) -> Any:

@@ -360,6 +360,8 @@ def _harness(job: dict[str, Any], harness: Any, obj: Any, namespace: dict[str, A
                               unpack_tuple=job.get("code") != "TFS101",
                               extra_batches=[int(k) for k in job.get("extra_batches") or []],
                               pred_first=bool(job.get("pred_first")), adversarial=bool(job.get("adversarial")),
+                              model_args=list(job.get("model_args") or []),
+                              model_parts={str(k): int(v) for k, v in (job.get("model_parts") or {}).items()},
                               packed={str(k): int(v) for k, v in (job.get("packed") or {}).items()})
     namespace["__tfs_tap__"] = subject.tap
     namespace["__tfs_tap_in__"] = subject.tap_in
