@@ -10,7 +10,9 @@
   neutralised in both runs, the ``np.sum`` around the flagged one converted with it;
 - a per-class statistic of the batch (a kappa's expected agreement) divided without a guard is
   shown on a batch of one class, predicted exactly;
-- an index error of a layout with too few axes for the index is no batch-of-1 error.
+- an index error of a layout with too few axes for the index is no batch-of-1 error;
+- a batch sum that is a factor of a product with a per-cell mask is neutralised over its last
+  axis (per sample it would not line up with the mask).
 """
 
 from __future__ import annotations
@@ -87,6 +89,28 @@ KAPPA = source_of('''
 
     model.compile(optimizer="adam", loss=kappa_loss)
     ''')
+
+
+MASKED_CELLS = source_of('''
+    import tensorflow as tf
+
+
+    def cell_loss(y_true, y_pred):
+        t = tf.reshape(y_true, (-1, 4, 3))
+        p = tf.reshape(y_pred, (-1, 4, 3))
+        return tf.reduce_sum(t[..., 0] * tf.reduce_sum(tf.square(t[..., 1:] - p[..., 1:])), axis=-1)
+
+
+    model.compile(optimizer="adam", loss=cell_loss)
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_batch_sum_inside_a_product_is_neutralised_over_the_last_axis() -> None:
+    out = verify_cases({"cells.py": (MASKED_CELLS, "TFS102")})
+    (cells,) = out["cells.py"]
+    expect_verdict(cells, "confirmed", present=("over the last axis only",))
 
 
 @pytest.mark.tf

@@ -131,6 +131,15 @@ def __tfs_batch_dim_float__(x):
     import tensorflow as __tf
     t = __tf.convert_to_tensor(x)
     return __tf.cast(__tf.shape(t)[0], t.dtype if t.dtype.is_floating else __tf.float32)
+def __tfs_last_axis__(reduce, x, *args, **kwargs):
+    """The flagged reduction over the last axis only, for a factor of a product that keeps the
+    other axes; a value of rank 1 or less is one per sample already."""
+    import tensorflow as __tf
+    t = __tf.convert_to_tensor(x)
+    if t.shape.rank is not None and t.shape.rank <= 1:
+        return t
+    kwargs.pop("axis", None)
+    return reduce(t, *args, axis=-1, **kwargs)
 def __tfs_keep_batch__(reduce, x, *args, **kwargs):
     """The flagged reduction over every axis but the batch axis (a per-sample value)."""
     import tensorflow as __tf
@@ -660,7 +669,15 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
         return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
     made: tuple[ast.AST, str] | None
-    if ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
+    if ctx.code == "TFS102" and chain and _product_operand(node, chain[-1]) and isinstance(node, ast.Call) \
+            and node.args and _kw(node, "axis") is None and any(_call_name(node).endswith(r) for r in _REDUCTIONS):
+        # ``reduce_sum(mask * reduce_sum(square(t - p)))``: a factor of a product with the
+        # per-cell mask; per sample it would not line up with the mask's cells, over the last
+        # axis (the rule's fix) it does
+        made = (ast.Call(ast.Name("__tfs_last_axis__", ast.Load()), [node.func, *node.args], node.keywords),
+                f"`{_short(node.func)}` over the last axis only (the rule's fix: the product it is a factor "
+                "of keeps the other axes)")
+    elif ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
         made = (_helper("__tfs_rowmean__", node), "the per-element loss averaged over its last axis")
     elif ctx.code == "TFS107" and chain and _partner(node, chain[-1]) is not None and isinstance(node, ast.expr):
         partner = _partner(node, chain[-1])
@@ -688,6 +705,13 @@ def _numpy_call_on(call: ast.AST, arg: ast.AST) -> bool:
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
         and isinstance(call.func.value, ast.Name) and call.func.value.id in ("np", "numpy") \
         and any(a is arg for a in call.args)
+
+
+def _product_operand(node: ast.AST, parent: ast.AST) -> bool:
+    """Whether ``node`` is a factor of ``a * b`` or ``tf.multiply(a, b)``."""
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
+        return parent.left is node or parent.right is node
+    return isinstance(parent, ast.Call) and _call_name(parent) == "multiply" and any(a is node for a in parent.args)
 
 
 def _partner(node: ast.AST, parent: ast.AST) -> ast.expr | None:
