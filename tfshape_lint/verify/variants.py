@@ -132,12 +132,14 @@ def __tfs_batch_dim_float__(x):
     t = __tf.convert_to_tensor(x)
     return __tf.cast(__tf.shape(t)[0], t.dtype if t.dtype.is_floating else __tf.float32)
 def __tfs_last_axis__(reduce, x, *args, **kwargs):
-    """The flagged reduction over the last axis only, for a factor of a product that keeps the
-    other axes; a value of rank 1 or less is one per sample already."""
+    """The flagged reduction over the last axis only, for a factor of a product with a per-cell
+    mask: a batch of cells (rank 3 or more, axis 0 the fed batch) keeps its cells; anything
+    else is reduced per sample, as ``__tfs_keep_batch__`` does."""
     import tensorflow as __tf
     t = __tf.convert_to_tensor(x)
-    if t.shape.rank is not None and t.shape.rank <= 1:
-        return t
+    fed = __tfs_fed_batch__()
+    if t.shape.rank is None or t.shape.rank < 3 or (fed and t.shape[0] is not None and t.shape[0] != fed):
+        return __tfs_keep_batch__(reduce, x, *args, **kwargs)
     kwargs.pop("axis", None)
     return reduce(t, *args, axis=-1, **kwargs)
 def __tfs_keep_batch__(reduce, x, *args, **kwargs):
@@ -675,8 +677,8 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         # per-cell mask; per sample it would not line up with the mask's cells, over the last
         # axis (the rule's fix) it does
         made = (ast.Call(ast.Name("__tfs_last_axis__", ast.Load()), [node.func, *node.args], node.keywords),
-                f"`{_short(node.func)}` over the last axis only (the rule's fix: the product it is a factor "
-                "of keeps the other axes)")
+                f"`{_short(node.func)}` over the last axis only where it sums a batch of cells (the rule's "
+                "fix: the product it is a factor of keeps the cells), else per sample")
     elif ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
         made = (_helper("__tfs_rowmean__", node), "the per-element loss averaged over its last axis")
     elif ctx.code == "TFS107" and chain and _partner(node, chain[-1]) is not None and isinstance(node, ast.expr):
