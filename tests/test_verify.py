@@ -53,7 +53,7 @@ EVIDENCE = {
     "TFS105": r"reordering the batch|batch of 1",
     "TFS106": r"\[4,3\] vs\. \[4\]|\[4\] vs\. \[4,3\]|T == B",
     "TFS107": r"Incompatible shapes: \[[\d,]+\] vs\. \[[\d,]+\]|position in the batch",
-    "TFS108": r"sample_weight \[1,0,0,0\]: Keras computes",
+    "TFS108": r"sample_weight \[1,0,0,0\](: Keras computes| and \[0,1,0,0\] both give .* the weights select no sample)",
     "TFS109": r"gradient norm as written is|scales with the batch size",
     "TFS110": r"batch dim None",
     "TFS111": r"mask|only rescales the loss",

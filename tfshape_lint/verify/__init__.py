@@ -63,12 +63,14 @@ from tfshape_lint.verify.extract import (
     unbound_note,
 )
 from tfshape_lint.verify.realfiles import (
+    KERAS22_BACKEND,
     keras2_modules,
     extra_parts,
     extra_shapes,
     implicit_aliases,
     infer_layouts,
     keras2_names,
+    keras22_names,
     legacy_reduction,
     min_batch,
     packed_inputs,
@@ -502,7 +504,9 @@ def _file_flavour(source: str) -> tuple[str, str]:
     missing = keras2_names(tree)
     if missing:
         shown = ", ".join(f"K.{n}" for n in missing[:3])
-        return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's keras.backend lacks {shown})"
+        shimmed = [n for n in missing if n in KERAS22_BACKEND]
+        extra = f"; Keras 2.2's {', '.join(f'K.{n} as {KERAS22_BACKEND[n]}' for n in shimmed[:2])}" if shimmed else ""
+        return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's keras.backend lacks {shown}{extra})"
     moved = keras2_modules(tree)
     if moved:
         return "keras2", f"run under tf_keras (Keras 2 code: it imports {moved[0]}, which Keras 3 does not have)"
@@ -512,6 +516,10 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if removed:
         shown = ", ".join(f"tf.keras.losses.{n}" for n in removed[:2])
         return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's tf.keras lacks {shown})"
+    old = keras22_names(tree)
+    if old:
+        shown = ", ".join(f"K.{n} as {KERAS22_BACKEND[n]}" for n in old[:2])
+        return "keras2", f"run under tf_keras with Keras 2.2's backend names no Keras has now ({shown})"
     return "keras", ""
 
 

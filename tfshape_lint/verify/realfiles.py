@@ -27,6 +27,11 @@ KERAS3_BACKEND = frozenset({
     "backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format", "is_float_dtype",
     "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon", "set_floatx",
     "set_image_data_format", "standardize_dtype"})
+#: Keras 2.0-2.3 backend names that tf_keras dropped too, and what TensorFlow gives for them:
+#: the tf_keras worker adds them to its backend, so Keras 2.2 code runs (``K.logsumexp`` was
+#: ``tf.reduce_logsumexp``; ``K.tf`` and ``K.control_flow_ops`` were re-exported modules)
+KERAS22_BACKEND = {"logsumexp": "tf.reduce_logsumexp", "tf": "tensorflow", "control_flow_ops": "tensorflow",
+                   "size": "tf.size", "slice": "tf.slice", "identity": "tf.identity"}
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 _LEGACY_REDUCTIONS = ("AUTO", "auto")
 #: middle dimension of inferred layouts: not 4, so that it never equals the probe batch size
@@ -77,6 +82,23 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 or _dotted(node.value) in {f"{name}.backend" for name in keras_names}):
             missing.append(node.attr)
     return sorted(set(missing))
+
+
+def keras22_names(tree: ast.Module) -> list[str]:
+    """Keras 2.2 backend names (see ``KERAS22_BACKEND``) the file reads from a backend it binds,
+    ``keras.backend`` or ``tensorflow.keras.backend`` (``from tensorflow.keras import backend as
+    K; K.logsumexp``): no Keras at hand has them, the tf_keras worker's shim does."""
+    aliases: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases.update(a.asname for a in node.names
+                           if a.asname and a.name in ("keras.backend", "tensorflow.keras.backend"))
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module in ("keras", "tensorflow.keras"):
+            aliases.update(a.asname or a.name for a in node.names if a.name == "backend")
+    found = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr in KERAS22_BACKEND
+             and (isinstance(node.value, ast.Name) and node.value.id in aliases
+                  or _dotted(node.value) in ("keras.backend", "tf.keras.backend", "tensorflow.keras.backend"))}
+    return sorted(found)
 
 
 #: the loss functions ``tf.keras.losses``/``tf.keras.metrics`` had under Keras 2 and lack under

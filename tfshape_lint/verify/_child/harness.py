@@ -791,6 +791,8 @@ class Harness:
         self.reference: float | None = None
         #: each sample's loss alone, from the last ``singles``
         self.single_values: list[float] = []
+        #: what Keras computed with sample_weight [1,0,0,0] (TFS108), for the counterfactual
+        self.weighted: float | None = None
 
     # eager ---------------------------------------------------------------------------------------
     def eager(self, y_true: np.ndarray, y_pred: np.ndarray, sw: np.ndarray | None = None,

@@ -132,6 +132,12 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         # values were seen, but that they are what reaches the loss was not
         return inconclusive(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so the "
                             "flagged op's values are not shown to be what makes the loss non-finite")
+    if variant.status == "refuted" and params.get("code") == "TFS108" and h.weighted is not None \
+            and hv.weighted is not None and close(h.weighted, hv.weighted):
+        # the weighted loss is the same number with the flagged reduction kept per sample: the
+        # inputs do not tell a scalar from per-sample values that are all alike
+        return inconclusive(f"as written: {original.evidence}; with {desc} Keras computes the same "
+                            f"{fmt(hv.weighted)}, so these inputs do not show the flagged reduction losing the weights")
     if variant.status == "refuted":
         return confirmed(f"as written{scalar_note}: {original.evidence}; with {desc}: {variant.evidence}")
     if variant.status == "confirmed" and params.get("code") == "TFS302" and \
@@ -1132,6 +1138,7 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
     if err is not None:
         return inconclusive(f"with sample_weight: {describe(err)}")
+    h.weighted = got
     given = params.get("reference")
     if isinstance(given, float):
         # the variant is compared with the loss as written, each sample alone (at batch 1 the
@@ -1147,6 +1154,11 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
         return _weight_selection(h, base, got, f"the loss has no per-sample reference (each sample alone "
                                                f"{alone}: the loss is defined over the batch)")
     singles = h.single_values if not isinstance(given, float) else []
+    if singles and all(negligible(v) for v in singles) and not negligible(base.value):
+        # NT-Xent over the batch's pairs: one sample alone has no pair, a loss of 0, which says
+        # nothing about how the batch's own per-sample values are weighted
+        return _weight_selection(h, base, got, f"each sample alone gives 0 and the batch {fmt(base.value)}: the "
+                                               "loss is defined over the batch")
     if singles and close(singles[0], base.value):
         # Keras's scalar x mean(sw) and sample 0's weighted loss are then the same number: the
         # inputs cannot tell how the weights are applied
