@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
@@ -1212,6 +1213,9 @@ def _closure(module: _Module, roots: list[ast.stmt], expr: ast.expr) -> tuple[li
 
 def _definitions(module: _Module, name: str, left_out: dict[str, str]) -> Iterable[ast.stmt]:
     bindings = module.bindings.get(name, [])
+    if not bindings and not hasattr(builtins, name) and not _has_star_import(module.tree):
+        # read by the loss, bound by nothing in the file: the loss raises NameError as written
+        left_out[name] = f"`{name}`, which the file defines nowhere (the loss raises NameError as written)"
     if not bindings or any(b.kind == "import" for b in bindings):
         return []
     last = bindings[-1]
@@ -1224,6 +1228,12 @@ def _definitions(module: _Module, name: str, left_out: dict[str, str]) -> Iterab
             left_out[name] = f"module-level `{name}` (line {stmt.lineno}) {reason}"
             return []
     return chain
+
+
+@functools.lru_cache(maxsize=8)
+def _has_star_import(tree: ast.Module) -> bool:
+    """Whether the module has ``from x import *`` (which may bind any name)."""
+    return any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
 
 
 def _live_chain(module: _Module, name: str, chain: list[ast.stmt]) -> list[ast.stmt]:
