@@ -6,7 +6,9 @@
 - a TFS108 finding on a loss over the batch's pairs (one sample alone gives 0) is tested for
   weights that select samples; one whose weighted value is the same number with the flagged
   reduction kept per sample is inconclusive (those inputs cannot tell a scalar from per-sample
-  values that are all alike), never confirmed.
+  values that are all alike), never confirmed;
+- a factory the file never calls whose parameter only indexes a module-level dict literal
+  (``NUM_SAMPLES[dataset]``) is built with that dict's first key.
 """
 
 from __future__ import annotations
@@ -92,3 +94,31 @@ def test_keras22_backend_names_run_under_a_shim_and_pairwise_weights_need_a_diff
                    absent=("Keras computes the same",))
     (alike,) = out["alike.py"]
     expect_verdict(alike, "inconclusive", present=("Keras computes the same",))
+
+
+NUM_SAMPLES_FACTORY = source_of('''
+    import tensorflow as tf
+
+    NUM_SAMPLES = {
+        "DRIVE": [6029585, 569615],
+    }
+
+
+    def weighted_focal(dataset, gamma=2.0):
+        counts = NUM_SAMPLES[dataset]
+        weights = tf.constant([sum(counts) / c for c in counts], tf.float32)
+
+        def focal(y_pred, y_true):
+            p = tf.clip_by_value(y_pred, 1e-7, 1.0)
+            return -tf.reduce_sum(weights * y_true * (1.0 - p) ** gamma * tf.math.log(p), axis=-1)
+        return focal
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_a_parameter_that_indexes_a_module_dict_is_bound_to_its_first_key() -> None:
+    out = verify_cases({"focal.py": (NUM_SAMPLES_FACTORY, "TFS503")})
+    (focal,) = out["focal.py"]
+    expect_verdict(focal, "confirmed", present=("`dataset` = 'DRIVE'", "swapped back"))
+

@@ -798,7 +798,12 @@ class Evaluator:
         if dotted in self.module.lambdas:
             return self._helper_call(node, (self.module.lambdas[dotted], Env()), args)
         if dotted in self.module.loss_classes:
-            return Value(tensor=False, tags=frozenset({Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}))
+            tags = {Tag.LOSS_INSTANCE, Tag.CUSTOM_LOSS_INSTANCE}
+            if any(a.star == "**" for a in node.args):
+                # ``DiceLoss(**kwargs)``: the caller's reduction, whatever it is (MIST builds its
+                # losses with ``reduction=NONE``): not assumed to be the scalar default
+                tags.add(Tag.REDUCTION_NONE)
+            return Value(tensor=False, tags=frozenset(tags))
         canon = self.module.imports.canonical(dotted)
         spec = lookup(canon)
         if spec is None and canon is not None and canon.startswith("math.") and canon[5:] in PYTHON_MATH:
@@ -1272,6 +1277,11 @@ def _squeeze(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         return x.evolve(rel=None, rank=None, batch=False,
                         tags=x.tags | {Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS}).with_mark(Mark.SQUEEZE, node)
     axes = axis if isinstance(axis, tuple) else (axis,)
+    if x.has(Tag.ONE_HOT) and x.rel == 0 and len(axes) == 1 and axes[0] not in (0, -1):
+        # ``squeeze(one_hot(mask, C), 4)``: the class ids had a trailing axis of 1, which the
+        # encoding kept before the classes: that is the axis squeezed, and the result matches
+        # the prediction (one_hot took the ids for one rank below it)
+        return x.with_tags(Tag.SQUEEZED).with_mark(Mark.SQUEEZE, node)
     rel = x.rel - len(axes) if x.rel is not None else None
     rank = x.rank - len(axes) if x.rank is not None else None
     return x.evolve(rel=rel, rank=rank, batch=x.batch and 0 not in axes,

@@ -138,6 +138,21 @@ class StaticBatchDimension(Rule):
                 note="called per sample by tf.map_fn: axis 0 is not the batch"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    true_shape = y_true.shape\n"
+                "    result = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
+                "    if len(true_shape) >= 3:\n"
+                "        return tf.reshape(result, true_shape[:-1])\n"
+                "    return result\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "def loss(y_true, y_pred):\n"
+                      "    true_shape = y_true.shape\n"
+                      "    result = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
+                      "    if len(true_shape) >= 3:\n"
+                      "        return tf.reshape(result, tf.shape(y_true)[:-1])\n"
+                      "    return result\n",
+                line=8, note="the static shape kept in a name, its prefix (batch size first) a reshape target"),
         Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / y_true.shape[0]\n",
@@ -273,7 +288,7 @@ class StaticBatchDimension(Rule):
 
     # -- reporting and the fix ---------------------------------------------------------------
     def _report(self, source: cst.CSTNode, kinds: set[str]) -> None:
-        tensor = _tensor_of(source)
+        tensor = _tensor_of(source) or self._named_shape_owner(source)
         if tensor is None:
             return
         shape_fn, imports = self._shape_spelling()
@@ -297,6 +312,18 @@ class StaticBatchDimension(Rule):
             and isinstance(source.slice[0].slice, cst.Slice) else "is"
         self.report(source, expr=_code(source), what=what, dynamic=advice, fix=fix,
                     fix_imports=imports if fix is not None else ())
+
+    def _named_shape_owner(self, source: cst.CSTNode) -> cst.BaseExpression | None:
+        """``true_shape[:-1]`` of ``true_shape = K.int_shape(y_true)``: the tensor whose static
+        shape the name holds, when it has one assignment."""
+        if not isinstance(source, cst.Subscript) or not isinstance(source.value, cst.Name) or self.loss is None:
+            return None
+        for scope in self.loss.all_scopes():
+            found = scope.definitions(source.value)
+            if found is not None and len(found) == 1:
+                (expr,) = found
+                return _shape_owner(expr) if isinstance(expr, cst.BaseExpression) else None
+        return None
 
     def _shape_spelling(self) -> tuple[str, tuple[ImportSpec, ...]]:
         """``tf.shape`` / ``ops.shape`` / ``K.shape`` as this file spells it."""

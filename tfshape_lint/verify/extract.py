@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextvars
 import copy
 import functools
 import warnings
@@ -164,6 +165,8 @@ def _apply_variant(tree: ast.Module, source: str, span: tuple[int, int, int, int
 
 # -- module index -----------------------------------------------------------------------------
 def _index(source: str, tree: ast.Module) -> _Module:
+    # the module whose parameters get bound from here on (extraction, its notes): its dict keys
+    _DICT_KEYS.set(_module_dict_keys(tree))
     module = _Module(source, tree)
     for stmt in _top_statements(tree.body):
         module.top.append(stmt)
@@ -353,7 +356,7 @@ class ParamBinding:
     literal: str | int | float | None = None
 
     def expr(self) -> ast.expr:
-        if self.kind in ("branch", "selector"):
+        if self.kind in ("branch", "selector", "key"):
             return ast.Constant(self.literal)
         if self.kind in ("size", "count", "classes"):
             return ast.Constant(int(self.value))
@@ -389,6 +392,8 @@ class ParamBinding:
     def shown(self, param: str) -> str:
         if self.kind == "branch":
             return f"`{param}` = {self.literal!r} (the branch that defines the flagged loss)"
+        if self.kind == "key":
+            return f"`{param}` = {self.literal!r} (the first key of the module-level dict the code indexes with it)"
         if self.kind == "selector":
             return f"`{param}` = {self.literal!r} (the first value the code compares it with)"
         if self.kind == "labels":
@@ -408,6 +413,34 @@ class ParamBinding:
         if self.kind == "record":
             return f"`{param}` = a record whose every setting is {NEUTRAL:g} (the code only reads named settings of it)"
         return f"`{param}` = {self.value:g}"
+
+
+#: the first key of each module-level dict literal of the file indexed last (``NUM_SAMPLES =
+#: {'DRIVE': [...]}``): a parameter only used as a key into one is bound to it
+_DICT_KEYS: contextvars.ContextVar[dict[str, object]] = contextvars.ContextVar("dict_keys", default={})
+
+
+def _module_dict_keys(tree: ast.Module) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Dict) and stmt.value.keys \
+                and isinstance(stmt.value.keys[0], ast.Constant):
+            out[stmt.targets[0].id] = stmt.value.keys[0].value
+    return out
+
+
+def _dict_key(uses: NameSites, param: str) -> object | None:
+    """The key ``param`` stands for when its every use indexes one module-level dict literal
+    (``classes_num = NUM_SAMPLES[dataset]``): that dict's first key; None otherwise."""
+    keys = _DICT_KEYS.get()
+    sites = uses.loads.get(param, [])
+    owners = {parent.value.id for _, parent, _ in sites
+              if isinstance(parent, ast.Subscript) and isinstance(parent.value, ast.Name)}
+    if not sites or len(owners) != 1 or not all(isinstance(parent, ast.Subscript) for _, parent, _ in sites):
+        return None
+    owner = owners.pop()
+    return keys.get(owner)
 
 
 def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
@@ -435,6 +468,10 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
         chosen = _selector_literal(uses, param) if not _in_else_of_test(root, param, target_line) else None
         if chosen is not None:
             out[param] = ParamBinding("selector", literal=chosen)
+            continue
+        key = _dict_key(uses, param)
+        if isinstance(key, (str, int, float)):
+            out[param] = ParamBinding("key", literal=key)
             continue
         if read_as_record(uses, param):
             out[param] = ParamBinding("record")
@@ -1041,7 +1078,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch", "selector"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch", "selector", "key"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
