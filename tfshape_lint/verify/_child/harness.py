@@ -758,14 +758,24 @@ _RESHAPE_MULTIPLE = re.compile(r"Input to reshape is a tensor with \d+ values, b
                                r"a multiple of (\d+)")
 
 
-def reshape_layout(failures: Sequence[tuple[str, BaseException]]) -> str | None:
+#: ``reshape(y_pred[:, 0], tf.shape(y_true))`` on labels wider than one column: one value per
+#: sample reshaped to the labels' shape
+_RESHAPE_TO_LABELS = re.compile(r"Input to reshape is a tensor with (\d+) values, but the requested shape has (\d+)")
+
+
+def reshape_layout(failures: Sequence[tuple[str, BaseException]], n: int = 4) -> str | None:
     """A flat layout with as many values per sample as a failed reshape asked for (at most
-    100,000), registered; None when no layout failed that way."""
-    for _, exc in failures:
+    100,000), or labels of one column when the loss reshaped one value per sample to the
+    labels' shape, registered; None when no layout failed that way."""
+    for name, exc in failures:
         found = _RESHAPE_MULTIPLE.search(str(exc))
         if found and 1 < int(found.group(1)) <= 100_000:
             size = int(found.group(1))
             return _register({"true": [size], "pred": [size], "labels": "float"}, "reshaped")
+        to_labels = _RESHAPE_TO_LABELS.search(str(exc))
+        if to_labels and int(to_labels.group(1)) == n and name in SIGS and SIGS[name].true_shape != (1,):
+            pred = list(SIGS[name].pred_shape)
+            return _register({"true": [1] * len(pred), "pred": pred, "labels": "float"}, "reshaped")
     return None
 
 
@@ -914,7 +924,7 @@ class Harness:
         if zero is not None:
             self.decided = self.decided or zero.sig.name
             return zero
-        flat = reshape_layout(self.failures)
+        flat = reshape_layout(self.failures, n)
         if flat is not None and flat not in JOB_ORDER:
             # the loss reshapes each sample to a size of its own (YOLO's S*S*(C+5) cells): that
             # many values per sample, tried first from now on in this job

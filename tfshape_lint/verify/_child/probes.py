@@ -749,7 +749,7 @@ def _broadcast(h: Harness, names: list[str], params: dict[str, Any]) -> Outcome:
     #: a layout the loss body implies on which the flagged op broadcasts silently: then a shape
     #: error on a default layout (a prediction as wide as made-up labels) proves nothing
     silent_where_implied = ""
-    for name in (params.get("only") or order(names)):
+    for name in _with_reshaped(h, params.get("only") or order(names)):
         sig = SIGS[name]
         seen: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         errors: list[BaseException] = []
