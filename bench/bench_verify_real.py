@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from tfshape_lint.engine import lint_source
+from tfshape_lint.engine import SourceError, lint_source
 from tfshape_lint.finding import Finding
 from tfshape_lint.verify import tensorflow_available, verify_findings
 
@@ -81,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         text = path.read_text(encoding="utf-8", errors="replace")
         sources[str(path)] = text
-        findings.extend(dataclasses.replace(f, path=str(path)) for f in lint_source(text, linted_as(path, text)))
+        try:
+            found = lint_source(text, linted_as(path, text))
+        except SourceError as exc:  # a file Python itself cannot parse has nothing to verify
+            print(f"{path.name}: not linted: {exc}")
+            continue
+        findings.extend(dataclasses.replace(f, path=str(path)) for f in found)
     began = time.perf_counter()
     out = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
     wall = time.perf_counter() - began
