@@ -103,8 +103,6 @@ MEASURED_EXCEPTIONS = {
     # bad examples added by issue 11 after the counterfactual verifier was built; measured, not yet analysed
     ("TFS105", "y_pred[0][0]"): (
         Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
-    ("TFS110", "K.int_shape(y_pred)[:-1]"): (
-        Status.INCONCLUSIVE, "a sliced static shape: tf.shape(y)[0] alone is not the fix for this form"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
         Status.INCONCLUSIVE, "the sum is in a module-level lambda, which the probe program does not re-run"),
     ("TFS502", "activation=tf.nn.softmax"): (

@@ -142,17 +142,13 @@ class StaticBatchDimension(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    true_shape = y_true.shape\n"
                 "    result = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
-                "    if len(true_shape) >= 3:\n"
-                "        return tf.reshape(result, true_shape[:-1])\n"
-                "    return result\n",
+                "    return tf.reshape(result, true_shape[:-1])\n",
                 fixed="import tensorflow as tf\n\n\n"
                       "def loss(y_true, y_pred):\n"
                       "    true_shape = y_true.shape\n"
                       "    result = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"
-                      "    if len(true_shape) >= 3:\n"
-                      "        return tf.reshape(result, tf.shape(y_true)[:-1])\n"
-                      "    return result\n",
-                line=8, note="the static shape kept in a name, its prefix (batch size first) a reshape target"),
+                      "    return tf.reshape(result, tf.shape(y_true)[:-1])\n",
+                line=7, note="the static shape kept in a name, its prefix (batch size first) a reshape target"),
         Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / y_true.shape[0]\n",

@@ -414,7 +414,27 @@ def _dynamic_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     base = _shape_base(node)
     if base is None:
         return None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        # ``y.shape[:-1]``: the same prefix of the dynamic shape
+        dynamic = ast.Subscript(ast.Call(ast.Attribute(ast.Name("__tfs_tf__", ast.Load()), "shape", ast.Load()),
+                                         [base], []), copy.deepcopy(node.slice), ast.Load())
+        return dynamic, f"`tf.shape({_short(base)})[{ast.unparse(node.slice)}]` (the rule's fix)"
     return _helper("__tfs_batch_dim__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)"
+
+
+def _held_shape(node: ast.AST, chain: list[ast.AST]) -> ast.Subscript | None:
+    """``true_shape[:-1]`` of ``true_shape = K.int_shape(y_true)`` (assigned once in the function
+    around it): the same subscript of the shape expression itself."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return None
+    fn = next((p for p in reversed(chain) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None:
+        return None
+    assigned = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id == node.value.id]
+    if len(assigned) != 1:
+        return None
+    return ast.Subscript(copy.deepcopy(assigned[0]), copy.deepcopy(node.slice), ast.Load())
 
 
 def _shape_base(node: ast.AST) -> ast.expr | None:
@@ -671,7 +691,10 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
         return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
     made: tuple[ast.AST, str] | None
-    if ctx.code == "TFS102" and chain and _product_operand(node, chain[-1]) and isinstance(node, ast.Call) \
+    held = _held_shape(node, chain) if ctx.code == "TFS110" else None
+    if held is not None and _shape_base(held) is not None:
+        made = _dynamic_batch(held, ctx)
+    elif ctx.code == "TFS102" and chain and _product_operand(node, chain[-1]) and isinstance(node, ast.Call) \
             and node.args and _kw(node, "axis") is None and any(_call_name(node).endswith(r) for r in _REDUCTIONS):
         # ``reduce_sum(mask * reduce_sum(square(t - p)))``: a factor of a product with the
         # per-cell mask; per sample it would not line up with the mask's cells, over the last
