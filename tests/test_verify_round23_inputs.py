@@ -8,7 +8,9 @@
   reduction kept per sample is inconclusive (those inputs cannot tell a scalar from per-sample
   values that are all alike), never confirmed;
 - a factory the file never calls whose parameter only indexes a module-level dict literal
-  (``NUM_SAMPLES[dataset]``) is built with that dict's first key.
+  (``NUM_SAMPLES[dataset]``) is built with that dict's first key;
+- a flagged op in a branch for inputs of higher rank (``if len(true_shape) >= 3:``) that the first
+  layouts never reach is run again on layouts of rank 3 and more, and the evidence says so.
 """
 
 from __future__ import annotations
@@ -121,4 +123,25 @@ def test_a_parameter_that_indexes_a_module_dict_is_bound_to_its_first_key() -> N
     out = verify_cases({"focal.py": (NUM_SAMPLES_FACTORY, "TFS503")})
     (focal,) = out["focal.py"]
     expect_verdict(focal, "confirmed", present=("`dataset` = 'DRIVE'", "swapped back"))
+
+
+RANK_BRANCH = source_of('''
+    import tensorflow as tf
+
+
+    def per_pixel_loss(y_true, y_pred):
+        true_shape = y_true.shape
+        result = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)
+        if len(true_shape) >= 3:
+            return tf.reshape(result, true_shape[:-1])
+        return result
+    ''')
+
+
+@pytest.mark.tf
+@needs_tf
+def test_a_branch_for_higher_rank_inputs_is_reached_on_the_ladder() -> None:
+    out = verify_cases({"branch.py": (RANK_BRANCH, "TFS110")})
+    (branch,) = out["branch.py"]
+    expect_verdict(branch, "confirmed", present=("with inputs of rank 3 or more", "tf.shape(y_true)[:-1]"))
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from tfshape_lint.verify._child.harness import (
     JOB_ORDER,
+    LADDER,
     SIGS,
     Base,
     Harness,
@@ -103,6 +104,8 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         flipped, flips = _with_flipped_flags(fn, h, hv, params)
         if flipped is None or flipped.status != "confirmed":
             flipped, flips = _with_other_choices(fn, h, hv, params)
+        if (flipped is None or flipped.status != "confirmed") and not params.get("only"):
+            flipped, flips = _with_higher_rank(fn, h, params)
         if flipped is not None and flipped.status == "confirmed":
             original = flipped
             scalar_note += f" (with {flips}: the flagged op sits in that branch)"
@@ -311,6 +314,21 @@ def _flip_plan(subject: Any) -> tuple[dict[str, bool], Callable[[Any, dict[str, 
 
 #: how many other string settings a flagged node in an untaken branch is tried with
 _MORE_CHOICES = 3
+
+
+def _with_higher_rank(fn: Probe, h: Harness, params: dict[str, Any]) -> tuple[Outcome | None, str]:
+    """The probe again on the ladder's layouts of rank 3 and more only, when the flagged op sits
+    in a branch for inputs of higher rank (``if len(shape) >= 3:``) that the first layouts did
+    not take: the run if it confirms, else (None, "")."""
+    higher = [n for n in LADDER if len(SIGS[n].true_shape) >= 2]
+    if not higher:
+        return None, ""
+    h.subject.reached = False
+    h.decided = ""  # the layout this run decides on is the one the variant must use
+    outcome = fn(h, {**params, "only": higher})
+    if outcome.status == "confirmed" and h.subject.reached:
+        return outcome, "inputs of rank 3 or more"
+    return None, ""
 
 
 def _with_other_choices(fn: Probe, h: Harness, hv: Harness | None,
