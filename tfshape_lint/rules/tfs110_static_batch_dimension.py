@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import libcst as cst
 
@@ -29,6 +30,8 @@ _PYTHON_BUILTINS = frozenset({"builtins.range", "builtins.int", "builtins.float"
 _NOT_USES = frozenset({"tf.print", "K.print_tensor", "tf.TensorShape", "tf.ensure_shape",
                        "tf.compat.dimension_value", "tf.debugging.assert_equal"})
 _PY_ONLY_KINDS = frozenset({Kind.CONSTANT})
+#: ``.batch(n, drop_remainder=True)``: every batch the file's pipeline makes has the static size
+_DROP_REMAINDER = re.compile(r"\bdrop_remainder\s*=\s*True\b")
 #: ops that call a function once per element of axis 0: there, axis 0 is not the batch
 _MAP_FNS = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn", "ops.map", "ops.vectorized_map",
                       "tf.scan", "tf.foldl", "tf.foldr", "K.foldl", "K.foldr"})
@@ -45,7 +48,10 @@ class StaticBatchDimension(Rule):
     in arithmetic, `range`, `reshape`, `tf.zeros((n, ...))` and other constructors, `tf.cast`.
     The value is followed through variables and helpers to where it is used. Not flagged:
     other axes (`y.shape[-1]` is known statically), `tf.shape(y)[0]`, code outside losses,
-    and losses that check it against `None` (`if y.shape[0] is None`, `y.shape[0] or ...`).
+    losses that check it against `None` (`if y.shape[0] is None`, `y.shape[0] or ...`), and
+    files whose `tf.data` pipeline batches with `drop_remainder=True`: `fit` then traces with
+    the batch size known (measured on TF 2.21 / Keras 3.15: a loss dividing by
+    `y_true.shape[0]` sees 16 with `.batch(16, drop_remainder=True)` and raises without it).
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
@@ -91,6 +97,13 @@ class StaticBatchDimension(Rule):
     recipe = Recipe("unknown_batch", {}, "traced as fit traces it (batch dim None) vs an eager call")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    return tf.reduce_sum(tf.square(y_true - y_pred)) / y_true.shape[0]\n\n\n"
+                "dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16, drop_remainder=True)\n"
+                "model.compile(optimizer='adam', loss=loss)\n"
+                "model.fit(dataset, epochs=3)\n",
+                note="the pipeline drops the partial batch: fit traces with the batch size known (16)"),
         Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    n = tf.cast(tf.shape(y_true)[0], y_pred.dtype)\n"
@@ -208,6 +221,8 @@ class StaticBatchDimension(Rule):
     def check_loss(self, loss: Scope) -> None:
         if not any(value.marks and _static(value) for scope in loss.all_scopes() for _, value in scope.evaluated()):
             return  # every use reported below is of a value the static batch size marked
+        if _DROP_REMAINDER.search(self.index.source):
+            return  # the file's batches all have the static size: fit traces with it known
         if not tensor_code(self.index.imports, loss):
             return
         uses: dict[cst.CSTNode, set[str]] = {}
