@@ -117,14 +117,6 @@ NUM_SAMPLES_FACTORY = source_of('''
     ''')
 
 
-@pytest.mark.tf
-@needs_tf
-def test_a_parameter_that_indexes_a_module_dict_is_bound_to_its_first_key() -> None:
-    out = verify_cases({"focal.py": (NUM_SAMPLES_FACTORY, "TFS503")})
-    (focal,) = out["focal.py"]
-    expect_verdict(focal, "confirmed", present=("`dataset` = 'DRIVE'", "swapped back"))
-
-
 RANK_BRANCH = source_of('''
     import tensorflow as tf
 
@@ -140,8 +132,11 @@ RANK_BRANCH = source_of('''
 
 @pytest.mark.tf
 @needs_tf
-def test_a_branch_for_higher_rank_inputs_is_reached_on_the_ladder() -> None:
-    out = verify_cases({"branch.py": (RANK_BRANCH, "TFS110")})
+def test_a_dict_key_parameter_and_a_branch_for_higher_rank_inputs_are_reached() -> None:
+    # one verifier call for both files: one worker start
+    out = verify_cases({"focal.py": (NUM_SAMPLES_FACTORY, "TFS503"), "branch.py": (RANK_BRANCH, "TFS110")})
+    (focal,) = out["focal.py"]
+    expect_verdict(focal, "confirmed", present=("`dataset` = 'DRIVE'", "swapped back"))
     (branch,) = out["branch.py"]
     expect_verdict(branch, "confirmed", present=("with inputs of rank 3 or more", "tf.shape(y_true)[:-1]"))
 

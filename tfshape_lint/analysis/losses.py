@@ -192,7 +192,7 @@ _ADVERSARIAL_PARAM = re.compile(r"^(?:(?:d|disc|discriminator)_)?(?:real|fake|ge
 #: the first parameter of a custom-loop loss helper that runs the model itself
 _MODEL_PARAMS = frozenset({"model", "net", "network"})
 #: what such a helper calls its inputs
-MODEL_INPUT_NAMES = _INPUT_PARAMS = frozenset({"x", "inputs", "input", "images", "features", "data", "batch_x", "x_batch", "xs"})
+MODEL_INPUT_NAMES = frozenset({"x", "inputs", "input", "images", "features", "data", "batch_x", "x_batch", "xs"})
 
 
 def model_loop_signature(fn: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> bool:
@@ -202,10 +202,10 @@ def model_loop_signature(fn: ast.FunctionDef | ast.AsyncFunctionDef, params: lis
     if "loss" not in fn.name.lower() or len(params) < 3 or params[0].lower() not in _MODEL_PARAMS:
         return False
     rest = [p.lower() for p in params[1:]]
-    if not any(p in _INPUT_PARAMS for p in rest) or not any(p in LABEL_NAMES for p in rest):
+    if not any(p in MODEL_INPUT_NAMES for p in rest) or not any(p in LABEL_NAMES for p in rest):
         return False
     return any(isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name)
-               and n.args[0].id.lower() in _INPUT_PARAMS and _head_is(n.func, params[0]) for n in ast.walk(fn))
+               and n.args[0].id.lower() in MODEL_INPUT_NAMES and _head_is(n.func, params[0]) for n in ast.walk(fn))
 
 
 def _head_is(func: ast.expr, name: str) -> bool:
@@ -842,13 +842,14 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
     else:
         base = old if old.factory or not new.factory else new
     caller = old if old.caller is not None else new
+    # names decide the roles only where no Keras API passes the arguments
+    by_names = context in (Context.UNKNOWN, Context.DIRECT)
     return LossSpec(base.qualname, base.unit, base.path, base.lambda_ordinal, context, role,
                     base.params, base.line, base.factory, base.factory_call,
                     caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added,
-                    # names decide the roles only where no Keras API passes the arguments
-                    pred_first=(old.pred_first or new.pred_first) and context in (Context.UNKNOWN, Context.DIRECT),
-                    adversarial=(old.adversarial or new.adversarial) and context in (Context.UNKNOWN, Context.DIRECT),
-                    model_first=(old.model_first or new.model_first) and context in (Context.UNKNOWN, Context.DIRECT))
+                    pred_first=(old.pred_first or new.pred_first) and by_names,
+                    adversarial=(old.adversarial or new.adversarial) and by_names,
+                    model_first=(old.model_first or new.model_first) and by_names)
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

@@ -227,14 +227,11 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
                             origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.BATCHES}))
                 for name in params}
     if spec.model_first:
-        # the model, its inputs (a batch of data) and the labels; the predictions are the model's call
-        out = {params[0]: Value(tensor=False, tags=frozenset({Tag.MODEL}))}
+        # the model and its inputs (a batch of data); the labels below; the predictions are the
+        # model's call, no parameter
+        out[params[0]] = Value(tensor=False, tags=frozenset({Tag.MODEL}))
         out.update((name, Value(batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.DATA})))
                    for name in params[1:] if name != labels)
-        if labels is not None:
-            out[labels] = Value(rel=0, batch=True, dtype=DType.FLOAT, origin=frozenset({Origin.Y_TRUE}),
-                                tags=frozenset({Tag.INPUT, Tag.Y_TRUE}))
-        return out
     if spec.adversarial:
         # a discriminator's outputs on real and generated data: predictions of one shape
         return {name: Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF, origin=frozenset({Origin.Y_PRED}),
@@ -245,7 +242,7 @@ def input_values(spec: LossSpec) -> dict[str, Value]:
     if predictions is not None:
         out[predictions] = Value(rel=0, batch=True, dtype=DType.FLOAT, grad=Grad.DIFF,
                                  origin=frozenset({Origin.Y_PRED}), tags=frozenset({Tag.INPUT, Tag.Y_PRED}))
-    if spec.added:
+    if spec.added and not spec.model_first:
         out.update((name, MODEL_TENSOR) for name in params[2:])
     return out
 
@@ -342,7 +339,8 @@ class Evaluator:
                 if self.scope.spec.model_first and isinstance(returned, cst.Tuple) and returned.elements \
                         and self.depth == 0:
                     # ``return loss, pred``: the loop unpacks the helper's tuple and differentiates the first
-                    self.expr(returned, env)
+                    for rest in returned.elements[1:]:
+                        self.expr(rest.value, env)
                     returned = returned.elements[0].value
                 self.scope.returns.append((returned, self.expr(returned, env)))
             return True

@@ -542,7 +542,7 @@ class BatchAxisReduction(Rule):
                     self.report(call, message=f"{self._name(call)} sums the batch of a term handed to add_loss, so "
                                               "loss and gradient scale with batch size; take the mean over the batch")
                     continue
-                if loss.context is Context.DIRECT and not loss.is_helper:
+                if _differentiated_as_is(loss):
                     # a custom loop: what the loss returns is differentiated as it is
                     self.report(call, message=f"{self._name(call)} sums over the batch axis, so loss and gradient "
                                               "scale with batch size; take the mean over the batch",
@@ -562,7 +562,7 @@ class BatchAxisReduction(Rule):
             return None  # the batch axis moved (a transpose): axis=-1 need not be the per-sample axis
         if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
             return None
-        if loss.context is Context.DIRECT and not loss.is_helper:
+        if _differentiated_as_is(loss):
             # a custom loop differentiates what the loss returns: a vector's gradient is its sum's,
             # so the per-sample values alone would scale the same; their mean does not
             return _as_mean(call)
@@ -573,6 +573,12 @@ class BatchAxisReduction(Rule):
             # as they are is what Keras averages (a mean per element where there were more)
             return unwrapped(summed)
         return with_keyword(call, "axis", minus_one())
+
+
+def _differentiated_as_is(loss: Scope) -> bool:
+    """A custom loop's loss (not a helper of one): what it returns is differentiated as it is,
+    so a per-sample vector scales like its sum and the fix is the mean."""
+    return loss.context is Context.DIRECT and not loss.is_helper
 
 
 def _as_mean(call: cst.Call) -> cst.Call | None:

@@ -280,8 +280,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         names = names[::-1]  # (labels, predictions), whatever order the signature has
     if loss is not None and loss.adversarial and loss.params:
         names = ("", loss.params[0])  # no labels; the discriminator's outputs are the predictions
-    if loss is not None and loss.model_first:
-        roles = model_loop_roles(loss.params)  # the predictions are the model's call, no parameter
+    roles = model_loop_roles(loss.params) if loss is not None and loss.model_first else []
+    if loss is not None and roles:  # the predictions are the model's call, no parameter
         names = (loss.params[roles.index("labels")] if "labels" in roles else "", "")
     ctx = variants.Context(finding.code, finding.severity.value, names[0], names[1])
     background = [(span_, variants.Context(code, severity, names[0], names[1]))
@@ -345,15 +345,13 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                                    constructor_note(source, loss) if loss is not None else "",
                                                    packed_note, alias_note) if n),
                extra_shapes=_extra_shapes(source, loss))
-    if loss is not None and loss.model_first:
-        roles = model_loop_roles(loss.params)
+    if loss is not None and roles:
         tree = _parsed(source)
         job.update(model_args=roles, context="direct",
                    model_parts=model_parts(tree, loss.params[0]) if tree is not None else {})
         _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params)}) with a "
                                "stand-in model that returns the probe's y_pred for any input, the labels as "
-                               f"`{loss.params[roles.index('labels')] if 'labels' in roles else '?'}`; the first "
-                               "value of a returned tuple is the loss")
+                               f"`{names[0] or '?'}`; the first value of a returned tuple is the loss")
     if loss is not None and loss.adversarial:
         job.update(adversarial=True, context="direct")
         _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params)}) with the "
