@@ -54,14 +54,19 @@ class BatchAxisIndexing(Rule):
     means, but the values (and the shape) of the loss change.
 
     ## Verification
-    `--verify` calls the loss on a batch of 4 and on a batch of 1: an out-of-bounds error at
-    batch 1, or a result whose leading dimension is not the batch, confirms it.
+    `--verify` runs the loss on a batch of 4 and on the same samples reordered: per-sample losses
+    must follow their samples. It confirms when they do not (or when a batch of 1 raises an
+    out-of-bounds error on the flagged index) and the same inputs with the index moved off the
+    batch axis (`[..., i]`, or the index dropped where a column was already picked) show no
+    such change. A loss that unpacks its prediction into as many parts as it indexes (a triplet
+    loss over `y_pred[0]`, `y_pred[1]`, `y_pred[2]`) stays inconclusive: a model that stacks three
+    batches on axis 0 makes the same code correct, and only the project shows which it is.
     """
 
     code = "TFS105"
     value_only = True
     name = "batch-axis-indexing"
-    message = "{expr} indexes the batch axis and picks one sample, not a column; index the last axis: {fixed}"
+    message = "{expr} indexes the batch axis and picks one sample, not a column; {advice}"
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
@@ -226,6 +231,19 @@ class BatchAxisIndexing(Rule):
                       "    return tf.reduce_mean(tf.square(y_pred[..., 0] - y_true) / variance + tf.math.log(variance), axis=-1)\n\n"
                       "model.compile(optimizer='adam', loss=heteroscedastic_nll)\n",
                 line=4, note="handed to compile: Keras passes one tensor, and y_pred[1] is its second sample"),
+        Example("import tensorflow as tf\n\n"
+                "def ppo_loss(y_true, y_pred):\n"
+                "    actions = y_true[:, 0:3]\n"
+                "    advantage = y_true[:, 3][0]\n"
+                "    return -tf.reduce_mean(tf.reduce_sum(actions * y_pred, axis=-1) * advantage)\n\n"
+                "model.compile(optimizer='adam', loss=ppo_loss)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def ppo_loss(y_true, y_pred):\n"
+                      "    actions = y_true[:, 0:3]\n"
+                      "    advantage = y_true[:, 3]\n"
+                      "    return -tf.reduce_mean(tf.reduce_sum(actions * y_pred, axis=-1) * advantage)\n\n"
+                      "model.compile(optimizer='adam', loss=ppo_loss)\n",
+                line=5, note="a column already picked (one value per sample): the fix drops the index"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -281,10 +299,16 @@ class BatchAxisIndexing(Rule):
         if isinstance(inner, cst.Subscript) and axis0_index(inner) is not None:
             # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
             self._chained.add(inner)
-            self.report(node, expr=short(node), fixed="one index per axis, e.g. [..., 0, 0]")
+            self.report(node, expr=short(node), advice="index the last axis: one index per axis, e.g. [..., 0, 0]")
+            return
+        if _picks_column(inner):
+            # ``y_true[:, 3][0]``: ``[..., 0]`` would index the same batch axis again
+            self.report(node, expr=short(node), advice=f"drop the index: {short(inner)} is already one value per sample",
+                        fix=inner)
             return
         fixed = _fixed(node)
-        self.report(node, expr=short(node), fixed=short(fixed) if fixed is not None else f"[..., {index}]",
+        self.report(node, expr=short(node),
+                    advice=f"index the last axis: {short(fixed) if fixed is not None else f'[..., {index}]'}",
                     fix=fixed)
 
 
@@ -330,6 +354,16 @@ def _sequence_tested(test: cst.BaseExpression) -> set[str]:
     kinds = code_of(call.args[1].value)
     sequence = "Tensor" in kinds if negated else any(k in kinds for k in ("list", "tuple", "Sequence"))
     return {call.args[0].value.value} if sequence else set()
+
+
+def _picks_column(node: cst.BaseExpression) -> bool:
+    """``x[:, 3]``: a full slice of axis 0, then one index (a name or an integer): of a rank-2
+    input, one value per sample."""
+    if not isinstance(node, cst.Subscript) or len(node.slice) != 2:
+        return False
+    first, last = (e.slice for e in node.slice)
+    whole = isinstance(first, cst.Slice) and first.lower is None and first.upper is None and first.step is None
+    return whole and isinstance(last, cst.Index) and isinstance(last.value, (cst.Name, cst.Integer))
 
 
 def _fixed(node: cst.Subscript) -> cst.Subscript | None:

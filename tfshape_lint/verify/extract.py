@@ -997,6 +997,11 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
                    root: ast.ClassDef) -> tuple[list[ast.stmt], ast.expr, str]:
     cls_name = parts[-2] if len(parts) >= 2 else parts[0]
     if not any(isinstance(node, ast.ClassDef) and node.name == cls_name for node in ast.walk(root)):
+        lifted = _self_contained_def(root, parts)
+        if lifted is not None:
+            # ``def loss(y_true, y_pred)`` inside ``Agent.loadModel`` that reads nothing of the
+            # method (no ``self``, no local): the same function at module level
+            return [lifted], ast.Name(lifted.name, ast.Load()), "function"
         # ``def custom_loss`` inside the method ``Agent.build_policy_network``, handed to
         # compile there: only running that method (with the agent's whole set-up) builds it
         raise ExtractionError(f"`{parts[-1]}` is defined inside the method `{'.'.join(parts[:-1])}`, "
@@ -1020,6 +1025,30 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
     # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
     # __call__) is called like a function: what it returns is used as is
     return [root], instance, "loss_object" if parts[-1] == "call" else "function"
+
+
+def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:
+    """The function ``Class.method.name`` when it reads no name the method binds (its
+    parameters, ``self`` included, and its locals): it then means the same at module level."""
+    if len(parts) != 3:
+        return None
+    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
+    inner = next((s for s in method.body if isinstance(s, ast.FunctionDef) and s.name == parts[2]), None) \
+        if method is not None else None
+    if method is None or inner is None or inner.decorator_list:
+        return None
+    args = method.args
+    method_names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    method_names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    method_names |= {n.id for stmt in method.body if stmt is not inner for n in ast.walk(stmt)
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    method_names |= {s.name for s in method.body if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
+    own = {a.arg for a in inner.args.posonlyargs + inner.args.args + inner.args.kwonlyargs}
+    own |= {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if (read - own) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
+        return None
+    return copy.deepcopy(inner)
 
 
 #: methods never taken for a set-up step: Keras calls them itself, or they are the loss

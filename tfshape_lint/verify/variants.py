@@ -356,12 +356,26 @@ def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
 def _last_axis_index(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if not isinstance(node, ast.Subscript):
         return None
+    if _picks_column(node.value):
+        # ``y_true[:, 400][0]``: the column is already one value per sample, and ``[..., 0]``
+        # would index the batch again: the index dropped is the per-sample value
+        return copy.deepcopy(node.value), f"`{_short(node.value)}` instead (the batch index dropped)"
     new = copy.deepcopy(node)
     if isinstance(new.slice, ast.Tuple) and new.slice.elts:
         new.slice.elts[0] = ast.Slice()
     else:
         new.slice = ast.Tuple([ast.Slice(), new.slice], ast.Load())
     return new, f"`{_short(new)}` instead (the index moved off the batch axis)"
+
+
+def _picks_column(node: ast.AST) -> bool:
+    """``x[:, 400]``: a full slice of axis 0, then one index: the result has lost the axis it
+    indexed (of a rank-2 input, one value per sample)."""
+    if not isinstance(node, ast.Subscript) or not isinstance(node.slice, ast.Tuple) or len(node.slice.elts) != 2:
+        return False
+    first, last = node.slice.elts
+    whole = isinstance(first, ast.Slice) and first.lower is None and first.upper is None and first.step is None
+    return whole and (isinstance(last, ast.Name) or isinstance(last, ast.Constant) and type(last.value) is int)
 
 
 def _align_operands(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:

@@ -779,6 +779,47 @@ def reshape_layout(failures: Sequence[tuple[str, BaseException]], n: int = 4) ->
     return None
 
 
+#: "Incompatible shapes: [4,200] vs. [4,401]" (eager) or "Dimensions must be equal, but are 200
+#: and 401" (graph): two last axes that differ
+_WIDTHS = re.compile(r"Incompatible shapes: \[([\d,]+)\] vs\. \[([\d,]+)\]|"
+                     r"Dimensions must be equal, but are (\d+) and (\d+)")
+
+
+def _last_axes(exc: BaseException) -> tuple[int, int] | None:
+    found = _WIDTHS.search(str(exc))
+    if found is None:
+        return None
+    if found.group(1) is not None:
+        left, right = ([int(d) for d in g.split(",") if d] for g in found.group(1, 2))
+        if len(left) != len(right) or len(left) < 2 or left[:-1] != right[:-1]:
+            return None
+        return left[-1], right[-1]
+    return int(found.group(3)), int(found.group(4))
+
+
+def width_layouts(failures: Sequence[tuple[str, BaseException]]) -> list[str]:
+    """Layouts whose y_pred (then y_true) takes the other width a failed elementwise op named,
+    registered: ``y_true[:, 0:200] * y_pred`` on labels of 401 columns says y_pred has 200
+    (a PPO loss that packs the action mask, the old policy and the advantage into y_true)."""
+    out: list[str] = []
+    for name, exc in failures:
+        widths = _last_axes(exc)
+        sig = SIGS.get(name)
+        if widths is None or sig is None or not sig.true_shape or not sig.pred_shape or 1 in widths:
+            continue
+        for width in widths:
+            if not 1 < width <= 100_000:
+                continue
+            for true, pred in ((sig.true_shape, sig.pred_shape[:-1] + (width,)),
+                               (sig.true_shape[:-1] + (width,), sig.pred_shape)):
+                if (true, pred) != (sig.true_shape, sig.pred_shape):
+                    made = _register({"true": true, "pred": pred, "labels": sig.labels,
+                                      "activation": sig.activation}, "widths")
+                    if made not in out:
+                        out.append(made)
+    return out[:4]
+
+
 def _same_failure(a: BaseException, b: BaseException) -> bool:
     return type(a) is type(b) and str(a) == str(b) and not _SHAPE_ERRORS.search(str(a))
 
@@ -893,13 +934,13 @@ class Harness:
 
     # baseline ---------------------------------------------------------------------------------------
     def baseline(self, preferred: Sequence[str] | None = None, n: int = 4,
-                 labels_dtype: str | None = None, nonzero: bool = False) -> Base | None:
+                 labels_dtype: str | None = None, nonzero: bool = False, only: bool = False) -> Base | None:
         """The first layout on which the loss runs with a finite value at batch ``n``; with
         ``nonzero``, the first with a value other than exactly 0 if any (a focal loss that tests
         ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
         zero: Base | None = None
         repeats = 0
-        for name in order(preferred):
+        for name in (list(preferred or ()) if only else order(preferred)):
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
             self.subject.taps.clear()
@@ -930,6 +971,12 @@ class Harness:
             # many values per sample, tried first from now on in this job
             JOB_ORDER.insert(0, flat)
             return self.baseline([flat], n, labels_dtype, nonzero)
+        widths = [w for w in width_layouts(self.failures) if w not in JOB_ORDER]
+        if widths:
+            # the loss slices its labels to a width of its own and multiplies y_pred by the
+            # slice: the widths the error named, tried first from now on in this job
+            JOB_ORDER[:0] = widths
+            return self.baseline(widths, n, labels_dtype, nonzero, only=True)
         return None
 
     def no_baseline(self, patterns: Iterable[str] = ()) -> Outcome:
