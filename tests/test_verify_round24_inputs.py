@@ -6,7 +6,18 @@ round 24), written anew for this test:
   named (``Incompatible shapes: [4,3] vs. [4,7]``);
 - a loss defined inside a method that reads nothing of the method (no ``self``, no local) is
   extracted as the same function at module level; one that reads ``self`` still needs the
-  method to run, and says so.
+  method to run, and says so;
+- a layer that adds a loss and then calls ``self.add_metric`` (Keras 2's API, which Keras 3's
+  Layer keeps only to raise NotImplementedError) runs under tf_keras, and the evidence says why;
+- TFS110 on a plain object's ``__call__`` that the file neither hands to Keras nor traces (a
+  time-major CTC loss for a custom loop) is not confirmed by a trace nothing in the file makes;
+- a Loss subclass run under tf_keras (its legacy reduction) that returns a scalar over rank-3
+  predictions: tf_keras's fit cannot fit the (B,) sample_weight to it ("Can not squeeze dim[0]",
+  eagerly and traced), which is TFS108's symptom, gone with the reduction kept per sample;
+- losses defined in a function that compiles a model with them and returns the model
+  (``compile_model(model, config)``, never called in the file) are extracted from a copy of it
+  that returns the flagged loss; the model is a do-nothing stand-in, and a config's count
+  (``config.num_classes``) is the int 1, an index the probe's inputs hold.
 """
 
 from __future__ import annotations
@@ -53,14 +64,82 @@ IN_METHOD = source_of('''
     ''')
 
 
+METRIC_LAYER = source_of('''
+    import tensorflow as tf
+    from tensorflow.keras import layers
+
+
+    class ActivityRegularization(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(tf.reduce_sum(inputs) * 0.01)
+            self.add_metric(tf.math.reduce_std(inputs), name="std", aggregation="mean")
+            return inputs
+    ''')
+
+
+PLAIN_CALLABLE = source_of('''
+    import tensorflow as tf
+
+
+    class SquaredError(object):
+        def __call__(self, y_true, y_pred):
+            batch_size = y_pred.shape[0]
+            return tf.reduce_sum(tf.square(y_true - y_pred)) / batch_size
+    ''')
+
+
+LEGACY_SEQUENCE = source_of('''
+    import tensorflow as tf
+    from tensorflow import keras
+
+
+    class FrameLoss(keras.losses.Loss):
+        def __init__(self, reduction=keras.losses.Reduction.AUTO, name="frame_loss"):
+            super().__init__(reduction=reduction, name=name)
+
+        def call(self, y_true, y_pred):
+            return tf.reduce_mean(tf.abs(y_true - y_pred[:, :, 0]))
+    ''')
+
+
+COMPILING_FACTORY = source_of('''
+    from tensorflow.keras import backend as K
+
+
+    def compile_model(model, config, alpha=2.0):
+        def heatmap_loss(y_true, y_pred):
+            mask = y_true[..., 2 * config.num_classes]
+            return K.sum(K.square(y_true[..., :config.num_classes] - y_pred[..., :config.num_classes]), axis=-1) \\
+                * alpha / K.sum(mask, axis=-1)
+
+        model.compile(loss=[heatmap_loss], optimizer="adam")
+        return model
+    ''')
+
+
 @pytest.mark.tf
 @needs_tf
 def test_a_packed_ppo_gets_its_widths_and_a_loss_in_a_method_is_lifted() -> None:
     out = verify_cases({"ppo.py": (PACKED_PPO, "TFS102"),
-                        "agent.py": (IN_METHOD, "TFS102")})
+                        "agent.py": (IN_METHOD, "TFS102"), "layer.py": (METRIC_LAYER, "TFS102"),
+                        "plain.py": (PLAIN_CALLABLE, "TFS110"), "frames.py": (LEGACY_SEQUENCE, "TFS108"),
+                        "centres.py": (COMPILING_FACTORY, "TFS401")})
     (ppo,) = out["ppo.py"]
     # before: "the loss raised on every synthetic input, e.g. (4, 7)/(4, 7): Incompatible shapes"
     expect_verdict(ppo, "confirmed", present=("it scales with the batch size",), absent=("Incompatible shapes",))
     lifted, in_method = sorted(out["agent.py"], key=lambda v: "defined inside the method" in v.evidence)
     expect_verdict(lifted, "confirmed", absent=("defined inside the method",))
     expect_verdict(in_method, "inconclusive", present=("`scaled` is defined inside the method `Agent.load`",))
+    (layer,) = out["layer.py"]
+    # before: "the loss raised on every synthetic input ... NotImplementedError" under Keras 3
+    expect_verdict(layer, "confirmed", present=("it calls add_metric",), absent=("NotImplementedError Exception",))
+    (plain,) = out["plain.py"]
+    expect_verdict(plain, "inconclusive", present=("traced with batch dim None", "plain callable object"))
+    (frames,) = out["frames.py"]
+    # before: inconclusive "with sample_weight: InvalidArgumentError Can not squeeze dim[0]"
+    expect_verdict(frames, "confirmed", present=("traced as tf_keras's fit runs it", "Can not squeeze dim[0]",
+                                                 "kept per sample"))
+    (centres,) = out["centres.py"]
+    # before: "'float' object has no attribute 'compile'" (the model bound to 0.5), then the
+    # factory's own return (the model) taken for the loss
+    expect_verdict(centres, "confirmed", present=("`model` = a do-nothing stand-in",))

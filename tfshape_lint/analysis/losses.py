@@ -356,6 +356,7 @@ class LossDiscovery:
         self._subclass_losses()
         self._layer_losses(calls)
         self._signature_losses()
+        self._drop_helpers_of_losses()
         specs = self._specs(units)
         return self._with_callers(specs, calls)
 
@@ -671,6 +672,31 @@ class LossDiscovery:
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, pred_first=True))
                 if factory is None and self._returns_lambda:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
+
+    def _drop_helpers_of_losses(self) -> None:
+        """A module function found by its name alone that takes more than labels and
+        predictions (``get_pos_loss(y_true, y_pred, obj_mask, label_length)``) and that the file
+        only ever calls from inside another loss is that loss's helper: it is analysed where it
+        is called, with what its caller passes and does with its result (a sum the caller
+        divides by the batch size is no batch sum), not as a loss of its own."""
+        bodies = {f.path: info.node for f in self.found if f.path is not None and f.lambda_node is None
+                  for info in self.functions.get(f.path[-1], []) if info.path == f.path}
+        kept = []
+        for found in self.found:
+            node = bodies.get(found.path) if found.path is not None else None
+            if found.context is Context.UNKNOWN and found.factory is None and node is not None \
+                    and len(found.path or ()) == 1 and len(positional_params(node)) > 2 \
+                    and self._called_only_inside(node.name, [b for path, b in bodies.items() if path != found.path]):
+                continue
+            kept.append(found)
+        self.found = kept
+
+    def _called_only_inside(self, name: str, callers: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> bool:
+        """Whether every use of ``name`` in the file is a call inside one of ``callers``."""
+        inside = {id(n.func) for caller in callers for n in ast.walk(caller)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name}
+        uses = sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
+        return bool(inside) and uses == len(inside)
 
     def _mapped_only(self, name: str) -> bool:
         """Whether every use of ``name`` in the file is a call inside the function that a

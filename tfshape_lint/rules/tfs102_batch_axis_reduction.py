@@ -37,6 +37,10 @@ class BatchAxisReduction(Rule):
     `1e-4 * tf.reduce_sum(tf.square(self.kernel))` has no batch axis and is fine. So is a
     function whose result the file hands to a model's `add_loss` (`vae.add_loss(vae_loss(inputs,
     outputs, (z_mean, z_log_var)))`): each of its parameters is a model tensor, a batch.
+    A module function named like a loss that takes more than the labels and the predictions
+    (`get_box_loss(y_true, y_pred, obj_mask, stride)`) and that the file only calls from inside
+    another loss is read as that loss's helper: its sum is judged by what the caller does with
+    it (divided by the batch size there, it is a mean).
 
     ## Why is this bad?
     Keras averages whatever the loss returns over the batch. A loss that already *summed*
@@ -97,6 +101,17 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("from tensorflow.keras import backend as K\n\n\n"
+                "def get_box_loss(y_true, y_pred, obj_mask, stride):\n"
+                "    err = (y_pred[..., ::stride] - y_true[..., ::stride]) * obj_mask\n"
+                "    return K.sum(K.square(err))\n\n\n"
+                "def wrapper_loss(stride, batch_size):\n"
+                "    def yolo_loss(y_true, y_pred):\n"
+                "        obj_mask = K.clip(y_true[..., ::stride], 0.0, 1.0)\n"
+                "        return get_box_loss(y_true, y_pred, obj_mask, stride) / batch_size\n"
+                "    return yolo_loss\n",
+                note="a helper named like a loss that only a loss of the file calls: analysed where it is called, "
+                     "and its caller divides the sum by the batch size"),
         Example("import tensorflow as tf\n\n"
                 "loss_object = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n\n\n"
                 "def loss(model, x, y, training):\n"

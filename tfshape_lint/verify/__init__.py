@@ -64,6 +64,7 @@ from tfshape_lint.verify.extract import (
 )
 from tfshape_lint.verify.realfiles import (
     KERAS22_BACKEND,
+    adds_metrics,
     keras2_modules,
     extra_parts,
     extra_shapes,
@@ -324,6 +325,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
             params["peers"] = list(_loss_peers(source, finding.line, names))
     if finding.code in GROUPED:
         params["peers"] = list(peers)
+    if recipe.probe == "unknown_batch" and loss is not None and _untraced_callable(source, loss):
+        params["untraced"] = loss.qualname.rsplit(".", 1)[0]
     desc = variant.variant if variant is not None else ""
     if together and variant is not None and variant.background:
         desc += f", with its peers moved too ({'; '.join(variant.background)})"
@@ -514,6 +517,9 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if removed:
         shown = ", ".join(f"tf.keras.losses.{n}" for n in removed[:2])
         return "keras2", f"run under tf_keras (Keras 2 code: Keras 3's tf.keras lacks {shown})"
+    if adds_metrics(tree):
+        return "keras2", ("run under tf_keras (Keras 2 code: it calls add_metric, which Keras 3's Layer raises "
+                          "NotImplementedError for)")
     old = keras22_names(tree)
     if old:
         shown = ", ".join(f"K.{n} as {KERAS22_BACKEND[n]}" for n in old[:2])
@@ -635,6 +641,14 @@ def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:
 #: a docstring saying the loss goes to ``compile`` ("applied to the network in the compile
 #: statement", "use as model.compile(loss=...)"): the file's author says Keras calls it
 _COMPILE_DOC = re.compile(r"\bcompile\b", re.IGNORECASE)
+
+
+def _untraced_callable(source: str, loss: LossRef) -> bool:
+    """A plain object's ``__call__`` (no Keras Loss) that the file neither hands to Keras nor
+    traces (no ``tf.function`` anywhere in it): a custom loop calls it, and whether that loop
+    is traced, which decides whether static shapes are None, is not in the file."""
+    return (loss.context == "unknown" and loss.qualname.endswith(".__call__") and "tf.function" not in source
+            and not _keras_fed(source, loss))
 
 
 def _documented_compile(tree: ast.Module, loss: LossRef) -> bool:

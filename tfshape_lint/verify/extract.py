@@ -251,7 +251,31 @@ def _locate(module: _Module, loss: LossRef) -> tuple[list[ast.stmt], ast.expr, s
     if len(parts) == 1:
         return [root], _with_keyword_only(root, parts[0], loss.line), "function"
     call = _factory_call(module, loss, parts[0], root)
-    return [root], call, "function"
+    return [_returning(root, parts[-1])] if len(parts) == 2 else [root], call, "function"
+
+
+def _returning(factory: ast.stmt, name: str) -> ast.stmt:
+    """``factory`` as a function that returns its inner loss ``name``: itself when it does, else
+    (``def compile_model(model, config): def heatmap_loss(...) ...; model.compile(loss=[heatmap_loss,
+    ...]); return model``) a copy whose body stops after that ``def``, keeping the assignments
+    the loss reads that come later, and returns it: the compile needs a model the probe has no
+    use for."""
+    if not isinstance(factory, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return factory
+    if any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == name
+           for n in ast.walk(factory)):
+        return factory
+    at = next((i for i, stmt in enumerate(factory.body)
+               if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name), None)
+    if at is None:
+        return factory
+    inner = factory.body[at]
+    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    later = [stmt for stmt in factory.body[at + 1:] if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+             and {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} & read]
+    copied = copy.copy(factory)
+    copied.body = factory.body[:at + 1] + later + [ast.Return(ast.Name(name, ast.Load()))]
+    return ast.fix_missing_locations(copied)
 
 
 def _binding(module: _Module, name: str, kinds: Sequence[str]) -> ast.stmt | None:
@@ -334,6 +358,7 @@ LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
 MASK_HELPER = "__tfs_mask__"
 EYE_HELPER = "__tfs_eye__"
 RECORD_HELPER = "__tfs_record__"
+ABSENT_HELPER = "__tfs_absent__"
 #: the list a never-instantiated class's list parameter gets (the probe's default width: 3 columns)
 CONSTRUCTOR_LIST = (0.25, 0.5, 0.75)
 
@@ -371,6 +396,8 @@ class ParamBinding:
             return ast.Call(ast.Name(EYE_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load())], [])
         if self.kind == "record":
             return ast.Call(ast.Name(RECORD_HELPER, ast.Load()), [], [])
+        if self.kind == "absent":
+            return ast.Call(ast.Name(ABSENT_HELPER, ast.Load()), [], [])
         if self.kind == "mask":
             return ast.Call(ast.Name(MASK_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()),
                                                                 ast.Constant(self.value)], [])
@@ -412,6 +439,8 @@ class ParamBinding:
             return f"`{param}` = the identity matrix as wide as y_true's last axis (a matmul operand)"
         if self.kind == "record":
             return f"`{param}` = a record whose every setting is {NEUTRAL:g} (the code only reads named settings of it)"
+        if self.kind == "absent":
+            return f"`{param}` = a do-nothing stand-in (the code only calls it for its effect, as `{param}.compile(...)`)"
         return f"`{param}` = {self.value:g}"
 
 
@@ -475,6 +504,12 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             continue
         if read_as_record(uses, param):
             out[param] = ParamBinding("record")
+            continue
+        returned = sum(1 for _, parent, _ in uses.loads.get(param, []) if isinstance(parent, ast.Return))
+        if uses.effect.get(param, 0) and uses.effect.get(param, 0) + returned == uses.count.get(param, 0):
+            # ``model.compile(loss=[...])`` (then ``return model``) in the factory that defines
+            # the losses: only called for its effect, which the probe does not need
+            out[param] = ParamBinding("absent")
             continue
         kind = _param_use(root, param)
         if kind == "":
@@ -1107,7 +1142,8 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 
 #: kinds of binding a constructor argument can take without the probe's inputs
-_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "classes", "branch", "selector", "key"})
+_CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "absent", "classes", "branch", "selector",
+                                "key"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
@@ -1264,7 +1300,8 @@ def _closure(module: _Module, roots: list[ast.stmt], expr: ast.expr) -> tuple[li
     pending = set(free_names(expr))
     for stmt in roots:
         pending |= free_names(stmt)
-    seen: set[str] = set()
+    # a root is the definition of its name (a factory cut to return its loss stands for the file's)
+    seen = {stmt.name for stmt in roots if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     while pending:
         name = pending.pop()
         if name in seen:
@@ -1383,13 +1420,15 @@ def {AUTOGRAPH_ONLY}(fn):
         return fn
 class {RECORD_HELPER}:
     \"\"\"Stands in for a record of settings (a dict, a config object, or such a name from a
-    missing module) that the code only reads named settings of: each is the neutral {NEUTRAL}.\"\"\"
+    missing module) that the code only reads named settings of: each is the neutral {NEUTRAL},
+    but a count (``num_classes``, ``n_anchors``: an index or a slice bound) is the int 1.\"\"\"
     def __getitem__(self, key):
-        return {NEUTRAL}
+        return self.__getattr__(str(key))
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        return {NEUTRAL}
+        words = name.lower().split("_")
+        return 1 if words[0] in ("num", "n", "nb") or words[-1] in ("num", "count", "classes") else {NEUTRAL}
 class __tfs_pass_through__:
     \"\"\"Stands in for a function from a missing module that the loss only calls as
     ``y_true, y_pred = f(y_true, y_pred)``: it gives its arguments back.\"\"\"

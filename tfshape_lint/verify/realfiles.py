@@ -124,6 +124,14 @@ def tf_keras_removed_losses(tree: ast.Module) -> list[str]:
     return sorted(found)
 
 
+def adds_metrics(tree: ast.Module) -> bool:
+    """``self.add_metric(...)`` / ``model.add_metric(...)``: Keras 2's ``Layer.add_metric``, which
+    Keras 3 keeps only to raise ``NotImplementedError`` (a layer that adds a loss and a metric
+    in its ``call`` stops there before its loss is ever used)."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_metric"
+               for node in ast.walk(tree))
+
+
 #: conventional aliases a file may use without importing them (a snippet cut out of a notebook or
 #: a module whose imports were lost), and the import each conventionally stands for
 CONVENTIONAL_ALIASES = {"tf": "import tensorflow as tf", "np": "import numpy as np",

@@ -299,6 +299,8 @@ def shape_of(value: Any) -> str:
     shape = getattr(value, "shape", None)
     if shape is None:
         return type(value).__name__
+    if getattr(shape, "rank", 0) is None:
+        return "(unknown rank)"  # a tf.cond whose branches differ in rank, traced
     dims = tuple(shape)
     return "(" + ", ".join("None" if d is None else str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 

@@ -1156,6 +1156,16 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
         return _all_zero(base, "a weighting of zeros does not show how sample_weight is applied")
     sw = np.array([1.0, 0.0, 0.0, 0.0], dtype="float32")
     got, err = _try(lambda: h.value(base.y_true, base.y_pred, sw))
+    traced = ""
+    if err is not None and _legacy_squeeze(err):
+        # tf_keras called eagerly cannot fit a (B,) weight to a scalar loss ("Can not squeeze
+        # dim[0]"); fit traces the step, where it is silently scalar x mean(sw) when it expands
+        # the weight to the (B, 1) predictions, and raises the same way otherwise
+        run, err = _try(lambda: h.graph(base.y_true, base.y_pred, sw))
+        if err is not None and _legacy_squeeze(err):
+            return confirmed(f"sample_weight [1,0,0,0], traced as tf_keras's fit runs it: {describe(err)}: the "
+                             "scalar the loss returns has no batch axis to weight")
+        got, traced = (run.value, " (traced, as tf_keras's fit runs it)") if err is None else (got, "")
     if err is not None:
         return inconclusive(f"with sample_weight: {describe(err)}")
     h.weighted = got
@@ -1193,8 +1203,14 @@ def sample_weight_effect(h: Harness, params: dict[str, Any]) -> Outcome:
                        f"lost elsewhere ({fmt(got)} instead of {fmt(reference)})")
     scaled = base.value * float(np.mean(sw))
     why = (f" (= unweighted {fmt(base.value)} x mean(sw) {fmt(float(np.mean(sw)))})" if close(got, scaled) else "")
-    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why} instead of the per-sample "
+    return confirmed(f"sample_weight [1,0,0,0]: Keras computes {fmt(got)}{why}{traced} instead of the per-sample "
                      f"weighted {fmt(reference)}")
+
+
+def _legacy_squeeze(err: BaseException) -> bool:
+    from tfshape_lint.verify._child.harness import LEGACY
+
+    return LEGACY and "Can not squeeze dim[0]" in str(err)
 
 
 def _base_taps(h: Harness, base: Any) -> list[Any]:
@@ -1262,6 +1278,17 @@ def reduction_scale(h: Harness, params: dict[str, Any]) -> Outcome:
 @probe("unknown_batch")
 def unknown_batch(h: Harness, params: dict[str, Any]) -> Outcome:
     """Traced as ``fit`` traces it, the batch dimension is None."""
+    outcome = _unknown_batch(h, params)
+    owner = params.get("untraced")
+    if outcome.status == "confirmed" and owner and not params.get("counterfactual"):
+        # seen only in a trace that nothing in the file is shown to make
+        return inconclusive(f"{outcome.evidence}; but `{owner}` is a plain callable object the file neither hands "
+                            "to Keras nor calls inside a tf.function: a custom loop that runs it eagerly gets the "
+                            "static batch size, so whether that loop is traced decides")
+    return outcome
+
+
+def _unknown_batch(h: Harness, params: dict[str, Any]) -> Outcome:
     base = h.baseline(_signatures(params))
     if base is None:
         return _unknown_batch_failing(h, bool(params.get("counterfactual")))
