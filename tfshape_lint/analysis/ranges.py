@@ -1022,7 +1022,9 @@ def _multiply(a: Bound, b: Bound) -> Bound:
     if at_least(a.low, Low.POS) and at_least(b.low, Low.POS):
         return base.lifted(low=Low.POS, le_one=le_one, margin=margin)
     if nonneg:
-        return base.lifted(low=Low.NONNEG, le_one=le_one, margin=margin)
+        # a product of counts (positives x negatives per sample, BP-MLL's normaliser) is 0
+        # whenever one of them is
+        return base.lifted(low=Low.NONNEG, le_one=le_one, margin=margin, label_sum=a.label_sum or b.label_sum)
     return base
 
 

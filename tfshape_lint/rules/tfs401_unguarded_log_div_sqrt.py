@@ -27,7 +27,7 @@ class UnguardedLogDivSqrt(Rule):
     `reciprocal` and `pow(x, a)` with `a < 1` whose operand is derived from `y_pred` (or is a
     sum of labels in a denominator) and can reach 0 in float32, with no guard in between.
     A sum of labels counts when a sample without positives makes it 0 (a count of positives,
-    the sum of a mask, per sample); not the labels' energy (`sum(s * s)`, a variance: 0 only
+    the sum of a mask, per sample, or a product of such counts); not the labels' energy (`sum(s * s)`, a variance: 0 only
     for an all-zero or constant target) and not a mean over the whole batch weighted by a
     label channel (`sum(err * valid) / sum(valid)`: 0 only for a batch without one valid entry).
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
@@ -380,6 +380,22 @@ class UnguardedLogDivSqrt(Rule):
                 note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\n"
+                "def bp_mll_loss(y_true, y_pred):\n"
+                "    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n"
+                "    neg = tf.cast(tf.not_equal(y_true, 1.0), tf.float32)\n"
+                "    pairs = tf.expand_dims(pos, 2) * tf.expand_dims(neg, 1)\n"
+                "    sums = tf.reduce_sum(pairs * tf.exp(tf.expand_dims(y_pred, 1) - tf.expand_dims(y_pred, 2)), axis=[1, 2])\n"
+                "    return sums / (tf.reduce_sum(pos, axis=1) * tf.reduce_sum(neg, axis=1))\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "def bp_mll_loss(y_true, y_pred):\n"
+                      "    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n"
+                      "    neg = tf.cast(tf.not_equal(y_true, 1.0), tf.float32)\n"
+                      "    pairs = tf.expand_dims(pos, 2) * tf.expand_dims(neg, 1)\n"
+                      "    sums = tf.reduce_sum(pairs * tf.exp(tf.expand_dims(y_pred, 1) - tf.expand_dims(y_pred, 2)), axis=[1, 2])\n"
+                      "    return sums / (tf.reduce_sum(pos, axis=1) * tf.reduce_sum(neg, axis=1) + 1e-7)\n",
+                line=9, note="a product of per-sample counts (positives x negatives, BP-MLL's normaliser): 0 for a sample "
+                             "with no positive label or no negative one"),
         Example("import tensorflow as tf\n\n\ndef generator_loss(fake_logit):\n"
                 "    return -tf.reduce_mean(tf.math.log(tf.sigmoid(fake_logit)))\n",
                 fixed="import tensorflow as tf\n\n\ndef generator_loss(fake_logit):\n"
