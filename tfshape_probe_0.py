@@ -157,13 +157,15 @@ def __tfs_autograph__(fn):
         return fn
 class __tfs_record__:
     """Stands in for a record of settings (a dict, a config object, or such a name from a
-    missing module) that the code only reads named settings of: each is the neutral 0.5."""
+    missing module) that the code only reads named settings of: each is the neutral 0.5,
+    but a count (``num_classes``, ``n_anchors``: an index or a slice bound) is the int 1."""
     def __getitem__(self, key):
-        return 0.5
+        return self.__getattr__(str(key))
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        return 0.5
+        words = name.lower().split("_")
+        return 1 if words[0] in ("num", "n", "nb") or words[-1] in ("num", "count", "classes") else 0.5
 class __tfs_pass_through__:
     """Stands in for a function from a missing module that the loss only calls as
     ``y_true, y_pred = f(y_true, y_pred)``: it gives its arguments back."""
@@ -245,20 +247,29 @@ try:
 except Exception as __tfs_exc:
     __tfs_import_errors__.append(('import tensorflow as tf', repr(__tfs_exc)))
 try:
-    from tensorflow import keras
+    from tensorflow.keras import backend as K
 except Exception as __tfs_exc:
-    __tfs_import_errors__.append(('from tensorflow import keras', repr(__tfs_exc)))
-class CTCLoss(keras.losses.Loss):
+    __tfs_import_errors__.append(('from tensorflow.keras import backend as K', repr(__tfs_exc)))
+class STFT_and_imag_loss(tf.keras.losses.Loss):
+    """ multi-STFT loss + image loss """
 
-    def __init__(self, logits_time_major=False, blank_index=-1, reduction=keras.losses.Reduction.AUTO, name='ctc_loss'):
-        super().__init__(reduction=reduction, name=name)
-        self.logits_time_major = logits_time_major
-        self.blank_index = blank_index
+    def __init__(self, m=[32, 64, 128, 256, 512, 1024], name='STFT_loss', **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.m = m
 
     def call(self, y_true, y_pred):
-        y_true = tf.cast(y_true, tf.int32)
-        logit_length = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])
-        loss = tf.nn.ctc_loss(labels=y_true, logits=y_pred, label_length=None, logit_length=logit_length, logits_time_major=self.logits_time_major, blank_index=self.blank_index)
-        return __tfs_tap__(tf.reduce_mean(loss))
+        loss = 0
+        for i in range(len(self.m)):
+            Y_true = K.abs(tf.signal.stft(y_true, fft_length=self.m[i], frame_length=self.m[i], frame_step=self.m[i] // 4, pad_end=True))
+            Y_pred = K.abs(tf.signal.stft(y_pred, fft_length=self.m[i], frame_length=self.m[i], frame_step=self.m[i] // 4, pad_end=True))
+            Y_true = K.pow(K.abs(Y_true), 2)
+            Y_pred = K.pow(K.abs(Y_pred), 2)
+            l_true = K.log(Y_true + 1)
+            l_pred = K.log(Y_pred + 1)
+            Y_true_i = tf.math.imag(tf.signal.stft(y_true, fft_length=self.m[i], frame_length=self.m[i], frame_step=self.m[i] // 4, pad_end=True))
+            Y_pred_i = tf.math.imag(tf.signal.stft(y_pred, fft_length=self.m[i], frame_length=self.m[i], frame_step=self.m[i] // 4, pad_end=True))
+            loss += __tfs_tap__(tf.norm(Y_true_i - Y_pred_i, ord=1))
+            loss += tf.norm(l_true - l_pred, ord=1) + tf.norm(Y_true - Y_pred, ord=1)
+        return loss
 def __tfs_build__():
-    return __tfs_instantiate__(CTCLoss)
+    return __tfs_instantiate__(STFT_and_imag_loss)
