@@ -17,7 +17,10 @@ round 24), written anew for this test:
 - losses defined in a function that compiles a model with them and returns the model
   (``compile_model(model, config)``, never called in the file) are extracted from a copy of it
   that returns the flagged loss; the model is a do-nothing stand-in, and a config's count
-  (``config.num_classes``) is the int 1, an index the probe's inputs hold.
+  (``config.num_classes``) is the int 1, an index the probe's inputs hold;
+- a counterfactual whose variant fails for a reason of its own on the first layout (autograph
+  merging an ``if`` whose branches differ in rank on ``(B, T)`` labels) runs both programs again
+  on another layout, and the evidence names both.
 """
 
 from __future__ import annotations
@@ -117,13 +120,33 @@ COMPILING_FACTORY = source_of('''
     ''')
 
 
+NAN_CHECKS = source_of('''
+    import sys
+    import tensorflow as tf
+
+
+    def sparse_categorical_crossentropy(y_true, y_pred):
+        pred_nan = tf.math.is_nan(y_pred)
+        if tf.math.reduce_any(pred_nan):
+            tf.print("nan outputs", tf.size(tf.where(pred_nan)), output_stream=sys.stderr)
+        loss = tf.keras.losses.sparse_categorical_crossentropy(y_true, y_pred, True)
+        is_nan = tf.math.is_nan(loss)
+        if tf.math.reduce_any(is_nan):
+            loss = tf.boolean_mask(loss, tf.logical_not(is_nan))
+        return loss
+
+
+    model.compile(optimizer="adam", loss=sparse_categorical_crossentropy)
+    ''')
+
+
 @pytest.mark.tf
 @needs_tf
 def test_a_packed_ppo_gets_its_widths_and_a_loss_in_a_method_is_lifted() -> None:
     out = verify_cases({"ppo.py": (PACKED_PPO, "TFS102"),
                         "agent.py": (IN_METHOD, "TFS102"), "layer.py": (METRIC_LAYER, "TFS102"),
                         "plain.py": (PLAIN_CALLABLE, "TFS110"), "frames.py": (LEGACY_SEQUENCE, "TFS108"),
-                        "centres.py": (COMPILING_FACTORY, "TFS401")})
+                        "centres.py": (COMPILING_FACTORY, "TFS401"), "nan.py": (NAN_CHECKS, "TFS303")})
     (ppo,) = out["ppo.py"]
     # before: "the loss raised on every synthetic input, e.g. (4, 7)/(4, 7): Incompatible shapes"
     expect_verdict(ppo, "confirmed", present=("it scales with the batch size",), absent=("Incompatible shapes",))
@@ -143,3 +166,7 @@ def test_a_packed_ppo_gets_its_widths_and_a_loss_in_a_method_is_lifted() -> None
     # before: "'float' object has no attribute 'compile'" (the model bound to 0.5), then the
     # factory's own return (the model) taken for the loss
     expect_verdict(centres, "confirmed", present=("`model` = a do-nothing stand-in",))
+    # before: both inconclusive ("Cannot iterate over a shape with unknown rank" in the variant)
+    for verdict in out["nan.py"]:
+        expect_verdict(verdict, "confirmed", present=("the variant did not run cleanly", "unknown rank"))
+    assert len(out["nan.py"]) == 2

@@ -333,9 +333,41 @@ class Ranges:
         if spec is None or spec.op != "sum":
             return False
         summed = self._definition(candidate.args[0].value, scope) or candidate.args[0].value
-        return any(isinstance(part.operator, cst.Multiply)
-                   and (_unparenthesized(part.left).deep_equals(weight) or _unparenthesized(part.right).deep_equals(weight))
-                   for part in descendants(summed, cst.BinaryOperation))
+        if any(isinstance(part.operator, cst.Multiply)
+               and (_unparenthesized(part.left).deep_equals(weight) or _unparenthesized(part.right).deep_equals(weight))
+               for part in descendants(summed, cst.BinaryOperation)):
+            return True
+        # ``tf.multiply(-(loss1 + loss2), mask)`` with ``mask`` a channel of the labels: the same
+        # product spelled as a call. Not a mask made by comparing labels (tfa's semi-hard triplet
+        # loss divides by its count of positive pairs, which a batch of distinct classes makes 0:
+        # the NaN its users report)
+        if not self._label_channel(weight, scope):
+            return False
+        calls = ([summed] if isinstance(summed, cst.Call) else []) + list(descendants(summed, cst.Call))
+        return any(len(call.args) == 2 and any(_unparenthesized(a.value).deep_equals(weight) for a in call.args)
+                   and getattr(self.spec(call)[0], "op", None) == "multiply" for call in calls)
+
+    def _label_channel(self, weight: cst.BaseExpression, scope: Scope) -> bool:
+        """``mask`` bound from ``tf.split(y_true, 2, axis=-1)`` or ``y_true[..., 1]``: a channel of
+        the labels as the data pipeline made it, not a mask computed from them."""
+        source = self._definition(weight, scope)
+        if isinstance(source, cst.Subscript):
+            base = scope.value(source.value)
+            return base is not None and base.has(Tag.Y_TRUE)
+        if not isinstance(weight, cst.Name):
+            return False
+        for assign in descendants(scope.node, cst.Assign):  # ``target, mask = tf.split(y_true, 2, -1)``
+            unpacked = [t.target for t in assign.targets if isinstance(t.target, (cst.Tuple, cst.List))]
+            if not any(isinstance(e.value, cst.Name) and e.value.value == weight.value
+                       for target in unpacked for e in target.elements):
+                continue
+            call = assign.value
+            if not isinstance(call, cst.Call) or not call.args:
+                return False
+            canon = self.spec(call)[1] or ""
+            first = scope.value(call.args[0].value)
+            return canon.rsplit(".", 1)[-1] in ("split", "unstack") and first is not None and first.has(Tag.Y_TRUE)
+        return False
 
     def energy(self, arg: cst.BaseExpression | None, scope: Scope) -> bool:
         """A square or product of a value with itself (``sum(s * s)``, ``w * label ** 2``,

@@ -810,6 +810,10 @@ class Evaluator:
         # an unbound name (a star import, another notebook cell) is as foreign as an import
         result = _unknown_call(args, canon if canon is not None else dotted) if spec is None \
             else self._transfer(spec, node, args, env, canon or "")
+        if spec is not None and _mixes_terms(spec) and result.marked(Mark.CUT_TERM):
+            # ``softmax_cross_entropy(labels, y_pred - y_true * hard_margin)``: a term inside a
+            # nonlinear op changes the gradient of what it is added to; it is no separate term
+            result = result.without_marks(Mark.CUT_TERM)
         return _numpy_result(result, args) if canon is not None and canon.startswith("np.") else result
 
     def _own_member(self, func: cst.BaseExpression, env: Env) -> tuple[str, str] | None:
@@ -1597,6 +1601,15 @@ def _operand_nodes(node: cst.CSTNode) -> list[cst.BaseExpression]:
 def _cut_marks(value: Value) -> frozenset[tuple[Mark, Any]]:
     """Only the gradient-cut provenance of ``value`` (for transfers that start a new value)."""
     return frozenset(m for m in value.marks if m[0] is Mark.GRAD_CUT)
+
+
+#: ops through which an added term without gradient stops being a term of its own: the
+#: differentiable part it is added to reaches the loss through a nonlinear function of the sum
+_MIXING_KINDS = frozenset({Kind.LOSS_FN, Kind.ELEMENTWISE_LOSS, Kind.IMAGE_METRIC, Kind.MATMUL, Kind.UNARY})
+
+
+def _mixes_terms(spec: OpSpec) -> bool:
+    return spec.kind in _MIXING_KINDS and spec.op != "negative"
 
 
 def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) -> Value:

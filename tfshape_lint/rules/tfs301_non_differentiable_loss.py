@@ -37,7 +37,10 @@ class NonDifferentiableLoss(Rule):
     GAN's discriminator loss on `tf.stop_gradient(fake)`) trains that model's weights whatever
     reaches it from the prediction: "every path is cut" is not reported there. A term that is a
     product by a tiny literal (`d + zero * 1e-12` with `zero = cast(equal(d, 0))`) keeps a value
-    off 0 before a `sqrt`: it is a guard, not a term of the loss.
+    off 0 before a `sqrt`: it is a guard, not a term of the loss. Nor is a term without gradient
+    inside a nonlinear op together with a differentiable one (`softmax_cross_entropy(labels,
+    y_pred - y_true * hard_margin)`, an AM-softmax margin): it changes the gradient of what it is
+    added to.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -86,6 +89,13 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def amsoftmax_loss(y_true, y_pred):\n"
+                "    margin = tf.cast(tf.greater(y_pred, 0.35), tf.float32) * 0.35\n"
+                "    logits = 30.0 * (y_pred - y_true * margin)\n"
+                "    return tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=logits)\n",
+                note="a margin without gradient inside the logits: it shifts what the softmax sees, so it "
+                     "changes the gradient of y_pred; it is no separate term of the loss"),
         Example("import tensorflow as tf\n\ndef distance_loss(y_true, y_pred):\n"
                 "    d = tf.reduce_sum(tf.square(y_true - y_pred), axis=-1)\n"
                 "    zero = tf.cast(tf.equal(d, 0.0), tf.float32)\n"

@@ -29,7 +29,11 @@ class UnguardedLogDivSqrt(Rule):
     A sum of labels counts when a sample without positives makes it 0 (a count of positives,
     the sum of a mask, per sample, or a product of such counts); not the labels' energy (`sum(s * s)`, a variance: 0 only
     for an all-zero or constant target) and not a mean over the whole batch weighted by a
-    label channel (`sum(err * valid) / sum(valid)`: 0 only for a batch without one valid entry).
+    label channel (`sum(err * valid) / sum(valid)`, also spelled `tf.multiply(err, valid)` with
+    `valid` a slice or `tf.split` part of `y_true`: 0 only for a batch without one valid entry).
+    A count of positive pairs made by comparing the batch's labels is no such channel: a batch of
+    distinct classes has none (TensorFlow Addons' semi-hard triplet loss divides by it, and its
+    users report the NaN).
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
     equivalents, and `log1p`, `expm1`, `tanh` keep a guarded operand guarded.
 
@@ -188,6 +192,11 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.reduce_sum(err * valid) / tf.reduce_sum(valid)\n",
                 note="a mean weighted by a label channel over the whole batch: 0/0 only for a batch "
                      "without one valid pixel"),
+        Example("import tensorflow as tf\n\ndef masked_bce(y_true, y_pred):\n"
+                "    target, mask = tf.split(y_true, 2, axis=-1)\n"
+                "    bce = -(target * tf.math.log(y_pred + 1e-7) + (1.0 - target) * tf.math.log(1.0 - y_pred + 1e-7))\n"
+                "    return tf.reduce_sum(tf.multiply(bce, mask)) / tf.reduce_sum(mask)\n",
+                note="the same weighted mean with the product spelled tf.multiply"),
         Example("from tensorflow.keras import backend as K\n\ndef bce(y_true, y_pred):\n"
                 "    p = K.clip(y_pred, K.epsilon(), 1 - K.epsilon())\n"
                 "    return -K.mean(y_true * K.log(p) + (1 - y_true) * K.log(1 - p), axis=-1)\n",

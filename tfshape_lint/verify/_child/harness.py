@@ -837,6 +837,8 @@ class Harness:
         self.description = ""
         #: the layout a probe decided on, so the variant runs on identical inputs
         self.decided = ""
+        #: layouts to try instead of the job's order (a counterfactual retried on other inputs)
+        self.exclusive: list[str] = []
         #: the edge case (TFS401) that showed the symptom, for the same reason
         self.case = ""
         #: the per-sample weighted reference (TFS108) of the loss as written, which the variant
@@ -942,7 +944,8 @@ class Harness:
         ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
         zero: Base | None = None
         repeats = 0
-        for name in (list(preferred or ()) if only else order(preferred)):
+        names = list(preferred or ()) if only else list(self.exclusive) if self.exclusive else order(preferred)
+        for name in names:
             sig = SIGS[name]
             yt, yp = sig.make(n, labels_dtype=labels_dtype)
             self.subject.taps.clear()

@@ -125,6 +125,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
         pinned["case"] = h.case
     variant = fn(hv, pinned)
     original, variant = _other_inputs_when_elsewhere(fn, h, hv, params, pinned, original, variant)
+    original, variant = _other_layout_when_variant_fails(fn, h, hv, params, pinned, original, variant)
     desc = hv.description
     if variant.status == "refuted" and variant.evidence.startswith(STILL_REORDERS):
         # the variant's node follows the samples, but the loss still depends on their order:
@@ -197,6 +198,39 @@ def _other_inputs_when_elsewhere(fn: Probe, h: Harness, hv: Harness, params: dic
         if again.status != "confirmed" or h.case in ("", *tried):
             break
         original, variant = again, fn(hv, {**pinned, "case": h.case})
+    return original, variant
+
+
+#: how many other layouts a counterfactual tries when the variant fails on the first one
+_MORE_LAYOUTS = 3
+#: a variant that failed for a reason of its own (not the symptom, not refuted)
+_VARIANT_FAILED = re.compile(r"which is not this rule's bug|raised on every synthetic input")
+
+
+def _other_layout_when_variant_fails(fn: Probe, h: Harness, hv: Harness, params: dict[str, Any],
+                                     pinned: dict[str, Any], original: Outcome,
+                                     variant: Outcome) -> tuple[Outcome, Outcome]:
+    """Both runs again, each on the same other layout, when the variant failed on the layout
+    the original decided on for a reason of its own: a Python ``if`` converted by autograph
+    whose branches differ in rank on ``(B, T)`` labels (a ``boolean_mask`` in one) is fine on
+    ``(B,)`` labels. Up to ``_MORE_LAYOUTS`` layouts the job would try anyway; the pair kept is
+    the first whose original still shows the symptom and whose variant runs."""
+    if variant.status != "inconclusive" or not _VARIANT_FAILED.search(variant.evidence) or not h.decided:
+        return original, variant
+    tried = [h.decided]
+    for name in [n for n in order(None) if n not in tried][:_MORE_LAYOUTS]:
+        h.exclusive, hv.exclusive = [name], [name]
+        try:
+            again = fn(h, dict(params))
+            if again.status != "confirmed":
+                continue
+            other = fn(hv, {**pinned, "only": [name]})
+        finally:
+            h.exclusive, hv.exclusive = [], []
+        if other.status == "refuted":
+            first = variant.evidence if len(variant.evidence) <= 160 else variant.evidence[:157] + "..."
+            return again, replace(other, evidence=f"{other.evidence} (y_true/y_pred {layout(SIGS[name])}; on "
+                                                  f"{layout(SIGS[tried[0]])} the variant did not run cleanly: {first})")
     return original, variant
 
 
