@@ -7,7 +7,7 @@ import libcst as cst
 from tfshape_lint.analysis.ranges import Hazard, Ranges
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, descendants
 
 _WHAT = {
     "log": "the argument of {fn}",
@@ -33,7 +33,8 @@ class UnguardedLogDivSqrt(Rule):
     `valid` a slice or `tf.split` part of `y_true`: 0 only for a batch without one valid entry).
     A count of positive pairs made by comparing the batch's labels is no such channel: a batch of
     distinct classes has none (TensorFlow Addons' semi-hard triplet loss divides by it, and its
-    users report the NaN).
+    users report the NaN). An op whose value is assigned to a name that nothing in the function
+    reads is not flagged: it never reaches the loss.
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
     equivalents, and `log1p`, `expm1`, `tanh` keep a guarded operand guarded.
 
@@ -192,6 +193,11 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.reduce_sum(err * valid) / tf.reduce_sum(valid)\n",
                 note="a mean weighted by a label channel over the whole batch: 0/0 only for a batch "
                      "without one valid pixel"),
+        Example("import tensorflow as tf\n\ndef depth_loss(y_true, y_pred):\n"
+                "    err = tf.square(y_true - y_pred)\n"
+                "    spread = tf.sqrt(err)\n"
+                "    return tf.reduce_mean(err, axis=-1)\n",
+                note="a value computed and never used (a debugging leftover) never reaches the loss"),
         Example("import tensorflow as tf\n\ndef masked_bce(y_true, y_pred):\n"
                 "    target, mask = tf.split(y_true, 2, axis=-1)\n"
                 "    bce = -(target * tf.math.log(y_pred + 1e-7) + (1.0 - target) * tf.math.log(1.0 - y_pred + 1e-7))\n"
@@ -623,6 +629,8 @@ class UnguardedLogDivSqrt(Rule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.ranges = Ranges(self.index.imports, self.facts)
+        self._dead_for: cst.CSTNode | None = None
+        self._dead: set[cst.CSTNode] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
@@ -639,12 +647,39 @@ class UnguardedLogDivSqrt(Rule):
         evaluated = node.value if isinstance(node, cst.AugAssign) else node
         if self.loss is None or self.loss.value(evaluated) is None:
             return  # not evaluated in this scope (a nested def analysed as its own helper)
+        if node in self._dead_values(self.loss.node):
+            return  # ``unused = tf.sqrt(v)``: a value nothing reads never reaches the loss
         hazard = self.ranges.hazard(node, self.loss)
         if hazard is None:
             return
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))
+
+    def _dead_values(self, fn: cst.CSTNode) -> set[cst.CSTNode]:
+        """The nodes of every ``name = ...`` in ``fn`` whose name nothing in ``fn`` reads (a
+        leftover of debugging: ``variance_variance = squared_difference(sqrt(a), sqrt(b))``
+        computed and never used), memoised per function."""
+        if self._dead_for is not fn:
+            loads: dict[str, int] = {}
+            stores: dict[str, int] = {}
+            for name in descendants(fn, cst.Name):
+                loads[name.value] = loads.get(name.value, 0) + 1
+            assigns = list(descendants(fn, cst.Assign))
+            for assign in assigns:
+                for target in assign.targets:
+                    for name in ([target.target] if isinstance(target.target, cst.Name) else
+                                 descendants(target.target, cst.Name)):
+                        stores[name.value] = stores.get(name.value, 0) + 1
+            dead: set[cst.CSTNode] = set()
+            for assign in assigns:
+                if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+                    stored = assign.targets[0].target.value
+                    if loads.get(stored, 0) == stores.get(stored, 0):  # every Name node of it is a store
+                        for kind in (cst.Call, cst.BinaryOperation):  # what _check is asked about
+                            dead.update(descendants(assign.value, kind))
+            self._dead_for, self._dead = fn, dead
+        return self._dead
 
     def _what(self, hazard: Hazard) -> str:
         node = hazard.node
