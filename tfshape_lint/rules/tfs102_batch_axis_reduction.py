@@ -51,7 +51,8 @@ class BatchAxisReduction(Rule):
     where the per-sample version gives 3.66 / 3.68 / 3.69. Nothing raises.
 
     A *mean* over the batch keeps the scale (Keras averages anyway); a sum divided by a
-    count is a normalised mean; sums in metrics, `train_step` code and custom-loop code
+    count is a normalised mean (where it is divided: a sum divided in one branch of a `tf.cond`
+    and returned as it is in the other still scales there); sums in metrics, `train_step` code and custom-loop code
     outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
@@ -275,6 +276,10 @@ class BatchAxisReduction(Rule):
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\ndef focal_hm(y_true, y_pred):\n    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n    pos_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(y_pred, 1e-4, 1.0)) * pos)\n    neg_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-4, 1.0)) * (1.0 - pos))\n    num_pos = tf.reduce_sum(pos)\n    return tf.cond(num_pos > 0, lambda: (pos_loss + neg_loss) / num_pos, lambda: neg_loss)\n\n\nmodel.compile(optimizer="adam", loss=focal_hm)\n',
+                fixed='import tensorflow as tf\n\n\ndef focal_hm(y_true, y_pred):\n    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n    pos_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(y_pred, 1e-4, 1.0)) * pos)\n    neg_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-4, 1.0)) * (1.0 - pos), axis=-1)\n    num_pos = tf.reduce_sum(pos)\n    return tf.cond(num_pos > 0, lambda: (pos_loss + neg_loss) / num_pos, lambda: neg_loss)\n\n\nmodel.compile(optimizer="adam", loss=focal_hm)\n',
+                line=7, note="a CenterNet heatmap loss divided by the positives in one branch only: a batch "
+                             "without positives returns the raw sum of the negatives"),
         Example("import tensorflow as tf\n\n\n"
                 "def vae_loss_fn(model, x, y, training=None):\n"
                 "    z, mean, log_var = model.encoder(x, training)\n"
@@ -549,7 +554,7 @@ class BatchAxisReduction(Rule):
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
             for call in value.marked(Mark.SUM_OVER_BATCH):
-                if loss.divided_by_count(call) or not isinstance(call, cst.Call):
+                if not isinstance(call, cst.Call):
                     continue
                 if loss.context is Context.ADD_LOSS or loss.spec.added:
                     # a term a Layer adds: Keras sums it into the loss as it is, so the batch
