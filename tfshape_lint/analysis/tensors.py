@@ -803,6 +803,9 @@ class Evaluator:
                 tags.add(Tag.REDUCTION_NONE)
             return Value(tensor=False, tags=frozenset(tags))
         canon = self.module.imports.canonical(dotted)
+        family = distribution_family(canon)
+        if family is not None:
+            return _distribution(node, args, family)
         spec = lookup(canon)
         if spec is None and canon is not None and canon.startswith("math.") and canon[5:] in PYTHON_MATH:
             # ``math.log(10.0)``: a Python float (a tensor would not get past graph mode)
@@ -894,6 +897,11 @@ class Evaluator:
             return self._instance_call(base, node, args)
         if base.has(Tag.MODEL):
             return MODEL_TENSOR  # ``model.encoder(x)``: a part of the model, its outputs batches
+        if base.has(Tag.DISTRIBUTION) and method in _DENSITIES and args:
+            # ``dist.log_prob(y)``: one value per entry of the distribution's batch shape
+            x = _plain(args[0])
+            return Value(rel=base.rel, batch=base.batch, dtype=DType.FLOAT, grad=max(base.grad, x.grad),
+                         origin=base.origin | x.origin, marks=base.marks | x.marks)
         return _unknown_call([base] + args)
 
     def _instance_call(self, instance: Value, node: cst.Call, args: list[Value]) -> Value:
@@ -1740,6 +1748,45 @@ def _dead_flag_branch(test: cst.BaseExpression, flags: dict[str, bool]) -> str |
         return None
     holds = flags[key] != negated
     return "orelse" if holds else "body"
+
+
+#: a distribution's methods that give one value per entry of its batch shape
+_DENSITIES = frozenset({"prob", "log_prob", "cdf", "log_cdf", "survival_function", "log_survival_function"})
+#: TensorFlow Probability distributions whose parameters' last axis is the event (a vector per
+#: batch entry): their batch shape is one axis shorter than ``loc``/``logits``/``probs``
+_VECTOR_EVENT = frozenset({"MultivariateNormalTriL", "MultivariateNormalDiag", "MultivariateNormalFullCovariance",
+                           "MultivariateNormalDiagPlusLowRank", "Categorical", "OneHotCategorical", "Multinomial",
+                           "Dirichlet", "RelaxedOneHotCategorical", "MultivariateStudentTLinearOperator"})
+#: the univariate ones: one distribution per entry of their parameters
+_SCALAR_EVENT = frozenset({"Normal", "Laplace", "LogNormal", "Gamma", "Beta", "Bernoulli", "Poisson", "StudentT",
+                           "Cauchy", "Logistic", "Weibull", "Exponential", "Gumbel", "NegativeBinomial", "HalfNormal",
+                           "TruncatedNormal", "Uniform", "LogLogistic", "InverseGamma", "Binomial"})
+
+
+def distribution_family(canon: str | None) -> str | None:
+    """``"vector"``/``"scalar"`` for ``tensorflow_probability.distributions.<Class>`` (its event a
+    vector of the last axis, or one number); None for anything else."""
+    if canon is None or not canon.startswith(("tensorflow_probability.distributions.",
+                                              "tensorflow_probability.python.distributions.")):
+        return None
+    name = canon.rsplit(".", 1)[-1]
+    return "vector" if name in _VECTOR_EVENT else "scalar" if name in _SCALAR_EVENT else None
+
+
+def _distribution(node: cst.Call, args: list[Value], family: str) -> Value:
+    """A distribution built from the loss's tensors: its batch shape is that of its first
+    parameter (``loc``, ``logits``, ``probs``, ``rate``...), one axis shorter for a vector event."""
+    keyed = {a.keyword.value: v for a, v in zip(node.args, args) if a.keyword is not None}
+    positional = [v for a, v in zip(node.args, args) if a.keyword is None]
+    first = next((keyed[k] for k in ("loc", "logits", "probs", "rate", "concentration", "total_count",
+                                     "concentration1", "low") if k in keyed), positional[0] if positional else None)
+    origin: frozenset[Origin] = frozenset().union(*(a.origin for a in args)) if args else frozenset()
+    grad = max((a.grad for a in args), default=Grad.NONE)
+    tags = frozenset({Tag.DISTRIBUTION})
+    if first is None or not first.tensor or first.rel is None:
+        return Value(tensor=False, grad=grad, origin=origin, tags=tags)
+    rel = first.rel - 1 if family == "vector" else first.rel
+    return Value(tensor=False, rel=rel, batch=first.batch, grad=grad, origin=origin, tags=tags)
 
 
 def _unknown_call(args: list[Value], canon: str | None = None) -> Value:

@@ -60,6 +60,8 @@ class Tag(enum.Enum):
     DICT = "dict"
     FUNCTION = "function"  # a def or lambda
     MODEL = "model"  # a model passed to a custom-loop loss helper: calling it gives predictions
+    #: a TensorFlow Probability distribution built from tensors (its ``rel`` is its batch shape's)
+    DISTRIBUTION = "distribution"
     MODULE = "module"  # an imported module, function or class
     SEQUENCE = "sequence"  # a Python list/tuple/set/range
     COMPREHENSION = "comprehension"

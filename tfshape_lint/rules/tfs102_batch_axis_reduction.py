@@ -56,7 +56,10 @@ class BatchAxisReduction(Rule):
     outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
-    or broadcast with a factory argument of unknown rank) is a batch sum too.
+    or broadcast with a factory argument of unknown rank) is a batch sum too. So is a sum of a
+    TensorFlow Probability distribution's `log_prob`/`prob` (`tfp.distributions.Normal(loc=mu,
+    ...)`): they have the distribution's batch shape, that of its first parameter, one axis
+    shorter for a distribution over vectors (`MultivariateNormalTriL`, `Categorical`).
 
     A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
     another full sum, with or without an epsilon, `tf.size`, `tf.shape(y)[0]`, `len(...)`);
