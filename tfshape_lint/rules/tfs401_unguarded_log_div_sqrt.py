@@ -395,6 +395,10 @@ class UnguardedLogDivSqrt(Rule):
                 note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\ndef batch_pair_loss(y_true, y_pred):\n    labels = tf.reshape(tf.argmax(y_true, axis=-1), [-1, 1])\n    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32) - tf.eye(tf.shape(labels)[0])\n    dist = tf.reduce_sum(tf.square(tf.expand_dims(y_pred, 0) - tf.expand_dims(y_pred, 1)), axis=-1)\n    return tf.reduce_sum(tf.multiply(dist, same)) / tf.reduce_sum(same)\n',
+                fixed='import tensorflow as tf\n\n\ndef batch_pair_loss(y_true, y_pred):\n    labels = tf.reshape(tf.argmax(y_true, axis=-1), [-1, 1])\n    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32) - tf.eye(tf.shape(labels)[0])\n    dist = tf.reduce_sum(tf.square(tf.expand_dims(y_pred, 0) - tf.expand_dims(y_pred, 1)), axis=-1)\n    return tf.reduce_sum(tf.multiply(dist, same)) / (tf.reduce_sum(same) + 1e-7)\n',
+                line=8, note="a count of the batch's positive pairs (labels compared across samples, as TensorFlow "
+                             "Addons' semi-hard triplet loss divides by): 0 for a batch of distinct classes"),
         Example("import tensorflow as tf\n\n\n"
                 "def bp_mll_loss(y_true, y_pred):\n"
                 "    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n"

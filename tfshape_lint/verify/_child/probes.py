@@ -2028,6 +2028,13 @@ def _edge_inputs(sig: Sig, cosines: bool = False) -> list[tuple[str, np.ndarray,
         one = np.zeros_like(yp)
         one[:, 0] = 1.0
         out.append(("every sample of one class, predicted exactly", _labels_like(yt, one), one.copy()))
+    if yt.ndim == 2 and yp.ndim == 2 and yt.dtype.kind == "f" and sig.labels in ("onehot", "binary", "float"):
+        # every sample of a class of its own (one-hot over as many classes as samples): a count
+        # of the batch's positive pairs (labels equal across samples, a semi-hard triplet loss's
+        # denominator) is 0 there; the predictions as wide, ordinary
+        own = np.eye(len(yt), dtype=yt.dtype)
+        wide = np.random.default_rng(7).uniform(0.1, 0.9, size=own.shape).astype(yp.dtype)
+        out.append(("every sample of a class of its own (4 classes)", own, wide))
     out.append(("y_pred all 0", yt, np.zeros_like(yp)))
     out.append(("y_pred all 1", yt, np.ones_like(yp)))
     single = np.zeros_like(yp)
