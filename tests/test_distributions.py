@@ -1,6 +1,7 @@
 """TensorFlow Probability distributions in a loss (round 25's multivariate-normal NLL): what a
 distribution's ``log_prob``/``prob`` gives has its batch shape, the shape of its first parameter,
-one axis shorter for a distribution over vectors (a multivariate normal, a categorical). The
+one axis shorter for a distribution over vectors (a multivariate normal, a categorical), also
+through a module-level alias (``tfd = tfp.distributions``). The
 TFS102 verdicts below depend on exactly that: a sum of those values without an axis is a batch
 sum, a mean or a sum over the event axis is not.
 """
@@ -55,3 +56,22 @@ def test_a_sum_over_a_univariate_event_axis_is_per_sample() -> None:
     assert "TFS102" in codes
     assert "TFS102" not in _codes(UNIVARIATE.replace("REDUCE(-dist.log_prob(y_true))",
                                                      "tf.reduce_sum(-dist.log_prob(y_true), axis=-1)"), "")
+
+
+ALIASED = source_of('''
+    import tensorflow as tf
+    import tensorflow_probability as tfp
+
+    tfd = tfp.distributions
+
+
+    def nll(y_true, y_pred):
+        dist = tfd.Normal(loc=y_pred[..., :1], scale=tf.nn.softplus(y_pred[..., 1:]) + 1e-6)
+        return REDUCE(-dist.log_prob(y_true))
+    ''')
+
+
+def test_a_module_level_alias_of_the_distributions_module_is_followed() -> None:
+    # ``tfd = tfp.distributions``, the spelling TensorFlow Probability's own examples use
+    assert "TFS102" in _codes(ALIASED, "tf.reduce_sum")
+    assert "TFS102" not in _codes(ALIASED, "tf.reduce_mean")

@@ -157,14 +157,16 @@ class ImportTable:
                 self.aliases.setdefault("K", "keras.backend")
 
     def add_assignment_alias(self, node: ast.Assign) -> None:
-        """``K = tf.keras.backend`` at module level binds K like an import would."""
+        """``K = tf.keras.backend`` (or ``tfd = tfp.distributions``) at module level binds the
+        name like an import would."""
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
             return
         dotted = ast_dotted(node.value)
         if dotted is None:
             return
         qualname = self.resolve(dotted)
-        if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+        if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras",
+                                                               "tensorflow_probability"):
             self.aliases[node.targets[0].id] = qualname
 
 
