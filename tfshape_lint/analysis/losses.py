@@ -691,12 +691,14 @@ class LossDiscovery:
             kept.append(found)
         self.found = kept
 
-    def _called_only_inside(self, name: str, callers: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> bool:
-        """Whether every use of ``name`` in the file is a call inside one of ``callers``."""
+    def _called_only_inside(self, name: str, callers: list[ast.AST]) -> bool:
+        """Whether every use of ``name`` in the file is a call inside one of ``callers`` (each call
+        counted once, though a lambda inside one caller that is a caller itself is walked twice)."""
         inside = {id(n.func) for caller in callers for n in ast.walk(caller)
                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name}
-        uses = sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
-        return bool(inside) and uses == len(inside)
+        if not inside:
+            return False  # before the walk of the whole file: most files map nothing
+        return len(inside) == sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
 
     def _mapped_only(self, name: str) -> bool:
         """Whether every use of ``name`` in the file is a call inside the function that a
@@ -705,23 +707,15 @@ class LossDiscovery:
         if self._mapping_calls is None:  # once per file: a file with many losses asks per loss
             self._mapping_calls = [c for c in self._calls
                                    if (self.imports.canonical(ast_dotted(c.func)) or "") in _MAPPING]
-        mapped = self._mapping_calls
-        if not mapped:
-            return False
-        inside: set[int] = set()  # the calls of ``name`` found (a lambda inside a mapped def is walked twice)
-        for call in mapped:
+        mapped_fns: list[ast.AST] = []
+        for call in self._mapping_calls:
             fn = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fn"), None)
             if isinstance(fn, ast.Name):
                 local = self.function(fn.id)
                 fn = local.node if local is not None else None  # type: ignore[assignment]
-            if fn is None:
-                continue
-            inside.update(id(n) for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                          and n.func.id == name)
-        if not inside:
-            return False
-        uses = sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
-        return uses == len(inside)
+            if fn is not None:
+                mapped_fns.append(fn)
+        return self._called_only_inside(name, mapped_fns)
 
     def _callable_signature(self, info: FunctionInfo, loss_classes: set[str]) -> None:
         """``__call__(self, y_true, y_pred)`` of a plain class: a callable loss object; or a

@@ -633,8 +633,6 @@ class UnguardedLogDivSqrt(Rule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.ranges = Ranges(self.index.imports, self.facts)
-        self._dead_for: cst.CSTNode | None = None
-        self._dead: set[cst.CSTNode] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         self._check(node)
@@ -651,7 +649,8 @@ class UnguardedLogDivSqrt(Rule):
         evaluated = node.value if isinstance(node, cst.AugAssign) else node
         if self.loss is None or self.loss.value(evaluated) is None:
             return  # not evaluated in this scope (a nested def analysed as its own helper)
-        if node in self._dead_values(self.loss.node):
+        loss = self.loss
+        if node in loss.memo("unread_values", lambda: _unread_values(loss.node)):
             return  # ``unused = tf.sqrt(v)``: a value nothing reads never reaches the loss
         hazard = self.ranges.hazard(node, self.loss)
         if hazard is None:
@@ -659,31 +658,6 @@ class UnguardedLogDivSqrt(Rule):
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))
-
-    def _dead_values(self, fn: cst.CSTNode) -> set[cst.CSTNode]:
-        """The nodes of every ``name = ...`` in ``fn`` whose name nothing in ``fn`` reads (a
-        leftover of debugging: ``variance_variance = squared_difference(sqrt(a), sqrt(b))``
-        computed and never used), memoised per function."""
-        if self._dead_for is not fn:
-            loads: dict[str, int] = {}
-            stores: dict[str, int] = {}
-            for name in descendants(fn, cst.Name):
-                loads[name.value] = loads.get(name.value, 0) + 1
-            assigns = list(descendants(fn, cst.Assign))
-            for assign in assigns:
-                for target in assign.targets:
-                    for name in ([target.target] if isinstance(target.target, cst.Name) else
-                                 descendants(target.target, cst.Name)):
-                        stores[name.value] = stores.get(name.value, 0) + 1
-            dead: set[cst.CSTNode] = set()
-            for assign in assigns:
-                if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
-                    stored = assign.targets[0].target.value
-                    if loads.get(stored, 0) == stores.get(stored, 0):  # every Name node of it is a store
-                        for kind in (cst.Call, cst.BinaryOperation):  # what _check is asked about
-                            dead.update(descendants(assign.value, kind))
-            self._dead_for, self._dead = fn, dead
-        return self._dead
 
     def _what(self, hazard: Hazard) -> str:
         node = hazard.node
@@ -719,3 +693,27 @@ class UnguardedLogDivSqrt(Rule):
             args = [a.with_changes(value=guarded) if a.value is hazard.arg else a for a in node.args]
             return node.with_changes(args=args)
         return None
+
+
+def _unread_values(fn: cst.CSTNode) -> set[cst.CSTNode]:
+    """The calls and operations of every ``name = ...`` in ``fn`` whose name nothing in ``fn``
+    reads (a leftover of debugging: ``variance_variance = squared_difference(sqrt(a), sqrt(b))``
+    computed and never used): what ``_check`` is asked about there never reaches the loss."""
+    loads: dict[str, int] = {}
+    stores: dict[str, int] = {}
+    for name in descendants(fn, cst.Name):
+        loads[name.value] = loads.get(name.value, 0) + 1
+    assigns = descendants(fn, cst.Assign)
+    for assign in assigns:
+        for target in assign.targets:
+            for name in ([target.target] if isinstance(target.target, cst.Name) else
+                         descendants(target.target, cst.Name)):
+                stores[name.value] = stores.get(name.value, 0) + 1
+    unread: set[cst.CSTNode] = set()
+    for assign in assigns:
+        if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+            stored = assign.targets[0].target.value
+            if loads.get(stored, 0) == stores.get(stored, 0):  # every Name node of it is a store
+                for kind in (cst.Call, cst.BinaryOperation):
+                    unread.update(descendants(assign.value, kind))
+    return unread

@@ -325,7 +325,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
             params["peers"] = list(_loss_peers(source, finding.line, names))
     if finding.code in GROUPED:
         params["peers"] = list(peers)
-    if recipe.probe == "unknown_batch" and loss is not None and _untraced_callable(source, loss):
+    keras_fed = _keras_fed(source, loss)
+    if recipe.probe == "unknown_batch" and loss is not None and _untraced_callable(source, loss, keras_fed):
         params["untraced"] = loss.qualname.rsplit(".", 1)[0]
     desc = variant.variant if variant is not None else ""
     if together and variant is not None and variant.background:
@@ -342,7 +343,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                layouts=_peer_layout(peers) + _layouts(source, loss), paths=project_paths(finding.path),
                package=package_of(finding.path),
                flag_is_return=_flag_is_return(source, span),
-               keras_fed=_keras_fed(source, loss),
+               keras_fed=keras_fed,
                unbound=unbound_note(source, loss) if loss is not None else "",
                binding_note="; ".join(n for n in (per_call_note(source, loss) if loss is not None else "",
                                                    constructor_note(source, loss) if loss is not None else "",
@@ -643,12 +644,12 @@ def _peer_layout(peers: tuple[str, list[int]]) -> list[dict[str, Any]]:
 _COMPILE_DOC = re.compile(r"\bcompile\b", re.IGNORECASE)
 
 
-def _untraced_callable(source: str, loss: LossRef) -> bool:
+def _untraced_callable(source: str, loss: LossRef, keras_fed: bool) -> bool:
     """A plain object's ``__call__`` (no Keras Loss) that the file neither hands to Keras nor
     traces (no ``tf.function`` anywhere in it): a custom loop calls it, and whether that loop
     is traced, which decides whether static shapes are None, is not in the file."""
     return (loss.context == "unknown" and loss.qualname.endswith(".__call__") and "tf.function" not in source
-            and not _keras_fed(source, loss))
+            and not keras_fed)
 
 
 def _documented_compile(tree: ast.Module, loss: LossRef) -> bool:

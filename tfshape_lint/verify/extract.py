@@ -269,8 +269,7 @@ def _returning(factory: ast.stmt, name: str) -> ast.stmt:
                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name), None)
     if at is None:
         return factory
-    inner = factory.body[at]
-    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read = free_names(factory.body[at])
     later = [stmt for stmt in factory.body[at + 1:] if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign))
              and {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} & read]
     copied = copy.copy(factory)
@@ -1078,10 +1077,7 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     method_names |= {n.id for stmt in method.body if stmt is not inner for n in ast.walk(stmt)
                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     method_names |= {s.name for s in method.body if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
-    own = {a.arg for a in inner.args.posonlyargs + inner.args.args + inner.args.kwonlyargs}
-    own |= {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    read = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if (read - own) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
+    if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
         return None
     return copy.deepcopy(inner)
 
