@@ -278,6 +278,16 @@ def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "metric" in doc and "loss" not in doc
 
 
+def _returns_named_result(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Every return of the function is a tuple led by a string (``return 'r2', 1 - a / b``): a
+    named evaluation result, the protocol of LightGBM's and XGBoost's ``feval`` and of
+    scoring helpers. Keras can train on no such value, so the function is reported, not a loss."""
+    returns = [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Tuple) and r.value.elts
+                                 and isinstance(r.value.elts[0], ast.Constant)
+                                 and isinstance(r.value.elts[0].value, str) for r in returns)
+
+
 @dataclass
 class _Found:
     path: tuple[str, ...] | None
@@ -648,7 +658,7 @@ class LossDiscovery:
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
                     metric = looks_like_metric_name(name) or (self.metrics_file and "loss" not in name.lower()) \
-                        or _documented_as_metric(info.node)
+                        or _documented_as_metric(info.node) or _returns_named_result(info.node)
                     role = Role.METRIC if metric else Role.LOSS
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory

@@ -82,6 +82,11 @@ class LossReturnsSequence(Rule):
                 "    recall = (tp + 1.0) / (tf.reduce_sum(y_true) + 1.0)\n"
                 "    return prec, recall\n",
                 note="a confusion-matrix helper that returns precision and recall: a metric, never handed to Keras"),
+        Example("import keras.backend as K\n\n\n"
+                "def keras_socre(y_true, y_pred):\n"
+                "    return 'keras_score', 1 - K.sum((y_pred - y_true) ** 2) / K.sum((y_pred - K.mean(y_true)) ** 2)\n",
+                note="a scoring helper that returns a named result (name, value), as LightGBM's and XGBoost's "
+                     "feval do: Keras can train on no such value, so it is reported as a metric, whatever its name"),
         Example("import tensorflow as tf\n\ndef combined(y_true, y_pred):\n"
                 "    terms = [tf.reduce_mean(tf.square(y_true - y_pred), axis=-1),\n"
                 "             tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)]\n"

@@ -714,6 +714,9 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
                     matrix = True
                 elif callee in ("reshape", "cartesian") or callee.endswith("shape"):
                     return ""
+            elif _last_attr(node.func) in ("zeros", "ones") and isinstance(first, (ast.List, ast.Tuple)) \
+                    and any(_is_param_or_offset(e, param) for e in first.elts):
+                sized = True  # ``tf.ones((1, num_tasks))``: one dimension of a shape
             elif _last_attr(node.func) == "reshape" or (isinstance(node.func, ast.Name) and node.func.id == "reshape"):
                 if any(isinstance(a, (ast.List, ast.Tuple)) and any(isinstance(e, ast.Name) and e.id == param
                                                                     for e in a.elts) for a in node.args[1:]):

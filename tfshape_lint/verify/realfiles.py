@@ -276,6 +276,9 @@ class _Needs:
     #: the loss compares images (``tf.image.ssim``): float images of three channels, or of one
     #: for ``ssim_multiscale`` (it filters every channel at five scales of 161x161)
     images: bool = False
+    #: names bound to a last-axis slice of another name from a column on (``cov = p[:, 8:]``):
+    #: that column, so ``cov[:, 5]`` asks ``p`` for 8 + 6 columns
+    offsets: dict[str, int] | None = None
 
 
 def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
@@ -290,14 +293,22 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     needs = _Needs(reshapes=[], names=_module_ints(tree) | _enclosing_ints(tree, qualname) | _self_ints(tree, qualname)
                    | _int_names(scope))
     parts = [scope, *_called_helpers(tree, scope)]
+    needs.offsets = _column_offsets(parts, needs.names or {})
     shapes = {t.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Assign) and _is_shape(n.value)
               for t in n.targets if isinstance(t, ast.Name)}
+    ranks: list[int] = []
     for node in (n for part in parts for n in ast.walk(part)):
         if isinstance(node, ast.Subscript):
             _from_subscript(node, needs)
             _from_shape_index(node, shapes, needs)
         elif isinstance(node, ast.Call):
             _from_call(node, needs)
+        elif isinstance(node, ast.Compare):
+            ranks.extend(_rank_tests(node))
+    if ranks:
+        # ``if len(shape) == 4: ... elif len(shape) == 5: ... else: raise``: the smallest rank
+        # the loss (or a helper it calls) accepts, and the ladder above it
+        needs.rank = max(needs.rank, min(ranks))
     out: list[dict[str, Any]] = []
     if _ctc(scope):
         # a CTC loss: label sequences (shorter than half the frames) against per-frame scores
@@ -639,7 +650,8 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
         needs.rank = max(needs.rank, len(plain))
     last = elts[-1]
     if has_ellipsis or len(plain) >= 2:
-        needs.last = max(needs.last, _index_need(last, needs.names or {}))
+        offset = (needs.offsets or {}).get(node.value.id, 0)
+        needs.last = max(needs.last, offset + _index_need(last, needs.names or {}))
     if not has_ellipsis and len(plain) >= 3:
         for middle in plain[1:-1]:
             if isinstance(middle, ast.Slice) and middle.lower is not None:
@@ -650,6 +662,64 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
                 size = (needs.names or {}).get(upper.left.id)  # [:, :rows - 1]: the axis is `rows` wide
                 if size is not None:
                     needs.middle = max(needs.middle, size)
+
+
+def _column_offsets(parts: Iterable[ast.AST], names: dict[str, int]) -> dict[str, int]:
+    """``cov = p[:, 8:]`` (or ``p[..., 8:]``): ``{"cov": 8}``, chained through slices of slices
+    (``b = a[:, 2:]`` with ``a = p[:, 8:]`` is 10); a name bound twice is left out (its
+    columns are not known to start anywhere in particular)."""
+    found: dict[str, tuple[str, int]] = {}
+    twice: set[str] = set()
+    for node in (n for part in parts for n in ast.walk(part)):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        if name in found:
+            twice.add(name)
+        value = node.value
+        if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
+            continue
+        elts = list(value.slice.elts) if isinstance(value.slice, ast.Tuple) else [value.slice]
+        ellipsis = any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts)
+        last = elts[-1]
+        if not (ellipsis or len(elts) >= 2) or not isinstance(last, ast.Slice) or last.lower is None:
+            continue
+        start = _int_of(last.lower, names)
+        if start and start > 0 and last.step is None:
+            found[name] = (value.value.id, start)
+    out: dict[str, int] = {}
+    for name, (base, start) in found.items():
+        if name in twice:
+            continue
+        seen = {name}
+        while base in found and base not in seen and base not in twice:
+            seen.add(base)
+            base, more = found[base]
+            start += more
+        out[name] = start
+    return out
+
+
+def _rank_tests(node: ast.Compare) -> list[int]:
+    """``len(shape) == 4`` (or ``x.ndim == 4``, ``len(K.int_shape(x)) == 5``): the ranks of 3 to 5
+    a test of a length or rank asks for; [] for anything else."""
+    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq):
+        return []
+    left, right = node.left, node.comparators[0]
+    sized = isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "len" \
+        or isinstance(left, ast.Attribute) and left.attr in ("ndim", "rank")
+    value = _int(right)
+    return [value] if sized and value is not None and 3 <= value <= 5 else []
+
+
+def _builds_axes(node: ast.AST | None) -> bool:
+    """``tf.stack([...])`` (or ``expand_dims``): a value whose axes the loss made, so a permutation
+    of it says nothing of the rank of the inputs (a 4x4 matrix stacked from per-sample values)."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in ("stack", "expand_dims")
 
 
 def _is_shape(node: ast.AST) -> bool:
@@ -841,7 +911,7 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     if name in ("transpose", "permute_dimensions"):
         perm = next((kw.value for kw in node.keywords if kw.arg == "perm"),
                     node.args[1] if len(node.args) >= 2 else None)
-        if isinstance(perm, (ast.List, ast.Tuple)):
+        if isinstance(perm, (ast.List, ast.Tuple)) and not _builds_axes(node.args[0] if node.args else None):
             # a permutation names every axis: (0, 2, 3, 1) is a rank-4 input; one axis more for
             # what an integer index took off first (``transpose(y_pred[0], (0, 2, 1))``)
             picked = node.args and isinstance(node.args[0], ast.Subscript) and _int(node.args[0].slice) is not None

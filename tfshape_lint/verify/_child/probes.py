@@ -111,6 +111,8 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
             scalar_note += f" (with {flips}: the flagged op sits in that branch)"
         else:  # the verdict stays the defaults' run, and so does whether the node ran there
             h.subject.reached = reached
+    if isinstance(hv, Harness) and _depends_unscaled(params, original):
+        return _dependence_verdict(fn, h, hv, params, original)
     if original.status != "confirmed" or hv is None:
         return confirmed(f"{original.evidence}{scalar_note}") if scalar_note and original.status == "confirmed" \
             else original
@@ -166,6 +168,29 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                             f"({variant.evidence}), so it does not come from the flagged node")
     return inconclusive(f"as written: {original.evidence}; with {desc} the loss did not run cleanly: "
                         f"{variant.evidence}")
+
+
+def _depends_unscaled(params: dict[str, Any], original: Outcome) -> bool:
+    """A TFS102 run whose loss changed with the batch size, though not in proportion to it."""
+    return params.get("code") == "TFS102" and original.status == "inconclusive" \
+        and original.evidence.endswith(NOT_IN_PROPORTION)
+
+
+def _dependence_verdict(fn: Probe, h: Harness, hv: Harness, params: dict[str, Any], original: Outcome) -> Outcome:
+    """The batch-size symptom when the flagged sum sits in a nonlinear term (``p * log(p)`` of a
+    batch sum) or in one term of several: the loss as written changes with the batch size on
+    the same samples, not in proportion. Confirmed when, on the same inputs, the loss with
+    only the flagged sum kept per sample gives the same value at both sizes (the dependence is
+    the flagged node's); inconclusive otherwise, with both runs."""
+    pinned = dict(params, counterfactual=True)
+    if h.decided:
+        pinned["only"] = [h.decided]
+    variant = fn(hv, pinned)
+    if variant.status == "refuted" and variant.evidence.startswith("same samples"):
+        return confirmed(f"as written: {original.evidence.removesuffix(NOT_IN_PROPORTION)}it depends on the batch "
+                         f"size (not in proportion: the batch sum sits in a term that is not linear in it, or in one "
+                         f"of several); with {hv.description}: {variant.evidence}")
+    return inconclusive(f"as written: {original.evidence}; with {hv.description}: {variant.evidence}")
 
 
 def _only_numpy_method(h: Harness, evidence: str) -> bool:
@@ -678,8 +703,12 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
         return Outcome("confirmed", f"same {b_large} samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at "
                                     f"batch {b_small} ({ratio:.2f}x): it scales with the batch size",
                        (b_large, b_small, ratio))
-    return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: "
-                        "differs, but not in proportion to the batch size")
+    return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: {NOT_IN_PROPORTION}")
+
+
+#: how the batch-size probe's verdict ends when the loss depends on the batch size but does not
+#: scale with it (a batch sum inside a log, or in one term of several)
+NOT_IN_PROPORTION = "differs, but not in proportion to the batch size"
 
 
 # -- TFS104: batch of one, unknown batch dimension -------------------------------------------------
@@ -1579,9 +1608,17 @@ def gradient(h: Harness, params: dict[str, Any]) -> Outcome:
                      "gradient: it shows in the loss but never trains")
 
 
+#: predictions beyond (0, 1) that a term of a comparison with a threshold of the regression's
+#: own scale may need to move (``pred < 3``, ``a + b - 10 >= 0``): uniform in 0 to 10, then in
+#: -20 to 20 (drawn anew, not scaled from the probe's: a softmax row sums to 1 at any scale)
+_WIDER = ((0.0, 10.0), (-20.0, 20.0))
+
+
 def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
     """How the tapped term's value changes when y_pred changes ("" if it never does); also
-    with labels equal to the rounded predictions, where a count of mistakes is not constant."""
+    with labels equal to the rounded predictions, where a count of mistakes is not constant,
+    and with predictions spread beyond (0, 1) (``_WIDER``), where a comparison with a threshold
+    of the outputs' own scale flips: a refutation must hold for every input tried."""
     yp = np.asarray(base.y_pred)
     labels = [np.asarray(base.y_true)]
     if labels[0].shape == yp.shape and labels[0].dtype.kind == "f":
@@ -1591,13 +1628,17 @@ def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
         if err is not None or not first.taps:
             continue
         start = np.asarray(first.taps[0])
-        for changed in (yp[..., ::-1].copy(), (1.0 - yp).astype(yp.dtype), yp[::-1].copy()):
+        spread = np.random.default_rng(7)
+        wider = [(spread.uniform(lo, hi, yp.shape).astype(yp.dtype), f" with predictions drawn in [{lo:g}, {hi:g}]")
+                 for lo, hi in _WIDER] if yp.dtype.kind == "f" else []
+        for changed, how in ((yp[..., ::-1].copy(), ""), ((1.0 - yp).astype(yp.dtype), ""), (yp[::-1].copy(), ""),
+                             *wider):
             run, err = _try(lambda: h.eager(yt, changed, taps=True))
             if err is not None or not run.taps:
                 continue
             after = np.asarray(run.taps[0])
             if after.shape != start.shape or not np.allclose(after, start, rtol=1e-5, atol=1e-7):
-                return f"mean {fmt(scalar(start))} -> {fmt(scalar(after))}"
+                return f"mean {fmt(scalar(start))} -> {fmt(scalar(after))}{how}"
     return ""
 
 
