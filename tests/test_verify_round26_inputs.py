@@ -12,7 +12,10 @@ test:
   (``pred < 3``, ``a + b - 10 >= 0``) is constant on predictions in (0, 1): the probe also draws
   wider predictions before it says the term does not change with y_pred;
 - a never-instantiated Loss whose required count is a dimension of a shape (``tf.ones((1,
-  num_tasks))``) gets an int there, not the neutral 0.5.
+  num_tasks))``) gets an int there, not the neutral 0.5;
+- a loss that calls TensorFlow's private ``ops.convert_to_tensor_v2`` (CORAL's ordinal losses;
+  TF 2.21 has no such name) runs with the public ``tf.convert_to_tensor`` in its place, and the
+  evidence says so.
 """
 
 from __future__ import annotations
@@ -110,6 +113,18 @@ TASKS_LOSS = source_of('''
     ''')
 
 
+PRIVATE_TF = source_of('''
+    import tensorflow as tf
+    import tensorflow.python.ops as ops
+
+
+    class OrdinalLoss(tf.keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            y_pred = ops.convert_to_tensor_v2(y_pred)
+            return tf.reduce_mean(tf.square(y_true - y_pred))
+    ''')
+
+
 def test_slices_of_slices_set_the_width_and_a_stacked_matrix_sets_no_rank() -> None:
     widths = [layout["pred"] for layout in infer_layouts(ast.parse(PACKED_HEADS), "gaussian_nll")]
     assert [8] in widths and max(w[-1] for w in widths) == 8, widths
@@ -129,7 +144,7 @@ def test_a_count_in_a_shape_tuple_is_a_size() -> None:
 def test_batch_dependence_thresholds_and_shape_counts() -> None:
     out = verify_cases({"heads.py": (PACKED_HEADS, "TFS102"), "reg.py": (REGULARISED, "TFS102"),
                         "two.py": (TWO_BATCH_SUMS, "TFS102"), "thresholds.py": (THRESHOLDS, "TFS301"),
-                        "tasks.py": (TASKS_LOSS, "TFS108")})
+                        "tasks.py": (TASKS_LOSS, "TFS108"), "private.py": (PRIVATE_TF, "TFS108")})
     (heads,) = out["heads.py"]
     expect_verdict(heads, "confirmed", present=("it scales with the batch size",), absent=("out of bounds",))
     (reg,) = out["reg.py"]
@@ -142,3 +157,5 @@ def test_batch_dependence_thresholds_and_shape_counts() -> None:
         expect_verdict(verdict, "confirmed", present=("with predictions drawn in", "never trains"))
     (tasks,) = out["tasks.py"]
     expect_verdict(tasks, "confirmed", present=("`num_tasks` = 5",), absent=("EagerTensor of dtype int32",))
+    (private,) = out["private.py"]
+    expect_verdict(private, "confirmed", present=("private tensorflow.python.ops.convert_to_tensor_v2",))

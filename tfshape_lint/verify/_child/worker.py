@@ -182,6 +182,7 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     added = [p for p in job.get("paths") or [] if p not in sys.path]
     sys.path[:0] = added
     harness.set_job_layouts(job.get("layouts") or [])
+    _PRIVATE_USED.clear()
     state = _global_state(harness)
     try:
         status, evidence = _run_job(job, harness, probes, is_gpu)
@@ -301,6 +302,9 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
+        if _PRIVATE_USED:
+            evidence += (f" [TensorFlow's private {', '.join(sorted(set(_PRIVATE_USED)))}, gone in this TensorFlow, "
+                         "ran as its public replacement]")
         evidence += _stand_in_note(namespace)
         evidence += _bare_note(namespace)
         evidence += _base_note(h.subject)
@@ -438,6 +442,38 @@ class _TF1Fallback:
         return value
 
 
+#: TensorFlow's private names that code written for TF 2.0-2.15 imports and TF 2.21 dropped,
+#: with the public function that replaces each (CORAL's ordinal losses call
+#: ``tensorflow.python.ops.convert_to_tensor_v2``): without them the loss dies before its bug
+_PRIVATE_TF = (("tensorflow.python.ops", "convert_to_tensor_v2", "convert_to_tensor"),
+               ("tensorflow.python.framework.ops", "convert_to_tensor_v2", "convert_to_tensor"))
+#: the private names the current job called (cleared per job), for its evidence
+_PRIVATE_USED: list[str] = []
+
+
+def _restore_private_tf() -> None:
+    """Give the modules of ``_PRIVATE_TF`` the names they lack, as their public replacements
+    that record each call; a name the installed TensorFlow still has is left alone."""
+    import importlib
+
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    for module_name, name, public in _PRIVATE_TF:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            continue
+        replacement = getattr(tf, public)
+
+        def recorded(*args: Any, _shown: str = f"{module_name}.{name}", _fn: Any = replacement, **kwargs: Any) -> Any:
+            _PRIVATE_USED.append(_shown)
+            return _fn(*args, **kwargs)
+
+        setattr(module, name, recorded)
+
+
 def _tf1_names(namespace: dict[str, Any]) -> None:
     import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
 
@@ -535,6 +571,7 @@ def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
         exec(code, namespace)  # noqa: S102 - the extracted loss program, in this sandbox process
         if job.get("probe") != "api_exists":
             _tf1_names(namespace)
+            _restore_private_tf()
         return namespace["__tfs_build__"](), None
     except SystemExit:
         raise
