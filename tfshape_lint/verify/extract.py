@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Sequence
 from tfshape_lint.analysis.imports import ast_dotted, target_names
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
-from tfshape_lint.verify.variants import HELPERS, Context, neutralise
+from tfshape_lint.verify.variants import HELPERS, Context, call_name, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -698,8 +698,7 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
             if isinstance(first, ast.Name) and first.id == param and any(k.arg in ("axis", "axes") for k in node.keywords):
                 kind = "tensor"
             elif any(_is_param_or_offset(a, param) for a in list(node.args) + [k.value for k in node.keywords]):
-                callee = node.func.attr if isinstance(node.func, ast.Attribute) else \
-                    node.func.id if isinstance(node.func, ast.Name) else ""
+                callee = call_name(node)
                 named = {k.arg for k in node.keywords if isinstance(k.value, ast.Name) and k.value.id == param}
                 if callee == "one_hot" and (len(node.args) > 1 and isinstance(node.args[1], ast.Name)
                                             and node.args[1].id == param) or named & _CLASS_KEYWORDS:

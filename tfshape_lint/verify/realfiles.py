@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 from tfshape_lint.analysis.imports import name_uses
 from tfshape_lint.analysis.losses import positional_params
 from tfshape_lint.verify._child.sandbox import KERAS2_MODULES
+from tfshape_lint.verify.variants import call_name
 
 #: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
 KERAS3_BACKEND = frozenset({
@@ -405,7 +406,7 @@ def _packed_columns(scope: ast.AST) -> int:
     starts: dict[str, set[int]] = {params[0]: set(), params[1]: set()}
     for node in ast.walk(scope):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in starts:
-            elts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+            elts = _indices(node)
             last = elts[-1] if len(elts) == 2 else None
             if isinstance(last, ast.Slice) and last.upper is None and last.step is None:
                 start = _int(last.lower) if last.lower is not None else None
@@ -641,7 +642,7 @@ def _int(node: ast.AST) -> int | None:
 def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
     if not isinstance(node.value, ast.Name):
         return
-    elts = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+    elts = _indices(node)
     if any(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in elts):
         return
     has_ellipsis = any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts)
@@ -664,6 +665,11 @@ def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:
                     needs.middle = max(needs.middle, size)
 
 
+def _indices(node: ast.Subscript) -> list[ast.expr]:
+    """The index of each axis a subscript names (``x[:, 0]``: two; ``x[0]``: one)."""
+    return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+
+
 def _column_offsets(parts: Iterable[ast.AST], names: dict[str, int]) -> dict[str, int]:
     """``cov = p[:, 8:]`` (or ``p[..., 8:]``): ``{"cov": 8}``, chained through slices of slices
     (``b = a[:, 2:]`` with ``a = p[:, 8:]`` is 10); a name bound twice is left out (its
@@ -679,7 +685,7 @@ def _column_offsets(parts: Iterable[ast.AST], names: dict[str, int]) -> dict[str
         value = node.value
         if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
             continue
-        elts = list(value.slice.elts) if isinstance(value.slice, ast.Tuple) else [value.slice]
+        elts = _indices(value)
         ellipsis = any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts)
         last = elts[-1]
         if not (ellipsis or len(elts) >= 2) or not isinstance(last, ast.Slice) or last.lower is None:
@@ -715,11 +721,7 @@ def _rank_tests(node: ast.Compare) -> list[int]:
 def _builds_axes(node: ast.AST | None) -> bool:
     """``tf.stack([...])`` (or ``expand_dims``): a value whose axes the loss made, so a permutation
     of it says nothing of the rank of the inputs (a 4x4 matrix stacked from per-sample values)."""
-    if not isinstance(node, ast.Call):
-        return False
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    return name in ("stack", "expand_dims")
+    return node is not None and call_name(node) in ("stack", "expand_dims")
 
 
 def _is_shape(node: ast.AST) -> bool:
@@ -727,11 +729,10 @@ def _is_shape(node: ast.AST) -> bool:
     if isinstance(node, ast.Attribute) and node.attr == "shape":
         return True
     if isinstance(node, ast.Call):
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        name = call_name(node)
         if name in ("int_shape", "shape") and node.args:
             return True
-        if name in ("get_shape", "as_list") and isinstance(func, ast.Attribute):
+        if name in ("get_shape", "as_list") and isinstance(node.func, ast.Attribute):
             return True
     return False
 
@@ -895,7 +896,7 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     for kw in node.keywords:
         if kw.arg in ("axis", "axes"):
             needs.rank = max(needs.rank, _axis_need(kw.value))
-    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+    name = call_name(node)
     if name.startswith(("reduce_", "sum", "mean", "max", "min")) and len(node.args) >= 2:
         needs.rank = max(needs.rank, _axis_need(node.args[1]))
     if name in ("ssim", "ssim_multiscale"):

@@ -213,7 +213,9 @@ class _Site:
     parents: list[ast.AST]
 
 
-def _call_name(node: ast.AST) -> str:
+def call_name(node: ast.AST) -> str:
+    """The called name of a call (``reduce_sum`` of ``tf.reduce_sum(x)``, ``f`` of ``f(x)``); ""
+    for anything else."""
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -242,7 +244,7 @@ def _set_kw(call: ast.Call, name: str, value: ast.expr) -> None:
 def _axis_minus_one(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     """``axis=-1`` on the flagged reduction (TFS102/TFS108's fix)."""
     call = node if isinstance(node, ast.Call) else None
-    if call is None or not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
+    if call is None or not any(call_name(call).endswith(r) for r in _REDUCTIONS):
         return None
     new = copy.deepcopy(call)
     if len(new.args) >= 2:
@@ -257,14 +259,14 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     if call is None or not call.args:
         return None
     func: ast.expr = call.func
-    if _call_name(call) == "norm" and _kw(call, "axis") is None and len(call.args) < 3:
+    if call_name(call) == "norm" and _kw(call, "axis") is None and len(call.args) < 3:
         # the whole tensor as one vector: the same norm of each sample's values
         ord_kw = _kw(call, "ord")
         order = call.args[1] if len(call.args) >= 2 else (ord_kw.value if ord_kw is not None else None)
         args = [call.args[0]] + ([order] if order is not None else [])
         return (ast.Call(ast.Name("__tfs_norm_per_sample__", ast.Load()), args, []),
                 f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
-    if _call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
+    if call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
         func = ast.Name("__tfs_half_sum_sq__", ast.Load())
     elif _loss_instance_call(call):
         # ``self.ce(y, p)`` of a built-in Loss kept with its default reduction: the same Loss
@@ -272,7 +274,7 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         unreduced = ast.Call(ast.Call(ast.Name("__tfs_unreduced__", ast.Load()), [call.func], []),
                              call.args, call.keywords)
         return unreduced, f"`{_short(call.func)}` rebuilt with reduction='none' (per sample)"
-    elif not any(_call_name(call).endswith(r) for r in _REDUCTIONS):
+    elif not any(call_name(call).endswith(r) for r in _REDUCTIONS):
         return None
     return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, call.args[0]], []),
             f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch; a flattened "
@@ -302,7 +304,7 @@ class _BatchReductionsRemoved(ast.NodeTransformer):
 
     @staticmethod
     def batch_axes(call: ast.Call) -> ast.expr | None:
-        if not any(_call_name(call).endswith(r) for r in _REDUCTIONS) or not call.args:
+        if not any(call_name(call).endswith(r) for r in _REDUCTIONS) or not call.args:
             return None
         found = _kw(call, "axis")
         axis = found.value if found is not None else (call.args[1] if len(call.args) >= 2 else None)
@@ -346,7 +348,7 @@ def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     """TFS104: the squeeze of the trailing axes of size 1, never the batch axis (``axis=-1`` for
     the usual ``(B, 1)``; a ``(B, 1, 1)`` slice loses both, as written and as meant; an inner
     axis of size 1 before a wider one stays, as it does with ``axis=-1``)."""
-    if not isinstance(node, ast.Call) or "squeeze" not in _call_name(node) or not node.args:
+    if not isinstance(node, ast.Call) or "squeeze" not in call_name(node) or not node.args:
         return None
     site = ast.Constant(f"{getattr(node, 'lineno', 0)}:{getattr(node, 'col_offset', 0)}")
     return _helper("__tfs_squeeze_but_batch__", node.args[0], site), \
@@ -466,7 +468,7 @@ def _shape_base(node: ast.AST) -> ast.expr | None:
             if isinstance(inner, ast.Attribute) and inner.attr == "shape":
                 return inner.value
             return inner
-        if _call_name(value) == "int_shape" and value.args:
+        if call_name(value) == "int_shape" and value.args:
             return value.args[0]
     return None
 
@@ -498,7 +500,7 @@ def _label_position(call: ast.Call, ctx: Context) -> int | None:
     for i, arg in enumerate(call.args):
         if ctx.true_name and any(isinstance(n, ast.Name) and n.id == ctx.true_name for n in ast.walk(arg)):
             return i
-    name = _call_name(call)
+    name = call_name(call)
     if name in ("gather", "take", "gather_nd", "take_along_axis") and len(call.args) >= 2:
         return 1
     return 0
@@ -512,7 +514,7 @@ def _straight_through(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None
     src: ast.expr = copy.deepcopy(source)
     if ctx.pred_name:
         src = _helper("__tfs_src__", ast.Lambda(_args(), ast.Name(ctx.pred_name, ast.Load())), ast.Lambda(_args(), src))
-    helper = "__tfs_ste_float__" if _call_name(node) in _DTYPE_CHANGES else "__tfs_ste__"
+    helper = "__tfs_ste_float__" if call_name(node) in _DTYPE_CHANGES else "__tfs_ste__"
     return (_helper(helper, node, src),
             f"a straight-through surrogate for `{_short(node)}` (same value, a gradient path to y_pred)")
 
@@ -534,7 +536,7 @@ def _differentiable_input(node: ast.AST) -> ast.expr | None:
         found = node.left
     elif isinstance(node, ast.Subscript):
         found = node.value
-    if isinstance(found, ast.Compare) or (isinstance(found, ast.Call) and _call_name(found) in _CUTS):
+    if isinstance(found, ast.Compare) or (isinstance(found, ast.Call) and call_name(found) in _CUTS):
         return _differentiable_input(found) or found
     return found
 
@@ -553,7 +555,7 @@ def _guard(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         new = copy.deepcopy(node)
         new.left = _helper("__tfs_pos__", new.left)
         return new, f"the base of `{_short(node)}` clipped at 1e-7"
-    name = _call_name(node)
+    name = call_name(node)
     if not isinstance(node, ast.Call) or not node.args:
         return None
     call = copy.deepcopy(node)
@@ -603,7 +605,7 @@ class _NumpyToTf(ast.NodeTransformer):
                 for part in target.split("."):
                     attr = ast.Attribute(attr, part, ast.Load())
                 node.func = attr
-        elif _call_name(node) == "py_function" and node.args:
+        elif call_name(node) == "py_function" and node.args:
             fn = node.args[0]
             inputs = node.args[1] if len(node.args) > 1 else _kw(node, "inp")
             if isinstance(inputs, ast.keyword):
@@ -681,7 +683,7 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if ctx.code == "TFS401" and isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Div, ast.FloorDiv)):
         node.value = _helper("__tfs_nonzero__", node.value)
         return f"the divisor of `{_short(node.target)} /= ...` kept away from 0 by 1e-7", node, node
-    if ctx.code == "TFS303" and chain and _call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
+    if ctx.code == "TFS303" and chain and call_name(chain[-1]) == "bool" and isinstance(chain[-1], ast.Call):
         node, chain = chain[-1], chain[:-1]
     while ctx.code == "TFS302" and chain and _numpy_call_on(chain[-1], node):
         # ``np.sum(y_true.numpy(), axis=0)``: without ``.numpy()`` the tensor reaches np.sum,
@@ -709,7 +711,7 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
     if held is not None and _shape_base(held) is not None:
         made = _dynamic_batch(held, ctx)
     elif ctx.code == "TFS102" and chain and _product_operand(node, chain[-1]) and isinstance(node, ast.Call) \
-            and node.args and _kw(node, "axis") is None and any(_call_name(node).endswith(r) for r in _REDUCTIONS):
+            and node.args and _kw(node, "axis") is None and any(call_name(node).endswith(r) for r in _REDUCTIONS):
         # ``reduce_sum(mask * reduce_sum(square(t - p)))``: a factor of a product with the
         # per-cell mask; per sample it would not line up with the mask's cells, over the last
         # axis (the rule's fix) it does
@@ -723,7 +725,7 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         assert partner is not None
         made = (_helper("__tfs_batch_like__", node, copy.deepcopy(partner)),
                 f"`{_short(node)}` replaced by a constant (its mean) that fits any batch size")
-    elif ctx.code == "TFS301" and isinstance(node, ast.Compare) and chain and _call_name(chain[-1]) == "cast":
+    elif ctx.code == "TFS301" and isinstance(node, ast.Compare) and chain and call_name(chain[-1]) == "cast":
         node, chain = chain[-1], chain[:-1]
         made = transform(node, ctx)
     else:
@@ -750,7 +752,7 @@ def _product_operand(node: ast.AST, parent: ast.AST) -> bool:
     """Whether ``node`` is a factor of ``a * b`` or ``tf.multiply(a, b)``."""
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mult):
         return parent.left is node or parent.right is node
-    return isinstance(parent, ast.Call) and _call_name(parent) == "multiply" and any(a is node for a in parent.args)
+    return isinstance(parent, ast.Call) and call_name(parent) == "multiply" and any(a is node for a in parent.args)
 
 
 def _partner(node: ast.AST, parent: ast.AST) -> ast.expr | None:

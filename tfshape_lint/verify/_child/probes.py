@@ -118,13 +118,7 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
             else original
     if isinstance(hv, str):
         return inconclusive(f"as written: {original.evidence}; but no counterfactual could be run ({hv})")
-    pinned = dict(params, counterfactual=True)
-    if h.decided:
-        pinned["only"] = [h.decided]
-    if h.reference is not None:
-        pinned["reference"] = h.reference
-    if getattr(h, "case", ""):
-        pinned["case"] = h.case
+    pinned = _pinned(h, params)
     variant = fn(hv, pinned)
     original, variant = _other_inputs_when_elsewhere(fn, h, hv, params, pinned, original, variant)
     original, variant = _other_layout_when_variant_fails(fn, h, hv, params, pinned, original, variant)
@@ -170,6 +164,19 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
                         f"{variant.evidence}")
 
 
+def _pinned(h: Harness, params: dict[str, Any]) -> dict[str, Any]:
+    """The variant's parameters: the original's, on the inputs its run decided on (layout, the
+    weighted reference of TFS108, the edge case of TFS401)."""
+    pinned = dict(params, counterfactual=True)
+    if h.decided:
+        pinned["only"] = [h.decided]
+    if h.reference is not None:
+        pinned["reference"] = h.reference
+    if h.case:
+        pinned["case"] = h.case
+    return pinned
+
+
 def _depends_unscaled(params: dict[str, Any], original: Outcome) -> bool:
     """A TFS102 run whose loss changed with the batch size, though not in proportion to it."""
     return params.get("code") == "TFS102" and original.status == "inconclusive" \
@@ -182,11 +189,8 @@ def _dependence_verdict(fn: Probe, h: Harness, hv: Harness, params: dict[str, An
     the same samples, not in proportion. Confirmed when, on the same inputs, the loss with
     only the flagged sum kept per sample gives the same value at both sizes (the dependence is
     the flagged node's); inconclusive otherwise, with both runs."""
-    pinned = dict(params, counterfactual=True)
-    if h.decided:
-        pinned["only"] = [h.decided]
-    variant = fn(hv, pinned)
-    if variant.status == "refuted" and variant.evidence.startswith("same samples"):
+    variant = fn(hv, _pinned(h, params))
+    if variant.status == "refuted" and variant.evidence.startswith(SAME_AT_BOTH):
         return confirmed(f"as written: {original.evidence.removesuffix(NOT_IN_PROPORTION)}it depends on the batch "
                          f"size (not in proportion: the batch sum sits in a term that is not linear in it, or in one "
                          f"of several); with {hv.description}: {variant.evidence}")
@@ -692,7 +696,7 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
     if not (math.isfinite(small) and math.isfinite(large)):
         return inconclusive(f"non-finite loss ({fmt(small)} at batch {b_small}, {fmt(large)} at {b_large})")
     if close(small, large, rtol=0.02):
-        return refuted(f"same samples: loss {fmt(large)} at batch {b_large} = {fmt(small)} at batch "
+        return refuted(f"{SAME_AT_BOTH} {fmt(large)} at batch {b_large} = {fmt(small)} at batch "
                        f"{b_small}; it does not scale with the batch size")
     ratio = large / small if small else math.inf
     if repaired and 1 / 1.5 < ratio < 1.5:
@@ -709,6 +713,8 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
 #: how the batch-size probe's verdict ends when the loss depends on the batch size but does not
 #: scale with it (a batch sum inside a log, or in one term of several)
 NOT_IN_PROPORTION = "differs, but not in proportion to the batch size"
+#: how its refutation starts: the same value at both batch sizes (not the pairing losses' 1.5x)
+SAME_AT_BOTH = "same samples: loss"
 
 
 # -- TFS104: batch of one, unknown batch dimension -------------------------------------------------
@@ -1623,16 +1629,16 @@ def _term_moves(h: Harness, base: Any, before: np.ndarray) -> str:
     labels = [np.asarray(base.y_true)]
     if labels[0].shape == yp.shape and labels[0].dtype.kind == "f":
         labels.append(np.round(yp).astype(labels[0].dtype))
+    spread = np.random.default_rng(7)
+    wider = [(spread.uniform(lo, hi, yp.shape).astype(yp.dtype), f" with predictions drawn in [{lo:g}, {hi:g}]")
+             for lo, hi in _WIDER] if yp.dtype.kind == "f" else []
+    changes = [(yp[..., ::-1].copy(), ""), ((1.0 - yp).astype(yp.dtype), ""), (yp[::-1].copy(), ""), *wider]
     for yt in labels:
         first, err = _try(lambda: h.eager(yt, yp, taps=True))
         if err is not None or not first.taps:
             continue
         start = np.asarray(first.taps[0])
-        spread = np.random.default_rng(7)
-        wider = [(spread.uniform(lo, hi, yp.shape).astype(yp.dtype), f" with predictions drawn in [{lo:g}, {hi:g}]")
-                 for lo, hi in _WIDER] if yp.dtype.kind == "f" else []
-        for changed, how in ((yp[..., ::-1].copy(), ""), ((1.0 - yp).astype(yp.dtype), ""), (yp[::-1].copy(), ""),
-                             *wider):
+        for changed, how in changes:
             run, err = _try(lambda: h.eager(yt, changed, taps=True))
             if err is not None or not run.taps:
                 continue

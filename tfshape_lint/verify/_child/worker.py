@@ -107,6 +107,7 @@ def main() -> int:
         if is_gpu:
             tf.zeros((1,)).numpy()  # create the CUDA context before capping the address space
         _warm_up(harness)
+        _restore_private_tf()
     except BaseException as exc:  # report why the worker cannot start, then stop
         _send(proto, {"ready": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
         return 3
@@ -453,7 +454,8 @@ _PRIVATE_USED: list[str] = []
 
 def _restore_private_tf() -> None:
     """Give the modules of ``_PRIVATE_TF`` the names they lack, as their public replacements
-    that record each call; a name the installed TensorFlow still has is left alone."""
+    that record each call; a name the installed TensorFlow still has is left alone. Once per
+    worker, at start-up (no rule's table names these, so no API probe asks for them)."""
     import importlib
 
     import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
@@ -571,7 +573,6 @@ def _build(job: dict[str, Any], namespace: dict[str, Any], program: str,
         exec(code, namespace)  # noqa: S102 - the extracted loss program, in this sandbox process
         if job.get("probe") != "api_exists":
             _tf1_names(namespace)
-            _restore_private_tf()
         return namespace["__tfs_build__"](), None
     except SystemExit:
         raise
