@@ -35,6 +35,12 @@ CASES = [
      "            total = self.table['a'](y, p) + b(y, p)\n"
      "        tape.gradient(total, self.trainable_variables)\n",
      {"a": ("direct", "loss"), "b": ("direct", "loss")}),
+    # a name that says "cost" says loss (Theano-era and paper code); a name with "cost" inside
+    # another word does not
+    ("import keras.backend as K\ndef crps_cost_function(target, pred, theano=False):\n"
+     "    return K.mean(K.square(target - pred))\n"
+     "def costume(target, pred):\n    return K.mean(K.square(target - pred))\n",
+     {"crps_cost_function": ("unknown", "loss")}),
     # a test module's own losses are references
     ("import pytest\nimport tensorflow as tf\ndef ref_loss(y_true, y_pred):\n    return tf.abs(y_pred)\n",
      {"ref_loss": ("unknown", "reference")}),

@@ -356,7 +356,25 @@ class _Run:
         if spec.factory_call:
             parsed = cst.parse_expression(spec.factory_call)
             call = parsed if isinstance(parsed, cst.Call) else None
-        return evaluate_factory_closure(facts, factory, spec, call)
+        env = evaluate_factory_closure(facts, factory, spec, call)
+        if spec.factory_locals:
+            self._relative_to_output(spec, factory, env)
+        return env
+
+    def _relative_to_output(self, spec: LossSpec, factory: cst.FunctionDef, env: Env) -> None:
+        """A batch the factory receives (``advantage = Input(shape=(1,))``) has an absolute rank;
+        where the model compiled with the factory's loss has one known output rank, the
+        closure's batch gets its rank relative to the loss inputs, as the loss's own values have."""
+        if self._compiled_ranks is None:
+            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
+        outputs = set(self._compiled_ranks.get(spec.factory or "", []))
+        output = outputs.pop() if len(outputs) == 1 else None
+        if output is None:
+            return
+        for param in factory.params.params:
+            value = env.names.get(param.name.value)
+            if value is not None and value.tensor and value.batch and value.rank is not None and value.rel is None:
+                env.names[param.name.value] = value.evolve(rel=value.rank - output, rank=None)
 
     def _visit(self, node: cst.CSTNode, rules: list[Rule]) -> set[Rule]:
         """Visit ``node`` with ``rules`` batched; the rules that raised (recorded) come back."""

@@ -110,6 +110,10 @@ class ImportTable:
     """Local name -> fully qualified name, for one module."""
 
     aliases: dict[str, str] = field(default_factory=dict)
+    #: every qualified name an import statement binds, also those a later import of the same
+    #: local name replaces (``from tensorflow import erf`` in one branch of a backend test,
+    #: ``from theano.tensor import erf`` in the other): the removed-API rules look at each
+    imported: set[str] = field(default_factory=set)
 
     def resolve(self, dotted: str) -> str | None:
         """Qualified name of a dotted expression whose root is an import, else None.
@@ -140,6 +144,7 @@ class ImportTable:
         """Record the bindings one import statement makes."""
         if isinstance(node, ast.Import):
             for alias in node.names:
+                self.imported.add(alias.name)
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
                 else:
@@ -151,6 +156,7 @@ class ImportTable:
         for alias in node.names:
             if alias.name != "*":
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                self.imported.add(f"{node.module}.{alias.name}")
             elif node.module.split(".")[:2] in _STAR_EXPORTS_K:
                 # Keras 2 modules did ``from .. import backend as K`` without ``__all__``, so a
                 # star import of them binds K (scripts then call K.mean with no other import)

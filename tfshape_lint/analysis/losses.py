@@ -102,6 +102,11 @@ class LossSpec:
     #: ``def loss(model, x, y, training)`` (TensorFlow's custom-loop tutorial): the helper calls
     #: its model on the inputs itself; the labels are the parameter named as labels
     model_first: bool = False
+    #: the factory call's arguments that are names of the function around the call, each with
+    #: the source of its one assignment there (``advantage = Input(shape=(1,))`` in the function
+    #: that builds and compiles the model): what the closure receives, which the module alone
+    #: does not show
+    factory_locals: tuple[tuple[str, str], ...] = ()
 
     @property
     def labels(self) -> str | None:
@@ -169,11 +174,17 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     preds = REGISTERED_PRED_NAMES if registered else PRED_NAMES
     if (first == "y_true" and second in preds) or (first in LABEL_NAMES and second == "y_pred"):
         return True
-    if not ("loss" in name.lower() or registered):
+    if not (says_loss(name) or registered):
         return False
     if compound:
         return _labels_like(_snake(params[0])) and _preds_like(_snake(params[1]), preds)
     return (first in LABEL_NAMES or _suffixed(first, "true")) and (second in preds or _suffixed(second, "pred"))
+
+
+def says_loss(name: str) -> bool:
+    """A function name that calls it a loss: ``loss`` anywhere, or ``cost`` as a word of it
+    (``crps_cost_function``, ``costFn``), the other name papers and Theano-era code use."""
+    return "loss" in name.lower() or "cost" in _snake(name).split("_")
 
 
 #: words that, as the first or last part of a compound name (``target_data``, ``size_prediction``),
@@ -298,6 +309,7 @@ class _Found:
     factory_call: str | None = None
     factory_line: int | None = None
     added: bool = False
+    factory_locals: tuple[tuple[str, str], ...] = ()
     pred_first: bool = False
     adversarial: bool = False
     model_first: bool = False
@@ -537,13 +549,42 @@ class LossDiscovery:
         factory = self.function(dotted)
         if factory is None:
             return
+        local = self._call_locals(call)
         for inner in returned_callables(factory.node):
             text = ast.unparse(call)
             if isinstance(inner, ast.Lambda):
-                self.found.append(_Found(None, inner, context, role, factory, text, call.lineno))
+                self.found.append(_Found(None, inner, context, role, factory, text, call.lineno,
+                                         factory_locals=local))
             else:
                 self.found.append(_Found(factory.path + (inner,), None, context, role, factory, text,
-                                         call.lineno))
+                                         call.lineno, factory_locals=local))
+
+    def _call_locals(self, call: ast.Call) -> tuple[tuple[str, str], ...]:
+        """The call's name arguments that the innermost def around it assigns exactly once,
+        each with the source of the assigned value."""
+        around = [info for infos in self.functions.values() for info in infos
+                  if info.node.lineno <= call.lineno <= (info.node.end_lineno or info.node.lineno)]
+        if not around:
+            return ()
+        fn = max(around, key=lambda info: info.node.lineno).node
+        names = {a.id for a in (*call.args, *(k.value for k in call.keywords)) if isinstance(a, ast.Name)}
+        assigned: dict[str, list[ast.expr | None]] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                targets: list[tuple[ast.expr, ast.expr | None]] = [
+                    (t, node.value if isinstance(t, ast.Name) else None) for t in node.targets]
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension, ast.withitem)):
+                target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+                value = node.value if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) else None
+                targets = [(target, value)] if target is not None else []
+            else:
+                continue
+            for target, value in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and name.id in names:
+                        assigned.setdefault(name.id, []).append(value)
+        return tuple((name, ast.unparse(value)) for name, (value, *more) in sorted(assigned.items())
+                     if not more and value is not None and not isinstance(value, ast.Name))
 
     def _callable_instance(self, class_name: str, context: Context, role: Role) -> None:
         if class_name in self.loss_classes():
@@ -831,7 +872,7 @@ class LossDiscovery:
             return LossSpec(qual, unit, found.factory.path if found.factory else (), ordinal,
                             found.context, found.role, tuple(positional_params(lam)), lam.lineno,
                             found.factory.qualname if found.factory else None, found.factory_call,
-                            factory_unit=self._unit_at(found.factory_line))
+                            factory_unit=self._unit_at(found.factory_line), factory_locals=found.factory_locals)
         assert found.path is not None
         info = self._info_for_path(found.path)
         if info is None:
@@ -840,7 +881,8 @@ class LossDiscovery:
                         tuple(positional_params(info.node)), info.node.lineno,
                         found.factory.qualname if found.factory else None, found.factory_call,
                         factory_unit=self._unit_at(found.factory_line), added=found.added,
-                        pred_first=found.pred_first, adversarial=found.adversarial, model_first=found.model_first)
+                        pred_first=found.pred_first, adversarial=found.adversarial, model_first=found.model_first,
+                        factory_locals=found.factory_locals)
 
     def _unit_at(self, line: int | None) -> int | None:
         return self.unit_of_line.get(line) if line is not None else None
@@ -879,7 +921,8 @@ def _merge(old: LossSpec, new: LossSpec) -> LossSpec:
                     caller.caller, caller.call_unit, base.factory_unit, added=old.added or new.added,
                     pred_first=(old.pred_first or new.pred_first) and by_names,
                     adversarial=(old.adversarial or new.adversarial) and by_names,
-                    model_first=(old.model_first or new.model_first) and by_names)
+                    model_first=(old.model_first or new.model_first) and by_names,
+                    factory_locals=base.factory_locals)
 
 
 _WRAPPERS = frozenset({"MeanMetricWrapper", "LossFunctionWrapper"})

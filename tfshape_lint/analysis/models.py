@@ -1022,7 +1022,7 @@ def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
 def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
                           unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
     """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
-    of the file), the output rank of each model compiled with it (None: that model's rank is
+    of the file), or function whose call it receives (a loss factory), the output rank of each model compiled with it (None: that model's rank is
     unknown). Reads, in source order, the units that build models, that compile, and the
     module-level statements already parsed."""
     compiles = index.methods.get("compile", set())
@@ -1036,6 +1036,9 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
             reader.read(module)
     out: dict[str, list[int | None]] = {}
     for site in reader.compiles:
-        if isinstance(site.written, cst.Call) and isinstance(site.written.func, cst.Name):
-            out.setdefault(site.written.func.value, []).append(site.model.rank)
+        written = site.written
+        if isinstance(written, (cst.List, cst.Tuple)) and len(written.elements) == 1:
+            written = written.elements[0].value  # ``loss=[ppo_loss(...)]`` for the one output
+        if isinstance(written, cst.Call) and isinstance(written.func, cst.Name):
+            out.setdefault(written.func.value, []).append(site.model.rank)
     return out

@@ -154,7 +154,7 @@ _add(Kind.CAST, "cast_float", "tf.to_float", "K.cast_to_floatx")
 _add(Kind.CAST, "cast_int", "tf.to_int32", "tf.to_int64")
 # (image, dtype): to an integer dtype it scales and rounds, and TensorFlow gives it no gradient
 _add(Kind.CAST, "cast", "tf.image.convert_image_dtype")
-_family(Kind.SHAPE, "shape", tf="shape", k="shape", ops="shape", np="shape")
+_family(Kind.SHAPE, "shape", tf="shape", k="shape", ops="shape", np="shape", extra=("tf.compat.v1.shape",))
 _add(Kind.STATIC_SHAPE, "int_shape", "K.int_shape")
 _family(Kind.SIZE, "size", tf="size", k="count_params", ops="size", np="size")
 _add(Kind.SIZE, "rank", "tf.rank")  # an int32 scalar tensor (K.ndim and ops.ndim give Python ints)

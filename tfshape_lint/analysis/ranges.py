@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
+from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, init_assignments, literal
@@ -593,6 +594,10 @@ class Ranges:
         if known is not None:
             return known
         if not scope.is_helper:
+            if scope.context is Context.ADD_LOSS and name in scope.spec.params:
+                # a layer's inputs that hands Keras terms with add_loss: model activations,
+                # any value, differentiable (no labels among them)
+                return Bound(low=Low.ANY, pred=True, diff=True)
             if name == scope.y_pred and scope.y_true is not None and not self.reads(scope.node, scope.y_true):
                 # a loss that ignores y_true returns the model's own loss output (the Keras 2
                 # loss-layer idiom, ``lambda y_true, y_pred: y_pred``): a non-negative loss value
@@ -821,6 +826,8 @@ class Ranges:
         args = self._args(node, scope)
         if spec is None:
             if isinstance(node.func, cst.Attribute) and not canon:  # a method of a local value
+                if node.func.attr.value == "lookup":
+                    return self.bound(node.func.value, scope)  # a table's values, not its keys
                 return combine([self.bound(node.func.value, scope)] + args)
             if canon in ("builtins.float", "builtins.int"):
                 return args[0] if args else ANY

@@ -895,6 +895,11 @@ class Evaluator:
             return base.evolve(dtype=DType.NUMPY)
         if base.has(Tag.LOSS_INSTANCE) and method in ("call", "__call__"):
             return self._instance_call(base, node, args)
+        if method == "lookup" and args:
+            # ``table.lookup(keys)`` (tf.lookup's hash tables): the table's own values, one per
+            # key, whatever computed the keys; no gradient reaches them
+            keys = args[0]
+            return Value(rel=keys.rel, rank=keys.rank, batch=keys.batch)
         if base.has(Tag.MODEL):
             return MODEL_TENSOR  # ``model.encoder(x)``: a part of the model, its outputs batches
         if base.has(Tag.DISTRIBUTION) and method in _DENSITIES and args:
@@ -1248,11 +1253,14 @@ def _shape_owner(ev: Evaluator, shape_node: cst.BaseExpression | None) -> Value 
 
 
 def _input(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    """``keras.Input(shape=(1,))``: a ``(B, 1)`` float batch (used where the file calls a loss)."""
-    shape = literal(call_arg(node, 0, "shape"))
-    if not isinstance(shape, tuple):
-        return Value(batch=True, dtype=DType.FLOAT)
-    return Value(rank=len(shape) + 1, batch=True, dtype=DType.FLOAT)
+    """``keras.Input(shape=(1,))``: a ``(B, 1)`` float batch (used where the file calls a loss,
+    and where a loss factory receives it)."""
+    shape = call_arg(node, 0, "shape")
+    data = frozenset({Origin.DATA})
+    if not isinstance(shape, cst.Tuple) or any(isinstance(el, cst.StarredElement) for el in shape.elements):
+        return Value(batch=True, dtype=DType.FLOAT, origin=data)
+    # ``shape=(n_actions,)``: the rank is the tuple's length, whatever its entries are
+    return Value(rank=len(shape.elements) + 1, batch=True, dtype=DType.FLOAT, origin=data)
 
 
 def _random_array(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -2012,8 +2020,12 @@ def evaluate_factory_closure(module: ModuleFacts, factory: cst.FunctionDef, spec
     if call is not None:
         params = [p.name.value for p in factory.params.params]
         outer = Evaluator(module, Scope(factory, spec, is_helper=True))
+        local = dict(spec.factory_locals)
         for pos, arg in enumerate(call.args):
-            value = outer.expr(arg.value, Env(dict(module.globals.names)))
+            given = arg.value
+            if isinstance(given, cst.Name) and given.value in local:
+                given = cst.parse_expression(local[given.value])  # assigned once where the call is
+            value = outer.expr(given, Env(dict(module.globals.names)))
             if arg.keyword is not None:
                 env.names[arg.keyword.value] = value
             elif pos < len(params) and not arg.star:

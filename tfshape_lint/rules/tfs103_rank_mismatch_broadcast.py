@@ -99,6 +99,12 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n\ndef steer_loss(y_true, y_pred):\n"
+                "    turn_true = y_true[:, 1] - y_true[:, 0]\n"
+                "    turn_pred = y_pred[:, 1] - y_pred[:, 0]\n"
+                "    return tf.keras.losses.mse(turn_true, turn_pred) + tf.keras.losses.mse(y_true, y_pred)\n",
+                note="a built-in loss of two (B,) columns is one scalar for the batch: it broadcasts "
+                     "against the (B,) loss"),
         Example('import tensorflow as tf\n\ndef dice(y_true, y_pred, keepdims=True):\n    pq = tf.reduce_sum(y_pred * y_true, axis=[1, 2], keepdims=keepdims)\n    p2 = tf.reduce_sum(y_pred * y_pred, axis=[1, 2], keepdims=keepdims)\n    q2 = tf.reduce_sum(y_true * y_true, axis=[1, 2], keepdims=keepdims)\n    return 1 - 2 * pq / (p2 + q2 + 1e-7)\n\ndef mask_loss(y_true, y_pred):\n    d = tf.reduce_mean(dice(y_true, y_pred), axis=[1, 2])\n    present = tf.cast(tf.reduce_sum(y_true, axis=[1, 2]) > 0, tf.float32)\n    return tf.reduce_sum(present * d, axis=1) / tf.maximum(tf.reduce_sum(present, axis=1), 1.0)\n',
                 note="keepdims=keepdims with the helper's default True keeps the summed axes: the means over "
                      "them match the per-class presence"),
@@ -332,6 +338,23 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
+        Example("import keras\nfrom keras import ops\n\n\ndef ppo_loss(advantage, old_prediction):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        prob = ops.sum(y_true * y_pred, axis=-1)\n"
+                "        old_prob = ops.sum(y_true * old_prediction, axis=-1)\n"
+                "        return -ops.mean(prob / (old_prob + 1e-10) * advantage)\n"
+                "    return loss\n\n\n"
+                "def build_actor(n_actions):\n"
+                "    state = keras.Input(shape=(8,))\n"
+                "    advantage = keras.Input(shape=(1,))\n"
+                "    old_prediction = keras.Input(shape=(n_actions,))\n"
+                "    probs = keras.layers.Dense(n_actions, activation='softmax')(state)\n"
+                "    model = keras.Model(inputs=[state, advantage, old_prediction], outputs=[probs])\n"
+                "    model.compile(optimizer='adam', loss=[ppo_loss(advantage=advantage, old_prediction=old_prediction)])\n"
+                "    return model\n",
+                fixed=None, line=9,
+                note="a model input the factory's loss closes over, (B, 1) against the per-sample (B,) ratio "
+                     "(a widely copied PPO loss)"),
         Example("import tensorflow as tf\n\n"
                 "def ssim_l1(y_true, y_pred):\n"
                 "    return (1.0 - tf.image.ssim(y_true, y_pred, 1.0)) + tf.abs(y_true - y_pred)\n\n"
@@ -578,6 +601,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         if lv.has(Tag.BATCH_INDEX) or rv.has(Tag.BATCH_INDEX):
             return  # y_pred[0]: one root cause, reported by TFS105
         (low_node, low), (high_node, high) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
+        if low.rel is not None and low.rel <= -2 and low.rank is None and low.has(Tag.LOSS_FN):
+            return  # a built-in loss of columns (``mse(y_true[:, 1], y_pred[:, 1])``): on (B, k) inputs
+            # it averages the batch into a scalar, which broadcasts against anything
         if weight_on_loss(op, low, high):
             return  # a per-sample weight or mask on an element-wise loss: TFS106
         wider = low.grad is Grad.DIFF and not low.has(Tag.SQUEEZED)

@@ -216,6 +216,15 @@ class StaticBatchDimension(Rule):
                       "    flat = K.reshape(y_pred, tf.shape(y_pred)[:-1])\n"
                       "    return K.mean(K.square(y_true[..., 0] - flat), axis=-1)\n",
                 line=5, note="a slice of the static shape that keeps its batch entry"),
+        Example("import tensorflow as tf\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    err = tf.square(y_true - y_pred) / (y_true.shape[0])\n"
+                "    return tf.reduce_sum(err, axis=-1)\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def loss(y_true, y_pred):\n"
+                      "    err = tf.square(y_true - y_pred) / tf.cast(tf.shape(y_true)[0], y_pred.dtype)\n"
+                      "    return tf.reduce_sum(err, axis=-1)\n",
+                line=4, note="the static size in parentheses"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -304,7 +313,7 @@ class StaticBatchDimension(Rule):
             return
         shape_fn, imports = self._shape_spelling()
         # the same index or slice of the dynamic shape: [0], or [:-1] for a shape prefix
-        index = _code(source)[len(_code(source.value)):] if isinstance(source, cst.Subscript) else "[0]"
+        index = _index_code(source) if isinstance(source, cst.Subscript) else "[0]"
         dynamic = f"{shape_fn}({_code(tensor)}){index}"
         fix: cst.BaseExpression | None = None
         loss = self.loss
@@ -390,6 +399,13 @@ def _arith_kind(op: cst.BaseBinaryOp, other: Value | None) -> str:
     if other.tensor:
         return NEUTRAL if other.dtype in (DType.INT, DType.BOOL) else FLOAT
     return FLOAT if other.has(Tag.FLOAT_LITERAL) else NEUTRAL
+
+
+def _index_code(source: cst.Subscript) -> str:
+    """``[0]`` of ``y.shape[0]``, also when the subscript is parenthesised (``(y.shape[0])``),
+    whose own code starts with the parenthesis and so is no prefix-plus-index."""
+    bare = source.with_changes(lpar=(), rpar=())
+    return _code(bare)[len(_code(source.value)):]
 
 
 def _tensor_of(source: cst.CSTNode) -> cst.BaseExpression | None:

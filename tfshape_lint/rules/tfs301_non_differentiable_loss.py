@@ -8,7 +8,7 @@ from typing import Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import cst_dotted
-from tfshape_lint.analysis.losses import Context
+from tfshape_lint.analysis.losses import Context, says_loss
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
@@ -32,7 +32,8 @@ class NonDifferentiableLoss(Rule):
     `tf.cond`, `tf.where`/`K.switch`, `clip`, `maximum`, `abs` and `relu` are differentiable
     and are not flagged; neither are ops applied only to `y_true`, straight-through estimators
     (`y_pred + tf.stop_gradient(tf.round(y_pred) - y_pred)`), nor metrics. A function found
-    only by its `(y_true, y_pred)` signature is checked only when its name says `loss`. A loss
+    only by its `(y_true, y_pred)` signature is checked only when its name says `loss` (or
+    has `cost` as a word: `crps_cost_positive`). A loss
     method no Keras API receives that calls a model of its object (`self.discriminator(...)`, a
     GAN's discriminator loss on `tf.stop_gradient(fake)`) trains that model's weights whatever
     reaches it from the prediction: "every path is cut" is not reported there. A term that is a
@@ -219,6 +220,11 @@ class NonDifferentiableLoss(Rule):
                 line=7, message="this term reaches y_pred only through tf.math.round, which has no "
                                 "gradient: it adds to the loss but never trains; use a differentiable surrogate",
                 note="one added term never trains (warning)"),
+        Example("import tensorflow.keras.backend as K\n\ndef gaussian_cost_positive(y_true, y_pred):\n"
+                "    err = K.square(y_true[:, 0] - y_pred[:, 0])\n"
+                "    negative = K.less(y_pred[:, 1], 0)\n"
+                "    return err + K.cast(negative, 'float32') * 10\n",
+                line=6, note="a penalty that never pushes the prediction back, in a function its name calls a cost"),
         Example("from keras import ops\n\nloss_fn = lambda y_true, y_pred: ops.mean(\n"
                 "    ops.square(y_true - ops.stop_gradient(y_pred)), axis=-1)\n\n"
                 "model.compile(optimizer='adam', loss=loss_fn)\n",
@@ -240,7 +246,7 @@ class NonDifferentiableLoss(Rule):
             return True
         # found by signature only: could be a metric or a helper, so ask for `loss` in the name;
         # a function that tf.py_function calls works on numpy arrays and is not differentiated
-        return "loss" in loss_name(loss).lower() and not numpy_code(loss, self._wrapped, self.index)
+        return says_loss(loss_name(loss)) and not numpy_code(loss, self._wrapped, self.index)
 
     @cached_property
     def _wrapped(self) -> set[str]:
@@ -284,8 +290,7 @@ class NonDifferentiableLoss(Rule):
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
-        order = {node: i for scope in self._scopes() for i, (node, _) in enumerate(scope.evaluated())}
-        cuts = sorted(cuts, key=lambda node: order.get(node, len(order)))
+        cuts = self._in_order(cuts)
         zero = any(self._op(node) in _ZERO_GRADIENT_OPS for node in cuts)
         # one claim, one finding: "no path carries a gradient" is said once, at the first cut
         op = self._describe(cuts[0])
@@ -295,6 +300,12 @@ class NonDifferentiableLoss(Rule):
             self.report(cuts[0], message=self.ZERO_MESSAGE, severity=Severity.WARNING, op=op)
         else:
             self.report(cuts[0], op=op)
+
+    def _in_order(self, cuts: list[cst.CSTNode]) -> list[cst.CSTNode]:
+        """``cuts`` in the order the loss evaluates them: a value's marks are a set, whose order
+        changes from run to run, and the op a message names must not."""
+        order = {node: i for scope in self._scopes() for i, (node, _) in enumerate(scope.evaluated())}
+        return sorted(cuts, key=lambda node: order.get(node, len(order)))
 
     def _cut_nodes(self, value: Value) -> list[cst.CSTNode]:
         nodes = list(dict.fromkeys(value.marked(Mark.GRAD_CUT)))
@@ -319,7 +330,7 @@ class NonDifferentiableLoss(Rule):
             return  # a deliberate stop_gradient (straight-through estimators, targets)
         if cuts and all(self._numpy_call(node) for node in cuts):
             return  # TFS302 reports numpy on a tensor
-        op = self._describe(cuts[0]) if cuts else "an op"
+        op = self._describe(self._in_order(cuts)[0]) if cuts else "an op"
         self.report(term, message=self.TERM_MESSAGE, severity=Severity.WARNING, op=op)
 
     def _value_anywhere(self, node: cst.CSTNode) -> Value | None:

@@ -102,6 +102,7 @@ class UnguardedLogDivSqrt(Rule):
 
     code = "TFS401"
     value_only = True
+    add_loss_terms = True  # a term handed to self.add_loss trains like a loss
     name = "unguarded-log-div-sqrt"
     message = "{what} can {reach}, giving inf/NaN loss and NaN weights; {how}"
     severity = Severity.WARNING
@@ -110,6 +111,23 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass Sparse(tf.keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        penalty = tf.reduce_sum(tf.abs(inputs))\n"
+                "        batch = tf.cast(tf.compat.v1.shape(inputs)[0], penalty.dtype)\n"
+                "        self.add_loss(penalty / batch)\n"
+                "        return inputs\n",
+                note="an add_loss term divided by the batch size (tf.compat.v1.shape), which is never 0"),
+        Example("import tensorflow as tf\n\n\nclass ScaledMSE(tf.keras.losses.Loss):\n"
+                "    def __init__(self, table):\n"
+                "        super().__init__()\n"
+                "        self.table = table\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        mu, series = y_pred\n"
+                "        scale = tf.sqrt(self.table.lookup(series))\n"
+                "        return tf.reduce_mean(tf.square(y_true - mu / scale), axis=-1)\n",
+                note="a hash table's values looked up by keys the prediction carries: the table's "
+                     "numbers, not the prediction's"),
         Example("import tensorflow as tf\n\ncross_entropy = tf.keras.losses.BinaryCrossentropy(from_logits=True)\n\n\n"
                 "def discriminator_loss(real_output, fake_output):\n"
                 "    real_loss = cross_entropy(tf.ones_like(real_output), real_output)\n"
@@ -395,6 +413,15 @@ class UnguardedLogDivSqrt(Rule):
                 note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\nclass ScorePenalty(tf.keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        self.add_loss(-tf.reduce_mean(tf.math.log(tf.nn.sigmoid(inputs))))\n"
+                "        return inputs\n",
+                fixed="import tensorflow as tf\n\n\nclass ScorePenalty(tf.keras.layers.Layer):\n"
+                      "    def call(self, inputs):\n"
+                      "        self.add_loss(-tf.reduce_mean(tf.math.log(tf.nn.sigmoid(inputs) + 1e-7)))\n"
+                      "        return inputs\n",
+                line=6, note="a term a layer hands to self.add_loss: the sigmoid of a score of -100 is 0"),
         Example('import tensorflow as tf\n\n\ndef batch_pair_loss(y_true, y_pred):\n    labels = tf.reshape(tf.argmax(y_true, axis=-1), [-1, 1])\n    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32) - tf.eye(tf.shape(labels)[0])\n    dist = tf.reduce_sum(tf.square(tf.expand_dims(y_pred, 0) - tf.expand_dims(y_pred, 1)), axis=-1)\n    return tf.reduce_sum(tf.multiply(dist, same)) / tf.reduce_sum(same)\n',
                 fixed='import tensorflow as tf\n\n\ndef batch_pair_loss(y_true, y_pred):\n    labels = tf.reshape(tf.argmax(y_true, axis=-1), [-1, 1])\n    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32) - tf.eye(tf.shape(labels)[0])\n    dist = tf.reduce_sum(tf.square(tf.expand_dims(y_pred, 0) - tf.expand_dims(y_pred, 1)), axis=-1)\n    return tf.reduce_sum(tf.multiply(dist, same)) / (tf.reduce_sum(same) + 1e-7)\n',
                 line=8, note="a count of the batch's positive pairs (labels compared across samples, as TensorFlow "

@@ -330,7 +330,7 @@ class RemovedKerasApi(RemovedApiRule):
                 units |= found
         # ``from keras.backend.common import epsilon`` binds a name under a removed submodule;
         # ``from keras.utils.np_utils import to_categorical`` one of a removed module
-        imported = {q for q in index.imports.aliases.values()
+        imported = {q for q in index.imports.imported
                     if _classify(q, legacy_tf_keras) is not None
                     or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None
                     or _module_hit(q, legacy_tf_keras) is not None}

@@ -155,6 +155,10 @@ class RemovedTf1Api(RemovedApiRule):
                 fixed=None, message="tf.nn.dropout(keep_prob=) was removed in TensorFlow 2 (TypeError); "
                                     "pass rate=1 - keep_prob"),
         Example("from tensorflow import log\n\ny = log(2.0)\n", fixed=None, line=1),
+        Example("import keras\n\nif keras.backend.backend() == 'tensorflow':\n"
+                "    from tensorflow import erf\nelse:\n    from theano.tensor import erf\n",
+                fixed=None, line=4,
+                note="the TensorFlow branch of a backend test runs, though the other branch binds the name last"),
         Example("import tensorflow as T\n\ndef loss(labels, logits):\n"
                 "    return T.reduce_mean(T.squared_difference(labels, T.sigmoid(logits)), axis=-1)\n",
                 fixed="import tensorflow as T\n\ndef loss(labels, logits):\n"
@@ -182,7 +186,7 @@ class RemovedTf1Api(RemovedApiRule):
             if removed:
                 for kw in removed:
                     units |= found & index.keywords.get(kw, set())
-        imported = {q for q in index.imports.aliases.values() if _v2_rest(q) is not None
+        imported = {q for q in index.imports.imported if _v2_rest(q) is not None
                     and _removed_prefix(_v2_rest(q) or "")}
         if imported:
             units |= import_units(index.unit_nodes, imported)

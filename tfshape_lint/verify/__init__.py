@@ -144,8 +144,16 @@ def _siblings(findings: list[Finding], i: int, any_code: bool = False) -> tuple[
         return ()
     return tuple(((f.line, f.column, f.end_line, f.end_column), f.code, f.severity.value)
                  for j, f in enumerate(findings)
-                 if j != i and f.path == me.path and f.loss == me.loss
+                 if j != i and f.path == me.path and f.loss == me.loss and not _within(f, me)
                  and (f.code == me.code or any_code and f.code not in API_RULES))
+
+
+def _within(inner: Finding, outer: Finding) -> bool:
+    """``inner``'s span lies inside ``outer``'s (the flagged ``sqrt`` in the denominator of a
+    flagged division): neutralising it would change the flagged node's own operand, so it is
+    no sibling to neutralise around that node."""
+    return (outer.line, outer.column) <= (inner.line, inner.column) \
+        and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
 
 
 def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str, str],
@@ -439,7 +447,7 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
         parts = unpacked_inputs(tree, loss.qualname).get("true") or _unpacked_in_class(tree, loss.qualname)
         if parts is None:
             return {}, ""
-        return {"true": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as the layer unpacks "
+        return {"pred": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as the layer unpacks "
                                     f"them on line {parts[1]}")
     if program.context not in ("direct", "unknown"):
         return {}, ""

@@ -355,6 +355,7 @@ def _call_and_site(module: _Module, loss: LossRef, name: str,
 #: what a never-called factory's required parameters are bound to, by how the loss uses them
 LABELS_LIKE, NEUTRAL = "__tfs_t", 0.5
 MASK_HELPER = "__tfs_mask__"
+BATCH_HELPER = "__tfs_batch__"
 EYE_HELPER = "__tfs_eye__"
 RECORD_HELPER = "__tfs_record__"
 ABSENT_HELPER = "__tfs_absent__"
@@ -961,7 +962,12 @@ def _bound_call(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, c
             raise ExtractionError(f"the factory call `{_text(call)}` passes `{missing[0]}` from a value the "
                                   "file computes at run time, and the parameter has no default")
         keywords += [ast.keyword(param, binding.expr()) for param, binding in bound.items()]
-    return ast.Call(call.func, args, keywords)
+    built = ast.Call(call.func, args, keywords)
+    if not any(isinstance(n, ast.Name) and n.id == LABELS_LIKE for n in ast.walk(built)):
+        return built
+    # an argument made from the probe's labels: built per call, as a never-called factory is
+    inner = ast.Call(built, [ast.Name(LABELS_LIKE, ast.Load()), ast.Name("__tfs_p", ast.Load())], [])
+    return ast.Lambda(_lambda_args(LABELS_LIKE, "__tfs_p"), inner)  # type: ignore[return-value]
 
 
 def _bindable_args(module: _Module, root: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call,
@@ -994,8 +1000,36 @@ def _bindable(module: _Module, arg: ast.expr, site: ast.Call | None) -> ast.expr
     if _resolvable(module, arg):
         return arg
     if isinstance(arg, ast.Name) and site is not None:
-        return _local_literal(module.tree, site, arg.id)
+        return _local_literal(module.tree, site, arg.id) or _local_input(module.tree, site, arg.id)
     return None
+
+
+def _local_input(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:
+    """``advantage = Input(shape=(1,))`` where the file builds its model and calls the factory
+    (a PPO loss closing over the model's extra inputs): a batch of that shape made from the
+    probe's labels (entries that are not literal numbers take the labels' width)."""
+    scopes = [s for s in ast.walk(tree) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and _inside(s, site)]
+    scopes.sort(key=lambda s: -s.lineno)  # innermost first
+    for scope in scopes[:1]:
+        values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+        if len(values) != 1 or not isinstance(values[0], ast.Call) or _callee_tail(values[0]) != "Input":
+            return None
+        shape = next((k.value for k in values[0].keywords if k.arg == "shape"),
+                     values[0].args[0] if values[0].args else None)
+        if not isinstance(shape, ast.Tuple) or not shape.elts:
+            return None
+        dims: list[ast.expr] = [e if isinstance(e, ast.Constant) and isinstance(e.value, int) else ast.Constant(None)
+                                for e in shape.elts]
+        return ast.Call(ast.Name(BATCH_HELPER, ast.Load()),
+                        [ast.Name(LABELS_LIKE, ast.Load()), ast.Tuple(dims, ast.Load())], [])
+    return None
+
+
+def _callee_tail(call: ast.Call) -> str | None:
+    """``Input`` of ``Input(...)``, ``keras.Input(...)`` and ``layers.Input(...)``."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:
@@ -1470,6 +1504,17 @@ def __tfs_mask__(y, value=1.0):
     y = __tf.convert_to_tensor(y)
     shape = __tf.shape(y)[:-1] if y.shape.rank is None or y.shape.rank > 1 else __tf.shape(y)
     return __tf.fill(shape, __tf.cast(value, y.dtype if y.dtype.is_floating else __tf.float32))
+def __tfs_batch__(y, dims):
+    # a batch for a model input the loss closes over: the labels' batch size, then ``dims``
+    # (None: the labels' last width), entries 0.25 to 1.25 varying from sample to sample
+    import tensorflow as __tf
+    y = __tf.convert_to_tensor(y)
+    shape = [int(y.shape[-1]) if d is None else d for d in dims]
+    size = 1
+    for d in shape:
+        size *= d
+    values = __tf.cast(__tf.range(__tf.shape(y)[0] * size) % 5 + 1, __tf.float32) * 0.25
+    return __tf.reshape(values, __tf.concat([__tf.shape(y)[:1], shape], 0))
 def __tfs_eye__(y):
     import tensorflow as __tf
     y = __tf.convert_to_tensor(y)
@@ -1523,8 +1568,11 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
         from_import = isinstance(stmt, ast.ImportFrom)
         kinds = {name: _stand_in(uses, name, from_import) for name in _imported_names(stmt)}
         stand_ins = "".join(f"\n    {name} = {kind}()" for name, kind in kinds.items() if kind)
-        out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n"
-                   f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}")
+        failed = f"__tfs_import_errors__.append(({text!r}, repr(__tfs_exc))){stand_ins}"
+        tf1 = _tf1_import(stmt)
+        if tf1:
+            failed = tf1 + failed.replace("\n    ", "\n        ")
+        out.append(f"try:\n    {indented}\nexcept Exception as __tfs_exc:\n    {failed}")
     if star_backend(module.tree):
         out.append(STAR_BACKEND)
     for text in implicit_aliases(module.tree).values():
@@ -1543,6 +1591,21 @@ def _imported_names(stmt: ast.stmt) -> list[str]:
     if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
         return []
     return [alias.asname or alias.name.split(".")[0] for alias in stmt.names if alias.name != "*"]
+
+
+def _tf1_import(stmt: ast.stmt) -> str:
+    """For ``from tensorflow import erf`` (a TF 1 name TensorFlow 2 no longer has: its own
+    finding, TFS506, says so), the start of an ``except`` body that takes the names from
+    ``tensorflow.compat.v1`` instead and records them, as the probe's ``tf.<name>`` fallback
+    does, so that the loss's other findings can still be shown; "" for any other import."""
+    if not isinstance(stmt, ast.ImportFrom) or stmt.module != "tensorflow" or stmt.level \
+            or any(alias.name == "*" for alias in stmt.names):
+        return ""
+    names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in stmt.names)
+    shown = [a.name for a in stmt.names]
+    return (f"try:\n        from tensorflow.compat.v1 import {names}\n"
+            f"        globals().setdefault('__tfs_tf1_used__', []).extend({shown!r})\n"
+            "    except Exception:\n        ")
 
 
 def _stand_in(uses: NameSites, name: str, from_import: bool) -> str:

@@ -533,12 +533,13 @@ def _autographed(harness: Any, obj: Any) -> Any:
 
 def _added_losses(layer: Any) -> Any:
     """A custom Layer that hands Keras loss terms with ``add_loss``, as a loss function of its
-    inputs: the layer runs on them (the probe's first input, packed as its ``call`` unpacks
-    it) and the sum of the terms it added is the loss, as Keras adds them to the training loss.
-    Keras 3 and tf_keras keep only the terms of the latest call in ``layer.losses``."""
+    inputs: the layer runs on them (the probe's prediction, packed as its ``call`` unpacks it:
+    the model's activations, which the gradient probes differentiate) and the sum of the terms
+    it added is the loss, as Keras adds them to the training loss. Keras 3 and tf_keras keep
+    only the terms of the latest call in ``layer.losses``."""
     import tensorflow as tf
 
-    def added(inputs: Any, _unused: Any = None) -> Any:
+    def added(_labels: Any, inputs: Any = None) -> Any:
         layer(inputs)
         terms = [tf.cast(term, tf.float32) for term in layer.losses]
         return tf.add_n(terms) if terms else tf.constant(0.0)
