@@ -300,10 +300,7 @@ class _Run:
         ranks = self._fit_ranks
         if not ranks or None in ranks or len(set(ranks)) != 1:
             return None
-        if self._compiled_ranks is None:
-            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
-        outputs = set(self._compiled_ranks.get(spec.path[0], []))
-        output = outputs.pop() if len(outputs) == 1 else None
+        output = self._compiled_output(spec.path[0])
         labels_rank = ranks[0]
         assert labels_rank is not None
         if output is None and labels_rank != 1:
@@ -361,14 +358,19 @@ class _Run:
             self._relative_to_output(spec, factory, env)
         return env
 
+    def _compiled_output(self, name: str) -> int | None:
+        """The one output rank of the models ``compile`` receives ``name(...)`` for (a Loss
+        subclass of the file, a loss factory); None when unknown or when they differ."""
+        if self._compiled_ranks is None:
+            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
+        outputs = set(self._compiled_ranks.get(name, []))
+        return outputs.pop() if len(outputs) == 1 else None
+
     def _relative_to_output(self, spec: LossSpec, factory: cst.FunctionDef, env: Env) -> None:
         """A batch the factory receives (``advantage = Input(shape=(1,))``) has an absolute rank;
         where the model compiled with the factory's loss has one known output rank, the
         closure's batch gets its rank relative to the loss inputs, as the loss's own values have."""
-        if self._compiled_ranks is None:
-            self._compiled_ranks = compiled_output_ranks(self.index, set(self.parsed), self.unit_module)
-        outputs = set(self._compiled_ranks.get(spec.factory or "", []))
-        output = outputs.pop() if len(outputs) == 1 else None
+        output = self._compiled_output(spec.factory or "")
         if output is None:
             return
         for param in factory.params.params:
