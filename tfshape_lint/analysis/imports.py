@@ -199,6 +199,31 @@ def target_names(target: ast.expr) -> Iterator[str]:
         yield from target_names(target.value)
 
 
+def single_assignments(scope: ast.AST, names: set[str]) -> dict[str, ast.expr]:
+    """Of ``names``, those ``scope`` binds exactly once, by a plain ``name = value`` (or
+    ``name: T = value``), each with its value: the value a call in that scope passes when it
+    passes the name. A name also bound by an unpacking, an augmented assignment, a loop or a
+    ``with ... as`` has no one value and is left out."""
+    bound: dict[str, list[ast.expr | None]] = {}
+    for node in ast.walk(scope):
+        pairs: list[tuple[ast.expr, ast.expr | None]]
+        if isinstance(node, ast.Assign):
+            pairs = [(t, node.value if isinstance(t, ast.Name) else None) for t in node.targets]
+        elif isinstance(node, ast.AnnAssign):
+            pairs = [(node.target, node.value)]
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+            pairs = [(node.target, None)]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            pairs = [(node.optional_vars, None)]
+        else:
+            continue
+        for target, value in pairs:
+            for name in target_names(target):
+                if name in names:
+                    bound.setdefault(name, []).append(value)
+    return {name: value for name, (value, *more) in bound.items() if value is not None and not more}
+
+
 def cst_dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for a LibCST Name/Attribute chain, else None.
 

@@ -13,7 +13,7 @@ import enum
 import re
 from dataclasses import dataclass, field, replace
 
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted
+from tfshape_lint.analysis.imports import ImportTable, ast_dotted, single_assignments
 from tfshape_lint.analysis.names import mentions
 
 
@@ -562,29 +562,12 @@ class LossDiscovery:
     def _call_locals(self, call: ast.Call) -> tuple[tuple[str, str], ...]:
         """The call's name arguments that the innermost def around it assigns exactly once,
         each with the source of the assigned value."""
-        around = [info for infos in self.functions.values() for info in infos
-                  if info.node.lineno <= call.lineno <= (info.node.end_lineno or info.node.lineno)]
-        if not around:
+        around = self._enclosing_info(call)
+        if around is None:
             return ()
-        fn = max(around, key=lambda info: info.node.lineno).node
         names = {a.id for a in (*call.args, *(k.value for k in call.keywords)) if isinstance(a, ast.Name)}
-        assigned: dict[str, list[ast.expr | None]] = {}
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Assign):
-                targets: list[tuple[ast.expr, ast.expr | None]] = [
-                    (t, node.value if isinstance(t, ast.Name) else None) for t in node.targets]
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension, ast.withitem)):
-                target = node.optional_vars if isinstance(node, ast.withitem) else node.target
-                value = node.value if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) else None
-                targets = [(target, value)] if target is not None else []
-            else:
-                continue
-            for target, value in targets:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name) and name.id in names:
-                        assigned.setdefault(name.id, []).append(value)
-        return tuple((name, ast.unparse(value)) for name, (value, *more) in sorted(assigned.items())
-                     if not more and value is not None and not isinstance(value, ast.Name))
+        return tuple((name, ast.unparse(value)) for name, value in sorted(single_assignments(around.node, names).items())
+                     if not isinstance(value, ast.Name))
 
     def _callable_instance(self, class_name: str, context: Context, role: Role) -> None:
         if class_name in self.loss_classes():
@@ -826,6 +809,11 @@ class LossDiscovery:
 
     def _enclosing_def(self, call: ast.Call) -> tuple[str, ...]:
         """Path of the innermost def around ``call`` (``()`` at module level)."""
+        best = self._enclosing_info(call)
+        return best.path if best is not None else ()
+
+    def _enclosing_info(self, call: ast.Call) -> FunctionInfo | None:
+        """The innermost def around ``call`` (None at module level)."""
         best: FunctionInfo | None = None
         for infos in self.functions.values():
             for info in infos:
@@ -833,7 +821,7 @@ class LossDiscovery:
                 if node.lineno <= call.lineno <= (node.end_lineno or node.lineno) and (
                         best is None or len(info.path) > len(best.path)):
                     best = info
-        return best.path if best is not None else ()
+        return best
 
     def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """Whether a function's body names anything from TensorFlow or Keras."""

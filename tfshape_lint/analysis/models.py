@@ -1022,8 +1022,8 @@ def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
 def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
                           unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
     """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
-    of the file), or function whose call it receives (a loss factory), the output rank of each model compiled with it (None: that model's rank is
-    unknown). Reads, in source order, the units that build models, that compile, and the
+    of the file), or function whose call it receives (a loss factory), the output rank of each
+    model compiled with it (None: that model's rank is unknown). Reads, in source order, the units that build models, that compile, and the
     module-level statements already parsed."""
     compiles = index.methods.get("compile", set())
     needed = model_units(index)

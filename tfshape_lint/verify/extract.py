@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
-from tfshape_lint.analysis.imports import ast_dotted, target_names
+from tfshape_lint.analysis.imports import ast_dotted, single_assignments, target_names
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, call_name, neutralise
@@ -1009,27 +1009,18 @@ def _local_input(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None
     (a PPO loss closing over the model's extra inputs): a batch of that shape made from the
     probe's labels (entries that are not literal numbers take the labels' width)."""
     scopes = [s for s in ast.walk(tree) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and _inside(s, site)]
-    scopes.sort(key=lambda s: -s.lineno)  # innermost first
-    for scope in scopes[:1]:
-        values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-        if len(values) != 1 or not isinstance(values[0], ast.Call) or _callee_tail(values[0]) != "Input":
-            return None
-        shape = next((k.value for k in values[0].keywords if k.arg == "shape"),
-                     values[0].args[0] if values[0].args else None)
-        if not isinstance(shape, ast.Tuple) or not shape.elts:
-            return None
-        dims: list[ast.expr] = [e if isinstance(e, ast.Constant) and isinstance(e.value, int) else ast.Constant(None)
-                                for e in shape.elts]
-        return ast.Call(ast.Name(BATCH_HELPER, ast.Load()),
-                        [ast.Name(LABELS_LIKE, ast.Load()), ast.Tuple(dims, ast.Load())], [])
-    return None
-
-
-def _callee_tail(call: ast.Call) -> str | None:
-    """``Input`` of ``Input(...)``, ``keras.Input(...)`` and ``layers.Input(...)``."""
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if not scopes:
+        return None
+    innermost = max(scopes, key=lambda s: s.lineno)
+    value = single_assignments(innermost, {name}).get(name)
+    if not isinstance(value, ast.Call) or call_name(value) != "Input":
+        return None
+    shape = next((k.value for k in value.keywords if k.arg == "shape"), value.args[0] if value.args else None)
+    if not isinstance(shape, ast.Tuple) or not shape.elts:
+        return None
+    dims: list[ast.expr] = [e if isinstance(e, ast.Constant) and isinstance(e.value, int) else ast.Constant(None)
+                            for e in shape.elts]
+    return ast.Call(ast.Name(BATCH_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()), ast.Tuple(dims, ast.Load())], [])
 
 
 def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:

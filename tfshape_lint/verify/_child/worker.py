@@ -539,7 +539,7 @@ def _added_losses(layer: Any) -> Any:
     only the terms of the latest call in ``layer.losses``."""
     import tensorflow as tf
 
-    def added(_labels: Any, inputs: Any = None) -> Any:
+    def added(_labels: Any, inputs: Any) -> Any:
         layer(inputs)
         terms = [tf.cast(term, tf.float32) for term in layer.losses]
         return tf.add_n(terms) if terms else tf.constant(0.0)
