@@ -101,8 +101,6 @@ MEASURED_EXCEPTIONS = {
                              "tensor (axis 0 the batch), correct with y_pred a stack of 2 batches; the file does not "
                              "say which the loss gets"),
     # bad examples added by issue 11 after the counterfactual verifier was built; measured, not yet analysed
-    ("TFS105", "y_pred[0][0]"): (
-        Status.INCONCLUSIVE, "the variant moves the outer index only; the inner [0] still picks a sample"),
     ("TFS102", "total = lambda x: tf.reduce_sum(x)"): (
         Status.INCONCLUSIVE, "the sum is in a module-level lambda, which the probe program does not re-run"),
     ("TFS502", "activation=tf.nn.softmax"): (

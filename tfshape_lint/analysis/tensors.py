@@ -412,7 +412,8 @@ class Evaluator:
         self.expr(stmt.test, env)
         # ``if K.backend() == 'theano':`` never runs on TensorFlow: its code is not evaluated,
         # and the branch counts as one that ends (its values never reach the rest)
-        dead = dead_backend_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags)
+        dead = dead_backend_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags) \
+            or self._dead_sequence_test(stmt.test, env)
         then_env = env.copy()
         then_done = True if dead == "body" else self.block(stmt.body, then_env)
         else_env = env.copy()
@@ -426,6 +427,26 @@ class Evaluator:
         merged = else_env if then_done else then_env if else_done else then_env.merged(else_env)
         env.replace_with(merged)
         return False
+
+    def _dead_sequence_test(self, test: cst.BaseExpression, env: Env) -> str | None:
+        """``if isinstance(y_true, (list, tuple)):`` in a loss Keras calls: Keras hands a loss one
+        tensor per argument, so the branch for a list (``y_true, lengths = y_true``, kept for
+        custom calls) never runs there; "body" or "orelse" as for ``_dead_flag_branch``."""
+        if self.scope.spec.context not in (Context.COMPILE, Context.SUBCLASS):
+            return None
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
+                and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+            return None
+        kinds = call.args[1].value
+        names = [e.value for e in kinds.elements] if isinstance(kinds, (cst.Tuple, cst.List)) else [kinds]
+        if not names or not all(isinstance(n, cst.Name) and n.value in ("list", "tuple") for n in names):
+            return None
+        value = env.names.get(call.args[0].value.value)
+        if value is None or not (value.tensor and value.has(Tag.INPUT)):
+            return None
+        return "orelse" if negated else "body"
 
     def _loop(self, stmt: cst.For | cst.While, env: Env) -> None:
         body_env = env.copy()
@@ -1218,6 +1239,8 @@ def _size(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
 
 def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(_first(args))
+    # the same values in another shape: a mask stays a mask (``tf.reshape(mask, [-1])``)
+    kept = x.tags & {Tag.MASK}
     shape = ev.arg_value(node, 1, "shape", "newshape")
     shape_node = call_arg(node, 1, "shape", "newshape")
     if shape is not None and shape.has(Tag.SHAPE_VECTOR):
@@ -1225,19 +1248,19 @@ def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         # also when the owner was squeezed first
         owner = _shape_owner(ev, shape_node)
         if owner is None or not owner.tensor:
-            return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({Tag.RESHAPED_LIKE}))
+            return x.evolve(rel=0, rank=None, batch=True, tags=frozenset({Tag.RESHAPED_LIKE}) | kept)
         squeezed = owner.tags & {Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS}
         return x.evolve(rel=owner.rel, rank=owner.rank, batch=owner.batch,
-                        tags=frozenset({Tag.RESHAPED_LIKE}) | squeezed,
+                        tags=frozenset({Tag.RESHAPED_LIKE}) | squeezed | kept,
                         marks=x.marks | frozenset(m for m in owner.marks if m[0] is Mark.SQUEEZE))
     lit = literal(shape_node)
     if isinstance(lit, tuple) and len(lit) == 1:
-        return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}), length=None)
+        return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}) | _flattened_tags(x), length=None)
     if isinstance(shape_node, (cst.List, cst.Tuple)) and shape_node.elements:
         head = ev.scope.values.get(shape_node.elements[0].value)
         batch = head is not None and (head.has(Tag.BATCH_SIZE) or head.has(Tag.STATIC_BATCH) or literal(shape_node.elements[0].value) == -1)
-        return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch, tags=frozenset())
-    return x.evolve(rel=None, rank=None, batch=False, tags=frozenset())
+        return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch, tags=kept)
+    return x.evolve(rel=None, rank=None, batch=False, tags=kept)
 
 
 def _shape_owner(ev: Evaluator, shape_node: cst.BaseExpression | None) -> Value | None:
@@ -1284,7 +1307,13 @@ def _flatten(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
     x = _plain(_first(args))
     if canon == "K.batch_flatten":
         return x.evolve(rel=None, rank=2, batch=x.batch, tags=frozenset())
-    return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}))
+    return x.evolve(rel=None, rank=1, batch=False, tags=frozenset({Tag.FLATTENED}) | _flattened_tags(x))
+
+
+def _flattened_tags(x: Value) -> frozenset[Tag]:
+    """What a tensor flattened to one axis keeps: a mask stays a mask, and the batch's values
+    are all still there (a sum of them is a sum over the batch)."""
+    return (x.tags & {Tag.MASK}) | ({Tag.HOLDS_BATCH} if x.batch or x.has(Tag.HOLDS_BATCH) else frozenset())
 
 
 def _squeeze(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1547,15 +1576,32 @@ def _cond(ev: Evaluator, node: cst.Call, args: list[Value], env: Env) -> Value:
     picks a branch and passes no value, so its lack of gradient never reaches the result. A
     lambda branch reads the names of the body around it (``lambda: loss_val / n``)."""
     branches: list[Value] = []
+    before = set(ev.scope.normalised)
     for arg in node.args[1:]:
         if isinstance(arg.value, cst.Lambda):
             branches.append(ev.expr(arg.value.body, env.copy()))
         elif isinstance(arg.value, cst.Name) and arg.value.value in ev.closures:
             branches.append(ev._helper_call(node, ev.closures[arg.value.value], []))
+    divided = ev.scope.normalised - before
+    if divided and node.args and _tests_count(node.args[0].value, env):
+        # ``tf.cond(num_pos > 0, lambda: (pos + neg) / num_pos, lambda: neg)`` (CenterNet's
+        # focal loss): the raw sum is the fallback for a batch whose count is 0, where there is
+        # nothing to divide by; the sum is a mean wherever the count exists
+        branches = [b.evolve(marks=frozenset(m for m in b.marks if not (m[0] is Mark.SUM_OVER_BATCH and m[1] in divided)))
+                    for b in branches]
     out: Value | None = None
     for value in branches:
         out = value if out is None else join(out, value)
     return out if out is not None else _unknown_call(args[1:])
+
+
+def _tests_count(predicate: cst.BaseExpression, env: Env) -> bool:
+    """Whether a ``tf.cond`` predicate reads a count (``num_pos > 0``, ``tf.greater(n, 0)``)."""
+    for name in descendants(predicate, cst.Name) if not isinstance(predicate, cst.Name) else [predicate]:
+        value = env.names.get(name.value)
+        if value is not None and value.has(Tag.COUNT):
+            return True
+    return False
 
 
 def _keep(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -1854,8 +1900,13 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
 
 
 def _reciprocal_of_count(divisor: Value, node: cst.CSTNode) -> bool:
-    """``1 / n`` (``1. / GLOBAL_BATCH_SIZE``) where ``n`` is a count: a factor that divides by it."""
-    return isinstance(node, cst.BinaryOperation) and literal(node.left) in (1, 1.0) and _is_count(divisor, node)
+    """``1 / n`` (``1. / GLOBAL_BATCH_SIZE``), or any number over it (``0.5 / m``: half the mean),
+    where ``n`` is a count: a factor that divides by it."""
+    if not isinstance(node, cst.BinaryOperation):
+        return False
+    numerator = literal(node.left)
+    return isinstance(numerator, (int, float)) and not isinstance(numerator, bool) and numerator != 0 \
+        and _is_count(divisor, node)
 
 
 def _is_count(value: Value, node: cst.CSTNode) -> bool:

@@ -52,8 +52,11 @@ class BatchAxisReduction(Rule):
 
     A *mean* over the batch keeps the scale (Keras averages anyway); a sum divided by a
     count is a normalised mean (where it is divided: a sum divided in one branch of a `tf.cond`
-    and returned as it is in the other still scales there); sums in metrics, `train_step` code and custom-loop code
-    outside the loss are not flagged.
+    and returned as it is in the other still scales there, unless the predicate tests a
+    count, as CenterNet's `tf.cond(num_pos > 0, lambda: (pos + neg) / num_pos, lambda: neg)`
+    does: the raw sum is then the fallback for a batch with nothing to count, a case three of
+    three independent labellers of public CenterNet losses left unflagged); sums in metrics,
+    `train_step` code and custom-loop code outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
     or broadcast with a factory argument of unknown rank) is a batch sum too. So is a sum of a
@@ -277,12 +280,29 @@ class BatchAxisReduction(Rule):
         Example("import tensorflow as tf\n\ndef total_energy(img_true, img_pred):\n"
                 "    return tf.reduce_sum(tf.square(img_true - img_pred))\n",
                 note="`<thing>_true` / `<thing>_pred` parameters alone do not make a loss: the name must say so"),
+        Example('import tensorflow as tf\n\n\ndef focal_hm(y_true, y_pred):\n    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n    pos_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(y_pred, 1e-4, 1.0)) * pos)\n    neg_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-4, 1.0)) * (1.0 - pos))\n    num_pos = tf.reduce_sum(pos)\n    return tf.cond(num_pos > 0, lambda: (pos_loss + neg_loss) / num_pos, lambda: neg_loss)\n\n\nmodel.compile(optimizer="adam", loss=focal_hm)\n',
+                note="CenterNet's heatmap loss: divided by the positives wherever there are any; the raw sum "
+                     "is the fallback for a batch whose count, the one the predicate tests, is 0"),
+        Example("import tensorflow as tf\n\ndef half_mse(y_true, y_pred):\n"
+                "    m = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
+                "    return 0.5 / m * tf.reduce_sum(tf.square(y_true - y_pred))\n\n"
+                "model.compile(optimizer='adam', loss=half_mse)\n",
+                note="any number over the batch size times the sum is a scaled mean (here half the mean)"),
+        Example("from tensorflow.keras import backend as K\n\ndef dice_loss(y_true, y_pred):\n"
+                "    t, p = K.flatten(y_true), K.flatten(y_pred)\n"
+                "    inter = K.sum(t * p)\n"
+                "    return 1.0 - (2.0 * inter + 1.0) / (K.sum(t) + K.sum(p) + 1.0)\n\n"
+                "model.compile(optimizer='adam', loss=dice_loss)\n",
+                note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
-        Example('import tensorflow as tf\n\n\ndef focal_hm(y_true, y_pred):\n    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n    pos_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(y_pred, 1e-4, 1.0)) * pos)\n    neg_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-4, 1.0)) * (1.0 - pos))\n    num_pos = tf.reduce_sum(pos)\n    return tf.cond(num_pos > 0, lambda: (pos_loss + neg_loss) / num_pos, lambda: neg_loss)\n\n\nmodel.compile(optimizer="adam", loss=focal_hm)\n',
-                fixed='import tensorflow as tf\n\n\ndef focal_hm(y_true, y_pred):\n    pos = tf.cast(tf.equal(y_true, 1.0), tf.float32)\n    pos_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(y_pred, 1e-4, 1.0)) * pos)\n    neg_loss = tf.reduce_sum(-tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-4, 1.0)) * (1.0 - pos), axis=-1)\n    num_pos = tf.reduce_sum(pos)\n    return tf.cond(num_pos > 0, lambda: (pos_loss + neg_loss) / num_pos, lambda: neg_loss)\n\n\nmodel.compile(optimizer="adam", loss=focal_hm)\n',
-                line=7, note="a CenterNet heatmap loss divided by the positives in one branch only: a batch "
-                             "without positives returns the raw sum of the negatives"),
+        Example("from tensorflow.keras import backend as K\n\ndef weighted_l1(y_true, y_pred):\n"
+                "    return K.sum(K.flatten(2.0 * K.abs(y_true - y_pred)))\n\n"
+                "model.compile(optimizer='adam', loss=weighted_l1)\n",
+                fixed=None, line=4,
+                message="K.sum sums the flattened batch, so loss and gradient scale with batch size; flatten each "
+                        "sample instead (K.batch_flatten, or reshape to (batch, -1)) and pass axis=-1",
+                note="K.flatten flattens the samples too: axis=-1 of its result is still the whole batch"),
         Example("import tensorflow as tf\n\n\n"
                 "def vae_loss_fn(model, x, y, training=None):\n"
                 "    z, mean, log_var = model.encoder(x, training)\n"
@@ -571,7 +591,18 @@ class BatchAxisReduction(Rule):
                                               "scale with batch size; take the mean over the batch",
                                 fix=self._fix(call, loss))
                     continue
+                if self._flattened(call, loss):
+                    # ``K.sum(K.flatten(err))``: no axis of the flattened values is the samples'
+                    self.report(call, message=f"{self._name(call)} sums the flattened batch, so loss and gradient "
+                                              "scale with batch size; flatten each sample instead "
+                                              "(K.batch_flatten, or reshape to (batch, -1)) and pass axis=-1")
+                    continue
                 self.report(call, fn=self._name(call), fix=self._fix(call, loss))
+
+    def _flattened(self, call: cst.Call, loss: Scope) -> bool:
+        summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
+        value = loss.find(summed) if summed is not None else None
+        return value is not None and value.has(Tag.FLATTENED) and value.has(Tag.HOLDS_BATCH)
 
     def _name(self, call: cst.Call) -> str:
         return code_of(call.func)

@@ -212,6 +212,16 @@ class BatchAxisIndexing(Rule):
                 "    return tf.square(y_true[..., 0, 0] - y_pred[0][0])\n",
                 fixed=None, line=4, note="chained indexing: one finding, no automatic fix"),
         Example("import tensorflow as tf\n\n"
+                "def gated_loss(y_true, y_pred):\n"
+                "    gate = 1.0 - y_true[0][0][0]\n"
+                "    err = tf.reshape(tf.square(y_true - y_pred), [tf.shape(y_true)[0], -1])\n"
+                "    return gate * tf.reduce_mean(err, axis=-1)\n\n"
+                "model.compile(optimizer='adam', loss=gated_loss)\n",
+                fixed=None, line=4,
+                message="y_true[0][0][0] indexes the batch axis and picks one sample, not a column; index the last "
+                        "axis: one index per axis, e.g. [..., 0, 0]",
+                note="a chain of three indices: one finding for the chain, whose innermost index picks the sample"),
+        Example("import tensorflow as tf\n\n"
                 "def triplet(y_actual, y_pred, alpha=0.2):\n"
                 "    pos = tf.reduce_sum(tf.square(y_pred[0] - y_pred[1]), axis=-1)\n"
                 "    return tf.maximum(pos + alpha, 0.0)\n",
@@ -286,21 +296,18 @@ class BatchAxisIndexing(Rule):
         index = axis0_index(node)
         if index is None:
             return
-        base = self.value(node.value)
-        if base is None or not base.tensor or not base.batch or not base.origin:
+        links = _index_chain(node)
+        if len(links) >= 2 and self._batch_base(links[-1].value):
+            # y_pred[0][0] (or [0][0][0]): one finding for the whole chain, whose innermost index
+            # picks the sample; [..., 0][0] would index the batch again
+            self._chained.update(links[1:])
+            self.report(node, expr=short(node), advice="index the last axis: one index per axis, e.g. [..., 0, 0]")
             return
-        if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE) or base.has(Tag.SEQUENCE):
+        if not self._batch_base(node.value):
             return
-        if base.has(Tag.BATCHES):
-            return  # a batch or a list of batches (``y_pred[0] - y_true`` outside Keras): [0] may be one
         if self._unbatched_pair(node):
             return
         inner = node.value
-        if isinstance(inner, cst.Subscript) and axis0_index(inner) is not None:
-            # y_pred[0][0]: one finding for the chain; [..., 0][0] would index the batch again
-            self._chained.add(inner)
-            self.report(node, expr=short(node), advice="index the last axis: one index per axis, e.g. [..., 0, 0]")
-            return
         if _picks_column(inner):
             # ``y_true[:, 3][0]``: ``[..., 0]`` would index the same batch axis again
             self.report(node, expr=short(node), advice=f"drop the index: {short(inner)} is already one value per sample",
@@ -311,6 +318,16 @@ class BatchAxisIndexing(Rule):
                     advice=f"index the last axis: {short(fixed) if fixed is not None else f'[..., {index}]'}",
                     fix=fixed)
 
+
+    def _batch_base(self, expr: cst.BaseExpression) -> bool:
+        """Whether ``expr`` is a batch computed from the inputs, whose axis 0 is the samples."""
+        base = self.value(expr)
+        if base is None or not base.tensor or not base.batch or not base.origin:
+            return False
+        if base.has(Tag.SHAPE_VECTOR) or base.has(Tag.STATIC_SHAPE) or base.has(Tag.SEQUENCE):
+            return False
+        # a batch or a list of batches (``y_pred[0] - y_true`` outside Keras): [0] may be one
+        return not base.has(Tag.BATCHES)
 
     def _unbatched_pair(self, node: cst.Subscript) -> bool:
         """``cce(y_true[0, :, :], y_pred[0, :, :])`` (keras-frcnn's classifier loss): sample 0 of
@@ -374,3 +391,12 @@ def _fixed(node: cst.Subscript) -> cst.Subscript | None:
     ellipsis = cst.SubscriptElement(slice=cst.Index(value=cst.Ellipsis()),
                                     comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
     return node.with_changes(slice=[ellipsis, element.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+
+
+def _index_chain(node: cst.Subscript) -> list[cst.Subscript]:
+    """``node`` and the subscripts under it that each index axis 0 with an integer
+    (``y[0][0][0]``: three links, outermost first)."""
+    links = [node]
+    while isinstance(links[-1].value, cst.Subscript) and axis0_index(links[-1].value) is not None:
+        links.append(links[-1].value)
+    return links

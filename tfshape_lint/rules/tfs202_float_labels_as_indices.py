@@ -140,6 +140,10 @@ class FloatLabelsAsIndices(Rule):
                       "        lengths = tf.fill([tf.shape(y_true)[0]], tf.shape(y_true)[1])\n"
                       "        return tf.nn.ctc_loss(tf.cast(y_true, tf.int32), y_pred, lengths, frames, logits_time_major=False)\n",
                 line=7, note="dense CTC labels: tf.nn.ctc_loss one-hots them"),
+        Example("import tensorflow as tf\n\nclass CTCLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        if isinstance(y_true, (list, tuple)):\n            y_true, lengths = y_true\n        else:\n            lengths = tf.reduce_sum(tf.cast(tf.not_equal(y_true, 0), tf.int32), axis=-1)\n        frames = tf.fill(tf.shape(lengths), tf.shape(y_pred)[1])\n        return tf.nn.ctc_loss(y_true, y_pred, lengths, frames, logits_time_major=False, blank_index=0)\n",
+                fixed="import tensorflow as tf\n\nclass CTCLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        if isinstance(y_true, (list, tuple)):\n            y_true, lengths = y_true\n        else:\n            lengths = tf.reduce_sum(tf.cast(tf.not_equal(y_true, 0), tf.int32), axis=-1)\n        frames = tf.fill(tf.shape(lengths), tf.shape(y_pred)[1])\n        return tf.nn.ctc_loss(tf.cast(y_true, tf.int32), y_pred, lengths, frames, logits_time_major=False, blank_index=0)\n",
+                line=10, note="the branch for a (labels, lengths) pair serves custom calls; Keras hands the "
+                               "Loss one tensor, so the labels are the float tensor"),
         Example("import tensorflow as tf\n\nclass SparseFocal(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        labels = tf.reshape(y_true, [-1])\n"

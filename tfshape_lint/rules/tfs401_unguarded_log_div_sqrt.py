@@ -111,6 +111,12 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\ndef masked_token_mse(y_true, y_pred):\n"
+                "    mask = tf.cast(tf.not_equal(y_true, 0), y_pred.dtype)\n"
+                "    err = tf.reshape(tf.square(y_true - y_pred) * mask, [-1])\n"
+                "    return tf.reduce_sum(err) / tf.reduce_sum(tf.reshape(mask, [-1]))\n",
+                note="a flattened mask is still a mask: the masked mean's count is 0 only for a batch "
+                     "of nothing but padding"),
         Example("import tensorflow as tf\n\n\nclass Sparse(tf.keras.layers.Layer):\n"
                 "    def call(self, inputs):\n"
                 "        penalty = tf.reduce_sum(tf.abs(inputs))\n"

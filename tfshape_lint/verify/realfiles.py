@@ -333,6 +333,11 @@ def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
     if columns:
         # labels that pack several columns (a return, a volatility, a sign) against one output
         out.append({"true": [columns], "pred": [1], "labels": "float", "activation": "sigmoid"})
+    sliced = _sliced_reshapes(body, names, needs.names or {})
+    if sliced is not None:
+        # ``pre = y_pred[..., 3:11]`` reshaped to ``[-1, 7, 7, 2, 4]`` (YOLO's boxes per cell): the
+        # inputs are (7, 7, C) grids, each as wide as the columns the loss slices from it
+        out.append({"true": list(sliced[0]), "pred": list(sliced[1]), "labels": "float", "activation": "sigmoid"})
     for shape in needs.reshapes or []:
         out.append(_layout(shape, "float", "sigmoid"))
     extra = _packed_columns(body)
@@ -394,6 +399,70 @@ def _label_and_prediction(scope: ast.AST) -> list[str]:
         return []
     params = positional_params(scope)
     return params[:2] if len(params) >= 2 else []
+
+
+def _sliced_reshapes(body: ast.AST, names: list[str], ints: dict[str, int]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Per-sample (labels, prediction) shapes when the loss reshapes a last-axis slice of an
+    input (``loc = y_pred[..., 3:11]``, then ``reshape(loc, [-1, 7, 7, 2, 4])``): the leading
+    target axes whose product times the slice's width makes the target's size are the input's
+    own axes (7, 7), and its last axis is as wide as the widest slice the loss takes of it
+    (11 columns). None unless that gives a grid for at least one input."""
+    if len(names) < 2:
+        return None
+    slices: dict[str, tuple[str, int, int]] = {}  # local name -> (input, start, stop)
+    widest = {name: 0 for name in names}
+    grids: dict[str, tuple[int, ...]] = {}
+    for node in ast.walk(body):
+        cut = _last_axis_cut(node, names, ints)
+        if cut is not None:
+            widest[cut[0]] = max(widest[cut[0]], cut[2])
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            cut = _last_axis_cut(node.value, names, ints)
+            if cut is not None:
+                slices[node.targets[0].id] = cut
+    for node in ast.walk(body):
+        if not (isinstance(node, ast.Call) and call_name(node) == "reshape" and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in slices
+                and isinstance(node.args[1], (ast.List, ast.Tuple))):
+            continue
+        source, start, stop = slices[node.args[0].id]
+        dims = [_int_of(e, ints) for e in node.args[1].elts]
+        if len(dims) < 3 or dims[0] != -1 or any(d is None or d <= 0 for d in dims[1:]):
+            continue
+        target = [int(d) for d in dims[1:] if d is not None]
+        size, lead = 1, 1
+        for d in target:
+            size *= d
+        for j in range(len(target) - 1):
+            lead *= target[j]
+            if lead * (stop - start) == size and 1 <= j + 1 <= 3:
+                grids.setdefault(source, tuple(target[:j + 1]))
+                break
+    if not grids:
+        return None
+    grid = next(iter(grids.values()))
+    true = (*grids.get(names[0], grid), max(widest[names[0]], 1))
+    pred = (*grids.get(names[1], grid), max(widest[names[1]], 1))
+    return (true, pred) if len(true) == len(pred) else None
+
+
+def _last_axis_cut(node: ast.AST, names: list[str], ints: dict[str, int]) -> tuple[str, int, int] | None:
+    """(input, start, stop) for ``y[..., a:b]`` / ``y[:, :, :, a:b]`` of an input with both bounds known."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names):
+        return None
+    index = node.slice
+    last = index.elts[-1] if isinstance(index, ast.Tuple) and index.elts else None
+    if not isinstance(last, ast.Slice) or last.step is not None:
+        return None
+    leading = index.elts[:-1] if isinstance(index, ast.Tuple) else []
+    if not leading or not all(isinstance(e, ast.Constant) and e.value is Ellipsis or isinstance(e, ast.Slice)
+                              and e.lower is None and e.upper is None for e in leading):
+        return None
+    start = _int_of(last.lower, ints) if last.lower is not None else 0
+    stop = _int_of(last.upper, ints) if last.upper is not None else None
+    if start is None or stop is None or not 0 <= start < stop:
+        return None
+    return node.value.id, start, stop
 
 
 def _packed_columns(scope: ast.AST) -> int:
@@ -1059,11 +1128,34 @@ def unpacked_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int
         return {}
     params = positional_params(scope)[:2]
     found: dict[str, tuple[int, int]] = {}
+    guarded = _sequence_branches(scope, params)
     for node in _own_nodes(scope):
         parts = unpacking(node, params)
-        if parts is not None:
+        if parts is not None and id(node) not in guarded:
             found.setdefault("true" if parts[0] == params[0] else "pred", parts[1:])
     return found
+
+
+def _sequence_branches(scope: ast.AST, params: list[str]) -> set[int]:
+    """The ids of the nodes in a branch that runs only when an input is a list or tuple
+    (``if isinstance(y_true, (list, tuple)): y_true, lengths = y_true``): code kept for custom
+    calls, which says nothing about the one tensor Keras hands the loss."""
+    out: set[int] = set()
+    for node in _own_nodes(scope):
+        if not isinstance(node, ast.If):
+            continue
+        test, negated = node.test, False
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negated = test.operand, True
+        if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0], ast.Name) and test.args[0].id in params):
+            continue
+        kinds = test.args[1].elts if isinstance(test.args[1], (ast.Tuple, ast.List)) else [test.args[1]]
+        if not kinds or not all(isinstance(k, ast.Name) and k.id in ("list", "tuple") for k in kinds):
+            continue
+        for stmt in node.orelse if negated else node.body:
+            out.update(id(n) for n in ast.walk(stmt))
+    return out
 
 
 def extra_parts(tree: ast.Module, qualname: str) -> list[int]:

@@ -344,6 +344,21 @@ def _loss_instance_call(call: ast.Call) -> bool:
     return func.id[:1].islower() and not func.id.startswith("__tfs")
 
 
+def _index_chain(node: ast.Subscript) -> list[ast.Subscript]:
+    """``node`` and the subscripts under it, each one integer (``y[0][0][0]``: three links,
+    outermost first)."""
+    links = [node] if _int_index(node) else []
+    while links and isinstance(links[-1].value, ast.Subscript) and _int_index(links[-1].value):
+        links.append(links[-1].value)
+    return links
+
+
+def _int_index(node: ast.Subscript) -> bool:
+    index = node.slice
+    return isinstance(index, ast.Constant) and isinstance(index.value, int) and not isinstance(index.value, bool) \
+        or isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant)
+
+
 def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     """TFS104: the squeeze of the trailing axes of size 1, never the batch axis (``axis=-1`` for
     the usual ``(B, 1)``; a ``(B, 1, 1)`` slice loses both, as written and as meant; an inner
@@ -362,6 +377,12 @@ def _last_axis_index(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         # ``y_true[:, 400][0]``: the column is already one value per sample, and ``[..., 0]``
         # would index the batch again: the index dropped is the per-sample value
         return copy.deepcopy(node.value), f"`{_short(node.value)}` instead (the batch index dropped)"
+    chain = _index_chain(node)
+    if len(chain) >= 2:
+        # ``y[0][0][0]``: the innermost index picks the sample; every sample's [0][0] instead
+        indices = [copy.deepcopy(link.slice) for link in reversed(chain)]
+        flat = ast.Subscript(copy.deepcopy(chain[-1].value), ast.Tuple([ast.Slice(), *indices], ast.Load()), ast.Load())
+        return flat, f"`{_short(flat)}` instead (the indices moved off the batch axis)"
     new = copy.deepcopy(node)
     if isinstance(new.slice, ast.Tuple) and new.slice.elts:
         new.slice.elts[0] = ast.Slice()

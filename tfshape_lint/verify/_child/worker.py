@@ -339,9 +339,12 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
                               ("__tfs_pass_through__", "the identity",
                                "calls it as `a, b = f(a, b)`, handing its arguments back"),
                               ("__tfs_decorator__", "a decorator handing back what it decorates",
-                               "uses it as a decorator")):
+                               "uses it as a decorator"),
+                              ("__tfs_base__", "a bare base class (its constructor does nothing)",
+                               "derives classes from it")):
         kind = namespace.get(helper)
-        names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and isinstance(v, kind))
+        names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and (
+            isinstance(v, kind) or isinstance(v, type) and vars(v).get("__tfs_stands_for__") is kind))
         if not names:
             continue
         imports = dict.fromkeys(found for found in (_failed_import(namespace, n) for n in names) if found is not None)
