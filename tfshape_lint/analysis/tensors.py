@@ -1597,7 +1597,7 @@ def _cond(ev: Evaluator, node: cst.Call, args: list[Value], env: Env) -> Value:
 
 def _tests_count(predicate: cst.BaseExpression, env: Env) -> bool:
     """Whether a ``tf.cond`` predicate reads a count (``num_pos > 0``, ``tf.greater(n, 0)``)."""
-    for name in descendants(predicate, cst.Name) if not isinstance(predicate, cst.Name) else [predicate]:
+    for name in descendants(predicate, cst.Name):
         value = env.names.get(name.value)
         if value is not None and value.has(Tag.COUNT):
             return True

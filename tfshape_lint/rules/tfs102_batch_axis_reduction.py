@@ -8,7 +8,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Mark, Tag
+from tfshape_lint.analysis.values import Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, unwrapped, with_keyword
 from tfshape_lint.source import code_of
@@ -600,8 +600,7 @@ class BatchAxisReduction(Rule):
                 self.report(call, fn=self._name(call), fix=self._fix(call, loss))
 
     def _flattened(self, call: cst.Call, loss: Scope) -> bool:
-        summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
-        value = loss.find(summed) if summed is not None else None
+        value = _summed(call, loss)[1]
         return value is not None and value.has(Tag.FLATTENED) and value.has(Tag.HOLDS_BATCH)
 
     def _name(self, call: cst.Call) -> str:
@@ -610,8 +609,7 @@ class BatchAxisReduction(Rule):
     def _fix(self, call: cst.Call, loss: Scope) -> cst.BaseExpression | None:
         if call_arg(call, 1, "axis", "reduction_indices") is not None:
             return None
-        summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
-        value = loss.find(summed) if summed is not None else None
+        summed, value = _summed(call, loss)
         if value is not None and value.has(Tag.HOLDS_BATCH):
             return None  # the batch axis moved (a transpose): axis=-1 need not be the per-sample axis
         if self.canonical(call.func) in NO_AXIS_REDUCTIONS:  # tf.nn.l2_loss has no axis to pass
@@ -627,6 +625,12 @@ class BatchAxisReduction(Rule):
             # as they are is what Keras averages (a mean per element where there were more)
             return unwrapped(summed)
         return with_keyword(call, "axis", minus_one())
+
+
+def _summed(call: cst.Call, loss: Scope) -> tuple[cst.BaseExpression | None, Value | None]:
+    """The expression a reduction sums and its value in ``loss`` (None where unknown)."""
+    summed = call_arg(call, 0, "input_tensor", "x", "a", "input")
+    return summed, loss.find(summed) if summed is not None else None
 
 
 def _differentiated_as_is(loss: Scope) -> bool:

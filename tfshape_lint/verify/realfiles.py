@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 from tfshape_lint.analysis.imports import name_uses
 from tfshape_lint.analysis.losses import positional_params
 from tfshape_lint.verify._child.sandbox import KERAS2_MODULES
-from tfshape_lint.verify.variants import call_name
+from tfshape_lint.verify.variants import call_name, int_literal as _int
 
 #: the names Keras 3's ``keras.backend`` still has (KERAS_FACTS §4.11)
 KERAS3_BACKEND = frozenset({
@@ -450,11 +450,9 @@ def _last_axis_cut(node: ast.AST, names: list[str], ints: dict[str, int]) -> tup
     """(input, start, stop) for ``y[..., a:b]`` / ``y[:, :, :, a:b]`` of an input with both bounds known."""
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names):
         return None
-    index = node.slice
-    last = index.elts[-1] if isinstance(index, ast.Tuple) and index.elts else None
+    *leading, last = _indices(node)
     if not isinstance(last, ast.Slice) or last.step is not None:
         return None
-    leading = index.elts[:-1] if isinstance(index, ast.Tuple) else []
     if not leading or not all(isinstance(e, ast.Constant) and e.value is Ellipsis or isinstance(e, ast.Slice)
                               and e.lower is None and e.upper is None for e in leading):
         return None
@@ -697,15 +695,6 @@ def _defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | as
     for child in ast.walk(node):
         if child is not node and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             yield child
-
-
-def _int(node: ast.AST) -> int | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        return int(node.value)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _int(node.operand)
-        return -inner if inner is not None else None
-    return None
 
 
 def _from_subscript(node: ast.Subscript, needs: _Needs) -> None:

@@ -354,9 +354,17 @@ def _index_chain(node: ast.Subscript) -> list[ast.Subscript]:
 
 
 def _int_index(node: ast.Subscript) -> bool:
-    index = node.slice
-    return isinstance(index, ast.Constant) and isinstance(index.value, int) and not isinstance(index.value, bool) \
-        or isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant)
+    return int_literal(node.slice) is not None
+
+
+def int_literal(node: ast.AST) -> int | None:
+    """The value of an integer literal (``3``, ``-1``), None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return int(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = int_literal(node.operand)
+        return -inner if inner is not None else None
+    return None
 
 
 def _squeeze_axis(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
