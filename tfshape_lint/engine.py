@@ -58,6 +58,7 @@ from tfshape_lint.registry import all_rules
 from tfshape_lint.rule import DeferredFix, Report, Rule, RuleScope
 from tfshape_lint.source import Located, LineTable, assigned_names, code_in_place, locate as locate_nodes
 from tfshape_lint.source import walk_batched as visit_batched
+from tfshape_lint.source import visit_read_only
 
 # flake8's own pattern and matching rules (codes compared case-sensitively, a comment at the end
 # of a backslash continuation or multi-line string covers all its lines), so `# noqa` means the
@@ -711,7 +712,7 @@ def locate(module: cst.Module, spec: LossSpec) -> FunctionNode | None:
     if spec.lambda_ordinal is not None:
         root: cst.CSTNode = module
         collector = _LambdaCollector()
-        root.visit(collector)
+        visit_read_only(root, collector)
         if 0 <= spec.lambda_ordinal < len(collector.found):
             return collector.found[spec.lambda_ordinal]
         return None

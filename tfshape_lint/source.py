@@ -265,6 +265,32 @@ def _by_type(node: cst.CSTNode, trivia: bool) -> dict[type, list[cst.CSTNode]]:
     return buckets
 
 
+def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node inside ``root`` (whitespace, operators and brackets left out) -> the node that
+    holds it: LibCST nodes have no parent link, and its ``ParentNodeProvider`` resolves
+    metadata for the whole module, where a question about one function needs one walk."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = [root]
+    fields_of = _FIELDS
+    enters = _ENTERS_PLAIN
+    while stack:
+        current = stack.pop()
+        current_type = type(current)
+        names = fields_of.get(current_type)
+        if names is None:
+            names = fields_of[current_type] = _child_fields(current_type)
+        for name in names:
+            value = getattr(current, name)
+            for item in (value if type(value) is list or type(value) is tuple else (value,)):
+                enter = enters.get(type(item))
+                if enter is None:
+                    enter = enters[type(item)] = _enters(type(item), False)
+                if enter:
+                    parents[item] = current
+                    stack.append(item)
+    return parents
+
+
 def _enters(value_type: type, trivia: bool) -> bool:
     """Whether a walk enters a field value of ``value_type``: a node, and not a
     whitespace/operator/bracket subtree unless ``trivia``."""
@@ -319,30 +345,76 @@ def walk_batched(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor])
     trivia = _trivia_types()
     named = visits.keys() | leaves.keys()
     skip = frozenset() if any(kind.__name__ in named for kind in trivia) else trivia
-    _walk(node, visits, leaves, skip)
+    _read_walk(node, _each(visits), _each(leaves), skip)
 
 
-def _walk(node: cst.CSTNode, visits: dict[str, list[Callable[[cst.CSTNode], object]]],
-          leaves: dict[str, list[Callable[[cst.CSTNode], object]]], skip: frozenset[type]) -> None:
+def _each(table: dict[str, list[Callable[[cst.CSTNode], object]]]) -> dict[str, Callable[[cst.CSTNode], object]]:
+    """One callable per node type that calls every visitor's method in turn and returns None
+    (batched visitors cannot skip a node's children)."""
+    def calling_all(methods: list[Callable[[cst.CSTNode], object]]) -> Callable[[cst.CSTNode], object]:
+        def call(node: cst.CSTNode) -> None:
+            for method in methods:
+                method(node)
+        return call
+    return {name: calling_all(methods) for name, methods in table.items()}
+
+
+def visit_read_only(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a visitor that only reads: the same ``visit_*`` calls (a False
+    return skips the node's children) and ``leave_*`` calls in the same order, without LibCST
+    rebuilding every node on the way back up. Whitespace, operator and bracket subtrees are
+    not entered: none of the read-only visitors asks for them."""
+    table = _READ_VISITORS.get(type(visitor))
+    if table is None:
+        table = _READ_VISITORS[type(visitor)] = _own_methods(type(visitor))
+    visits = {name: getattr(visitor, method) for name, method in table[0].items()}
+    leaves = {name: getattr(visitor, method) for name, method in table[1].items()}
+    _read_walk(node, visits, leaves, _trivia_types())
+
+
+def _own_methods(kind: type) -> tuple[dict[str, str], dict[str, str]]:
+    """``visit_X``/``leave_X`` methods a visitor class defines itself (LibCST's base classes
+    define a no-op for every node type): node type name -> method name."""
+    visits: dict[str, str] = {}
+    leaves: dict[str, str] = {}
+    for klass in kind.__mro__:
+        if klass.__module__.startswith("libcst"):
+            break
+        for attr in vars(klass):
+            prefix, _, name = attr.partition("_")
+            if prefix == "visit" and name:
+                visits.setdefault(name, attr)
+            elif prefix == "leave" and name:
+                leaves.setdefault(name, attr)
+    return visits, leaves
+
+
+#: visitor class -> its own visit/leave methods (see :func:`_own_methods`)
+_READ_VISITORS: dict[type, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _read_walk(node: cst.CSTNode, visits: dict[str, Callable[[cst.CSTNode], object]],
+               leaves: dict[str, Callable[[cst.CSTNode], object]], skip: frozenset[type]) -> None:
     kind = type(node)
     name = kind.__name__
-    for method in visits.get(name, ()):
-        method(node)
-    fields = _ORDER.get(kind)
-    if fields is None:
-        fields = _ORDER[kind] = _visit_order(kind)
-    for field_name in fields:
-        value = getattr(node, field_name)
-        value_type = type(value)
-        if value_type is list or value_type is tuple:
-            for item in value:
-                item_type = type(item)
-                if item_type not in skip and _is_node(item_type):
-                    _walk(item, visits, leaves, skip)
-        elif value_type not in skip and _is_node(value_type):
-            _walk(value, visits, leaves, skip)
-    for method in leaves.get(name, ()):
-        method(node)
+    visit = visits.get(name)
+    if visit is None or visit(node) is not False:
+        fields = _ORDER.get(kind)
+        if fields is None:
+            fields = _ORDER[kind] = _visit_order(kind)
+        for field_name in fields:
+            value = getattr(node, field_name)
+            value_type = type(value)
+            if value_type is list or value_type is tuple:
+                for item in value:
+                    item_type = type(item)
+                    if item_type not in skip and _is_node(item_type):
+                        _read_walk(item, visits, leaves, skip)
+            elif value_type not in skip and _is_node(value_type):
+                _read_walk(value, visits, leaves, skip)
+    leave = leaves.get(name)
+    if leave is not None:
+        leave(node)
 
 
 #: node type -> the fields LibCST visits (memo of :func:`_visit_order` without lru_cache's cost)

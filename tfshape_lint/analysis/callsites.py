@@ -23,6 +23,7 @@ from tfshape_lint.analysis.tensors import (
     input_values,
 )
 from tfshape_lint.analysis.values import UNKNOWN, Origin, Tag, Value
+from tfshape_lint.source import visit_read_only
 
 PLACEHOLDER = cst.FunctionDef(name=cst.Name("_module"), params=cst.Parameters(),
                                body=cst.IndentedBlock(body=[]))
@@ -42,7 +43,7 @@ class _CallFinder(cst.CSTVisitor):
 def find_call(root: cst.CSTNode, name: str) -> cst.Call | None:
     """The first call of the plain name ``name`` under ``root``."""
     finder = _CallFinder(name)
-    root.visit(finder)
+    visit_read_only(root, finder)
     return finder.found
 
 

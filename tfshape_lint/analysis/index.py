@@ -126,7 +126,8 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         for line in range(start, end + 1):
             unit_of_line.setdefault(line, i)
     globals_: dict[str, int] = {}
-    import_nodes = [n for n in _statements(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    statements = _statements(tree)
+    import_nodes = [n for n in statements if isinstance(n, (ast.Import, ast.ImportFrom))]
     for node in import_nodes:
         imports.add_import(node)
     for i, stmt in enumerate(nodes):
@@ -135,6 +136,7 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
             for target in stmt.targets:
                 for name in target_names(target):
                     globals_[name] = i
+    _bind_local_module_aliases(imports, tree, statements, globals_)
     project = project_for(path) if path is not None else None
     external: list[tuple[str, str]] = []
     patched: frozenset[str] = frozenset()
@@ -163,6 +165,54 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
 
 #: names with one meaning in TensorFlow code, bound when a file reads them without binding them
 CONVENTIONAL_MODULES = {"tf": "tensorflow", "np": "numpy"}
+
+
+def _bind_local_module_aliases(imports: ImportTable, tree: ast.Module, statements: list[ast.AST],
+                               globals_: dict[str, int]) -> None:
+    """``K = tensorflow.keras.backend`` inside a function binds ``K`` like an import would
+    there, when that is the only thing the file ever binds to the name: ``K.clip(y_pred,
+    K.epsilon(), 1 - K.epsilon())`` is then a clip, not an unknown call."""
+    if not imports.mentions_ml():
+        return
+    found: dict[str, set[str | None]] = {}
+    counts: dict[str, int] = {}
+    for stmt in statements:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Attribute):
+            name = stmt.targets[0].id
+            if name in imports.aliases or name in globals_:
+                continue
+            alias = ImportTable(dict(imports.aliases))
+            alias.add_assignment_alias(stmt)
+            found.setdefault(name, set()).add(alias.aliases.get(name))
+            counts[name] = counts.get(name, 0) + 1
+    wanted = {name: next(iter(q)) for name, q in found.items() if len(q) == 1 and None not in q}
+    if not wanted:
+        return
+    bound = _bindings(tree, set(wanted))
+    for name, qualname in wanted.items():
+        if qualname is not None and bound.get(name, 0) == counts[name]:
+            imports.aliases[name] = qualname
+
+
+def _bindings(tree: ast.Module, names: set[str]) -> dict[str, int]:
+    """How many times each of ``names`` is bound anywhere (assignments, loop targets,
+    parameters, imports, defs): a name bound once as a module alias and never otherwise."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(tree):
+        bound: list[str] = []
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.append(node.id)
+        elif isinstance(node, ast.arg):
+            bound.append(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.extend((a.asname or a.name).split(".")[0] for a in node.names)
+        for name in bound:
+            if name in names:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _bind_conventional_aliases(imports: ImportTable, nodes: list[ast.AST]) -> None:

@@ -31,7 +31,7 @@ from tfshape_lint.analysis.layers import LayerRole, RankChange, input_rank, laye
 from tfshape_lint.analysis.losses import LossSpec
 from tfshape_lint.analysis.tensors import Evaluator, ModuleFacts, Scope, call_arg, literal
 from tfshape_lint.analysis.values import Env, Value
-from tfshape_lint.source import code_of, descendants, reassigned
+from tfshape_lint.source import code_of, descendants, reassigned, visit_read_only
 
 
 # -- what fit passes ---------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def fit_sites(modules: Sequence[cst.Module]) -> list[FitSite]:
         for stmt in module.body:
             body: cst.CSTNode = stmt.body if isinstance(stmt, cst.FunctionDef) else stmt
             finder = _FitFinder()
-            body.visit(finder)
+            visit_read_only(body, finder)
             if not finder.calls:
                 continue
             assigned = _assignments(modules, stmt)
@@ -853,7 +853,7 @@ def local_names(fn: cst.FunctionDef) -> set[str]:
         if isinstance(star, cst.Param):
             names.add(star.name.value)
     binders = _Binders()
-    fn.body.visit(binders)
+    visit_read_only(fn.body, binders)
     names |= binders.names
     for target in binders.targets:
         names.update(n.value for n in descendants(target, cst.Name))

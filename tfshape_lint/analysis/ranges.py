@@ -112,6 +112,9 @@ class Bound:
     negated: bool = False  # -p for a y_pred value without margin (log1p(-p) hazard)
     peak_one: bool = False  # exp(x - max(x)): its largest element along the axis is exactly 1
     exp: bool = False  # exp(x) (through shape-only ops): 0 only where x < -87 in float32
+    #: ``1 - x``: the lower bound of ``x``, so that ``1 - (1 - dice)`` is known to be ``dice``
+    #: again, through names and helpers (``log(1 - dice_loss(y_true, y_pred))``)
+    one_minus: Low | None = None
     hazards: frozenset[Hazard] = field(default_factory=frozenset)  # zero-derivative ops inside
 
     def lifted(self, **changes: object) -> Bound:
@@ -707,9 +710,6 @@ class Ranges:
         return join(self.bound(node.body, scope), self.bound(node.orelse, scope))
 
     def _binary_operation(self, node: cst.BinaryOperation, scope: Scope) -> Bound:
-        undone = self._undone_complement(node, scope)
-        if undone is not None:
-            return self.bound(undone, scope)
         left, right = self.bound(node.left, scope), self.bound(node.right, scope)
         out = self._arith(node.operator, left, right)
         mixed = self._label_mixture(node, scope) if isinstance(node.operator, cst.Add) else None
@@ -720,15 +720,6 @@ class Ranges:
             out = out.lifted(low=Low.SAFE)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
-
-    def _undone_complement(self, node: cst.BinaryOperation, scope: Scope) -> cst.BaseExpression | None:
-        """``x`` for ``1 - d`` where ``d`` is ``1 - x`` (through a name): a dice loss turned back
-        into the dice coefficient (``log(1 - dice_loss)``) has the coefficient's range."""
-        complemented = _complement(node)
-        if complemented is None:
-            return None
-        inner = self._definition(complemented, scope)
-        return _complement(inner) if inner is not None else None
 
     def _mirrored_exps(self, node: cst.BinaryOperation, scope: Scope) -> bool:
         """``exp(x) + exp(-x)`` (``2 * cosh(x)`` written out): one of the two is at least 1
@@ -1026,10 +1017,12 @@ def _subtract(a: Bound, b: Bound) -> Bound:
     base = combine([a, b])
     if a.const == 1.0 and b.scalar and b.low is Low.SAFE:
         return Bound(low=Low.SAFE, scalar=True, le_one=True, margin=True)  # 1 - eps, eps unknown
+    if a.const == 1.0 and b.one_minus is not None:
+        return base.lifted(low=b.one_minus)  # 1 - (1 - x) is x
     if a.const is not None and a.const >= 1.0:
         if b.margin or (a.const > 1.0 and b.le_one):
             return base.lifted(low=Low.SAFE)
-        return base
+        return base.lifted(one_minus=b.low) if a.const == 1.0 else base
     if a.const == 0:
         return base.lifted(negated=b.pred and not b.margin)
     if b.const is not None and b.const != 0:

@@ -597,7 +597,7 @@ class Evaluator:
         if op == "MatrixMultiply":
             return elementwise([left, right]).evolve(batch=left.batch)
         # floor division has no gradient; floor-mod has one (d(x % y)/dx = 1, TF's FloorMod gradient)
-        result = elementwise([left, right], cut=op == "FloorDivide")
+        result = elementwise(_without_unknown_margin(op, left, right), cut=op == "FloorDivide")
         if _rank_mismatch(left, right):
             # the batch axis of one side meets the last axis of the other; the mark names the
             # op where that happened, so later uses of the result can be told apart from it
@@ -1017,6 +1017,20 @@ class Evaluator:
 
 # -- transfer functions ------------------------------------------------------------------
 Transfer = Callable[[Evaluator, OpSpec, cst.Call, list[Value], str], Value]
+
+
+def _without_unknown_margin(op: str, left: Value, right: Value) -> list[Value]:
+    """The operands whose shapes decide ``left <op> right``: a parameter of unknown value added
+    to or subtracted from a tensor of known rank (a factory's ``alpha`` or ``margin`` in
+    ``square(a - p) - square(a - n) + alpha``) is a hyperparameter that does not move the
+    batch axis. A factor is not assumed so: a multiplied parameter is often a tensor (Cox
+    event indicators, per-sample weights) whose rank decides where the samples are."""
+    if op in ("Add", "Subtract"):
+        for kept, other in ((left, right), (right, left)):
+            if kept.tensor and kept.rel is not None and other.tensor and other.has(Tag.PARAM) \
+                    and other.rel is None and other.rank is None:
+                return [kept]
+    return [left, right]
 
 
 def _first(args: list[Value]) -> Value:

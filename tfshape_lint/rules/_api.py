@@ -18,7 +18,7 @@ from tfshape_lint.rules._api_guards import GuardTracker, assigned_names
 from tfshape_lint.rules._api_rewrite import ApiRewriter, rewritable, rewrite_call, rewrite_reference
 from tfshape_lint.rules._api_tables import Rewrite, Roots, keras_table, load_table, roots_for, tf1_table
 from tfshape_lint.rules._helpers import dotted_expr
-from tfshape_lint.source import code_of as _code
+from tfshape_lint.source import code_of as _code, visit_read_only
 
 __all__ = [
     "ApiRewriter",
@@ -157,7 +157,7 @@ class RemovedApiRule(Rule):
     def _has_hits(self, body: cst.CSTNode) -> bool:
         """Whether a block uses a removed name (attribute chains and imports)."""
         finder = _HitFinder(self)
-        body.visit(finder)
+        visit_read_only(body, finder)
         return finder.found
 
     def visit_If(self, node: cst.If) -> None:

@@ -9,7 +9,7 @@ from typing import Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted, dead_backend_branch
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, visit_read_only
 
 #: exception names whose ``except`` marks the ``try`` as a compatibility probe
 _PROBE_EXCEPTIONS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "NameError"})
@@ -66,7 +66,7 @@ class GuardTracker:
     def _probed_names(self, test: cst.BaseExpression) -> frozenset[str]:
         """Qualified names ``hasattr(obj, "name")``/``getattr(obj, "name", d)`` in ``test`` ask about."""
         finder = _ProbeFinder()
-        test.visit(finder)
+        visit_read_only(test, finder)
         out: set[str] = set()
         for obj, attr in finder.probes:
             qualname = self.imports.resolve(obj) if self.imports is not None else None
@@ -171,7 +171,7 @@ def _has_fallback(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     """``except Exception: x = keras.ops.logsumexp(v)`` is a fallback; ``pass``, ``x = None``,
     a log line or a re-raise only swallow or report the error."""
     finder = _FallbackFinder()
-    handler.body.visit(finder)
+    visit_read_only(handler.body, finder)
     return finder.found
 
 

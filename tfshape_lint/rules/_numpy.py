@@ -19,7 +19,7 @@ from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.rules._helpers import dotted_expr
-from tfshape_lint.source import descendants
+from tfshape_lint.source import descendants, visit_read_only
 
 PY_FUNCTIONS = frozenset({"tf.py_function", "tf.numpy_function", "tf.py_func", "tf.compat.v1.py_func"})
 #: numpy names that never convert a tensor to an array
@@ -103,7 +103,7 @@ def py_function_targets(index: ModuleIndex) -> set[str]:
 def uses_numpy(fn: cst.CSTNode, imports: ImportTable) -> bool:
     """Whether a function body calls numpy or ``.numpy()``."""
     finder = _NumpyFinder(imports)
-    fn.visit(finder)
+    visit_read_only(fn, finder)
     return finder.found
 
 

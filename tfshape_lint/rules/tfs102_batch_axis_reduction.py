@@ -59,7 +59,11 @@ class BatchAxisReduction(Rule):
     `train_step` code and custom-loop code outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
-    or broadcast with a factory argument of unknown rank) is a batch sum too. So is a sum of a
+    or multiplied by a factory argument of unknown rank) is a batch sum too. A factory
+    argument of unknown value *added* to per-sample terms (a triplet margin `alpha`) is a
+    hyperparameter that leaves their batch axis first, so `K.sum(... + alpha, axis=0)` of
+    `y_pred[:, 0]` terms sums the batch; the message then asks to sum only each sample's own
+    axes (with one value per sample, `axis=-1` would be the batch axis again), with no fix. So is a sum of a
     TensorFlow Probability distribution's `log_prob`/`prob` (`tfp.distributions.Normal(loc=mu,
     ...)`): they have the distribution's batch shape, that of its first parameter, one axis
     shorter for a distribution over vectors (`MultivariateNormalTriL`, `Categorical`).
@@ -558,6 +562,11 @@ class BatchAxisReduction(Rule):
                       "        err = tf.square(y_true - y_pred)\n"
                       "        return tf.reduce_sum(err, axis=-1)\n",
                 line=6, note="a Loss subclass overriding __call__ (not call): what it returns is the loss"),
+        Example("from tensorflow.keras import backend as K\n\n\ndef triplet_loss(alpha):\n    def loss(y_true, y_pred):\n        anchor, positive, negative = y_pred[:, 0], y_pred[:, 1], y_pred[:, 2]\n        return K.maximum(K.sum(K.square(anchor - positive) - K.square(anchor - negative) + alpha, axis=0), 0.0)\n    return loss\n",
+                fixed=None, line=7,
+                message="K.sum sums over the batch axis, so loss and gradient scale with batch size; sum only each "
+                        "sample's own axes, or return the values as they are when there is one per sample",
+                note="a factory's margin of unknown value added to per-sample terms keeps their batch axis"),
         Example("import tensorflow as tf\n\n\nclass InfoNCE(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
                 "        diagonal = tf.eye(tf.shape(y_true)[0]) * 1e9\n"
@@ -597,7 +606,20 @@ class BatchAxisReduction(Rule):
                                               "scale with batch size; flatten each sample instead "
                                               "(K.batch_flatten, or reshape to (batch, -1)) and pass axis=-1")
                     continue
+                if self._per_sample_axis_sum(call, loss):
+                    # ``K.sum(hinge, axis=0)`` of ``y_pred[:, 0]`` terms: axis=-1 may be the batch again
+                    self.report(call, message=f"{self._name(call)} sums over the batch axis, so loss and gradient "
+                                              "scale with batch size; sum only each sample's own axes, or return "
+                                              "the values as they are when there is one per sample")
+                    continue
                 self.report(call, fn=self._name(call), fix=self._fix(call, loss))
+
+    def _per_sample_axis_sum(self, call: cst.Call, loss: Scope) -> bool:
+        """An explicit axis over fewer axes than the inputs have (``y_pred[:, 0]``): whether
+        ``axis=-1`` names a sample's own axis is not known."""
+        value = _summed(call, loss)[1]
+        return call_arg(call, 1, "axis", "reduction_indices") is not None and value is not None \
+            and value.rel is not None and value.rel < 0 and (value.rank is None or value.rank < 2)
 
     def _flattened(self, call: cst.Call, loss: Scope) -> bool:
         value = _summed(call, loss)[1]

@@ -9,7 +9,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, visit_read_only
 
 
 class SqueezeWithoutAxis(Rule):
@@ -200,7 +200,7 @@ class _NameCount(cst.CSTVisitor):
 def _count(node: cst.CSTNode, name: str) -> int:
     """How many times ``name`` appears in ``node``."""
     counter = _NameCount(name)
-    node.visit(counter)
+    visit_read_only(node, counter)
     return counter.count
 
 

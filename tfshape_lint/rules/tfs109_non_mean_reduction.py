@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import doctest
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -28,7 +30,21 @@ _DEFAULT_MESSAGE = ("{loss} defaults to reduction={value}: loss and gradient sca
                     "use the default 'sum_over_batch_size'")
 _NONE_DEFAULT_MESSAGE = ("{loss} reduces with {value} by default and goes to compile: Keras reports the mean "
                          "but trains on the gradient of the sum; pass reduction='sum_over_batch_size'")
+_DOCUMENTED_MESSAGE = ("{loss} reduces with {value} by default and its docstring passes it to compile that way: "
+                       "Keras reports the mean but trains on the gradient of the sum; default to "
+                       "'sum_over_batch_size'")
 _MAX_DEPTH = 4
+
+
+#: the body of the asymmetric-loss examples: no reduction by default (what its docstring shows
+#: decides whether that is a bug)
+_ASL_BODY = ("    def __init__(self, gamma=2.0, reduction=tf.keras.losses.Reduction.NONE, name='asl'):\n"
+             "        super().__init__(reduction=reduction, name=name)\n"
+             "        self.gamma = gamma\n\n"
+             "    def call(self, y_true, y_pred):\n"
+             "        p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)\n"
+             "        loss = y_true * tf.math.log(p) + (1.0 - y_true) * tf.pow(p, self.gamma) * tf.math.log(1.0 - p)\n"
+             "        return -tf.reduce_sum(loss, axis=-1)\n")
 
 
 @dataclass
@@ -59,7 +75,10 @@ class NonMeanReduction(Rule):
       `reduction='none'` or `Reduction.NONE` and passed to `compile`;
     - `reduction='sum'` (`Reduction.SUM`) on a Loss passed to `compile`, or set as the default
       of a Loss subclass (an `__init__` default, or the `reduction` passed to
-      `super().__init__`).
+      `super().__init__`);
+    - a Loss subclass whose `__init__` defaults to no reduction and whose docstring shows it
+      passed to `compile` without a `reduction` (`>>> model.compile(loss=AsymmetricLoss())`):
+      the class's documented use, even where the file itself never compiles it.
     Losses used in custom training loops are not flagged: there `reduction='none'` followed by
     masking or `tf.nn.compute_average_loss` is the documented pattern.
     Not for losses a Model subclass installs in its own `compile` (`super().compile(loss=...)`)
@@ -143,6 +162,12 @@ class NonMeanReduction(Rule):
                 "        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n\n"
                 "model.compile(optimizer='adam', loss=Focal())\n",
                 note="a subclass keeping the mean default"),
+        Example("import tensorflow as tf\n\n\nclass AsymmetricLoss(tf.keras.losses.Loss):\n"
+                "    \"\"\"Per-sample asymmetric loss for a custom loop.\n\n"
+                "    >>> per_sample = AsymmetricLoss()(labels, probs)\n"
+                "    >>> loss = tf.nn.compute_average_loss(per_sample, global_batch_size=64)\n"
+                "    \"\"\"\n\n" + _ASL_BODY,
+                note="no reduction by default, and the docstring reduces the per-sample values itself"),
         Example("import tensorflow as tf\n\nclass MeanLoss(tf.keras.losses.Loss):\n"
                 "    def __init__(self, name='mean_loss'):\n"
                 "        super().__init__(reduction='sum', name=name)\n\n"
@@ -185,6 +210,11 @@ class NonMeanReduction(Rule):
                 "    def call(self, y_true, y_pred):\n"
                 "        return keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)\n",
                 fixed=None, line=5, note="passed to super().__init__"),
+        Example("import tensorflow as tf\n\n\nclass AsymmetricLoss(tf.keras.losses.Loss):\n"
+                "    \"\"\"Asymmetric multi-label loss.\n\n"
+                "    >>> model.compile(optimizer='adam', loss=AsymmetricLoss())\n"
+                "    \"\"\"\n\n" + _ASL_BODY,
+                fixed=None, line=10, note="no reduction by default, and the docstring shows it passed to compile"),
         Example("import keras\n\nclass PerToken(keras.losses.Loss):\n"
                 "    def __init__(self, reduction=None, name='per_token'):\n"
                 "        super().__init__(reduction=reduction, name=name)\n\n"
@@ -287,11 +317,16 @@ class NonMeanReduction(Rule):
             if default.kind == "sum" and not self._returns_scalar(cls):
                 self.report(default.node, message=_DEFAULT_MESSAGE, loss=cls, value=default.value)
         seen: set[int] = set()
+        compiled: set[str] = set()
         for expr in state.compile_losses:
             for ctor in self._constructors(expr, 0):
                 if id(ctor) not in seen:
                     seen.add(id(ctor))
+                    compiled.add(self._loss_name(ctor) or "")
                     self._check_compiled(ctor)
+        for cls, default in state.defaults.items():
+            if default.kind == "none" and cls not in compiled and _documents_plain_compile(self.index, cls):
+                self.report(default.node, message=_DOCUMENTED_MESSAGE, loss=cls, value=default.value)
 
     def _constructors(self, expr: cst.BaseExpression, depth: int) -> list[cst.Call]:
         """Loss-constructor calls that ``expr`` (a compile ``loss=``) evaluates to."""
@@ -348,6 +383,34 @@ class NonMeanReduction(Rule):
             return False
         returned = evaluate_loss(self.facts, spec, node).returned()
         return returned is not None and returned.tensor and returned.rank == 0
+
+
+def _documents_plain_compile(index: ModuleIndex, cls: str) -> bool:
+    """Whether the class's docstring shows it passed to ``compile`` without a ``reduction``
+    (``>>> model.compile(optimizer='sgd', loss=SigmoidAsymmetricLoss())``): its documented use
+    is the one that trains on the sum while reporting the mean."""
+    node = index.classes.get(cls)
+    doc = ast.get_docstring(node) if node is not None else None
+    if not doc or "compile" not in doc:
+        return False
+    try:
+        examples = doctest.DocTestParser().get_examples(doc)
+    except ValueError:
+        return False
+    for example in examples:
+        try:
+            tree = ast.parse(example.source)
+        except SyntaxError:
+            continue
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "compile"):
+                continue
+            for keyword in call.keywords:
+                loss = keyword.value
+                if keyword.arg == "loss" and isinstance(loss, ast.Call) and isinstance(loss.func, ast.Name) \
+                        and loss.func.id == cls and all(k.arg != "reduction" for k in loss.keywords):
+                    return True
+    return False
 
 
 def _kind(value: cst.BaseExpression) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.ranges import Hazard, Ranges
+from tfshape_lint.analysis.uses import only_decides
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
 from tfshape_lint.source import code_of, descendants
@@ -34,7 +35,12 @@ class UnguardedLogDivSqrt(Rule):
     A count of positive pairs made by comparing the batch's labels is no such channel: a batch of
     distinct classes has none (TensorFlow Addons' semi-hard triplet loss divides by it, and its
     users report the NaN). An op whose value is assigned to a name that nothing in the function
-    reads is not flagged: it never reaches the loss.
+    reads is not flagged: it never reaches the loss. Nor is one whose every use only decides
+    something: a comparison (`best_iou > 0.6`), `argmax`/`argmin`, or a shape or dtype query,
+    followed through names bound once, `max`/`min` reductions, shape ops, the value branches of
+    `where` and a helper's `return` to its callers (an IoU that only picks the responsible
+    box): `nan > 0.6` is False and an argmax has no gradient, so a NaN there never reaches the
+    loss or the weights.
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
     equivalents, and `log1p`, `expm1`, `tanh` keep a guarded operand guarded.
 
@@ -48,7 +54,10 @@ class UnguardedLogDivSqrt(Rule):
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
     `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
     words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
-    epsilons, `steps` is not. Names are followed to
+    epsilons, `steps` is not. A local name for a module (`K = tensorflow.keras.backend` inside
+    the loss) is read like an import when the file binds that name to nothing else, and
+    `1 - (1 - dice)` is `dice` again (`-K.log(1. - dice_loss(...))` of a smoothed Dice).
+    Names are followed to
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
     followed by `K.log(1 - p)` is understood. A loss the file calls exactly once (an
     `add_loss` in a custom Layer, a custom training loop) gets the range of the prediction
@@ -304,6 +313,33 @@ class UnguardedLogDivSqrt(Rule):
                 "    return loss\n",
                 note="the Cox risk sets, log(cumsum(exp(logits))): 0 only where a logit is below -87, "
                      "and the loss does not change when every logit shifts, so training gives them no push there"),
+        Example("import tensorflow as tf\n\n\ndef box_iou(a, b):\n"
+                "    lo = tf.maximum(a[..., :2], b[..., :2])\n"
+                "    hi = tf.minimum(a[..., 2:], b[..., 2:])\n"
+                "    inter = tf.reduce_prod(tf.maximum(hi - lo, 0.0), axis=-1)\n"
+                "    area_a = tf.reduce_prod(a[..., 2:] - a[..., :2], axis=-1)\n"
+                "    area_b = tf.reduce_prod(b[..., 2:] - b[..., :2], axis=-1)\n"
+                "    return inter / (area_a + area_b - inter)\n\n\n"
+                "def responsible_box_loss(y_true, y_pred):\n"
+                "    ious = box_iou(y_true[:, None, :], y_pred)\n"
+                "    best = tf.one_hot(tf.argmax(ious, axis=-1), tf.shape(y_pred)[1])\n"
+                "    err = tf.reduce_sum(tf.square(y_true[:, None, :] - y_pred), axis=-1)\n"
+                "    return tf.reduce_sum(best * err, axis=-1)\n",
+                note="the IoU only picks the box to train (argmax): a NaN from an empty union is never "
+                     "added to the loss, and argmax has no gradient"),
+        Example("import tensorflow as tf\n\n\ndef objectness_loss(y_true, y_pred):\n"
+                "    inter = tf.reduce_sum(tf.minimum(y_true[..., :4], y_pred[..., :4]), axis=-1)\n"
+                "    union = tf.reduce_sum(tf.maximum(y_true[..., :4], y_pred[..., :4]), axis=-1)\n"
+                "    iou = inter / union\n"
+                "    ignore = tf.cast(tf.reduce_max(iou, axis=-1, keepdims=True) < 0.6, tf.float32)\n"
+                "    bce = tf.keras.losses.binary_crossentropy(y_true[..., 4:], y_pred[..., 4:])\n"
+                "    return tf.reduce_mean(ignore * bce, axis=-1)\n",
+                note="an ignore mask from comparing the IoU: NaN > 0.6 is False, so a NaN IoU only "
+                     "changes which anchors are ignored"),
+        Example("import tensorflow\n\n\ndef logit_bce_loss(y_true, y_pred):\n    K = tensorflow.keras.backend\n    y_pred = K.clip(y_pred, K.epsilon(), 1 - K.epsilon())\n    logits = K.log(y_pred / (1 - y_pred))\n    return K.mean(K.binary_crossentropy(y_true, logits, from_logits=True), axis=-1)\n",
+                note="K is a local name for tf.keras.backend: the clip to [K.epsilon(), 1 - K.epsilon()] guards both logs"),
+        Example("from tensorflow.keras import backend as K\n\n\ndef dice_loss(y_true, y_pred, smooth=1.0):\n    inter = K.sum(y_true * y_pred, axis=-1)\n    total = K.sum(y_true, axis=-1) + K.sum(y_pred, axis=-1)\n    return 1.0 - (2.0 * inter + smooth) / (total + smooth)\n\n\ndef bce_logdice_loss(y_true, y_pred):\n    return K.mean(K.binary_crossentropy(y_true, y_pred), axis=-1) - K.log(1.0 - dice_loss(y_true, y_pred))\n",
+                note="1 - dice_loss is the smoothed Dice score, (2 * inter + 1) / (total + 1) > 0"),
         Example("import tensorflow as tf\n\ndef acc(y_true, y_pred):\n"
                 "    return tf.math.log(y_pred)\n\n"
                 "model.compile(loss='mse', metrics=[acc])\n",
@@ -644,6 +680,9 @@ class UnguardedLogDivSqrt(Rule):
                       "    var = K.square(y_pred[:, 1:2])\n"
                       "    return K.mean(K.log(2 * np.pi * var + K.epsilon()) / 2 + K.square(y_true - mean) / (2 * var + K.epsilon()), axis=-1)\n",
                 line=7, note="the square of a raw prediction reaches 0"),
+        Example("from tensorflow.keras import backend as K\n\n\ndef dice_loss(y_true, y_pred):\n    inter = K.sum(y_true * y_pred, axis=-1)\n    total = K.sum(y_true, axis=-1) + K.sum(y_pred, axis=-1)\n    return 1.0 - 2.0 * inter / (total + K.epsilon())\n\n\ndef bce_logdice_loss(y_true, y_pred):\n    return K.mean(K.binary_crossentropy(y_true, y_pred), axis=-1) - K.log(1.0 - dice_loss(y_true, y_pred))\n",
+                fixed="from tensorflow.keras import backend as K\n\n\ndef dice_loss(y_true, y_pred):\n    inter = K.sum(y_true * y_pred, axis=-1)\n    total = K.sum(y_true, axis=-1) + K.sum(y_pred, axis=-1)\n    return 1.0 - 2.0 * inter / (total + K.epsilon())\n\n\ndef bce_logdice_loss(y_true, y_pred):\n    return K.mean(K.binary_crossentropy(y_true, y_pred), axis=-1) - K.log(1.0 - dice_loss(y_true, y_pred) + K.epsilon())\n",
+                line=11, note="1 - dice_loss is the unsmoothed Dice score: 0 for an image the prediction misses"),
         Example("import tensorflow as tf\nfrom tensorflow import keras\n\n"
                 "def nll(target, probs):\n"
                 "    return -tf.reduce_mean(target * tf.math.log(probs))\n\n"
@@ -688,6 +727,8 @@ class UnguardedLogDivSqrt(Rule):
         hazard = self.ranges.hazard(node, self.loss)
         if hazard is None:
             return
+        if not isinstance(node, cst.AugAssign) and only_decides(loss, node, self.index.imports):
+            return  # an IoU that only picks a box (argmax) or builds an ignore mask (> 0.6)
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))

@@ -10,7 +10,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
-from tfshape_lint.source import code_of as _code
+from tfshape_lint.source import code_of as _code, parent_map
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
 _PRED = frozenset({"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output",
@@ -314,22 +314,6 @@ def _only(value: Value | None, origin: Origin) -> bool:
 
 
 # -- symmetric bodies ---------------------------------------------------------------------------
-class _Parents(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parent: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.stack: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack:
-            self.parent[node] = self.stack[-1]
-        self.stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-
 def _symmetric_body(rule: Rule, fn: cst.FunctionDef | cst.Lambda, a: str, b: str) -> bool:
     """Every use of the two parameters sits in ``square(a - b)``/``abs(a - b)``/``(a - b) ** 2``
     or a symmetric built-in, or the body reads the same with the two swapped (up to the order
@@ -337,13 +321,12 @@ def _symmetric_body(rule: Rule, fn: cst.FunctionDef | cst.Lambda, a: str, b: str
     swapping them changes nothing."""
     if _same_when_swapped(fn.body, a, b):
         return True
-    parents = _Parents()
-    fn.body.visit(parents)
-    uses = [n for n, up in parents.parent.items()
+    parents = parent_map(fn.body)
+    uses = [n for n, up in parents.items()
             if isinstance(n, cst.Name) and n.value in (a, b) and _is_reference(n, up)]
     if not uses:
         return False
-    return all(_symmetric_use(rule, parents.parent, n, a, b) for n in uses)
+    return all(_symmetric_use(rule, parents, n, a, b) for n in uses)
 
 
 def _symmetric_use(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], name: cst.Name, a: str, b: str) -> bool:

@@ -12,7 +12,7 @@ from tfshape_lint.analysis.imports import ast_dotted, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import FunctionInfo, returned_callables
 from tfshape_lint.rule import Example, Recipe, Rule, RuleScope, Severity
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, visit_read_only
 
 #: decorators that keep the wrapped function's signature
 _TRANSPARENT_DECORATORS = frozenset({"tensorflow.function", "tensorflow.autograph.experimental.do_not_convert",
@@ -551,13 +551,13 @@ def _binds(target: cst.BaseExpression, name: str) -> bool:
 
 def _assigns(fn: cst.FunctionDef, name: str) -> bool:
     finder = _AssignFinder(name)
-    fn.body.visit(finder)
+    visit_read_only(fn.body, finder)
     return bool(finder.values) or finder.other
 
 
 def _assigned_values(fn: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     finder = _AssignFinder(name)
-    fn.body.visit(finder)
+    visit_read_only(fn.body, finder)
     return [] if finder.other else finder.values
 
 

@@ -1,0 +1,138 @@
+"""Where a value goes: whether an expression's value only ever decides something.
+
+NaN and inf travel through arithmetic, but not through a comparison: ``nan > 0.5`` is False,
+``argmax`` of a row holding NaN is still an index, and neither has a gradient. An IoU computed
+as ``inter / union`` that only picks the responsible box (``argmax``) or builds an ignore mask
+(``best_iou > 0.6``) cannot put NaN into the loss or the weights, whatever its denominator.
+
+The question is answered from positive evidence only: every use of the value is followed, and
+any use this module does not know (an arithmetic operand, an unknown call, a container, an
+attribute store) answers "it may reach the loss". Values pass through a name bound once, the
+value branches of ``where``, shape ops, ``max``/``min`` reductions and a helper's ``return``
+(to each call the analysis evaluated).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tfshape_lint.analysis.imports import ImportTable, cst_dotted
+from tfshape_lint.analysis.ops import Kind, lookup
+from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.source import descendants, parent_map
+
+#: ops whose result carries their first argument's values unchanged (rearranged or picked)
+_PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
+                         Kind.FLATTEN, Kind.CAST})
+#: reductions that pick one of the values (a NaN may be picked, and is then compared)
+_PICKING_REDUCTIONS = frozenset({"max", "min"})
+#: ops whose result holds no value of their argument: a decision or a description of it
+_SINK_KINDS = frozenset({Kind.COMPARE, Kind.ARG_REDUCE, Kind.SHAPE, Kind.STATIC_SHAPE, Kind.SIZE})
+_SINK_NAMES = frozenset({"K.dtype", "ops.dtype", "builtins.len", "builtins.isinstance", "K.int_shape",
+                         "np.shape", "tf.argsort", "np.argsort", "ops.argsort"})
+#: attributes that describe a tensor without reading its values
+_DESCRIPTIVE_ATTRIBUTES = frozenset({"dtype", "shape", "ndim", "name"})
+_MAX_DEPTH = 12
+
+
+def only_decides(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -> bool:
+    """Whether every use of ``node``'s value (an expression of ``scope``'s body) ends in a
+    comparison, an ``argmax``/``argmin`` or a shape/dtype query, so that no NaN or inf it
+    holds can reach the loss's value or its gradient."""
+    return _UseWalk(imports).decides(scope, node, 0)
+
+
+class _UseWalk:
+    def __init__(self, imports: ImportTable) -> None:
+        self.imports = imports
+
+    def decides(self, scope: Scope, expr: cst.CSTNode, depth: int) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        parents = scope.memo("parents", lambda: parent_map(scope.node))
+        child, parent = expr, parents.get(expr)
+        while isinstance(parent, (cst.Arg, cst.ComparisonTarget)) or (
+                isinstance(parent, cst.Subscript) and parent.value is child):
+            if isinstance(parent, cst.ComparisonTarget):
+                return True
+            if isinstance(parent, cst.Arg):
+                call = parents.get(parent)
+                if not isinstance(call, cst.Call):
+                    return False
+                verdict = self._call_use(call, parent)
+                if verdict is not None:
+                    return verdict
+                child, parent = call, parents.get(call)
+            else:
+                child, parent = parent, parents.get(parent)
+        if isinstance(parent, cst.Comparison):
+            return True
+        if isinstance(parent, cst.Attribute) and parent.value is child:
+            return parent.attr.value in _DESCRIPTIVE_ATTRIBUTES
+        if isinstance(parent, cst.Assign) and parent.value is child:
+            return self._bound_name_decides(scope, parent, depth)
+        if isinstance(parent, cst.Return) and parent.value is child:
+            return self._returned_decides(scope, depth)
+        return False
+
+    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
+        """True: the call only decides; False: it may carry the value on in an unknown way;
+        None: it carries the value unchanged (follow the call's own uses)."""
+        dotted = cst_dotted(call.func)
+        canon = self.imports.canonical(dotted) if dotted is not None else None
+        if canon in _SINK_NAMES:
+            return True
+        spec = lookup(canon)
+        if spec is None:
+            return False
+        if spec.kind in _SINK_KINDS:
+            return True
+        first = call.args[0] is arg if call.args else False
+        if spec.kind in _PASS_KINDS or (spec.kind is Kind.REDUCE and spec.op in _PICKING_REDUCTIONS):
+            return None if first and arg.keyword is None else False
+        if spec.kind is Kind.WHERE and len(call.args) == 3 and not first:
+            return None  # a value branch of where(cond, a, b)
+        return False
+
+    def _bound_name_decides(self, scope: Scope, assign: cst.Assign, depth: int) -> bool:
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            return False
+        target = assign.targets[0].target
+        name = target.value
+        stores = [t for t in descendants(scope.node, cst.AssignTarget) if _binds(t.target, name)]
+        if len(stores) != 1 or any(_binds(a.target, name) for a in descendants(scope.node, cst.AugAssign)):
+            return False
+        loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target]
+        parents = scope.memo("parents", lambda: parent_map(scope.node))
+        loads = [n for n in loads if not _is_declaration(parents.get(n), n)]
+        return bool(loads) and all(self.decides(scope, load, depth + 1) for load in loads)
+
+    def _returned_decides(self, scope: Scope, depth: int) -> bool:
+        """A helper's return value: what each call the analysis evaluated does with it."""
+        if not scope.is_helper or scope.parent is None or not scope.callers:
+            return False
+        returns = descendants(scope.node, cst.Return)
+        if len(returns) != 1:
+            return False
+        return all(self.decides(scope.parent, call, depth + 1) for call in scope.callers)
+
+
+def _binds(target: cst.BaseExpression, name: str) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds(el.value, name) for el in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _binds(target.value, name)
+    return False
+
+
+def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:
+    """A name that is not a read of the value: an attribute's own name, a keyword's name, a
+    parameter, a def's name."""
+    if isinstance(parent, cst.Attribute) and parent.attr is name:
+        return True
+    if isinstance(parent, cst.Arg) and parent.keyword is name:
+        return True
+    return isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.AssignTarget)) and \
+        getattr(parent, "name", getattr(parent, "target", None)) is name
