@@ -58,6 +58,10 @@ KERAS_PREFIXES: tuple[str, ...] = (
 TF_FLAT_PREFIXES: tuple[str, ...] = (
     "tensorflow.compat.v2.math",
     "tensorflow.compat.v2",
+    # TensorFlow 1's names kept under compat.v1 (``tf.compat.v1.is_nan``, ``import
+    # tensorflow.compat.v1 as tf``): the same ops, under their TF 1 names the table also knows
+    "tensorflow.compat.v1.math",
+    "tensorflow.compat.v1",
     "tensorflow.math",
     # the modules behind tf.* and tf.math.* that old code imports directly
     "tensorflow.python.ops.array_ops",

@@ -91,8 +91,13 @@ _add(Kind.REDUCE, "sum", "np.nansum")
 # sum(t ** 2) / 2 over every element: a sum with no axis (and no axis parameter)
 _add(Kind.REDUCE, "sum", "tf.nn.l2_loss")
 
+# ``tf.nn.compute_average_loss(per_example, sample_weight, global_batch_size)``: the sum of the
+# (weighted) per-example losses over the global batch size, one number (its second argument is
+# the weights, not an axis)
+_add(Kind.REDUCE, "mean", "tf.nn.compute_average_loss")
+
 #: reductions that take no axis argument: they always reduce every axis
-NO_AXIS_REDUCTIONS = frozenset({"tf.nn.l2_loss"})
+NO_AXIS_REDUCTIONS = frozenset({"tf.nn.l2_loss", "tf.nn.compute_average_loss"})
 _add(Kind.REDUCE, "mean", "np.average", "np.nanmean", "tf.reduce_euclidean_norm")
 _add(Kind.REDUCE, "norm", "tf.norm", "tf.linalg.norm", "ops.norm", "np.linalg.norm")
 _add(Kind.REDUCE, "count", "tf.count_nonzero", "np.count_nonzero", "ops.count_nonzero")

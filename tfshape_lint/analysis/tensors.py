@@ -17,7 +17,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_backend_branch
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
-from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
+from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
     UNKNOWN,
@@ -1043,7 +1043,7 @@ def _plain(value: Value) -> Value:
 
 def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(ev.arg_value(node, 0, "input_tensor", "x", "a", "input", "tensor") or _first(args))
-    axis_node = call_arg(node, 1, "axis", "reduction_indices")
+    axis_node = call_arg(node, 1, "axis", "reduction_indices") if canon not in NO_AXIS_REDUCTIONS else None
     keep_node = call_arg(node, 2 if not canon.startswith("np.") else None, "keepdims", "keep_dims")
     # ``keepdims=keepdims``: a helper's flag that its call leaves at the default or passes
     keep = literal(keep_node) is True or (isinstance(keep_node, cst.Name) and ev.scope.flags.get(keep_node.value) is True)
@@ -1470,8 +1470,25 @@ def _concat(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     return UNKNOWN.evolve(grad=seq.grad, origin=seq.origin, batch=axis not in (0, NOT_LITERAL), dtype=dtype)
 
 
+#: keyword names of a loss function's labels and predictions (``tf.nn.ctc_loss(labels=...,
+#: logit_length=..., logits=...)`` passes the lengths between them)
+_LOSS_LABELS = ("y_true", "labels", "target", "targets")
+_LOSS_PREDICTIONS = ("y_pred", "logits", "output", "predictions", "inputs")
+
+
+def _loss_operands(ev: Evaluator, node: cst.Call, args: list[Value]) -> list[Value]:
+    """The labels and the predictions a loss function receives: by keyword where the call names
+    them, else its first two arguments."""
+    named = [ev.arg_value(node, None, *names) for names in (_LOSS_LABELS, _LOSS_PREDICTIONS)]
+    if any(v is not None for v in named):
+        positional = iter(args[:2])
+        return [v if v is not None else next(positional, UNKNOWN) for v in named]
+    return args[:2]
+
+
 def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    value = elementwise([_plain(a) for a in args[:2] if a.tensor])
+    args = _loss_operands(ev, node, args)
+    value = elementwise([_plain(a) for a in args if a.tensor])
     rel = value.rel - 1 if value.rel is not None else None
     if "sparse" in canon:
         # sparse labels are one rank below the logits: the result has the labels' shape,

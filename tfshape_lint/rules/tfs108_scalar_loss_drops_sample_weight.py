@@ -8,9 +8,9 @@ import re
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context, skips_base_init
-from tfshape_lint.analysis.ops import Kind, lookup
+from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Mark
+from tfshape_lint.analysis.values import Mark, Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, unwrapped, with_keyword
 from tfshape_lint.rules._shape_fixes import short
@@ -21,8 +21,8 @@ _FIXABLE_OPS = frozenset({"mean", "sum"})
 class ScalarLossDropsSampleWeight(Rule):
     """## What it does
     Flags a loss that returns a scalar made by a full reduction (`tf.reduce_mean(x)` with no
-    `axis`, `K.mean(x)`, `keras.ops.mean(x)`, `np.mean(x)`, or a built-in Loss *instance* with
-    its default reduction) where Keras applies per-sample weights: the `call` of a
+    `axis`, `K.mean(x)`, `keras.ops.mean(x)`, `np.mean(x)`, `tf.nn.compute_average_loss(x)`, or
+    a built-in Loss *instance* with its default reduction) where Keras applies per-sample weights: the `call` of a
     `keras.losses.Loss` subclass, or a loss in a file that passes `sample_weight=` or
     `class_weight=` to `fit` (or another training call), or that another module of the project
     compiles while some module of it trains with such weights (a `loss.py` compiled in
@@ -143,6 +143,10 @@ class ScalarLossDropsSampleWeight(Rule):
                 note="documented as a whole-batch statistic: there is no per-sample value to weight"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return tf.nn.compute_average_loss(per_example)\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
+                fixed="import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return per_example\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
+                line=7, note="tf.nn.compute_average_loss (the distributed custom-loop helper) is one number for the "
+                             "batch: in a Loss's call, Keras's weights meet that number"),
         Example("import tensorflow as tf\n\n"
                 "class DepthLoss(tf.keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
@@ -364,7 +368,9 @@ class ScalarLossDropsSampleWeight(Rule):
                    and call_arg(call, 1, "axis", "reduction_indices") is None
                    and not any(s.divided_by_count(call) for s in loss.all_scopes()))
         shape = self._input_shape(loss, call) if fixable else None
-        inner = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
+        if shape == "per_element" and self.canonical(call.func) in NO_AXIS_REDUCTIONS:
+            shape = "per_sample"  # no axis to pass (``compute_average_loss``): return what it reduces
+        inner = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor", "per_example_loss")
         if shape == "per_sample" and inner is not None:
             self.report(call, fn=short(call.func), weights=weights,
                         advice="return the per-sample values without this reduction", fix=unwrapped(inner))
@@ -379,10 +385,12 @@ class ScalarLossDropsSampleWeight(Rule):
         """What the reduction consumes: ``"per_element"`` (rank r, batch kept: ``axis=-1`` gives one
         value per sample), ``"per_sample"`` (``reduce_mean(reduce_sum(x, -1))``: drop the outer
         reduction instead) or None when unknown (a boolean-masked or gathered selection)."""
-        arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
+        arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor", "per_example_loss")
         value = loss.find(arg) if arg is not None else None
         if value is not None and value.rel is not None and value.batch:
             return "per_sample" if value.rel < 0 else "per_element"
+        if value is not None and value.has(Tag.PER_SAMPLE):
+            return "per_sample"  # a loss function's result (``tf.nn.ctc_loss``): one value per sample
         if isinstance(arg, cst.Call):
             inner = lookup(self.canonical(arg.func))
             axis = call_arg(arg, 1, "axis", "reduction_indices")

@@ -90,6 +90,8 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass CTCLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        logits = y_pred[\"logits\"]\n        logit_lens = y_pred[\"logit_lens\"]\n        return tf.nn.ctc_loss(\n            labels=tf.cast(y_true[\"labels\"], tf.int32),\n            logit_length=tf.cast(logit_lens, tf.int32),\n            logits=logits,\n            label_length=tf.cast(y_true[\"label_lens\"], tf.int32),\n            logits_time_major=False,\n            blank_index=0,\n        )\n",
+                note="tf.nn.ctc_loss by keyword: the integer casts are of the lengths, the logits keep their gradient"),
         Example("import tensorflow as tf\n\n\n"
                 "def amsoftmax_loss(y_true, y_pred):\n"
                 "    margin = tf.cast(tf.greater(y_pred, 0.35), tf.float32) * 0.35\n"

@@ -116,6 +116,8 @@ class NanMaskingWhere(Rule):
                 note="the labels are sanitised before they meet y_pred"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef masked_mse(y_true, y_pred):\n    loss = tf.square(y_pred - y_true)\n    loss = tf.where(tf.compat.v1.is_nan(loss), tf.zeros_like(loss), loss)\n    return tf.reduce_mean(loss, axis=-1)\n",
+                line=6, note="TensorFlow 1's name under compat.v1 (tf.compat.v1.is_nan) is the same test"),
         Example("import tensorflow as tf\n\ndef ce_loss(y_true, y_pred):\n"
                 "    x = y_true * tf.math.log(y_pred)\n"
                 "    x = tf.where(tf.math.is_nan(x), tf.zeros_like(x), x)\n"

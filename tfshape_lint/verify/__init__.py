@@ -164,8 +164,9 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
     Two ``len(y_pred)`` in one loss: neutralising one leaves the other's symptom, so the
     counterfactual cannot tell. Here the other flagged nodes are neutralised in *both* runs (as
     written and variant), so the pair differs in this finding's node alone; the evidence says
-    so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings;
-    with siblings of other codes neutralised, only a confirmation replaces it.
+    so. Only inconclusive verdicts are retried, so a decided verdict never depends on siblings,
+    and only a confirmation replaces one: "no symptom" with a sibling neutralised is no
+    refutation of the loss as written.
     """
     for any_code in (False, True):
         # same-code siblings first; then, for what is still open, every other finding of the
@@ -186,10 +187,11 @@ def _retry_with_siblings_neutralised(findings: list[Finding], sources: dict[str,
             if not isinstance(plan, Verification):
                 retry[i] = plan
         for i, verdict in _run_planned(retry, device, timeout, use_cache, False).items():
-            # with findings of other codes neutralised, only a confirmation is about this node: a
-            # neutralised batch sum makes a scalar loss per-sample, so "weights apply" there says
-            # nothing about the loss as written
-            if verdict.status is Status.CONFIRMED or (verdict.status is Status.REFUTED and not any_code):
+            # with siblings neutralised only a confirmation is about this node: a refutation is
+            # of another program (a clipped sibling ``sqrt`` breaks the tie of a triplet hinge at
+            # which the flagged ``sqrt`` has its NaN; a neutralised batch sum makes a scalar loss
+            # per-sample, so "weights apply" there says nothing about the loss as written)
+            if verdict.status is Status.CONFIRMED:
                 verdicts[i] = verdict
 
 

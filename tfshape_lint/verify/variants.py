@@ -266,6 +266,10 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         args = [call.args[0]] + ([order] if order is not None else [])
         return (ast.Call(ast.Name("__tfs_norm_per_sample__", ast.Load()), args, []),
                 f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
+    if call_name(call) == "compute_average_loss":
+        # the per-example values it sums over the global batch size: what the rule's fix returns
+        return (copy.deepcopy(call.args[0]),
+                f"the per-example values the flagged `{_short(call.func)}` reduces, returned as they are")
     if call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
         func = ast.Name("__tfs_half_sum_sq__", ast.Load())
     elif _loss_instance_call(call):
