@@ -43,6 +43,8 @@ OPS_PREFIXES: tuple[str, ...] = (
     "keras.ops",
     "tensorflow.keras.ops",
     "keras._tf_keras.keras.ops",
+    # Keras 3's preview package (2023), whose ops became keras.ops unchanged
+    "keras_core.ops",
 )
 #: The Keras API under its many spellings, canonicalised to ``keras.<rest>``.
 KERAS_PREFIXES: tuple[str, ...] = (
@@ -141,7 +143,7 @@ class ImportTable:
 
     def mentions_ml(self) -> bool:
         """Whether anything imported comes from TensorFlow, Keras or NumPy."""
-        roots = ("tensorflow", "keras", "tf_keras", "numpy")
+        roots = ("tensorflow", "keras", "tf_keras", "numpy", "keras_core")
         return any(q.split(".")[0] in roots for q in self.aliases.values())
 
     def add_import(self, node: ast.Import | ast.ImportFrom) -> None:

@@ -300,6 +300,9 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("from keras_core import ops\n\n\ndef squared_error_loss(y_true, y_pred):\n    return ops.sum((y_true - y_pred) ** 2)\n\n\nmodel.compile(optimizer=\"sgd\", loss=squared_error_loss)\n",
+                fixed="from keras_core import ops\n\n\ndef squared_error_loss(y_true, y_pred):\n    return ops.sum((y_true - y_pred) ** 2, axis=-1)\n\n\nmodel.compile(optimizer=\"sgd\", loss=squared_error_loss)\n",
+                line=5, note="keras_core, the Keras 3 preview package: its ops are keras.ops"),
         Example("from tensorflow.keras import backend as K\n\ndef weighted_l1(y_true, y_pred):\n"
                 "    return K.sum(K.flatten(2.0 * K.abs(y_true - y_pred)))\n\n"
                 "model.compile(optimizer='adam', loss=weighted_l1)\n",

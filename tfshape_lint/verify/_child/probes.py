@@ -695,6 +695,12 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
     is read as within 1.5x either way."""
     if not (math.isfinite(small) and math.isfinite(large)):
         return inconclusive(f"non-finite loss ({fmt(small)} at batch {b_small}, {fmt(large)} at {b_large})")
+    if max(abs(small), abs(large)) <= _ROUNDING_ZERO:
+        # an antisymmetric (B, B) matrix summed (``y_pred - log_risk`` broadcast): 0 up to float32
+        # rounding at both sizes, which says nothing about how a nonzero sum would grow
+        return inconclusive(f"the loss is 0 up to rounding at both batch sizes ({fmt(large)} at batch {b_large}, "
+                            f"{fmt(small)} at batch {b_small}): a sum of zeros does not show whether it grows "
+                            "with the batch")
     if close(small, large, rtol=0.02):
         return refuted(f"{SAME_AT_BOTH} {fmt(large)} at batch {b_large} = {fmt(small)} at batch "
                        f"{b_small}; it does not scale with the batch size")
@@ -710,6 +716,8 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
     return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: {NOT_IN_PROPORTION}")
 
 
+#: a loss this close to 0 at both batch sizes is 0 up to float32 rounding (``close``'s atol)
+_ROUNDING_ZERO = 1e-5
 #: how the batch-size probe's verdict ends when the loss depends on the batch size but does not
 #: scale with it (a batch sum inside a log, or in one term of several)
 NOT_IN_PROPORTION = "differs, but not in proportion to the batch size"

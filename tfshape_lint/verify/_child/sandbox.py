@@ -149,38 +149,57 @@ KERAS2_MODULES = {
 def alias_keras_to_tf_keras() -> None:
     """Make ``import keras`` / ``from keras import backend`` give tf_keras (Keras 2 files)."""
     import importlib
-    import importlib.abc
-    import importlib.machinery
-    import importlib.util
 
     import tf_keras  # type: ignore[import-untyped,unused-ignore]
 
     sys.modules["keras"] = tf_keras
-
-    class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-            if name.startswith("keras."):
-                return importlib.util.spec_from_loader(name, self)
-            return None
-
-        def create_module(self, spec: Any) -> Any:
-            try:
-                return importlib.import_module("tf_keras" + spec.name[len("keras"):])
-            except ModuleNotFoundError:
-                moved = KERAS2_MODULES.get(spec.name)
-                if moved is None:
-                    raise
-                return importlib.import_module(moved)
-
-        def exec_module(self, module: Any) -> None:
-            return None
-
-    sys.meta_path.insert(0, _Alias())
+    sys.meta_path.insert(0, _package_alias("keras", "tf_keras", KERAS2_MODULES))
     for path in ("tf_keras.backend", "tf_keras.api._v2.keras.backend"):  # ``keras.backend``, ``tf.keras.backend``
         try:
             _keras22_backend(importlib.import_module(path))
         except ImportError:
             continue
+
+
+def alias_keras_core_to_keras() -> None:
+    """Make ``from keras_core import ops`` give Keras 3 when the preview package (2023) is not
+    installed: its API became Keras 3's unchanged."""
+    import importlib.util
+
+    if importlib.util.find_spec("keras_core") is not None:
+        return
+    import keras  # type: ignore[import-untyped,unused-ignore]
+
+    sys.modules["keras_core"] = keras
+    sys.meta_path.insert(0, _package_alias("keras_core", "keras", {}))
+
+
+def _package_alias(alias: str, target: str, moved: dict[str, str]) -> Any:
+    """A finder that imports ``<alias>.x`` as ``<target>.x`` (``moved``: modules the target
+    keeps under another name)."""
+    import importlib
+    import importlib.abc
+    import importlib.util
+
+    class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name: str, path: Any = None, target_module: Any = None) -> Any:
+            if name.startswith(alias + "."):
+                return importlib.util.spec_from_loader(name, self)
+            return None
+
+        def create_module(self, spec: Any) -> Any:
+            try:
+                return importlib.import_module(target + spec.name[len(alias):])
+            except ModuleNotFoundError:
+                found = moved.get(spec.name)
+                if found is None:
+                    raise
+                return importlib.import_module(found)
+
+        def exec_module(self, module: Any) -> None:
+            return None
+
+    return _Alias()
 
 
 def _keras22_backend(backend: Any) -> None:

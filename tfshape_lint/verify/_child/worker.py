@@ -103,6 +103,8 @@ def main() -> int:
         from tfshape_lint.verify._child import harness, probes, sandbox
         if os.environ.get("TFSHAPE_LINT_KERAS_ALIAS") == "1":
             sandbox.alias_keras_to_tf_keras()
+        else:
+            sandbox.alias_keras_core_to_keras()
         device, is_gpu = _setup_device(tf)
         if is_gpu:
             tf.zeros((1,)).numpy()  # create the CUDA context before capping the address space
