@@ -99,7 +99,10 @@ def layer_spec(canonical: str | None) -> tuple[str, LayerSpec] | None:
 
 
 def _shape_rank(node: cst.BaseExpression | None) -> int | None:
-    """``1 + len(shape)`` for a literal shape tuple (the batch axis is not part of it)."""
+    """``1 + len(shape)`` for a shape tuple written out (the batch axis is not part of it): its
+    length, whatever its elements are (``(NUM_STATE,)``, ``(None, n_features)``)."""
+    if isinstance(node, (cst.Tuple, cst.List)) and not any(isinstance(e, cst.StarredElement) for e in node.elements):
+        return 1 + len(node.elements)
     shape = literal_value(node) if node is not None else None
     return 1 + len(shape) if isinstance(shape, tuple) else None
 

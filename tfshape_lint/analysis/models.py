@@ -457,14 +457,22 @@ class ModelReader:
             self._branches(stmt, env, module)
 
     def _branches(self, stmt: cst.BaseStatement, env: _ModelEnv, module: bool) -> None:
-        """Run each branch on a copy; whatever a branch changes is unknown afterwards."""
+        """Run each branch on a copy; whatever a branch changes is unknown afterwards, but for a
+        tensor whose rank every path agrees on (``for _ in range(n): x = Dense(h)(x)``: a
+        Dense keeps the rank, whether the loop runs or not)."""
         changed: set[str] = set()
+        inners: list[_ModelEnv] = []
         for body in branch_bodies(stmt):
             inner = dict(env)
             self._block(body, inner, True, module)
+            inners.append(inner)
             changed |= {k for k in inner.keys() | env.keys() if inner.get(k) is not env.get(k)}
         for key in changed:
-            env.pop(key, None)
+            kept = _agreed_rank([env.get(key), *(inner.get(key) for inner in inners)])
+            if kept is None:
+                env.pop(key, None)
+            else:
+                env[key] = kept
 
     def _small(self, small: cst.BaseSmallStatement, env: _ModelEnv, conditional: bool, module: bool) -> None:
         if self.calls:
@@ -772,6 +780,21 @@ def sequential_rank(layers: tuple[LayerFacts | None, ...]) -> int | None:
             rank = layer.declared
         rank = layer.rank.of(rank)
     return rank
+
+
+def _agreed_rank(entries: list[_Entry | None]) -> Output | None:
+    """A tensor of the rank every one of ``entries`` (the values a name may hold after a branch
+    or a loop) has, with the activation they share (else unknown); None unless all are tensors
+    of one known rank."""
+    outputs = [e for e in entries if isinstance(e, Output)]
+    if len(outputs) != len(entries) or not outputs:
+        return None
+    ranks = {o.rank for o in outputs}
+    if len(ranks) != 1 or None in ranks:
+        return None
+    activations = {o.activation for o in outputs}
+    activation = activations.pop() if len(activations) == 1 else Activation.UNKNOWN
+    return Output(activation, outputs[-1].layer if activation is not Activation.UNKNOWN else "", rank=ranks.pop())
 
 
 def _bind(env: _ModelEnv, target: cst.BaseExpression, entry: _Entry | None) -> None:

@@ -45,8 +45,10 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     prediction matches them and *not* squeezing it is the mismatch.
     The prediction's rank comes from the model the file builds when it is known (a
     `Sequential`, functional or subclassed model, also one a function returns): a `Dense(1)`
-    head on an `Input(shape=(8,))`, an `input_shape=`, or after a `Flatten` outputs `(B, 1)`; a
-    `Reshape(())` head outputs `(B,)`. So `loss(y, model(x))` in a custom loop with `(N,)`
+    head on an `Input(shape=(8,))` (or `(N_STATE,)`: the tuple's length is the rank), an
+    `input_shape=`, or after a `Flatten` outputs `(B, 1)`; a `Reshape(())` head outputs `(B,)`;
+    hidden layers in a loop (`for _ in range(n): x = Dense(64)(x)`) keep the rank every path
+    agrees on. So `loss(y, model(x))` in a custom loop with `(N,)`
     labels is flagged, and a `Loss` subclass fitted on labels of the model's own rank is not.
     A model whose layers the analysis does not follow (an LSTM, a custom layer) leaves the
     rank unknown, and nothing is assumed.
@@ -338,6 +340,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
+        Example("import keras\nfrom keras import ops\n\nN_STATE, N_ACTIONS, N_LAYERS = 8, 4, 2\n\n\ndef ppo_loss(advantage, old_prediction):\n    def loss(y_true, y_pred):\n        prob = ops.sum(y_true * y_pred, axis=-1)\n        old_prob = ops.sum(y_true * old_prediction, axis=-1)\n        r = prob / (old_prob + 1e-10)\n        return -ops.mean(ops.minimum(r, ops.clip(r, 0.8, 1.2)) * advantage)\n    return loss\n\n\ndef build_actor():\n    state = keras.Input(shape=(N_STATE,))\n    advantage = keras.Input(shape=(1,))\n    old_prediction = keras.Input(shape=(N_ACTIONS,))\n    x = keras.layers.Dense(64, activation=\"tanh\")(state)\n    for _ in range(N_LAYERS - 1):\n        x = keras.layers.Dense(64, activation=\"tanh\")(x)\n    probs = keras.layers.Dense(N_ACTIONS, activation=\"softmax\")(x)\n    model = keras.Model(inputs=[state, advantage, old_prediction], outputs=[probs])\n    model.compile(optimizer=\"adam\", loss=[ppo_loss(advantage=advantage, old_prediction=old_prediction)])\n    return model\n",
+                fixed=None, line=12,
+                note="the actor's hidden layers in a loop and an Input shaped by a constant: the output is still (B, A)"),
         Example("import keras\nfrom keras import ops\n\n\ndef ppo_loss(advantage, old_prediction):\n"
                 "    def loss(y_true, y_pred):\n"
                 "        prob = ops.sum(y_true * y_pred, axis=-1)\n"
