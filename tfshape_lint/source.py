@@ -456,14 +456,15 @@ def assigned_names(fn: cst.CSTNode) -> set[str]:
     targets: list[cst.BaseExpression] = [t.target for t in descendants(fn, cst.AssignTarget)]
     targets += [a.target for a in descendants(fn, cst.AugAssign)]
     targets += [a.target for a in descendants(fn, cst.AnnAssign)]
-    return {n for target in targets for n in _target_names(target)}
+    return {n for target in targets for n in target_names(target)}
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target binds (through tuples, lists and starred elements)."""
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for el in target.elements:
-            yield from _target_names(el.value)
+            yield from target_names(el.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
+        yield from target_names(target.value)

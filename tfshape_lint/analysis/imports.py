@@ -171,15 +171,21 @@ class ImportTable:
     def add_assignment_alias(self, node: ast.Assign) -> None:
         """``K = tf.keras.backend`` (or ``tfd = tfp.distributions``) at module level binds the
         name like an import would."""
+        qualname = self.module_alias(node)
+        if qualname is not None and isinstance(node.targets[0], ast.Name):
+            self.aliases[node.targets[0].id] = qualname
+
+    def module_alias(self, node: ast.Assign) -> str | None:
+        """The TensorFlow/Keras module or name that ``name = <dotted>`` binds ``name`` to, read
+        through the imports (None for any other assignment)."""
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-            return
+            return None
         dotted = ast_dotted(node.value)
-        if dotted is None:
-            return
-        qualname = self.resolve(dotted)
+        qualname = self.resolve(dotted) if dotted is not None else None
         if qualname is not None and qualname.split(".")[0] in ("tensorflow", "keras", "tf_keras",
                                                                "tensorflow_probability"):
-            self.aliases[node.targets[0].id] = qualname
+            return qualname
+        return None
 
 
 def ast_dotted(node: ast.AST) -> str | None:

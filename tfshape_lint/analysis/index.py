@@ -182,16 +182,14 @@ def _bind_local_module_aliases(imports: ImportTable, tree: ast.Module, statement
             name = stmt.targets[0].id
             if name in imports.aliases or name in globals_:
                 continue
-            alias = ImportTable(dict(imports.aliases))
-            alias.add_assignment_alias(stmt)
-            found.setdefault(name, set()).add(alias.aliases.get(name))
+            found.setdefault(name, set()).add(imports.module_alias(stmt))
             counts[name] = counts.get(name, 0) + 1
-    wanted = {name: next(iter(q)) for name, q in found.items() if len(q) == 1 and None not in q}
+    wanted = {name: qualname for name, (qualname, *more) in found.items() if qualname is not None and not more}
     if not wanted:
         return
     bound = _bindings(tree, set(wanted))
     for name, qualname in wanted.items():
-        if qualname is not None and bound.get(name, 0) == counts[name]:
+        if bound.get(name, 0) == counts[name]:
             imports.aliases[name] = qualname
 
 

@@ -19,7 +19,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import descendants, parent_map
+from tfshape_lint.source import descendants, parent_map, target_names
 
 #: ops whose result carries their first argument's values unchanged (rearranged or picked)
 _PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
@@ -99,8 +99,8 @@ class _UseWalk:
             return False
         target = assign.targets[0].target
         name = target.value
-        stores = [t for t in descendants(scope.node, cst.AssignTarget) if _binds(t.target, name)]
-        if len(stores) != 1 or any(_binds(a.target, name) for a in descendants(scope.node, cst.AugAssign)):
+        stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
+        if len(stores) != 1 or any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
             return False
         loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target]
         parents = scope.memo("parents", lambda: parent_map(scope.node))
@@ -115,16 +115,6 @@ class _UseWalk:
         if len(returns) != 1:
             return False
         return all(self.decides(scope.parent, call, depth + 1) for call in scope.callers)
-
-
-def _binds(target: cst.BaseExpression, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds(el.value, name) for el in target.elements)
-    if isinstance(target, cst.StarredElement):
-        return _binds(target.value, name)
-    return False
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

@@ -16,6 +16,9 @@ from tfshape_lint.rules._helpers import call_arg, literal, minus_one, unwrapped,
 from tfshape_lint.rules._shape_fixes import short
 
 _FIXABLE_OPS = frozenset({"mean", "sum"})
+#: keyword names of what a flagged reduction reduces (``tf.nn.compute_average_loss`` calls it
+#: ``per_example_loss``)
+_REDUCED = ("input_tensor", "x", "a", "input", "tensor", "per_example_loss")
 
 
 class ScalarLossDropsSampleWeight(Rule):
@@ -370,7 +373,7 @@ class ScalarLossDropsSampleWeight(Rule):
         shape = self._input_shape(loss, call) if fixable else None
         if shape == "per_element" and self.canonical(call.func) in NO_AXIS_REDUCTIONS:
             shape = "per_sample"  # no axis to pass (``compute_average_loss``): return what it reduces
-        inner = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor", "per_example_loss")
+        inner = call_arg(call, 0, *_REDUCED)
         if shape == "per_sample" and inner is not None:
             self.report(call, fn=short(call.func), weights=weights,
                         advice="return the per-sample values without this reduction", fix=unwrapped(inner))
@@ -385,7 +388,7 @@ class ScalarLossDropsSampleWeight(Rule):
         """What the reduction consumes: ``"per_element"`` (rank r, batch kept: ``axis=-1`` gives one
         value per sample), ``"per_sample"`` (``reduce_mean(reduce_sum(x, -1))``: drop the outer
         reduction instead) or None when unknown (a boolean-masked or gathered selection)."""
-        arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor", "per_example_loss")
+        arg = call_arg(call, 0, *_REDUCED)
         value = loss.find(arg) if arg is not None else None
         if value is not None and value.rel is not None and value.batch:
             return "per_sample" if value.rel < 0 else "per_element"
