@@ -229,6 +229,9 @@ KERAS2_BACKEND: dict[str, str] = {
 #: exported (``K.common.epsilon`` was ``K.epsilon``): a use is fixed by dropping the submodule
 #: when the Keras 3 namespace has the function.
 KERAS2_SUBMODULES = ("common",)
+#: loss functions of standalone Keras 2.3 that neither Keras 3 nor tf_keras has (Keras 2.3's
+#: ``keras.losses.huber_loss``, the function behind its ``Huber`` class)
+KERAS2_LOSSES = ("huber_loss",)
 
 #: module paths of Keras 2.0-2.4 (standalone ``keras``) that tf_keras's tree no longer has,
 #: so that its walk cannot list them: ``from keras.engine.topology import Layer``,
@@ -253,6 +256,9 @@ ALIAS_ADVICE: dict[str, str] = {
     "MeanRelativeError": "compute it with keras.metrics.Mean over the relative error",
     "MeanTensor": "use keras.metrics.Mean",
     "experimental": NO_EQUIVALENT,
+    # Keras 2.3's huber_loss returned one value per element; keras.losses.huber averages them
+    # over the last axis (the same loss for a (batch, 1) output), so no automatic rename
+    "huber_loss": "use keras.losses.huber(y_true, y_pred, delta) (it also averages over the last axis)",
 }
 
 # Sample calls (``K`` is the legacy backend) the rewrites are checked on; variables are
@@ -449,7 +455,8 @@ def build_keras_table() -> dict[str, Any]:
         "versions": {"keras": keras.__version__, "tf_keras": tf_keras.__version__,
                      "tensorflow": tf.__version__},
         "legacy": {"backend": "tf_keras.backend", "losses": "tf_keras.losses", "metrics": "tf_keras.metrics"},
-        "keras2": {"backend": keras2},
+        "keras2": {"backend": keras2,
+                   "losses": sorted(set(KERAS2_LOSSES) - set(names["tf_keras.losses"]) - set(names["keras.losses"]))},
         "modules": modules,
         "spellings": spellings,
         "names": names,

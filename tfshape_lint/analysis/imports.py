@@ -299,15 +299,30 @@ def dead_backend_branch(test: cst.BaseExpression) -> str | None:
     """``K.backend() == 'theano'``: "body" (the body never runs under TensorFlow); ``==
     'tensorflow'``: "orelse"; ``!=`` swaps them. None for any other test. Shared by the
     removed-API guards and the loss evaluator (a theano branch is no code TensorFlow runs)."""
+    return _dead_branch(test, ("backend",))
+
+
+def dead_ordering_branch(test: cst.BaseExpression) -> str | None:
+    """``dead_backend_branch``, and Keras 2's ``K.image_dim_ordering() == 'th'`` (channels
+    first, Theano's ordering; "tf" was TensorFlow's default, and the verifier's tf_keras shim
+    answers "tf"): for the loss evaluator. Not for the removed-API rules: under Keras 3 the test
+    itself raises, so it guards nothing there."""
+    return _dead_branch(test, ("backend", "image_dim_ordering"))
+
+
+def _dead_branch(test: cst.BaseExpression, functions: tuple[str, ...]) -> str | None:
     import libcst as cst  # lazily, like the rest of this module's LibCST helpers
 
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     left, comp = test.left, test.comparisons[0]
-    if not (isinstance(left, cst.Call) and (cst_dotted(left.func) or "").endswith("backend")
+    called = cst_dotted(left.func) or "" if isinstance(left, cst.Call) else ""
+    if not (called.endswith(functions) and isinstance(left, cst.Call)
             and not left.args and isinstance(comp.comparator, cst.SimpleString)):
         return None
     name = comp.comparator.raw_value
+    if called.endswith("image_dim_ordering"):
+        name = {"tf": "tensorflow", "th": "theano"}.get(name, "")
     if name == "tensorflow":
         dead = "orelse"
     elif name in _OTHER_BACKENDS:

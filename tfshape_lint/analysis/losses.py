@@ -722,6 +722,10 @@ class LossDiscovery:
                     and len(found.path or ()) == 1 and len(positional_params(node)) > 2 \
                     and self._called_only_inside(node.name, [b for path, b in bodies.items() if path != found.path]):
                 continue
+            if found.context is Context.UNKNOWN and found.factory is None and node is not None \
+                    and len(found.path or ()) >= 2 and (found.path or ())[:-1] in bodies \
+                    and self._called_only_inside(node.name, [bodies[(found.path or ())[:-1]]]):
+                continue  # a def inside a loss that the loss only calls: its closure is the loss's body
             kept.append(found)
         self.found = kept
 

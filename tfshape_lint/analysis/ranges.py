@@ -1045,6 +1045,10 @@ def _multiply(a: Bound, b: Bound) -> Bound:
             return combine([c, x], negated=c.const == -1 and x.pred and not x.margin)
         if c.scalar and c.low is Low.SAFE:
             return combine([c, x], x.low, label_sum=x.label_sum)
+        if _user_constant(c) and at_least(x.low, Low.POS):
+            # ``weights * dice`` with ``weights = K.constant(weights)`` from a factory argument:
+            # a weight the user chose scales the value, it does not bring it to 0
+            return combine([c, x], x.low, label_sum=x.label_sum)
     base = combine([a, b])
     nonneg = at_least(a.low, Low.NONNEG) and at_least(b.low, Low.NONNEG)
     le_one = nonneg and a.le_one and b.le_one
@@ -1058,6 +1062,14 @@ def _multiply(a: Bound, b: Bound) -> Bound:
         # whenever one of them is
         return base.lifted(low=Low.NONNEG, le_one=le_one, margin=margin, label_sum=a.label_sum or b.label_sum)
     return base
+
+
+def _user_constant(b: Bound) -> bool:
+    """A value of unknown range that depends on neither the labels nor the predictions: a
+    parameter, a closure or module constant, an attribute set in ``__init__`` (class weights,
+    a temperature). Its range is the user's choice, not something the data drives to 0."""
+    return (b.low is Low.ANY and b.const is None and not (b.pred or b.label or b.label_sum or b.nan_label)
+            and not b.hazards)
 
 
 def _divide(a: Bound, b: Bound) -> Bound:

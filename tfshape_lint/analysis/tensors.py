@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_backend_branch
+from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_ordering_branch
 from tfshape_lint.analysis.losses import Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, OpSpec, lookup
@@ -410,9 +410,10 @@ class Evaluator:
 
     def _if(self, stmt: cst.If, env: Env) -> bool:
         self.expr(stmt.test, env)
-        # ``if K.backend() == 'theano':`` never runs on TensorFlow: its code is not evaluated,
-        # and the branch counts as one that ends (its values never reach the rest)
-        dead = dead_backend_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags) \
+        # ``if K.backend() == 'theano':`` (or ``K.image_dim_ordering() == "th"``) never runs on
+        # TensorFlow: its code is not evaluated, and the branch counts as one that ends (its
+        # values never reach the rest)
+        dead = dead_ordering_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags) \
             or self._dead_sequence_test(stmt.test, env)
         then_env = env.copy()
         then_done = True if dead == "body" else self.block(stmt.body, then_env)
@@ -1467,7 +1468,11 @@ def _concat(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     # integers stacked with integers (``stack([range(n), cast(ids, "int32")], -1)``: gather
     # indices) stay integers; anything else is taken as float, as labels and predictions are
     dtype = DType.INT if items and all(i.tensor and i.dtype is DType.INT for i in items) else DType.FLOAT
-    return UNKNOWN.evolve(grad=seq.grad, origin=seq.origin, batch=axis not in (0, NOT_LITERAL), dtype=dtype)
+    # sums over the batch stay sums over the batch once stacked (``tf.reduce_mean(tf.stack((x_sum,
+    # y_sum)))`` of four box terms is the mean of four batch totals)
+    summed = frozenset(m for item in items for m in item.marks if m[0] is Mark.SUM_OVER_BATCH)
+    return UNKNOWN.evolve(grad=seq.grad, origin=seq.origin, batch=axis not in (0, NOT_LITERAL), dtype=dtype,
+                          marks=summed)
 
 
 #: keyword names of a loss function's labels and predictions (``tf.nn.ctc_loss(labels=...,

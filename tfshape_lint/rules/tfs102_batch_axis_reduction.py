@@ -300,6 +300,17 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef box_loss(y_true, y_pred):\n"
+                "    x_sum = tf.reduce_sum(tf.abs(y_true[:, :, 0] - y_pred[:, :, 0]))\n"
+                "    w_sum = tf.reduce_sum(tf.abs(y_true[:, :, 1] - y_pred[:, :, 1]))\n"
+                "    return tf.reduce_mean(tf.stack((x_sum, w_sum)))\n\n\n"
+                "model.compile(optimizer='adam', loss=box_loss)\n",
+                fixed="import tensorflow as tf\n\n\ndef box_loss(y_true, y_pred):\n"
+                      "    x_sum = tf.abs(y_true[:, :, 0] - y_pred[:, :, 0])\n"
+                      "    w_sum = tf.abs(y_true[:, :, 1] - y_pred[:, :, 1])\n"
+                      "    return tf.reduce_mean(tf.stack((x_sum, w_sum)))\n\n\n"
+                      "model.compile(optimizer='adam', loss=box_loss)\n",
+                line=5, note="the mean of stacked batch totals is still a batch total"),
         Example("from keras_core import ops\n\n\ndef squared_error_loss(y_true, y_pred):\n    return ops.sum((y_true - y_pred) ** 2)\n\n\nmodel.compile(optimizer=\"sgd\", loss=squared_error_loss)\n",
                 fixed="from keras_core import ops\n\n\ndef squared_error_loss(y_true, y_pred):\n    return ops.sum((y_true - y_pred) ** 2, axis=-1)\n\n\nmodel.compile(optimizer=\"sgd\", loss=squared_error_loss)\n",
                 line=5, note="keras_core, the Keras 3 preview package: its ops are keras.ops"),

@@ -82,6 +82,15 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example("from keras import backend as K\n\n\ndef smooth_l1(y_true, y_pred):\n"
+                "    x = y_true - y_pred\n"
+                "    x_abs = K.abs(x)\n"
+                "    if K.image_dim_ordering() == 'th':\n"
+                "        x_bool = K.less_equal(x_abs, 1.0)\n"
+                "    else:\n"
+                "        x_bool = K.cast(K.less_equal(x_abs, 1.0), 'float32')\n"
+                "    return K.sum(x_bool * (0.5 * x * x) + (1 - x_bool) * (x_abs - 0.5), axis=-1)\n",
+                note="Keras 2's channels-first ('th') branch is Theano's: on TensorFlow the cast branch runs"),
         Example("import tensorflow as tf\nfrom tensorflow import keras\n\ndef ctc_loss(y_true, y_pred):\n"
                 "    batch = tf.shape(y_true)[0]\n"
                 "    frames = tf.shape(y_pred)[1] * tf.ones((batch, 1), dtype='int32')\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tfshape_lint.analysis.branches import tested_nonzero
 from tfshape_lint.analysis.ranges import Hazard, Ranges
 from tfshape_lint.analysis.uses import only_decides
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
@@ -120,6 +121,28 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\n@tf.function\ndef skill_loss(y_true, y_pred):\n"
+                "    mse = tf.reduce_mean(tf.square(y_true - y_pred))\n"
+                "    ref = tf.reduce_mean(tf.square(y_true))\n"
+                "    if ref == 0:\n"
+                "        return mse\n"
+                "    else:\n"
+                "        return mse / ref\n",
+                note="the branch that divides runs only where the test found the denominator non-zero"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
+                "def weighted_log_dice(weights):\n"
+                "    e = K.epsilon()\n"
+                "    weights = K.constant(weights)\n\n"
+                "    def total_loss(y_true, y_pred):\n"
+                "        def log_dice(t, p):\n"
+                "            num = tf.reduce_sum(t * p, axis=[1, 2])\n"
+                "            den = tf.reduce_sum(t + p, axis=[1, 2])\n"
+                "            dice = tf.math.divide(x=2. * num + e, y=den + e)\n"
+                "            return -tf.reduce_mean(tf.math.log(weights * dice), axis=-1)\n"
+                "        return log_dice(y_true, y_pred)\n"
+                "    return total_loss\n",
+                note="the factory's epsilon guards a helper two defs down, and class weights the user "
+                     "passes scale the Dice without bringing it to 0"),
         Example("import tensorflow as tf\n\ndef masked_token_mse(y_true, y_pred):\n"
                 "    mask = tf.cast(tf.not_equal(y_true, 0), y_pred.dtype)\n"
                 "    err = tf.reshape(tf.square(y_true - y_pred) * mask, [-1])\n"
@@ -729,6 +752,8 @@ class UnguardedLogDivSqrt(Rule):
             return
         if not isinstance(node, cst.AugAssign) and only_decides(loss, node, self.index.imports):
             return  # an IoU that only picks a box (argmax) or builds an ignore mask (> 0.6)
+        if not hazard.negative and tested_nonzero(loss, node, hazard.arg):
+            return  # ``if n == 0: return 0.0`` before ``s / n``: the branch is the guard
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))

@@ -177,6 +177,14 @@ class RemovedKerasApi(RemovedApiRule):
                 note="a parameter named K shadows the import (the caller passes some backend)"),
     )
     bad = (
+        Example("from keras.losses import huber_loss\n\n\ndef make_huber(**kwargs):\n"
+                "    def huber(y_true, y_pred):\n"
+                "        return huber_loss(y_true, y_pred, **kwargs)\n"
+                "    return huber\n\n\nmodel.compile(optimizer='adam', loss=make_huber(delta=1.5))\n",
+                fixed=None, line=1,
+                message="keras.losses.huber_loss is not in keras.losses under Keras 3 (ImportError); use "
+                        "keras.losses.huber(y_true, y_pred, delta) (it also averages over the last axis)",
+                note="standalone Keras 2.3's huber_loss, which tf_keras does not have either"),
         Example("from keras import backend as K\n\n\ndef masked_mse(y_true, y_pred):\n"
                 "    mask = K.tf.cast(K.tf.not_equal(y_true, 0), 'float32')\n"
                 "    return K.tf.reduce_sum(mask * K.tf.square(y_true - y_pred), -1)\n",
@@ -505,6 +513,10 @@ def _classify(qualname: str, legacy_tf_keras: bool) -> tuple[str, str, str] | No
         return None
     kind = namespace.rsplit(".", 1)[1]
     if name in _names(namespace) or name not in _legacy_names(kind):
+        return None
+    if kind == "losses" and namespace.startswith(_TF_KERAS_NS) and name not in _names(keras_table()["legacy"][kind]):
+        # standalone Keras 2.3's loss names (``keras.losses.huber_loss``) were never tf.keras's:
+        # ``tf.losses.huber_loss`` is TensorFlow 1's, which TFS506 reports
         return None
     return namespace, kind, name
 

@@ -32,7 +32,11 @@ KERAS3_BACKEND = frozenset({
 #: the tf_keras worker adds them to its backend, so Keras 2.2 code runs (``K.logsumexp`` was
 #: ``tf.reduce_logsumexp``; ``K.tf`` and ``K.control_flow_ops`` were re-exported modules)
 KERAS22_BACKEND = {"logsumexp": "tf.reduce_logsumexp", "tf": "tensorflow", "control_flow_ops": "tensorflow",
-                   "size": "tf.size", "slice": "tf.slice", "identity": "tf.identity"}
+                   "size": "tf.size", "slice": "tf.slice", "identity": "tf.identity",
+                   # Keras 2.0-2.2's image ordering ("tf" is channels last, tf_keras's default)
+                   "image_dim_ordering": "'tf'", "set_image_dim_ordering": "no-op",
+                   "is_tensor": "tf.is_tensor", "get_variable_shape": "x.shape",
+                   "control_dependencies": "tf.control_dependencies"}
 _ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 _LEGACY_REDUCTIONS = ("AUTO", "auto")
 #: middle dimension of inferred layouts: not 4, so that it never equals the probe batch size

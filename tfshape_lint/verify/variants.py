@@ -158,6 +158,14 @@ def __tfs_keep_batch__(reduce, x, *args, **kwargs):
         return t
     axes = list(range(1, t.shape.rank)) if t.shape.rank is not None else -1
     return reduce(t, axis=axes)
+def __tfs_batch_share__(reduce, x, *args, **kwargs):
+    """The flagged full reduction divided by the batch size: one number, as written, that no
+    longer grows with the batch (for a total stacked with other totals, whose shape must stay)."""
+    t = __tfs_tf__.convert_to_tensor(x)
+    fed = __tfs_fed_batch__()
+    total = reduce(t, *args, **kwargs)
+    size = fed if fed else __tfs_tf__.shape(t)[0]
+    return total / __tfs_tf__.cast(size, total.dtype)
 def __tfs_norm_per_sample__(x, ord="euclidean", **kwargs):
     """``tf.norm`` without an axis (the whole tensor as one vector), per sample instead."""
     import tensorflow as __tf
@@ -681,6 +689,25 @@ def _args(*names: str) -> ast.arguments:
     return ast.arguments([], [ast.arg(n) for n in names], None, [], [], None, [])
 
 
+_STACKING = frozenset({"stack", "concat", "concatenate"})
+
+
+def _stacked_total(node: ast.Call, chain: list[ast.AST]) -> bool:
+    """Whether ``node`` is the value of ``name = ...`` whose name the enclosing function passes
+    to a ``stack``/``concat`` call."""
+    assign = chain[-1]
+    if not (isinstance(assign, ast.Assign) and assign.value is node and len(assign.targets) == 1
+            and isinstance(assign.targets[0], ast.Name)):
+        return False
+    name = assign.targets[0].id
+    fn = next((p for p in reversed(chain) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None:
+        return False
+    return any(isinstance(call, ast.Call) and call_name(call) in _STACKING
+               and any(isinstance(n, ast.Name) and n.id == name for arg in call.args for n in ast.walk(arg))
+               for call in ast.walk(fn))
+
+
 Transform = Callable[[ast.AST, Context], "tuple[ast.AST, str] | None"]
 TRANSFORMS: dict[str, Transform] = {
     "TFS101": _sum_parts,
@@ -751,6 +778,13 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         made = (ast.Call(ast.Name("__tfs_last_axis__", ast.Load()), [node.func, *node.args], node.keywords),
                 f"`{_short(node.func)}` over the last axis only where it sums a batch of cells (the rule's "
                 "fix: the product it is a factor of keeps the cells), else per sample")
+    elif ctx.code == "TFS102" and chain and isinstance(node, ast.Call) and node.args and _kw(node, "axis") is None \
+            and any(call_name(node).endswith(r) for r in _REDUCTIONS) and _stacked_total(node, chain):
+        # ``x_sum = reduce_sum(...)`` later stacked with other totals (``reduce_mean(stack((x_sum,
+        # w_sum)))``): a per-sample value would not stack with the others' scalars
+        made = (ast.Call(ast.Name("__tfs_batch_share__", ast.Load()), [node.func, *node.args], node.keywords),
+                f"the flagged `{_short(node.func)}` divided by the batch size (a total stacked with others "
+                "keeps its shape)")
     elif ctx.code == "TFS106" and chain and isinstance(chain[-1], ast.Return) and isinstance(node, ast.expr):
         made = (_helper("__tfs_rowmean__", node), "the per-element loss averaged over its last axis")
     elif ctx.code == "TFS107" and chain and _partner(node, chain[-1]) is not None and isinstance(node, ast.expr):

@@ -211,7 +211,10 @@ def _keras22_backend(backend: Any) -> None:
 
     given: dict[str, Any] = {
         "logsumexp": lambda x, axis=None, keepdims=False: tf.reduce_logsumexp(x, axis=axis, keepdims=keepdims),
-        "tf": tf, "control_flow_ops": tf, "size": tf.size, "slice": tf.slice, "identity": tf.identity}
+        "tf": tf, "control_flow_ops": tf, "size": tf.size, "slice": tf.slice, "identity": tf.identity,
+        "image_dim_ordering": lambda: "tf", "set_image_dim_ordering": lambda ordering: None,
+        "is_tensor": tf.is_tensor, "get_variable_shape": lambda x: x.shape,
+        "control_dependencies": tf.control_dependencies}
     for name in KERAS22_BACKEND:
         if not hasattr(backend, name):
             setattr(backend, name, given[name])
