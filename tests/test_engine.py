@@ -78,3 +78,33 @@ def test_bound_restores_where_the_rule_was_looking() -> None:
             assert rule.unit == 5
         assert rule.unit == 3
     assert (rule.loss, rule.unit) == (None, -1)
+
+
+TWICE_COMPILED = '''import tensorflow as tf
+
+
+def custom_loss(y_true, y_pred, alpha):
+    k = y_pred[:, 0]
+    return alpha * tf.reduce_mean(tf.maximum(0.0, y_true - k))
+
+
+def build():
+    return tf.keras.Sequential([tf.keras.layers.Dense(2, input_shape=(13,))])
+
+
+model = build()
+model.compile(optimizer="adam", loss=lambda y_true, y_pred: custom_loss(y_true, y_pred, 0.1))
+
+
+def cross_validate(x, y):
+    fold = build()
+    fold.compile(optimizer="adam", loss=lambda y_true, y_pred: custom_loss(y_true, y_pred, 0.1))
+    fold.fit(x, y)
+'''
+
+
+def test_one_finding_per_rule_and_node() -> None:
+    # a loss compiled at two sites is analysed twice and words its finding two ways (held-out
+    # round 32): the user sees the node once
+    findings = [f for f in lint(TWICE_COMPILED, "x.py", Config()).findings if f.code == "TFS103"]
+    assert [(f.line, f.column) for f in findings] == [(6, 50)]

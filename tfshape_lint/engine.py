@@ -471,7 +471,7 @@ class _Run:
         return self.line_tables[unit]
 
     def _findings(self, reports: list[Report]) -> list[Finding]:
-        out: dict[tuple[str, int, int, str], Finding] = {}
+        out: dict[tuple[str, int, int, int, int], Finding] = {}
         located = self._locate(reports) if reports else {}
         for report in reports:
             unit, where = _where(located, report)
@@ -484,7 +484,9 @@ class _Run:
             if report.rule.value_only and self._only_printed(line, where.column, where.end_line + offset,
                                                              where.end_column):
                 continue
-            key = (report.rule.code, line, where.column, report.message)
+            # one finding per rule and node: a loss compiled twice (two lambdas around it) is
+            # analysed twice and may word the same finding two ways; the first wording is kept
+            key = (report.rule.code, line, where.column, where.end_line + offset, where.end_column)
             if key in out:
                 continue
             safety = report.rule.fix_safety if report.fix is not None else None
