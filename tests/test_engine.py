@@ -108,3 +108,34 @@ def test_one_finding_per_rule_and_node() -> None:
     # round 32): the user sees the node once
     findings = [f for f in lint(TWICE_COMPILED, "x.py", Config()).findings if f.code == "TFS103"]
     assert [(f.line, f.column) for f in findings] == [(6, 50)]
+
+
+#: a Python 2 era file: CPython reads a tab followed by spaces as one consistent indentation,
+#: LibCST's tokenizer does not (held-out round 33's PoseNet file); the loss is indented
+#: with four spaces, one line of it with a tab and four spaces (column 12 for CPython)
+TAB_INDENTED = (
+    "import tensorflow as tf\n"
+    "\n"
+    "def loss(y_true, y_pred):\n"
+    "    if True:\n"
+    "\t    total = tf.reduce_sum(tf.square(y_true - y_pred))\n"
+    "    return total\n"
+    "\n"
+    "model.compile(loss=loss)\n"
+)
+
+
+def test_tab_indented_unit_is_analysed() -> None:
+    result = lint(TAB_INDENTED, "x.py", Config(), fixes=True)
+    assert result.errors == []
+    found = [(f.code, f.line, f.column, f.end_column, f.fix) for f in result.findings]
+    # the column is the file's own (tab = one character), and no fix rewrites the whitespace
+    text = TAB_INDENTED.splitlines()[4]
+    assert text.startswith("\t    total")
+    assert found == [("TFS102", 5, text.index("tf.reduce_sum"), len(text), None)]
+
+
+def test_expand_indent_tabs_follows_cpython() -> None:
+    text, shifts = engine.expand_indent_tabs("a\n\t  b\n  \tc\n    d\n")
+    assert text == "a\n          b\n        c\n    d\n"
+    assert shifts == {2: (10, 7), 3: (8, 5)}

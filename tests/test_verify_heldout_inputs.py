@@ -134,7 +134,8 @@ UNPACKED_TRUE = source_of('''
 
     def end_point_error(y_true, y_pred):
         flow, valid = y_true
-        return tf.reduce_mean(tf.sqrt(tf.reduce_sum((y_pred - flow) ** 2, axis=-1)))
+        magnitude = tf.sqrt(tf.reduce_sum(y_pred ** 2, axis=-1))
+        return tf.reduce_mean(tf.abs(y_pred - flow)) + 0.1 * tf.reduce_mean(magnitude)
     ''')
 
 STANDARDISED = source_of('''

@@ -50,14 +50,16 @@ FLAGGED_AUTOENCODER = source_of('''
 
 
     class Detector:
+        scale = 1.0
+
         def __init__(self, frame, flags):
             self.data = np.concatenate([frame.values, flags.values], axis=1)
 
         def reconstruction(self, y_true, x_pred):
             x = y_true[:, :-1]
             flag = y_true[:, -1]
-            distance = K.sqrt(K.sum(K.square(x - x_pred), axis=1))
-            return (1.0 - flag) * distance - flag * distance
+            distance = K.sum(K.square(x - x_pred), axis=1) + K.sqrt(K.sum(K.square(x_pred), axis=1))
+            return self.scale * ((1.0 - flag) * distance - flag * distance)
 
         def build(self, model):
             model.compile(optimizer="adam", loss=self.reconstruction)

@@ -147,6 +147,8 @@ class _Run:
         self._model_calls: dict[int, dict[cst.Call, int]] = {}
         self._compiled_ranks: dict[str, list[int | None]] | None = None
         self.line_tables: dict[int, LineTable] = {}
+        #: units parsed with their tab indentation expanded: unit line -> (indent width, added)
+        self.expanded: dict[int, dict[int, tuple[int, int]]] = {}
 
     # -- orchestration ------------------------------------------------------------------------
     def execute(self) -> LintResult:
@@ -199,11 +201,28 @@ class _Run:
             try:
                 self.parsed[unit] = cst.parse_module(text)
             except cst.ParserSyntaxError as exc:
-                self.parsed[unit] = None
-                self.result.errors.append(InternalError(
-                    self.path, f"LibCST cannot parse lines {self.index.units[unit].start_line}-"
-                               f"{self.index.units[unit].end_line}: {exc.message}"))
+                self.parsed[unit] = self._parse_expanded(unit, text)
+                if self.parsed[unit] is None:
+                    self.result.errors.append(InternalError(
+                        self.path, f"LibCST cannot parse lines {self.index.units[unit].start_line}-"
+                                   f"{self.index.units[unit].end_line}: {exc.message}"))
         return self.parsed[unit]
+
+    def _parse_expanded(self, unit: int, text: str) -> cst.Module | None:
+        """The unit parsed with the tabs of its indentation expanded, where that is what made
+        LibCST fail: CPython reads a tab followed by spaces as consistent indentation (Python 2
+        era files mix them), LibCST's tokenizer does not. Findings there get their columns mapped
+        back; the unit gets no fixes (its whitespace is not the file's)."""
+        expanded, shifts = expand_indent_tabs(text)
+        if not shifts:
+            return None
+        try:
+            module = cst.parse_module(expanded)
+        except cst.ParserSyntaxError:
+            return None
+        self.texts[unit] = expanded
+        self.expanded[unit] = shifts
+        return module
 
     def _facts(self, needed: set[int]) -> ModuleFacts:
         functions: dict[str, cst.FunctionDef] = {}
@@ -459,8 +478,10 @@ class _Run:
         assert module is not None
         text, table = self.texts[unit], self._line_table(unit)
         first = self.index.units[unit].start_line
-        found, rest = locate_from_statements(module, nodes, text, table, unit_statements(self.index, unit),
-                                             first, inclusive)
+        statements = unit_statements(self.index, unit)
+        if unit in self.expanded:  # the file's ast columns are not the expanded text's
+            statements, first = ast.parse(text).body, 1
+        found, rest = locate_from_statements(module, nodes, text, table, statements, first, inclusive)
         if rest:
             found.update(locate_nodes(module, rest, text, table))
         return found
@@ -478,6 +499,8 @@ class _Run:
             if where is None:
                 continue
             offset = self.index.units[unit].start_line - 1
+            if unit in self.expanded:
+                where = _unexpanded(where, self.expanded[unit])
             line = where.line + offset
             if self.noqa and _suppressed(self._noqa_text(line), report.rule.code):
                 continue
@@ -490,7 +513,8 @@ class _Run:
             if key in out:
                 continue
             safety = report.rule.fix_safety if report.fix is not None else None
-            fix = self._fix(report, unit, where) if self.fixes and safety is not None else None
+            fixable = self.fixes and safety is not None and unit not in self.expanded
+            fix = self._fix(report, unit, where) if fixable else None
             out[key] = Finding(
                 path=self.path, line=line, column=where.column,
                 end_line=where.end_line + offset, end_column=where.end_column,
@@ -540,6 +564,35 @@ class _Run:
         return Fix(start_line=start + 1 + offset, end_line=old_end + offset,
                    replacement="".join(new_lines[start:new_end]),
                    safety=report.rule.fix_safety, imports=imports)
+
+
+def expand_indent_tabs(text: str) -> tuple[str, dict[int, tuple[int, int]]]:
+    """``text`` with the tabs of each line's indentation expanded as CPython reads them (to the
+    next multiple of 8), and per changed line (1-based) its new indentation width and how many
+    characters it gained."""
+    out: list[str] = []
+    shifts: dict[int, tuple[int, int]] = {}
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        body = line.lstrip(" \t\f")
+        indent = line[:len(line) - len(body)]
+        if "\t" in indent:
+            width = 0
+            for char in indent:
+                width = (width // 8 + 1) * 8 if char == "\t" else width + 1
+            shifts[number] = (width, width - len(indent))
+            line = " " * width + body
+        out.append(line)
+    return "".join(out), shifts
+
+
+def _unexpanded(where: Located, shifts: dict[int, tuple[int, int]]) -> Located:
+    """A position in a unit whose indentation tabs were expanded, in the file's own columns
+    (a column inside the expanded indentation maps to the end of the original one)."""
+    def column(line: int, col: int) -> int:
+        width, added = shifts.get(line, (0, 0))
+        return col - added if col >= width else min(col, width - added)
+    return replace(where, column=column(where.line, where.column),
+                   end_column=column(where.end_line, where.end_column))
 
 
 def unit_statements(index: ModuleIndex, unit: int) -> list[ast.stmt]:

@@ -289,6 +289,17 @@ def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "metric" in doc and "loss" not in doc
 
 
+def _returns_mapping(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Every return of the function is a dict (``return {"mae": mae.numpy(), "mse": ...}``): an
+    evaluation helper that reports several named results. Keras can neither train on nor
+    report such a value (``compile`` needs one tensor per loss or metric), so a function found
+    by its signature alone is not analysed as one; passed to ``compile``, it still is."""
+    returns = [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
+    return bool(returns) and all(
+        isinstance(r.value, ast.Dict) or (isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
+                                          and r.value.func.id == "dict") for r in returns)
+
+
 def _returns_named_result(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Every return of the function is a tuple led by a string (``return 'r2', 1 - a / b``): a
     named evaluation result, the protocol of LightGBM's and XGBoost's ``feval`` and of
@@ -677,7 +688,8 @@ class LossDiscovery:
                 if (any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
                         any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node))) \
                         and not (factory is None and self._mapped_only(name)) \
-                        and not (factory is None and _scalar_math(info.node) and not self._uses_tensor_api(info.node)):
+                        and not (factory is None and _scalar_math(info.node) and not self._uses_tensor_api(info.node)) \
+                        and not _returns_mapping(info.node):
                     # compound parameter names (``target_data``) only where the body uses
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper

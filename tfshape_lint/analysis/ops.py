@@ -51,6 +51,7 @@ class Kind(str, enum.Enum):
     COND = "cond"
     KEEP = "keep"  # shape-preserving, differentiable in its first argument (tile, pad, ...)
     SLICE = "slice"  # tf.slice(x, begin, size): x's rank; its batch axis where begin/size keep it
+    SPLIT = "split"  # tf.split(x, n, axis): n parts of x's rank; the batch axis where axis is not 0
     PRINT = "print"
     IDENTITY = "identity"
     INPUT = "input"  # keras.Input(shape=...): a symbolic batch of that shape
@@ -206,6 +207,7 @@ for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "e
     _family(Kind.KEEP, _name, tf=_name, k=_name, ops=_name, np=_name)
 _add(Kind.KEEP, "repeat_elements", "K.repeat_elements")
 _add(Kind.SLICE, "slice", "tf.slice", "K.slice", "ops.slice")
+_family(Kind.SPLIT, "split", tf="split", ops="split", np="split", extra=("np.array_split", "ops.array_split"))
 _add(Kind.PRINT, "print", "tf.print", "K.print_tensor", "builtins.print")
 _add(Kind.LEN, "len", "builtins.len")
 _add(Kind.INPUT, "input", "keras.Input", "keras.layers.Input", "keras.engine.input_layer.Input")

@@ -420,6 +420,11 @@ class Ranges:
         return spec is not None and spec.op == "max" and peak.args[0].value.deep_equals(arg.left)
 
     @staticmethod
+    def definition(node: cst.BaseExpression | None, scope: Scope) -> cst.BaseExpression | None:
+        """A name's single defining expression, else the node itself."""
+        return Ranges._definition(node, scope)
+
+    @staticmethod
     def _definition(node: cst.BaseExpression | None, scope: Scope) -> cst.BaseExpression | None:
         """A name's single defining expression, else the node itself."""
         if isinstance(node, cst.Name):

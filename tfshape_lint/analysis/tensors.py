@@ -1657,6 +1657,27 @@ def _slice(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
     return value if firsts == [0, -1] else value.evolve(batch=False)
 
 
+def _split(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``tf.split(x, n, axis)`` (``ops.split``, ``np.split``): a sequence of parts of ``x``'s rank,
+    each keeping the batch axis where the split is along another axis (the default axis, 0,
+    cuts the batch into groups of samples: not known to keep it). Where the number of parts
+    is written (``n``, a list of sizes for ``tf.split``, of cut points for NumPy and Keras), the
+    parts are known one by one, so ``anchor, pos, neg = tf.split(y_pred, 3, axis=1)`` unpacks
+    three predictions."""
+    x = _plain(_first(args))
+    axis = call_arg(node, 2, "axis")
+    along = 0 if axis is None else literal(axis)
+    part = elementwise([x]).evolve(batch=x.batch and along not in (0, NOT_LITERAL))
+    written = literal(call_arg(node, 1, "num_or_size_splits", "indices_or_sections"))
+    count: int | None = None
+    if isinstance(written, tuple):
+        count = len(written) + (0 if canon.startswith("tf.") else 1)
+    elif isinstance(written, int) and not isinstance(written, bool) and 0 < written <= 64:
+        count = written
+    return Value(tensor=False, grad=x.grad, origin=x.origin, tags=frozenset({Tag.SEQUENCE}),
+                 length=count, items=(part,) * count if count else None)
+
+
 def _print(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     return Value(tensor=False, tags=frozenset({Tag.PRINT}))
 
@@ -1672,7 +1693,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.ELEMENTWISE_LOSS: _elementwise_loss, Kind.LOSS_CLASS: _loss_class, Kind.IMAGE_METRIC: _image_metric,
     Kind.EPSILON: _epsilon, Kind.FLOATX: _floatx, Kind.PY_FUNCTION: _py_function,
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
-    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice,
+    Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice, Kind.SPLIT: _split,
     Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
     Kind.RANDOM_ARRAY: _random_array,
 }

@@ -112,6 +112,13 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
+                "    anchor, pos, neg = tf.split(y_pred, 3, axis=-1)\n"
+                "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"
+                "    neg_dist = tf.reduce_sum(tf.square(anchor - neg), axis=-1)\n"
+                "    return tf.reduce_mean(tf.maximum(pos_dist - neg_dist + 0.2, 0.0))\n\n\n"
+                "model.compile(optimizer='adam', loss=triplet_loss)\n",
+                note="the parts of a split are summed per sample, then averaged over the batch"),
         Example("from tensorflow.keras import backend as K\n\n\n"
                 "def get_box_loss(y_true, y_pred, obj_mask, stride):\n"
                 "    err = (y_pred[..., ::stride] - y_true[..., ::stride]) * obj_mask\n"
@@ -300,6 +307,19 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
+                "    anchor, pos, neg = tf.split(y_pred, num_or_size_splits=3, axis=1)\n"
+                "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"
+                "    neg_dist = tf.reduce_sum(tf.square(anchor - neg), axis=-1)\n"
+                "    return tf.reduce_sum(tf.maximum(pos_dist - neg_dist + 0.2, 0.0))\n\n\n"
+                "model.compile(optimizer='adam', loss=triplet_loss)\n",
+                fixed="import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
+                      "    anchor, pos, neg = tf.split(y_pred, num_or_size_splits=3, axis=1)\n"
+                      "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"
+                      "    neg_dist = tf.reduce_sum(tf.square(anchor - neg), axis=-1)\n"
+                      "    return tf.maximum(pos_dist - neg_dist + 0.2, 0.0)\n\n\n"
+                      "model.compile(optimizer='adam', loss=triplet_loss)\n",
+                line=8, note="parts of a split along a feature axis keep the batch axis"),
         Example("import tensorflow as tf\n\n\ndef box_loss(y_true, y_pred):\n"
                 "    x_sum = tf.reduce_sum(tf.abs(y_true[:, :, 0] - y_pred[:, :, 0]))\n"
                 "    w_sum = tf.reduce_sum(tf.abs(y_true[:, :, 1] - y_pred[:, :, 1]))\n"

@@ -112,6 +112,11 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef evaluate_preds(y_true, y_pred):\n"
+                "    mae = tf.keras.metrics.mae(y_true, y_pred)\n"
+                "    mse = tf.keras.metrics.mse(y_true, y_pred)\n"
+                "    return {'mae': mae.numpy(), 'mse': mse.numpy(), 'rmse': tf.sqrt(mse).numpy()}\n",
+                note="a dict of named results is an evaluation helper: Keras can train on no such value"),
         Example("import numpy as np\nimport tensorflow as tf\n\ndef mae(y_true, y_pred):\n"
                 "    if not tf.is_tensor(y_pred):\n"
                 "        y_pred = tf.convert_to_tensor(np.asarray(y_pred, dtype=np.float32))\n"

@@ -251,7 +251,23 @@ def _locate(module: _Module, loss: LossRef) -> tuple[list[ast.stmt], ast.expr, s
     if len(parts) == 1:
         return [root], _with_keyword_only(root, parts[0], loss.line), "function"
     call = _factory_call(module, loss, parts[0], root)
+    inner = _inner_class(root, parts)
+    if inner is not None:
+        # ``def define_custom_objects(tf): class MultiHorizonLoss(Loss): ...; return {...}``: the
+        # function run up to the class, which it then returns, and the class built as the file
+        # builds a class it never instantiates
+        instance = ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [call], [])
+        return [_returning(root, inner.name)], instance, "loss_object" if parts[-1] == "call" else "function"
     return [_returning(root, parts[-1])] if len(parts) == 2 else [root], call, "function"
+
+
+def _inner_class(root: ast.stmt, parts: list[str]) -> ast.ClassDef | None:
+    """The class ``parts[1]`` defined directly in the function ``root`` whose ``call`` or
+    ``__call__`` (``parts[2]``) is the loss."""
+    if len(parts) != 3 or parts[2] not in ("call", "__call__") \
+            or not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    return next((s for s in root.body if isinstance(s, ast.ClassDef) and s.name == parts[1]), None)
 
 
 def _returning(factory: ast.stmt, name: str) -> ast.stmt:
@@ -266,7 +282,7 @@ def _returning(factory: ast.stmt, name: str) -> ast.stmt:
            for n in ast.walk(factory)):
         return factory
     at = next((i for i, stmt in enumerate(factory.body)
-               if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name), None)
+               if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name), None)
     if at is None:
         return factory
     read = free_names(factory.body[at])
@@ -1075,10 +1091,13 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
         # compile there: only running that method (with the agent's whole set-up) builds it
         raise ExtractionError(f"`{parts[-1]}` is defined inside the method `{'.'.join(parts[:-1])}`, "
                               "which builds it only when it runs (with its object's set-up)")
+    cls = next((n for n in ast.walk(root) if isinstance(n, ast.ClassDef) and n.name == cls_name), root)
+    unbound = _selfless_method(cls, parts)
+    if unbound is not None:
+        return [root], unbound, "function"
     instance = _instantiation(module, cls_name, root)
     if cls_name != parts[0]:
         instance = _qualify(instance, parts[:-1])
-    cls = next((n for n in ast.walk(root) if isinstance(n, ast.ClassDef) and n.name == cls_name), root)
     set_up = set_up_methods(cls, parts[-1])
     if set_up:
         instance = ast.Call(ast.Name("__tfs_set_up__", ast.Load()),
@@ -1094,6 +1113,25 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
     # an object whose own __call__ is the loss (a plain callable class, or a Loss that overrides
     # __call__) is called like a function: what it returns is used as is
     return [root], instance, "loss_object" if parts[-1] == "call" else "function"
+
+
+def _selfless_method(cls: ast.ClassDef, parts: list[str]) -> ast.expr | None:
+    """``functools.partial(Agent.custom_loss, None)`` for a loss method of a top-level class that
+    never reads its ``self`` (an agent's ``def ce_loss(self, y_true, y_pred)`` compiled as
+    ``self.ce_loss``): the same function without building the object, whose constructor may
+    need the project's environment or data (a gym environment's sizes)."""
+    if len(parts) != 2 or parts[-1] in ("call", "__call__"):
+        return None
+    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
+    if method is None or method.decorator_list or not method.args.args:
+        return None
+    own = method.args.args[0].arg
+    if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)):
+        return None
+    function = ast.Attribute(ast.Name(parts[0], ast.Load()), parts[1], ast.Load())
+    partial = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("functools")], []),
+                            "partial", ast.Load())
+    return ast.Call(partial, [function, ast.Constant(None)], [])
 
 
 def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:

@@ -450,8 +450,10 @@ class _TF1Fallback:
 
 #: TensorFlow's private names that code written for TF 2.0-2.15 imports and TF 2.21 dropped,
 #: with the public function that replaces each (CORAL's ordinal losses call
-#: ``tensorflow.python.ops.convert_to_tensor_v2``): without them the loss dies before its bug
+#: ``tensorflow.python.ops.convert_to_tensor_v2``; box losses of ``from tensorflow.python import
+#: ops`` call ``ops.convert_to_tensor``): without them the loss dies before its bug
 _PRIVATE_TF = (("tensorflow.python.ops", "convert_to_tensor_v2", "convert_to_tensor"),
+               ("tensorflow.python.ops", "convert_to_tensor", "convert_to_tensor"),
                ("tensorflow.python.framework.ops", "convert_to_tensor_v2", "convert_to_tensor"))
 #: the private names the current job called (cleared per job), for its evidence
 _PRIVATE_USED: list[str] = []
