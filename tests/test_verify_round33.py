@@ -56,26 +56,6 @@ TRIPLET = source_of('''
     ''')
 
 
-@needs_tf
-@pytest.mark.tf
-def test_selfless_loss_method_runs_without_its_object() -> None:
-    out = verify_cases({"agent.py": (AGENT, "TFS401")})
-    assert len(out["agent.py"]) == 1
-    verdict = out["agent.py"][0]
-    assert verdict.status.value == "confirmed", verdict.evidence
-    assert "building the loss raised" not in verdict.evidence
-
-
-@needs_tf
-@pytest.mark.tf
-def test_split_triplet_batch_total_confirmed() -> None:
-    out = verify_cases({"triplet.py": (TRIPLET, "TFS102")})
-    assert len(out["triplet.py"]) == 1
-    verdict = out["triplet.py"][0]
-    assert verdict.status.value == "confirmed", verdict.evidence
-    assert "scales with the batch size" in verdict.evidence, verdict.evidence
-
-
 CLASS_IN_FUNCTION = source_of('''
     def define_custom_objects():
         import tensorflow as tf
@@ -92,11 +72,21 @@ CLASS_IN_FUNCTION = source_of('''
     ''')
 
 
+#: name -> (source, code, text the confirming evidence holds)
+CASES = {
+    "agent.py": (AGENT, "TFS401", "the flagged op gives"),
+    "triplet.py": (TRIPLET, "TFS102", "scales with the batch size"),
+    "objects.py": (CLASS_IN_FUNCTION, "TFS108", "mean(sw)"),
+}
+
+
 @needs_tf
 @pytest.mark.tf
-def test_loss_class_defined_in_a_function_gets_a_verdict() -> None:
-    out = verify_cases({"objects.py": (CLASS_IN_FUNCTION, "TFS108")})
-    assert len(out["objects.py"]) == 1
-    verdict = out["objects.py"][0]
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round33_pattern_is_confirmed(name: str) -> None:
+    source, code, shown = CASES[name]
+    out = verify_cases({name: (source, code)})
+    assert len(out[name]) == 1
+    verdict = out[name][0]
     assert verdict.status.value == "confirmed", verdict.evidence
-    assert "mean(sw)" in verdict.evidence, verdict.evidence
+    assert shown in verdict.evidence, verdict.evidence
