@@ -1044,8 +1044,10 @@ def _plain(value: Value) -> Value:
 
 def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _plain(ev.arg_value(node, 0, "input_tensor", "x", "a", "input", "tensor") or _first(args))
-    axis_node = call_arg(node, 1, "axis", "reduction_indices") if canon not in NO_AXIS_REDUCTIONS else None
-    keep_node = call_arg(node, 2 if not canon.startswith("np.") else None, "keepdims", "keep_dims")
+    # ``tf.norm(tensor, ord, axis, keepdims)``: the order comes before the axis
+    at = 2 if spec.op == "norm" else 1
+    axis_node = call_arg(node, at, "axis", "reduction_indices") if canon not in NO_AXIS_REDUCTIONS else None
+    keep_node = call_arg(node, at + 1 if not canon.startswith("np.") else None, "keepdims", "keep_dims")
     # ``keepdims=keepdims``: a helper's flag that its call leaves at the default or passes
     keep = literal(keep_node) is True or (isinstance(keep_node, cst.Name) and ev.scope.flags.get(keep_node.value) is True)
     axis = literal(axis_node) if axis_node is not None else None
@@ -1061,10 +1063,12 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     # (a sum of zeros is a constant 0, not a batch total)
     is_count = spec.op == "count" or spec.op == "sum" and (
         x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT) or (x.has(Tag.FILLED) and not x.origin))
+    # ``tf.norm(x, ord=1)`` is the sum of ``|x|``: over every axis, a sum over the batch
+    sums = spec.op == "sum" or spec.op == "norm" and literal(call_arg(node, 1, "ord")) == 1
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
-        if (x.batch or x.has(Tag.HOLDS_BATCH)) and spec.op == "sum" and not is_count:
+        if (x.batch or x.has(Tag.HOLDS_BATCH)) and sums and not is_count:
             result = result.with_mark(Mark.SUM_OVER_BATCH, node)
         result = result.with_mark(Mark.FULL_REDUCTION, node)
     elif axis is NOT_LITERAL:

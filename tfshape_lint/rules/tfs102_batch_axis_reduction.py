@@ -28,8 +28,8 @@ _MASKED_CALL = ("import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Los
 class BatchAxisReduction(Rule):
     """## What it does
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
-    (`tf.reduce_sum`, `K.sum`, `keras.ops.sum`, `np.sum`, `tf.nn.l2_loss`) with no `axis`, or with an axis
-    that includes 0, when that sum reaches the loss's return value without being divided by
+    (`tf.reduce_sum`, `K.sum`, `keras.ops.sum`, `np.sum`, `tf.nn.l2_loss`, an L1 norm
+    `tf.norm(x, ord=1)`) with no `axis`, or with an axis that includes 0, when that sum reaches the loss's return value without being divided by
     a count (`tf.reduce_sum(mask)`, `tf.size(...)`, the batch size). The terms a custom
     Layer hands Keras with `self.add_loss(term)` are checked the same way (its inputs are
     batches, or a list of batches it unpacks): Keras adds each term to the training loss as it
@@ -307,6 +307,13 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef l1_loss(y_true, y_pred):\n"
+                "    return tf.norm(y_true - y_pred, ord=1)\n\n\n"
+                "model.compile(optimizer='adam', loss=l1_loss)\n",
+                fixed="import tensorflow as tf\n\n\ndef l1_loss(y_true, y_pred):\n"
+                      "    return tf.norm(y_true - y_pred, ord=1, axis=-1)\n\n\n"
+                      "model.compile(optimizer='adam', loss=l1_loss)\n",
+                line=5, note="an L1 norm over every axis is the sum of |x| over the batch"),
         Example("import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
                 "    anchor, pos, neg = tf.split(y_pred, num_or_size_splits=3, axis=1)\n"
                 "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"
