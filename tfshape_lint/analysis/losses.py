@@ -289,12 +289,17 @@ def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "metric" in doc and "loss" not in doc
 
 
+def _own_returns(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The ``return`` statements of ``fn`` itself (not of the defs inside it)."""
+    return [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
+
+
 def _returns_mapping(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Every return of the function is a dict (``return {"mae": mae.numpy(), "mse": ...}``): an
     evaluation helper that reports several named results. Keras can neither train on nor
     report such a value (``compile`` needs one tensor per loss or metric), so a function found
     by its signature alone is not analysed as one; passed to ``compile``, it still is."""
-    returns = [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
+    returns = _own_returns(fn)
     return bool(returns) and all(
         isinstance(r.value, ast.Dict) or (isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
                                           and r.value.func.id == "dict") for r in returns)
@@ -304,7 +309,7 @@ def _returns_named_result(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Every return of the function is a tuple led by a string (``return 'r2', 1 - a / b``): a
     named evaluation result, the protocol of LightGBM's and XGBoost's ``feval`` and of
     scoring helpers. Keras can train on no such value, so the function is reported, not a loss."""
-    returns = [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
+    returns = _own_returns(fn)
     return bool(returns) and all(isinstance(r.value, ast.Tuple) and r.value.elts
                                  and isinstance(r.value.elts[0], ast.Constant)
                                  and isinstance(r.value.elts[0].value, str) for r in returns)

@@ -272,7 +272,7 @@ class Ranges:
             spec, _ = self.spec(other)
             if spec is None or spec.kind is not Kind.WHERE or not self.nan_tested(other.args[0].value, scope):
                 continue
-            if any((self._definition(part, scope) or part) is node for part in self._tested(other.args[0].value, scope, 0)):
+            if any((self.definition(part, scope) or part) is node for part in self._tested(other.args[0].value, scope, 0)):
                 return True
         return self._label_ratio_selected(node, scope)
 
@@ -291,14 +291,14 @@ class Ranges:
             if spec is None or spec.kind is not Kind.WHERE:
                 continue
             kept = other.args[1].value
-            if (kept is node or self._definition(kept, scope) is node) and self.sanitising(other.args[0].value, den, scope):
+            if (kept is node or self.definition(kept, scope) is node) and self.sanitising(other.args[0].value, den, scope):
                 return True
         return False
 
     def _batch_mask_count(self, den: cst.BaseExpression, scope: Scope) -> bool:
         """``sum(mask)`` over the whole batch (no axis): the masked-mean idiom's denominator is
         the number of valid entries in the batch, 0 only for a batch of nothing but padding."""
-        value = scope.value(self._definition(den, scope) or den) or scope.value(den)
+        value = scope.value(self.definition(den, scope) or den) or scope.value(den)
         return value is not None and value.has(Tag.FULL_REDUCTION) and value.has(Tag.MASK)
 
     def _weighted_mean(self, node: cst.CSTNode, den: cst.BaseExpression, scope: Scope) -> bool:
@@ -308,7 +308,7 @@ class Ranges:
         in front (``total * sum(square(p * (1 - y))) / sum(1 - y)``) changes nothing."""
         num = node.left if isinstance(node, cst.BinaryOperation) else \
             call_arg(node, 0, "x", "x1") if isinstance(node, cst.Call) else None
-        den = self._definition(den, scope) or den
+        den = self.definition(den, scope) or den
         value = scope.value(den)
         if num is None or not (isinstance(den, cst.Call) and len(den.args) == 1) \
                 or value is None or not value.has(Tag.FULL_REDUCTION):
@@ -321,7 +321,7 @@ class Ranges:
 
     def _product_factors(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> list[cst.BaseExpression]:
         """``expr`` through its definition, and for a product each factor of it (a few levels)."""
-        expr = self._definition(expr, scope) or expr
+        expr = self.definition(expr, scope) or expr
         if depth < 4 and isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
             return [expr] + self._product_factors(expr.left, scope, depth + 1) \
                 + self._product_factors(expr.right, scope, depth + 1)
@@ -336,7 +336,7 @@ class Ranges:
         spec, _ = self.spec(candidate)
         if spec is None or spec.op != "sum":
             return False
-        summed = self._definition(candidate.args[0].value, scope) or candidate.args[0].value
+        summed = self.definition(candidate.args[0].value, scope) or candidate.args[0].value
         if any(isinstance(part.operator, cst.Multiply)
                and (_unparenthesized(part.left).deep_equals(weight) or _unparenthesized(part.right).deep_equals(weight))
                for part in descendants(summed, cst.BinaryOperation)):
@@ -354,7 +354,7 @@ class Ranges:
     def _label_channel(self, weight: cst.BaseExpression, scope: Scope) -> bool:
         """``mask`` bound from ``tf.split(y_true, 2, axis=-1)`` or ``y_true[..., 1]``: a channel of
         the labels as the data pipeline made it, not a mask computed from them."""
-        source = self._definition(weight, scope)
+        source = self.definition(weight, scope)
         if isinstance(source, cst.Subscript):
             base = scope.value(source.value)
             return base is not None and base.has(Tag.Y_TRUE)
@@ -378,7 +378,7 @@ class Ranges:
         ``square(y - mean(y))``), through names: summed over labels it is their energy or
         variance, 0 only for an all-zero or constant target, not a count that a sample
         without positives zeroes."""
-        for part in _expression_parts(self._definition(arg, scope) if arg is not None else None, scope, self):
+        for part in _expression_parts(self.definition(arg, scope) if arg is not None else None, scope, self):
             if isinstance(part, cst.BinaryOperation) and isinstance(part.operator, cst.Power) \
                     and literal(part.right) == 2:
                 return True
@@ -402,7 +402,7 @@ class Ranges:
             num = node.target
         elif isinstance(node, cst.Call):
             num = call_arg(node, 0, "x", "x1")
-        den = self._definition(den, scope) or den
+        den = self.definition(den, scope) or den
         if num is None or not isinstance(den, cst.Call) or not den.args:
             return False
         spec, _ = self.spec(den)
@@ -410,10 +410,10 @@ class Ranges:
 
     def shifted_by_max(self, arg: cst.BaseExpression | None, scope: Scope) -> bool:
         """``x - reduce_max(x, ...)`` (through names): the stable softmax/logsumexp shift."""
-        arg = self._definition(arg, scope)
+        arg = self.definition(arg, scope)
         if not isinstance(arg, cst.BinaryOperation) or not isinstance(arg.operator, cst.Subtract):
             return False
-        peak = self._definition(arg.right, scope)
+        peak = self.definition(arg.right, scope)
         if not isinstance(peak, cst.Call) or not peak.args:
             return False
         spec, _ = self.spec(peak)
@@ -421,11 +421,6 @@ class Ranges:
 
     @staticmethod
     def definition(node: cst.BaseExpression | None, scope: Scope) -> cst.BaseExpression | None:
-        """A name's single defining expression, else the node itself."""
-        return Ranges._definition(node, scope)
-
-    @staticmethod
-    def _definition(node: cst.BaseExpression | None, scope: Scope) -> cst.BaseExpression | None:
         """A name's single defining expression, else the node itself."""
         if isinstance(node, cst.Name):
             sources = scope.sources.get(node, frozenset())
@@ -444,7 +439,7 @@ class Ranges:
         index = literal(node.slice[0].slice.value)
         if not isinstance(index, int) or isinstance(index, bool):
             return None
-        source: cst.BaseExpression | None = self._definition(node.value, scope)
+        source: cst.BaseExpression | None = self.definition(node.value, scope)
         where = scope
         if isinstance(node.value, cst.Name) and source is node.value and scope.is_helper \
                 and scope.parent is not None and scope.callers:
@@ -731,7 +726,7 @@ class Ranges:
         whatever ``x`` is, so the sum is at least 1 and never underflows to 0."""
         args: list[cst.BaseExpression] = []
         for side in (node.left, node.right):
-            call = self._definition(side, scope)
+            call = self.definition(side, scope)
             if not isinstance(call, cst.Call):
                 return False
             spec = lookup(self.canonical(call.func))
@@ -749,13 +744,13 @@ class Ranges:
         for side, other, bound in ((node.left, node.right, left), (node.right, node.left, right)):
             if _ORDER[bound.low] < _ORDER[Low.NONNEG]:
                 continue
-            for mask, amount in self._factors(self._definition(other, scope) or other):
+            for mask, amount in self._factors(self.definition(other, scope) or other):
                 if self.bound(amount, scope).low is not Low.SAFE:
                     continue
-                test = self._definition(mask, scope) or mask
+                test = self.definition(mask, scope) or mask
                 while isinstance(test, cst.Call) and test.args and (self.canonical(test.func) or "").rsplit(".", 1)[-1] \
                         in ("cast", "to_float", "float32", "asarray"):
-                    test = self._definition(test.args[0].value, scope) or test.args[0].value
+                    test = self.definition(test.args[0].value, scope) or test.args[0].value
                 if isinstance(test, cst.Call) and (self.canonical(test.func) or "").rsplit(".", 1)[-1] == "equal" \
                         and len(test.args) == 2 and literal(test.args[1].value) == 0 \
                         and code_of(test.args[0].value) == code_of(side):
@@ -765,8 +760,8 @@ class Ranges:
     def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
         """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
         least the smaller of ``a`` and ``b``, so a clipped ``p`` and ``1 - p`` keep it >= eps."""
-        left = self._factors(self._definition(node.left, scope))
-        right = self._factors(self._definition(node.right, scope))
+        left = self._factors(self.definition(node.left, scope))
+        right = self._factors(self.definition(node.right, scope))
         for (w, a), (v, b) in ((lf, rf) for lf in left for rf in right):
             if not (_one_minus(v, w) or _one_minus(w, v)):
                 continue
@@ -891,15 +886,15 @@ class Ranges:
         A condition on something else (``where(y_true == 1, y_pred, 1)``) leaves ``y_pred``
         unguarded where it is selected.
         """
-        kept = self._definition(kept, scope) or kept
-        return any(part.deep_equals(kept) or (self._definition(part, scope) or part).deep_equals(kept)
+        kept = self.definition(kept, scope) or kept
+        return any(part.deep_equals(kept) or (self.definition(part, scope) or part).deep_equals(kept)
                    for part in self._tested(cond, scope, 0))
 
     def _tested(self, cond: cst.BaseExpression, scope: Scope, depth: int) -> list[cst.BaseExpression]:
         """The operands a boolean condition compares or tests."""
         if depth > 4:
             return []
-        cond = self._definition(cond, scope) or cond
+        cond = self.definition(cond, scope) or cond
         if isinstance(cond, cst.Comparison):
             return [cond.left] + [c.comparator for c in cond.comparisons]
         if isinstance(cond, cst.BooleanOperation):
@@ -1206,7 +1201,7 @@ def _expression_parts(node: cst.BaseExpression | None, scope: Scope, r: Ranges,
     for part in parts:
         out.append(part)
         if depth and isinstance(part, cst.Name):
-            found = r._definition(part, scope)
+            found = r.definition(part, scope)
             if found is not None and found is not part:
                 out.extend(_expression_parts(found, scope, r, depth - 1))
     return out
@@ -1263,7 +1258,7 @@ def _from_gradient(r: Ranges, node: cst.BaseExpression | None, scope: Scope, dep
     ``K.gradients(y_pred, x)[0]``, ``tape.gradient(out, x)``, through local names."""
     if node is None or depth > 6:
         return False
-    node = r._definition(node, scope)
+    node = r.definition(node, scope)
     if isinstance(node, cst.Subscript):
         return _from_gradient(r, node.value, scope, depth + 1)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Power, cst.Multiply)):
