@@ -20,6 +20,11 @@ finding is verified in one ``verify_findings`` call (no cache), and the script p
 - every inconclusive verdict with its reason, and the findings not yet judged (``--list``
   prints all findings with their verdicts, to judge them).
 
+With ``--checkouts DIR``, a file whose repository is checked out as ``DIR/<owner>+<name>`` (its
+``# source: <owner>/<name>/<path>`` line names it) is verified at ``<path>`` in that checkout, as
+``check --verify`` runs in a user's clone: the project's own modules (``from config import ...``,
+relative imports) resolve from there. The text verified is still the scratch copy's.
+
 Timings are printed, never asserted. Nothing here is committed with the third-party files.
 """
 
@@ -59,6 +64,17 @@ def linted_as(path: Path, text: str) -> str:
     return str(path)
 
 
+def in_checkout(path: Path, text: str, checkouts: Path | None) -> str:
+    """Where the file lies in its repository's checkout under ``checkouts`` (``owner+name``),
+    from its ``# source: owner/name/path`` line; the scratch path when there is none."""
+    first = text.split("\n", 1)[0]
+    if checkouts is None or not first.startswith("# source:"):
+        return str(path)
+    owner, name, *rest = first.removeprefix("# source:").strip().split("/")
+    root = checkouts / f"{owner}+{name}"
+    return str(root.joinpath(*rest)) if rest and root.is_dir() else str(path)
+
+
 def key(finding: Finding) -> str:
     return f"{Path(finding.path).name}:{finding.line}:{finding.code}"
 
@@ -69,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judgements", type=Path, required=True)
     parser.add_argument("--list", action="store_true", help="print every finding with its verdict")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--checkouts", type=Path, help="folder of repository checkouts (owner+name) to verify "
+                        "each file in, so that its project's imports resolve")
     parser.add_argument("--dump", type=Path, help="also write every verdict (key, status, evidence, seconds, "
                         "judgement) to this JSON file, to compare two runs")
     args = parser.parse_args(argv)
@@ -77,18 +95,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     judged: dict[str, bool] = json.loads(args.judgements.read_text()) if args.judgements.exists() else {}
     sources: dict[str, str] = {}
+    scratch: dict[str, str] = {}  # where each file is verified -> its scratch path (named in the judgements)
     findings: list[Finding] = []
     for path in args.files:
         text = path.read_text(encoding="utf-8", errors="replace")
-        sources[str(path)] = text
+        placed = in_checkout(path, text, args.checkouts)
+        sources[placed], scratch[placed] = text, str(path)
         try:
             found = lint_source(text, linted_as(path, text))
         except SourceError as exc:  # a file Python itself cannot parse has nothing to verify
             print(f"{path.name}: not linted: {exc}")
             continue
-        findings.extend(dataclasses.replace(f, path=str(path)) for f in found)
+        findings.extend(dataclasses.replace(f, path=placed) for f in found)
     began = time.perf_counter()
-    out = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
+    verified = verify_findings(findings, sources, timeout=args.timeout, device="cpu", use_cache=False)
+    out = [dataclasses.replace(f, path=scratch[f.path]) for f in verified]
     wall = time.perf_counter() - began
     report(out, judged, wall, args.list)
     if args.dump:

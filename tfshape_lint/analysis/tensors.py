@@ -633,6 +633,10 @@ class Evaluator:
                 and literal(node.left) in (1, 1.0):
             # 1 - mask: the complement of a 0/1 mask (the valid entries of a padding test) is a mask
             result = result.with_tags(Tag.MASK)
+        if op in _BITWISE and any(side.tensor and side.tags & _MASK_PROVENANCE for side in (left, right)):
+            # ``m ^ 1``, ``a & b`` of 0/1 masks (a cast or a comparison): still a 0/1 mask, of the
+            # same integer or bool dtype
+            result = result.with_tags(Tag.MASK)
         if op == "Add" and (_is_epsilon(left) or _is_epsilon(right)):
             result = result.with_tags(Tag.GUARDED_EPS)
         if op in ("Add", "Subtract"):
@@ -1160,6 +1164,12 @@ def _comparison_dtype(operands: list[Value]) -> DType:
     return DType.BOOL
 
 
+#: LibCST's names of the bitwise operators
+_BITWISE = frozenset({"BitXor", "BitAnd", "BitOr"})
+#: provenance that makes an integer or bool tensor a 0/1 mask (a cast, a comparison, a mask)
+_MASK_PROVENANCE = frozenset({Tag.CAST, Tag.COMPARISON, Tag.MASK})
+
+
 def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     if len(args) < 3:
         # ``tf.where(cond)``: the coordinates of the true elements, in every sample of a batch
@@ -1175,6 +1185,9 @@ def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
         result = result.evolve(grad=Grad.CUT, marks=result.marks | frozenset(
             m for m in cond.marks if m[0] is Mark.GRAD_CUT))
     branches = args[1:3]
+    if result.dtype in (DType.INT, DType.BOOL) and all(b.tensor and b.tags & _MASK_PROVENANCE for b in branches):
+        # ``where(cond, m ^ 1, m)``: a choice between two integer masks is a mask
+        result = result.with_tags(Tag.MASK)
     if any(b.has(Tag.COUNT) for b in branches) and all(b.has(Tag.COUNT) or _is_epsilon(b) for b in branches):
         # ``where(n == 0, 1.0, n)``: a count kept away from 0 is still a count
         result = result.with_tags(Tag.COUNT)

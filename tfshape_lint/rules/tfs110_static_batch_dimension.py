@@ -126,6 +126,11 @@ class StaticBatchDimension(Rule):
                 "x = np.zeros((32, 4))\nbatches = len(x) // 8\n",
                 note="outside a loss"),
         Example("import tensorflow as tf\n\n"
+                "def loss(labels, logits):\n"
+                "    logits.shape.assert_is_compatible_with(tf.TensorShape(labels.shape[:-1].as_list() + [3]))\n"
+                "    return tf.reduce_mean(tf.square(labels - logits[..., :1]), axis=-1)\n",
+                note="a shape list for a compatibility check, which accepts None"),
+        Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    tf.print('batch', y_true.shape[0])\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
@@ -225,6 +230,13 @@ class StaticBatchDimension(Rule):
                       "    err = tf.square(y_true - y_pred) / tf.cast(tf.shape(y_true)[0], y_pred.dtype)\n"
                       "    return tf.reduce_sum(err, axis=-1)\n",
                 line=4, note="the static size in parentheses"),
+        Example("import tensorflow as tf\n\n"
+                "def loss(y_true, y_pred):\n"
+                "    flat = tf.reshape(y_pred, y_true.shape[:-1].as_list() + [3])\n"
+                "    return tf.reduce_mean(tf.square(y_true - flat[..., :1]), axis=-1)\n",
+                fixed=None, line=4,
+                note="a shape list built from the static shape: no automatic fix (the dynamic shape has no "
+                     "as_list; build it with tf.concat)"),
     )
 
     def check_loss(self, loss: Scope) -> None:
@@ -274,6 +286,11 @@ class StaticBatchDimension(Rule):
         return out
 
     def _binary_use(self, scope: Scope, node: cst.BinaryOperation) -> tuple[list[cst.CSTNode], set[str]] | None:
+        if isinstance(node.operator, cst.Add) and any(isinstance(side, (cst.List, cst.Tuple))
+                                                      for side in (node.left, node.right)):
+            # ``labels.shape[:-1].as_list() + [3]`` builds a shape list: what takes it is the use
+            # (``tf.reshape`` is one; ``tf.TensorShape`` for a compatibility check is not)
+            return None
         left, right = scope.value(node.left), scope.value(node.right)
         sides = [(v, o) for v, o in ((left, right), (right, left)) if _numeric_static(v)]
         if not sides:
@@ -328,10 +345,21 @@ class StaticBatchDimension(Rule):
         else:
             advice = dynamic
             fix = cst.parse_expression(dynamic)
+        if self._method_called_on(source):
+            # ``labels.shape[:-1].as_list()``: the dynamic shape is a tensor, with no ``as_list``
+            fix = None
         what = "starts with" if index != "[0]" and isinstance(source, cst.Subscript) \
             and isinstance(source.slice[0].slice, cst.Slice) else "is"
         self.report(source, expr=_code(source), what=what, dynamic=advice, fix=fix,
                     fix_imports=imports if fix is not None else ())
+
+    def _method_called_on(self, source: cst.CSTNode) -> bool:
+        """Whether the loss calls a method of ``source`` (``.as_list()``), which the dynamic
+        shape replacing it would not have."""
+        if self.loss is None:
+            return False
+        return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.value is source
+                   for scope in self.loss.all_scopes() for node, _ in scope.evaluated())
 
     def _named_shape_owner(self, source: cst.CSTNode) -> cst.BaseExpression | None:
         """``true_shape[:-1]`` of ``true_shape = K.int_shape(y_true)``: the tensor whose static

@@ -151,6 +151,15 @@ class NonFloatMask(Rule):
                      "reduce_any) and casts with a string or another tensor's dtype"),
     )
     bad = (
+        Example("import tensorflow as tf\n\ndef background_focal(y_true, y_pred):\n"
+                "    labels = tf.cast(y_true, 'uint32')\n"
+                "    flipped = tf.where((labels == 0) | (labels == 1), labels ^ 1, labels)\n"
+                "    return tf.reduce_mean(y_pred * flipped, axis=-1)\n",
+                fixed="import tensorflow as tf\n\ndef background_focal(y_true, y_pred):\n"
+                      "    labels = tf.cast(y_true, 'uint32')\n"
+                      "    flipped = tf.where((labels == 0) | (labels == 1), labels ^ 1, labels)\n"
+                      "    return tf.reduce_mean(y_pred * tf.cast(flipped, y_pred.dtype), axis=-1)\n",
+                line=6, note="a mask flipped with `^ 1` and chosen with tf.where is still a uint32 mask"),
         Example("import tensorflow as tf\n\ndef masked_mse(y_true, y_pred):\n"
                 "    mask = tf.not_equal(y_true, -1)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred) * mask, axis=-1)\n",

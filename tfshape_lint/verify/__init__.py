@@ -350,7 +350,7 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                mode=("autograph" if finding.code in variants.AUTOGRAPH else
                      "self" if finding.code in variants.SELF_CONTAINED else "edit"),
                severity=finding.severity.value, message=finding.message,
-               layouts=_peer_layout(peers) + _layouts(source, loss), paths=project_paths(finding.path),
+               layouts=_peer_layout(peers) + _layouts(source, loss, finding.path), paths=project_paths(finding.path),
                package=package_of(finding.path),
                flag_is_return=_flag_is_return(source, span),
                keras_fed=keras_fed,
@@ -448,7 +448,11 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
         # itself or in a method it hands them to (``self.triplet_loss(inputs)``)
         parts = unpacked_inputs(tree, loss.qualname).get("true") or _unpacked_in_class(tree, loss.qualname)
         if parts is None:
-            return {}, ""
+            listed = _listed_layer_inputs(tree, loss.qualname)
+            if listed is None:
+                return {}, ""
+            return {"pred": listed[0]}, (f"the layer's inputs a list of {listed[0]} batches, as the file calls "
+                                         f"the layer on line {listed[1]}")
         return {"pred": parts[0]}, (f"the layer's inputs a list of {parts[0]} batches, as the layer unpacks "
                                     f"them on line {parts[1]}")
     if program.context not in ("direct", "unknown"):
@@ -459,6 +463,19 @@ def _packed(source: str, loss: LossRef | None, program: ProbeProgram) -> tuple[d
     # a function Keras is not shown to call that unpacks its own inputs (``flow, valid = y_true``)
     return _tuples(unpacked_inputs(tree, loss.qualname), "as the loss unpacks it on line {line} "
                                                          "(the file never hands it to Keras)")
+
+
+def _listed_layer_inputs(tree: ast.Module, qualname: str) -> tuple[int, int] | None:
+    """(n, line) where the file calls the layer of ``qualname`` on a list of n tensors
+    (``AdversarialLoss()([classifier_outputs])``), whose ``call`` then indexes them (``x[0]``):
+    one batch handed as is would be indexed by sample."""
+    cls_name = qualname.rsplit(".", 2)[-2] if qualname.count(".") >= 1 else ""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Call) and isinstance(node.func.func, ast.Name)
+                and node.func.func.id == cls_name and len(node.args) == 1 and isinstance(node.args[0], ast.List)
+                and node.args[0].elts and not any(isinstance(e, ast.Starred) for e in node.args[0].elts)):
+            return len(node.args[0].elts), node.lineno
+    return None
 
 
 def _unpacked_in_class(tree: ast.Module, qualname: str) -> tuple[int, int] | None:
@@ -546,11 +563,11 @@ def _parsed(source: str) -> ast.Module | None:
         return None
 
 
-def _layouts(source: str, loss: LossRef | None) -> list[dict[str, Any]]:
+def _layouts(source: str, loss: LossRef | None, path: str = "") -> list[dict[str, Any]]:
     tree = _parsed(source)
     if tree is None or loss is None:
         return []
-    return infer_layouts(tree, loss.qualname)
+    return infer_layouts(tree, loss.qualname, path)
 
 
 def _extra_shapes(source: str, loss: LossRef | None) -> list[list[int] | None]:

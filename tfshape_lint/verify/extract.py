@@ -1081,9 +1081,15 @@ def _inside(outer: ast.AST, node: ast.AST) -> bool:
 def _locate_method(module: _Module, loss: LossRef, parts: list[str],
                    root: ast.ClassDef) -> tuple[list[ast.stmt], ast.expr, str]:
     cls_name = parts[-2] if len(parts) >= 2 else parts[0]
+    if len(parts) == 4 and parts[-1] in ("call", "__call__"):
+        lifted_class = _self_contained_def(root, parts)
+        if isinstance(lifted_class, ast.ClassDef):
+            # ``class AdversarialLoss(Layer)`` defined in the method that builds the model,
+            # reading nothing of it: the same class at module level
+            return _locate_method(module, loss, parts[2:], lifted_class)
     if not any(isinstance(node, ast.ClassDef) and node.name == cls_name for node in ast.walk(root)):
         lifted = _self_contained_def(root, parts)
-        if lifted is not None:
+        if isinstance(lifted, ast.FunctionDef):
             # ``def loss(y_true, y_pred)`` inside ``Agent.loadModel`` that reads nothing of the
             # method (no ``self``, no local): the same function at module level
             return [lifted], ast.Name(lifted.name, ast.Load()), "function"
@@ -1134,25 +1140,52 @@ def _selfless_method(cls: ast.ClassDef, parts: list[str]) -> ast.expr | None:
     return ast.Call(partial, [function, ast.Constant(None)], [])
 
 
-def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:
-    """The function ``Class.method.name`` when it reads no name the method binds (its
-    parameters, ``self`` included, and its locals): it then means the same at module level."""
-    if len(parts) != 3:
+def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | ast.ClassDef | None:
+    """The function ``Class.method.name`` (or the class ``Class.method.Name`` whose ``call`` is
+    the loss) when it reads no name the method binds (its parameters, ``self`` included, and its
+    locals): it then means the same at module level. The class may sit under an ``if`` of the
+    method (``if self.config.ADVERSARIAL: class AdversarialLoss(Layer): ...``)."""
+    if len(parts) not in (3, 4):
         return None
+    kind = ast.FunctionDef if len(parts) == 3 else ast.ClassDef
     method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
-    inner = next((s for s in method.body if isinstance(s, ast.FunctionDef) and s.name == parts[2]), None) \
-        if method is not None else None
-    if method is None or inner is None or inner.decorator_list:
+    if method is None:
+        return None
+    inner = next((s for s in _method_statements(method.body) if isinstance(s, kind) and s.name == parts[2]), None)
+    if inner is None or inner.decorator_list:
         return None
     args = method.args
     method_names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     method_names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    method_names |= {n.id for stmt in method.body if stmt is not inner for n in ast.walk(stmt)
-                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    method_names |= {s.name for s in method.body if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
+    method_names |= {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name)
+                     and isinstance(n.ctx, ast.Store)}
+    method_names |= {s.name for s in _method_statements(method.body)
+                     if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
     if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
         return None
     return copy.deepcopy(inner)
+
+
+def _method_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a body and of the compound statements in it (``if``, ``for``, ``with``,
+    ``try``), not of the functions or classes it defines."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            yield from _method_statements(getattr(stmt, field, None) or [])
+        for handler in getattr(stmt, "handlers", None) or []:
+            yield from _method_statements(handler.body)
+
+
+def _walk_outside(body: list[ast.stmt], skipped: ast.AST) -> Iterator[ast.AST]:
+    """Every node of ``body`` except those of ``skipped``."""
+    todo: list[ast.AST] = [s for s in body if s is not skipped]
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(child for child in ast.iter_child_nodes(node) if child is not skipped)
 
 
 #: methods never taken for a set-up step: Keras calls them itself, or they are the loss

@@ -286,17 +286,20 @@ class _Needs:
     offsets: dict[str, int] | None = None
 
 
-def infer_layouts(tree: ast.Module, qualname: str) -> list[dict[str, Any]]:
+def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[str, Any]]:
     """Per-sample layouts the loss body implies, best first, then a ladder of ranks up to 5.
 
     Each is ``{"true": shape, "pred": shape, "labels": kind, "activation": act}`` without the
     batch axis. Empty when the body asks for nothing beyond the default ``(B, C)`` layouts.
+    ``path`` (the file's place in its project) lets integers the file imports from the
+    project's own modules (``from config import embedding_size``) size the slices too.
     """
     scope = _scope_node(tree, qualname)
     if scope is None:
         return []
-    needs = _Needs(reshapes=[], names=_module_ints(tree) | _enclosing_ints(tree, qualname) | _self_ints(tree, qualname)
-                   | _int_names(scope))
+    module = _module_ints(tree, imported_ints(tree, path) if path else {})
+    outer = module | _enclosing_ints(tree, qualname) | _self_ints(tree, qualname)
+    needs = _Needs(reshapes=[], names=_int_names(scope, outer))
     parts = [scope, *_called_helpers(tree, scope)]
     needs.offsets = _column_offsets(parts, needs.names or {})
     shapes = {t.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Assign) and _is_shape(n.value)
@@ -856,9 +859,46 @@ MAX_MIDDLE = 256
 MAX_SEQUENCE = 1024
 
 
-def _module_ints(tree: ast.Module) -> dict[str, int]:
-    """Module-level integer constants, in order (``W = 128``, ``img_cols = W``)."""
-    return _bind_ints(tree.body, {})
+def _module_ints(tree: ast.Module, imported: dict[str, int] | None = None) -> dict[str, int]:
+    """Module-level integer constants, in order (``W = 128``, ``img_cols = W``), after the ones
+    the module imports (``imported``)."""
+    return _bind_ints(tree.body, dict(imported or {}))
+
+
+def imported_ints(tree: ast.Module, path: str) -> dict[str, int]:
+    """Integer constants the module imports by name from the project's own modules
+    (``from config import embedding_size, margin`` with ``embedding_size = 128`` in the
+    project's ``config.py``): a triplet loss slicing ``y_pred[:, s:2 * s]`` needs predictions
+    that wide, or its slices come out empty and its distances constant. Modules are looked up
+    where the worker imports them from (``project_paths``); only their top-level assignments
+    are read, never run."""
+    names: dict[str, int] = {}
+    folders = [Path(p) for p in project_paths(path)]
+    for node in tree.body:
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+            continue
+        source = _module_file(node.module, folders)
+        if source is None:
+            continue
+        try:
+            values = _module_ints(ast.parse(source.read_text(encoding="utf-8", errors="replace")))
+        except (SyntaxError, ValueError, OSError, RecursionError):
+            continue
+        for alias in node.names:
+            if alias.name in values:
+                names[alias.asname or alias.name] = values[alias.name]
+    return names
+
+
+def _module_file(module: str, folders: list[Path]) -> Path | None:
+    """The project file ``module`` names (``pkg/mod.py`` or ``pkg/mod/__init__.py``) in the
+    first folder holding it."""
+    relative = Path(*module.split("."))
+    for folder in folders:
+        for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _enclosing_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
@@ -918,9 +958,13 @@ def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
     return out
 
 
-def _int_names(scope: ast.AST) -> dict[str, int]:
-    """Integer parameter defaults and single integer assignments in the loss's scope."""
-    names = _default_ints(scope) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
+def _int_names(scope: ast.AST, outer: dict[str, int] | None = None) -> dict[str, int]:
+    """``outer`` (the module's and enclosing scopes' integers), then the integer parameter
+    defaults and single integer assignments in the loss's scope, which may read them
+    (``s = embedding_size``)."""
+    names = dict(outer or {})
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        names.update(_default_ints(scope))
     return _bind_ints(ast.walk(scope), names)
 
 

@@ -479,6 +479,20 @@ def _dynamic_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return _helper("__tfs_batch_dim__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)"
 
 
+def _unknown_batch_prefix(node: ast.AST) -> ast.expr | None:
+    """``tf.TensorShape([-1]).concatenate(y.shape[1:k])`` for ``y.shape[:k]``: the static shape
+    prefix with -1 in place of the batch size; None for anything else."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and node.slice.step is None
+            and (node.slice.lower is None or isinstance(node.slice.lower, ast.Constant) and node.slice.lower.value == 0)
+            and isinstance(node.value, ast.Attribute) and node.value.attr == "shape"):
+        return None
+    rest = ast.Subscript(copy.deepcopy(node.value), ast.Slice(ast.Constant(1), copy.deepcopy(node.slice.upper)),
+                         ast.Load())
+    unknown = ast.Call(ast.Attribute(ast.Name("__tfs_tf__", ast.Load()), "TensorShape", ast.Load()),
+                       [ast.List([ast.Constant(-1)], ast.Load())], [])
+    return ast.copy_location(ast.Call(ast.Attribute(unknown, "concatenate", ast.Load()), [rest], []), node)
+
+
 def _held_shape(node: ast.AST, chain: list[ast.AST]) -> ast.Subscript | None:
     """``true_shape[:-1]`` of ``true_shape = K.int_shape(y_true)`` (assigned once in the function
     around it): the same subscript of the shape expression itself."""
@@ -766,6 +780,13 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         dynamic = ast.copy_location(_helper("__tfs_batch_dim_float__" if floaty else "__tfs_batch_dim__", base), node)
         text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
         return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
+    if ctx.code == "TFS110" and chain and isinstance(chain[-1], ast.Attribute) and chain[-1].attr == "as_list":
+        # ``y.shape[:-1].as_list() + [3]``: the dynamic shape has no ``as_list``; the same list
+        # with -1 for the batch entry is what a reshape can take with the batch unknown
+        prefix = _unknown_batch_prefix(node)
+        if prefix is not None:
+            text = f"`{_short(node)}` with -1 for its batch entry (a shape list a reshape accepts)"
+            return (text, node, prefix) if _replace(chain[-1], node, prefix) else None
     made: tuple[ast.AST, str] | None
     held = _held_shape(node, chain) if ctx.code == "TFS110" else None
     if held is not None and _shape_base(held) is not None:

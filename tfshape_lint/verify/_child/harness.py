@@ -570,8 +570,9 @@ def _packing(fn: Any, true_parts: int, pred_parts: int) -> Any:
     """``fn`` called with y_true/y_pred as tuples of parts, as the file's own call passes them."""
     @functools.wraps(fn)
     def with_parts(y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
-        return fn(packed(y_true, true_parts) if true_parts > 1 else y_true,
-                  packed(y_pred, pred_parts) if pred_parts > 1 else y_pred, *args, **kwargs)
+        # one part is a list of one (a layer called on ``[outputs]``), not the batch itself
+        return fn(packed(y_true, true_parts) if true_parts >= 1 else y_true,
+                  packed(y_pred, pred_parts) if pred_parts >= 1 else y_pred, *args, **kwargs)
     return with_parts
 
 

@@ -1769,12 +1769,15 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases = [c for c in cases if c[0] not in params["exclude_cases"]]
     non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
     gradient_seen = False  # a gradient w.r.t. y_pred on some input: a finite one then means something
+    op_values: list[list[np.ndarray]] = []  # what the flagged op gave on each input that ran
     for label, yt, yp in cases:
         run, err = _try(lambda: h.eager(yt, yp, taps=True, taps_if_nonfinite=True))
         if err is not None:
             continue
         checked += 1
         reached = reached or bool(run.taps)
+        if run.taps:
+            op_values.append([np.asarray(t) for t in run.taps if t is not None])
         gradient_seen = gradient_seen or run.grad is not None
         kind = _non_float_kind(run.out)
         if kind:
@@ -1828,10 +1831,32 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"the loss stays finite with {what} ({layout(base.sig)}), but it has no gradient "
                             "w.r.t. y_pred at all (a NumPy call or a non-differentiable op cuts the tape), so a "
                             f"NaN gradient from the flagged op cannot show{note}")
+    if _same_everywhere(op_values):
+        return inconclusive(f"the flagged op gives the same values on every input tried ({layout(base.sig)}): "
+                            "in this layout its operand does not see the inputs (a slice past their width?), "
+                            f"so its finite result says nothing{note}")
     if node_clean:
         return refuted(f"{ELSEWHERE_NAN}, with {what} ({layout(base.sig)}); "
                        f"the loss's non-finite values come from elsewhere{note}")
     return refuted(f"finite loss and gradient with {what} ({layout(base.sig)}){note}")
+
+
+def _same_everywhere(seen: list[list[np.ndarray]]) -> bool:
+    """Whether the flagged op gave identical values on every input (two at least) that ran:
+    an operand cut off from the inputs (``y_pred[:, 128:256]`` of a narrow probe input is
+    empty, its sum 0 whatever the predictions), not evidence that the op is safe."""
+    if len(seen) < 2 or not seen[0]:
+        return False
+    first = seen[0]
+    return all(len(taps) == len(first) and all(_identical(a, b) for a, b in zip(taps, first)) for taps in seen[1:])
+
+
+def _identical(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same shape and values, NaN equal to NaN where the values are floats."""
+    if a.shape != b.shape:
+        return False
+    floats = np.issubdtype(a.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)
+    return bool(np.array_equal(a, b, equal_nan=floats))
 
 
 def _all_zero(base: Base, why: str) -> Outcome:

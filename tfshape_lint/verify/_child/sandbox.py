@@ -136,6 +136,9 @@ KERAS2_MODULES = {
     **{f"keras.layers.{old}": "tf_keras.layers" for old in (
         "merge", "core", "convolutional", "recurrent", "pooling", "normalization", "embeddings",
         "wrappers", "advanced_activations", "noise", "local", "cudnn_recurrent")},
+    # ``keras.engine`` itself (imported first for ``keras.engine.topology``; Keras 2.2 had
+    # ``from keras.engine import Layer, InputSpec``)
+    "keras.engine": "tf_keras.layers",
     "keras.engine.topology": "tf_keras.layers", "keras.engine.base_layer": "tf_keras.layers",
     "keras.engine.training": "tf_keras.models",
     # Keras 2.0-2.3's backend implementation modules: their functions are tf_keras.backend's
@@ -159,6 +162,23 @@ def alias_keras_to_tf_keras() -> None:
             _keras22_backend(importlib.import_module(path))
         except ImportError:
             continue
+    _keras2_add_loss(tf_keras.layers.Layer)
+
+
+def _keras2_add_loss(layer: Any) -> None:
+    """Keras 2.0-2.2's ``Layer.add_loss(losses, inputs=None)`` on tf_keras's Layer, whose
+    ``add_loss(losses, **kwargs)`` refuses the second positional argument Keras 2 code passes
+    (``self.add_loss(loss, x)``): ``inputs`` only said which inputs the terms were conditional
+    on, which a probe's single call does not need."""
+    if getattr(layer.add_loss, "__tfs_keras2__", False):
+        return
+    original = layer.add_loss
+
+    def add_loss(self: Any, losses: Any, inputs: Any = None, **kwargs: Any) -> Any:
+        return original(self, losses, **kwargs)
+
+    add_loss.__tfs_keras2__ = True  # type: ignore[attr-defined]
+    layer.add_loss = add_loss
 
 
 def alias_keras_core_to_keras() -> None:

@@ -1,0 +1,136 @@
+"""Verifier verdicts from held-out rounds 31-33 run inside their repositories, written anew.
+
+A triplet loss slices its predictions by a size it imports from the project's own
+``config.py`` (``from config import embedding_size``). The probe's inputs are now as wide as
+those slices: before, a width-1 prediction left the positive and negative slices empty, their
+distances a constant 0, and the unguarded ``sqrt`` was "refuted".
+
+Where the width cannot be read (a size computed by a call), the flagged op gives the same values
+on every probe input: that says nothing about the op, so the verdict is inconclusive, not
+refuted.
+
+A Keras 2 add_loss layer defined inside the method that builds the model (under an ``if``),
+importing ``Layer`` from ``keras.engine.topology``, passing Keras 2.0's ``inputs`` argument to
+``add_loss`` and called on a list of one tensor: the class is lifted out of the method, the
+Keras 2 module path and ``add_loss`` signature run under tf_keras, and the list is passed as the
+file passes it. Before, each step stopped the probe (inconclusive).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import source_of, verify_cases
+from tfshape_lint.verify import tensorflow_available
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+CONFIG = "embedding_size = 16\nmargin = 0.2\n"
+
+TRIPLET = source_of('''
+    import tensorflow as tf
+
+    from config import embedding_size, margin
+
+
+    def triplet_loss(y_true, y_pred):
+        s = embedding_size
+        anchor = y_pred[:, :s]
+        positive = y_pred[:, s:2 * s]
+        negative = y_pred[:, 2 * s:]
+        d_p = tf.sqrt(tf.reduce_sum(tf.square(anchor - positive), axis=-1, keepdims=True))
+        d_n = tf.sqrt(tf.reduce_sum(tf.square(anchor - negative), axis=-1, keepdims=True))
+        return tf.reduce_mean(tf.maximum(d_p - d_n + margin, 0.0), axis=-1)
+
+
+    model.compile(optimizer="adam", loss=triplet_loss)
+    ''')
+
+UNREAD_WIDTH = source_of('''
+    import tensorflow as tf
+
+    NAMES = ["a", "b", "c"]
+
+
+    def triplet_loss(y_true, y_pred):
+        s = len(NAMES) * 40
+        anchor = y_pred[:, :s]
+        positive = y_pred[:, s:2 * s]
+        d_p = tf.sqrt(tf.reduce_sum(tf.square(anchor - positive), axis=-1, keepdims=True))
+        return tf.reduce_mean(d_p, axis=-1)
+
+
+    model.compile(optimizer="adam", loss=triplet_loss)
+    ''')
+
+ADVERSARIAL = source_of('''
+    import keras.backend as K
+    from keras.engine.topology import Layer
+    from keras.layers import Dense, Input, multiply
+    from keras.models import Model
+
+
+    class StyleModel:
+        def __init__(self, adversarial):
+            self.adversarial = adversarial
+
+        def build_model(self):
+            x = Input(shape=(8,))
+            probs = Dense(3, activation="softmax")(x)
+            if self.adversarial:
+                class AdversarialLoss(Layer):
+                    def call(self, x, mask=None):
+                        p = x[0]
+                        term = multiply([p, K.log(p)])
+                        self.add_loss(K.sum(term), x)
+                        return term
+
+                AdversarialLoss()([probs])
+            model = Model(x, probs)
+            model.compile(optimizer="adam", loss="categorical_crossentropy")
+            return model
+    ''')
+
+
+def _project(tmp_path: Path) -> str:
+    """A project (``.git`` marker, ``config.py``) holding the triplet loss; its path."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "config.py").write_text(CONFIG)
+    loss = tmp_path / "losses.py"
+    loss.write_text(TRIPLET)
+    return str(loss)
+
+
+@needs_tf
+@pytest.mark.tf
+def test_slices_sized_by_a_project_import_are_probed_at_that_width(tmp_path: Path) -> None:
+    path = _project(tmp_path)
+    out = verify_cases({path: (TRIPLET, "TFS401")})
+    assert len(out[path]) == 2
+    for verdict in out[path]:
+        assert verdict.status.value == "confirmed", verdict.evidence
+        assert "(4, 33)" in verdict.evidence, verdict.evidence
+
+
+@needs_tf
+@pytest.mark.tf
+def test_flagged_op_blind_to_the_inputs_is_not_refuted() -> None:
+    out = verify_cases({"unread.py": (UNREAD_WIDTH, "TFS401")})
+    assert len(out["unread.py"]) == 1
+    verdict = out["unread.py"][0]
+    assert verdict.status.value == "inconclusive", verdict.evidence
+    assert "same values on every input tried" in verdict.evidence, verdict.evidence
+
+
+@needs_tf
+@pytest.mark.tf
+@pytest.mark.parametrize("code, shown", [("TFS401", "the flagged op gives"),
+                                         ("TFS102", "scales with the batch size")])
+def test_keras2_layer_defined_in_a_method_is_confirmed(code: str, shown: str) -> None:
+    out = verify_cases({"style.py": (ADVERSARIAL, code)})
+    assert len(out["style.py"]) == 1
+    verdict = out["style.py"][0]
+    assert verdict.status.value == "confirmed", verdict.evidence
+    assert shown in verdict.evidence and "tf_keras" in verdict.evidence, verdict.evidence
