@@ -14,6 +14,13 @@ importing ``Layer`` from ``keras.engine.topology``, passing Keras 2.0's ``inputs
 ``add_loss`` and called on a list of one tensor: the class is lifted out of the method, the
 Keras 2 module path and ``add_loss`` signature run under tf_keras, and the list is passed as the
 file passes it. Before, each step stopped the probe (inconclusive).
+
+A batch-all triplet loss compares its labels pairwise (``tf.equal(tf.expand_dims(labels, 0),
+tf.expand_dims(labels, 1))``): its labels are one class id per sample, a ``(B,)`` batch, which
+the probe now feeds; ``(B, 1)`` labels made the mask ``(B, B, 1)`` and every run fail.
+
+A loss that logs a term with ``tf.summary.scalar`` runs where TensorBoard is not installed: the
+summary is a no-op there (it never changes the loss), where TensorFlow raised before.
 """
 
 from __future__ import annotations
@@ -94,6 +101,40 @@ ADVERSARIAL = source_of('''
     ''')
 
 
+PAIRWISE = source_of('''
+    import tensorflow as tf
+
+
+    def _pairwise_distances(embeddings):
+        dot = tf.matmul(embeddings, tf.transpose(embeddings))
+        norms = tf.linalg.diag_part(dot)
+        dist = tf.expand_dims(norms, 0) - 2.0 * dot + tf.expand_dims(norms, 1)
+        return tf.sqrt(tf.maximum(dist, 0.0))
+
+
+    def batch_all_positive_loss(labels, embeddings):
+        same = tf.equal(tf.expand_dims(labels, 0), tf.expand_dims(labels, 1))
+        positive = tf.boolean_mask(_pairwise_distances(embeddings), same)
+        return tf.reduce_mean(positive)
+
+
+    model.compile(optimizer="adam", loss=batch_all_positive_loss)
+    ''')
+
+LOGGED = source_of('''
+    import tensorflow as tf
+
+
+    def logged_bce(y_true, y_pred):
+        bce = -(y_true * tf.math.log(y_pred) + (1 - y_true) * tf.math.log(1 - y_pred))
+        tf.summary.scalar("bce", tf.reduce_mean(bce))
+        return tf.reduce_mean(bce, axis=-1)
+
+
+    model.compile(optimizer="adam", loss=logged_bce)
+    ''')
+
+
 def _project(tmp_path: Path) -> str:
     """A project (``.git`` marker, ``config.py``) holding the triplet loss; its path."""
     (tmp_path / ".git").mkdir()
@@ -134,3 +175,26 @@ def test_keras2_layer_defined_in_a_method_is_confirmed(code: str, shown: str) ->
     verdict = out["style.py"][0]
     assert verdict.status.value == "confirmed", verdict.evidence
     assert shown in verdict.evidence and "tf_keras" in verdict.evidence, verdict.evidence
+
+
+@needs_tf
+@pytest.mark.tf
+def test_pairwise_label_comparison_gets_one_class_id_per_sample() -> None:
+    out = verify_cases({"pairwise.py": (PAIRWISE, "TFS401")})
+    assert len(out["pairwise.py"]) == 1
+    verdict = out["pairwise.py"][0]
+    assert verdict.status.value == "confirmed", verdict.evidence
+    assert "(4,)/(4, 3)" in verdict.evidence, verdict.evidence
+
+
+@needs_tf
+@pytest.mark.tf
+def test_summary_in_a_loss_does_not_stop_the_probe() -> None:
+    import importlib.util
+
+    out = verify_cases({"logged.py": (LOGGED, "TFS401")})
+    assert out["logged.py"]
+    for verdict in out["logged.py"]:
+        assert verdict.status.value == "confirmed", verdict.evidence
+        if importlib.util.find_spec("tensorboard") is None:  # else TensorFlow writes nowhere by itself
+            assert "tf.summary.scalar ran as a no-op" in verdict.evidence, verdict.evidence

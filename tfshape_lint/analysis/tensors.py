@@ -752,7 +752,7 @@ class Evaluator:
             # batch axis, so it must not hide the rank of what it scales
             return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE}))
         if attr == "shape" and base.tensor:
-            tags = {Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if base.batch else set())
+            tags = {Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(base) else set())
             return Value(tensor=False, tags=frozenset(tags), origin=base.origin)
         if attr == "dtype":
             return Value(tensor=False, tags=frozenset({Tag.DTYPE_OF}), origin=base.origin)
@@ -916,7 +916,8 @@ class Evaluator:
         if method == "as_list" and base.has(Tag.STATIC_SHAPE):
             return base
         if method in ("get_shape",):
-            return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if base.batch else set())))
+            return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(base)
+                                                                                  else set())))
         if method == "astype":
             return base.evolve(dtype=DType.NUMPY)
         if base.has(Tag.LOSS_INSTANCE) and method in ("call", "__call__"):
@@ -1250,8 +1251,15 @@ def _tf_int(canon: str) -> set[Tag]:
 
 def _static_shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
-    return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if x.batch else set())),
+    return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(x) else set())),
                  origin=x.origin)
+
+
+def _static_starts_with_batch(x: Value) -> bool:
+    """Whether the static shape of ``x`` starts with the batch size, None when fit traces: an
+    input's own, and also an input squeezed without an axis (``tf.squeeze(y_pred).shape[0]``:
+    its rank is unknown in fit, so that entry is None just the same)."""
+    return x.batch or (x.has(Tag.SQUEEZED_NO_AXIS) and bool(x.origin & {Origin.Y_TRUE, Origin.Y_PRED}))
 
 
 def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:

@@ -237,6 +237,18 @@ class StaticBatchDimension(Rule):
                 fixed=None, line=4,
                 note="a shape list built from the static shape: no automatic fix (the dynamic shape has no "
                      "as_list; build it with tf.concat)"),
+        Example("import tensorflow as tf\n\n"
+                "def crps(y_true, y_pred):\n"
+                "    y_pred = tf.squeeze(y_pred)\n"
+                "    err = tf.abs(tf.squeeze(y_true) - y_pred)\n"
+                "    return tf.reduce_sum(err) / y_pred.shape[0]\n",
+                fixed="import tensorflow as tf\n\n"
+                      "def crps(y_true, y_pred):\n"
+                      "    y_pred = tf.squeeze(y_pred)\n"
+                      "    err = tf.abs(tf.squeeze(y_true) - y_pred)\n"
+                      "    return tf.reduce_sum(err) / tf.cast(tf.shape(y_pred)[0], y_pred.dtype)\n",
+                line=6, note="an input squeezed without axis has unknown rank in fit: its static shape's first "
+                             "entry is None too (TFS104 reports the squeeze)"),
     )
 
     def check_loss(self, loss: Scope) -> None:

@@ -327,6 +327,10 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
         # padding mask of the labels has the loss's own shape), then per sample
         out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
         out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
+    if any(_pairwise_equality(part) for part in parts):
+        # ``tf.equal(tf.expand_dims(labels, 0), tf.expand_dims(labels, 1))``: a batch-hard or
+        # batch-all triplet loss over embeddings, whose labels are one class id per sample
+        out.append({"true": [], "pred": [3], "labels": "sparse", "activation": "signed"})
     body = _loss_body(scope, qualname)
     names = _label_and_prediction(scope)
     label_parts = _label_split(scope, names[0]) if names else 0
@@ -398,6 +402,23 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
             out.append(_layout(middle + (1,), "binary", "sigmoid"))
         out.append(_layout(middle + (channels,), "float", "sigmoid"))
     return out + _packed_maps(body, needs.rank)
+
+
+def _pairwise_equality(scope: ast.AST) -> bool:
+    """Whether one function of ``scope`` expands the same name on axes 0 and 1 (the pairwise
+    comparison of a batch of class ids that batch-hard/batch-all triplet losses build)."""
+    for fn in (n for n in ast.walk(scope) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        axes: dict[str, set[int]] = {}
+        for node in ast.walk(fn):
+            if not (isinstance(node, ast.Call) and call_name(node) == "expand_dims" and node.args
+                    and isinstance(node.args[0], ast.Name)):
+                continue
+            axis = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "axis"), None)
+            if isinstance(axis, ast.Constant) and isinstance(axis.value, int) and axis.value in (0, 1):
+                axes.setdefault(node.args[0].id, set()).add(int(axis.value))
+        if any(found == {0, 1} for found in axes.values()):
+            return True
+    return False
 
 
 def _label_and_prediction(scope: ast.AST) -> list[str]:

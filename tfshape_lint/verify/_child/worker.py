@@ -110,6 +110,7 @@ def main() -> int:
             tf.zeros((1,)).numpy()  # create the CUDA context before capping the address space
         _warm_up(harness)
         _restore_private_tf()
+        _summaries_without_tensorboard()
     except BaseException as exc:  # report why the worker cannot start, then stop
         _send(proto, {"ready": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
         return 3
@@ -186,6 +187,7 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
     sys.path[:0] = added
     harness.set_job_layouts(job.get("layouts") or [])
     _PRIVATE_USED.clear()
+    _SUMMARIES_USED.clear()
     state = _global_state(harness)
     try:
         status, evidence = _run_job(job, harness, probes, is_gpu)
@@ -305,6 +307,9 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
+        if _SUMMARIES_USED:
+            evidence += (f" [{', '.join(sorted(set(_SUMMARIES_USED)))} ran as a no-op: TensorBoard, which writes "
+                         "summaries, is not installed, and a summary does not change the loss]")
         if _PRIVATE_USED:
             evidence += (f" [TensorFlow's private {', '.join(sorted(set(_PRIVATE_USED)))}, gone in this TensorFlow, "
                          "ran as its public replacement]")
@@ -457,6 +462,30 @@ _PRIVATE_TF = (("tensorflow.python.ops", "convert_to_tensor_v2", "convert_to_ten
                ("tensorflow.python.framework.ops", "convert_to_tensor_v2", "convert_to_tensor"))
 #: the private names the current job called (cleared per job), for its evidence
 _PRIVATE_USED: list[str] = []
+
+
+#: TensorFlow's summary ops: without TensorBoard installed each raises TBNotInstalledError
+_SUMMARY_OPS = ("scalar", "histogram", "image", "text", "audio")
+#: the summary ops the current job called (cleared per job), for its evidence
+_SUMMARIES_USED: list[str] = []
+
+
+def _summaries_without_tensorboard() -> None:
+    """``tf.summary.scalar(...)`` inside a loss (logging its terms) as a no-op when TensorBoard
+    is not installed in the verifier's environment: TensorFlow then raises TBNotInstalledError
+    on the call, before the loss computes anything, although a summary never changes the loss.
+    Once per worker, at start-up; each call is recorded for the evidence."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        return
+    import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
+
+    for name in _SUMMARY_OPS:
+        def skipped(*args: Any, _shown: str = f"tf.summary.{name}", **kwargs: Any) -> bool:
+            _SUMMARIES_USED.append(_shown)
+            return False  # what TensorFlow returns when no writer is set
+        setattr(tf.summary, name, skipped)
 
 
 def _restore_private_tf() -> None:
