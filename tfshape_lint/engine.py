@@ -228,6 +228,7 @@ class _Run:
         functions: dict[str, cst.FunctionDef] = {}
         methods: dict[tuple[str, str], cst.FunctionDef] = {}
         lambdas: dict[str, cst.Lambda] = {}
+        bases: dict[str, tuple[str, ...]] = {}
         statements: list[cst.CSTNode] = []
         for unit in sorted(needed):
             module = self.unit_module(unit)
@@ -239,11 +240,13 @@ class _Run:
                 elif isinstance(stmt, cst.ClassDef):
                     methods.update(((stmt.name.value, item.name.value), item) for item in stmt.body.body
                                    if isinstance(item, cst.FunctionDef))
+                    bases[stmt.name.value] = tuple(arg.value.value for arg in stmt.bases
+                                                   if isinstance(arg.value, cst.Name))
                 else:
                     statements.append(stmt)
                     lambdas.update(_module_lambdas(stmt))
         facts = ModuleFacts(self.index.imports, functions, set(self.index.loss_classes), methods=methods,
-                            lambdas=lambdas,
+                            lambdas=lambdas, bases=bases,
                             mentions_one_hot=any("one_hot" in self.texts.get(unit, "one_hot") for unit in needed))
         if self.index.losses:
             facts.globals = evaluate_module_globals(facts, statements, self.index.losses[0])
@@ -267,6 +270,11 @@ class _Run:
                 assigned = assigned_names(node)
                 flags.update({f"{name} is None": False for name, value in inputs.items()
                               if value.tensor and name not in assigned})
+                # nor one it gives a required parameter of the caller (``avg_factor=num_boxes``)
+                caller = site[2].node
+                required = _required_params(caller) if isinstance(caller, cst.FunctionDef) else set()
+                flags.update({f"{name} is None": False for name, expr in passed_arguments(node, site[0]).items()
+                              if isinstance(expr, cst.Name) and expr.value in required and name not in assigned})
             scope = evaluate_loss(facts, spec, node, closure, inputs, flags=flags)
             if site is not None:
                 scope.call_site = (site[2], passed_arguments(node, site[0]))
@@ -784,3 +792,10 @@ def _module_lambdas(stmt: cst.CSTNode) -> dict[str, cst.Lambda]:
                     and isinstance(small.targets[0].target, cst.Name) and isinstance(small.value, cst.Lambda):
                 out[small.targets[0].target.value] = small.value
     return out
+
+
+def _required_params(fn: cst.FunctionDef) -> set[str]:
+    """The parameters of ``fn`` without a default: whatever its callers pass, never an omitted
+    argument's ``None``."""
+    return {p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params) + list(fn.params.kwonly_params)
+            if p.default is None}

@@ -314,7 +314,8 @@ def _mention(index: ModuleIndex, imports: ImportTable, dotted: str, unit: int,
 
 
 def helper_units(index: ModuleIndex, loss_units: set[int]) -> set[int]:
-    """Units of module functions and globals read by the loss units, transitively (depth 3)."""
+    """Units of module functions, globals and base classes read by the loss units, transitively
+    (depth 3): a Loss subclass's ``self.counts(...)`` may be a method of its base in the file."""
     seen = set(loss_units)
     frontier = set(loss_units)
     for _ in range(3):
@@ -327,6 +328,12 @@ def helper_units(index: ModuleIndex, loss_units: set[int]) -> set[int]:
                             found.add(info.unit)
                     if node.id in index.globals:
                         found.add(index.globals[node.id])
+                elif isinstance(node, ast.ClassDef):
+                    for base in node.bases:
+                        cls = index.classes.get(base.id) if isinstance(base, ast.Name) else None
+                        unit = index.unit_of_line.get(cls.lineno) if cls is not None else None
+                        if unit is not None:
+                            found.add(unit)
         frontier = found - seen
         seen |= found
         if not frontier:

@@ -300,9 +300,25 @@ def _returns_mapping(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     report such a value (``compile`` needs one tensor per loss or metric), so a function found
     by its signature alone is not analysed as one; passed to ``compile``, it still is."""
     returns = _own_returns(fn)
-    return bool(returns) and all(
-        isinstance(r.value, ast.Dict) or (isinstance(r.value, ast.Call) and isinstance(r.value.func, ast.Name)
-                                          and r.value.func.id == "dict") for r in returns)
+    if not returns:
+        return False
+    # ``results = {...}; ...; return results``: a name every assignment of which is a dict
+    bound: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            bound.setdefault(node.target.id, []).append(node.value)  # ``results: Dict[str, float] = {...}``
+    return all(_is_dict(r.value) or (isinstance(r.value, ast.Name) and bound.get(r.value.id)
+                                     and all(_is_dict(v) for v in bound[r.value.id])) for r in returns)
+
+
+def _is_dict(node: ast.expr | None) -> bool:
+    """``{...}`` or ``dict(...)``."""
+    return isinstance(node, ast.Dict) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                          and node.func.id == "dict")
 
 
 def _returns_named_result(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -716,7 +732,7 @@ class LossDiscovery:
                     # differentiates it; each parameter is the discriminator's output for a batch
                     self.found.append(_Found(info.path, None, Context.DIRECT, Role.LOSS, adversarial=True))
                 elif factory is None and _swapped_signature(names, params) and self._uses_tensor_api(info.node) \
-                        and not self._mapped_only(name):
+                        and not self._mapped_only(name) and not _returns_mapping(info.node):
                     # ``def loss_l2(y_hat, y, lens)``, a PyTorch-style criterion its custom loop
                     # calls prediction first: the names give the roles (unless Keras gets it)
                     role = Role.METRIC if looks_like_metric_name(name) else Role.LOSS

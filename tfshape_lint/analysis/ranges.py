@@ -576,6 +576,10 @@ class Ranges:
         sources = scope.sources.get(node)
         if not sources:
             return self._parameter(node, scope)
+        if sources == frozenset({None}):
+            unpacked = self._unpacked_from_helper(node, scope)
+            if unpacked is not None:
+                return unpacked
         out: Bound | None = None
         for src in sources:
             if src is None and len(sources) > 1 and _holds_none(scope, node.value):
@@ -801,6 +805,35 @@ class Ranges:
             out = self._op_call(node, scope)
         hazard = self._local_hazard(node, scope)
         return out.lifted(hazards=out.hazards | {hazard}) if hazard is not None else out
+
+    def _unpacked_from_helper(self, node: cst.Name, scope: Scope) -> Bound | None:
+        """``tp, fp, fn = confusion(y_true, y_pred)`` (a helper of the file, or a method of the
+        loss's class) whose every return is a tuple as long as the target: the bound of the
+        element at the name's position (``return tp + eps, fp + eps, fn + eps``: each kept away
+        from 0). None where the name is bound otherwise, or more than once so."""
+        found: list[tuple[cst.Call, int, int]] = []
+        for assign in descendants(scope.node, cst.Assign):
+            if not isinstance(assign.value, cst.Call):
+                continue
+            for target in assign.targets:
+                if not isinstance(target.target, (cst.Tuple, cst.List)):
+                    continue
+                elements = target.target.elements
+                found.extend((assign.value, i, len(elements)) for i, el in enumerate(elements)
+                             if isinstance(el.value, cst.Name) and el.value.value == node.value)
+        if len(found) != 1:
+            return None
+        call, index, size = found[0]
+        helper = _helper_for(scope, call)
+        if helper is None or not helper.returns:
+            return None
+        out: Bound | None = None
+        for expr, _ in helper.returns:
+            if not (isinstance(expr, (cst.Tuple, cst.List)) and len(expr.elements) == size):
+                return None
+            part = self.bound(expr.elements[index].value, helper)
+            out = part if out is None else join(out, part)
+        return out
 
     def _returned(self, helper: Scope) -> Bound:
         out: Bound | None = None

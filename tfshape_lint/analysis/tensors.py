@@ -20,6 +20,7 @@ from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
+    labels_below_logits,
     UNKNOWN,
     DType,
     Env,
@@ -202,6 +203,9 @@ class ModuleFacts:
     methods: dict[tuple[str, str], cst.FunctionDef] = field(default_factory=dict)
     #: module-level ``name = lambda ...``: helpers like a def
     lambdas: dict[str, cst.Lambda] = field(default_factory=dict)
+    #: class name -> the names of its bases, for the classes of the units analysed: a method a
+    #: subclass inherits from a base in the file (``AnyLoss.compute_confusion_matrix``)
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: calls of the file's models with the rank of their output (``model(x)`` of a
     #: ``Dense(1)`` head: 2), from ``analysis.models``; filled where the file calls a loss
     model_outputs: dict[cst.Call, int] = field(default_factory=dict)
@@ -855,12 +859,28 @@ class Evaluator:
         """``self.name`` where ``name`` is a method of the loss's own class in this file (a
         helper that reduces, casts or clips is then analysed like a module function)."""
         member = self._own_member(func, env)
-        method = self.module.methods.get(member) if member is not None else None
+        method = self._inherited(member) if member is not None else None
         if method is None or method is self.scope.node:
             return None
         params = list(method.params.params)
         if _is_staticmethod(method) or params and params[0].name.value == "self":
             return method
+        return None
+
+    def _inherited(self, member: tuple[str, str]) -> cst.FunctionDef | None:
+        """The method ``member`` (class, name) of the class or, where the class does not define
+        it, of its nearest base in the file that does (breadth-first, a few levels)."""
+        todo: list[str] = [member[0]]
+        seen: set[str] = set()
+        while todo and len(seen) < 8:
+            cls = todo.pop(0)
+            if cls in seen:
+                continue
+            seen.add(cls)
+            found = self.module.methods.get((cls, member[1]))
+            if found is not None:
+                return found
+            todo.extend(self.module.bases.get(cls, ()))
         return None
 
     def _own_loss_attribute(self, func: cst.BaseExpression, env: Env) -> Value | None:
@@ -944,6 +964,8 @@ class Evaluator:
             rel = result.rel - 1 if result.rel is not None else None
             if instance.loss_class == "SparseCategoricalCrossentropy":
                 rel = result.rel  # per-label values: the labels' shape (see _loss_fn)
+                return result.evolve(rel=rel, rank=None, dtype=DType.FLOAT,
+                                     tags=frozenset({Tag.PER_SAMPLE, Tag.PER_LABEL}))
             return result.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE}))
         return result.evolve(rel=None, rank=0, batch=False, dtype=DType.FLOAT,
                              tags=frozenset({Tag.LOSS_INSTANCE_RESULT})).with_mark(Mark.LOSS_REDUCED, node)
@@ -1527,6 +1549,8 @@ def _loss_fn(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         labels = _plain(args[0]) if args and args[0].tensor else None
         rel = labels.rel if labels is not None and labels.rel is not None and value.rel is not None \
             and labels.rel < value.rel else value.rel
+        return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT,
+                            tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN, Tag.PER_LABEL}))
     return value.evolve(rel=rel, rank=None, dtype=DType.FLOAT, tags=frozenset({Tag.PER_SAMPLE, Tag.LOSS_FN}))
 
 
@@ -1977,8 +2001,11 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
     (not an input indexed on its batch axis: that index is the root cause to report)."""
     if left.has(Tag.BATCH_INDEX) or right.has(Tag.BATCH_INDEX):
         return False
+    if labels_below_logits(left, right):
+        return False
     return (left.tensor and right.tensor and left.batch and right.batch and left.rel is not None
             and right.rel is not None and left.rel != right.rel)
+
 
 
 def _reciprocal_of_count(divisor: Value, node: cst.CSTNode) -> bool:

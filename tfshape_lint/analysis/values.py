@@ -119,6 +119,9 @@ class Tag(enum.Enum):
     SUM_REDUCED = "reduce_sum"  # the reduction was a sum (not a mean, max, ...)
     PER_SAMPLE = "per_sample"  # one value per sample (a built-in loss function's result)
     LOSS_FN = "loss_fn"  # computed by a built-in loss function
+    #: a sparse crossentropy's per-label values: the shape of its integer labels, one axis below
+    #: the logits, which the relative ranks (labels and predictions both taken as rank 0) miss
+    PER_LABEL = "per_label"
     # value ranges
     EPSILON = "epsilon"  # ``K.epsilon()``
     POSITIVE = "positive"  # softplus, sigmoid, exp, softmax: > 0 in exact arithmetic
@@ -234,7 +237,20 @@ UNKNOWN = Value(tensor=True)
 PYTHON = Value(tensor=False, dtype=DType.PY, rank=0)
 
 #: Tags that survive elementwise arithmetic (a mask times a loss is still masked, etc.).
-STICKY_TAGS = frozenset({Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS, Tag.GUARDED_EPS})
+STICKY_TAGS = frozenset({Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS, Tag.GUARDED_EPS, Tag.PER_LABEL})
+
+
+def labels_below_logits(a: Value, b: Value) -> bool:
+    """Whether one of ``a``/``b`` holds a sparse crossentropy's per-token values (``(B, T)``, the
+    shape of its integer labels) and the other the prediction reduced over its class axis
+    (``mean(log_softmax(logits), -1)``, label smoothing's term: ``(B, T)`` too). Their relative
+    ranks differ by one only because sparse labels are a rank below the logits: the same shape."""
+    return _per_label_and_reduced(a, b) or _per_label_and_reduced(b, a)
+
+
+def _per_label_and_reduced(per_label: Value, other: Value) -> bool:
+    return (per_label.has(Tag.PER_LABEL) and other.from_pred and not other.from_true and not other.has(Tag.PER_LABEL)
+            and per_label.rel is not None and other.rel == per_label.rel - 1)
 
 
 def join(a: Value, b: Value) -> Value:

@@ -112,6 +112,22 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import keras\n"
+                "from keras import ops\n"
+                "\n"
+                "\n"
+                "def box_loss(pred, label, reduction=\"sum\", avg_factor=None):\n"
+                "    loss = keras.ops.sparse_categorical_crossentropy(label, pred, from_logits=True)\n"
+                "    if avg_factor is not None:\n"
+                "        loss = ops.sum(loss) / avg_factor\n"
+                "    elif reduction == \"sum\":\n"
+                "        loss = ops.sum(loss)\n"
+                "    return loss\n"
+                "\n"
+                "\n"
+                "def local_losses(outputs, targets, num_boxes):\n"
+                "    return {\"loss_box\": box_loss(outputs[\"corners\"], targets[\"corners\"], avg_factor=num_boxes)}\n",
+                note="the file's only call passes avg_factor (a required argument of its caller), so the sum is divided by it"),
         Example("import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
                 "    anchor, pos, neg = tf.split(y_pred, 3, axis=-1)\n"
                 "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"

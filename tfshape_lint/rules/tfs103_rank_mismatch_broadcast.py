@@ -6,7 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
+from tfshape_lint.analysis.values import Grad, Mark, Tag, Value, labels_below_logits
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
 from tfshape_lint.rules._shape_fixes import (
@@ -101,6 +101,18 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "class SmoothedTokenLoss(keras.losses.Loss):\n"
+                "    def __init__(self, smoothing=0.1, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.smoothing = smoothing\n"
+                "        self.ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=\"none\")\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        per_token = self.ce(y_true, y_pred)\n"
+                "        uniform = -ops.mean(y_pred - ops.logsumexp(y_pred, axis=-1, keepdims=True), axis=-1)\n"
+                "        return ops.mean((1.0 - self.smoothing) * per_token + self.smoothing * uniform, axis=-1)\n",
+                note="a sparse crossentropy's per-token values (the labels' shape) and the logits averaged over "
+                     "their class axis are both (B, T)"),
         Example("import tensorflow as tf\n\ndef steer_loss(y_true, y_pred):\n"
                 "    turn_true = y_true[:, 1] - y_true[:, 0]\n"
                 "    turn_pred = y_pred[:, 1] - y_pred[:, 0]\n"
@@ -605,6 +617,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
             return  # no mismatch, or one already reported where it arose
         if lv.has(Tag.BATCH_INDEX) or rv.has(Tag.BATCH_INDEX):
             return  # y_pred[0]: one root cause, reported by TFS105
+        if labels_below_logits(lv, rv):
+            return  # a sparse crossentropy's per-token values and a class-axis reduction: one shape
         (low_node, low), (high_node, high) = sorted(((left, lv), (right, rv)), key=lambda p: p[1].rel or 0)
         if low.rel is not None and low.rel <= -2 and low.rank is None and low.has(Tag.LOSS_FN):
             return  # a built-in loss of columns (``mse(y_true[:, 1], y_pred[:, 1])``): on (B, k) inputs

@@ -112,6 +112,15 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("from keras import ops\n\n\n"
+                "def analyze_loss_components(loss_fn, y_true, y_pred):\n"
+                "    positive = ops.mean(y_true * ops.square(ops.maximum(0.0, 0.9 - y_pred)))\n"
+                "    results = {\n"
+                "        'total_loss': float(ops.convert_to_numpy(loss_fn(y_true, y_pred))),\n"
+                "        'positive_loss': float(ops.convert_to_numpy(positive)),\n"
+                "    }\n"
+                "    return results\n",
+                note="a debugging helper that returns a dict of Python floats (bound to a name first): not a loss"),
         Example("import tensorflow as tf\n\n\ndef evaluate_preds(y_true, y_pred):\n"
                 "    mae = tf.keras.metrics.mae(y_true, y_pred)\n"
                 "    mse = tf.keras.metrics.mse(y_true, y_pred)\n"

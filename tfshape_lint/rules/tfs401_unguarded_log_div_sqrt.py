@@ -128,6 +128,24 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import keras\n"
+                "from keras import ops\n"
+                "\n"
+                "\n"
+                "class ConfusionLoss(keras.losses.Loss):\n"
+                "    def counts(self, y_true, y_pred):\n"
+                "        eps = keras.backend.epsilon()\n"
+                "        tp = ops.sum(y_true * y_pred, axis=-1)\n"
+                "        fp = ops.sum((1.0 - y_true) * y_pred, axis=-1)\n"
+                "        fn = ops.sum(y_true * (1.0 - y_pred), axis=-1)\n"
+                "        return ops.add(tp, eps), ops.add(fp, eps), ops.add(fn, eps)\n"
+                "\n"
+                "\n"
+                "class F1Loss(ConfusionLoss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        tp, fp, fn = self.counts(y_true, y_pred)\n"
+                "        return 1.0 - ops.divide(2.0 * tp, 2.0 * tp + fp + fn)\n",
+                note="each count a method of the base class returns has epsilon added (a tuple the subclass unpacks)"),
         Example("from tensorflow.keras import backend as K\n\n\ndef rmse(y_true, y_pred):\n"
                 "    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))\n\n\n"
                 "model.compile(optimizer='adam', loss=rmse)\n",

@@ -405,20 +405,33 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
 
 
 def _pairwise_equality(scope: ast.AST) -> bool:
-    """Whether one function of ``scope`` expands the same name on axes 0 and 1 (the pairwise
-    comparison of a batch of class ids that batch-hard/batch-all triplet losses build)."""
-    for fn in (n for n in ast.walk(scope) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        axes: dict[str, set[int]] = {}
-        for node in ast.walk(fn):
-            if not (isinstance(node, ast.Call) and call_name(node) == "expand_dims" and node.args
-                    and isinstance(node.args[0], ast.Name)):
-                continue
-            axis = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "axis"), None)
-            if isinstance(axis, ast.Constant) and isinstance(axis.value, int) and axis.value in (0, 1):
-                axes.setdefault(node.args[0].id, set()).add(int(axis.value))
-        if any(found == {0, 1} for found in axes.values()):
+    """Whether ``scope`` compares a name with itself across two expanded axes
+    (``tf.equal(tf.expand_dims(labels, 0), tf.expand_dims(labels, 1))``, or ``==``): the pairwise
+    comparison of a batch of class ids that batch-hard/batch-all triplet losses build. A pairwise
+    distance of predictions (``expand_dims(y_pred, 0) - expand_dims(y_pred, 1)``) is no such test."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and call_name(node) in ("equal", "not_equal") and len(node.args) >= 2:
+            pair = node.args[:2]
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            pair = [node.left, node.comparators[0]]
+        else:
+            continue
+        expanded = [_expanded_name(operand) for operand in pair]
+        if expanded[0] is not None and expanded[1] is not None and expanded[0][0] == expanded[1][0] \
+                and {expanded[0][1], expanded[1][1]} == {0, 1}:
             return True
     return False
+
+
+def _expanded_name(node: ast.AST) -> tuple[str, int] | None:
+    """(name, axis) for ``expand_dims(name, axis)`` with axis 0 or 1, else None."""
+    if not (isinstance(node, ast.Call) and call_name(node) == "expand_dims" and node.args
+            and isinstance(node.args[0], ast.Name)):
+        return None
+    axis = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "axis"), None)
+    if isinstance(axis, ast.Constant) and isinstance(axis.value, int) and axis.value in (0, 1):
+        return node.args[0].id, int(axis.value)
+    return None
 
 
 def _label_and_prediction(scope: ast.AST) -> list[str]:
