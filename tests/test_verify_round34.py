@@ -155,36 +155,27 @@ def test_slices_sized_by_a_project_import_are_probed_at_that_width(tmp_path: Pat
         assert "(4, 33)" in verdict.evidence, verdict.evidence
 
 
-@needs_tf
-@pytest.mark.tf
-def test_flagged_op_blind_to_the_inputs_is_not_refuted() -> None:
-    out = verify_cases({"unread.py": (UNREAD_WIDTH, "TFS401")})
-    assert len(out["unread.py"]) == 1
-    verdict = out["unread.py"][0]
-    assert verdict.status.value == "inconclusive", verdict.evidence
-    assert "same values on every input tried" in verdict.evidence, verdict.evidence
+#: name -> (source, code, expected status, phrases the evidence holds)
+SINGLE = {
+    # the flagged op's operand sees none of the inputs: no refutation
+    "unread": (UNREAD_WIDTH, "TFS401", "inconclusive", ("same values on every input tried",)),
+    "adversarial-log": (ADVERSARIAL, "TFS401", "confirmed", ("the flagged op gives", "tf_keras")),
+    "adversarial-sum": (ADVERSARIAL, "TFS102", "confirmed", ("scales with the batch size", "tf_keras")),
+    "pairwise": (PAIRWISE, "TFS401", "confirmed", ("(4,)/(4, 3)",)),
+}
 
 
 @needs_tf
 @pytest.mark.tf
-@pytest.mark.parametrize("code, shown", [("TFS401", "the flagged op gives"),
-                                         ("TFS102", "scales with the batch size")])
-def test_keras2_layer_defined_in_a_method_is_confirmed(code: str, shown: str) -> None:
-    out = verify_cases({"style.py": (ADVERSARIAL, code)})
-    assert len(out["style.py"]) == 1
-    verdict = out["style.py"][0]
-    assert verdict.status.value == "confirmed", verdict.evidence
-    assert shown in verdict.evidence and "tf_keras" in verdict.evidence, verdict.evidence
-
-
-@needs_tf
-@pytest.mark.tf
-def test_pairwise_label_comparison_gets_one_class_id_per_sample() -> None:
-    out = verify_cases({"pairwise.py": (PAIRWISE, "TFS401")})
-    assert len(out["pairwise.py"]) == 1
-    verdict = out["pairwise.py"][0]
-    assert verdict.status.value == "confirmed", verdict.evidence
-    assert "(4,)/(4, 3)" in verdict.evidence, verdict.evidence
+@pytest.mark.parametrize("name", sorted(SINGLE))
+def test_round34_pattern_gets_its_verdict(name: str) -> None:
+    source, code, status, shown = SINGLE[name]
+    out = verify_cases({f"{name}.py": (source, code)})
+    assert len(out[f"{name}.py"]) == 1
+    verdict = out[f"{name}.py"][0]
+    assert verdict.status.value == status, verdict.evidence
+    for phrase in shown:
+        assert phrase in verdict.evidence, verdict.evidence
 
 
 @needs_tf
