@@ -265,6 +265,7 @@ class _Run:
             site = self._call_site(spec, facts)
             inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else self._fit_inputs(spec, facts)
             flags = self._call_flags(spec, node)
+            passed = passed_arguments(node, site[0]) if site is not None else {}
             if site is not None and inputs is not None:
                 # a parameter the call gives a tensor is not None there: ``if avg_factor is not None``
                 assigned = assigned_names(node)
@@ -273,11 +274,11 @@ class _Run:
                 # nor one it gives a required parameter of the caller (``avg_factor=num_boxes``)
                 caller = site[2].node
                 required = _required_params(caller) if isinstance(caller, cst.FunctionDef) else set()
-                flags.update({f"{name} is None": False for name, expr in passed_arguments(node, site[0]).items()
+                flags.update({f"{name} is None": False for name, expr in passed.items()
                               if isinstance(expr, cst.Name) and expr.value in required and name not in assigned})
             scope = evaluate_loss(facts, spec, node, closure, inputs, flags=flags)
             if site is not None:
-                scope.call_site = (site[2], passed_arguments(node, site[0]))
+                scope.call_site = (site[2], passed)
         except RecursionError:
             self._internal("analysis", RecursionError(
                 f"{spec.qualname} is nested too deeply to analyse"))

@@ -1151,7 +1151,7 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
     if method is None:
         return None
-    inner = next((s for s in _method_statements(method.body) if isinstance(s, kind) and s.name == parts[2]), None)
+    inner = next((s for s in _walk_blocks(method.body) if isinstance(s, kind) and s.name == parts[2]), None)
     if inner is None or inner.decorator_list:
         return None
     args = method.args
@@ -1159,24 +1159,11 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     method_names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
     method_names |= {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name)
                      and isinstance(n.ctx, ast.Store)}
-    method_names |= {s.name for s in _method_statements(method.body)
+    method_names |= {s.name for s in _walk_blocks(method.body)
                      if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
     if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
         return None
     return copy.deepcopy(inner)
-
-
-def _method_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of a body and of the compound statements in it (``if``, ``for``, ``with``,
-    ``try``), not of the functions or classes it defines."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for field in ("body", "orelse", "finalbody"):
-            yield from _method_statements(getattr(stmt, field, None) or [])
-        for handler in getattr(stmt, "handlers", None) or []:
-            yield from _method_statements(handler.body)
 
 
 def _walk_outside(body: list[ast.stmt], skipped: ast.AST) -> Iterator[ast.AST]:
@@ -1960,12 +1947,16 @@ def _child_def(node: ast.AST, name: str) -> ast.AST | None:
 
 
 def _walk_blocks(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a body and of the compound statements in it (``if``, ``for``,
+    ``while``, ``with``, ``try`` and its ``except`` blocks), not of the defs it holds."""
     for stmt in body:
         yield stmt
         if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.stmt):
                     yield from _walk_blocks([child])
+                elif isinstance(child, ast.ExceptHandler):
+                    yield from _walk_blocks(child.body)
 
 
 def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool = False,
