@@ -153,3 +153,15 @@ def test_linter_never_imports_tensorflow(project: Path) -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numpy')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip().endswith("[]"), proc.stdout + proc.stderr
+
+
+def test_closed_pipe_ends_quietly(project: Path) -> None:
+    """``tfshape-lint check | head -c 0``: the reader leaves before the report is written; the
+    process ends with the error status and no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "tfshape_lint", "check", "--format", "json", "buggy.py"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nothing will read the report
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 2
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import tfshape_lint.engine as engine
@@ -139,3 +144,38 @@ def test_expand_indent_tabs_follows_cpython() -> None:
     text, shifts = engine.expand_indent_tabs("a\n\t  b\n  \tc\n    d\n")
     assert text == "a\n          b\n        c\n    d\n"
     assert shifts == {2: (10, 7), 3: (8, 5)}
+
+
+#: a scalar Loss whose one batch sum the report names is picked among several (tp + tn): a value's
+#: marks are a set, so without an order of evaluation the line reported changed with the hash seed
+_SEVERAL_BATCH_SUMS = '''import keras
+from keras import ops
+
+
+class BaseConfusion(keras.losses.Loss):
+    def counts(self, y_true, y_pred):
+        tp = ops.sum(y_true * y_pred)
+        fn = ops.sum(y_true * (1.0 - y_pred))
+        fp = ops.sum((1.0 - y_true) * y_pred)
+        tn = ops.sum((1.0 - y_true) * (1.0 - y_pred))
+        return tn + 1e-7, fn + 1e-7, fp + 1e-7, tp + 1e-7
+
+
+class AccuracyLoss(BaseConfusion):
+    def call(self, y_true, y_pred):
+        tn, fn, fp, tp = self.counts(y_true, y_pred)
+        return 1.0 - (tp + tn) / (tp + tn + fp + fn)
+'''
+
+
+def test_findings_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    (tmp_path / "confusion.py").write_text(_SEVERAL_BATCH_SUMS)
+    runs = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        proc = subprocess.run([sys.executable, "-m", "tfshape_lint", "check", "--no-respect-gitignore",
+                               str(tmp_path), str(FIXTURES)], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        assert proc.returncode == 1, proc.stderr
+        runs.add(proc.stdout)
+    assert len(runs) == 1
+    assert "confusion.py:7:" in runs.pop()  # the first batch sum the loss evaluates (tp)

@@ -221,6 +221,17 @@ def _command(name: str) -> Command:
     return command
 
 
+def _silence_stdout(out: TextIO) -> None:
+    """Point the real standard output at /dev/null so that the interpreter's flush at exit does
+    not raise the broken pipe a second time (with a traceback)."""
+    import os
+    import sys
+
+    if out is sys.stdout:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
          err: TextIO | None = None, stdin: TextIO | None = None) -> int:
     out, err, stdin = default_streams(out, err, stdin)
@@ -244,3 +255,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     except KeyboardInterrupt:
         err.write("tfshape-lint: interrupted\n")
         return 130
+    except BrokenPipeError:  # ``check ... | head``: the reader left; stop quietly, as the docs advise
+        _silence_stdout(out)
+        return EXIT_ERROR

@@ -50,7 +50,7 @@ PRED_NAMES = frozenset(
     {"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output", "outputs",
      "y_hat", "yhat", "yp", "ypred", "y_logits", "scores", "probs", "mask_pred", "y_pre",
      "predy", "pred_y", "y_predict", "y_predicted", "y_preds", "y_prediction", "y_out",
-     "y_output", "pred_logits", "inputs", "embeddings", "features"}
+     "y_output", "pred_logits", "inputs", "embeddings", "embedding", "features"}
 )
 #: Names a prediction may also take when the file registers or compiles the function as a loss.
 REGISTERED_PRED_NAMES = PRED_NAMES | {"x", "y_", "p"}
@@ -179,6 +179,11 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     if compound:
         return _labels_like(_snake(params[0])) and _preds_like(_snake(params[1]), preds)
     return (first in LABEL_NAMES or _suffixed(first, "true")) and (second in preds or _suffixed(second, "pred"))
+
+
+def _names_crossentropy(name: str) -> bool:
+    lowered = name.lower()
+    return "crossentropy" in lowered or "cross_entropy" in lowered
 
 
 def says_loss(name: str) -> bool:
@@ -704,7 +709,12 @@ class LossDiscovery:
                 if self.test_file and not self._uses_tensor_api(info.node):
                     continue
                 factory = self._enclosing_factory(info)
-                names = (name,) if factory is None else (name, factory.node.name)
+                names: tuple[str, ...] = (name,) if factory is None else (name, factory.node.name)
+                if factory is not None and any(_names_crossentropy(n) for n in names):
+                    # the inner function of ``bayesian_categorical_crossentropy(T, C)``: a factory
+                    # named for a crossentropy returns a loss (a module-level ``categorical_
+                    # crossentropy(target, output)`` is Keras's own, left to its name)
+                    names += ("loss",)
                 params = positional_params(info.node)
                 if (any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
                         any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node))) \

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
@@ -32,7 +32,7 @@ from tfshape_lint.analysis.values import (
     elementwise,
     join,
 )
-from tfshape_lint.source import descendants
+from tfshape_lint.source import code_of, descendants
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
@@ -189,6 +189,17 @@ class Scope:
         for helper in self.helpers:
             yield from helper.all_scopes()
 
+    def in_evaluation_order(self, nodes: Iterable[_N]) -> list[_N]:
+        """``nodes`` (once each) in the order this body and the helpers it reached evaluated
+        them, the body's own first. A value's marks are a set, whose order changes with the
+        hash seed: a rule that reports one of several nodes picks it through this."""
+        order: dict[cst.CSTNode, int] = {}
+        for scope in self.all_scopes():
+            for node in scope.values:
+                order.setdefault(node, len(order))
+        unseen = len(order)
+        return sorted(dict.fromkeys(nodes), key=lambda node: (order.get(node, unseen), code_of(node) if node not in order else ""))
+
 
 @dataclass
 class ModuleFacts:
@@ -264,6 +275,9 @@ class Evaluator:
         self.scope = scope
         self.depth = depth
         self.closures: dict[str, tuple[FunctionNode, Env]] = {}
+        #: helper calls that return a function the helper defines (``make_step(true, pred)``),
+        #: with that function and the helper's bindings around it
+        self.returned_closures: dict[cst.Call, tuple[FunctionNode, Env]] = {}
 
     # -- entry points --------------------------------------------------------------------
     def run(self, bindings: dict[str, Value], closure: Env | None = None) -> Scope:
@@ -986,6 +1000,10 @@ class Evaluator:
             target = self.closures[fn_node.value]
         elif isinstance(fn_node, cst.Name) and fn_node.value in self.module.functions:
             target = (self.module.functions[fn_node.value], Env())
+        elif isinstance(fn_node, cst.Call):
+            # ``K.map_fn(make_step(true, pred), elems)``: the function the helper returns, which
+            # reads the helper's parameters
+            target = self.returned_closures.get(fn_node)
         if target is None:
             return None
         given = [self.values_get(el.value) for el in elems_node.elements] \
@@ -1027,6 +1045,10 @@ class Evaluator:
             sub.closures.update(self.closures)
         sub.run(bindings, closure)
         self.scope.helpers.append(helper)
+        inner = [sub.closures[expr.value] for expr, _ in helper.returns
+                 if isinstance(expr, cst.Name) and expr.value in sub.closures]
+        if len(inner) == 1:
+            self.returned_closures[node] = inner[0]
         returned = helper.returned()
         return returned if returned is not None else _unknown_call(args)
 

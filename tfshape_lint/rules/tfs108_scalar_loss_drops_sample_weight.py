@@ -323,13 +323,11 @@ class ScalarLossDropsSampleWeight(Rule):
         weights = "sample_weight" if loss.context is Context.SUBCLASS or "sample_weight" in passed else "class_weight"
         if self._documented_whole_batch(loss):
             return
-        order = {node: i for i, (node, _) in enumerate(loss.evaluated())}
         for _, value in loss.returns:
             if value.rank != 0 or not value.tensor:
                 continue
-            reductions = [r for r in dict.fromkeys(value.marked(Mark.FULL_REDUCTION))
+            reductions = [r for r in loss.in_evaluation_order(value.marked(Mark.FULL_REDUCTION))
                           if isinstance(r, cst.Call) and self._batch_input(loss, r)]
-            reductions.sort(key=lambda node: order.get(node, len(order)))
             if reductions:
                 # one claim per return: a ratio of two batch sums is one whole-batch statistic
                 self._report(loss, reductions[0], weights, alone=len(reductions) == 1)

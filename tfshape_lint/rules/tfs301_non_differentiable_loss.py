@@ -292,7 +292,7 @@ class NonDifferentiableLoss(Rule):
         if not cuts:
             self.report(self.loss.returns[-1][0] if self.loss else cst.Name("_"), op="an op")
             return
-        cuts = self._in_order(cuts)
+        cuts = self._ordered(cuts)
         zero = any(self._op(node) in _ZERO_GRADIENT_OPS for node in cuts)
         # one claim, one finding: "no path carries a gradient" is said once, at the first cut
         op = self._describe(cuts[0])
@@ -303,11 +303,10 @@ class NonDifferentiableLoss(Rule):
         else:
             self.report(cuts[0], op=op)
 
-    def _in_order(self, cuts: list[cst.CSTNode]) -> list[cst.CSTNode]:
-        """``cuts`` in the order the loss evaluates them: a value's marks are a set, whose order
-        changes from run to run, and the op a message names must not."""
-        order = {node: i for scope in self._scopes() for i, (node, _) in enumerate(scope.evaluated())}
-        return sorted(cuts, key=lambda node: order.get(node, len(order)))
+    def _ordered(self, cuts: list[cst.CSTNode]) -> list[cst.CSTNode]:
+        """``cuts`` in the order the loss evaluates them: the op a message names must not
+        change from run to run."""
+        return self.loss.in_evaluation_order(cuts) if self.loss is not None else cuts
 
     def _cut_nodes(self, value: Value) -> list[cst.CSTNode]:
         nodes = list(dict.fromkeys(value.marked(Mark.GRAD_CUT)))
@@ -332,7 +331,7 @@ class NonDifferentiableLoss(Rule):
             return  # a deliberate stop_gradient (straight-through estimators, targets)
         if cuts and all(self._numpy_call(node) for node in cuts):
             return  # TFS302 reports numpy on a tensor
-        op = self._describe(self._in_order(cuts)[0]) if cuts else "an op"
+        op = self._describe(self._ordered(cuts)[0]) if cuts else "an op"
         self.report(term, message=self.TERM_MESSAGE, severity=Severity.WARNING, op=op)
 
     def _value_anywhere(self, node: cst.CSTNode) -> Value | None:

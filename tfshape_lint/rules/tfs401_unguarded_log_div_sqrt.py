@@ -554,6 +554,18 @@ class UnguardedLogDivSqrt(Rule):
         Example('import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features))\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 fixed='import tensorflow as tf\n\ndef arcface_loss(labels, features):\n    sin_t = tf.sqrt(1.0 - tf.square(features) + 1e-7)\n    logits = 30.0 * (features * 0.87 - sin_t * 0.48)\n    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n',
                 line=4, note="(labels, features): the cosine an embedding head gives, as ArcFace losses name it"),
+        Example("import tensorflow as tf\n\n\ndef arcface_loss(embedding, labels, s=64.0):\n"
+                "    cos_t = tf.math.l2_normalize(embedding, axis=-1)\n"
+                "    sin_t = tf.sqrt(1.0 - tf.square(cos_t))\n"
+                "    logits = s * (cos_t * 0.87 - sin_t * 0.48)\n"
+                "    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n",
+                fixed="import tensorflow as tf\n\n\ndef arcface_loss(embedding, labels, s=64.0):\n"
+                      "    cos_t = tf.math.l2_normalize(embedding, axis=-1)\n"
+                      "    sin_t = tf.sqrt(1.0 - tf.square(cos_t) + 1e-7)\n"
+                      "    logits = s * (cos_t * 0.87 - sin_t * 0.48)\n"
+                      "    return tf.nn.softmax_cross_entropy_with_logits(labels, logits)\n",
+                line=6, note="(embedding, labels): a loss named so takes the prediction first, as TF1-era ArcFace "
+                             "code writes it"),
         Example("import tensorflow as tf\n\n"
                 "def arcface_logits(y_true, y_pred, s=64.0):\n"
                 "    cos_t = tf.clip_by_value(y_pred, -1.0, 1.0 - 1e-7)\n"

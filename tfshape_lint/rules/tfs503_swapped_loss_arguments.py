@@ -105,6 +105,13 @@ class SwappedLossArguments(Rule):
                 "model.compile(optimizer='adam', loss=js)\n",
                 note="both orders on purpose"),
         Example("import tensorflow as tf\n\n"
+                "def mixed_kl(y_true, y_pred):\n"
+                "    kl = tf.keras.losses.KLDivergence(reduction='none')\n"
+                "    m = 0.5 * (y_true + tf.nn.softmax(y_pred))\n"
+                "    return 0.5 * kl(y_true, m) + 0.5 * kl(m, y_true)\n\n"
+                "model.compile(optimizer='adam', loss=mixed_kl)\n",
+                note="both orders on purpose, with a mixture of labels and predictions on one side"),
+        Example("import tensorflow as tf\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    return tf.keras.losses.mean_squared_error(y_pred, y_true)\n",
                 note="mean squared error is symmetric"),
@@ -193,6 +200,20 @@ class SwappedLossArguments(Rule):
                 "        return -tf.reduce_mean(y_true * (1.0 - p) ** gamma * tf.math.log(p), axis=-1)\n"
                 "    return focal_loss_fixed\n",
                 line=4, note="a loss factory the file never calls: what it returns goes to compile"),
+        Example("import tensorflow as tf\n\n\n"
+                "def draw(true, pred, scale):\n"
+                "    def one(i):\n"
+                "        noisy = pred + tf.random.normal(tf.shape(pred)) * scale\n"
+                "        return tf.keras.losses.categorical_crossentropy(noisy, true, from_logits=True)\n"
+                "    return one\n\n\n"
+                "def mc_crossentropy(samples=10):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        scale = y_true * tf.nn.softplus(y_pred)\n"
+                "        draws = tf.map_fn(draw(y_true, y_pred, scale), tf.range(samples), fn_output_signature=tf.float32)\n"
+                "        return tf.reduce_mean(draws, axis=0)\n"
+                "    return loss\n",
+                line=7, note="in the function a helper returns for tf.map_fn; the noisy logits (their noise "
+                             "scaled by the labels) in the labels' place"),
     )
 
     # -- the loss's own signature ------------------------------------------------------------
@@ -228,7 +249,7 @@ class SwappedLossArguments(Rule):
             self.report(node, subject=f"{_code(node.func)} called with the constant {_code(pair[1])} as the prediction",
                         expects="built-in losses take (y_true, y_pred), the target first")
             return
-        if not (_only(first, Origin.Y_PRED) and _only(second, Origin.Y_TRUE)):
+        if not (_prediction_side(first) and _only(second, Origin.Y_TRUE)):
             return
         if self._also_called_in_order(node):
             return
@@ -272,7 +293,7 @@ class SwappedLossArguments(Rule):
             if pair is None:
                 continue
             a, b = (self.value(n) for n in pair)
-            if _only(a, Origin.Y_TRUE) and _only(b, Origin.Y_PRED):
+            if _only(a, Origin.Y_TRUE) and _prediction_side(b):
                 return True
         return False
 
@@ -310,6 +331,13 @@ def _first_two(node: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] 
 
 def _only(value: Value | None, origin: Origin) -> bool:
     return value is not None and value.origin == frozenset({origin})
+
+
+def _prediction_side(value: Value | None) -> bool:
+    """What the target slot holds when the call is swapped: computed from the prediction (with
+    the labels mixed in or not: ``pred + noise.sample()`` where the noise's scale reads the
+    labels). With the labels alone in the prediction's slot, no order of the two is right."""
+    return value is not None and Origin.Y_PRED in value.origin
 
 
 
