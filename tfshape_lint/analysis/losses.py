@@ -65,7 +65,8 @@ LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.lo
 
 
 #: calls that apply a function to each element of their input
-_MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
+#: the calls that apply a function to each element of a batch (one sample at a time)
+MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
 
 
 @dataclass(frozen=True)
@@ -787,7 +788,7 @@ class LossDiscovery:
         x[1])``): it gets one box or one sample, not a batch, and is no batch loss."""
         if self._mapping_calls is None:  # once per file: a file with many losses asks per loss
             self._mapping_calls = [c for c in self._calls
-                                   if (self.imports.canonical(ast_dotted(c.func)) or "") in _MAPPING]
+                                   if (self.imports.canonical(ast_dotted(c.func)) or "") in MAPPING]
         mapped_fns: list[ast.AST] = []
         for call in self._mapping_calls:
             fn = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fn"), None)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_ordering_branch
-from tfshape_lint.analysis.losses import Context, LossSpec, Role
+from tfshape_lint.analysis.losses import MAPPING, Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
@@ -1843,9 +1843,6 @@ LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_ke
 
 #: the value of a name the file never binds
 _UNBOUND = Value(tensor=True, tags=frozenset({Tag.FOREIGN}))
-
-#: functions that apply a function to each sample of a batch (axis 0 of their elements)
-MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
 
 
 def _one_sample(value: Value) -> Value:
