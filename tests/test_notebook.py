@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 
 import nbformat
 import pytest
@@ -172,3 +173,15 @@ def test_split_same_lines_maps_an_in_place_edit_back_to_cells() -> None:
            "    return tf.reduce_sum(t - p)  # noqa: TFS102\n"}
     with pytest.raises(ValueError, match="number of lines"):
         joined.split_same_lines(edited + "x = 1\n")
+
+
+def test_cells_without_ids_read_without_a_warning() -> None:
+    """An nbformat 4.5 notebook whose cells have no ``id`` (common in real repositories): nbformat
+    warns (MissingIDFieldWarning) when it reads one; the linter's output must not carry that."""
+    text = json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                                  "outputs": [], "source": "import tensorflow as tf\n"}],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert NotebookFile(text).cells == [("code", "import tensorflow as tf\n")]
+        validate(text)

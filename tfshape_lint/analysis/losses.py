@@ -13,6 +13,7 @@ import enum
 import re
 from dataclasses import dataclass, field, replace
 
+from tfshape_lint.analysis.builtin_losses import LOSS_FUNCTIONS
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, single_assignments
 from tfshape_lint.analysis.names import mentions
 
@@ -64,7 +65,6 @@ LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.lo
                         "tf.losses.Loss"})
 
 
-#: calls that apply a function to each element of their input
 #: the calls that apply a function to each element of a batch (one sample at a time)
 MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
 
@@ -180,6 +180,19 @@ def looks_like_loss_signature(name: str, params: list[str], *, registered: bool 
     if compound:
         return _labels_like(_snake(params[0])) and _preds_like(_snake(params[1]), preds)
     return (first in LABEL_NAMES or _suffixed(first, "true")) and (second in preds or _suffixed(second, "pred"))
+
+
+#: the built-in Loss classes (each computes one of the built-in loss functions)
+BUILTIN_LOSS_CLASSES = frozenset(form.cls for form in LOSS_FUNCTIONS.values())
+
+
+def _builtin_loss_class(canon: str | None) -> bool:
+    """``tf.keras.losses.SparseCategoricalCrossentropy`` as a base: a subclass overriding
+    ``call`` is a Loss whose ``Loss.__call__`` still reduces what the override returns."""
+    if canon is None:
+        return False
+    head, _, name = canon.rpartition(".")
+    return head in ("keras.losses", "tf.losses") and name in BUILTIN_LOSS_CLASSES
 
 
 def _names_crossentropy(name: str) -> bool:
@@ -659,7 +672,7 @@ class LossDiscovery:
                 for base in cls.bases:
                     dotted = ast_dotted(base)
                     canon = self.imports.canonical(dotted) if dotted else None
-                    if canon in LOSS_BASES or dotted in result:
+                    if canon in LOSS_BASES or dotted in result or _builtin_loss_class(canon):
                         result.add(name)
                         changed = True
                         break

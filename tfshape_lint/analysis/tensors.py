@@ -772,7 +772,8 @@ class Evaluator:
         if attr == "shape" and base.tensor:
             tags = {Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(base) else set())
             return Value(tensor=False, tags=frozenset(tags), origin=base.origin)
-        if attr == "dtype":
+        if attr == "dtype" or (attr in _SAME_DTYPE_ATTRIBUTES and base.has(Tag.DTYPE_OF)):
+            # ``y_pred.dtype.base_dtype``: still the tensor's own dtype
             return Value(tensor=False, tags=frozenset({Tag.DTYPE_OF}), origin=base.origin)
         if attr == "ndim":
             return PYTHON
@@ -1050,7 +1051,15 @@ class Evaluator:
         if len(inner) == 1:
             self.returned_closures[node] = inner[0]
         returned = helper.returned()
+        if returned is not None and returned.items and self._custom_gradient(fn):
+            # ``@tf.custom_gradient`` def returns ``(value, grad_fn)``; its callers get the value
+            return returned.items[0]
         return returned if returned is not None else _unknown_call(args)
+
+    def _custom_gradient(self, fn: FunctionNode) -> bool:
+        return isinstance(fn, cst.FunctionDef) and any(
+            self.module.imports.canonical(cst_dotted(d.decorator) or "") == "tf.custom_gradient"
+            for d in fn.decorators)
 
     def _transfer(self, spec: OpSpec, node: cst.Call, args: list[Value], env: Env, canon: str) -> Value:
         if spec.kind is Kind.COND:  # its lambda branches read the names around the call
@@ -1840,6 +1849,10 @@ PYTHON_MATH = frozenset({"sqrt", "log", "log2", "log10", "log1p", "exp", "expm1"
                          "gamma", "lgamma", "radians", "degrees"})
 LIBRARY_ROOTS = frozenset({"tf", "K", "ops", "np", "keras", "tensorflow", "tf_keras", "numpy", "builtins", "math"})
 
+
+#: attributes of a ``tf.DType`` that name the same float or int kind (``base_dtype`` drops a
+#: reference; ``real_dtype`` of a float is itself)
+_SAME_DTYPE_ATTRIBUTES = frozenset({"base_dtype", "real_dtype", "as_numpy_dtype"})
 
 #: the value of a name the file never binds
 _UNBOUND = Value(tensor=True, tags=frozenset({Tag.FOREIGN}))

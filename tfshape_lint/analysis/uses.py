@@ -73,6 +73,10 @@ class _UseWalk:
             return self._bound_name_decides(scope, parent, depth)
         if isinstance(parent, cst.Return) and parent.value is child:
             return self._returned_decides(scope, depth)
+        if isinstance(parent, cst.Lambda) and parent.body is child and parent is scope.node:
+            # ``map_fn(lambda x: reduce_max(iou(x[0], x[1]), -1), ...)``: the lambda's value is
+            # what its call (the mapping) stacks
+            return self._returned_decides(scope, depth)
         return False
 
     def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
@@ -111,8 +115,7 @@ class _UseWalk:
         """A helper's return value: what each call the analysis evaluated does with it."""
         if not scope.is_helper or scope.parent is None or not scope.callers:
             return False
-        returns = descendants(scope.node, cst.Return)
-        if len(returns) != 1:
+        if not isinstance(scope.node, cst.Lambda) and len(descendants(scope.node, cst.Return)) != 1:
             return False
         return all(self.decides(scope.parent, call, depth + 1) for call in scope.callers)
 

@@ -74,6 +74,16 @@ class LossReturnsSequence(Rule):
     recipe = Recipe("fit_step", {}, "one fit step: stacking error or the mean of the parts")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef tempered_loss(y_true, y_pred):\n"
+                "    @tf.custom_gradient\n"
+                "    def _with_grad(activations):\n"
+                "        probs = tf.nn.softmax(activations)\n"
+                "        values = -y_true * tf.math.log(probs + 1e-7)\n\n"
+                "        def grad(d):\n"
+                "            return d * (probs - y_true)\n"
+                "        return values, grad\n\n"
+                "    return tf.reduce_sum(_with_grad(y_pred), -1)\n",
+                note="a tf.custom_gradient function returns (value, gradient function); its callers get the value"),
         Example("import tensorflow as tf\n\n\n"
                 "def confusion(y_true, y_pred):\n"
                 "    p = tf.clip_by_value(y_pred, 0.0, 1.0)\n"

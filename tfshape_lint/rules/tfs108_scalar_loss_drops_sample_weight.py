@@ -306,6 +306,15 @@ class ScalarLossDropsSampleWeight(Rule):
                       "    mse = K.mean(K.square(y_true - y_pred), axis=-1)\n    return 0.7 * mse\n\n"
                       "model.compile(optimizer='adam', loss=weighted)\nmodel.fit(x, y, sample_weight=w)\n",
                 line=4, note="a scalar times a loss weight is still one number for the whole batch"),
+        Example("import tensorflow as tf\n\n\n"
+                "class MaskedCrossentropy(tf.keras.losses.SparseCategoricalCrossentropy):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        loss = super().call(y_true, y_pred)\n"
+                "        mask = tf.cast(tf.not_equal(y_true, 0), loss.dtype)\n"
+                "        return tf.reduce_sum(loss * mask) / tf.reduce_sum(mask)\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=MaskedCrossentropy(from_logits=True))\n",
+                fixed=None, line=8, note="a subclass of a built-in Loss: Loss.__call__ still applies the weights to what "
+                             "call returns"),
     )
 
     def applies(self, loss: Scope) -> bool:

@@ -82,6 +82,13 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
+                "def soft_f1_loss(y_true, y_pred):\n"
+                "    tp = tf.reduce_sum(y_pred * y_true, axis=0)\n"
+                "    fp = tf.reduce_sum(y_pred * (1.0 - y_true), axis=0)\n"
+                "    eps = tf.constant(K.epsilon(), y_pred.dtype.base_dtype)\n"
+                "    return 1.0 - 2.0 * tp / (2.0 * tp + fp + eps)\n",
+                note="a constant created with the prediction's own dtype (base_dtype of its dtype) is float"),
         Example("from keras import backend as K\n\n\ndef smooth_l1(y_true, y_pred):\n"
                 "    x = y_true - y_pred\n"
                 "    x_abs = K.abs(x)\n"

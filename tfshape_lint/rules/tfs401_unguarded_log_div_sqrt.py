@@ -128,6 +128,23 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef emd_loss(y_true, y_pred):\n"
+                "    cdf_true = tf.cumsum(y_true, axis=-1)\n"
+                "    cdf_pred = tf.cumsum(y_pred, axis=-1)\n"
+                "    return tf.sqrt(tf.reduce_mean(tf.square(tf.abs(cdf_true - cdf_pred)), axis=-1))\n",
+                note="an earth mover's distance: the root of a mean of squared differences between the "
+                     "labels' and the predictions' CDFs, 0 only for an exact prediction"),
+        Example("import tensorflow as tf\n\n\ndef box_iou(a, b):\n"
+                "    inter = tf.reduce_prod(tf.minimum(a[..., 2:], b[..., 2:]), axis=-1)\n"
+                "    union = tf.reduce_prod(a[..., 2:], axis=-1) + tf.reduce_prod(b[..., 2:], axis=-1) - inter\n"
+                "    return inter / union\n\n\n"
+                "def yolo_loss(y_true, y_pred):\n"
+                "    best_iou = tf.map_fn(lambda x: tf.reduce_max(box_iou(x[0][:, None], x[1][None, :]), axis=-1),\n"
+                "                         (y_pred, y_true), fn_output_signature=tf.float32)\n"
+                "    ignore = tf.cast(best_iou < 0.5, tf.float32)\n"
+                "    return tf.reduce_sum(ignore * tf.square(y_true[..., 4] - y_pred[..., 4]), axis=-1)\n",
+                note="an IoU that only builds YOLO's ignore mask (through the function tf.map_fn applies): a NaN "
+                     "compares False and carries no gradient"),
         Example("import keras\n"
                 "from keras import ops\n"
                 "\n"
@@ -841,6 +858,10 @@ class UnguardedLogDivSqrt(Rule):
         while isinstance(difference, cst.BinaryOperation) and isinstance(difference.operator, cst.Multiply) \
                 and literal(difference.left) is not NOT_LITERAL:
             difference = difference.right  # ``square(2.0 * (t - p))``
+        if isinstance(difference, cst.Call) and len(difference.args) == 1:
+            spec, _ = self.ranges.spec(difference)
+            if spec is not None and spec.op == "abs":  # ``square(abs(cdf_t - cdf_p))``: the same square
+                difference = self.ranges.definition(difference.args[0].value, loss)
         if isinstance(difference, cst.BinaryOperation) and isinstance(difference.operator, cst.Subtract):
             return self._label_and_prediction(difference.left, difference.right)
         if isinstance(difference, cst.Call) and len(difference.args) >= 2:

@@ -689,9 +689,15 @@ def _ctc(scope: ast.AST) -> bool:
 
 def _sparse_crossentropy(scope: ast.AST) -> bool:
     """The loss (or its class, ``__init__`` included) computes a sparse categorical
-    crossentropy: its labels are class indices, not scores shaped like the prediction."""
-    return any(isinstance(node, ast.Call) and "sparse_categorical" in _dotted(node.func).lower().replace(
-        "sparsecategorical", "sparse_categorical") for node in ast.walk(scope))
+    crossentropy: its labels are class indices, not scores shaped like the prediction. A
+    subclass of ``SparseCategoricalCrossentropy`` (``super().call(y_true, y_pred)``) too."""
+    return any((isinstance(node, ast.Call) and _names_sparse_crossentropy(node.func))
+               or (isinstance(node, ast.ClassDef) and any(_names_sparse_crossentropy(b) for b in node.bases))
+               for node in ast.walk(scope))
+
+
+def _names_sparse_crossentropy(node: ast.expr) -> bool:
+    return "sparse_categorical" in _dotted(node).lower().replace("sparsecategorical", "sparse_categorical")
 
 
 def ladder() -> list[dict[str, Any]]:
