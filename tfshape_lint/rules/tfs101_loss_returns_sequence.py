@@ -74,15 +74,22 @@ class LossReturnsSequence(Rule):
     recipe = Recipe("fit_step", {}, "one fit step: stacking error or the mean of the parts")
 
     good = (
-        Example("import tensorflow as tf\n\n\ndef tempered_loss(y_true, y_pred):\n"
+        Example("import tensorflow as tf\nfrom keras.src.losses import LossFunctionWrapper\n\n\n"
+                "def tempered_loss(labels, activations):\n"
                 "    @tf.custom_gradient\n"
-                "    def _with_grad(activations):\n"
-                "        probs = tf.nn.softmax(activations)\n"
-                "        values = -y_true * tf.math.log(probs + 1e-7)\n\n"
+                "    def _with_grad(logits):\n"
+                "        probs = tf.nn.softmax(logits)\n"
+                "        values = -tf.reduce_sum(labels * tf.math.log(probs + 1e-7), -1)\n\n"
                 "        def grad(d):\n"
-                "            return d * (probs - y_true)\n"
+                "            return d[..., None] * (probs - labels)\n"
                 "        return values, grad\n\n"
-                "    return tf.reduce_sum(_with_grad(y_pred), -1)\n",
+                "    values = _with_grad(activations)\n"
+                "    return values\n\n\n"
+                "def tempered(y_true, y_pred, t1):\n"
+                "    return tempered_loss(y_true, y_pred)\n\n\n"
+                "class Tempered(LossFunctionWrapper):\n"
+                "    def __init__(self, t1=0.5, reduction=\"sum_over_batch_size\", name=\"tempered\"):\n"
+                "        super().__init__(tempered, reduction=reduction, name=name, t1=t1)\n",
                 note="a tf.custom_gradient function returns (value, gradient function); its callers get the value"),
         Example("import tensorflow as tf\n\n\n"
                 "def confusion(y_true, y_pred):\n"
