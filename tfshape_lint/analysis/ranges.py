@@ -1254,7 +1254,7 @@ def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: S
         low = Low.NONNEG if op == "count" else (x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
         if op == "sum" and x.peak_one:
             low = Low.SAFE  # sum(exp(x - max(x))) >= exp(0) = 1: the stable logsumexp/softmax
-        elif op == "sum" and _many_positive_terms(r, node, x, scope):
+        elif op == "sum" and (_many_positive_terms(r, node, x, scope) or _sum_of_exps(r, node, x, scope)):
             low = Low.SAFE
         return combine([x], low, label_sum=_label_count(r, node, x, scope))
     if op in ("mean", "max", "min"):
@@ -1281,6 +1281,21 @@ def _many_positive_terms(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> b
     if _from_gradient(r, operand, scope, 0):
         return True
     return call_arg(node, 1, "axis") is None
+
+
+def _sum_of_exps(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> bool:
+    """``log(reduce_sum(exp(logits), -1))``, a log-sum-exp: 0 only where every term of the sum
+    underflows (every logit below about -103 in float32), and a softmax normaliser does not
+    change when all logits shift, so training does not push them there. Masked or
+    label-selected terms (a contrastive denominator over an empty selection) stay flagged."""
+    if not (x.pred and not x.label and not x.label_sum):
+        return False
+    summed = call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor")
+    operand = r.definition(summed, scope) if summed is not None else None
+    if not isinstance(operand, cst.Call):
+        return False
+    spec, _ = r.spec(operand)
+    return spec is not None and spec.op == "exp"
 
 
 _GRADIENT_CALLS = frozenset({"gradients", "gradient", "batch_jacobian", "jacobian"})

@@ -129,3 +129,80 @@ def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:
         return True
     return isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.AssignTarget)) and \
         getattr(parent, "name", getattr(parent, "target", None)) is name
+
+
+#: elementwise ops (broadcasting their operands): a squeezed operand's lost batch axis of size 1
+#: broadcasts back, so where their result goes decides
+_ELEMENTWISE_KINDS = frozenset({Kind.UNARY, Kind.CUT_UNARY, Kind.BINARY, Kind.COMPARE, Kind.WHERE,
+                                Kind.CAST, Kind.CLIP, Kind.IDENTITY})
+
+
+def only_fully_reduced(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -> bool:
+    """Whether every use of ``node``'s value (an expression of ``scope``'s body) goes through
+    elementwise operations into a reduction over all axes (``reduce_mean(x)`` with no axis)
+    before anything else sees it: then the shape the value has (a squeeze that also dropped a
+    batch axis of size 1, an unknown rank in ``fit``) cannot change the result, which is one
+    number either way. Positive evidence only, as :func:`only_decides`."""
+    return _ReductionWalk(imports).reduced(scope, node, 0)
+
+
+class _ReductionWalk:
+    def __init__(self, imports: ImportTable) -> None:
+        self.imports = imports
+
+    def reduced(self, scope: Scope, expr: cst.CSTNode, depth: int) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        parents = scope.memo("parents", lambda: parent_map(scope.node))
+        child, parent = expr, parents.get(expr)
+        while True:
+            if isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation, cst.ComparisonTarget,
+                                   cst.Comparison)):
+                child, parent = parent, parents.get(parent)
+                continue
+            if isinstance(parent, cst.Arg):
+                call = parents.get(parent)
+                if not isinstance(call, cst.Call):
+                    return False
+                verdict = self._call_use(call, parent)
+                if verdict is not None:
+                    return verdict
+                child, parent = call, parents.get(call)
+                continue
+            break
+        if isinstance(parent, cst.Assign) and parent.value is child:
+            return self._bound_name_reduced(scope, parent, depth)
+        return False
+
+    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
+        """True: a reduction over all axes; None: elementwise (follow the call); False: else."""
+        dotted = cst_dotted(call.func)
+        canon = self.imports.canonical(dotted) if dotted is not None else None
+        if canon in ("builtins.print", "print"):
+            return True  # shown, not computed with
+        spec = lookup(canon)
+        if spec is None:
+            return False
+        if spec.kind is Kind.PRINT:
+            return True
+        if spec.kind is Kind.REDUCE:
+            first = bool(call.args) and call.args[0] is arg and arg.keyword is None
+            return first and spec.op in ("mean", "sum") and all(
+                a.keyword is None or a.keyword.value not in ("axis", "keepdims", "keep_dims")
+                for a in call.args) and len(call.args) == 1
+        return None if spec.kind in _ELEMENTWISE_KINDS else False
+
+    def _bound_name_reduced(self, scope: Scope, assign: cst.Assign, depth: int) -> bool:
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            return False
+        target = assign.targets[0].target
+        name = target.value
+        parents = scope.memo("parents", lambda: parent_map(scope.node))
+        # ``y = tf.squeeze(y)``: the ``y`` read inside the value is the old one
+        inside = {id(n) for n in descendants(assign.value, cst.Name)}
+        loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
+                 and id(n) not in inside and not _is_declaration(parents.get(n), n)]
+        # every read of the name anywhere, whichever binding it sees (``acc = equal(...)`` then
+        # ``acc = logical_or(acc, mask)``): a rebinding to something else is read somewhere too,
+        # and that read must pass as well
+        return bool(loads) and all(self.reduced(scope, load, depth + 1) for load in loads)

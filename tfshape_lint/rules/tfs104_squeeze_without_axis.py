@@ -6,6 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.uses import only_fully_reduced
 from tfshape_lint.analysis.values import Mark
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, literal, minus_one, with_keyword
@@ -16,6 +17,11 @@ class SqueezeWithoutAxis(Rule):
     """## What it does
     Flags `tf.squeeze`, `K.squeeze`, `keras.ops.squeeze` or `np.squeeze` called without an
     `axis` on a tensor that still has its batch axis, inside a loss.
+
+    Not flagged: a squeezed value whose every use goes through elementwise operations
+    (arithmetic, comparisons, `where`, casts) into a mean or sum over all axes, or into a print
+    (`tf.reduce_mean(tf.abs(tf.where(mask, tf.squeeze(y_pred), 0.0) - y_true))`, a metric's
+    usual shape): a batch of one broadcasts back and the result is one number whatever the rank.
 
     ## Why is this bad?
     Without an axis, squeeze removes *every* dimension of size 1, including the batch axis
@@ -59,6 +65,15 @@ class SqueezeWithoutAxis(Rule):
     recipe = Recipe("batch_one_and_partial", {}, "batch of 1 and a partial last batch in fit")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def masked_age_mae(y_true, y_pred):\n"
+                "    y_pred = tf.squeeze(y_pred)\n"
+                "    mask = tf.not_equal(y_true, -1)\n"
+                "    err = tf.where(mask, y_pred, 0.0) - tf.where(mask, tf.cast(y_true, tf.float32), 0.0)\n"
+                "    return tf.reduce_mean(tf.abs(err))\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=\"mse\", metrics=[masked_age_mae])\n",
+                note="the squeezed prediction only reaches a mean over all axes through elementwise ops: "
+                     "one number at any batch size and rank"),
         Example("import numpy as np\nfrom tensorflow import keras as k\n\n"
                 "def dice_score(y_true, y_pred):\n"
                 "    t, p = np.squeeze(y_true), np.squeeze(y_pred)\n"
@@ -180,6 +195,8 @@ class SqueezeWithoutAxis(Rule):
         value = self.value(target) if target is not None else None
         if value is None or not value.batch:
             return
+        if self.loss is not None and only_fully_reduced(self.loss, node, self.index.imports):
+            return  # ``reduce_mean(abs(where(mask, squeeze(p), 0.) - t))``: one number whatever the shape
         # axis=-1 is the fix for the usual (B, 1); a tf.slice may leave several axes of size 1
         # (``[-1, -1, 1]`` of a (B, T, C) tensor), where it would keep one of them
         fix = with_keyword(node, "axis", minus_one()) if axis is None and not value.marked(Mark.SLICE) else None

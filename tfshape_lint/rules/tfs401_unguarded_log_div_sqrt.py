@@ -60,7 +60,10 @@ class UnguardedLogDivSqrt(Rule):
     function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
     with `mask = cast(equal(d, 0))` on a non-negative `d`,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
-    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. Names are split into
+    `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. A log-sum-exp of the
+    predictions (`log(reduce_sum(exp(logits), axis))`, no mask or label weighting the terms) is
+    not flagged: it is 0 only where every term underflows (every logit below about -103), and
+    a softmax normaliser does not change when all logits shift. Names are split into
     words at underscores, digits and camelCase: `epsilon`, `EPS_2` and `label_smoothing` are
     epsilons, `steps` is not. A local name for a module (`K = tensorflow.keras.backend` inside
     the loss) is read like an import when the file binds that name to nothing else, and
@@ -128,6 +131,10 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef softmax_nll(y_true, y_pred):\n"
+                "    log_norm = tf.math.log(tf.reduce_sum(tf.exp(y_pred), axis=1))\n"
+                "    return -tf.reduce_mean((y_pred - log_norm[:, None]) * y_true, axis=-1)\n",
+                note="a log-sum-exp over the classes: every logit would have to underflow"),
         Example("import tensorflow as tf\n\n\ndef emd_loss(y_true, y_pred):\n"
                 "    cdf_true = tf.cumsum(y_true, axis=-1)\n"
                 "    cdf_pred = tf.cumsum(y_pred, axis=-1)\n"
