@@ -2099,12 +2099,25 @@ def _is_staticmethod(fn: cst.FunctionDef) -> bool:
 
 
 def init_assignments(init: cst.FunctionDef, attr: str) -> list[cst.BaseExpression]:
-    """The values ``__init__``'s own top-level statements assign to ``self.<attr>``."""
+    """The values ``__init__``'s own top-level statements assign to ``self.<attr>``, also as
+    one element of a tuple assignment (``self.lo, self.hi = lo, hi``)."""
     if not isinstance(init.body, cst.IndentedBlock):
         return []
-    return [stmt.value for line in init.body.body if isinstance(line, cst.SimpleStatementLine)
-            for stmt in line.body if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1
-            and _self_attribute(stmt.targets[0].target) == attr]
+    found: list[cst.BaseExpression] = []
+    for line in init.body.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for stmt in line.body:
+            if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0].target
+            if _self_attribute(target) == attr:
+                found.append(stmt.value)
+            elif isinstance(target, cst.Tuple) and isinstance(stmt.value, cst.Tuple) \
+                    and len(target.elements) == len(stmt.value.elements):
+                found += [value.value for element, value in zip(target.elements, stmt.value.elements)
+                          if _self_attribute(element.value) == attr]
+    return found
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:

@@ -55,8 +55,8 @@ class UnguardedLogDivSqrt(Rule):
     Guards that silence it: `clip_by_value`/`K.clip`/`keras.ops.clip` with a positive lower
     bound, `+ epsilon` (a literal, `K.epsilon()`, `keras.config.epsilon()`, a parameter or
     attribute with a word in its name starting with `eps`, `smooth` or `tiny`, or the words
-    `delta_min`, an attribute the Loss's `__init__` sets once to a positive number or to a
-    parameter whose default is one, `self.std_const = std_const` with `std_const=1e-4`, and a
+    `delta_min`, an attribute the Loss's `__init__` sets once (alone or in a tuple assignment) to a positive
+    number or to a parameter whose default is one, `self.std_const = std_const` with `std_const=1e-4`, and a
     function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
     with `mask = cast(equal(d, 0))` on a non-negative `d`,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
@@ -131,6 +131,17 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass MagFaceLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, min_norm=10.0, max_norm=110.0, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.min_norm, self.max_norm = min_norm, max_norm\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        logits, norm = y_pred[:, :-1], y_pred[:, -1]\n"
+                "        norm = tf.clip_by_value(norm, self.min_norm, self.max_norm)\n"
+                "        ce = tf.keras.losses.categorical_crossentropy(y_true[:, :-1], logits, from_logits=True)\n"
+                "        return ce + norm / (self.max_norm ** 2) + 1.0 / norm\n",
+                note="clipped below by an attribute __init__ sets (in a tuple assignment) from a parameter "
+                     "whose default is 10"),
         Example("import tensorflow as tf\n\n\ndef softmax_nll(y_true, y_pred):\n"
                 "    log_norm = tf.math.log(tf.reduce_sum(tf.exp(y_pred), axis=1))\n"
                 "    return -tf.reduce_mean((y_pred - log_norm[:, None]) * y_true, axis=-1)\n",
