@@ -39,22 +39,35 @@ def only_decides(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -
     """Whether every use of ``node``'s value (an expression of ``scope``'s body) ends in a
     comparison, an ``argmax``/``argmin`` or a shape/dtype query, so that no NaN or inf it
     holds can reach the loss's value or its gradient."""
-    return _UseWalk(imports).decides(scope, node, 0)
+    return _DecisionWalk(imports).follow(scope, node, 0)
 
 
-class _UseWalk:
+def only_fully_reduced(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -> bool:
+    """Whether every use of ``node``'s value (an expression of ``scope``'s body) goes through
+    elementwise operations into a reduction over all axes (``reduce_mean(x)`` with no axis)
+    before anything else sees it: then the shape the value has (a squeeze that also dropped a
+    batch axis of size 1, an unknown rank in ``fit``) cannot change the result, which is one
+    number either way. Positive evidence only, as :func:`only_decides`."""
+    return _ReductionWalk(imports).follow(scope, node, 0)
+
+
+class _Walk:
+    """Follows every use of a value up the tree, through call arguments and the names it is
+    bound to; a subclass says what each call does with it (:meth:`_call_use`), which parents
+    it climbs through (:meth:`_climbs`) and what the first other parent means (:meth:`_ends`)."""
+
+    #: a name bound more than once ends the walk (its reads may see another value)
+    single_store = True
+
     def __init__(self, imports: ImportTable) -> None:
         self.imports = imports
 
-    def decides(self, scope: Scope, expr: cst.CSTNode, depth: int) -> bool:
+    def follow(self, scope: Scope, expr: cst.CSTNode, depth: int) -> bool:
         if depth > _MAX_DEPTH:
             return False
         parents = scope.memo("parents", lambda: parent_map(scope.node))
         child, parent = expr, parents.get(expr)
-        while isinstance(parent, (cst.Arg, cst.ComparisonTarget)) or (
-                isinstance(parent, cst.Subscript) and parent.value is child):
-            if isinstance(parent, cst.ComparisonTarget):
-                return True
+        while True:
             if isinstance(parent, cst.Arg):
                 call = parents.get(parent)
                 if not isinstance(call, cst.Call):
@@ -63,27 +76,54 @@ class _UseWalk:
                 if verdict is not None:
                     return verdict
                 child, parent = call, parents.get(call)
-            else:
+            elif parent is not None and self._climbs(parent, child):
                 child, parent = parent, parents.get(parent)
-        if isinstance(parent, cst.Comparison):
-            return True
-        if isinstance(parent, cst.Attribute) and parent.value is child:
-            return parent.attr.value in _DESCRIPTIVE_ATTRIBUTES
+            else:
+                break
         if isinstance(parent, cst.Assign) and parent.value is child:
-            return self._bound_name_decides(scope, parent, depth)
-        if isinstance(parent, cst.Return) and parent.value is child:
-            return self._returned_decides(scope, depth)
-        if isinstance(parent, cst.Lambda) and parent.body is child and parent is scope.node:
-            # ``map_fn(lambda x: reduce_max(iou(x[0], x[1]), -1), ...)``: the lambda's value is
-            # what its call (the mapping) stacks
-            return self._returned_decides(scope, depth)
+            return self._bound_name(scope, parent, depth)
+        return self._ends(scope, parent, child, depth)
+
+    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
+        """True: the walk's question is answered yes on this path; False: no (an unknown use);
+        None: the call carries the value on (follow the call's own uses)."""
+        raise NotImplementedError
+
+    def _climbs(self, parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+        raise NotImplementedError
+
+    def _ends(self, scope: Scope, parent: cst.CSTNode | None, child: cst.CSTNode, depth: int) -> bool:
         return False
+
+    def _canonical(self, call: cst.Call) -> str | None:
+        dotted = cst_dotted(call.func)
+        return self.imports.canonical(dotted) if dotted is not None else None
+
+    def _bound_name(self, scope: Scope, assign: cst.Assign, depth: int) -> bool:
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            return False
+        target = assign.targets[0].target
+        name = target.value
+        if self.single_store:
+            stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
+            if len(stores) != 1 or any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
+                return False
+        parents = scope.memo("parents", lambda: parent_map(scope.node))
+        # ``y = tf.squeeze(y)``: the ``y`` read inside the value is the old one
+        inside = {id(n) for n in descendants(assign.value, cst.Name)}
+        loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
+                 and id(n) not in inside and not _is_declaration(parents.get(n), n)]
+        return bool(loads) and all(self.follow(scope, load, depth + 1) for load in loads)
+
+
+class _DecisionWalk(_Walk):
+    def _climbs(self, parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+        return isinstance(parent, cst.ComparisonTarget) or (isinstance(parent, cst.Subscript) and parent.value is child)
 
     def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
         """True: the call only decides; False: it may carry the value on in an unknown way;
         None: it carries the value unchanged (follow the call's own uses)."""
-        dotted = cst_dotted(call.func)
-        canon = self.imports.canonical(dotted) if dotted is not None else None
+        canon = self._canonical(call)
         if canon in _SINK_NAMES:
             return True
         spec = lookup(canon)
@@ -98,26 +138,58 @@ class _UseWalk:
             return None  # a value branch of where(cond, a, b)
         return False
 
-    def _bound_name_decides(self, scope: Scope, assign: cst.Assign, depth: int) -> bool:
-        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
-            return False
-        target = assign.targets[0].target
-        name = target.value
-        stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
-        if len(stores) != 1 or any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
-            return False
-        loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target]
-        parents = scope.memo("parents", lambda: parent_map(scope.node))
-        loads = [n for n in loads if not _is_declaration(parents.get(n), n)]
-        return bool(loads) and all(self.decides(scope, load, depth + 1) for load in loads)
+    def _ends(self, scope: Scope, parent: cst.CSTNode | None, child: cst.CSTNode, depth: int) -> bool:
+        if isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
+            return True
+        if isinstance(parent, cst.Attribute) and parent.value is child:
+            return parent.attr.value in _DESCRIPTIVE_ATTRIBUTES
+        if isinstance(parent, cst.Return) and parent.value is child:
+            return self._returned(scope, depth)
+        if isinstance(parent, cst.Lambda) and parent.body is child and parent is scope.node:
+            # ``map_fn(lambda x: reduce_max(iou(x[0], x[1]), -1), ...)``: the lambda's value is
+            # what its call (the mapping) stacks
+            return self._returned(scope, depth)
+        return False
 
-    def _returned_decides(self, scope: Scope, depth: int) -> bool:
+    def _returned(self, scope: Scope, depth: int) -> bool:
         """A helper's return value: what each call the analysis evaluated does with it."""
         if not scope.is_helper or scope.parent is None or not scope.callers:
             return False
         if not isinstance(scope.node, cst.Lambda) and len(descendants(scope.node, cst.Return)) != 1:
             return False
-        return all(self.decides(scope.parent, call, depth + 1) for call in scope.callers)
+        return all(self.follow(scope.parent, call, depth + 1) for call in scope.callers)
+
+
+#: elementwise ops (broadcasting their operands): a squeezed operand's lost batch axis of size 1
+#: broadcasts back, so where their result goes decides
+_ELEMENTWISE_KINDS = frozenset({Kind.UNARY, Kind.CUT_UNARY, Kind.BINARY, Kind.COMPARE, Kind.WHERE,
+                                Kind.CAST, Kind.CLIP, Kind.IDENTITY})
+
+
+class _ReductionWalk(_Walk):
+    #: every read of the name anywhere, whichever binding it sees (``acc = equal(...)`` then
+    #: ``acc = logical_or(acc, mask)``): a rebinding to something else is read somewhere too,
+    #: and that read must pass as well
+    single_store = False
+
+    def _climbs(self, parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+        return isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation, cst.ComparisonTarget, cst.Comparison))
+
+    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
+        """True: a reduction over all axes or a print; None: elementwise (follow the call);
+        False: anything else."""
+        canon = self._canonical(call)
+        if canon in ("builtins.print", "print"):
+            return True  # shown, not computed with
+        spec = lookup(canon)
+        if spec is None:
+            return False
+        if spec.kind is Kind.PRINT:
+            return True
+        if spec.kind is Kind.REDUCE:
+            first = bool(call.args) and call.args[0] is arg and arg.keyword is None
+            return first and spec.op in ("mean", "sum") and len(call.args) == 1
+        return None if spec.kind in _ELEMENTWISE_KINDS else False
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:
@@ -129,80 +201,3 @@ def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:
         return True
     return isinstance(parent, (cst.Param, cst.FunctionDef, cst.ClassDef, cst.AssignTarget)) and \
         getattr(parent, "name", getattr(parent, "target", None)) is name
-
-
-#: elementwise ops (broadcasting their operands): a squeezed operand's lost batch axis of size 1
-#: broadcasts back, so where their result goes decides
-_ELEMENTWISE_KINDS = frozenset({Kind.UNARY, Kind.CUT_UNARY, Kind.BINARY, Kind.COMPARE, Kind.WHERE,
-                                Kind.CAST, Kind.CLIP, Kind.IDENTITY})
-
-
-def only_fully_reduced(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -> bool:
-    """Whether every use of ``node``'s value (an expression of ``scope``'s body) goes through
-    elementwise operations into a reduction over all axes (``reduce_mean(x)`` with no axis)
-    before anything else sees it: then the shape the value has (a squeeze that also dropped a
-    batch axis of size 1, an unknown rank in ``fit``) cannot change the result, which is one
-    number either way. Positive evidence only, as :func:`only_decides`."""
-    return _ReductionWalk(imports).reduced(scope, node, 0)
-
-
-class _ReductionWalk:
-    def __init__(self, imports: ImportTable) -> None:
-        self.imports = imports
-
-    def reduced(self, scope: Scope, expr: cst.CSTNode, depth: int) -> bool:
-        if depth > _MAX_DEPTH:
-            return False
-        parents = scope.memo("parents", lambda: parent_map(scope.node))
-        child, parent = expr, parents.get(expr)
-        while True:
-            if isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation, cst.ComparisonTarget,
-                                   cst.Comparison)):
-                child, parent = parent, parents.get(parent)
-                continue
-            if isinstance(parent, cst.Arg):
-                call = parents.get(parent)
-                if not isinstance(call, cst.Call):
-                    return False
-                verdict = self._call_use(call, parent)
-                if verdict is not None:
-                    return verdict
-                child, parent = call, parents.get(call)
-                continue
-            break
-        if isinstance(parent, cst.Assign) and parent.value is child:
-            return self._bound_name_reduced(scope, parent, depth)
-        return False
-
-    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
-        """True: a reduction over all axes; None: elementwise (follow the call); False: else."""
-        dotted = cst_dotted(call.func)
-        canon = self.imports.canonical(dotted) if dotted is not None else None
-        if canon in ("builtins.print", "print"):
-            return True  # shown, not computed with
-        spec = lookup(canon)
-        if spec is None:
-            return False
-        if spec.kind is Kind.PRINT:
-            return True
-        if spec.kind is Kind.REDUCE:
-            first = bool(call.args) and call.args[0] is arg and arg.keyword is None
-            return first and spec.op in ("mean", "sum") and all(
-                a.keyword is None or a.keyword.value not in ("axis", "keepdims", "keep_dims")
-                for a in call.args) and len(call.args) == 1
-        return None if spec.kind in _ELEMENTWISE_KINDS else False
-
-    def _bound_name_reduced(self, scope: Scope, assign: cst.Assign, depth: int) -> bool:
-        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
-            return False
-        target = assign.targets[0].target
-        name = target.value
-        parents = scope.memo("parents", lambda: parent_map(scope.node))
-        # ``y = tf.squeeze(y)``: the ``y`` read inside the value is the old one
-        inside = {id(n) for n in descendants(assign.value, cst.Name)}
-        loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
-                 and id(n) not in inside and not _is_declaration(parents.get(n), n)]
-        # every read of the name anywhere, whichever binding it sees (``acc = equal(...)`` then
-        # ``acc = logical_or(acc, mask)``): a rebinding to something else is read somewhere too,
-        # and that read must pass as well
-        return bool(loads) and all(self.reduced(scope, load, depth + 1) for load in loads)
