@@ -22,10 +22,14 @@ def onehot_loss(y_true, y_pred):
     return tf.keras.losses.categorical_crossentropy(onehot, y_pred)
 
 
+def _mean_square(a, b):
+    return tf.reduce_mean(tf.square(a - b))
+
+
 class SequenceLoss(tf.keras.losses.Loss):
     def call(self, y_true, y_pred):
-        per_step = tf.square(y_true - tf.squeeze(y_pred))
-        return tf.reduce_mean(per_step)
+        # squeezed (B, T, 1) predictions meet (B, T) targets; the helper averages everything
+        return _mean_square(y_true, tf.squeeze(y_pred))
 
 
 model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
