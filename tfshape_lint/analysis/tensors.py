@@ -198,7 +198,9 @@ class Scope:
             for node in scope.values:
                 order.setdefault(node, len(order))
         unseen = len(order)
-        return sorted(dict.fromkeys(nodes), key=lambda node: (order.get(node, unseen), code_of(node) if node not in order else ""))
+        # ties (nodes no scope evaluated) by their code, not by the set's order
+        return sorted(dict.fromkeys(nodes),
+                      key=lambda node: (order.get(node, unseen), "" if node in order else code_of(node)))
 
 
 @dataclass
@@ -770,8 +772,7 @@ class Evaluator:
             # batch axis, so it must not hide the rank of what it scales
             return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE}))
         if attr == "shape" and base.tensor:
-            tags = {Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(base) else set())
-            return Value(tensor=False, tags=frozenset(tags), origin=base.origin)
+            return Value(tensor=False, tags=_static_shape_tags(base), origin=base.origin)
         if attr == "dtype" or (attr in _SAME_DTYPE_ATTRIBUTES and base.has(Tag.DTYPE_OF)):
             # ``y_pred.dtype.base_dtype``: still the tensor's own dtype
             return Value(tensor=False, tags=frozenset({Tag.DTYPE_OF}), origin=base.origin)
@@ -951,8 +952,7 @@ class Evaluator:
         if method == "as_list" and base.has(Tag.STATIC_SHAPE):
             return base
         if method in ("get_shape",):
-            return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(base)
-                                                                                  else set())))
+            return Value(tensor=False, tags=_static_shape_tags(base))
         if method == "astype":
             return base.evolve(dtype=DType.NUMPY)
         if base.has(Tag.LOSS_INSTANCE) and method in ("call", "__call__"):
@@ -1304,8 +1304,12 @@ def _tf_int(canon: str) -> set[Tag]:
 
 def _static_shape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
-    return Value(tensor=False, tags=frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(x) else set())),
-                 origin=x.origin)
+    return Value(tensor=False, tags=_static_shape_tags(x), origin=x.origin)
+
+
+def _static_shape_tags(x: Value) -> frozenset[Tag]:
+    """The tags of ``x``'s static shape (``x.shape``, ``x.get_shape()``, ``K.int_shape(x)``)."""
+    return frozenset({Tag.STATIC_SHAPE} | ({Tag.OF_BATCH} if _static_starts_with_batch(x) else set()))
 
 
 def _static_starts_with_batch(x: Value) -> bool:
@@ -2037,7 +2041,6 @@ def _rank_mismatch(left: Value, right: Value) -> bool:
         return False
     return (left.tensor and right.tensor and left.batch and right.batch and left.rel is not None
             and right.rel is not None and left.rel != right.rel)
-
 
 
 def _reciprocal_of_count(divisor: Value, node: cst.CSTNode) -> bool:

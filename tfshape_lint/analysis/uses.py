@@ -178,14 +178,11 @@ class _ReductionWalk(_Walk):
     def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
         """True: a reduction over all axes or a print; None: elementwise (follow the call);
         False: anything else."""
-        canon = self._canonical(call)
-        if canon in ("builtins.print", "print"):
-            return True  # shown, not computed with
-        spec = lookup(canon)
+        spec = lookup(self._canonical(call))
         if spec is None:
             return False
         if spec.kind is Kind.PRINT:
-            return True
+            return True  # ``print``/``tf.print``: shown, not computed with
         if spec.kind is Kind.REDUCE:
             first = bool(call.args) and call.args[0] is arg and arg.keyword is None
             return first and spec.op in ("mean", "sum") and len(call.args) == 1

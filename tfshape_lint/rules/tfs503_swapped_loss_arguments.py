@@ -337,7 +337,7 @@ def _prediction_side(value: Value | None) -> bool:
     """What the target slot holds when the call is swapped: computed from the prediction (with
     the labels mixed in or not: ``pred + noise.sample()`` where the noise's scale reads the
     labels). With the labels alone in the prediction's slot, no order of the two is right."""
-    return value is not None and Origin.Y_PRED in value.origin
+    return value is not None and value.from_pred
 
 
 
