@@ -22,8 +22,10 @@ finding is verified in one ``verify_findings`` call (no cache), and the script p
 
 With ``--checkouts DIR``, a file whose repository is checked out as ``DIR/<owner>+<name>`` (its
 ``# source: <owner>/<name>/<path>`` line names it) is verified at ``<path>`` in that checkout, as
-``check --verify`` runs in a user's clone: the project's own modules (``from config import ...``,
-relative imports) resolve from there. The text verified is still the scratch copy's.
+``check --verify`` runs in a user's clone: it is linted there (the repository's other modules say
+how the loss is compiled and whether anything weights samples) and the project's own modules
+(``from config import ...``, relative imports) resolve from there. The text linted and verified
+is still the scratch copy's.
 
 Timings are printed, never asserted. Nothing here is committed with the third-party files.
 """
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         placed = in_checkout(path, text, args.checkouts)
         sources[placed], scratch[placed] = text, str(path)
         try:
-            found = lint_source(text, linted_as(path, text))
+            found = lint_source(text, placed if placed != str(path) else linted_as(path, text))
         except SourceError as exc:  # a file Python itself cannot parse has nothing to verify
             print(f"{path.name}: not linted: {exc}")
             continue

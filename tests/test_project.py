@@ -253,3 +253,78 @@ def test_without_weights_in_the_project_the_scalar_loss_is_not_reported(tmp_path
     files = {**WEIGHTED_ELSEWHERE, "fer/training.py": "def train(model, x, y):\n    model.fit(x, y, epochs=10)\n"}
     _write(tmp_path, files)
     assert not any(code == "TFS108" for _, _, code in _findings(tmp_path))
+
+
+SCALAR_LOSS_REPOSITORY = {
+    "losses.py": (
+        "import tensorflow as tf\n\n\n"
+        "class NMSELoss(tf.keras.losses.Loss):\n"
+        "    def call(self, y_true, y_pred):\n"
+        "        return tf.reduce_mean(tf.square(y_true - y_pred)) / tf.reduce_mean(tf.square(y_true))\n"),
+    "train.py": (
+        "import tensorflow as tf\nfrom losses import NMSELoss\n\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(8)])\n"
+        "model.compile(optimizer='adam', loss=NMSELoss())\n"
+        "model.fit(x, y, epochs=3)\n"),
+}
+SCALAR_LOSS_FINDING = ("losses.py", 6, "TFS108")
+
+
+def _repository(root: Path, files: dict[str, str], *markers: str) -> set[tuple[str, int, str]]:
+    """``files`` in a folder with ``markers`` (``.git`` a folder, the others empty files)."""
+    for marker in markers:
+        (root / marker).mkdir() if marker == ".git" else (root / marker).write_text("", encoding="utf-8")
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return _findings(root)
+
+
+def test_a_repository_that_never_weights_samples_gets_no_scalar_loss_finding(tmp_path: Path) -> None:
+    assert SCALAR_LOSS_FINDING not in _repository(tmp_path, SCALAR_LOSS_REPOSITORY, ".git")
+
+
+def test_a_weight_mentioned_anywhere_in_the_repository_brings_the_finding_back(tmp_path: Path) -> None:
+    notebook = '{"cells": [{"cell_type": "code", "source": ["model.fit(x, y, class_weight=cw)"]}]}'
+    files = {**SCALAR_LOSS_REPOSITORY, "explore.ipynb": notebook}
+    assert SCALAR_LOSS_FINDING in _repository(tmp_path, files, "requirements.txt")
+
+
+def test_a_keras_mask_in_the_repository_counts_as_weights(tmp_path: Path) -> None:
+    model = "import tensorflow as tf\n\nembed = tf.keras.layers.Embedding(100, 8, mask_zero=True)\n"
+    files = {**SCALAR_LOSS_REPOSITORY, "model.py": model}
+    assert SCALAR_LOSS_FINDING in _repository(tmp_path, files, ".git")
+
+
+def test_an_installable_package_keeps_the_finding_for_its_users_weights(tmp_path: Path) -> None:
+    assert SCALAR_LOSS_FINDING in _repository(tmp_path, SCALAR_LOSS_REPOSITORY, ".git", "pyproject.toml")
+
+
+def test_a_folder_that_is_no_repository_keeps_the_finding(tmp_path: Path) -> None:
+    assert SCALAR_LOSS_FINDING in _repository(tmp_path, SCALAR_LOSS_REPOSITORY)
+
+
+METRIC_CLASS_REEXPORTED = {
+    "fsl/__init__.py": "",
+    "fsl/losses/__init__.py": "from .gram import *  # noqa\n",
+    "fsl/losses/gram.py": (
+        "import tensorflow as tf\n\n\n"
+        "class MaxBinaryCrossentropy(tf.keras.losses.Loss):\n"
+        "    def call(self, y_true, y_pred):\n"
+        "        return tf.reduce_max(tf.keras.losses.binary_crossentropy(y_true, y_pred))\n"),
+    "train.py": (
+        "from fsl.losses import MaxBinaryCrossentropy\n\n"
+        "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=[MaxBinaryCrossentropy()])\n"
+        "model.fit(x, y, sample_weight=w)\n"),
+}
+
+
+def test_a_loss_class_a_package_reexports_and_another_module_uses_as_a_metric_is_a_metric(tmp_path: Path) -> None:
+    _write(tmp_path, METRIC_CLASS_REEXPORTED)
+    assert not any(code == "TFS108" for _, _, code in _findings(tmp_path))
+    assert _index(tmp_path / "fsl/losses/gram.py").losses[0].role is Role.METRIC
+
+
+def test_the_same_class_handed_over_as_a_loss_is_still_reported(tmp_path: Path) -> None:
+    train = METRIC_CLASS_REEXPORTED["train.py"].replace("loss='binary_crossentropy'", "loss=MaxBinaryCrossentropy()")
+    _write(tmp_path, {**METRIC_CLASS_REEXPORTED, "train.py": train})
+    assert ("fsl/losses/gram.py", 6, "TFS108") in _findings(tmp_path)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses, target_names
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import (TRAINING_CALLS, is_metrics_module, is_test_module, own_loss_hooks,
-                                           project_for)
+from tfshape_lint.analysis.project import (TRAINING_CALLS, WEIGHT_TEXT, is_metrics_module, is_test_module,
+                                           own_loss_hooks, project_for)
 
 @dataclass(frozen=True)
 class Unit:
@@ -64,6 +64,10 @@ class ModuleIndex:
     patched: frozenset[str] = frozenset()
     #: Model methods some class of the project overrides to compute the loss itself
     loss_hooks: frozenset[str] = frozenset()
+    #: whether per-sample weights can reach this file's losses at all (False: the file and its
+    #: repository never mention sample/class weights or a Keras mask; see
+    #: :meth:`Project.may_weigh_samples`)
+    may_weigh_samples: bool = True
 
     def units_with_name(self, *prefixes: str) -> set[int]:
         """Units that mention a canonical name starting with any of ``prefixes``."""
@@ -151,14 +155,17 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
                               test_file=is_test_module(source, path), metrics_file=is_metrics_module(path))
     losses = discovery.run(nodes, all_nodes)
+    loss_classes = discovery.loss_classes()
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
-                        discovery.classes, discovery.loss_classes(), globals=globals_,
+                        discovery.classes, loss_classes, globals=globals_,
                         nodes=all_nodes, unit_of_line=unit_of_line,
                         patched=patched,
                         loss_hooks=frozenset(own_loss_hooks(source)) | (
                             project.loss_hooks() if project is not None else frozenset()),
                         project_weights=project.training_weights() if project is not None and external
-                        else frozenset())
+                        else frozenset(),
+                        may_weigh_samples=project is None or not loss_classes
+                        or bool(WEIGHT_TEXT.search(source)) or project.may_weigh_samples())
     _record_mentions(index)
     return index
 

@@ -383,6 +383,8 @@ class LossDiscovery:
     _differentiated: list[ast.expr] = field(default_factory=list)
     #: uses of this module's functions in sibling modules: (expression, "loss"/"metric")
     external: list[tuple[str, str]] = field(default_factory=list)
+    #: Loss subclass -> the roles its instances are handed to Keras in (``metrics=[MaxBCE()]``)
+    class_roles: dict[str, set[Role]] = field(default_factory=dict)
     #: a test module: functions found by signature alone that never touch TF/Keras are numpy
     #: reference implementations, not losses
     test_file: bool = False
@@ -622,6 +624,7 @@ class LossDiscovery:
 
     def _callable_instance(self, class_name: str, context: Context, role: Role) -> None:
         if class_name in self.loss_classes():
+            self.class_roles.setdefault(class_name, set()).add(role)
             return
         method = self.method(class_name, "__call__")
         if method is not None and len(positional_params(method.node)) >= 2:
@@ -682,8 +685,11 @@ class LossDiscovery:
     def _subclass_losses(self) -> None:
         for name in self.loss_classes():
             calls = [info for info in self.functions.get("call", []) if info.in_class == name]
+            # a class whose instances Keras only ever gets as metrics is a metric (a batch
+            # statistic reported beside the loss: ``metrics=[MaxBinaryCrossentropy()]``)
+            role = Role.METRIC if self.class_roles.get(name) == {Role.METRIC} else Role.LOSS
             for info in calls:
-                self.found.append(_Found(info.path, None, Context.SUBCLASS, Role.LOSS))
+                self.found.append(_Found(info.path, None, Context.SUBCLASS, role))
             if calls:
                 continue
             # a Loss subclass that overrides __call__ instead of call: Keras calls it directly

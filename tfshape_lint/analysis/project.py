@@ -50,6 +50,13 @@ TRAINING_CALLS = frozenset({"fit", "evaluate", "train_on_batch", "test_on_batch"
 _WEIGHT_KEYWORDS = frozenset({"sample_weight", "class_weight"})
 #: text a file must contain before it is parsed for the weights its training calls pass
 _WEIGHT_HINT = re.compile(r"\b(?:sample|class)_weight\s*=")
+#: text by which a module may hand Keras per-sample weights: the weight arguments in any
+#: spelling (``sample_weights``, ``class_weight_dict``), or a Keras mask, which Keras applies
+#: to the loss as sample weights (``Embedding(mask_zero=True)``, ``Masking``, a layer's
+#: ``compute_mask``/``supports_masking``)
+WEIGHT_TEXT = re.compile(r"sample_weight|class_weight|mask_zero|Masking|compute_mask|supports_masking|_keras_mask")
+#: files that make a folder a package others install and call with their own weights
+_PACKAGE_MARKERS = ("setup.py", "setup.cfg", "pyproject.toml")
 
 
 @dataclass
@@ -80,7 +87,9 @@ class Project:
         self._hooks: frozenset[str] | None = None
         self._ml: frozenset[str] | None = None
         self._weights: frozenset[str] | None = None
+        self._weighs: bool | None = None
         self._file_list: list[Path] | None = None
+        self._notebooks: list[Path] = []
 
     # -- module names and files --------------------------------------------------------------
     def module_name(self, path: Path) -> tuple[Path, str]:
@@ -343,6 +352,27 @@ class Project:
             self._weights = frozenset(found)
         return self._weights
 
+    def may_weigh_samples(self) -> bool:
+        """Whether per-sample weights can reach this project's losses: False only for a
+        repository that is no installable package (no ``setup.py``/``setup.cfg``/
+        ``pyproject.toml``: nobody outside trains with its losses) and none of whose modules or
+        notebooks mentions sample or class weights or a Keras mask (:data:`WEIGHT_TEXT`).
+
+        A scalar from a ``Loss`` subclass is harmless there: without weights Keras' mean of one
+        number is that number. A folder with no repository marker at all (a script on its own,
+        a folder of downloaded files) is not known to weigh nothing."""
+        if self._weighs is None:
+            markers = (*_PROJECT_MARKERS, *_WEAK_MARKERS)
+            if any((self.top / m).exists() for m in _PACKAGE_MARKERS) \
+                    or not any((self.top / m).exists() for m in markers):
+                self._weighs = True
+            else:
+                files = self.files()  # walks the folder, which also lists the notebooks
+                files = [*files, *self._notebooks]
+                self._weighs = len(files) > _MAX_FILES or any(
+                    WEIGHT_TEXT.search(text) for text in map(_read, files) if text is not None)
+        return self._weighs
+
     def uses_of(self, path: Path) -> list[tuple[str, str]]:
         """How other project modules hand this module's functions to Keras: (expression in this
         module's own names, ``"loss"`` or ``"metric"``). ``model.compile(loss=losses.focal(2.0))``
@@ -371,12 +401,36 @@ class Project:
         target = self.find_module(module, path.parent) if module else None
         if target is None:
             return
-        summary = self.summary(target)
-        if summary is None or name not in summary.defs:
+        defined = self._defining_module(target, name, 0)
+        if defined is None:
             return
+        target, name = defined
         local = ast.Call(func=ast.Name(name), args=expr.args, keywords=expr.keywords) \
             if isinstance(expr, ast.Call) else ast.Name(name)
         out.setdefault(target.resolve(), []).append((ast.unparse(local), role))
+
+    def _defining_module(self, module: Path, name: str, hops: int) -> tuple[Path, str] | None:
+        """The project module that defines ``name``, starting at ``module`` and following the
+        and star imports a package's ``__init__.py`` re-exports it with (``from keras_fsl.losses import
+        TripletLoss`` names ``keras_fsl/losses/gram_matrix_losses.py``'s class), with the name it
+        has there."""
+        summary = self.summary(module)
+        if summary is None or hops > _MAX_HOPS:
+            return None
+        if name in summary.defs:
+            return module, name
+        for target in summary.imports.get(name, []):
+            source, _, original = target.rpartition(".")
+            found = self.find_module(source, module.parent) if source and not target.startswith("=") else None
+            defined = self._defining_module(found, original, hops + 1) if found is not None else None
+            if defined is not None:
+                return defined
+        for star in summary.stars:  # ``from .gram_matrix_losses import *``
+            found = self.find_module(star, module.parent) if star.split(".")[0] not in ML_ROOTS else None
+            defined = self._defining_module(found, name, hops + 1) if found is not None else None
+            if defined is not None:
+                return defined
+        return None
 
     def files(self) -> list[Path]:
         """Every ``.py`` file of the project (hidden, build and virtual-env folders skipped).
@@ -394,6 +448,7 @@ class Project:
             dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")
                              and not (loose and not (Path(folder) / d / "__init__.py").is_file()))
             found.extend(Path(folder) / n for n in sorted(names) if n.endswith(".py"))
+            self._notebooks.extend(Path(folder) / n for n in sorted(names) if n.endswith(".ipynb"))
             if len(found) > _MAX_FILES:
                 break
         self._file_list = found

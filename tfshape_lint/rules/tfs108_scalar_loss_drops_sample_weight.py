@@ -31,8 +31,15 @@ class ScalarLossDropsSampleWeight(Rule):
     compiles while some module of it trains with such weights (a `loss.py` compiled in
     `main.py` and trained with `class_weight` in `training.py`). A function wrapped by a `LossFunctionWrapper` subclass counts as that
     Loss's `call`. One finding per return, however many batch reductions it combines. Not for
-    metrics, custom-loop code, or a loss whose docstring documents it as a whole-batch
-    statistic or says how to weight samples instead (a design, not an oversight).
+    metrics (a `Loss` subclass whose instances the file or its project hands to Keras only in
+    `metrics=` is one), custom-loop code, or a loss whose docstring documents it as a whole-batch
+    statistic or says how to weight samples instead (a design, not an oversight). Nor for a
+    `Loss` subclass in a repository (a folder with `.git`, a licence, `requirements.txt` or
+    `.github`) that is no installable package (no `setup.py`, `setup.cfg` or `pyproject.toml`)
+    and in which no module or notebook mentions `sample_weight`, `class_weight` or a Keras mask
+    (`mask_zero`, `Masking`, `compute_mask`, `supports_masking`): nothing weights samples there,
+    and Keras' mean of one number is that number. The first such mention anywhere in the
+    repository brings the finding back.
 
     ## Why is this bad?
     Keras multiplies the per-sample loss values by `sample_weight` (or the weights it builds
@@ -144,6 +151,13 @@ class ScalarLossDropsSampleWeight(Rule):
                 "        total = tf.reduce_sum(y_true) * tf.reduce_sum(y_pred)\n"
                 "        return 1.0 - tf.math.divide_no_nan(agree, total)\n",
                 note="documented as a whole-batch statistic: there is no per-sample value to weight"),
+        Example("import tensorflow as tf\n\n\n"
+                "class MaxBinaryCrossentropy(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.reduce_max(tf.keras.losses.binary_crossentropy(y_true, y_pred))\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=\"binary_crossentropy\", metrics=[MaxBinaryCrossentropy()])\n"
+                "model.fit(x, y, sample_weight=w)\n",
+                note="a Loss subclass that is only ever handed to Keras as a metric: a batch statistic by design"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return tf.nn.compute_average_loss(per_example)\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
@@ -323,8 +337,9 @@ class ScalarLossDropsSampleWeight(Rule):
         if loss.context is Context.SUBCLASS:
             path = loss.spec.path
             owner = self.index.classes.get(path[-2]) if len(path) >= 2 else None
-            # without its base's __init__ the Loss raises on its first __call__: no weight applies
-            return owner is None or not skips_base_init(owner)
+            # without its base's __init__ the Loss raises on its first __call__: no weight applies;
+            # in a repository that never weights samples, Keras' mean of the scalar is the scalar
+            return (owner is None or not skips_base_init(owner)) and self.index.may_weigh_samples
         return loss.context in (Context.COMPILE, Context.UNKNOWN) and self.index.uses_sample_weights()
 
     def check_loss(self, loss: Scope) -> None:
