@@ -14,6 +14,7 @@ the loss accepts (``y_pred[2]`` on the batch axis), the tuples the file's own ca
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -450,55 +451,82 @@ def _sliced_reshapes(body: ast.AST, names: list[str], ints: dict[str, int]) -> t
     (11 columns). None unless that gives a grid for at least one input."""
     if len(names) < 2:
         return None
-    slices: dict[str, tuple[str, int, int]] = {}  # local name -> (input, start, stop)
+    slices: dict[str, tuple[str, int, int | None]] = {}  # local name -> (input, start, stop)
     widest = {name: 0 for name in names}
     grids: dict[str, tuple[int, ...]] = {}
     for node in ast.walk(body):
         cut = _last_axis_cut(node, names, ints)
-        if cut is not None:
+        if cut is not None and cut[2] is not None:
             widest[cut[0]] = max(widest[cut[0]], cut[2])
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             cut = _last_axis_cut(node.value, names, ints)
             if cut is not None:
                 slices[node.targets[0].id] = cut
+    open_ended: list[tuple[str, int, list[int]]] = []  # (input, start, reshape target) of ``y[..., 22:]``
     for node in ast.walk(body):
         if not (isinstance(node, ast.Call) and call_name(node) == "reshape" and len(node.args) >= 2
-                and isinstance(node.args[0], ast.Name) and node.args[0].id in slices
                 and isinstance(node.args[1], (ast.List, ast.Tuple))):
             continue
-        source, start, stop = slices[node.args[0].id]
+        # the slice bound to a name first (``boxes = y_pred[..., 22:]``) or reshaped as it is taken
+        cut = slices.get(node.args[0].id) if isinstance(node.args[0], ast.Name) \
+            else _last_axis_cut(node.args[0], names, ints)
+        if cut is None:
+            continue
+        source, start, stop = cut
         dims = [_int_of(e, ints) for e in node.args[1].elts]
         if len(dims) < 3 or dims[0] != -1 or any(d is None or d <= 0 for d in dims[1:]):
             continue
         target = [int(d) for d in dims[1:] if d is not None]
-        size, lead = 1, 1
-        for d in target:
-            size *= d
-        for j in range(len(target) - 1):
-            lead *= target[j]
-            if lead * (stop - start) == size and 1 <= j + 1 <= 3:
-                grids.setdefault(source, tuple(target[:j + 1]))
-                break
+        if stop is None:
+            open_ended.append((source, start, target))
+            continue
+        grid_of = _reshaped_grid(target, stop - start)
+        if grid_of is not None:
+            grids.setdefault(source, grid_of)
     if not grids:
         return None
     grid = next(iter(grids.values()))
+    for source, start, target in open_ended:
+        # ``y_pred[..., 22:]`` reshaped to ``[-1, 7, 7, 2, 4]`` on the (7, 7) grid: the slice holds
+        # 2 * 4 columns, so the input is 22 + 8 wide
+        lead, size = math.prod(grid), math.prod(target)
+        if target[:len(grid)] == list(grid) and size % lead == 0:
+            widest[source] = max(widest[source], start + size // lead)
     true = (*grids.get(names[0], grid), max(widest[names[0]], 1))
     pred = (*grids.get(names[1], grid), max(widest[names[1]], 1))
     return (true, pred) if len(true) == len(pred) else None
 
 
-def _last_axis_cut(node: ast.AST, names: list[str], ints: dict[str, int]) -> tuple[str, int, int] | None:
-    """(input, start, stop) for ``y[..., a:b]`` / ``y[:, :, :, a:b]`` of an input with both bounds known."""
+def _reshaped_grid(target: list[int], width: int) -> tuple[int, ...] | None:
+    """The leading axes of a reshape ``target`` (at most 3) whose product times ``width``
+    columns makes the target's size: the grid a slice of that many columns spreads over."""
+    size, lead = math.prod(target), 1
+    for j in range(len(target) - 1):
+        lead *= target[j]
+        if lead * width == size and 1 <= j + 1 <= 3:
+            return tuple(target[:j + 1])
+    return None
+
+
+def _last_axis_cut(node: ast.AST, names: list[str], ints: dict[str, int]) -> tuple[str, int, int | None] | None:
+    """(input, start, stop) for ``y[..., a:b]`` / ``y[:, :, :, a:b]`` of an input with its start
+    known (stop None for ``y[..., a:]``), or (input, k, k + 1) for the column ``y[..., k]``."""
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in names):
         return None
     *leading, last = _indices(node)
-    if not isinstance(last, ast.Slice) or last.step is not None:
+    column = _int_of(last, ints) if not isinstance(last, ast.Slice) else None
+    if (column is None or column < 0) and (not isinstance(last, ast.Slice) or last.step is not None):
         return None
     if not leading or not all(isinstance(e, ast.Constant) and e.value is Ellipsis or isinstance(e, ast.Slice)
                               and e.lower is None and e.upper is None for e in leading):
         return None
+    if column is not None:
+        return node.value.id, column, column + 1
+    assert isinstance(last, ast.Slice)
     start = _int_of(last.lower, ints) if last.lower is not None else 0
-    stop = _int_of(last.upper, ints) if last.upper is not None else None
+    if last.upper is None:
+        return (node.value.id, start, None) if start is not None and start > 0 else None
+    stop = _int_of(last.upper, ints)
     if start is None or stop is None or not 0 <= start < stop:
         return None
     return node.value.id, start, stop

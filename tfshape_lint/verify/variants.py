@@ -261,22 +261,34 @@ def _axis_minus_one(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return new, f"`axis=-1` on the flagged `{_short(call.func)}`"
 
 
+#: keyword names of the tensor a reduction reduces (``tf.reduce_sum(input_tensor=loss, ...)``)
+_REDUCED_KEYWORDS = ("input_tensor", "x", "input", "a", "tensor", "per_example_loss")
+
+
+def _reduced(call: ast.Call) -> ast.expr | None:
+    """The tensor a reduction call reduces: its first argument, positional or by keyword."""
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg in _REDUCED_KEYWORDS), None)
+
+
 def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     """The flagged full reduction over every axis but the batch (a per-sample value)."""
     call = node if isinstance(node, ast.Call) else None
-    if call is None or not call.args:
+    reduced = _reduced(call) if call is not None else None
+    if call is None or reduced is None:
         return None
     func: ast.expr = call.func
     if call_name(call) == "norm" and _kw(call, "axis") is None and len(call.args) < 3:
         # the whole tensor as one vector: the same norm of each sample's values
         ord_kw = _kw(call, "ord")
         order = call.args[1] if len(call.args) >= 2 else (ord_kw.value if ord_kw is not None else None)
-        args = [call.args[0]] + ([order] if order is not None else [])
+        args = [reduced] + ([order] if order is not None else [])
         return (ast.Call(ast.Name("__tfs_norm_per_sample__", ast.Load()), args, []),
                 f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
     if call_name(call) == "compute_average_loss":
         # the per-example values it sums over the global batch size: what the rule's fix returns
-        return (copy.deepcopy(call.args[0]),
+        return (copy.deepcopy(reduced),
                 f"the per-example values the flagged `{_short(call.func)}` reduces, returned as they are")
     if call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
         func = ast.Name("__tfs_half_sum_sq__", ast.Load())
@@ -288,7 +300,7 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         return unreduced, f"`{_short(call.func)}` rebuilt with reduction='none' (per sample)"
     elif not any(call_name(call).endswith(r) for r in _REDUCTIONS):
         return None
-    return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, call.args[0]], []),
+    return (ast.Call(ast.Name("__tfs_keep_batch__", ast.Load()), [func, reduced], []),
             f"the flagged `{_short(call.func)}` kept per sample (over every axis but the batch; a flattened "
             "selection of the batch's values divided by the batch size)")
 
