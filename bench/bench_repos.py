@@ -2,14 +2,19 @@
 
 Usage::
 
-    python bench/bench_repos.py [--json OUT] [--baseline OLD.json] REPO_DIR [REPO_DIR ...]
+    python bench/bench_repos.py [--json OUT] [--baseline OLD.json] [--judgements J.json] REPO_DIR [REPO_DIR ...]
 
-For each repository folder (every ``.py`` under it, the walk ``check`` does) it prints the
+For each repository folder (every ``.py`` under it, the walk ``check`` does; its notebooks are
+checked for findings but not timed) it prints the
 number of files and lines, the seconds of ``check`` in this one process (the ``--jobs 1``
 path: ``files.check_file`` on each file, project resolution included) against the
 seconds of ``libcst.parse_module`` over the same files, and the findings per code. ``--json``
 writes every finding (path, line, code, message, loss role) so they can be judged by hand;
 ``--baseline`` prints the per-code counts of an earlier ``--json`` run beside the new ones.
+``--judgements`` scores the findings other than TFS501/TFS506 against findings judged by hand
+after an earlier run (``bench/heldout/whole-repo-*.json``: ``"<repo folder>/<path>:<line>:<CODE>"``,
+with ``:<column>`` before the code where two findings of one code share a line, each
+``{"bug": true/false, ...}``): how many are real bugs, how many false, how many not judged yet.
 Files are read once up front so both loops time the work, not the disk. Nothing is asserted:
 The budget (<= 1.0x a bare parse) is read off the printed ratio.
 """
@@ -79,12 +84,16 @@ def run_repo(root: Path, config: Config) -> RepoRun:
     start = time.perf_counter()
     results = [check_file(path, config) for path, _ in sources]
     run.check_s = time.perf_counter() - start
+    # notebooks are checked too (their findings count), but not timed: no bare parse to compare
+    results += [check_file(path, config) for path, problem in iter_python_files([str(root)], config, notebooks=True)
+                if problem is None]
     for result in results:
         run.internal_errors += len(result.errors)
         for finding in result.findings:
             run.codes[finding.code] += 1
             run.findings.append({
                 "path": str(Path(finding.path).relative_to(root)), "line": finding.line,
+                "column": finding.column + 1,
                 "code": finding.code, "message": finding.message,
                 "loss": finding.loss.qualname if finding.loss else None,
                 "role": finding.loss.role if finding.loss else None,
@@ -116,11 +125,37 @@ def report(runs: list[RepoRun], baseline: dict[str, Any] | None) -> None:
           f"{check:8.2f} {parse:8.2f} {check / parse if parse else float('nan'):6.2f}  {_codes_text(total)}")
 
 
+#: API-migration codes: facts about a Keras/TensorFlow version, not loss bugs
+API_CODES = ("TFS501", "TFS506")
+
+
+def score(runs: list[RepoRun], judged: dict[str, Any]) -> None:
+    """Precision of the loss-rule findings against the hand judgements, and what is not judged."""
+    verdicts: dict[str, list[str]] = {"true": [], "false": [], "not judged": []}
+    for run in runs:
+        for f in run.findings:
+            if f["code"] in API_CODES:
+                continue
+            where = f"{run.name}/{f['path']}"
+            exact = f"{where}:{f['line']}:{f['column']}:{f['code']}"
+            entry = judged.get(exact) or judged.get(f"{where}:{f['line']}:{f['code']}")
+            kind = "not judged" if entry is None else "true" if entry.get("bug") else "false"
+            verdicts[kind].append(f"{where}:{f['line']}:{f['code']}")
+    judged_n = len(verdicts["true"]) + len(verdicts["false"])
+    print(f"findings other than {'/'.join(API_CODES)}: {judged_n + len(verdicts['not judged'])}; "
+          f"real bugs {len(verdicts['true'])}/{judged_n} judged"
+          + (f" = {len(verdicts['true']) / judged_n:.2f}" if judged_n else ""))
+    for kind in ("false", "not judged"):
+        for key in verdicts[kind]:
+            print(f"  {kind}: {key}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repos", nargs="+", type=Path)
     parser.add_argument("--json", type=Path, help="write every finding here")
     parser.add_argument("--baseline", type=Path, help="an earlier --json file to compare with")
+    parser.add_argument("--judgements", type=Path, help="findings judged by hand, to score against")
     args = parser.parse_args(argv)
     missing = [str(r) for r in args.repos if not r.is_dir()]
     if missing:
@@ -132,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     [check_file(path, config) for path, _ in warm]  # imports and the registry, once
     runs = [run_repo(root, config) for root in args.repos]
     report(runs, baseline)
+    if args.judgements:
+        score(runs, json.loads(args.judgements.read_text(encoding="utf-8")))
     if args.json:
         args.json.write_text(json.dumps({r.name: {
             "files": r.files, "lines": r.lines, "check_s": round(r.check_s, 3),

@@ -328,3 +328,17 @@ def test_the_same_class_handed_over_as_a_loss_is_still_reported(tmp_path: Path) 
     train = METRIC_CLASS_REEXPORTED["train.py"].replace("loss='binary_crossentropy'", "loss=MaxBinaryCrossentropy()")
     _write(tmp_path, {**METRIC_CLASS_REEXPORTED, "train.py": train})
     assert ("fsl/losses/gram.py", 6, "TFS108") in _findings(tmp_path)
+
+
+def test_a_saved_module_is_read_again_for_the_whole_project_facts(tmp_path: Path) -> None:
+    from tfshape_lint.analysis.project import project_files_changed, project_for
+
+    assert SCALAR_LOSS_FINDING not in _repository(tmp_path, SCALAR_LOSS_REPOSITORY, ".git")
+    project = project_for(str(tmp_path / "losses.py"))
+    assert project is not None and not project.may_weigh_samples()
+    (tmp_path / "train.py").write_text(SCALAR_LOSS_REPOSITORY["train.py"].replace(
+        "epochs=3)", "epochs=3, class_weight={0: 1.0, 1: 5.0})"), encoding="utf-8")
+    assert not project.may_weigh_samples()  # remembered until a front-end says files changed
+    project_files_changed()
+    assert project.may_weigh_samples()
+    assert SCALAR_LOSS_FINDING in _findings(tmp_path)

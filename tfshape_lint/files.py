@@ -119,15 +119,17 @@ class Walker:
                     yield Input(candidate, config, name.endswith(NOTEBOOK_SUFFIX))
 
 
-def iter_python_files(paths: Sequence[str], config: Config) -> Iterator[tuple[str, str | None]]:
-    """(path, problem) for every Python file under ``paths``, with one config for all of them
-    (for scripts and benchmarks that choose the config; the commands use :func:`gather`)."""
+def iter_python_files(paths: Sequence[str], config: Config, *,
+                      notebooks: bool = False) -> Iterator[tuple[str, str | None]]:
+    """(path, problem) for every Python file under ``paths`` (with ``notebooks``, the Jupyter
+    notebooks ``check`` reads instead), with one config for all of them (for scripts and
+    benchmarks that choose the config; the commands use :func:`gather`)."""
     walker = Walker(ConfigResolver(fixed=config))
     for raw in paths:
         for item in walker.inputs(raw):
             if isinstance(item, InternalError):
                 yield item.path, item.message
-            elif not item.notebook:
+            elif item.notebook == notebooks:
                 yield item.path, None
 
 

@@ -81,6 +81,13 @@ class Project:
     def __init__(self, top: Path) -> None:
         self.top = top
         self._summaries: dict[Path, tuple[int, ModuleSummary | None]] = {}
+        self.forget_facts()
+
+    def forget_facts(self) -> None:
+        """Drop what was gathered over all of the project's files (uses, patches, hooks,
+        weights, the file list, which file a module name is), so that the next question reads
+        them again. Module summaries stay: each is re-read when its file's modification time
+        changes."""
         self._files: dict[tuple[Path, str], Path | None] = {}
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
         self._patches: dict[str, set[str]] | None = None
@@ -674,6 +681,13 @@ def _elements(expr: ast.expr) -> list[ast.expr]:
     if isinstance(expr, ast.Dict):
         return [e for value in expr.values for e in _elements(value)]
     return [expr]
+
+
+def project_files_changed() -> None:
+    """A project file was saved: every project's whole-project facts are gathered again when
+    next asked (a long-running front-end's view of ``train.py`` passing ``class_weight`` now)."""
+    for project in _PROJECTS.values():
+        project.forget_facts()
 
 
 def clear_project_cache() -> None:

@@ -19,6 +19,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from tfshape_lint import __version__
+from tfshape_lint.analysis.project import project_files_changed
 from tfshape_lint.config import CONFIG_FILES, Config
 from tfshape_lint.finding import Finding
 from tfshape_lint.server import actions
@@ -382,6 +383,9 @@ def _register_text_sync(server: TfshapeServer) -> None:
         if is_config_file(uri_path(uri)):
             ls.settings_changed()
             return
+        # a saved module may change what other files' losses learn from their project (a
+        # ``class_weight=`` in train.py, a compile of the loss): gathered again on the next lint
+        project_files_changed()
         key = ls.document_key(uri)
         if key in ls.documents:
             ls.schedule(key, 0)
