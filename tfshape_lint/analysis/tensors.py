@@ -1277,7 +1277,12 @@ def _cast(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon:
     else:
         kind = _dtype_kind(ev, call_arg(node, 1, "dtype"))
     grad = x.grad
-    if kind in (DType.INT, DType.BOOL) or x.dtype in (DType.INT, DType.BOOL):
+    if kind is DType.INT and x.has(Tag.OPAQUE) and x.dtype is not DType.FLOAT:
+        # integers from a call the analysis cannot follow (``lengths_fn(y_true, y_pred)``):
+        # lengths, counts or positions read off the inputs, not known to come from y_pred's
+        # values, so no gradient the author expected is known to be cut here
+        grad = Grad.NONE
+    elif kind in (DType.INT, DType.BOOL) or x.dtype in (DType.INT, DType.BOOL):
         grad = min(grad, Grad.CUT)
     tags = set(x.tags & {Tag.COUNT, Tag.STATIC_BATCH, Tag.BATCH_SIZE, Tag.MASK, Tag.COMPARISON, Tag.INDEX})
     tags.add(Tag.CAST)

@@ -178,6 +178,17 @@ class NonDifferentiableLoss(Rule):
                 "            tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake), fake))\n",
                 note="a custom loop's discriminator loss: it trains the discriminator it calls, not the "
                      "generator whose output it stops"),
+        Example("from keras import ops\nimport keras\n\n\n"
+                "class SequenceDice(keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        lengths = self.lengths_fn(y_true, y_pred)\n"
+                "        steps = ops.arange(ops.shape(y_pred)[1])\n"
+                "        mask = ops.cast(steps[None, :] < ops.cast(lengths, \"int32\")[:, None], y_pred.dtype)\n"
+                "        inter = ops.sum(y_true * y_pred * mask, axis=1)\n"
+                "        total = ops.sum(y_true * mask, axis=1) + ops.sum(y_pred * mask, axis=1)\n"
+                "        return 1.0 - (2.0 * inter + 1.0) / (total + 1.0)\n",
+                note="the labels' count under a sequence mask: the lengths come from a callable the file "
+                     "does not show, and integers read off the inputs cut no gradient anyone trains through"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef band_loss(y_true, y_pred):\n"
