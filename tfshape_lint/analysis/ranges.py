@@ -907,6 +907,11 @@ class Ranges:
             spec, _ = self.spec(cond)
             if spec is not None and spec.op in NAN_TESTS and cond.args:
                 return [self.bound(cond.args[0].value, scope)]
+            helper = _helper_for(scope, cond) if spec is None else None
+            if helper is not None:
+                # ``magic_num_check(y_true)``, a helper of the file returning ``isnan(x) | ...``:
+                # the test is on what the call passes (the helper's parameter follows its caller)
+                return [b for expr, _ in helper.returns for b in self.nan_tested(expr, helper, depth + 1)]
             out = []
             for arg in cond.args:
                 out += self.nan_tested(arg.value, scope, depth + 1)

@@ -22,10 +22,15 @@ class NanMaskingWhere(Rule):
     be NaN (masking NaN labels after using them). Whether a value can be 0 follows TFS401,
     including its epsilon names (a word starting with `eps`, `smooth` or `tiny`).
 
+    The test may sit in a helper of the file (`missing(y_true)` returning
+    `ops.isnan(x) | ops.equal(x, MAGIC)`).
+
     It stays silent for the double-`where` pattern that sanitises the input first
-    (`safe = tf.where(ok, x, 1.0)`, then `tf.where(ok, tf.log(safe), 0.0)`), and when the
+    (`safe = tf.where(ok, x, 1.0)`, then `tf.where(ok, tf.log(safe), 0.0)`), when the
     hidden branch's local derivative is finite (`log(y_pred - 0.5)` below 0.5 is NaN in value
-    but has a finite derivative).
+    but has a finite derivative), and when a NaN-label branch only adds or subtracts labels and
+    predictions (`y_true - y_pred`: its derivative by `y_pred` is -1 whatever the labels hold;
+    measured, the gradient stays finite, while `square(y_true - y_pred)` gives NaN).
 
     ## Why is this bad?
     `tf.where` routes the gradient to both branches and multiplies the masked one by 0; the
@@ -114,6 +119,13 @@ class NanMaskingWhere(Rule):
                 "    y = tf.where(missing, y_pred, y_true)\n"
                 "    return tf.reduce_mean(tf.square(y - y_pred), axis=-1)\n",
                 note="the labels are sanitised before they meet y_pred"),
+        Example("from keras import ops\n\n\ndef missing(x):\n"
+                "    return ops.logical_or(ops.equal(x, -9999.0), ops.isnan(x))\n\n\n"
+                "def mean_error(y_true, y_pred):\n"
+                "    err = ops.where(missing(y_true), ops.zeros_like(y_true), y_true - y_pred)\n"
+                "    return ops.mean(err, axis=-1)\n",
+                note="a difference of labels and predictions: its derivative by y_pred is -1 whatever the "
+                     "labels hold, so the masked NaN never reaches the gradient (measured: finite)"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\ndef masked_mse(y_true, y_pred):\n    loss = tf.square(y_pred - y_true)\n    loss = tf.where(tf.compat.v1.is_nan(loss), tf.zeros_like(loss), loss)\n    return tf.reduce_mean(loss, axis=-1)\n",
@@ -165,6 +177,13 @@ class NanMaskingWhere(Rule):
                 "    err = tf.where(tf.math.is_nan(err), tf.zeros_like(err), err)\n"
                 "    return tf.reduce_mean(err, axis=-1)\n",
                 line=5, note="labels holding NaN for missing values meet y_pred before the test"),
+        Example("from keras import ops\n\n\ndef missing(x):\n"
+                "    return ops.logical_or(ops.equal(x, -9999.0), ops.isnan(x))\n\n\n"
+                "def masked_mse(y_true, y_pred):\n"
+                "    err = ops.where(missing(y_true), ops.zeros_like(y_true), ops.square(y_true - y_pred))\n"
+                "    return ops.mean(err, axis=-1)\n",
+                line=9, note="the NaN test in a helper of the file: the square's derivative holds the NaN label "
+                             "(measured: NaN gradient at the missing label)"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -193,13 +212,36 @@ class NanMaskingWhere(Rule):
             self._report(node, _hazard_cause(hazards))
             return
         labels_tested = any(t.label and not t.pred for t in tested)
-        if labels_tested and any(b.nan_label and b.diff for b in branches):
+        nan_gradient = any(b.nan_label and b.diff and self._label_in_gradient(arg.value, 0)
+                           for b, arg in zip(branches, node.args[1:3]))
+        if labels_tested and nan_gradient:
             self._report(node, "the masked branch uses the NaN labels the test looks for")
-        elif any(t.nan_label and t.diff for t in tested) and any(b.nan_label and b.diff for b in branches) \
+        elif any(t.nan_label and t.diff for t in tested) and nan_gradient \
                 and not self._computes_nan(node.args[0].value, 0):
             # nothing tested can make NaN but the data: labels holding NaN for missing values
             # have met y_pred before the test, and their NaN reaches its gradient
             self._report(node, "the NaN it tests comes from labels that met y_pred before the test")
+
+    def _label_in_gradient(self, expr: cst.CSTNode, depth: int) -> bool:
+        """Whether y_pred's derivative of ``expr`` holds the labels, so that a NaN label makes
+        it NaN. A sum or difference of a label part and a prediction part (``y_true - y_pred``)
+        has the derivative -1 whatever the labels are: ``where`` multiplies it by 0 and the
+        gradient stays finite. Anything else that mixes them (a square, a product, a division
+        by the labels) is taken to hold them."""
+        assert self.loss is not None
+        if depth > 8:
+            return True
+        bound = self.ranges.bound(expr, self.loss)
+        if not (bound.nan_label and bound.diff):
+            return False
+        if isinstance(expr, cst.Name):
+            sources = [src for src in self.loss.definitions(expr) or frozenset() if isinstance(src, cst.CSTNode)]
+            return not sources or any(self._label_in_gradient(src, depth + 1) for src in sources)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+            return self._label_in_gradient(expr.left, depth + 1) or self._label_in_gradient(expr.right, depth + 1)
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+            return self._label_in_gradient(expr.expression, depth + 1)
+        return True
 
     def _computes_nan(self, expr: cst.CSTNode, depth: int) -> bool:
         """Whether ``expr`` (through names) holds an op that can itself make NaN/inf (log,
