@@ -1496,8 +1496,9 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
         dtype = DType.NUMPY
     elif kind != DType.UNKNOWN:
         dtype = kind
-    elif canon == "K.constant":
-        dtype = DType.FLOAT  # keras.backend.constant defaults to floatx(), whatever the value
+    elif canon in ("K.constant", "K.variable"):
+        # keras.backend.constant/variable default to floatx(), whatever the value
+        dtype = DType.FLOAT
     elif x.dtype in (DType.LIST, DType.PY):
         # tf.constant([1, 0]) is int32; one float literal makes it float32
         dtype = DType.FLOAT if x.has(Tag.FLOAT_LITERAL) else DType.INT

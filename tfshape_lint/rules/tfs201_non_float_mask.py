@@ -156,6 +156,15 @@ class NonFloatMask(Rule):
                 "    return K.mean(err * w, axis=-1) + tf.reduce_sum(picked) / (n + 1.0)\n",
                 note="ops that take bools (switch, boolean_mask, logical_and, count_nonzero, "
                      "reduce_any) and casts with a string or another tensor's dtype"),
+        Example("from tensorflow.keras import backend as K\n\n\n"
+                "def anomaly_loss(mean=None):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        m = K.variable(mean)\n"
+                "        return K.mean((y_pred - m) * (y_true - m), axis=-1)\n"
+                "    return loss\n\n\n"
+                "model.compile(optimizer='adam', loss=anomaly_loss())\n",
+                note="K.variable makes a floatx() variable whatever it is given (measured: float32 from "
+                     "an int array)"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef background_focal(y_true, y_pred):\n"
