@@ -417,10 +417,10 @@ class Project:
         out.setdefault(target.resolve(), []).append((ast.unparse(local), role))
 
     def _defining_module(self, module: Path, name: str, hops: int) -> tuple[Path, str] | None:
-        """The project module that defines ``name``, starting at ``module`` and following the
-        and star imports a package's ``__init__.py`` re-exports it with (``from keras_fsl.losses import
-        TripletLoss`` names ``keras_fsl/losses/gram_matrix_losses.py``'s class), with the name it
-        has there."""
+        """The project module that defines ``name`` (and the name it has there), starting at
+        ``module`` and following the imports and star imports by which a package's
+        ``__init__.py`` re-exports it: ``from keras_fsl.losses import TripletLoss`` names the
+        class ``keras_fsl/losses/gram_matrix_losses.py`` defines."""
         summary = self.summary(module)
         if summary is None or hops > _MAX_HOPS:
             return None
