@@ -92,6 +92,7 @@ class Project:
         self._uses: dict[Path, list[tuple[str, str]]] | None = None
         self._patches: dict[str, set[str]] | None = None
         self._hooks: frozenset[str] | None = None
+        self._weight_text = False  # set with ``_hooks`` by ``_scan_modules``
         self._ml: frozenset[str] | None = None
         self._weights: frozenset[str] | None = None
         self._weighs: bool | None = None
@@ -338,13 +339,22 @@ class Project:
         """Which of the Model methods that take over loss computation (``compute_loss``,
         ``train_step``) some class of the project overrides."""
         if self._hooks is None:
-            found: set[str] = set()
-            for path in self.files():
-                text = _read(path)
-                if text is not None:
-                    found.update(_HOOK_DEF.findall(text))
-            self._hooks = frozenset(found)
+            self._scan_modules()
+        assert self._hooks is not None
         return self._hooks
+
+    def _scan_modules(self) -> None:
+        """One read of every module for the facts found in its text: the loss hooks classes
+        override and whether any module mentions sample weights (:data:`WEIGHT_TEXT`). Every
+        file of the project asks for the hooks, so the weights cost no read of their own."""
+        hooks: set[str] = set()
+        weighted = False
+        for path in self.files():
+            text = _read(path)
+            if text is not None:
+                hooks.update(_HOOK_DEF.findall(text))
+                weighted = weighted or WEIGHT_TEXT.search(text) is not None
+        self._hooks, self._weight_text = frozenset(hooks), weighted
 
     def training_weights(self) -> frozenset[str]:
         """Which of ``sample_weight``/``class_weight`` some module of the project passes to a
@@ -374,10 +384,9 @@ class Project:
                     or not any((self.top / m).exists() for m in markers):
                 self._weighs = True
             else:
-                files = self.files()  # walks the folder, which also lists the notebooks
-                files = [*files, *self._notebooks]
-                self._weighs = len(files) > _MAX_FILES or any(
-                    WEIGHT_TEXT.search(text) for text in map(_read, files) if text is not None)
+                self.loss_hooks()  # the one read of the modules (it also lists the notebooks)
+                self._weighs = self._weight_text or len(self.files()) + len(self._notebooks) > _MAX_FILES or any(
+                    WEIGHT_TEXT.search(text) for text in map(_read, self._notebooks) if text is not None)
         return self._weighs
 
     def uses_of(self, path: Path) -> list[tuple[str, str]]:
