@@ -97,6 +97,10 @@ _add(Kind.REDUCE, "sum", "tf.nn.l2_loss")
 # the weights, not an axis)
 _add(Kind.REDUCE, "mean", "tf.nn.compute_average_loss")
 
+#: keyword names of the tensor a reduction reduces (``tf.reduce_sum(input_tensor=loss)``,
+#: ``K.sum(x=...)``, ``np.sum(a=...)``, ``keras.ops.sum(x=...)``)
+REDUCED_KEYWORDS = ("input_tensor", "x", "a", "input", "tensor")
+
 #: reductions that take no axis argument: they always reduce every axis
 NO_AXIS_REDUCTIONS = frozenset({"tf.nn.l2_loss", "tf.nn.compute_average_loss"})
 _add(Kind.REDUCE, "mean", "np.average", "np.nanmean", "tf.reduce_euclidean_norm")

@@ -24,7 +24,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
-from tfshape_lint.analysis.ops import Kind, OpSpec, lookup
+from tfshape_lint.analysis.ops import REDUCED_KEYWORDS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, init_assignments, literal
 from tfshape_lint.analysis.values import Grad, Tag
 from tfshape_lint.source import code_of, descendants
@@ -1224,7 +1224,7 @@ def _label_count(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> bool:
         return True
     if not x.label or x.pred:
         return False
-    return not r.energy(call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor"), scope)
+    return not r.energy(call_arg(node, 0, *REDUCED_KEYWORDS), scope)
 
 
 def _expression_parts(node: cst.BaseExpression | None, scope: Scope, r: Ranges,
@@ -1253,7 +1253,7 @@ def _cut_unary(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope
 
 
 def _reduce(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:
-    x = r._first(node, scope, "input_tensor", "x", "a", "input", "tensor")
+    x = r._first(node, scope, *REDUCED_KEYWORDS)
     op = spec.op
     if op in ("sum", "count"):
         low = Low.NONNEG if op == "count" else (x.low if at_least(x.low, Low.NONNEG) else Low.ANY)
@@ -1282,7 +1282,7 @@ def _many_positive_terms(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> b
     per-row sum of a prediction (one row can be exactly 0)."""
     if not (x.pred and not x.label and not x.label_sum and at_least(x.low, Low.NONNEG)):
         return False
-    operand = call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor")
+    operand = call_arg(node, 0, *REDUCED_KEYWORDS)
     if _from_gradient(r, operand, scope, 0):
         return True
     return call_arg(node, 1, "axis") is None
@@ -1295,7 +1295,7 @@ def _sum_of_exps(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> bool:
     label-selected terms (a contrastive denominator over an empty selection) stay flagged."""
     if not (x.pred and not x.label and not x.label_sum):
         return False
-    summed = call_arg(node, 0, "input_tensor", "x", "a", "input", "tensor")
+    summed = call_arg(node, 0, *REDUCED_KEYWORDS)
     operand = r.definition(summed, scope) if summed is not None else None
     if not isinstance(operand, cst.Call):
         return False

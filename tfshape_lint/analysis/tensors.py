@@ -17,7 +17,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_ordering_branch
 from tfshape_lint.analysis.losses import MAPPING, Context, LossSpec, Role
 from tfshape_lint.analysis.names import COUNT_WORDS, mentions
-from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, OpSpec, lookup
+from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, REDUCED_KEYWORDS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
     labels_below_logits,
@@ -1101,7 +1101,7 @@ def _plain(value: Value) -> Value:
 
 
 def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    x = _plain(ev.arg_value(node, 0, "input_tensor", "x", "a", "input", "tensor") or _first(args))
+    x = _plain(ev.arg_value(node, 0, *REDUCED_KEYWORDS) or _first(args))
     # ``tf.norm(tensor, ord, axis, keepdims)``: the order comes before the axis
     at = 2 if spec.op == "norm" else 1
     axis_node = call_arg(node, at, "axis", "reduction_indices") if canon not in NO_AXIS_REDUCTIONS else None

@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context, skips_base_init
-from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, Kind, lookup
+from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, REDUCED_KEYWORDS, Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark, Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
@@ -18,7 +18,7 @@ from tfshape_lint.rules._shape_fixes import short
 _FIXABLE_OPS = frozenset({"mean", "sum"})
 #: keyword names of what a flagged reduction reduces (``tf.nn.compute_average_loss`` calls it
 #: ``per_example_loss``)
-_REDUCED = ("input_tensor", "x", "a", "input", "tensor", "per_example_loss")
+_REDUCED = (*REDUCED_KEYWORDS, "per_example_loss")
 
 
 class ScalarLossDropsSampleWeight(Rule):
@@ -364,7 +364,7 @@ class ScalarLossDropsSampleWeight(Rule):
         """Whether the reduced tensor depends on the batch (a constant loses nothing per sample).
 
         The batch axis itself is not required: an unknown factor (``self.alpha``) hides it."""
-        arg = call_arg(call, 0, "input_tensor", "x", "a", "input", "tensor")
+        arg = call_arg(call, 0, *REDUCED_KEYWORDS)
         value = loss.find(arg) if arg is not None else None
         return value is None or bool(value.origin)
 

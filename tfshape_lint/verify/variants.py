@@ -20,6 +20,8 @@ import copy
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from tfshape_lint.analysis.ops import REDUCED_KEYWORDS
+
 #: rules whose probe compares two runs of the loss itself (the counterfactual is in the inputs)
 SELF_CONTAINED = frozenset({"TFS111", "TFS501", "TFS504", "TFS506", "TFS502"})
 #: rules whose variant is the same program run differently (autograph on), not an edit
@@ -261,8 +263,9 @@ def _axis_minus_one(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return new, f"`axis=-1` on the flagged `{_short(call.func)}`"
 
 
-#: keyword names of the tensor a reduction reduces (``tf.reduce_sum(input_tensor=loss, ...)``)
-_REDUCED_KEYWORDS = ("input_tensor", "x", "input", "a", "tensor", "per_example_loss")
+#: keyword names of the tensor a reduction reduces (``tf.nn.compute_average_loss`` calls it
+#: ``per_example_loss``)
+_REDUCED_KEYWORDS = (*REDUCED_KEYWORDS, "per_example_loss")
 
 
 def _reduced(call: ast.Call) -> ast.expr | None:
