@@ -23,7 +23,10 @@ How it works:
   with ``CUDA_VISIBLE_DEVICES=-1``); on a GPU every traced probe also runs with
   ``jit_compile=True``, Keras 3's default there. **Keras flavour**: Keras 3, or tf_keras
   (``TF_USE_LEGACY_KERAS=1``) when the file imports ``tf_keras`` or the config says
-  ``target-keras = "tf-keras"``.
+  ``target-keras = "tf-keras"``; Keras 2 code (backend names Keras 3 lacks, Keras 2 module
+  paths) runs under tf_keras with ``import keras`` aliased to it; Keras 3 code that also reads
+  Keras 2 backend names (``from keras import backend as K, ops``; ``K.mean``) runs under Keras 3
+  with those names taken from tf_keras's backend. The evidence says which.
 - **Cache** (:mod:`.cache`): verdicts are stored by a hash of the probe program and the
   installed TensorFlow/Keras versions; ``--no-cache`` bypasses it.
 
@@ -65,12 +68,14 @@ from tfshape_lint.verify.extract import (
 from tfshape_lint.verify.realfiles import (
     KERAS22_BACKEND,
     adds_metrics,
+    batch_parts,
     keras2_modules,
     extra_parts,
     extra_shapes,
     implicit_aliases,
     infer_layouts,
     keras2_names,
+    keras3_modules,
     keras22_names,
     legacy_reduction,
     min_batch,
@@ -326,6 +331,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
         params["bound_numbers"] = numbers
     packed, packed_note = _packed(source, loss, program)
     alias_note = _alias_note(source, program)
+    batch_cut = _batch_parts(source, loss, names) if loss is not None else 1
+    if batch_cut > 1:
+        params["batch_parts"] = batch_cut
     if recipe.probe == "batch_scaling" and loss is not None:
         # an index into a tuple the file passes picks a part, not a sample
         indexed = tuple(name if key not in packed else "" for key, name in zip(("true", "pred"), names))
@@ -427,6 +435,11 @@ def _alias_note(source: str, program: ProbeProgram) -> str:
     if not shown:
         return ""
     return f"the file uses {', '.join(shown)} without importing it; the probe imported it"
+
+
+def _batch_parts(source: str, loss: LossRef, names: tuple[str, ...]) -> int:
+    tree = _parsed(source)
+    return batch_parts(tree, loss.qualname, names) if tree is not None else 1
 
 
 def _min_batch(source: str, loss: LossRef, names: tuple[str, ...]) -> int:
@@ -531,6 +544,11 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if tree is None:
         return "keras", ""
     missing = keras2_names(tree)
+    newer = keras3_modules(tree)
+    if missing and newer:
+        shown = ", ".join(f"K.{n}" for n in missing[:3])
+        return "keras3_k2", (f"run under Keras 3 with {shown} from tf_keras's backend (the file imports {newer[0]}, "
+                             "which only Keras 3 has, and Keras 2 backend names Keras 3 lacks: TFS501)")
     if missing:
         shown = ", ".join(f"K.{n}" for n in missing[:3])
         shimmed = [n for n in missing if n in KERAS22_BACKEND]
@@ -758,7 +776,7 @@ def _execute(pending: list[str], jobs: dict[str, dict[str, Any]], flavours: dict
 
     try:
         with tempfile.TemporaryDirectory(prefix="tfshape-lint-verify-") as cwd:
-            for flavour in ("keras", "tf_keras", "keras2"):
+            for flavour in runner.FLAVOURS:
                 group = [(k, dict(jobs[k], id=i)) for i, k in enumerate(pending) if flavours[k] == flavour]
                 if group:
                     runner.run_jobs(group, flavour=flavour, device=device, timeout=timeout, cwd=cwd,

@@ -57,6 +57,38 @@ def keras2_modules(tree: ast.Module) -> list[str]:
     return found
 
 
+#: Keras 3 modules tf_keras does not have (measured: ``hasattr(tf_keras, name)`` is False)
+KERAS3_MODULES = frozenset({"ops", "config", "random", "tree", "quantizers", "dtype_policies", "distribution"})
+
+
+def keras3_modules(tree: ast.Module) -> list[str]:
+    """Keras 3-only modules the file imports (``from keras import backend as K, ops``,
+    ``import keras.ops``, ``keras.ops.mean`` after ``import keras``): a file that also reads
+    Keras 2 backend names is Keras 3 code with a TFS501 bug, not Keras 2 code, so tf_keras
+    cannot import it."""
+    found: list[str] = []
+    keras_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                head, _, rest = alias.name.partition(".")
+                if head == "keras" and rest.split(".")[0] in KERAS3_MODULES:
+                    found.append(alias.name)
+                elif alias.name == "keras":
+                    keras_names.add(alias.asname or "keras")
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module == "keras":
+                found.extend(f"keras.{a.name}" for a in node.names if a.name in KERAS3_MODULES)
+            elif node.module.split(".")[0] == "keras" and node.module.split(".")[1:2] and \
+                    node.module.split(".")[1] in KERAS3_MODULES:
+                found.append(node.module)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in keras_names and node.attr in KERAS3_MODULES:
+            found.append(f"keras.{node.attr}")
+    return sorted(set(found))
+
+
 def keras2_names(tree: ast.Module) -> list[str]:
     """``K.<name>`` uses that Keras 3's ``keras.backend`` lacks, where K is Keras 3's backend."""
     aliases: set[str] = set()
@@ -1066,6 +1098,14 @@ def _last_axis_parts(split: ast.Call) -> int:
     return parts if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1 else 0
 
 
+def _unstacked_parts(call: ast.Call) -> int:
+    """k of ``unstack(x, k, axis=-1)`` or ``unstack(x, num=k, axis=-1)`` (2 <= k <= 8), else 0."""
+    num = next((kw.value for kw in call.keywords if kw.arg == "num"), call.args[1] if len(call.args) > 1 else None)
+    axis = next((kw.value for kw in call.keywords if kw.arg == "axis"), call.args[2] if len(call.args) > 2 else None)
+    parts = _int(num) if num is not None else None
+    return parts if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1 else 0
+
+
 def _from_call(node: ast.Call, needs: _Needs) -> None:
     for kw in node.keywords:
         if kw.arg in ("axis", "axes"):
@@ -1094,6 +1134,10 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     if name == "split":
         # ``mu, v, alpha, beta = tf.split(y_pred, 4, axis=-1)``: the last axis holds 4 parts
         needs.split = max(needs.split, _last_axis_parts(node))
+    if name == "unstack":
+        # ``ymin, xmin, ymax, xmax = ops.unstack(y_true, 4, axis=-1)``: boxes as wide as the
+        # parts on both sides (an unstack of a (B, 1) input fails before any box arithmetic)
+        needs.last = max(needs.last, _unstacked_parts(node))
     if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
         # a Keras Reshape layer the loss applies: its target is the per-sample shape
         dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]
@@ -1196,6 +1240,46 @@ def min_batch(tree: ast.Module, qualname: str, names: tuple[str, ...]) -> int:
         if index is not None:
             need = max(need, index + 1 if index >= 0 else -index)
     return min(need, 16)
+
+
+def batch_parts(tree: ast.Module, qualname: str, names: tuple[str, ...]) -> int:
+    """k when the loss cuts its batch into k equal parts by dividing the batch size of an input
+    by k (``elements = int(K.int_shape(y_pred)[0] / 3)``, ``tf.shape(y_pred)[0] // 2``): a
+    triplet loss whose batch stacks anchors, positives and negatives. Its probes need batches
+    of a multiple of k (at 4 samples, ``y_pred[2 * elements:]`` holds 2 rows against 1 anchor);
+    1 otherwise."""
+    scope = _scope_node(tree, qualname)
+    if scope is None:
+        return 1
+    inputs = {n for n in names if n} or {"y_true", "y_pred"}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv)) \
+                and _batch_size_of(node.left, inputs):
+            parts = _int(node.right)
+            if parts is not None and 2 <= parts <= 4:
+                return parts
+    return 1
+
+
+def _batch_size_of(node: ast.expr, inputs: set[str]) -> bool:
+    """``K.int_shape(y)[0]``, ``y.shape[0]``, ``tf.shape(y)[0]``, ``y.get_shape()[0]``,
+    ``y.shape.as_list()[0]`` or ``len(y)`` of an input ``y`` (inside ``int(...)`` too)."""
+    if isinstance(node, ast.Call) and _last(node.func) == "int" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and _last(node.func) == "len" and node.args:
+        return isinstance(node.args[0], ast.Name) and node.args[0].id in inputs
+    if not (isinstance(node, ast.Subscript) and _int(node.slice) == 0):
+        return False
+    shape = node.value
+    if isinstance(shape, ast.Call) and _last(shape.func) in ("int_shape", "shape", "get_shape", "as_list"):
+        target = shape.args[0] if shape.args else shape.func.value if isinstance(shape.func, ast.Attribute) else None
+    elif isinstance(shape, ast.Attribute) and shape.attr == "shape":
+        target = shape.value
+    else:
+        return False
+    if isinstance(target, ast.Attribute) and target.attr == "shape":
+        target = target.value  # ``y.shape.as_list()``
+    return isinstance(target, ast.Name) and target.id in inputs
 
 
 def packed_inputs(tree: ast.Module, qualname: str) -> dict[str, tuple[int, int]]:

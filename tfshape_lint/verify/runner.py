@@ -58,6 +58,12 @@ _KEEP_EXACT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "SYSTEMR
 _KEEP_PREFIXES = ("TF_", "CUDA_", "XLA_", "NVIDIA_", "TFSHAPE_LINT_VERIFY_")
 
 
+#: Keras 3; tf_keras for a file that imports it; Keras 2 code under tf_keras with ``import keras``
+#: aliased to it; Keras 3 code that also reads Keras 2 backend names, under Keras 3 with those
+#: names taken from tf_keras's backend
+FLAVOURS = ("keras", "tf_keras", "keras2", "keras3_k2")
+
+
 def worker_env(flavour: str, device: str, memory_mb: int | None = None, home: str | None = None) -> dict[str, str]:
     """Environment of the worker: Keras flavour, visible devices, quiet TensorFlow logs, the
     user's PYTHONPATH, and nothing else from ours (no tokens, no cloud credentials); HOME and
@@ -68,6 +74,8 @@ def worker_env(flavour: str, device: str, memory_mb: int | None = None, home: st
     env["TF_USE_LEGACY_KERAS"] = "1" if flavour in ("tf_keras", "keras2") else "0"
     if flavour == "keras2":
         env["TFSHAPE_LINT_KERAS_ALIAS"] = "1"
+    elif flavour == "keras3_k2":
+        env["TFSHAPE_LINT_KERAS2_BACKEND"] = "1"
     env["TFSHAPE_LINT_DEVICE"] = device
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if home is not None:

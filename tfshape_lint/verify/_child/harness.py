@@ -873,6 +873,9 @@ class Harness:
         self.exclusive: list[str] = []
         #: the edge case (TFS401) that showed the symptom, for the same reason
         self.case = ""
+        #: a loss that cuts its batch into k equal parts (anchors, positives, negatives stacked)
+        #: runs on batches of a multiple of k
+        self.batch_parts = 1
         #: the per-sample weighted reference (TFS108) of the loss as written, which the variant
         #: is compared with on the same inputs
         self.reference: float | None = None
@@ -976,6 +979,7 @@ class Harness:
         ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
         zero: Base | None = None
         repeats = 0
+        n = -(-n // self.batch_parts) * self.batch_parts
         names = list(preferred or ()) if only else list(self.exclusive) if self.exclusive else order(preferred)
         for name in names:
             sig = SIGS[name]

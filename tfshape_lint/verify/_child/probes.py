@@ -535,7 +535,8 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     computes, not only how many samples it sums: there the large batch is the small one
     repeated 4 times (same samples at the same positions; a sum gives exactly 4x, a mean or a
     per-position pick the same value)."""
-    b_small = max(2, int(params.get("min_batch") or 2))
+    parts = int(params.get("batch_parts") or 1)
+    b_small = max(2, int(params.get("min_batch") or 2), parts)
     b_large = 4 * b_small
     pinned = SIGS.get((params.get("only") or [""])[0])
     if pinned is not None and pinned.activation == "signed":
@@ -550,7 +551,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
         return h.no_baseline()
     if negligible(base.value):
         return _all_zero(base, "a sum of zeros does not show whether it grows with the batch")
-    smalls, large, err = _scaling_runs(h, base, b_small, b_large, repeated=b_small > 2)
+    smalls, large, err = _scaling_runs(h, base, b_small, b_large, repeated=b_small > 2, parts=parts)
     odd = ""
     if err is not None and b_small == 2:
         # a loss that splits its batch (halves, pairs) can fail on even sizes only: the same
@@ -569,7 +570,11 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
         stacked = _stacked_peer_scaling(h, base, params)
         if stacked is not None:
             return stacked
-    if b_small > 2 and not odd and outcome.status != "inconclusive":
+    if parts > 1 and not odd and outcome.status != "inconclusive":
+        outcome = replace(outcome, evidence=f"{outcome.evidence} (the loss cuts its batch into {parts} equal parts; "
+                                            f"batch {b_large} = each part of the batch of {b_small} repeated 4 times "
+                                            "in place)")
+    elif b_small > 2 and not odd and outcome.status != "inconclusive":
         outcome = replace(outcome, evidence=f"{outcome.evidence} (batch {b_large} = the batch of {b_small} repeated "
                                             f"4 times: the loss indexes its inputs up to [{b_small - 1}] on the "
                                             "batch axis)")
@@ -614,19 +619,24 @@ def _forced_base(h: Harness, sig: Sig, n: int) -> Base | None:
     return Base(sig, yt, yp, value)
 
 
-def _scaling_runs(h: Harness, base: Any, b_small: int, b_large: int, repeated: bool
+def _scaling_runs(h: Harness, base: Any, b_small: int, b_large: int, repeated: bool, parts: int = 1
                   ) -> tuple[list[tuple[float, float | None]], tuple[float, float | None], BaseException | None]:
     """The value (and tap) of each small batch and of the large batch of the same samples, or
     the first error. ``repeated``: the large batch is the small one repeated (a loss that picks
-    samples by position), else ``b_large`` samples split into small batches."""
+    samples by position), else ``b_large`` samples split into small batches. With ``parts``
+    (a batch the loss cuts into that many equal parts: anchors, positives, negatives), each
+    part is repeated in place, so every part of the large batch holds the same samples in the
+    same order as the small batch's part."""
     if repeated:
         yt_s, yp_s = base.sig.make(b_small, seed=1)
-        yt, yp = np.concatenate([yt_s] * (b_large // b_small)), np.concatenate([yp_s] * (b_large // b_small))
-        starts = range(0, b_small, b_small)
+        times = b_large // b_small
+        yt, yp = (np.concatenate([block for block in np.split(x, parts) for _ in range(times)])
+                  for x in (yt_s, yp_s))
+        batches = [(yt_s, yp_s)]
     else:
         yt, yp = base.sig.make(b_large, seed=1)
-        starts = range(0, b_large, b_small)
-    smalls = [_try(functools.partial(_value_and_tap, h, yt[i:i + b_small], yp[i:i + b_small])) for i in starts]
+        batches = [(yt[i:i + b_small], yp[i:i + b_small]) for i in range(0, b_large, b_small)]
+    smalls = [_try(functools.partial(_value_and_tap, h, t, p)) for t, p in batches]
     large, err = _try(lambda: _value_and_tap(h, yt, yp))
     err = next((e for _, e in smalls if e is not None), err)
     return [v for v, _ in smalls], large, err

@@ -165,6 +165,19 @@ def alias_keras_to_tf_keras() -> None:
     _keras2_add_loss(tf_keras.layers.Layer)
 
 
+def keras2_backend_on_keras3() -> None:
+    """Give Keras 3's ``keras.backend`` the Keras 2 functions it lacks, from tf_keras's backend
+    (``K.mean`` is ``tf.reduce_mean`` there): a Keras 3 file that still reads ``K.mean`` next
+    to ``keras.ops`` then runs as it would once TFS501's own finding is fixed, on the TensorFlow
+    tensors Keras 3's TensorFlow backend hands a loss."""
+    import keras  # type: ignore[import-untyped,unused-ignore]
+    import tf_keras  # type: ignore[import-untyped,unused-ignore]
+
+    for name in dir(tf_keras.backend):
+        if not name.startswith("_") and not hasattr(keras.backend, name):
+            setattr(keras.backend, name, getattr(tf_keras.backend, name))
+
+
 def _keras2_add_loss(layer: Any) -> None:
     """Keras 2.0-2.2's ``Layer.add_loss(losses, inputs=None)`` on tf_keras's Layer, whose
     ``add_loss(losses, **kwargs)`` refuses the second positional argument Keras 2 code passes

@@ -105,6 +105,8 @@ def main() -> int:
             sandbox.alias_keras_to_tf_keras()
         else:
             sandbox.alias_keras_core_to_keras()
+        if os.environ.get("TFSHAPE_LINT_KERAS2_BACKEND") == "1":
+            sandbox.keras2_backend_on_keras3()
         device, is_gpu = _setup_device(tf)
         if is_gpu:
             tf.zeros((1,)).numpy()  # create the CUDA context before capping the address space
@@ -288,6 +290,9 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
             return "inconclusive", h
         hv = _variant_harness(job, harness, is_gpu)
         params = dict(job.get("params") or {})
+        for each in (h, hv):
+            if each is not None and not isinstance(each, str):
+                each.batch_parts = int(params.get("batch_parts") or 1)
         params.update(severity=job.get("severity", ""), message=job.get("message", ""),
                       flag_is_return=bool(job.get("flag_is_return")), code=job.get("code", ""),
                       keras_fed=bool(job.get("keras_fed")), marked=bool(job.get("tapped") or job.get("reach")))
