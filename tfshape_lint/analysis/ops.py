@@ -108,6 +108,8 @@ _add(Kind.REDUCE, "norm", "tf.norm", "tf.linalg.norm", "ops.norm", "np.linalg.no
 _add(Kind.REDUCE, "count", "tf.count_nonzero", "np.count_nonzero", "ops.count_nonzero")
 _family(Kind.ARG_REDUCE, "argmax", tf="argmax", k="argmax", ops="argmax", np="argmax")
 _family(Kind.ARG_REDUCE, "argmin", tf="argmin", k="argmin", ops="argmin", np="argmin")
+# counts of the values in each bin: integers no gradient passes, one axis (the bins) for all samples
+_add(Kind.ARG_REDUCE, "histogram", "tf.histogram_fixed_width", "tf.compat.v1.histogram_fixed_width")
 
 for _name in ("abs", "square", "sqrt", "exp", "log", "log1p", "sigmoid", "tanh", "softplus",
               "relu", "negative", "reciprocal", "rsqrt", "expm1", "cos", "sin", "elu", "selu",
@@ -212,7 +214,10 @@ for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "e
 _add(Kind.KEEP, "repeat_elements", "K.repeat_elements")
 _add(Kind.SLICE, "slice", "tf.slice", "K.slice", "ops.slice")
 _family(Kind.SPLIT, "split", tf="split", ops="split", np="split", extra=("np.array_split", "ops.array_split"))
-_add(Kind.PRINT, "print", "tf.print", "K.print_tensor", "builtins.print")
+_add(Kind.PRINT, "print", "tf.print", "builtins.print")
+# ``K.print_tensor(x, msg)`` and TF 1's ``tf.Print(x, [x], msg)`` print when evaluated and return
+# ``x`` unchanged (tf.print returns an op, or None eagerly)
+_add(Kind.KEEP, "identity", "K.print_tensor", "tf.Print", "tf.compat.v1.Print")
 _add(Kind.LEN, "len", "builtins.len")
 _add(Kind.INPUT, "input", "keras.Input", "keras.layers.Input", "keras.engine.input_layer.Input")
 _add(Kind.RANDOM_ARRAY, "random_array", *(f"np.random.{n}" for n in (

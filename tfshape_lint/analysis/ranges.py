@@ -25,7 +25,7 @@ from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.names import EPSILON_WORDS, mentions
 from tfshape_lint.analysis.ops import REDUCED_KEYWORDS, Kind, OpSpec, lookup
-from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, init_assignments, literal
+from tfshape_lint.analysis.tensors import ModuleFacts, Scope, call_arg, init_number, literal
 from tfshape_lint.analysis.values import Grad, Tag
 from tfshape_lint.source import code_of, descendants
 
@@ -671,18 +671,7 @@ class Ranges:
             root = root.parent
         path = root.spec.path
         init = self.facts.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
-        if init is None:
-            return None
-        assigned = init_assignments(init, node.attr.value)
-        if len(assigned) != 1:
-            return None
-        value: cst.BaseExpression | None = assigned[0]
-        if isinstance(value, cst.Name):
-            params = [*init.params.params, *init.params.kwonly_params]
-            param = next((p for p in params if p.name.value == value.value), None)
-            value = param.default if param is not None else None
-        number = literal(value)
-        return float(number) if isinstance(number, (int, float)) and not isinstance(number, bool) else None
+        return init_number(init, node.attr.value) if init is not None else None
 
     def _finfo(self, call: cst.Call, attr: str) -> Bound:
         arg = call.args[0].value if call.args else None
@@ -793,6 +782,9 @@ class Ranges:
 
     # -- calls ----------------------------------------------------------------------------------
     def _call(self, node: cst.Call, scope: Scope) -> Bound:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "item" and not node.args:
+            # ``np.finfo(np.float32).eps.item()``: the same number as a Python float
+            return self.bound(node.func.value, scope)
         dotted = cst_dotted(node.func)
         spec, _ = self.spec(node)
         if spec is None and dotted is not None and mentions(

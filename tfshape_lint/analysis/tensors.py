@@ -298,10 +298,14 @@ class Evaluator:
         return self.scope
 
     def _bind_defaults(self, fn: FunctionNode, env: Env) -> None:
+        """Each parameter's default, evaluated where Python evaluates it: in the scope around the
+        ``def`` (``def loss_func(y_true, y_pred, n=num_speaker)`` inside a factory reads the
+        factory's ``num_speaker``), which ``env`` holds on entry, over the module's globals."""
         params = fn.params
+        around = Env({**self.module.globals.names, **env.names})
         for param in list(params.params) + list(params.kwonly_params) + list(params.posonly_params):
             if param.default is not None:
-                env.names[param.name.value] = self.expr(param.default, Env(dict(self.module.globals.names)))
+                env.names[param.name.value] = self.expr(param.default, around)
                 env.sources[param.name.value] = frozenset({param.default})
             else:
                 env.names.setdefault(param.name.value, UNKNOWN.evolve(tags=frozenset({Tag.PARAM})))
@@ -770,6 +774,10 @@ class Evaluator:
         if isinstance(node.value, cst.Name) and node.value.value == "self" and base.has(Tag.PARAM):
             # configuration on the Loss object (self.gamma, self.alpha, per-class weights): no
             # batch axis, so it must not hide the rank of what it scales
+            if self._init_number(node, env):
+                # ``self.epsilon = epsilon`` with ``epsilon=1e-8``: a number, which a count plus
+                # it (``reduce_sum(mask) + self.epsilon``) keeps a count
+                return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE, Tag.NUMBER}))
             return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE}))
         if attr == "shape" and base.tensor:
             return Value(tensor=False, tags=_static_shape_tags(base), origin=base.origin)
@@ -864,6 +872,15 @@ class Evaluator:
             # nonlinear op changes the gradient of what it is added to; it is no separate term
             result = result.without_marks(Mark.CUT_TERM)
         return _numpy_result(result, args) if canon is not None and canon.startswith("np.") else result
+
+    def _init_number(self, node: cst.Attribute, env: Env) -> bool:
+        """``self.<attr>`` that the class's own ``__init__`` sets once, to a number or to a
+        parameter whose default is one (``self.epsilon = epsilon`` with ``epsilon=1e-8``)."""
+        member = self._own_member(node, env)
+        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
+        if member is None or init is None:
+            return False
+        return init_number(init, member[1]) is not None
 
     def _own_member(self, func: cst.BaseExpression, env: Env) -> tuple[str, str] | None:
         """(class, attribute) for ``self.<attribute>`` read in a method of the loss's own class."""
@@ -1158,6 +1175,9 @@ def _reduction_kind(op: str) -> tuple[Tag, ...]:
 
 def _arg_reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
+    if spec.op == "histogram":
+        # one count per bin over every value of every sample: no batch axis, no gradient
+        return Value(rel=None, batch=False, dtype=DType.INT, grad=min(x.grad, Grad.CUT), origin=x.origin)
     rel = x.rel - 1 if x.rel is not None else None
     return Value(rel=rel, batch=x.batch and literal(call_arg(node, 1, "axis")) not in (0, None),
                  dtype=DType.INT, grad=min(x.grad, Grad.CUT), origin=x.origin,
@@ -2105,6 +2125,21 @@ def _module_attribute(imports: ImportTable, dotted: str) -> Value:
 
 def _is_staticmethod(fn: cst.FunctionDef) -> bool:
     return any(cst_dotted(d.decorator) in ("staticmethod",) for d in fn.decorators)
+
+
+def init_number(init: cst.FunctionDef, attr: str) -> float | None:
+    """The number ``self.<attr>`` holds when ``__init__`` sets it once, to a number or to a
+    parameter whose default is one (``self.std_const = std_const`` with ``std_const=1e-4``): a
+    constant the author chose, guard or weight. A value passed at construction instead is not
+    seen (a default of 1e-4 says what the constant is for)."""
+    assigned = init_assignments(init, attr)
+    if len(assigned) != 1:
+        return None
+    value: cst.BaseExpression | None = assigned[0]
+    if isinstance(value, cst.Name):
+        value = _parameter_default(init, value.value)
+    number = literal(value)
+    return float(number) if isinstance(number, (int, float)) and not isinstance(number, bool) else None
 
 
 def init_assignments(init: cst.FunctionDef, attr: str) -> list[cst.BaseExpression]:

@@ -19,7 +19,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import descendants, parent_map, target_names
+from tfshape_lint.source import code_of, descendants, parent_map, target_names
 
 #: ops whose result carries their first argument's values unchanged (rearranged or picked)
 _PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
@@ -49,6 +49,28 @@ def only_fully_reduced(scope: Scope, node: cst.BaseExpression, imports: ImportTa
     batch axis of size 1, an unknown rank in ``fit``) cannot change the result, which is one
     number either way. Positive evidence only, as :func:`only_decides`."""
     return _ReductionWalk(imports).follow(scope, node, 0)
+
+
+def zeroed_with_operand(scope: Scope, node: cst.BaseExpression, operand: cst.BaseExpression,
+                        imports: ImportTable) -> bool:
+    """Whether ``node`` (``log(p)``, possibly scaled: ``log(p) / log(2.0)``) is the first argument
+    of ``multiply_no_nan(node, p)`` with ``p`` the very operand whose 0 is the hazard (the
+    entropy term ``p * log(p)``): the value is 0 exactly where the log is ``-inf``, so the loss
+    stays finite. Whether the gradient does is TFS402's question (``multiply_no_nan`` zeroes
+    the value, not the derivative of the log)."""
+    parents = scope.memo("parents", lambda: parent_map(scope.node))
+    child, parent = node, parents.get(node)
+    while isinstance(parent, cst.BinaryOperation) and parent.left is child \
+            and isinstance(parent.operator, (cst.Divide, cst.Multiply)):
+        child, parent = parent, parents.get(parent)
+    call = parents.get(parent) if isinstance(parent, cst.Arg) else None
+    if not isinstance(call, cst.Call) or len(call.args) != 2 or call.args[0] is not parent:
+        return False
+    dotted = cst_dotted(call.func)
+    canon = imports.canonical(dotted) if dotted is not None else None
+    spec = lookup(canon)
+    return spec is not None and spec.op == "multiply_no_nan" and \
+        "".join(code_of(call.args[1].value).split()) == "".join(code_of(operand).split())
 
 
 class _Walk:

@@ -112,6 +112,27 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "class MaskedLanguageModel(tf.keras.Model):\n"
+                "    def __init__(self, encoder, epsilon=1e-8):\n"
+                "        super().__init__()\n"
+                "        self.encoder = encoder\n"
+                "        self.epsilon = epsilon\n"
+                "\n"
+                "    def train_step(self, data):\n"
+                "        x, y, masked = data\n"
+                "        with tf.GradientTape() as tape:\n"
+                "            loss = self.masked_loss(y, self(x, training=True), masked)\n"
+                "        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))\n"
+                '        return {"loss": loss}\n'
+                "\n"
+                "    def masked_loss(self, y_true, y_pred, masked):\n"
+                "        loss = tf.keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)\n"
+                "        masked = tf.cast(masked, loss.dtype)\n"
+                "        return tf.reduce_sum(loss * masked) / (tf.reduce_sum(masked) + self.epsilon)\n",
+                note="a masked sum over the mask's count plus the model's own epsilon (a number its __init__ sets) is a mean"),
         Example("import keras\n"
                 "from keras import ops\n"
                 "\n"
@@ -323,6 +344,53 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def make_separation_loss(gamma=0.1, num_speaker=2):\n"
+                "    def loss_func(S_true, S_pred, gamma=gamma, num_speaker=num_speaker):\n"
+                "        total = 0\n"
+                "        for i in range(num_speaker):\n"
+                "            total += tf.reduce_sum(tf.square(S_true[..., i] - S_pred[..., i]))\n"
+                "        return total / (num_speaker * 257)\n"
+                "    return loss_func\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=make_separation_loss())\n",
+                fixed=None, line=8,
+                note="the inner loss's parameter defaults are read where Python reads them, in the factory: "
+                     "num_speaker * 257 is a fixed number of frequency bins, not a count of the batch"),
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def print_tensor(x, msg):\n"
+                "    return tf.Print(x, [x], message=msg)\n"
+                "\n"
+                "\n"
+                "def triplet_loss(y_true, y_pred):\n"
+                "    anchor, positive, negative = tf.split(y_pred, 3, axis=-1)\n"
+                "    hinge = tf.maximum(tf.reduce_sum(anchor * negative, axis=-1) - tf.reduce_sum(anchor * positive, axis=-1) + 0.2, 0.0)\n"
+                "    hinge = print_tensor(hinge, 'hinge')\n"
+                "    return tf.reduce_sum(hinge)\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=triplet_loss)\n",
+                fixed="import tensorflow as tf\n"
+                      "\n"
+                      "\n"
+                      "def print_tensor(x, msg):\n"
+                      "    return tf.Print(x, [x], message=msg)\n"
+                      "\n"
+                      "\n"
+                      "def triplet_loss(y_true, y_pred):\n"
+                      "    anchor, positive, negative = tf.split(y_pred, 3, axis=-1)\n"
+                      "    hinge = tf.maximum(tf.reduce_sum(anchor * negative, axis=-1) - tf.reduce_sum(anchor * positive, axis=-1) + 0.2, 0.0)\n"
+                      "    hinge = print_tensor(hinge, 'hinge')\n"
+                      "    return hinge\n"
+                      "\n"
+                      "\n"
+                      "model.compile(optimizer='adam', loss=triplet_loss)\n",
+                line=12, note="tf.Print (and K.print_tensor) return their tensor unchanged"),
         Example("import tensorflow as tf\n\n\ndef l1_loss(y_true, y_pred):\n"
                 "    return tf.norm(y_true - y_pred, ord=1)\n\n\n"
                 "model.compile(optimizer='adam', loss=l1_loss)\n",

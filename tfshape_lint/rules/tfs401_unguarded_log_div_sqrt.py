@@ -8,7 +8,8 @@ from tfshape_lint.analysis.branches import tested_nonzero
 from tfshape_lint.analysis.ops import Kind
 from tfshape_lint.analysis.ranges import Hazard, Ranges
 from tfshape_lint.analysis.tensors import NOT_LITERAL, literal
-from tfshape_lint.analysis.uses import only_decides
+from tfshape_lint.analysis.values import Grad
+from tfshape_lint.analysis.uses import only_decides, zeroed_with_operand
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
 from tfshape_lint.source import code_of, descendants
@@ -131,6 +132,31 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "class ActivationEntropy(tf.keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        counts = tf.histogram_fixed_width(inputs, [0.0, 1.0], nbins=32)\n"
+                "        p = tf.cast(counts / tf.reduce_sum(counts), tf.float32)\n"
+                "        entropy = -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(p) / tf.math.log(2.0), p))\n"
+                "        self.add_loss(1e-3 * entropy)\n"
+                "        return inputs\n",
+                note="an entropy of histogram bins: multiply_no_nan makes p * log(p) 0 where p is, and no gradient passes "
+                     "the integer counts"),
+        Example("import numpy as np\n"
+                "import tensorflow as tf\n"
+                "\n"
+                "eps = np.finfo(np.float32).eps.item()\n"
+                "\n"
+                "\n"
+                "def standardised_loss(y_true, y_pred):\n"
+                "    scores = (y_pred - tf.reduce_mean(y_pred)) / (tf.math.reduce_std(y_pred) + eps)\n"
+                "    return tf.reduce_mean(tf.square(y_true - scores), axis=-1)\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=standardised_loss)\n",
+                note="np.finfo(np.float32).eps.item() is float32's epsilon as a Python float"),
         Example("import tensorflow as tf\n\n\nclass MagFaceLoss(tf.keras.losses.Loss):\n"
                 "    def __init__(self, min_norm=10.0, max_norm=110.0, **kwargs):\n"
                 "        super().__init__(**kwargs)\n"
@@ -837,6 +863,8 @@ class UnguardedLogDivSqrt(Rule):
             return
         if not isinstance(node, cst.AugAssign) and only_decides(loss, node, self.index.imports):
             return  # an IoU that only picks a box (argmax) or builds an ignore mask (> 0.6)
+        if hazard.kind == "log" and self._zeroed_without_gradient(node, hazard.arg):
+            return  # ``multiply_no_nan(log(p), p)`` of a histogram's p: finite, nothing to train
         if not hazard.negative and tested_nonzero(loss, node, hazard.arg):
             return  # ``if n == 0: return 0.0`` before ``s / n``: the branch is the guard
         if hazard.kind in ("sqrt", "pow_frac") and self._fit_error(hazard.arg):
@@ -844,6 +872,17 @@ class UnguardedLogDivSqrt(Rule):
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))
+
+    def _zeroed_without_gradient(self, node: cst.CSTNode, arg: cst.BaseExpression) -> bool:
+        """``multiply_no_nan(log(p), p)`` where ``p`` has no gradient to the predictions (the
+        bins of ``tf.histogram_fixed_width``): the value is 0 exactly where the log is ``-inf``
+        and no weight's gradient passes through the log. A differentiable ``p`` still gets a NaN
+        gradient there (measured by TFS402's probe), so it stays flagged."""
+        assert self.loss is not None
+        if not isinstance(node, cst.BaseExpression) or not zeroed_with_operand(self.loss, node, arg, self.index.imports):
+            return False
+        value = self.loss.value(arg)
+        return value is not None and value.grad < Grad.DIFF
 
     def _fit_error(self, arg: cst.BaseExpression) -> bool:
         """``sqrt(mean(square(y_pred - y_true)))``, ``sqrt(sum(squared_difference(t, p), axis=-1))``:

@@ -36,6 +36,10 @@ class RemovedKerasApi(RemovedApiRule):
       module paths of Keras 2.0-2.4 and of tf_keras's tree that fail to import under Keras 3,
       each measured by importing it; the fix imports the same names from the nearest module
       Keras 3 has when it has them all (`keras.utils`);
+    - Keras 2 backend names spelled on `keras.ops`, which never had them (`ops.pow`,
+      `ops.switch`, `ops.int_shape`; measured on Keras 3.15: `AttributeError: module
+      'keras.ops' has no attribute 'pow'`): a port from `K.*` that kept the old name; the fix
+      is the backend name's own Keras 3 replacement (`keras.ops.power`);
     - backend names of Keras 2.x that even tf_keras no longer has (`K.image_dim_ordering`,
       `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...), and
       attribute chains through its submodules: `K.common.epsilon()` (Keras 2's
@@ -123,6 +127,10 @@ class RemovedKerasApi(RemovedApiRule):
                 note="the Keras 2 module is only tried, with the Keras 3 home as the fallback"),
         Example("import keras\n\ndef loss(y_true, y_pred):\n"
                 "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n"),
+        Example("from keras import ops\n\ndef loss(y_true, y_pred):\n"
+                "    err = ops.power(y_true - y_pred, 2)\n"
+                "    return ops.mean(ops.where(err > 1.0, ops.sqrt(err), err), axis=-1) + ops.logsumexp(y_pred)\n",
+                note="keras.ops.power, where and logsumexp exist; only Keras 2 names it never had are flagged"),
         Example("from tensorflow.keras import backend as K\n\ndef loss(y_true, y_pred):\n"
                 "    return K.mean(K.square(y_true - y_pred), axis=-1)\n",
                 note="tf.keras.backend still has the math functions under Keras 3"),
@@ -208,6 +216,14 @@ class RemovedKerasApi(RemovedApiRule):
                       "    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)\n",
                 line=4, message="K.mean is not in keras.backend under Keras 3 (AttributeError); "
                                 "use keras.ops.mean"),
+        Example("from keras import ops\n\n\ndef focal_tversky(y_true, y_pred):\n"
+                "    tv = ops.sum(y_true * y_pred, axis=-1) / (ops.sum(y_true + y_pred, axis=-1) + 1e-7)\n"
+                "    return ops.pow(1.0 - tv, 0.75)\n",
+                fixed="from keras import ops\nimport keras\n\n\ndef focal_tversky(y_true, y_pred):\n"
+                      "    tv = ops.sum(y_true * y_pred, axis=-1) / (ops.sum(y_true + y_pred, axis=-1) + 1e-7)\n"
+                      "    return keras.ops.power(1.0 - tv, 0.75)\n",
+                line=6, message="ops.pow is not in keras.ops under Keras 3 (AttributeError); use keras.ops.power",
+                note="a port from K.pow that kept the Keras 2 name"),
         Example("import keras\nfrom keras import backend as K\n\ndef bce(y_true, y_pred):\n"
                 "    p = K.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())\n"
                 "    return -K.mean(y_true * K.log(p) + (1.0 - y_true) * K.log(1.0 - p), axis=-1)\n",
@@ -334,14 +350,15 @@ class RemovedKerasApi(RemovedApiRule):
         units: set[int] = set()
         for qualname, found in index.qualnames.items():
             if _classify(qualname, legacy_tf_keras) is not None or (_reduction_auto(qualname) and not legacy_tf_keras) \
-                    or _module_hit(qualname, legacy_tf_keras) is not None or _top_level_backend_name(qualname):
+                    or _module_hit(qualname, legacy_tf_keras) is not None or _top_level_backend_name(qualname) \
+                    or _backend_name_on_ops(qualname):
                 units |= found
         # ``from keras.backend.common import epsilon`` binds a name under a removed submodule;
         # ``from keras.utils.np_utils import to_categorical`` one of a removed module
         imported = {q for q in index.imports.imported
                     if _classify(q, legacy_tf_keras) is not None
                     or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None
-                    or _module_hit(q, legacy_tf_keras) is not None}
+                    or _module_hit(q, legacy_tf_keras) is not None or _backend_name_on_ops(q) is not None}
         if imported:
             units |= import_units(index.unit_nodes, imported)
         return units
@@ -371,6 +388,9 @@ class RemovedKerasApi(RemovedApiRule):
         top = _top_level_backend_name(qualname)
         if top is not None:
             return _backend_hit(qualname, "keras", top)
+        on_ops = _backend_name_on_ops(qualname)
+        if on_ops is not None:
+            return _backend_hit(qualname, "keras.ops", on_ops)
         found = _classify(qualname, self._legacy_tf_keras)
         if found is None:
             return _submodule_hit(qualname, self._legacy_tf_keras) or _module_hit(qualname, self._legacy_tf_keras)
@@ -477,6 +497,20 @@ def _top_level_backend_name(qualname: str) -> str | None:
     return name
 
 
+def _backend_name_on_ops(qualname: str) -> str | None:
+    """``keras.ops.pow`` of ``from keras import ops; ops.pow(...)``: a Keras 2 backend name
+    that ``keras.ops`` never had (measured on Keras 3.15: AttributeError), in a port from
+    ``K.*`` that kept the old name. Only names the backend table knows and gives a Keras 3
+    replacement for: another missing name may be one a newer Keras adds."""
+    spelled, _, name = qualname.rpartition(".")
+    if spelled != "keras.ops" or name in _names("keras.ops"):
+        return None
+    entry = keras_table()["backend"].get(name)
+    if entry is None or not (entry.get("to") or entry.get("template")):
+        return None
+    return name
+
+
 def _backend_hit(qualname: str, display: str, name: str) -> Hit:
     entry = keras_table()["backend"][name]
     rewrite = Rewrite.from_json(entry)
@@ -530,4 +564,5 @@ def _legacy_names(kind: str) -> frozenset[str]:
 
 
 register_removed_probe(lambda qualname, source: _classify(qualname, _LEGACY_ENV in source) is not None
-                       or _top_level_backend_name(qualname) is not None)
+                       or _top_level_backend_name(qualname) is not None
+                       or _backend_name_on_ops(qualname) is not None)
