@@ -390,6 +390,7 @@ class LossDiscovery:
     test_file: bool = False
     #: a module named for metrics: functions found by signature alone are metrics unless named loss
     metrics_file: bool = False
+    _metric_lists: frozenset[str] | None = None
     #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
     _returns_lambda: bool = False
     #: the file's calls (kept for :meth:`_mapped_only`), and those of them that map a function
@@ -745,7 +746,8 @@ class LossDiscovery:
                     # TensorFlow/Keras: a ``*_loss_dummy(target_data, size_prediction)`` in numpy
                     # is an evaluation helper
                     metric = looks_like_metric_name(name) or (self.metrics_file and "loss" not in name.lower()) \
-                        or _documented_as_metric(info.node) or _returns_named_result(info.node)
+                        or _documented_as_metric(info.node) or _returns_named_result(info.node) \
+                        or (factory.node.name if factory is not None else name) in self._listed_as_metrics()
                     role = Role.METRIC if metric else Role.LOSS
                     # an inner loss its factory returns is analysed in the factory's closure,
                     # with unknown factory arguments when the file never calls the factory
@@ -769,6 +771,28 @@ class LossDiscovery:
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, role, pred_first=True))
                 if factory is None and self._returns_lambda:
                     self._returned_lambdas(info)  # a walk of the body: only when it can find one
+
+    def _listed_as_metrics(self) -> frozenset[str]:
+        """Functions the module lists in a module-level collection it names for metrics
+        (``metrics = [rmse, log_loss, var_ratio]``, ``all_metrics``, ``METRICS = {...}``, and a
+        factory's call in one, ``mse_var(10)``): the author's own word that they are metrics,
+        where no visible ``compile`` says what they are."""
+        if self._metric_lists is None:
+            names: set[str] = set()
+            for node in self.tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                    if isinstance(node, ast.AnnAssign) else []
+                if not any(isinstance(t, ast.Name) and "metric" in t.id.lower() for t in targets):
+                    continue
+                value = getattr(node, "value", None)
+                items = value.values if isinstance(value, ast.Dict) else value.elts \
+                    if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else []
+                for item in items:
+                    item = item.func if isinstance(item, ast.Call) else item
+                    if isinstance(item, ast.Name):
+                        names.add(item.id)
+            self._metric_lists = frozenset(names)
+        return self._metric_lists
 
     def _drop_helpers_of_losses(self) -> None:
         """A module function found by its name alone that takes more than labels and

@@ -2252,10 +2252,17 @@ def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
     def _is_name(expr: cst.BaseExpression) -> bool:
         return isinstance(expr, cst.Name) and expr.value == name
 
-    encoded = any(call.args and (module.imports.canonical(cst_dotted(call.func)) or "").endswith("one_hot")
-                  and _is_name(_strip(call.args[0].value)) for call in descendants(node, cst.Call))
-    # a name rebound to anything but its own cast/reshape/squeeze no longer has the parameter's rank
-    return encoded and all(_is_name(_strip(assign.value)) for assign in descendants(node, cst.Assign)
+    def _encodes(expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and bool(expr.args) \
+            and (module.imports.canonical(cst_dotted(expr.func)) or "").endswith("one_hot") \
+            and _is_name(_strip(expr.args[0].value))
+
+    encoded = any(_encodes(call) for call in descendants(node, cst.Call))
+    # a name rebound to anything but its own cast/reshape/squeeze (or its own one-hot encoding,
+    # ``label = tf.one_hot(tf.cast(label, tf.int32), depth)``, evaluated as such) no longer has
+    # the parameter's rank
+    return encoded and all(_is_name(_strip(assign.value)) or _encodes(assign.value)
+                           for assign in descendants(node, cst.Assign)
                            if any(_is_name(t.target) for t in assign.targets))
 
 

@@ -56,8 +56,8 @@ def zeroed_with_operand(scope: Scope, node: cst.BaseExpression, operand: cst.Bas
     """Whether ``node`` (``log(p)``, possibly scaled: ``log(p) / log(2.0)``) is the first argument
     of ``multiply_no_nan(node, p)`` with ``p`` the very operand whose 0 is the hazard (the
     entropy term ``p * log(p)``): the value is 0 exactly where the log is ``-inf``, so the loss
-    stays finite. Whether the gradient does is TFS402's question (``multiply_no_nan`` zeroes
-    the value, not the derivative of the log)."""
+    stays finite. The gradient need not be: ``multiply_no_nan`` zeroes the value, not the
+    derivative of the log."""
     parents = scope.memo("parents", lambda: parent_map(scope.node))
     child, parent = node, parents.get(node)
     while isinstance(parent, cst.BinaryOperation) and parent.left is child \

@@ -101,6 +101,20 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "VOCAB_SIZE = 8000\n"
+                "\n"
+                "\n"
+                "def masked_smoothed_loss(label, pred):\n"
+                "    mask = label != 0\n"
+                '    cross_entropy = tf.keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1, reduction="none")\n'
+                "    label = tf.one_hot(tf.cast(label, tf.int32), VOCAB_SIZE)\n"
+                "    loss = cross_entropy(label, pred)\n"
+                "    mask = tf.cast(mask, dtype=loss.dtype)\n"
+                "    loss *= mask\n"
+                "    return tf.reduce_sum(loss) / tf.reduce_sum(mask)\n",
+                note="the padding mask is taken from the (B, T) class ids before the name is rebound to their one-hot encoding"),
         Example("import keras\nfrom keras import ops\n\n\n"
                 "class SmoothedTokenLoss(keras.losses.Loss):\n"
                 "    def __init__(self, smoothing=0.1, **kwargs):\n"
