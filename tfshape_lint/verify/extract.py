@@ -415,6 +415,8 @@ class ParamBinding:
             return ast.Call(ast.Name(RECORD_HELPER, ast.Load()), [], [])
         if self.kind == "absent":
             return ast.Call(ast.Name(ABSENT_HELPER, ast.Load()), [], [])
+        if self.kind == "none":
+            return ast.Constant(None)
         if self.kind == "mask":
             return ast.Call(ast.Name(MASK_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()),
                                                                 ast.Constant(self.value)], [])
@@ -458,6 +460,8 @@ class ParamBinding:
             return f"`{param}` = a record whose every setting is {NEUTRAL:g} (the code only reads named settings of it)"
         if self.kind == "absent":
             return f"`{param}` = a do-nothing stand-in (the code only calls it for its effect, as `{param}.compile(...)`)"
+        if self.kind == "none":
+            return f"`{param}` = None (an optional object the code only uses under `if {param}:`)"
         return f"`{param}` = {self.value:g}"
 
 
@@ -528,6 +532,9 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             # the losses: only called for its effect, which the probe does not need
             out[param] = ParamBinding("absent")
             continue
+        if _optional_object(root, param):
+            out[param] = ParamBinding("none")
+            continue
         kind = _param_use(root, param)
         if kind == "":
             return None
@@ -546,6 +553,30 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
         else:
             out[param] = ParamBinding("labels" if kind == "tensor" else "number")
     return out
+
+
+def _optional_object(root: ast.AST, param: str) -> bool:
+    """A parameter the factory only tests (``if scaler:``, ``if scaler is not None:``) and uses
+    inside what that test guards (``scaler.inverse_transform(preds)``): an optional object the
+    loss works without. It is bound to None, so the probe runs the loss as it is without one; a
+    number would pass the test and then fail as the object it is not."""
+    guarded: list[ast.If] = []
+    tests: set[int] = set()
+    for node in ast.walk(root):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot) \
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            test = test.left
+        if isinstance(test, ast.Name) and test.id == param:
+            guarded.append(node)
+            tests.add(id(test))
+    if not guarded:
+        return False
+    inside = {id(n) for node in guarded for stmt in node.body for n in ast.walk(stmt)}
+    loads = [n for n in ast.walk(root) if isinstance(n, ast.Name) and n.id == param and isinstance(n.ctx, ast.Load)]
+    return bool(loads) and all(id(n) in tests or id(n) in inside for n in loads)
 
 
 def _branch_literal(root: ast.AST, param: str, line: int) -> str | int | float | None:
@@ -1232,7 +1263,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
 
 #: kinds of binding a constructor argument can take without the probe's inputs
 _CONSTRUCTOR_KINDS = frozenset({"number", "count", "size", "sequence", "record", "absent", "classes", "branch", "selector",
-                                "key"})
+                                "key", "none"})
 
 
 def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:

@@ -1,4 +1,4 @@
-"""Keras 3 files that still read Keras 2 backend names, and boxes unstacked by parts (round 36).
+"""Verifier inputs for held-out rounds 36 and 37.
 
 Written anew for these tests (no third-party code), from patterns that left real findings
 inconclusive:
@@ -13,7 +13,11 @@ inconclusive:
 - a triplet loss whose batch stacks anchors, positives and negatives cuts it in thirds
   (``elements = int(K.int_shape(y_pred)[0] / 3)``, round 37): its probes run batches of a
   multiple of 3, and the batch-size test repeats each third in place, so a batch sum shows
-  exactly 4x. At 4 samples the thirds had 1, 1 and 2 rows and every run failed (inconclusive).
+  exactly 4x. At 4 samples the thirds had 1, 1 and 2 rows and every run failed (inconclusive);
+- a loss factory the file never calls takes an optional scaler it only uses under ``if scaler:``
+  (``preds = scaler.inverse_transform(preds)``, DCRNN's metrics): it is bound to None, so the probe runs the
+  loss without one. The neutral number 0.5 passed the test and every run failed on
+  ``0.5.inverse_transform``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pytest
 
 from tests.conftest import lint_example, source_of
 from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify.extract import param_bindings
 from tfshape_lint.verify.realfiles import batch_parts, infer_layouts, keras3_modules, keras2_names
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -119,3 +124,44 @@ def test_a_batch_sum_over_stacked_triplets_is_confirmed_on_batches_of_thirds() -
     verdict = verified[0].verification
     assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
     assert "cuts its batch into 3 equal parts" in verdict.evidence and "(4.00x)" in verdict.evidence, verdict.evidence
+
+
+OPTIONAL_SCALER = source_of('''
+    import tensorflow as tf
+
+
+    def mae(preds, labels):
+        return tf.reduce_mean(tf.abs(preds - labels))
+
+
+    def scaled_mae_loss(scaler):
+        def loss(preds, labels):
+            if scaler:
+                preds = scaler.inverse_transform(preds)
+                labels = scaler.inverse_transform(labels)
+            return mae(preds, labels)
+        return loss
+    ''')
+
+
+def test_an_optional_object_only_used_under_its_own_test_is_bound_to_none() -> None:
+    factory = next(n for n in ast.walk(ast.parse(OPTIONAL_SCALER))
+                   if isinstance(n, ast.FunctionDef) and n.name == "scaled_mae_loss")
+    bindings = param_bindings(factory, ["scaler"])
+    assert bindings is not None and bindings["scaler"].kind == "none"
+    used = ast.parse("def f(scaler):\n    def g(p):\n        return scaler.transform(p)\n    return g\n").body[0]
+    assert isinstance(used, ast.FunctionDef)
+    unguarded = param_bindings(used, ["scaler"])
+    assert unguarded is None or unguarded["scaler"].kind != "none"  # used without a test: no optional
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_loss_with_an_optional_scaler_gets_a_verdict() -> None:
+    findings = [f for f in lint_example(OPTIONAL_SCALER) if f.code == "TFS503"]
+    assert findings, "the prediction-first signature is flagged"
+    verified = verify_findings(findings, {"example.py": OPTIONAL_SCALER}, timeout=120.0, use_cache=False)
+    verdict = verified[0].verification
+    # a mean absolute error is symmetric in its arguments: swapping them back changes nothing
+    assert verdict is not None and verdict.status is Status.REFUTED, verdict
+    assert "`scaler` = None" in verdict.evidence, verdict.evidence
