@@ -803,16 +803,7 @@ class Ranges:
         loss's class) whose every return is a tuple as long as the target: the bound of the
         element at the name's position (``return tp + eps, fp + eps, fn + eps``: each kept away
         from 0). None where the name is bound otherwise, or more than once so."""
-        found: list[tuple[cst.Call, int, int]] = []
-        for assign in descendants(scope.node, cst.Assign):
-            if not isinstance(assign.value, cst.Call):
-                continue
-            for target in assign.targets:
-                if not isinstance(target.target, (cst.Tuple, cst.List)):
-                    continue
-                elements = target.target.elements
-                found.extend((assign.value, i, len(elements)) for i, el in enumerate(elements)
-                             if isinstance(el.value, cst.Name) and el.value.value == node.value)
+        found = scope.memo("unpacked_calls", lambda: _unpacked_calls(scope.node)).get(node.value, [])
         if len(found) != 1:
             return None
         call, index, size = found[0]
@@ -1022,6 +1013,24 @@ def _helper_for(scope: Scope, call: cst.Call) -> Scope | None:
 
 
 # -- arithmetic -------------------------------------------------------------------------------
+def _unpacked_calls(fn: cst.CSTNode) -> dict[str, list[tuple[cst.Call, int, int]]]:
+    """For each name a tuple target binds from a call (``tp, fp, fn = confusion(t, p)``): the
+    call, the name's position and the target's length; read once per scope (every name read
+    without a source asks)."""
+    out: dict[str, list[tuple[cst.Call, int, int]]] = {}
+    for assign in descendants(fn, cst.Assign):
+        if not isinstance(assign.value, cst.Call):
+            continue
+        for target in assign.targets:
+            if not isinstance(target.target, (cst.Tuple, cst.List)):
+                continue
+            elements = target.target.elements
+            for i, el in enumerate(elements):
+                if isinstance(el.value, cst.Name):
+                    out.setdefault(el.value.value, []).append((assign.value, i, len(elements)))
+    return out
+
+
 def _add(a: Bound, b: Bound) -> Bound:
     if a.const is not None and b.const is not None:
         return constant(a.const + b.const)

@@ -302,9 +302,12 @@ class Evaluator:
         ``def`` (``def loss_func(y_true, y_pred, n=num_speaker)`` inside a factory reads the
         factory's ``num_speaker``), which ``env`` holds on entry, over the module's globals."""
         params = fn.params
-        around = Env({**self.module.globals.names, **env.names})
+        around: Env | None = None
         for param in list(params.params) + list(params.kwonly_params) + list(params.posonly_params):
             if param.default is not None:
+                if around is None:  # only for a def with defaults: a copy of the globals is not free
+                    around = Env({**self.module.globals.names, **env.names}) if env.names \
+                        else Env(dict(self.module.globals.names))
                 env.names[param.name.value] = self.expr(param.default, around)
                 env.sources[param.name.value] = frozenset({param.default})
             else:
