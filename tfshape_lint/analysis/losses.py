@@ -308,6 +308,15 @@ def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "metric" in doc and "loss" not in doc
 
 
+def _documented_as_loss(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function whose docstring opens by calling it a loss ("hybrid loss function from dice
+    loss and crossentropy") and never a metric: its name (``categorical_dicePcrossentroy``)
+    need not say so. Only the first line counts: a later "returns the loss" is any helper's."""
+    doc = (ast.get_docstring(fn) or "").strip().lower()
+    first = doc.splitlines()[0] if doc else ""
+    return "metric" not in doc and re.search(r"\bloss(es)?\b", first) is not None
+
+
 def _own_returns(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
     """The ``return`` statements of ``fn`` itself (not of the defs inside it)."""
     return [node for node in _walk_own_body(fn) if isinstance(node, ast.Return)]
@@ -736,6 +745,8 @@ class LossDiscovery:
                     # named for a crossentropy returns a loss (a module-level ``categorical_
                     # crossentropy(target, output)`` is Keras's own, left to its name)
                     names += ("loss",)
+                elif factory is None and _documented_as_loss(info.node):
+                    names += ("loss",)  # ``categorical_dicePcrossentroy``: "hybrid loss function ..."
                 params = positional_params(info.node)
                 if (any(looks_like_loss_signature(n, params, compound=False) for n in names) or (
                         any(looks_like_loss_signature(n, params) for n in names) and self._uses_tensor_api(info.node))) \

@@ -646,6 +646,10 @@ class Evaluator:
             summed = right if left.has(Tag.RECIPROCAL_COUNT) else left
             self.scope.normalised.update(summed.marked(Mark.SUM_OVER_BATCH))
             result = result.without_marks(Mark.SUM_OVER_BATCH)
+        if op == "Multiply" and isinstance(node, cst.BinaryOperation) and 0 in (literal(node.left), literal(node.right)):
+            # ``tf.reduce_sum(logits) * 0.`` (the empty case of a Lovasz hinge): a constant 0
+            # that keeps the graph connected, the same at any batch size
+            result = result.without_marks(Mark.SUM_OVER_BATCH)
         if op in ("Add", "Subtract", "Multiply") and (left.has(Tag.COUNT) and right.has(Tag.COUNT)):
             result = result.with_tags(Tag.COUNT)
         if op == "Add" and (left.has(Tag.COUNT) and left.tensor and _is_epsilon(right)

@@ -115,6 +115,18 @@ class BatchAxisReduction(Rule):
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"
+                "def hinge_loss(y_true, y_pred):\n"
+                "    signs = 2.0 * y_true - 1.0\n"
+                "    return tf.cond(tf.equal(tf.size(y_pred), 0),\n"
+                "                   lambda: tf.reduce_sum(y_pred) * 0.0,\n"
+                "                   lambda: tf.reduce_mean(tf.nn.relu(1.0 - y_pred * signs), axis=-1))\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=hinge_loss)\n",
+                note="a sum times 0 is a constant 0 that keeps the graph connected (the empty case), whatever the batch"),
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
                 "def unexplained_error(y_true, y_pred):\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred))\n"
                 "\n"
@@ -358,6 +370,18 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def dice_plus_crossentropy(Y_pred, Y_gt):\n"
+                '    """Hybrid loss function from Dice and crossentropy, for (batch, z, h, w, classes) volumes."""\n'
+                "    intersection = tf.reduce_sum(Y_gt * Y_pred, axis=(1, 2, 3))\n"
+                "    union = tf.reduce_sum(Y_gt + Y_pred, axis=(1, 2, 3))\n"
+                "    dice = tf.reduce_sum(2.0 * (intersection + 1e-5) / (union + 1e-5), axis=0)\n"
+                "    crossentropy = -tf.reduce_mean(Y_gt * tf.math.log(tf.clip_by_value(Y_pred, 1e-5, 1.0)), axis=(1, 2, 3, 4))\n"
+                "    return tf.reduce_mean(1.0 - dice) + crossentropy\n",
+                fixed=None, line=8,
+                note="its docstring's first line calls it a loss: its name need not"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"
