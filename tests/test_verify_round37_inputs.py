@@ -27,7 +27,7 @@ import ast
 import pytest
 
 from tests.conftest import lint_example, source_of
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify import Status, Verification, tensorflow_available, verify_findings
 from tfshape_lint.verify.extract import param_bindings
 from tfshape_lint.verify.realfiles import batch_parts, infer_layouts, keras3_modules, keras2_names
 
@@ -59,6 +59,15 @@ MIXED = source_of('''
 
     model.compile(optimizer="adam", loss=box_loss, metrics=[mean_abs])
     ''')
+
+
+def _first_verdict(source: str, code: str) -> Verification:
+    """The verdict on the first ``code`` finding of ``source`` (which must have one)."""
+    findings = [f for f in lint_example(source) if f.code == code]
+    assert findings, f"{code} is flagged"
+    verdict = verify_findings(findings, {"example.py": source}, timeout=120.0, use_cache=False)[0].verification
+    assert verdict is not None
+    return verdict
 
 
 def test_a_keras3_file_reading_keras2_backend_names_is_told_apart_from_keras2_code() -> None:
@@ -118,11 +127,8 @@ def test_a_batch_divided_into_thirds_is_read_as_three_parts() -> None:
 @needs_tf
 @pytest.mark.tf
 def test_a_batch_sum_over_stacked_triplets_is_confirmed_on_batches_of_thirds() -> None:
-    findings = [f for f in lint_example(STACKED_TRIPLETS) if f.code == "TFS102"]
-    assert findings, "the batch sum is flagged"
-    verified = verify_findings(findings, {"example.py": STACKED_TRIPLETS}, timeout=120.0, use_cache=False)
-    verdict = verified[0].verification
-    assert verdict is not None and verdict.status is Status.CONFIRMED, verdict
+    verdict = _first_verdict(STACKED_TRIPLETS, "TFS102")
+    assert verdict.status is Status.CONFIRMED, verdict
     assert "cuts its batch into 3 equal parts" in verdict.evidence and "(4.00x)" in verdict.evidence, verdict.evidence
 
 
@@ -158,10 +164,7 @@ def test_an_optional_object_only_used_under_its_own_test_is_bound_to_none() -> N
 @needs_tf
 @pytest.mark.tf
 def test_a_loss_with_an_optional_scaler_gets_a_verdict() -> None:
-    findings = [f for f in lint_example(OPTIONAL_SCALER) if f.code == "TFS503"]
-    assert findings, "the prediction-first signature is flagged"
-    verified = verify_findings(findings, {"example.py": OPTIONAL_SCALER}, timeout=120.0, use_cache=False)
-    verdict = verified[0].verification
+    verdict = _first_verdict(OPTIONAL_SCALER, "TFS503")
     # a mean absolute error is symmetric in its arguments: swapping them back changes nothing
-    assert verdict is not None and verdict.status is Status.REFUTED, verdict
+    assert verdict.status is Status.REFUTED, verdict
     assert "`scaler` = None" in verdict.evidence, verdict.evidence
