@@ -17,7 +17,11 @@ inconclusive:
 - a loss factory the file never calls takes an optional scaler it only uses under ``if scaler:``
   (``preds = scaler.inverse_transform(preds)``, DCRNN's metrics): it is bound to None, so the probe runs the
   loss without one. The neutral number 0.5 passed the test and every run failed on
-  ``0.5.inverse_transform``.
+  ``0.5.inverse_transform``;
+- a loss factory that is a method of the model's builder (``def focal_loss(self, gamma=2,
+  alpha=0.75)``, called as ``self.focal_loss(alpha=.25, gamma=2)``) but reads nothing of
+  ``self`` runs as a module-level factory with the file's arguments. Before, the verifier
+  refused to build it (inconclusive: "only running that method builds it").
 """
 
 from __future__ import annotations
@@ -168,3 +172,32 @@ def test_a_loss_with_an_optional_scaler_gets_a_verdict() -> None:
     # a mean absolute error is symmetric in its arguments: swapping them back changes nothing
     assert verdict.status is Status.REFUTED, verdict
     assert "`scaler` = None" in verdict.evidence, verdict.evidence
+
+
+METHOD_FACTORY = source_of('''
+    import tensorflow as tf
+
+
+    class TextClassifier:
+        def __init__(self, classes):
+            self.classes = classes
+
+        def focal_loss(self, gamma=2.0, alpha=0.75):
+            def focal_loss_fixed(y_true, y_pred):
+                p = tf.clip_by_value(y_pred, 1e-7, 1.0 - 1e-7)
+                weight = alpha * tf.pow(1.0 - p, gamma)
+                return tf.reduce_sum(-y_true * weight * tf.math.log(p))
+            return focal_loss_fixed
+
+        def build(self, model):
+            model.compile(optimizer="adam", loss=[self.focal_loss(alpha=0.25, gamma=2.0)])
+            return model
+    ''')
+
+
+@needs_tf
+@pytest.mark.tf
+def test_a_loss_factory_that_reads_nothing_of_its_object_runs_as_a_module_factory() -> None:
+    verdict = _first_verdict(METHOD_FACTORY, "TFS102")
+    assert verdict.status is Status.CONFIRMED, verdict
+    assert "(4.00x)" in verdict.evidence, verdict.evidence

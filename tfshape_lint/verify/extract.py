@@ -1124,6 +1124,14 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
             # ``def loss(y_true, y_pred)`` inside ``Agent.loadModel`` that reads nothing of the
             # method (no ``self``, no local): the same function at module level
             return [lifted], ast.Name(lifted.name, ast.Load()), "function"
+        factory = _self_free_factory(root, parts)
+        if factory is not None:
+            # ``def focal_loss(self, gamma=2, alpha=0.75): def focal_loss_fixed(y_true, y_pred):
+            # ...; return focal_loss_fixed`` reading nothing of ``self``: a factory that happens to
+            # be a method, built as the file calls it (``self.focal_loss(alpha=.25, gamma=2)``)
+            called = _unbound_call(loss.factory_call)
+            call = _factory_call(module, replace(loss, factory_call=called), factory.name, factory)
+            return [_returning(factory, parts[-1])], call, "function"
         # ``def custom_loss`` inside the method ``Agent.build_policy_network``, handed to
         # compile there: only running that method (with the agent's whole set-up) builds it
         raise ExtractionError(f"`{parts[-1]}` is defined inside the method `{'.'.join(parts[:-1])}`, "
@@ -1195,6 +1203,33 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
         return None
     return copy.deepcopy(inner)
+
+
+def _self_free_factory(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:
+    """The method ``Class.method`` of ``Class.method.inner`` as a module-level function without
+    its ``self`` when nothing in it reads ``self`` (nor calls ``super()``): a loss factory that
+    happens to be a method. None otherwise."""
+    if len(parts) != 3:
+        return None
+    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
+    if method is None or method.decorator_list or not method.args.args:
+        return None
+    own = method.args.args[0].arg
+    if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)
+           if n is not method.args.args[0]):
+        return None
+    lifted = copy.deepcopy(method)
+    lifted.args.args = lifted.args.args[1:]
+    return ast.fix_missing_locations(lifted)
+
+
+def _unbound_call(text: str | None) -> str | None:
+    """``self.focal_loss(alpha=.25)`` as ``focal_loss(alpha=.25)``: the call of a method lifted
+    to module level (None and any other call stay as they are)."""
+    if text is None:
+        return None
+    head, dot, rest = text.partition(".")
+    return rest if dot and head == "self" else text
 
 
 def _walk_outside(body: list[ast.stmt], skipped: ast.AST) -> Iterator[ast.AST]:
