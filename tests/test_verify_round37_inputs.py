@@ -128,14 +128,6 @@ def test_a_batch_divided_into_thirds_is_read_as_three_parts() -> None:
                        ("y_true", "y_pred")) == 2
 
 
-@needs_tf
-@pytest.mark.tf
-def test_a_batch_sum_over_stacked_triplets_is_confirmed_on_batches_of_thirds() -> None:
-    verdict = _first_verdict(STACKED_TRIPLETS, "TFS102")
-    assert verdict.status is Status.CONFIRMED, verdict
-    assert "cuts its batch into 3 equal parts" in verdict.evidence and "(4.00x)" in verdict.evidence, verdict.evidence
-
-
 OPTIONAL_SCALER = source_of('''
     import tensorflow as tf
 
@@ -165,15 +157,6 @@ def test_an_optional_object_only_used_under_its_own_test_is_bound_to_none() -> N
     assert unguarded is None or unguarded["scaler"].kind != "none"  # used without a test: no optional
 
 
-@needs_tf
-@pytest.mark.tf
-def test_a_loss_with_an_optional_scaler_gets_a_verdict() -> None:
-    verdict = _first_verdict(OPTIONAL_SCALER, "TFS503")
-    # a mean absolute error is symmetric in its arguments: swapping them back changes nothing
-    assert verdict.status is Status.REFUTED, verdict
-    assert "`scaler` = None" in verdict.evidence, verdict.evidence
-
-
 METHOD_FACTORY = source_of('''
     import tensorflow as tf
 
@@ -197,7 +180,15 @@ METHOD_FACTORY = source_of('''
 
 @needs_tf
 @pytest.mark.tf
-def test_a_loss_factory_that_reads_nothing_of_its_object_runs_as_a_module_factory() -> None:
-    verdict = _first_verdict(METHOD_FACTORY, "TFS102")
-    assert verdict.status is Status.CONFIRMED, verdict
-    assert "(4.00x)" in verdict.evidence, verdict.evidence
+@pytest.mark.parametrize(("source", "code", "status", "shown"), [
+    # the batch cut in thirds: each third repeated in place, a batch sum exactly 4x
+    (STACKED_TRIPLETS, "TFS102", Status.CONFIRMED, ("cuts its batch into 3 equal parts", "(4.00x)")),
+    # a mean absolute error is symmetric in its arguments: swapping them back changes nothing
+    (OPTIONAL_SCALER, "TFS503", Status.REFUTED, ("`scaler` = None",)),
+    # the method factory runs with the file's arguments
+    (METHOD_FACTORY, "TFS102", Status.CONFIRMED, ("(4.00x)",)),
+], ids=["stacked-triplets", "optional-scaler", "method-factory"])
+def test_round37_losses_get_their_verdicts(source: str, code: str, status: Status, shown: tuple[str, ...]) -> None:
+    verdict = _first_verdict(source, code)
+    assert verdict.status is status, verdict
+    assert all(text in verdict.evidence for text in shown), verdict.evidence
