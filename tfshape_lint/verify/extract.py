@@ -1207,8 +1207,8 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
 
 def _self_free_factory(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:
     """The method ``Class.method`` of ``Class.method.inner`` as a module-level function without
-    its ``self`` when nothing in it reads ``self`` (nor calls ``super()``): a loss factory that
-    happens to be a method. None otherwise."""
+    its ``self`` when nothing in it reads ``self`` (nor calls ``super()``) and it returns
+    ``inner``: a loss factory that happens to be a method. None otherwise."""
     if len(parts) != 3:
         return None
     method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
@@ -1218,6 +1218,9 @@ def _self_free_factory(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef |
     if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)
            if n is not method.args.args[0]):
         return None
+    if not any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == parts[2]
+               for n in ast.walk(method)):
+        return None  # a method that builds and compiles a model around the loss is no factory of it
     lifted = copy.deepcopy(method)
     lifted.args.args = lifted.args.args[1:]
     return ast.fix_missing_locations(lifted)
