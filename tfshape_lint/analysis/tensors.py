@@ -306,8 +306,7 @@ class Evaluator:
         for param in list(params.params) + list(params.kwonly_params) + list(params.posonly_params):
             if param.default is not None:
                 if around is None:  # only for a def with defaults: a copy of the globals is not free
-                    around = Env({**self.module.globals.names, **env.names}) if env.names \
-                        else Env(dict(self.module.globals.names))
+                    around = Env({**self.module.globals.names, **env.names})
                 env.names[param.name.value] = self.expr(param.default, around)
                 env.sources[param.name.value] = frozenset({param.default})
             else:

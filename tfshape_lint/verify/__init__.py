@@ -544,8 +544,8 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if tree is None:
         return "keras", ""
     missing = keras2_names(tree)
-    newer = keras3_modules(tree)
-    if missing and newer:
+    newer = keras3_modules(tree) if missing else []
+    if newer:
         shown = ", ".join(f"K.{n}" for n in missing[:3])
         return "keras3_k2", (f"run under Keras 3 with {shown} from tf_keras's backend (the file imports {newer[0]}, "
                              "which only Keras 3 has, and Keras 2 backend names Keras 3 lacks: TFS501)")

@@ -532,7 +532,7 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             # the losses: only called for its effect, which the probe does not need
             out[param] = ParamBinding("absent")
             continue
-        if _optional_object(root, param):
+        if _optional_object(root, param, uses):
             out[param] = ParamBinding("none")
             continue
         kind = _param_use(root, param)
@@ -555,7 +555,7 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
     return out
 
 
-def _optional_object(root: ast.AST, param: str) -> bool:
+def _optional_object(root: ast.AST, param: str, uses: NameSites) -> bool:
     """A parameter the factory only tests (``if scaler:``, ``if scaler is not None:``) and uses
     inside what that test guards (``scaler.inverse_transform(preds)``): an optional object the
     loss works without. It is bound to None, so the probe runs the loss as it is without one; a
@@ -575,8 +575,8 @@ def _optional_object(root: ast.AST, param: str) -> bool:
     if not guarded:
         return False
     inside = {id(n) for node in guarded for stmt in node.body for n in ast.walk(stmt)}
-    loads = [n for n in ast.walk(root) if isinstance(n, ast.Name) and n.id == param and isinstance(n.ctx, ast.Load)]
-    return bool(loads) and all(id(n) in tests or id(n) in inside for n in loads)
+    loads = uses.loads.get(param, [])
+    return bool(loads) and all(id(n) in tests or id(n) in inside for n, _, _ in loads)
 
 
 def _branch_literal(root: ast.AST, param: str, line: int) -> str | int | float | None:
@@ -1167,11 +1167,7 @@ def _selfless_method(cls: ast.ClassDef, parts: list[str]) -> ast.expr | None:
     need the project's environment or data (a gym environment's sizes)."""
     if len(parts) != 2 or parts[-1] in ("call", "__call__"):
         return None
-    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
-    if method is None or method.decorator_list or not method.args.args:
-        return None
-    own = method.args.args[0].arg
-    if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)):
+    if _selfless(cls, parts[1]) is None:
         return None
     function = ast.Attribute(ast.Name(parts[0], ast.Load()), parts[1], ast.Load())
     partial = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("functools")], []),
@@ -1187,7 +1183,7 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     if len(parts) not in (3, 4):
         return None
     kind = ast.FunctionDef if len(parts) == 3 else ast.ClassDef
-    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
+    method = _method(cls, parts[1])
     if method is None:
         return None
     inner = next((s for s in _walk_blocks(method.body) if isinstance(s, kind) and s.name == parts[2]), None)
@@ -1205,18 +1201,31 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     return copy.deepcopy(inner)
 
 
+def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    """The method ``name`` defined in ``cls``'s own body."""
+    return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
+
+
+def _selfless(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    """The undecorated method ``name`` of ``cls`` when nothing in it reads its first parameter
+    (``self``) nor calls ``super()``: the same function would do without an object."""
+    method = _method(cls, name)
+    if method is None or method.decorator_list or not method.args.args:
+        return None
+    own = method.args.args[0].arg
+    if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)):
+        return None
+    return method
+
+
 def _self_free_factory(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | None:
     """The method ``Class.method`` of ``Class.method.inner`` as a module-level function without
     its ``self`` when nothing in it reads ``self`` (nor calls ``super()``) and it returns
     ``inner``: a loss factory that happens to be a method. None otherwise."""
     if len(parts) != 3:
         return None
-    method = next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == parts[1]), None)
-    if method is None or method.decorator_list or not method.args.args:
-        return None
-    own = method.args.args[0].arg
-    if any(isinstance(n, ast.Name) and n.id in (own, "super", "__class__") for n in ast.walk(method)
-           if n is not method.args.args[0]):
+    method = _selfless(cls, parts[1])
+    if method is None:
         return None
     if not any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == parts[2]
                for n in ast.walk(method)):

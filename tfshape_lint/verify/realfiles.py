@@ -1089,20 +1089,13 @@ def _label_split(scope: ast.AST, labels: str) -> int:
     return 0
 
 
-def _last_axis_parts(split: ast.Call) -> int:
-    """k of a ``split(x, k, axis=-1)`` call (2 <= k <= 8), else 0."""
-    if len(split.args) < 2:
-        return 0
-    parts = _int(split.args[1])
-    axis = next((kw.value for kw in split.keywords if kw.arg == "axis"), split.args[2] if len(split.args) > 2 else None)
-    return parts if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1 else 0
-
-
-def _unstacked_parts(call: ast.Call) -> int:
-    """k of ``unstack(x, k, axis=-1)`` or ``unstack(x, num=k, axis=-1)`` (2 <= k <= 8), else 0."""
-    num = next((kw.value for kw in call.keywords if kw.arg == "num"), call.args[1] if len(call.args) > 1 else None)
+def _last_axis_parts(call: ast.Call, count_keyword: str | None = None) -> int:
+    """k of ``split(x, k, axis=-1)`` or ``unstack(x, k, axis=-1)`` (2 <= k <= 8), else 0; with
+    ``count_keyword`` the count may be passed by that name too (``unstack(x, num=k, axis=-1)``)."""
+    count = next((kw.value for kw in call.keywords if count_keyword and kw.arg == count_keyword),
+                 call.args[1] if len(call.args) > 1 else None)
     axis = next((kw.value for kw in call.keywords if kw.arg == "axis"), call.args[2] if len(call.args) > 2 else None)
-    parts = _int(num) if num is not None else None
+    parts = _int(count) if count is not None else None
     return parts if parts is not None and 2 <= parts <= 8 and axis is not None and _int(axis) == -1 else 0
 
 
@@ -1137,7 +1130,7 @@ def _from_call(node: ast.Call, needs: _Needs) -> None:
     if name == "unstack":
         # ``ymin, xmin, ymax, xmax = ops.unstack(y_true, 4, axis=-1)``: boxes as wide as the
         # parts on both sides (an unstack of a (B, 1) input fails before any box arithmetic)
-        needs.last = max(needs.last, _unstacked_parts(node))
+        needs.last = max(needs.last, _last_axis_parts(node, "num"))
     if name == "Reshape" and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
         # a Keras Reshape layer the loss applies: its target is the per-sample shape
         dims = [_int_of(e, needs.names or {}) for e in node.args[0].elts]

@@ -281,6 +281,12 @@ def scalar(value: Any) -> float:
     return float(arr.mean()) if arr.size else float("nan")
 
 
+def round_up(n: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` that is at least ``n`` (a batch a loss that cuts it
+    into ``multiple`` equal parts accepts)."""
+    return -(-n // multiple) * multiple
+
+
 def negligible(value: float) -> bool:
     """A loss of 0, or so close to it (1e-20: a focal loss whose ``equal(y_true, 1)`` no soft
     label meets, left with eps ** gamma) that comparing it across runs shows nothing."""
@@ -979,7 +985,7 @@ class Harness:
         ``equal(y_true, 1)`` is 0 on soft labels, and 0 shows nothing about scaling)."""
         zero: Base | None = None
         repeats = 0
-        n = -(-n // self.batch_parts) * self.batch_parts
+        n = round_up(n, self.batch_parts)
         names = list(preferred or ()) if only else list(self.exclusive) if self.exclusive else order(preferred)
         for name in names:
             sig = SIGS[name]

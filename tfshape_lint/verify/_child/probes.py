@@ -38,6 +38,7 @@ from tfshape_lint.verify._child.harness import (
     negligible,
     order,
     refuted,
+    round_up,
     reshape_layout,
     scalar,
     shape_of,
@@ -536,7 +537,7 @@ def batch_scaling(h: Harness, params: dict[str, Any]) -> Outcome:
     repeated 4 times (same samples at the same positions; a sum gives exactly 4x, a mean or a
     per-position pick the same value)."""
     parts = int(params.get("batch_parts") or 1)
-    b_small = max(2, int(params.get("min_batch") or 2), parts)
+    b_small = round_up(max(2, int(params.get("min_batch") or 2)), parts)
     b_large = 4 * b_small
     pinned = SIGS.get((params.get("only") or [""])[0])
     if pinned is not None and pinned.activation == "signed":
