@@ -60,6 +60,7 @@ from tfshape_lint.verify.extract import (
     enclosing_loss,
     extract,
     extract_span,
+    marker_values,
     parse,
     per_call_bindings,
     per_call_note,
@@ -75,6 +76,7 @@ from tfshape_lint.verify.realfiles import (
     implicit_aliases,
     infer_layouts,
     keras2_names,
+    keras2_ops_names,
     keras3_modules,
     keras22_names,
     legacy_reduction,
@@ -329,6 +331,9 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
     numbers = sorted({b.value for b in bindings.values() if b.kind == "number"})
     if numbers:  # structured, for probes that try them as label values (an all-padding batch)
         params["bound_numbers"] = numbers
+    markers = marker_values(program.source)
+    if markers:  # the loss's own marker constants (``PAD = -1``, a missing module's ``MAGIC_NUMBER``)
+        params["marker_values"] = markers
     packed, packed_note = _packed(source, loss, program)
     alias_note = _alias_note(source, program)
     batch_cut = _batch_parts(source, loss, names) if loss is not None else 1
@@ -544,9 +549,10 @@ def _file_flavour(source: str) -> tuple[str, str]:
     if tree is None:
         return "keras", ""
     missing = keras2_names(tree)
-    newer = keras3_modules(tree) if missing else []
+    on_ops = keras2_ops_names(tree)
+    newer = keras3_modules(tree) if missing or on_ops else []
     if newer:
-        shown = ", ".join(f"K.{n}" for n in missing[:3])
+        shown = ", ".join([f"K.{n}" for n in missing] + [f"ops.{n}" for n in on_ops][:3])
         return "keras3_k2", (f"run under Keras 3 with {shown} from tf_keras's backend (the file imports {newer[0]}, "
                              "which only Keras 3 has, and Keras 2 backend names Keras 3 lacks: TFS501)")
     if missing:

@@ -376,6 +376,10 @@ EYE_HELPER = "__tfs_eye__"
 RECORD_HELPER = "__tfs_record__"
 ABSENT_HELPER = "__tfs_absent__"
 BASE_HELPER = "__tfs_base__"
+SENTINEL_HELPER = "__tfs_sentinel__"
+#: the number a missing module's constant that the file only compares values with runs as: no
+#: probe input holds it unless a probe puts it there on purpose (a sample made entirely of it)
+SENTINEL_VALUE = -9999.0
 #: the list a never-instantiated class's list parameter gets (the probe's default width: 3 columns)
 CONSTRUCTOR_LIST = (0.25, 0.5, 0.75)
 
@@ -1622,6 +1626,12 @@ class __tfs_base__:
                 pass
         __tfs_missing_base__.__tfs_stands_for__ = cls
         return __tfs_missing_base__
+class {SENTINEL_HELPER}(float):
+    \"\"\"Stands in for a constant from a missing module that the file only compares values with
+    (``ops.equal(y_true, MAGIC_NUMBER)``, ``labels != PAD_ID``): a number no probe input holds,
+    which the padding probe puts in a sample's labels as a missing label.\"\"\"
+    def __new__(cls):
+        return float.__new__(cls, {SENTINEL_VALUE!r})
 class __tfs_absent__:
     \"\"\"Stands in for a name from a missing module that the file only calls for its effect
     (``logger.debug(...)``) or enters as a context binding nothing (``with utils.device:``):
@@ -1765,6 +1775,8 @@ def _stand_in(uses: NameSites, name: str, from_import: bool) -> str:
         return "__tfs_decorator__"
     if from_import and passed_through(uses, name):
         return "__tfs_pass_through__"
+    if from_import and compared_only(uses, name):
+        return SENTINEL_HELPER
     return RECORD_HELPER if from_import and read_as_record(uses, name) else ""
 
 
@@ -1785,6 +1797,61 @@ def passed_through(uses: NameSites, name: str) -> bool:
         if None in sent or sent != got:
             return False
     return bool(found) and len(found) == uses.count.get(name, 0)
+
+
+#: calls that compare their two operands for equality (``tf.equal``, ``keras.ops.not_equal``)
+_EQUALITY_CALLS = frozenset({"equal", "not_equal"})
+
+
+def compared_only(uses: NameSites, name: str) -> bool:
+    """Whether every use of ``name`` is an operand of an equality test (``x == PAD_ID``,
+    ``ops.equal(y_true, MAGIC_NUMBER)``): a marker value (padding, a missing label), which a
+    number no data holds stands in for; the padding probe then builds a sample of it."""
+    found = uses.loads.get(name, [])
+    for node, parent, _ in found:
+        if isinstance(parent, ast.Compare):
+            if not all(isinstance(op, (ast.Eq, ast.NotEq)) for op in parent.ops):
+                return False
+        elif isinstance(parent, ast.Call) and node in parent.args:
+            func = parent.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called not in _EQUALITY_CALLS:
+                return False
+        else:
+            return False
+    return bool(found) and len(found) + uses.stores.get(name, 0) == uses.count.get(name, 0)
+
+
+def marker_values(program: str) -> list[float]:
+    """The values of the program's marker constants: module-level names bound to a number
+    (``PAD = -1``) or standing in for a missing module's constant (``SENTINEL_HELPER``) that
+    the loss only tests values for equality with (``compared_only``). A sample made entirely
+    of such a value is a sample whose labels are all missing, as the padding probe builds one."""
+    try:
+        tree = parse(program)
+    except (SyntaxError, ValueError):
+        return []
+    uses = name_sites(tree)
+    found: list[float] = []
+    for stmt in _top_statements(tree.body):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        value = _marker_number(stmt.value)
+        if value is not None and value not in found and compared_only(uses, stmt.targets[0].id):
+            found.append(value)
+    return found
+
+
+def _marker_number(value: ast.expr) -> float | None:
+    """The number ``value`` is: a literal, a negated literal, or the missing-constant stand-in."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == SENTINEL_HELPER:
+        return SENTINEL_VALUE
+    negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+    literal = value.operand if isinstance(value, ast.UnaryOp) and negated else value
+    if isinstance(literal, ast.Constant) and isinstance(literal.value, (int, float)) \
+            and not isinstance(literal.value, bool):
+        return -float(literal.value) if negated else float(literal.value)
+    return None
 
 
 def based_on_only(uses: NameSites, name: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 
 from tfshape_lint.analysis.imports import name_uses
 from tfshape_lint.analysis.losses import positional_params
+from tfshape_lint.rules._api_tables import keras_table
 from tfshape_lint.verify._child.sandbox import KERAS2_MODULES
 from tfshape_lint.verify.variants import call_name, int_literal as _int
 
@@ -120,6 +121,30 @@ def keras2_names(tree: ast.Module) -> list[str]:
                 or _dotted(node.value) in {f"{name}.backend" for name in keras_names}):
             missing.append(node.attr)
     return sorted(set(missing))
+
+
+def keras2_ops_names(tree: ast.Module) -> list[str]:
+    """``ops.<name>`` uses of Keras 2 backend names that Keras 3's ``keras.ops`` never had
+    (``from keras import ops``; ``ops.pow``): a port from ``K.*`` that kept the old name
+    (TFS501). tf_keras's backend has each, so the keras3_k2 flavour fills them in."""
+    aliases: set[str] = set()
+    keras_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "keras.ops" and alias.asname:
+                    aliases.add(alias.asname)
+                elif alias.name == "keras":
+                    keras_names.add(alias.asname or "keras")
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module == "keras":
+            aliases.update(a.asname or a.name for a in node.names if a.name == "ops")
+    table = keras_table()
+    have = frozenset(table["names"]["keras.ops"])
+    found = {node.attr for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr not in have and node.attr in table["backend"]
+             and (isinstance(node.value, ast.Name) and node.value.id in aliases
+                  or _dotted(node.value) in {f"{name}.ops" for name in keras_names})}
+    return sorted(found)
 
 
 def keras22_names(tree: ast.Module) -> list[str]:

@@ -41,7 +41,11 @@ _NUMPY_TO_TF = {"mean": "reduce_mean", "sum": "reduce_sum", "max": "reduce_max",
                 "log1p": "math.log1p", "tanh": "tanh", "std": "math.reduce_std", "var": "math.reduce_variance",
                 "log10": "experimental.numpy.log10", "log2": "experimental.numpy.log2", "sin": "math.sin",
                 "cos": "math.cos", "floor": "math.floor", "ceil": "math.ceil", "round": "math.round",
-                "cumsum": "math.cumsum", "expand_dims": "expand_dims", "squeeze": "squeeze"}
+                "cumsum": "math.cumsum", "expand_dims": "expand_dims", "squeeze": "squeeze",
+                "ones_like": "ones_like", "zeros_like": "zeros_like", "isnan": "math.is_nan",
+                "isfinite": "math.is_finite", "equal": "equal", "not_equal": "not_equal", "greater": "greater",
+                "less": "less", "logical_and": "logical_and", "logical_or": "logical_or",
+                "logical_not": "logical_not", "count_nonzero": "math.count_nonzero"}
 
 #: runtime helpers the variants call; emitted into every probe program's prelude
 HELPERS = '''import tensorflow as __tfs_tf__

@@ -154,6 +154,9 @@ def counterfactual(name: str, h: Harness, hv: Harness | str | None, params: dict
     share = _scaling_share(params, original, variant)
     if share:
         return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so {share}")
+    gone = _scaling_gone(params, original, variant)
+    if gone:
+        return confirmed(f"as written: {original.evidence}; with {desc}: {variant.evidence}, so {gone}")
     moved = _failure_moved(params, original, variant)
     if moved:
         return confirmed(f"as written: {original.evidence}; with {desc} that error is gone: the loss gets past the "
@@ -309,6 +312,25 @@ def _scaling_share(params: dict[str, Any], original: Outcome, variant: Outcome) 
         return ""
     return (f"the flagged reduction alone makes the loss {shrunk:.2f}x larger at batch {before[0]} than at "
             f"{before[1]} (the batch ratio); the rest of the scaling comes from elsewhere in the loss")
+
+
+def _scaling_gone(params: dict[str, Any], original: Outcome, variant: Outcome) -> str:
+    """A batch-size symptom (TFS102) that the variant removes though the loss still depends a
+    little on the batch (a variance or mean over the whole batch elsewhere in it): as written
+    the loss grows by about the batch ratio, with the flagged sum kept per sample it moves by
+    less than a quarter of that ratio's excess over 1. The scaling was the flagged node's; ""
+    otherwise (the variant's other ``inconclusive`` reasons stay inconclusive)."""
+    if params.get("code") != "TFS102" or variant.status != "inconclusive" \
+            or NOT_IN_PROPORTION not in variant.evidence:
+        return ""
+    before, after = original.scaling, variant.scaling
+    if before is None or after is None or before[:2] != after[:2]:
+        return ""
+    batches = before[0] / before[1]
+    if batches <= 1 or abs(before[2] - batches) > 0.25 * batches or abs(after[2] - 1) > 0.25 * (batches - 1):
+        return ""
+    return (f"the {before[2]:.2f}x scaling is gone ({after[2]:.2f}x, from batch statistics elsewhere in the loss, "
+            "not from the batch size)")
 
 
 def _with_scalar_extras(fn: Probe, h: Harness, hv: Harness | None, params: dict[str, Any]) -> Outcome:
@@ -724,7 +746,8 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
         return Outcome("confirmed", f"same {b_large} samples: loss {fmt(large)} at batch {b_large} vs {fmt(small)} at "
                                     f"batch {b_small} ({ratio:.2f}x): it scales with the batch size",
                        (b_large, b_small, ratio))
-    return inconclusive(f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small}: {NOT_IN_PROPORTION}")
+    return Outcome("inconclusive", f"loss {fmt(large)} at batch {b_large} vs {fmt(small)} at batch {b_small} "
+                                   f"({ratio:.2f}x): {NOT_IN_PROPORTION}", (b_large, b_small, ratio))
 
 
 #: a loss this close to 0 at both batch sizes is 0 up to float32 rounding (``close``'s atol)
@@ -1750,7 +1773,8 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         cases += _logit_inputs(base.sig)
     yt, yp = base.sig.make(4)
     if yt.dtype.kind == "f":
-        for pad in _padding_values(h.subject.program, params.get("bound_numbers") or ()):
+        for pad in _padding_values(h.subject.program, params.get("bound_numbers") or (),
+                                   params.get("marker_values") or ()):
             # one sample made entirely of padding (a sample with every label missing), the others
             # ordinary: a data pipeline yields that, never a whole batch of padding, so a count
             # of valid labels over the whole batch is not 0 here, a per-sample count is
@@ -1779,6 +1803,7 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
     elif params.get("exclude_cases"):  # a retry after an input that hit two hazards at once
         cases = [c for c in cases if c[0] not in params["exclude_cases"]]
     non_float: tuple[str, str, str] | None = None  # (input, dtype, flagged op's problem) of a non-float loss
+    valueless = ""  # the first input on which the value itself was non-finite (TFS402), in words
     gradient_seen = False  # a gradient w.r.t. y_pred on some input: a finite one then means something
     op_values: list[list[np.ndarray]] = []  # what the flagged op gave on each input that ran
     for label, yt, yp in cases:
@@ -1798,6 +1823,11 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
             continue
         outcome = _edge_verdict(label, run, bool(params.get("finite_value")))
         if outcome is None:
+            if params.get("finite_value") and not math.isfinite(run.value) and not valueless:
+                # TFS402's symptom is a NaN gradient behind a finite value: an input on which the
+                # value itself is non-finite (an unguarded count of the missing labels elsewhere)
+                # cannot show it, so it is no evidence against the finding
+                valueless = f"with {label} the loss itself is {fmt(run.value)}"
             continue
         if nan_mode == "guarded" and label.startswith(NAN_LABELS):
             finite = "" if skipped else " (every finite input tried leaves the loss and its gradient finite)"
@@ -1846,6 +1876,10 @@ def edge_values(h: Harness, params: dict[str, Any]) -> Outcome:
         return inconclusive(f"the flagged op gives the same values on every input tried ({layout(base.sig)}): "
                             "in this layout its operand does not see the inputs (a slice past their width?), "
                             f"so its finite result says nothing{note}")
+    if valueless:
+        return inconclusive(f"{valueless} (made elsewhere in the loss), which hides whether the flagged op's "
+                            f"gradient is NaN behind a finite value; the other inputs ({what}, "
+                            f"{layout(base.sig)}) leave the loss and its gradient finite{note}")
     if node_clean:
         return refuted(f"{ELSEWHERE_NAN}, with {what} ({layout(base.sig)}); "
                        f"the loss's non-finite values come from elsewhere{note}")
@@ -2057,11 +2091,12 @@ def _label_derived(program: str, true_name: str) -> set[str]:
 _COMPARED_WITH = r"(?:!=|==|>=|<=|>|<|equal\([^()]*,)\s*"
 
 
-def _padding_values(program: str, bound: Sequence[float] = ()) -> list[float]:
+def _padding_values(program: str, bound: Sequence[float] = (), markers: Sequence[float] = ()) -> list[float]:
     """Label values a batch may consist of entirely, making a label-derived count 0: -1 or 0
-    when the loss compares labels with them (padding), and the numbers the job bound the
+    when the loss compares labels with them (padding), the numbers the job bound the
     parameters the file never passes to (``mask_value`` = 0.5, see ``extract.param_bindings``)
-    when the loss compares."""
+    when the loss compares, and the value a missing module's marker constant ran as
+    (``MAGIC_NUMBER``, see ``extract.compared_only``)."""
     found: list[float] = []
     if re.search(_COMPARED_WITH + r"-\s*1(?:\.0*)?\b", program):
         found.append(-1.0)
@@ -2069,6 +2104,7 @@ def _padding_values(program: str, bound: Sequence[float] = ()) -> list[float]:
         found.append(0.0)
     if re.search(r"equal\(", program):
         found.extend(float(v) for v in bound if float(v) not in found)
+    found.extend(float(v) for v in markers if float(v) not in found)
     return found
 
 
@@ -2163,12 +2199,22 @@ def _logit_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 
 def _nan_label_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Labels with NaN entries; for a one-column layout, where a NaN entry is a whole sample's
+    labels missing (a per-sample count of the present ones is then 0, and its own division
+    makes the value NaN before the flagged op's gradient can show), also three columns with
+    one missing per sample, as multi-target data has them."""
     yt, yp = sig.make(4)
     if yt.dtype.kind != "f":
         return []
     yt = yt.copy()
     yt.reshape(-1)[::3] = np.nan
-    return [("y_true with NaN entries (missing labels)", yt, yp)]
+    cases = [("y_true with NaN entries (missing labels)", yt, yp)]
+    if yt.ndim == 2 and yt.shape[1] == 1 and yp.shape == yt.shape and sig.labels in ("float", "binary"):
+        wide_true, wide_pred = SIGS["regression"].make(4)
+        wide_true = wide_true.copy()
+        wide_true[:, 0] = np.nan
+        cases.append(("y_true (4, 3), the first of its 3 columns NaN (labels partly missing)", wide_true, wide_pred))
+    return cases
 
 
 def _labels_like(yt: np.ndarray, hard: np.ndarray) -> np.ndarray:

@@ -167,8 +167,8 @@ def alias_keras_to_tf_keras() -> None:
 
 def keras2_backend_on_keras3() -> None:
     """Give Keras 3's ``keras.backend`` the Keras 2 functions it lacks, from tf_keras's backend
-    (``K.mean`` is ``tf.reduce_mean`` there): a Keras 3 file that still reads ``K.mean`` next
-    to ``keras.ops`` then runs as it would once TFS501's own finding is fixed, on the TensorFlow
+    (``K.mean`` is ``tf.reduce_mean`` there), and ``keras.ops`` the ones a port kept
+    (``ops.pow``): a Keras 3 file that still reads ``K.mean`` next to ``keras.ops`` then runs as it would once TFS501's own finding is fixed, on the TensorFlow
     tensors Keras 3's TensorFlow backend hands a loss."""
     import keras  # type: ignore[import-untyped,unused-ignore]
     import tf_keras  # type: ignore[import-untyped,unused-ignore]
@@ -176,6 +176,9 @@ def keras2_backend_on_keras3() -> None:
     for name in dir(tf_keras.backend):
         if not name.startswith("_") and not hasattr(keras.backend, name):
             setattr(keras.backend, name, getattr(tf_keras.backend, name))
+        if not name.startswith("_") and not hasattr(keras.ops, name):
+            # ``ops.pow`` of a port from ``K.pow`` that kept the Keras 2 name (TFS501 as well)
+            setattr(keras.ops, name, getattr(tf_keras.backend, name))
 
 
 def _keras2_add_loss(layer: Any) -> None:

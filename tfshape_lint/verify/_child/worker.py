@@ -353,7 +353,9 @@ def _stand_in_note(namespace: dict[str, Any]) -> str:
                               ("__tfs_decorator__", "a decorator handing back what it decorates",
                                "uses it as a decorator"),
                               ("__tfs_base__", "a bare base class (its constructor does nothing)",
-                               "derives classes from it")):
+                               "derives classes from it"),
+                              ("__tfs_sentinel__", "-9999, a value no probe input holds unless a probe puts it there",
+                               "tests values for equality with it")):
         kind = namespace.get(helper)
         names = sorted(n for n, v in namespace.items() if isinstance(kind, type) and (
             isinstance(v, kind) or isinstance(v, type) and vars(v).get("__tfs_stands_for__") is kind))
