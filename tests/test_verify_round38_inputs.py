@@ -24,7 +24,9 @@ masked losses:
 - a skill score (the Mielke index) divides a batch sum of squared errors by variances over
   the whole batch: as written it grows 4.3x from batch 2 to batch 8, and with the flagged sum
   kept per sample it still moves 1.08x (the variances of two samples are not those of eight).
-  That was "did not run cleanly"; the batch-size scaling is gone, so the finding is confirmed.
+  That was "did not run cleanly"; the batch-size scaling is gone, so the finding is confirmed;
+- ``np.ones_like(y_true)`` (an SDNE-style weight map) had no TensorFlow counterpart in the
+  TFS302 variant, so the finding had no counterfactual; ``tf.ones_like`` is it.
 """
 
 from __future__ import annotations
@@ -168,3 +170,25 @@ def test_a_batch_sum_over_batch_statistics_is_confirmed_when_its_scaling_goes() 
     verdict = _verdicts(SKILL, "TFS102")[0]
     assert verdict.status is Status.CONFIRMED, verdict.evidence
     assert "scaling is gone" in verdict.evidence
+
+
+ONES = source_of('''
+    import numpy as np
+    from tensorflow.keras import backend as K
+
+
+    def weighted_mse(y_true, y_pred):
+        w = np.ones_like(y_true) * 2.0
+        return K.mean(K.square(y_true - y_pred) * w, axis=-1)
+
+
+    model.compile(optimizer="adam", loss=weighted_mse)
+    ''')
+
+
+@needs_tf
+@pytest.mark.tf
+def test_numpy_ones_like_has_a_tensorflow_counterfactual() -> None:
+    verdict = _verdicts(ONES, "TFS302")[0]
+    assert verdict.status is Status.CONFIRMED, verdict.evidence
+    assert "numpy calls replaced by their TensorFlow equivalents" in verdict.evidence
