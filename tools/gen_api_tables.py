@@ -243,8 +243,11 @@ KERAS2_MODULES = (
     "layers.normalization", "layers.noise", "utils.np_utils", "utils.generic_utils", "utils.data_utils",
     "utils.layer_utils", "utils.vis_utils", "utils.conv_utils", "utils.io_utils", "utils.multi_gpu_utils",
     "utils.training_utils", "wrappers.scikit_learn", "wrappers", "legacy", "legacy.layers", "legacy.interfaces",
-    "activations.advanced_activations",
+    "activations.advanced_activations", "objectives",
 )
+#: Keras 2 modules whose names moved to another module Keras 3 still has, rather than to their
+#: parent: ``keras.objectives`` was Keras 2.0-2.2's alias of ``keras.losses``
+KERAS2_RENAMED = {"objectives": "losses"}
 #: subpackages of tf_keras's source tree that hold only its own machinery (tests, benchmarks,
 #: TF 1 shims): no Keras program imports them, so they are not listed
 _PRIVATE_TREES = ("tests", "testing_infra", "benchmarks", "integration_test", "distribute", "dtensor",
@@ -502,7 +505,7 @@ def build_module_entries() -> tuple[dict[str, dict[str, str]], dict[str, list[st
             if importable(f"{root}.{path}"):
                 continue
             parts = path.split(".")
-            home = root
+            home = f"{root}.{KERAS2_RENAMED[path]}" if path in KERAS2_RENAMED else root
             for end in range(len(parts) - 1, 0, -1):
                 if importable(f"{root}.{'.'.join(parts[:end])}"):
                     home = f"{root}.{'.'.join(parts[:end])}"

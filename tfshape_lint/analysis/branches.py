@@ -8,8 +8,9 @@ before the division in the same block. In graph code autograph turns these tests
 division by 0.
 
 Only tests of the operand's own text against a literal 0 count (``==``, ``!=``, ``>``, ``<=``,
-their mirrored forms, ``tf.equal``/``tf.greater``/... and ``not``): a test of anything else says
-nothing about the operand.
+their mirrored forms, ``tf.equal``/``tf.greater``/... and ``not``), and tests of its smallest
+entry (``tf.reduce_min(tf.abs(bias)) <= 1e-15``) against a threshold that is not negative: a
+test of anything else says nothing about the operand.
 """
 
 from __future__ import annotations
@@ -87,19 +88,53 @@ def _nonzero_when(test: cst.BaseExpression, text: str) -> bool | None:
             return _NONZERO_WHEN_TRUE.get(operator)
         if _is_zero(test.left) and _text(right) == text:
             return _NONZERO_WHEN_TRUE_MIRRORED.get(operator)
-        return None
+        return _smallest_exceeds(test.left, operator, right, text)
     if isinstance(test, cst.Call) and len(test.args) == 2:
-        func = test.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = _called(test)
         first, second = (arg.value for arg in test.args)
         if name in _NONZERO_CALLS and _is_zero(second) and _text(first) == text:
             return _NONZERO_CALLS[name]
     return None
 
 
-def _is_zero(node: cst.BaseExpression) -> bool:
+#: whole-tensor minimum reductions (``tf.reduce_min(x)``, ``K.min(x)``, ``np.min(x)``)
+_MINIMA = frozenset({"reduce_min", "min", "amin"})
+
+
+def _smallest_exceeds(left: cst.BaseExpression, operator: type, right: cst.BaseExpression,
+                      text: str) -> bool | None:
+    """``tf.reduce_min(tf.abs(x)) <= 1e-15`` (or ``reduce_min(x) > 0``): a test of the smallest
+    entry of the whole operand against a threshold that is not negative. Where the smallest
+    (absolute) entry exceeds it, no entry is 0. True/False as ``_nonzero_when``; None when the
+    test is not of that shape."""
+    if not (isinstance(left, cst.Call) and len(left.args) == 1 and left.args[0].keyword is None
+            and _called(left) in _MINIMA):
+        return None
+    inner = left.args[0].value
+    if isinstance(inner, cst.Call) and len(inner.args) == 1 and _called(inner) == "abs":
+        inner = inner.args[0].value
+    threshold = _number(right)
+    if _text(inner) != text or threshold is None or threshold < 0:
+        return None
+    if operator is cst.GreaterThan or operator is cst.GreaterThanEqual and threshold > 0:
+        return True
+    if operator is cst.LessThanEqual or operator is cst.LessThan and threshold > 0:
+        return False
+    return None
+
+
+def _called(call: cst.Call) -> str:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def _number(node: cst.BaseExpression) -> float | None:
     node = _bare(node)
-    return isinstance(node, (cst.Integer, cst.Float)) and float(node.value.replace("_", "")) == 0.0
+    return float(node.value.replace("_", "")) if isinstance(node, (cst.Integer, cst.Float)) else None
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    return _number(node) == 0.0
 
 
 def _bare(node: cst.BaseExpression) -> cst.BaseExpression:

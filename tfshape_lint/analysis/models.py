@@ -985,6 +985,11 @@ def _model_base(index: ModuleIndex, base: ast.expr, known: dict[str, int]) -> bo
         return True
     dotted = ast_dotted(base)
     canon = index.imports.canonical(dotted) if dotted else None
+    return _builds_model(canon)
+
+
+def _builds_model(canon: str | None) -> bool:
+    """``keras.Model`` / ``keras.models.Model`` (``Functional``), as ``canonical`` spells them."""
     return bool(canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in _MODEL_CLASSES)
 
 
@@ -1065,3 +1070,29 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
         if isinstance(written, cst.Call) and isinstance(written.func, cst.Name):
             out.setdefault(written.func.value, []).append(site.model.rank)
     return out
+
+
+# -- models whose output is a stack of tensors ----------------------------------------------------
+def axis0_stacked_outputs(index: ModuleIndex) -> int:
+    """How many tensors the widest functional model of the file stacks on axis 0 as its output
+    (``keras.Model(inputs, outputs=tf.stack([logits, mask]))``), 0 if none does. Such a model's
+    prediction has the parts on axis 0, so ``y_pred[0]`` in its loss picks the first part, not
+    the first sample."""
+    def stacked(expr: ast.expr | None) -> int:
+        if not (isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], (ast.List, ast.Tuple))):
+            return 0
+        canon = index.imports.canonical(ast_dotted(expr.func))
+        if canon is None or canon.rpartition(".")[2] != "stack":
+            return 0
+        axis = next((k.value for k in expr.keywords if k.arg == "axis"), expr.args[1] if len(expr.args) > 1 else None)
+        if axis is not None and not (isinstance(axis, ast.Constant) and axis.value == 0):
+            return 0
+        return len(expr.args[0].elts)
+
+    widest = 0
+    for node in ast.walk(index.tree):
+        if isinstance(node, ast.Call) and _builds_model(index.imports.canonical(ast_dotted(node.func))):
+            outputs = next((k.value for k in node.keywords if k.arg == "outputs"),
+                           node.args[1] if len(node.args) > 1 else None)
+            widest = max(widest, stacked(outputs))
+    return widest

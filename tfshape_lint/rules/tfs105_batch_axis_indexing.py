@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
+from tfshape_lint.analysis.models import axis0_stacked_outputs
 from tfshape_lint.analysis.tensors import Scope, axis0_index
 from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
@@ -19,8 +20,10 @@ class BatchAxisIndexing(Rule):
     calls. Shapes are not tensors: `tf.shape(y)[0]` and `y.shape[0]` are fine, and so are
     `y_true[:, 0]` and `y_true[..., 0]`, which pick a column. Neither is `y_pred[0]` in one
     branch of an `if` whose other branch uses `y_pred` whole (`else: output = y_pred`): the
-    test says when the prediction is a list of parts. A loss the file does not hand to
-    Keras is left alone when its docstring calls the prediction a list or a tuple
+    test says when the prediction is a list of parts. Nor is `y_pred[i]` where a model of the
+    file outputs a stack on axis 0 of more than `i` tensors (`keras.Model(inputs,
+    outputs=tf.stack([probs, mask]))`): its prediction holds the parts on axis 0. A loss the
+    file does not hand to Keras is left alone when its docstring calls the prediction a list or a tuple
     (`y_pred -- python list containing three objects`, as a widely copied course's triplet loss
     says): its caller passes the outputs, and `y_pred[0]` is the first of them. So is one that
     compares a part of the prediction with the labels as they are (`y_pred[0] - y_true`): one
@@ -82,6 +85,18 @@ class BatchAxisIndexing(Rule):
                 "    print(tf.norm(y_pred[0]), y_pred[0].shape)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n",
                 note="a debug print: the sample it shows never reaches the loss"),
+        Example("import tensorflow as tf\n\n"
+                "features = tf.keras.Input(shape=(16,))\n"
+                "present = tf.keras.Input(shape=(12,))\n"
+                "probs = tf.keras.layers.Dense(12, activation='sigmoid')(features)\n"
+                "model = tf.keras.Model(inputs=[features, present], outputs=tf.stack([probs, present]))\n\n\n"
+                "class MaskedMultitaskBCE(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        probs, present = y_pred[0], y_pred[1]\n"
+                "        bce = tf.keras.losses.binary_crossentropy(y_true[..., None], probs[..., None])\n"
+                "        return tf.reduce_sum(bce * present, axis=-1) / (tf.reduce_sum(present, axis=-1) + 1e-7)\n\n\n"
+                "model.compile(optimizer='adam', loss=MaskedMultitaskBCE())\n",
+                note="the model stacks its predictions and the label mask on axis 0: y_pred[0] and y_pred[1] are those parts"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    return tf.reduce_sum(tf.square(y_true - y_pred)) / n\n",
@@ -305,7 +320,7 @@ class BatchAxisIndexing(Rule):
             return
         if not self._batch_base(node.value):
             return
-        if self._unbatched_pair(node):
+        if self._unbatched_pair(node) or self._stacked_part(node.value, index):
             return
         inner = node.value
         if _picks_column(inner):
@@ -318,6 +333,16 @@ class BatchAxisIndexing(Rule):
                     advice=f"index the last axis: {short(fixed) if fixed is not None else f'[..., {index}]'}",
                     fix=fixed)
 
+
+    def _stacked_part(self, base: cst.BaseExpression, index: int) -> bool:
+        """``y_pred[1]`` where a model of the file outputs ``tf.stack([logits, mask])``: axis 0
+        of its prediction holds the stacked parts, and index 1 is one of them."""
+        value = self.value(base)
+        if value is None or not value.from_pred or value.from_true:
+            return False
+        assert self.loss is not None
+        parts = self.loss.memo("axis0_stacked_outputs", lambda: axis0_stacked_outputs(self.index))
+        return 0 <= index < parts
 
     def _batch_base(self, expr: cst.BaseExpression) -> bool:
         """Whether ``expr`` is a batch computed from the inputs, whose axis 0 is the samples."""

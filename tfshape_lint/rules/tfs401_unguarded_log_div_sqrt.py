@@ -46,7 +46,7 @@ class UnguardedLogDivSqrt(Rule):
     box): `nan > 0.6` is False and an argmax has no gradient, so a NaN there never reaches the
     loss or the weights. Nor is the root (`sqrt`, `** 0.5`) of a sum or mean of squared
     differences between the predictions and the labels (an RMSE, a Euclidean distance to the
-    target): it is 0 only where every prediction it sums over equals its label exactly, and on
+    target, or a relative error `(y_true - y_pred) / y_true` as in an RMSPE): it is 0 only where every prediction it sums over equals its label exactly, and on
     held-out public code all 12 such findings of rounds 31 to 33 were judged false. A distance
     between two predictions (an anchor and its positive) is still flagged: two embeddings of one
     input are exactly equal.
@@ -69,6 +69,10 @@ class UnguardedLogDivSqrt(Rule):
     epsilons, `steps` is not. A local name for a module (`K = tensorflow.keras.backend` inside
     the loss) is read like an import when the file binds that name to nothing else, and
     `1 - (1 - dice)` is `dice` again (`-K.log(1. - dice_loss(...))` of a smoothed Dice).
+    A division in the branch of an `if` (or after an early exit) that the test selects only
+    where the denominator is non-zero is guarded: `if n == 0: return mse` / `else: mse / n`,
+    and a test of the smallest entry of the whole denominator, `if tf.reduce_min(tf.abs(d)) <=
+    1e-15: ... else: x / d` (in the `else`, no entry of `d` is 0).
     Names are followed to
     their definitions and helpers to their callers, so `p = K.clip(y_pred, eps, 1 - eps)`
     followed by `K.log(1 - p)` is understood. A loss the file calls exactly once (an
@@ -211,6 +215,10 @@ class UnguardedLogDivSqrt(Rule):
                 "    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))\n\n\n"
                 "model.compile(optimizer='adam', loss=rmse)\n",
                 note="an RMSE is 0 only where every prediction of the sample equals its label exactly"),
+        Example("from keras import backend as K\n\n\ndef rmspe(y_true, y_pred):\n"
+                "    return K.sqrt(K.mean(K.square((y_true - y_pred) / (y_true + 1e-6)))) * 100\n\n\n"
+                "model.compile(optimizer='adam', loss=rmspe)\n",
+                note="a root mean squared percentage error: the relative error is 0 only where the prediction is exact"),
         Example("import tensorflow as tf\n\ndef _distance(a, b):\n"
                 "    return tf.sqrt(tf.reduce_sum(tf.square(a - b), axis=-1))\n\n"
                 "class EuclideanLoss(tf.keras.losses.Loss):\n"
@@ -225,6 +233,15 @@ class UnguardedLogDivSqrt(Rule):
                 "    else:\n"
                 "        return mse / ref\n",
                 note="the branch that divides runs only where the test found the denominator non-zero"),
+        Example("import tensorflow as tf\n\n\ndef projected_mse(y_true, y_pred):\n"
+                "    norm = tf.reduce_sum(tf.square(y_pred), axis=-1)\n"
+                "    if tf.math.reduce_min(tf.abs(norm)) <= 1e-12:\n"
+                "        scale = 1.0\n"
+                "    else:\n"
+                "        scale = tf.reduce_sum(y_true * y_pred, axis=-1) / norm\n"
+                "    return tf.reduce_mean(tf.square(y_true - scale[..., None] * y_pred), axis=-1)\n\n\n"
+                "model.compile(optimizer='adam', loss=projected_mse, run_eagerly=True)\n",
+                note="the division runs only where the smallest |norm| of the batch is above 1e-12"),
         Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
                 "def weighted_log_dice(weights):\n"
                 "    e = K.epsilon()\n"
@@ -834,6 +851,23 @@ class UnguardedLogDivSqrt(Rule):
                       "        self.add_loss(nll(target, tf.nn.relu(z)))\n"
                       "        return z\n",
                 line=5, note="the only call (an add_loss) passes a ReLU output: exact zeros"),
+        Example("import tensorflow as tf\n\n\ndef projected_mse(y_true, y_pred):\n"
+                "    norm = tf.reduce_sum(tf.square(y_pred), axis=-1)\n"
+                "    if tf.math.reduce_min(norm) > 0.0:\n"
+                "        scale = 1.0\n"
+                "    else:\n"
+                "        scale = tf.reduce_sum(y_true * y_pred, axis=-1) / norm\n"
+                "    return tf.reduce_mean(tf.square(y_true - scale[..., None] * y_pred), axis=-1)\n\n\n"
+                "model.compile(optimizer='adam', loss=projected_mse, run_eagerly=True)\n",
+                fixed="import tensorflow as tf\n\n\ndef projected_mse(y_true, y_pred):\n"
+                "    norm = tf.reduce_sum(tf.square(y_pred), axis=-1)\n"
+                "    if tf.math.reduce_min(norm) > 0.0:\n"
+                "        scale = 1.0\n"
+                "    else:\n"
+                "        scale = tf.reduce_sum(y_true * y_pred, axis=-1) / (norm + 1e-7)\n"
+                "    return tf.reduce_mean(tf.square(y_true - scale[..., None] * y_pred), axis=-1)\n\n\n"
+                "model.compile(optimizer='adam', loss=projected_mse, run_eagerly=True)\n",
+                note="the branch that divides is the one where some norm may be 0"),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -912,9 +946,14 @@ class UnguardedLogDivSqrt(Rule):
             difference = self.ranges.definition(squared.left, loss)
         else:
             return False
-        while isinstance(difference, cst.BinaryOperation) and isinstance(difference.operator, cst.Multiply) \
-                and literal(difference.left) is not NOT_LITERAL:
-            difference = difference.right  # ``square(2.0 * (t - p))``
+        while isinstance(difference, cst.BinaryOperation):
+            if isinstance(difference.operator, cst.Multiply) and literal(difference.left) is not NOT_LITERAL:
+                difference = difference.right  # ``square(2.0 * (t - p))``
+            elif isinstance(difference.operator, cst.Divide):
+                # ``square((t - p) / (t + eps))``, a relative error (RMSPE): 0 only where t == p
+                difference = self.ranges.definition(difference.left, loss)
+            else:
+                break
         if isinstance(difference, cst.Call) and len(difference.args) == 1:
             spec, _ = self.ranges.spec(difference)
             if spec is not None and spec.op == "abs":  # ``square(abs(cdf_t - cdf_p))``: the same square

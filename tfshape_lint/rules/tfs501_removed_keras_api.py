@@ -32,10 +32,11 @@ class RemovedKerasApi(RemovedApiRule):
 
     - Keras 2 modules that Keras 3 cannot import, in an import or an attribute chain
       (`from keras.utils.np_utils import to_categorical`, `keras.layers.core`,
-      `keras.engine.topology`, `tensorflow.keras.layers.merging`): the table lists the 285
-      module paths of Keras 2.0-2.4 and of tf_keras's tree that fail to import under Keras 3,
-      each measured by importing it; the fix imports the same names from the nearest module
-      Keras 3 has when it has them all (`keras.utils`);
+      `keras.engine.topology`, `tensorflow.keras.layers.merging`, `keras.objectives`): the
+      table lists the 286 module paths of Keras 2.0-2.4 and of tf_keras's tree that fail to
+      import under Keras 3, each measured by importing it; the fix imports the same names from
+      the nearest module Keras 3 has when it has them all (`keras.utils`), and from
+      `keras.losses` for `keras.objectives`, Keras 2.0-2.2's alias of it;
     - Keras 2 backend names spelled on `keras.ops`, which never had them (`ops.pow`,
       `ops.switch`, `ops.int_shape`; measured on Keras 3.15: `AttributeError: module
       'keras.ops' has no attribute 'pow'`): a port from `K.*` that kept the old name; the fix
@@ -207,6 +208,15 @@ class RemovedKerasApi(RemovedApiRule):
                 line=1, message="keras.utils.np_utils is not in keras.utils under Keras 3 (ImportError); "
                                 "import to_categorical from keras.utils",
                 note="a Keras 2 module Keras 3 cannot import; keras.utils has the name"),
+        Example("from keras.objectives import categorical_crossentropy\n\n\n"
+                "def flagged_cce(y_true, y_pred):\n"
+                "    return categorical_crossentropy(y_true[:, :10], y_pred) * (1.0 + y_true[:, 10])\n",
+                fixed="from keras.losses import categorical_crossentropy\n\n\n"
+                      "def flagged_cce(y_true, y_pred):\n"
+                      "    return categorical_crossentropy(y_true[:, :10], y_pred) * (1.0 + y_true[:, 10])\n",
+                line=1, message="keras.objectives is not in keras under Keras 3 (ImportError); "
+                                "import categorical_crossentropy from keras.losses",
+                note="Keras 2.0-2.2's name for keras.losses"),
         Example('import keras\nimport tensorflow as tf\n\ndef one_hot_ce(y_true, y_pred):\n    labels = keras.utils.np_utils.to_categorical(y_true, 3)\n    return tf.keras.losses.categorical_crossentropy(labels, y_pred)\n',
                 fixed='import keras\nimport tensorflow as tf\n\ndef one_hot_ce(y_true, y_pred):\n    labels = keras.utils.to_categorical(y_true, 3)\n    return tf.keras.losses.categorical_crossentropy(labels, y_pred)\n',
                 line=5, note="the removed module in an attribute chain"),
@@ -460,7 +470,10 @@ def _module_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
                 if name is not None and module.rpartition(".")[0] == home and home_has(home, [name]):
                     # ``keras.utils.np_utils.to_categorical``: dropping the module is the fix
                     return Hit(module, "", display, drop_parent=True, module_home=home)
-                return Hit(module, f"import what it held from {display}", display, module_home=home)
+                # a renamed module (``keras.objectives``, now ``keras.losses``) is missing from
+                # its parent, not from the module that took its names
+                where = display if module.startswith(home + ".") else root.replace("tensorflow.keras", "tf.keras", 1)
+                return Hit(module, f"import what it held from {display}", where, module_home=home)
         return None
     return None
 
