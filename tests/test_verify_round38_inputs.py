@@ -164,14 +164,6 @@ SKILL = source_of('''
     ''')
 
 
-@needs_tf
-@pytest.mark.tf
-def test_a_batch_sum_over_batch_statistics_is_confirmed_when_its_scaling_goes() -> None:
-    verdict = _verdicts(SKILL, "TFS102")[0]
-    assert verdict.status is Status.CONFIRMED, verdict.evidence
-    assert "scaling is gone" in verdict.evidence
-
-
 ONES = source_of('''
     import numpy as np
     from tensorflow.keras import backend as K
@@ -188,7 +180,11 @@ ONES = source_of('''
 
 @needs_tf
 @pytest.mark.tf
-def test_numpy_ones_like_has_a_tensorflow_counterfactual() -> None:
-    verdict = _verdicts(ONES, "TFS302")[0]
+@pytest.mark.parametrize(("source", "code", "shown"), [
+    (SKILL, "TFS102", "scaling is gone"),
+    (ONES, "TFS302", "numpy calls replaced by their TensorFlow equivalents"),
+], ids=["batch-statistics", "numpy-ones-like"])
+def test_counterfactuals_of_round38(source: str, code: str, shown: str) -> None:
+    verdict = _verdicts(source, code)[0]
     assert verdict.status is Status.CONFIRMED, verdict.evidence
-    assert "numpy calls replaced by their TensorFlow equivalents" in verdict.evidence
+    assert shown in verdict.evidence

@@ -92,21 +92,11 @@ def keras3_modules(tree: ast.Module) -> list[str]:
 
 def keras2_names(tree: ast.Module) -> list[str]:
     """``K.<name>`` uses that Keras 3's ``keras.backend`` lacks, where K is Keras 3's backend."""
-    aliases: set[str] = set()
+    aliases, keras_names = _keras_aliases(tree, "backend")
     direct: list[str] = []
-    keras_names: set[str] = set()  # ``import keras as k``: ``k.backend.int_shape``
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "keras.backend" and alias.asname:
-                    aliases.add(alias.asname)
-                elif alias.name == "keras":
-                    keras_names.add(alias.asname or "keras")
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            if node.module == "keras":
-                aliases.update(a.asname or a.name for a in node.names if a.name == "backend")
-            elif node.module == "keras.backend":
-                direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module == "keras.backend":
+            direct.extend(a.name for a in node.names if a.name not in KERAS3_BACKEND and a.name != "*")
         elif isinstance(node, ast.Assign) and _dotted(node.value) == "keras.backend":
             aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
     if star_backend(tree) or "K" in implicit_aliases(tree):
@@ -123,21 +113,29 @@ def keras2_names(tree: ast.Module) -> list[str]:
     return sorted(set(missing))
 
 
-def keras2_ops_names(tree: ast.Module) -> list[str]:
-    """``ops.<name>`` uses of Keras 2 backend names that Keras 3's ``keras.ops`` never had
-    (``from keras import ops``; ``ops.pow``): a port from ``K.*`` that kept the old name
-    (TFS501). tf_keras's backend has each, so the keras3_k2 flavour fills them in."""
+def _keras_aliases(tree: ast.Module, submodule: str) -> tuple[set[str], set[str]]:
+    """The names the file binds Keras 3's ``keras.<submodule>`` to (``from keras import
+    backend as K``, ``import keras.ops as ops``), and those it binds ``keras`` itself to
+    (``import keras as k``: then ``k.backend.int_shape``)."""
     aliases: set[str] = set()
     keras_names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name == "keras.ops" and alias.asname:
+                if alias.name == f"keras.{submodule}" and alias.asname:
                     aliases.add(alias.asname)
                 elif alias.name == "keras":
                     keras_names.add(alias.asname or "keras")
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module == "keras":
-            aliases.update(a.asname or a.name for a in node.names if a.name == "ops")
+            aliases.update(a.asname or a.name for a in node.names if a.name == submodule)
+    return aliases, keras_names
+
+
+def keras2_ops_names(tree: ast.Module) -> list[str]:
+    """``ops.<name>`` uses of Keras 2 backend names that Keras 3's ``keras.ops`` never had
+    (``from keras import ops``; ``ops.pow``): a port from ``K.*`` that kept the old name
+    (TFS501). tf_keras's backend has each, so the keras3_k2 flavour fills them in."""
+    aliases, keras_names = _keras_aliases(tree, "ops")
     table = keras_table()
     have = frozenset(table["names"]["keras.ops"])
     found = {node.attr for node in ast.walk(tree)
