@@ -207,9 +207,10 @@ _add(Kind.BOOLEAN_MASK, "boolean_mask", "tf.boolean_mask")
 _add(Kind.SEQUENCE_MASK, "sequence_mask", "tf.sequence_mask")
 _add(Kind.RANGE, "range", "tf.range", "K.arange", "ops.arange", "np.arange", "builtins.range")
 _family(Kind.CLIP, "clip", tf="clip_by_value", k="clip", ops="clip", np="clip")
-_family(Kind.TRANSPOSE, "transpose", tf="transpose", k="permute_dimensions", ops="transpose", np="transpose")
+_family(Kind.TRANSPOSE, "transpose", tf="transpose", k="permute_dimensions", ops="transpose", np="transpose",
+        extra=("K.transpose",))
 _add(Kind.COND, "cond", "tf.cond", "tf.case", "tf.switch_case", "ops.cond")
-for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "ensure_shape"):
+for _name in ("tile", "pad", "reverse", "roll", "repeat", "flip", "identity", "ensure_shape", "sort"):
     _family(Kind.KEEP, _name, tf=_name, k=_name, ops=_name, np=_name)
 _add(Kind.KEEP, "repeat_elements", "K.repeat_elements")
 _add(Kind.SLICE, "slice", "tf.slice", "K.slice", "ops.slice")

@@ -639,6 +639,10 @@ class Evaluator:
                 result = result.without_marks(Mark.SUM_OVER_BATCH)
                 if _reciprocal_of_count(right, node):
                     result = result.with_tags(Tag.RECIPROCAL_COUNT)
+            if left.has(Tag.BATCH_CONTRACTED) and (_is_count(right, node) or right.marked(Mark.SUM_OVER_BATCH)):
+                # a Gram or covariance matrix over the samples divided by their count, or by the
+                # total of their weights (a weighted covariance): a mean over the batch
+                result = result.without_tags(Tag.HOLDS_BATCH, Tag.BATCH_CONTRACTED)
         if op == "Multiply" and (left.has(Tag.RECIPROCAL_COUNT) or right.has(Tag.RECIPROCAL_COUNT)):
             # ``tf.reduce_sum(per_example_loss) * (1. / GLOBAL_BATCH_SIZE)`` (TensorFlow's
             # distributed-training guide): a division by the count, written as a product
@@ -1572,6 +1576,11 @@ def _fill_like(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], c
 def _matmul(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     tensors = [_plain(a) for a in args if a.tensor]
     value = elementwise(tensors)
+    transposed = literal(call_arg(node, None, "transpose_a", "adjoint_a")) is True
+    holds = [t.batch or t.has(Tag.HOLDS_BATCH) for t in tensors]
+    if len(tensors) == 2 and holds[1] and (tensors[0].batch and transposed or not tensors[0].batch and holds[0]):
+        # the samples of one operand meet the samples of the other: the product sums over them
+        return value.evolve(rel=None, rank=None, batch=False).with_tags(Tag.HOLDS_BATCH, Tag.BATCH_CONTRACTED)
     return value.evolve(rel=None, rank=None, batch=bool(tensors) and tensors[0].batch)
 
 

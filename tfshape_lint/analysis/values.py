@@ -92,6 +92,10 @@ class Tag(enum.Enum):
     #: the batch axis is in this tensor, at an unknown position (a transpose moved it, or an
     #: operand of unknown rank hid where): a sum over every axis still sums the batch
     HOLDS_BATCH = "holds_batch"
+    #: a product that contracts the batch axis (``tf.matmul(x, y, transpose_a=True)``,
+    #: ``K.dot(K.transpose(x), y)``: a Gram or covariance matrix): a sum over the samples, made a
+    #: mean by a division by their count or by another total over them
+    BATCH_CONTRACTED = "batch_contracted"
     # how it was made
     CAST = "cast"
     COMPARISON = "comparison"  # a boolean from comparing tensors
@@ -237,7 +241,7 @@ UNKNOWN = Value(tensor=True)
 PYTHON = Value(tensor=False, dtype=DType.PY, rank=0)
 
 #: Tags that survive elementwise arithmetic (a mask times a loss is still masked, etc.).
-STICKY_TAGS = frozenset({Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS, Tag.GUARDED_EPS, Tag.PER_LABEL})
+STICKY_TAGS = frozenset({Tag.SQUEEZED, Tag.SQUEEZED_NO_AXIS, Tag.GUARDED_EPS, Tag.PER_LABEL, Tag.BATCH_INDEX})
 
 
 def labels_below_logits(a: Value, b: Value) -> bool:

@@ -59,7 +59,11 @@ class BatchAxisReduction(Rule):
     `train_step` code and custom-loop code outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
-    or multiplied by a factory argument of unknown rank) is a batch sum too. A factory
+    or multiplied by a factory argument of unknown rank) is a batch sum too. A product that
+    contracts the samples (`tf.matmul(x, x, transpose_a=True)`, `K.dot(K.transpose(x), y)`: a Gram
+    or covariance matrix, as CORAL and DAGMM losses build) sums over them; divided by their
+    count or by the total of their weights it is a mean, and a sum over its entries is not a
+    batch sum. A factory
     argument of unknown value *added* to per-sample terms (a triplet margin `alpha`) is a
     hyperparameter that leaves their batch axis first, so `K.sum(... + alpha, axis=0)` of
     `y_pred[:, 0]` terms sums the batch; the message then asks to sum only each sample's own
@@ -112,6 +116,23 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef coral_loss(y_true, y_pred):\n"
+                "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
+                "    c1 = tf.matmul(y_true, y_true, transpose_a=True) / n\n"
+                "    c2 = tf.matmul(y_pred, y_pred, transpose_a=True) / n\n"
+                "    return tf.reduce_sum(tf.square(c1 - c2))\n\n\n"
+                "model.compile(optimizer='adam', loss=coral_loss)\n",
+                note="second moments over the batch divided by its size: the sum runs over a (d, d) matrix"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
+                "class GMMPenalty(tf.keras.layers.Layer):\n"
+                "    def call(self, inputs):\n"
+                "        z, gamma = inputs\n"
+                "        total = K.sum(gamma)\n"
+                "        mu = K.dot(K.transpose(gamma), z) / total\n"
+                "        sigma = K.dot(K.transpose(z - mu), gamma * (z - mu)) / total\n"
+                "        self.add_loss(0.1 * K.sum(1.0 / (sigma + 1.0)))\n"
+                "        return z\n",
+                note="a covariance weighted by soft memberships, divided by their total (a DAGMM energy)"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"

@@ -52,7 +52,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     labels is flagged, and a `Loss` subclass fitted on labels of the model's own rank is not.
     A model whose layers the analysis does not follow (an LSTM, a custom layer) leaves the
     rank unknown, and nothing is assumed.
-    Per-sample weights and masks times an element-wise loss are TFS106.
+    Per-sample weights and masks times an element-wise loss are TFS106. A mismatch that comes
+    from an integer index on the batch axis (`y_pred[1]` picks one sample), in the indexed value
+    or anything computed from it, is TFS105's finding, reported once there.
 
     ## Why is this bad?
     Nothing raises when the sizes happen to broadcast. Measured on TF 2.21 / Keras 3.15:
@@ -101,6 +103,18 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example('import tensorflow as tf\n'
+                '\n'
+                '\n'
+                'def laplace_log_likelihood(y_true, y_pred):\n'
+                '    fvc_pred, sigma = y_pred[0], y_pred[1]\n'
+                '    sigma_clipped = tf.math.maximum(sigma, 70)\n'
+                '    delta = tf.math.minimum(tf.math.abs(y_true - fvc_pred), 1000)\n'
+                '    return -(tf.math.sqrt(2.0) * delta / sigma_clipped) - tf.math.log(tf.math.sqrt(2.0) * sigma_clipped)\n'
+                '\n'
+                '\n'
+                'model.compile(optimizer="adam", loss="mae", metrics=[laplace_log_likelihood])\n',
+                note="y_pred[0] and y_pred[1] pick samples (TFS105's finding); what is computed from them is not a second bug"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "VOCAB_SIZE = 8000\n"

@@ -16,7 +16,8 @@ from tfshape_lint.source import code_of, visit_read_only
 class SqueezeWithoutAxis(Rule):
     """## What it does
     Flags `tf.squeeze`, `K.squeeze`, `keras.ops.squeeze` or `np.squeeze` called without an
-    `axis` on a tensor that still has its batch axis, inside a loss.
+    `axis` on a tensor that still has its batch axis, inside a loss. TensorFlow 1's
+    `squeeze_dims=` counts as an axis (the keyword itself is TFS506's finding).
 
     Not flagged: a squeezed value whose every use goes through elementwise operations
     (arithmetic, comparisons, `where`, casts) into a mean or sum over all axes, or into a print
@@ -65,6 +66,17 @@ class SqueezeWithoutAxis(Rule):
     recipe = Recipe("batch_one_and_partial", {}, "batch of 1 and a partial last batch in fit")
 
     good = (
+        Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
+                "def hard_mining_mse(k):\n"
+                "    def custom_mse(y_true, y_pred):\n"
+                "        t = y_true[:, 0]\n"
+                "        pred_steer = tf.squeeze(y_pred, squeeze_dims=-1)\n"
+                "        l_steer = tf.multiply(t, K.square(pred_steer - y_true[:, 1]))\n"
+                "        _, indices = tf.nn.top_k(l_steer, k=k)\n"
+                "        return tf.reduce_sum(tf.gather(l_steer, indices)) / float(k)\n"
+                "    return custom_mse\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=hard_mining_mse(2))\n",
+                note="squeeze_dims= is TensorFlow 1's name for the axis"),
         Example("import tensorflow as tf\n\n\n"
                 "def masked_age_mae(y_true, y_pred):\n"
                 "    y_pred = tf.squeeze(y_pred)\n"
@@ -188,7 +200,8 @@ class SqueezeWithoutAxis(Rule):
             self._restored.add(node.args[0].value)  # tf.reshape(tf.squeeze(x), shape)
         if spec is None or spec.kind is not Kind.SQUEEZE or node in self._restored:
             return
-        axis = call_arg(node, 1, "axis")
+        # ``squeeze_dims=`` is TensorFlow 1's name for the axis (TFS506 reports the name itself)
+        axis = call_arg(node, 1, "axis", "squeeze_dims")
         if axis is not None and literal(axis) is not None:
             return
         target = call_arg(node, 0, "input", "x", "a")
