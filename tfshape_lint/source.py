@@ -143,6 +143,13 @@ class LineTable:
         return line + 1, offset - self.starts[line]
 
 
+def callee_name(call: cst.Call) -> str:
+    """The last name of what ``call`` calls (``reduce_min`` of ``tf.math.reduce_min(x)``), "" for
+    anything but a name or an attribute."""
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
 def locate(module: cst.Module, nodes: Collection[cst.CSTNode], text: str | None = None,
            lines: LineTable | None = None) -> dict[cst.CSTNode, Located]:
     """Positions of ``nodes`` inside ``module`` (nodes not in it are left out).

@@ -20,7 +20,7 @@ from typing import Sequence
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import code_of, parent_map
+from tfshape_lint.source import callee_name, code_of, parent_map
 
 #: comparison operators -> True when "operand OP 0" excludes 0, False when it means == 0
 _NONZERO_WHEN_TRUE = {cst.NotEqual: True, cst.GreaterThan: True, cst.Equal: False, cst.LessThanEqual: False}
@@ -90,7 +90,7 @@ def _nonzero_when(test: cst.BaseExpression, text: str) -> bool | None:
             return _NONZERO_WHEN_TRUE_MIRRORED.get(operator)
         return _smallest_exceeds(test.left, operator, right, text)
     if isinstance(test, cst.Call) and len(test.args) == 2:
-        name = _called(test)
+        name = callee_name(test)
         first, second = (arg.value for arg in test.args)
         if name in _NONZERO_CALLS and _is_zero(second) and _text(first) == text:
             return _NONZERO_CALLS[name]
@@ -108,10 +108,10 @@ def _smallest_exceeds(left: cst.BaseExpression, operator: type, right: cst.BaseE
     (absolute) entry exceeds it, no entry is 0. True/False as ``_nonzero_when``; None when the
     test is not of that shape."""
     if not (isinstance(left, cst.Call) and len(left.args) == 1 and left.args[0].keyword is None
-            and _called(left) in _MINIMA):
+            and callee_name(left) in _MINIMA):
         return None
     inner = left.args[0].value
-    if isinstance(inner, cst.Call) and len(inner.args) == 1 and _called(inner) == "abs":
+    if isinstance(inner, cst.Call) and len(inner.args) == 1 and callee_name(inner) == "abs":
         inner = inner.args[0].value
     threshold = _number(right)
     if _text(inner) != text or threshold is None or threshold < 0:
@@ -121,11 +121,6 @@ def _smallest_exceeds(left: cst.BaseExpression, operator: type, right: cst.BaseE
     if operator is cst.LessThanEqual or operator is cst.LessThan and threshold > 0:
         return False
     return None
-
-
-def _called(call: cst.Call) -> str:
-    func = call.func
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
 def _number(node: cst.BaseExpression) -> float | None:

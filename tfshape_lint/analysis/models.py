@@ -1090,9 +1090,11 @@ def axis0_stacked_outputs(index: ModuleIndex) -> int:
         return len(expr.args[0].elts)
 
     widest = 0
-    for node in ast.walk(index.tree):
-        if isinstance(node, ast.Call) and _builds_model(index.imports.canonical(ast_dotted(node.func))):
-            outputs = next((k.value for k in node.keywords if k.arg == "outputs"),
-                           node.args[1] if len(node.args) > 1 else None)
-            widest = max(widest, stacked(outputs))
+    # only the units that mention a Model constructor (most files: none), each walk cached
+    for unit in index.units_with_name("keras.Model", "keras.models.Model"):
+        for node in index.unit_walk(unit):
+            if isinstance(node, ast.Call) and _builds_model(index.imports.canonical(ast_dotted(node.func))):
+                outputs = next((k.value for k in node.keywords if k.arg == "outputs"),
+                               node.args[1] if len(node.args) > 1 else None)
+                widest = max(widest, stacked(outputs))
     return widest

@@ -11,7 +11,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg, minus_one, unwrapped, with_keyword
-from tfshape_lint.source import code_of
+from tfshape_lint.source import callee_name, code_of
 
 
 #: a Loss subclass overriding ``__call__`` over a per-token Loss its ``__init__`` builds (a bad example)
@@ -849,8 +849,7 @@ def _as_mean(call: cst.Call) -> cst.Call | None:
     """``tf.reduce_sum(x)`` as ``tf.reduce_mean(x)`` (``K.sum`` as ``K.mean``, ``ops.sum`` as
     ``ops.mean``), the same arguments; None for another spelling."""
     func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    mean = {"reduce_sum": "reduce_mean", "sum": "mean"}.get(name)
+    mean = {"reduce_sum": "reduce_mean", "sum": "mean"}.get(callee_name(call))
     if mean is None:
         return None
     if isinstance(func, cst.Attribute):
