@@ -381,12 +381,12 @@ class ModelReader:
         dotted = cst_dotted(node)
         return self.imports.resolve(dotted) if dotted is not None else None
 
-    def _definition(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+    def _definition(self, node: cst.FunctionDef | cst.ClassDef, env: _ModelEnv | None = None) -> None:
         if isinstance(node, cst.ClassDef):
             self._class(node)
             return
         self.functions[node.name.value] = node
-        returned = self._function(node, {})
+        returned = self._function(node, dict(env or {}))
         if isinstance(returned, ModelFacts):
             self.built[node.name.value] = returned
 
@@ -419,11 +419,12 @@ class ModelReader:
         methods = {s.name.value: s for s in statements(node.body) if isinstance(s, cst.FunctionDef)}
         is_model = any(self._is_model_class(base.value) for base in node.bases)
         env: _ModelEnv = {}
+        shared = self._attribute_models(node, is_model)
         for stmt in statements(node.body):
             if isinstance(stmt, cst.ClassDef):
                 self._definition(stmt)
             elif isinstance(stmt, cst.FunctionDef) and not (is_model and stmt.name.value in ("__init__", "call")):
-                self._definition(stmt)
+                self._definition(stmt, shared)
         if not is_model or "call" not in methods:
             return
         init = methods.get("__init__")
@@ -433,6 +434,49 @@ class ModelReader:
         output = returned if isinstance(returned, Output) and returned.activation is not Activation.UNKNOWN else None
         rank = returned.rank if isinstance(returned, Output) else None
         self.subclasses[node.name.value] = ModelFacts(output, None, "", rank)
+
+    def _attribute_models(self, node: cst.ClassDef, is_model: bool) -> _ModelEnv:
+        """The models a class keeps in attributes that one method builds and another compiles
+        (``self.model = keras.Model(...)`` in ``build_model``, ``self.model.compile(...)`` in
+        ``compile_model``): each such attribute bound once in the class, as the methods that do
+        not compile leave it. Empty (and nothing run) for a class with no such compile."""
+        methods = [s for s in statements(node.body) if isinstance(s, cst.FunctionDef)
+                   and not (is_model and s.name.value in ("__init__", "call"))]
+        compiled = {key for method in methods for call in descendants(method, cst.Call)
+                    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
+                    and (key := _key(call.func.value)) is not None and key.startswith("self.")}
+        if not compiled:
+            return {}
+        stores: dict[str, int] = {}
+        for method in methods:
+            for assign in descendants(method, cst.Assign):
+                if self._placeholder(assign.value):
+                    continue
+                for target in assign.targets:
+                    key = _key(target.target)
+                    if key in compiled:
+                        stores[key] = stores.get(key, 0) + 1
+        once = {key for key, count in stores.items() if count == 1}
+        if not once:
+            return {}
+        env: _ModelEnv = {}
+        found: _ModelEnv = {}
+        for method in methods:
+            if method.name.value == "compile" or any(
+                    isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
+                    for call in descendants(method, cst.Call)):
+                continue
+            self._function(method, env)
+            # as the building method leaves it (a later ``load_model`` method rebinds it unknown)
+            found.update((key, entry) for key, entry in env.items() if key in once and isinstance(entry, ModelFacts))
+        return found
+
+    def _placeholder(self, value: cst.BaseExpression) -> bool:
+        """``self.model = None`` before it is built, or ``self.model = load_model(path)``: the
+        model the class saved, the one it builds."""
+        if isinstance(value, cst.Name) and value.value == "None":
+            return True
+        return isinstance(value, cst.Call) and (self._canonical(value.func) or "").endswith(".load_model")
 
     def _is_model_class(self, base: cst.BaseExpression) -> bool:
         canon = self._canonical(base) or ""

@@ -116,8 +116,13 @@ class Bound:
     #: again, through names and helpers (``log(1 - dice_loss(y_true, y_pred))``)
     one_minus: Low | None = None
     hazards: frozenset[Hazard] = field(default_factory=frozenset)  # zero-derivative ops inside
+    #: a sum with a positive constant among its terms (``(tp + smooth) + fp``): guarded as
+    #: ``tp + fp + smooth`` is, whichever order the terms are added in. Only ``+`` keeps it.
+    smoothed: bool = False
 
     def lifted(self, **changes: object) -> Bound:
+        if "low" in changes and "smoothed" not in changes:
+            changes["smoothed"] = False  # a new range: no longer that sum
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -1041,8 +1046,9 @@ def _add(a: Bound, b: Bound) -> Bound:
     if a.scalar and b.scalar:
         return base.lifted(low=worst(a.low, b.low), scalar=True)
     positive_scalar = any((x.scalar or x.const is not None) and x.low is Low.SAFE for x in (a, b))
-    if positive_scalar or (a.low is Low.SAFE and at_least(b.low, Low.NONNEG)) or (
-            b.low is Low.SAFE and at_least(a.low, Low.NONNEG)):
+    if positive_scalar or a.smoothed or b.smoothed:
+        return base.lifted(low=Low.SAFE, smoothed=True)
+    if (a.low is Low.SAFE and at_least(b.low, Low.NONNEG)) or (b.low is Low.SAFE and at_least(a.low, Low.NONNEG)):
         return base.lifted(low=Low.SAFE)
     if at_least(a.low, Low.NONNEG) and at_least(b.low, Low.NONNEG):
         low = Low.POS if Low.POS in (a.low, b.low) or Low.SAFE in (a.low, b.low) else Low.NONNEG
@@ -1061,7 +1067,10 @@ def _subtract(a: Bound, b: Bound) -> Bound:
     if a.const is not None and a.const >= 1.0:
         if b.margin or (a.const > 1.0 and b.le_one):
             return base.lifted(low=Low.SAFE)
-        return base.lifted(one_minus=b.low) if a.const == 1.0 else base
+        if a.const == 1.0:
+            # ``1 - p`` with ``p <= 1``: not negative, though 0 where p is 1
+            return base.lifted(one_minus=b.low, low=Low.NONNEG) if b.le_one else base.lifted(one_minus=b.low)
+        return base
     if a.const == 0:
         return base.lifted(negated=b.pred and not b.margin)
     if b.const is not None and b.const != 0:
@@ -1118,6 +1127,10 @@ def _divide(a: Bound, b: Bound) -> Bound:
     if b.const is not None and b.const > 0:
         return base.lifted(low=a.low, label_sum=a.label_sum)
     if not at_least(b.low, Low.POS):
+        if a.low is Low.SAFE and at_least(b.low, Low.NONNEG):
+            # eps / 0 is +inf, not 0: ``log(p / (1 - p))`` of a clipped p never takes log(0);
+            # the division itself is where the hazard is (and is checked as such)
+            return base.lifted(low=Low.SAFE)
         return base
     if a.low is Low.SAFE:
         return base.lifted(low=Low.SAFE)  # >= eps / max(b): a ratio of guarded values
@@ -1372,7 +1385,7 @@ def _cast(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Sco
     if value is not None and (value.has(Tag.BATCH_SIZE) or value.has(Tag.STATIC_BATCH) or
                               (value.has(Tag.COUNT) and not value.has(Tag.MASK))):
         return x.lifted(low=Low.SAFE)
-    return x.lifted(const=x.const, scalar=False)
+    return x.lifted(const=x.const, scalar=x.scalar)  # ``cast(self.eps, dtype)`` is still a scalar guard
 
 
 def _size(r: Ranges, spec: OpSpec, node: cst.Call, args: list[Bound], scope: Scope) -> Bound:

@@ -1482,10 +1482,18 @@ def _expand(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
                     length=x.length if axis != 0 else None).with_tags(Tag.EXPANDED)
 
 
+def _inner_one_hot_axis(call: cst.Call) -> bool:
+    """``one_hot(ids, K, axis=1)``: the classes go in before a later axis of the ids, so the ids
+    have an axis beyond the batch (multi-annotator labels, ``(B, R)``), not sparse ``(B,)`` ids
+    (for which ``axis=1`` is the default last axis nobody spells out)."""
+    axis = literal(call_arg(call, 4, "axis"))
+    return isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0
+
+
 def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     x = _first(args)
     rel = x.rel + 1 if x.rel is not None else None
-    if x.rel == 0 and x.from_true and not x.from_pred:
+    if x.rel == 0 and x.from_true and not x.from_pred and not _inner_one_hot_axis(node):
         # one-hot encoding y_true itself means sparse labels, one rank below y_pred (Keras 3
         # passes (B,) labels for a (B, C) output, KERAS_FACTS §0): the result matches y_pred
         # (``evaluate_loss`` usually knows this up front and gives the labels rel -1)
@@ -2272,7 +2280,10 @@ def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
             and (module.imports.canonical(cst_dotted(expr.func)) or "").endswith("one_hot") \
             and _is_name(_strip(expr.args[0].value))
 
-    encoded = any(_encodes(call) for call in descendants(node, cst.Call))
+    calls = [call for call in descendants(node, cst.Call) if _encodes(call)]
+    if any(_inner_one_hot_axis(call) for call in calls):
+        return False
+    encoded = bool(calls)
     # a name rebound to anything but its own cast/reshape/squeeze (or its own one-hot encoding,
     # ``label = tf.one_hot(tf.cast(label, tf.int32), depth)``, evaluated as such) no longer has
     # the parameter's rank

@@ -30,6 +30,9 @@ _PICKING_REDUCTIONS = frozenset({"max", "min"})
 _SINK_KINDS = frozenset({Kind.COMPARE, Kind.ARG_REDUCE, Kind.SHAPE, Kind.STATIC_SHAPE, Kind.SIZE})
 _SINK_NAMES = frozenset({"K.dtype", "ops.dtype", "builtins.len", "builtins.isinstance", "K.int_shape",
                          "np.shape", "tf.argsort", "np.argsort", "ops.argsort"})
+#: calls whose result is some of their first argument's values (a percentile or median of them)
+_PICKING_NAMES = frozenset({"tensorflow_probability.stats.percentile", "tfp.stats.percentile", "np.percentile", "np.quantile", "np.median",
+                            "ops.quantile", "ops.median"})
 #: attributes that describe a tensor without reading its values
 _DESCRIPTIVE_ATTRIBUTES = frozenset({"dtype", "shape", "ndim", "name"})
 _MAX_DEPTH = 12
@@ -126,21 +129,29 @@ class _Walk:
             return False
         target = assign.targets[0].target
         name = target.value
-        if self.single_store:
-            stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
-            if len(stores) != 1 or any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
-                return False
         parents = scope.memo("parents", lambda: parent_map(scope.node))
         # ``y = tf.squeeze(y)``: the ``y`` read inside the value is the old one
         inside = {id(n) for n in descendants(assign.value, cst.Name)}
         loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
                  and id(n) not in inside and not _is_declaration(parents.get(n), n)]
+        if self.single_store:
+            stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
+            if any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
+                return False
+            if len(stores) != 1:
+                reached = _straight_line_reads(scope, assign, stores, loads, parents)
+                if reached is None:
+                    return False
+                loads = reached
         return bool(loads) and all(self.follow(scope, load, depth + 1) for load in loads)
 
 
 class _DecisionWalk(_Walk):
     def _climbs(self, parent: cst.CSTNode, child: cst.CSTNode) -> bool:
-        return isinstance(parent, cst.ComparisonTarget) or (isinstance(parent, cst.Subscript) and parent.value is child)
+        # arithmetic carries a NaN on unchanged, so a sum or product that only decides makes its
+        # operands only decide too (``threshold = q75 + 1.5 * iqr``, then ``score > threshold``)
+        return isinstance(parent, (cst.ComparisonTarget, cst.BinaryOperation, cst.UnaryOperation)) or \
+            (isinstance(parent, cst.Subscript) and parent.value is child)
 
     def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
         """True: the call only decides; False: it may carry the value on in an unknown way;
@@ -148,12 +159,16 @@ class _DecisionWalk(_Walk):
         canon = self._canonical(call)
         if canon in _SINK_NAMES:
             return True
+        if canon in _PICKING_NAMES:
+            return None if call.args and call.args[0] is arg and arg.keyword is None else False
         spec = lookup(canon)
         if spec is None:
             return False
         if spec.kind in _SINK_KINDS:
             return True
         first = call.args[0] is arg if call.args else False
+        if spec.kind is Kind.FILL_LIKE and first:
+            return True  # ``ones_like(iou)`` takes the shape, not a value
         if spec.kind in _PASS_KINDS or (spec.kind is Kind.REDUCE and spec.op in _PICKING_REDUCTIONS):
             return None if first and arg.keyword is None else False
         if spec.kind is Kind.WHERE and len(call.args) == 3 and not first:
@@ -209,6 +224,44 @@ class _ReductionWalk(_Walk):
             first = bool(call.args) and call.args[0] is arg and arg.keyword is None
             return first and spec.op in ("mean", "sum") and len(call.args) == 1
         return None if spec.kind in _ELEMENTWISE_KINDS else False
+
+
+def _straight_line_reads(scope: Scope, assign: cst.Assign, stores: list[cst.AssignTarget],
+                         loads: list[cst.Name], parents: dict[cst.CSTNode, cst.CSTNode]) -> list[cst.Name] | None:
+    """The reads of a name bound several times that see ``assign``'s value, when every binding is
+    a plain statement of one block outside any loop (YOLO's two ``iou_scores = inter / union``,
+    one weighting the confidence target and one only compared): the reads after it, up to and
+    including the value of the next binding. None when the bindings are not that simple."""
+    statement = parents.get(assign)
+    block = parents.get(statement) if statement is not None else None
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or statement not in body:
+        return None
+    index = {id(line): i for i, line in enumerate(body)}
+    positions = []
+    for store in stores:
+        owner = parents.get(store)
+        line = parents.get(owner) if isinstance(owner, cst.Assign) else None
+        if line is None or id(line) not in index:
+            return None
+        positions.append(index[id(line)])
+    node: cst.CSTNode | None = block
+    while node is not None and node is not scope.node:
+        if isinstance(node, (cst.For, cst.While)):
+            return None  # a later binding reaches the loop's next pass
+        node = parents.get(node)
+    start = index[id(statement)]
+    end = min((p for p in positions if p > start), default=len(body))
+    reached = []
+    for load in loads:
+        node = load
+        while node is not None and id(node) not in index:
+            node = parents.get(node)
+        if node is None:
+            return None  # a read in another block: which binding it sees is not plain
+        if start < index[id(node)] <= end:
+            reached.append(load)
+    return reached
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

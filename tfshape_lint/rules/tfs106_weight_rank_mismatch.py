@@ -82,6 +82,14 @@ class WeightRankMismatch(ElementwiseOperands, Rule):
                 "    valid = tf.cast(y_true[:, 0] >= 0, tf.float32)\n"
                 "    return tf.reduce_mean(tf.square(y_true - y_pred) * valid[:, None], axis=-1)\n",
                 note="the weight is expanded"),
+        Example("import tensorflow as tf\n\n\n"
+                "def multi_annotator_loss(y_true, y_pred, annotators=3, classes=5):\n"
+                "    reliability = y_pred[:, :annotators]\n"
+                "    votes = tf.one_hot(tf.cast(y_true, tf.int32), depth=classes, axis=1)\n"
+                "    per_annotator = (1.0 - reliability) * tf.reduce_sum(votes, axis=1)\n"
+                "    return tf.reduce_mean(per_annotator, axis=-1)\n",
+                note="one_hot with axis=1 puts the classes before the annotator axis of (B, R) labels; "
+                     "summing that axis gives (B, R) back, the shape of the reliabilities"),
         Example("from tensorflow.keras import backend as K\n\n"
                 "def sharpe_loss(y_true, y_pred):\n"
                 "    weights = K.expand_dims(y_pred, axis=-1)\n"

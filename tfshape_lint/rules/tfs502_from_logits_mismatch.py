@@ -364,6 +364,9 @@ class FromLogitsMismatch(Rule):
                       "model = Classifier(10)\n"
                       "model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
                 line=15, note="a subclassed model: its call returns the Dense layer set in __init__"),
+        Example("import tensorflow as tf\n\n\nclass Seq2Seq:\n    def __init__(self, vocab_size):\n        self.vocab_size = vocab_size\n        self.model = None\n\n    def build_model(self):\n        tokens = tf.keras.Input(shape=(None,))\n        hidden = tf.keras.layers.GRU(64, return_sequences=True)(tf.keras.layers.Embedding(self.vocab_size, 32)(tokens))\n        self.model = tf.keras.Model(tokens, tf.keras.layers.Dense(self.vocab_size)(hidden))\n\n    def compile_model(self):\n        self.model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy())\n",
+                fixed="import tensorflow as tf\n\n\nclass Seq2Seq:\n    def __init__(self, vocab_size):\n        self.vocab_size = vocab_size\n        self.model = None\n\n    def build_model(self):\n        tokens = tf.keras.Input(shape=(None,))\n        hidden = tf.keras.layers.GRU(64, return_sequences=True)(tf.keras.layers.Embedding(self.vocab_size, 32)(tokens))\n        self.model = tf.keras.Model(tokens, tf.keras.layers.Dense(self.vocab_size)(hidden))\n\n    def compile_model(self):\n        self.model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n",
+                line=15, note="a wrapper class: one method builds self.model, another compiles it"),
     )
 
     @classmethod
@@ -464,8 +467,20 @@ class FromLogitsMismatch(Rule):
 def _crossentropy_compile(index: ModuleIndex, unit: ast.stmt) -> bool:
     """The unit calls ``compile`` with a loss that may be a crossentropy (or a name for one), in a
     scope that also builds a Sequential or functional model (stdlib ast, cheap)."""
-    return any(builds_model(index, scope) and any(_crossentropy_loss(index, c) for c in compiles)
+    return any((builds_model(index, scope) or _class_builds(index, unit, compiles))
+               and any(_crossentropy_loss(index, c) for c in compiles)
                for scope, compiles in compiles_by_scope(unit))
+
+
+def _class_builds(index: ModuleIndex, unit: ast.stmt, compiles: list[ast.Call]) -> bool:
+    """A class one of whose methods compiles ``self.<model>`` and another builds a model
+    (``build_model`` binds ``self.model``, ``compile_model`` compiles it)."""
+    if not isinstance(unit, ast.ClassDef) or not any(
+            isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Attribute)
+            and isinstance(c.func.value.value, ast.Name) and c.func.value.value.id == "self" for c in compiles):
+        return False
+    return any(builds_model(index, method) for method in unit.body
+               if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _custom_loss_units(index: ModuleIndex, units: set[int]) -> set[int]:

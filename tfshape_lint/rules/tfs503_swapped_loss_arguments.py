@@ -94,6 +94,12 @@ class SwappedLossArguments(Rule):
                 "    return tf.keras.losses.binary_crossentropy(y_true, y_pred)\n\n"
                 "model.compile(optimizer='adam', loss=loss)\n"),
         Example("import tensorflow as tf\n\n"
+                "def perplexity(logits, labels):\n"
+                "    ce = tf.keras.losses.sparse_categorical_crossentropy(logits, labels)\n"
+                "    return tf.exp(tf.reduce_mean(ce, axis=-1))\n\n"
+                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=[perplexity])\n",
+                note="misleading names, right order: what Keras passes first reaches the built-in's y_true"),
+        Example("import tensorflow as tf\n\n"
                 "def l2(y_pred, y_true):\n"
                 "    return tf.reduce_mean(tf.square(y_pred - y_true), axis=-1)\n\n"
                 "model.compile(optimizer='adam', loss=l2)\n",
@@ -222,12 +228,32 @@ class SwappedLossArguments(Rule):
         if not _keras_calls(loss) or len(loss.spec.params) < 2:
             return
         first, second = loss.spec.params[0], loss.spec.params[1]
-        if first not in _PRED or second not in _TRUE or _symmetric_body(self, node, first, second):
+        if first not in _PRED or second not in _TRUE or _symmetric_body(self, node, first, second) \
+                or self._forwarded_in_order(node, first, second):
             return
         params = [p for p in node.params.params if p.name.value not in ("self", "cls")]
         target: cst.CSTNode = params[0] if params else node
         self.report(target, subject=f"loss defined as ({first}, {second})",
                     expects="Keras calls it as loss(y_true, y_pred)")
+
+    def _forwarded_in_order(self, fn: cst.FunctionDef | cst.Lambda, first: str, second: str) -> bool:
+        """Every use of the two parameters hands them on, in the order Keras passes them, to
+        built-in losses: ``def perplexity(logits, labels)`` whose body is
+        ``sparse_categorical_crossentropy(logits, labels)``. The names are misleading, but what
+        Keras passes as ``y_true`` reaches the built-in's ``y_true``."""
+        parents = parent_map(fn.body)
+        uses = [n for n, up in parents.items()
+                if isinstance(n, cst.Name) and n.value in (first, second) and _is_reference(n, up)]
+        if not uses:
+            return False
+        for use in uses:
+            call = _climb(parents, use)
+            if not isinstance(call, cst.Call) or self._builtin(call) is None:
+                return False
+            pair = _first_two(call)
+            if pair is None or _name(pair[0]) != first or _name(pair[1]) != second:
+                return False
+        return True
 
     # -- built-in losses called inside a loss ---------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
