@@ -663,12 +663,48 @@ class LossDiscovery:
         ``target`` (``loss = fn(y, p)``, ``total += table[k](y, p)``, ``a(y, p) + b(y, p)``)."""
         values: list[ast.expr] = [target]
         if isinstance(target, ast.Name):
-            values = [v for v in (self.assignments.get(target.id),) if v is not None]
-            values += self.augmented.get(target.id, [])
+            local = self._local_values(target)
+            if local:
+                values = local
+            else:
+                values = [v for v in (self.assignments.get(target.id),) if v is not None]
+                values += self.augmented.get(target.id, [])
         for value in values:
             for node in ast.walk(value):
-                if isinstance(node, ast.Call):
+                if isinstance(node, ast.Call) and not self._prediction_elsewhere(node):
                     self._resolve(node.func, Context.DIRECT, Role.LOSS)
+
+    def _prediction_elsewhere(self, call: ast.Call) -> bool:
+        """A differentiated helper whose prediction is not among its first two parameters
+        (DeepHit's ``compute_loss(self, k, t, mask1, mask2, predictions, ...)``): read as
+        (labels, predictions), its event times would pass for the predictions."""
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        infos = self.functions.get(name, []) if name is not None else []
+        if len(infos) != 1:
+            return False
+        params = positional_params(infos[0].node)
+        return not any(_preds_like(p, PRED_NAMES) for p in params[:2]) \
+            and any(_preds_like(p, PRED_NAMES) for p in params[2:])
+
+    def _local_values(self, target: ast.Name) -> list[ast.expr]:
+        """What the function holding ``tape.gradient(loss, ...)`` binds ``loss`` to (assigned or
+        added to), not the first ``loss = ...`` of the file: a helper
+        defined earlier (``compute_loss`` ending in ``loss = on_diag + off_diag``) has its own."""
+        owners = [info.node for infos in self.functions.values() for info in infos
+                  if any(node is target for node in ast.walk(info.node))]
+        if not owners:
+            return []
+        owner = min(owners, key=lambda fn: sum(1 for _ in ast.walk(fn)))  # the innermost
+        name = target.id
+        values: list[ast.expr] = []
+        for node in ast.walk(owner):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                values.append(node.value)  # not ``loss, acc = step(...)``: the step also computes a metric
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name) \
+                    and node.target.id == name and node.value is not None:
+                values.append(node.value)
+        return values
 
     # -- classes and signatures ---------------------------------------------------------
     def loss_classes(self) -> set[str]:
