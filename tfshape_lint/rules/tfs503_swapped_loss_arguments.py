@@ -93,6 +93,20 @@ class SwappedLossArguments(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.keras.losses.binary_crossentropy(y_true, y_pred)\n\n"
                 "model.compile(optimizer='adam', loss=loss)\n"),
+        Example("import tensorflow as tf\n"
+                "from keras import backend as K\n\n\n"
+                "def pixel_area_loss(weight=0.01):\n"
+                "    def loss(y_pred, y_true):\n"
+                "        pixels = K.mean(K.mean(K.square(y_pred - y_true), axis=(1, 2, 3)), axis=0)\n"
+                "        a_pred = tf.nn.avg_pool(y_pred, ksize=(1, 12, 12, 1), strides=(1, 1, 1, 1), padding='VALID')\n"
+                "        a_true = tf.nn.avg_pool(y_true, ksize=(1, 12, 12, 1), strides=(1, 1, 1, 1), padding='VALID')\n"
+                "        count = K.sum(y_pred, axis=(1, 2, 3)) - K.sum(y_true, axis=(1, 2, 3))\n"
+                "        count = K.mean(K.square(count), axis=0)\n"
+                "        areas = K.mean(K.sum(K.square(a_pred - a_true), axis=(1, 2, 3)), axis=0)\n"
+                "        return pixels + weight * (areas + count)\n"
+                "    return loss\n",
+                note="pooled and summed alike on both sides, and every difference squared: swapping the "
+                     "arguments changes nothing"),
         Example("import tensorflow as tf\n\n"
                 "def perplexity(logits, labels):\n"
                 "    ce = tf.keras.losses.sparse_categorical_crossentropy(logits, labels)\n"
@@ -373,7 +387,7 @@ def _symmetric_body(rule: Rule, fn: cst.FunctionDef | cst.Lambda, a: str, b: str
     or a symmetric built-in, or the body reads the same with the two swapped (up to the order
     of ``+`` and ``*`` operands: a Dice or IoU score over ``a * b`` and ``a + b``), so
     swapping them changes nothing."""
-    if _same_when_swapped(fn.body, a, b):
+    if _same_when_swapped(fn.body, a, b) or _swap_invariant(rule, fn.body, a, b):
         return True
     parents = parent_map(fn.body)
     uses = [n for n, up in parents.items()
@@ -434,6 +448,115 @@ def _same_when_swapped(body: cst.CSTNode, a: str, b: str) -> bool:
     plain = body.visit(_Commuted({}))
     swapped = body.visit(_Commuted({a: b, b: a}))
     return isinstance(plain, cst.CSTNode) and isinstance(swapped, cst.CSTNode) and _code(plain) == _code(swapped)
+
+
+class _Canonical(cst.CSTTransformer):
+    """The code with names renamed (``swap``), ``+``/``*`` operands in one order, and the two
+    sides of each difference whose sign does not matter (``signless``, by original node) in
+    one order too."""
+
+    def __init__(self, swap: dict[str, str], signless: set[int]) -> None:
+        super().__init__()
+        self.swap = swap
+        self.signless = signless
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=self.swap.get(updated_node.value, updated_node.value))
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation,
+                              updated_node: cst.BinaryOperation) -> cst.BaseExpression:
+        commutes = isinstance(updated_node.operator, (cst.Add, cst.Multiply)) or (
+            isinstance(updated_node.operator, cst.Subtract) and id(original_node) in self.signless)
+        if not commutes:
+            return updated_node
+        left, right = updated_node.left, updated_node.right
+        if _code(right) < _code(left):
+            left, right = right, left
+        return updated_node.with_changes(left=left, right=right)
+
+
+def _swap_invariant(rule: Rule, body: cst.CSTNode, a: str, b: str) -> bool:
+    """The body reads the same with ``a`` and ``b`` swapped once the names derived from each
+    in the same way trade places too (``a_pred = avg_pool(y_pred)``, ``a_true = avg_pool(y_true)``)
+    and differences that only enter ``square``/``abs``/``** 2`` (also through a name: a count
+    difference squared afterwards) are taken in either order: DEFCoN's pixel and count losses."""
+    parents = parent_map(body)
+    assigns = [n for n in parents if isinstance(n, cst.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0].target, cst.Name)]
+    swap = {a: b, b: a}
+    changed = True
+    while changed:
+        changed = False
+        for first in assigns:
+            for second in assigns:
+                x, y = first.targets[0].target.value, second.targets[0].target.value  # type: ignore[attr-defined]
+                if x == y or x in swap or y in swap:
+                    continue
+                renamed = first.value.visit(_Canonical(swap, set()))
+                kept = second.value.visit(_Canonical({}, set()))
+                if isinstance(renamed, cst.CSTNode) and isinstance(kept, cst.CSTNode) and _code(renamed) == _code(kept):
+                    swap.update({x: y, y: x})
+                    changed = True
+    signless = {id(n) for n in parents if isinstance(n, cst.BinaryOperation)
+                and isinstance(n.operator, cst.Subtract) and _sign_free(rule, parents, n)}
+    for assign in assigns:
+        if not (isinstance(assign.value, cst.BinaryOperation) and isinstance(assign.value.operator, cst.Subtract)):
+            continue
+        reads = _reads_of_binding(parents, assign)
+        if reads and all(_sign_free(rule, parents, r) for r in reads):
+            signless.add(id(assign.value))
+    if len(swap) == 2 and not signless:
+        return False
+    plain = body.visit(_Canonical({}, signless))
+    swapped = body.visit(_Canonical(swap, signless))
+    if not (isinstance(plain, cst.CSTNode) and isinstance(swapped, cst.CSTNode)):
+        return False
+    # the pair of derived names trade places, and so do the statements that bind them
+    return sorted(_statements(plain)) == sorted(_statements(swapped))
+
+
+def _statements(body: cst.CSTNode) -> list[str]:
+    lines = getattr(body, "body", None)
+    if isinstance(lines, (list, tuple)):
+        return [_code(line).strip() for line in lines]
+    return [_code(body)]
+
+
+def _reads_of_binding(parents: dict[cst.CSTNode, cst.CSTNode], assign: cst.Assign) -> list[cst.Name]:
+    """The reads of the name ``assign`` binds that see its value, when all bindings of the name
+    are statements of one block: those after it, up to the next binding's value (empty when
+    the bindings are not that simple)."""
+    name = assign.targets[0].target.value  # type: ignore[attr-defined]
+    statement = parents.get(assign)
+    block = parents.get(statement) if statement is not None else None
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or statement not in body:
+        return []
+    index = {id(line): i for i, line in enumerate(body)}
+    stores = [n for n in parents if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name)
+              and n.target.value == name]
+    positions = []
+    for store in stores:
+        holder = parents.get(store)
+        line = parents.get(holder) if isinstance(holder, cst.Assign) else None
+        if line is None or id(line) not in index:
+            return []
+        positions.append(index[id(line)])
+    start = index[id(statement)]
+    end = min((p for p in positions if p > start), default=len(body))
+    reads: list[cst.Name] = []
+    for node, up in parents.items():
+        if not (isinstance(node, cst.Name) and node.value == name and _is_reference(node, up)
+                and not isinstance(up, cst.AssignTarget)):
+            continue
+        owner: cst.CSTNode | None = node
+        while owner is not None and id(owner) not in index:
+            owner = parents.get(owner)
+        if owner is None:
+            return []
+        if start < index[id(owner)] <= end:
+            reads.append(node)
+    return reads
 
 
 def _sign_free(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], expr: cst.CSTNode) -> bool:
