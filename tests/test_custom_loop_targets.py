@@ -67,3 +67,32 @@ def test_a_differentiated_helper_is_read_by_its_parameter_names(params: str, cal
         ''')
     codes = {f.code for f in lint_source(source, "survival.py")}
     assert ("TFS301" in codes) is flagged
+
+
+@pytest.mark.parametrize("call, flagged", [
+    ("kappa_loss(y_true, y_pre)", True),
+    ("kappa_loss(y_pre, y_true)", False),
+])
+def test_a_prediction_first_loss_called_labels_first_is_swapped(call: str, flagged: bool) -> None:
+    source = source_of(f'''
+        import tensorflow as tf
+
+
+        def kappa_loss(y_pred, y_true, eps=1e-10):
+            y_true = tf.cast(y_true, tf.float32)
+            rows = tf.reduce_sum(y_pred, axis=0)
+            cols = tf.reduce_sum(y_true, axis=0)
+            agreement = tf.reduce_sum(y_pred * y_true)
+            return 1.0 - agreement / (tf.reduce_sum(rows * cols) + eps)
+
+
+        def train(model, batches, optimizer):
+            for x, y_true in batches:
+                with tf.GradientTape() as tape:
+                    y_pre = model(x)
+                    loss = {call}
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        ''')
+    codes = [f.code for f in lint_source(source, "kappa.py")]
+    assert ("TFS503" in codes) is flagged

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tfshape_lint.analysis.builtin_losses import SYMMETRIC_CLASSES, loss_function_form
@@ -239,16 +241,52 @@ class SwappedLossArguments(Rule):
     # -- the loss's own signature ------------------------------------------------------------
     def check_loss(self, loss: Scope) -> None:
         node = loss.node
-        if not _keras_calls(loss) or len(loss.spec.params) < 2:
+        if len(loss.spec.params) < 2:
             return
         first, second = loss.spec.params[0], loss.spec.params[1]
-        if first not in _PRED or second not in _TRUE or _symmetric_body(self, node, first, second) \
-                or self._forwarded_in_order(node, first, second):
+        if first not in _PRED or second not in _TRUE:
+            return
+        if _keras_calls(loss):
+            expects = "Keras calls it as loss(y_true, y_pred)"
+        else:
+            crossed = self._crossed_call(loss)
+            if crossed is None:
+                return
+            expects = f"the file calls it as {crossed}, the labels first"
+        if _symmetric_body(self, node, first, second) or self._forwarded_in_order(node, first, second):
             return
         params = [p for p in node.params.params if p.name.value not in ("self", "cls")]
         target: cst.CSTNode = params[0] if params else node
-        self.report(target, subject=f"loss defined as ({first}, {second})",
-                    expects="Keras calls it as loss(y_true, y_pred)")
+        self.report(target, subject=f"loss defined as ({first}, {second})", expects=expects)
+
+    def _crossed_call(self, loss: Scope) -> str | None:
+        """The file's only call of a prediction-first loss passing the labels first
+        (``kappa_loss(y_true, y_pre)`` in a custom loop, ``y_pre = model(x)``): its text."""
+        if loss.spec.context is not Context.DIRECT or not isinstance(loss.node, cst.FunctionDef):
+            return None
+        name = loss.node.name.value
+        calls = [c for c in ast.walk(self.index.tree) if isinstance(c, ast.Call)
+                 and isinstance(c.func, ast.Name) and c.func.id == name]
+        if len(calls) != 1 or len(calls[0].args) < 2 or any(isinstance(a, ast.Starred) for a in calls[0].args):
+            return None
+        labels, predictions = calls[0].args[0], calls[0].args[1]
+        if not (isinstance(labels, ast.Name) and labels.id in _TRUE and isinstance(predictions, ast.Name)
+                and predictions.id not in _TRUE and self._model_output(predictions.id)):
+            return None
+        return f"{name}({labels.id}, {predictions.id}, ...)"
+
+    def _model_output(self, name: str) -> bool:
+        """``name`` is bound to a model's call (``y_pre = model(x)``) or named a prediction."""
+        if name in _PRED:
+            return True
+        for node in ast.walk(self.index.tree):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
+                    and isinstance(node.value, ast.Call):
+                func = node.value.func
+                last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if "model" in last.lower() or (isinstance(func, ast.Name) and func.id == "self"):
+                    return True
+        return False
 
     def _forwarded_in_order(self, fn: cst.FunctionDef | cst.Lambda, first: str, second: str) -> bool:
         """Every use of the two parameters hands them on, in the order Keras passes them, to
