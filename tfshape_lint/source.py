@@ -475,3 +475,47 @@ def target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield from target_names(el.value)
     elif isinstance(target, cst.StarredElement):
         yield from target_names(target.value)
+
+
+def reads_of_binding(root: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], assign: cst.Assign,
+                     name: str, loads: Sequence[cst.Name]) -> list[cst.Name] | None:
+    """Of ``loads`` (reads of ``name`` under ``root``), those that see the value ``assign`` binds,
+    when every binding of ``name`` under ``root`` is a plain ``=`` statement of one block outside
+    any loop: the reads after it, up to and including the next binding's value. None when the
+    bindings are not that simple (one in a branch or a loop, a read in another block): which
+    binding such a read sees is a question of control flow."""
+    statement = parents.get(assign)
+    block = parents.get(statement) if statement is not None else None
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or statement not in body:
+        return None
+    index = {id(line): i for i, line in enumerate(body)}
+    positions = []
+    for store in descendants(root, cst.AssignTarget):
+        if not (isinstance(store.target, cst.Name) and store.target.value == name):
+            if name in target_names(store.target):
+                return None  # unpacked into: ``a, name = ...``
+            continue
+        holder = parents.get(store)
+        line = parents.get(holder) if isinstance(holder, cst.Assign) else None
+        if line is None or id(line) not in index:
+            return None
+        positions.append(index[id(line)])
+    node: cst.CSTNode | None = block
+    while node is not None and node is not root:
+        if isinstance(node, (cst.For, cst.While)):
+            return None  # a later binding reaches the loop's next pass
+        node = parents.get(node)
+    start = index[id(statement)]
+    end = min((p for p in positions if p > start), default=len(body))
+    reached = []
+    for load in loads:
+        owner: cst.CSTNode | None = load
+        while owner is not None and id(owner) not in index:
+            owner = parents.get(owner)
+        if owner is None:
+            return None
+        if start < index[id(owner)] <= end:
+            reached.append(load)
+    return reached
+

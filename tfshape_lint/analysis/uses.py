@@ -19,7 +19,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import code_of, descendants, parent_map, target_names
+from tfshape_lint.source import code_of, descendants, parent_map, reads_of_binding, target_names
 
 #: ops whose result carries their first argument's values unchanged (rearranged or picked)
 _PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
@@ -139,7 +139,8 @@ class _Walk:
             if any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
                 return False
             if len(stores) != 1:
-                reached = _straight_line_reads(scope, assign, stores, loads, parents)
+                # YOLO's two ``iou_scores = inter / union``: one weights the target, one is compared
+                reached = reads_of_binding(scope.node, parents, assign, name, loads)
                 if reached is None:
                     return False
                 loads = reached
@@ -224,44 +225,6 @@ class _ReductionWalk(_Walk):
             first = bool(call.args) and call.args[0] is arg and arg.keyword is None
             return first and spec.op in ("mean", "sum") and len(call.args) == 1
         return None if spec.kind in _ELEMENTWISE_KINDS else False
-
-
-def _straight_line_reads(scope: Scope, assign: cst.Assign, stores: list[cst.AssignTarget],
-                         loads: list[cst.Name], parents: dict[cst.CSTNode, cst.CSTNode]) -> list[cst.Name] | None:
-    """The reads of a name bound several times that see ``assign``'s value, when every binding is
-    a plain statement of one block outside any loop (YOLO's two ``iou_scores = inter / union``,
-    one weighting the confidence target and one only compared): the reads after it, up to and
-    including the value of the next binding. None when the bindings are not that simple."""
-    statement = parents.get(assign)
-    block = parents.get(statement) if statement is not None else None
-    body = getattr(block, "body", None)
-    if not isinstance(body, (list, tuple)) or statement not in body:
-        return None
-    index = {id(line): i for i, line in enumerate(body)}
-    positions = []
-    for store in stores:
-        owner = parents.get(store)
-        line = parents.get(owner) if isinstance(owner, cst.Assign) else None
-        if line is None or id(line) not in index:
-            return None
-        positions.append(index[id(line)])
-    node: cst.CSTNode | None = block
-    while node is not None and node is not scope.node:
-        if isinstance(node, (cst.For, cst.While)):
-            return None  # a later binding reaches the loop's next pass
-        node = parents.get(node)
-    start = index[id(statement)]
-    end = min((p for p in positions if p > start), default=len(body))
-    reached = []
-    for load in loads:
-        node = load
-        while node is not None and id(node) not in index:
-            node = parents.get(node)
-        if node is None:
-            return None  # a read in another block: which binding it sees is not plain
-        if start < index[id(node)] <= end:
-            reached.append(load)
-    return reached
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

@@ -12,7 +12,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
-from tfshape_lint.source import code_of as _code, parent_map
+from tfshape_lint.source import code_of as _code, parent_map, reads_of_binding
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
 _PRED = frozenset({"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output",
@@ -540,7 +540,10 @@ def _swap_invariant(rule: Rule, body: cst.CSTNode, a: str, b: str) -> bool:
     for assign in assigns:
         if not (isinstance(assign.value, cst.BinaryOperation) and isinstance(assign.value.operator, cst.Subtract)):
             continue
-        reads = _reads_of_binding(parents, assign)
+        name = assign.targets[0].target.value  # type: ignore[attr-defined]
+        loads = [n for n, up in parents.items() if isinstance(n, cst.Name) and n.value == name
+                 and _is_reference(n, up) and not isinstance(up, cst.AssignTarget)]
+        reads = reads_of_binding(body, parents, assign, name, loads) or []
         if reads and all(_sign_free(rule, parents, r) for r in reads):
             signless.add(id(assign.value))
     if len(swap) == 2 and not signless:
@@ -558,43 +561,6 @@ def _statements(body: cst.CSTNode) -> list[str]:
     if isinstance(lines, (list, tuple)):
         return [_code(line).strip() for line in lines]
     return [_code(body)]
-
-
-def _reads_of_binding(parents: dict[cst.CSTNode, cst.CSTNode], assign: cst.Assign) -> list[cst.Name]:
-    """The reads of the name ``assign`` binds that see its value, when all bindings of the name
-    are statements of one block: those after it, up to the next binding's value (empty when
-    the bindings are not that simple)."""
-    name = assign.targets[0].target.value  # type: ignore[attr-defined]
-    statement = parents.get(assign)
-    block = parents.get(statement) if statement is not None else None
-    body = getattr(block, "body", None)
-    if not isinstance(body, (list, tuple)) or statement not in body:
-        return []
-    index = {id(line): i for i, line in enumerate(body)}
-    stores = [n for n in parents if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name)
-              and n.target.value == name]
-    positions = []
-    for store in stores:
-        holder = parents.get(store)
-        line = parents.get(holder) if isinstance(holder, cst.Assign) else None
-        if line is None or id(line) not in index:
-            return []
-        positions.append(index[id(line)])
-    start = index[id(statement)]
-    end = min((p for p in positions if p > start), default=len(body))
-    reads: list[cst.Name] = []
-    for node, up in parents.items():
-        if not (isinstance(node, cst.Name) and node.value == name and _is_reference(node, up)
-                and not isinstance(up, cst.AssignTarget)):
-            continue
-        owner: cst.CSTNode | None = node
-        while owner is not None and id(owner) not in index:
-            owner = parents.get(owner)
-        if owner is None:
-            return []
-        if start < index[id(owner)] <= end:
-            reads.append(node)
-    return reads
 
 
 def _sign_free(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], expr: cst.CSTNode) -> bool:
