@@ -55,3 +55,29 @@ def test_smoothing_is_a_guard_wherever_it_is_added(denominator: str, guarded: bo
         model.compile(optimizer='adam', loss=overlap_loss)
         ''')
     assert (not _columns(source)) is guarded
+
+
+@pytest.mark.parametrize("base, flagged", [
+    ("1 - (tp + 1.0) / (tp + 0.7 * fn + 0.3 * fp + 1.0)", False),
+    ("1 - K.mean((tp + 1.0) / (tp + 0.7 * fn + 0.3 * fp + 1.0))", False),
+    ("1 - pt", True),
+    ("1 - tp / (tp + K.sum(y_true))", True),
+    ("1 - (tp + 1.0) / (fn + 1.0)", True),
+])
+def test_one_minus_an_overlap_index_is_no_hazard_for_a_fractional_power(base: str, flagged: bool) -> None:
+    source = source_of(f'''
+        from tensorflow.keras import backend as K
+
+
+        def focal_overlap(y_true, y_pred):
+            tp = K.sum(y_true * y_pred)
+            fn = K.sum(y_true * (1 - y_pred))
+            fp = K.sum((1 - y_true) * y_pred)
+            pt = y_true * y_pred + (1 - y_true) * (1 - y_pred)
+            return K.mean(K.pow({base}, 0.75))
+
+
+        model.compile(optimizer='adam', loss=focal_overlap)
+        ''')
+    bases = [f for f in lint_source(source, "loss.py") if f.code == "TFS401" and "base of" in f.message]
+    assert bool(bases) is flagged
