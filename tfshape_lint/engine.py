@@ -31,6 +31,7 @@ from tfshape_lint.analysis.index import (
     helper_units,
     split_lines,
 )
+from tfshape_lint.analysis.imports import ast_callee_name
 from tfshape_lint.analysis.callsites import bound_inputs, find_call, passed_values
 from tfshape_lint.analysis.models import (
     branch_bodies,
@@ -687,9 +688,7 @@ def printed_spans(nodes: Iterable[ast.AST]) -> list[tuple[int, int, int, int]]:
     for node in nodes:
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
             continue
-        func = node.value.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-        if name == "print":
+        if ast_callee_name(node.value) == "print":
             call = node.value
             spans.append((call.lineno, call.col_offset, call.end_lineno or call.lineno, call.end_col_offset or 0))
     return spans

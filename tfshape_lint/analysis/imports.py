@@ -188,6 +188,13 @@ class ImportTable:
         return None
 
 
+def ast_callee_name(call: ast.Call) -> str:
+    """The last name of what ``call`` calls (``compile`` of ``model.compile(...)``), "" for
+    anything but a name or an attribute: the stdlib-ast twin of ``source.callee_name``."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
 def ast_dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for an ast Name/Attribute chain, else None."""
     parts: list[str] = []

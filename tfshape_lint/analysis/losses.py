@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from tfshape_lint.analysis.builtin_losses import LOSS_FUNCTIONS
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted, single_assignments
+from tfshape_lint.analysis.imports import ImportTable, ast_callee_name, ast_dotted, single_assignments
 from tfshape_lint.analysis.names import mentions
 
 
@@ -678,9 +678,7 @@ class LossDiscovery:
         """A differentiated helper whose prediction is not among its first two parameters
         (DeepHit's ``compute_loss(self, k, t, mask1, mask2, predictions, ...)``): read as
         (labels, predictions), its event times would pass for the predictions."""
-        func = call.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-        infos = self.functions.get(name, []) if name is not None else []
+        infos = self.functions.get(ast_callee_name(call), [])
         if len(infos) != 1:
             return False
         params = positional_params(infos[0].node)
@@ -691,14 +689,12 @@ class LossDiscovery:
         """What the function holding ``tape.gradient(loss, ...)`` binds ``loss`` to (assigned or
         added to), not the first ``loss = ...`` of the file: a helper
         defined earlier (``compute_loss`` ending in ``loss = on_diag + off_diag``) has its own."""
-        owners = [info.node for infos in self.functions.values() for info in infos
-                  if any(node is target for node in ast.walk(info.node))]
-        if not owners:
+        owner = self._enclosing_info(target)
+        if owner is None:
             return []
-        owner = min(owners, key=lambda fn: sum(1 for _ in ast.walk(fn)))  # the innermost
         name = target.id
         values: list[ast.expr] = []
-        for node in ast.walk(owner):
+        for node in ast.walk(owner.node):
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
                 values.append(node.value)  # not ``loss, acc = step(...)``: the step also computes a metric
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name) \
@@ -950,8 +946,8 @@ class LossDiscovery:
         best = self._enclosing_info(call)
         return best.path if best is not None else ()
 
-    def _enclosing_info(self, call: ast.Call) -> FunctionInfo | None:
-        """The innermost def around ``call`` (None at module level)."""
+    def _enclosing_info(self, call: ast.expr) -> FunctionInfo | None:
+        """The innermost def around ``call`` (or any expression; None at module level)."""
         best: FunctionInfo | None = None
         for infos in self.functions.values():
             for info in infos:

@@ -442,9 +442,12 @@ class ModelReader:
         not compile leave it. Empty (and nothing run) for a class with no such compile."""
         methods = [s for s in statements(node.body) if isinstance(s, cst.FunctionDef)
                    and not (is_model and s.name.value in ("__init__", "call"))]
-        compiled = {key for method in methods for call in descendants(method, cst.Call)
-                    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
-                    and (key := _key(call.func.value)) is not None and key.startswith("self.")}
+        # each method's ``<x>.compile`` callees, read once
+        compiles = {id(method): [call.func for call in descendants(method, cst.Call)
+                                 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"]
+                    for method in methods}
+        compiled = {key for funcs in compiles.values() for func in funcs
+                    if (key := _key(func.value)) is not None and key.startswith("self.")}
         if not compiled:
             return {}
         stores: dict[str, int] = {}
@@ -462,9 +465,7 @@ class ModelReader:
         env: _ModelEnv = {}
         found: _ModelEnv = {}
         for method in methods:
-            if method.name.value == "compile" or any(
-                    isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
-                    for call in descendants(method, cst.Call)):
+            if method.name.value == "compile" or compiles[id(method)]:
                 continue
             self._function(method, env)
             # as the building method leaves it (a later ``load_model`` method rebinds it unknown)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from tfshape_lint.analysis.imports import ImportTable, ast_dotted
+from tfshape_lint.analysis.imports import ImportTable, ast_callee_name, ast_dotted
 
 #: roots whose names the import table understands (a re-export of one of these is followed)
 ML_ROOTS = frozenset({"tensorflow", "keras", "tf_keras", "numpy"})
@@ -644,8 +644,7 @@ def _keras_uses(tree: ast.Module) -> list[tuple[ast.expr, str]]:
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
-        func = node.func
-        attr = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+        attr = ast_callee_name(node)
         if attr == "compile":
             for kw in node.keywords:
                 if kw.arg == "loss":

@@ -27,8 +27,11 @@ _WHAT = {
 
 
 
-#: how many ``abs``/sum/slice wrappers ``_unwrapped_error`` looks through
+#: how many slices and wrapping calls ``_peeled`` looks through
 _UNWRAP_DEPTH = 6
+#: what an error stays 0 exactly where it was under; what an overlap index stays <= 1 under
+_ERROR_WRAPPERS = frozenset({"abs", "sum", "mean"})
+_MEAN = frozenset({"mean"})
 
 class UnguardedLogDivSqrt(Rule):
     """## What it does
@@ -1077,7 +1080,7 @@ class UnguardedLogDivSqrt(Rule):
                 difference = self.ranges.definition(difference.left, loss)
             else:
                 break
-        difference = self._unwrapped_error(difference)
+        difference = self._peeled(difference, loss, _ERROR_WRAPPERS)
         if isinstance(difference, cst.BinaryOperation) and isinstance(difference.operator, cst.Subtract):
             return self._label_and_prediction(difference.left, difference.right)
         if isinstance(difference, cst.Call) and len(difference.args) >= 2:
@@ -1100,19 +1103,13 @@ class UnguardedLogDivSqrt(Rule):
                 and literal(gap.left) in (1, 1.0)):
             return False
         ratio, scope = self._through_helper(gap.right, scope)
-        for _ in range(_UNWRAP_DEPTH):
-            # one class's index (``dice_class[:, 0]``) or the mean of the indices: still <= 1,
-            # and 1 only where every index it takes is
-            if isinstance(ratio, cst.Subscript):
-                ratio = self.ranges.definition(ratio.value, scope) or ratio.value
-            elif isinstance(ratio, cst.Call) and ratio.args and getattr(self.ranges.spec(ratio)[0], "op", None) == "mean":
-                ratio = self.ranges.definition(ratio.args[0].value, scope) or ratio.args[0].value
-            else:
-                break
-        if not (isinstance(ratio, cst.BinaryOperation) and isinstance(ratio.operator, cst.Divide)):
+        # one class's index (``dice_class[:, 0]``) or the mean of the indices: still <= 1, and 1
+        # only where every index it takes is
+        index = self._peeled(ratio, scope, _MEAN)
+        if not (isinstance(index, cst.BinaryOperation) and isinstance(index.operator, cst.Divide)):
             return False
-        part = {n.value for n in descendants(ratio.left, cst.Name)}
-        whole = descendants(ratio.right, cst.Name)
+        part = {n.value for n in descendants(index.left, cst.Name)}
+        whole = descendants(index.right, cst.Name)
         if not part or not part < {n.value for n in whole}:
             return False
         # the whole's other terms are mismatches: they read both the labels and the predictions
@@ -1125,7 +1122,7 @@ class UnguardedLogDivSqrt(Rule):
         node = self.ranges.definition(node, scope) or node
         if not isinstance(node, cst.Call):
             return node, scope
-        for helper in _all_helpers(scope):
+        for helper in scope.all_scopes():
             if node in helper.callers and not isinstance(helper.node, cst.Lambda):
                 returns = [r for r in descendants(helper.node, cst.Return) if r.value is not None]
                 if len(returns) == 1 and returns[0].value is not None:
@@ -1133,22 +1130,24 @@ class UnguardedLogDivSqrt(Rule):
                     return self.ranges.definition(value, helper) or value, helper
         return node, scope
 
-    def _unwrapped_error(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
-        """The error under ``abs(d)`` (``square(abs(cdf_t - cdf_p))``), a sum or mean of it
-        (``reduce_sum(diff[:, :j, :], 1)``: a trajectory's displacement, the per-step errors
-        added up) or a slice of it: each is 0 where the error is, and at an exact fit only."""
-        assert self.loss is not None
+    def _peeled(self, node: cst.BaseExpression | None, scope: Scope,
+                wrappers: frozenset[str]) -> cst.BaseExpression | None:
+        """``node`` under up to ``_UNWRAP_DEPTH`` slices and calls of ``wrappers`` on it (``abs`` of
+        one argument, the reductions named), through names bound once. For an error: ``abs(d)``
+        (``square(abs(cdf_t - cdf_p))``), a sum or mean of it (``reduce_sum(diff[:, :j, :], 1)``:
+        a trajectory's displacement, the per-step errors added up) or a slice of it are each 0
+        where the error is, and at an exact fit only."""
         for _ in range(_UNWRAP_DEPTH):
             if isinstance(node, cst.Subscript):
-                node = self.ranges.definition(node.value, self.loss)
+                node = self.ranges.definition(node.value, scope)
                 continue
             if not (isinstance(node, cst.Call) and node.args):
                 break
             spec = self.ranges.spec(node)[0]
-            if spec is None or not (spec.op == "abs" and len(node.args) == 1
-                                    or spec.kind is Kind.REDUCE and spec.op in ("sum", "mean")):
+            if spec is None or spec.op not in wrappers or not (
+                    spec.op == "abs" and len(node.args) == 1 or spec.kind is Kind.REDUCE):
                 break
-            node = self.ranges.definition(node.args[0].value, self.loss)
+            node = self.ranges.definition(node.args[0].value, scope)
         return node
 
     def _label_and_prediction(self, left: cst.BaseExpression, right: cst.BaseExpression) -> bool:
@@ -1216,15 +1215,3 @@ def _unread_values(fn: cst.CSTNode) -> set[cst.CSTNode]:
                 for kind in (cst.Call, cst.BinaryOperation):
                     unread.update(descendants(assign.value, kind))
     return unread
-
-
-def _all_helpers(scope: Scope) -> list[Scope]:
-    """The helper scopes the analysis evaluated under ``scope``, nested ones included."""
-    out: list[Scope] = []
-    todo = list(scope.helpers)
-    while todo:
-        helper = todo.pop()
-        out.append(helper)
-        todo.extend(helper.helpers)
-    return out
-

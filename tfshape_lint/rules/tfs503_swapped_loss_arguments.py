@@ -7,6 +7,7 @@ import ast
 import libcst as cst
 
 from tfshape_lint.analysis.builtin_losses import SYMMETRIC_CLASSES, loss_function_form
+from tfshape_lint.analysis.imports import ast_callee_name
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
@@ -282,9 +283,8 @@ class SwappedLossArguments(Rule):
         for node in ast.walk(self.index.tree):
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
                     and isinstance(node.value, ast.Call):
-                func = node.value.func
-                last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-                if "model" in last.lower() or (isinstance(func, ast.Name) and func.id == "self"):
+                last = ast_callee_name(node.value)
+                if "model" in last.lower() or last == "self" and isinstance(node.value.func, ast.Name):
                     return True
         return False
 
@@ -460,40 +460,24 @@ def _symmetric_use(rule: Rule, parent: dict[cst.CSTNode, cst.CSTNode], name: cst
     return bool(refs) and len(writes) == 1 and all(_sign_free(rule, parent, r) for r in refs)
 
 
-class _Commuted(cst.CSTTransformer):
-    """The code with names renamed (``swap``) and the operands of each ``+``/``*`` in one
-    order (by their code), so that ``b * a`` and ``a * b`` read alike."""
-
-    def __init__(self, swap: dict[str, str]) -> None:
-        super().__init__()
-        self.swap = swap
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        return updated_node.with_changes(value=self.swap.get(updated_node.value, updated_node.value))
-
-    def leave_BinaryOperation(self, original_node: cst.BinaryOperation,
-                              updated_node: cst.BinaryOperation) -> cst.BaseExpression:
-        if not isinstance(updated_node.operator, (cst.Add, cst.Multiply)):
-            return updated_node
-        left, right = updated_node.left, updated_node.right
-        if _code(right) < _code(left):
-            left, right = right, left
-        return updated_node.with_changes(left=left, right=right)
-
-
 def _same_when_swapped(body: cst.CSTNode, a: str, b: str) -> bool:
     """The body's code, operands of ``+``/``*`` ordered, is the same with ``a`` and ``b`` swapped."""
-    plain = body.visit(_Commuted({}))
-    swapped = body.visit(_Commuted({a: b, b: a}))
-    return isinstance(plain, cst.CSTNode) and isinstance(swapped, cst.CSTNode) and _code(plain) == _code(swapped)
+    plain = _canonical_code(body, {})
+    return plain is not None and plain == _canonical_code(body, {a: b, b: a})
+
+
+def _canonical_code(node: cst.CSTNode, swap: dict[str, str]) -> str | None:
+    """``node``'s code as :class:`_Canonical` writes it (None if the transform removed it)."""
+    out = node.visit(_Canonical(swap))
+    return _code(out) if isinstance(out, cst.CSTNode) else None
 
 
 class _Canonical(cst.CSTTransformer):
-    """The code with names renamed (``swap``), ``+``/``*`` operands in one order, and the two
-    sides of each difference whose sign does not matter (``signless``, by original node) in
-    one order too."""
+    """The code with names renamed (``swap``) and the operands of each ``+``/``*`` in one order
+    (by their code), so that ``b * a`` and ``a * b`` read alike; with ``signless`` (original
+    nodes, by id), the two sides of those differences whose sign does not matter too."""
 
-    def __init__(self, swap: dict[str, str], signless: set[int]) -> None:
+    def __init__(self, swap: dict[str, str], signless: frozenset[int] = frozenset()) -> None:
         super().__init__()
         self.swap = swap
         self.signless = signless
@@ -522,19 +506,20 @@ def _swap_invariant(rule: Rule, body: cst.CSTNode, a: str, b: str) -> bool:
     assigns = [n for n in parents if isinstance(n, cst.Assign) and len(n.targets) == 1
                and isinstance(n.targets[0].target, cst.Name)]
     swap = {a: b, b: a}
+    names = [assign.targets[0].target.value for assign in assigns]  # type: ignore[attr-defined]
+    kept = [_canonical_code(assign.value, {}) for assign in assigns]
     changed = True
     while changed:
         changed = False
-        for first in assigns:
-            for second in assigns:
-                x, y = first.targets[0].target.value, second.targets[0].target.value  # type: ignore[attr-defined]
-                if x == y or x in swap or y in swap:
-                    continue
-                renamed = first.value.visit(_Canonical(swap, set()))
-                kept = second.value.visit(_Canonical({}, set()))
-                if isinstance(renamed, cst.CSTNode) and isinstance(kept, cst.CSTNode) and _code(renamed) == _code(kept):
-                    swap.update({x: y, y: x})
-                    changed = True
+        for x, first in zip(names, assigns):
+            if x in swap:
+                continue
+            renamed = _canonical_code(first.value, swap)
+            y = next((y for y, code in zip(names, kept) if y != x and y not in swap and code is not None
+                      and code == renamed), None)
+            if y is not None:
+                swap.update({x: y, y: x})
+                changed = True
     signless = {id(n) for n in parents if isinstance(n, cst.BinaryOperation)
                 and isinstance(n.operator, cst.Subtract) and _sign_free(rule, parents, n)}
     for assign in assigns:
@@ -548,8 +533,8 @@ def _swap_invariant(rule: Rule, body: cst.CSTNode, a: str, b: str) -> bool:
             signless.add(id(assign.value))
     if len(swap) == 2 and not signless:
         return False
-    plain = body.visit(_Canonical({}, signless))
-    swapped = body.visit(_Canonical(swap, signless))
+    plain = body.visit(_Canonical({}, frozenset(signless)))
+    swapped = body.visit(_Canonical(swap, frozenset(signless)))
     if not (isinstance(plain, cst.CSTNode) and isinstance(swapped, cst.CSTNode)):
         return False
     # the pair of derived names trade places, and so do the statements that bind them
