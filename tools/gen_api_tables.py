@@ -244,6 +244,9 @@ KERAS2_MODULES = (
     "utils.layer_utils", "utils.vis_utils", "utils.conv_utils", "utils.io_utils", "utils.multi_gpu_utils",
     "utils.training_utils", "wrappers.scikit_learn", "wrappers", "legacy", "legacy.layers", "legacy.interfaces",
     "activations.advanced_activations", "objectives",
+    # TF 2.1-2.8's ``tf.keras.mixed_precision.experimental`` (``LossScaleOptimizer(opt, "dynamic")``):
+    # neither Keras 3 nor tf_keras 2.21 has it
+    "mixed_precision.experimental",
 )
 #: Keras 2 modules whose names moved to another module Keras 3 still has, rather than to their
 #: parent: ``keras.objectives`` was Keras 2.0-2.2's alias of ``keras.losses``

@@ -119,6 +119,9 @@ class Bound:
     #: a sum with a positive constant among its terms (``(tp + smooth) + fp``): guarded as
     #: ``tp + fp + smooth`` is, whichever order the terms are added in. Only ``+`` keeps it.
     smoothed: bool = False
+    #: a known upper bound (float32) beyond ``le_one``'s 1: a probability rescaled into
+    #: ``[eps, 1 - eps]`` (``(p + 0.01) / 1.02``, ``p * (1 - 2 * eps) + eps``)
+    high: float | None = None
 
     def lifted(self, **changes: object) -> Bound:
         if "low" in changes and "smoothed" not in changes:
@@ -749,11 +752,27 @@ class Ranges:
                 while isinstance(test, cst.Call) and test.args and (self.canonical(test.func) or "").rsplit(".", 1)[-1] \
                         in ("cast", "to_float", "float32", "asarray"):
                     test = self.definition(test.args[0].value, scope) or test.args[0].value
-                if isinstance(test, cst.Call) and (self.canonical(test.func) or "").rsplit(".", 1)[-1] == "equal" \
-                        and len(test.args) == 2 and literal(test.args[1].value) == 0 \
-                        and code_of(test.args[0].value) == code_of(side):
+                if self._marks_zeros(test, side):
                     return True
         return False
+
+    def _marks_zeros(self, test: cst.BaseExpression, side: cst.BaseExpression) -> bool:
+        """``test`` is true at least where the non-negative ``side`` is 0: ``equal(d, 0)``,
+        ``less_equal(d, t)`` with ``t >= 0`` (TensorFlow's own ``pairwise_distance`` spells it
+        ``less_equal(d, 0.0)`` after ``maximum(d, 0.0)``), ``less(d, t)`` with ``t > 0``, or the
+        same as a comparison (``d <= 0``)."""
+        if isinstance(test, cst.Call) and len(test.args) == 2:
+            op = _ZERO_TESTS.get((self.canonical(test.func) or "").rsplit(".", 1)[-1])
+            operand, threshold = test.args[0].value, test.args[1].value
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            op = _ZERO_TESTS.get(type(test.comparisons[0].operator).__name__)
+            operand, threshold = test.left, test.comparisons[0].comparator
+        else:
+            return False
+        bound = literal(threshold)
+        if op is None or not isinstance(bound, (int, float)) or code_of(operand) != code_of(side):
+            return False
+        return bound == 0 if op == "eq" else bound >= 0 if op == "le" else bound > 0
 
     def _label_mixture(self, node: cst.BinaryOperation, scope: Scope) -> Bound | None:
         """``y * a + (1 - y) * b`` with labels ``y`` in [0, 1] (the focal loss's ``p_t``): at
@@ -969,6 +988,8 @@ def _argument_for(scope: Scope, name: str) -> cst.BaseExpression | None:
     fn = scope.node
     params = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
     call = scope.callers[0]
+    if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        params = params[1:]  # ``self.helper(y_true, y_pred)``: the call binds ``self`` itself
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg.value
@@ -1036,9 +1057,40 @@ def _unpacked_calls(fn: cst.CSTNode) -> dict[str, list[tuple[cst.Call, int, int]
     return out
 
 
+def upper(b: Bound) -> float | None:
+    """The largest value ``b`` can take, where known: a constant, a rescaled probability, 1."""
+    if b.const is not None:
+        return b.const
+    if b.high is not None:
+        return b.high
+    return 1.0 if b.le_one else None
+
+
+def _capped(bound: Bound, high: float | None) -> Bound:
+    """``bound`` with the upper bound ``high``: at most 1 makes it ``le_one``, and below 1 in
+    float32 gives the ``margin`` that keeps ``1 - x`` away from 0."""
+    if high is None:
+        return bound
+    high = f32(high)
+    return bound.lifted(high=high, le_one=bound.le_one or high <= 1.0, margin=bound.margin or high < 1.0)
+
+
 def _add(a: Bound, b: Bound) -> Bound:
     if a.const is not None and b.const is not None:
         return constant(a.const + b.const)
+    return _capped(_added(a, b), _shifted_upper(a, b))
+
+
+def _shifted_upper(a: Bound, b: Bound) -> float | None:
+    """The upper bound of ``x + c`` for a positive constant ``c`` and an ``x`` that has one."""
+    for c, x in ((a, b), (b, a)):
+        top = upper(x)
+        if c.const is not None and c.const > 0 and top is not None and x.const is None:
+            return top + c.const
+    return None
+
+
+def _added(a: Bound, b: Bound) -> Bound:
     base = combine([a, b])
     for c, x in ((a, b), (b, a)):
         if c.const == -1.0 and x.scalar and x.low is Low.SAFE:
@@ -1086,8 +1138,10 @@ def _multiply(a: Bound, b: Bound) -> Bound:
     for c, x in ((a, b), (b, a)):
         if c.const is not None:
             if c.const > 0:
-                return combine([c, x], x.low, le_one=x.le_one and c.const <= 1,
-                               margin=x.margin and c.const <= 1, label_sum=x.label_sum)
+                top = upper(x)
+                product = combine([c, x], x.low, le_one=x.le_one and c.const <= 1,
+                                  margin=x.margin and c.const <= 1, label_sum=x.label_sum)
+                return _capped(product, top * c.const if top is not None and at_least(x.low, Low.NONNEG) else None)
             if c.const == 0:
                 return constant(0.0)
             return combine([c, x], negated=c.const == -1 and x.pred and not x.margin)
@@ -1125,7 +1179,9 @@ def _divide(a: Bound, b: Bound) -> Bound:
         return constant(a.const / b.const)
     base = combine([a, b])
     if b.const is not None and b.const > 0:
-        return base.lifted(low=a.low, label_sum=a.label_sum)
+        top = upper(a)
+        return _capped(base.lifted(low=a.low, label_sum=a.label_sum),
+                       top / b.const if top is not None and at_least(a.low, Low.NONNEG) else None)
     if not at_least(b.low, Low.POS):
         if a.low is Low.SAFE and at_least(b.low, Low.NONNEG):
             # eps / 0 is +inf, not 0: ``log(p / (1 - p))`` of a clipped p never takes log(0);
@@ -1160,6 +1216,12 @@ def _power(a: Bound, b: Bound) -> Bound:
         return base.lifted(low=a.low if keep else Low.ANY, le_one=keep and a.le_one and exponent >= 1,
                            margin=keep and a.margin and exponent >= 1)
     return base.lifted(low=Low.POS if at_least(a.low, Low.POS) else Low.ANY)
+
+
+
+#: tests that pick the zeros of a non-negative value, by how they compare it with the threshold
+_ZERO_TESTS = {"equal": "eq", "Equal": "eq", "less_equal": "le", "LessThanEqual": "le",
+               "less": "lt", "LessThan": "lt"}
 
 
 def _negation_of(negated: cst.BaseExpression, plain: cst.BaseExpression) -> bool:
@@ -1294,11 +1356,13 @@ def _many_positive_terms(r: Ranges, node: cst.Call, x: Bound, scope: Scope) -> b
     entries of a gradient (a gradient-penalty norm). Sums that really reach 0 keep their
     bound: anything weighted, masked or selected by labels (an empty selection), counts, a
     per-row sum of a prediction (one row can be exactly 0)."""
+    operand = call_arg(node, 0, *REDUCED_KEYWORDS)
+    if at_least(x.low, Low.NONNEG) and _from_gradient(r, operand, scope, 0):
+        # also a critic's gradient at points between the labels and the predictions (WGAN-GP's
+        # ``y_true + alpha * (y_pred - y_true)``): the labels it reads do not make it 0
+        return True
     if not (x.pred and not x.label and not x.label_sum and at_least(x.low, Low.NONNEG)):
         return False
-    operand = call_arg(node, 0, *REDUCED_KEYWORDS)
-    if _from_gradient(r, operand, scope, 0):
-        return True
     return call_arg(node, 1, "axis") is None
 
 

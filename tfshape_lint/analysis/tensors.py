@@ -1498,8 +1498,11 @@ def _one_hot(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
         # passes (B,) labels for a (B, C) output, KERAS_FACTS §0): the result matches y_pred
         # (``evaluate_loss`` usually knows this up front and gives the labels rel -1)
         rel = 0
-    return Value(rel=rel, batch=x.batch, dtype=DType.FLOAT, grad=min(x.grad, Grad.CUT), origin=x.origin,
-                 tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
+    # ``dtype=tf.int64`` (index arithmetic in TensorFlow's own clustering loss) makes it an
+    # int tensor; without it, a float one
+    dtype = _dtype_kind(ev, call_arg(node, None, "dtype"))
+    return Value(rel=rel, batch=x.batch, dtype=dtype if dtype in (DType.INT, DType.BOOL) else DType.FLOAT,
+                 grad=min(x.grad, Grad.CUT), origin=x.origin, tags=frozenset({Tag.ONE_HOT}), marks=_cut_marks(x))
 
 
 _AXIS_GATHERS = frozenset({"tf.gather", "K.gather", "ops.take", "np.take"})
@@ -1871,10 +1874,25 @@ def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) 
     operands = _operand_nodes(node)
     if len(operands) < 2:
         return result
-    term = operands[0] if left.grad == Grad.CUT else operands[1]
+    term, other = (operands[0], operands[1]) if left.grad == Grad.CUT else (operands[1], operands[0])
     if _epsilon_fill(term):
         return result  # ``d + mask * 1e-16``: an epsilon on the exact zeros, a guard and no loss term
+    if _rounding_residual(term, other):
+        return result  # ``x - floor(x)``: the fractional part, whose gradient is x's
     return result.with_mark(Mark.CUT_TERM, term)
+
+
+#: rounding ops whose difference with their own operand is a fractional part or a residual
+_ROUNDINGS = frozenset({"floor", "round", "ceil", "rint", "trunc", "fix"})
+
+
+def _rounding_residual(term: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """``x - floor(x)`` (LPCNet's interpolation weight), ``x - round(x)``: the rounded value of the
+    very expression on the other side is a constant offset of it, not a term of the loss."""
+    if not (isinstance(term, cst.Call) and term.args and isinstance(term.func, (cst.Name, cst.Attribute))):
+        return False
+    name = term.func.value if isinstance(term.func, cst.Name) else term.func.attr.value
+    return name in _ROUNDINGS and code_of(term.args[0].value) == code_of(other)
 
 
 def _epsilon_fill(term: cst.CSTNode) -> bool:
@@ -2110,7 +2128,7 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
         return True
     if value.marked(Mark.SUM_OVER_BATCH) or value.has(Tag.SUM_REDUCED):
         return True
-    right = node.right if isinstance(node, cst.BinaryOperation) else None
+    right = _divisor(node)
     name = _count_name(right) if right is not None else None
     if name is None:
         return False
@@ -2118,6 +2136,16 @@ def _is_count(value: Value, node: cst.CSTNode) -> bool:
     # whatever its name says; only one named for the batch (``BATCH_SIZE = 32``) stands for it
     fixed = not value.tensor and value.has(Tag.NUMBER)
     return not fixed or mentions(name, ("batch",))
+
+
+def _divisor(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """What ``node`` divides by: the right side of ``a / b``, the second argument of
+    ``tf.math.truediv(a, b)`` or ``tf.divide(a, b)`` (TensorFlow's own losses spell it so)."""
+    if isinstance(node, cst.BinaryOperation):
+        return node.right
+    if isinstance(node, cst.Call):
+        return call_arg(node, 1, "y")
+    return None
 
 
 def _count_name(expr: cst.BaseExpression) -> str | None:

@@ -298,6 +298,13 @@ class BatchAxisReduction(Rule):
                 "    total = tf.reduce_sum(tf.square(y_true - y_pred) * mask)\n"
                 "    return total / tf.maximum(tf.reduce_sum(mask), 1.0)\n",
                 note="a full sum divided by the mask count is a normalised mean"),
+        Example("import tensorflow as tf\n\n\n"
+                "def pair_loss(labels, embeddings):\n"
+                "    same = tf.cast(tf.equal(labels, tf.transpose(labels)), tf.float32)\n"
+                "    dist = tf.reduce_sum(tf.square(tf.expand_dims(embeddings, 0) - tf.expand_dims(embeddings, 1)), axis=-1)\n"
+                "    num_positives = tf.reduce_sum(same) / 2.0\n"
+                "    return tf.math.truediv(0.25 * tf.reduce_sum(dist * same), num_positives)\n",
+                note="tf.math.truediv by a count (TensorFlow's own lifted-structure loss) is the same mean as /"),
         Example("import tensorflow as tf\n\ndef depth_loss(y_true, y_pred):\n"
                 "    valid = tf.where(tf.greater(y_true, 0), 1.0, 0.0)\n"
                 "    picked = tf.boolean_mask(tf.abs(y_true - y_pred), tf.greater(y_true, 0))\n"

@@ -9,8 +9,10 @@ import libcst as cst
 
 from tfshape_lint.analysis.imports import ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
+from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.tracing import static_batch_at_every_call
 from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
@@ -41,6 +43,34 @@ _BACKEND = ("tensorflow.keras.backend", "keras._tf_keras.keras.backend", "tf_ker
             "tensorflow.python.keras.backend")
 
 
+#: a custom-loop loss dividing by the static batch size, and the rule's fix of it
+_TRAJECTORY = ("import tensorflow as tf\n\n\n"
+               "def trajectory_loss(real, pred):\n"
+               "    return tf.reduce_sum(tf.square(pred - real)) / real.shape[0]\n\n\n")
+_TRAJECTORY_FIXED = _TRAJECTORY.replace("/ real.shape[0]", "/ tf.cast(tf.shape(real)[0], pred.dtype)")
+#: a loop over the data inside a ``tf.function``: the batches it traces have the batch axis None
+_EPOCH_IN_GRAPH = ("@tf.function\n"
+                   "def train_epoch(dataset):\n"
+                   "    for inp, tar in dataset:\n"
+                   "        with tf.GradientTape() as tape:\n"
+                   "            loss = trajectory_loss(tar, model(inp, training=True))\n"
+                   "        grads = tape.gradient(loss, model.trainable_variables)\n"
+                   "        optimizer.apply_gradients(zip(grads, model.trainable_variables))\n")
+
+
+def _per_batch_step(decorator: str) -> str:
+    """A train step under ``decorator``, called by an eager loop once per batch."""
+    return (f"{decorator}\n"
+            "def train_step(inp, tar):\n"
+            "    with tf.GradientTape() as tape:\n"
+            "        loss = trajectory_loss(tar, model(inp, training=True))\n"
+            "    grads = tape.gradient(loss, model.trainable_variables)\n"
+            "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+            "    return loss\n\n\n"
+            "for inp, tar in dataset:\n"
+            "    train_step(inp, tar)\n")
+
+
 class StaticBatchDimension(Rule):
     """## What it does
     Flags the static batch size of a loss input (`y_true.shape[0]`, `K.int_shape(y)[0]`,
@@ -52,6 +82,17 @@ class StaticBatchDimension(Rule):
     files whose `tf.data` pipeline batches with `drop_remainder=True`: `fit` then traces with
     the batch size known (measured on TF 2.21 / Keras 3.15: a loss dividing by
     `y_true.shape[0]` sees 16 with `.batch(16, drop_remainder=True)` and raises without it).
+    Nor a loss the file only calls itself, from a custom loop that runs it eagerly or through
+    a `@tf.function` step called once per batch: TensorFlow traces the step again for each new
+    batch shape, so the static size is a number there (measured with 9 samples in batches of
+    4, also through a MirroredStrategy's `strategy.run`). It is still flagged where that loop
+    traces with `None`: a `train_step` (or another Model method `fit` calls), a
+    `tf.function` with `input_signature`, `reduce_retracing=True` or
+    `experimental_relax_shapes=True`, a `for` over the data inside the `tf.function`, a TF 1
+    graph built on placeholders, a self-test under `if __name__ == "__main__":`, and wherever
+    the file hands the loss on as a value (`compile`, a dict) rather than calling it. The 6
+    findings this removed on public repositories (a GAN's custom training method, a
+    trajectory transformer's `tf.function` step) had all been judged false by their readers.
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
@@ -154,8 +195,16 @@ class StaticBatchDimension(Rule):
                 "def loss(y_true, y_pred):\n"
                 "    return tf.map_fn(lambda t: per_sample(t[0], t[1]), (y_true, y_pred), fn_output_signature=tf.float32)\n",
                 note="called per sample by tf.map_fn: axis 0 is not the batch"),
+        Example(_TRAJECTORY + _per_batch_step("@tf.function"),
+                note="a custom loop: TensorFlow traces the step again for each new batch shape (a partial "
+                     "last batch too), so real.shape[0] is a number in every trace"),
     )
     bad = (
+        Example(_TRAJECTORY + _per_batch_step("@tf.function(reduce_retracing=True)"),
+                fixed=_TRAJECTORY_FIXED + _per_batch_step("@tf.function(reduce_retracing=True)"),
+                line=5, note="reduce_retracing traces the step once for every batch size, with the batch axis None"),
+        Example(_TRAJECTORY + _EPOCH_IN_GRAPH, fixed=_TRAJECTORY_FIXED + _EPOCH_IN_GRAPH,
+                line=5, note="the loop over the dataset inside the tf.function: its batches have the batch axis None"),
         Example("import tensorflow as tf\n\n\n"
                 "def loss(y_true, y_pred):\n"
                 "    true_shape = y_true.shape\n"
@@ -256,6 +305,8 @@ class StaticBatchDimension(Rule):
             return  # every use reported below is of a value the static batch size marked
         if _DROP_REMAINDER.search(self.index.source):
             return  # the file's batches all have the static size: fit traces with it known
+        if loss.context in (Context.DIRECT, Context.UNKNOWN) and static_batch_at_every_call(self.index, loss.spec):
+            return  # a custom loop that runs it per concrete batch: the static size is a number
         if not tensor_code(self.index.imports, loss):
             return
         uses: dict[cst.CSTNode, set[str]] = {}

@@ -89,6 +89,13 @@ class NonFloatMask(Rule):
                 "    eps = tf.constant(K.epsilon(), y_pred.dtype.base_dtype)\n"
                 "    return 1.0 - 2.0 * tp / (2.0 * tp + fp + eps)\n",
                 note="a constant created with the prediction's own dtype (base_dtype of its dtype) is float"),
+        Example("import tensorflow as tf\n\n\n"
+                "def cluster_loss(labels, logits):\n"
+                "    ids = tf.argmax(logits, axis=-1)\n"
+                "    onehot = tf.one_hot(ids, 10, axis=0, dtype=tf.int64)\n"
+                "    picked = tf.multiply(onehot, tf.cast(tf.range(tf.shape(ids)[0]), tf.int64))\n"
+                "    return tf.reduce_mean(tf.cast(picked, tf.float32) * logits, axis=-1)\n",
+                note="one_hot(..., dtype=tf.int64) is an int tensor: int times int is index arithmetic"),
         Example("from keras import backend as K\n\n\ndef smooth_l1(y_true, y_pred):\n"
                 "    x = y_true - y_pred\n"
                 "    x_abs = K.abs(x)\n"

@@ -93,6 +93,18 @@ class NonDifferentiableLoss(Rule):
         Example("import tensorflow as tf\n\n\nclass CTCLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        logits = y_pred[\"logits\"]\n        logit_lens = y_pred[\"logit_lens\"]\n        return tf.nn.ctc_loss(\n            labels=tf.cast(y_true[\"labels\"], tf.int32),\n            logit_length=tf.cast(logit_lens, tf.int32),\n            logits=logits,\n            label_length=tf.cast(y_true[\"label_lens\"], tf.int32),\n            logits_time_major=False,\n            blank_index=0,\n        )\n",
                 note="tf.nn.ctc_loss by keyword: the integer casts are of the lengths, the logits keep their gradient"),
         Example("import tensorflow as tf\n\n\n"
+                "def interp_mulaw(y_true, y_pred):\n"
+                "    model_out = y_pred[:, :, 2:]\n"
+                "    e_gt = (y_true - y_pred[:, :, 0:1]) * 127.0 + 128.0\n"
+                "    alpha = e_gt - tf.math.floor(e_gt)\n"
+                "    alpha = tf.tile(alpha, [1, 1, 256])\n"
+                "    ids = tf.clip_by_value(tf.cast(e_gt, 'int32'), 0, 254)\n"
+                "    interp = (1 - alpha) * model_out + alpha * tf.roll(model_out, shift=-1, axis=-1)\n"
+                "    return tf.keras.losses.SparseCategoricalCrossentropy(reduction='none')(ids, interp)\n\n\n"
+                "model.compile(optimizer='adam', loss=interp_mulaw)\n",
+                note="x - floor(x) is the fractional part of x (LPCNet's interpolation weight between two levels): "
+                     "the floor is a constant offset, x's gradient passes"),
+        Example("import tensorflow as tf\n\n\n"
                 "def amsoftmax_loss(y_true, y_pred):\n"
                 "    margin = tf.cast(tf.greater(y_pred, 0.35), tf.float32) * 0.35\n"
                 "    logits = 30.0 * (y_pred - y_true * margin)\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,9 @@ _WEIBULL = ("import numpy as np\nimport tensorflow as tf\n\n\n"
 _WEIBULL_NUMPY_CALL = ("def weibull_loss(y_true, y_pred):\n"
                        "    return tf.reduce_mean(weibull_nll(y_true, tf.nn.softplus(y_pred), tensors=False), axis=-1)\n")
 
+#: ``run_eagerly=True`` in a compile or on the model, or eager tf.functions everywhere
+_EAGER = re.compile(r"\brun_eagerly\s*=\s*True\b|\brun_functions_eagerly\(\s*True\s*\)")
+
 class NumpyInLoss(Rule):
     """## What it does
     Flags numpy inside a loss or metric (and the helpers it calls) where it meets a tensor:
@@ -64,7 +68,11 @@ class NumpyInLoss(Rule):
     numpy inside a function that `tf.py_function` calls, nor a numpy branch of a helper that
     the loss's call rules out (`def nll(t, s, tensors=True): if tensors: ... else: np.log(s)`
     called as `nll(t, s)`), nor numpy on a name inside an `if` (without `else`) whose test says it
-    holds no tensor (`if not tf.is_tensor(y_pred):`, `if isinstance(y_pred, np.ndarray):`).
+    holds no tensor (`if not tf.is_tensor(y_pred):`, `if isinstance(y_pred, np.ndarray):`),
+    nor numpy on the labels alone in a file that compiles with `run_eagerly=True` (or calls
+    `tf.config.run_functions_eagerly(True)`): there the loss gets eager tensors, and labels
+    need no gradient (measured: a weight map built from `y_true.numpy()` trains). numpy on the
+    predictions is still flagged there: it cuts their gradient.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -112,6 +120,13 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import numpy as np\nimport tensorflow as tf\nfrom scipy.ndimage import distance_transform_edt\n\n\n"
+                "def surface_loss(y_true, y_pred):\n"
+                "    dist = np.array([distance_transform_edt(1 - t) for t in y_true.numpy()], dtype=np.float32)\n"
+                "    return tf.reduce_mean(y_pred * dist, axis=[1, 2, 3])\n\n\n"
+                "model.compile(optimizer='adam', loss=surface_loss, run_eagerly=True)\n",
+                note="run_eagerly=True: the labels are eager tensors, and a distance map built from them in numpy "
+                     "needs no gradient"),
         Example("from keras import ops\n\n\n"
                 "def analyze_loss_components(loss_fn, y_true, y_pred):\n"
                 "    positive = ops.mean(y_true * ops.square(ops.maximum(0.0, 0.9 - y_pred)))\n"
@@ -295,8 +310,25 @@ class NumpyInLoss(Rule):
         first = node.args[0].value if node.args else None
         return isinstance(first, cst.Name) and first.value in self._arrays
 
+    @cached_property
+    def _eager_fit(self) -> bool:
+        """The file runs ``fit`` eagerly (``compile(..., run_eagerly=True)``,
+        ``tf.config.run_functions_eagerly(True)``): the loss gets eager tensors there."""
+        return bool(_EAGER.search(self.index.source))
+
+    def _eager_labels(self, node: cst.Call) -> bool:
+        """Under an eager ``fit``, numpy on the labels alone works and needs no gradient
+        (measured on Keras 3.15: ``y_true.numpy()`` for a weight map trains): only numpy on the
+        predictions loses theirs."""
+        if not self._eager_fit:
+            return False
+        operand = node.func.value if isinstance(node.func, cst.Attribute) and not node.args else (
+            node.args[0].value if node.args else None)
+        value = self.value(operand) if operand is not None else None
+        return value is not None and value.from_true and not value.from_pred
+
     def visit_Call(self, node: cst.Call) -> None:
-        if self.loss is None or self.loss.value(node) is None or self._on_arrays(node):
+        if self.loss is None or self.loss.value(node) is None or self._on_arrays(node) or self._eager_labels(node):
             return
         dotted = cst_dotted(node.func)
         canon = self.index.imports.canonical(dotted) if dotted else None

@@ -64,7 +64,8 @@ class UnguardedLogDivSqrt(Rule):
     were judged false. The one judged true is the case this leaves: a batch whose masks are all empty, predicted
     with a sigmoid saturated far enough that the false positives round away next to the
     smoothing term. A focal term `pow(1 - p_t, gamma)` of single elements is still flagged.
-    Also silent: a sum that adds its smoothing term before its other terms
+    Also silent: a probability rescaled into `[eps, 1 - eps]` (`(p + 0.01) / 1.02`,
+    `p * (1 - 2 * eps) + eps`, then `log(p)`, `1 / (1 - p)`), a sum that adds its smoothing term before its other terms
     (`(tp + smooth) + fp`, guarded as `tp + fp + smooth` is), and the `log` of clipped odds
     `log(p / (1 - p))`, which is `+inf`, not `log(0)`, where `p` is 1: the division is reported.
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
@@ -76,7 +77,8 @@ class UnguardedLogDivSqrt(Rule):
     `delta_min`, an attribute the Loss's `__init__` sets once (alone or in a tuple assignment) to a positive
     number or to a parameter whose default is one, `self.std_const = std_const` with `std_const=1e-4`, and a
     function whose name starts with `eps`), `maximum(x, eps)`, the double-`where` that replaces the unsafe entries first, `d + mask * eps`
-    with `mask = cast(equal(d, 0))` on a non-negative `d`,
+    with `mask = cast(equal(d, 0))` (or `less_equal(d, 0)`, `d <= 0`, `less(d, t)` with `t > 0`)
+    on a non-negative `d`,
     and the stable ops themselves: `xlogy`, `log1p` of a non-negative value, `softplus`,
     `log_softmax`/`log_sigmoid`, `divide_no_nan`, the built-in losses. A log-sum-exp of the
     predictions (`log(reduce_sum(exp(logits), axis))`, no mask or label weighting the terms) is
@@ -428,6 +430,38 @@ class UnguardedLogDivSqrt(Rule):
                 "    return tf.reduce_mean(d, axis=-1)\n",
                 note="the exact zeros of a non-negative distance get an epsilon before the sqrt (the widely "
                      "copied batch-all triplet loss)"),
+        Example("import tensorflow as tf\n\n\n"
+                "def pairwise_distance_loss(y_true, embeddings):\n"
+                "    dot = tf.matmul(embeddings, embeddings, transpose_b=True)\n"
+                "    sq = tf.linalg.diag_part(dot)\n"
+                "    d2 = tf.maximum(tf.expand_dims(sq, 1) - 2.0 * dot + tf.expand_dims(sq, 0), 0.0)\n"
+                "    error_mask = tf.less_equal(d2, 0.0)\n"
+                "    d = tf.sqrt(d2 + tf.cast(error_mask, tf.float32) * 1e-16)\n"
+                "    d = d * tf.cast(tf.logical_not(error_mask), tf.float32)\n"
+                "    return tf.reduce_mean(d, axis=-1)\n",
+                note="the same guard as TensorFlow's own pairwise_distance spells it: less_equal(d2, 0.0) "
+                     "after maximum(d2, 0.0) picks the same zeros"),
+        Example("import tensorflow as tf\n\n\n"
+                "class YoloLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return self.wh_loss(y_true, y_pred)\n\n"
+                "    def wh_loss(self, y_true, y_pred):\n"
+                "        true_wh = tf.sqrt(y_true[..., 2:4])\n"
+                "        pred_wh = tf.sqrt(tf.maximum(y_pred[..., 2:4], 1e-7))\n"
+                "        return tf.reduce_sum(tf.square(true_wh - pred_wh), axis=-1)\n",
+                note="a method helper called as self.wh_loss(y_true, y_pred) gets the labels as y_true: "
+                     "their square root is finite at 0 and has no gradient to pass"),
+        Example("import tensorflow as tf\n\n\n"
+                "def targeted_regularization(y_true, y_pred):\n"
+                "    t_pred = (tf.nn.sigmoid(y_pred[:, 0]) + 0.01) / 1.02\n"
+                "    t_true = y_true[:, 0]\n"
+                "    h = t_true / t_pred - (1 - t_true) / (1 - t_pred)\n"
+                "    return tf.square(y_true[:, 1] - y_pred[:, 1] * h)\n\n\n"
+                "def squashed_bce(y_true, y_pred):\n"
+                "    p = tf.nn.sigmoid(y_pred) * (1 - 2 * 1e-3) + 1e-3\n"
+                "    return -(y_true * tf.math.log(p) + (1 - y_true) * tf.math.log(1 - p))\n",
+                note="a probability rescaled into [eps, 1 - eps] (DragonNet's (p + 0.01) / 1.02, p * (1 - 2e) + e): "
+                     "neither it nor one minus it reaches 0"),
         Example('import tensorflow as tf\n\n\ndef biased_mse(y_true, y_pred):\n    total = tf.reduce_sum(tf.ones_like(y_true))\n    neg = total * tf.reduce_sum(tf.square(y_pred * (1 - y_true))) / tf.reduce_sum(1 - y_true)\n    pos = total * tf.reduce_sum(tf.square(1.0 - y_pred * y_true)) / tf.reduce_sum(y_true)\n    return 0.5 * neg + 0.5 * pos\n',
                 note="whole-batch means weighted by the labels, each scaled by a factor: 0/0 only for a batch "
                      "without one negative (or positive) label"),
@@ -618,6 +652,19 @@ class UnguardedLogDivSqrt(Rule):
                 "    norm2 = K.sum(K.square(grads), axis=np.arange(1, len(grads.shape)))\n"
                 "    return K.mean(K.square(1.0 - K.sqrt(norm2)))\n",
                 note="the norm of an input gradient is not exactly 0 in practice"),
+        Example("from tensorflow.keras import backend as K\n\n\n"
+                "class WGAN_GP(object):\n"
+                "    def __init__(self, disc, lambda_gp=10):\n"
+                "        self.disc = disc\n"
+                "        self.lambda_gp = lambda_gp\n\n"
+                "    def loss(self, y_true, y_pred):\n"
+                "        alpha = K.random_uniform(shape=[K.shape(y_pred)[0], 1, 1, 1])\n"
+                "        interp = y_true + alpha * (y_pred - y_true)\n"
+                "        grads = K.gradients(self.disc(interp), [interp])[0]\n"
+                "        penalty = K.mean(K.square(K.sqrt(K.sum(K.square(grads), axis=[1, 2, 3])) - 1))\n"
+                "        return K.mean(self.disc(y_pred)) - K.mean(self.disc(y_true)) + self.lambda_gp * penalty\n",
+                note="a critic's gradient at points between the labels and the predictions (WGAN-GP): reading "
+                     "the labels does not make its norm 0"),
         Example("import unittest\n\nimport tensorflow as tf\n\n"
                 "def ref_loss(y_true, y_pred):\n"
                 "    return -tf.reduce_sum(y_true * tf.math.log(y_pred), axis=-1)\n",

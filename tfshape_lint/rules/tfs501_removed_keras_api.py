@@ -194,6 +194,12 @@ class RemovedKerasApi(RemovedApiRule):
                 message="keras.losses.huber_loss is not in keras.losses under Keras 3 (ImportError); use "
                         "keras.losses.huber(y_true, y_pred, delta) (it also averages over the last axis)",
                 note="standalone Keras 2.3's huber_loss, which tf_keras does not have either"),
+        Example("import tensorflow as tf\nfrom tensorflow.keras import mixed_precision\n\n\n"
+                "def scaled_optimizer():\n"
+                "    return mixed_precision.experimental.LossScaleOptimizer(tf.keras.optimizers.Adam(), 'dynamic')\n",
+                fixed=None, line=6,
+                note="TF 2.1-2.8's mixed_precision.experimental, which tf_keras 2.21 lacks too; no automatic fix: "
+                     "its LossScaleOptimizer took loss_scale second, Keras 3's takes initial_scale there"),
         Example("from keras import backend as K\n\n\ndef masked_mse(y_true, y_pred):\n"
                 "    mask = K.tf.cast(K.tf.not_equal(y_true, 0), 'float32')\n"
                 "    return K.tf.reduce_sum(mask * K.tf.square(y_true - y_pred), -1)\n",
@@ -451,6 +457,12 @@ def _advice(hit: Hit, spelled: str) -> str:
     return hit.advice
 
 
+#: gone modules whose names the parent has with other signatures: TF 2.1-2.8's
+#: ``mixed_precision.experimental.LossScaleOptimizer(opt, "dynamic")`` took ``loss_scale`` second,
+#: Keras 3's takes ``initial_scale`` there (and accepts the string until the first step)
+_NOT_DROP_IN = frozenset({"mixed_precision.experimental"})
+
+
 @lru_cache(maxsize=4096)
 def _module_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
     """``keras.utils.np_utils`` (or a name in it): a Keras 2 module that Keras 3 cannot import
@@ -467,7 +479,8 @@ def _module_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
                 module = f"{root}.{'.'.join(parts[:end])}"
                 display = home.replace("tensorflow.keras", "tf.keras", 1)
                 name = parts[end] if end < len(parts) else None
-                if name is not None and module.rpartition(".")[0] == home and home_has(home, [name]):
+                if name is not None and module.rpartition(".")[0] == home and home_has(home, [name]) \
+                        and ".".join(parts[:end]) not in _NOT_DROP_IN:
                     # ``keras.utils.np_utils.to_categorical``: dropping the module is the fix
                     return Hit(module, "", display, drop_parent=True, module_home=home)
                 # a renamed module (``keras.objectives``, now ``keras.losses``) is missing from

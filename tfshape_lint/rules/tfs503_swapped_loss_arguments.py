@@ -266,7 +266,7 @@ class SwappedLossArguments(Rule):
         if loss.spec.context is not Context.DIRECT or not isinstance(loss.node, cst.FunctionDef):
             return None
         name = loss.node.name.value
-        calls = [c for c in ast.walk(self.index.tree) if isinstance(c, ast.Call)
+        calls = [c for c in self.index.nodes if isinstance(c, ast.Call)
                  and isinstance(c.func, ast.Name) and c.func.id == name]
         if len(calls) != 1 or len(calls[0].args) < 2 or any(isinstance(a, ast.Starred) for a in calls[0].args):
             return None
@@ -280,7 +280,7 @@ class SwappedLossArguments(Rule):
         """``name`` is bound to a model's call (``y_pre = model(x)``) or named a prediction."""
         if name in _PRED:
             return True
-        for node in ast.walk(self.index.tree):
+        for node in self.index.nodes:
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
                     and isinstance(node.value, ast.Call):
                 last = ast_callee_name(node.value)
