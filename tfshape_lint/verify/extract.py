@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Sequence
 
-from tfshape_lint.analysis.imports import ast_dotted, single_assignments, target_names
+from tfshape_lint.analysis.imports import ast_callee_name, ast_dotted, single_assignments, target_names
 from tfshape_lint.finding import LossRef
 from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, call_name, neutralise
@@ -1813,9 +1813,7 @@ def compared_only(uses: NameSites, name: str) -> bool:
             if not all(isinstance(op, (ast.Eq, ast.NotEq)) for op in parent.ops):
                 return False
         elif isinstance(parent, ast.Call) and node in parent.args:
-            func = parent.func
-            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if called not in _EQUALITY_CALLS:
+            if ast_callee_name(parent) not in _EQUALITY_CALLS:
                 return False
         else:
             return False

@@ -397,12 +397,16 @@ class Subject:
                 fn = self.obj
 
                 shapes = list(self.extra_shapes[:extra]) + [None] * max(0, extra - len(self.extra_shapes))
-                self.unbound_extras = sum(1 for shape in shapes if shape is None)
+                counts = {i for i, name in enumerate(extra_required_names(fn)) if CLASS_COUNT.match(name)}
+                self.unbound_extras = sum(1 for i, shape in enumerate(shapes) if shape is None and i not in counts)
 
                 def with_weights(y_true: Any, y_pred: Any) -> Any:
                     # the shape the file's call site shows first (``Input(shape=(1,))``), then a
                     # model tensor for a model-level add_loss function's parameter
-                    extras = [model_tensors(y_pred, self.extra_batches[i], i)
+                    # a class count the file never passes is the predictions' last axis (``n_classes``
+                    # of a per-class Dice), not a weight
+                    extras = [class_count(y_pred) if shape is None and i in counts
+                              else model_tensors(y_pred, self.extra_batches[i], i)
                               if shape is None and i < len(self.extra_batches) else self._extra(y_true, shape)
                               for i, shape in enumerate(shapes)]
                     out = fn(y_true, y_pred, *extras)
@@ -662,14 +666,30 @@ def _predictions_only(fn: Any) -> Any:
     return only
 
 
-def _extra_required(fn: Any) -> int:
+def extra_required_names(fn: Any) -> list[str]:
+    """The required positional parameters of ``fn`` after (y_true, y_pred)."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        return 0
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                  and p.default is p.empty]
-    return max(0, len(positional) - 2)
+        return []
+    required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    return required[2:]
+
+
+def _extra_required(fn: Any) -> int:
+    return len(extra_required_names(fn))
+
+
+#: a parameter named for the number of classes (``n_classes``, ``class_number``, ``num_class``)
+CLASS_COUNT = re.compile(r"^(?:n|num|nb|number)_?(?:of_)?class(?:es)?$|^class(?:es)?_?(?:num|number|count)$",
+                         re.IGNORECASE)
+
+
+def class_count(y_pred: Any) -> int:
+    """What a class-count parameter means for the probe's predictions: their last axis."""
+    last = y_pred.shape[-1] if getattr(y_pred, "shape", None) is not None and len(y_pred.shape) else None
+    return int(last) if last is not None else 1
 
 
 #: the batch size of the inputs of the current run (read by ``__tfs_probe_batch__``)

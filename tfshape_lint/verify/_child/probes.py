@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from tfshape_lint.analysis.imports import ast_callee_name
 from tfshape_lint.verify._child.harness import (
     JOB_ORDER,
     LADDER,
@@ -1990,7 +1991,7 @@ def _nan_label_mode(program: str, true_name: str) -> str:
     derived = _label_derived(program, name)
     mode = ""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+        if isinstance(node, ast.Call) and node.args and ast_callee_name(node) in _NAN_TESTS:
             tested = {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)}
             if name in tested:
                 return "labels"
@@ -2008,7 +2009,7 @@ def nan_source(h: Harness) -> str:
     except (SyntaxError, ValueError):
         return "a division or log"
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and _call_attr(node.func) in _NAN_TESTS:
+        if isinstance(node, ast.Call) and node.args and ast_callee_name(node) in _NAN_TESTS:
             found = _nan_source_upstream(tree, {n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name)})
             if found:
                 return f"`{found}`"
@@ -2041,7 +2042,7 @@ def _nan_source_upstream(tree: ast.Module, tested: set[str]) -> str:
             for n in ast.walk(value) if value is not None else ():
                 if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv, ast.Pow)):
                     return _snippet(stmt)
-                if isinstance(n, ast.Call) and _call_attr(n.func) in _NAN_MAKERS:
+                if isinstance(n, ast.Call) and ast_callee_name(n) in _NAN_MAKERS:
                     return _snippet(stmt)
                 if isinstance(n, ast.Name) and n.id not in seen:
                     todo.append(n.id)
@@ -2051,10 +2052,6 @@ def _nan_source_upstream(tree: ast.Module, tested: set[str]) -> str:
 def _snippet(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _call_attr(func: ast.expr) -> str:
-    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _label_derived(program: str, true_name: str) -> set[str]:

@@ -303,7 +303,8 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
             status, evidence = "inconclusive", (
                 f"the flagged node never ran on the probe's inputs (a branch or argument they do not take), so "
                 f"its absence of symptoms says nothing: {evidence}")
-        extra = _extra_names(obj) if getattr(h.subject, "extra_args", 0) else []
+        extra = [n for n in harness.extra_required_names(obj) if not harness.CLASS_COUNT.match(n)] \
+            if getattr(h.subject, "extra_args", 0) else []
         if status == "inconclusive" and extra:
             evidence = (f"the loss needs {', '.join(f'`{n}`' for n in extra)} beyond (y_true, y_pred), which the "
                         f"file never passes; the probe gave per-sample weights (B,): {evidence}")
@@ -551,18 +552,6 @@ def _route_local_imports() -> None:
         return module
 
     builtins.__import__ = routed
-
-
-def _extra_names(fn: Any) -> list[str]:
-    import inspect
-
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return []
-    required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                and p.default is p.empty]
-    return required[2:]
 
 
 def _autographed(harness: Any, obj: Any) -> Any:
