@@ -54,6 +54,14 @@ def only_fully_reduced(scope: Scope, node: cst.BaseExpression, imports: ImportTa
     return _ReductionWalk(imports).follow(scope, node, 0)
 
 
+def only_averaged(scope: Scope, node: cst.BaseExpression, imports: ImportTable) -> bool:
+    """Whether every use of ``node``'s value goes straight (through names bound once, a negation)
+    into a mean over all axes (``reduce_mean(x)`` with no axis). For a sum or difference that
+    broadcasts a ``(B,)`` term against ``(B, 1)`` into ``(B, B)``, the mean of ``a_j + b_i`` over
+    the grid is ``mean(a) + mean(b)``: the value, and so the gradient, it meant."""
+    return _MeanWalk(imports).follow(scope, node, 0)
+
+
 def zeroed_with_operand(scope: Scope, node: cst.BaseExpression, operand: cst.BaseExpression,
                         imports: ImportTable) -> bool:
     """Whether ``node`` (``log(p)``, possibly scaled: ``log(p) / log(2.0)``) is the first argument
@@ -225,6 +233,17 @@ class _ReductionWalk(_Walk):
             first = bool(call.args) and call.args[0] is arg and arg.keyword is None
             return first and spec.op in ("mean", "sum") and len(call.args) == 1
         return None if spec.kind in _ELEMENTWISE_KINDS else False
+
+
+class _MeanWalk(_Walk):
+    def _climbs(self, parent: cst.CSTNode, child: cst.CSTNode) -> bool:
+        return isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Minus)
+
+    def _call_use(self, call: cst.Call, arg: cst.Arg) -> bool | None:
+        """True: the only argument of a mean over all axes; False: anything else."""
+        spec = lookup(self._canonical(call))
+        return spec is not None and spec.kind is Kind.REDUCE and spec.op == "mean" and len(call.args) == 1 \
+            and call.args[0] is arg and arg.keyword is None
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.losses import Context
 from tfshape_lint.analysis.tensors import Scope
+from tfshape_lint.analysis.uses import only_averaged
 from tfshape_lint.analysis.values import Grad, Mark, Tag, Value, labels_below_logits
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._helpers import call_arg
@@ -52,6 +53,10 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     labels is flagged, and a `Loss` subclass fitted on labels of the model's own rank is not.
     A model whose layers the analysis does not follow (an LSTM, a custom layer) leaves the
     rank unknown, and nothing is assumed.
+    Nor is a sum or difference whose every use is a mean over all axes (`reduce_mean(a + b)`,
+    also through a name): the mean of `a_j + b_i` over the `(B, B)` grid is `mean(a) + mean(b)`,
+    the value (and gradient) it meant; against `(B, T)` with `T != B` it raises, which the first
+    `fit` step shows.
     Per-sample weights and masks times an element-wise loss are TFS106. A mismatch that comes
     from an integer index on the batch axis (`y_pred[1]` picks one sample), in the indexed value
     or anything computed from it, is TFS105's finding, reported once there.
@@ -103,6 +108,15 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def combined_loss(y_true, y_pred):\n"
+                "    bce = tf.keras.losses.binary_crossentropy(y_true, y_pred)\n"
+                "    mae = tf.abs(y_true - y_pred)\n"
+                "    combined = 0.5 * bce + mae\n"
+                "    return tf.reduce_mean(combined)\n\n\n"
+                "model.compile(optimizer='adam', loss=combined_loss)\n",
+                note="a (B,) term plus a (B, 1) term only ever averaged over every axis: mean(a + b) over the "
+                     "(B, B) grid is mean(a) + mean(b), what the sum meant"),
         Example('import tensorflow as tf\n'
                 '\n'
                 '\n'
@@ -656,6 +670,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
         wider = low.grad is Grad.DIFF and not low.has(Tag.SQUEEZED)
         if scope.context is Context.UNKNOWN and not wider:
             return  # the labels' rank depends on how the loss is called
+        if not isinstance(node, cst.AugAssign) and _additive(node) and only_averaged(scope, node, self.index.imports):
+            return  # the mean of a_j + b_i over the (B, B) grid is mean(a) + mean(b): as meant
         fix, imports = self._fix(left, lv, right, rv)
         replacement = _replaced(node, fix) if fix is not None else None
         if fix is not None and replacement is not None:
@@ -715,3 +731,14 @@ def _replaced(node: cst.CSTNode, fix: tuple[cst.BaseExpression, cst.Call]) -> cs
         return node.with_changes(value=new) if node.value is old else None
     assert isinstance(node, cst.Call)
     return node.with_changes(args=[a.with_changes(value=new) if a.value is old else a for a in node.args])
+
+
+def _additive(node: cst.CSTNode) -> bool:
+    """``a + b``, ``a - b`` or their ``tf.add``/``tf.subtract`` spelling."""
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, (cst.Add, cst.Subtract))
+    if isinstance(node, cst.Call):
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else \
+            node.func.value if isinstance(node.func, cst.Name) else ""
+        return name in ("add", "subtract")
+    return False
