@@ -287,8 +287,11 @@ class _Run:
         except Exception as exc:
             self._internal("analysis", exc)
             return
+        # a rule that does not apply to the loss (a metric, numpy code found by its signature,
+        # a tf.py_function target) does not apply to the helpers only it reaches either
+        rooted = [r for r in rules if self._applies(r, scope)]
         for sub in scope.all_scopes():
-            active = [r for r in rules if self._applies(r, sub)]
+            active = [r for r in rooted if sub is scope or self._applies(r, sub)]
             if not active:
                 continue
             with ExitStack() as stack:

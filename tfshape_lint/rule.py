@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 import libcst as cst
@@ -173,7 +173,16 @@ class Rule(cst.BatchableCSTVisitor):
             return True
         from tfshape_lint.rules._numpy import numpy_code  # the rules package imports this module
 
-        return not numpy_code(loss, set(), self.index)
+        return not numpy_code(loss, self.wrapped, self.index)
+
+    @cached_property
+    def wrapped(self) -> set[str]:
+        """Functions this file hands to ``tf.py_function``/``tf.numpy_function``: they run on
+        arrays, eagerly and without a gradient, whatever their signature (a Hausdorff distance
+        per image wrapped as a metric), so no loss rule is about them."""
+        from tfshape_lint.rules._numpy import py_function_targets
+
+        return py_function_targets(self.index)
 
     def check_loss(self, loss: Scope) -> None:
         """Loss rules: called once per loss (never for its helpers), before its body is visited.

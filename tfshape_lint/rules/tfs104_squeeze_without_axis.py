@@ -23,6 +23,9 @@ class SqueezeWithoutAxis(Rule):
     (arithmetic, comparisons, `where`, casts) into a mean or sum over all axes, or into a print
     (`tf.reduce_mean(tf.abs(tf.where(mask, tf.squeeze(y_pred), 0.0) - y_true))`, a metric's
     usual shape): a batch of one broadcasts back and the result is one number whatever the rank.
+    Nor numpy code found only by its signature, nor a function the file hands to
+    `tf.py_function`/`tf.numpy_function` and the helpers only it calls: they run eagerly on
+    arrays (a per-image Hausdorff distance wrapped as a metric), not in the traced graph.
 
     ## Why is this bad?
     Without an axis, squeeze removes *every* dimension of size 1, including the batch axis
@@ -92,6 +95,21 @@ class SqueezeWithoutAxis(Rule):
                 "    eps = k.backend.epsilon()\n"
                 "    return (2 * np.sum(t * p) + eps) / (np.sum(t) + np.sum(p) + eps)\n",
                 note="numpy code found only by its signature: an evaluation score on arrays"),
+        Example("import numpy as np\nimport tensorflow as tf\nfrom scipy.spatial.distance import directed_hausdorff\n\n\n"
+                "def hausdorff(y_true, y_pred):\n"
+                "    return directed_hausdorff(np.squeeze(y_true), np.squeeze(y_pred))[0]\n\n\n"
+                "def hausdorff_batch(y_true, y_pred):\n"
+                "    if len(y_true.shape) == 2:\n"
+                "        return hausdorff(y_true, y_pred)\n"
+                "    total = 0.0\n"
+                "    for i in range(y_true.shape[0]):\n"
+                "        total += hausdorff(y_true[i], y_pred[i])\n"
+                "    return total / y_true.shape[0]\n\n\n"
+                "def hausdorff_metric(y_true, y_pred):\n"
+                "    return tf.py_function(hausdorff_batch, [y_true, y_pred], tf.float32)\n\n\n"
+                "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=[hausdorff_metric])\n",
+                note="a tf.py_function target and the helpers it calls run eagerly on arrays: no batch of the "
+                     "traced graph reaches the squeeze"),
         Example("import tensorflow as tf\n\ndef loss(y_true, y_pred):\n"
                 "    return tf.reduce_mean(tf.square(tf.squeeze(y_true, axis=-1) - tf.squeeze(y_pred, axis=-1)))\n"),
         Example("import tensorflow as tf\n\nclass FrameLoss(tf.keras.losses.Loss):\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
@@ -13,7 +12,7 @@ from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Grad, Mark, Tag, Value
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
-from tfshape_lint.rules._numpy import loss_name, numpy_code, py_function_targets
+from tfshape_lint.rules._numpy import loss_name, numpy_code
 from tfshape_lint.source import code_of, descendants
 
 #: ops whose registered gradient is zeros rather than None: fit runs, the weights never move
@@ -271,11 +270,7 @@ class NonDifferentiableLoss(Rule):
             return True
         # found by signature only: could be a metric or a helper, so ask for `loss` in the name;
         # a function that tf.py_function calls works on numpy arrays and is not differentiated
-        return says_loss(loss_name(loss)) and not numpy_code(loss, self._wrapped, self.index)
-
-    @cached_property
-    def _wrapped(self) -> set[str]:
-        return py_function_targets(self.index)
+        return says_loss(loss_name(loss)) and not numpy_code(loss, self.wrapped, self.index)
 
     def check_loss(self, loss: Scope) -> None:
         returned = loss.returned()

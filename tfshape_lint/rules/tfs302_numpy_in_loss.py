@@ -19,7 +19,6 @@ from tfshape_lint.rules._numpy import (
     Namespace,
     namespace,
     numpy_code,
-    py_function_targets,
     replacement,
     uses_numpy,
 )
@@ -259,10 +258,6 @@ class NumpyInLoss(Rule):
     )
 
     @cached_property
-    def _wrapped(self) -> set[str]:
-        return py_function_targets(self.index)
-
-    @cached_property
     def _namespaces(self) -> list[Namespace]:
         return namespace(self.index)
 
@@ -273,7 +268,7 @@ class NumpyInLoss(Rule):
             return True
         # found by signature only: numpy code (a py_function target, Keras' numpy backend)
         # receives arrays, not tensors
-        return not numpy_code(loss, self._wrapped, self.index)
+        return not numpy_code(loss, self.wrapped, self.index)
 
     def __init__(self, index: ModuleIndex, facts: ModuleFacts, config: Config) -> None:
         super().__init__(index, facts, config)
