@@ -147,6 +147,13 @@ class FunctionInfo:
         return ".".join(self.path)
 
 
+def enclosing_defs(functions: dict[str, list[FunctionInfo]], node: ast.expr) -> list[FunctionInfo]:
+    """The defs whose lines hold ``node`` (any expression), innermost first; [] at module level."""
+    around = [info for infos in functions.values() for info in infos
+              if info.node.lineno <= node.lineno <= (info.node.end_lineno or info.node.lineno)]
+    return sorted(around, key=lambda info: -len(info.path))
+
+
 def positional_params(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[str]:
     """Positional parameter names, without a leading ``self``/``cls``."""
     names = [a.arg for a in node.args.posonlyargs + node.args.args]
@@ -948,14 +955,7 @@ class LossDiscovery:
 
     def _enclosing_info(self, call: ast.expr) -> FunctionInfo | None:
         """The innermost def around ``call`` (or any expression; None at module level)."""
-        best: FunctionInfo | None = None
-        for infos in self.functions.values():
-            for info in infos:
-                node = info.node
-                if node.lineno <= call.lineno <= (node.end_lineno or node.lineno) and (
-                        best is None or len(info.path) > len(best.path)):
-                    best = info
-        return best
+        return next(iter(enclosing_defs(self.functions, call)), None)
 
     def _uses_tensor_api(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """Whether a function's body names anything from TensorFlow or Keras."""

@@ -32,7 +32,7 @@ from tfshape_lint.analysis.values import (
     elementwise,
     join,
 )
-from tfshape_lint.source import code_of, descendants
+from tfshape_lint.source import callee_name, code_of, descendants
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
@@ -1889,10 +1889,9 @@ _ROUNDINGS = frozenset({"floor", "round", "ceil", "rint", "trunc", "fix"})
 def _rounding_residual(term: cst.BaseExpression, other: cst.BaseExpression) -> bool:
     """``x - floor(x)`` (LPCNet's interpolation weight), ``x - round(x)``: the rounded value of the
     very expression on the other side is a constant offset of it, not a term of the loss."""
-    if not (isinstance(term, cst.Call) and term.args and isinstance(term.func, (cst.Name, cst.Attribute))):
+    if not (isinstance(term, cst.Call) and term.args):
         return False
-    name = term.func.value if isinstance(term.func, cst.Name) else term.func.attr.value
-    return name in _ROUNDINGS and code_of(term.args[0].value) == code_of(other)
+    return callee_name(term) in _ROUNDINGS and code_of(term.args[0].value) == code_of(other)
 
 
 def _epsilon_fill(term: cst.CSTNode) -> bool:

@@ -14,11 +14,10 @@ rules decide what it means for them.
 from __future__ import annotations
 
 import ast
-from typing import Iterator
 
 from tfshape_lint.analysis.imports import ast_callee_name, ast_dotted
 from tfshape_lint.analysis.index import ModuleIndex
-from tfshape_lint.analysis.losses import FunctionInfo, LossSpec
+from tfshape_lint.analysis.losses import FunctionInfo, LossSpec, enclosing_defs
 
 #: Model methods Keras itself calls inside its traced training and evaluation functions
 KERAS_TRACED_METHODS = frozenset({"train_step", "test_step", "predict_step", "compute_loss", "call",
@@ -57,7 +56,7 @@ def _names(node: ast.AST, name: str, method: bool) -> bool:
 def _static_at(index: ModuleIndex, call: ast.Call) -> bool:
     if _under_main_guard(index, call):
         return False  # a self-test of a loss meant for ``compile`` elsewhere, not its training
-    for info in _enclosing(index, call):
+    for info in enclosing_defs(index.functions, call):
         fn = info.node
         if info.in_class is not None and fn.name in KERAS_TRACED_METHODS or fn.name == "model_fn":
             return False
@@ -79,13 +78,6 @@ def _under_main_guard(index: ModuleIndex, call: ast.Call) -> bool:
                 stmt.lineno <= call.lineno <= (stmt.end_lineno or stmt.lineno):
             return True
     return False
-
-
-def _enclosing(index: ModuleIndex, node: ast.expr) -> Iterator[FunctionInfo]:
-    """The defs around ``node``, innermost first."""
-    around = [info for infos in index.functions.values() for info in infos
-              if info.node.lineno <= node.lineno <= (info.node.end_lineno or info.node.lineno)]
-    return iter(sorted(around, key=lambda info: -len(info.path)))
 
 
 def _tf_function(index: ModuleIndex, decorator: ast.expr) -> frozenset[str] | None:

@@ -18,6 +18,7 @@ from tfshape_lint.rules._shape_fixes import (
     short,
     weight_on_loss,
 )
+from tfshape_lint.source import callee_name
 
 _NARROW = "reshape the labels to the prediction's shape: {fix}"
 _NARROW_NOFIX = "squeeze both sides or neither (or tf.reshape(y_true, tf.shape(y_pred)))"
@@ -737,8 +738,4 @@ def _additive(node: cst.CSTNode) -> bool:
     """``a + b``, ``a - b`` or their ``tf.add``/``tf.subtract`` spelling."""
     if isinstance(node, cst.BinaryOperation):
         return isinstance(node.operator, (cst.Add, cst.Subtract))
-    if isinstance(node, cst.Call):
-        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else \
-            node.func.value if isinstance(node.func, cst.Name) else ""
-        return name in ("add", "subtract")
-    return False
+    return isinstance(node, cst.Call) and callee_name(node) in ("add", "subtract")

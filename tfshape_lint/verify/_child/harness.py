@@ -392,12 +392,13 @@ class Subject:
         # A custom-loop loss such as ``fn(y_true, y_pred, sample_weight)`` gets per-sample
         # weights (B,) for its extra required parameters, as its caller passes them.
         if self.kind == "function" and self.context in ("direct", "unknown"):
-            extra = _extra_required(self.obj)
+            names = extra_required_names(self.obj)
+            extra = len(names)
             if extra:
                 fn = self.obj
 
                 shapes = list(self.extra_shapes[:extra]) + [None] * max(0, extra - len(self.extra_shapes))
-                counts = {i for i, name in enumerate(extra_required_names(fn)) if CLASS_COUNT.match(name)}
+                counts = {i for i, name in enumerate(names) if CLASS_COUNT.match(name)}
                 self.unbound_extras = sum(1 for i, shape in enumerate(shapes) if shape is None and i not in counts)
 
                 def with_weights(y_true: Any, y_pred: Any) -> Any:
@@ -675,10 +676,6 @@ def extra_required_names(fn: Any) -> list[str]:
     required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
                 and p.default is p.empty]
     return required[2:]
-
-
-def _extra_required(fn: Any) -> int:
-    return len(extra_required_names(fn))
 
 
 #: a parameter named for the number of classes (``n_classes``, ``class_number``, ``num_class``)
