@@ -369,6 +369,8 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
             _from_call(node, needs)
         elif isinstance(node, ast.Compare):
             ranks.extend(_rank_tests(node))
+        elif isinstance(node, ast.Assign):
+            needs.rank = max(needs.rank, _unpacked_rank(node))
     if ranks:
         # ``if len(shape) == 4: ... elif len(shape) == 5: ... else: raise``: the smallest rank
         # the loss (or a helper it calls) accepts, and the ladder above it
@@ -904,6 +906,16 @@ def _rank_tests(node: ast.Compare) -> list[int]:
         or isinstance(left, ast.Attribute) and left.attr in ("ndim", "rank")
     value = _int(right)
     return [value] if sized and value is not None and 3 <= value <= 5 else []
+
+
+def _unpacked_rank(node: ast.Assign) -> int:
+    """``b, h, w = y_true.shape`` (or ``K.int_shape(y_true)``): the rank the unpacking needs,
+    3 to 5; 0 for anything else."""
+    target = node.targets[0] if len(node.targets) == 1 else None
+    if not isinstance(target, (ast.Tuple, ast.List)) or not _is_shape(node.value) \
+            or any(isinstance(el, ast.Starred) for el in target.elts):
+        return 0
+    return len(target.elts) if 3 <= len(target.elts) <= 5 else 0
 
 
 def _builds_axes(node: ast.AST | None) -> bool:

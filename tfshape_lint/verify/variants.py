@@ -498,6 +498,32 @@ def _dynamic_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return _helper("__tfs_batch_dim__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)"
 
 
+def _unpacked_batch(node: ast.AST, chain: list[ast.AST]) -> tuple[str, ast.AST, ast.AST] | None:
+    """``b, h, w = y.shape`` flagged at ``b``: the unpacked value with the dynamic batch size
+    first (``(tf.shape(y)[0], *y.shape[1:])``), as a float where the name only meets float
+    arithmetic (``/ (b * h * w)``)."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and len(chain) >= 2
+            and isinstance(chain[-1], (ast.Tuple, ast.List)) and chain[-1].elts and chain[-1].elts[0] is node
+            and isinstance(chain[-2], ast.Assign)):
+        return None
+    assign = chain[-2]
+    base = _shape_base(ast.Subscript(assign.value, ast.Constant(0), ast.Load()))
+    fn = next((p for p in reversed(chain) if isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if base is None or fn is None:
+        return None
+    parents = {id(child): parent for parent in ast.walk(fn) for child in ast.iter_child_nodes(parent)}
+    uses = [parents.get(id(n)) for n in ast.walk(fn)
+            if isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Load)]
+    floaty = bool(uses) and all(isinstance(u, ast.BinOp) and isinstance(u.op, (ast.Div, ast.Mult, ast.Pow))
+                                for u in uses)
+    rest = ast.Starred(ast.Subscript(copy.deepcopy(assign.value), ast.Slice(ast.Constant(1), None), ast.Load()),
+                       ast.Load())
+    old = assign.value
+    assign.value = ast.copy_location(
+        ast.Tuple([_helper("__tfs_batch_dim_float__" if floaty else "__tfs_batch_dim__", base), rest], ast.Load()), old)
+    return f"`tf.shape({_short(base)})[0]` for the unpacked `{node.id}` (the rule's fix)", old, assign.value
+
+
 def _unknown_batch_prefix(node: ast.AST) -> ast.expr | None:
     """``tf.TensorShape([-1]).concatenate(y.shape[1:k])`` for ``y.shape[:k]``: the static shape
     prefix with -1 in place of the batch size; None for anything else."""
@@ -768,6 +794,10 @@ TRANSFORMS: dict[str, Transform] = {
 def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tuple[str, ast.AST, ast.AST] | None:
     """Replace ``site_node`` by its neutral form in its parent: (description, old node, new node)."""
     transform = TRANSFORMS.get(ctx.code)
+    if ctx.code == "TFS110":
+        unpacked = _unpacked_batch(site_node, parents)
+        if unpacked is not None:
+            return unpacked
     if transform is None or isinstance(getattr(site_node, "ctx", None), (ast.Store, ast.Del)):
         return None
     node, chain = site_node, parents

@@ -848,27 +848,54 @@ def width_layouts(failures: Sequence[tuple[str, BaseException]]) -> list[str]:
 
 #: "indices[0] = 3 is not in [0, 3)" (GatherV2): an index past the axis the loss gathers from
 _GATHER_PAST = re.compile(r"indices\[[\d,]+\] = (\d+) is not in \[0, (\d+)\)")
-#: the widest last axis a gather retry asks for
+#: "slice index 9 of dimension 3 out of bounds" (StridedSlice): ``y_true[:, :, :, n * 5 + 4]``
+#: for every anchor a YOLO loss's constructor was given, past the channels a layout has
+_SLICE_PAST = re.compile(r"slice index (\d+) of dimension (\d+) out of bounds")
+#: the widest axis a gather or slice retry asks for
 _MAX_GATHER_WIDTH = 512
 
 
+def _past_axis(exc: BaseException, sig: Sig) -> tuple[int, int, int] | None:
+    """(axis of a sample, its width, the index a failed gather or slice asked for) when the
+    loss indexed past an axis of this layout's inputs; the gather names the last axis."""
+    found = _GATHER_PAST.search(str(exc))
+    if found is not None:
+        return len(sig.pred_shape) - 1, int(found.group(2)), int(found.group(1))
+    found = _SLICE_PAST.search(str(exc))
+    if found is None:
+        return None
+    axis = int(found.group(2)) - 1  # the message counts the batch axis
+    if not 0 <= axis < min(len(sig.true_shape), len(sig.pred_shape)):
+        return None
+    return axis, max(sig.true_shape[axis], sig.pred_shape[axis]), int(found.group(1))
+
+
+def _widened(shape: tuple[int, ...], axis: int, width: int, wider: int) -> tuple[int, ...]:
+    """The shape with ``axis`` (counted from the front, or the last axis of a longer shape)
+    at ``wider`` where it was ``width`` wide or less."""
+    at = axis if axis < len(shape) - 1 else len(shape) - 1
+    return shape[:at] + (wider,) + shape[at + 1:] if shape[at] <= width else shape
+
+
 def gather_layouts(failures: Sequence[tuple[str, BaseException]]) -> list[str]:
-    """Layouts whose last axes are wider where a failed gather indexed past them, registered:
-    ``tf.gather(y_true, indices=[3, 4], axis=3)`` on 3 channels asks for more; a class range
-    from the project's configuration (``np.arange(20) + 5``) may ask again, so each retry at
-    least doubles the width (a few rounds reach any width up to 512)."""
+    """Layouts whose axes are wider where a failed gather or slice indexed past them, registered:
+    ``tf.gather(y_true, indices=[3, 4], axis=3)`` on 3 channels asks for more, and so does
+    ``y_pred[..., n * 5 + 4]`` over a detector's anchors; a class range from the project's
+    configuration (``np.arange(20) + 5``) may ask again, so each retry at least doubles the
+    width (a few rounds reach any width up to 512)."""
     out: list[str] = []
     for name, exc in failures:
-        found = _GATHER_PAST.search(str(exc))
         sig = SIGS.get(name)
-        if found is None or sig is None or not sig.true_shape or not sig.pred_shape:
+        if sig is None or not sig.true_shape or not sig.pred_shape:
             continue
-        index, width = int(found.group(1)), int(found.group(2))
+        past = _past_axis(exc, sig)
+        if past is None:
+            continue
+        axis, width, index = past
         wider = min(max(index + 1, 2 * width), _MAX_GATHER_WIDTH)
         if wider <= width:
             continue
-        true = sig.true_shape[:-1] + (wider,) if sig.true_shape[-1] == width else sig.true_shape
-        pred = sig.pred_shape[:-1] + (wider,) if sig.pred_shape[-1] == width else sig.pred_shape
+        true, pred = (_widened(shape, axis, width, wider) for shape in (sig.true_shape, sig.pred_shape))
         if (true, pred) != (sig.true_shape, sig.pred_shape):
             made = _register({"true": true, "pred": pred, "labels": sig.labels, "activation": sig.activation},
                              "gathered")

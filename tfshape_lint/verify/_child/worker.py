@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import json
 import os
 import re
@@ -458,7 +459,28 @@ class _TF1Fallback:
         legacy = getattr(self._legacy, name, None)
         if isinstance(value, types.ModuleType) and isinstance(legacy, types.ModuleType):
             return _TF1Fallback(value, legacy, self._used)
+        if isinstance(value, types.FunctionType) and callable(legacy) and legacy is not value:
+            return _tf1_keywords(name, value, legacy, self._used)
         return value
+
+
+def _tf1_keywords(name: str, modern: Any, legacy: Any, used: list[str]) -> Any:
+    """``modern`` that hands a call with a keyword only TF 1 knew (``tf.reduce_sum(x,
+    keep_dims=True)``, ``tf.nn.dropout(x, keep_prob=0.5)``) to the ``tf.compat.v1`` function,
+    which still takes it; TensorFlow rejects the keyword before computing anything."""
+
+    @functools.wraps(modern)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return modern(*args, **kwargs)
+        except TypeError as exc:
+            keyword = next((k for k in kwargs if f"keyword argument '{k}'" in str(exc)), None)
+            if keyword is None:
+                raise
+            used.append(f"{name}({keyword}=)")
+            return legacy(*args, **kwargs)
+
+    return call
 
 
 #: TensorFlow's private names that code written for TF 2.0-2.15 imports and TF 2.21 dropped,

@@ -1,0 +1,52 @@
+"""Verifier inputs from real files (issue 12, held-out rounds 40-42), written anew for this test:
+
+- a loss that passes a keyword only TF 1 knew (``tf.reduce_mean(x, -1, keep_dims=True)``, its
+  own TFS506 finding) still shows its other findings: the call is handed to the
+  ``tf.compat.v1`` function, which takes the keyword, and the evidence says so;
+- a static batch size unpacked with the other dimensions (``b, h, w = y_true.shape``) gets
+  inputs of the rank the unpacking needs, and its counterfactual puts the dynamic batch size in
+  the unpacked value (there is no expression of the batch size alone to replace).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import expect_verdict, source_of, verify_cases
+from tfshape_lint.verify import tensorflow_available
+
+needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
+
+TF1_KEYWORD = source_of('''
+    import tensorflow as tf
+
+
+    def l1_loss(y_true, y_pred):
+        per_sample = tf.reduce_mean(tf.abs(y_true - y_pred), -1, keep_dims=True)
+        return tf.reduce_sum(per_sample)
+
+
+    model.compile(optimizer="adam", loss=l1_loss)
+    ''')
+
+UNPACKED_BATCH = source_of('''
+    import tensorflow as tf
+
+
+    def pixel_mse(y_true, y_pred):
+        b, h, w = y_true.shape
+        return tf.reduce_sum(tf.square(y_true - y_pred)) / (b * h * w)
+
+
+    model.compile(optimizer="adam", loss=pixel_mse)
+    ''')
+
+
+@needs_tf
+@pytest.mark.tf
+def test_tf1_keywords_and_unpacked_batch_sizes() -> None:
+    out = verify_cases({"l1.py": (TF1_KEYWORD, "TFS102"), "pixels.py": (UNPACKED_BATCH, "TFS110")})
+    expect_verdict(out["l1.py"][0], "confirmed", present=("tf.reduce_mean(keep_dims=)",),
+                   absent=("unexpected keyword argument",))
+    expect_verdict(out["pixels.py"][0], "confirmed", present=("for the unpacked `b`",),
+                   absent=("not enough values to unpack",))
