@@ -57,6 +57,7 @@ class Kind(str, enum.Enum):
     INPUT = "input"  # keras.Input(shape=...): a symbolic batch of that shape
     RANDOM_ARRAY = "random_array"  # np.random.rand(*dims) / np.random.uniform(size=...)
     LEN = "len"  # builtins.len: the static batch size of a tensor
+    GRADIENTS = "gradients"  # K.gradients(ys, xs): d(sum of ys)/d xs, shaped like xs
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ _add(Kind.UNARY, "log", "np.log", "tf.experimental.numpy.log", "tf.log")  # tf.l
 
 for _name in ("round", "floor", "ceil", "sign", "rint"):
     _family(Kind.CUT_UNARY, _name, tf=_name, k=_name, ops=_name, np=_name)
+_add(Kind.GRADIENTS, "gradients", "tf.gradients", "K.gradients")
 _add(Kind.CUT_UNARY, "stop_gradient", "tf.stop_gradient", "K.stop_gradient", "ops.stop_gradient")
 
 for _name, aliases in {

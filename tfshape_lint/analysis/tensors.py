@@ -228,6 +228,24 @@ class ModuleFacts:
     #: the scope the module-level assignments were evaluated in: the range analysis bounds a
     #: global's value there (``max_dist = math.sqrt(H ** 2 + W ** 2)``, with ``H``'s source)
     global_scope: Scope | None = None
+    #: class name -> its trainable weights' attribute names, computed on first use
+    _weights: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def weights(self, cls: str) -> frozenset[str]:
+        """The attributes of ``cls`` (or of a base in the file) that hold a trainable weight:
+        ``self.trans = self.add_weight(...)`` or ``tf.Variable(...)`` in one of its methods,
+        and the properties that read one (``return self.lr_multiplier * self._trans``)."""
+        if cls not in self._weights:
+            self._weights[cls] = frozenset()  # a cycle of bases ends here
+            own = {name for (owner, _), method in self.methods.items() if owner == cls
+                   for name in _weight_assignments(method)}
+            for base in self.bases.get(cls, ()):
+                own |= self.weights(base)
+            properties = {name for (owner, name), method in self.methods.items()
+                          if owner == cls and _is_property(method)
+                          and any(_self_attribute(n) in own for n in descendants(method, cst.Attribute))}
+            self._weights[cls] = frozenset(own | properties)
+        return self._weights[cls]
 
 
 def input_values(spec: LossSpec) -> dict[str, Value]:
@@ -415,7 +433,7 @@ class Evaluator:
             for i, (el, src) in enumerate(zip(target.elements, sources)):
                 if src is None and not known and shape:
                     # ``b, h, w, c = K.int_shape(x)``: the sizes of its axes, the batch size first
-                    part = self._shape_element(value, i)
+                    part = self._shape_element(value, i, el.value if isinstance(el.value, cst.Name) else None)
                 else:
                     part = self.values_get(src) if src is not None else known[i] if known else _element_of(value)
                 self.assign(el.value, part, src, env)
@@ -643,6 +661,11 @@ class Evaluator:
                 # a Gram or covariance matrix over the samples divided by their count, or by the
                 # total of their weights (a weighted covariance): a mean over the batch
                 result = result.without_tags(Tag.HOLDS_BATCH, Tag.BATCH_CONTRACTED)
+        if op == "Divide" and isinstance(node, cst.BinaryOperation) and right.marked(Mark.FULL_REDUCTION) \
+                and _divided_by_own_total(node):
+            result = result.with_tags(Tag.SHARE)
+        if op == "Multiply" and (left.has(Tag.SHARE) or right.has(Tag.SHARE)):
+            result = result.with_tags(Tag.SHARE)
         if op == "Multiply" and (left.has(Tag.RECIPROCAL_COUNT) or right.has(Tag.RECIPROCAL_COUNT)):
             # ``tf.reduce_sum(per_example_loss) * (1. / GLOBAL_BATCH_SIZE)`` (TensorFlow's
             # distributed-training guide): a division by the count, written as a product
@@ -719,7 +742,7 @@ class Evaluator:
             return base.evolve(tags=base.tags - {Tag.INPUT, Tag.Y_TRUE, Tag.Y_PRED})
         return self._tensor_index(base, indices, first_literal)
 
-    def _shape_element(self, base: Value, index: object, node: cst.Subscript | None = None) -> Value:
+    def _shape_element(self, base: Value, index: object, node: cst.Subscript | cst.Name | None = None) -> Value:
         static = base.has(Tag.STATIC_SHAPE)
         tf_int = {Tag.TF_INT} if base.has(Tag.TF_INT) and not static else set()
         if index == 0 and base.has(Tag.OF_BATCH):
@@ -748,6 +771,8 @@ class Evaluator:
                     dropped += 1
                     if pos == 0:
                         batch = False
+                elif pos > 0 and self._python_int(idx.value):
+                    dropped += 1  # ``y_true[:, 1 + self.action_space]``: one column
                 else:
                     # an index the analysis cannot read (``y[i]`` in a loop, a tensor of
                     # positions): on axis 0 it may pick samples, so the batch axis is not known
@@ -773,6 +798,14 @@ class Evaluator:
         return base.evolve(rel=rel, rank=rank, batch=batch, tags=frozenset(tags),
                            length=None)
 
+    def _python_int(self, index: cst.BaseExpression) -> bool:
+        """An index the file computes with Python arithmetic on an integer literal
+        (``1 + self.action_space``, ``2 * k``): a number, so it picks one position."""
+        value = self.scope.values.get(index)
+        return isinstance(index, cst.BinaryOperation) and value is not None and not value.tensor \
+            and value.rank == 0 and any(isinstance(literal(side), int) and not isinstance(literal(side), bool)
+                                        for side in (index.left, index.right))
+
     def _attribute(self, node: cst.Attribute, env: Env) -> Value:
         dotted = cst_dotted(node)
         if dotted is not None:
@@ -788,6 +821,11 @@ class Evaluator:
                 # ``self.epsilon = epsilon`` with ``epsilon=1e-8``: a number, which a count plus
                 # it (``reduce_sum(mask) + self.epsilon``) keeps a count
                 return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE, Tag.NUMBER}))
+            member = self._own_member(node, env)
+            if member is not None and member[1] in self.module.weights(member[0]):
+                # a weight of the layer (a CRF's transitions, a center loss's centres): a float
+                # tensor with no batch axis, through which the loss trains the layer
+                return Value(dtype=DType.FLOAT, tags=frozenset({Tag.SELF_ATTRIBUTE})).with_mark(Mark.WEIGHT, node)
             return Value(tensor=False, tags=frozenset({Tag.SELF_ATTRIBUTE}))
         if attr == "shape" and base.tensor:
             return Value(tensor=False, tags=_static_shape_tags(base), origin=base.origin)
@@ -1153,7 +1191,8 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
-        if (x.batch or x.has(Tag.HOLDS_BATCH)) and sums and not is_count:
+        if (x.batch or x.has(Tag.HOLDS_BATCH)) and sums and not is_count and not x.has(Tag.SHARE):
+            # a full sum of values weighted by their share of the batch's total is a weighted mean
             result = result.with_mark(Mark.SUM_OVER_BATCH, node)
         result = result.with_mark(Mark.FULL_REDUCTION, node)
     elif axis is NOT_LITERAL:
@@ -1177,6 +1216,26 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
     if spec.op in ("any", "all"):
         result = result.evolve(dtype=DType.BOOL, grad=min(result.grad, Grad.CUT))
     return result
+
+
+#: wrappers a guarded total goes through (``maximum(reduce_sum(w), eps)``)
+_TOTAL_GUARDS = frozenset({"maximum", "clip_by_value", "clip"})
+
+
+def _divided_by_own_total(node: cst.BinaryOperation) -> bool:
+    """``w / K.maximum(K.sum(w), eps)`` (or ``w / (tf.reduce_sum(w) + eps)``): a value divided by
+    the sum of all its own entries, so the quotient adds up to one."""
+    total: cst.BaseExpression = node.right
+    while True:
+        if isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Add):
+            total = total.left if isinstance(total.left, cst.Call) else total.right
+        elif isinstance(total, cst.Call) and callee_name(total) in _TOTAL_GUARDS and total.args:
+            total = total.args[0].value
+        else:
+            break
+    if not isinstance(total, cst.Call) or callee_name(total) not in ("sum", "reduce_sum") or len(total.args) != 1:
+        return False
+    return "".join(code_of(total.args[0].value).split()) == "".join(code_of(node.left).split())
 
 
 def _reduction_kind(op: str) -> tuple[Tag, ...]:
@@ -1818,6 +1877,21 @@ def _print(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
     return Value(tensor=False, tags=frozenset({Tag.PRINT}))
 
 
+#: marks of a reduction over the batch: properties of one number, which a gradient does not have
+_BATCH_REDUCTION_MARKS = frozenset({Mark.SUM_OVER_BATCH, Mark.FULL_REDUCTION, Mark.LOSS_REDUCED})
+
+
+def _gradients(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``K.gradients(K.sum(y_pred), x)``: TensorFlow differentiates the sum of ``ys`` anyway, and
+    each sample's gradient is its own (an R1 or gradient penalty), so a batch sum of ``ys`` does
+    not make the result grow with the batch; otherwise what an unknown op gives."""
+    value = _unknown_call(args)
+    if not args:
+        return value
+    kept = frozenset().union(*(a.marks for a in args[1:]))
+    return value.evolve(marks=frozenset(m for m in value.marks if m[0] not in _BATCH_REDUCTION_MARKS or m in kept))
+
+
 _TRANSFER: dict[Kind, Transfer] = {
     Kind.REDUCE: _reduce, Kind.ARG_REDUCE: _arg_reduce, Kind.UNARY: _unary,
     Kind.CUT_UNARY: _cut_unary, Kind.BINARY: _binary_op, Kind.COMPARE: _compare,
@@ -1831,7 +1905,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
     Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice, Kind.SPLIT: _split,
     Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
-    Kind.RANDOM_ARRAY: _random_array,
+    Kind.RANDOM_ARRAY: _random_array, Kind.GRADIENTS: _gradients,
 }
 
 
@@ -1875,6 +1949,8 @@ def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) 
     if len(operands) < 2:
         return result
     term, other = (operands[0], operands[1]) if left.grad == Grad.CUT else (operands[1], operands[0])
+    if (left if left.grad == Grad.CUT else right).marked(Mark.WEIGHT):
+        return result  # a CRF's transition score: it trains the layer's weight, not y_pred
     if _epsilon_fill(term):
         return result  # ``d + mask * 1e-16``: an epsilon on the exact zeros, a guard and no loss term
     if _rounding_residual(term, other):
@@ -2212,6 +2288,24 @@ def init_assignments(init: cst.FunctionDef, attr: str) -> list[cst.BaseExpressio
                 found += [value.value for element, value in zip(target.elements, stmt.value.elements)
                           if _self_attribute(element.value) == attr]
     return found
+
+
+#: calls that create a trainable weight
+_WEIGHT_MAKERS = frozenset({"add_weight", "add_variable", "Variable"})
+
+
+def _weight_assignments(method: cst.FunctionDef) -> Iterator[str]:
+    """The ``self.<name>`` a method binds to a new weight (``self.add_weight(...)``)."""
+    for assign in descendants(method, cst.Assign):
+        if isinstance(assign.value, cst.Call) and callee_name(assign.value) in _WEIGHT_MAKERS:
+            for target in assign.targets:
+                name = _self_attribute(target.target)
+                if name is not None:
+                    yield name
+
+
+def _is_property(method: cst.FunctionDef) -> bool:
+    return any(cst_dotted(d.decorator) == "property" for d in method.decorators)
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:

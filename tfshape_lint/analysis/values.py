@@ -106,6 +106,9 @@ class Tag(enum.Enum):
     ONE = "one"  # ``tf.constant(1)``: dividing by it normalises nothing, whatever its name says
     #: ``1. / GLOBAL_BATCH_SIZE``: multiplying by it divides by a count
     RECIPROCAL_COUNT = "reciprocal_count"
+    #: ``w / reduce_sum(w)``, or a product with it: weights that add up to one over the batch,
+    #: whose full sum is a weighted mean
+    SHARE = "share"
     FILLED = "filled"  # ``zeros_like`` / ``ones_like``
     FLATTENED = "flattened"  # reshaped to rank 1
     RESHAPED_LIKE = "reshaped_like"  # reshaped to ``tf.shape`` of another tensor
@@ -167,6 +170,9 @@ class Mark(enum.Enum):
     SEQUENCE_LITERAL = "sequence_literal"
     #: a ``tf.slice`` the value went through: how many of its axes have size 1 is not known
     SLICE = "slice"
+    #: a trainable weight of the object the loss is a method of (``self.add_weight``,
+    #: ``tf.Variable``): a term built from it trains that weight even where y_pred's gradient is cut
+    WEIGHT = "weight"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,13 @@ class BatchAxisReduction(Rule):
     ...)`): they have the distribution's batch shape, that of its first parameter, one axis
     shorter for a distribution over vectors (`MultivariateNormalTriL`, `Categorical`).
 
+    A full sum of values times weights divided by their own total (`w / reduce_sum(w)`, also
+    with an epsilon or `maximum(..., eps)` around the total) is a weighted mean.
+
+    A batch sum that is only differentiated (`K.gradients(K.sum(y_pred), real_samples)`, the R1
+    or gradient penalty of a GAN discriminator) is not a loss term: TensorFlow sums what it
+    differentiates anyway, and each sample's gradient is its own.
+
     A divisor counts as a count when the analysis knows it is one (a sum of a mask or of
     another full sum, with or without an epsilon, `tf.size`, `tf.shape(y)[0]`, `len(...)`);
     a divisor whose value is the constant 1 never counts, nor does a number the file fixes
@@ -116,6 +123,20 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("import tensorflow as tf\n\n\ndef weighted_bce(y_true, y_pred):\n"
+                "    w = tf.maximum(tf.ones_like(y_true), y_true * 5.0)\n"
+                "    w = w / tf.maximum(tf.reduce_sum(w), 1e-6)\n"
+                "    p = tf.clip_by_value(y_pred, 1e-6, 1.0 - 1e-6)\n"
+                "    ce = y_true * tf.math.log(p) + (1.0 - y_true) * tf.math.log(1.0 - p)\n"
+                "    return -tf.reduce_sum(ce * w)\n",
+                note="the weights are divided by their own total over the batch: the sum is a weighted mean"),
+        Example("from tensorflow.keras import backend as K\n\n\n"
+                "def d_loss_real(y_true, y_pred, real_samples, r1_weight=10.0):\n"
+                "    loss = K.mean(K.softplus(-y_pred), axis=-1)\n"
+                "    grads = K.gradients(K.sum(y_pred), real_samples)[0]\n"
+                "    return loss + r1_weight * K.sum(K.square(grads), axis=[1, 2, 3])\n",
+                note="the batch sum is only differentiated: TensorFlow sums what it differentiates anyway, and "
+                     "each sample's gradient is its own (an R1 penalty)"),
         Example("import tensorflow as tf\n\n\ndef coral_loss(y_true, y_pred):\n"
                 "    n = tf.cast(tf.shape(y_true)[0], tf.float32)\n"
                 "    c1 = tf.matmul(y_true, y_true, transpose_a=True) / n\n"

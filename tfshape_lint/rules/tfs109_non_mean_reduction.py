@@ -84,7 +84,9 @@ class NonMeanReduction(Rule):
     Not for losses a Model subclass installs in its own `compile` (`super().compile(loss=...)`)
     when the class, its file or its project overrides `compute_loss`/`train_step`: such models
     weight and normalise the loss themselves (a detector's summed box loss divided by the
-    number of positive anchors).
+    number of positive anchors). Nor is a `'sum'` default of a Loss subclass that the file only
+    builds as a part of another object (`self.focal = FocalSum()` in a plain class that calls it
+    with an ignore mask) and never compiles: that code asked for the total and normalises it.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21: with
@@ -127,6 +129,23 @@ class NonMeanReduction(Rule):
     recipe = Recipe("update_norm", {}, "update norm vs the default reduction after one fit step")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass FocalSum(tf.keras.losses.Loss):\n"
+                "    def __init__(self, gamma=2.0):\n"
+                "        super().__init__(name=\"focal\", reduction=\"sum\")\n"
+                "        self.gamma = gamma\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        p = tf.sigmoid(y_pred)\n"
+                "        pt = tf.where(tf.equal(y_true, 1.0), p, 1.0 - p)\n"
+                "        ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)\n"
+                "        return tf.pow(1.0 - pt, self.gamma) * ce\n\n\n"
+                "class DetectionLoss:\n"
+                "    def __init__(self):\n"
+                "        self.focal = FocalSum()\n\n"
+                "    def __call__(self, y_true, y_pred, ignore):\n"
+                "        num_pos = tf.maximum(tf.reduce_sum(y_true), 1.0)\n"
+                "        return self.focal(y_true, y_pred, sample_weight=ignore) / num_pos\n",
+                note="a part of the file's own detection loss, which divides the total by the positive anchors; "
+                     "never compiled"),
         Example("import keras\nfrom keras import ops\n\n\nclass Detector(keras.Model):\n"
                 "    def compile(self, optimizer='adam', **kwargs):\n"
                 "        super().compile(optimizer=optimizer,\n"
@@ -313,9 +332,6 @@ class NonMeanReduction(Rule):
     # -- decisions ------------------------------------------------------------------------------
     def end_module(self) -> None:
         state = self.state
-        for cls, default in state.defaults.items():
-            if default.kind == "sum" and not self._returns_scalar(cls):
-                self.report(default.node, message=_DEFAULT_MESSAGE, loss=cls, value=default.value)
         seen: set[int] = set()
         compiled: set[str] = set()
         for expr in state.compile_losses:
@@ -325,8 +341,25 @@ class NonMeanReduction(Rule):
                     compiled.add(self._loss_name(ctor) or "")
                     self._check_compiled(ctor)
         for cls, default in state.defaults.items():
+            if default.kind == "sum" and not self._returns_scalar(cls) and not self._own_component(cls, compiled):
+                self.report(default.node, message=_DEFAULT_MESSAGE, loss=cls, value=default.value)
+        for cls, default in state.defaults.items():
             if default.kind == "none" and cls not in compiled and _documents_plain_compile(self.index, cls):
                 self.report(default.node, message=_DOCUMENTED_MESSAGE, loss=cls, value=default.value)
+
+    def _own_component(self, cls: str, compiled: set[str]) -> bool:
+        """The file builds the class only as a part of another object (a RetinaNet's ``ClassLoss``
+        holds ``self._focal_loss = FocalLossV1(...)`` and calls it with an ignore mask) and never
+        compiles it: the sum is what that code asked for, and it normalises it itself (by the
+        positive anchors)."""
+        if cls in compiled:
+            return False
+        built = [n for n in self.index.nodes
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls]
+        held = {id(n.value) for n in self.index.nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Attribute) and isinstance(n.targets[0].value, ast.Name)
+                and n.targets[0].value.id == "self"}
+        return bool(built) and all(id(call) in held for call in built)
 
     def _constructors(self, expr: cst.BaseExpression, depth: int) -> list[cst.Call]:
         """Loss-constructor calls that ``expr`` (a compile ``loss=``) evaluates to."""

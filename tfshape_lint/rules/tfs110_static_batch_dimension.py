@@ -17,6 +17,7 @@ from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
 from tfshape_lint.source import code_of as _code
+from tfshape_lint.source import descendants
 
 ImportSpec = tuple[str, str | None, str | None]
 
@@ -200,6 +201,15 @@ class StaticBatchDimension(Rule):
                      "last batch too), so real.shape[0] is a number in every trace"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\ndef pixel_mse(y_true, y_pred):\n"
+                "    b, h, w = y_true.shape\n"
+                "    return tf.reduce_sum(tf.square(y_true - y_pred)) / (b * h * w)\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=pixel_mse)\n",
+                fixed=None, line=5,
+                message="b is the static batch size, None when fit traces the loss; use "
+                        "tf.cast(tf.shape(y_true)[0], y_pred.dtype)",
+                note="the batch size unpacked with the other static dimensions: no expression stands for it "
+                     "alone, so no automatic fix"),
         Example(_TRAJECTORY + _per_batch_step("@tf.function(reduce_retracing=True)"),
                 fixed=_TRAJECTORY_FIXED + _per_batch_step("@tf.function(reduce_retracing=True)"),
                 line=5, note="reduce_retracing traces the step once for every batch size, with the batch axis None"),
@@ -388,7 +398,7 @@ class StaticBatchDimension(Rule):
 
     # -- reporting and the fix ---------------------------------------------------------------
     def _report(self, source: cst.CSTNode, kinds: set[str]) -> None:
-        tensor = _tensor_of(source) or self._named_shape_owner(source)
+        tensor = _tensor_of(source) or self._named_shape_owner(source) or self._unpacked_owner(source)
         if tensor is None:
             return
         shape_fn, imports = self._shape_spelling()
@@ -408,7 +418,9 @@ class StaticBatchDimension(Rule):
         else:
             advice = dynamic
             fix = cst.parse_expression(dynamic)
-        if self._method_called_on(source):
+        if self._method_called_on(source) or isinstance(source, cst.Name):
+            # ``b, h, w = K.int_shape(y)``: the name is bound by unpacking, where no expression
+            # stands for the batch size alone
             # ``labels.shape[:-1].as_list()``: the dynamic shape is a tensor, with no ``as_list``
             fix = None
         what = "starts with" if index != "[0]" and isinstance(source, cst.Subscript) \
@@ -423,6 +435,18 @@ class StaticBatchDimension(Rule):
             return False
         return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.value is source
                    for scope in self.loss.all_scopes() for node, _ in scope.evaluated())
+
+    def _unpacked_owner(self, source: cst.CSTNode) -> cst.BaseExpression | None:
+        """``y`` for the ``b`` of ``b, h, w = K.int_shape(y)`` (or ``= y.shape``)."""
+        if not isinstance(source, cst.Name) or self.loss is None:
+            return None
+        for scope in self.loss.all_scopes():
+            for assign in descendants(scope.node, cst.Assign):
+                target = assign.targets[0].target if len(assign.targets) == 1 else None
+                if isinstance(target, (cst.Tuple, cst.List)) and target.elements \
+                        and target.elements[0].value is source:
+                    return _shape_owner(assign.value)
+        return None
 
     def _named_shape_owner(self, source: cst.CSTNode) -> cst.BaseExpression | None:
         """``true_shape[:-1]`` of ``true_shape = K.int_shape(y_true)``: the tensor whose static

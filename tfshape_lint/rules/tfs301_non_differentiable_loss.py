@@ -35,7 +35,10 @@ class NonDifferentiableLoss(Rule):
     has `cost` as a word: `crps_cost_positive`). A loss
     method no Keras API receives that calls a model of its object (`self.discriminator(...)`, a
     GAN's discriminator loss on `tf.stop_gradient(fake)`) trains that model's weights whatever
-    reaches it from the prediction: "every path is cut" is not reported there. A term that is a
+    reaches it from the prediction: "every path is cut" is not reported there. Nor is a term
+    built from a trainable weight of the loss's own layer (`self.trans = self.add_weight(...)`
+    or a `tf.Variable`, also read through a property): a CRF's transition score reaches `y_pred`
+    only through the padding mask and trains the transitions. A term that is a
     product by a tiny literal (`d + zero * 1e-12` with `zero = cast(equal(d, 0))`) keeps a value
     off 0 before a `sqrt`: it is a guard, not a term of the loss. Nor is a term without gradient
     inside a nonlinear op together with a differentiable one (`softmax_cross_entropy(labels,
@@ -89,6 +92,18 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass CRF(tf.keras.layers.Layer):\n"
+                "    def build(self, input_shape):\n"
+                "        self.trans = self.add_weight(name=\"trans\", shape=(input_shape[-1], input_shape[-1]))\n\n"
+                "    def loss(self, y_true, y_pred):\n"
+                "        mask = tf.cast(tf.reduce_all(tf.greater(y_pred, -1e6), axis=2, keepdims=True), tf.float32)\n"
+                "        y_true, y_pred = y_true * mask, y_pred * mask\n"
+                "        point = tf.einsum(\"bni,bni->b\", y_true, y_pred)\n"
+                "        trans = tf.einsum(\"bni,ij,bnj->b\", y_true[:, :-1], self.trans, y_true[:, 1:])\n"
+                "        return tf.reduce_logsumexp(y_pred, [1, 2]) - point - trans\n\n\n"
+                "crf = CRF()\nmodel.compile(optimizer=\"adam\", loss=crf.loss)\n",
+                note="the transition score reaches y_pred only through the padding mask, but it trains the "
+                     "layer's own transition weights (a CRF)"),
         Example("import tensorflow as tf\n\n\nclass CTCLoss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        logits = y_pred[\"logits\"]\n        logit_lens = y_pred[\"logit_lens\"]\n        return tf.nn.ctc_loss(\n            labels=tf.cast(y_true[\"labels\"], tf.int32),\n            logit_length=tf.cast(logit_lens, tf.int32),\n            logits=logits,\n            label_length=tf.cast(y_true[\"label_lens\"], tf.int32),\n            logits_time_major=False,\n            blank_index=0,\n        )\n",
                 note="tf.nn.ctc_loss by keyword: the integer casts are of the lengths, the logits keep their gradient"),
         Example("import tensorflow as tf\n\n\n"
