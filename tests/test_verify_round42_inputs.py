@@ -5,7 +5,11 @@
   ``tf.compat.v1`` function, which takes the keyword, and the evidence says so;
 - a static batch size unpacked with the other dimensions (``b, h, w = y_true.shape``) gets
   inputs of the rank the unpacking needs, and its counterfactual puts the dynamic batch size in
-  the unpacked value (there is no expression of the batch size alone to replace).
+  the unpacked value (there is no expression of the batch size alone to replace);
+- a loss defined inside the method that builds the model and reading the method's
+  ``advantages = Input(shape=[1])`` (the widely copied Keras REINFORCE agent) is built per call
+  with a ``(B, 1)`` batch for it, where it was "defined inside the method ..., which builds it
+  only when it runs".
 """
 
 from __future__ import annotations
@@ -42,11 +46,42 @@ UNPACKED_BATCH = source_of('''
     ''')
 
 
+REINFORCE_METHOD = source_of('''
+    from tensorflow.keras import backend as K
+    from tensorflow.keras.layers import Dense, Input
+    from tensorflow.keras.models import Model
+
+
+    class Agent:
+        def __init__(self, n_actions, input_dims):
+            self.n_actions = n_actions
+            self.input_dims = input_dims
+            self.policy = self.build_policy_network()
+
+        def build_policy_network(self):
+            state = Input(shape=(self.input_dims,))
+            advantages = Input(shape=[1])
+            probs = Dense(self.n_actions, activation="softmax")(state)
+
+            def custom_loss(y_true, y_pred):
+                out = K.clip(y_pred, 1e-8, 1 - 1e-8)
+                log_lik = y_true * K.log(out)
+                return K.sum(-log_lik * advantages)
+
+            policy = Model(inputs=[state, advantages], outputs=[probs])
+            policy.compile(optimizer="adam", loss=custom_loss)
+            return policy
+    ''')
+
+
 @needs_tf
 @pytest.mark.tf
-def test_tf1_keywords_and_unpacked_batch_sizes() -> None:
-    out = verify_cases({"l1.py": (TF1_KEYWORD, "TFS102"), "pixels.py": (UNPACKED_BATCH, "TFS110")})
+def test_tf1_keywords_unpacked_batch_sizes_and_method_closures() -> None:
+    out = verify_cases({"l1.py": (TF1_KEYWORD, "TFS102"), "pixels.py": (UNPACKED_BATCH, "TFS110"),
+                        "agent.py": (REINFORCE_METHOD, "TFS102")})
     expect_verdict(out["l1.py"][0], "confirmed", present=("tf.reduce_mean(keep_dims=)",),
                    absent=("unexpected keyword argument",))
     expect_verdict(out["pixels.py"][0], "confirmed", present=("for the unpacked `b`",),
                    absent=("not enough values to unpack",))
+    expect_verdict(out["agent.py"][0], "confirmed", present=("scales with the batch size",),
+                   absent=("defined inside the method",))

@@ -1072,14 +1072,7 @@ def _local_input(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None
         return None
     innermost = max(scopes, key=lambda s: s.lineno)
     value = single_assignments(innermost, {name}).get(name)
-    if not isinstance(value, ast.Call) or call_name(value) != "Input":
-        return None
-    shape = next((k.value for k in value.keywords if k.arg == "shape"), value.args[0] if value.args else None)
-    if not isinstance(shape, ast.Tuple) or not shape.elts:
-        return None
-    dims: list[ast.expr] = [e if isinstance(e, ast.Constant) and isinstance(e.value, int) else ast.Constant(None)
-                            for e in shape.elts]
-    return ast.Call(ast.Name(BATCH_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()), ast.Tuple(dims, ast.Load())], [])
+    return _input_batch(value) if value is not None else None
 
 
 def _local_literal(tree: ast.Module, site: ast.Call, name: str) -> ast.expr | None:
@@ -1136,8 +1129,14 @@ def _locate_method(module: _Module, loss: LossRef, parts: list[str],
             called = _unbound_call(loss.factory_call)
             call = _factory_call(module, replace(loss, factory_call=called), factory.name, factory)
             return [_returning(factory, parts[-1])], call, "function"
+        closure = _input_closure(root, parts)
+        if closure is not None:
+            # ``def custom_loss`` inside ``Agent.build_policy_network`` that reads the method's
+            # ``advantages = Input(shape=[1])``: built per call with a batch of that shape
+            return closure
         # ``def custom_loss`` inside the method ``Agent.build_policy_network``, handed to
-        # compile there: only running that method (with the agent's whole set-up) builds it
+        # compile there, reading more of it: only running that method (with the agent's whole
+        # set-up) builds it
         raise ExtractionError(f"`{parts[-1]}` is defined inside the method `{'.'.join(parts[:-1])}`, "
                               "which builds it only when it runs (with its object's set-up)")
     cls = next((n for n in ast.walk(root) if isinstance(n, ast.ClassDef) and n.name == cls_name), root)
@@ -1177,6 +1176,61 @@ def _selfless_method(cls: ast.ClassDef, parts: list[str]) -> ast.expr | None:
     partial = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("functools")], []),
                             "partial", ast.Load())
     return ast.Call(partial, [function, ast.Constant(None)], [])
+
+
+def _input_closure(cls: ast.ClassDef, parts: list[str]) -> tuple[list[ast.stmt], ast.expr, str] | None:
+    """The function ``Class.method.name`` when the only names of the method it reads are the
+    method's model inputs (``advantages = Input(shape=[1])``, a REINFORCE loss) and literals:
+    a factory of those inputs, called per probe call with batches of their shapes made from the
+    probe's labels (as a factory closing over a model input is)."""
+    if len(parts) != 3:
+        return None
+    method = _method(cls, parts[1])
+    inner = next((s for s in _walk_blocks(method.body) if isinstance(s, ast.FunctionDef) and s.name == parts[2]),
+                 None) if method is not None else None
+    if method is None or inner is None or inner.decorator_list:
+        return None
+    args = method.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    stored = {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    needed = free_names(inner) & (params | stored)
+    if not needed or needed & params or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
+        return None
+    values = single_assignments(method, needed)
+    inputs: list[ast.keyword] = []
+    literals: list[ast.stmt] = []
+    for name in sorted(needed):
+        value = values.get(name)
+        batch = _input_batch(value) if value is not None else None
+        if batch is not None:
+            inputs.append(ast.keyword(name, batch))
+        elif value is not None and _literal(value):
+            literals.append(ast.Assign([ast.Name(name, ast.Store())], copy.deepcopy(value), lineno=0))
+        else:
+            return None
+    if not inputs:
+        return None
+    factory = f"__tfs_closure_{inner.name}"
+    built = ast.FunctionDef(factory, _lambda_args(*(k.arg or "" for k in inputs)),
+                            [*literals, copy.deepcopy(inner), ast.Return(ast.Name(inner.name, ast.Load()))], [],
+                            lineno=inner.lineno)
+    call = ast.Call(ast.Call(ast.Name(factory, ast.Load()), [], inputs),
+                    [ast.Name(LABELS_LIKE, ast.Load()), ast.Name("__tfs_p", ast.Load())], [])
+    return [ast.fix_missing_locations(built)], ast.Lambda(_lambda_args(LABELS_LIKE, "__tfs_p"), call), "function"
+
+
+def _input_batch(value: ast.expr) -> ast.expr | None:
+    """For ``Input(shape=(1,))`` (or ``shape=[1]``): a batch of that shape made from the probe's
+    labels (entries that are not literal numbers take the labels' width); None otherwise."""
+    if not isinstance(value, ast.Call) or call_name(value) != "Input":
+        return None
+    shape = next((k.value for k in value.keywords if k.arg == "shape"), value.args[0] if value.args else None)
+    if not isinstance(shape, (ast.Tuple, ast.List)) or not shape.elts:
+        return None
+    dims: list[ast.expr] = [e if isinstance(e, ast.Constant) and isinstance(e.value, int) else ast.Constant(None)
+                            for e in shape.elts]
+    return ast.Call(ast.Name(BATCH_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load()), ast.Tuple(dims, ast.Load())], [])
 
 
 def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef | ast.ClassDef | None:
