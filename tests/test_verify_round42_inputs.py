@@ -9,14 +9,20 @@
 - a loss defined inside the method that builds the model and reading the method's
   ``advantages = Input(shape=[1])`` (the widely copied Keras REINFORCE agent) is built per call
   with a ``(B, 1)`` batch for it, where it was "defined inside the method ..., which builds it
-  only when it runs".
+  only when it runs";
+- a ``Loss`` subclass that passes its reduction first (``super().__init__(reduction, name)``,
+  tf_keras's order; Keras 3 takes the name first and rejects the name as a reduction) runs
+  under tf_keras;
+- a file that reads ``tf`` without importing it next to a star import of a project module the
+  verifier does not have (``from layers.feed_forward import *``) gets ``import tensorflow as
+  tf`` where that import failed, and the evidence says so.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import expect_verdict, source_of, verify_cases
+from tests.conftest import expect_verdict, forced_finding, source_of, verify_cases
 from tfshape_lint.verify import tensorflow_available
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -74,14 +80,55 @@ REINFORCE_METHOD = source_of('''
     ''')
 
 
+POSITIONAL_REDUCTION = source_of('''
+    import tensorflow as tf
+    from tensorflow.keras import losses
+
+
+    class SummedL1(losses.Loss):
+        def __init__(self, reduction=losses.Reduction.NONE, name="summed_l1"):
+            super().__init__(reduction, name)
+
+        def call(self, y_true, y_pred):
+            return tf.reduce_sum(tf.abs(y_true - y_pred))
+    ''')
+
+
+STAR_IMPORTED_TF = source_of('''
+    from project_layers_not_at_hand import *
+
+
+    def l1_loss(y_true, y_pred):
+        return tf.reduce_sum(tf.abs(y_true - y_pred))
+
+
+    model.compile(optimizer="adam", loss=l1_loss)
+    ''')
+
+
 @needs_tf
 @pytest.mark.tf
 def test_tf1_keywords_unpacked_batch_sizes_and_method_closures() -> None:
     out = verify_cases({"l1.py": (TF1_KEYWORD, "TFS102"), "pixels.py": (UNPACKED_BATCH, "TFS110"),
-                        "agent.py": (REINFORCE_METHOD, "TFS102")})
+                        "agent.py": (REINFORCE_METHOD, "TFS102"), "summed.py": (POSITIONAL_REDUCTION, "TFS102")})
     expect_verdict(out["l1.py"][0], "confirmed", present=("tf.reduce_mean(keep_dims=)",),
                    absent=("unexpected keyword argument",))
     expect_verdict(out["pixels.py"][0], "confirmed", present=("for the unpacked `b`",),
                    absent=("not enough values to unpack",))
     expect_verdict(out["agent.py"][0], "confirmed", present=("scales with the batch size",),
                    absent=("defined inside the method",))
+    expect_verdict(out["summed.py"][0], "confirmed", present=("passes its reduction first",),
+                   absent=("Invalid value for argument",))
+
+
+@needs_tf
+@pytest.mark.tf
+def test_names_of_a_failed_star_import() -> None:
+    from tfshape_lint.verify import verify_findings
+
+    # the linter does not read ``tf`` bound by a star import: the finding is forced where the rule
+    # would report a batch sum
+    finding = forced_finding("TFS102", STAR_IMPORTED_TF, "tf.reduce_sum(tf.abs(y_true - y_pred))")
+    verdict = verify_findings([finding], {"example.py": STAR_IMPORTED_TF}, timeout=60, device="cpu",
+                              use_cache=False)[0].verification
+    expect_verdict(verdict, "confirmed", present=("`import tensorflow as tf`",), absent=("defined nowhere",))

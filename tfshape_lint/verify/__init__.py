@@ -80,6 +80,7 @@ from tfshape_lint.verify.realfiles import (
     keras3_modules,
     keras22_names,
     legacy_reduction,
+    positional_reduction,
     min_batch,
     packed_inputs,
     package_of,
@@ -563,6 +564,9 @@ def _file_flavour(source: str) -> tuple[str, str]:
     moved = keras2_modules(tree)
     if moved:
         return "keras2", f"run under tf_keras (Keras 2 code: it imports {moved[0]}, which Keras 3 does not have)"
+    if positional_reduction(tree):
+        return "keras2", ("run under tf_keras (the Loss passes its reduction first, tf_keras's order, which Keras 3 "
+                          "reads as the name)")
     if legacy_reduction(tree):
         return "keras2", "run under tf_keras (the Loss passes a legacy reduction that Keras 3 rejects)"
     removed = tf_keras_removed_losses(tree)

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Sequence
 
 from tfshape_lint.analysis.imports import ast_callee_name, ast_dotted, single_assignments, target_names
 from tfshape_lint.finding import LossRef
-from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_backend
+from tfshape_lint.verify.realfiles import MIDDLE, implicit_aliases, star_aliases, star_backend
 from tfshape_lint.verify.variants import HELPERS, Context, call_name, neutralise
 
 _BUILTINS = frozenset(dir(builtins))
@@ -43,6 +43,12 @@ SAFE_BUILTIN_CALLS = frozenset({
     "sum", "min", "max", "abs", "round", "sorted", "zip", "enumerate", "map", "filter", "pow",
     "reversed", "any", "all", "isinstance", "complex", "divmod", "slice", "object", "type",
     "property", "staticmethod", "classmethod",
+})
+#: path arithmetic (no file is read or written), which module-level settings use to name a log
+#: folder next to the file (``_ROOT = os.path.abspath(os.path.dirname(__file__))``)
+SAFE_PATH_CALLS = frozenset({
+    "os.path.join", "os.path.abspath", "os.path.dirname", "os.path.basename", "os.path.splitext",
+    "os.path.normpath", "os.path.split",
 })
 TAP_NAME = "__tfs_tap__"
 #: marks that the flagged expression ran (the worker binds it to ``Subject.reach``)
@@ -1608,7 +1614,7 @@ def _unsafe_call(module: _Module, call: ast.Call) -> str | None:
         return None
     if kind == "import":
         package = _imported_package(bindings[-1].stmt, head)
-        if package in SAFE_PACKAGES and not _bad_name(dotted):
+        if package in SAFE_PACKAGES and not _bad_name(dotted) or package == "os" and dotted in SAFE_PATH_CALLS:
             return None
         return f"calls `{dotted}`, which is not run"
     return None if not _bad_name(dotted) else f"calls `{dotted}`, which is not run"
@@ -1637,6 +1643,7 @@ def _imported_package(stmt: ast.stmt, local: str) -> str:
 #: what a user's ``@tf.function`` becomes in a probe program
 AUTOGRAPH_ONLY = "__tfs_autograph__"
 PRELUDE = HELPERS + f"""__tfs_import_errors__ = []
+__tfs_star_aliases__ = []
 def {AUTOGRAPH_ONLY}(fn):
     import tensorflow as __tf
     try:
@@ -1786,6 +1793,12 @@ def _emit(module: _Module, included: list[ast.stmt], expr: ast.expr | None, body
     for text in implicit_aliases(module.tree).values():
         out.append(f"try:\n    {text}\nexcept Exception as __tfs_exc:\n"
                    f"    __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
+    for name, text in star_aliases(module.tree).items():
+        # ``tf`` read unimported next to ``from helpers import *``: bound only when the star
+        # import did not give it (it failed: a project module not at hand)
+        out.append(f"if {name!r} not in globals():\n    try:\n        {text}\n"
+                   f"        __tfs_star_aliases__.append({text!r})\n    except Exception as __tfs_exc:\n"
+                   f"        __tfs_import_errors__.append(({text!r}, repr(__tfs_exc)))")
     for stmt in sorted(included, key=lambda s: (s.lineno, s.col_offset)):
         out.append(ast.unparse(_without_tf_function(stmt)))
     if expr is not None:

@@ -210,6 +210,19 @@ def implicit_aliases(tree: ast.Module) -> dict[str, str]:
     return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in uses.read and name not in uses.bound}
 
 
+def star_aliases(tree: ast.Module) -> dict[str, str]:
+    """As :func:`implicit_aliases`, for a file with a star import (``from layers.feed_forward
+    import *``): the names it reads and binds nowhere, which the star import probably gave. The
+    probe binds them only where that import failed (a project module not at hand); ``K`` of a
+    Keras 2 star import is left to :func:`star_backend`."""
+    uses = name_uses(ast.walk(tree))
+    if not uses.star:
+        return {}
+    backend = star_backend(tree)
+    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items()
+            if name in uses.read and name not in uses.bound and not (name == "K" and backend)}
+
+
 def star_backend(tree: ast.Module) -> bool:
     """``from keras.layers import *`` (or ``keras.models``) with ``K`` used but never bound:
     Keras 2.2's layer modules did ``from .. import backend as K``, so the star import gave ``K``."""
@@ -245,6 +258,22 @@ def legacy_reduction(tree: ast.Module) -> bool:
                 and node.value.value in _LEGACY_REDUCTIONS:
             return True
         if isinstance(node, ast.Name) and node.id == "losses_utils":
+            return True
+    return positional_reduction(tree)
+
+
+def positional_reduction(tree: ast.Module) -> bool:
+    """``super().__init__(reduction, name)``: tf_keras's Loss takes the reduction first, Keras 3's
+    takes the name first and then rejects the name as a reduction (``Invalid value for argument
+    `reduction```)."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__"
+                and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name)
+                and node.func.value.func.id == "super" and node.args):
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.Name) and first.id == "reduction" or \
+                isinstance(first, ast.Attribute) and _last(first.value) in ("Reduction", "ReductionV2"):
             return True
     return False
 

@@ -311,6 +311,10 @@ def _run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tu
                         f"file never passes; the probe gave per-sample weights (B,): {evidence}")
         if getattr(h.subject, "unpacked", False):
             evidence += " [the loss returns a tuple; its first element was taken as the loss, as a custom loop unpacks it]"
+        aliased = namespace.get("__tfs_star_aliases__") or []
+        if aliased:
+            evidence += (f" [the file reads names its failed star import would give; the probe ran "
+                         f"{', '.join(f'`{text}`' for text in aliased)}]")
         used = sorted(set(namespace.get("__tfs_tf1_used__") or []))
         if used:
             evidence += f" [TF 1 names run through tf.compat.v1: {', '.join('tf.' + n for n in used[:3])}]"
