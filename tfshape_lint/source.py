@@ -143,6 +143,12 @@ class LineTable:
         return line + 1, offset - self.starts[line]
 
 
+def compact_code(node: cst.CSTNode) -> str:
+    """The node's code without any whitespace: two spellings of one expression (``w`` and
+    ``w ``, ``f(a, b)`` and ``f(a,b)``) compare equal."""
+    return "".join(code_of(node).split())
+
+
 def callee_name(call: cst.Call) -> str:
     """The last name of what ``call`` calls (``reduce_min`` of ``tf.math.reduce_min(x)``), "" for
     anything but a name or an attribute."""

@@ -20,7 +20,7 @@ from typing import Sequence
 import libcst as cst
 
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import callee_name, code_of, parent_map
+from tfshape_lint.source import callee_name, compact_code, parent_map
 
 #: comparison operators -> True when "operand OP 0" excludes 0, False when it means == 0
 _NONZERO_WHEN_TRUE = {cst.NotEqual: True, cst.GreaterThan: True, cst.Equal: False, cst.LessThanEqual: False}
@@ -142,4 +142,4 @@ def _text(node: cst.BaseExpression) -> str | None:
     node = _bare(node)
     if not isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
         return None
-    return "".join(code_of(node).split())
+    return compact_code(node)

@@ -32,7 +32,7 @@ from tfshape_lint.analysis.values import (
     elementwise,
     join,
 )
-from tfshape_lint.source import callee_name, code_of, descendants
+from tfshape_lint.source import callee_name, code_of, compact_code, descendants
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 _N = TypeVar("_N", bound=cst.CSTNode)
@@ -1235,7 +1235,7 @@ def _divided_by_own_total(node: cst.BinaryOperation) -> bool:
             break
     if not isinstance(total, cst.Call) or callee_name(total) not in ("sum", "reduce_sum") or len(total.args) != 1:
         return False
-    return "".join(code_of(total.args[0].value).split()) == "".join(code_of(node.left).split())
+    return compact_code(total.args[0].value) == compact_code(node.left)
 
 
 def _reduction_kind(op: str) -> tuple[Tag, ...]:
@@ -1948,8 +1948,8 @@ def _mark_cut_term(result: Value, left: Value, right: Value, node: cst.CSTNode) 
     operands = _operand_nodes(node)
     if len(operands) < 2:
         return result
-    term, other = (operands[0], operands[1]) if left.grad == Grad.CUT else (operands[1], operands[0])
-    if (left if left.grad == Grad.CUT else right).marked(Mark.WEIGHT):
+    term, other, cut = (operands[0], operands[1], left) if left.grad == Grad.CUT else (operands[1], operands[0], right)
+    if cut.marked(Mark.WEIGHT):
         return result  # a CRF's transition score: it trains the layer's weight, not y_pred
     if _epsilon_fill(term):
         return result  # ``d + mask * 1e-16``: an epsilon on the exact zeros, a guard and no loss term

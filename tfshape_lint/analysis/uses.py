@@ -19,7 +19,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import code_of, descendants, parent_map, reads_of_binding, target_names
+from tfshape_lint.source import compact_code, descendants, parent_map, reads_of_binding, target_names
 
 #: ops whose result carries their first argument's values unchanged (rearranged or picked)
 _PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
@@ -81,7 +81,7 @@ def zeroed_with_operand(scope: Scope, node: cst.BaseExpression, operand: cst.Bas
     canon = imports.canonical(dotted) if dotted is not None else None
     spec = lookup(canon)
     return spec is not None and spec.op == "multiply_no_nan" and \
-        "".join(code_of(call.args[1].value).split()) == "".join(code_of(operand).split())
+        compact_code(call.args[1].value) == compact_code(operand)
 
 
 class _Walk:

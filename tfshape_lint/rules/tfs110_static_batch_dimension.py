@@ -16,8 +16,7 @@ from tfshape_lint.analysis.tracing import static_batch_at_every_call
 from tfshape_lint.analysis.values import DType, Mark, Tag, Value
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._numpy import tensor_code
-from tfshape_lint.source import code_of as _code
-from tfshape_lint.source import descendants
+from tfshape_lint.source import code_of as _code, descendants
 
 ImportSpec = tuple[str, str | None, str | None]
 

@@ -1189,18 +1189,12 @@ def _input_closure(cls: ast.ClassDef, parts: list[str]) -> tuple[list[ast.stmt],
     method's model inputs (``advantages = Input(shape=[1])``, a REINFORCE loss) and literals:
     a factory of those inputs, called per probe call with batches of their shapes made from the
     probe's labels (as a factory closing over a model input is)."""
-    if len(parts) != 3:
+    found = _nested_def(cls, parts) if len(parts) == 3 else None
+    if found is None:
         return None
-    method = _method(cls, parts[1])
-    inner = next((s for s in _walk_blocks(method.body) if isinstance(s, ast.FunctionDef) and s.name == parts[2]),
-                 None) if method is not None else None
-    if method is None or inner is None or inner.decorator_list:
-        return None
-    args = method.args
-    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    stored = {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    needed = free_names(inner) & (params | stored)
+    method, inner = found
+    params, local = _method_bindings(method, inner)
+    needed = free_names(inner) & (params | local)
     if not needed or needed & params or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
         return None
     values = single_assignments(method, needed)
@@ -1244,8 +1238,21 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     the loss) when it reads no name the method binds (its parameters, ``self`` included, and its
     locals): it then means the same at module level. The class may sit under an ``if`` of the
     method (``if self.config.ADVERSARIAL: class AdversarialLoss(Layer): ...``)."""
-    if len(parts) not in (3, 4):
+    found = _nested_def(cls, parts) if len(parts) in (3, 4) else None
+    if found is None:
         return None
+    method, inner = found
+    params, local = _method_bindings(method, inner)
+    method_names = params | local | {s.name for s in _walk_blocks(method.body)
+                                     if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
+    if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
+        return None
+    return copy.deepcopy(inner)
+
+
+def _nested_def(cls: ast.ClassDef, parts: list[str]) -> tuple[ast.FunctionDef, ast.FunctionDef | ast.ClassDef] | None:
+    """(the method ``parts[1]`` of ``cls``, the undecorated function ``parts[2]`` it defines, or
+    the class of that name when ``parts`` goes one level deeper to its ``call``)."""
     kind = ast.FunctionDef if len(parts) == 3 else ast.ClassDef
     method = _method(cls, parts[1])
     if method is None:
@@ -1253,16 +1260,16 @@ def _self_contained_def(cls: ast.ClassDef, parts: list[str]) -> ast.FunctionDef 
     inner = next((s for s in _walk_blocks(method.body) if isinstance(s, kind) and s.name == parts[2]), None)
     if inner is None or inner.decorator_list:
         return None
+    return method, inner
+
+
+def _method_bindings(method: ast.FunctionDef, inner: ast.AST) -> tuple[set[str], set[str]]:
+    """(the method's parameters, ``self`` included; the names it assigns outside ``inner``)."""
     args = method.args
-    method_names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    method_names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    method_names |= {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name)
-                     and isinstance(n.ctx, ast.Store)}
-    method_names |= {s.name for s in _walk_blocks(method.body)
-                     if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s is not inner}
-    if free_names(inner) & method_names or any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(inner)):
-        return None
-    return copy.deepcopy(inner)
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    local = {n.id for n in _walk_outside(method.body, inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return params, local
 
 
 def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from tfshape_lint.analysis.imports import name_uses
+from tfshape_lint.analysis.imports import NameUses, name_uses
 from tfshape_lint.analysis.losses import positional_params
 from tfshape_lint.rules._api_tables import keras_table
 from tfshape_lint.verify._child.sandbox import KERAS2_MODULES
@@ -207,7 +207,7 @@ def implicit_aliases(tree: ast.Module) -> dict[str, str]:
     uses = name_uses(ast.walk(tree))
     if uses.star:
         return {}  # a star import may bind any of them
-    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in uses.read and name not in uses.bound}
+    return _unbound_aliases(uses)
 
 
 def star_aliases(tree: ast.Module) -> dict[str, str]:
@@ -218,9 +218,15 @@ def star_aliases(tree: ast.Module) -> dict[str, str]:
     uses = name_uses(ast.walk(tree))
     if not uses.star:
         return {}
-    backend = star_backend(tree)
-    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items()
-            if name in uses.read and name not in uses.bound and not (name == "K" and backend)}
+    found = _unbound_aliases(uses)
+    if "K" in found and star_backend(tree):
+        del found["K"]
+    return found
+
+
+def _unbound_aliases(uses: NameUses) -> dict[str, str]:
+    """The conventional aliases the file reads and binds nowhere, with the import for each."""
+    return {name: stmt for name, stmt in CONVENTIONAL_ALIASES.items() if name in uses.read and name not in uses.bound}
 
 
 def star_backend(tree: ast.Module) -> bool:
@@ -259,7 +265,7 @@ def legacy_reduction(tree: ast.Module) -> bool:
             return True
         if isinstance(node, ast.Name) and node.id == "losses_utils":
             return True
-    return positional_reduction(tree)
+    return False
 
 
 def positional_reduction(tree: ast.Module) -> bool:

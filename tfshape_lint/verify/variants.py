@@ -498,6 +498,11 @@ def _dynamic_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
     return _helper("__tfs_batch_dim__", base), f"`tf.shape({_short(base)})[0]` (the rule's fix)"
 
 
+#: arithmetic after which a batch size is best a float (``n / 2``, ``n * scale``); after the
+#: rest (``n // 2``, ``n % 2``, ``n - half``) it may index or slice, so an integer
+_FLOAT_ARITHMETIC = (ast.Div, ast.Mult, ast.Pow)
+
+
 def _unpacked_batch(node: ast.AST, chain: list[ast.AST]) -> tuple[str, ast.AST, ast.AST] | None:
     """``b, h, w = y.shape`` flagged at ``b``: the unpacked value with the dynamic batch size
     first (``(tf.shape(y)[0], *y.shape[1:])``), as a float where the name only meets float
@@ -514,8 +519,7 @@ def _unpacked_batch(node: ast.AST, chain: list[ast.AST]) -> tuple[str, ast.AST, 
     parents = {id(child): parent for parent in ast.walk(fn) for child in ast.iter_child_nodes(parent)}
     uses = [parents.get(id(n)) for n in ast.walk(fn)
             if isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, ast.Load)]
-    floaty = bool(uses) and all(isinstance(u, ast.BinOp) and isinstance(u.op, (ast.Div, ast.Mult, ast.Pow))
-                                for u in uses)
+    floaty = bool(uses) and all(isinstance(u, ast.BinOp) and isinstance(u.op, _FLOAT_ARITHMETIC) for u in uses)
     rest = ast.Starred(ast.Subscript(copy.deepcopy(assign.value), ast.Slice(ast.Constant(1), None), ast.Load()),
                        ast.Load())
     old = assign.value
@@ -825,7 +829,7 @@ def neutralise(site_node: ast.AST, parents: list[ast.AST], ctx: Context) -> tupl
         assert base is not None
         # a float batch size where float arithmetic follows (n / 2, n * scale); an integer where
         # the result may index or slice (n // 2, n % 2, n - half)
-        floaty = isinstance(chain[-1].op, (ast.Div, ast.Mult, ast.Pow))
+        floaty = isinstance(chain[-1].op, _FLOAT_ARITHMETIC)
         dynamic = ast.copy_location(_helper("__tfs_batch_dim_float__" if floaty else "__tfs_batch_dim__", base), node)
         text = f"`tf.shape({_short(base)})[0]` (the rule's fix)"
         return (text, node, dynamic) if _replace(chain[-1], node, dynamic) else None
