@@ -295,9 +295,25 @@ def _unread_defaults(tree: ast.Module) -> set[int]:
         pairs = list(zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults))
         pairs += [(a, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None]
         for arg, default in pairs:
-            if arg.arg not in read:
+            if arg.arg not in read or _stored_then_reset(fn, arg.arg):
                 found.update(id(n) for n in ast.walk(default))
     return found
+
+
+def _stored_then_reset(fn: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> bool:
+    """``self.reduction = reduction`` and then ``super().__init__(**kwargs)`` with no reduction:
+    the base ``Loss`` constructor sets ``self.reduction`` again, so the default reaches no Loss
+    (TFS501 reads it the same way)."""
+    if fn.name != "__init__":
+        return False
+    reads = [n for stmt in fn.body for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == param]
+    stored = [i for i, stmt in enumerate(fn.body) if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+              and isinstance(stmt.value, ast.Name) and stmt.value.id == param and _dotted(stmt.targets[0]) == "self.reduction"]
+    resets = [i for i, stmt in enumerate(fn.body) if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+              and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "__init__"
+              and not any(k.arg == "reduction" for k in stmt.value.keywords)
+              and not any(isinstance(n, ast.Name) and n.id == param for n in ast.walk(stmt))]
+    return bool(stored) and len(reads) == len(stored) and bool(resets) and max(stored) < min(resets)
 
 
 def _last(node: ast.expr) -> str:

@@ -695,6 +695,9 @@ class _NumpyToTf(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "numpy" and not node.args:
             return func.value
+        if isinstance(func, ast.Attribute) and func.attr in ("get_value", "eval") and len(node.args) == 1 \
+                and _names_backend(func.value):
+            return node.args[0]  # ``K.get_value(t)``: the tensor itself
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy"):
             if func.attr in ("asarray", "array"):
                 return node.args[0] if node.args else node
@@ -717,6 +720,12 @@ class _NumpyToTf(ast.NodeTransformer):
             if isinstance(inputs, (ast.List, ast.Tuple)):
                 return ast.Call(fn, list(inputs.elts), [])
         return node
+
+
+def _names_backend(node: ast.expr) -> bool:
+    """``K``, ``backend`` or ``<...>.backend``: the Keras backend module, as files spell it."""
+    return (isinstance(node, ast.Name) and node.id in ("K", "backend", "keras_backend")) or \
+        (isinstance(node, ast.Attribute) and node.attr == "backend")
 
 
 def _unwrap_bool(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
