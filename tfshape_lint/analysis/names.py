@@ -43,3 +43,6 @@ def mentions(name: str, vocabulary: Iterable[str]) -> bool:
 COUNT_WORDS = ("batch", "size", "count", "num", "total", "norm", "denom", "n_", "length", "avg_factor")
 #: a parameter or attribute named with one of these words is a small positive constant
 EPSILON_WORDS = ("eps", "smooth", "tiny", "delta_min")
+#: a value named with one of these words, taken from a loss's own labels or predictions, is the
+#: per-sample weight the loss applies itself (``preds, wts = y_pred[0], y_pred[1]``)
+WEIGHT_WORDS = ("weight", "w_", "wt_", "wts_", "sw_")

@@ -238,6 +238,13 @@ _LOSS_FUNCTIONS = (
 )
 for _name in _LOSS_FUNCTIONS:
     _add(Kind.LOSS_FN, _name, f"keras.losses.{_name}", f"keras.metrics.{_name}")
+#: TensorFlow 1's ``tf.losses`` functions of these names reduced to a scalar (``SUM_BY_NONZERO_
+#: WEIGHTS``); every other Keras loss function name under ``tf.losses`` is TensorFlow 2's alias of
+#: ``tf.keras.losses`` (``tf.losses.categorical_crossentropy`` is per sample)
+_TF1_LOSSES = frozenset({"mean_squared_error", "log_loss", "hinge_loss", "huber_loss", "cosine_distance"})
+for _name in _LOSS_FUNCTIONS:
+    if _name not in _TF1_LOSSES and _name not in ("dice", "tversky", "ctc", "circle"):
+        _add(Kind.LOSS_FN, _name, f"tf.losses.{_name}")
 for _name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
     _add(Kind.LOSS_FN, _name, f"K.{_name}", f"ops.{_name}")
 # the backend and keras.ops binary cross-entropy are element-wise (no mean over the last axis)

@@ -16,7 +16,7 @@ import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted, dead_ordering_branch
 from tfshape_lint.analysis.losses import MAPPING, Context, LossSpec, Role
-from tfshape_lint.analysis.names import COUNT_WORDS, mentions
+from tfshape_lint.analysis.names import COUNT_WORDS, WEIGHT_WORDS, mentions
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, REDUCED_KEYWORDS, Kind, OpSpec, lookup
 from tfshape_lint.analysis.values import (
     PYTHON,
@@ -1414,9 +1414,10 @@ def _static_starts_with_batch(x: Value) -> bool:
 
 
 def _len(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
-    """``len(y_true)`` is the static batch size: None when fit traces the loss."""
+    """``len(y_true)`` is the static batch size: None when fit traces the loss. Of a list of
+    batches (several outputs a caller passes), it counts the outputs."""
     x = _first(args)
-    if x.tensor and x.batch:
+    if x.tensor and x.batch and not x.has(Tag.BATCHES):
         return Value(tensor=False, dtype=DType.PY, rank=0, tags=frozenset({Tag.STATIC_BATCH, Tag.COUNT}),
                      origin=x.origin).with_mark(Mark.STATIC_BATCH, node)
     return PYTHON.evolve(tags=frozenset({Tag.COUNT, Tag.NUMBER}))
@@ -2331,13 +2332,50 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
             inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
         predictions = spec.predictions
         if spec.context in (Context.DIRECT, Context.UNKNOWN) and predictions in inputs and labels is not None \
-                and _stacked_prediction(node, labels, predictions):
+                and (_stacked_prediction(node, labels, predictions) or _unpacked_labels(node, labels)):
             # its caller passes several predictions shaped like the labels: ``y_pred[1]`` is one
+            inputs = {**inputs, predictions: inputs[predictions].with_tags(Tag.BATCHES)}
+        elif predictions in inputs and _weights_in_prediction(node, predictions):
+            # ``preds, wts = y_pred[0], y_pred[1]``: the caller packs the outputs with their weights
             inputs = {**inputs, predictions: inputs[predictions].with_tags(Tag.BATCHES)}
     Evaluator(module, scope).run(inputs, closure)
     if spec.context is Context.ADD_LOSS:
         scope.returns = list(scope.added)  # the terms are the loss; what the layer returns is not
     return scope
+
+
+def _weights_in_prediction(node: FunctionNode, predictions: str) -> bool:
+    """``preds, wts = y_pred[0], y_pred[1]``: one item of the prediction is bound to a name of
+    :data:`~tfshape_lint.analysis.names.WEIGHT_WORDS` next to another: the caller packs outputs
+    and per-sample weights into a list (a forecasting library's losses, whole-repository set 45),
+    so ``y_pred[0]`` is not a sample. Whatever calls the loss, one sample's weights next to that
+    sample's predictions is nothing a loss means."""
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    for assign in descendants(node, cst.Assign):
+        target, value = assign.targets[0].target, assign.value
+        if len(assign.targets) != 1 or not isinstance(target, cst.Tuple) or not isinstance(value, cst.Tuple) \
+                or len(target.elements) != len(value.elements) or len(value.elements) < 2:
+            continue
+        items = [el.value for el in value.elements]
+        if not all(isinstance(v, cst.Subscript) and isinstance(v.value, cst.Name) and v.value.value == predictions
+                   and axis0_index(v) is not None for v in items):
+            continue
+        if any(isinstance(el.value, cst.Name) and mentions(el.value.value, WEIGHT_WORDS) for el in target.elements):
+            return True
+    return False
+
+
+def _unpacked_labels(node: FunctionNode, labels: str) -> bool:
+    """``flow_gt, valid = y_true``: the caller passes the labels as a Python pair, so it is no
+    Keras ``fit`` (whose labels are one tensor, which graph mode cannot unpack); such a caller
+    passes the predictions as a structure too (RAFT's list of per-iteration flows, held-out round
+    43), and ``len(y_pred)`` counts its items, not samples."""
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return any(isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(assign.value, cst.Name)
+               and assign.value.value == labels
+               for assign in descendants(node, cst.Assign) for target in assign.targets)
 
 
 def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bool:

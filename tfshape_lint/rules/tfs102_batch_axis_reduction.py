@@ -791,6 +791,16 @@ class BatchAxisReduction(Rule):
                       "        return tf.nn.softmax_cross_entropy_with_logits(y_true, logits)\n",
                 line=8, note="a (batch, batch) score matrix with its diagonal masked by an identity matrix: "
                              "the cross-entropy keeps one value per sample, which the sum adds up"),
+        Example("import tensorflow as tf\n\n\n"
+                "def roi_loss(y_true, y_pred):\n"
+                "    cls_loss = tf.losses.categorical_crossentropy(y_true, y_pred)\n"
+                "    return tf.reduce_sum(cls_loss)\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "def roi_loss(y_true, y_pred):\n"
+                      "    cls_loss = tf.losses.categorical_crossentropy(y_true, y_pred)\n"
+                      "    return cls_loss\n",
+                line=6, note="TensorFlow 2's tf.losses.categorical_crossentropy is Keras's: one value per "
+                             "sample, which the sum adds up over the batch"),
     )
 
     add_loss_terms = True

@@ -8,6 +8,7 @@ import re
 import libcst as cst
 
 from tfshape_lint.analysis.losses import Context, skips_base_init
+from tfshape_lint.analysis.names import WEIGHT_WORDS, mentions
 from tfshape_lint.analysis.ops import NO_AXIS_REDUCTIONS, REDUCED_KEYWORDS, Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Mark, Tag
@@ -33,7 +34,12 @@ class ScalarLossDropsSampleWeight(Rule):
     Loss's `call`. One finding per return, however many batch reductions it combines. Not for
     metrics (a `Loss` subclass whose instances the file or its project hands to Keras only in
     `metrics=` is one), custom-loop code, or a loss whose docstring documents it as a whole-batch
-    statistic or says how to weight samples instead (a design, not an oversight). Nor for a
+    statistic or says how to weight samples instead (a design, not an oversight), or one that
+    weights its samples itself with weights it takes from its own inputs (`preds, wts = y_pred[0],
+    y_pred[1]` or a weight map in `y_true[..., 1:]`, then `reduce_mean(wts * losses)`, also under
+    an elementwise function such as `sqrt`; the weight named with a word starting with `weight`,
+    or the word `w`, `wt`, `wts` or `sw`): its caller hands it the weights that way (whole-repository
+    set 45: 58 such findings in a forecasting library, all judged false). Nor for a
     `Loss` subclass in a repository (a folder with `.git`, a licence, `requirements.txt` or
     `.github`) that is no installable package (no `setup.py`, `setup.cfg` or `pyproject.toml`)
     and in which no module or notebook mentions `sample_weight`, `class_weight` or a Keras mask
@@ -158,6 +164,15 @@ class ScalarLossDropsSampleWeight(Rule):
                 "model.compile(optimizer=\"adam\", loss=\"binary_crossentropy\", metrics=[MaxBinaryCrossentropy()])\n"
                 "model.fit(x, y, sample_weight=w)\n",
                 note="a Loss subclass that is only ever handed to Keras as a metric: a batch statistic by design"),
+        Example("import tensorflow as tf\n\n\n"
+                "class WeightMapCrossentropy(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        labels, weights = y_true[..., :1], y_true[..., 1:]\n"
+                "        ce = tf.keras.backend.binary_crossentropy(labels, y_pred)\n"
+                "        return tf.reduce_mean(weights * ce)\n\n\n"
+                "model.fit(x, y, sample_weight=w)\n",
+                note="a U-Net weight map packed into the labels: the loss weights its pixels itself, "
+                     "with weights it takes from its own inputs, by design"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return tf.nn.compute_average_loss(per_example)\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
@@ -351,7 +366,7 @@ class ScalarLossDropsSampleWeight(Rule):
             if value.rank != 0 or not value.tensor:
                 continue
             reductions = [r for r in loss.in_evaluation_order(value.marked(Mark.FULL_REDUCTION))
-                          if isinstance(r, cst.Call) and self._batch_input(loss, r)]
+                          if isinstance(r, cst.Call) and self._batch_input(loss, r) and not self._self_weighted(loss, r)]
             if reductions:
                 # one claim per return: a ratio of two batch sums is one whole-batch statistic
                 self._report(loss, reductions[0], weights, alone=len(reductions) == 1)
@@ -367,6 +382,50 @@ class ScalarLossDropsSampleWeight(Rule):
         arg = call_arg(call, 0, *REDUCED_KEYWORDS)
         value = loss.find(arg) if arg is not None else None
         return value is None or bool(value.origin)
+
+    def _self_weighted(self, loss: Scope, call: cst.Call) -> bool:
+        """The reduced values are multiplied by weights the loss takes from its own inputs
+        (``preds, wts = y_pred[0], y_pred[1]`` ... ``reduce_mean(wts * losses)``, a weight map in
+        ``y_true[..., 1]``): the loss weights its samples itself, by design, and the caller hands
+        it the weights that way rather than as Keras' ``sample_weight`` (whole-repository set 45:
+        a forecasting library's 106 such findings, all judged false). The weight is a name of
+        :data:`WEIGHT_WORDS` bound to a part of the labels or predictions, through casts and
+        reshapes."""
+        return self._weighted_values(loss, call_arg(call, 0, *REDUCED_KEYWORDS), 0)
+
+    def _weighted_values(self, loss: Scope, expr: cst.BaseExpression | None, depth: int) -> bool:
+        """``wts * err``, through the names it is bound to and elementwise functions of it
+        (``sqrt(wts * err)``)."""
+        if expr is None or depth > 4:
+            return False
+        if isinstance(expr, cst.Name):
+            sources = [s for s in loss.definitions(expr) or () if isinstance(s, cst.BaseExpression)]
+            return len(sources) == 1 and self._weighted_values(loss, sources[0], depth + 1)
+        if isinstance(expr, cst.Call):
+            spec = lookup(self.canonical(expr.func))
+            return spec is not None and spec.kind is Kind.UNARY and bool(expr.args) \
+                and self._weighted_values(loss, expr.args[0].value, depth + 1)
+        factors = _factors(expr)
+        return len(factors) > 1 and any(self._input_weight(loss, factor, 0) for factor in factors)
+
+    def _input_weight(self, loss: Scope, expr: cst.BaseExpression | None, depth: int) -> bool:
+        if depth > 4 or expr is None:
+            return False
+        if isinstance(expr, cst.Call):
+            spec = lookup(self.canonical(expr.func))
+            shaping = spec is not None and spec.kind in (Kind.CAST, Kind.RESHAPE, Kind.EXPAND, Kind.IDENTITY)
+            return shaping and bool(expr.args) and self._input_weight(loss, expr.args[0].value, depth + 1)
+        if not isinstance(expr, cst.Name) or not mentions(expr.value, WEIGHT_WORDS):
+            return False
+        sources = loss.definitions(expr) or frozenset()
+        return any(self._input_part(loss, source, depth + 1) for source in sources if isinstance(source, cst.BaseExpression))
+
+    def _input_part(self, loss: Scope, expr: cst.BaseExpression, depth: int) -> bool:
+        """``y_pred[1]``, ``y_true[..., 1]``, or a cast/reshape of a weight name bound to one."""
+        inputs = {loss.spec.labels, loss.spec.predictions} - {None}
+        if isinstance(expr, cst.Subscript):
+            return isinstance(expr.value, cst.Name) and expr.value.value in inputs
+        return self._input_weight(loss, expr, depth)
 
     def _documented_whole_batch(self, loss: Scope) -> bool:
         """The loss (or its class) documents that it is a statistic of the whole batch or how
@@ -427,3 +486,11 @@ class ScalarLossDropsSampleWeight(Rule):
 
 _WHOLE_BATCH_DOC = re.compile(r"sample[ _-]?weight|whole[ -]batch|entire[ -]batch|batch[ -]level|"
                               r"statistic of the batch|batch statistic", re.IGNORECASE)
+
+
+def _factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of a product, flattened (``a * b * c``: a, b and c)."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        return _factors(expr.left) + _factors(expr.right)
+    return [expr]
+

@@ -93,6 +93,9 @@ class StaticBatchDimension(Rule):
     the file hands the loss on as a value (`compile`, a dict) rather than calling it. The 6
     findings this removed on public repositories (a GAN's custom training method, a
     trajectory transformer's `tf.function` step) had all been judged false by their readers.
+    Nor `len(y_pred)` in a loss that unpacks its labels (`flow_gt, valid = y_true`): its caller
+    passes Python structures, which no Keras `fit` does, and `len()` counts the prediction's items
+    (RAFT's list of refined flows).
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
@@ -198,6 +201,17 @@ class StaticBatchDimension(Rule):
         Example(_TRAJECTORY + _per_batch_step("@tf.function"),
                 note="a custom loop: TensorFlow traces the step again for each new batch shape (a partial "
                      "last batch too), so real.shape[0] is a number in every trace"),
+        Example("import tensorflow as tf\n\n\n"
+                "def sequence_loss(y_true, y_pred, gamma=0.8):\n"
+                "    flow_gt, valid = y_true\n"
+                "    n_predictions = len(y_pred)\n"
+                "    loss = 0.0\n"
+                "    for i in range(n_predictions):\n"
+                "        weight = gamma ** (n_predictions - i - 1)\n"
+                "        loss += weight * tf.reduce_mean(valid[..., None] * tf.abs(y_pred[i] - flow_gt))\n"
+                "    return loss\n",
+                note="the labels arrive as a Python pair, so the caller is no Keras fit: the predictions are a "
+                     "list of refinements (RAFT), and len() counts them"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\ndef pixel_mse(y_true, y_pred):\n"

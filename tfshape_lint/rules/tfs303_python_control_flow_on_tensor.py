@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tfshape_lint.analysis.imports import cst_dotted
@@ -25,7 +27,8 @@ class PythonControlFlowOnTensor(Rule):
     over a tensor. Decisions on static facts stay silent: `y_pred.shape[-1] == 1`,
     `len(y_true.shape)`, `x is None`, Python numbers and configuration flags (`self.from_logits`).
     Losses decorated with `@tf.function` (converted by autograph) and losses called only
-    from custom training loops are not flagged; under `target-keras = "tf-keras"` (where `fit`
+    from custom training loops are not flagged, nor a metric the file calls once, from a function
+    that is no Keras step or loss (an accuracy helper an evaluation loop calls on each batch); under `target-keras = "tf-keras"` (where `fit`
     converts the loss with autograph) only `bool()` is.
 
     ## Why is this bad?
@@ -137,6 +140,24 @@ class PythonControlFlowOnTensor(Rule):
                 "model.compile(optimizer='adam', loss=loss)\n",
                 config={"target-keras": "tf-keras"},
                 note="tf_keras autographs the loss inside fit"),
+        Example("import tensorflow as tf\n\n\n"
+                "def acc_func(y_true, y_pred):\n"
+                "    total = correct = 0.0\n"
+                "    for i in range(y_true.shape[0]):\n"
+                "        if y_true[i] != 0:\n"
+                "            total += 1\n"
+                "            if y_true[i] == tf.argmax(y_pred[i]):\n"
+                "                correct += 1\n"
+                "    return correct, total\n\n\n"
+                "def evaluate(ds, model):\n"
+                "    for x, y in ds:\n"
+                "        correct, total = acc_func(y, model(x))\n"
+                "        print(correct / total)\n\n\n"
+                "def train(model, ds):\n"
+                "    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')\n"
+                "    model.fit(ds)\n"
+                "    evaluate(ds, model)\n",
+                note="an accuracy helper only an evaluation loop calls, eagerly: Keras never runs it"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef switch_loss(y_true, y_pred):\n"
@@ -216,7 +237,23 @@ class PythonControlFlowOnTensor(Rule):
             return False  # eager, or autographed by the caller's tf.function
         if loss.context is Context.UNKNOWN and "compile" not in self.index.methods:
             return False  # found by signature only: nothing shows Keras 3 fit runs it
+        if loss.context is Context.UNKNOWN and loss.role is Role.METRIC and self._only_called_by_python(loss):
+            return False  # an accuracy helper an evaluation loop calls: Keras never runs it
         return not self._autographed(loss)
+
+    def _only_called_by_python(self, loss: Scope) -> bool:
+        """A module function whose one use in the file is a call from a def that no Keras step
+        or loss is (``acc_func(y, model(x))`` in an evaluation loop over a dataset): eager, or
+        autographed with the ``tf.function`` around the loop; Keras never calls it (held-out
+        round 43: a NER accuracy helper)."""
+        spec = loss.spec
+        if spec.caller is None or len(spec.path) != 1 or spec.caller[-1:] in (("train_step",), ("test_step",),
+                                                                            ("compute_loss",), ("call",)):
+            return False
+        if any(other.path == spec.caller for other in self.index.losses):
+            return False  # called by a loss that Keras runs
+        name = spec.path[0]
+        return sum(1 for n in self.index.nodes if n.__class__ is ast.Name and n.id == name) == 1
 
     def _autographed(self, loss: Scope) -> bool:
         scope: Scope | None = loss

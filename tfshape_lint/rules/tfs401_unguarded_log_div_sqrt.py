@@ -68,6 +68,11 @@ class UnguardedLogDivSqrt(Rule):
     `p * (1 - 2 * eps) + eps`, then `log(p)`, `1 / (1 - p)`), a sum that adds its smoothing term before its other terms
     (`(tp + smooth) + fp`, guarded as `tp + fp + smooth` is), and the `log` of clipped odds
     `log(p / (1 - p))`, which is `+inf`, not `log(0)`, where `p` is 1: the division is reported.
+    A root of a `where` that keeps a value only where it is strictly positive and puts a
+    non-negative constant elsewhere (`sqrt(where(d > 0, d, 0.0))`, `tf.math.greater(d, 0)` as the
+    test) is silent too: its zeros are the constant's, and `where` sends the root's infinite
+    slope there, not to `d` (measured on TF 2.21: a finite gradient at a zero distance;
+    `where(d >= 0, d, 0.0)` lets `d`'s own zeros through, gives a NaN gradient and stays flagged).
     `tf.experimental.numpy` and TensorFlow 1's `tf.div` are read like their TensorFlow
     equivalents, and `log1p`, `expm1`, `tanh` keep a guarded operand guarded.
 
@@ -760,6 +765,18 @@ class UnguardedLogDivSqrt(Rule):
                 "    nll = tf.math.log(safe) + tf.square((mean - y_true) / safe) / 2\n"
                 "    return tf.reduce_sum(nll, axis=-1)\n",
                 note="the guard under a switch whose default (1e-6) turns it on: the branch the loss takes"),
+        Example("import tensorflow as tf\n\n"
+                "def pairwise_distances(features):\n"
+                "    sq = tf.reduce_sum(tf.square(features), axis=1, keepdims=True)\n"
+                "    d2 = sq - 2.0 * tf.matmul(features, features, transpose_b=True) + tf.transpose(sq)\n"
+                "    d2 = tf.where(tf.math.greater(d2, 0.0), d2, 0.0)\n"
+                "    return tf.math.sqrt(d2)\n\n\n"
+                "def margin_loss(labels, embeddings, alpha=0.2):\n"
+                "    d = pairwise_distances(embeddings)\n"
+                "    same = tf.cast(tf.equal(labels[:, None], labels[None, :]), tf.float32)\n"
+                "    return tf.reduce_mean(same * d + (1.0 - same) * tf.nn.relu(alpha - d))\n",
+                note="the zeros under the root are the where's constant, which takes the infinite slope; "
+                     "where the where keeps d2 it is > 0 (measured: finite gradient at a zero distance)"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\nclass ScorePenalty(tf.keras.layers.Layer):\n"
@@ -1076,6 +1093,8 @@ class UnguardedLogDivSqrt(Rule):
             return  # RMSE: 0 only where every prediction of a sample or batch is exact
         if hazard.kind == "pow_frac" and self._overlap_gap(hazard.arg):
             return  # focal Tversky: 1 - index is 0 only at an exact fit
+        if hazard.kind in ("sqrt", "pow_frac") and self._zero_from_constant(hazard.arg):
+            return  # sqrt(where(d > 0, d, 0)): the zeros are the constant's, which takes no gradient
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))
@@ -1162,6 +1181,27 @@ class UnguardedLogDivSqrt(Rule):
         # the whole's other terms are mismatches: they read both the labels and the predictions
         rest = [scope.value(n) for n in whole if n.value not in part]
         return any(v is not None and v.from_true and v.from_pred for v in rest)
+
+    def _zero_from_constant(self, arg: cst.BaseExpression) -> bool:
+        """``sqrt(where(d > 0, d, 0.0))`` (also ``tf.math.greater(d, 0)`` as the test, through a
+        name): the root is 0 only where the ``where`` picks its constant, and ``where`` sends the
+        infinite slope of the root there to the constant, not to ``d``; where it keeps ``d``, ``d``
+        is strictly positive. Value and gradient stay finite (measured on TF 2.21: the pairwise
+        distances of a metric-learning loss, held-out round 43). ``d >= 0`` lets ``d``'s own zeros
+        through and stays flagged; so does a root of ``log``'s kind, whose value is what breaks."""
+        assert self.loss is not None
+        picked = self.ranges.definition(arg, self.loss) or arg
+        if not isinstance(picked, cst.Call) or len(picked.args) < 3:
+            return False
+        spec, _ = self.ranges.spec(picked)
+        if spec is None or spec.kind is not Kind.WHERE:
+            return False
+        test, kept, other = (a.value for a in picked.args[:3])
+        constant = literal(other)
+        if constant is NOT_LITERAL or not isinstance(constant, (int, float)) or constant < 0:
+            return False
+        test = self.ranges.definition(test, self.loss) or test
+        return _strictly_positive_test(test, kept, self.ranges)
 
     def _through_helper(self, node: cst.BaseExpression, scope: Scope) -> tuple[cst.BaseExpression, Scope]:
         """``node``'s single definition, and for a call of a helper of the file the analysis
@@ -1262,3 +1302,19 @@ def _unread_values(fn: cst.CSTNode) -> set[cst.CSTNode]:
                 for kind in (cst.Call, cst.BinaryOperation):
                     unread.update(descendants(assign.value, kind))
     return unread
+
+
+def _strictly_positive_test(test: cst.BaseExpression, kept: cst.BaseExpression, ranges: Ranges) -> bool:
+    """``kept > c`` or ``greater(kept, c)`` with a constant ``c >= 0``: true only where ``kept``
+    is strictly positive."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+            and isinstance(test.comparisons[0].operator, cst.GreaterThan):
+        left, right = test.left, test.comparisons[0].comparator
+    elif isinstance(test, cst.Call) and len(test.args) == 2 \
+            and (ranges.canonical(test.func) or "").rpartition(".")[2] == "greater":
+        left, right = test.args[0].value, test.args[1].value
+    else:
+        return False
+    bound = literal(right)
+    return left.deep_equals(kept) and bound is not NOT_LITERAL and isinstance(bound, (int, float)) and bound >= 0
+

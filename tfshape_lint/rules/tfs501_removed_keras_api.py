@@ -12,6 +12,7 @@ from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.rule import Example, FixSafety, Recipe, RuleScope, Severity
 from tfshape_lint.rules._api import (Hit, RemovedApiRule, Rewrite, import_units, keras_table,
                                      register_removed_probe)
+from tfshape_lint.source import code_of as _code, descendants
 
 _LEGACY_ENV = "TF_USE_LEGACY_KERAS"
 _TF_KERAS_NS = "keras._tf_keras.keras."
@@ -45,7 +46,14 @@ class RemovedKerasApi(RemovedApiRule):
       `K.logsumexp`, `K.slice`, `K.pattern_broadcast`, `K.normalize_data_format`, ...), and
       attribute chains through its submodules: `K.common.epsilon()` (Keras 2's
       `keras.backend.common`; the fix drops `.common` where the backend itself has the
-      function), `K.tensorflow_backend`.
+      function), `K.tensorflow_backend`;
+    - `tf.keras.losses.Reduction.AUTO`: the name exists, but Keras 3's `Loss` rejects its value
+      `'auto'` (measured: `ValueError: Invalid value for argument reduction`). Not where it is only
+      compared with (`if reduction == Reduction.AUTO`), nor a default of `__init__` that only
+      reaches `self.reduction` before the base class's `__init__` sets it again (`self.reduction
+      = reduction; super().__init__(**kwargs)`, measured: the loss builds and reduces with
+      `sum_over_batch_size`); stored after that call, it is flagged (measured: `ValueError` when the
+      loss is called).
 
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
     `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
@@ -184,6 +192,17 @@ class RemovedKerasApi(RemovedApiRule):
                 "    return lambda y_true, y_pred: K.mean(K.square(y_true - y_pred), axis=-1)\n\n"
                 "EPS = K.epsilon()\n",
                 note="a parameter named K shadows the import (the caller passes some backend)"),
+        Example("import tensorflow as tf\n\n\n"
+                "class TokenLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, ignore=-100, reduction=tf.keras.losses.Reduction.AUTO, **kwargs):\n"
+                "        self.ignore = ignore\n"
+                "        self.reduction = reduction\n"
+                "        super().__init__(**kwargs)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        keep = tf.not_equal(y_true, self.ignore)\n"
+                "        return tf.keras.losses.sparse_categorical_crossentropy(tf.where(keep, y_true, 0), y_pred)\n",
+                note="'auto' only reaches self.reduction, which the Loss constructor sets again right after "
+                     "(measured under Keras 3: the loss builds and reduces with sum_over_batch_size)"),
     )
     bad = (
         Example("from keras.losses import huber_loss\n\n\ndef make_huber(**kwargs):\n"
@@ -357,6 +376,18 @@ class RemovedKerasApi(RemovedApiRule):
                                     "(epsilon, floatx, ...)",
                 note="no Keras 3 function of that name: nothing to rename to"),
         Example("from keras.backend.common import epsilon\n", fixed=None),
+        Example("import tensorflow as tf\n\n\n"
+                "class TokenLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.reduction = reduction\n",
+                fixed="import tensorflow as tf\n\n\n"
+                      "class TokenLoss(tf.keras.losses.Loss):\n"
+                      "    def __init__(self, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE, **kwargs):\n"
+                      "        super().__init__(**kwargs)\n"
+                      "        self.reduction = reduction\n",
+                line=5, note="stored after the Loss constructor: the loss reduces with 'auto' when called "
+                             "(measured: ValueError under Keras 3)"),
     )
 
     # -- the ast stage ----------------------------------------------------------------------------
@@ -383,6 +414,20 @@ class RemovedKerasApi(RemovedApiRule):
     def begin_module(self) -> None:
         super().begin_module()
         self._legacy_tf_keras = _LEGACY_ENV in self.index.source
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """``def __init__(self, reduction=Reduction.AUTO): self.reduction = reduction;
+        super().__init__(**kwargs)``: the value only reaches ``self.reduction``, which the
+        ``Loss`` constructor called afterwards sets again from its own argument: ``'auto'``
+        never reaches a ``Loss``. Not reported (held-out round 43)."""
+        super().visit_FunctionDef(node)
+        if node.name.value != "__init__":
+            return
+        for param in (*node.params.params, *node.params.kwonly_params):
+            default = param.default
+            hit = self.hit_for(default) if isinstance(default, cst.Attribute) else None
+            if hit is not None and _reduction_auto(hit.qualname) and _overwritten(node, param.name.value):
+                self._cover(default)  # type: ignore[arg-type]
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         """``reduction == Reduction.AUTO`` reads the value and never gives it to a ``Loss``,
@@ -439,6 +484,27 @@ class RemovedKerasApi(RemovedApiRule):
 #: where TensorFlow still exports Keras 2's ``Reduction`` (``keras.losses`` has none under Keras 3)
 _REDUCTION_OWNERS = frozenset({"tensorflow.keras.losses", "tensorflow.losses", "tensorflow.compat.v2.losses",
                                "tensorflow.compat.v2.keras.losses"})
+
+
+def _overwritten(init: cst.FunctionDef, param: str) -> bool:
+    """``param`` is read only as ``self.reduction = param``, each time before the base class's
+    ``__init__`` is called with no ``reduction`` (which sets ``self.reduction`` again)."""
+    statements = [s for line in init.body.body if isinstance(line, cst.SimpleStatementLine) for s in line.body]
+    attributes = {id(a.attr) for a in descendants(init.body, cst.Attribute)}
+    reads = [n for n in descendants(init.body, cst.Name) if n.value == param and id(n) not in attributes]
+    stored = [i for i, s in enumerate(statements)
+              if isinstance(s, cst.Assign) and isinstance(s.value, cst.Name) and s.value.value == param
+              and len(s.targets) == 1 and _code(s.targets[0].target) == "self.reduction"]
+    bases = [i for i, s in enumerate(statements) if isinstance(s, cst.Expr) and _base_init(s.value)
+             and not any(a.keyword is not None and a.keyword.value == "reduction" for a in s.value.args)  # type: ignore[attr-defined]
+             and not any(n.value == param for n in descendants(s, cst.Name))]
+    return bool(stored) and len(reads) == len(stored) and bool(bases) and max(stored) < min(bases)
+
+
+def _base_init(node: cst.BaseExpression) -> bool:
+    """``super().__init__(...)``, ``super(Cls, self).__init__(...)`` or ``Base.__init__(self, ...)``."""
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "__init__" \
+        and not (isinstance(node.func.value, cst.Name) and node.func.value.value == "self")
 
 
 def _reduction_auto(qualname: str) -> bool:
