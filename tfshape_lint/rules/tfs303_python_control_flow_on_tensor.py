@@ -19,6 +19,12 @@ _ITERATING_BUILTINS = frozenset({"builtins.range", "builtins.enumerate", "builti
                                  "builtins.sorted", "builtins.iter"})
 
 
+#: methods Keras 3 runs inside its train/test/predict function without autograph: a helper they
+#: call is traced as it is written
+_KERAS_RUNS = frozenset({("train_step",), ("test_step",), ("predict_step",), ("compute_loss",),
+                         ("compute_metrics",), ("call",), ("update_state",), ("result",)})
+
+
 class PythonControlFlowOnTensor(Rule):
     """## What it does
     Flags Python control flow that needs the value of a tensor inside a loss or metric:
@@ -220,6 +226,22 @@ class PythonControlFlowOnTensor(Rule):
                 "model.compile(optimizer='adam', loss=loss)\n",
                 config={"target-keras": "tf-keras"}, line=4,
                 note="bool() is not converted by autograph, even under tf_keras"),
+        Example("import tensorflow as tf\n\n\n"
+                "def acc_func(y_true, y_pred):\n"
+                "    if tf.reduce_sum(y_true) > 0:\n"
+                "        return tf.reduce_mean(tf.cast(tf.equal(y_true, tf.round(y_pred)), tf.float32))\n"
+                "    return 0.0\n\n\n"
+                "class Accuracy(tf.keras.metrics.Metric):\n"
+                "    def __init__(self, **kwargs):\n"
+                "        super().__init__(**kwargs)\n"
+                "        self.total = self.add_weight(name='total', initializer='zeros')\n\n"
+                "    def update_state(self, y_true, y_pred, sample_weight=None):\n"
+                "        self.total.assign_add(acc_func(y_true, y_pred))\n\n"
+                "    def result(self):\n"
+                "        return self.total\n\n\n"
+                "model.compile(optimizer='adam', loss='mse', metrics=[Accuracy()])\n",
+                line=5, note="a metric helper a Metric's update_state calls: Keras 3 runs it in fit's "
+                             "graph without autograph"),
     )
 
     _HOW_TRUTH = "use tf.where or tf.cond"
@@ -247,8 +269,7 @@ class PythonControlFlowOnTensor(Rule):
         autographed with the ``tf.function`` around the loop; Keras never calls it (held-out
         round 43: a NER accuracy helper)."""
         spec = loss.spec
-        if spec.caller is None or len(spec.path) != 1 or spec.caller[-1:] in (("train_step",), ("test_step",),
-                                                                            ("compute_loss",), ("call",)):
+        if spec.caller is None or len(spec.path) != 1 or spec.caller[-1:] in _KERAS_RUNS:
             return False
         if any(other.path == spec.caller for other in self.index.losses):
             return False  # called by a loss that Keras runs
