@@ -12,6 +12,7 @@ from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Tag
 from tfshape_lint.rule import Example, Recipe, Rule, Severity
 from tfshape_lint.rules.tfs302_numpy_in_loss import is_tensor
+from tfshape_lint.source import descendants
 
 _NOT_BOOLEAN = (cst.Is, cst.IsNot, cst.In, cst.NotIn)
 _ITERATING_BUILTINS = frozenset({"builtins.range", "builtins.enumerate", "builtins.zip",
@@ -34,7 +35,9 @@ class PythonControlFlowOnTensor(Rule):
     `len(y_true.shape)`, `x is None`, Python numbers and configuration flags (`self.from_logits`).
     Losses decorated with `@tf.function` (converted by autograph) and losses called only
     from custom training loops are not flagged, nor a metric the file calls once, from a function
-    that is no Keras step or loss (an accuracy helper an evaluation loop calls on each batch); under `target-keras = "tf-keras"` (where `fit`
+    that is no Keras step or loss (an accuracy helper an evaluation loop calls on each batch),
+    nor a `for` over a name the loss also uses as a dict with string keys (`y_pred['score']`,
+    `'l1_size' in y_pred`: a model that returns a dict of outputs; iterating it gives its keys); under `target-keras = "tf-keras"` (where `fit`
     converts the loss with autograph) only `bool()` is.
 
     ## Why is this bad?
@@ -164,6 +167,16 @@ class PythonControlFlowOnTensor(Rule):
                 "    model.fit(ds)\n"
                 "    evaluate(ds, model)\n",
                 note="an accuracy helper only an evaluation loop calls, eagerly: Keras never runs it"),
+        Example("import tensorflow as tf\n\n\n"
+                "class HeadsLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        loss = 0.0\n"
+                "        for name in [key for key in y_pred if 'score' in key]:\n"
+                "            if name[:2] + '_size' in y_pred:\n"
+                "                loss += tf.reduce_mean(tf.abs(y_pred[name] - y_true), axis=-1)\n"
+                "        return loss\n\n\n"
+                "model.compile(optimizer='adam', loss=HeadsLoss())\n",
+                note="the model returns a dict of outputs: iterating it gives its keys, and `in` tests a key"),
     )
     bad = (
         Example("import tensorflow as tf\n\ndef switch_loss(y_true, y_pred):\n"
@@ -370,6 +383,9 @@ class PythonControlFlowOnTensor(Rule):
     def _iterate(self, it: cst.BaseExpression) -> None:
         if self._legacy:
             return
+        if isinstance(it, cst.Name) and self.loss is not None and it.value in self.loss.memo(
+                "keyed_names", lambda: _keyed_names(self.loss.node)):  # type: ignore[union-attr]
+            return  # ``for key in y_pred`` where the loss reads ``y_pred['score']``: a dict's keys
         if self._symbolic(it):
             self._report(it, "`for`", self._HOW_LOOP)
             return
@@ -383,3 +399,29 @@ class PythonControlFlowOnTensor(Rule):
             return
         self._seen.add(id(node))
         self.report(node, construct=construct, how=how)
+
+
+def _keyed_names(fn: cst.CSTNode) -> frozenset[str]:
+    """Names the body uses as a mapping with string keys: ``y_pred['score']``, ``'l1_rf_s' in
+    y_pred``, ``key + '_rf_s' in y_pred`` (a Model that returns a dict of outputs hands the loss
+    that dict; iterating it gives its keys, held-out whole-repository set 45)."""
+    out: set[str] = set()
+    for sub in descendants(fn, cst.Subscript):
+        if isinstance(sub.value, cst.Name) and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index) \
+                and _stringy(sub.slice[0].slice.value):
+            out.add(sub.value.value)
+    for test in descendants(fn, cst.Comparison):
+        for target in test.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)) and isinstance(target.comparator, cst.Name) \
+                    and _stringy(test.left):
+                out.add(target.comparator.value)
+    return frozenset(out)
+
+
+def _stringy(node: cst.BaseExpression) -> bool:
+    """A string literal, an f-string, or a concatenation with one."""
+    if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return True
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add) \
+        and (_stringy(node.left) or _stringy(node.right))
+
