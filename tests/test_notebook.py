@@ -77,6 +77,21 @@ def test_masked_continuation_and_strings() -> None:
     assert mask_cell(doc) == ['s = """\n', "%not a magic\n", '"""\n', "pass\n"]
 
 
+def test_continuation_lines_are_python_and_automagic_lines_are_not() -> None:
+    # a ``%`` that continues a bracket or a backslash line is the string-format operator
+    assert mask_cell(['print("Epoch %d/%d"\n', "      % (epoch, total))\n"]) == \
+        ['print("Epoch %d/%d"\n', "      % (epoch, total))\n"]
+    assert mask_cell(["msg = 'done' \\\n", "    % ()\n"]) == ["msg = 'done' \\\n", "    % ()\n"]
+    # a bracket inside a string or a comment opens nothing
+    assert mask_cell(['s = "a(" # (\n', "%magic\n"]) == ['s = "a(" # (\n', "pass\n"]
+    # IPython's automagic: a magic name without its ``%``, where the line is no Python statement
+    assert mask_cell(["ls -lh *.h5\n", "pip install -q keras-retinanet\n", "cd ..\n"]) == ["pass\n"] * 3
+    assert mask_cell(["time.sleep(1)\n", "ls = [1]\n", "pwd\n"]) == ["time.sleep(1)\n", "ls = [1]\n", "pwd\n"]
+    # a statement that goes on in brackets on the next lines is Python, whatever its first name
+    fit = ["history = model.fit(\n", "    x, y,\n", ")\n", "time += 1\n"]
+    assert mask_cell(fit) == fit
+
+
 def test_cell_magic_masks_whole_cell_after_blank_lines() -> None:
     assert mask_cell(["\n", "%%writefile a.py\n", "x = (\n"]) == ["\n", "\n", "\n"]
 

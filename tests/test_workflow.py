@@ -238,6 +238,20 @@ def test_notebook_diff_shows_the_cell_and_writes_nothing(project: Path) -> None:
     assert (project / "nb.ipynb").read_text() == before
 
 
+def test_a_broken_cell_is_reported_and_the_other_cells_are_checked(project: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('print "a Python 2 cell"'),
+                nbformat.v4.new_code_cell("ls -lh *.h5"),  # IPython automagic: masked
+                nbformat.v4.new_code_cell(BUGGY.rstrip("\n")),
+                nbformat.v4.new_code_cell('print("epoch %d"\n      % 3)')]  # a % continuation: Python
+    (project / "nb.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    code, out, err = run(["check", "nb.ipynb"])
+    assert code == 2
+    assert out.startswith("nb.ipynb:cell 3:5:12: TFS102 ")
+    assert err.count("\n") == 1 and err.startswith("nb.ipynb: error: cell 1: syntax error at line 1")
+    assert "the cell was not checked" in err
+
+
 def test_broken_notebook_is_one_error(project: Path) -> None:
     (project / "bad.ipynb").write_text('{"cells": "keras"')
     code, _, err = run(["check", "bad.ipynb", "buggy.py"])

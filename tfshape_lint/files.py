@@ -289,7 +289,23 @@ def check_input(item: Input, fixes: bool = False) -> FileResult:
         return FileResult(item.path, errors=[InternalError(item.path, str(exc))])
     result = check_text(text, item.path, item.config, fixes=fixes)
     if notebook is not None:
-        result.notebook = notebook.join()
+        joined = notebook.join()
+        if any(error.code == "E999" for error in result.errors):
+            result = _without_broken_cells(joined, item, fixes)
+        result.notebook = joined
+    return result
+
+
+def _without_broken_cells(joined: JoinedNotebook, item: Input, fixes: bool) -> FileResult:
+    """A notebook LibCST cannot parse whole: the cells that are no Python by themselves are
+    reported (E999, with their cell number) and left out, and the others are checked."""
+    source, broken = joined.without_broken_cells()
+    result = check_text(source, item.path, item.config, fixes=fixes)
+    if not broken:
+        return result  # every cell parses alone: the error is the engine's own, keep it
+    result.errors = [*result.errors, *(
+        InternalError(item.path, f"cell {index}: {message}; the cell was not checked", "E999")
+        for index, message in broken)]
     return result
 
 

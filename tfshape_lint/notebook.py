@@ -35,7 +35,11 @@ _MARKER_RE = re.compile(r"^[ \t]*# tfshape-lint: cell boundary (\d+) 7c1e[ \t]*$
 _LINE_MAGIC = re.compile(r"^([ \t]*)(%|!|\?)")
 _ASSIGN_MAGIC = re.compile(r"^([ \t]*)[\w.\[\], ]+=[ \t]*(%|!)[^=]")
 _HELP = re.compile(r"^([ \t]*)[\w.]+\?{1,2}[ \t]*$")
-_TRIPLE = re.compile(r"'''|\"\"\"")
+#: IPython's automagic (on by default): a line magic written without its ``%`` (``ls -lh *.h5``,
+#: ``pip install x``, ``cd ..``); masked only where the line is no Python statement by itself
+_AUTOMAGIC = re.compile(r"^([ \t]*)(?:ls|cd|pwd|pip|conda|mkdir|rmdir|rm|mv|cp|cat|env|set_env|load_ext|"
+                        r"reload_ext|matplotlib|timeit|time|who|whos|history|alias|ll|lf|lx|ldir|sx|system)"
+                        r"[ \t]+(?![=,:;]|[-+*/%&|^@<>!]=|\*\*=|//=)\S")
 
 
 class NotebookError(Exception):
@@ -74,24 +78,76 @@ def _mask_line(line: str) -> str | None:
         match = pattern.match(line)
         if match:
             return f"{match.group(1)}pass\n"
+    match = _AUTOMAGIC.match(line)
+    if match and not _scan(line, _Open()).continues and not _is_statement(line):
+        return f"{match.group(1)}pass\n"
     return None
 
 
-def _toggles_string(line: str, open_quote: str | None) -> str | None:
-    """The triple quote still open after this line (a cheap scan; comments ignored)."""
-    position = 0
-    while True:
-        if open_quote is None:
-            hash_at = line.find("#", position)
-            match = _TRIPLE.search(line, position)
-            if match is None or (hash_at != -1 and hash_at < match.start()):
-                return None
-            open_quote, position = match.group(0), match.end()
-        else:
-            end = line.find(open_quote, position)
-            if end == -1:
-                return open_quote
-            open_quote, position = None, end + 3
+def _is_statement(line: str) -> bool:
+    """Whether the line alone compiles as Python (``time.sleep(1)``, ``ls = []``: no magic)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(line.strip(), "<cell line>", "exec")
+        except (SyntaxError, ValueError):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Open:
+    """What a line leaves open for the next one: a triple-quoted string, brackets, a backslash."""
+
+    quote: str | None = None
+    depth: int = 0
+    backslash: bool = False
+
+    @property
+    def continues(self) -> bool:
+        """The next line continues a Python statement: IPython reads no magic there
+        (``print("%d done"`` then ``      % n)`` is a string format, not ``%`` magic)."""
+        return self.quote is not None or self.depth > 0 or self.backslash
+
+
+def _scan(line: str, before: _Open) -> _Open:
+    """What stays open after ``line`` (strings, comments and escapes skipped; a cheap scan)."""
+    quote, depth, i, end = before.quote, before.depth, 0, len(line.rstrip("\r\n"))
+    while i < end:
+        if quote is not None:
+            found = line.find(quote, i, end)
+            while found != -1 and _escaped(line, found):
+                found = line.find(quote, found + 1, end)
+            if found == -1:
+                break
+            i = found + len(quote)
+            quote = None
+            continue
+        char = line[i]
+        if char == "#":
+            end = i
+            break
+        if char in "\"'":
+            quote = char * 3 if line.startswith(char * 3, i) else char
+            i += len(quote)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    if quote is not None and len(quote) == 1:
+        quote = None  # a one-quote string ends with its line (or the line is an error anyway)
+    backslash = quote is None and line[:end].endswith("\\")
+    return _Open(quote, depth, backslash)
+
+
+def _escaped(line: str, at: int) -> bool:
+    """Whether the character at ``at`` follows an odd number of backslashes."""
+    count = 0
+    while at - count - 1 >= 0 and line[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def mask_cell(lines: Sequence[str]) -> list[str]:
@@ -99,22 +155,23 @@ def mask_cell(lines: Sequence[str]) -> list[str]:
 
     A ``%%`` cell magic (``%%bash``, ``%%writefile``, ``%%time``) masks the whole cell: its body
     is often not Python. A masked line that ends in a backslash continues onto the next line,
-    which is masked as well. Lines inside triple-quoted strings are left alone.
+    which is masked as well. Lines inside triple-quoted strings, open brackets or after a
+    backslash are left alone: they continue a Python statement.
     """
     if _is_cell_magic(lines):
         return ["\n"] * len(lines)
     masked: list[str] = []
-    open_quote: str | None = None
+    state = _Open()
     continued = False
     for line in lines:
         replacement = None
         if continued:
             replacement = masked[-1]
-        elif open_quote is None:
+        elif not state.continues:
             replacement = _mask_line(line)
         if replacement is None:
             masked.append(line)
-            open_quote = _toggles_string(line, open_quote)
+            state = _scan(line, state)
             continued = False
         else:
             masked.append(replacement)
@@ -137,6 +194,29 @@ class JoinedNotebook:
             first += len(original)
         self.line_count = first - 1
         self.source: str = "".join("".join(cell.masked) for cell in self._cells)
+
+    def without_broken_cells(self) -> tuple[str, list[tuple[int, str]]]:
+        """The source with every code cell that is no Python by itself blanked (line for line),
+        and (cell index, what is wrong) for each: Jupyter runs each cell on its own, so one
+        broken cell (a Python 2 ``print``, a mis-indented magic) need not hide the others."""
+        import ast
+
+        parts: list[str] = []
+        broken: list[tuple[int, str]] = []
+        for cell in self._cells:
+            text = "".join(cell.masked)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    ast.parse(text)
+                except (SyntaxError, ValueError) as exc:
+                    where = f" at line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else ""
+                    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+                    broken.append((cell.index, f"syntax error{where}: {message}"))
+                    parts.append("\n" * len(cell.masked))
+                    continue
+            parts.append(text)
+        return "".join(parts), broken
 
     @property
     def code_cells(self) -> list[int]:
