@@ -451,6 +451,20 @@ async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_ce
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_a_broken_cell_keeps_the_other_cells_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+    nb_uri = (tmp_path / "broken.ipynb").as_uri()
+    cells = [("code", "import tensorflow as tf"),
+             ("code", 'print "a Python 2 cell"'),
+             ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))")]
+    cell_uris = notebook_open(client, nb_uri, cells)
+    assert [d.code for d in await wait_for(client, cell_uris[2])] == ["TFS102"]
+    broken = await wait_for(client, cell_uris[1])
+    assert [d.code for d in broken] == ["E999"] and broken[0].range.start.line == 0
+    assert "the cell was not checked" in broken[0].message
+    assert await wait_for(client, cell_uris[0]) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_bad_config_is_shown_once_and_defaults_apply(client: LanguageClient, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.tfshape-lint]\nselct = ["TFS1"]\n', encoding="utf-8")
     uri = (tmp_path / "bad_config.py").as_uri()

@@ -303,9 +303,7 @@ def _without_broken_cells(joined: JoinedNotebook, item: Input, fixes: bool) -> F
     result = check_text(source, item.path, item.config, fixes=fixes)
     if not broken:
         return result  # every cell parses alone: the error is the engine's own, keep it
-    result.errors = [*result.errors, *(
-        InternalError(item.path, f"cell {index}: {message}; the cell was not checked", "E999")
-        for index, message in broken)]
+    result.errors = [*result.errors, *(InternalError(item.path, cell.message(), "E999") for cell in broken)]
     return result
 
 

@@ -179,6 +179,20 @@ def mask_cell(lines: Sequence[str]) -> list[str]:
     return masked
 
 
+@dataclass(frozen=True)
+class BrokenCell:
+    """A code cell that is no Python by itself: its position in ``cells`` (1-based), the line in
+    the cell (1-based) and column (0-based) where parsing stopped, and why."""
+
+    index: int
+    line: int
+    column: int
+    reason: str
+
+    def message(self) -> str:
+        return f"cell {self.index}: syntax error at line {self.line}: {self.reason}; the cell was not checked"
+
+
 class JoinedNotebook:
     """A notebook's code cells as one Python source, with the map back to cells."""
 
@@ -195,24 +209,27 @@ class JoinedNotebook:
         self.line_count = first - 1
         self.source: str = "".join("".join(cell.masked) for cell in self._cells)
 
-    def without_broken_cells(self) -> tuple[str, list[tuple[int, str]]]:
+    def without_broken_cells(self) -> tuple[str, list[BrokenCell]]:
         """The source with every code cell that is no Python by itself blanked (line for line),
-        and (cell index, what is wrong) for each: Jupyter runs each cell on its own, so one
-        broken cell (a Python 2 ``print``, a mis-indented magic) need not hide the others."""
+        and what is wrong with each: Jupyter runs each cell on its own, so one broken cell (a
+        Python 2 ``print``, a mis-indented magic) need not hide the others."""
         import ast
 
         parts: list[str] = []
-        broken: list[tuple[int, str]] = []
+        broken: list[BrokenCell] = []
         for cell in self._cells:
             text = "".join(cell.masked)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
                     ast.parse(text)
-                except (SyntaxError, ValueError) as exc:
-                    where = f" at line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else ""
-                    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-                    broken.append((cell.index, f"syntax error{where}: {message}"))
+                except SyntaxError as exc:
+                    line = min(max(exc.lineno or 1, 1), max(len(cell.original), 1))
+                    broken.append(BrokenCell(cell.index, line, max((exc.offset or 1) - 1, 0), exc.msg))
+                    parts.append("\n" * len(cell.masked))
+                    continue
+                except ValueError as exc:
+                    broken.append(BrokenCell(cell.index, 1, 0, str(exc)))
                     parts.append("\n" * len(cell.masked))
                     continue
             parts.append(text)

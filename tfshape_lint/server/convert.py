@@ -107,12 +107,12 @@ def diagnostics(snapshot: Snapshot, outcome: Outcome, verdicts: Mapping[tuple[An
     """Every target document of the snapshot mapped to its diagnostics (empty lists included,
     so that fixed problems disappear from the client)."""
     out: dict[str, list[types.Diagnostic]] = {uri: [] for uri in snapshot.targets}
-    if outcome.syntax is not None:
-        problem = outcome.syntax
+    for problem in (outcome.syntax,) if outcome.syntax is not None else outcome.broken_cells:
         uri, start = position(snapshot, problem.line, problem.column, encoding)
         out.setdefault(uri, []).append(types.Diagnostic(
             range=types.Range(start, start), message=problem.message,
             severity=types.DiagnosticSeverity.Error, code=SYNTAX_CODE, source=SOURCE))
+    if outcome.syntax is not None:
         return out
     for finding in outcome.findings:
         verdict = verdicts.get(verdict_key(snapshot, finding))

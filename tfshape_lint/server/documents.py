@@ -56,6 +56,9 @@ class Outcome:
     findings: tuple[Finding, ...] = ()
     syntax: SyntaxProblem | None = None
     internal: tuple[str, ...] = ()
+    #: a notebook's cells that are no Python by themselves, left out of the findings (which come
+    #: from the other cells), as ``check`` reports them
+    broken_cells: tuple[SyntaxProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,29 @@ def lint_snapshot(snapshot: Snapshot, *, fixes: bool = False) -> Outcome:
     try:
         result = _lint(snapshot, fixes)
     except SourceError as exc:
-        return Outcome(syntax=syntax_problem(snapshot.source, str(exc)))
+        return _without_broken_cells(snapshot, fixes) or Outcome(syntax=syntax_problem(snapshot.source, str(exc)))
     except RecursionError:
         return Outcome(internal=("file too deeply nested to analyse",))
     return Outcome(tuple(result.findings), None, tuple(e.message for e in result.errors))
+
+
+def _without_broken_cells(snapshot: Snapshot, fixes: bool) -> Outcome | None:
+    """A notebook whose cells that are no Python by themselves are left out: the other cells'
+    findings, and one problem in each broken cell (None for a file, or when no single cell is
+    to blame)."""
+    if snapshot.notebook is None:
+        return None
+    source, broken = snapshot.notebook.without_broken_cells()
+    if not broken:
+        return None
+    try:
+        result = lint(source, snapshot.path, snapshot.config, fixes=fixes)
+    except (SourceError, RecursionError):
+        return None
+    problems = tuple(SyntaxProblem(f"syntax error: {cell.reason}; the cell was not checked",
+                                   snapshot.notebook.line_of(cell.index, cell.line), cell.column)
+                     for cell in broken)
+    return Outcome(tuple(result.findings), None, tuple(e.message for e in result.errors), problems)
 
 
 def _lint(snapshot: Snapshot, fixes: bool) -> LintResult:
