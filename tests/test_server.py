@@ -28,6 +28,8 @@ TIMEOUT = 20.0
 
 #: BUGGY's TFS102 finding: line 5, `tf.reduce_sum(tf.abs(y_true - y_pred))`
 BUG_RANGE = types.Range(types.Position(4, 11), types.Position(4, 49))
+#: a notebook cell with one batch-summed loss (TFS102 on its line 2)
+L1_LOSS_CELL = "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))"
 #: a safe fix (TFS110: static batch size -> tf.shape(y)[0])
 STATIC_BATCH = ("import tensorflow as tf\n\n\ndef loss(y_true, y_pred):\n"
                 "    n = y_true.shape[0]\n"
@@ -348,7 +350,7 @@ async def test_notebook_cells_get_diagnostics(client: LanguageClient, tmp_path: 
     nb_uri = (tmp_path / "losses.ipynb").as_uri()
     cells = [("code", "import tensorflow as tf\n%matplotlib inline"),
              ("markdown", "# A loss"),
-             ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))")]
+             ("code", L1_LOSS_CELL)]
     cell_uris = notebook_open(client, nb_uri, cells)
     diags = await wait_for(client, cell_uris[2])
     assert [d.code for d in diags] == ["TFS102"]
@@ -427,7 +429,7 @@ async def test_notebook_removed_cell_is_cleared_and_syntax_error_lands_in_its_ce
         client: LanguageClient, tmp_path: Path) -> None:
     nb_uri = (tmp_path / "edit.ipynb").as_uri()
     cells = [("code", "import tensorflow as tf"),
-             ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))"),
+             ("code", L1_LOSS_CELL),
              ("code", "x = 1")]
     cell_uris = notebook_open(client, nb_uri, cells)
     assert [d.code for d in await wait_for(client, cell_uris[1])] == ["TFS102"]
@@ -455,7 +457,7 @@ async def test_a_broken_cell_keeps_the_other_cells_diagnostics(client: LanguageC
     nb_uri = (tmp_path / "broken.ipynb").as_uri()
     cells = [("code", "import tensorflow as tf"),
              ("code", 'print "a Python 2 cell"'),
-             ("code", "def l1_loss(y_true, y_pred):\n    return tf.reduce_sum(tf.abs(y_true - y_pred))")]
+             ("code", L1_LOSS_CELL)]
     cell_uris = notebook_open(client, nb_uri, cells)
     assert [d.code for d in await wait_for(client, cell_uris[2])] == ["TFS102"]
     broken = await wait_for(client, cell_uris[1])

@@ -291,18 +291,19 @@ def check_input(item: Input, fixes: bool = False) -> FileResult:
     if notebook is not None:
         joined = notebook.join()
         if any(error.code == "E999" for error in result.errors):
-            result = _without_broken_cells(joined, item, fixes)
+            result = _without_broken_cells(joined, item, fixes) or result
         result.notebook = joined
     return result
 
 
-def _without_broken_cells(joined: JoinedNotebook, item: Input, fixes: bool) -> FileResult:
+def _without_broken_cells(joined: JoinedNotebook, item: Input, fixes: bool) -> FileResult | None:
     """A notebook LibCST cannot parse whole: the cells that are no Python by themselves are
-    reported (E999, with their cell number) and left out, and the others are checked."""
+    reported (E999, with their cell number) and left out, and the others are checked. None when
+    every cell parses alone (the error is the engine's own, and stands)."""
     source, broken = joined.without_broken_cells()
-    result = check_text(source, item.path, item.config, fixes=fixes)
     if not broken:
-        return result  # every cell parses alone: the error is the engine's own, keep it
+        return None
+    result = check_text(source, item.path, item.config, fixes=fixes)
     result.errors = [*result.errors, *(InternalError(item.path, cell.message(), "E999") for cell in broken)]
     return result
 

@@ -86,13 +86,20 @@ def _mask_line(line: str) -> str | None:
 
 def _is_statement(line: str) -> bool:
     """Whether the line alone compiles as Python (``time.sleep(1)``, ``ls = []``: no magic)."""
+    return _syntax_error(line.strip()) is None
+
+
+def _syntax_error(text: str) -> SyntaxError | ValueError | None:
+    """Why ``text`` is no Python (a null byte is a ValueError), or None; warnings silenced."""
+    import ast  # only where a notebook needs it: this module stays cheap to import
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            compile(line.strip(), "<cell line>", "exec")
-        except (SyntaxError, ValueError):
-            return False
-    return True
+            ast.parse(text)
+        except (SyntaxError, ValueError) as exc:
+            return exc
+    return None
 
 
 @dataclass(frozen=True)
@@ -213,26 +220,20 @@ class JoinedNotebook:
         """The source with every code cell that is no Python by itself blanked (line for line),
         and what is wrong with each: Jupyter runs each cell on its own, so one broken cell (a
         Python 2 ``print``, a mis-indented magic) need not hide the others."""
-        import ast
-
         parts: list[str] = []
         broken: list[BrokenCell] = []
         for cell in self._cells:
             text = "".join(cell.masked)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    ast.parse(text)
-                except SyntaxError as exc:
-                    line = min(max(exc.lineno or 1, 1), max(len(cell.original), 1))
-                    broken.append(BrokenCell(cell.index, line, max((exc.offset or 1) - 1, 0), exc.msg))
-                    parts.append("\n" * len(cell.masked))
-                    continue
-                except ValueError as exc:
-                    broken.append(BrokenCell(cell.index, 1, 0, str(exc)))
-                    parts.append("\n" * len(cell.masked))
-                    continue
-            parts.append(text)
+            error = _syntax_error(text)
+            if error is None:
+                parts.append(text)
+                continue
+            if isinstance(error, SyntaxError):
+                line = min(max(error.lineno or 1, 1), max(len(cell.original), 1))
+                broken.append(BrokenCell(cell.index, line, max((error.offset or 1) - 1, 0), error.msg))
+            else:
+                broken.append(BrokenCell(cell.index, 1, 0, str(error)))
+            parts.append("\n" * len(cell.masked))
         return "".join(parts), broken
 
     @property

@@ -1310,11 +1310,10 @@ def _strictly_positive_test(test: cst.BaseExpression, kept: cst.BaseExpression, 
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
             and isinstance(test.comparisons[0].operator, cst.GreaterThan):
         left, right = test.left, test.comparisons[0].comparator
-    elif isinstance(test, cst.Call) and len(test.args) == 2 \
-            and (ranges.canonical(test.func) or "").rpartition(".")[2] == "greater":
+    elif isinstance(test, cst.Call) and len(test.args) == 2 and (spec := ranges.spec(test)[0]) is not None \
+            and spec.op == "greater":
         left, right = test.args[0].value, test.args[1].value
     else:
         return False
     bound = literal(right)
     return left.deep_equals(kept) and bound is not NOT_LITERAL and isinstance(bound, (int, float)) and bound >= 0
-
