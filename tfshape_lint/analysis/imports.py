@@ -68,7 +68,16 @@ TF_FLAT_PREFIXES: tuple[str, ...] = (
     # the modules behind tf.* and tf.math.* that old code imports directly
     "tensorflow.python.ops.array_ops",
     "tensorflow.python.ops.math_ops",
+    "tensorflow.python.ops.clip_ops",
+    "tensorflow.python.framework.ops",
     "tensorflow",
+)
+#: the modules behind ``tf.nn.*`` that old code imports directly (``from tensorflow.python.ops
+#: import nn``)
+TF_NN_PREFIXES: tuple[str, ...] = (
+    "tensorflow.python.ops.nn_impl",
+    "tensorflow.python.ops.nn_ops",
+    "tensorflow.python.ops.nn",
 )
 
 
@@ -78,6 +87,7 @@ _CANONICAL_ROOTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (OPS_PREFIXES, "ops"),
     (("numpy",), "np"),
     (KERAS_PREFIXES, "keras"),
+    (TF_NN_PREFIXES, "tf.nn"),
     (TF_FLAT_PREFIXES, "tf"),
 )
 

@@ -593,6 +593,10 @@ class ModelReader:
             cls = CROSSENTROPY_STRINGS.get(value) if isinstance(value, str) else None
             return CompiledLoss(cls, False, LossWriting.STRING, expr) if cls else None
         if isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Name) and expr.func.value in self.functions \
+                    and expr.func.value not in env and expr.func.value not in self.module_env:
+                inner = _returned_def(self.functions[expr.func.value])
+                return self._custom_loss(inner, written) if inner is not None else None
             return self._loss_instance(expr)
         canon = self._canonical(expr) if isinstance(expr, (cst.Attribute, cst.Name)) else None
         if canon is not None and canon.startswith("keras.losses.") and canon.rsplit(".", 1)[-1] in _CE_FUNCTIONS:
@@ -1143,3 +1147,14 @@ def axis0_stacked_outputs(index: ModuleIndex) -> int:
                                node.args[1] if len(node.args) > 1 else None)
                 widest = max(widest, stacked(outputs))
     return widest
+
+
+def _returned_def(factory: cst.FunctionDef) -> cst.FunctionDef | None:
+    """The function a loss factory defines in its body and returns by name (``def custom_loss(w):
+    def loss(y_true, y_pred): ...; return loss``): what ``compile(loss=custom_loss(2.5))`` gets."""
+    if not isinstance(factory.body, cst.IndentedBlock):
+        return None
+    defs = {stmt.name.value: stmt for stmt in factory.body.body if isinstance(stmt, cst.FunctionDef)}
+    returned = [r.value.value for r in descendants(factory.body, cst.Return) if isinstance(r.value, cst.Name)]
+    found = {defs[name] for name in returned if name in defs}
+    return found.pop() if len(found) == 1 and len(returned) == 1 else None

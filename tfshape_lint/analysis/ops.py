@@ -155,6 +155,7 @@ _add(Kind.BINARY, "multiply_n", "keras.layers.multiply", "keras.layers.merge.mul
 _add(Kind.BINARY, "divide", "tf.div")
 _add(Kind.BINARY, "multiply", "tf.mul")
 _add(Kind.BINARY, "subtract", "tf.sub")
+_add(Kind.BINARY, "divide_no_nan", "tf.div_no_nan")  # TensorFlow 1.13's name, kept by its math_ops
 
 for _name in ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
               "logical_and", "logical_or", "logical_not", "logical_xor", "is_nan", "is_inf",

@@ -260,6 +260,10 @@ class Ranges:
             return Hazard(node, arg, kind) if bound.negated else None
         if bound.low not in FLAGGED[kind] or (kind == "div" and self._normalisation(node, arg, scope)):
             return None
+        if bound.pred and bound.exp and kind in ("log", "div") and bound.low is Low.POS:
+            # ``log(sigma)`` / ``err / sigma`` of ``sigma = exp(raw)`` (a log-variance head): 0 only
+            # where ``raw`` is below about -103 in float32, as for a log-sum-exp
+            return None
         if bound.pred:
             return Hazard(node, arg, kind, underflow=bound.low is Low.POS, negative=bound.low is Low.OFFSET)
         if kind == "div" and bound.label_sum and not self._batch_mask_count(arg, scope) \

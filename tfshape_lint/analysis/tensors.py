@@ -856,6 +856,17 @@ class Evaluator:
         if attribute is not None:
             self.scope.values[func] = attribute  # which Loss is being called
             return self._instance_call(attribute, node, args)
+        instance_call = self._own_instance_call(func, env)
+        if instance_call is not None:
+            # ``self.smooth_l1 = SmoothL1Loss()`` of a plain class of the file: its ``__call__``
+            return self._helper_call(node, (instance_call, Env()), [Value(tensor=False)] + args)
+        if args and args[0].tensor and args[0].batch and self._own_model_attribute(func, env):
+            # ``self.vgg(y_pred)``: a Keras model maps a batch to a batch (the feature extractor of
+            # a perceptual loss: image features, of the image's rank); its gradient and provenance
+            # are the input's
+            # (or a list of such batches, one per output: ``z, alpha = self.encoder(x)``)
+            return Value(rel=0, batch=True, dtype=DType.FLOAT, grad=args[0].grad, origin=args[0].origin,
+                         tags=frozenset({Tag.BATCHES}))
         if isinstance(func, cst.Attribute) and cst_dotted(func) is None or (
             isinstance(func, cst.Attribute) and func.value and self._is_local(func, env)
         ):
@@ -905,6 +916,9 @@ class Evaluator:
                 tags.add(Tag.REDUCTION_NONE)
             return Value(tensor=False, tags=frozenset(tags))
         canon = self.module.imports.canonical(dotted)
+        if args and canon is not None and canon.startswith("keras.applications.") \
+                and canon.endswith(".preprocess_input"):
+            return elementwise([args[0]])  # scales and reorders channels: the image's shape
         family = distribution_family(canon)
         if family is not None:
             return _distribution(node, args, family)
@@ -980,6 +994,60 @@ class Evaluator:
             assigned[0], Env(dict(self.module.globals.names)))
         return value if value.has(Tag.LOSS_INSTANCE) else None
 
+    def _own_instance_call(self, func: cst.BaseExpression, env: Env) -> cst.FunctionDef | None:
+        """The ``__call__`` of a class of the file that the loss's own class's ``__init__``
+        instantiates once into ``self.<attr>`` (``self.smooth_l1_loss = SmoothL1Loss()``), when
+        ``func`` is that attribute; None otherwise (a Loss subclass's instance is handled as a
+        Loss: Keras's ``__call__`` reduces what its ``call`` returns)."""
+        member = self._own_member(func, env)
+        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
+        if member is None or init is None or init is self.scope.node:
+            return None
+        assigned = init_assignments(init, member[1])
+        if len(assigned) != 1 or not isinstance(assigned[0], cst.Call) or not isinstance(assigned[0].func, cst.Name):
+            return None
+        cls = assigned[0].func.value
+        if cls in self.module.loss_classes:
+            return None
+        method = self._inherited((cls, "__call__"))
+        if method is None or method is self.scope.node or not method.params.params \
+                or method.params.params[0].name.value != "self":
+            return None
+        return method
+
+    def _own_model_attribute(self, func: cst.BaseExpression, env: Env) -> bool:
+        """``self.<attr>`` that the loss's own class's ``__init__`` sets once to a Keras model:
+        built in place (``tf.keras.Model(vgg.input, ...)``, ``keras.applications.VGG19(...)``,
+        ``Sequential``, ``load_model``) or returned by a method of the class it calls
+        (``self.VGG_Model = self.vgg_model()``)."""
+        member = self._own_member(func, env)
+        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
+        if member is None or init is None or init is self.scope.node:
+            return False
+        assigned = init_assignments(init, member[1])
+        return len(assigned) == 1 and self._builds_model(assigned[0], member[0])
+
+    def _builds_model(self, expr: cst.BaseExpression, cls: str) -> bool:
+        if not isinstance(expr, cst.Call):
+            return False
+        canon = self.module.imports.canonical(cst_dotted(expr.func)) or ""
+        if canon in _MODEL_MAKERS or canon.startswith("keras.applications."):
+            return True
+        name = _self_attribute(expr.func)
+        if name is None and isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name) \
+                and expr.func.value.value == cls:
+            name = expr.func.attr.value  # ``Content_Loss.vgg_model()``
+        method = self.module.methods.get((cls, name)) if name is not None else None
+        if method is None:
+            return False
+        made = {target.target.value for assign in descendants(method, cst.Assign)
+                if isinstance(assign.value, cst.Call) and self._builds_model(assign.value, "")
+                for target in assign.targets if isinstance(target.target, cst.Name)}
+        returns = [r.value for r in descendants(method, cst.Return) if r.value is not None]
+        return bool(returns) and all(
+            (isinstance(value, cst.Name) and value.value in made) or (isinstance(value, cst.Call) and self._builds_model(value, ""))
+            for value in returns)
+
     def _lambda_layer(self, layer: cst.Call) -> cst.Lambda | None:
         """The function of a Keras ``Lambda`` layer built in place from a ``lambda``."""
         canon = self.module.imports.canonical(cst_dotted(layer.func)) or ""
@@ -1029,9 +1097,10 @@ class Evaluator:
             return Value(rel=keys.rel, rank=keys.rank, batch=keys.batch)
         if base.has(Tag.MODEL):
             return MODEL_TENSOR  # ``model.encoder(x)``: a part of the model, its outputs batches
-        if base.has(Tag.DISTRIBUTION) and method in _DENSITIES and args:
-            # ``dist.log_prob(y)``: one value per entry of the distribution's batch shape
-            x = _plain(args[0])
+        if base.has(Tag.DISTRIBUTION) and (method in _DENSITIES and args or method in _DIVERGENCES):
+            # ``dist.log_prob(y)``, ``dist.kl_divergence(prior)``: one value per entry of the
+            # distribution's batch shape
+            x = _plain(args[0]) if args else Value(tensor=False)
             return Value(rel=base.rel, batch=base.batch, dtype=DType.FLOAT, grad=max(base.grad, x.grad),
                          origin=base.origin | x.origin, marks=base.marks | x.marks)
         return _unknown_call([base] + args)
@@ -2050,6 +2119,7 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool],
             flags[param.name.value] = given.value == "True"
         elif isinstance(given, cst.Name) and given.value in caller and param.name.value in passed:
             flags[param.name.value] = caller[given.value]
+        flags.update(_choice_flags(param.name.value, given, caller if param.name.value in passed else {}))
         if isinstance(given, cst.Name) and given.value == "None":
             flags[f"{param.name.value} is None"] = True
         elif given is not None and param.name.value in passed and (given in tensors or not _may_be_none(given)):
@@ -2061,6 +2131,74 @@ def literal_flags(fn: FunctionNode, call: cst.Call, caller: dict[str, bool],
     rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
     rebound |= {a.target.value for a in descendants(fn.body, cst.AugAssign) if isinstance(a.target, cst.Name)}
     return {key: value for key, value in flags.items() if key.split(" ", 1)[0] not in rebound}
+
+
+def _choice_flags(name: str, given: cst.BaseExpression | None, caller: dict[str, bool]) -> dict[str, bool]:
+    """``"<name> == <choice>"``: True for a parameter that is one named choice at the call, a
+    string or a dotted constant (``reduction=Reduction.SUM_BY_NONZERO_WEIGHTS``, its default
+    left alone, or the caller's own choice passed on as ``reduction=reduction``), which decides
+    ``if reduction == Reduction.MEAN:``."""
+    if isinstance(given, cst.Name):
+        prefix = f"{given.value} == "
+        return {f"{name} == {key[len(prefix):]}": True for key in caller if key.startswith(prefix) and caller[key]}
+    choice = _choice(given) if given is not None else None
+    return {f"{name} == {choice}": True} if choice is not None else {}
+
+
+def default_choice_flags(fn: FunctionNode) -> dict[str, bool]:
+    """The named choices of a loss's own defaults (a loss called with its defaults): see
+    :func:`_choice_flags`; none for a parameter the body rebinds."""
+    if not isinstance(fn, cst.FunctionDef):
+        return {}
+    flags: dict[str, bool] = {}
+    for param in [*fn.params.params, *fn.params.kwonly_params]:
+        flags.update(_choice_flags(param.name.value, param.default, {}))
+    if not flags:
+        return flags
+    rebound = {t.target.value for t in descendants(fn.body, cst.AssignTarget) if isinstance(t.target, cst.Name)}
+    return {key: value for key, value in flags.items() if key.split(" ", 1)[0] not in rebound}
+
+
+def _choice(expr: cst.BaseExpression) -> str | None:
+    """A named choice: a plain string literal or a dotted constant (``Reduction.MEAN``)."""
+    if isinstance(expr, cst.SimpleString):
+        return repr(expr.evaluated_value)
+    if isinstance(expr, cst.Attribute):
+        dotted = cst_dotted(expr)
+        return dotted if dotted is not None and dotted.rsplit(".", 1)[-1].isupper() else None
+    return None
+
+
+def _choice_test(test: cst.BaseExpression, flags: dict[str, bool]) -> bool | None:
+    """Whether ``p == X`` (``p != X``, or an ``or`` of such tests) holds where ``p`` is a known
+    choice (see :func:`_choice_flags`): two string literals, or two constants of one class
+    (``Reduction.MEAN`` vs ``Reduction.SUM``), differ when their spelling does; None when unknown."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        left, right = _choice_test(test.left, flags), _choice_test(test.right, flags)
+        if left is True or right is True:
+            return True
+        return False if left is False and right is False else None
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)
+            and isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual))):
+        return None
+    other = _choice(test.comparisons[0].comparator)
+    prefix = f"{test.left.value} == "
+    known = [key[len(prefix):] for key in flags if key.startswith(prefix) and flags[key]]
+    if other is None or len(known) != 1:
+        return None
+    same = known[0] == other
+    if not same and not _comparable(known[0], other):
+        return None  # a string against a constant, or constants of two classes: may be equal
+    return same != isinstance(test.comparisons[0].operator, cst.NotEqual)
+
+
+def _comparable(a: str, b: str) -> bool:
+    """Whether two choices (see :func:`_choice`) differ when they are spelt differently: two
+    string literals (their ``repr``), or two constants of one class."""
+    strings = [c[:1] in ("'", '"') for c in (a, b)]
+    if all(strings):
+        return True
+    return not any(strings) and a.rsplit(".", 1)[0] == b.rsplit(".", 1)[0]
 
 
 def _may_be_none(arg: cst.BaseExpression) -> bool:
@@ -2084,13 +2222,18 @@ def _dead_flag_branch(test: cst.BaseExpression, flags: dict[str, bool]) -> str |
         key = f"{name.left.value} is None"
         negated = negated != isinstance(name.comparisons[0].operator, cst.IsNot)
     if key is None or key not in flags:
-        return None
+        chosen = _choice_test(name, flags)
+        if chosen is None:
+            return None
+        return "orelse" if chosen != negated else "body"
     holds = flags[key] != negated
     return "orelse" if holds else "body"
 
 
 #: a distribution's methods that give one value per entry of its batch shape
 _DENSITIES = frozenset({"prob", "log_prob", "cdf", "log_cdf", "survival_function", "log_survival_function"})
+#: its methods that compare it with another distribution, or measure it alone, per batch entry
+_DIVERGENCES = frozenset({"kl_divergence", "cross_entropy", "entropy"})
 #: TensorFlow Probability distributions whose parameters' last axis is the event (a vector per
 #: batch entry): their batch shape is one axis shorter than ``loc``/``logits``/``probs``
 _VECTOR_EVENT = frozenset({"MultivariateNormalTriL", "MultivariateNormalDiag", "MultivariateNormalFullCovariance",
@@ -2293,6 +2436,9 @@ def init_assignments(init: cst.FunctionDef, attr: str) -> list[cst.BaseExpressio
 
 #: calls that create a trainable weight
 _WEIGHT_MAKERS = frozenset({"add_weight", "add_variable", "Variable"})
+#: Keras calls that build (or load) a model: called on a batch, it gives a batch
+_MODEL_MAKERS = frozenset({"keras.Model", "keras.models.Model", "keras.Sequential", "keras.models.Sequential",
+                           "keras.models.load_model", "keras.saving.load_model"})
 
 
 def _weight_assignments(method: cst.FunctionDef) -> Iterator[str]:
@@ -2322,7 +2468,11 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
     """Evaluate a discovered loss with abstract ``y_true``/``y_pred`` inputs (or ``inputs``:
     what the file's only call of the loss passes, see ``analysis.callsites``; ``flags``: its
     True/False parameters at that call, see :func:`literal_flags`)."""
-    scope = Scope(node, spec, flags=dict(flags or {}))
+    given = dict(flags or {})
+    # its own defaults where the call (if any) fixes nothing else: ``reduction=Reduction.MEAN``
+    defaults = {key: value for key, value in default_choice_flags(node).items()
+                if not any(k.startswith(key.split(" == ", 1)[0] + " == ") for k in given)}
+    scope = Scope(node, spec, flags={**defaults, **given})
     if inputs is None:
         inputs = input_values(spec)
         labels = spec.labels
@@ -2338,6 +2488,7 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
         elif predictions in inputs and _weights_in_prediction(node, predictions):
             # ``preds, wts = y_pred[0], y_pred[1]``: the caller packs the outputs with their weights
             inputs = {**inputs, predictions: inputs[predictions].with_tags(Tag.BATCHES)}
+        inputs = _sequences_by_use(module, node, inputs, labels, predictions)
     Evaluator(module, scope).run(inputs, closure)
     if spec.context is Context.ADD_LOSS:
         scope.returns = list(scope.added)  # the terms are the loss; what the layer returns is not
@@ -2364,6 +2515,60 @@ def _weights_in_prediction(node: FunctionNode, predictions: str) -> bool:
         if any(isinstance(el.value, cst.Name) and mentions(el.value.value, WEIGHT_WORDS) for el in target.elements):
             return True
     return False
+
+
+def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str, Value],
+                      labels: str | None, predictions: str | None) -> dict[str, Value]:
+    """Inputs the body itself uses as Python sequences of batches, tagged so.
+
+    - ``outputs, mask = y_pred``: graph mode cannot unpack a tensor, so the caller passes a
+      Python structure; it is no Keras ``fit``, and passes the labels as one too (as
+      :func:`_unpacked_labels` reads the reverse).
+    - ``tf.shape(y_true[0])[0]``: the batch size read from axis 0 of an item (a YOLO loss over
+      a list of scales, whole-repository set 46); of one batch, that would be one sample's
+      first axis, which no code means by ``[0]`` then ``[0]``.
+
+    A local name that only renames the input (``yolo_outputs = y_pred``) counts as the input."""
+    if not isinstance(node, cst.FunctionDef):
+        return inputs
+    names = {name: name for name in (labels, predictions) if name is not None and name in inputs}
+    if not names:
+        return inputs
+    assigns = descendants(node, cst.Assign)
+    for assign in assigns:  # renames, in order: ``yolo_outputs = y_pred``
+        if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) \
+                and isinstance(assign.value, cst.Name) and assign.value.value in names:
+            names.setdefault(assign.targets[0].target.value, names[assign.value.value])
+    unpacked = {names[assign.value.value] for assign in assigns
+                if isinstance(assign.value, cst.Name) and assign.value.value in names
+                and any(isinstance(t.target, (cst.Tuple, cst.List)) for t in assign.targets)}
+    read_as_batch = {names[item.value.value] for item in _items_read_as_batch(module, node)
+                     if isinstance(item.value, cst.Name) and item.value.value in names}
+    # an unpacked input keeps its value (its items are what they are: ``num_positives, targets =
+    # y_true`` holds a count); the other input is the structure's companion
+    sequences = read_as_batch | (set(names.values()) - unpacked if unpacked else set())
+    return {name: value.with_tags(Tag.BATCHES) if name in sequences and value.tensor else value
+            for name, value in inputs.items()}
+
+
+def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator[cst.Subscript]:
+    """``x[k]`` of ``tf.shape(x[k])[0]`` and ``x[k].shape[0]``: items whose axis 0 is read."""
+    for outer in descendants(node, cst.Subscript):
+        if axis0_index(outer) != 0 or len(outer.slice) != 1:
+            continue
+        inner = outer.value
+        item: cst.BaseExpression | None = None
+        if isinstance(inner, cst.Call) and inner.args \
+                and module.imports.canonical(cst_dotted(inner.func) or "") in _SHAPE_OF:
+            item = inner.args[0].value
+        elif isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
+            item = inner.value
+        if isinstance(item, cst.Subscript) and axis0_index(item) is not None and len(item.slice) == 1:
+            yield item
+
+
+#: calls giving the shape of their argument
+_SHAPE_OF = frozenset({"tf.shape", "K.shape", "K.int_shape", "ops.shape"})
 
 
 def _unpacked_labels(node: FunctionNode, labels: str) -> bool:

@@ -25,6 +25,22 @@ _MASKED_CALL = ("import tensorflow as tf\n\nclass MaskedLoss(tf.keras.losses.Los
                 "        return tf.reduce_sum(loss)\n")
 
 
+#: a perceptual loss whose class builds its own VGG feature extractor (SRGAN's content loss)
+_CONTENT_LOSS = ("import tensorflow as tf\n\n\n"
+                 "class ContentLoss(tf.keras.losses.Loss):\n"
+                 "    def __init__(self, **kwargs):\n"
+                 "        super().__init__(**kwargs)\n"
+                 "        self.features = self.feature_model()\n\n"
+                 "    @staticmethod\n"
+                 "    def feature_model():\n"
+                 "        vgg = tf.keras.applications.VGG19(include_top=False, weights=\"imagenet\")\n"
+                 "        return tf.keras.Model(vgg.input, vgg.get_layer(\"block5_conv4\").output)\n\n"
+                 "    def call(self, y_true, y_pred):\n"
+                 "        hr = self.features(tf.keras.applications.vgg19.preprocess_input(y_true))\n"
+                 "        sr = self.features(tf.keras.applications.vgg19.preprocess_input(y_pred))\n"
+                 "        return tf.reduce_sum(tf.reduce_mean(tf.square(hr - sr), axis=-1))\n")
+
+
 class BatchAxisReduction(Rule):
     """## What it does
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
@@ -37,6 +53,9 @@ class BatchAxisReduction(Rule):
     `1e-4 * tf.reduce_sum(tf.square(self.kernel))` has no batch axis and is fine. So is a
     function whose result the file hands to a model's `add_loss` (`vae.add_loss(vae_loss(inputs,
     outputs, (z_mean, z_log_var)))`): each of its parameters is a model tensor, a batch.
+    A parameter that is one named choice (a string or a class constant: `reduction=Reduction.MEAN`,
+    its default left alone or what the call passes) decides `if reduction == Reduction.SUM:`, so a
+    sum only a non-default reduction returns is that caller's choice, not flagged.
     A module function named like a loss that takes more than the labels and the predictions
     (`get_box_loss(y_true, y_pred, obj_mask, stride)`) and that the file only calls from inside
     another loss is read as that loss's helper: its sum is judged by what the caller does with
@@ -70,7 +89,14 @@ class BatchAxisReduction(Rule):
     axes (with one value per sample, `axis=-1` would be the batch axis again), with no fix. So is a sum of a
     TensorFlow Probability distribution's `log_prob`/`prob` (`tfp.distributions.Normal(loc=mu,
     ...)`): they have the distribution's batch shape, that of its first parameter, one axis
-    shorter for a distribution over vectors (`MultivariateNormalTriL`, `Categorical`).
+    shorter for a distribution over vectors (`MultivariateNormalTriL`, `Categorical`), and of its
+    `kl_divergence`, `cross_entropy` and `entropy`. A Keras model the loss's class builds in
+    `__init__` (`tf.keras.Model(...)`, `keras.applications.VGG19(...)`, `Sequential`, `load_model`,
+    also through a method of the class that returns one) maps a batch to a batch of the input's
+    rank, as a perceptual loss's feature extractor does; a plain class of the file that
+    `__init__` instantiates (`self.smooth_l1 = SmoothL1()`) runs its `__call__`; and each part of a
+    returned tuple is checked (reported without a fix: which part the caller differentiates is
+    not known).
 
     A full sum of values times weights divided by their own total (`w / reduce_sum(w)`, also
     with an epsilon or `maximum(..., eps)` around the total) is a weighted mean.
@@ -217,6 +243,15 @@ class BatchAxisReduction(Rule):
                 "def local_losses(outputs, targets, num_boxes):\n"
                 "    return {\"loss_box\": box_loss(outputs[\"corners\"], targets[\"corners\"], avg_factor=num_boxes)}\n",
                 note="the file's only call passes avg_factor (a required argument of its caller), so the sum is divided by it"),
+        Example("import tensorflow as tf\n\n\n"
+                "def reduce_loss(losses, reduction=\"mean\"):\n"
+                "    if reduction == \"sum\":\n"
+                "        return tf.reduce_sum(losses)\n"
+                "    return tf.reduce_mean(losses, axis=-1)\n\n\n"
+                "def l2_loss(y_true, y_pred):\n"
+                "    return reduce_loss(tf.square(y_true - y_pred))\n\n\n"
+                "model.compile(optimizer=\"adam\", loss=l2_loss)\n",
+                note="the call leaves reduction at its default \"mean\": the branch that sums never runs"),
         Example("import tensorflow as tf\n\n\ndef triplet_loss(y_true, y_pred):\n"
                 "    anchor, pos, neg = tf.split(y_pred, 3, axis=-1)\n"
                 "    pos_dist = tf.reduce_sum(tf.square(anchor - pos), axis=-1)\n"
@@ -419,6 +454,29 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example('import tensorflow as tf\nimport tensorflow_probability as tfp\n\n\ndef evidential_kl(y_true, y_pred):\n    alpha = tf.nn.softplus(y_pred) + 1.0\n    prior = tfp.distributions.Dirichlet(tf.ones_like(alpha))\n    return tf.reduce_sum(tfp.distributions.Dirichlet(alpha).kl_divergence(prior))\n\n\nmodel.compile(optimizer="adam", loss=evidential_kl)\n',
+                fixed='import tensorflow as tf\nimport tensorflow_probability as tfp\n\n\ndef evidential_kl(y_true, y_pred):\n    alpha = tf.nn.softplus(y_pred) + 1.0\n    prior = tfp.distributions.Dirichlet(tf.ones_like(alpha))\n    return tfp.distributions.Dirichlet(alpha).kl_divergence(prior)\n\n\nmodel.compile(optimizer="adam", loss=evidential_kl)\n',
+                line=8, note="a TensorFlow Probability distribution's kl_divergence has its batch shape (one value "
+                             "per sample for a Dirichlet over the classes), which the sum adds up"),
+        Example(_CONTENT_LOSS,
+                fixed=_CONTENT_LOSS.replace("return tf.reduce_sum(tf.reduce_mean(tf.square(hr - sr), axis=-1))",
+                                            "return tf.reduce_mean(tf.square(hr - sr), axis=-1)"),
+                line=17, note="a perceptual (VGG feature) loss: the Keras model the class builds maps the batch of images "
+                              "to a batch of features, whose total the sum takes"),
+        Example("import tensorflow as tf\n\n\n"
+                "class SmoothL1:\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        diff = tf.abs(y_true - y_pred)\n"
+                "        return tf.where(diff < 1.0, 0.5 * tf.square(diff), diff - 0.5)\n\n\n"
+                "class DetectionLoss:\n"
+                "    def __init__(self):\n"
+                "        self.smooth_l1 = SmoothL1()\n\n"
+                "    def __call__(self, y_true, y_pred):\n"
+                "        cls_loss = tf.reduce_mean(tf.keras.losses.binary_crossentropy(y_true[..., 4:], y_pred[..., 4:]))\n"
+                "        reg_loss = tf.reduce_sum(self.smooth_l1(y_true[..., :4], y_pred[..., :4]))\n"
+                "        return cls_loss + reg_loss, cls_loss, reg_loss\n",
+                fixed=None, line=16, note="a plain class of the file called through an attribute runs its __call__; the parts of a "
+                              "returned tuple a custom loop unpacks are each checked"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"
@@ -807,7 +865,10 @@ class BatchAxisReduction(Rule):
 
     def check_loss(self, loss: Scope) -> None:
         for _, value in loss.returns:
-            for call in value.marked(Mark.SUM_OVER_BATCH):
+            # a tuple a custom loop unpacks (``loss, cls, reg = ssd_loss(...)``): each part
+            parts = [value, *(value.items or ())]
+            whole = set(value.marked(Mark.SUM_OVER_BATCH))
+            for call in dict.fromkeys(c for part in parts for c in part.marked(Mark.SUM_OVER_BATCH)):
                 if not isinstance(call, cst.Call):
                     continue
                 if loss.context is Context.ADD_LOSS or loss.spec.added:
@@ -834,7 +895,8 @@ class BatchAxisReduction(Rule):
                                               "scale with batch size; sum only each sample's own axes, or return "
                                               "the values as they are when there is one per sample")
                     continue
-                self.report(call, fn=self._name(call), fix=self._fix(call, loss))
+                # a part of a tuple: what the caller differentiates is not known, so no fix
+                self.report(call, fn=self._name(call), fix=self._fix(call, loss) if call in whole else None)
 
     def _per_sample_axis_sum(self, call: cst.Call, loss: Scope) -> bool:
         """An explicit axis over fewer axes than the inputs have (``y_pred[:, 0]``): whether

@@ -32,7 +32,14 @@ class BatchAxisIndexing(Rule):
     unpacks its prediction into values and weights (`preds, wts = y_pred[0], y_pred[1]`, the
     second name with a word starting with `weight`, or the word `w`, `wt`, `wts` or `sw`): its
     caller packs the outputs with their per-sample weights (whole-repository set 45: 28 such
-    findings in a forecasting library, all judged false).
+    findings in a forecasting library, all judged false). Nor an index whose dtype is all the
+    code reads (`K.dtype(y_true[0])`, `y_pred[0][0].dtype`: every sample has the batch's dtype),
+    nor one of an input the loss itself reads as a list of batches: it takes the batch size
+    from axis 0 of an item (`tf.shape(y_true[0])[0]`, `y_pred[0].shape[0]`, also through a local
+    name such as `yolo_outputs = y_pred`), or it unpacks the other input (`outputs, mask =
+    y_pred`: graph mode cannot unpack a tensor, so the caller passes Python structures).
+    Whole-repository set 46: the 14 findings these remove, in three YOLO and EfficientDet
+    losses over lists of scales, had all been judged false.
 
     ## Why is this bad?
     Keras passes whole batches: axis 0 of `y_true` and `y_pred` is the batch axis. `y_pred[1]`
@@ -79,6 +86,18 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "from tensorflow.keras import backend as K\n\n\n"
+                "class YoloLoss(tf.keras.losses.Loss):\n"
+                "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                "        m = K.cast(K.shape(y_pred[0])[0], K.dtype(y_true[0]))\n"
+                "        loss = 0.0\n"
+                "        for scale in range(3):\n"
+                "            mask = y_true[scale][..., 4:5]\n"
+                "            loss += K.sum(mask * K.square(y_true[scale][..., :4] - y_pred[scale][..., :4])) / m\n"
+                "        return loss\n",
+                note="the batch size is axis 0 of y_pred[0], so the inputs are lists of scales (a YOLO loss), "
+                     "and only the dtype of y_true[0] is read"),
         Example("import tensorflow as tf\n\n\n"
                 "class BlockInit(tf.keras.initializers.Initializer):\n"
                 "    def __call__(self, shape, dtype=None):\n"
@@ -291,6 +310,16 @@ class BatchAxisIndexing(Rule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._chained: set[cst.CSTNode] = set()
         self._sequence_branch: set[cst.CSTNode] = set()
+        #: subscripts whose dtype is all the code reads: every sample has the batch's dtype
+        self._dtype_only: set[cst.CSTNode] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "dtype":  # ``y_pred[0][0].dtype``
+            self._dtype_only.add(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node.args and self.canonical(node.func) in _DTYPE_OF:  # ``K.dtype(y_true[0])``
+            self._dtype_only.add(node.args[0].value)
 
     def applies(self, loss: Scope) -> bool:
         if not super().applies(loss):
@@ -323,6 +352,11 @@ class BatchAxisIndexing(Rule):
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if node in self._chained or node in self._sequence_branch:
+            return
+        if node in self._dtype_only:
+            # the dtype of one sample is the batch's (YOLO losses over a list of scales read
+            # ``K.dtype(y_true[0])``): whatever axis 0 holds, the value is right
+            self._chained.update(_index_chain(node))
             return
         index = axis0_index(node)
         if index is None:
@@ -387,6 +421,10 @@ class BatchAxisIndexing(Rule):
             isinstance(other.value, cst.Name) and other.value.value in params - {name}
             and [code_of(e.slice) for e in other.slice] == shape
             for other in descendants(self.loss.node, cst.Subscript))
+
+
+#: calls that read only the dtype of their argument
+_DTYPE_OF = frozenset({"K.dtype", "ops.dtype"})
 
 
 def _used_whole(block: cst.CSTNode) -> set[str]:

@@ -95,7 +95,8 @@ class StaticBatchDimension(Rule):
     trajectory transformer's `tf.function` step) had all been judged false by their readers.
     Nor `len(y_pred)` in a loss that unpacks its labels (`flow_gt, valid = y_true`): its caller
     passes Python structures, which no Keras `fit` does, and `len()` counts the prediction's items
-    (RAFT's list of refined flows).
+    (RAFT's list of refined flows); nor `len(y_true)` in one that unpacks its prediction
+    (`class_outputs, mask = y_pred`), for the same reason.
 
     ## Why is this bad?
     When `fit` traces the loss, the batch dimension is `None` whenever the last batch is
@@ -212,6 +213,17 @@ class StaticBatchDimension(Rule):
                 "    return loss\n",
                 note="the labels arrive as a Python pair, so the caller is no Keras fit: the predictions are a "
                      "list of refinements (RAFT), and len() counts them"),
+        Example("import tensorflow as tf\n\n\n"
+                "class LevelFocalLoss(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        class_outputs, mask = y_pred\n"
+                "        total = 0.0\n"
+                "        for i in range(len(y_true)):\n"
+                "            ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=y_true[i], logits=class_outputs[i])\n"
+                "            total += tf.reduce_sum(ce * mask[i]) / tf.maximum(tf.reduce_sum(mask[i]), 1.0)\n"
+                "        return total\n",
+                note="the prediction is unpacked as a Python pair, so its caller passes structures (one tensor per "
+                     "feature level, EfficientDet): len() counts the levels"),
     )
     bad = (
         Example("import tensorflow as tf\n\n\ndef pixel_mse(y_true, y_pred):\n"

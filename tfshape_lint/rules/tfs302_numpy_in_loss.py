@@ -22,7 +22,7 @@ from tfshape_lint.rules._numpy import (
     replacement,
     uses_numpy,
 )
-from tfshape_lint.source import code_of
+from tfshape_lint.source import code_of, descendants
 
 if TYPE_CHECKING:
     from tfshape_lint.analysis.index import ModuleIndex
@@ -71,7 +71,10 @@ class NumpyInLoss(Rule):
     nor numpy on the labels alone in a file that compiles with `run_eagerly=True` (or calls
     `tf.config.run_functions_eagerly(True)`): there the loss gets eager tensors, and labels
     need no gradient (measured: a weight map built from `y_true.numpy()` trains). numpy on the
-    predictions is still flagged there: it cuts their gradient.
+    predictions is still flagged there: it cuts their gradient. Nor numpy inside a `print` or
+    logging call in a `try` whose `except` swallows the error (bare, `Exception`,
+    `AttributeError`, `NotImplementedError`): a debug print that fails quietly while `fit`
+    traces the loss and changes none of its values.
 
     ## Why is this bad?
     Measured on TF 2.21 / Keras 3.15 and tf_keras 2.21:
@@ -119,6 +122,15 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def yolo_loss(y_true, y_pred):\n"
+                "    box_loss = tf.reduce_mean(tf.square(y_true[..., :4] - y_pred[..., :4]), axis=-1)\n"
+                "    try:\n"
+                "        print('box', tf.reduce_mean(box_loss).numpy())\n"
+                "    except AttributeError:  # graph mode\n"
+                "        pass\n"
+                "    return box_loss\n",
+                note="a debug print whose error while fit traces the loss the except swallows"),
         Example("import numpy as np\nimport tensorflow as tf\nfrom scipy.ndimage import distance_transform_edt\n\n\n"
                 "def surface_loss(y_true, y_pred):\n"
                 "    dist = np.array([distance_transform_edt(1 - t) for t in y_true.numpy()], dtype=np.float32)\n"
@@ -273,6 +285,15 @@ class NumpyInLoss(Rule):
     def __init__(self, index: ModuleIndex, facts: ModuleFacts, config: Config) -> None:
         super().__init__(index, facts, config)
         self._arrays: list[str | None] = []  # per enclosing if: the name its test says is no tensor
+        self._swallowed: set[cst.CSTNode] = set()  # calls in a debug print whose errors a try swallows
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if any(_swallows_graph_errors(handler) for handler in node.handlers):
+            # ``try: print(loss.numpy()) except: pass  # tf graph mode``: a debug print whose
+            # error under fit's tracing the handler swallows; it changes no value of the loss
+            self._swallowed.update(
+                call for printed in descendants(node.body, cst.Call) if _is_print(printed)
+                for call in descendants(printed, cst.Call))
 
     def visit_If(self, node: cst.If) -> None:
         # only an ``if`` without ``else``: then all of it but the test is the guarded body
@@ -323,7 +344,8 @@ class NumpyInLoss(Rule):
         return value is not None and value.from_true and not value.from_pred
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.loss is None or self.loss.value(node) is None or self._on_arrays(node) or self._eager_labels(node):
+        if self.loss is None or self.loss.value(node) is None or self._on_arrays(node) or self._eager_labels(node) \
+                or node in self._swallowed:
             return
         dotted = cst_dotted(node.func)
         canon = self.index.imports.canonical(dotted) if dotted else None
@@ -398,3 +420,22 @@ class NumpyInLoss(Rule):
                         return stmt
             scope = scope.parent
         return None
+
+
+#: what a handler must catch to swallow numpy's failure on a symbolic tensor
+_GRAPH_ERRORS = frozenset({"Exception", "BaseException", "AttributeError", "NotImplementedError"})
+
+
+def _swallows_graph_errors(handler: cst.ExceptHandler) -> bool:
+    """A bare ``except:``, or one naming an exception that ``.numpy()`` (AttributeError) and
+    numpy on a symbolic tensor (NotImplementedError) raise, alone or in a tuple."""
+    if handler.type is None:
+        return True
+    kinds = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any((cst_dotted(k) or "").rsplit(".", 1)[-1] in _GRAPH_ERRORS for k in kinds)
+
+
+def _is_print(call: cst.Call) -> bool:
+    """``print(...)`` or a logging call (``logger.info(...)``, ``logging.debug(...)``)."""
+    name = cst_dotted(call.func) or ""
+    return name == "print" or name.rsplit(".", 1)[-1] in ("debug", "info", "warning", "log") and "." in name

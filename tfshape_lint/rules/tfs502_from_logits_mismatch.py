@@ -63,7 +63,8 @@ class FromLogitsMismatch(Rule):
       crossentropy of logits (`tf.nn.sigmoid_cross_entropy_with_logits`,
       `tf.nn.weighted_cross_entropy_with_logits`, `tf.nn.softmax_cross_entropy_with_logits`,
       `tf.nn.sparse_softmax_cross_entropy_with_logits`) when the last layer applies
-      `softmax`/`sigmoid`.
+      `softmax`/`sigmoid`. Either kind of loss function may also reach `compile` through a
+      factory of the file that defines it and returns it (`loss=weighted_loss(2.5)`).
 
     Silent when it cannot tell: a model built in another module or returned from a branch, custom or
     unknown last layers, other activations, several outputs, layers added in a branch or a
@@ -235,6 +236,9 @@ class FromLogitsMismatch(Rule):
                 note="TensorFlow's crossentropy of logits on a last layer that gives logits"),
     )
     bad = (
+        Example('import tensorflow as tf\n\n\ndef weighted_loss(pos_weight):\n    def loss(y_true, y_pred):\n        return tf.nn.weighted_cross_entropy_with_logits(y_true, y_pred, pos_weight)\n    return loss\n\n\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(32, activation="relu"),\n                             tf.keras.layers.Dense(1, activation="sigmoid")])\nmodel.compile(optimizer="adam", loss=weighted_loss(2.5))\n',
+                fixed=None, line=12,
+                note="a loss factory's inner function hands the sigmoid outputs to a tf.nn op that expects logits"),
         Example("import tensorflow as tf\nfrom tensorflow.keras.layers import Dense, Input\n"
                 "from tensorflow.keras.models import Model\n\n\n"
                 "def create_model():\n"
@@ -491,6 +495,8 @@ def _custom_loss_units(index: ModuleIndex, units: set[int]) -> set[int]:
         for _, compiles in compiles_by_scope(index.unit_nodes[unit]):
             for call in compiles:
                 for loss in [k.value for k in call.keywords if k.arg == "loss"] + call.args[1:2]:
+                    if isinstance(loss, ast.Call) and isinstance(loss.func, ast.Name):
+                        loss = loss.func  # a factory of the file: ``loss=custom_loss(pos_weight)``
                     defs = index.functions.get(loss.id, []) if isinstance(loss, ast.Name) else []
                     out |= {info.unit for info in defs if info.in_class is None and len(info.path) == 1}
     return out
