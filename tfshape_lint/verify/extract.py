@@ -255,6 +255,9 @@ def _locate(module: _Module, loss: LossRef) -> tuple[list[ast.stmt], ast.expr, s
     if isinstance(root, ast.ClassDef):
         return _locate_method(module, loss, parts, root)
     if len(parts) == 1:
+        bound = _partial_binding(module, root, parts[0])
+        if bound is not None:
+            return [root], bound, "function"
         return [root], _with_keyword_only(root, parts[0], loss.line), "function"
     call = _factory_call(module, loss, parts[0], root)
     inner = _inner_class(root, parts)
@@ -265,6 +268,28 @@ def _locate(module: _Module, loss: LossRef) -> tuple[list[ast.stmt], ast.expr, s
         instance = ast.Call(ast.Name("__tfs_instantiate__", ast.Load()), [call], [])
         return [_returning(root, inner.name)], instance, "loss_object" if parts[-1] == "call" else "function"
     return [_returning(root, parts[-1])] if len(parts) == 2 else [root], call, "function"
+
+
+def _partial_binding(module: _Module, root: ast.stmt, name: str) -> ast.expr | None:
+    """``partial(name, weights=w_array)`` that the file binds at module level (``ncce =
+    functools.partial(w_categorical_crossentropy, weights=w_array)``) where the function needs
+    more than Keras's two arguments: what the file compiles, with the file's own values for the
+    parameters it binds. None when the function needs no more, or no such partial binds them all."""
+    if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    missing = _required(root, set())[2:]
+    if not missing:
+        return None
+    positional = [a.arg for a in root.args.posonlyargs + root.args.args]
+    for stmt in module.tree.body:
+        call = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if not (isinstance(call, ast.Call) and (ast_dotted(call.func) or "").rsplit(".", 1)[-1] == "partial"
+                and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == name):
+            continue
+        given = {kw.arg for kw in call.keywords if kw.arg} | set(positional[:len(call.args) - 1])
+        if set(missing) <= given and not set(positional[:2]) & given and _resolvable(module, call):
+            return copy.deepcopy(call)
+    return None
 
 
 def _inner_class(root: ast.stmt, parts: list[str]) -> ast.ClassDef | None:
@@ -383,6 +408,7 @@ RECORD_HELPER = "__tfs_record__"
 ABSENT_HELPER = "__tfs_absent__"
 BASE_HELPER = "__tfs_base__"
 SENTINEL_HELPER = "__tfs_sentinel__"
+SERIES_HELPER = "__tfs_series__"
 #: the number a missing module's constant that the file only compares values with runs as: no
 #: probe input holds it unless a probe puts it there on purpose (a sample made entirely of it)
 SENTINEL_VALUE = -9999.0
@@ -399,8 +425,10 @@ class ParamBinding:
     ``matmul``/``dot`` that projects the outputs, such as a lead field or an embedding matrix),
     ``count`` (an int used as an index or slice bound: 1, which any axis of the probe's inputs
     holds), ``classes`` (the depth of a ``one_hot``, a ``num_classes=``: the probe's default
-    number of classes) or ``sequence`` (a list of numbers the loss iterates, counts or sums: ``value``
-    repeated once per class, as per-class counts or weights are)."""
+    number of classes), ``sequence`` (a list of numbers the loss iterates, counts or sums: ``value``
+    repeated once per class, as per-class counts or weights are) or ``series`` (a coordinate the
+    code reads as pandas/xarray, ``np.cos(np.deg2rad(lat)).values``: one entry ``value`` in an
+    array with a ``values`` attribute, which broadcasts over whichever axis it weights)."""
 
     kind: str
     value: float = NEUTRAL
@@ -423,6 +451,8 @@ class ParamBinding:
             return ast.Call(ast.Name(EYE_HELPER, ast.Load()), [ast.Name(LABELS_LIKE, ast.Load())], [])
         if self.kind == "record":
             return ast.Call(ast.Name(RECORD_HELPER, ast.Load()), [], [])
+        if self.kind == "series":
+            return ast.Call(ast.Name(SERIES_HELPER, ast.Load()), [ast.Constant(self.value)], [])
         if self.kind == "absent":
             return ast.Call(ast.Name(ABSENT_HELPER, ast.Load()), [], [])
         if self.kind == "none":
@@ -472,6 +502,9 @@ class ParamBinding:
             return f"`{param}` = a do-nothing stand-in (the code only calls it for its effect, as `{param}.compile(...)`)"
         if self.kind == "none":
             return f"`{param}` = None (an optional object the code only uses under `if {param}:`)"
+        if self.kind == "series":
+            return (f"`{param}` = [{self.value:g}], one entry that reads as a pandas/xarray value (the code takes "
+                    f"`.values` of it), which broadcasts over the axis it is indexed into")
         return f"`{param}` = {self.value:g}"
 
 
@@ -558,6 +591,8 @@ def param_bindings(root: ast.FunctionDef | ast.AsyncFunctionDef,
             out[param] = ParamBinding("sequence", 1.0)
         elif kind == "matrix":
             out[param] = ParamBinding("matrix")
+        elif kind == "series":
+            out[param] = ParamBinding("series")
         elif _mask_like(param):
             out[param] = ParamBinding("mask", _selected_value(root, param))
         else:
@@ -781,6 +816,8 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
                     sized = True
         elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == param:
             kind = "tensor"
+        if isinstance(node, ast.Attribute) and node.attr == "values" and _numpy_of(node.value, param):
+            return "series"  # ``np.cos(np.deg2rad(lat)).values``: an xarray/pandas coordinate
     if sized:
         return "size" if kind == "number" and not matrix else ""
     if classes and kind == "number" and not matrix:
@@ -788,6 +825,14 @@ def _param_use(root: ast.FunctionDef | ast.AsyncFunctionDef, param: str) -> str:
     if indexes and kind == "number" and not matrix:
         return "count"
     return "matrix" if matrix and kind == "number" else kind
+
+
+def _numpy_of(expr: ast.expr, param: str) -> bool:
+    """``param`` itself or numpy functions of it alone (``np.cos(np.deg2rad(param))``)."""
+    while isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords \
+            and (ast_dotted(expr.func) or "").split(".", 1)[0] in ("np", "numpy"):
+        expr = expr.args[0]
+    return isinstance(expr, ast.Name) and expr.id == param
 
 
 def _is_param_or_offset(expr: ast.expr, param: str) -> bool:
@@ -1721,6 +1766,14 @@ def {REACH_NAME}(value):
 def __tfs_weights__(y):
     import tensorflow as __tf
     return __tf.cast(__tf.range(__tf.shape(y)[0]) % 3, __tf.float32) * 0.5 + 0.5
+def {SERIES_HELPER}(value):
+    # a one-entry pandas/xarray-like coordinate (``lat.values``): numpy functions keep its type
+    import numpy as _tfs_np  # no leading double underscore: the class body would mangle it
+    class _TfsValues(_tfs_np.ndarray):
+        @property
+        def values(self):
+            return _tfs_np.asarray(self)
+    return _tfs_np.full(1, value).view(_TfsValues)
 def __tfs_mask__(y, value=1.0):
     import tensorflow as __tf
     y = __tf.convert_to_tensor(y)
@@ -2220,6 +2273,11 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         if target is node and isinstance(done[2], ast.expr):
             target = done[2]
     local_imports = _local_imports(parents, target) if (not climbed or callee) else []
+    built = _factory_built(module, target) if not callee else None
+    if built is not None:
+        # ``compile(loss=custom_loss(pos_weight))``: the factory of the file called with what the
+        # probe can evaluate (a local argument bound as for a factory never called)
+        target = built
     if (not climbed or callee) and _resolvable(module, target):
         included, left_out = _closure(module, [], target)
         text = _emit(module, included, target)
@@ -2238,6 +2296,26 @@ def extract_span(source: str, span: tuple[int, int, int, int], *, callee: bool =
         kind, context = "function", "direct"
     return ProbeProgram(text, kind, f"<expression>@{span[0]}", context, "loss", _uses_tf_keras(module),
                         tuple(sorted(left_out.items())), False, described)
+
+
+def _factory_built(module: _Module, target: ast.expr | None) -> ast.expr | None:
+    """``factory(args)`` with arguments the probe program can evaluate, where ``target`` calls a
+    module-level loss factory of the file (a def that returns a def it defines) with an argument
+    only the enclosing code knows; None for any other expression."""
+    if not (isinstance(target, ast.Call) and isinstance(target.func, ast.Name)) or _resolvable(module, target):
+        return None
+    root = _binding(module, target.func.id, ("def",))
+    if not isinstance(root, (ast.FunctionDef, ast.AsyncFunctionDef)) or not any(
+            isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name)
+            and any(isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef)) and d.name == stmt.value.id
+                    for d in root.body)
+            for stmt in root.body):
+        return None
+    try:
+        built = _bound_call(module, root, target, None, getattr(target, "lineno", 0))
+    except ExtractionError:
+        return None
+    return built if _resolvable(module, built) else None
 
 
 def _local_imports(parents: list[ast.AST], target: ast.expr) -> list[ast.stmt]:

@@ -228,7 +228,8 @@ def set_job_layouts(layouts: Sequence[dict[str, Any]]) -> None:
 
 def add_constant_layouts(obj: Any, namespace: dict[str, Any]) -> None:
     """Per-sample layouts shaped like the arrays the loss closes over (a ``(5, 3)`` weight
-    means ``(B, 5, 3)`` inputs): tried right after the inferred ones."""
+    means ``(B, 5, 3)`` inputs; a square ``(C, C)`` one is a matrix between ``C`` classes, so
+    ``(B, C)`` one-hot labels come first): tried right after the inferred ones."""
     shapes: list[tuple[int, ...]] = []
     for value in _captured(obj, namespace):
         shape = getattr(value, "shape", None)
@@ -239,9 +240,14 @@ def add_constant_layouts(obj: Any, namespace: dict[str, Any]) -> None:
         if 2 <= len(dims) <= 4 and all(1 <= d <= 64 for d in dims) and dims not in shapes:
             shapes.append(dims)
     for dims in shapes[:3]:
-        name = _register({"true": dims, "pred": dims, "labels": "float"}, "constant")
-        if name not in JOB_ORDER:
-            JOB_ORDER.append(name)
+        specs: list[dict[str, Any]] = [{"true": dims, "pred": dims, "labels": "float"}]
+        if len(dims) == 2 and dims[0] == dims[1]:
+            # a (C, C) cost or confusion matrix between classes: (B, C) one-hot labels first
+            specs.insert(0, {"true": dims[:1], "pred": dims[:1], "labels": "onehot", "activation": "softmax"})
+        for spec in specs:
+            name = _register(spec, "constant")
+            if name not in JOB_ORDER:
+                JOB_ORDER.append(name)
 
 
 def _captured(obj: Any, namespace: dict[str, Any]) -> list[Any]:
