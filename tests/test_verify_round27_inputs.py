@@ -3,7 +3,8 @@
 - a loss module that imports a TF 1 name (``from tensorflow import erf``, its own TFS506
   finding) still shows its other findings: the name is taken from ``tensorflow.compat.v1``, as
   the probe's ``tf.<name>`` fallback does, and the evidence says so;
-- a flagged division whose denominator is itself a flagged ``sqrt`` (``x / sqrt(square(s))``) is
+- a flagged division whose denominator is itself a flagged ``sqrt`` (``x / sqrt(relu(s))``; the
+  file's ``sqrt(square(s))`` of a linear output is no finding since round 44) is
   verified with that ``sqrt`` left as written: neutralising it would keep the very denominator the
   finding is about away from 0 (it was refuted so);
 - a loss factory closing over a model input (``advantage = Input(shape=(1,))`` where the model is
@@ -28,7 +29,7 @@ TF1_IMPORT = source_of('''
     def crps_loss(y_true, y_pred):
         mu = y_pred[:, 0]
         sigma = y_pred[:, 1]
-        loc = (y_true[:, 0] - mu) / tf.sqrt(tf.square(sigma))
+        loc = (y_true[:, 0] - mu) / tf.sqrt(tf.nn.relu(sigma))
         return tf.reduce_mean(tf.abs(loc) * (1.0 + erf(loc)))
 
 

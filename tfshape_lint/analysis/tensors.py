@@ -230,6 +230,17 @@ class ModuleFacts:
     global_scope: Scope | None = None
     #: class name -> its trainable weights' attribute names, computed on first use
     _weights: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: function node -> the parameters its body reads as lists of batches (computed on first use)
+    _batch_lists: dict[cst.CSTNode, frozenset[str]] = field(default_factory=dict)
+
+    def batch_lists(self, fn: FunctionNode) -> frozenset[str]:
+        """The names ``fn`` reads the batch size from an item of (``tf.shape(y_pred[0])[0]``,
+        ``y_pred[0].shape[0]``): Python lists of batches there, whatever their caller passed."""
+        if fn not in self._batch_lists:
+            self._batch_lists[fn] = frozenset(
+                item.value.value for item in _items_read_as_batch(self, fn) if isinstance(item.value, cst.Name)
+            ) if isinstance(fn, cst.FunctionDef) else frozenset()
+        return self._batch_lists[fn]
 
     def weights(self, cls: str) -> frozenset[str]:
         """The attributes of ``cls`` (or of a base in the file) that hold a trainable weight:
@@ -1170,6 +1181,11 @@ class Evaluator:
         for arg in node.args if not mapped else ():
             if arg.keyword is not None:
                 bindings[arg.keyword.value] = self.scope.values.get(arg.value, UNKNOWN)
+        lists = self.module.batch_lists(fn)
+        if lists:
+            # the helper reads the batch size from an item of these (a YOLO loss's scales)
+            bindings = {name: value.with_tags(Tag.BATCHES) if name in lists and value.tensor and value.batch else value
+                        for name, value in bindings.items()}
         tensors = frozenset(a.value for a in node.args if getattr(self.scope.values.get(a.value), "tensor", False))
         helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
                        flags={} if mapped else literal_flags(fn, node, self.scope.flags, tensors), mapped=mapped)
@@ -2542,8 +2558,7 @@ def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str,
     unpacked = {names[assign.value.value] for assign in assigns
                 if isinstance(assign.value, cst.Name) and assign.value.value in names
                 and any(isinstance(t.target, (cst.Tuple, cst.List)) for t in assign.targets)}
-    read_as_batch = {names[item.value.value] for item in _items_read_as_batch(module, node)
-                     if isinstance(item.value, cst.Name) and item.value.value in names}
+    read_as_batch = {names[name] for name in module.batch_lists(node) if name in names}
     # an unpacked input keeps its value (its items are what they are: ``num_positives, targets =
     # y_true`` holds a count); the other input is the structure's companion
     sequences = read_as_batch | (set(names.values()) - unpacked if unpacked else set())

@@ -36,7 +36,8 @@ class BatchAxisIndexing(Rule):
     code reads (`K.dtype(y_true[0])`, `y_pred[0][0].dtype`: every sample has the batch's dtype),
     nor one of an input the loss itself reads as a list of batches: it takes the batch size
     from axis 0 of an item (`tf.shape(y_true[0])[0]`, `y_pred[0].shape[0]`, also through a local
-    name such as `yolo_outputs = y_pred`), or it unpacks the other input (`outputs, mask =
+    name such as `yolo_outputs = y_pred`, and in a helper it calls, for that helper's parameter),
+    or it unpacks the other input (`outputs, mask =
     y_pred`: graph mode cannot unpack a tensor, so the caller passes Python structures).
     Whole-repository set 46: the 14 findings these remove, in three YOLO and EfficientDet
     losses over lists of scales, had all been judged false.
@@ -86,6 +87,9 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example('import tensorflow as tf\n\n\nclass YoloV3Loss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        return self._per_scale(y_true, y_pred)\n\n    def _per_scale(self, y_true, y_pred):\n        batch = tf.cast(tf.shape(y_pred[0])[0], tf.float32)\n        total = 0.0\n        for i in range(3):\n            mask = y_true[i][..., 4:5]\n            total += tf.reduce_sum(mask * tf.square(y_true[i][..., :4] - y_pred[i][..., :4])) / batch\n        return total\n',
+                note="a helper method that reads the batch size from y_pred[0] gets lists of scales, whatever its "
+                     "caller's y_pred is"),
         Example("import tensorflow as tf\n"
                 "from tensorflow.keras import backend as K\n\n\n"
                 "class YoloLoss(tf.keras.losses.Loss):\n"
