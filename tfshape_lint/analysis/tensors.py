@@ -994,30 +994,34 @@ class Evaluator:
         (``self.loss = SparseCategoricalCrossentropy(reduction='none')``): called in the loss,
         it computes what that Loss computes (per sample with ``reduction='none'``, else a
         scalar). None for any other attribute, or one ``__init__`` assigns more than once."""
+        found = self._init_value(func, env)
+        if found is None or not isinstance(found[2], cst.Call):
+            return None
+        _, init, made = found
+        value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
+            made, Env(dict(self.module.globals.names)))
+        return value if value.has(Tag.LOSS_INSTANCE) else None
+
+    def _init_value(self, func: cst.BaseExpression, env: Env) -> tuple[str, cst.FunctionDef, cst.BaseExpression] | None:
+        """(class, its ``__init__``, the value) for ``self.<attr>`` that the loss's own class's
+        ``__init__`` (not the body being evaluated) assigns exactly once; None otherwise."""
         member = self._own_member(func, env)
         init = self.module.methods.get((member[0], "__init__")) if member is not None else None
         if member is None or init is None or init is self.scope.node:
             return None
         assigned = init_assignments(init, member[1])
-        if len(assigned) != 1 or not isinstance(assigned[0], cst.Call):
-            return None
-        value = Evaluator(self.module, Scope(init, self.scope.spec, is_helper=True), self.depth + 1).expr(
-            assigned[0], Env(dict(self.module.globals.names)))
-        return value if value.has(Tag.LOSS_INSTANCE) else None
+        return (member[0], init, assigned[0]) if len(assigned) == 1 else None
 
     def _own_instance_call(self, func: cst.BaseExpression, env: Env) -> cst.FunctionDef | None:
         """The ``__call__`` of a class of the file that the loss's own class's ``__init__``
         instantiates once into ``self.<attr>`` (``self.smooth_l1_loss = SmoothL1Loss()``), when
         ``func`` is that attribute; None otherwise (a Loss subclass's instance is handled as a
         Loss: Keras's ``__call__`` reduces what its ``call`` returns)."""
-        member = self._own_member(func, env)
-        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
-        if member is None or init is None or init is self.scope.node:
+        found = self._init_value(func, env)
+        made = found[2] if found is not None else None
+        if not isinstance(made, cst.Call) or not isinstance(made.func, cst.Name):
             return None
-        assigned = init_assignments(init, member[1])
-        if len(assigned) != 1 or not isinstance(assigned[0], cst.Call) or not isinstance(assigned[0].func, cst.Name):
-            return None
-        cls = assigned[0].func.value
+        cls = made.func.value
         if cls in self.module.loss_classes:
             return None
         method = self._inherited((cls, "__call__"))
@@ -1031,12 +1035,8 @@ class Evaluator:
         built in place (``tf.keras.Model(vgg.input, ...)``, ``keras.applications.VGG19(...)``,
         ``Sequential``, ``load_model``) or returned by a method of the class it calls
         (``self.VGG_Model = self.vgg_model()``)."""
-        member = self._own_member(func, env)
-        init = self.module.methods.get((member[0], "__init__")) if member is not None else None
-        if member is None or init is None or init is self.scope.node:
-            return False
-        assigned = init_assignments(init, member[1])
-        return len(assigned) == 1 and self._builds_model(assigned[0], member[0])
+        found = self._init_value(func, env)
+        return found is not None and self._builds_model(found[2], found[0])
 
     def _builds_model(self, expr: cst.BaseExpression, cls: str) -> bool:
         if not isinstance(expr, cst.Call):
@@ -2498,7 +2498,7 @@ def evaluate_loss(module: ModuleFacts, spec: LossSpec, node: FunctionNode,
             inputs = {**inputs, labels: inputs[labels].evolve(rel=-1)}
         predictions = spec.predictions
         if spec.context in (Context.DIRECT, Context.UNKNOWN) and predictions in inputs and labels is not None \
-                and (_stacked_prediction(node, labels, predictions) or _unpacked_labels(node, labels)):
+                and _stacked_prediction(node, labels, predictions):
             # its caller passes several predictions shaped like the labels: ``y_pred[1]`` is one
             inputs = {**inputs, predictions: inputs[predictions].with_tags(Tag.BATCHES)}
         elif predictions in inputs and _weights_in_prediction(node, predictions):
@@ -2537,9 +2537,10 @@ def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str,
                       labels: str | None, predictions: str | None) -> dict[str, Value]:
     """Inputs the body itself uses as Python sequences of batches, tagged so.
 
-    - ``outputs, mask = y_pred``: graph mode cannot unpack a tensor, so the caller passes a
-      Python structure; it is no Keras ``fit``, and passes the labels as one too (as
-      :func:`_unpacked_labels` reads the reverse).
+    - ``outputs, mask = y_pred`` or ``flow_gt, valid = y_true``: graph mode cannot unpack a
+      tensor, so the caller passes Python structures; it is no Keras ``fit``, and passes the other
+      input as one too (RAFT's list of per-iteration flows, held-out round 43: ``len(y_pred)``
+      counts its items, not samples).
     - ``tf.shape(y_true[0])[0]``: the batch size read from axis 0 of an item (a YOLO loss over
       a list of scales, whole-repository set 46); of one batch, that would be one sample's
       first axis, which no code means by ``[0]`` then ``[0]``.
@@ -2584,18 +2585,6 @@ def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator
 
 #: calls giving the shape of their argument
 _SHAPE_OF = frozenset({"tf.shape", "K.shape", "K.int_shape", "ops.shape"})
-
-
-def _unpacked_labels(node: FunctionNode, labels: str) -> bool:
-    """``flow_gt, valid = y_true``: the caller passes the labels as a Python pair, so it is no
-    Keras ``fit`` (whose labels are one tensor, which graph mode cannot unpack); such a caller
-    passes the predictions as a structure too (RAFT's list of per-iteration flows, held-out round
-    43), and ``len(y_pred)`` counts its items, not samples."""
-    if not isinstance(node, cst.FunctionDef):
-        return False
-    return any(isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(assign.value, cst.Name)
-               and assign.value.value == labels
-               for assign in descendants(node, cst.Assign) for target in assign.targets)
 
 
 def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bool:
