@@ -1174,14 +1174,10 @@ class UnguardedLogDivSqrt(Rule):
             spec, _ = self.ranges.spec(squared)
             if spec is not None and spec.op == "squared_difference" and len(squared.args) >= 2:
                 return self._label_and_prediction(squared.args[0].value, squared.args[1].value)
-            if spec is None or spec.op != "square":
-                return False
-            difference = self.ranges.definition(squared.args[0].value, loss)
-        elif isinstance(squared, cst.BinaryOperation) and isinstance(squared.operator, cst.Power) \
-                and literal(squared.right) == 2:
-            difference = self.ranges.definition(squared.left, loss)
-        else:
+        base = self._square_base(squared)
+        if base is None:
             return False
+        difference = self.ranges.definition(base, loss)
         while isinstance(difference, cst.BinaryOperation):
             if isinstance(difference.operator, cst.Multiply) and literal(difference.left) is not NOT_LITERAL:
                 difference = difference.right  # ``square(2.0 * (t - p))``
@@ -1205,18 +1201,20 @@ class UnguardedLogDivSqrt(Rule):
         0.0, as an RMSE is only at an exact fit."""
         loss = self.loss
         assert loss is not None
-        squared = self.ranges.definition(arg, loss)
-        base: cst.BaseExpression | None = None
-        if isinstance(squared, cst.Call) and squared.args:
-            spec, _ = self.ranges.spec(squared)
-            base = squared.args[0].value if spec is not None and spec.op == "square" else None
-        elif isinstance(squared, cst.BinaryOperation) and isinstance(squared.operator, cst.Power) \
-                and literal(squared.right) == 2:
-            base = squared.left
+        base = self._square_base(self.ranges.definition(arg, loss))
         if base is None:
             return False
         bound = self.ranges.bound(base, loss)
         return bound.pred and bound.low is Low.ANY and not bound.label
+
+    def _square_base(self, node: cst.CSTNode | None) -> cst.BaseExpression | None:
+        """``x`` of ``square(x)`` (any spelling the ops table knows) or ``x ** 2``; else None."""
+        if isinstance(node, cst.Call) and node.args:
+            spec, _ = self.ranges.spec(node)
+            return node.args[0].value if spec is not None and spec.op == "square" else None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power) and literal(node.right) == 2:
+            return node.left
+        return None
 
     def _overlap_gap(self, arg: cst.BaseExpression) -> bool:
         """``pow(1 - tversky, 0.75)`` with ``tversky = (tp + s) / (tp + a * fn + b * fp + s)``: one
