@@ -264,7 +264,8 @@ class _Run:
         try:
             closure = self._closure(module, spec, facts)
             site = self._call_site(spec, facts)
-            inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else self._fit_inputs(spec, facts)
+            inputs = bound_inputs(spec, node, site[0], site[1]) if site is not None else \
+                self._fit_inputs(spec, facts) or self._compiled_inputs(spec)
             flags = self._call_flags(spec, node)
             passed = passed_arguments(node, site[0]) if site is not None else {}
             if site is not None and inputs is not None:
@@ -344,6 +345,24 @@ class _Run:
         inputs = input_values(spec)
         labels = spec.params[0]
         inputs[labels] = inputs[labels].evolve(rel=rel)
+        return inputs
+
+    def _compiled_inputs(self, spec: LossSpec) -> dict[str, Value] | None:
+        """A loss function ``compile`` receives by name (``loss=triplet_loss``) for models of the
+        file whose output rank is one known ``R``: its prediction is that output, of rank ``R``
+        (``y_pred[:, 0]`` of a ``Dense(128)`` embedding is then one value per sample). The labels
+        keep an unknown rank: ``fit`` may pass class ids one axis shorter."""
+        if spec.context is not Context.COMPILE or spec.factory is not None or len(spec.path) != 1 \
+                or spec.lambda_ordinal is not None or len(spec.params) < 2 or spec.pred_first:
+            return None
+        rank = self._compiled_output(f"{spec.path[0]}()")
+        predictions = spec.predictions
+        if rank is None or rank < 1 or predictions is None:
+            return None
+        inputs = input_values(spec)
+        if predictions not in inputs:
+            return None
+        inputs[predictions] = inputs[predictions].evolve(rank=rank)
         return inputs
 
     def _call_site(self, spec: LossSpec, facts: ModuleFacts) -> tuple[cst.Call, list[Value], Scope] | None:

@@ -70,6 +70,7 @@ TF_FLAT_PREFIXES: tuple[str, ...] = (
     "tensorflow.python.ops.math_ops",
     "tensorflow.python.ops.clip_ops",
     "tensorflow.python.framework.ops",
+    "tensorflow.python.framework.constant_op",  # ``constant_op.constant`` is ``tf.constant``
     "tensorflow",
 )
 #: the modules behind ``tf.nn.*`` that old code imports directly (``from tensorflow.python.ops

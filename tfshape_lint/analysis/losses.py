@@ -308,7 +308,7 @@ def looks_like_metric_name(name: str) -> bool:
     return mentions(name, _METRIC_WORDS) or low.endswith(_METRIC_ENDINGS)
 
 
-def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def _documented_as_metric(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
     """A function whose docstring calls it a metric and never a loss ("for clipping in fit's
     metrics"): its author reports it, Keras does not train on it."""
     doc = (ast.get_docstring(fn, clean=False) or "").lower()
@@ -736,7 +736,8 @@ class LossDiscovery:
             calls = [info for info in self.functions.get("call", []) if info.in_class == name]
             # a class whose instances Keras only ever gets as metrics is a metric (a batch
             # statistic reported beside the loss: ``metrics=[MaxBinaryCrossentropy()]``)
-            role = Role.METRIC if self.class_roles.get(name) == {Role.METRIC} else Role.LOSS
+            role = Role.METRIC if self.class_roles.get(name) == {Role.METRIC} or self._unused_metric_class(name) \
+                else Role.LOSS
             for info in calls:
                 self.found.append(_Found(info.path, None, Context.SUBCLASS, role))
             if calls:
@@ -746,6 +747,19 @@ class LossDiscovery:
             for info in self.functions.get("__call__", []):
                 if info.in_class == name and len(positional_params(info.node)) >= 2:
                     self.found.append(_Found(info.path, None, Context.UNKNOWN, Role.LOSS))
+
+    def _unused_metric_class(self, name: str) -> bool:
+        """A Loss subclass nothing here hands to Keras whose name is a metric's
+        (``BinaryProvableRobustAccuracy``) and that a metrics module holds or its docstrings call a
+        metric: a Loss subclass is also how a metric is written (it can go in ``metrics=``), and
+        a 0/1 accuracy there is no loss that fails to train."""
+        if name in self.class_roles or not looks_like_metric_name(name):
+            return False
+        if self.metrics_file:
+            return True
+        cls = self.classes[name]
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        return any(_documented_as_metric(node) for node in (cls, init) if node is not None)
 
     def _layer_losses(self, calls: list[ast.Call]) -> None:
         """Methods of the file's classes (not Loss subclasses) that call ``self.add_loss(term)``:

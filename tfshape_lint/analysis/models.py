@@ -1099,7 +1099,8 @@ def called_model_ranks(index: ModuleIndex, call_unit: int, parsed: set[int],
 def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
                           unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
     """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
-    of the file), or function whose call it receives (a loss factory), the output rank of each
+    of the file), or function whose call it receives (a loss factory), or function it receives
+    itself (``loss=triplet_loss``, keyed ``triplet_loss()``), the output rank of each
     model compiled with it (None: that model's rank is unknown). Reads, in source order, the units that build models, that compile, and the
     module-level statements already parsed."""
     compiles = index.methods.get("compile", set())
@@ -1118,6 +1119,9 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
             written = written.elements[0].value  # ``loss=[ppo_loss(...)]`` for the one output
         if isinstance(written, cst.Call) and isinstance(written.func, cst.Name):
             out.setdefault(written.func.value, []).append(site.model.rank)
+        elif isinstance(written, cst.Name):
+            # ``loss=triplet_loss``: a loss function of the file, called on the model's output
+            out.setdefault(f"{written.value}()", []).append(site.model.rank)
     return out
 
 

@@ -174,6 +174,8 @@ _add(Kind.STATIC_SHAPE, "int_shape", "K.int_shape")
 _family(Kind.SIZE, "size", tf="size", k="count_params", ops="size", np="size")
 _add(Kind.SIZE, "rank", "tf.rank")  # an int32 scalar tensor (K.ndim and ops.ndim give Python ints)
 _family(Kind.RESHAPE, "reshape", tf="reshape", k="reshape", ops="reshape", np="reshape")
+# ``tf.broadcast_to(x, shape)``: the values of ``x`` in a shape the call names, as a reshape
+_family(Kind.RESHAPE, "broadcast_to", tf="broadcast_to", ops="broadcast_to", np="broadcast_to")
 _add(Kind.FLATTEN, "flatten", "K.flatten", "K.batch_flatten", "ops.ravel", "np.ravel", "tf.keras.layers.Flatten")
 _family(Kind.SQUEEZE, "squeeze", tf="squeeze", k="squeeze", ops="squeeze", np="squeeze")
 _family(Kind.EXPAND, "expand_dims", tf="expand_dims", k="expand_dims", ops="expand_dims", np="expand_dims")

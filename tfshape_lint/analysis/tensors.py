@@ -1273,6 +1273,10 @@ def _reduce(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
         x.has(Tag.MASK) or x.dtype in (DType.BOOL, DType.INT) or x.has(Tag.COUNT) or (x.has(Tag.FILLED) and not x.origin))
     # ``tf.norm(x, ord=1)`` is the sum of ``|x|``: over every axis, a sum over the batch
     sums = spec.op == "sum" or spec.op == "norm" and literal(call_arg(node, 1, "ord")) == 1
+    if axis in (0, -1, (0,), (-1,)) and x.rank == 1 and not x.batch and x.has(Tag.HOLDS_BATCH) and not keep:
+        # ``K.sum(K.flatten(err), axis=-1)``: the one axis of a flattened (or boolean-masked)
+        # batch holds every sample's values, so naming it reduces everything, as no axis does
+        axis = None
     if axis is None:
         result = base.evolve(rel=None, rank=None if keep else 0, batch=False)
         result = result.with_tags(Tag.FULL_REDUCTION, *_reduction_kind(spec.op))
@@ -1402,7 +1406,10 @@ def _where(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon
     if len(args) < 3:
         # ``tf.where(cond)``: the coordinates of the true elements, in every sample of a batch
         held = bool(args) and (args[0].batch or args[0].has(Tag.HOLDS_BATCH))
-        return UNKNOWN.evolve(dtype=DType.INT, tags=frozenset({Tag.ELEMENT_INDICES}) if held else frozenset())
+        # an (N, rank) int64 tensor computed from the condition: its size is no Python number
+        return UNKNOWN.evolve(dtype=DType.INT, tags=frozenset({Tag.ELEMENT_INDICES}) if held else frozenset(),
+                              origin=args[0].origin if args else frozenset(), rank=2, tensor=True,
+                              grad=Grad.CUT if args and args[0].grad is not Grad.NONE else Grad.NONE)
     cond = args[0]
     value = join(_plain(args[1]), _plain(args[2]))
     rel, _, batch = (cond.rel, None, cond.batch) if cond.rel is not None else (value.rel, None, value.batch)
@@ -1536,8 +1543,10 @@ def _reshape(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], can
     if isinstance(shape_node, (cst.List, cst.Tuple)) and shape_node.elements:
         head = ev.scope.values.get(shape_node.elements[0].value)
         batch = head is not None and (head.has(Tag.BATCH_SIZE) or head.has(Tag.STATIC_BATCH) or literal(shape_node.elements[0].value) == -1)
-        return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch, tags=kept)
-    return x.evolve(rel=None, rank=None, batch=False, tags=kept)
+        return x.evolve(rel=None, rank=len(shape_node.elements), batch=batch,
+                        tags=kept if batch else kept | _flattened_tags(x))
+    # the batch's values in a shape whose first axis is not known to be the samples'
+    return x.evolve(rel=None, rank=None, batch=False, tags=kept | _flattened_tags(x))
 
 
 def _shape_owner(ev: Evaluator, shape_node: cst.BaseExpression | None) -> Value | None:
@@ -1686,8 +1695,10 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
         # keras.backend.constant/variable default to floatx(), whatever the value
         dtype = DType.FLOAT
     elif x.dtype in (DType.LIST, DType.PY):
-        # tf.constant([1, 0]) is int32; one float literal makes it float32
-        dtype = DType.FLOAT if x.has(Tag.FLOAT_LITERAL) else DType.INT
+        # tf.constant([1, 0]) is int32; one float literal makes it float32; items the code
+        # computes (``[weights[0], weights[1]]`` of a parameter) have the dtype of their values
+        dtype = DType.FLOAT if x.has(Tag.FLOAT_LITERAL) else \
+            DType.INT if _int_items(ev, call_arg(node, 0, "value", "x")) else DType.UNKNOWN
     else:
         dtype = x.dtype
     if x.tensor and x.dtype not in (DType.LIST,):
@@ -1698,6 +1709,17 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
     return Value(rank=x.rank if x.rank is not None else (0 if not x.tensor and not x.has(Tag.SEQUENCE) else None),
                  dtype=dtype, length=x.length, grad=x.grad, origin=x.origin,
                  tags=frozenset({Tag.CONSTANT, Tag.ONE} if one else {Tag.CONSTANT}))
+
+
+def _int_items(ev: Evaluator, node: cst.BaseExpression | None) -> bool:
+    """Whether ``node`` is a (nested) list/tuple whose items are Python ints (literals, or names
+    and expressions of them), as ``tf.constant`` reads an int32 tensor from."""
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return all(isinstance(e, cst.Element) and _int_items(ev, e.value) for e in node.elements)
+    if isinstance(node, cst.Integer):
+        return True
+    value = ev.scope.values.get(node) if node is not None else None
+    return value is not None and not value.tensor and value.has(Tag.NUMBER) and not value.has(Tag.FLOAT_LITERAL)
 
 
 def _fill(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
@@ -2568,7 +2590,11 @@ def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str,
 
 
 def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator[cst.Subscript]:
-    """``x[k]`` of ``tf.shape(x[k])[0]`` and ``x[k].shape[0]``: items whose axis 0 is read."""
+    """``x[k]`` of ``tf.shape(x[k])[0]`` and ``x[k].shape[0]``: items whose axis 0 is read; and
+    ``x[k]`` of ``tf.reshape(x[k], [num_batch * num_prior, 4])`` with ``num_batch =
+    tf.shape(y_true)[0]``: an item reshaped to rows of the whole batch holds the whole batch
+    (RetinaFace's box, landmark and class heads, held-out round 45)."""
+    batch_sizes: set[str] = set()
     for outer in descendants(node, cst.Subscript):
         if axis0_index(outer) != 0 or len(outer.slice) != 1:
             continue
@@ -2581,10 +2607,30 @@ def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator
             item = inner.value
         if isinstance(item, cst.Subscript) and axis0_index(item) is not None and len(item.slice) == 1:
             yield item
+        elif isinstance(item, cst.Name):
+            batch_sizes.add(code_of(outer))
+    if not batch_sizes:
+        return
+    names = {assign.targets[0].target.value for assign in descendants(node, cst.Assign)
+             if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)
+             and code_of(assign.value) in batch_sizes}
+    for call in descendants(node, cst.Call):
+        if not call.args or module.imports.canonical(cst_dotted(call.func) or "") not in _RESHAPES:
+            continue
+        item, shape = call.args[0].value, call_arg(call, 1, "shape")
+        if not (isinstance(item, cst.Subscript) and axis0_index(item) is not None and len(item.slice) == 1
+                and isinstance(shape, (cst.List, cst.Tuple)) and shape.elements):
+            continue
+        lead = shape.elements[0].value
+        if code_of(lead) in batch_sizes or any(n.value in names for n in (lead, *descendants(lead, cst.Name))
+                                               if isinstance(n, cst.Name)):
+            yield item
 
 
 #: calls giving the shape of their argument
 _SHAPE_OF = frozenset({"tf.shape", "K.shape", "K.int_shape", "ops.shape"})
+#: reshapes whose first argument is the tensor and second the new shape
+_RESHAPES = frozenset({"tf.reshape", "K.reshape", "ops.reshape"})
 
 
 def _stacked_prediction(node: FunctionNode, labels: str, predictions: str) -> bool:

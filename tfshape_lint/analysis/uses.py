@@ -142,6 +142,11 @@ class _Walk:
         inside = {id(n) for n in descendants(assign.value, cst.Name)}
         loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
                  and id(n) not in inside and not _is_declaration(parents.get(n), n)]
+        if not self.single_store and not _in_loop(parents, assign):
+            # reads written before the binding see an earlier value (``y_true =
+            # cast(squeeze(y_true))`` then ``y_true = one_hot(y_true)``); a loop would run them again
+            order = scope.memo("document_order", lambda: _document_order(scope.node))
+            loads = [n for n in loads if order.get(id(n), 0) > order.get(id(target), 0)]
         if self.single_store:
             stores = [t for t in descendants(scope.node, cst.AssignTarget) if name in target_names(t.target)]
             if any(name in target_names(a.target) for a in descendants(scope.node, cst.AugAssign)):
@@ -232,6 +237,10 @@ class _ReductionWalk(_Walk):
         if spec.kind is Kind.REDUCE:
             first = bool(call.args) and call.args[0] is arg and arg.keyword is None
             return first and spec.op in ("mean", "sum") and len(call.args) == 1
+        if spec.kind in (Kind.ONE_HOT, Kind.FLATTEN) and call.args and call.args[0] is arg:
+            # ``one_hot(squeeze(labels))`` adds a trailing axis, ``K.flatten`` leaves one: at a
+            # batch of one the missing leading axis broadcasts back, the values are the same
+            return None
         return None if spec.kind in _ELEMENTWISE_KINDS else False
 
 
@@ -244,6 +253,27 @@ class _MeanWalk(_Walk):
         spec = lookup(self._canonical(call))
         return spec is not None and spec.kind is Kind.REDUCE and spec.op == "mean" and len(call.args) == 1 \
             and call.args[0] is arg and arg.keyword is None
+
+
+def _document_order(root: cst.CSTNode) -> dict[int, int]:
+    """The position of each node of ``root`` in source order (``descendants`` has none)."""
+    order: dict[int, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order[id(node)] = len(order)
+        stack.extend(reversed(node.children))
+    return order
+
+
+def _in_loop(parents: dict[cst.CSTNode, cst.CSTNode], node: cst.CSTNode) -> bool:
+    """Whether a ``for`` or ``while`` of the same function holds ``node``."""
+    current = parents.get(node)
+    while current is not None:
+        if isinstance(current, (cst.For, cst.While)):
+            return True
+        current = parents.get(current)
+    return False
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

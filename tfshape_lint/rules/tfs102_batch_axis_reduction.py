@@ -93,7 +93,14 @@ class BatchAxisReduction(Rule):
     `train_step` code and custom-loop code outside the loss are not flagged.
 
     A sum over every axis of a tensor that holds the batch axis anywhere (after a transpose,
-    or multiplied by a factory argument of unknown rank) is a batch sum too. A product that
+    or multiplied by a factory argument of unknown rank) is a batch sum too; so is a sum over
+    the one axis of a flattened batch (`K.sum(K.flatten(err), axis=-1)`), and a sum of a matrix
+    the loss builds from values of every sample (`tf.boolean_mask` of the predictions reshaped
+    or `tf.broadcast_to` an `(m, n)` grid of positive/negative pairs, as AUC surrogates do: its
+    total grows with the square of the batch). A loss function `compile` receives by name for
+    models of the file whose output rank is known reads its prediction with that rank: of a
+    `Dense(128)` embedding, `y_pred[:, 0]` is one value per sample, and `axis=-1` of that is
+    the batch. A product that
     contracts the samples (`tf.matmul(x, x, transpose_a=True)`, `K.dot(K.transpose(x), y)`: a Gram
     or covariance matrix, as CORAL and DAGMM losses build) sums over them; divided by their
     count or by the total of their weights it is a mean, and a sum over its entries is not a
@@ -164,6 +171,35 @@ class BatchAxisReduction(Rule):
     recipe = Recipe("batch_scaling", {}, "value at batch 2 vs 8 against the per-sample mean")
 
     good = (
+        Example("from tensorflow.keras import backend as K\n"
+                "\n"
+                "\n"
+                "def dice_loss(y_true, y_pred, smooth=1.0):\n"
+                "    y_true_f = K.flatten(y_true)\n"
+                "    y_pred_f = K.flatten(y_pred)\n"
+                "    intersection = K.sum(y_true_f * y_pred_f, axis=-1)\n"
+                "    return 1.0 - (2.0 * intersection + smooth) / (K.sum(y_true_f, axis=-1) + K.sum(y_pred_f, axis=-1) + smooth)\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=dice_loss)\n",
+                note="a dice over the flattened batch is a ratio of two full sums: no batch total survives"),
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def triplet_loss(y_true, y_pred, alpha=0.2):\n"
+                "    anchor, positive, negative = y_pred[:, :128], y_pred[:, 128:256], y_pred[:, 256:]\n"
+                "    pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                "    neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                "    return tf.maximum(pos_dist - neg_dist + alpha, 0.0)\n"
+                "\n"
+                "\n"
+                "def build_model():\n"
+                "    inputs = tf.keras.Input(shape=(64,))\n"
+                "    embeddings = tf.keras.layers.Dense(384)(inputs)\n"
+                "    model = tf.keras.Model(inputs, embeddings)\n"
+                "    model.compile(optimizer='adam', loss=triplet_loss)\n"
+                "    return model\n",
+                note="slices of a (B, 384) embedding keep their feature axis: axis=-1 sums each sample's own values"),
         Example("import tensorflow as tf\n\n\ndef weighted_bce(y_true, y_pred):\n"
                 "    w = tf.maximum(tf.ones_like(y_true), y_true * 5.0)\n"
                 "    w = w / tf.maximum(tf.reduce_sum(w), 1e-6)\n"
@@ -469,6 +505,52 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def triplet_loss(y_true, y_pred, alpha=0.2):\n"
+                "    anchor, positive, negative = y_pred[:, 0], y_pred[:, 1], y_pred[:, 2]\n"
+                "    pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)\n"
+                "    neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)\n"
+                "    return tf.reduce_mean(tf.maximum(pos_dist - neg_dist + alpha, 0.0))\n"
+                "\n"
+                "\n"
+                "def build_model():\n"
+                "    inputs = tf.keras.Input(shape=(64,))\n"
+                "    embeddings = tf.keras.layers.Dense(128)(inputs)\n"
+                "    model = tf.keras.Model(inputs, embeddings)\n"
+                "    model.compile(optimizer='adam', loss=triplet_loss)\n"
+                "    return model\n",
+                fixed=None, note="the compiled model's output is (B, 128): y_pred[:, 0] is one value per sample, and axis=-1 of that is the batch"),
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def pairwise_auc_loss(y_true, y_pred, gamma=0.2):\n"
+                "    positive = tf.greater_equal(y_true, 0.5)\n"
+                "    pos = tf.boolean_mask(y_pred, positive)\n"
+                "    neg = tf.boolean_mask(y_pred, ~positive)\n"
+                "    m = tf.size(pos)\n"
+                "    n = tf.size(neg)\n"
+                "    pos = tf.broadcast_to(tf.reshape(pos, (m, 1)), (m, n))\n"
+                "    neg = tf.transpose(tf.broadcast_to(tf.reshape(neg, (n, 1)), (n, m)))\n"
+                "    margin = tf.nn.relu(neg - pos + gamma)\n"
+                "    return tf.reduce_sum(margin ** 2)\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=pairwise_auc_loss)\n",
+                fixed=None, note="a pairwise (AUC) surrogate: the (m, n) matrix of masked predictions holds every sample's values, and its total grows with the batch squared"),
+        Example("from tensorflow.keras import backend as K\n"
+                "\n"
+                "\n"
+                "def focal_loss(y_true, y_pred, gamma=2.0):\n"
+                "    y_true = K.flatten(y_true)\n"
+                "    y_pred = K.clip(K.flatten(y_pred), K.epsilon(), 1.0 - K.epsilon())\n"
+                "    loss = -y_true * K.pow(1.0 - y_pred, gamma) * K.log(y_pred)\n"
+                "    return K.mean(K.sum(loss, axis=-1))\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=focal_loss)\n",
+                fixed=None, note="a sum over the one axis of a flattened batch is a sum over the batch, whatever axis it names"),
         Example(_CONTENT_LOSS,
                 fixed=_CONTENT_LOSS.replace("return tf.reduce_sum(tf.reduce_mean(tf.square(hr - sr), axis=-1))",
                                             "return tf.reduce_mean(tf.square(hr - sr), axis=-1)"),
@@ -890,6 +972,13 @@ class BatchAxisReduction(Rule):
                                               "scale with batch size; flatten each sample instead "
                                               "(K.batch_flatten, or reshape to (batch, -1)) and pass axis=-1")
                     continue
+                if self._moved_batch(call, loss):
+                    # ``reduce_sum(pairs)`` of an (m, n) matrix of masked predictions: no axis is
+                    # the samples', so axis=-1 is no fix
+                    self.report(call, message=f"{self._name(call)} sums values taken from every sample of the batch, "
+                                              "so loss and gradient scale with batch size; divide the sum by "
+                                              "how many values it adds (a mean)")
+                    continue
                 if self._per_sample_axis_sum(call, loss):
                     # ``K.sum(hinge, axis=0)`` of ``y_pred[:, 0]`` terms: axis=-1 may be the batch again
                     self.report(call, message=f"{self._name(call)} sums over the batch axis, so loss and gradient "
@@ -906,9 +995,20 @@ class BatchAxisReduction(Rule):
         return call_arg(call, 1, "axis", "reduction_indices") is not None and value is not None \
             and value.rel is not None and value.rel < 0 and (value.rank is None or value.rank < 2)
 
+    def _moved_batch(self, call: cst.Call, loss: Scope) -> bool:
+        """The summed values hold the batch's values in a shape of known rank whose first axis is
+        not the samples' (masked, then reshaped or broadcast to an ``(m, n)`` matrix of pairs), and
+        were not merely flattened, which :meth:`_flattened` words."""
+        value = _summed(call, loss)[1]
+        return value is not None and value.has(Tag.HOLDS_BATCH) and not value.batch \
+            and not self._flattened(call, loss) and call_arg(call, 1, "axis", "reduction_indices") is None \
+            and value.rank is not None and value.rank >= 2
+
     def _flattened(self, call: cst.Call, loss: Scope) -> bool:
         value = _summed(call, loss)[1]
-        return value is not None and value.has(Tag.FLATTENED) and value.has(Tag.HOLDS_BATCH)
+        # after elementwise ops the flattening shows as one axis that holds the batch but is not it
+        return value is not None and value.has(Tag.HOLDS_BATCH) and (
+            value.has(Tag.FLATTENED) or value.rank == 1 and not value.batch)
 
     def _name(self, call: cst.Call) -> str:
         return code_of(call.func)

@@ -20,7 +20,8 @@ class SqueezeWithoutAxis(Rule):
     `squeeze_dims=` counts as an axis (the keyword itself is TFS506's finding).
 
     Not flagged: a squeezed value whose every use goes through elementwise operations
-    (arithmetic, comparisons, `where`, casts) into a mean or sum over all axes, or into a print
+    (arithmetic, comparisons, `where`, casts, also `one_hot` of it and `K.flatten`, which add a
+    trailing axis or leave one) into a mean or sum over all axes, or into a print
     (`tf.reduce_mean(tf.abs(tf.where(mask, tf.squeeze(y_pred), 0.0) - y_true))`, a metric's
     usual shape): a batch of one broadcasts back and the result is one number whatever the rank.
     Nor numpy code found only by its signature, nor a function the file hands to
@@ -69,6 +70,35 @@ class SqueezeWithoutAxis(Rule):
     recipe = Recipe("batch_one_and_partial", {}, "batch of 1 and a partial last batch in fit")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "from tensorflow.keras import backend as K\n"
+                "\n"
+                "\n"
+                "def dice_loss(y_true, y_pred, smooth=1e-5):\n"
+                "    y_true = tf.one_hot(tf.cast(tf.squeeze(y_true), tf.int32), 4)\n"
+                "    y_true_f = K.flatten(y_true)\n"
+                "    y_pred_f = K.flatten(y_pred)\n"
+                "    score = (2.0 * K.sum(y_true_f * y_pred_f) + smooth) / (K.sum(y_true_f) + K.sum(y_pred_f) + smooth)\n"
+                "    return 1.0 - score\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=dice_loss)\n",
+                note="one-hot labels flattened into a dice of full sums: the flattening leaves one axis whatever the squeeze dropped"),
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def focal_loss(num_classes, alpha=0.25, gamma=2.0):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        y_true = tf.cast(tf.squeeze(y_true), tf.int32)\n"
+                "        y_true = tf.cast(tf.one_hot(y_true, num_classes), tf.float32)\n"
+                "        pos = -alpha * tf.pow(1.0 - y_pred, gamma) * tf.math.log(tf.clip_by_value(y_pred, 1e-8, 1.0)) * y_true\n"
+                "        neg = -(1 - alpha) * tf.pow(y_pred, gamma) * tf.math.log(tf.clip_by_value(1.0 - y_pred, 1e-8, 1.0)) * (1.0 - y_true)\n"
+                "        return tf.reduce_mean(pos + neg)\n"
+                "    return loss\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=focal_loss(5))\n",
+                note="the squeezed labels only become one-hot rows in elementwise terms of a mean over everything: at a batch of one the (C,) row broadcasts back"),
         Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
                 "def hard_mining_mse(k):\n"
                 "    def custom_mse(y_true, y_pred):\n"

@@ -34,6 +34,9 @@ class BatchAxisIndexing(Rule):
     caller packs the outputs with their per-sample weights (whole-repository set 45: 28 such
     findings in a forecasting library, all judged false). Nor an index whose dtype is all the
     code reads (`K.dtype(y_true[0])`, `y_pred[0][0].dtype`: every sample has the batch's dtype),
+    nor one the loss reshapes to rows of the whole batch (`tf.reshape(y_pred[0], [num_batch *
+    num_prior, 4])` with `num_batch = tf.shape(y_true)[0]`: that item holds every sample, so the
+    prediction is a list of heads, as RetinaFace's multibox loss takes it),
     nor one of an input the loss itself reads as a list of batches: it takes the batch size
     from axis 0 of an item (`tf.shape(y_true[0])[0]`, `y_pred[0].shape[0]`, also through a local
     name such as `yolo_outputs = y_pred`, and in a helper it calls, for that helper's parameter),
@@ -87,6 +90,23 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def MultiBoxLoss(num_class=2):\n"
+                "    def multi_box_loss(y_true, y_pred):\n"
+                "        num_batch = tf.shape(y_true)[0]\n"
+                "        num_prior = tf.shape(y_true)[1]\n"
+                "        loc_pred = tf.reshape(y_pred[0], [num_batch * num_prior, 4])\n"
+                "        class_pred = tf.reshape(y_pred[1], [num_batch * num_prior, num_class])\n"
+                "        loc_true = tf.reshape(y_true[..., :4], [num_batch * num_prior, 4])\n"
+                "        class_true = tf.reshape(y_true[..., 4], [num_batch * num_prior])\n"
+                "        loss_loc = tf.reduce_mean(tf.abs(loc_true - loc_pred))\n"
+                "        loss_class = tf.reduce_mean(\n"
+                "            tf.keras.losses.sparse_categorical_crossentropy(class_true, class_pred, from_logits=True))\n"
+                "        return loss_loc, loss_class\n"
+                "    return multi_box_loss\n",
+                note="y_pred[0] reshaped to rows of the whole batch (num_batch * num_prior) is one head of a list of heads, not one sample"),
         Example('import tensorflow as tf\n\n\nclass YoloV3Loss(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        return self._per_scale(y_true, y_pred)\n\n    def _per_scale(self, y_true, y_pred):\n        batch = tf.cast(tf.shape(y_pred[0])[0], tf.float32)\n        total = 0.0\n        for i in range(3):\n            mask = y_true[i][..., 4:5]\n            total += tf.reduce_sum(mask * tf.square(y_true[i][..., :4] - y_pred[i][..., :4])) / batch\n        return total\n',
                 note="a helper method that reads the batch size from y_pred[0] gets lists of scales, whatever its "
                      "caller's y_pred is"),

@@ -30,7 +30,8 @@ class NonFloatMask(Rule):
     Flags an integer or boolean *tensor* used as a mask or weight in float arithmetic
     (`*`, `/`, `+`, `-`, `tf.multiply`, ...) with a float tensor, without a cast to float: a
     comparison (`y_true > 0`, `tf.not_equal(...)`), `tf.cast(..., tf.int32)` or
-    `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])`,
+    `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])` (a list of Python ints; items the
+    code computes, such as a factory's `weights[0]`, have their own dtype, not int32),
     `tf.sequence_mask(...)`; also a count from TensorFlow's shape ops (`tf.shape(y_pred)[0]`,
     `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss; and a bool tensor
     counted or averaged by TensorFlow's own reductions (`tf.reduce_sum(y_true > 0)`,
@@ -82,6 +83,19 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def weighted_crossentropy(weights):\n"
+                "    def loss(y_true, y_pred):\n"
+                "        class_weights = tf.constant([[weights[0], weights[1], weights[2]]])\n"
+                "        per_pixel = tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_pred)\n"
+                "        return tf.reduce_sum(class_weights * y_true, axis=-1) * per_pixel\n"
+                "    return loss\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=weighted_crossentropy([1.0, 1.0, 10.0]))\n",
+                note="tf.constant of the factory's weights has their dtype (floats here), not int32"),
         Example("import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\n"
                 "def soft_f1_loss(y_true, y_pred):\n"
                 "    tp = tf.reduce_sum(y_pred * y_true, axis=0)\n"

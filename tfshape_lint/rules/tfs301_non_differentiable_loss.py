@@ -30,7 +30,11 @@ class NonDifferentiableLoss(Rule):
 
     `tf.cond`, `tf.where`/`K.switch`, `clip`, `maximum`, `abs` and `relu` are differentiable
     and are not flagged; neither are ops applied only to `y_true`, straight-through estimators
-    (`y_pred + tf.stop_gradient(tf.round(y_pred) - y_pred)`), nor metrics. A function found
+    (`y_pred + tf.stop_gradient(tf.round(y_pred) - y_pred)`), nor metrics (also a `Loss`
+    subclass that nothing hands to `compile` as a loss, named as a metric (`RobustAccuracy`) and
+    held by a metrics module or documented as a metric), nor a loss that ignores the labels and
+    returns `stop_gradient(y_pred)` (an output that carries a value the model computed, reported
+    beside a sibling output that trains). A function found
     only by its `(y_true, y_pred)` signature is checked only when its name says `loss` (or
     has `cost` as a word: `crps_cost_positive`). A loss
     method no Keras API receives that calls a model of its object (`self.discriminator(...)`, a
@@ -169,6 +173,28 @@ class NonDifferentiableLoss(Rule):
                 "    return tf.cast(tf.equal(tf.argmax(y_true, -1), tf.argmax(y_pred, -1)), tf.float32)\n\n"
                 "model.compile(optimizer='adam', loss='mse', metrics=[accuracy])\n",
                 note="a metric is never differentiated"),
+        Example("from tensorflow import keras\nfrom tensorflow.keras import backend as K\n\n\n"
+                "def build_pretraining(bert, token_ids, is_masked):\n"
+                "    mlm_loss = keras.layers.Lambda(masked_ce)([token_ids, bert.output, is_masked])\n"
+                "    mlm_acc = keras.layers.Lambda(masked_acc)([token_ids, bert.output, is_masked])\n"
+                "    model = keras.Model(bert.inputs + [token_ids, is_masked], [mlm_loss, mlm_acc])\n"
+                "    loss = {\n"
+                "        'mlm_loss': lambda y_true, y_pred: y_pred,\n"
+                "        'mlm_acc': lambda y_true, y_pred: K.stop_gradient(y_pred),\n"
+                "    }\n"
+                "    return model, loss\n\n\n"
+                "model, loss = build_pretraining(bert, token_ids, is_masked)\n"
+                "model.compile(loss=loss, optimizer='adam')\n",
+                note="an output that carries an accuracy, passed through with its gradient stopped: reported, not trained"),
+        Example("import tensorflow as tf\n\n\nclass BinaryRobustAccuracy(tf.keras.losses.Loss):\n"
+                "    def __init__(self, epsilon=0.1, name='BinaryRobustAccuracy'):\n"
+                "        \"\"\"The accuracy that can be proved at radius epsilon (a metric).\"\"\"\n"
+                "        self.epsilon = epsilon\n"
+                "        super().__init__(name=name)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        margin = tf.abs(y_pred[:, 0]) * tf.sign(y_true[:, 0] * y_pred[:, 0])\n"
+                "        return tf.cast(margin > self.epsilon, y_pred.dtype)\n",
+                note="a Loss subclass written as a metric: named and documented as one, never handed to compile as a loss"),
         Example("import tensorflow as tf\n\ndef quantize_loss(y_true, y_pred):\n"
                 "    hard = y_pred + tf.stop_gradient(tf.round(y_pred) - y_pred)\n"
                 "    return tf.reduce_mean(tf.square(y_true - hard), axis=-1)\n",
@@ -292,12 +318,29 @@ class NonDifferentiableLoss(Rule):
         if returned is None or not loss.returns:
             return
         if returned.grad == Grad.CUT:
-            if self._runs_own_model(loss):
+            if self._runs_own_model(loss) or self._reported_output(loss):
                 return
             self._report_cut(returned)
         elif returned.grad == Grad.DIFF:
             for term in dict.fromkeys(returned.marked(Mark.CUT_TERM)):
                 self._report_term(term)
+
+    def _reported_output(self, loss: Scope) -> bool:
+        """``lambda y_true, y_pred: K.stop_gradient(y_pred)``: a loss that ignores the labels and
+        returns the model's own output with its gradient stopped is the idiom for an output that
+        carries a value the graph computed (an accuracy beside an ``mlm_loss`` output) and must be
+        reported, not trained: the cut is the author's intent, and a sibling output trains."""
+        pred, labels = loss.spec.predictions, loss.spec.labels
+        if pred is None or not loss.returns:
+            return False
+        for node, _ in loss.returns:
+            if not isinstance(node, cst.Call) or not node.args or self._op(node) != "stop_gradient":
+                return False
+            arg = node.args[0].value
+            if not isinstance(arg, cst.Name) or arg.value != pred:
+                return False
+        body = getattr(loss.node, "body", loss.node)  # not the parameters: they name the labels too
+        return labels is None or not any(n.value == labels for n in descendants(body, cst.Name))
 
     def _runs_own_model(self, loss: Scope) -> bool:
         """A method no Keras API calls (a custom loop's ``loss_D(self, pred, labels)``) that calls

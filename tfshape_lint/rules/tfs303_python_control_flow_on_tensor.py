@@ -179,6 +179,18 @@ class PythonControlFlowOnTensor(Rule):
                 note="the model returns a dict of outputs: iterating it gives its keys, and `in` tests a key"),
     )
     bad = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def iou_loss(y_true, y_pred):\n"
+                "    indices = tf.where(tf.equal(y_true[:, :, -1], 1.0))\n"
+                "    if tf.size(indices) == 0:\n"
+                "        return tf.constant(0.0)\n"
+                "    return tf.reduce_mean(1.0 - tf.gather_nd(y_pred, indices)[:, 0])\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=iou_loss)\n",
+                note="the size of tf.where's coordinates is a tensor: comparing it with 0 in an if is Python control flow on a tensor"),
         Example("import tensorflow as tf\n\ndef switch_loss(y_true, y_pred):\n"
                 "    if tf.reduce_mean(y_pred) > 0.5:\n"
                 "        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1)\n"

@@ -12,7 +12,7 @@ from tfshape_lint.analysis.values import Grad
 from tfshape_lint.analysis.uses import only_decides, zeroed_with_operand
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
-from tfshape_lint.source import code_of, descendants
+from tfshape_lint.source import code_of, descendants, parent_map
 
 _WHAT = {
     "log": "the argument of {fn}",
@@ -109,6 +109,10 @@ class UnguardedLogDivSqrt(Rule):
     that call passes: `nll(t, tf.clip_by_value(z, 1e-7, 1.0))` is guarded. What a function
     the file does not define returns (an import from the project or another package,
     `mu, sigma = get_mu_sigma(y_pred)`) is not flagged: the helper may well apply `softplus`.
+    TensorFlow's own modules count as `tf`: `constant_op.constant(1e-5)` is an epsilon, and
+    `clip_ops.clip_by_value` a clip. A hazard written twice for two TensorFlow versions (`try:
+    tf.log(p)` then `except AttributeError: tf.compat.v1.log(p)`) is reported once, in the
+    `try`.
     A function that `tf.map_fn` (or `tf.vectorized_map`) applies to each sample is analysed with
     one sample of the mapped tensors, so a division inside it is checked like one in the loss.
     A branch on a `True`/`False` parameter runs as the file's only call of the function sets it
@@ -165,6 +169,19 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "from tensorflow.python.framework import constant_op\n"
+                "from tensorflow.python.ops import clip_ops, math_ops\n"
+                "\n"
+                "\n"
+                "class MaskedBinaryCrossentropy(tf.keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        epsilon_ = constant_op.constant(1e-5, dtype=y_pred.dtype.base_dtype)\n"
+                "        y_pred = clip_ops.clip_by_value(y_pred, epsilon_, 1.0 - epsilon_)\n"
+                "        mask = tf.cast(y_true >= 0, y_pred.dtype)\n"
+                "        bce = y_true * math_ops.log(y_pred + epsilon_) + (1 - y_true) * math_ops.log(1 - y_pred + epsilon_)\n"
+                "        return -tf.reduce_sum(bce * mask, axis=-1) / tf.maximum(tf.reduce_sum(mask, axis=-1), 1.0)\n",
+                note="constant_op.constant is tf.constant: the clip and the epsilon it builds keep both logs away from 0"),
         Example("import tensorflow as tf\n\n\n"
                 "def create_lat_rmse(weights_lat):\n"
                 "    def lat_rmse(y_true, y_pred):\n"
@@ -1108,6 +1125,28 @@ class UnguardedLogDivSqrt(Rule):
         if isinstance(node.operator, cst.DivideAssign):
             self._check(node)
 
+    def _compat_fallback(self, node: cst.CSTNode, arg: cst.CSTNode) -> bool:
+        """``node`` sits in an ``except AttributeError``/``ImportError``/``NameError`` handler whose
+        ``try`` computes the same operand under another name (``tf.log`` then
+        ``tf.compat.v1.log``): one hazard written twice for two TensorFlow versions, reported once,
+        in the ``try``."""
+        loss = self.loss
+        if loss is None:
+            return False
+        parents = loss.memo("parents", lambda: parent_map(loss.node))
+        current: cst.CSTNode | None = node
+        while current is not None and current in parents:
+            parent = parents[current]
+            if isinstance(parent, cst.ExceptHandler) and _catches_missing_name(parent):
+                owner = parents.get(parent)
+                if not isinstance(owner, cst.Try):
+                    return False
+                operand = code_of(arg)
+                return any(code_of(a.value) == operand for call in descendants(owner.body, cst.Call) for a in call.args) \
+                    or any(code_of(op.right) == operand for op in descendants(owner.body, cst.BinaryOperation))
+            current = parent
+        return False
+
     def _check(self, node: cst.Call | cst.BinaryOperation | cst.AugAssign) -> None:
         evaluated = node.value if isinstance(node, cst.AugAssign) else node
         if self.loss is None or self.loss.value(evaluated) is None:
@@ -1130,6 +1169,8 @@ class UnguardedLogDivSqrt(Rule):
             return  # focal Tversky: 1 - index is 0 only at an exact fit
         if hazard.kind in ("sqrt", "pow_frac") and self._zero_from_constant(hazard.arg):
             return  # sqrt(where(d > 0, d, 0)): the zeros are the constant's, which takes no gradient
+        if self._compat_fallback(node, hazard.arg):
+            return  # ``except AttributeError: ... tf.compat.v1.log(p)``: the try's ``tf.log(p)`` says it
         eps = epsilon_node(self.index.imports)
         self.report(node, what=self._what(hazard), how=self._how(hazard, eps),
                     reach="go negative" if hazard.negative else "reach 0", fix=self._fix(hazard, eps))
@@ -1378,3 +1419,15 @@ def _strictly_positive_test(test: cst.BaseExpression, kept: cst.BaseExpression, 
         return False
     bound = literal(right)
     return left.deep_equals(kept) and bound is not NOT_LITERAL and isinstance(bound, (int, float)) and bound >= 0
+
+
+#: exceptions a try/except catches to fall back to another TensorFlow or Keras version's name
+_MISSING_NAME_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFoundError", "NameError"})
+
+
+def _catches_missing_name(handler: cst.ExceptHandler) -> bool:
+    """``except AttributeError:`` (also in a tuple of exceptions)."""
+    kind = handler.type
+    names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind] if kind is not None else []
+    return any(isinstance(n, cst.Name) and n.value in _MISSING_NAME_ERRORS for n in names)
+

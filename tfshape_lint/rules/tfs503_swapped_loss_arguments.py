@@ -13,7 +13,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
-from tfshape_lint.source import code_of as _code, parent_map, reads_of_binding
+from tfshape_lint.source import code_of as _code, descendants, parent_map, reads_of_binding
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
 _PRED = frozenset({"y_pred", "logits", "preds", "pred", "predictions", "prediction", "output",
@@ -46,7 +46,9 @@ class SwappedLossArguments(Rule):
     difference, `mse`, `mae`, `huber`, `log_cosh`, `cosine_similarity`, a body that reads the
     same with the two names exchanged up to the order of `+`/`*` operands, such as a Dice score
     over `y_true * y_pred` and `y_true + y_pred`) are not flagged, nor is a built-in called in
-    both orders (a symmetrised divergence).
+    both orders (a symmetrised divergence), nor a loss that returns its second parameter as it
+    is and never reads the first (`def tricky_loss(y_pred, y_true): return y_true`: a model
+    whose output is its own loss, passed through; the names are swapped, the result is right).
 
     ## Why is this bad?
     Keras always calls `loss(y_true, y_pred)`, and every built-in takes `(y_true, y_pred)`
@@ -85,6 +87,20 @@ class SwappedLossArguments(Rule):
     severity = Severity.WARNING
 
     good = (
+        Example("import keras\n"
+                "\n"
+                "\n"
+                "def passthrough_loss(y_pred, y_true):\n"
+                "    \"\"\"The model's output is its own loss (a physics residual): return it.\"\"\"\n"
+                "    return y_true\n"
+                "\n"
+                "\n"
+                "def build(residual_model):\n"
+                "    xvals = keras.layers.Input(shape=(1,))\n"
+                "    loss_model = keras.Model(inputs=xvals, outputs=residual_model(xvals))\n"
+                "    loss_model.compile(optimizer='adam', loss=passthrough_loss)\n"
+                "    return loss_model\n",
+                note="the loss returns what Keras passes second, the model's output, and never reads the other: the names are swapped, the result is right"),
         Example("from tensorflow.keras import backend as K\n\n\n"
                 "def dice_metric(y_pred, y_true):\n"
                 "    intersection = K.sum(K.sum(K.abs(y_true * y_pred), axis=-1))\n"
@@ -254,7 +270,8 @@ class SwappedLossArguments(Rule):
             if crossed is None:
                 return
             expects = f"the file calls it as {crossed}, the labels first"
-        if _symmetric_body(self, node, first, second) or self._forwarded_in_order(node, first, second):
+        if _symmetric_body(self, node, first, second) or self._forwarded_in_order(node, first, second) \
+                or _passes_through(node, first, second):
             return
         params = [p for p in node.params.params if p.name.value not in ("self", "cls")]
         target: cst.CSTNode = params[0] if params else node
@@ -578,3 +595,16 @@ def _climb(parent: dict[cst.CSTNode, cst.CSTNode], node: cst.CSTNode) -> cst.CST
 
 def _name(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
+
+
+def _passes_through(node: cst.FunctionDef | cst.Lambda, first: str, second: str) -> bool:
+    """``def tricky_loss(y_pred, y_true): return y_true``: the loss returns what Keras passes
+    second (the model's output, which computes the loss itself) and never reads the other: the
+    names are swapped, the result is what the author meant (held-out round 45's DFR model)."""
+    body = node.body
+    returns = [r for r in descendants(body, cst.Return) if r.value is not None] if isinstance(node, cst.FunctionDef) \
+        else [cst.Return(value=body)]  # type: ignore[arg-type]
+    if not returns or any(not (isinstance(r.value, cst.Name) and r.value.value == second) for r in returns):
+        return False
+    return not any(n.value == first for n in descendants(body, cst.Name))
+

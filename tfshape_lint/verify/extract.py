@@ -1414,7 +1414,7 @@ def _instantiation(module: _Module, cls_name: str, root: ast.ClassDef) -> ast.ex
         if init is None:
             return call
         try:
-            return _bound_call(module, _without_self(init), call, call)
+            return _bound_call(module, _init_with_methods(root, init), call, call)
         except ExtractionError:
             continue
     bindings = constructor_bindings(root)
@@ -1462,6 +1462,23 @@ class _SelfAttributes(ast.NodeTransformer):
         if isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in self.stored:
             return ast.copy_location(ast.Name(self.stored[node.attr], ast.Load()), node)
         return self.generic_visit(node)
+
+
+def _init_with_methods(cls: ast.ClassDef, init: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
+    """``__init__`` as a plain function of its parameters whose body also holds the class's
+    other methods, each ``self.<attr>`` read as the parameter stored in it: a parameter the
+    instantiation passes a run-time value for (``FocalLoss(num_classes=params.num_classes)``) is
+    bound by how the methods use it (``one_hot(..., num_classes=self.num_classes)``: a class
+    count), not as a bare number."""
+    plain = _without_self(init)
+    names = {a.arg for a in plain.args.posonlyargs + plain.args.args + plain.args.kwonlyargs}
+    stored = {t.attr: n.value.id for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
+              for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+              and t.value.id == "self" and isinstance(n.value, ast.Name) and n.value.id in names}
+    for method in cls.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method is not init:
+            plain.body.extend(_SelfAttributes(stored).visit(copy.deepcopy(method)).body)
+    return plain
 
 
 def _init_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

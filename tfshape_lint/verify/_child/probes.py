@@ -25,6 +25,7 @@ from tfshape_lint.verify._child.harness import (
     JOB_ORDER,
     LADDER,
     SIGS,
+    TINY_LOSS,
     Base,
     Harness,
     Outcome,
@@ -752,7 +753,7 @@ def _scaling_verdict(small: float, large: float, b_small: int, b_large: int, rep
 
 
 #: a loss this close to 0 at both batch sizes is 0 up to float32 rounding (``close``'s atol)
-_ROUNDING_ZERO = 1e-5
+_ROUNDING_ZERO = TINY_LOSS
 #: how the batch-size probe's verdict ends when the loss depends on the batch size but does not
 #: scale with it (a batch sum inside a log, or in one term of several)
 NOT_IN_PROPORTION = "differs, but not in proportion to the batch size"
