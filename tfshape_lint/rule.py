@@ -225,12 +225,12 @@ class Rule(cst.BatchableCSTVisitor):
 
     def canonical(self, node: cst.BaseExpression) -> str | None:
         """Canonical name of a dotted expression (``tf.reduce_sum``, ``K.mean``, ``np.sum``)."""
-        dotted = cst_dotted(node)
+        dotted, canon = self.index.dotted_and_canonical(node)
         if dotted is None:
             return None
         if self.loss is not None and dotted.split(".")[0] in self.loss.params:
             return None
-        return self.index.imports.canonical(dotted)
+        return canon
 
     def qualname(self, node: cst.BaseExpression) -> str | None:
         """Fully qualified (unnormalised) name of a dotted expression, via imports."""

@@ -11,7 +11,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 if TYPE_CHECKING:  # libcst is imported lazily: the flake8 plugin's cheap pre-check uses this module
     import libcst as cst
@@ -131,6 +131,22 @@ class ImportTable:
     #: local name replaces (``from tensorflow import erf`` in one branch of a backend test,
     #: ``from theano.tensor import erf`` in the other): the removed-API rules look at each
     imported: set[str] = field(default_factory=set)
+    #: LibCST node -> its dotted name (:func:`cst_dotted`, a pure function of the node): the
+    #: analysis and the rules ask for the same call's name once per scope that evaluates it;
+    #: the keys keep the nodes alive for as long as the table (one file)
+    _dotted: dict[Any, str | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def dotted_of(self, node: Any) -> str | None:
+        """``cst_dotted(node)``, memoised."""
+        try:
+            return self._dotted[node]
+        except KeyError:
+            dotted = self._dotted[node] = cst_dotted(node)
+            return dotted
+
+    def canonical_of(self, node: Any) -> str | None:
+        """``canonical(cst_dotted(node))`` with the node's dotted name memoised."""
+        return self.canonical(self.dotted_of(node))
 
     def resolve(self, dotted: str) -> str | None:
         """Qualified name of a dotted expression whose root is an import, else None.

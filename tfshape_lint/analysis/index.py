@@ -11,6 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses, target_names
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
@@ -54,6 +55,10 @@ class ModuleIndex:
     #: project, when they compile this file's losses (a loss module trained in ``train.py``)
     project_weights: frozenset[str] = frozenset()
     _unit_walks: dict[int, list[ast.AST]] = field(default_factory=dict, repr=False)
+    #: dotted name -> canonical name: rules ask for the same call's name once per scope they
+    #: visit it in (a helper called 100 times), computed once per file (the import table is
+    #: complete by the time rules run)
+    _canonical_of: dict[str, str | None] = field(default_factory=dict, repr=False)
     #: every node of the file, in ``ast.walk`` order: walked once, shared by discovery and rules
     nodes: list[ast.AST] = field(default_factory=list)
     #: 1-based line -> unit index
@@ -68,6 +73,16 @@ class ModuleIndex:
     #: repository never mention sample/class weights or a Keras mask; see
     #: :meth:`Project.may_weigh_samples`)
     may_weigh_samples: bool = True
+
+    def dotted_and_canonical(self, node: Any) -> tuple[str | None, str | None]:
+        """``(cst_dotted(node), imports.canonical(of it))``, memoised for this file."""
+        dotted = self.imports.dotted_of(node)
+        if dotted is None:
+            return None, None
+        if dotted in self._canonical_of:
+            return dotted, self._canonical_of[dotted]
+        canon = self._canonical_of[dotted] = self.imports.canonical(dotted)
+        return dotted, canon
 
     def units_with_name(self, *prefixes: str) -> set[int]:
         """Units that mention a canonical name starting with any of ``prefixes``."""

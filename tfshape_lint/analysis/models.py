@@ -375,7 +375,7 @@ class ModelReader:
         return self.compiles[start:]
 
     def _canonical(self, node: cst.BaseExpression) -> str | None:
-        return self.imports.canonical(cst_dotted(node))
+        return self.imports.canonical_of(node)
 
     def _qualname(self, node: cst.BaseExpression) -> str | None:
         dotted = cst_dotted(node)

@@ -462,7 +462,7 @@ class Ranges:
         return None
 
     def canonical(self, node: cst.BaseExpression) -> str | None:
-        return self.imports.canonical(cst_dotted(node))
+        return self.imports.canonical_of(node)
 
     def reads(self, fn: cst.CSTNode, name: str) -> bool:
         """Whether a function body reads ``name`` (memoised per function node)."""
@@ -484,6 +484,12 @@ class Ranges:
         if found is None:
             return None
         kind, arg = found
+        value = scope.value(arg)
+        if value is not None and not value.origin and kind != "log1p":
+            # a constant, a shape or a count of nothing the loss receives: neither a prediction
+            # nor a sum of labels, the only operands a hazard is reported for (the range walk,
+            # once per helper scope, is most of the rule's time)
+            return None
         return kind, arg, self.bound(arg, scope)
 
     def _operand(self, node: cst.CSTNode, scope: Scope) -> tuple[str, cst.BaseExpression] | None:

@@ -892,7 +892,7 @@ class Evaluator:
             if layered is not None:
                 return layered
             return self._instance_call(self.scope.values.get(func, UNKNOWN), node, args)
-        dotted = cst_dotted(func)
+        dotted = self.module.imports.dotted_of(func)
         if dotted is None:
             return _unknown_call(args)
         if (self.module.imports.canonical(dotted) or "") in MAPPING:
@@ -1041,7 +1041,7 @@ class Evaluator:
     def _builds_model(self, expr: cst.BaseExpression, cls: str) -> bool:
         if not isinstance(expr, cst.Call):
             return False
-        canon = self.module.imports.canonical(cst_dotted(expr.func)) or ""
+        canon = self.module.imports.canonical_of(expr.func) or ""
         if canon in _MODEL_MAKERS or canon.startswith("keras.applications."):
             return True
         name = _self_attribute(expr.func)
@@ -1061,7 +1061,7 @@ class Evaluator:
 
     def _lambda_layer(self, layer: cst.Call) -> cst.Lambda | None:
         """The function of a Keras ``Lambda`` layer built in place from a ``lambda``."""
-        canon = self.module.imports.canonical(cst_dotted(layer.func)) or ""
+        canon = self.module.imports.canonical_of(layer.func) or ""
         fn = layer.args[0].value if layer.args and layer.args[0].keyword is None else None
         return fn if canon.endswith("layers.Lambda") and isinstance(fn, cst.Lambda) else None
 
@@ -1072,7 +1072,7 @@ class Evaluator:
         known absolute rank (an ``Input``, a data array), not inside losses."""
         from tfshape_lint.analysis.layers import layer_spec, rank_change  # layers reads this module
 
-        found = layer_spec(self.module.imports.canonical(cst_dotted(layer.func)))
+        found = layer_spec(self.module.imports.canonical_of(layer.func))
         if found is None or not args:
             return None
         x = args[0]
@@ -1208,7 +1208,7 @@ class Evaluator:
 
     def _custom_gradient(self, fn: FunctionNode) -> bool:
         return isinstance(fn, cst.FunctionDef) and any(
-            self.module.imports.canonical(cst_dotted(d.decorator) or "") == "tf.custom_gradient"
+            self.module.imports.canonical_of(d.decorator) == "tf.custom_gradient"
             for d in fn.decorators)
 
     def _transfer(self, spec: OpSpec, node: cst.Call, args: list[Value], env: Env, canon: str) -> Value:
@@ -2601,7 +2601,7 @@ def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator
         inner = outer.value
         item: cst.BaseExpression | None = None
         if isinstance(inner, cst.Call) and inner.args \
-                and module.imports.canonical(cst_dotted(inner.func) or "") in _SHAPE_OF:
+                and module.imports.canonical_of(inner.func) in _SHAPE_OF:
             item = inner.args[0].value
         elif isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
             item = inner.value
@@ -2615,7 +2615,7 @@ def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator
              if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)
              and code_of(assign.value) in batch_sizes}
     for call in descendants(node, cst.Call):
-        if not call.args or module.imports.canonical(cst_dotted(call.func) or "") not in _RESHAPES:
+        if not call.args or module.imports.canonical_of(call.func) not in _RESHAPES:
             continue
         item, shape = call.args[0].value, call_arg(call, 1, "shape")
         if not (isinstance(item, cst.Subscript) and axis0_index(item) is not None and len(item.slice) == 1
@@ -2682,7 +2682,7 @@ def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
     ``(B,)`` class ids for a ``(B, C)`` prediction."""
     def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
         while isinstance(expr, cst.Call) and expr.args and \
-                (module.imports.canonical(cst_dotted(expr.func)) or "").rsplit(".", 1)[-1] in _ID_PRESERVING:
+                (module.imports.canonical_of(expr.func) or "").rsplit(".", 1)[-1] in _ID_PRESERVING:
             expr = expr.args[0].value
         return expr
 
@@ -2691,7 +2691,7 @@ def _one_hot_labels(module: ModuleFacts, node: FunctionNode, name: str) -> bool:
 
     def _encodes(expr: cst.BaseExpression) -> bool:
         return isinstance(expr, cst.Call) and bool(expr.args) \
-            and (module.imports.canonical(cst_dotted(expr.func)) or "").endswith("one_hot") \
+            and (module.imports.canonical_of(expr.func) or "").endswith("one_hot") \
             and _is_name(_strip(expr.args[0].value))
 
     calls = [call for call in descendants(node, cst.Call) if _encodes(call)]

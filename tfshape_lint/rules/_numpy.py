@@ -195,7 +195,7 @@ def tensor_code(imports: ImportTable, loss: Scope) -> bool:
     tensor_ops = False
     for scope in loss.all_scopes():
         for node in scope.nodes_of(cst.Call):
-            canon = imports.canonical(cst_dotted(node.func)) or ""
+            canon = imports.canonical_of(node.func) or ""
             if canon.startswith("np.") and any(
                     (v := scope.value(a.value)) is not None and v.tensor and bool(v.origin) for a in node.args):
                 return False
@@ -227,8 +227,7 @@ def numpy_only(fn: cst.CSTNode, imports: ImportTable) -> bool:
     backend), whose inputs are arrays even when its signature looks like a loss's."""
     numpy = tensor_ops = False
     for node in descendants(fn, cst.Call):
-        dotted = cst_dotted(node.func)
-        canon = imports.canonical(dotted) if dotted else None
+        canon = imports.canonical_of(node.func)
         if canon is None:
             continue
         if canon.startswith("np."):

@@ -347,8 +347,7 @@ class NumpyInLoss(Rule):
         if self.loss is None or self.loss.value(node) is None or self._on_arrays(node) or self._eager_labels(node) \
                 or node in self._swallowed:
             return
-        dotted = cst_dotted(node.func)
-        canon = self.index.imports.canonical(dotted) if dotted else None
+        dotted, canon = self.index.dotted_and_canonical(node.func)
         if canon is not None and canon.startswith("np.") and canon not in HARMLESS:
             self._numpy_call(node, canon)
         elif canon in _SCALAR_TYPES and node.args and is_tensor(self.value(node.args[0].value)):

@@ -6,7 +6,6 @@ import ast
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import cst_dotted
 from tfshape_lint.analysis.losses import Context, Role
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Tag
@@ -312,7 +311,7 @@ class PythonControlFlowOnTensor(Rule):
 
     def _is_tf_function(self, decorator: cst.BaseExpression) -> bool:
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
-        return self.index.imports.canonical(cst_dotted(target)) == "tf.function"
+        return self.index.imports.canonical_of(target) == "tf.function"
 
     @property
     def _legacy(self) -> bool:
@@ -340,7 +339,7 @@ class PythonControlFlowOnTensor(Rule):
             self._truth(node.expression, "`not`")
 
     def visit_Call(self, node: cst.Call) -> None:
-        canon = self.index.imports.canonical(cst_dotted(node.func))
+        canon = self.index.imports.canonical_of(node.func)
         if canon == "builtins.bool" and len(node.args) == 1:
             self._truth(node.args[0].value, "`bool()`", always=True)
 
@@ -381,7 +380,7 @@ class PythonControlFlowOnTensor(Rule):
 
     def _ops_shape(self, node: cst.BaseExpression) -> bool:
         return isinstance(node, cst.Call) and \
-            self.index.imports.canonical(cst_dotted(node.func)) == "ops.shape"
+            self.index.imports.canonical_of(node.func) == "ops.shape"
 
     # -- iteration ----------------------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:
@@ -402,7 +401,7 @@ class PythonControlFlowOnTensor(Rule):
             self._report(it, "`for`", self._HOW_LOOP)
             return
         if isinstance(it, cst.Call):
-            canon = self.index.imports.canonical(cst_dotted(it.func))
+            canon = self.index.imports.canonical_of(it.func)
             if canon in _ITERATING_BUILTINS and any(self._symbolic(a.value) for a in it.args):
                 self._report(it, "`for`", self._HOW_LOOP)
 
