@@ -38,6 +38,7 @@ from tfshape_lint.analysis.models import (
     called_model_ranks,
     compiled_output_ranks,
     fit_label_ranks,
+    passed_function_key,
 )
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
@@ -355,7 +356,7 @@ class _Run:
         if spec.context is not Context.COMPILE or spec.factory is not None or len(spec.path) != 1 \
                 or spec.lambda_ordinal is not None or len(spec.params) < 2 or spec.pred_first:
             return None
-        rank = self._compiled_output(f"{spec.path[0]}()")
+        rank = self._compiled_output(passed_function_key(spec.path[0]))
         predictions = spec.predictions
         if rank is None or rank < 1 or predictions is None:
             return None

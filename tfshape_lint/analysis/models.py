@@ -1100,7 +1100,7 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
                           unit_module: Callable[[int], cst.Module | None]) -> dict[str, list[int | None]]:
     """For each class ``compile`` receives an instance of (``loss=AbsError()``: a Loss subclass
     of the file), or function whose call it receives (a loss factory), or function it receives
-    itself (``loss=triplet_loss``, keyed ``triplet_loss()``), the output rank of each
+    itself (``loss=triplet_loss``, keyed by :func:`passed_function_key`), the output rank of each
     model compiled with it (None: that model's rank is unknown). Reads, in source order, the units that build models, that compile, and the
     module-level statements already parsed."""
     compiles = index.methods.get("compile", set())
@@ -1121,8 +1121,15 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
             out.setdefault(written.func.value, []).append(site.model.rank)
         elif isinstance(written, cst.Name):
             # ``loss=triplet_loss``: a loss function of the file, called on the model's output
-            out.setdefault(f"{written.value}()", []).append(site.model.rank)
+            out.setdefault(passed_function_key(written.value), []).append(site.model.rank)
     return out
+
+
+def passed_function_key(name: str) -> str:
+    """The key of :func:`compiled_output_ranks` for a function ``compile`` receives itself
+    (``loss=triplet_loss``), apart from the plain name a call of it is keyed by
+    (``loss=triplet_loss(0.2)``: a factory)."""
+    return f"{name}()"
 
 
 # -- models whose output is a stack of tensors ----------------------------------------------------

@@ -2591,9 +2591,7 @@ def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str,
 
 def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator[cst.Subscript]:
     """``x[k]`` of ``tf.shape(x[k])[0]`` and ``x[k].shape[0]``: items whose axis 0 is read; and
-    ``x[k]`` of ``tf.reshape(x[k], [num_batch * num_prior, 4])`` with ``num_batch =
-    tf.shape(y_true)[0]``: an item reshaped to rows of the whole batch holds the whole batch
-    (RetinaFace's box, landmark and class heads, held-out round 45)."""
+    the items :func:`_items_reshaped_to_batch_rows` finds."""
     batch_sizes: set[str] = set()
     for outer in descendants(node, cst.Subscript):
         if axis0_index(outer) != 0 or len(outer.slice) != 1:
@@ -2609,8 +2607,16 @@ def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator
             yield item
         elif isinstance(item, cst.Name):
             batch_sizes.add(code_of(outer))
-    if not batch_sizes:
-        return
+    if batch_sizes:
+        yield from _items_reshaped_to_batch_rows(module, node, batch_sizes)
+
+
+def _items_reshaped_to_batch_rows(module: ModuleFacts, node: cst.FunctionDef,
+                                  batch_sizes: set[str]) -> Iterator[cst.Subscript]:
+    """``x[k]`` of ``tf.reshape(x[k], [num_batch * num_prior, 4])`` where ``num_batch`` is one of
+    ``batch_sizes`` (``tf.shape(y_true)[0]``, as written) or a name bound to one: an item
+    reshaped to rows of the whole batch holds the whole batch (RetinaFace's box, landmark and
+    class heads, held-out round 45)."""
     names = {assign.targets[0].target.value for assign in descendants(node, cst.Assign)
              if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)
              and code_of(assign.value) in batch_sizes}
