@@ -658,6 +658,9 @@ class Evaluator:
             # the batch axis of one side meets the last axis of the other; the mark names the
             # op where that happened, so later uses of the result can be told apart from it
             result = result.with_mark(Mark.RANK_MISMATCH, node)
+        if op == "Divide" and result.tensor and result.dtype is DType.INT:
+            # ``/`` of integer tensors is TensorFlow's truediv: float64 (``count / size``)
+            result = result.evolve(dtype=DType.FLOAT)
         if op in ("Divide", "FloorDivide"):
             # a sum in the denominator never makes the loss grow with the batch, and a full
             # reduction there is a count, not the reduced loss

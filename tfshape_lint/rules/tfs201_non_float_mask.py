@@ -33,7 +33,9 @@ class NonFloatMask(Rule):
     `tf.cast(..., tf.bool)`, `tf.constant([...], tf.int32)`, `tf.constant([1, 0, 1])` (a list of Python ints; items the
     code computes, such as a factory's `weights[0]`, have their own dtype, not int32),
     `tf.sequence_mask(...)`; also a count from TensorFlow's shape ops (`tf.shape(y_pred)[0]`,
-    `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss; and a bool tensor
+    `tf.size(y_pred)`: int32 tensors) that scales or divides a float loss; an int mask times a
+    ratio of int counts (`mask * (0.5 / (tf.reduce_sum(mask) / tf.size(mask)))`: `/` of int32
+    tensors is TensorFlow's truediv, a float64 tensor, and int32 times float64 raises); and a bool tensor
     counted or averaged by TensorFlow's own reductions (`tf.reduce_sum(y_true > 0)`,
     `K.sum(mask)`, `tf.reduce_mean(...)`), whose kernels have no bool version (measured:
     `InvalidArgumentError: Value for attr 'T' of bool is not in the list of allowed values`;
