@@ -493,7 +493,7 @@ def reads_of_binding(root: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode],
     statement = parents.get(assign)
     block = parents.get(statement) if statement is not None else None
     body = getattr(block, "body", None)
-    if not isinstance(body, (list, tuple)) or statement not in body:
+    if statement is None or not isinstance(body, (list, tuple)) or statement not in body:
         return None
     index = {id(line): i for i, line in enumerate(body)}
     positions = []
@@ -507,11 +507,8 @@ def reads_of_binding(root: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode],
         if line is None or id(line) not in index:
             return None
         positions.append(index[id(line)])
-    node: cst.CSTNode | None = block
-    while node is not None and node is not root:
-        if isinstance(node, (cst.For, cst.While)):
-            return None  # a later binding reaches the loop's next pass
-        node = parents.get(node)
+    if inside_loop(parents, statement, root):
+        return None  # a later binding reaches the loop's next pass
     start = index[id(statement)]
     end = min((p for p in positions if p > start), default=len(body))
     reached = []
@@ -524,4 +521,27 @@ def reads_of_binding(root: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode],
         if start < index[id(owner)] <= end:
             reached.append(load)
     return reached
+
+
+def inside_loop(parents: dict[cst.CSTNode, cst.CSTNode], node: cst.CSTNode, root: cst.CSTNode | None = None) -> bool:
+    """Whether a ``for`` or ``while`` holds ``node`` (below ``root``, the top of ``parents``):
+    a read written before a binding there runs again after it."""
+    current = parents.get(node)
+    while current is not None and current is not root:
+        if isinstance(current, (cst.For, cst.While)):
+            return True
+        current = parents.get(current)
+    return False
+
+
+def caught_names(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> list[str]:
+    """The dotted names of the exceptions an ``except`` clause names, alone or in a tuple
+    (none for a bare ``except:``, nor for an expression that is no dotted name)."""
+    from tfshape_lint.analysis.imports import cst_dotted  # the analysis package imports this module
+
+    kind = handler.type
+    if kind is None:
+        return []
+    parts = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return [name for name in (cst_dotted(part) for part in parts) if name is not None]
 

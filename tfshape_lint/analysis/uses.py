@@ -19,7 +19,7 @@ import libcst as cst
 from tfshape_lint.analysis.imports import ImportTable, cst_dotted
 from tfshape_lint.analysis.ops import Kind, lookup
 from tfshape_lint.analysis.tensors import Scope
-from tfshape_lint.source import compact_code, descendants, parent_map, reads_of_binding, target_names
+from tfshape_lint.source import compact_code, descendants, inside_loop, parent_map, reads_of_binding, target_names
 
 #: ops whose result carries their first argument's values unchanged (rearranged or picked)
 _PASS_KINDS = frozenset({Kind.SQUEEZE, Kind.EXPAND, Kind.RESHAPE, Kind.TRANSPOSE, Kind.IDENTITY,
@@ -142,7 +142,7 @@ class _Walk:
         inside = {id(n) for n in descendants(assign.value, cst.Name)}
         loads = [n for n in descendants(scope.node, cst.Name) if n.value == name and n is not target
                  and id(n) not in inside and not _is_declaration(parents.get(n), n)]
-        if not self.single_store and not _in_loop(parents, assign):
+        if not self.single_store and not inside_loop(parents, assign):
             # reads written before the binding see an earlier value (``y_true =
             # cast(squeeze(y_true))`` then ``y_true = one_hot(y_true)``); a loop would run them again
             order = scope.memo("document_order", lambda: _document_order(scope.node))
@@ -264,16 +264,6 @@ def _document_order(root: cst.CSTNode) -> dict[int, int]:
         order[id(node)] = len(order)
         stack.extend(reversed(node.children))
     return order
-
-
-def _in_loop(parents: dict[cst.CSTNode, cst.CSTNode], node: cst.CSTNode) -> bool:
-    """Whether a ``for`` or ``while`` of the same function holds ``node``."""
-    current = parents.get(node)
-    while current is not None:
-        if isinstance(current, (cst.For, cst.While)):
-            return True
-        current = parents.get(current)
-    return False
 
 
 def _is_declaration(parent: cst.CSTNode | None, name: cst.Name) -> bool:

@@ -9,7 +9,7 @@ from typing import Iterable
 import libcst as cst
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, cst_dotted, dead_backend_branch
-from tfshape_lint.source import code_of, visit_read_only
+from tfshape_lint.source import caught_names, code_of, visit_read_only
 
 #: exception names whose ``except`` marks the ``try`` as a compatibility probe
 _PROBE_EXCEPTIONS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "NameError"})
@@ -118,12 +118,8 @@ class _ProbeFinder(cst.CSTVisitor):
 
 
 def _catches_probe(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
-    kind = handler.type
-    if kind is None:
-        return False  # a bare except is error handling, not an API probe
-    names: Iterable[cst.BaseExpression] = (
-        [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind])
-    return any((cst_dotted(n) or "").split(".")[-1] in _PROBE_EXCEPTIONS for n in names)
+    # a bare except names nothing: it is error handling, not an API probe
+    return any(name.split(".")[-1] in _PROBE_EXCEPTIONS for name in caught_names(handler))
 
 
 def _short_fallback_try(node: cst.Try | cst.TryStar) -> bool:
@@ -133,10 +129,7 @@ def _short_fallback_try(node: cst.Try | cst.TryStar) -> bool:
     if not body or len(body) > _SHORT_TRY:
         return False
     for handler in node.handlers:
-        names = [] if handler.type is None else (
-            [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type])
-        broad = handler.type is None or any(
-            (cst_dotted(n) or "") in ("Exception", "BaseException") for n in names)
+        broad = handler.type is None or any(name in ("Exception", "BaseException") for name in caught_names(handler))
         if broad and _has_fallback(handler):
             return True
     return False

@@ -997,11 +997,11 @@ class BatchAxisReduction(Rule):
 
     def _moved_batch(self, call: cst.Call, loss: Scope) -> bool:
         """The summed values hold the batch's values in a shape of known rank whose first axis is
-        not the samples' (masked, then reshaped or broadcast to an ``(m, n)`` matrix of pairs), and
-        were not merely flattened, which :meth:`_flattened` words."""
+        not the samples' (masked, then reshaped or broadcast to an ``(m, n)`` matrix of pairs); a
+        rank of at least 2 also tells them from a flattened batch, which :meth:`_flattened` words."""
         value = _summed(call, loss)[1]
         return value is not None and value.has(Tag.HOLDS_BATCH) and not value.batch \
-            and not self._flattened(call, loss) and call_arg(call, 1, "axis", "reduction_indices") is None \
+            and call_arg(call, 1, "axis", "reduction_indices") is None \
             and value.rank is not None and value.rank >= 2
 
     def _flattened(self, call: cst.Call, loss: Scope) -> bool:

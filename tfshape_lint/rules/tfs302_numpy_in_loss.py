@@ -22,7 +22,7 @@ from tfshape_lint.rules._numpy import (
     replacement,
     uses_numpy,
 )
-from tfshape_lint.source import code_of, descendants
+from tfshape_lint.source import caught_names, code_of, descendants
 
 if TYPE_CHECKING:
     from tfshape_lint.analysis.index import ModuleIndex
@@ -428,10 +428,7 @@ _GRAPH_ERRORS = frozenset({"Exception", "BaseException", "AttributeError", "NotI
 def _swallows_graph_errors(handler: cst.ExceptHandler) -> bool:
     """A bare ``except:``, or one naming an exception that ``.numpy()`` (AttributeError) and
     numpy on a symbolic tensor (NotImplementedError) raise, alone or in a tuple."""
-    if handler.type is None:
-        return True
-    kinds = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
-    return any((cst_dotted(k) or "").rsplit(".", 1)[-1] in _GRAPH_ERRORS for k in kinds)
+    return handler.type is None or any(name.rsplit(".", 1)[-1] in _GRAPH_ERRORS for name in caught_names(handler))
 
 
 def _is_print(call: cst.Call) -> bool:

@@ -12,7 +12,7 @@ from tfshape_lint.analysis.values import Grad
 from tfshape_lint.analysis.uses import only_decides, zeroed_with_operand
 from tfshape_lint.rule import Example, FixSafety, Recipe, Rule, Severity
 from tfshape_lint.rules._guards import epsilon_node, plus_epsilon
-from tfshape_lint.source import code_of, descendants, parent_map
+from tfshape_lint.source import caught_names, code_of, descendants, parent_map
 
 _WHAT = {
     "log": "the argument of {fn}",
@@ -1427,7 +1427,5 @@ _MISSING_NAME_ERRORS = frozenset({"AttributeError", "ImportError", "ModuleNotFou
 
 def _catches_missing_name(handler: cst.ExceptHandler) -> bool:
     """``except AttributeError:`` (also in a tuple of exceptions)."""
-    kind = handler.type
-    names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind] if kind is not None else []
-    return any(isinstance(n, cst.Name) and n.value in _MISSING_NAME_ERRORS for n in names)
+    return any(name in _MISSING_NAME_ERRORS for name in caught_names(handler))
 

@@ -1439,13 +1439,8 @@ def constructor_bindings(cls: ast.ClassDef) -> dict[str, ParamBinding]:
     missing = _required(_without_self(init), set())
     if not missing:
         return {}
-    stored = {t.attr: n.value.id for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
-              for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
-              and t.value.id == "self" and isinstance(n.value, ast.Name) and n.value.id in missing}
-    methods = [copy.deepcopy(m) for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
     merged = ast.FunctionDef("__tfs_methods__", _lambda_args(*missing), [], [], None)
-    for method in methods:
-        merged.body.extend(_SelfAttributes(stored).visit(method).body)
+    merged.body = _methods_reading_params(cls, _stored_params(init, set(missing)))
     bindings = param_bindings(merged, missing)
     if not bindings or any(b.kind not in _CONSTRUCTOR_KINDS for b in bindings.values()):
         return {}
@@ -1472,13 +1467,26 @@ def _init_with_methods(cls: ast.ClassDef, init: ast.FunctionDef | ast.AsyncFunct
     count), not as a bare number."""
     plain = _without_self(init)
     names = {a.arg for a in plain.args.posonlyargs + plain.args.args + plain.args.kwonlyargs}
-    stored = {t.attr: n.value.id for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
-              for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
-              and t.value.id == "self" and isinstance(n.value, ast.Name) and n.value.id in names}
-    for method in cls.body:
-        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method is not init:
-            plain.body.extend(_SelfAttributes(stored).visit(copy.deepcopy(method)).body)
+    plain.body = _methods_reading_params(cls, _stored_params(init, names), skip=init)
     return plain
+
+
+def _stored_params(init: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> dict[str, str]:
+    """``self.<attr> = <param>`` of ``__init__``, for the parameters in ``names``: attribute -> parameter."""
+    return {t.attr: n.value.id for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
+            for t in n.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+            and t.value.id == "self" and isinstance(n.value, ast.Name) and n.value.id in names}
+
+
+def _methods_reading_params(cls: ast.ClassDef, stored: dict[str, str],
+                            skip: ast.AST | None = None) -> list[ast.stmt]:
+    """The bodies of the class's methods (but ``skip``), copied, with each ``self.<attr>`` of
+    ``stored`` read as the parameter stored in it."""
+    body: list[ast.stmt] = []
+    for method in cls.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method is not skip:
+            body.extend(_SelfAttributes(stored).visit(copy.deepcopy(method)).body)
+    return body
 
 
 def _init_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
