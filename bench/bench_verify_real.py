@@ -38,6 +38,7 @@ import dataclasses
 import json
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 from tfshape_lint.engine import SourceError, lint_source
@@ -48,10 +49,29 @@ API_CODES = ("TFS501", "TFS506")
 SLOW_JOB_S = 0.3
 
 
-def judgement(judged: dict[str, bool], finding: Finding) -> bool | None:
+Judged = dict[str, "bool | dict[str, Any]"]
+
+
+def judgement(judged: Judged, finding: Finding) -> bool | None:
     """The judgement of ``finding``: ``"<file>:<line>:<column>:<code>"`` where two findings of one
     code share a line (a division inside a flagged ``log``), else ``"<file>:<line>:<code>"``. The
-    column is the one ``check`` prints (``Finding.column`` + 1), which is what a judge reads."""
+    column is the one ``check`` prints (``Finding.column`` + 1), which is what a judge reads. A
+    judgement is ``true``/``false``, or a judge's record ``{"bug": ..., "kind": ..., "note": ...}``."""
+    entry = _entry(judged, finding)
+    if isinstance(entry, dict):
+        return bool(entry["bug"]) if "bug" in entry else None
+    return entry
+
+
+def false_kind(judged: Judged, finding: Finding) -> str:
+    """Why a judge found ``finding`` false, where the record says (``dead``: nothing trains with
+    the loss; ``unreachable-value``: the repository never feeds it values that trigger the bug;
+    ``wrong-claim``, ``metric``, ...), else ``not recorded``."""
+    entry = _entry(judged, finding)
+    return str(entry.get("kind") or "not recorded") if isinstance(entry, dict) else "not recorded"
+
+
+def _entry(judged: Judged, finding: Finding) -> "bool | dict[str, Any] | None":
     exact = f"{Path(finding.path).name}:{finding.line}:{finding.column + 1}:{finding.code}"
     return judged[exact] if exact in judged else judged.get(key(finding))
 
@@ -95,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if not tensorflow_available():
         print("TensorFlow is not installed; install tfshape-lint[verify]", file=sys.stderr)
         return 2
-    judged: dict[str, bool] = json.loads(args.judgements.read_text()) if args.judgements.exists() else {}
+    judged: Judged = json.loads(args.judgements.read_text()) if args.judgements.exists() else {}
     sources: dict[str, str] = {}
     scratch: dict[str, str] = {}  # where each file is verified -> its scratch path (named in the judgements)
     findings: list[Finding] = []
@@ -122,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bool) -> None:
+def report(out: list[Finding], judged: Judged, wall: float, listing: bool) -> None:
     statuses = collections.Counter(f.verification.status.value for f in out)
     print(f"{len(out)} findings in {len({f.path for f in out})} files: "
           + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
@@ -134,7 +154,10 @@ def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bo
     true_refuted = [f for f in out if judgement(judged, f) is True and f.verification.status.value == "refuted"]
     false_confirmed = [f for f in out if judgement(judged, f) is False and f.verification.status.value == "confirmed"]
     print(f"true findings refuted: {len(true_refuted)} (target 0)")
-    print(f"false findings confirmed: {len(false_confirmed)} (target 0)")
+    kinds = collections.Counter(false_kind(judged, f) for f in false_confirmed)
+    print(f"false findings confirmed: {len(false_confirmed)} (target 0)"
+          + (f"; why the judge found them false: {', '.join(f'{k} {n}' for k, n in kinds.most_common())}"
+             if false_confirmed else ""))
     seconds = [f.verification.seconds for f in out if f.verification.seconds]
     if seconds:
         print(f"time per job after the TensorFlow import: mean {sum(seconds) / len(seconds):.3f} s, "
@@ -152,7 +175,8 @@ def report(out: list[Finding], judged: dict[str, bool], wall: float, listing: bo
         if group:
             print(f"\n{title}:")
             for f in group:
-                print(f"  {key(f)}  {f.verification.evidence[:300]}")
+                why = f" [{false_kind(judged, f)}]" if group is false_confirmed else ""
+                print(f"  {key(f)}{why}  {f.verification.evidence[:300]}")
     unjudged = [f for f in out if judgement(judged, f) is None]
     if unjudged:
         print(f"\n{len(unjudged)} findings not judged yet:")

@@ -678,8 +678,26 @@ class LossDiscovery:
                 values += self.augmented.get(target.id, [])
         for value in values:
             for node in ast.walk(value):
-                if isinstance(node, ast.Call) and not self._prediction_elsewhere(node):
+                if not isinstance(node, ast.Call) or self._prediction_elsewhere(node):
+                    continue
+                called = self._labels_passed_second(node)
+                if called is not None:
+                    self.found.append(_Found(called.path, None, Context.DIRECT, Role.LOSS, pred_first=True))
+                else:
                     self._resolve(node.func, Context.DIRECT, Role.LOSS)
+
+    def _labels_passed_second(self, call: ast.Call) -> FunctionInfo | None:
+        """The file's function a differentiated call hands the labels second, by their name
+        (``supervised_nt_xent_loss(b, labels)`` with ``b`` the model's output): what runs is
+        prediction first, whatever the parameters are called (``(z, y)``)."""
+        infos = self.functions.get(ast_callee_name(call), []) if isinstance(call.func, ast.Name) else []
+        if len(infos) != 1 or infos[0].in_class is not None or len(call.args) < 2:
+            return None
+        first, second = call.args[0], call.args[1]
+        if isinstance(second, ast.Name) and second.id.lower() in LABEL_NAMES and isinstance(first, ast.Name) \
+                and first.id.lower() not in LABEL_NAMES and len(positional_params(infos[0].node)) >= 2:
+            return infos[0]
+        return None
 
     def _prediction_elsewhere(self, call: ast.Call) -> bool:
         """A differentiated helper whose prediction is not among its first two parameters

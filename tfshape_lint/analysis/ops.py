@@ -121,7 +121,7 @@ for _name in ("abs", "square", "sqrt", "exp", "log", "log1p", "sigmoid", "tanh",
             extra=(f"tf.nn.{_name}", f"tf.nn.{_name}", f"ops.nn.{_name}", f"K.nn.{_name}"))
 _add(Kind.UNARY, "log_softmax", "tf.nn.log_softmax")
 _add(Kind.UNARY, "l2_normalize", "tf.nn.l2_normalize", "tf.linalg.l2_normalize")
-_add(Kind.UNARY, "abs", "builtins.abs")
+_add(Kind.UNARY, "abs", "builtins.abs", "ops.absolute", "np.absolute")  # numpy's and keras.ops' long name
 _add(Kind.UNARY, "log", "np.log", "tf.experimental.numpy.log", "tf.log")  # tf.log: TensorFlow 1's name of the same op
 
 for _name in ("round", "floor", "ceil", "sign", "rint"):
@@ -184,7 +184,7 @@ _family(Kind.GATHER, "gather", tf="gather", k="gather", ops="take", np="take",
         extra=("tf.gather_nd", "ops.take_along_axis", "tf.nn.embedding_lookup",
                "tf.experimental.numpy.take_along_axis", "tf.math.unsorted_segment_sum",
                "tf.unsorted_segment_sum", "tf.math.segment_sum", "tf.segment_sum",
-               "tf.math.bincount", "tf.bincount"))
+               "tf.math.bincount", "tf.bincount", "tf.batch_gather"))
 _family(Kind.CONSTANT, "constant", tf="constant", k="constant", ops="convert_to_tensor", np="array",
         extra=("tf.convert_to_tensor", "np.asarray", "K.variable", "tf.Variable", "np.asarray",
                "keras.Variable", "ops.array"))

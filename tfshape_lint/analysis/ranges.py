@@ -554,6 +554,10 @@ class Ranges:
             if picked is not None:
                 return self.bound(*picked)  # ``x[1]`` of ``[a, b]``: b's bound, not the join
             base = self.bound(node.value, scope)
+            if _selects_positive(node):
+                # ``mask_sum[mask_sum > 0]``: only the entries above 0 (a count's are at least 1)
+                counted = (value := scope.value(node.value)) is not None and value.has(Tag.COUNT)
+                return Bound(low=Low.SAFE if counted else Low.POS, scalar=False)
             return base.lifted(const=None, scalar=False)
         if type(node) is cst.IfExp:
             return self._if_expression(node, scope)
@@ -1543,3 +1547,20 @@ _CALLS: dict[Kind, CallRule] = {
     Kind.ONE_HOT: _index, Kind.ARG_REDUCE: _index, Kind.RANGE: _index,
     Kind.SEQUENCE_MASK: _index, Kind.COND: _cond,
 }
+
+
+def _selects_positive(node: cst.Subscript) -> bool:
+    """``x[x > 0]`` (or ``x[x >= c]`` with ``c > 0``): a boolean selection of ``x`` by its own
+    positive entries."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return False
+    test = node.slice[0].slice.value
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    bound = literal(target.comparator)
+    if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+        return False
+    strict = isinstance(target.operator, cst.GreaterThan) and bound >= 0
+    return (strict or isinstance(target.operator, cst.GreaterThanEqual) and bound > 0) \
+        and code_of(test.left) == code_of(node.value)

@@ -578,6 +578,13 @@ class Evaluator:
             return self._comprehension(node, env)
         if type(node) is cst.IfExp:
             self.expr(node.test, env)
+            # ``K.exp(x) if training else np.exp(x)`` with ``training`` fixed by the call: the
+            # other branch never runs there, as for an ``if`` statement
+            dead = _dead_flag_branch(node.test, self.scope.flags)
+            if dead == "orelse":
+                return self.expr(node.body, env)
+            if dead == "body":
+                return self.expr(node.orelse, env)
             return join(self.expr(node.body, env), self.expr(node.orelse, env))
         if type(node) is cst.Lambda:
             return Value(tensor=False, tags=frozenset({Tag.FUNCTION}))
@@ -1678,6 +1685,11 @@ def _gather(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], cano
         rel = x.rel - drop if x.rel is not None and drop is not None else None
         rank = x.rank - drop if x.rank is not None and drop is not None else None
         return x.evolve(rel=rel, rank=rank, tags=x.tags | {Tag.GATHERED}, length=None)
+    if canon == "tf.batch_gather" and x.batch:
+        # TF 1's ``batch_gather(params, indices)``: per sample, the rows its indices pick (a
+        # ``gather`` with ``batch_dims=1``): the batch axis stays first, and with (B, K) indices,
+        # the rank
+        return x.evolve(tags=x.tags | {Tag.GATHERED}, length=None)
     if canon == "tf.gather_nd" and idx.has(Tag.ELEMENT_INDICES) and (x.batch or x.has(Tag.HOLDS_BATCH)):
         # ``gather_nd(x, tf.where(cond))`` selects like ``boolean_mask(x, cond)``: the selected
         # elements come from every sample, so a sum of them still grows with the batch
@@ -1891,6 +1903,10 @@ def _sequence_mask(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value
 def _range(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
     if canon == "builtins.range":
         return Value(tensor=False, tags=frozenset({Tag.SEQUENCE, Tag.RANGE}))
+    if canon == "np.arange":
+        # a numpy array (``for t in np.arange(0.5, 1.0, 0.05)``: thresholds a metric loops over
+        # in Python, whole-repository set 49), not a symbolic tensor
+        return Value(rank=1, dtype=DType.NUMPY, tensor=False, tags=frozenset({Tag.RANGE}))
     return Value(rank=1, dtype=DType.INT, tags=frozenset({Tag.RANGE}))
 
 
@@ -2585,11 +2601,25 @@ def _sequences_by_use(module: ModuleFacts, node: FunctionNode, inputs: dict[str,
                 if isinstance(assign.value, cst.Name) and assign.value.value in names
                 and any(isinstance(t.target, (cst.Tuple, cst.List)) for t in assign.targets)}
     read_as_batch = {names[name] for name in module.batch_lists(node) if name in names}
+    # ``for output in outputs: ... output[0] - target[0]``: each item is itself a tuple of batches
+    # (a multi-stage pose network's (heatmaps, pafs) per stage), so the input is a list of them
+    iterated = {names[loop.iter.value] for loop in descendants(node, cst.For)
+                if isinstance(loop.iter, cst.Name) and loop.iter.value in names
+                and isinstance(loop.target, cst.Name) and _item_indexed(loop)}
     # an unpacked input keeps its value (its items are what they are: ``num_positives, targets =
     # y_true`` holds a count); the other input is the structure's companion
-    sequences = read_as_batch | (set(names.values()) - unpacked if unpacked else set())
+    structured = unpacked | iterated
+    sequences = read_as_batch | iterated | (set(names.values()) - unpacked if structured else set())
     return {name: value.with_tags(Tag.BATCHES) if name in sequences and value.tensor else value
             for name, value in inputs.items()}
+
+
+def _item_indexed(loop: cst.For) -> bool:
+    """The loop's variable is subscripted by a literal integer alone (``output[0]``): the items
+    are Python tuples (a tensor's item would be one sample, which no loss indexes so)."""
+    name = loop.target.value if isinstance(loop.target, cst.Name) else None
+    return any(isinstance(sub.value, cst.Name) and sub.value.value == name and len(sub.slice) == 1
+               and axis0_index(sub) is not None for sub in descendants(loop.body, cst.Subscript))
 
 
 def _items_read_as_batch(module: ModuleFacts, node: cst.FunctionDef) -> Iterator[cst.Subscript]:

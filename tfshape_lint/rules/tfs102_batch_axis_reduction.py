@@ -56,6 +56,20 @@ _DETECTION_LOSS = ("import tensorflow as tf\n\n\n"
                    "        return cls_loss + reg_loss\n")
 
 
+#: a bad example: TF 1's per-sample ``batch_gather`` of the labels, then a batch sum
+_GATHERED_CE = ("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def class_loss(y_true, y_pred):\n"
+                "    first = tf.zeros_like(y_true[:, :1], dtype=tf.int32)\n"
+                "    labels = tf.cast(tf.compat.v1.batch_gather(y_true, first), tf.int32)\n"
+                "    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels[:, 0], logits=y_pred)\n"
+                "    return tf.reduce_sum(ce)\n"
+                "\n"
+                "\n"
+                "model.compile(optimizer='adam', loss=class_loss)\n")
+
+
 class BatchAxisReduction(Rule):
     """## What it does
     Flags a loss whose returned value sums over the batch axis: a sum-like reduction
@@ -505,6 +519,8 @@ class BatchAxisReduction(Rule):
                 note="sums of the flattened batch in a ratio: a batch-wide Dice score, not a batch total"),
     )
     bad = (
+        Example(_GATHERED_CE, fixed=_GATHERED_CE.replace("return tf.reduce_sum(ce)", "return ce"),
+                note="TF 1's batch_gather picks per sample: the batch axis stays first"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"

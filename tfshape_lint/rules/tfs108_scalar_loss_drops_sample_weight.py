@@ -175,6 +175,14 @@ class ScalarLossDropsSampleWeight(Rule):
                      "with weights it takes from its own inputs, by design"),
     )
     bad = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "class FairBCE(keras.losses.Loss):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred))\n"
+                "        gap = ops.absolute(ops.mean(y_pred[:, 0]) - 0.5)\n"
+                "        return bce + 0.1 * gap\n",
+                fixed=None, note="a fairness penalty (a batch statistic) added to a batch-mean crossentropy: "
+                     "keras.ops.absolute keeps the scalar a scalar"),
         Example("import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return tf.nn.compute_average_loss(per_example)\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
                 fixed="import tensorflow as tf\n\n\nclass AveragedCrossentropy(tf.keras.losses.Loss):\n    def call(self, y_true, y_pred):\n        per_example = tf.keras.losses.categorical_crossentropy(y_true, y_pred)\n        return per_example\n\n\nmodel.compile(optimizer=\"adam\", loss=AveragedCrossentropy())\n",
                 line=7, note="tf.nn.compute_average_loss (the distributed custom-loop helper) is one number for the "

@@ -96,6 +96,22 @@ class NonDifferentiableLoss(Rule):
                     "the loss but never trains; use a differentiable surrogate")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def supervised_contrastive_loss(z, y, temperature=0.5):\n"
+                "    y = tf.expand_dims(y, -1)\n"
+                "    same = tf.cast(tf.equal(y, tf.transpose(y)), tf.float32)\n"
+                "    logits = tf.matmul(z, z, transpose_b=True) / temperature\n"
+                "    log_prob = logits - tf.reduce_logsumexp(logits, axis=1, keepdims=True)\n"
+                "    positives = tf.maximum(tf.reduce_sum(same, axis=1), 1.0)\n"
+                "    return -tf.reduce_mean(tf.reduce_sum(same * log_prob, axis=1) / positives)\n\n\n"
+                "def train_step(model, images, labels, optimizer):\n"
+                "    with tf.GradientTape() as tape:\n"
+                "        embeddings = model(images, training=True)\n"
+                "        loss = supervised_contrastive_loss(embeddings, labels)\n"
+                "    grads = tape.gradient(loss, model.trainable_variables)\n"
+                "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n",
+                note="the custom loop passes the embeddings first and the labels second: the comparison is of "
+                     "labels, the embeddings train"),
         Example("import tensorflow as tf\n\n\nclass CRF(tf.keras.layers.Layer):\n"
                 "    def build(self, input_shape):\n"
                 "        self.trans = self.add_weight(name=\"trans\", shape=(input_shape[-1], input_shape[-1]))\n\n"

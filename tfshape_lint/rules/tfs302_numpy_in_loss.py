@@ -122,6 +122,17 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n\n"
+                "def mixture_coef(output, training=True):\n"
+                "    mu = output[:, :3]\n"
+                "    std = K.exp(output[:, 3:]) if training else np.exp(output[:, 3:])\n"
+                "    return mu, std\n\n\n"
+                "def mdn_loss(y_true, y_pred):\n"
+                "    mu, std = mixture_coef(y_pred)\n"
+                "    return K.mean(K.square((y_true - mu) / std), axis=-1)\n\n\n"
+                "model.compile(optimizer='adam', loss=mdn_loss)\n",
+                note="the numpy branch is for predictions after training: the loss's call keeps "
+                     "training=True"),
         Example("import tensorflow as tf\n\n\n"
                 "def yolo_loss(y_true, y_pred):\n"
                 "    box_loss = tf.reduce_mean(tf.square(y_true[..., :4] - y_pred[..., :4]), axis=-1)\n"

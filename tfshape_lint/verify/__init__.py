@@ -386,7 +386,8 @@ def _plan(finding: Finding, sources: dict[str, str], target_keras: str,
                                "probe's predictions for every parameter (a GAN loss takes the discriminator's "
                                "outputs, no labels)")
     if loss is not None and loss.pred_first:
-        job.update(pred_first=True)
+        # the file's own call order, no Keras wrapper: Keras would cast integer labels to float
+        job.update(pred_first=True, context="direct")
         _add_binding_note(job, f"called as {loss.qualname.rsplit('.', 1)[-1]}({', '.join(loss.params[:2])}"
                                f"{', ...' if len(loss.params) > 2 else ''}), prediction first, as its "
                                "parameter names say (the file never hands it to Keras)")
@@ -595,7 +596,7 @@ def _layouts(source: str, loss: LossRef | None, path: str = "") -> list[dict[str
     tree = _parsed(source)
     if tree is None or loss is None:
         return []
-    return infer_layouts(tree, loss.qualname, path)
+    return infer_layouts(tree, loss.qualname, path, pred_first=loss.pred_first)
 
 
 def _extra_shapes(source: str, loss: LossRef | None) -> list[list[int] | None]:

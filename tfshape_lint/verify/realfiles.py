@@ -244,7 +244,10 @@ def star_backend(tree: ast.Module) -> bool:
 
 
 def _imports_keras(tree: ast.Module) -> bool:
-    return any(isinstance(n, ast.Import) and any(a.name == "keras" for a in n.names) for n in ast.walk(tree))
+    """Whether the file binds the name ``keras`` to Keras itself: ``import keras``, or
+    ``import keras.backend`` (which binds ``keras`` too)."""
+    return any(isinstance(n, ast.Import) and any(a.name == "keras" or (a.name.startswith("keras.") and not a.asname)
+                                                 for a in n.names) for n in ast.walk(tree))
 
 
 def legacy_reduction(tree: ast.Module) -> bool:
@@ -393,13 +396,14 @@ class _Needs:
     offsets: dict[str, int] | None = None
 
 
-def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[str, Any]]:
+def infer_layouts(tree: ast.Module, qualname: str, path: str = "", pred_first: bool = False) -> list[dict[str, Any]]:
     """Per-sample layouts the loss body implies, best first, then a ladder of ranks up to 5.
 
     Each is ``{"true": shape, "pred": shape, "labels": kind, "activation": act}`` without the
     batch axis. Empty when the body asks for nothing beyond the default ``(B, C)`` layouts.
     ``path`` (the file's place in its project) lets integers the file imports from the
     project's own modules (``from config import embedding_size``) size the slices too.
+    ``pred_first``: the signature names the prediction first (``loss(logits, labels)``).
     """
     scope = _scope_node(tree, qualname)
     if scope is None:
@@ -436,12 +440,25 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
         # padding mask of the labels has the loss's own shape), then per sample
         out.append({"true": [MIDDLE], "pred": [MIDDLE, 3], "labels": "sparse", "activation": "softmax"})
         out.append({"true": [1], "pred": [3], "labels": "sparse", "activation": "softmax"})
+    names = _label_and_prediction(scope)[::-1] if pred_first else _label_and_prediction(scope)
+    hot = _one_hot_depth(scope, names[0], needs.names or {}) if names else None
+    if hot is not None:
+        # ``tf.one_hot(labels, depth)``: the labels are class indices (int32, TensorFlow's own
+        # integer: ``tf.bincount`` of TF 1 takes no other), one rank below the scores: per
+        # sample, per token, per pixel; ``one_hot(squeeze(labels))``: with a trailing axis of 1,
+        # an image's pixels first (a squeeze without axis then also drops a batch of one)
+        depth, squeezed = hot
+        spatials = ([MIDDLE, MIDDLE], [MIDDLE], []) if squeezed else ([], [MIDDLE], [MIDDLE, MIDDLE])
+        for spatial in spatials:
+            true = [*spatial, 1] if squeezed else spatial
+            out.append({"true": true, "pred": [*spatial, depth], "labels": "sparse32", "activation": "softmax"})
+        if not squeezed:
+            out.append({"true": [1], "pred": [depth], "labels": "sparse32", "activation": "softmax"})
     if any(_pairwise_equality(part) for part in parts):
         # ``tf.equal(tf.expand_dims(labels, 0), tf.expand_dims(labels, 1))``: a batch-hard or
         # batch-all triplet loss over embeddings, whose labels are one class id per sample
         out.append({"true": [], "pred": [3], "labels": "sparse", "activation": "signed"})
     body = _loss_body(scope, qualname)
-    names = _label_and_prediction(scope)
     label_parts = _label_split(scope, names[0]) if names else 0
     if label_parts:
         # ``target, mask = tf.split(y_true, 2, axis=-1)``: the labels pack k parts (a target
@@ -453,11 +470,10 @@ def infer_layouts(tree: ast.Module, qualname: str, path: str = "") -> list[dict[
     if columns:
         # labels that pack several columns (a return, a volatility, a sign) against one output
         out.append({"true": [columns], "pred": [1], "labels": "float", "activation": "sigmoid"})
-    sliced = _sliced_reshapes(body, names, needs.names or {})
-    if sliced is not None:
+    for grid_true, grid_pred in _sliced_reshapes(body, names, needs.names or {}):
         # ``pre = y_pred[..., 3:11]`` reshaped to ``[-1, 7, 7, 2, 4]`` (YOLO's boxes per cell): the
         # inputs are (7, 7, C) grids, each as wide as the columns the loss slices from it
-        out.append({"true": list(sliced[0]), "pred": list(sliced[1]), "labels": "float", "activation": "sigmoid"})
+        out.append({"true": list(grid_true), "pred": list(grid_pred), "labels": "float", "activation": "sigmoid"})
     for shape in needs.reshapes or []:
         out.append(_layout(shape, "float", "sigmoid"))
     extra = _packed_columns(body)
@@ -551,21 +567,26 @@ def _label_and_prediction(scope: ast.AST) -> list[str]:
     return params[:2] if len(params) >= 2 else []
 
 
-def _sliced_reshapes(body: ast.AST, names: list[str], ints: dict[str, int]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+def _sliced_reshapes(body: ast.AST, names: list[str],
+                     ints: dict[str, int]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Per-sample (labels, prediction) shapes when the loss reshapes a last-axis slice of an
     input (``loc = y_pred[..., 3:11]``, then ``reshape(loc, [-1, 7, 7, 2, 4])``): the leading
     target axes whose product times the slice's width makes the target's size are the input's
     own axes (7, 7), and its last axis is as wide as the widest slice the loss takes of it
-    (11 columns). None unless that gives a grid for at least one input."""
+    (11 columns). Where axes of 1 follow the grid in the target (``[-1, 50, 1, 1, 4]``: 50 cells
+    of one row, one box each), the grid with them is as consistent, and follows. Empty unless
+    that gives a grid for at least one input."""
     if len(names) < 2:
-        return None
+        return []
     slices: dict[str, tuple[str, int, int | None]] = {}  # local name -> (input, start, stop)
     widest = {name: 0 for name in names}
     grids: dict[str, tuple[int, ...]] = {}
+    ones = 0  # axes of 1 after the first grid found, in its reshape target
     for node in ast.walk(body):
         cut = _last_axis_cut(node, names, ints)
-        if cut is not None and cut[2] is not None:
-            widest[cut[0]] = max(widest[cut[0]], cut[2])
+        if cut is not None:
+            # ``y[..., 3:11]`` needs 11 columns; ``y[..., 8:]`` at least one past its start
+            widest[cut[0]] = max(widest[cut[0]], cut[2] if cut[2] is not None else cut[1] + 1)
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             cut = _last_axis_cut(node.value, names, ints)
             if cut is not None:
@@ -590,9 +611,12 @@ def _sliced_reshapes(body: ast.AST, names: list[str], ints: dict[str, int]) -> t
             continue
         grid_of = _reshaped_grid(target, stop - start)
         if grid_of is not None:
+            if not grids:
+                rest = target[len(grid_of):-1]
+                ones = min(next((i for i, d in enumerate(rest) if d != 1), len(rest)), 3 - len(grid_of))
             grids.setdefault(source, grid_of)
     if not grids:
-        return None
+        return []
     grid = next(iter(grids.values()))
     for source, start, target in open_ended:
         # ``y_pred[..., 22:]`` reshaped to ``[-1, 7, 7, 2, 4]`` on the (7, 7) grid: the slice holds
@@ -600,9 +624,13 @@ def _sliced_reshapes(body: ast.AST, names: list[str], ints: dict[str, int]) -> t
         lead, size = math.prod(grid), math.prod(target)
         if target[:len(grid)] == list(grid) and size % lead == 0:
             widest[source] = max(widest[source], start + size // lead)
-    true = (*grids.get(names[0], grid), max(widest[names[0]], 1))
-    pred = (*grids.get(names[1], grid), max(widest[names[1]], 1))
-    return (true, pred) if len(true) == len(pred) else None
+    out = []
+    for extra in range(ones + 1):
+        true = (*grids.get(names[0], grid), *(1,) * extra, max(widest[names[0]], 1))
+        pred = (*grids.get(names[1], grid), *(1,) * extra, max(widest[names[1]], 1))
+        if len(true) == len(pred):
+            out.append((true, pred))
+    return out
 
 
 def _reshaped_grid(target: list[int], width: int) -> tuple[int, ...] | None:
@@ -823,6 +851,50 @@ def _ctc(scope: ast.AST) -> bool:
                for node in ast.walk(scope))
 
 
+def _one_hot_depth(scope: ast.AST, labels: str, ints: dict[str, int]) -> tuple[int, bool] | None:
+    """(the depth of a ``one_hot`` of the labels (or of a value computed from them: a reshape, a
+    cast), 3 where the depth is not a number the file gives; whether its indices squeeze them);
+    None if no ``one_hot`` reads them. Such labels are class indices: float labels make
+    ``one_hot`` raise before the bug is reached."""
+    derived = {labels}
+    assigns = [n for n in ast.walk(scope) if isinstance(n, ast.Assign)]
+    grew = True
+    while grew:
+        grew = False
+        for assign in assigns:
+            if _reads_any(assign.value, derived):
+                for target in assign.targets:
+                    if isinstance(target, ast.Name) and target.id not in derived:
+                        derived.add(target.id)
+                        grew = True
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Call) and call_name(node) == "one_hot"):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        indices = node.args[0] if node.args else keywords.get("indices")
+        if indices is None or not _reads_any(indices, derived):
+            continue
+        depth = node.args[1] if len(node.args) > 1 else keywords.get("depth", keywords.get("num_classes"))
+        value = _int(depth) if depth is not None else None
+        if value is None and isinstance(depth, ast.Name):
+            value = ints.get(depth.id)
+        squeezed = any(isinstance(n, ast.Call) and call_name(n) == "squeeze" for n in ast.walk(indices))
+        return (value if value is not None and 2 <= value <= 64 else 3), squeezed
+    return None
+
+
+def _reads_any(node: ast.AST, names: set[str]) -> bool:
+    """Whether ``node`` reads one of ``names`` as a value; reading its shape or dtype alone
+    (``tf.shape(labels)[0]``, ``labels.shape``) does not count."""
+    shape_reads = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("shape", "dtype"):
+            shape_reads.add(id(sub.value))
+        elif isinstance(sub, ast.Call) and call_name(sub) in ("shape", "int_shape", "rank", "size") and sub.args:
+            shape_reads.add(id(sub.args[0]))
+    return any(isinstance(sub, ast.Name) and sub.id in names and id(sub) not in shape_reads for sub in ast.walk(node))
+
+
 def _sparse_crossentropy(scope: ast.AST) -> bool:
     """The loss (or its class, ``__init__`` included) computes a sparse categorical
     crossentropy: its labels are class indices, not scores shaped like the prediction. A
@@ -1029,6 +1101,9 @@ def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
             and isinstance(node.value.value, ast.Name) and node.value.value.id == "self":
         index = _int(node.slice)
         return names.get(f"self.{node.value.attr}[{index}]") if index is not None else None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        index = _int(node.slice)
+        return names.get(f"{node.value.id}[{index}]") if index is not None else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
         return _int_of(node.args[0], names)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
@@ -1110,9 +1185,16 @@ def _positional_defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str
 
 
 def _default_ints(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
-    """The positional parameters of ``fn`` whose default is an int literal."""
-    return {name: value for name, default in _positional_defaults(fn).items()
-            if (value := _int(default)) is not None}
+    """The positional parameters of ``fn`` whose default is an int literal, and the items of a
+    default tuple of them (``S=(7, 7)``: keyed ``"S[0]"``, ``"S[1]"`` for :func:`_int_of`)."""
+    out: dict[str, int] = {}
+    for name, default in _positional_defaults(fn).items():
+        value = _int(default)
+        if value is not None:
+            out[name] = value
+        elif isinstance(default, (ast.Tuple, ast.List)):
+            out.update({f"{name}[{i}]": item for i, el in enumerate(default.elts) if (item := _int(el)) is not None})
+    return out
 
 
 def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:

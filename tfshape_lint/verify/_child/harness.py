@@ -139,7 +139,7 @@ class Sig:
     name: str
     true_shape: tuple[int, ...]
     pred_shape: tuple[int, ...]
-    labels: str  # float | binary | onehot | sparse
+    labels: str  # float | binary | onehot | sparse (int64) | sparse32 (int32: what ``one_hot`` of TF 1 code got)
     activation: str = "sigmoid"
 
     def make(self, n: int, seed: int = 0, labels_dtype: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +176,7 @@ class Sig:
         if self.labels == "onehot":
             idx = rng.integers(0, classes, size=shape[:-1])
             return np.eye(classes, dtype="float32")[idx]
-        return rng.integers(0, classes, size=shape).astype("int64")
+        return rng.integers(0, classes, size=shape).astype("int32" if self.labels == "sparse32" else "int64")
 
 
 SIGS: dict[str, Sig] = {s.name: s for s in (

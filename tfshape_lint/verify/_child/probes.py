@@ -2193,6 +2193,12 @@ def _logit_inputs(sig: Sig) -> list[tuple[str, np.ndarray, np.ndarray]]:
         out.append(("logits +-100 against y_true", _labels_like(yt, hard), (100.0 - 200.0 * hard).astype("float32")))
     out.append(("logits all +100", yt, np.full_like(yp, 100.0)))
     out.append(("logits all -100", yt, np.full_like(yp, -100.0)))
+    if yp.ndim >= 2 and yp.shape[-1] >= 2 and hard.shape != yp.shape:
+        # class-index labels: a confident prediction of class 0, whose softmax is exactly 0 on
+        # every other class in float32 (uniform logits above give no zero)
+        peaked = np.full_like(yp, -100.0)
+        peaked[..., 0] = 100.0
+        out.append(("logits +100 on class 0, -100 on the others", yt, peaked))
     return out
 
 
