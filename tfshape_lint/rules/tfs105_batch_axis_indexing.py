@@ -48,6 +48,10 @@ class BatchAxisIndexing(Rule):
     three or more axes (`y_true[0, 0, 5]`): it reads one number the labels carry alike in every
     sample (Mask R-CNN's image width, EfficientPose's image scale), not a sample where a column
     was meant (held-out round 44 and whole-repository set 49: 3 such findings, all judged false).
+    Nor an input of a layer's or model's method that adds its loss (`self.add_loss`), or of a
+    helper only such a method calls: the model wires into a layer a list of tensors as often as
+    one batch (Mask R-CNN's mask loss layer takes `[target_masks, target_class_ids]`;
+    whole-repository set 49: 3 such findings, all judged false).
 
     ## Why is this bad?
     Keras passes whole batches: axis 0 of `y_true` and `y_pred` is the batch axis. `y_pred[1]`
@@ -94,6 +98,25 @@ class BatchAxisIndexing(Rule):
     recipe = Recipe("batch_permutation", {}, "reorder the batch: per-sample losses must follow; batch of 1")
 
     good = (
+        Example("import tensorflow as tf\n"
+                "\n"
+                "\n"
+                "def flat_targets(y_true, y_pred):\n"
+                "    mask_shape = tf.shape(y_true[0])\n"
+                "    masks = tf.reshape(y_true[0], (-1, mask_shape[2], mask_shape[3]))\n"
+                "    class_ids = tf.reshape(y_true[1], (-1,))\n"
+                "    return masks, class_ids\n"
+                "\n"
+                "\n"
+                "class MaskLoss(tf.keras.layers.Layer):\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        masks, class_ids = flat_targets(y_true, y_pred)\n"
+                "        positive = tf.cast(class_ids > 0, tf.float32)\n"
+                "        bce = tf.keras.backend.binary_crossentropy(masks, y_pred)\n"
+                "        per_roi = tf.reduce_mean(bce, axis=[1, 2]) * positive\n"
+                "        self.add_loss(tf.reduce_sum(per_roi) / tf.maximum(tf.reduce_sum(positive), 1.0))\n"
+                "        return y_pred\n",
+                note="a layer that adds its loss gets what the model wires into it: here a list of targets"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"
@@ -362,11 +385,24 @@ class BatchAxisIndexing(Rule):
             return False
         if loss.context in (Context.COMPILE, Context.SUBCLASS):
             return True  # Keras passes one tensor per output
+        if self._layer_inputs(loss):
+            return False
         if len(loss.spec.params) >= 2 and loss.documents_as_sequence(loss.spec.params[1]):
             return False  # the docstring says the prediction is a list of outputs
         # custom loops and helpers found by name may get a list of outputs (multi-output
         # models): only the Keras name for the prediction says these are single tensors
         return len(loss.spec.params) >= 2 and loss.spec.params[1] == "y_pred"
+
+    def _layer_inputs(self, loss: Scope) -> bool:
+        """A method of a layer or model that adds its loss (``self.add_loss``), or a helper only
+        such a method calls: its inputs are what the model wires into the layer, a list of
+        tensors as often as one batch (Mask R-CNN's ``MaskLoss()([target_masks, target_ids],
+        pred_masks)``: whole-repository set 49, 3 findings, all judged false)."""
+        if loss.context is Context.ADD_LOSS:
+            return True
+        caller = loss.spec.caller
+        return caller is not None and any(spec.path == caller and spec.context is Context.ADD_LOSS
+                                          for spec in self.index.losses)
 
     def visit_If(self, node: cst.If) -> None:
         names = _sequence_tested(node.test)
