@@ -6,8 +6,7 @@ truediv) is reported (it was not before round 45)."""
 
 from __future__ import annotations
 
-from tfshape_lint.config import Config
-from tfshape_lint.engine import lint
+from tests.conftest import lint_example
 
 COMPAT_FALLBACK = '''import tensorflow as tf
 
@@ -48,8 +47,7 @@ model.compile(optimizer="adam", loss=balanced_mse)
 
 
 def _codes(source: str, select: str) -> list[tuple[int, str]]:
-    result = lint(source, "example.py", Config())
-    return [(f.line, f.code) for f in result.findings if f.code == select]
+    return [(f.line, f.code) for f in lint_example(source) if f.code == select]
 
 
 def test_a_hazard_spelt_for_two_tensorflow_versions_is_reported_once() -> None:

@@ -6,8 +6,7 @@ silent (a guard for the new check; the first test fails on the code before round
 
 from __future__ import annotations
 
-from tfshape_lint.config import Config
-from tfshape_lint.engine import lint
+from tests.conftest import lint_example
 
 NUMBER_AS_PREDICTION = '''import tensorflow as tf
 
@@ -34,8 +33,7 @@ NUMBER_AS_TARGET = NUMBER_AS_PREDICTION.replace("(obj_conf, 1.)", "(1., obj_conf
 
 
 def _codes(source: str, select: str) -> list[tuple[int, str]]:
-    result = lint(source, "example.py", Config())
-    return [(f.line, f.code) for f in result.findings if f.code == select]
+    return [(f.line, f.code) for f in lint_example(source) if f.code == select]
 
 
 def test_a_number_in_the_prediction_place_of_a_crossentropy_is_reported() -> None:

@@ -99,6 +99,11 @@ class ModuleIndex:
             cached = self._unit_walks[unit] = walk(self.unit_nodes[unit])
         return cached
 
+    def caller_losses(self, spec: LossSpec) -> list[LossSpec]:
+        """The file's losses that call ``spec`` (a helper found by its signature and called by
+        a loss of the file): whoever runs them runs the helper."""
+        return [other for other in self.losses if spec.caller is not None and other.path == spec.caller]
+
     def unit_source(self, unit: Unit) -> str:
         """The unit's text, ready for ``libcst.parse_module``."""
         return "".join(self.lines[unit.start_line - 1 : unit.end_line])

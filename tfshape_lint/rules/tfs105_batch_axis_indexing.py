@@ -398,11 +398,8 @@ class BatchAxisIndexing(Rule):
         such a method calls: its inputs are what the model wires into the layer, a list of
         tensors as often as one batch (Mask R-CNN's ``MaskLoss()([target_masks, target_ids],
         pred_masks)``: whole-repository set 49, 3 findings, all judged false)."""
-        if loss.context is Context.ADD_LOSS:
-            return True
-        caller = loss.spec.caller
-        return caller is not None and any(spec.path == caller and spec.context is Context.ADD_LOSS
-                                          for spec in self.index.losses)
+        return loss.context is Context.ADD_LOSS or any(
+            caller.context is Context.ADD_LOSS for caller in self.index.caller_losses(loss.spec))
 
     def visit_If(self, node: cst.If) -> None:
         names = _sequence_tested(node.test)

@@ -301,7 +301,7 @@ class PythonControlFlowOnTensor(Rule):
         spec = loss.spec
         if spec.caller is None or len(spec.path) != 1 or spec.caller[-1:] in _KERAS_RUNS:
             return False
-        if any(other.path == spec.caller for other in self.index.losses):
+        if self.index.caller_losses(spec):
             return False  # called by a loss that Keras runs
         name = spec.path[0]
         return sum(1 for n in self.index.nodes if n.__class__ is ast.Name and n.id == name) == 1

@@ -13,6 +13,7 @@ from tfshape_lint.analysis.ops import lookup
 from tfshape_lint.analysis.tensors import Scope
 from tfshape_lint.analysis.values import Origin, Tag, Value
 from tfshape_lint.rule import Example, Rule, Severity
+from tfshape_lint.rules._helpers import literal
 from tfshape_lint.source import code_of as _code, descendants, parent_map, reads_of_binding
 
 #: parameter names that clearly mean "prediction" / "label" (generic ones such as y are left out)
@@ -413,9 +414,8 @@ def _keras_calls(loss: Scope) -> bool:
 
 def _number(node: cst.BaseExpression) -> bool:
     """A number literal (``1.``, ``0``, ``-1``)."""
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node = node.expression
-    return isinstance(node, (cst.Float, cst.Integer))
+    value = literal(node)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _class_symmetric(op: str) -> bool:

@@ -1097,13 +1097,10 @@ def _int_of(node: ast.AST, names: dict[str, int]) -> int | None:
         return names.get(node.id)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
         return names.get(f"self.{node.attr}")
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
-            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self":
-        index = _int(node.slice)
-        return names.get(f"self.{node.value.attr}[{index}]") if index is not None else None
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        index = _int(node.slice)
-        return names.get(f"{node.value.id}[{index}]") if index is not None else None
+    if isinstance(node, ast.Subscript):
+        # an item of a list of ints (``self.m[0]``, ``S[1]``), keyed as :func:`_item_ints` keys it
+        base, index = _dotted(node.value), _int(node.slice)
+        return names.get(f"{base}[{index}]") if base and index is not None else None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
         return _int_of(node.args[0], names)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
@@ -1192,8 +1189,8 @@ def _default_ints(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
         value = _int(default)
         if value is not None:
             out[name] = value
-        elif isinstance(default, (ast.Tuple, ast.List)):
-            out.update({f"{name}[{i}]": item for i, el in enumerate(default.elts) if (item := _int(el)) is not None})
+        else:
+            out.update(_item_ints(name, default))
     return out
 
 
@@ -1221,9 +1218,17 @@ def _self_ints(tree: ast.Module, qualname: str) -> dict[str, int]:
         value = defaults.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
         if (number := _int(value)) is not None:
             out[key] = number
-        elif isinstance(value, (ast.List, ast.Tuple)):
-            out.update({f"{key}[{i}]": n for i, element in enumerate(value.elts) if (n := _int(element)) is not None})
+        else:
+            out.update(_item_ints(key, value))
     return out
+
+
+def _item_ints(key: str, value: ast.expr) -> dict[str, int]:
+    """The int items of a list or tuple literal bound to ``key``, keyed ``"<key>[<i>]"`` for
+    :func:`_int_of` (``m=[32, 64]`` stored as ``self.m``; a default ``S=(7, 7)``)."""
+    if not isinstance(value, (ast.List, ast.Tuple)):
+        return {}
+    return {f"{key}[{i}]": n for i, element in enumerate(value.elts) if (n := _int(element)) is not None}
 
 
 def _int_names(scope: ast.AST, outer: dict[str, int] | None = None) -> dict[str, int]:
