@@ -179,3 +179,58 @@ def test_findings_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         runs.add(proc.stdout)
     assert len(runs) == 1
     assert "confusion.py:7:" in runs.pop()  # the first batch sum the loss evaluates (tp)
+
+
+_TWICE = '''
+import tensorflow as tf
+
+
+def _ratio(a, b):
+    return tf.math.log(a / b)
+
+
+def loss(y_true, y_pred):
+    first = _ratio(y_pred, y_true)
+    again = _ratio(y_pred, y_true)
+    other = _ratio(y_true, y_pred)
+    return tf.reduce_mean(first + again + other, axis=-1)
+'''
+
+
+def test_helper_called_twice_with_the_same_inputs_is_visited_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scope.same_as: the second ``_ratio(y_pred, y_true)`` evaluates to the same values under
+    the same caller, so the rules visit it once; ``_ratio(y_true, y_pred)`` differs and is
+    visited; the helper's finding is reported as before (once per node)."""
+    visited: list[str] = []
+    original = engine._Run._visit
+
+    def counting(self: engine._Run, node: object, rules: list[Rule]) -> set[Rule]:
+        visited.append(getattr(getattr(node, "name", None), "value", "?"))
+        return original(self, node, rules)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_visit", counting)
+    findings = lint(_TWICE, "twice.py", Config()).findings
+    assert visited.count("_ratio") == 2 and visited.count("loss") == 1
+    monkeypatch.setattr(engine, "_seen_before", lambda *args: False)
+    assert [f.code for f in findings] == ["TFS401", "TFS401"]
+    assert findings == lint(_TWICE, "twice.py", Config()).findings
+    assert visited.count("_ratio") == 5
+
+
+def test_same_as_tells_equal_helper_scopes_apart() -> None:
+    from tfshape_lint.analysis.tensors import Scope
+    runs: list[Scope] = []
+    evaluate = engine.evaluate_loss
+
+    def recording(*args: object, **kwargs: object) -> Scope:
+        scope = evaluate(*args, **kwargs)  # type: ignore[arg-type]
+        runs.append(scope)
+        return scope
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "evaluate_loss", recording)
+        lint(_TWICE, "twice.py", Config())
+    (root,) = runs
+    first, again, other = root.helpers
+    assert first.same_as(again) and again.same_as(first)
+    assert not first.same_as(other) and not root.same_as(first)

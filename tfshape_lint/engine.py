@@ -292,9 +292,10 @@ class _Run:
         # a rule that does not apply to the loss (a metric, numpy code found by its signature,
         # a tf.py_function target) does not apply to the helpers only it reaches either
         rooted = [r for r in rules if self._applies(r, scope)]
+        visited: dict[int, list[tuple[Scope, list[Rule]]]] = {}
         for sub in scope.all_scopes():
             active = [r for r in rooted if sub is scope or self._applies(r, sub)]
-            if not active:
+            if not active or _seen_before(sub, active, visited.setdefault(id(sub.node), [])):
                 continue
             with ExitStack() as stack:
                 for rule in active:
@@ -597,6 +598,16 @@ class _Run:
         return Fix(start_line=start + 1 + offset, end_line=old_end + offset,
                    replacement="".join(new_lines[start:new_end]),
                    safety=report.rule.fix_safety, imports=imports)
+
+
+def _seen_before(sub: Scope, active: list[Rule], earlier: list[tuple[Scope, list[Rule]]]) -> bool:
+    """Whether the same rules already visited a scope of ``sub``'s body that tells them the same
+    (see :meth:`Scope.same_as`): a helper called several times with the same inputs is visited
+    once, its reports being the same (recorded in ``earlier`` otherwise)."""
+    if any(set(active) <= set(rules) and sub.same_as(scope) for scope, rules in earlier):
+        return True
+    earlier.append((sub, active))
+    return False
 
 
 def expand_indent_tabs(text: str) -> tuple[str, dict[int, tuple[int, int]]]:

@@ -1050,8 +1050,18 @@ def _builders(index: ModuleIndex, name: str) -> list[ast.FunctionDef]:
 def builder_units(index: ModuleIndex) -> set[int]:
     """Units defining a top-level function that builds a model (to follow ``build_model()``)
     or a subclassed model (to follow ``Net()``)."""
-    return {i for i, s in enumerate(index.unit_nodes)
-            if isinstance(s, ast.FunctionDef) and builds_model(index, s, 1)} | set(model_classes(index).values())
+    naming = model_naming_units(index)
+    return {i for i in naming if isinstance(s := index.unit_nodes[i], ast.FunctionDef)
+            and builds_model(index, s, 1)} | set(model_classes(index).values())
+
+
+def model_naming_units(index: ModuleIndex) -> set[int]:
+    """Units that mention a name :func:`builds_model` calls a model (``keras.Sequential``,
+    ``keras.models.Model``): only these can build one themselves, so only these are walked
+    (a 1,000-line file of blocks and input pipelines is otherwise walked function by function)."""
+    return {unit for name, units in index.names.items()
+            if name.startswith("keras.") and name.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional")
+            for unit in units}
 
 
 #: canonical names whose mention shows that a unit builds (or subclasses) a Keras model

@@ -184,6 +184,32 @@ class Scope:
             out = value if out is None else join(out, value)
         return out
 
+    def same_as(self, other: Scope) -> bool:
+        """Whether a rule visiting ``other`` learns nothing that visiting this scope did not: the
+        same body, evaluated to the same values (its helpers too), reached through callers with
+        the same bodies (rules read enclosing definitions and decorators up that chain). A helper
+        a loss calls at several places with the same inputs (an SSIM per scale) is then visited
+        once: its visits would report the same nodes with the same words."""
+        if self is other:
+            return True
+        return self.is_helper == other.is_helper and self._chain() == other._chain() and self._same_body(other)
+
+    def _chain(self) -> tuple[int, ...]:
+        chain: list[int] = []
+        scope: Scope | None = self.parent
+        while scope is not None:
+            chain.append(id(scope.node))
+            scope = scope.parent
+        return tuple(chain)
+
+    def _same_body(self, other: Scope) -> bool:
+        return (self.node is other.node and self.mapped == other.mapped and self.flags == other.flags
+                and len(self.values) == len(other.values) and len(self.helpers) == len(other.helpers)
+                and self.values == other.values and self.sources == other.sources
+                and self.normalised == other.normalised and self.returns == other.returns
+                and self.params == other.params and self.added == other.added
+                and all(mine._same_body(theirs) for mine, theirs in zip(self.helpers, other.helpers)))
+
     def all_scopes(self) -> Iterator[Scope]:
         yield self
         for helper in self.helpers:
