@@ -23,6 +23,7 @@ from tfshape_lint.source import callee_name
 _NARROW = "reshape the labels to the prediction's shape: {fix}"
 _NARROW_NOFIX = "squeeze both sides or neither (or tf.reshape(y_true, tf.shape(y_pred)))"
 _WIDER = "reduce both terms per sample first, or expand the per-sample term with [..., None]"
+_FLAT = "flatten both sides or neither (or reshape the flattened one to the other's shape)"
 
 
 class RankMismatchBroadcast(ElementwiseOperands, Rule):
@@ -109,6 +110,15 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "def pg_loss(y_true, y_pred):\n"
+                "    action = ops.reshape(y_true[:, 0], (-1,))\n"
+                "    reward = ops.reshape(y_true[:, 1], (-1,))\n"
+                "    return ops.binary_crossentropy(action, ops.reshape(y_pred, (-1,))) * reward\n\n\n"
+                "state = keras.Input(shape=(4,))\n"
+                "model = keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n"
+                "model.compile(optimizer='adam', loss=pg_loss)\n",
+                note="every side flattened to (B,): one reward per action"),
         Example("import tensorflow as tf\n\n\n"
                 "def combined_loss(y_true, y_pred):\n"
                 "    bce = tf.keras.losses.binary_crossentropy(y_true, y_pred)\n"
@@ -395,6 +405,23 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "def build_policy():\n"
+                "    state = keras.Input(shape=(4,))\n"
+                "    hidden = keras.layers.Dense(16, activation='relu')(state)\n"
+                "    return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(hidden))\n\n\n"
+                "def pg_loss(y_true, y_pred):\n"
+                "    action = ops.reshape(y_true[:, 0], (-1, 1))\n"
+                "    reward = ops.reshape(y_true[:, 1], (-1,))\n"
+                "    return ops.binary_crossentropy(action, y_pred) * reward\n\n\n"
+                "model = build_policy()\n"
+                "model.compile(optimizer='adam', loss=pg_loss)\n",
+                fixed=None, line=14,
+                message="reward has one axis fewer than ops.binary_crossentropy(action, y_pred), so * broadcasts its "
+                        "batch axis against the last axis; flatten both sides or neither (or reshape the flattened "
+                        "one to the other's shape)",
+                note="a policy-gradient loss: the (B, 1) crossentropy of a Dense(1) policy times the flattened (B,) "
+                     "rewards is (B, B), every action weighted by every reward"),
         Example("import keras\nfrom keras import ops\n\nN_STATE, N_ACTIONS, N_LAYERS = 8, 4, 2\n\n\ndef ppo_loss(advantage, old_prediction):\n    def loss(y_true, y_pred):\n        prob = ops.sum(y_true * y_pred, axis=-1)\n        old_prob = ops.sum(y_true * old_prediction, axis=-1)\n        r = prob / (old_prob + 1e-10)\n        return -ops.mean(ops.minimum(r, ops.clip(r, 0.8, 1.2)) * advantage)\n    return loss\n\n\ndef build_actor():\n    state = keras.Input(shape=(N_STATE,))\n    advantage = keras.Input(shape=(1,))\n    old_prediction = keras.Input(shape=(N_ACTIONS,))\n    x = keras.layers.Dense(64, activation=\"tanh\")(state)\n    for _ in range(N_LAYERS - 1):\n        x = keras.layers.Dense(64, activation=\"tanh\")(x)\n    probs = keras.layers.Dense(N_ACTIONS, activation=\"softmax\")(x)\n    model = keras.Model(inputs=[state, advantage, old_prediction], outputs=[probs])\n    model.compile(optimizer=\"adam\", loss=[ppo_loss(advantage=advantage, old_prediction=old_prediction)])\n    return model\n",
                 fixed=None, line=12,
                 note="the actor's hidden layers in a loop and an Input shaped by a constant: the output is still (B, A)"),
@@ -653,7 +680,9 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     def check_operands(self, scope: Scope, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
                        left: cst.BaseExpression, right: cst.BaseExpression) -> None:
         lv, rv = self._effective(self.value(left)), self._effective(self.value(right))
-        if lv is None or rv is None or not _batch_tensor(lv) or not _batch_tensor(rv):
+        if lv is None or rv is None or self._flattened_against_rows(node, op, left, lv, right, rv):
+            return
+        if not _batch_tensor(lv) or not _batch_tensor(rv):
             return
         assert lv.rel is not None and rv.rel is not None
         if lv.rel == rv.rel or lv.marked(Mark.RANK_MISMATCH) or rv.marked(Mark.RANK_MISMATCH):
@@ -686,6 +715,22 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                     advice=advice, fix=replacement,
                     fix_imports=imports)
 
+    def _flattened_against_rows(self, node: cst.BinaryOperation | cst.Call | cst.AugAssign, op: str,
+                                left: cst.BaseExpression, lv: Value, right: cst.BaseExpression, rv: Value) -> bool:
+        """``K.binary_crossentropy(action, y_pred) * K.flatten(reward)`` of a ``Dense(1)`` model:
+        the batch flattened to one axis (``B * k`` values, ``k`` >= 1) against a tensor of known
+        rank >= 2 that keeps the batch axis. Broadcasting lines the flattened values up with the
+        last axis: ``(B, 1) * (B,)`` is ``(B, B)``, and any other length raises. (A flattened
+        mask is a weight: TFS106's.)"""
+        for flat_node, flat, rows_node, rows in ((left, lv, right, rv), (right, rv, left, lv)):
+            if _flattened_batch(flat) and rows.tensor and rows.batch and rows.rank is not None \
+                    and rows.rank >= 2 and bool(rows.origin) and not rows.has(Tag.SQUEEZED):
+                gap = rows.rank - 1
+                self.report(node, low=short(flat_node), high=short(rows_node), op=op, advice=_FLAT,
+                            fewer="one axis fewer" if gap == 1 else f"{gap} axes fewer")
+                return True
+        return False
+
     def _effective(self, value: Value | None) -> Value | None:
         """A squeeze without axis of a ``(B, 1)`` tensor, as Keras' alignment makes it in fit,
         drops one axis; the analysis itself leaves its rank unknown (TFS104's concern). Only
@@ -716,6 +761,12 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 shape = call(f"{tf}.shape", other.with_changes(lpar=[], rpar=[]) if getattr(other, "lpar", None) else other)
                 return (mine, call(f"{tf}.reshape", mine, shape)), ns.imports
         return None, ()
+
+
+def _flattened_batch(value: Value) -> bool:
+    """A batch's values flattened to one axis (``K.flatten``, ``tf.reshape(x, [-1])``), not a mask."""
+    return value.tensor and value.rank == 1 and value.has(Tag.FLATTENED) and value.has(Tag.HOLDS_BATCH) \
+        and not value.has(Tag.MASK) and bool(value.origin)
 
 
 def _batch_tensor(value: Value) -> bool:
