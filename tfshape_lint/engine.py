@@ -354,10 +354,13 @@ class _Run:
         file whose output rank is one known ``R``: its prediction is that output, of rank ``R``
         (``y_pred[:, 0]`` of a ``Dense(128)`` embedding is then one value per sample). The labels
         keep an unknown rank: ``fit`` may pass class ids one axis shorter."""
-        if spec.context is not Context.COMPILE or spec.factory is not None or len(spec.path) != 1 \
-                or spec.lambda_ordinal is not None or len(spec.params) < 2 or spec.pred_first:
+        if spec.context is not Context.COMPILE or spec.factory is not None or spec.lambda_ordinal is not None \
+                or len(spec.params) < 2 or spec.pred_first \
+                or not (len(spec.path) == 1 or len(spec.path) == 2 and spec.path[0] in self.index.classes):
             return None
-        rank = self._compiled_output(passed_function_key(spec.path[0]))
+        # ``loss=self.loss``: a method of the class, compiled on the class's model
+        name = spec.path[0] if len(spec.path) == 1 else f"self.{spec.path[1]}"
+        rank = self._compiled_output(passed_function_key(name))
         predictions = spec.predictions
         if rank is None or rank < 1 or predictions is None:
             return None

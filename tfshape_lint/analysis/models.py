@@ -341,6 +341,10 @@ class ModelReader:
         self.compiles: list[CompileFacts] = []
         #: module-level functions of the file, by name (a custom loss ``compile`` receives)
         self.functions: dict[str, cst.FunctionDef] = {}
+        #: the methods of the classes being read, innermost last (``self._build_model()``)
+        self._methods: list[dict[str, cst.FunctionDef]] = []
+        #: methods of the class being read that return a model, or None (being read, or none)
+        self._method_models: list[dict[str, ModelFacts | None]] = []
 
     # -- queries ----------------------------------------------------------------------------------
     def model(self, expr: cst.BaseExpression) -> ModelFacts | None:
@@ -417,6 +421,28 @@ class ModelReader:
 
     def _class(self, node: cst.ClassDef) -> None:
         methods = {s.name.value: s for s in statements(node.body) if isinstance(s, cst.FunctionDef)}
+        self._methods.append(methods)
+        self._method_models.append({})
+        try:
+            self._class_body(node, methods)
+        finally:
+            self._methods.pop()
+            self._method_models.pop()
+
+    def _method_model(self, name: str) -> ModelFacts | None:
+        """What ``self.<name>()`` returns where that method of the class being read builds and
+        returns a model (``self.model = self._build_model()`` in an agent's ``__init__``), read
+        once per class (None while it is being read: no recursion)."""
+        if not self._methods or name not in self._methods[-1]:
+            return None
+        known = self._method_models[-1]
+        if name not in known:
+            known[name] = None
+            returned = self._function(self._methods[-1][name], {})
+            known[name] = returned if isinstance(returned, ModelFacts) else None
+        return known[name]
+
+    def _class_body(self, node: cst.ClassDef, methods: dict[str, cst.FunctionDef]) -> None:
         is_model = any(self._is_model_class(base.value) for base in node.bases)
         env: _ModelEnv = {}
         shared = self._attribute_models(node, is_model)
@@ -659,6 +685,11 @@ class ModelReader:
             made = self.built.get(expr.func.value) or self.subclasses.get(expr.func.value)
             if made is not None:
                 return made  # model = build_model(), model = Net()
+        if isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name) \
+                and expr.func.value.value == "self":
+            made = self._method_model(expr.func.attr.value)
+            if made is not None:
+                return made  # self.model = self._build_model()
         model = self._model(expr, env)
         if model is not None:
             return model
@@ -1132,6 +1163,9 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
         elif isinstance(written, cst.Name):
             # ``loss=triplet_loss``: a loss function of the file, called on the model's output
             out.setdefault(passed_function_key(written.value), []).append(site.model.rank)
+        elif isinstance(written, cst.Attribute) and isinstance(written.value, cst.Name) and written.value.value == "self":
+            # ``loss=self.loss``: a method of the class that compiles (keyed by the method's name)
+            out.setdefault(passed_function_key(f"self.{written.attr.value}"), []).append(site.model.rank)
     return out
 
 

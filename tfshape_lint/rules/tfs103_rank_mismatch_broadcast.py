@@ -31,12 +31,15 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     Flags an elementwise operation (`+ - * /`, `tf.add`, `tf.maximum`, ...) inside a loss
     whose two tensors both keep the batch axis but differ in rank: broadcasting aligns
     *trailing* axes, so the batch axis of the lower-rank tensor meets the last axis of the
-    other. Two forms:
+    other. Three forms:
     - one side of `y_true`/`y_pred` lost an axis (`tf.squeeze(y_pred)`, `y_true[:, 0]`) and
       the other did not: `(B,)` against `(B, 1)` becomes `(B, B)`;
     - a per-sample term `(B,)` (a reduction over the last axis, a built-in loss function,
       `tf.image.ssim`/`psnr`'s one value per image) is added to or multiplied with a
       per-element term `(B, T, ...)`.
+    - a batch flattened to one axis (`K.flatten(reward)`, `tf.reshape(w, [-1])`) against a tensor
+      of known rank >= 2 that keeps the batch axis: a `Dense(1)` policy's `(B, 1)` crossentropy
+      times `K.flatten` of a reward column is `(B, B)`, every action weighted by every reward.
 
     Only where the mismatch is reachable: in `direct` (custom loop) and `subclass` contexts
     Keras passes the labels unchanged; in `compile` context Keras has already aligned `(B,)`
@@ -50,6 +53,8 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     `Sequential`, functional or subclassed model, also one a function returns): a `Dense(1)`
     head on an `Input(shape=(8,))` (or `(N_STATE,)`: the tuple's length is the rank), an
     `input_shape=`, or after a `Flatten` outputs `(B, 1)`; a `Reshape(())` head outputs `(B,)`;
+    a model a method of the class builds and returns (`self.model = self._build()`), compiled
+    with the class's own method as the loss (`loss=self.pg_loss`), is read the same way;
     hidden layers in a loop (`for _ in range(n): x = Dense(64)(x)`) keep the rank every path
     agrees on. So `loss(y, model(x))` in a custom loop with `(N,)`
     labels is flagged, and a `Loss` subclass fitted on labels of the model's own rank is not.
@@ -110,6 +115,18 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "class PolicyAgent:\n"
+                "    def __init__(self):\n"
+                "        self.model = self._build()\n"
+                "        self.model.compile(optimizer='adam', loss=self.pg_loss)\n\n"
+                "    def _build(self):\n"
+                "        state = keras.Input(shape=(4,))\n"
+                "        return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n\n"
+                "    def pg_loss(self, y_true, y_pred):\n"
+                "        action = ops.reshape(y_true[:, 0], (-1, 1))\n"
+                "        return ops.binary_crossentropy(action, y_pred) * ops.reshape(y_true[:, 1], (-1, 1))\n",
+                note="the reward reshaped to the policy's (B, 1): one reward per action"),
         Example("import keras\nfrom keras import ops\n\n\n"
                 "def pg_loss(y_true, y_pred):\n"
                 "    action = ops.reshape(y_true[:, 0], (-1,))\n"
@@ -405,6 +422,23 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
+        Example("import keras\nfrom keras import ops\n\n\n"
+                "class PolicyAgent:\n"
+                "    def __init__(self):\n"
+                "        self.model = self._build()\n"
+                "        self.model.compile(optimizer='adam', loss=self.pg_loss)\n\n"
+                "    def _build(self):\n"
+                "        state = keras.Input(shape=(4,))\n"
+                "        return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n\n"
+                "    def pg_loss(self, y_true, y_pred):\n"
+                "        action = ops.reshape(y_true[:, 0], (-1, 1))\n"
+                "        return ops.binary_crossentropy(action, y_pred) * ops.reshape(y_true[:, 1], (-1,))\n",
+                fixed=None, line=16,
+                message="ops.reshape(y_true[:, 1], (-1,)) has one axis fewer than ops.binary_crossentropy(action, "
+                        "y_pred), so * broadcasts its batch axis against the last axis; flatten both sides or neither "
+                        "(or reshape the flattened one to the other's shape)",
+                note="the model a method builds (self.model = self._build()) and the class compiles with its own "
+                     "method as the loss: a (B, 1) output"),
         Example("import keras\nfrom keras import ops\n\n\n"
                 "def build_policy():\n"
                 "    state = keras.Input(shape=(4,))\n"
