@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tfshape_lint.analysis.index import build_index
 from tfshape_lint.analysis.losses import Context, Role
 from tfshape_lint.config import Config
@@ -342,3 +344,38 @@ def test_a_saved_module_is_read_again_for_the_whole_project_facts(tmp_path: Path
     project_files_changed()
     assert project.may_weigh_samples()
     assert SCALAR_LOSS_FINDING in _findings(tmp_path)
+
+
+_NOTEBOOK_LOSSES = (
+    "import tensorflow as tf\n\n\n"
+    "def weighted_sse(y_true, y_pred):\n"
+    "    return tf.reduce_sum(tf.square(y_true - y_pred))\n\n\n"
+    "def overlap(y_true, y_pred):\n"
+    "    return tf.reduce_sum(y_pred * y_true)\n")
+
+
+def _notebook(*cells: str) -> str:
+    import json
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": cell}
+        for cell in cells]})
+
+
+@pytest.mark.parametrize("text", [
+    _notebook("%matplotlib inline\nimport tensorflow as tf\nimport losses", "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+              "model.compile(loss=losses.weighted_sse, metrics=[losses.overlap])"),
+    # an ``.ipynb`` saved as plain Python text (some repositories do)
+    "import tensorflow as tf\nimport losses\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+    "model.compile(loss=losses.weighted_sse, metrics=[losses.overlap])\n",
+])
+def test_a_notebook_that_compiles_says_what_the_module_functions_are(tmp_path: Path, text: str) -> None:
+    """train.ipynb compiles ``losses.overlap`` as a metric: its batch sum is no finding;
+    ``weighted_sse`` is the loss, its batch sum TFS102. Without the notebook both are reported."""
+    _write(tmp_path, {"losses.py": _NOTEBOOK_LOSSES, "train.ipynb": text})
+    specs = {s.qualname: s for s in _index(tmp_path / "losses.py").losses}
+    assert specs["overlap"].role is Role.METRIC and specs["weighted_sse"].role is Role.LOSS
+    assert {f for f in _findings(tmp_path) if f[0] == "losses.py"} == {("losses.py", 5, "TFS102")}
+    (tmp_path / "train.ipynb").unlink()
+    from tfshape_lint.analysis.project import clear_project_cache
+    clear_project_cache()
+    assert ("losses.py", 9, "TFS102") in _findings(tmp_path)

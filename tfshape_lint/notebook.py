@@ -343,6 +343,14 @@ def _source_text(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def raw_cells(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(cell_type, source)`` of every cell of a notebook's JSON object, in order (no
+    validation: what the whole-project scan reads from a notebook it only looks into)."""
+    cells = raw.get("cells")
+    return [(str(cell.get("cell_type", "")), _source_text(cell.get("source", "")))
+            for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
+
+
 class NotebookFile:
     """An ``.ipynb`` file's JSON, read once; cell sources can be replaced and written back.
 
@@ -368,8 +376,7 @@ class NotebookFile:
     @property
     def cells(self) -> list[tuple[str, str]]:
         """``(cell_type, source)`` of every cell, in order."""
-        return [(str(cell.get("cell_type", "")), _source_text(cell.get("source", "")))
-                for cell in self._raw["cells"]]
+        return raw_cells(self._raw)
 
     def join(self) -> JoinedNotebook:
         return join_cells(self.cells)

@@ -15,6 +15,7 @@ the standard library) is left to the import table as before.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 from functools import lru_cache
@@ -149,6 +150,9 @@ class Project:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except (OSError, SyntaxError, ValueError):
             return None
+        return self._summary_of(path, tree)
+
+    def _summary_of(self, path: Path, tree: ast.Module) -> ModuleSummary:
         root, name = self.module_name(path)
         out = ModuleSummary(path, name, path.name == "__init__.py", tree=tree)
         package = name if out.is_package else name.rpartition(".")[0]
@@ -306,6 +310,18 @@ class Project:
             if summary is not None and summary.tree is not None:
                 yield path, summary, summary.tree
 
+    def _parsed_notebooks(self, hint: Callable[[str], object]) -> Iterator[tuple[Path, ModuleSummary, ast.Module]]:
+        """(path, summary, tree) of each project notebook whose text passes ``hint``, its code
+        cells joined (IPython syntax masked, cells that are no Python left out): training often
+        lives in a notebook (``model.compile(loss=metrics.iou_bce_loss, metrics=[metrics.focal_loss])``
+        in ``train.ipynb`` says what ``metrics.py``'s functions are)."""
+        self.files()  # lists the notebooks
+        for path in self._notebooks:
+            text = _read(path)
+            tree = _notebook_tree(text) if text is not None and hint(text) else None
+            if tree is not None:
+                yield path, self._summary_of(path, tree), tree
+
     def _all_patches(self) -> dict[str, set[str]]:
         """Patched TF/Keras name -> top-level packages (or modules) whose code patches it."""
         if self._patches is None:
@@ -399,7 +415,7 @@ class Project:
 
     def _collect_uses(self) -> dict[Path, list[tuple[str, str]]]:
         out: dict[Path, list[tuple[str, str]]] = {}
-        for path, summary, tree in self._parsed_files(_USE_HINT.search):
+        for path, summary, tree in (*self._parsed_files(_USE_HINT.search), *self._parsed_notebooks(_USE_HINT.search)):
             table = self._table(summary)
             self.enrich(table, _module_level(tree), path, roots=set())
             for expr, role in _keras_uses(tree):
@@ -575,6 +591,23 @@ def _top_folder(start: Path) -> Path:
     while (folder / "__init__.py").is_file() and folder != folder.parent:
         folder = folder.parent
     return folder
+
+
+def _notebook_tree(text: str) -> ast.Module | None:
+    """The ``ast`` of a notebook's code cells joined (None: no Python in it)."""
+    from tfshape_lint.notebook import join_cells, raw_cells  # cheap: neither LibCST nor the rules
+
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = None  # an ``.ipynb`` that is plain Python text (some repositories save them so)
+    try:
+        if not isinstance(raw, dict):
+            return ast.parse(text)
+        cells = raw_cells(raw)
+        return ast.parse(join_cells(cells).without_broken_cells()[0]) if cells else None
+    except (ValueError, SyntaxError, RecursionError):
+        return None
 
 
 def _read(path: Path) -> str | None:
