@@ -67,6 +67,8 @@ LOSS_BASES = frozenset({"keras.losses.Loss", "keras.losses.loss.Loss", "keras.lo
 
 #: the calls that apply a function to each element of a batch (one sample at a time)
 MAPPING = frozenset({"tf.map_fn", "tf.vectorized_map", "K.map_fn"})
+#: the last names of :data:`MAPPING`: a call named otherwise is none of them
+_MAPPING_NAMES = frozenset(name.rsplit(".", 1)[1] for name in MAPPING)
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,11 @@ class _Found:
     model_first: bool = False
 
 
+#: the node classes loss discovery reads in its walk of the whole file (exact classes: ``ast``
+#: node classes are never subclassed)
+_DISCOVERY_NODES = frozenset({ast.Assign, ast.AugAssign, ast.Call, ast.Return})
+
+
 @dataclass
 class LossDiscovery:
     """Walks an ast module once and yields :class:`LossSpec` for every loss and metric."""
@@ -419,6 +426,8 @@ class LossDiscovery:
             self._collect(stmt, (), idx, None)
         calls: list[ast.Call] = []
         for node in all_nodes if all_nodes is not None else ast.walk(self.tree):
+            if node.__class__ not in _DISCOVERY_NODES:
+                continue  # most nodes: one set lookup, not four ``isinstance`` calls
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name):
@@ -508,8 +517,7 @@ class LossDiscovery:
             self.registered.extend(call.args)  # get_custom_objects().update({...})
             self.registered.extend(kw.value for kw in call.keywords if kw.arg is not None)
         else:
-            dotted = ast_dotted(func) or ""
-            if dotted.rsplit(".", 1)[-1] in ("CustomObjectScope", "custom_object_scope"):
+            if ast_callee_name(call) in ("CustomObjectScope", "custom_object_scope") and ast_dotted(func):
                 self.registered.extend(call.args)
         for kw in call.keywords:
             if kw.arg == "custom_objects":  # load_model / model_from_json / from_config
@@ -907,13 +915,19 @@ class LossDiscovery:
             return False  # before the walk of the whole file: most files map nothing
         return len(inside) == sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name)
 
+    def _may_map(self, call: ast.Call) -> bool:
+        """Whether ``call`` can be one of :data:`MAPPING` (its last name is, or it calls an
+        imported alias): the canonical name is looked up for these calls only."""
+        return ast_callee_name(call) in _MAPPING_NAMES or (
+            isinstance(call.func, ast.Name) and call.func.id in self.imports.aliases)
+
     def _mapped_only(self, name: str) -> bool:
         """Whether every use of ``name`` in the file is a call inside the function that a
         ``tf.map_fn``/``tf.vectorized_map`` applies to each element (``lambda x: giou(x[0],
         x[1])``): it gets one box or one sample, not a batch, and is no batch loss."""
         if self._mapping_calls is None:  # once per file: a file with many losses asks per loss
-            self._mapping_calls = [c for c in self._calls
-                                   if (self.imports.canonical(ast_dotted(c.func)) or "") in MAPPING]
+            self._mapping_calls = [c for c in self._calls if self._may_map(c)
+                                   and (self.imports.canonical(ast_dotted(c.func)) or "") in MAPPING]
         mapped_fns: list[ast.AST] = []
         for call in self._mapping_calls:
             fn = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "fn"), None)

@@ -269,8 +269,8 @@ class LossReturnsSequence(Rule):
         if cached is not None and cached[0] is self.index:
             return cached[1]
         found: dict[str, list[int]] = {}
-        for node in self.index.nodes:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+        for node in self.index.assignments():
+            if len(node.targets) == 1 \
                     and isinstance(node.targets[0], (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call) \
                     and isinstance(node.value.func, ast.Name):
                 found.setdefault(node.value.func.id, []).append(node.lineno)

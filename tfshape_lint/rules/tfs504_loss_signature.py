@@ -365,8 +365,8 @@ def _takes_sample_weight(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool
 def _callable_names(index: ModuleIndex) -> set[str]:
     """Names the file binds to a lambda, a ``partial`` or a factory call of its own."""
     out: set[str] = set()
-    for node in index.nodes:
-        if not isinstance(node, ast.Assign) or not isinstance(node.value, (ast.Lambda, ast.Call)):
+    for node in index.assignments():
+        if not isinstance(node.value, (ast.Lambda, ast.Call)):
             continue
         value = node.value
         if isinstance(value, ast.Call):
