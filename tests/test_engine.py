@@ -218,19 +218,48 @@ def test_helper_called_twice_with_the_same_inputs_is_visited_once(monkeypatch: p
 
 
 def test_same_as_tells_equal_helper_scopes_apart() -> None:
+    (root,) = _scopes_of(_TWICE)
+    first, again, other = root.helpers  # type: ignore[attr-defined]
+    assert first.same_as(again) and again.same_as(first)
+    assert not first.same_as(other) and not root.same_as(first)  # type: ignore[attr-defined]
+
+
+def test_a_repeated_helper_call_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluator._evaluated_before: ``_ratio(y_pred, y_true)`` twice in one body is evaluated
+    once, its second scope sharing the first's values under its own call node; the findings
+    equal those of evaluating every call."""
+    import tfshape_lint.analysis.tensors as tensors
+    runs: list[str] = []
+    original = tensors.Evaluator.run
+
+    def counting(self: tensors.Evaluator, *args: object, **kwargs: object) -> tensors.Scope:
+        runs.append(getattr(getattr(self.scope.node, "name", None), "value", "?"))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tensors.Evaluator, "run", counting)
+    findings = lint(_TWICE, "twice.py", Config()).findings
+    assert runs.count("_ratio") == 2  # (y_pred, y_true) once, (y_true, y_pred) once
+    (root,) = _scopes_of(_TWICE)
+    first, again, other = root.helpers  # type: ignore[attr-defined]
+    assert first.values is again.values and first.callers != again.callers
+    assert other.values is not first.values
+    runs.clear()
+    monkeypatch.setattr(tensors.Evaluator, "_evaluated_before", lambda *args: None)
+    assert findings == lint(_TWICE, "twice.py", Config()).findings
+    assert runs.count("_ratio") == 3
+
+
+def _scopes_of(code: str) -> list[object]:
     from tfshape_lint.analysis.tensors import Scope
-    runs: list[Scope] = []
+    found: list[Scope] = []
     evaluate = engine.evaluate_loss
 
     def recording(*args: object, **kwargs: object) -> Scope:
         scope = evaluate(*args, **kwargs)  # type: ignore[arg-type]
-        runs.append(scope)
+        found.append(scope)
         return scope
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "evaluate_loss", recording)
-        lint(_TWICE, "twice.py", Config())
-    (root,) = runs
-    first, again, other = root.helpers
-    assert first.same_as(again) and again.same_as(first)
-    assert not first.same_as(other) and not root.same_as(first)
+        lint(code, "scopes.py", Config())
+    return list(found)

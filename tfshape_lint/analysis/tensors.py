@@ -335,6 +335,9 @@ class Evaluator:
         #: helper calls that return a function the helper defines (``make_step(true, pred)``),
         #: with that function and the helper's bindings around it
         self.returned_closures: dict[cst.Call, tuple[FunctionNode, Env]] = {}
+        #: the helpers this body evaluated, by :func:`_helper_key`: (closure, scope, functions
+        #: it returned), so that a call repeating one is not evaluated again
+        self._helper_memo: dict[tuple[object, ...], list[tuple[Env, Scope, list[tuple[FunctionNode, Env]]]]] = {}
 
     # -- entry points --------------------------------------------------------------------
     def run(self, bindings: dict[str, Value], closure: Env | None = None) -> Scope:
@@ -1225,15 +1228,20 @@ class Evaluator:
         tensors = frozenset(a.value for a in node.args if getattr(self.scope.values.get(a.value), "tensor", False))
         helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
                        flags={} if mapped else literal_flags(fn, node, self.scope.flags, tensors), mapped=mapped)
-        sub = Evaluator(self.module, helper, self.depth + 1)
-        if isinstance(fn, cst.Lambda):
-            # a lambda sees the functions its enclosing body defined (``lambda x: losss(x[0],
-            # x[1])`` inside the body that defines ``losss``)
-            sub.closures.update(self.closures)
-        sub.run(bindings, closure)
+        key = _helper_key(fn, bindings, helper)
+        inner = self._evaluated_before(key, closure, helper)
+        if inner is None:
+            sub = Evaluator(self.module, helper, self.depth + 1)
+            if isinstance(fn, cst.Lambda):
+                # a lambda sees the functions its enclosing body defined (``lambda x: losss(x[0],
+                # x[1])`` inside the body that defines ``losss``)
+                sub.closures.update(self.closures)
+            sub.run(bindings, closure)
+            inner = [sub.closures[expr.value] for expr, _ in helper.returns
+                     if isinstance(expr, cst.Name) and expr.value in sub.closures]
+            if key is not None:
+                self._helper_memo.setdefault(key, []).append((closure.copy(), helper, inner))
         self.scope.helpers.append(helper)
-        inner = [sub.closures[expr.value] for expr, _ in helper.returns
-                 if isinstance(expr, cst.Name) and expr.value in sub.closures]
         if len(inner) == 1:
             self.returned_closures[node] = inner[0]
         returned = helper.returned()
@@ -1241,6 +1249,23 @@ class Evaluator:
             # ``@tf.custom_gradient`` def returns ``(value, grad_fn)``; its callers get the value
             return returned.items[0]
         return returned if returned is not None else _unknown_call(args)
+
+    def _evaluated_before(self, key: tuple[object, ...] | None, closure: Env, helper: Scope
+                          ) -> list[tuple[FunctionNode, Env]] | None:
+        """Where this body already called the same helper with the same arguments, flags and
+        closure (an SSIM per scale, a transform per joint): ``helper`` gets that evaluation's
+        results (the same values, read-only) and the functions it returned come back; None
+        when there is none. The new scope keeps its own call node, so rules still see each
+        call; the evaluation is what is not repeated."""
+        if key is None:
+            return None
+        for around, prior, inner in self._helper_memo.get(key, ()):
+            if around.names == closure.names and around.sources == closure.sources:
+                helper.values, helper.returns, helper.params = prior.values, prior.returns, prior.params
+                helper.helpers, helper.normalised, helper.sources = prior.helpers, prior.normalised, prior.sources
+                helper.added = prior.added
+                return inner
+        return None
 
     def _custom_gradient(self, fn: FunctionNode) -> bool:
         return isinstance(fn, cst.FunctionDef) and any(
@@ -1258,6 +1283,20 @@ class Evaluator:
     def arg_value(self, node: cst.Call, position: int | None, *names: str) -> Value | None:
         arg = call_arg(node, position, *names)
         return self.scope.values.get(arg) if arg is not None else None
+
+
+def _helper_key(fn: FunctionNode, bindings: dict[str, Value], helper: Scope) -> tuple[object, ...] | None:
+    """What a helper's evaluation depends on besides its closure: the function, its
+    arguments' values, its literal flags and how it is mapped (None: not memoised: a lambda,
+    which also sees the functions around it, or a value that cannot be hashed)."""
+    if isinstance(fn, cst.Lambda):
+        return None
+    key = (fn, tuple(bindings.items()), tuple(sorted(helper.flags.items())), helper.mapped)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 # -- transfer functions ------------------------------------------------------------------
