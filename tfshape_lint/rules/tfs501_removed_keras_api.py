@@ -56,7 +56,7 @@ class RemovedKerasApi(RemovedApiRule):
       loss is called). Nor where the base class's `__init__` gets a reduction of its own and
       `'auto'` only reaches an attribute the class compares, validates or returns in its config
       (a loss that reduces by itself; measured: `Reduction.validate('auto')` passes and the loss
-      runs).
+      runs), nor in a subclass that hands `reduction` as it is to such a base class of the file.
 
     The table (`tfshape_lint/data/keras_api.json`) is generated from the installed
     `keras` 3.15.1 and `tf_keras` 2.21 by `tools/gen_api_tables.py`, plus the Keras 2.0-2.4
@@ -221,8 +221,45 @@ class RemovedKerasApi(RemovedApiRule):
                 "        return tf.reduce_mean(values)\n",
                 note="the Loss gets 'none'; 'auto' only reaches an attribute the class compares and validates "
                      "(measured under Keras 3: Reduction.validate accepts 'auto', the loss builds and runs)"),
+        Example("import tensorflow as tf\n\n\n"
+                "class SelfReducingLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, name='self_reducing'):\n"
+                "        super().__init__(reduction=tf.keras.losses.Reduction.NONE, name=name)\n"
+                "        self._mode = reduction\n\n"
+                "    def __call__(self, y_true, y_pred, sample_weight=None):\n"
+                "        values = super().__call__(y_true, y_pred, sample_weight)\n"
+                "        if self._mode == tf.keras.losses.Reduction.SUM:\n"
+                "            return tf.reduce_sum(values)\n"
+                "        return tf.reduce_mean(values)\n\n\n"
+                "class SquaredError(SelfReducingLoss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, name='squared_error'):\n"
+                "        super().__init__(reduction=reduction, name=name)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.square(y_true - y_pred)\n",
+                note="the subclass hands 'auto' to a base class of the file that keeps it from the Loss "
+                     "(measured under Keras 3: SquaredError() builds and reduces)"),
     )
     bad = (
+        Example("import tensorflow as tf\n\n\n"
+                "class PassingLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction, name):\n"
+                "        super().__init__(reduction=reduction, name=name)\n\n\n"
+                "class SquaredError(PassingLoss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.AUTO, name='squared_error'):\n"
+                "        super().__init__(reduction=reduction, name=name)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.square(y_true - y_pred)\n",
+                fixed="import tensorflow as tf\n\n\n"
+                "class PassingLoss(tf.keras.losses.Loss):\n"
+                "    def __init__(self, reduction, name):\n"
+                "        super().__init__(reduction=reduction, name=name)\n\n\n"
+                "class SquaredError(PassingLoss):\n"
+                "    def __init__(self, reduction=tf.keras.losses.Reduction.SUM_OVER_BATCH_SIZE, name='squared_error'):\n"
+                "        super().__init__(reduction=reduction, name=name)\n\n"
+                "    def call(self, y_true, y_pred):\n"
+                "        return tf.square(y_true - y_pred)\n",
+                line=10, note="the base class hands 'auto' on to the Loss (measured under Keras 3: "
+                              "SquaredError() raises ValueError)"),
         Example("from keras.losses import huber_loss\n\n\ndef make_huber(**kwargs):\n"
                 "    def huber(y_true, y_pred):\n"
                 "        return huber_loss(y_true, y_pred, **kwargs)\n"
@@ -433,6 +470,8 @@ class RemovedKerasApi(RemovedApiRule):
         super().begin_module()
         self._legacy_tf_keras = _LEGACY_ENV in self.index.source
         self._classes: list[cst.ClassDef] = []
+        #: classes of the file whose ``__init__`` keeps ``Reduction.AUTO`` apart from their Loss
+        self._apart: set[str] = set()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -452,9 +491,22 @@ class RemovedKerasApi(RemovedApiRule):
             default = param.default
             hit = self.hit_for(default) if isinstance(default, cst.Attribute) else None
             if hit is not None and _reduction_auto(hit.qualname) and (
-                    _overwritten(node, param.name.value)
-                    or (self._classes and _kept_apart(self._classes[-1], node, param.name.value))):
+                    _overwritten(node, param.name.value) or self._kept_apart_here(node, param.name.value)):
                 self._cover(default)  # type: ignore[arg-type]
+
+    def _kept_apart_here(self, init: cst.FunctionDef, param: str) -> bool:
+        """The class being visited keeps ``'auto'`` apart from its ``Loss`` (see
+        :func:`_kept_apart`; remembered for its subclasses), or hands the parameter as it is to
+        a base class of the file that does (``super().__init__(reduction=reduction)`` in
+        molgraph's masked losses, whose base reduces by itself)."""
+        if not self._classes:
+            return False
+        cls = self._classes[-1]
+        if _kept_apart(cls, init, param):
+            self._apart.add(cls.name.value)
+            return True
+        bases = {b.value.value for b in cls.bases if isinstance(b.value, cst.Name)}
+        return bool(bases & self._apart) and _passed_to_base(init, param)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         """``reduction == Reduction.AUTO`` reads the value and never gives it to a ``Loss``,
@@ -556,6 +608,17 @@ def _kept_apart(cls: cst.ClassDef, init: cst.FunctionDef, param: str) -> bool:
             harmless |= {id(a.value) for a in call.args}
     harmless |= {id(element.value) for element in descendants(cls, cst.DictElement)}
     return all(id(a) in harmless for a in descendants(cls, cst.Attribute) if _self_attribute(a) in stored)
+
+
+def _passed_to_base(init: cst.FunctionDef, param: str) -> bool:
+    """``param`` is read once, as ``reduction=param`` of the base class's ``__init__``."""
+    attributes = {id(a.attr) for a in descendants(init.body, cst.Attribute)}
+    attributes |= {id(a.keyword) for a in descendants(init.body, cst.Arg) if a.keyword is not None}
+    reads = [n for n in descendants(init.body, cst.Name) if n.value == param and id(n) not in attributes]
+    passed = [a for s in descendants(init.body, cst.Call) if _base_init(s) for a in s.args
+              if a.keyword is not None and a.keyword.value == "reduction"
+              and isinstance(a.value, cst.Name) and a.value.value == param]
+    return len(reads) == 1 and len(passed) == 1 and passed[0].value is reads[0]
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:
