@@ -26,6 +26,21 @@ _WIDER = "reduce both terms per sample first, or expand the per-sample term with
 _FLAT = "flatten both sides or neither (or reshape the flattened one to the other's shape)"
 
 
+#: a policy-gradient agent whose method builds a Dense(1) policy and compiles it with its own
+#: method as the loss, the reward reshaped to ``{shape}`` (the TFS103 example and look-alike)
+_POLICY_AGENT = ("import keras\nfrom keras import ops\n\n\n"
+                 "class PolicyAgent:\n"
+                 "    def __init__(self):\n"
+                 "        self.model = self._build()\n"
+                 "        self.model.compile(optimizer='adam', loss=self.pg_loss)\n\n"
+                 "    def _build(self):\n"
+                 "        state = keras.Input(shape=(4,))\n"
+                 "        return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n\n"
+                 "    def pg_loss(self, y_true, y_pred):\n"
+                 "        action = ops.reshape(y_true[:, 0], (-1, 1))\n"
+                 "        return ops.binary_crossentropy(action, y_pred) * ops.reshape(y_true[:, 1], {shape})\n")
+
+
 class RankMismatchBroadcast(ElementwiseOperands, Rule):
     """## What it does
     Flags an elementwise operation (`+ - * /`, `tf.add`, `tf.maximum`, ...) inside a loss
@@ -115,17 +130,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
     recipe = Recipe("broadcast_rank", {"batch": 4}, "B=4 with (B,1) outputs in the loss's context vs numpy")
 
     good = (
-        Example("import keras\nfrom keras import ops\n\n\n"
-                "class PolicyAgent:\n"
-                "    def __init__(self):\n"
-                "        self.model = self._build()\n"
-                "        self.model.compile(optimizer='adam', loss=self.pg_loss)\n\n"
-                "    def _build(self):\n"
-                "        state = keras.Input(shape=(4,))\n"
-                "        return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n\n"
-                "    def pg_loss(self, y_true, y_pred):\n"
-                "        action = ops.reshape(y_true[:, 0], (-1, 1))\n"
-                "        return ops.binary_crossentropy(action, y_pred) * ops.reshape(y_true[:, 1], (-1, 1))\n",
+        Example(_POLICY_AGENT.format(shape="(-1, 1)"),
                 note="the reward reshaped to the policy's (B, 1): one reward per action"),
         Example("import keras\nfrom keras import ops\n\n\n"
                 "def pg_loss(y_true, y_pred):\n"
@@ -422,17 +427,7 @@ class RankMismatchBroadcast(ElementwiseOperands, Rule):
                 note="a (B, 1, 1) slice squeezed without axis is (B,), like the per-sample cost"),
     )
     bad = (
-        Example("import keras\nfrom keras import ops\n\n\n"
-                "class PolicyAgent:\n"
-                "    def __init__(self):\n"
-                "        self.model = self._build()\n"
-                "        self.model.compile(optimizer='adam', loss=self.pg_loss)\n\n"
-                "    def _build(self):\n"
-                "        state = keras.Input(shape=(4,))\n"
-                "        return keras.Model(state, keras.layers.Dense(1, activation='sigmoid')(state))\n\n"
-                "    def pg_loss(self, y_true, y_pred):\n"
-                "        action = ops.reshape(y_true[:, 0], (-1, 1))\n"
-                "        return ops.binary_crossentropy(action, y_pred) * ops.reshape(y_true[:, 1], (-1,))\n",
+        Example(_POLICY_AGENT.format(shape="(-1,)"),
                 fixed=None, line=16,
                 message="ops.reshape(y_true[:, 1], (-1,)) has one axis fewer than ops.binary_crossentropy(action, "
                         "y_pred), so * broadcasts its batch axis against the last axis; flatten both sides or neither "
