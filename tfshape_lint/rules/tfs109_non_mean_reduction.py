@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import doctest
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
@@ -426,6 +425,8 @@ def _documents_plain_compile(index: ModuleIndex, cls: str) -> bool:
     doc = ast.get_docstring(node) if node is not None else None
     if not doc or "compile" not in doc:
         return False
+    import doctest  # here: doctest imports unittest and pdb (10-14 ms a process), for rare docstrings
+
     try:
         examples = doctest.DocTestParser().get_examples(doc)
     except ValueError:
