@@ -225,7 +225,7 @@ def test_same_as_tells_equal_helper_scopes_apart() -> None:
 
 
 def test_a_repeated_helper_call_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Evaluator._evaluated_before: ``_ratio(y_pred, y_true)`` twice in one body is evaluated
+    """tensors._evaluated_before: ``_ratio(y_pred, y_true)`` twice in one body is evaluated
     once, its second scope sharing the first's values under its own call node; the findings
     equal those of evaluating every call."""
     import tfshape_lint.analysis.tensors as tensors
@@ -244,7 +244,7 @@ def test_a_repeated_helper_call_is_evaluated_once(monkeypatch: pytest.MonkeyPatc
     assert first.values is again.values and first.callers != again.callers
     assert other.values is not first.values
     runs.clear()
-    monkeypatch.setattr(tensors.Evaluator, "_evaluated_before", lambda *args: None)
+    monkeypatch.setattr(tensors, "_evaluated_before", lambda *args: None)
     assert findings == lint(_TWICE, "twice.py", Config()).findings
     assert runs.count("_ratio") == 3
 

@@ -39,6 +39,7 @@ from tfshape_lint.analysis.models import (
     compiled_output_ranks,
     fit_label_ranks,
     passed_function_key,
+    passed_method_key,
 )
 from tfshape_lint.analysis.losses import Context, LossSpec
 from tfshape_lint.analysis.tensors import (
@@ -359,8 +360,8 @@ class _Run:
                 or not (len(spec.path) == 1 or len(spec.path) == 2 and spec.path[0] in self.index.classes):
             return None
         # ``loss=self.loss``: a method of the class, compiled on the class's model
-        name = spec.path[0] if len(spec.path) == 1 else f"self.{spec.path[1]}"
-        rank = self._compiled_output(passed_function_key(name))
+        key = passed_function_key(spec.path[0]) if len(spec.path) == 1 else passed_method_key(spec.path[1])
+        rank = self._compiled_output(key)
         predictions = spec.predictions
         if rank is None or rank < 1 or predictions is None:
             return None

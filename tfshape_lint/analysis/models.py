@@ -1042,7 +1042,7 @@ def builds_model(index: ModuleIndex, scope: ast.AST, depth: int = 0) -> bool:
         if isinstance(node, ast.Call):
             dotted = ast_dotted(node.func)
             canon = index.imports.canonical(dotted) if dotted else None
-            if canon and canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional"):
+            if canon and _constructs_model(canon):
                 return True
             if depth == 0 and isinstance(node.func, ast.Name) and (node.func.id in classes or any(
                     builds_model(index, f, 1) for f in _builders(index, node.func.id))):
@@ -1090,9 +1090,13 @@ def model_naming_units(index: ModuleIndex) -> set[int]:
     """Units that mention a name :func:`builds_model` calls a model (``keras.Sequential``,
     ``keras.models.Model``): only these can build one themselves, so only these are walked
     (a 1,000-line file of blocks and input pipelines is otherwise walked function by function)."""
-    return {unit for name, units in index.names.items()
-            if name.startswith("keras.") and name.rsplit(".", 1)[-1] in ("Sequential", "Model", "Functional")
-            for unit in units}
+    return {unit for name, units in index.names.items() if _constructs_model(name) for unit in units}
+
+
+def _constructs_model(canon: str) -> bool:
+    """``keras.Sequential``, ``keras.Model``, ``keras.models.Functional`` ...: a call of it
+    builds a model (what :func:`builds_model` looks for)."""
+    return canon.startswith("keras.") and canon.rsplit(".", 1)[-1] in ("Sequential", *_MODEL_CLASSES)
 
 
 #: canonical names whose mention shows that a unit builds (or subclasses) a Keras model
@@ -1165,7 +1169,7 @@ def compiled_output_ranks(index: ModuleIndex, parsed: set[int],
             out.setdefault(passed_function_key(written.value), []).append(site.model.rank)
         elif isinstance(written, cst.Attribute) and isinstance(written.value, cst.Name) and written.value.value == "self":
             # ``loss=self.loss``: a method of the class that compiles (keyed by the method's name)
-            out.setdefault(passed_function_key(f"self.{written.attr.value}"), []).append(site.model.rank)
+            out.setdefault(passed_method_key(written.attr.value), []).append(site.model.rank)
     return out
 
 
@@ -1174,6 +1178,12 @@ def passed_function_key(name: str) -> str:
     (``loss=triplet_loss``), apart from the plain name a call of it is keyed by
     (``loss=triplet_loss(0.2)``: a factory)."""
     return f"{name}()"
+
+
+def passed_method_key(name: str) -> str:
+    """The key of :func:`compiled_output_ranks` for a method of the class that compiles
+    (``loss=self.pg_loss``): methods of different classes share it."""
+    return passed_function_key(f"self.{name}")
 
 
 # -- models whose output is a stack of tensors ----------------------------------------------------

@@ -204,7 +204,7 @@ class Scope:
 
     def _same_body(self, other: Scope) -> bool:
         return (self.node is other.node and self.mapped == other.mapped and self.flags == other.flags
-                and len(self.values) == len(other.values) and len(self.helpers) == len(other.helpers)
+                and len(self.helpers) == len(other.helpers)
                 and self.values == other.values and self.sources == other.sources
                 and self.normalised == other.normalised and self.returns == other.returns
                 and self.params == other.params and self.added == other.added
@@ -335,9 +335,9 @@ class Evaluator:
         #: helper calls that return a function the helper defines (``make_step(true, pred)``),
         #: with that function and the helper's bindings around it
         self.returned_closures: dict[cst.Call, tuple[FunctionNode, Env]] = {}
-        #: the helpers this body evaluated, by :func:`_helper_key`: (closure, scope, functions
-        #: it returned), so that a call repeating one is not evaluated again
-        self._helper_memo: dict[tuple[object, ...], list[tuple[Env, Scope, list[tuple[FunctionNode, Env]]]]] = {}
+        #: the helpers this body evaluated, by function, argument values, flags and mapping (see
+        #: :meth:`_earlier_calls`), so that a call repeating one is not evaluated again
+        self._helper_memo: dict[tuple[object, ...], list[_Evaluated]] = {}
 
     # -- entry points --------------------------------------------------------------------
     def run(self, bindings: dict[str, Value], closure: Env | None = None) -> Scope:
@@ -1228,8 +1228,8 @@ class Evaluator:
         tensors = frozenset(a.value for a in node.args if getattr(self.scope.values.get(a.value), "tensor", False))
         helper = Scope(fn, self.scope.spec, is_helper=True, callers=[node], parent=self.scope,
                        flags={} if mapped else literal_flags(fn, node, self.scope.flags, tensors), mapped=mapped)
-        key = _helper_key(fn, bindings, helper)
-        inner = self._evaluated_before(key, closure, helper)
+        earlier = self._earlier_calls(fn, bindings, helper)
+        inner = _evaluated_before(earlier, closure, helper) if earlier is not None else None
         if inner is None:
             sub = Evaluator(self.module, helper, self.depth + 1)
             if isinstance(fn, cst.Lambda):
@@ -1239,8 +1239,8 @@ class Evaluator:
             sub.run(bindings, closure)
             inner = [sub.closures[expr.value] for expr, _ in helper.returns
                      if isinstance(expr, cst.Name) and expr.value in sub.closures]
-            if key is not None:
-                self._helper_memo.setdefault(key, []).append((closure.copy(), helper, inner))
+            if earlier is not None:
+                earlier.append((closure.copy(), helper, inner))
         self.scope.helpers.append(helper)
         if len(inner) == 1:
             self.returned_closures[node] = inner[0]
@@ -1250,22 +1250,18 @@ class Evaluator:
             return returned.items[0]
         return returned if returned is not None else _unknown_call(args)
 
-    def _evaluated_before(self, key: tuple[object, ...] | None, closure: Env, helper: Scope
-                          ) -> list[tuple[FunctionNode, Env]] | None:
-        """Where this body already called the same helper with the same arguments, flags and
-        closure (an SSIM per scale, a transform per joint): ``helper`` gets that evaluation's
-        results (the same values, read-only) and the functions it returned come back; None
-        when there is none. The new scope keeps its own call node, so rules still see each
-        call; the evaluation is what is not repeated."""
-        if key is None:
+    def _earlier_calls(self, fn: FunctionNode, bindings: dict[str, Value], helper: Scope) -> list[_Evaluated] | None:
+        """This body's earlier evaluations of ``fn`` with the same argument values, literal flags
+        and mapping (what an evaluation depends on besides the closure): the list a new one is
+        added to. None where none is kept: a lambda (it also sees the functions around it) or
+        a value that cannot be hashed."""
+        if isinstance(fn, cst.Lambda):
             return None
-        for around, prior, inner in self._helper_memo.get(key, ()):
-            if around.names == closure.names and around.sources == closure.sources:
-                helper.values, helper.returns, helper.params = prior.values, prior.returns, prior.params
-                helper.helpers, helper.normalised, helper.sources = prior.helpers, prior.normalised, prior.sources
-                helper.added = prior.added
-                return inner
-        return None
+        try:
+            return self._helper_memo.setdefault(
+                (fn, tuple(bindings.items()), tuple(sorted(helper.flags.items())), helper.mapped), [])
+        except TypeError:
+            return None
 
     def _custom_gradient(self, fn: FunctionNode) -> bool:
         return isinstance(fn, cst.FunctionDef) and any(
@@ -1285,18 +1281,23 @@ class Evaluator:
         return self.scope.values.get(arg) if arg is not None else None
 
 
-def _helper_key(fn: FunctionNode, bindings: dict[str, Value], helper: Scope) -> tuple[object, ...] | None:
-    """What a helper's evaluation depends on besides its closure: the function, its
-    arguments' values, its literal flags and how it is mapped (None: not memoised: a lambda,
-    which also sees the functions around it, or a value that cannot be hashed)."""
-    if isinstance(fn, cst.Lambda):
-        return None
-    key = (fn, tuple(bindings.items()), tuple(sorted(helper.flags.items())), helper.mapped)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+#: one earlier evaluation of a helper: the closure it ran in, its scope, the functions it returned
+_Evaluated = tuple[Env, Scope, list[tuple[FunctionNode, Env]]]
+
+
+def _evaluated_before(earlier: list[_Evaluated], closure: Env, helper: Scope) -> list[tuple[FunctionNode, Env]] | None:
+    """Where the body already called the same helper with the same arguments, flags and
+    closure (an SSIM per scale, a transform per joint): ``helper`` gets that evaluation's
+    results (the same values, read-only) and the functions it returned come back; None when
+    there is none. The new scope keeps its own call node, so rules still see each call; the
+    evaluation is what is not repeated."""
+    for around, prior, inner in earlier:
+        if around.names == closure.names and around.sources == closure.sources:
+            helper.values, helper.returns, helper.params = prior.values, prior.returns, prior.params
+            helper.helpers, helper.normalised, helper.sources = prior.helpers, prior.normalised, prior.sources
+            helper.added = prior.added
+            return inner
+    return None
 
 
 # -- transfer functions ------------------------------------------------------------------

@@ -592,9 +592,7 @@ def _kept_apart(cls: cst.ClassDef, init: cst.FunctionDef, param: str) -> bool:
                         or any(n.value == param for a in b.args for n in descendants(a.value, cst.Name))  # type: ignore[attr-defined]
                         for b in bases):
         return False
-    attributes = {id(a.attr) for a in descendants(init.body, cst.Attribute)}
-    attributes |= {id(a.keyword) for a in descendants(init.body, cst.Arg) if a.keyword is not None}
-    reads = [n for n in descendants(init.body, cst.Name) if n.value == param and id(n) not in attributes]
+    reads = _param_reads(init, param)
     stored = {_self_attribute(s.targets[0].target) for s in statements
               if isinstance(s, cst.Assign) and isinstance(s.value, cst.Name) and s.value.value == param
               and len(s.targets) == 1}
@@ -612,13 +610,18 @@ def _kept_apart(cls: cst.ClassDef, init: cst.FunctionDef, param: str) -> bool:
 
 def _passed_to_base(init: cst.FunctionDef, param: str) -> bool:
     """``param`` is read once, as ``reduction=param`` of the base class's ``__init__``."""
-    attributes = {id(a.attr) for a in descendants(init.body, cst.Attribute)}
-    attributes |= {id(a.keyword) for a in descendants(init.body, cst.Arg) if a.keyword is not None}
-    reads = [n for n in descendants(init.body, cst.Name) if n.value == param and id(n) not in attributes]
+    reads = _param_reads(init, param)
     passed = [a for s in descendants(init.body, cst.Call) if _base_init(s) for a in s.args
               if a.keyword is not None and a.keyword.value == "reduction"
               and isinstance(a.value, cst.Name) and a.value.value == param]
     return len(reads) == 1 and len(passed) == 1 and passed[0].value is reads[0]
+
+
+def _param_reads(init: cst.FunctionDef, param: str) -> list[cst.Name]:
+    """The Names in ``init``'s body that read ``param`` (not an attribute's or a keyword's name)."""
+    named = {id(a.attr) for a in descendants(init.body, cst.Attribute)}
+    named |= {id(a.keyword) for a in descendants(init.body, cst.Arg) if a.keyword is not None}
+    return [n for n in descendants(init.body, cst.Name) if n.value == param and id(n) not in named]
 
 
 def _self_attribute(node: cst.BaseExpression) -> str | None:
