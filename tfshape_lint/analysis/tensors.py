@@ -498,7 +498,7 @@ class Evaluator:
         # TensorFlow: its code is not evaluated, and the branch counts as one that ends (its
         # values never reach the rest)
         dead = dead_ordering_branch(stmt.test) or _dead_flag_branch(stmt.test, self.scope.flags) \
-            or self._dead_sequence_test(stmt.test, env)
+            or self._dead_sequence_test(stmt.test, env) or self._dead_numpy_test(stmt.test, env)
         then_env = env.copy()
         then_done = True if dead == "body" else self.block(stmt.body, then_env)
         else_env = env.copy()
@@ -530,6 +530,27 @@ class Evaluator:
             return None
         value = env.names.get(call.args[0].value.value)
         if value is None or not (value.tensor and value.has(Tag.INPUT)):
+            return None
+        return "orelse" if negated else "body"
+
+    def _dead_numpy_test(self, test: cst.BaseExpression, env: Env) -> str | None:
+        """``if isinstance(x, np.ndarray):`` where ``x`` is a tensor made from the loss inputs:
+        a helper that serves numpy arrays and tensors alike (an MDN's ``softmax``) takes its
+        numpy branch only outside the loss, since Keras and a custom loop hand a loss tensors
+        (an ``EagerTensor`` is no ``ndarray`` either); "body" or "orelse" as for
+        ``_dead_flag_branch``."""
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
+                and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+            return None
+        kinds = call.args[1].value
+        names = [e.value for e in kinds.elements] if isinstance(kinds, (cst.Tuple, cst.List)) else [kinds]
+        if not names or not all(self.module.imports.canonical_of(n) == "np.ndarray" for n in names):
+            return None
+        value = env.names.get(call.args[0].value.value)
+        if value is None or not value.tensor or not value.origin or value.dtype is DType.NUMPY \
+                or value.has(Tag.NUMPY_VALUE):
             return None
         return "orelse" if negated else "body"
 

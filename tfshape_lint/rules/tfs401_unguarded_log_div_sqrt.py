@@ -169,6 +169,8 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example('import numpy as np\nimport tensorflow as tf\n\n\ndef normalise(w):\n    if isinstance(w, np.ndarray):\n        e = np.exp(w)\n        return e / np.sum(e, axis=1).reshape((-1, 1))\n    return tf.nn.softmax(w, axis=1)\n\n\ndef mixture_nll(y_true, y_pred):\n    weights = normalise(y_pred[:, :3])\n    return -tf.reduce_mean(tf.math.log(tf.reduce_sum(weights * y_true, axis=1) + 1e-7))\n',
+                note="a helper that serves numpy arrays and tensors alike: its `isinstance(w, np.ndarray)` branch never runs in a loss, which gets tensors"),
         Example("import tensorflow as tf\n\n\n"
                 "def per_class_recall_loss(y_true, y_pred):\n"
                 "    positives = tf.reduce_sum(y_true, axis=0)\n"
