@@ -85,6 +85,38 @@ def has_keyword(call: cst.Call, *names: str) -> bool:
     return any(a.keyword is not None and a.keyword.value in names for a in call.args)
 
 
+def _full_rank(value: Value | None) -> bool:
+    """A batch tensor of the loss inputs' own rank, made from them."""
+    return value is not None and value.tensor and value.batch and value.rel == 0 and bool(value.origin)
+
+
+def _rank_shown(node: cst.CSTNode, scope: Scope) -> int:
+    """The rank of the loss inputs that ``node`` proves (0: none): a subscript of a full-rank
+    value naming n axes (no ``...``, ``None`` adds an axis rather than naming one), or an
+    ``axis=`` literal of a call on one (``axis=2``, ``axis=[1, 2, 3]``, ``axis=-3``)."""
+    if type(node) is cst.Subscript:
+        if not _full_rank(scope.values.get(node.value)):
+            return 0
+        indices = [el.slice for el in node.slice]
+        if any(isinstance(i, cst.Index) and (isinstance(i.value, cst.Ellipsis) or literal(i.value) is None
+                                             or isinstance(i.value, cst.Attribute) and i.value.attr.value == "newaxis")
+               for i in indices):
+            return 0
+        return len(indices)
+    if type(node) is not cst.Call or not node.args or node.args[0].keyword is not None \
+            or not _full_rank(scope.values.get(node.args[0].value)):
+        return 0
+    axis = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "axis"), None)
+    axes = literal(axis)
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    if isinstance(axis, cst.List):
+        axes = tuple(literal(el.value) for el in axis.elements)
+    ints = [a for a in axes if type(a) is int]
+    if not ints or len(ints) != len(axes):
+        return 0
+    return max(a + 1 if a >= 0 else -a for a in ints)
+
+
 @dataclass
 class Scope:
     """What the evaluator learnt about one function body (a loss or a helper it calls)."""
@@ -209,6 +241,18 @@ class Scope:
                 and self.normalised == other.normalised and self.returns == other.returns
                 and self.params == other.params and self.added == other.added
                 and all(mine._same_body(theirs) for mine, theirs in zip(self.helpers, other.helpers)))
+
+    def inputs_rank_at_least(self) -> int:
+        """The smallest rank the loss inputs can have by what the body does to them (0: no
+        evidence): ``y[:, :n, :]`` indexes three axes and ``reduce_sum(err, axis=2)`` reduces a
+        third, so the inputs are at least ``(B, N, T)``. Rules that take a value one rank below
+        the inputs for one value per sample read this first: for such inputs it still has an
+        axis after the batch."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        return root.memo("inputs_rank_at_least", lambda: max(
+            (_rank_shown(node, sub) for sub in root.all_scopes() for node in list(sub.values)), default=0))
 
     def all_scopes(self) -> Iterator[Scope]:
         yield self
@@ -479,6 +523,21 @@ class Evaluator:
                 self.assign(el.value, part, src, env)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
             self.expr(target, env)
+            if isinstance(target, cst.Attribute) and target.attr.value == "shape" and isinstance(target.value, cst.Name):
+                self._reshaped_in_place(target.value.value, source, env)
+
+    @staticmethod
+    def _reshaped_in_place(name: str, shape: cst.BaseExpression | None, env: Env) -> None:
+        """``wc.shape = (1, num_features)``: numpy reshapes the array in place, so a
+        per-feature constant of 12 standard deviations becomes a ``(1, 12)`` row that lines up
+        with the last axis, not with the batch."""
+        held = env.names.get(name)
+        if held is None or held.length is None:
+            return
+        dims = shape.elements if isinstance(shape, (cst.Tuple, cst.List)) else None
+        first = literal(dims[0].value) if dims else NOT_LITERAL
+        env.names[name] = held.evolve(rel=None, rank=len(dims) if dims else None,
+                                      length=first if type(first) is int else None)
 
     def values_get(self, node: cst.CSTNode) -> Value:
         return self.scope.values.get(node, UNKNOWN)

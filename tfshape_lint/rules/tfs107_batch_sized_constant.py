@@ -60,6 +60,11 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
     recipe = Recipe("batch_size_mismatch", {}, "batch size other than the constant's length, and shuffled")
 
     good = (
+        Example('import numpy as np\nimport tensorflow as tf\n\n\ndef feature_scaled_loss(y_true, y_pred):\n    std = np.array([3.3, 23.3, 5.7, 22.4])\n    err = tf.reduce_sum(tf.square(y_true - y_pred), axis=2)\n    return tf.reduce_mean(err / std ** 2, axis=-1)\n',
+                note="`axis=2` shows inputs of rank 3 or more: the per-feature constant lines up with the "
+                     "feature axis the sum over time leaves, not with the batch"),
+        Example('import numpy as np\nimport tensorflow as tf\n\n\ndef feature_scaled_loss(y_true, y_pred):\n    std = np.array([3.3, 23.3, 5.7, 22.4])\n    std.shape = (1, 4)\n    err = tf.reduce_sum(tf.square(y_true - y_pred), axis=2)\n    return tf.reduce_mean(err / std ** 2, axis=-1)\n',
+                note="`std.shape = (1, 4)` reshapes the numpy array in place: a row of per-feature scales"),
         Example("import numpy as np\nimport tensorflow as tf\n\n"
                 "CLASS_WEIGHTS = np.array([1.0, 2.0, 5.0])\n\n"
                 "def weighted_cce(y_true, y_pred):\n"
@@ -151,7 +156,9 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
         if op not in ("*", "/"):
             return
         lv, rv = self.value(left), self.value(right)
-        if lv is None or rv is None:
+        if lv is None or rv is None or scope.inputs_rank_at_least() > 2:
+            # ``(B, N, T)`` inputs: a value one rank below them still has an axis after the batch,
+            # and a constant lines up with that one
             return
         for const, cv, other, ov in ((left, lv, right, rv), (right, rv, left, lv)):
             if _fixed_vector(cv) and _per_sample(ov) or _fixed_matrix(cv) and _per_element(ov):
