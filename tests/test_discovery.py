@@ -16,6 +16,10 @@ def discover(source: str) -> dict[str, tuple[str, str]]:
 
 
 CASES = [
+    # TensorFlow 1.15's private path to Keras (TensorFlow Privacy's losses): a Loss subclass
+    ("import tensorflow.compat.v1 as tf\nfrom tensorflow.compat.v1.python.keras import losses\n"
+     "class Huber(losses.Loss):\n    def call(self, y_true, y_pred):\n        return y_pred\n",
+     {"Huber.call": ("subclass", "loss")}),
     # wrapped functions: a metric (averaged, never differentiated) or the body of a Loss class
     ("import tensorflow as tf\ndef hamming_loss_fn(y_true, y_pred):\n    return y_pred\n"
      "m = tf.keras.metrics.MeanMetricWrapper(hamming_loss_fn)\n",

@@ -24,6 +24,7 @@ BACKEND_PREFIXES: tuple[str, ...] = (
     "keras.src.legacy.backend",
     "keras.src.backend",
     "tensorflow.python.keras.backend",
+    "tensorflow.compat.v1.python.keras.backend",
     "tensorflow.keras.backend",
     "tf_keras.src.backend",
     "tf_keras.backend",
@@ -50,6 +51,8 @@ OPS_PREFIXES: tuple[str, ...] = (
 KERAS_PREFIXES: tuple[str, ...] = (
     "keras._tf_keras.keras",
     "tensorflow.python.keras",
+    # TensorFlow 1.15's private path to the same package (TensorFlow Privacy's losses import it)
+    "tensorflow.compat.v1.python.keras",
     "tensorflow.keras",
     "tf_keras.src",
     "tf_keras",

@@ -55,6 +55,9 @@ class Kind(str, enum.Enum):
     PRINT = "print"
     IDENTITY = "identity"
     INPUT = "input"  # keras.Input(shape=...): a symbolic batch of that shape
+    #: ``losses_utils.compute_weighted_loss(losses, sample_weight, reduction)``: a scalar unless
+    #: the reduction is NONE
+    WEIGHTED_LOSS = "weighted_loss"
     RANDOM_ARRAY = "random_array"  # np.random.rand(*dims) / np.random.uniform(size=...)
     LEN = "len"  # builtins.len: the static batch size of a tensor
     GRADIENTS = "gradients"  # K.gradients(ys, xs): d(sum of ys)/d xs, shaped like xs
@@ -226,6 +229,8 @@ _add(Kind.PRINT, "print", "tf.print", "builtins.print")
 _add(Kind.KEEP, "identity", "K.print_tensor", "tf.Print", "tf.compat.v1.Print")
 _add(Kind.LEN, "len", "builtins.len")
 _add(Kind.INPUT, "input", "keras.Input", "keras.layers.Input", "keras.engine.input_layer.Input")
+_add(Kind.WEIGHTED_LOSS, "compute_weighted_loss", "keras.utils.losses_utils.compute_weighted_loss",
+     "keras.losses.losses_utils.compute_weighted_loss", "tf.losses.compute_weighted_loss")
 _add(Kind.RANDOM_ARRAY, "random_array", *(f"np.random.{n}" for n in (
     "rand", "randn", "random", "random_sample", "uniform", "normal", "randint", "standard_normal",
     "binomial", "poisson", "choice")))

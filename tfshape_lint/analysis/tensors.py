@@ -1483,6 +1483,58 @@ def _divided_by_own_total(node: cst.BinaryOperation) -> bool:
     return compact_code(total.args[0].value) == compact_code(node.left)
 
 
+#: reductions a Loss or ``compute_weighted_loss`` can be given that reduce to one number
+_SCALAR_REDUCTIONS = frozenset({"auto", "sum", "sum_over_batch_size", "mean", "sum_by_nonzero_weights",
+                                "mean_with_sample_weight"})
+
+
+def _weighted_loss(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], canon: str) -> Value:
+    """``losses_utils.compute_weighted_loss(losses, sample_weight, reduction=...)``: the losses
+    weighted and, under its default reduction (``SUM_OVER_BATCH_SIZE``, TensorFlow 1's
+    ``SUM_BY_NONZERO_WEIGHTS``) or any but NONE, reduced to one number, as ``reduce_mean`` would.
+    ``reduction=self.reduction`` is what the Loss's ``__init__`` hands its base."""
+    x = _first(args)
+    if _reduction_of(ev, call_arg(node, 2, "reduction")) != "scalar":
+        return x
+    return x.evolve(rel=None, rank=0, batch=False, tags=x.tags & {Tag.MASK}, length=None, tensor=True) \
+        .with_tags(Tag.FULL_REDUCTION).with_mark(Mark.FULL_REDUCTION, node)
+
+
+def _reduction_of(ev: Evaluator, node: cst.BaseExpression | None, depth: int = 0) -> str | None:
+    """"scalar", "none" or None (unknown) for a reduction argument: absent (the default),
+    ``Reduction.SUM_OVER_BATCH_SIZE``, ``'none'``, or ``self.reduction`` as the Loss's
+    ``__init__`` passes it on (a literal, or a parameter's default)."""
+    if node is None:
+        return "scalar"
+    name = node.attr.value if isinstance(node, cst.Attribute) else literal(node)
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" \
+            and name == "reduction" and depth == 0:
+        return _class_reduction(ev)
+    if not isinstance(name, str):
+        return None
+    return "none" if name.lower() == "none" else "scalar" if name.lower() in _SCALAR_REDUCTIONS else None
+
+
+def _class_reduction(ev: Evaluator) -> str | None:
+    """The reduction the analysed Loss's ``__init__`` hands its base (``super().__init__(
+    reduction=Reduction.SUM_OVER_BATCH_SIZE)``); the base's default where it passes none."""
+    path = ev.scope.spec.path
+    init = ev.module.methods.get((path[-2], "__init__")) if len(path) >= 2 else None
+    if init is None:
+        return None
+    for call in descendants(init, cst.Call):
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "__init__"):
+            continue
+        passed = call_arg(call, None, "reduction")
+        if passed is None:
+            return None if any(a.star for a in call.args) else "scalar"
+        if isinstance(passed, cst.Name):
+            default = next((p.default for p in init.params.params if p.name.value == passed.value), None)
+            return _reduction_of(ev, default, 1) if default is not None else None
+        return _reduction_of(ev, passed, 1)
+    return None
+
+
 def _reduction_kind(op: str) -> tuple[Tag, ...]:
     return (Tag.SUM_REDUCED,) if op == "sum" else ()
 
@@ -1855,6 +1907,10 @@ def _constant(ev: Evaluator, spec: OpSpec, node: cst.Call, args: list[Value], ca
     elif canon in ("K.constant", "K.variable"):
         # keras.backend.constant/variable default to floatx(), whatever the value
         dtype = DType.FLOAT
+    elif dtype_node is not None and x.dtype in (DType.LIST, DType.PY):
+        # ``tf.constant(1, dtype=self.dtype)``: the dtype asked for, not the literal's, and this
+        # one is not known here
+        dtype = DType.UNKNOWN
     elif x.dtype in (DType.LIST, DType.PY):
         # tf.constant([1, 0]) is int32; one float literal makes it float32; items the code
         # computes (``[weights[0], weights[1]]`` of a parameter) have the dtype of their values
@@ -2178,7 +2234,7 @@ _TRANSFER: dict[Kind, Transfer] = {
     Kind.BOOLEAN_MASK: _boolean_mask, Kind.SEQUENCE_MASK: _sequence_mask, Kind.RANGE: _range,
     Kind.CLIP: _clip, Kind.TRANSPOSE: _transpose, Kind.KEEP: _keep, Kind.SLICE: _slice, Kind.SPLIT: _split,
     Kind.PRINT: _print, Kind.IDENTITY: _keep, Kind.LEN: _len, Kind.INPUT: _input,
-    Kind.RANDOM_ARRAY: _random_array, Kind.GRADIENTS: _gradients,
+    Kind.WEIGHTED_LOSS: _weighted_loss, Kind.RANDOM_ARRAY: _random_array, Kind.GRADIENTS: _gradients,
 }
 
 

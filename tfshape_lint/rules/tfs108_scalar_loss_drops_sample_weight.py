@@ -94,6 +94,8 @@ class ScalarLossDropsSampleWeight(Rule):
     recipe = Recipe("sample_weight", {"weights": [1, 0, 0, 0]}, "loss with one-hot sample weights vs the first sample's loss")
 
     good = (
+        Example('import tensorflow as tf\nimport tf_keras\nfrom tf_keras.src.utils import losses_utils\n\n\nclass RankCrossEntropy(tf_keras.losses.Loss):\n    def __init__(self, name="rank_ce"):\n        super().__init__(reduction=losses_utils.ReductionV2.NONE, name=name)\n\n    def call(self, y_true, y_pred, sample_weight=None):\n        loss = -tf.reduce_sum(y_true * tf.math.log(tf.nn.softmax(y_pred) + 1e-7), axis=-1)\n        return losses_utils.compute_weighted_loss(loss, sample_weight, reduction=self.reduction)\n',
+                note="`compute_weighted_loss` under the Loss's own reduction, NONE here: one value per sample"),
         Example("import numpy as np\n\n"
                 "def mean_log_loss(y_true, y_pred):\n"
                 "    p = np.clip(y_pred, 1e-15, 1 - 1e-15)\n"
@@ -175,6 +177,9 @@ class ScalarLossDropsSampleWeight(Rule):
                      "with weights it takes from its own inputs, by design"),
     )
     bad = (
+        Example('import tensorflow as tf\nimport tf_keras\nfrom tf_keras.src.utils import losses_utils\n\n\nclass RankCrossEntropy(tf_keras.losses.Loss):\n    def __init__(self, name="rank_ce"):\n        super().__init__(reduction=losses_utils.ReductionV2.SUM_OVER_BATCH_SIZE, name=name)\n\n    def call(self, y_true, y_pred, sample_weight=None):\n        loss = -tf.reduce_sum(y_true * tf.math.log(tf.nn.softmax(y_pred) + 1e-7), axis=-1)\n        return losses_utils.compute_weighted_loss(loss, sample_weight, reduction=self.reduction)\n',
+                fixed='import tensorflow as tf\nimport tf_keras\nfrom tf_keras.src.utils import losses_utils\n\n\nclass RankCrossEntropy(tf_keras.losses.Loss):\n    def __init__(self, name="rank_ce"):\n        super().__init__(reduction=losses_utils.ReductionV2.SUM_OVER_BATCH_SIZE, name=name)\n\n    def call(self, y_true, y_pred, sample_weight=None):\n        loss = -tf.reduce_sum(y_true * tf.math.log(tf.nn.softmax(y_pred) + 1e-7), axis=-1)\n        return loss\n',
+                note="`compute_weighted_loss` under the Loss's reduction, SUM_OVER_BATCH_SIZE: one number; Keras never passes sample_weight to call"),
         Example("import keras\nfrom keras import ops\n\n\n"
                 "class FairBCE(keras.losses.Loss):\n"
                 "    def call(self, y_true, y_pred):\n"
@@ -460,6 +465,8 @@ class ScalarLossDropsSampleWeight(Rule):
                    and call_arg(call, 1, "axis", "reduction_indices") is None
                    and not any(s.divided_by_count(call) for s in loss.all_scopes()))
         shape = self._input_shape(loss, call) if fixable else None
+        if alone and spec is not None and spec.kind is Kind.WEIGHTED_LOSS:
+            shape = "per_sample"  # ``compute_weighted_loss(losses, ...)``: Keras weighs and reduces ``losses``
         if shape == "per_element" and self.canonical(call.func) in NO_AXIS_REDUCTIONS:
             shape = "per_sample"  # no axis to pass (``compute_average_loss``): return what it reduces
         inner = call_arg(call, 0, *_REDUCED)

@@ -85,6 +85,8 @@ class NonFloatMask(Rule):
     recipe = Recipe("dtype_mask", {}, "eager call and one fit step: dtype error, bool result or no gradients")
 
     good = (
+        Example('import tensorflow as tf\n\n\nclass Hinge(tf.keras.losses.Loss):\n    def __init__(self, value_dtype=tf.float32):\n        super().__init__()\n        self.value_dtype = value_dtype\n\n    def call(self, y_true, y_pred):\n        one = tf.constant(1, dtype=self.value_dtype)\n        return tf.reduce_mean(tf.maximum(one - y_true * y_pred, 0.0), axis=-1)\n',
+                note="`tf.constant(1, dtype=...)` has the dtype it asks for, not the int literal's"),
         Example("import tensorflow as tf\n"
                 "\n"
                 "\n"

@@ -293,8 +293,9 @@ def _keep_batch(node: ast.AST, ctx: Context) -> tuple[ast.AST, str] | None:
         args = [reduced] + ([order] if order is not None else [])
         return (ast.Call(ast.Name("__tfs_norm_per_sample__", ast.Load()), args, []),
                 f"the flagged `{_short(call.func)}` taken per sample (each sample's values as one vector)")
-    if call_name(call) == "compute_average_loss":
-        # the per-example values it sums over the global batch size: what the rule's fix returns
+    if call_name(call) in ("compute_average_loss", "compute_weighted_loss"):
+        # the per-example values it sums over the global batch size (or weights and reduces with
+        # the Loss's own reduction): what the rule's fix returns, and Keras weights them after
         return (copy.deepcopy(reduced),
                 f"the per-example values the flagged `{_short(call.func)}` reduces, returned as they are")
     if call_name(call).endswith("l2_loss"):  # no axis parameter: the same sum, written with one
