@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from tfshape_lint.verify.result import Verification
 
 #: bump when probes change meaning, so old verdicts are not reused
-CACHE_VERSION = "98"
+CACHE_VERSION = "99"
 _PACKAGES = ("tensorflow", "tensorflow-cpu", "tf-nightly", "keras", "tf_keras", "numpy")
 
 

@@ -144,6 +144,8 @@ KERAS2_MODULES = {
     # Keras 2.0-2.3's backend implementation modules: their functions are tf_keras.backend's
     "keras.backend.tensorflow_backend": "tf_keras.backend", "keras.backend.common": "tf_keras.backend",
     "keras.utils.np_utils": "tf_keras.utils", "keras.utils.generic_utils": "tf_keras.utils",
+    # Keras 2.4-2.15's loss helpers (``import keras.utils.losses_utils``), private in tf_keras
+    "keras.utils.losses_utils": "tf_keras.src.utils.losses_utils",
     # Keras 1's name for the losses module (keras-frcnn and its many copies import from it)
     "keras.objectives": "tf_keras.losses",
 }
@@ -163,6 +165,12 @@ def alias_keras_to_tf_keras() -> None:
         except ImportError:
             continue
     _keras2_add_loss(tf_keras.layers.Layer)
+    if not hasattr(tf_keras.utils, "losses_utils"):
+        # ``from keras.utils import losses_utils`` reads an attribute of the package first
+        tf_keras.utils.losses_utils = importlib.import_module("tf_keras.src.utils.losses_utils")
+    if not hasattr(tf_keras.utils.losses_utils, "Reduction"):
+        # Keras 2.2-2.3 named the enum ``Reduction`` (MatchZoo's losses read it)
+        tf_keras.utils.losses_utils.Reduction = tf_keras.utils.losses_utils.ReductionV2
 
 
 def keras2_backend_on_keras3() -> None:

@@ -198,6 +198,8 @@ def run_job(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool) -> tup
             status, evidence = _in_float64(job, harness, probes, is_gpu, (status, evidence))
         if status == "inconclusive" and _UNREACHED.search(evidence) and _DATA_FORMAT.search(job["program"]):
             status, evidence = _in_other_data_format(job, harness, probes, is_gpu, (status, evidence))
+        if status == "inconclusive" and job.get("context") == "unknown" and _FLOAT_INDICES.search(evidence):
+            status, evidence = _in_direct_call(job, harness, probes, is_gpu, (status, evidence))
     finally:
         for path in added:
             while path in sys.path:
@@ -244,6 +246,23 @@ def _in_float64(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
     return _again(job, harness, probes, is_gpu, first, harness.float64_mode(), harness.wants_float64,
                   "run in float64, with Keras's floatx float64: the loss's float64 constants raise on float32 "
                   "inputs, so its project computes in float64")
+
+
+#: evidence saying an index op refused the float labels Keras 3 hands a loss (``one_hot`` of
+#: ``y_true``: "Value for attr 'TI' of float is not in the list of allowed values: uint8, ...")
+_FLOAT_INDICES = re.compile(r"(of float|DataType float\d*) (is )?not in (the )?list of allowed values: [^\n]*int")
+
+
+def _in_direct_call(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool,
+                    first: tuple[str, str]) -> tuple[str, str]:
+    """The job again as a direct call with the integer labels as they are, for a loss nothing
+    in the file hands to Keras whose labels are indices (``sparse_entmax15_loss_with_logits(labels,
+    logits)``): in Keras 3 ``fit`` it fails before the flagged node (TFS202's finding, not this
+    one), a custom loop passes it integers; ``first`` when it fails the same way."""
+    return _again(dict(job, context="direct"), harness, probes, is_gpu, first, contextlib.nullcontext(),
+                  _FLOAT_INDICES.search,
+                  "run as a direct call with integer labels: nothing here hands the loss to Keras, and Keras 3's "
+                  "float labels fail at its index op before the flagged node")
 
 
 def _again(job: dict[str, Any], harness: Any, probes: Any, is_gpu: bool, first: tuple[str, str],
