@@ -85,6 +85,13 @@ def has_keyword(call: cst.Call, *names: str) -> bool:
     return any(a.keyword is not None and a.keyword.value in names for a in call.args)
 
 
+def custom_gradient_def(fn: FunctionNode, imports: ImportTable) -> bool:
+    """A ``@tf.custom_gradient`` def: what it computes is never differentiated, its gradient
+    function says what flows back."""
+    return isinstance(fn, cst.FunctionDef) and any(
+        imports.canonical_of(d.decorator) == "tf.custom_gradient" for d in fn.decorators)
+
+
 def _full_rank(value: Value | None) -> bool:
     """A batch tensor of the loss inputs' own rank, made from them."""
     return value is not None and value.tensor and value.batch and value.rel == 0 and bool(value.origin)
@@ -253,6 +260,17 @@ class Scope:
             root = root.parent
         return root.memo("inputs_rank_at_least", lambda: max(
             (_rank_shown(node, sub) for sub in root.all_scopes() for node in list(sub.values)), default=0))
+
+    def under_custom_gradient(self, imports: ImportTable) -> bool:
+        """Whether this body runs inside a ``@tf.custom_gradient`` def (itself, or a def whose
+        evaluation reached it): TensorFlow does not differentiate through it, so an op whose
+        only hazard is an infinite slope (``sqrt`` at 0) never reaches the weights."""
+        scope: Scope | None = self
+        while scope is not None:
+            if custom_gradient_def(scope.node, imports):
+                return True
+            scope = scope.parent
+        return False
 
     def all_scopes(self) -> Iterator[Scope]:
         yield self
@@ -1344,9 +1362,7 @@ class Evaluator:
             return None
 
     def _custom_gradient(self, fn: FunctionNode) -> bool:
-        return isinstance(fn, cst.FunctionDef) and any(
-            self.module.imports.canonical_of(d.decorator) == "tf.custom_gradient"
-            for d in fn.decorators)
+        return custom_gradient_def(fn, self.module.imports)
 
     def _transfer(self, spec: OpSpec, node: cst.Call, args: list[Value], env: Env, canon: str) -> Value:
         if spec.kind is Kind.COND:  # its lambda branches read the names around the call

@@ -169,6 +169,9 @@ class UnguardedLogDivSqrt(Rule):
     recipe = Recipe("boundary_values", {}, "loss and gradient at y_pred = 0, 1, saturated, y_true == y_pred")
 
     good = (
+        Example('import tensorflow as tf\n\n\n@tf.custom_gradient\ndef spread_loss(labels, logits):\n    spread = tf.nn.relu(logits - tf.reduce_mean(logits, axis=-1, keepdims=True))\n    loss = tf.reduce_sum(tf.sqrt(spread) * labels, axis=-1)\n\n    def grad_fn(upstream):\n        return None, upstream[..., None] * (tf.nn.softmax(logits) - labels)\n\n    return loss, grad_fn\n',
+                note="inside a `@tf.custom_gradient` def nothing is differentiated: `sqrt(0)` is 0, and its "
+                     "infinite slope is never taken (the gradient function says what flows back)"),
         Example('import numpy as np\nimport tensorflow as tf\n\n\ndef normalise(w):\n    if isinstance(w, np.ndarray):\n        e = np.exp(w)\n        return e / np.sum(e, axis=1).reshape((-1, 1))\n    return tf.nn.softmax(w, axis=1)\n\n\ndef mixture_nll(y_true, y_pred):\n    weights = normalise(y_pred[:, :3])\n    return -tf.reduce_mean(tf.math.log(tf.reduce_sum(weights * y_true, axis=1) + 1e-7))\n',
                 note="a helper that serves numpy arrays and tensors alike: its `isinstance(w, np.ndarray)` branch never runs in a loss, which gets tensors"),
         Example("import tensorflow as tf\n\n\n"
@@ -1177,6 +1180,9 @@ class UnguardedLogDivSqrt(Rule):
             return  # focal Tversky: 1 - index is 0 only at an exact fit
         if hazard.kind in ("sqrt", "pow_frac") and self._zero_from_constant(hazard.arg):
             return  # sqrt(where(d > 0, d, 0)): the zeros are the constant's, which takes no gradient
+        if hazard.kind in ("sqrt", "pow_frac") and not hazard.negative \
+                and loss.under_custom_gradient(self.index.imports):
+            return  # sqrt(0) is 0; its infinite slope is never taken inside a @tf.custom_gradient def
         if self._compat_fallback(node, hazard.arg):
             return  # ``except AttributeError: ... tf.compat.v1.log(p)``: the try's ``tf.log(p)`` says it
         eps = epsilon_node(self.index.imports)
