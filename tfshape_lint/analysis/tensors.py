@@ -85,6 +85,19 @@ def has_keyword(call: cst.Call, *names: str) -> bool:
     return any(a.keyword is not None and a.keyword.value in names for a in call.args)
 
 
+def _isinstance_test(test: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression], bool] | None:
+    """``isinstance(name, kind)`` / ``isinstance(name, (a, b))``, or its ``not``: (the name, the
+    kinds, whether negated); None for any other test."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
+            and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+        return None
+    kinds = call.args[1].value
+    names = [e.value for e in kinds.elements] if isinstance(kinds, (cst.Tuple, cst.List)) else [kinds]
+    return (call.args[0].value.value, names, negated) if names else None
+
+
 def custom_gradient_def(fn: FunctionNode, imports: ImportTable) -> bool:
     """A ``@tf.custom_gradient`` def: what it computes is never differentiated, its gradient
     function says what flows back."""
@@ -596,16 +609,13 @@ class Evaluator:
         custom calls) never runs there; "body" or "orelse" as for ``_dead_flag_branch``."""
         if self.scope.spec.context not in (Context.COMPILE, Context.SUBCLASS):
             return None
-        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-        call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
-                and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+        found = _isinstance_test(test)
+        if found is None:
             return None
-        kinds = call.args[1].value
-        names = [e.value for e in kinds.elements] if isinstance(kinds, (cst.Tuple, cst.List)) else [kinds]
-        if not names or not all(isinstance(n, cst.Name) and n.value in ("list", "tuple") for n in names):
+        name, kinds, negated = found
+        if not all(isinstance(n, cst.Name) and n.value in ("list", "tuple") for n in kinds):
             return None
-        value = env.names.get(call.args[0].value.value)
+        value = env.names.get(name)
         if value is None or not (value.tensor and value.has(Tag.INPUT)):
             return None
         return "orelse" if negated else "body"
@@ -616,16 +626,13 @@ class Evaluator:
         numpy branch only outside the loss, since Keras and a custom loop hand a loss tensors
         (an ``EagerTensor`` is no ``ndarray`` either); "body" or "orelse" as for
         ``_dead_flag_branch``."""
-        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-        call = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "isinstance"
-                and len(call.args) == 2 and isinstance(call.args[0].value, cst.Name)):
+        found = _isinstance_test(test)
+        if found is None:
             return None
-        kinds = call.args[1].value
-        names = [e.value for e in kinds.elements] if isinstance(kinds, (cst.Tuple, cst.List)) else [kinds]
-        if not names or not all(self.module.imports.canonical_of(n) == "np.ndarray" for n in names):
+        name, kinds, negated = found
+        if not all(self.module.imports.canonical_of(n) == "np.ndarray" for n in kinds):
             return None
-        value = env.names.get(call.args[0].value.value)
+        value = env.names.get(name)
         if value is None or not value.tensor or not value.origin or value.dtype is DType.NUMPY \
                 or value.has(Tag.NUMPY_VALUE):
             return None
