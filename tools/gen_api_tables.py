@@ -265,6 +265,19 @@ ALIAS_ADVICE: dict[str, str] = {
     # Keras 2.3's huber_loss returned one value per element; keras.losses.huber averages them
     # over the last axis (the same loss for a (batch, 1) output), so no automatic rename
     "huber_loss": "use keras.losses.huber(y_true, y_pred, delta) (it also averages over the last axis)",
+    # layer classes and switches of Keras 2's (tf_keras's TF 1 and TF 2) layers namespace that
+    # Keras 3's lacks
+    "CuDNNGRU": "use keras.layers.GRU: with its default arguments it runs the cuDNN kernel on a GPU by itself",
+    "CuDNNLSTM": "use keras.layers.LSTM: with its default arguments it runs the cuDNN kernel on a GPU by itself",
+    "AbstractRNNCell": "subclass keras.layers.Layer and give it a state_size (what keras.layers.RNN reads)",
+    "DenseFeatures": "feature columns are gone in Keras 3: use keras.utils.FeatureSpace or preprocessing layers",
+    "LocallyConnected1D": "it has no Keras 3 equivalent (tf_keras keeps it)",
+    "LocallyConnected2D": "it has no Keras 3 equivalent (tf_keras keeps it)",
+    "ThresholdedReLU": "use keras.layers.ReLU(threshold=theta)",
+    "RandomHeight": "use keras.layers.RandomZoom with a height_factor only",
+    "RandomWidth": "use keras.layers.RandomZoom with a width_factor only",
+    "disable_v2_dtype_behavior": "Keras 3 has no such switch: drop the call",
+    "enable_v2_dtype_behavior": "Keras 3 has no such switch: drop the call",
 }
 
 # Sample calls (``K`` is the legacy backend) the rewrites are checked on; variables are
@@ -437,10 +450,11 @@ def build_keras_table() -> dict[str, Any]:
 
     namespaces = {
         "tf_keras.backend": _legacy("backend"), "tf_keras.losses": _legacy("losses"),
-        "tf_keras.metrics": _legacy("metrics"),
+        "tf_keras.metrics": _legacy("metrics"), "tf_keras.layers": _legacy("layers"),
         "keras.backend": keras.backend, "keras.losses": keras.losses, "keras.metrics": keras.metrics,
+        "keras.layers": keras.layers,
         "keras._tf_keras.keras.backend": tf.keras.backend, "keras._tf_keras.keras.losses": tf.keras.losses,
-        "keras._tf_keras.keras.metrics": tf.keras.metrics,
+        "keras._tf_keras.keras.metrics": tf.keras.metrics, "keras._tf_keras.keras.layers": tf.keras.layers,
         "keras.ops": keras.ops, "keras.config": keras.config, "keras.random": keras.random,
     }
     names = {key: _public(mod) for key, mod in namespaces.items()}
@@ -460,7 +474,8 @@ def build_keras_table() -> dict[str, Any]:
         "generated_by": "tools/gen_api_tables.py",
         "versions": {"keras": keras.__version__, "tf_keras": tf_keras.__version__,
                      "tensorflow": tf.__version__},
-        "legacy": {"backend": "tf_keras.backend", "losses": "tf_keras.losses", "metrics": "tf_keras.metrics"},
+        "legacy": {"backend": "tf_keras.backend", "losses": "tf_keras.losses", "metrics": "tf_keras.metrics",
+                   "layers": "tf_keras.layers"},
         "keras2": {"backend": keras2,
                    "losses": sorted(set(KERAS2_LOSSES) - set(names["tf_keras.losses"]) - set(names["keras.losses"]))},
         "modules": modules,
@@ -542,7 +557,7 @@ def _keras_spellings(tf: Any, keras: Any) -> dict[str, str]:
                     "tensorflow.compat.v2.keras"):
         root, _, rest = spelled.partition(".")
         base = _resolve(roots[root], rest) if rest else roots[root]
-        for kind in ("backend", "losses", "metrics"):
+        for kind in ("backend", "losses", "metrics", "layers"):
             out[f"{spelled}.{kind}"] = getattr(base, kind).__name__
     for kind in ("losses", "metrics"):
         for spelled in (f"tensorflow.{kind}", f"tensorflow.compat.v2.{kind}"):

@@ -38,6 +38,12 @@ class RemovedKerasApi(RemovedApiRule):
       import under Keras 3, each measured by importing it; the fix imports the same names from
       the nearest module Keras 3 has when it has them all (`keras.utils`), and from
       `keras.losses` for `keras.objectives`, Keras 2.0-2.2's alias of it;
+    - layer classes and switches of Keras 2's `layers` namespace (tf_keras's TF 1 and TF 2 APIs)
+      that the Keras 3 namespace it is spelled through lacks, measured by listing both:
+      `CuDNNGRU`/`CuDNNLSTM` (Keras 3's `GRU`/`LSTM` pick the cuDNN kernel themselves),
+      `LocallyConnected1D/2D`, `DenseFeatures`, `AbstractRNNCell`, and through `keras.layers`
+      also `ThresholdedReLU`, `RandomHeight`, `RandomWidth` (Keras 3's `tf.keras.layers` keeps
+      these three);
     - Keras 2 backend names spelled on `keras.ops`, which never had them (`ops.pow`,
       `ops.switch`, `ops.int_shape`; measured on Keras 3.15: `AttributeError: module
       'keras.ops' has no attribute 'pow'`): a port from `K.*` that kept the old name; the fix
@@ -135,6 +141,8 @@ class RemovedKerasApi(RemovedApiRule):
     recipe = Recipe("api_exists", {"target": "callee"}, "evaluate the name under the target Keras")
 
     good = (
+        Example('import tensorflow as tf\n\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(8), tf.keras.layers.ThresholdedReLU(theta=0.5)])\n',
+                note="Keras 3's tf.keras.layers still has ThresholdedReLU (keras.layers does not)"),
         Example('try:\n    from keras.engine.topology import Layer\nexcept ImportError:\n    from keras.layers import Layer\nimport tensorflow as tf\n\n\nclass Scale(Layer):\n    def call(self, x):\n        return 2.0 * x\n',
                 note="the Keras 2 module is only tried, with the Keras 3 home as the fallback"),
         Example("import keras\n\ndef loss(y_true, y_pred):\n"
@@ -240,6 +248,9 @@ class RemovedKerasApi(RemovedApiRule):
                      "(measured under Keras 3: SquaredError() builds and reduces)"),
     )
     bad = (
+        Example('import tensorflow as tf\nfrom tensorflow.keras.layers import CuDNNLSTM, Dense\n\nmodel = tf.keras.Sequential([CuDNNLSTM(32, input_shape=(10, 4)), Dense(1)])\n',
+                fixed=None, line=2,
+                note="a Keras 2 layer class Keras 3 lacks: an ImportError before any loss runs"),
         Example("import tensorflow as tf\n\n\n"
                 "class PassingLoss(tf.keras.losses.Loss):\n"
                 "    def __init__(self, reduction, name):\n"
@@ -745,7 +756,7 @@ def _backend_hit(qualname: str, display: str, name: str) -> Hit:
 
 def _alias_hit(qualname: str, display: str, namespace: str, name: str) -> Hit:
     table = keras_table()
-    new = table["aliases"][namespace].get(name)
+    new = table["aliases"].get(namespace, {}).get(name)
     advice = table["alias_advice"].get(name, "it has no Keras 3 equivalent")
     return Hit(qualname, advice, display, rename=new)
 
@@ -770,6 +781,8 @@ def _classify(qualname: str, legacy_tf_keras: bool) -> tuple[str, str, str] | No
     kind = namespace.rsplit(".", 1)[1]
     if name in _names(namespace) or name not in _legacy_names(kind):
         return None
+    if kind == "layers" and _module_hit(qualname, legacy_tf_keras) is not None:
+        return None  # ``layers.experimental``: a module, reported with where its names went
     if kind == "losses" and namespace.startswith(_TF_KERAS_NS) and name not in _names(keras_table()["legacy"][kind]):
         # standalone Keras 2.3's loss names (``keras.losses.huber_loss``) were never tf.keras's:
         # ``tf.losses.huber_loss`` is TensorFlow 1's, which TFS506 reports
