@@ -44,6 +44,11 @@ class RemovedKerasApi(RemovedApiRule):
       `LocallyConnected1D/2D`, `DenseFeatures`, `AbstractRNNCell`, and through `keras.layers`
       also `ThresholdedReLU`, `RandomHeight`, `RandomWidth` (Keras 3's `tf.keras.layers` keeps
       these three);
+    - imports of `tensorflow.compat.v1.keras` (or `.v2`) and of modules under it
+      (`from tensorflow.compat.v1.keras import backend as K`): TensorFlow 2.21 with Keras 3
+      resolves the attribute `tf.compat.v1.keras` to its `tf.keras` namespace but loads no
+      such module (measured: `ModuleNotFoundError: No module named 'tensorflow.compat.v1.keras'`);
+      the fix imports the same names from `tensorflow.keras` where it has them all;
     - Keras 2 backend names spelled on `keras.ops`, which never had them (`ops.pow`,
       `ops.switch`, `ops.int_shape`; measured on Keras 3.15: `AttributeError: module
       'keras.ops' has no attribute 'pow'`): a port from `K.*` that kept the old name; the fix
@@ -141,6 +146,8 @@ class RemovedKerasApi(RemovedApiRule):
     recipe = Recipe("api_exists", {"target": "callee"}, "evaluate the name under the target Keras")
 
     good = (
+        Example('import tensorflow as tf\n\n\ndef rmse(y_true, y_pred):\n    eps = tf.compat.v1.keras.backend.epsilon()\n    return tf.sqrt(tf.reduce_mean(tf.square(y_pred - y_true), axis=-1) + eps)\n',
+                note="tf.compat.v1.keras as an attribute still works"),
         Example('import tensorflow as tf\n\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(8), tf.keras.layers.ThresholdedReLU(theta=0.5)])\n',
                 note="Keras 3's tf.keras.layers still has ThresholdedReLU (keras.layers does not)"),
         Example('try:\n    from keras.engine.topology import Layer\nexcept ImportError:\n    from keras.layers import Layer\nimport tensorflow as tf\n\n\nclass Scale(Layer):\n    def call(self, x):\n        return 2.0 * x\n',
@@ -248,6 +255,9 @@ class RemovedKerasApi(RemovedApiRule):
                      "(measured under Keras 3: SquaredError() builds and reduces)"),
     )
     bad = (
+        Example('import tensorflow as tf\nfrom tensorflow.compat.v1.keras import backend as K\n\n\ndef rmse(y_true, y_pred):\n    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1) + K.epsilon())\n',
+                fixed='import tensorflow as tf\nfrom tensorflow.keras import backend as K\n\n\ndef rmse(y_true, y_pred):\n    return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1) + K.epsilon())\n', line=2,
+                note="TensorFlow 2.21 cannot import tensorflow.compat.v1.keras as a module under Keras 3"),
         Example('import tensorflow as tf\nfrom tensorflow.keras.layers import CuDNNLSTM, Dense\n\nmodel = tf.keras.Sequential([CuDNNLSTM(32, input_shape=(10, 4)), Dense(1)])\n',
                 fixed=None, line=2,
                 note="a Keras 2 layer class Keras 3 lacks: an ImportError before any loss runs"),
@@ -471,7 +481,8 @@ class RemovedKerasApi(RemovedApiRule):
         imported = {q for q in index.imports.imported
                     if _classify(q, legacy_tf_keras) is not None
                     or _classify(q.rpartition(".")[0], legacy_tf_keras) is not None
-                    or _module_hit(q, legacy_tf_keras) is not None or _backend_name_on_ops(q) is not None}
+                    or _module_hit(q, legacy_tf_keras) is not None or _backend_name_on_ops(q) is not None
+                    or (not legacy_tf_keras and _compat_keras_module(q) is not None)}
         if imported:
             units |= import_units(index.unit_nodes, imported)
         return units
@@ -553,6 +564,16 @@ class RemovedKerasApi(RemovedApiRule):
 
     def home_has(self, home: str, names: list[str]) -> bool:
         return home_has(home, names)
+
+    def lookup_prefix(self, qualname: str) -> Hit | None:
+        """An import of ``tensorflow.compat.v1.keras`` (or ``.v2``) or a module under it, which
+        TensorFlow 2.21 with Keras 3 cannot import (measured: ``ModuleNotFoundError``) although the
+        attribute ``tf.compat.v1.keras`` works; else the table's removed modules."""
+        if self.config.target_keras == "3" and not self._legacy_tf_keras:
+            hit = _compat_keras_module(qualname)
+            if hit is not None:
+                return hit
+        return super().lookup_prefix(qualname)
 
     def nested_rewrite(self, qualname: str) -> Rewrite | None:
         """``K.epsilon()`` inside a rewritten ``K.clip(...)``: Keras 3 still has it in
@@ -700,8 +721,26 @@ def _module_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
 
 def home_has(home: str, names: list[str]) -> bool:
     """Whether Keras 3's module ``home`` has every one of ``names`` (a ``from`` import's fix)."""
-    have = keras_table()["names"].get(home)
+    have = keras_table()["names"].get(_spellings().get(home, home))
     return have is not None and all(name in have for name in names)
+
+
+#: ``tf.compat.v1.keras`` and ``tf.compat.v2.keras``: attributes TensorFlow 2.21 resolves to
+#: Keras 3's ``tf.keras`` namespace, but no module an import statement can load
+_COMPAT_KERAS = ("tensorflow.compat.v1.keras", "tensorflow.compat.v2.keras")
+
+
+def _compat_keras_module(qualname: str) -> Hit | None:
+    """``from tensorflow.compat.v1.keras import backend as K``: the module path fails to import
+    under TensorFlow 2.21 with Keras 3 (measured: ``ModuleNotFoundError: No module named
+    'tensorflow.compat.v1.keras'``); ``tensorflow.keras`` is the same Keras 3 namespace."""
+    for prefix in _COMPAT_KERAS:
+        if qualname == prefix or qualname.startswith(prefix + "."):
+            home = "tensorflow.keras" + qualname[len(prefix):]
+            advice = (f"import {home} instead (the same Keras 3 namespace; tf.compat.v1.keras "
+                      "only works as an attribute)")
+            return Hit(qualname[:len(prefix)], advice, prefix.rpartition(".")[0], module_home=home)
+    return None
 
 
 def _submodule_hit(qualname: str, legacy_tf_keras: bool) -> Hit | None:
