@@ -74,6 +74,10 @@ class ModuleIndex:
     #: repository never mention sample/class weights or a Keras mask; see
     #: :meth:`Project.may_weigh_samples`)
     may_weigh_samples: bool = True
+    #: a test module (``x_test.py``, ``test_x.py``, one that imports a test framework): its
+    #: ``compile`` calls build models to test something else, not to train (see
+    #: :func:`~tfshape_lint.analysis.project.is_test_module`)
+    test_file: bool = False
 
     def assignments(self) -> list[ast.Assign]:
         """Every ``=`` assignment of the file, in ``ast.walk`` order (memoised): several rules
@@ -180,8 +184,9 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
         roots = {n.value.id for n in all_nodes if n.__class__ is ast.Attribute and n.value.__class__ is ast.Name}
         project.enrich(imports, import_nodes, file, roots)
         external = project.uses_of(file)
+    test_file = is_test_module(source, path)
     discovery = LossDiscovery(tree, imports, unit_of_line, external=external,
-                              test_file=is_test_module(source, path), metrics_file=is_metrics_module(path))
+                              test_file=test_file, metrics_file=is_metrics_module(path))
     losses = discovery.run(nodes, all_nodes)
     loss_classes = discovery.loss_classes()
     index = ModuleIndex(source, lines, tree, imports, units, nodes, losses, discovery.functions,
@@ -193,7 +198,8 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                         project_weights=project.training_weights() if project is not None and external
                         else frozenset(),
                         may_weigh_samples=project is None or not loss_classes
-                        or bool(WEIGHT_TEXT.search(source)) or project.may_weigh_samples())
+                        or bool(WEIGHT_TEXT.search(source)) or project.may_weigh_samples(),
+                        test_file=test_file)
     _record_mentions(index)
     return index
 

@@ -807,6 +807,25 @@ class LossDiscovery:
                 found.add(method.path)
                 self.found.append(_Found(method.path, None, Context.ADD_LOSS, Role.LOSS))
 
+    def _pytorch(self, info: FunctionInfo) -> bool:
+        """A function (or the factory that returns it) that imports PyTorch or calls it through a
+        module-level ``torch`` import: a loss for PyTorch, which Keras never calls, in a file
+        that serves both frameworks (DeepChem's ``Loss._create_pytorch_loss``)."""
+        roots = {local for local, target in self.imports.aliases.items()
+                 if target == "torch" or target.startswith("torch.")}
+        factory = self._enclosing_factory(info)
+        for node in (info.node, factory.node if factory is not None else None):
+            if node is None:
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import) and any(a.name.split(".")[0] == "torch" for a in sub.names):
+                    return True
+                if isinstance(sub, ast.ImportFrom) and (sub.module or "").split(".")[0] == "torch":
+                    return True
+                if roots and isinstance(sub, ast.Name) and sub.id in roots:
+                    return True
+        return False
+
     def _signature_losses(self) -> None:
         loss_classes = self.loss_classes()
         for infos in self.functions.values():
@@ -815,6 +834,8 @@ class LossDiscovery:
                     self._callable_signature(info, loss_classes)
                     continue
                 name = info.node.name
+                if self._pytorch(info):
+                    continue  # ``def loss(output, labels)`` of a ``_create_pytorch_loss`` factory
                 if self.test_file and not self._uses_tensor_api(info.node):
                     continue
                 factory = self._enclosing_factory(info)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
-from tfshape_lint.analysis.imports import cst_dotted
+from tfshape_lint.analysis.imports import ast_callee_name, cst_dotted
 from tfshape_lint.analysis.index import ModuleIndex
 from tfshape_lint.analysis.losses import LOSS_BASES
 from tfshape_lint.analysis.ops import LOSS_CLASS_KEYS
@@ -46,6 +47,10 @@ _ASL_BODY = ("    def __init__(self, gamma=2.0, reduction=tf.keras.losses.Reduct
              "        return -tf.reduce_sum(loss, axis=-1)\n")
 
 
+#: TensorFlow Privacy's differentially private Keras optimizers (and their vectorized forms)
+_DP_OPTIMIZER = re.compile(r"(?:Vectorized)?DP\w*Optimizer$")
+
+
 @dataclass
 class _ClassDefault:
     """A Loss subclass's own reduction: an ``__init__`` default or a ``super().__init__`` kwarg."""
@@ -60,6 +65,8 @@ class _ClassDefault:
 class _State:
     assigned: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     compile_losses: list[cst.BaseExpression] = field(default_factory=list)
+    #: names bound to TensorFlow Privacy's DP optimizers (see ``_private_optimizer``), read once
+    private_optimizers: frozenset[str] | None = None
     defaults: dict[str, _ClassDefault] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
@@ -128,6 +135,10 @@ class NonMeanReduction(Rule):
     recipe = Recipe("update_norm", {}, "update norm vs the default reduction after one fit step")
 
     good = (
+        Example("import tensorflow as tf\n\n\nclass ClipTest(tf.test.TestCase):\n    def test_norms(self):\n        model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n        model.compile(loss=tf.keras.losses.MeanSquaredError(reduction='none'))\n        self.assertLen(model.layers, 1)\n",
+                note="a test module's compile builds a model to test something else, not to train it"),
+        Example('import tensorflow as tf\nfrom tensorflow_privacy.privacy.optimizers import dp_optimizer_keras\n\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(10)])\noptimizer = dp_optimizer_keras.DPKerasSGDOptimizer(\n    l2_norm_clip=1.0, noise_multiplier=1.1, num_microbatches=32, learning_rate=0.1)\nloss = tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction=tf.losses.Reduction.NONE)\nmodel.compile(optimizer=optimizer, loss=loss)\n',
+                note="TensorFlow Privacy's DP optimizers clip each example's gradient: they need the per-example losses of reduction='none'"),
         Example("import tensorflow as tf\n\n\nclass FocalSum(tf.keras.losses.Loss):\n"
                 "    def __init__(self, gamma=2.0):\n"
                 "        super().__init__(name=\"focal\", reduction=\"sum\")\n"
@@ -248,8 +259,9 @@ class NonMeanReduction(Rule):
 
     @classmethod
     def wants(cls, index: ModuleIndex) -> Iterable[int]:
-        if "reduction" not in index.source:
-            # every finding needs a ``reduction`` keyword or parameter: nothing to parse
+        if "reduction" not in index.source or index.test_file:
+            # every finding needs a ``reduction`` keyword or parameter: nothing to parse; a test
+            # module's ``compile`` builds a model to test something else, not to train it
             return set()
         units = set(index.methods.get("compile", set())) | set(index.keywords.get("reduction", set()))
         for name in index.loss_classes:
@@ -292,10 +304,29 @@ class NonMeanReduction(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "compile":
             loss = call_arg(node, 1, "loss")
-            if loss is not None and not self._model_owned(node):
+            if loss is not None and not self._model_owned(node) and not self._private_optimizer(node):
                 self.state.compile_losses.append(loss)
         elif self._is_super_init(node):
             self._super_init(node)
+
+    def _private_optimizer(self, node: cst.Call) -> bool:
+        """A ``compile`` whose optimizer is one of TensorFlow Privacy's DP optimizers
+        (``DPKerasSGDOptimizer``, ``VectorizedDPKerasAdamOptimizer``), bound here or passed as is:
+        they clip each example's gradient, so they need the per-example losses of
+        ``reduction='none'`` (their documented use) and average the clipped gradients themselves."""
+        optimizer = call_arg(node, 0, "optimizer")
+        if isinstance(optimizer, cst.Call):
+            return _DP_OPTIMIZER.match(short(optimizer.func).rpartition(".")[2]) is not None
+        return isinstance(optimizer, cst.Name) and optimizer.value in self._private_optimizer_names()
+
+    def _private_optimizer_names(self) -> frozenset[str]:
+        """Names the module binds (anywhere, in any branch) to a DP optimizer's constructor."""
+        if self.state.private_optimizers is None:
+            self.state.private_optimizers = frozenset(
+                n.targets[0].id for n in self.index.nodes
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                and isinstance(n.value, ast.Call) and _DP_OPTIMIZER.match(ast_callee_name(n.value)) is not None)
+        return self.state.private_optimizers
 
     def _model_owned(self, node: cst.Call) -> bool:
         """``super().compile(loss=...)`` in a Model's own ``compile`` when the project overrides

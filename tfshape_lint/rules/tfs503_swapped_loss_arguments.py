@@ -92,6 +92,10 @@ class SwappedLossArguments(Rule):
     severity = Severity.WARNING
 
     good = (
+        Example('import tensorflow as tf\n\n\nclass L1Loss:\n    def _compute_tf_loss(self, output, labels):\n        return tf.abs(output - labels)\n\n    def _create_pytorch_loss(self):\n        import torch\n\n        def loss(output, labels):\n            return torch.nn.functional.cross_entropy(output, labels)\n        return loss\n',
+                note='the inner loss of a factory that imports PyTorch is a PyTorch loss'),
+        Example('import tensorflow as tf\n\n\nclass SeqModel:\n    def _create_loss(self):\n        def loss_fn(outputs, labels, weights):\n            prob = tf.reduce_sum(outputs[0] * labels[0], axis=2)\n            mask = tf.reduce_sum(labels[0], axis=2)\n            log_prob = tf.math.log(prob + 1e-20) * mask\n            loss = -tf.reduce_mean(tf.reduce_sum(log_prob, axis=1))\n            return loss + sum(self.model.losses)\n        return loss_fn\n',
+                note="a factory's loss that needs three arguments: Keras, which passes two, never calls it (the model's own loop does)"),
         Example("import keras\n"
                 "\n"
                 "\n"
@@ -409,7 +413,15 @@ def _keras_calls(loss: Scope) -> bool:
         return True
     spec = loss.spec
     return loss.context is Context.UNKNOWN and spec.factory is not None and spec.factory_call is None \
-        and spec.caller is None
+        and spec.caller is None and _required_positional(loss.node) <= 2
+
+
+def _required_positional(node: cst.FunctionDef | cst.Lambda) -> int:
+    """How many positional parameters ``node`` needs (no default, not ``self``): a factory's
+    ``loss_fn(outputs, labels, weights)`` needs three, so Keras, which passes two, never calls it
+    (DeepChem's models call their losses that way themselves)."""
+    params = [*node.params.posonly_params, *node.params.params]
+    return sum(1 for p in params if p.default is None and p.name.value not in ("self", "cls"))
 
 
 def _number(node: cst.BaseExpression) -> bool:
