@@ -244,7 +244,15 @@ def model_loop_signature(fn: ast.FunctionDef | ast.AsyncFunctionDef, params: lis
     if not any(p in MODEL_INPUT_NAMES for p in rest) or not any(p in LABEL_NAMES for p in rest):
         return False
     return any(isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name)
-               and n.args[0].id.lower() in MODEL_INPUT_NAMES and _head_is(n.func, params[0]) for n in ast.walk(fn))
+               and n.args[0].id.lower() in MODEL_INPUT_NAMES and _head_is(n.func, params[0])
+               and not (isinstance(n.func, ast.Attribute) and n.func.attr in _INFERENCE_METHODS) for n in ast.walk(fn))
+
+
+#: Model methods that run it for evaluation and hand back numpy arrays (no gradient): a helper
+#: that only calls ``model.predict(data)`` computes an evaluation loss (a membership-inference
+#: attack's per-sample losses), not one a loop differentiates
+_INFERENCE_METHODS = frozenset({"predict", "predict_on_batch", "predict_generator", "evaluate",
+                                "evaluate_generator", "test_on_batch"})
 
 
 def _head_is(func: ast.expr, name: str) -> bool:

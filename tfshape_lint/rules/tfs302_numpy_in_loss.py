@@ -122,6 +122,8 @@ class NumpyInLoss(Rule):
     recipe = Recipe("graph_trace", {}, "trace with tf.function and one fit step")
 
     good = (
+        Example('import numpy as np\nimport tensorflow as tf\n\n\ndef calculate_losses(model, data, labels, batch_size=32):\n    pred = model.predict(data, batch_size=batch_size)\n    pred = tf.nn.softmax(pred).numpy()\n    loss = -np.log(pred[np.arange(len(labels)), labels] + 1e-12)\n    return pred, loss\n',
+                note='a helper that runs model.predict (numpy out, no gradient) computes an evaluation loss, not one a loop trains on'),
         Example('import numpy as np\nimport tensorflow as tf\n\n\ndef normalise(w):\n    if isinstance(w, np.ndarray):\n        e = np.exp(w)\n        return e / np.sum(e, axis=1).reshape((-1, 1))\n    return tf.nn.softmax(w, axis=1)\n\n\ndef mixture_nll(y_true, y_pred):\n    weights = normalise(y_pred[:, :3])\n    return -tf.reduce_mean(tf.math.log(tf.reduce_sum(weights * y_true, axis=1) + 1e-7))\n',
                 note="a helper that serves numpy arrays and tensors alike: its `isinstance(w, np.ndarray)` branch never runs in a loss, which gets tensors"),
         Example("import numpy as np\nfrom tensorflow.keras import backend as K\n\n\n"
