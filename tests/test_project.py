@@ -379,3 +379,35 @@ def test_a_notebook_that_compiles_says_what_the_module_functions_are(tmp_path: P
     from tfshape_lint.analysis.project import clear_project_cache
     clear_project_cache()
     assert ("losses.py", 9, "TFS102") in _findings(tmp_path)
+
+
+CAPTIONER = {
+    "models.py": (
+        "import tensorflow as tf\n\n\n"
+        "class Captioner(tf.keras.Model):\n"
+        "    def masked_loss(self, y_true, y_pred, mask):\n"
+        "        loss = self.loss(y_true, y_pred) * tf.cast(mask, tf.float32)\n"
+        "        return tf.reduce_sum(loss) / tf.reduce_sum(tf.cast(mask, tf.float32))\n\n"
+        "    def train_step(self, data):\n"
+        "        x, y = data\n"
+        "        with tf.GradientTape() as tape:\n"
+        "            loss = self.masked_loss(y, self(x, training=True), tf.not_equal(y, 0))\n"
+        "        grads = tape.gradient(loss, self.trainable_variables)\n"
+        "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+        "        return {'loss': loss}\n"),
+    "train.py": (
+        "import tensorflow as tf\nfrom models import Captioner\n\n"
+        "model = Captioner()\n"
+        "model.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(reduction='none'))\n"
+        "plain = tf.keras.Sequential([tf.keras.layers.Dense(3)])\n"
+        "plain.compile(optimizer='adam', loss=tf.keras.losses.SparseCategoricalCrossentropy(reduction='none'))\n"),
+}
+
+
+def test_compile_of_a_model_whose_own_step_reduces_the_compiled_loss(tmp_path: Path) -> None:
+    # the keras.io captioning model: its train_step masks the per-token losses of
+    # reduction="none" (through self.loss, in a helper method) and takes their mean itself, so
+    # only the plain model's compile is a TFS109; the class sits in another module
+    _write(tmp_path, CAPTIONER)
+    found = {f for f in _findings(tmp_path) if f[2] == "TFS109"}
+    assert found == {("train.py", 7, "TFS109")}

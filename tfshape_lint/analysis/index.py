@@ -15,8 +15,9 @@ from typing import Any
 
 from tfshape_lint.analysis.imports import ImportTable, ast_dotted, name_uses, target_names
 from tfshape_lint.analysis.losses import FunctionInfo, LossDiscovery, LossSpec
-from tfshape_lint.analysis.project import (TRAINING_CALLS, WEIGHT_TEXT, is_metrics_module, is_test_module,
-                                           own_loss_hooks, project_for)
+from tfshape_lint.analysis.project import (TRAINING_CALLS, WEIGHT_TEXT, Project, imported_self_loss_step_classes,
+                                           is_metrics_module, is_test_module, own_loss_hooks, project_for,
+                                           self_loss_step_classes)
 
 @dataclass(frozen=True)
 class Unit:
@@ -78,6 +79,10 @@ class ModuleIndex:
     #: ``compile`` calls build models to test something else, not to train (see
     #: :func:`~tfshape_lint.analysis.project.is_test_module`)
     test_file: bool = False
+    #: local names of model classes whose own train_step/test_step/compute_loss calls
+    #: ``self.loss(...)`` (in this file, or imported from the project): they reduce the compiled
+    #: loss's values themselves (see :func:`~tfshape_lint.analysis.project.self_loss_step_classes`)
+    self_reducing_models: frozenset[str] = frozenset()
 
     def assignments(self) -> list[ast.Assign]:
         """Every ``=`` assignment of the file, in ``ast.walk`` order (memoised): several rules
@@ -199,7 +204,8 @@ def build_index(source: str, tree: ast.Module, path: str | None = None) -> Modul
                         else frozenset(),
                         may_weigh_samples=project is None or not loss_classes
                         or bool(WEIGHT_TEXT.search(source)) or project.may_weigh_samples(),
-                        test_file=test_file)
+                        test_file=test_file,
+                        self_reducing_models=_self_reducing_models(source, tree, imports, project, path))
     _record_mentions(index)
     return index
 
@@ -395,3 +401,17 @@ def helper_units(index: ModuleIndex, loss_units: set[int]) -> set[int]:
         if not frontier:
             break
     return seen
+
+
+def _self_reducing_models(source: str, tree: ast.Module, imports: ImportTable, project: Project | None,
+                          path: str | None) -> frozenset[str]:
+    """See ``ModuleIndex.self_reducing_models``; read only where a ``compile`` could pass a
+    reduction (the one rule that asks, TFS109, needs both words)."""
+    if "compile" not in source or "reduction" not in source:
+        return frozenset()
+    own = self_loss_step_classes(tree) if "self.loss(" in source else frozenset()
+    if project is None or path is None:
+        return own
+    local = {name: target for name, target in imports.aliases.items() if "." in target}
+    return own | imported_self_loss_step_classes(project, local, Path(path).resolve().parent)
+

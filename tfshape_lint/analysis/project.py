@@ -527,6 +527,66 @@ def own_loss_hooks(source: str) -> set[str]:
     return set(_HOOK_DEF.findall(source))
 
 
+#: the Model methods that run a training or evaluation step the model's author writes
+_STEP_METHODS = frozenset({"train_step", "test_step", "compute_loss"})
+
+
+def self_loss_step_classes(tree: ast.Module) -> frozenset[str]:
+    """Classes of a module that write their own ``train_step``/``test_step``/``compute_loss`` and
+    call the compiled loss object themselves (``self.loss(y_true, y_pred)``, in the step or a
+    helper method of the class): such a model reduces what that
+    object returns by itself (the keras.io captioning model masks the per-token losses of
+    ``reduction="none"`` and takes their mean), so the reduction given to ``compile`` is its own
+    business."""
+    out: set[str] = set()
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        methods = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
+        if any(m.name in _STEP_METHODS for m in methods) and any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "loss"
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == "self"
+                for m in methods for n in ast.walk(m)):
+            out.add(cls.name)  # the call may sit in a helper the step calls (``calculate_loss``)
+    return frozenset(out)
+
+
+def imported_self_loss_step_classes(project: Project, imports: dict[str, str], near: Path) -> frozenset[str]:
+    """The local names this module imports (``from models import ImageCaptioningModel``) that
+    name a :func:`self_loss_step_classes` class of another project module."""
+    out: set[str] = set()
+    for local, qualified in imports.items():
+        module, _, name = qualified.rpartition(".")
+        path = project.find_module(module, near) if module else None
+        if path is not None and name in _step_classes_of(path):
+            out.add(local)
+    return frozenset(out)
+
+
+#: file -> (modification time, its :func:`self_loss_step_classes`): every module of a project
+#: that imports a model class asks again
+_STEP_CLASSES: dict[Path, tuple[float, frozenset[str]]] = {}
+
+
+def _step_classes_of(path: Path) -> frozenset[str]:
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return frozenset()
+    known = _STEP_CLASSES.get(path)
+    if known is not None and known[0] == mtime:
+        return known[1]
+    text = _read(path)
+    found: frozenset[str] = frozenset()
+    if text is not None and "self.loss(" in text:
+        try:
+            found = self_loss_step_classes(ast.parse(text))
+        except (SyntaxError, ValueError):
+            found = frozenset()
+    _STEP_CLASSES[path] = (mtime, found)
+    return found
+
+
 _PROJECTS: dict[Path, Project] = {}
 
 

@@ -135,6 +135,8 @@ class NonMeanReduction(Rule):
     recipe = Recipe("update_norm", {}, "update norm vs the default reduction after one fit step")
 
     good = (
+        Example('import tensorflow as tf\n\n\nclass Captioner(tf.keras.Model):\n    def train_step(self, data):\n        x, y = data\n        mask = tf.cast(tf.not_equal(y, 0), tf.float32)\n        with tf.GradientTape() as tape:\n            per_token = self.loss(y, self(x, training=True))\n            loss = tf.reduce_sum(per_token * mask) / tf.reduce_sum(mask)\n        grads = tape.gradient(loss, self.trainable_variables)\n        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n        return {"loss": loss}\n\n\nmodel = Captioner()\nmodel.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none"))\n',
+                note="the model's own train_step calls self.loss and takes the masked mean of the per-token losses itself"),
         Example("import tensorflow as tf\n\n\nclass ClipTest(tf.test.TestCase):\n    def test_norms(self):\n        model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n        model.compile(loss=tf.keras.losses.MeanSquaredError(reduction='none'))\n        self.assertLen(model.layers, 1)\n",
                 note="a test module's compile builds a model to test something else, not to train it"),
         Example('import tensorflow as tf\nfrom tensorflow_privacy.privacy.optimizers import dp_optimizer_keras\n\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(10)])\noptimizer = dp_optimizer_keras.DPKerasSGDOptimizer(\n    l2_norm_clip=1.0, noise_multiplier=1.1, num_microbatches=32, learning_rate=0.1)\nloss = tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction=tf.losses.Reduction.NONE)\nmodel.compile(optimizer=optimizer, loss=loss)\n',
@@ -304,10 +306,28 @@ class NonMeanReduction(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "compile":
             loss = call_arg(node, 1, "loss")
-            if loss is not None and not self._model_owned(node) and not self._private_optimizer(node):
+            if loss is not None and not self._model_owned(node) and not self._private_optimizer(node) \
+                    and not self._self_reducing(node):
                 self.state.compile_losses.append(loss)
         elif self._is_super_init(node):
             self._super_init(node)
+
+    def _self_reducing(self, node: cst.Call) -> bool:
+        """``model.compile(...)`` of a ``model = Captioner(...)`` whose class's own
+        ``train_step`` calls ``self.loss(...)`` and reduces the values itself (see
+        ``ModuleIndex.self_reducing_models``); also ``self.compile(...)`` inside such a class."""
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        models = self.index.self_reducing_models
+        if not models or receiver is None:
+            return False
+        if isinstance(receiver, cst.Name) and receiver.value == "self":
+            return bool(self.state.classes) and self.state.classes[-1] in models
+        if not isinstance(receiver, cst.Name):
+            return False
+        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.value
+                                                     for t in n.targets)
+                   and isinstance(n.value, ast.Call) and ast_callee_name(n.value) in models
+                   for n in self.index.nodes)
 
     def _private_optimizer(self, node: cst.Call) -> bool:
         """A ``compile`` whose optimizer is one of TensorFlow Privacy's DP optimizers
