@@ -406,7 +406,7 @@ def helper_units(index: ModuleIndex, loss_units: set[int]) -> set[int]:
 def _self_reducing_models(source: str, tree: ast.Module, imports: ImportTable, project: Project | None,
                           path: str | None) -> frozenset[str]:
     """See ``ModuleIndex.self_reducing_models``; read only where a ``compile`` could pass a
-    reduction (the one rule that asks, TFS109, needs both words)."""
+    reduction (what asks for it needs both words in the file)."""
     if "compile" not in source or "reduction" not in source:
         return frozenset()
     own = self_loss_step_classes(tree) if "self.loss(" in source else frozenset()
