@@ -422,6 +422,8 @@ class LossDiscovery:
     #: a module named for metrics: functions found by signature alone are metrics unless named loss
     metrics_file: bool = False
     _metric_lists: frozenset[str] | None = None
+    #: whether any import statement of the file imports PyTorch (see ``_pytorch``), read once
+    _imports_torch: bool | None = None
     #: some ``return <lambda>`` exists in the file (else no factory can return a lambda loss)
     _returns_lambda: bool = False
     #: the file's calls (kept for :meth:`_mapped_only`), and those of them that map a function
@@ -819,6 +821,12 @@ class LossDiscovery:
         """A function (or the factory that returns it) that imports PyTorch or calls it through a
         module-level ``torch`` import: a loss for PyTorch, which Keras never calls, in a file
         that serves both frameworks (DeepChem's ``Loss._create_pytorch_loss``)."""
+        if self._imports_torch is None:
+            # every import statement of the file, nested ones too, is in the table: most files
+            # never import PyTorch, and then no function needs a walk
+            self._imports_torch = any(q == "torch" or q.startswith("torch.") for q in self.imports.imported)
+        if not self._imports_torch:
+            return False
         roots = {local for local, target in self.imports.aliases.items()
                  if target == "torch" or target.startswith("torch.")}
         factory = self._enclosing_factory(info)
