@@ -119,3 +119,25 @@ def expect_verdict(verdict: Any, status: str, present: tuple[str, ...] = (), abs
         assert phrase in verdict.evidence, verdict.evidence
     for phrase in absent:
         assert phrase not in verdict.evidence, verdict.evidence
+
+
+def flagged(source: str, code: str, nth: int = 0) -> Finding:
+    """The ``nth`` finding of ``code`` the linter reports on ``source`` (the rule must flag it):
+    what a verifier test hands over as the tool's own finding."""
+    found = [f for f in lint_example(source) if f.code == code]
+    assert len(found) > nth, f"{code} no longer flags this example"
+    return found[nth]
+
+
+def verify_named(cases: dict[str, tuple[str, str, Finding]]) -> dict[str, Any]:
+    """Each named case's verdict (case: file name, its text, one finding on it, forced or the
+    linter's), from one ``verify_findings`` call on the CPU without the cache; unlike
+    :func:`verify_cases`, which verifies every finding of a code, the finding is given."""
+    from dataclasses import replace
+
+    from tfshape_lint.verify import verify_findings
+
+    findings = [replace(f, path=path) for path, _, f in cases.values()]
+    sources = {path: text for path, text, _ in cases.values()}
+    out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
+    return {name: f.verification for name, f in zip(cases, out)}

@@ -22,13 +22,11 @@ anew for this test (no third-party code):
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
-
 import pytest
 
-from tests.conftest import forced_finding, lint_example, source_of
+from tests.conftest import forced_finding, lint_example, source_of, verify_named
 from tfshape_lint.finding import Finding
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify import Status, tensorflow_available
 from tfshape_lint.verify import variants
 from tfshape_lint.verify.extract import (called_for_effect_only, constructor_bindings, decorates_only, extract,
                                           name_sites,
@@ -519,10 +517,7 @@ def verdicts() -> dict[str, Verification]:
         "compared_only": ("compared_only.py", COMPARED_ONLY, forced_finding("TFS401", COMPARED_ONLY, "1.0 / y_pred")),
         "exact_labels": ("exact_labels.py", EXACT_LABELS, _only(EXACT_LABELS, "TFS102")),
     }
-    findings = [replace(f, path=path) for path, _, f in cases.values()]
-    sources = {path: text for path, text, _ in cases.values()}
-    out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
-    return {name: f.verification for name, f in zip(cases, out)}
+    return verify_named(cases)
 
 
 #: case -> what the confirmed evidence must say: the input or variant that decided it

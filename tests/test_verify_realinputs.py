@@ -14,13 +14,11 @@ Every case was written for this test (no third-party code); one ``verify_finding
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
-
 import pytest
 
-from tests.conftest import forced_finding, lint_example, needle_at, source_of
+from tests.conftest import flagged, forced_finding, lint_example, needle_at, source_of, verify_named
 from tfshape_lint.finding import Finding
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify import Status, tensorflow_available
 from tfshape_lint.verify.extract import param_bindings
 from tfshape_lint.verify.realfiles import implicit_aliases, infer_layouts, min_batch, packed_inputs
 from tfshape_lint.verify.result import Verification
@@ -109,11 +107,7 @@ SIZED = _src('''
     ''')
 
 
-def _found(source: str, code: str, nth: int = 0) -> Finding:
-    """The ``nth`` finding of ``code`` the linter reports on ``source`` (the rule must flag it)."""
-    found = [f for f in lint_example(source) if f.code == code]
-    assert len(found) > nth, f"{code} no longer flags this example"
-    return found[nth]
+_found = flagged
 
 
 
@@ -132,10 +126,7 @@ def verdicts() -> dict[str, Verification]:
         "sized": ("sized.py", SIZED, _found(SIZED, "TFS401", 0)),
         "whole_shape": ("sized.py", SIZED, _found(SIZED, "TFS401", 1)),
     }
-    findings = [replace(f, path=path) for path, _, f in cases.values()]
-    sources = {path: text for path, text, _ in cases.values()}
-    out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
-    return {name: f.verification for name, f in zip(cases, out)}
+    return verify_named(cases)
 
 
 @needs_tf

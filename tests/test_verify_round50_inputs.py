@@ -12,13 +12,11 @@ Every case was written for this test (no third-party code); one ``verify_finding
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from tests.conftest import forced_finding, lint_example, source_of
+from tests.conftest import flagged, forced_finding, source_of, verify_named
 from tfshape_lint.finding import Finding
-from tfshape_lint.verify import Status, tensorflow_available, verify_findings
+from tfshape_lint.verify import Status, tensorflow_available
 from tfshape_lint.verify.result import Verification
 
 needs_tf = pytest.mark.skipif(not tensorflow_available(), reason="TensorFlow is not installed")
@@ -54,10 +52,7 @@ KERAS2_WEIGHTED = source_of('''
     ''')
 
 
-def _found(source: str, code: str) -> Finding:
-    found = [f for f in lint_example(source) if f.code == code]
-    assert found, f"{code} no longer flags this example"
-    return found[0]
+_found = flagged
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +63,9 @@ def verdicts() -> dict[str, Verification]:
             "TFS401", SPARSE_NLL, "tf.reduce_sum(onehot * tf.nn.softmax(logits), axis=-1) + 1e-7")),
         "keras2_weighted": ("weighted.py", KERAS2_WEIGHTED, _found(KERAS2_WEIGHTED, "TFS108")),
     }
-    findings = [replace(f, path=path) for path, _, f in cases.values()]
-    sources = {path: text for path, text, _ in cases.values()}
-    out = verify_findings(findings, sources, timeout=60, device="cpu", use_cache=False)
-    verdicts = {name: f.verification for name, f in zip(cases, out)}
+    verdicts = verify_named(cases)
     assert all(v is not None for v in verdicts.values())
-    return verdicts  # type: ignore[return-value]
+    return verdicts
 
 
 @needs_tf
