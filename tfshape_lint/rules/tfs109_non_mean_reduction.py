@@ -324,10 +324,9 @@ class NonMeanReduction(Rule):
             return bool(self.state.classes) and self.state.classes[-1] in models
         if not isinstance(receiver, cst.Name):
             return False
-        return any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == receiver.value
-                                                     for t in n.targets)
+        return any(any(isinstance(t, ast.Name) and t.id == receiver.value for t in n.targets)
                    and isinstance(n.value, ast.Call) and ast_callee_name(n.value) in models
-                   for n in self.index.nodes)
+                   for n in self.index.assignments())
 
     def _private_optimizer(self, node: cst.Call) -> bool:
         """A ``compile`` whose optimizer is one of TensorFlow Privacy's DP optimizers
@@ -343,8 +342,8 @@ class NonMeanReduction(Rule):
         """Names the module binds (anywhere, in any branch) to a DP optimizer's constructor."""
         if self.state.private_optimizers is None:
             self.state.private_optimizers = frozenset(
-                n.targets[0].id for n in self.index.nodes
-                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                n.targets[0].id for n in self.index.assignments()
+                if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
                 and isinstance(n.value, ast.Call) and _DP_OPTIMIZER.match(ast_callee_name(n.value)) is not None)
         return self.state.private_optimizers
 
@@ -406,7 +405,7 @@ class NonMeanReduction(Rule):
             return False
         built = [n for n in self.index.nodes
                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == cls]
-        held = {id(n.value) for n in self.index.nodes if isinstance(n, ast.Assign) and len(n.targets) == 1
+        held = {id(n.value) for n in self.index.assignments() if len(n.targets) == 1
                 and isinstance(n.targets[0], ast.Attribute) and isinstance(n.targets[0].value, ast.Name)
                 and n.targets[0].value.id == "self"}
         return bool(built) and all(id(call) in held for call in built)
