@@ -156,12 +156,14 @@ class BatchSizedConstant(ElementwiseOperands, Rule):
         if op not in ("*", "/"):
             return
         lv, rv = self.value(left), self.value(right)
-        if lv is None or rv is None or scope.inputs_rank_at_least() > 2:
-            # ``(B, N, T)`` inputs: a value one rank below them still has an axis after the batch,
-            # and a constant lines up with that one
+        if lv is None or rv is None:
             return
         for const, cv, other, ov in ((left, lv, right, rv), (right, rv, left, lv)):
             if _fixed_vector(cv) and _per_sample(ov) or _fixed_matrix(cv) and _per_element(ov):
+                if scope.inputs_rank_at_least() > 2:
+                    # ``(B, N, T)`` inputs: a value one rank below them still has an axis after the
+                    # batch, and a constant lines up with that one (read only for a candidate)
+                    return
                 length = f" ({cv.length})" if cv.length is not None else ""
                 self.report(const, const=short(const), length=length, op=op, other=short(other))
                 return
