@@ -107,24 +107,22 @@ SIZED = _src('''
     ''')
 
 
-_found = flagged
-
 
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
     cases: dict[str, tuple[str, str, Finding]] = {
-        "triplet_index": ("triplet_index.py", TRIPLET_INDEX, _found(TRIPLET_INDEX, "TFS102")),
+        "triplet_index": ("triplet_index.py", TRIPLET_INDEX, flagged(TRIPLET_INDEX, "TFS102")),
         "triplet_tuple": ("triplet_tuple.py", TRIPLET_TUPLE, forced_finding(
             "TFS102", TRIPLET_TUPLE, "tf.reduce_sum(tf.maximum(gap + margin, 0.0))")),
         # the linter now sees the clip (tf means tensorflow there too) and flags only the raw log;
         # the clipped one is handed to the verifier as if flagged, which must refute it
         "unimported_clipped": ("unimported.py", UNIMPORTED, forced_finding("TFS401", UNIMPORTED, "K.log(p)")),
-        "unimported_raw": ("unimported.py", UNIMPORTED, _found(UNIMPORTED, "TFS401", 0)),
-        "seq_mask": ("masked.py", MASKED, _found(MASKED, "TFS503")),
-        "bool_and": ("bool_and.py", BOOL_AND, _found(BOOL_AND, "TFS503")),
-        "sized": ("sized.py", SIZED, _found(SIZED, "TFS401", 0)),
-        "whole_shape": ("sized.py", SIZED, _found(SIZED, "TFS401", 1)),
+        "unimported_raw": ("unimported.py", UNIMPORTED, flagged(UNIMPORTED, "TFS401", 0)),
+        "seq_mask": ("masked.py", MASKED, flagged(MASKED, "TFS503")),
+        "bool_and": ("bool_and.py", BOOL_AND, flagged(BOOL_AND, "TFS503")),
+        "sized": ("sized.py", SIZED, flagged(SIZED, "TFS401", 0)),
+        "whole_shape": ("sized.py", SIZED, flagged(SIZED, "TFS401", 1)),
     }
     return verify_named(cases)
 

@@ -52,16 +52,14 @@ KERAS2_WEIGHTED = source_of('''
     ''')
 
 
-_found = flagged
-
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, Verification]:
     cases: dict[str, tuple[str, str, Finding]] = {
-        "sparse_raw": ("sparse.py", SPARSE_NLL, _found(SPARSE_NLL, "TFS401")),
+        "sparse_raw": ("sparse.py", SPARSE_NLL, flagged(SPARSE_NLL, "TFS401")),
         "sparse_guarded": ("sparse.py", SPARSE_NLL, forced_finding(
             "TFS401", SPARSE_NLL, "tf.reduce_sum(onehot * tf.nn.softmax(logits), axis=-1) + 1e-7")),
-        "keras2_weighted": ("weighted.py", KERAS2_WEIGHTED, _found(KERAS2_WEIGHTED, "TFS108")),
+        "keras2_weighted": ("weighted.py", KERAS2_WEIGHTED, flagged(KERAS2_WEIGHTED, "TFS108")),
     }
     verdicts = verify_named(cases)
     assert all(v is not None for v in verdicts.values())
